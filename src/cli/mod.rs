@@ -1,0 +1,99 @@
+//! The command line: `linkscope inspect FILE …`, and (with the `gui` feature) the desktop app.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::{self, Part};
+
+/// Look inside executables, DLLs and object files.
+#[derive(Debug, Parser)]
+#[command(name = "linkscope", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Files to open in the desktop app.
+    pub files: Vec<PathBuf>,
+    /// Open the files in a real window, save it as PNG to this path, and exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+    /// With --screenshot: the view to show.
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print what a file contains: headers, sections, symbols, imports, relocations, …
+    Inspect {
+        /// The file to read.
+        file: PathBuf,
+        /// Print one JSON document instead of text tables.
+        #[arg(long)]
+        json: bool,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// Only this part.
+        #[arg(long, value_enum)]
+        only: Option<Part>,
+        /// In an archive, only the member with this name.
+        #[arg(long, value_name = "NAME")]
+        member: Option<String>,
+    },
+}
+
+/// Run `inspect`; returns the process exit code.
+pub fn inspect(file: &PathBuf, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
+    let data = match std::fs::read(file) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("linkscope: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    let mut bin = match crate::load(&data) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("linkscope: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    if let Some(name) = member {
+        let pos = bin.members.iter().position(|m| m.member_name == name || m.member_name.rsplit(['/', '\\']).next() == Some(name));
+        match pos {
+            Some(i) => {
+                let m = bin.members.swap_remove(i);
+                match m.binary {
+                    Some(b) => bin = *b,
+                    None => {
+                        eprintln!("linkscope: member {name} could not be read");
+                        return 1;
+                    }
+                }
+            }
+            None => {
+                eprintln!("linkscope: {}: no member named {name}", file.display());
+                return 1;
+            }
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let r = if json {
+        report::write_json(&mut out, &bin, only, pretty)
+    } else {
+        report::text::write_text(&mut out, &bin, only)
+    };
+    match r.and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("linkscope: writing output: {e}");
+            1
+        }
+    }
+}

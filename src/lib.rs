@@ -1,0 +1,17 @@
+//! linkscope: look inside executables, DLLs and object files, and see how a loader patches them.
+//!
+//! The crate is a pure core with thin faces: [`formats`] reads files into the [`model`],
+//! [`report`] turns the model into text or JSON, and the CLI and GUI only read those values.
+
+#![deny(missing_docs)]
+
+pub mod demangle;
+pub mod formats;
+pub mod model;
+pub mod report;
+pub mod cli;
+#[cfg(feature = "gui")]
+pub mod gui;
+
+pub use formats::{load, LoadError};
+pub use model::Binary;

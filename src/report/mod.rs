@@ -1,0 +1,113 @@
+//! Reports: the JSON document of `inspect --json` (with a `schema_version`) and the text tables.
+//! Printers write to an injected `impl Write`.
+
+pub mod table;
+pub mod text;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::model::Binary;
+
+/// Version of the JSON document's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The parts of a report that `--only` can select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// File, optional and format headers.
+    Headers,
+    /// Sections.
+    Sections,
+    /// Segments (ELF program headers).
+    Segments,
+    /// Symbols.
+    Symbols,
+    /// COMDATs, ELF groups and link-order associations.
+    Comdats,
+    /// Imports and delay imports.
+    Imports,
+    /// Exports.
+    Exports,
+    /// Base relocations.
+    Basereloc,
+    /// Object and dynamic relocations.
+    Relocs,
+    /// MinGW pseudo-relocations.
+    #[value(name = "pseudo-relocs")]
+    PseudoRelocs,
+    /// Diagnostics.
+    Diagnostics,
+    /// OMF records (with their decoded fields) and OMF fixups.
+    Records,
+}
+
+impl Part {
+    /// The JSON keys this part consists of.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            Part::Headers => &["image_base", "entry_rva", "file_size", "headers", "pe", "elf", "import_object", "mz_relocations"],
+            Part::Sections => &["sections"],
+            Part::Segments => &["segments"],
+            Part::Symbols => &["symbols", "archive_symbols"],
+            Part::Comdats => &["comdats", "groups", "link_order"],
+            Part::Imports => &["imports", "delay_imports", "import_object"],
+            Part::Exports => &["exports"],
+            Part::Basereloc => &["base_relocations", "base_reloc_blocks"],
+            Part::Relocs => &["relocations"],
+            Part::PseudoRelocs => &["pseudo_relocations"],
+            Part::Diagnostics => &["diagnostics"],
+            Part::Records => &["omf_records", "omf"],
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    #[serde(flatten)]
+    binary: &'a Binary,
+}
+
+/// Keys every filtered document keeps.
+const ALWAYS: [&str; 4] = ["schema_version", "format", "arch", "members"];
+
+/// Write the JSON document for `bin`, optionally restricted to `only`.
+pub fn write_json(w: &mut impl Write, bin: &Binary, only: Option<Part>, pretty: bool) -> std::io::Result<()> {
+    let doc = Document {
+        schema_version: SCHEMA_VERSION,
+        binary: bin,
+    };
+    match only {
+        None => {
+            if pretty {
+                serde_json::to_writer_pretty(&mut *w, &doc)?;
+            } else {
+                serde_json::to_writer(&mut *w, &doc)?;
+            }
+        }
+        Some(part) => {
+            let mut v = serde_json::to_value(&doc)?;
+            filter(&mut v, part);
+            if pretty {
+                serde_json::to_writer_pretty(&mut *w, &v)?;
+            } else {
+                serde_json::to_writer(&mut *w, &v)?;
+            }
+        }
+    }
+    writeln!(w)
+}
+
+fn filter(v: &mut serde_json::Value, part: Part) {
+    let keys = part.keys();
+    if let serde_json::Value::Object(map) = v {
+        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keys.contains(&k.as_str()) || k.starts_with("member_"));
+        if let Some(serde_json::Value::Array(members)) = map.get_mut("members") {
+            for m in members {
+                filter(m, part);
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Robustness: every file of the shared corpus (../shared/corpus, beside the clone) loads or is
+//! rejected with an error — no panic, no hang — and a loaded file still renders as text and JSON.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn corpus_dir() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    d.is_dir().then_some(d)
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_none_or(|e| e != "tsv" && e != "md") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_corpus_file_loads_or_fails_cleanly() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("../shared/corpus not found; skipping");
+        return;
+    };
+    let mut all = Vec::new();
+    files(&dir, &mut all);
+    assert!(all.len() > 400, "corpus has {} files", all.len());
+    let (mut loaded, mut rejected, mut with_diags) = (0, 0, 0);
+    let mut slowest = (Duration::ZERO, PathBuf::new());
+    for path in &all {
+        let data = std::fs::read(path).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let p = path.clone();
+        let start = Instant::now();
+        // A thread per file: a panic is caught as a failure, and a hang is bounded by the timeout.
+        std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || {
+                let r = linkscope::load(&data).map(|bin| {
+                    let mut text = Vec::new();
+                    linkscope::report::text::write_text(&mut text, &bin, None).unwrap();
+                    let mut json = Vec::new();
+                    linkscope::report::write_json(&mut json, &bin, None, false).unwrap();
+                    serde_json::from_slice::<serde_json::Value>(&json).unwrap();
+                    bin.diagnostics.len()
+                });
+                let _ = tx.send(r.map_err(|e| e.to_string()));
+            })
+            .unwrap();
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Ok(n)) => {
+                loaded += 1;
+                if n > 0 {
+                    with_diags += 1;
+                }
+            }
+            Ok(Err(msg)) => {
+                assert!(!msg.is_empty());
+                rejected += 1;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("{}: did not finish within 20 s", p.display()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{}: the reader panicked", p.display()),
+        }
+        let t = start.elapsed();
+        if t > slowest.0 {
+            slowest = (t, p);
+        }
+    }
+    eprintln!(
+        "corpus: {} files, {loaded} loaded ({with_diags} with diagnostics), {rejected} rejected; slowest {:?} ({})",
+        all.len(),
+        slowest.0,
+        slowest.1.display()
+    );
+}
