@@ -7,6 +7,7 @@
 
 pub mod demangle;
 pub mod formats;
+pub mod input;
 pub mod model;
 pub mod report;
 pub mod cli;

@@ -13,7 +13,9 @@ fn corpus_dir() -> Option<PathBuf> {
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -67,8 +69,12 @@ fn every_corpus_file_loads_or_fails_cleanly() {
                 assert!(!msg.is_empty());
                 rejected += 1;
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!("{}: did not finish within 20 s", p.display()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{}: the reader panicked", p.display()),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{}: did not finish within 20 s", p.display())
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("{}: the reader panicked", p.display())
+            }
         }
         let t = start.elapsed();
         if t > slowest.0 {

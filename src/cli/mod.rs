@@ -47,8 +47,14 @@ pub enum Command {
 }
 
 /// Run `inspect`; returns the process exit code.
-pub fn inspect(file: &PathBuf, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
-    let data = match std::fs::read(file) {
+pub fn inspect(
+    file: &PathBuf,
+    json: bool,
+    pretty: bool,
+    only: Option<Part>,
+    member: Option<&str>,
+) -> i32 {
+    let data = match crate::input::Input::open(file) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("linkscope: {}: {e}", file.display());
@@ -63,7 +69,9 @@ pub fn inspect(file: &PathBuf, json: bool, pretty: bool, only: Option<Part>, mem
         }
     };
     if let Some(name) = member {
-        let pos = bin.members.iter().position(|m| m.member_name == name || m.member_name.rsplit(['/', '\\']).next() == Some(name));
+        let pos = bin.members.iter().position(|m| {
+            m.member_name == name || m.member_name.rsplit(['/', '\\']).next() == Some(name)
+        });
         match pos {
             Some(i) => {
                 let m = bin.members.swap_remove(i);

@@ -141,23 +141,50 @@ impl<'a> GroupBuilder<'a> {
     }
 
     /// Add a byte-string field.
-    pub fn bytes(&mut self, name: &str, rel: u64, len: u64, help: &'static str) -> Option<&'a [u8]> {
+    pub fn bytes(
+        &mut self,
+        name: &str,
+        rel: u64,
+        len: u64,
+        help: &'static str,
+    ) -> Option<&'a [u8]> {
         let off = self.base.saturating_add(rel);
         let Some(b) = slice_at(self.data, off, len) else {
             self.truncated = true;
             return None;
         };
-        let shown = if b.iter().all(|&c| c.is_ascii_graphic() || c == b' ' || c == 0) {
-            format!("\"{}\"", text(b).trim_end_matches('\0'))
+        // Text (printable bytes, then only NUL padding) is shown quoted; anything else as hex.
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        let is_text = end > 0
+            && b[..end].iter().all(|&c| c.is_ascii_graphic() || c == b' ')
+            && b[end..].iter().all(|&c| c == 0);
+        let shown = if is_text {
+            let pad = if end < b.len() {
+                format!(" + {} NUL", b.len() - end)
+            } else {
+                String::new()
+            };
+            format!("\"{}\"{pad}", text(&b[..end]))
         } else {
-            b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+            b.iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         self.push(name, None, shown, off, len, help);
         Some(b)
     }
 
     /// Add a field whose value was computed elsewhere.
-    pub fn push(&mut self, name: &str, value: Option<u64>, display: String, off: u64, len: u64, help: &'static str) {
+    pub fn push(
+        &mut self,
+        name: &str,
+        value: Option<u64>,
+        display: String,
+        off: u64,
+        len: u64,
+        help: &'static str,
+    ) {
         self.group.fields.push(Field {
             name: name.to_string(),
             value,

@@ -11,8 +11,8 @@ use super::bytes::{sign_extend, text, uint_at};
 use super::elf_relocs::reloc_info;
 use crate::demangle::demangle;
 use crate::model::{
-    Binary, DynamicEntry, ElfInfo, Format, GotSlot, LinkOrder, Location, Relocation, Section, SectionGroup, Segment,
-    Severity, Span, Symbol, VersionNeed,
+    Binary, DynamicEntry, ElfInfo, Format, GotSlot, LinkOrder, Location, Relocation, Section,
+    SectionGroup, Segment, Severity, Span, Symbol, VersionNeed,
 };
 
 const SHT_SYMTAB: u32 = 2;
@@ -76,7 +76,11 @@ fn section_flag_names(f: u64) -> Vec<String> {
         (0x800, "SHF_COMPRESSED"),
         (0x8000_0000, "SHF_EXCLUDE"),
     ];
-    NAMES.iter().filter(|(b, _)| f & b != 0).map(|(_, n)| n.to_string()).collect()
+    NAMES
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 fn segment_type_name(t: u32) -> String {
@@ -170,7 +174,10 @@ type SymbolNames = (usize, Vec<String>, Vec<(u64, u64)>);
 /// Read an ELF file.
 pub fn load_elf(data: &[u8]) -> Binary {
     let is64 = data.get(4) == Some(&2);
-    let mut bin = Binary::new(if is64 { Format::Elf64 } else { Format::Elf32 }, data.len() as u64);
+    let mut bin = Binary::new(
+        if is64 { Format::Elf64 } else { Format::Elf32 },
+        data.len() as u64,
+    );
     if is64 {
         read::<object::elf::FileHeader64<Endianness>>(&mut bin, data);
     } else {
@@ -183,12 +190,20 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
     let header = match Elf::parse(data) {
         Ok(h) => h,
         Err(e) => {
-            bin.diag(Severity::Error, Location::file(0), format!("ELF header: {e}"));
+            bin.diag(
+                Severity::Error,
+                Location::file(0),
+                format!("ELF header: {e}"),
+            );
             return;
         }
     };
     let Ok(e) = header.endian() else {
-        bin.diag(Severity::Error, Location::file(5), "ELF header has an invalid data encoding");
+        bin.diag(
+            Severity::Error,
+            Location::file(5),
+            "ELF header has an invalid data encoding",
+        );
         return;
     };
     let machine = header.e_machine(e).0;
@@ -211,7 +226,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
     let phdrs = match header.program_headers(e, data) {
         Ok(p) => p,
         Err(err) => {
-            bin.diag(Severity::Error, Location::file(header.e_phoff(e).into()), format!("program headers: {err}"));
+            bin.diag(
+                Severity::Error,
+                Location::file(header.e_phoff(e).into()),
+                format!("program headers: {err}"),
+            );
             &[]
         }
     };
@@ -262,7 +281,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
     let sections = match header.sections(e, data) {
         Ok(s) => s,
         Err(err) => {
-            bin.diag(Severity::Error, Location::file(header.e_shoff(e).into()), format!("section headers: {err}"));
+            bin.diag(
+                Severity::Error,
+                Location::file(header.e_shoff(e).into()),
+                format!("section headers: {err}"),
+            );
             bin.elf = Some(info);
             return;
         }
@@ -274,7 +297,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         let name = match sections.section_name(e, sh) {
             Ok(n) => text(n),
             Err(_) => {
-                bin.diag(Severity::Warning, Location::file(shoff + i as u64 * shsize), format!("section {i}: name offset is outside the section-name string table"));
+                bin.diag(
+                    Severity::Warning,
+                    Location::file(shoff + i as u64 * shsize),
+                    format!("section {i}: name offset is outside the section-name string table"),
+                );
                 format!("<section {i}>")
             }
         };
@@ -286,12 +313,23 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         let off: u64 = sh.sh_offset(e).into();
         let file_size = if t == SHT_NOBITS { 0 } else { size };
         if file_size > 0 && off.saturating_add(file_size) > data.len() as u64 {
-            bin.diag(Severity::Warning, Location::file(shoff + i as u64 * shsize), format!("section {i} ({name}): data 0x{off:x}..0x{:x} runs past the end of the file", off.saturating_add(file_size)));
+            bin.diag(
+                Severity::Warning,
+                Location::file(shoff + i as u64 * shsize),
+                format!(
+                    "section {i} ({name}): data 0x{off:x}..0x{:x} runs past the end of the file",
+                    off.saturating_add(file_size)
+                ),
+            );
         }
         bin.sections.push(Section {
             index: i as u32,
             name,
-            rva: if alloc && ftype != 1 { addr.wrapping_sub(base) } else { addr },
+            rva: if alloc && ftype != 1 {
+                addr.wrapping_sub(base)
+            } else {
+                addr
+            },
             virtual_size: size,
             file_offset: if file_size > 0 { off } else { 0 },
             file_size,
@@ -321,7 +359,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             continue;
         }
         let Ok(syms) = sh.data_as_array::<Elf::Sym, _>(e, data) else {
-            bin.diag(Severity::Warning, Location::file(sh.sh_offset(e).into()), format!("symbol table in section {i} is not in the file"));
+            bin.diag(
+                Severity::Warning,
+                Location::file(sh.sh_offset(e).into()),
+                format!("symbol table in section {i} is not in the file"),
+            );
             continue;
         };
         let strings = sections
@@ -334,13 +376,18 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         let mut names = Vec::with_capacity(syms.len());
         let mut vals = Vec::with_capacity(syms.len());
         for (k, s) in syms.iter().enumerate() {
-            let name = s.name(e, strings).map(text).unwrap_or_else(|_| "<bad name>".into());
+            let name = s
+                .name(e, strings)
+                .map(text)
+                .unwrap_or_else(|_| "<bad name>".into());
             let value: u64 = s.st_value(e).into();
             let size: u64 = s.st_size(e).into();
             // Relocations against a section symbol name the section, as readelf and llvm-readobj do.
             let shndx_raw = usize::from(s.st_shndx(e).0);
             let rel_name = if s.st_type().0 == 3 && name.is_empty() {
-                bin.sections.get(shndx_raw).map_or_else(String::new, |sec| sec.name.clone())
+                bin.sections
+                    .get(shndx_raw)
+                    .map_or_else(String::new, |sec| sec.name.clone())
             } else {
                 name.clone()
             };
@@ -383,7 +430,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 size: Some(size),
                 section,
                 section_kind,
-                kind: if t == SHT_DYNSYM { format!("{kind} (dynamic)") } else { kind.to_string() },
+                kind: if t == SHT_DYNSYM {
+                    format!("{kind} (dynamic)")
+                } else {
+                    kind.to_string()
+                },
                 binding,
                 raw_type: u32::from(s.st_info().0),
                 aux_count: 0,
@@ -400,7 +451,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             continue;
         }
         let Ok(words) = sh.data_as_array::<object::U32<Endianness>, _>(e, data) else {
-            bin.diag(Severity::Warning, Location::file(sh.sh_offset(e).into()), format!("group section {i} is not in the file"));
+            bin.diag(
+                Severity::Warning,
+                Location::file(sh.sh_offset(e).into()),
+                format!("group section {i} is not in the file"),
+            );
             continue;
         };
         let flags = words.first().map_or(0, |w| w.get(e));
@@ -412,7 +467,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             .unwrap_or_else(|| format!("<symbol {}>", sh.sh_info(e)));
         for &m in &members {
             if m as usize >= bin.sections.len() {
-                bin.diag(Severity::Warning, Location::file(sh.sh_offset(e).into()), format!("group section {i} ({signature}) names section {m}, which does not exist"));
+                bin.diag(
+                    Severity::Warning,
+                    Location::file(sh.sh_offset(e).into()),
+                    format!(
+                        "group section {i} ({signature}) names section {m}, which does not exist"
+                    ),
+                );
             }
         }
         bin.groups.push(SectionGroup {
@@ -442,18 +503,39 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             match sh.data_as_array::<Elf::Rela, _>(e, data) {
                 Ok(r) => rows.extend(r.iter().take(MAX_RELOCS).map(|r| {
                     let a: i64 = r.r_addend(e).into();
-                    (r.r_offset(e).into(), r.r_type(e, false).0, r.r_sym(e, false), Some(a))
+                    (
+                        r.r_offset(e).into(),
+                        r.r_type(e, false).0,
+                        r.r_sym(e, false),
+                        Some(a),
+                    )
                 })),
-                Err(err) => bin.diag(Severity::Warning, Location::file(base_off), format!("relocation section {i}: {err}")),
+                Err(err) => bin.diag(
+                    Severity::Warning,
+                    Location::file(base_off),
+                    format!("relocation section {i}: {err}"),
+                ),
             }
         } else {
             match sh.data_as_array::<Elf::Rel, _>(e, data) {
-                Ok(r) => rows.extend(r.iter().take(MAX_RELOCS).map(|r| (r.r_offset(e).into(), r.r_type(e).0, r.r_sym(e), None))),
-                Err(err) => bin.diag(Severity::Warning, Location::file(base_off), format!("relocation section {i}: {err}")),
+                Ok(r) => rows.extend(
+                    r.iter()
+                        .take(MAX_RELOCS)
+                        .map(|r| (r.r_offset(e).into(), r.r_type(e).0, r.r_sym(e), None)),
+                ),
+                Err(err) => bin.diag(
+                    Severity::Warning,
+                    Location::file(base_off),
+                    format!("relocation section {i}: {err}"),
+                ),
             }
         }
         if !dynamic && (target == 0 || target >= nsec) {
-            bin.diag(Severity::Warning, Location::file(base_off), format!("relocation section {i} applies to section {target}, which does not exist"));
+            bin.diag(
+                Severity::Warning,
+                Location::file(base_off),
+                format!("relocation section {i} applies to section {target}, which does not exist"),
+            );
         }
         if !dynamic {
             if let Some(s) = bin.sections.get_mut(target) {
@@ -476,10 +558,15 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                     let site = if dynamic {
                         va_to_file(&bin.segments, offset)
                     } else {
-                        bin.sections.get(target).filter(|s| offset + u64::from(bytes) <= s.file_size).map(|s| s.file_offset + offset)
+                        bin.sections
+                            .get(target)
+                            .filter(|s| offset + u64::from(bytes) <= s.file_size)
+                            .map(|s| s.file_offset + offset)
                     };
                     match (site, bytes) {
-                        (Some(o), 1 | 2 | 4 | 8) => uint_at(data, o, bytes).map_or(0, |v| sign_extend(v, bytes * 8)),
+                        (Some(o), 1 | 2 | 4 | 8) => {
+                            uint_at(data, o, bytes).map_or(0, |v| sign_extend(v, bytes * 8))
+                        }
                         _ => 0,
                     }
                 }
@@ -487,7 +574,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             let symbol_name = sym.filter(|s| !s.is_empty());
             bin.relocations.push(Relocation {
                 section: if dynamic { None } else { Some(target as u32) },
-                offset: if dynamic { offset.wrapping_sub(base) } else { offset },
+                offset: if dynamic {
+                    offset.wrapping_sub(base)
+                } else {
+                    offset
+                },
                 kind: kind.clone(),
                 raw_type: rtype,
                 normalized,
@@ -504,7 +595,9 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                     rva: offset.wrapping_sub(base),
                     kind: kind.into_owned(),
                     symbol: symbol_name.unwrap_or_default(),
-                    size: names.and_then(|(_, _, v)| v.get(symi as usize)).map(|v| v.1),
+                    size: names
+                        .and_then(|(_, _, v)| v.get(symi as usize))
+                        .map(|v| v.1),
                 };
                 if normalized == "copy" {
                     info.copy_relocations.push(slot);
@@ -525,14 +618,22 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 .and_then(|s| s.data(e, data).ok())
                 .unwrap_or(&[]);
             let Ok(dyns) = sh.data_as_array::<Elf::Dyn, _>(e, data) else {
-                bin.diag(Severity::Warning, Location::file(sh.sh_offset(e).into()), format!("dynamic section {i} is not in the file"));
+                bin.diag(
+                    Severity::Warning,
+                    Location::file(sh.sh_offset(e).into()),
+                    format!("dynamic section {i} is not in the file"),
+                );
                 continue;
             };
             for d in dyns {
                 let tag: u64 = d.d_tag(e).0 as u64;
                 let val: u64 = d.d_val(e).into();
                 let is_str = matches!(tag, 1 | 14 | 15 | 29);
-                let s = if is_str { super::bytes::cstr_at(strings, val, 4096).map(text) } else { None };
+                let s = if is_str {
+                    super::bytes::cstr_at(strings, val, 4096).map(text)
+                } else {
+                    None
+                };
                 match tag {
                     1 => info.needed.extend(s.clone()),
                     14 => info.soname = s.clone(),
@@ -575,26 +676,52 @@ fn is_elf64<Elf: FileHeader>() -> bool {
 }
 
 fn read_verneed(info: &mut ElfInfo, d: &[u8], strings: &[u8], le: bool) {
-    let u16f = |o: usize| d.get(o..o + 2).map(|b| if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) });
-    let u32f = |o: usize| d.get(o..o + 4).map(|b| {
-        let a = [b[0], b[1], b[2], b[3]];
-        if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
-    });
+    let u16f = |o: usize| {
+        d.get(o..o + 2).map(|b| {
+            if le {
+                u16::from_le_bytes([b[0], b[1]])
+            } else {
+                u16::from_be_bytes([b[0], b[1]])
+            }
+        })
+    };
+    let u32f = |o: usize| {
+        d.get(o..o + 4).map(|b| {
+            let a = [b[0], b[1], b[2], b[3]];
+            if le {
+                u32::from_le_bytes(a)
+            } else {
+                u32::from_be_bytes(a)
+            }
+        })
+    };
     let mut off = 0usize;
     for _ in 0..1024 {
-        let (Some(cnt), Some(file), Some(aux), Some(next)) = (u16f(off + 2), u32f(off + 4), u32f(off + 8), u32f(off + 12)) else { break };
+        let (Some(cnt), Some(file), Some(aux), Some(next)) =
+            (u16f(off + 2), u32f(off + 4), u32f(off + 8), u32f(off + 12))
+        else {
+            break;
+        };
         let mut versions = Vec::new();
         let mut a = off.saturating_add(aux as usize);
         for _ in 0..cnt.min(256) {
-            let (Some(name), Some(anext)) = (u32f(a + 8), u32f(a + 12)) else { break };
-            versions.push(super::bytes::cstr_at(strings, u64::from(name), 4096).map(text).unwrap_or_default());
+            let (Some(name), Some(anext)) = (u32f(a + 8), u32f(a + 12)) else {
+                break;
+            };
+            versions.push(
+                super::bytes::cstr_at(strings, u64::from(name), 4096)
+                    .map(text)
+                    .unwrap_or_default(),
+            );
             if anext == 0 {
                 break;
             }
             a = a.saturating_add(anext as usize);
         }
         info.version_needs.push(VersionNeed {
-            file: super::bytes::cstr_at(strings, u64::from(file), 4096).map(text).unwrap_or_default(),
+            file: super::bytes::cstr_at(strings, u64::from(file), 4096)
+                .map(text)
+                .unwrap_or_default(),
             versions,
         });
         if next == 0 {
@@ -604,30 +731,128 @@ fn read_verneed(info: &mut ElfInfo, d: &[u8], strings: &[u8], le: bool) {
     }
 }
 
-fn header_fields<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8], h: &Elf, e: Endianness) {
+fn header_fields<Elf: FileHeader<Endian = Endianness>>(
+    bin: &mut Binary,
+    data: &[u8],
+    h: &Elf,
+    e: Endianness,
+) {
     let mut g = super::bytes::GroupBuilder::new(data, "ELF header", 0);
     g.bytes("e_ident[EI_MAG]", 0, 4, "\\x7fELF: marks an ELF file.");
-    g.dec("e_ident[EI_CLASS]", 4, 1, "1 = 32-bit (ELF32), 2 = 64-bit (ELF64) structures.");
-    g.dec("e_ident[EI_DATA]", 5, 1, "1 = little-endian, 2 = big-endian.");
+    g.dec(
+        "e_ident[EI_CLASS]",
+        4,
+        1,
+        "1 = 32-bit (ELF32), 2 = 64-bit (ELF64) structures.",
+    );
+    g.dec(
+        "e_ident[EI_DATA]",
+        5,
+        1,
+        "1 = little-endian, 2 = big-endian.",
+    );
     g.dec("e_ident[EI_VERSION]", 6, 1, "ELF version, always 1.");
-    g.dec("e_ident[EI_OSABI]", 7, 1, "Operating-system ABI (0 = System V, 3 = Linux/GNU).");
+    g.dec(
+        "e_ident[EI_OSABI]",
+        7,
+        1,
+        "Operating-system ABI (0 = System V, 3 = Linux/GNU).",
+    );
     let w: u64 = if h.is_type_64() { 8 } else { 4 };
     let mut push = |name: &str, off: u64, len: u64, v: u64, help: &'static str| {
         g.push(name, Some(v), format!("0x{v:x}"), off, len, help);
     };
-    push("e_type", 16, 2, u64::from(h.e_type(e).0), "1 = relocatable object, 2 = executable, 3 = shared object or PIE, 4 = core dump.");
-    push("e_machine", 18, 2, u64::from(h.e_machine(e).0), "The CPU (62 = x86-64, 3 = i386, 183 = AArch64).");
-    push("e_version", 20, 4, u64::from(h.e_version(e)), "Object-file version, 1.");
-    push("e_entry", 24, w, h.e_entry(e).into(), "Virtual address where execution starts.");
-    push("e_phoff", 24 + w, w, h.e_phoff(e).into(), "File offset of the program-header table (segments).");
-    push("e_shoff", 24 + 2 * w, w, h.e_shoff(e).into(), "File offset of the section-header table.");
+    push(
+        "e_type",
+        16,
+        2,
+        u64::from(h.e_type(e).0),
+        "1 = relocatable object, 2 = executable, 3 = shared object or PIE, 4 = core dump.",
+    );
+    push(
+        "e_machine",
+        18,
+        2,
+        u64::from(h.e_machine(e).0),
+        "The CPU (62 = x86-64, 3 = i386, 183 = AArch64).",
+    );
+    push(
+        "e_version",
+        20,
+        4,
+        u64::from(h.e_version(e)),
+        "Object-file version, 1.",
+    );
+    push(
+        "e_entry",
+        24,
+        w,
+        h.e_entry(e).into(),
+        "Virtual address where execution starts.",
+    );
+    push(
+        "e_phoff",
+        24 + w,
+        w,
+        h.e_phoff(e).into(),
+        "File offset of the program-header table (segments).",
+    );
+    push(
+        "e_shoff",
+        24 + 2 * w,
+        w,
+        h.e_shoff(e).into(),
+        "File offset of the section-header table.",
+    );
     let b = 24 + 3 * w;
-    push("e_flags", b, 4, u64::from(h.e_flags(e).0), "Processor-specific flags.");
-    push("e_ehsize", b + 4, 2, u64::from(h.e_ehsize(e)), "Size of this header.");
-    push("e_phentsize", b + 6, 2, u64::from(h.e_phentsize(e)), "Size of one program header.");
-    push("e_phnum", b + 8, 2, u64::from(h.e_phnum(e)), "Number of program headers.");
-    push("e_shentsize", b + 10, 2, u64::from(h.e_shentsize(e)), "Size of one section header.");
-    push("e_shnum", b + 12, 2, u64::from(h.e_shnum(e)), "Number of section headers (0 with more than 65279: then in section 0's sh_size).");
-    push("e_shstrndx", b + 14, 2, u64::from(h.e_shstrndx(e).0), "Index of the section holding section names.");
+    push(
+        "e_flags",
+        b,
+        4,
+        u64::from(h.e_flags(e).0),
+        "Processor-specific flags.",
+    );
+    push(
+        "e_ehsize",
+        b + 4,
+        2,
+        u64::from(h.e_ehsize(e)),
+        "Size of this header.",
+    );
+    push(
+        "e_phentsize",
+        b + 6,
+        2,
+        u64::from(h.e_phentsize(e)),
+        "Size of one program header.",
+    );
+    push(
+        "e_phnum",
+        b + 8,
+        2,
+        u64::from(h.e_phnum(e)),
+        "Number of program headers.",
+    );
+    push(
+        "e_shentsize",
+        b + 10,
+        2,
+        u64::from(h.e_shentsize(e)),
+        "Size of one section header.",
+    );
+    push(
+        "e_shnum",
+        b + 12,
+        2,
+        u64::from(h.e_shnum(e)),
+        "Number of section headers (0 with more than 65279: then in section 0's sh_size).",
+    );
+    push(
+        "e_shstrndx",
+        b + 14,
+        2,
+        u64::from(h.e_shstrndx(e).0),
+        "Index of the section holding section names.",
+    );
     bin.headers.push(g.finish());
 }

@@ -108,7 +108,11 @@ impl Repeated {
         if self.count == 1 {
             bin.diag(self.severity, loc, msg);
         } else {
-            bin.diag(self.severity, loc, format!("{} ({} times; first: {msg})", self.what, self.count));
+            bin.diag(
+                self.severity,
+                loc,
+                format!("{} ({} times; first: {msg})", self.what, self.count),
+            );
         }
     }
 }

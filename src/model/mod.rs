@@ -229,7 +229,9 @@ impl Binary {
     /// The section containing `rva`, if any (by virtual range; file-only sections ignored).
     pub fn section_by_rva(&self, rva: u64) -> Option<&Section> {
         self.sections.iter().find(|s| {
-            let size = s.virtual_size.max(if s.virtual_size == 0 { s.file_size } else { 0 });
+            let size = s
+                .virtual_size
+                .max(if s.virtual_size == 0 { s.file_size } else { 0 });
             s.rva <= rva && rva < s.rva.saturating_add(size) && s.is_alloc
         })
     }
@@ -245,7 +247,12 @@ impl Binary {
     pub fn offset_to_rva(&self, off: u64) -> Option<u64> {
         self.sections
             .iter()
-            .find(|s| s.is_alloc && s.file_size > 0 && s.file_offset <= off && off < s.file_offset + s.file_size)
+            .find(|s| {
+                s.is_alloc
+                    && s.file_size > 0
+                    && s.file_offset <= off
+                    && off < s.file_offset + s.file_size
+            })
             .map(|s| s.rva + (off - s.file_offset))
     }
 }
@@ -314,7 +321,9 @@ pub struct Section {
 impl Section {
     /// Bytes of the section inside `data` (clamped to the file).
     pub fn bytes<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        let start = usize::try_from(self.file_offset).unwrap_or(usize::MAX).min(data.len());
+        let start = usize::try_from(self.file_offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         let len = usize::try_from(self.file_size).unwrap_or(usize::MAX);
         let end = start.saturating_add(len).min(data.len());
         &data[start..end]

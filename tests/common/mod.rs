@@ -9,7 +9,9 @@ use linkscope::Binary;
 
 /// Path of a fixture file.
 pub fn fixture_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// Read a fixture's bytes.
@@ -59,7 +61,9 @@ impl Node {
     }
     /// Child blocks whose name starts with `prefix`.
     pub fn blocks<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.children().iter().filter(move |c| matches!(c, Node::Block { .. }) && c.name().starts_with(prefix))
+        self.children()
+            .iter()
+            .filter(move |c| matches!(c, Node::Block { .. }) && c.name().starts_with(prefix))
     }
     /// The value of a `Key: value` line (or of a block named `Key [ (value)`).
     pub fn get(&self, key: &str) -> Option<String> {
@@ -83,7 +87,8 @@ impl Node {
     }
     /// A numeric value (`0x…` or decimal, first word).
     pub fn num(&self, key: &str) -> Option<u64> {
-        self.get(key).and_then(|v| parse_num(v.split_whitespace().next().unwrap_or("")))
+        self.get(key)
+            .and_then(|v| parse_num(v.split_whitespace().next().unwrap_or("")))
     }
     /// Plain lines inside this block.
     pub fn lines(&self) -> impl Iterator<Item = &str> {
@@ -115,7 +120,11 @@ pub fn parse_readobj(text: &str) -> Node {
         if l == "}" || l == "]" {
             if stack.len() > 1 {
                 let (name, children) = stack.pop().unwrap();
-                stack.last_mut().unwrap().1.push(Node::Block { name, children });
+                stack
+                    .last_mut()
+                    .unwrap()
+                    .1
+                    .push(Node::Block { name, children });
             }
             continue;
         }
@@ -138,7 +147,11 @@ pub fn parse_readobj(text: &str) -> Node {
     }
     while stack.len() > 1 {
         let (name, children) = stack.pop().unwrap();
-        stack.last_mut().unwrap().1.push(Node::Block { name, children });
+        stack
+            .last_mut()
+            .unwrap()
+            .1
+            .push(Node::Block { name, children });
     }
     let (name, children) = stack.pop().unwrap();
     Node::Block { name, children }
@@ -149,7 +162,14 @@ pub fn objdump_symbols(text: &str) -> Vec<(i32, u64, String)> {
     text.lines()
         .filter(|l| l.starts_with('[') && l.contains("(sec"))
         .filter_map(|l| {
-            let sec = l.split("(sec").nth(1)?.split(')').next()?.trim().parse().ok()?;
+            let sec = l
+                .split("(sec")
+                .nth(1)?
+                .split(')')
+                .next()?
+                .trim()
+                .parse()
+                .ok()?;
             let mut words = l.rsplitn(2, ' ');
             let name = words.next()?.to_string();
             let value = words.next()?.rsplit(' ').next()?;
@@ -170,7 +190,11 @@ pub fn objdump_sections(text: &str) -> Vec<(String, u64, u64)> {
         if on {
             let w: Vec<&str> = l.split_whitespace().collect();
             if w.len() >= 6 && w[0].parse::<u32>().is_ok() {
-                out.push((w[1].to_string(), u64::from_str_radix(w[3], 16).unwrap(), u64::from_str_radix(w[2], 16).unwrap()));
+                out.push((
+                    w[1].to_string(),
+                    u64::from_str_radix(w[3], 16).unwrap(),
+                    u64::from_str_radix(w[2], 16).unwrap(),
+                ));
             } else if !l.starts_with(' ') {
                 on = false;
             }
@@ -188,11 +212,17 @@ pub fn objdump_contents(text: &str) -> (u64, Vec<u8>) {
             continue;
         }
         let mut w = l.split_whitespace();
-        let Some(addr) = w.next().and_then(|a| u64::from_str_radix(a, 16).ok()) else { continue };
+        let Some(addr) = w.next().and_then(|a| u64::from_str_radix(a, 16).ok()) else {
+            continue;
+        };
         if start.is_none() {
             start = Some(addr);
         }
-        assert_eq!(start.unwrap() + bytes.len() as u64, addr, "gap in objdump -s dump");
+        assert_eq!(
+            start.unwrap() + bytes.len() as u64,
+            addr,
+            "gap in objdump -s dump"
+        );
         // Up to four groups of 8 hex digits; the ASCII column follows two spaces.
         let hex_part = &l[1 + format!("{addr:x}").len()..];
         let hex_part = &hex_part[..hex_part.len().min(36)];

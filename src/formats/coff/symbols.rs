@@ -65,7 +65,11 @@ impl SymbolTable {
             return None;
         }
         let a = sym.aux_off;
-        let high = if bigobj { u32::from(u16_at(data, a + 16)?) } else { 0 };
+        let high = if bigobj {
+            u32::from(u16_at(data, a + 16)?)
+        } else {
+            0
+        };
         Some(AuxSection {
             length: u32_at(data, a)?,
             nrelocs: u16_at(data, a + 4)?,
@@ -135,7 +139,14 @@ pub fn string_table(data: &[u8], symptr: u64, nsyms: u64, record_size: u64) -> O
 }
 
 /// Read the symbol table; append model [`Symbol`]s to `bin` and return the raw table.
-pub fn read_symbols(bin: &mut Binary, data: &[u8], symptr: u64, nsyms: u32, bigobj: bool, strtab: Option<&[u8]>) -> SymbolTable {
+pub fn read_symbols(
+    bin: &mut Binary,
+    data: &[u8],
+    symptr: u64,
+    nsyms: u32,
+    bigobj: bool,
+    strtab: Option<&[u8]>,
+) -> SymbolTable {
     let rs: u64 = if bigobj { 20 } else { 18 };
     let mut table = SymbolTable {
         record_size: rs,
@@ -156,17 +167,29 @@ pub fn read_symbols(bin: &mut Binary, data: &[u8], symptr: u64, nsyms: u32, bigo
         nsyms
     };
     table.by_index.reserve(n as usize);
-    let mut bad_names = Repeated::new(Severity::Warning, "symbol names point outside the string table");
+    let mut bad_names = Repeated::new(
+        Severity::Warning,
+        "symbol names point outside the string table",
+    );
     let mut i: u32 = 0;
     while i < n {
         let off = symptr + u64::from(i) * rs;
-        let Some(raw_name) = array_at::<8>(data, off) else { break };
+        let Some(raw_name) = array_at::<8>(data, off) else {
+            break;
+        };
         let name_bytes: &[u8] = if raw_name[..4] == [0, 0, 0, 0] {
-            let so = u64::from(u32::from_le_bytes([raw_name[4], raw_name[5], raw_name[6], raw_name[7]]));
+            let so = u64::from(u32::from_le_bytes([
+                raw_name[4],
+                raw_name[5],
+                raw_name[6],
+                raw_name[7],
+            ]));
             match strtab.and_then(|t| cstr_at(t, so, 65536)) {
                 Some(s) => s,
                 None => {
-                    bad_names.add(Location::file(off), || format!("symbol {i}: name offset 0x{so:x} is outside the string table"));
+                    bad_names.add(Location::file(off), || {
+                        format!("symbol {i}: name offset 0x{so:x} is outside the string table")
+                    });
                     b"<bad name>"
                 }
             }
@@ -220,7 +243,10 @@ pub fn read_symbols(bin: &mut Binary, data: &[u8], symptr: u64, nsyms: u32, bigo
     }
     bad_names.flush(bin);
     let nsections = bin.sections.len() as i32;
-    let mut bad_sections = Repeated::new(Severity::Warning, "symbols refer to sections that do not exist");
+    let mut bad_sections = Repeated::new(
+        Severity::Warning,
+        "symbols refer to sections that do not exist",
+    );
     for s in &table.symbols {
         let aux = describe_aux(data, &table, s, bigobj);
         let (section, section_kind) = match s.section {
@@ -231,7 +257,10 @@ pub fn read_symbols(bin: &mut Binary, data: &[u8], symptr: u64, nsyms: u32, bigo
             n if n > 0 => {
                 if n > nsections {
                     bad_sections.add(Location::file(symptr + u64::from(s.index) * rs), || {
-                        format!("symbol {} ({}) refers to section {n}, but there are only {nsections}", s.index, s.name)
+                        format!(
+                            "symbol {} ({}) refers to section {n}, but there are only {nsections}",
+                            s.index, s.name
+                        )
                     });
                 }
                 (Some(n as u32), None)
@@ -264,7 +293,10 @@ pub fn read_symbols(bin: &mut Binary, data: &[u8], symptr: u64, nsyms: u32, bigo
             raw_type: u32::from(s.typ),
             aux_count: s.naux,
             aux,
-            span: Span::new(symptr + u64::from(s.index) * rs, rs * (1 + u64::from(s.naux))),
+            span: Span::new(
+                symptr + u64::from(s.index) * rs,
+                rs * (1 + u64::from(s.naux)),
+            ),
         });
     }
     bad_sections.flush(bin);
@@ -289,7 +321,11 @@ fn describe_aux(data: &[u8], table: &SymbolTable, s: &RawSymbol, bigobj: bool) -
             x.length, x.nrelocs, x.checksum
         );
         if x.selection != 0 {
-            t.push_str(&format!(", selection {} ({})", x.selection, selection_name(x.selection)));
+            t.push_str(&format!(
+                ", selection {} ({})",
+                x.selection,
+                selection_name(x.selection)
+            ));
             if x.selection == 5 {
                 t.push_str(&format!(", associated section {}", x.number));
             }
@@ -306,12 +342,16 @@ fn describe_aux(data: &[u8], table: &SymbolTable, s: &RawSymbol, bigobj: bool) -
             4 => "ANTI_DEPENDENCY",
             _ => "?",
         };
-        return vec![format!("weak external: default symbol {tag}, search {how} ({ch})")];
+        return vec![format!(
+            "weak external: default symbol {tag}, search {how} ({ch})"
+        )];
     }
     if s.class == CLASS_EXTERNAL && (s.typ >> 4) & 3 == 2 && s.section > 0 {
         let tag = u32_at(data, a).unwrap_or(0);
         let size = u32_at(data, a + 4).unwrap_or(0);
-        return vec![format!("function definition: .bf index {tag}, size 0x{size:x}")];
+        return vec![format!(
+            "function definition: .bf index {tag}, size 0x{size:x}"
+        )];
     }
     if s.class == CLASS_FUNCTION {
         let line = u16_at(data, a + 4).unwrap_or(0);

@@ -39,12 +39,20 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
     }
     let data = map.data;
     let Some(start) = map.offset(rva) else {
-        bin.diag(Severity::Error, Location::rva(rva), "base-relocation directory is not in the file");
+        bin.diag(
+            Severity::Error,
+            Location::rva(rva),
+            "base-relocation directory is not in the file",
+        );
         return;
     };
     let avail = (data.len() as u64).saturating_sub(start);
     let size = if size > avail {
-        bin.diag(Severity::Error, Location::both(Some(start), Some(rva)), format!("base-relocation directory (0x{size:x} bytes) runs past the end of the file"));
+        bin.diag(
+            Severity::Error,
+            Location::both(Some(start), Some(rva)),
+            format!("base-relocation directory (0x{size:x} bytes) runs past the end of the file"),
+        );
         avail
     } else {
         size
@@ -53,7 +61,9 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
     let mut off = 0u64;
     while off + 8 <= size {
         let b = start + off;
-        let (Some(page), Some(bsize)) = (u32_at(data, b), u32_at(data, b + 4)) else { break };
+        let (Some(page), Some(bsize)) = (u32_at(data, b), u32_at(data, b + 4)) else {
+            break;
+        };
         let page = u64::from(page);
         let block_index = bin.base_reloc_blocks.len() as u32;
         let loc = Location::both(Some(b), Some(rva + off));
@@ -67,7 +77,11 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
             bsize_eff = size - off;
         }
         if bsize == 8 {
-            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) is empty"));
+            bin.diag(
+                Severity::Warning,
+                loc,
+                format!("base-relocation block {block_index} (page 0x{page:x}) is empty"),
+            );
         }
         if bsize % 2 != 0 {
             bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) has odd SizeOfBlock {bsize}"));
@@ -96,11 +110,20 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
                     k += 1;
                     len = 4;
                 } else {
-                    bin.diag(Severity::Warning, Location::both(Some(e), Some(site)), "HIGHADJ entry is missing its parameter slot");
+                    bin.diag(
+                        Severity::Warning,
+                        Location::both(Some(e), Some(site)),
+                        "HIGHADJ entry is missing its parameter slot",
+                    );
                 }
             }
             let w = kind_width(t);
-            let value = if w > 0 { map.offset(site).and_then(|o| crate::formats::bytes::uint_at(data, o, w)) } else { None };
+            let value = if w > 0 {
+                map.offset(site)
+                    .and_then(|o| crate::formats::bytes::uint_at(data, o, w))
+            } else {
+                None
+            };
             bin.base_relocations.push(BaseReloc {
                 rva: site,
                 kind: kind_name(t),
@@ -122,6 +145,13 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
         off += bsize_eff;
     }
     if off < size && off + 8 > size {
-        bin.diag(Severity::Info, Location::both(Some(start + off), Some(rva + off)), format!("{} trailing byte(s) after the last base-relocation block", size - off));
+        bin.diag(
+            Severity::Info,
+            Location::both(Some(start + off), Some(rva + off)),
+            format!(
+                "{} trailing byte(s) after the last base-relocation block",
+                size - off
+            ),
+        );
     }
 }

@@ -2,7 +2,10 @@
 
 use super::map::PeMap;
 use crate::formats::bytes::{text, u16_at, u32_at};
-use crate::model::{Binary, DebugEntry, LoadConfig, Location, PeInfo, Repeated, ResourceEntry, RuntimeFunction, Severity, Span, TlsInfo};
+use crate::model::{
+    Binary, DebugEntry, LoadConfig, Location, PeInfo, Repeated, ResourceEntry, RuntimeFunction,
+    Severity, Span, TlsInfo,
+};
 
 fn debug_type_name(t: u32) -> String {
     match t {
@@ -40,7 +43,11 @@ pub fn read_debug(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, size): (
     for i in 0..n {
         let e = rva + i * 28;
         let Some(off) = map.offset(e) else {
-            bin.diag(Severity::Warning, Location::rva(e), format!("debug directory entry {i} is not in the file"));
+            bin.diag(
+                Severity::Warning,
+                Location::rva(e),
+                format!("debug directory entry {i} is not in the file"),
+            );
             break;
         };
         let f = |o: u64| u32_at(data, off + o).unwrap_or(0);
@@ -69,12 +76,16 @@ pub fn read_debug(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, size): (
                         "{d1:08X}-{d2:04X}-{d3:04X}-{:02X}{:02X}-{}",
                         g[8],
                         g[9],
-                        g[10..16].iter().map(|b| format!("{b:02X}")).collect::<String>()
+                        g[10..16]
+                            .iter()
+                            .map(|b| format!("{b:02X}"))
+                            .collect::<String>()
                     ));
                 }
                 entry.age = u32_at(data, p + 20);
                 let max = (sz as usize).saturating_sub(24).max(1);
-                entry.pdb_path = crate::formats::bytes::cstr_at(data, p + 24, max.min(4096)).map(text);
+                entry.pdb_path =
+                    crate::formats::bytes::cstr_at(data, p + 24, max.min(4096)).map(text);
             } else if sig == Some(b"NB10") {
                 entry.age = u32_at(data, p + 12);
                 entry.pdb_path = crate::formats::bytes::cstr_at(data, p + 16, 4096).map(text);
@@ -90,8 +101,17 @@ pub fn read_tls(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _size): (u
         return;
     }
     let ps = map.ptr_size();
-    let (Some(start), Some(end), Some(index), Some(cbs)) = (map.ptr(rva), map.ptr(rva + ps), map.ptr(rva + 2 * ps), map.ptr(rva + 3 * ps)) else {
-        bin.diag(Severity::Warning, Location::rva(rva), "TLS directory is not in the file");
+    let (Some(start), Some(end), Some(index), Some(cbs)) = (
+        map.ptr(rva),
+        map.ptr(rva + ps),
+        map.ptr(rva + 2 * ps),
+        map.ptr(rva + 3 * ps),
+    ) else {
+        bin.diag(
+            Severity::Warning,
+            Location::rva(rva),
+            "TLS directory is not in the file",
+        );
         return;
     };
     let zero = map.u32(rva + 4 * ps).unwrap_or(0);
@@ -112,7 +132,11 @@ pub fn read_tls(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _size): (u
                     r += ps;
                 }
             }
-            None => bin.diag(Severity::Warning, Location::rva(rva), format!("TLS AddressOfCallBacks 0x{cbs:x} is below the image base")),
+            None => bin.diag(
+                Severity::Warning,
+                Location::rva(rva),
+                format!("TLS AddressOfCallBacks 0x{cbs:x} is below the image base"),
+            ),
         }
     }
     pe.tls = Some(TlsInfo {
@@ -188,7 +212,11 @@ pub fn read_load_config(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _s
         return;
     }
     let Some(size) = map.u32(rva) else {
-        bin.diag(Severity::Warning, Location::rva(rva), "load configuration directory is not in the file");
+        bin.diag(
+            Severity::Warning,
+            Location::rva(rva),
+            "load configuration directory is not in the file",
+        );
         return;
     };
     let ps = map.ptr_size() as u32;
@@ -218,7 +246,11 @@ pub fn read_load_config(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _s
                     match map.u32(t + i * stride) {
                         Some(f) => guard_functions.push(u64::from(f)),
                         None => {
-                            bin.diag(Severity::Warning, Location::rva(t + i * stride), format!("CFG function table ends after {i} of {count} entries"));
+                            bin.diag(
+                                Severity::Warning,
+                                Location::rva(t + i * stride),
+                                format!("CFG function table ends after {i} of {count} entries"),
+                            );
                             break;
                         }
                     }
@@ -248,12 +280,22 @@ pub fn read_load_config(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _s
 }
 
 /// Read the exception directory (x64 `.pdata`: 12-byte RUNTIME_FUNCTION entries).
-pub fn read_exceptions(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, size): (u64, u64), machine: u16) {
+pub fn read_exceptions(
+    bin: &mut Binary,
+    pe: &mut PeInfo,
+    map: &PeMap,
+    (rva, size): (u64, u64),
+    machine: u16,
+) {
     if rva == 0 || size == 0 {
         return;
     }
     if machine != 0x8664 {
-        bin.diag(Severity::Info, Location::rva(rva), "exception directory entries are decoded for x86-64 images only");
+        bin.diag(
+            Severity::Info,
+            Location::rva(rva),
+            "exception directory entries are decoded for x86-64 images only",
+        );
         return;
     }
     let n = (size / 12).min(1 << 22);
@@ -261,10 +303,18 @@ pub fn read_exceptions(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, siz
     for i in 0..n {
         let e = rva + i * 12;
         let (Some(b), Some(en), Some(u)) = (map.u32(e), map.u32(e + 4), map.u32(e + 8)) else {
-            bin.diag(Severity::Warning, Location::rva(e), format!("exception directory ends in the file after {i} entries"));
+            bin.diag(
+                Severity::Warning,
+                Location::rva(e),
+                format!("exception directory ends in the file after {i} entries"),
+            );
             break;
         };
-        pe.exceptions.push(RuntimeFunction { begin: b, end: en, unwind: u });
+        pe.exceptions.push(RuntimeFunction {
+            begin: b,
+            end: en,
+            unwind: u,
+        });
     }
 }
 
@@ -304,7 +354,11 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
     }
     let data = map.data;
     let Some(root) = map.offset(rva) else {
-        bin.diag(Severity::Warning, Location::rva(rva), "resource directory is not in the file");
+        bin.diag(
+            Severity::Warning,
+            Location::rva(rva),
+            "resource directory is not in the file",
+        );
         return;
     };
     let name_at = |off: u32| -> String {
@@ -312,7 +366,9 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
         let n = u16_at(data, o).unwrap_or(0) as u64;
         let mut s = String::new();
         for k in 0..n.min(256) {
-            let Some(c) = u16_at(data, o + 2 + 2 * k) else { break };
+            let Some(c) = u16_at(data, o + 2 + 2 * k) else {
+                break;
+            };
             s.push(char::from_u32(u32::from(c)).unwrap_or('?'));
         }
         s
@@ -320,23 +376,40 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
     // Iterative walk with an explicit stack: (dir offset relative to root, depth, path).
     let mut stack: Vec<(u32, u32, Vec<String>, u32)> = vec![(0, 0, Vec::new(), 0)];
     let mut visited = 0usize;
-    let mut missing = Repeated::new(Severity::Warning, "resource data entries are not in the file");
-    let mut missing_dirs = Repeated::new(Severity::Warning, "resource directory tables are not in the file");
-    let mut too_deep = Repeated::new(Severity::Warning, "resource subdirectories below the language level are ignored");
+    let mut missing = Repeated::new(
+        Severity::Warning,
+        "resource data entries are not in the file",
+    );
+    let mut missing_dirs = Repeated::new(
+        Severity::Warning,
+        "resource directory tables are not in the file",
+    );
+    let mut too_deep = Repeated::new(
+        Severity::Warning,
+        "resource subdirectories below the language level are ignored",
+    );
     while let Some((dir, depth, path, lang)) = stack.pop() {
         visited += 1;
         if visited > MAX_RESOURCES || pe.resources.len() >= MAX_RESOURCES {
-            bin.diag(Severity::Warning, Location::rva(rva), "resource tree is too large or loops; summary cut short");
+            bin.diag(
+                Severity::Warning,
+                Location::rva(rva),
+                "resource tree is too large or loops; summary cut short",
+            );
             break;
         }
         let d = root + u64::from(dir);
         let (Some(nn), Some(ni)) = (u16_at(data, d + 12), u16_at(data, d + 14)) else {
-            missing_dirs.add(Location::file(d), || format!("resource directory table at file offset 0x{d:x} is not in the file"));
+            missing_dirs.add(Location::file(d), || {
+                format!("resource directory table at file offset 0x{d:x} is not in the file")
+            });
             continue;
         };
         for k in 0..(u64::from(nn) + u64::from(ni)) {
             let e = d + 16 + k * 8;
-            let (Some(id), Some(target)) = (u32_at(data, e), u32_at(data, e + 4)) else { break };
+            let (Some(id), Some(target)) = (u32_at(data, e), u32_at(data, e + 4)) else {
+                break;
+            };
             let label = if id & 0x8000_0000 != 0 {
                 name_at(id)
             } else if depth == 0 {
@@ -355,7 +428,9 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
             } else {
                 let leaf = root + u64::from(target);
                 let (Some(drva), Some(dsize)) = (u32_at(data, leaf), u32_at(data, leaf + 4)) else {
-                    missing.add(Location::file(leaf), || format!("resource data entry at file offset 0x{leaf:x} is not in the file"));
+                    missing.add(Location::file(leaf), || {
+                        format!("resource data entry at file offset 0x{leaf:x} is not in the file")
+                    });
                     continue;
                 };
                 let language = if depth == 2 { id } else { lang };
@@ -372,5 +447,11 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
     missing.flush(bin);
     missing_dirs.flush(bin);
     too_deep.flush(bin);
-    pe.resources.sort_by(|a, b| (a.kind.as_str(), a.name.as_str(), a.language).cmp(&(b.kind.as_str(), b.name.as_str(), b.language)));
+    pe.resources.sort_by(|a, b| {
+        (a.kind.as_str(), a.name.as_str(), a.language).cmp(&(
+            b.kind.as_str(),
+            b.name.as_str(),
+            b.language,
+        ))
+    });
 }

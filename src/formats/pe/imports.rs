@@ -3,7 +3,9 @@
 use super::map::PeMap;
 use crate::demangle::demangle;
 use crate::formats::bytes::{cstr_at, text, u16_at, u32_at};
-use crate::model::{Binary, BoundImport, ImportEntry, ImportModule, Location, PeInfo, Repeated, Severity, Span};
+use crate::model::{
+    Binary, BoundImport, ImportEntry, ImportModule, Location, PeInfo, Repeated, Severity, Span,
+};
 
 /// Most descriptors / thunks read before giving up on a runaway table.
 const MAX_DESCRIPTORS: u64 = 65_536;
@@ -22,20 +24,40 @@ impl Budget {
 
 /// Read the thunks of one module. `ilt` may be 0 (then the IAT doubles as lookup table).
 #[allow(clippy::too_many_arguments)]
-fn read_thunks(bin: &mut Binary, map: &PeMap, dll: &str, ilt: u64, iat: u64, va_based: bool, budget: &mut Budget, runoff: &mut Repeated) -> Vec<ImportEntry> {
+fn read_thunks(
+    bin: &mut Binary,
+    map: &PeMap,
+    dll: &str,
+    ilt: u64,
+    iat: u64,
+    va_based: bool,
+    budget: &mut Budget,
+    runoff: &mut Repeated,
+) -> Vec<ImportEntry> {
     let ps = map.ptr_size();
     let lookup = if ilt != 0 { ilt } else { iat };
     let ord_flag = if map.is_64 { 1u64 << 63 } else { 1u64 << 31 };
     let mut out = Vec::new();
-    let mut bad_names = Repeated::new(Severity::Warning, "import hint/name RVAs are not in the file");
+    let mut bad_names = Repeated::new(
+        Severity::Warning,
+        "import hint/name RVAs are not in the file",
+    );
     for i in 0..MAX_THUNKS {
         if budget.0 == 0 {
-            bin.diag(Severity::Error, Location::rva(lookup + i * ps), format!("import tables hold more entries than the file can: reading stopped in {dll}"));
+            bin.diag(
+                Severity::Error,
+                Location::rva(lookup + i * ps),
+                format!(
+                    "import tables hold more entries than the file can: reading stopped in {dll}"
+                ),
+            );
             break;
         }
         budget.0 -= 1;
         let Some(v) = map.ptr(lookup + i * ps) else {
-            runoff.add(Location::rva(lookup + i * ps), || format!("import lookup table of {dll} runs off the mapped file after {i} entries"));
+            runoff.add(Location::rva(lookup + i * ps), || {
+                format!("import lookup table of {dll} runs off the mapped file after {i} entries")
+            });
             break;
         };
         if v == 0 {
@@ -53,7 +75,9 @@ fn read_thunks(bin: &mut Binary, map: &PeMap, dll: &str, ilt: u64, iat: u64, va_
             match (map.u16(hn), map.cstr(hn + 2, 4096)) {
                 (Some(h), Some(n)) => (Some(text(n)), None, Some(h)),
                 _ => {
-                    bad_names.add(Location::rva(lookup + i * ps), || format!("import {i} of {dll}: hint/name RVA 0x{hn:x} is not in the file"));
+                    bad_names.add(Location::rva(lookup + i * ps), || {
+                        format!("import {i} of {dll}: hint/name RVA 0x{hn:x} is not in the file")
+                    });
                     (Some(format!("<bad name rva 0x{hn:x}>")), None, None)
                 }
             }
@@ -78,33 +102,66 @@ pub fn read_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), bud
     if rva == 0 {
         return;
     }
-    let mut runoff = Repeated::new(Severity::Error, "import lookup tables run off the mapped file");
-    let mut bad_dll = Repeated::new(Severity::Warning, "import descriptors name DLLs outside the file");
+    let mut runoff = Repeated::new(
+        Severity::Error,
+        "import lookup tables run off the mapped file",
+    );
+    let mut bad_dll = Repeated::new(
+        Severity::Warning,
+        "import descriptors name DLLs outside the file",
+    );
     for i in 0..MAX_DESCRIPTORS {
         let d = rva + i * 20;
-        let (Some(oft), Some(name_rva), Some(ft)) = (map.u32(d), map.u32(d + 12), map.u32(d + 16)) else {
-            bin.diag(Severity::Error, Location::rva(d), format!("import descriptor {i} is not in the file"));
+        let (Some(oft), Some(name_rva), Some(ft)) = (map.u32(d), map.u32(d + 12), map.u32(d + 16))
+        else {
+            bin.diag(
+                Severity::Error,
+                Location::rva(d),
+                format!("import descriptor {i} is not in the file"),
+            );
             break;
         };
-        let all_zero = oft == 0 && name_rva == 0 && ft == 0 && map.u32(d + 4) == Some(0) && map.u32(d + 8) == Some(0);
+        let all_zero = oft == 0
+            && name_rva == 0
+            && ft == 0
+            && map.u32(d + 4) == Some(0)
+            && map.u32(d + 8) == Some(0);
         if all_zero {
             break;
         }
         let dll = match map.cstr(u64::from(name_rva), 4096) {
             Some(n) => text(n),
             None => {
-                bad_dll.add(Location::rva(d), || format!("import descriptor {i}: DLL name RVA 0x{name_rva:x} is not in the file"));
+                bad_dll.add(Location::rva(d), || {
+                    format!("import descriptor {i}: DLL name RVA 0x{name_rva:x} is not in the file")
+                });
                 format!("<bad name rva 0x{name_rva:x}>")
             }
         };
-        let entries = read_thunks(bin, map, &dll, u64::from(oft), u64::from(ft), false, budget, &mut runoff);
-        check_iat_placement(bin, &dll, u64::from(ft), entries.len() as u64 * map.ptr_size());
+        let entries = read_thunks(
+            bin,
+            map,
+            &dll,
+            u64::from(oft),
+            u64::from(ft),
+            false,
+            budget,
+            &mut runoff,
+        );
+        check_iat_placement(
+            bin,
+            &dll,
+            u64::from(ft),
+            entries.len() as u64 * map.ptr_size(),
+        );
         let exhausted = budget.0 == 0;
         bin.imports.push(ImportModule {
             dll,
             ilt_rva: u64::from(oft),
             iat_rva: u64::from(ft),
-            descriptor_span: map.offset(d).map_or_else(Span::default, |o| Span::new(o, 20)),
+            descriptor_span: map
+                .offset(d)
+                .map_or_else(Span::default, |o| Span::new(o, 20)),
             entries,
         });
         if exhausted {
@@ -126,22 +183,37 @@ fn check_iat_placement(bin: &mut Binary, dll: &str, iat: u64, len: u64) {
             bin.diag(
                 Severity::Info,
                 Location::rva(iat),
-                format!("IAT range of {dll} (0x{iat:x}..0x{:x}) is inside executable section {name}", iat + len),
+                format!(
+                    "IAT range of {dll} (0x{iat:x}..0x{:x}) is inside executable section {name}",
+                    iat + len
+                ),
             );
         }
     }
 }
 
 /// Read the delay-load import directory.
-pub fn read_delay_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), budget: &mut Budget) {
+pub fn read_delay_imports(
+    bin: &mut Binary,
+    map: &PeMap,
+    (rva, _size): (u64, u64),
+    budget: &mut Budget,
+) {
     if rva == 0 {
         return;
     }
-    let mut runoff = Repeated::new(Severity::Error, "delay-import name tables run off the mapped file");
+    let mut runoff = Repeated::new(
+        Severity::Error,
+        "delay-import name tables run off the mapped file",
+    );
     for i in 0..MAX_DESCRIPTORS {
         let d = rva + i * 32;
         let Some(attrs) = map.u32(d) else {
-            bin.diag(Severity::Error, Location::rva(d), format!("delay-import descriptor {i} is not in the file"));
+            bin.diag(
+                Severity::Error,
+                Location::rva(d),
+                format!("delay-import descriptor {i} is not in the file"),
+            );
             break;
         };
         let f = |o: u64| map.u32(d + o).map(u64::from).unwrap_or(0);
@@ -151,14 +223,34 @@ pub fn read_delay_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64
         }
         // Attributes bit 0 clear: the old Visual C++ 6 form, where fields are VAs.
         let va_based = attrs & 1 == 0;
-        let fix = |v: u64| if va_based { v.saturating_sub(map.image_base) } else { v };
-        let dll = map.cstr(fix(name), 4096).map(text).unwrap_or_else(|| format!("<bad name rva 0x{:x}>", fix(name)));
-        let entries = read_thunks(bin, map, &dll, fix(int), fix(iat), va_based, budget, &mut runoff);
+        let fix = |v: u64| {
+            if va_based {
+                v.saturating_sub(map.image_base)
+            } else {
+                v
+            }
+        };
+        let dll = map
+            .cstr(fix(name), 4096)
+            .map(text)
+            .unwrap_or_else(|| format!("<bad name rva 0x{:x}>", fix(name)));
+        let entries = read_thunks(
+            bin,
+            map,
+            &dll,
+            fix(int),
+            fix(iat),
+            va_based,
+            budget,
+            &mut runoff,
+        );
         bin.delay_imports.push(ImportModule {
             dll,
             ilt_rva: fix(int),
             iat_rva: fix(iat),
-            descriptor_span: map.offset(d).map_or_else(Span::default, |o| Span::new(o, 32)),
+            descriptor_span: map
+                .offset(d)
+                .map_or_else(Span::default, |o| Span::new(o, 32)),
             entries,
         });
     }
@@ -172,19 +264,31 @@ pub fn read_bound_imports(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, 
     }
     let data = map.data;
     let Some(base) = map.offset(rva).or((rva < data.len() as u64).then_some(rva)) else {
-        bin.diag(Severity::Warning, Location::rva(rva), "bound-import directory is not in the file");
+        bin.diag(
+            Severity::Warning,
+            Location::rva(rva),
+            "bound-import directory is not in the file",
+        );
         return;
     };
     let mut off = base;
     let limit = base + size.max(8);
     while off + 8 <= limit {
-        let (Some(ts), Some(name_off), Some(nfwd)) = (u32_at(data, off), u16_at(data, off + 4), u16_at(data, off + 6)) else {
+        let (Some(ts), Some(name_off), Some(nfwd)) = (
+            u32_at(data, off),
+            u16_at(data, off + 4),
+            u16_at(data, off + 6),
+        ) else {
             break;
         };
         if ts == 0 && name_off == 0 {
             break;
         }
-        let name = |o: u16| cstr_at(data, base + u64::from(o), 4096).map(text).unwrap_or_else(|| "<bad name>".into());
+        let name = |o: u16| {
+            cstr_at(data, base + u64::from(o), 4096)
+                .map(text)
+                .unwrap_or_else(|| "<bad name>".into())
+        };
         let mut fwd = Vec::new();
         for k in 0..u64::from(nfwd) {
             let r = off + 8 + k * 8;

@@ -49,7 +49,11 @@ impl<'a> PeMap<'a> {
                 } else {
                     u64::from(s.pointer_to_raw_data)
                 };
-                let vsize = if s.virtual_size == 0 { u64::from(s.size_of_raw_data) } else { u64::from(s.virtual_size) };
+                let vsize = if s.virtual_size == 0 {
+                    u64::from(s.size_of_raw_data)
+                } else {
+                    u64::from(s.virtual_size)
+                };
                 MapSection {
                     rva: u64::from(s.virtual_address),
                     vsize,

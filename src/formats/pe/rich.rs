@@ -54,21 +54,27 @@ pub fn read_rich(data: &[u8], lfanew: u32) -> Option<RichHeader> {
 }
 
 /// Recompute the PE checksum, skipping the 4-byte CheckSum field at `checksum_off`.
+///
+/// The algorithm adds the file as 16-bit little-endian words with end-around carry. Folding the
+/// carries once at the end gives the same result as folding after every word, so the words are
+/// summed in bulk (a u64 cannot overflow: a file would need 2^48 bytes).
 pub fn pe_checksum(data: &[u8], checksum_off: u64) -> u32 {
-    let mut sum: u64 = 0;
-    let co = checksum_off as usize;
-    let mut i = 0usize;
-    while i < data.len() {
-        if i == co {
-            i += 4;
-            continue;
+    let words = data.chunks_exact(2);
+    let tail = words.remainder().first().map_or(0, |&b| u64::from(b));
+    let mut sum: u64 = words
+        .map(|w| u64::from(u16::from_le_bytes([w[0], w[1]])))
+        .sum::<u64>()
+        + tail;
+    // Take the CheckSum field back out (it is word-aligned in every real image).
+    if checksum_off % 2 == 0 {
+        for k in [0, 2] {
+            if let Some(w) = crate::formats::bytes::u16_at(data, checksum_off + k) {
+                sum -= u64::from(w);
+            }
         }
-        let lo = u64::from(data[i]);
-        let hi = data.get(i + 1).map_or(0, |&b| u64::from(b));
-        sum += lo | (hi << 8);
-        sum = (sum & 0xffff) + (sum >> 16);
-        i += 2;
     }
-    sum = (sum & 0xffff) + (sum >> 16);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
     (sum as u32).wrapping_add(data.len() as u32)
 }

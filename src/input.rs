@@ -1,0 +1,51 @@
+//! Reading input files read-only: the CLI memory-maps them (a 100 MB DLL is not copied), the GUI
+//! reads them into memory. Inputs are never written.
+
+use std::fs::File;
+use std::ops::Deref;
+use std::path::Path;
+
+/// The bytes of an input file.
+pub enum Input {
+    /// A read-only memory map.
+    Mapped(memmap2::Mmap),
+    /// Bytes read into memory.
+    Owned(Vec<u8>),
+}
+
+impl Input {
+    /// Map `path` read-only, falling back to reading it when it cannot be mapped (empty files,
+    /// pipes, special files).
+    ///
+    /// A map shares the page cache with the file: if another program truncates the file while it
+    /// is mapped, a read past the new end faults. That is acceptable for a short-lived command;
+    /// long-lived holders (the GUI) use [`Input::read`].
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let f = File::open(path)?;
+        let meta = f.metadata()?;
+        if meta.is_file() && meta.len() > 0 {
+            // SAFETY: the map is read-only and private to this process; the only hazard is
+            // concurrent truncation by another process, documented above.
+            #[allow(unsafe_code)]
+            if let Ok(m) = unsafe { memmap2::Mmap::map(&f) } {
+                return Ok(Input::Mapped(m));
+            }
+        }
+        Self::read(path)
+    }
+
+    /// Read `path` fully into memory.
+    pub fn read(path: &Path) -> std::io::Result<Self> {
+        Ok(Input::Owned(std::fs::read(path)?))
+    }
+}
+
+impl Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Mapped(m) => m,
+            Input::Owned(v) => v,
+        }
+    }
+}
