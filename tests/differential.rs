@@ -418,6 +418,82 @@ fn pe_images_match_llvm_readobj() {
             .collect();
         let ours: Vec<u64> = pe.debug.iter().map(|d| u64::from(d.raw_type)).collect();
         assert_eq!(ours, expected, "{rel}: debug directory");
+        for (d, e) in pe.debug.iter().zip(
+            root.blocks("DebugDirectory")
+                .flat_map(|d| d.blocks("DebugEntry").collect::<Vec<_>>()),
+        ) {
+            if let Some(path) = e.get("PDBFileName") {
+                assert_eq!(
+                    d.pdb_path.as_deref(),
+                    Some(path.as_str()),
+                    "{rel}: PDB path"
+                );
+                assert_eq!(d.age.map(u64::from), e.num("PDBAge"), "{rel}: PDB age");
+            }
+        }
+
+        // Data directories: every RVA and size.
+        let dd = opt
+            .blocks("DataDirectory")
+            .next()
+            .expect("data directories");
+        let names = [
+            "ExportTable",
+            "ImportTable",
+            "ResourceTable",
+            "ExceptionTable",
+            "CertificateTable",
+            "BaseRelocationTable",
+            "Debug",
+            "Architecture",
+            "GlobalPtr",
+            "TLSTable",
+            "LoadConfigTable",
+            "BoundImport",
+            "IAT",
+            "DelayImportDescriptor",
+            "CLRRuntimeHeader",
+            "Reserved",
+        ];
+        for (d, n) in pe.data_directories.iter().zip(names) {
+            assert_eq!(Some(d.rva), dd.num(&format!("{n}RVA")), "{rel}: {n}");
+            assert_eq!(Some(d.size), dd.num(&format!("{n}Size")), "{rel}: {n}");
+        }
+
+        // TLS directory.
+        let tls_block = root
+            .blocks("TLSDirectory")
+            .next()
+            .filter(|t| !t.children().is_empty());
+        if let Some(t) = tls_block {
+            let tls = pe
+                .tls
+                .as_ref()
+                .unwrap_or_else(|| panic!("{rel}: TLS directory"));
+            assert_eq!(
+                Some(tls.start_raw_data),
+                t.num("StartAddressOfRawData"),
+                "{rel}"
+            );
+            assert_eq!(
+                Some(tls.end_raw_data),
+                t.num("EndAddressOfRawData"),
+                "{rel}"
+            );
+            assert_eq!(Some(tls.address_of_index), t.num("AddressOfIndex"), "{rel}");
+            assert_eq!(
+                Some(tls.address_of_callbacks),
+                t.num("AddressOfCallBacks"),
+                "{rel}"
+            );
+            assert_eq!(
+                Some(u64::from(tls.size_of_zero_fill)),
+                t.num("SizeOfZeroFill"),
+                "{rel}"
+            );
+        } else {
+            assert!(pe.tls.is_none(), "{rel}: TLS");
+        }
     }
 }
 

@@ -1,0 +1,103 @@
+//! Mutation test over the PE / COFF / archive / ELF readers: truncations and bit flips of every
+//! fixture must load or be rejected cleanly — no panic, no hang — and still render as JSON.
+//! Deterministic (fixed seed) and bounded in time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+const FIXTURES: &[&str] = &[
+    "mingw64/autoimport.exe",
+    "mingw64/autoimport-small.exe",
+    "mingw64/data.dll",
+    "mingw32/autoimport-v1.exe",
+    "lld64/autoimport.exe",
+    "msvc64/data.dll",
+    "msvc64/comdat.obj",
+    "msvc32/comdat.obj",
+    "mingw64/relocs.o",
+    "mingw64/bigobj.o",
+    "yaml2obj/rel32k.obj",
+    "msvc64/data.lib",
+    "mingw64/libdata.dll.a",
+    "elf/main-nopie",
+    "elf/libdata.so",
+    "elf/pic.o",
+    "elf/rel32.o",
+];
+
+/// xorshift64*: a small deterministic generator.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn exercise(data: &[u8]) {
+    if let Ok(bin) = linkscope::load(data) {
+        let mut out = Vec::new();
+        linkscope::report::write_json(&mut out, &bin, None, false).unwrap();
+        assert!(bin.diagnostics.len() <= linkscope::model::MAX_DIAGNOSTICS + 1);
+    }
+}
+
+#[test]
+fn truncated_and_bit_flipped_fixtures_never_panic() {
+    let budget = Duration::from_secs(60);
+    let start = Instant::now();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut runs = 0u32;
+    for rel in FIXTURES {
+        let orig = common::fixture_bytes(rel);
+        // Truncations: every header-sized prefix near the start, then evenly spaced cuts.
+        let mut cuts: Vec<usize> = (0..orig.len().min(512)).step_by(7).collect();
+        cuts.extend((1..24).map(|k| orig.len() * k / 24));
+        for cut in cuts {
+            exercise(&orig[..cut]);
+            runs += 1;
+        }
+        // Bit flips: the first 4 KiB (headers and tables) get most of them.
+        for i in 0..150 {
+            let mut d = orig.clone();
+            let flips = 1 + (rng.next() % 4) as usize;
+            for _ in 0..flips {
+                let span = if i % 3 == 0 {
+                    d.len()
+                } else {
+                    d.len().min(4096)
+                };
+                let pos = (rng.next() as usize) % span;
+                d[pos] ^= 1 << (rng.next() % 8);
+            }
+            exercise(&d);
+            runs += 1;
+        }
+        // Multi-byte corruption of 32-bit fields: counts and offsets set to extremes.
+        for _ in 0..60 {
+            let mut d = orig.clone();
+            let pos = (rng.next() as usize) % d.len().min(4096).saturating_sub(4).max(1);
+            let v: u32 = match rng.next() % 4 {
+                0 => u32::MAX,
+                1 => 0x8000_0000,
+                2 => 0x7fff_ffff,
+                _ => rng.next() as u32,
+            };
+            if let Some(s) = d.get_mut(pos..pos + 4) {
+                s.copy_from_slice(&v.to_le_bytes());
+            }
+            exercise(&d);
+            runs += 1;
+        }
+        assert!(
+            start.elapsed() < budget,
+            "mutation test exceeded {budget:?} after {runs} runs (at {rel})"
+        );
+    }
+    eprintln!("{runs} mutated inputs in {:?}", start.elapsed());
+}
