@@ -49,7 +49,9 @@ fn exercise(data: &[u8]) {
 
 #[test]
 fn truncated_and_bit_flipped_fixtures_never_panic() {
-    let budget = Duration::from_secs(60);
+    // LINKSCOPE_MUTATION_SCALE=N runs N times as many bit flips (for local campaigns).
+    let scale: usize = std::env::var("LINKSCOPE_MUTATION_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let budget = Duration::from_secs(60 * scale as u64);
     let start = Instant::now();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut runs = 0u32;
@@ -63,7 +65,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             runs += 1;
         }
         // Bit flips: the first 4 KiB (headers and tables) get most of them.
-        for i in 0..150 {
+        for i in 0..150 * scale {
             let mut d = orig.clone();
             let flips = 1 + (rng.next() % 4) as usize;
             for _ in 0..flips {
@@ -79,7 +81,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             runs += 1;
         }
         // Multi-byte corruption of 32-bit fields: counts and offsets set to extremes.
-        for _ in 0..60 {
+        for _ in 0..60 * scale {
             let mut d = orig.clone();
             let pos = (rng.next() as usize) % d.len().min(4096).saturating_sub(4).max(1);
             let v: u32 = match rng.next() % 4 {

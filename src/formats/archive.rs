@@ -66,7 +66,7 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
                 .and_then(|n| n.strip_prefix("#1/"))
                 .and_then(|n| n.trim().parse::<u64>().ok())
                 .unwrap_or(0);
-            off.saturating_sub(60 + extra)
+            off.saturating_sub(extra.saturating_add(60))
         });
         if m.is_thin() {
             bin.diag(

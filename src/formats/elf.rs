@@ -588,7 +588,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 symbol_index: Some(symi),
                 addend,
                 dynamic,
-                span: Span::new(base_off + k as u64 * ent, ent),
+                span: Span::new(base_off.saturating_add((k as u64).saturating_mul(ent)), ent),
             });
             if dynamic && matches!(normalized, "glob-dat" | "jump-slot" | "copy") {
                 let slot = GotSlot {
@@ -668,7 +668,7 @@ fn va_to_file(segments: &[Segment], va: u64) -> Option<u64> {
         .iter()
         .filter(|s| s.kind == "LOAD")
         .find(|s| va >= s.vaddr && va - s.vaddr < s.file_size)
-        .map(|s| s.file_offset + (va - s.vaddr))
+        .and_then(|s| s.file_offset.checked_add(va - s.vaddr))
 }
 
 fn is_elf64<Elf: FileHeader>() -> bool {

@@ -240,7 +240,7 @@ impl Binary {
     pub fn rva_to_offset(&self, rva: u64) -> Option<u64> {
         let s = self.section_by_rva(rva)?;
         let delta = rva - s.rva;
-        (delta < s.file_size).then(|| s.file_offset + delta)
+        (delta < s.file_size).then(|| s.file_offset.saturating_add(delta))
     }
 
     /// Map a file offset to an RVA through the section table.
@@ -251,9 +251,9 @@ impl Binary {
                 s.is_alloc
                     && s.file_size > 0
                     && s.file_offset <= off
-                    && off < s.file_offset + s.file_size
+                    && off < s.file_offset.saturating_add(s.file_size)
             })
-            .map(|s| s.rva + (off - s.file_offset))
+            .map(|s| s.rva.saturating_add(off - s.file_offset))
     }
 }
 

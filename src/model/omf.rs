@@ -6,6 +6,12 @@
 //! SEGDEF, GRPDEF, LNAMES and external indices are the 1-based indices OMF itself uses. The
 //! relocations the OMF reader lowers are one per fixup, in the same order: `relocations[i]` is
 //! `omf.fixups[i]`.
+//!
+//! Lowered sections: SEGDEF `n` is section `n`; COMDATs (and Borland virtual segments) follow.
+//! OMF scatters a segment's bytes over data records, so `Section::file_offset` / `file_size`
+//! describe them only when a single LEDATA at offset 0 holds them all (otherwise `file_size` is
+//! 0 and `file_offset` is the first data byte); [`OmfInfo::section_bytes`] has the assembled
+//! bytes and each segment's `data` lists where they came from.
 
 use serde::Serialize;
 

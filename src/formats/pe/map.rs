@@ -134,8 +134,8 @@ impl<'a> PeMap<'a> {
         cstr_at(self.data, self.offset(rva)?, max)
     }
 
-    /// Convert a VA to an RVA (None if below the image base).
+    /// Convert a VA to an RVA (None if below the image base, or beyond the 32-bit RVA range).
     pub fn va_to_rva(&self, va: u64) -> Option<u64> {
-        va.checked_sub(self.image_base)
+        va.checked_sub(self.image_base).filter(|&r| r <= u64::from(u32::MAX))
     }
 }
