@@ -86,7 +86,7 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
         if bsize % 2 != 0 {
             bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) has odd SizeOfBlock {bsize}"));
         } else if bsize % 4 != 0 {
-            bin.diag(Severity::Info, loc, format!("base-relocation block {block_index} (page 0x{page:x}) is not 32-bit aligned (SizeOfBlock {bsize})"));
+            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) is not 32-bit aligned (SizeOfBlock {bsize})"));
         }
         if map.size_of_image != 0 && page >= map.size_of_image {
             bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} page 0x{page:x} lies outside the image (SizeOfImage 0x{:x})", map.size_of_image));
