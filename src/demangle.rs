@@ -9,9 +9,7 @@ pub fn demangle(name: &str) -> Option<String> {
         return None;
     }
     let stripped = name.strip_prefix("__imp_").unwrap_or(name);
-    let out = std::panic::catch_unwind(|| demangle_inner(stripped))
-        .ok()
-        .flatten()?;
+    let out = std::panic::catch_unwind(|| demangle_inner(stripped)).ok().flatten()?;
     (out != name).then_some(out)
 }
 
@@ -40,10 +38,7 @@ mod tests {
     #[test]
     fn demangles_the_three_schemes() {
         assert_eq!(demangle("_ZN3foo3barEv").as_deref(), Some("foo::bar()"));
-        assert_eq!(
-            demangle("?f@@YAHH@Z").as_deref(),
-            Some("int __cdecl f(int)")
-        );
+        assert_eq!(demangle("?f@@YAHH@Z").as_deref(), Some("int __cdecl f(int)"));
         assert_eq!(
             demangle("_ZN4core3ptr13drop_in_place17h0123456789abcdefE").as_deref(),
             Some("core::ptr::drop_in_place")

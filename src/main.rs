@@ -6,13 +6,9 @@ use linkscope::cli::{self, Cli, Command};
 fn main() {
     let args = Cli::parse();
     let code = match args.command {
-        Some(Command::Inspect {
-            file,
-            json,
-            pretty,
-            only,
-            member,
-        }) => cli::inspect(&file, json, pretty, only, member.as_deref()),
+        Some(Command::Inspect { file, json, pretty, only, member }) => {
+            cli::inspect(&file, json, pretty, only, member.as_deref())
+        }
         None => run_app(args),
     };
     std::process::exit(code);

@@ -5,10 +5,7 @@
 
 mod common;
 
-use common::{
-    load, objdump_contents, objdump_sections, objdump_symbols, parse_num, parse_readobj, reference,
-    Node,
-};
+use common::{load, objdump_contents, objdump_sections, objdump_symbols, parse_num, parse_readobj, reference, Node};
 use linkscope::model::Format;
 use linkscope::Binary;
 
@@ -88,18 +85,10 @@ fn check_coff_sections(rel: &str, bin: &Binary, root: &Node, image: bool) {
         }
         if raw > 0 && s.flags & 0x80 == 0 {
             assert_eq!(s.file_size, raw, "{ctx} size");
-            assert_eq!(
-                s.file_offset,
-                e.num("PointerToRawData").unwrap(),
-                "{ctx} file offset"
-            );
+            assert_eq!(s.file_offset, e.num("PointerToRawData").unwrap(), "{ctx} file offset");
         }
         if !image {
-            assert_eq!(
-                u64::from(s.reloc_count),
-                e.num("RelocationCount").unwrap(),
-                "{ctx} relocation count"
-            );
+            assert_eq!(u64::from(s.reloc_count), e.num("RelocationCount").unwrap(), "{ctx} relocation count");
         }
     }
 }
@@ -115,28 +104,15 @@ fn coff_objects_match_llvm_readobj() {
             assert_eq!(bin.format, Format::Coff, "{rel}");
         }
         let hdr = root.blocks("ImageFileHeader").next().expect("header");
-        assert_eq!(
-            bin.sections.len() as u64,
-            hdr.num("SectionCount").unwrap(),
-            "{rel}"
-        );
+        assert_eq!(bin.sections.len() as u64, hdr.num("SectionCount").unwrap(), "{rel}");
         check_coff_sections(rel, &bin, &root, false);
 
         // Symbols: every symbol record, in order, with its section.
-        let syms: Vec<&Node> = root
-            .blocks("Symbols")
-            .next()
-            .map(|s| s.blocks("Symbol").collect())
-            .unwrap_or_default();
+        let syms: Vec<&Node> = root.blocks("Symbols").next().map(|s| s.blocks("Symbol").collect()).unwrap_or_default();
         assert_eq!(bin.symbols.len(), syms.len(), "{rel}: symbol count");
         for (s, e) in bin.symbols.iter().zip(&syms) {
             assert_eq!(s.name, e.get("Name").unwrap(), "{rel}: symbol {}", s.index);
-            assert_eq!(
-                u64::from(s.aux_count),
-                e.num("AuxSymbolCount").unwrap(),
-                "{rel}: symbol {} aux",
-                s.name
-            );
+            assert_eq!(u64::from(s.aux_count), e.num("AuxSymbolCount").unwrap(), "{rel}: symbol {} aux", s.name);
             if let Some(n) = s.section {
                 assert_eq!(
                     Some(u64::from(n)),
@@ -159,30 +135,19 @@ fn coff_objects_match_llvm_readobj() {
                 continue;
             }
             let selection = paren_num(&aux.get("Selection").unwrap()).unwrap() as u8;
-            let assoc = aux
-                .get("AssocSection")
-                .and_then(|v| paren_num(&v))
-                .map(|v| v as u32);
+            let assoc = aux.get("AssocSection").and_then(|v| paren_num(&v)).map(|v| v as u32);
             expected.push((sec, selection, assoc));
         }
         expected.sort();
-        let ours: Vec<(u32, u8, Option<u32>)> = bin
-            .comdats
-            .iter()
-            .map(|c| (c.section, c.selection.unwrap(), c.associated_section))
-            .collect();
+        let ours: Vec<(u32, u8, Option<u32>)> =
+            bin.comdats.iter().map(|c| (c.section, c.selection.unwrap(), c.associated_section)).collect();
         assert_eq!(ours, expected, "{rel}: COMDATs");
 
         // Relocations: per section, offset + type + symbol, in order.
         let mut expected = Vec::new();
         if let Some(r) = root.blocks("Relocations").next() {
             for sec in r.blocks("Section (") {
-                let idx = sec.name()["Section (".len()..]
-                    .split(')')
-                    .next()
-                    .unwrap()
-                    .parse::<u32>()
-                    .unwrap();
+                let idx = sec.name()["Section (".len()..].split(')').next().unwrap().parse::<u32>().unwrap();
                 for l in sec.lines() {
                     let mut w = l.split_whitespace();
                     let off = parse_num(w.next().unwrap()).unwrap();
@@ -196,55 +161,27 @@ fn coff_objects_match_llvm_readobj() {
         let ours: Vec<(u32, u64, String, String)> = bin
             .relocations
             .iter()
-            .map(|r| {
-                (
-                    r.section.unwrap(),
-                    r.offset,
-                    r.kind.to_string(),
-                    r.symbol.clone().unwrap_or_default(),
-                )
-            })
+            .map(|r| (r.section.unwrap(), r.offset, r.kind.to_string(), r.symbol.clone().unwrap_or_default()))
             .collect();
         assert_eq!(ours, expected, "{rel}: relocations");
-        assert!(
-            !bin.relocations.is_empty() || *rel == "msvc32/comdat.obj",
-            "{rel}: has relocations"
-        );
+        assert!(!bin.relocations.is_empty() || *rel == "msvc32/comdat.obj", "{rel}: has relocations");
     }
 }
 
 #[test]
 fn associative_comdats_are_linked_to_their_leaders() {
     let bin = load("msvc64/comdat.obj");
-    let assoc: Vec<_> = bin
-        .comdats
-        .iter()
-        .filter(|c| c.selection == Some(5))
-        .collect();
+    let assoc: Vec<_> = bin.comdats.iter().filter(|c| c.selection == Some(5)).collect();
     assert_eq!(assoc.len(), 13);
     for a in &assoc {
         let leader = a.associated_section.unwrap();
-        let l = bin
-            .comdats
-            .iter()
-            .find(|c| c.section == leader)
-            .expect("leader is a COMDAT");
+        let l = bin.comdats.iter().find(|c| c.section == leader).expect("leader is a COMDAT");
         assert!(l.associated_by.contains(&a.section));
         assert!(a.symbol.is_none());
     }
     // Non-associative COMDATs name their COMDAT symbol.
-    assert!(bin
-        .comdats
-        .iter()
-        .filter(|c| c.selection == Some(2))
-        .all(|c| c.symbol.is_some()));
-    assert!(
-        bin.diagnostics
-            .iter()
-            .all(|d| d.severity != linkscope::model::Severity::Error),
-        "{:?}",
-        bin.diagnostics
-    );
+    assert!(bin.comdats.iter().filter(|c| c.selection == Some(2)).all(|c| c.symbol.is_some()));
+    assert!(bin.diagnostics.iter().all(|d| d.severity != linkscope::model::Severity::Error), "{:?}", bin.diagnostics);
 }
 
 #[test]
@@ -252,29 +189,16 @@ fn rel32_k_relocations_are_named_and_read() {
     let bin = load("yaml2obj/rel32k.obj");
     let kinds: Vec<String> = bin.relocations.iter().map(|r| r.kind.to_string()).collect();
     for k in 1..=5 {
-        assert!(
-            kinds.contains(&format!("IMAGE_REL_AMD64_REL32_{k}")),
-            "{kinds:?}"
-        );
+        assert!(kinds.contains(&format!("IMAGE_REL_AMD64_REL32_{k}")), "{kinds:?}");
     }
-    assert!(bin
-        .relocations
-        .iter()
-        .all(|r| r.pc_relative && r.width == 32));
+    assert!(bin.relocations.iter().all(|r| r.pc_relative && r.width == 32));
 }
 
 fn readobj_imports(root: &Node, block: &str) -> Vec<(String, u64, Vec<String>)> {
     root.blocks(block)
         .map(|imp| {
-            let syms = imp
-                .lines()
-                .filter_map(|l| l.strip_prefix("Symbol:").map(|s| s.trim().to_string()))
-                .collect();
-            (
-                imp.get("Name").unwrap(),
-                imp.num("ImportAddressTableRVA").unwrap(),
-                syms,
-            )
+            let syms = imp.lines().filter_map(|l| l.strip_prefix("Symbol:").map(|s| s.trim().to_string())).collect();
+            (imp.get("Name").unwrap(), imp.num("ImportAddressTableRVA").unwrap(), syms)
         })
         .collect()
 }
@@ -284,25 +208,10 @@ fn pe_images_match_llvm_readobj() {
     for rel in PE_IMAGES {
         let bin = load(rel);
         let root = parse_readobj(&reference(rel, "readobj"));
-        let opt = root
-            .blocks("ImageOptionalHeader")
-            .next()
-            .expect("optional header");
+        let opt = root.blocks("ImageOptionalHeader").next().expect("optional header");
         assert_eq!(bin.image_base, opt.num("ImageBase"), "{rel}: image base");
-        assert_eq!(
-            bin.entry_rva,
-            opt.num("AddressOfEntryPoint"),
-            "{rel}: entry"
-        );
-        assert_eq!(
-            bin.format,
-            if bin.is_64 {
-                Format::Pe32Plus
-            } else {
-                Format::Pe32
-            },
-            "{rel}"
-        );
+        assert_eq!(bin.entry_rva, opt.num("AddressOfEntryPoint"), "{rel}: entry");
+        assert_eq!(bin.format, if bin.is_64 { Format::Pe32Plus } else { Format::Pe32 }, "{rel}");
         check_coff_sections(rel, &bin, &root, true);
         let pe = bin.pe.as_ref().unwrap();
         // llvm-readobj 14 does not print the optional header's CheckSum; objdump -x does.
@@ -312,25 +221,15 @@ fn pe_images_match_llvm_readobj() {
             .find_map(|l| l.strip_prefix("CheckSum"))
             .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
             .unwrap();
-        assert_eq!(
-            u64::from(pe.checksum_stored),
-            stored,
-            "{rel}: stored checksum"
-        );
+        assert_eq!(u64::from(pe.checksum_stored), stored, "{rel}: stored checksum");
         if stored != 0 {
-            assert_eq!(
-                pe.checksum_computed, pe.checksum_stored,
-                "{rel}: recomputed checksum"
-            );
+            assert_eq!(pe.checksum_computed, pe.checksum_stored, "{rel}: recomputed checksum");
         }
 
         // Imports: DLL, IAT RVA, and each entry's name and hint; slot RVAs follow the IAT.
         let ps = if bin.is_64 { 8 } else { 4 };
         let expected = readobj_imports(&root, "Import {");
-        let expected: Vec<_> = expected
-            .into_iter()
-            .chain(readobj_imports(&root, "Import"))
-            .collect();
+        let expected: Vec<_> = expected.into_iter().chain(readobj_imports(&root, "Import")).collect();
         let expected: Vec<_> = {
             let mut seen = Vec::new();
             for e in expected {
@@ -340,11 +239,7 @@ fn pe_images_match_llvm_readobj() {
             }
             seen
         };
-        assert_eq!(
-            bin.imports.len(),
-            expected.len(),
-            "{rel}: import descriptors"
-        );
+        assert_eq!(bin.imports.len(), expected.len(), "{rel}: import descriptors");
         for (m, (dll, iat, syms)) in bin.imports.iter().zip(&expected) {
             assert_eq!(&m.dll, dll, "{rel}");
             assert_eq!(m.iat_rva, *iat, "{rel}: {dll} IAT");
@@ -364,25 +259,13 @@ fn pe_images_match_llvm_readobj() {
         let expected: Vec<(u64, String, u64)> = root
             .blocks("Export")
             .filter(|e| e.num("RVA") != Some(0))
-            .map(|e| {
-                (
-                    e.num("Ordinal").unwrap(),
-                    e.get("Name").unwrap_or_default(),
-                    e.num("RVA").unwrap(),
-                )
-            })
+            .map(|e| (e.num("Ordinal").unwrap(), e.get("Name").unwrap_or_default(), e.num("RVA").unwrap()))
             .collect();
         let ours: Vec<(u64, String, u64)> = bin
             .exports
             .iter()
             .filter(|e| e.rva != 0)
-            .map(|e| {
-                (
-                    u64::from(e.ordinal),
-                    e.name.clone().unwrap_or_default(),
-                    e.rva,
-                )
-            })
+            .map(|e| (u64::from(e.ordinal), e.name.clone().unwrap_or_default(), e.rva))
             .collect();
         assert_eq!(ours, expected, "{rel}: exports");
 
@@ -390,16 +273,10 @@ fn pe_images_match_llvm_readobj() {
         let expected: Vec<(String, u64)> = root
             .blocks("BaseReloc")
             .flat_map(|b| {
-                b.blocks("Entry")
-                    .map(|e| (e.get("Type").unwrap(), e.num("Address").unwrap()))
-                    .collect::<Vec<_>>()
+                b.blocks("Entry").map(|e| (e.get("Type").unwrap(), e.num("Address").unwrap())).collect::<Vec<_>>()
             })
             .collect();
-        let ours: Vec<(String, u64)> = bin
-            .base_relocations
-            .iter()
-            .map(|r| (r.kind.to_string(), r.rva))
-            .collect();
+        let ours: Vec<(String, u64)> = bin.base_relocations.iter().map(|r| (r.kind.to_string(), r.rva)).collect();
         assert_eq!(ours, expected, "{rel}: base relocations");
         for r in &bin.base_relocations {
             if r.kind == "DIR64" || r.kind == "HIGHLOW" {
@@ -411,32 +288,22 @@ fn pe_images_match_llvm_readobj() {
         let expected: Vec<u64> = root
             .blocks("DebugDirectory")
             .flat_map(|d| {
-                d.blocks("DebugEntry")
-                    .map(|e| paren_num(&e.get("Type").unwrap()).unwrap())
-                    .collect::<Vec<_>>()
+                d.blocks("DebugEntry").map(|e| paren_num(&e.get("Type").unwrap()).unwrap()).collect::<Vec<_>>()
             })
             .collect();
         let ours: Vec<u64> = pe.debug.iter().map(|d| u64::from(d.raw_type)).collect();
         assert_eq!(ours, expected, "{rel}: debug directory");
-        for (d, e) in pe.debug.iter().zip(
-            root.blocks("DebugDirectory")
-                .flat_map(|d| d.blocks("DebugEntry").collect::<Vec<_>>()),
-        ) {
+        for (d, e) in
+            pe.debug.iter().zip(root.blocks("DebugDirectory").flat_map(|d| d.blocks("DebugEntry").collect::<Vec<_>>()))
+        {
             if let Some(path) = e.get("PDBFileName") {
-                assert_eq!(
-                    d.pdb_path.as_deref(),
-                    Some(path.as_str()),
-                    "{rel}: PDB path"
-                );
+                assert_eq!(d.pdb_path.as_deref(), Some(path.as_str()), "{rel}: PDB path");
                 assert_eq!(d.age.map(u64::from), e.num("PDBAge"), "{rel}: PDB age");
             }
         }
 
         // Data directories: every RVA and size.
-        let dd = opt
-            .blocks("DataDirectory")
-            .next()
-            .expect("data directories");
+        let dd = opt.blocks("DataDirectory").next().expect("data directories");
         let names = [
             "ExportTable",
             "ImportTable",
@@ -461,36 +328,14 @@ fn pe_images_match_llvm_readobj() {
         }
 
         // TLS directory.
-        let tls_block = root
-            .blocks("TLSDirectory")
-            .next()
-            .filter(|t| !t.children().is_empty());
+        let tls_block = root.blocks("TLSDirectory").next().filter(|t| !t.children().is_empty());
         if let Some(t) = tls_block {
-            let tls = pe
-                .tls
-                .as_ref()
-                .unwrap_or_else(|| panic!("{rel}: TLS directory"));
-            assert_eq!(
-                Some(tls.start_raw_data),
-                t.num("StartAddressOfRawData"),
-                "{rel}"
-            );
-            assert_eq!(
-                Some(tls.end_raw_data),
-                t.num("EndAddressOfRawData"),
-                "{rel}"
-            );
+            let tls = pe.tls.as_ref().unwrap_or_else(|| panic!("{rel}: TLS directory"));
+            assert_eq!(Some(tls.start_raw_data), t.num("StartAddressOfRawData"), "{rel}");
+            assert_eq!(Some(tls.end_raw_data), t.num("EndAddressOfRawData"), "{rel}");
             assert_eq!(Some(tls.address_of_index), t.num("AddressOfIndex"), "{rel}");
-            assert_eq!(
-                Some(tls.address_of_callbacks),
-                t.num("AddressOfCallBacks"),
-                "{rel}"
-            );
-            assert_eq!(
-                Some(u64::from(tls.size_of_zero_fill)),
-                t.num("SizeOfZeroFill"),
-                "{rel}"
-            );
+            assert_eq!(Some(tls.address_of_callbacks), t.num("AddressOfCallBacks"), "{rel}");
+            assert_eq!(Some(u64::from(tls.size_of_zero_fill)), t.num("SizeOfZeroFill"), "{rel}");
         } else {
             assert!(pe.tls.is_none(), "{rel}: TLS");
         }
@@ -503,10 +348,7 @@ fn objdump_pseudo_list(rel: &str, start_sym: &str, end_sym: &str) -> (u64, Vec<(
     let secs = objdump_sections(&x);
     let syms = objdump_symbols(&x);
     let va_of = |name: &str| {
-        let (sec, value, _) = syms
-            .iter()
-            .find(|(_, _, n)| n == name)
-            .unwrap_or_else(|| panic!("{rel}: no {name}"));
+        let (sec, value, _) = syms.iter().find(|(_, _, n)| n == name).unwrap_or_else(|| panic!("{rel}: no {name}"));
         secs[*sec as usize - 1].1 + value
     };
     let (start, end) = (va_of(start_sym), va_of(end_sym));
@@ -564,14 +406,11 @@ fn pseudo_relocations_match_the_objdump_dump() {
             let root = parse_readobj(&reference(rel, "readobj"));
             let ps = if bin.is_64 { 8 } else { 4 };
             for e in &p.entries {
-                let name =
-                    readobj_imports(&root, "Import")
-                        .into_iter()
-                        .find_map(|(dll, iat, syms)| {
-                            let k = e.sym_rva.unwrap().checked_sub(iat)? / ps;
-                            let s = syms.get(k as usize)?;
-                            Some(format!("{dll}!{}", strip_paren(s)))
-                        });
+                let name = readobj_imports(&root, "Import").into_iter().find_map(|(dll, iat, syms)| {
+                    let k = e.sym_rva.unwrap().checked_sub(iat)? / ps;
+                    let s = syms.get(k as usize)?;
+                    Some(format!("{dll}!{}", strip_paren(s)))
+                });
                 assert_eq!(e.import, name, "{rel}");
             }
         }
@@ -584,14 +423,8 @@ fn pseudo_relocations_are_found_without_symbols() {
     let full = load("mingw64/autoimport.exe");
     let stripped = load("mingw64/autoimport-stripped.exe");
     assert!(stripped.symbols.is_empty());
-    assert_eq!(
-        stripped.pseudo_relocations.found_by.as_deref(),
-        Some("scan")
-    );
-    assert_eq!(
-        stripped.pseudo_relocations.list_rva,
-        full.pseudo_relocations.list_rva
-    );
+    assert_eq!(stripped.pseudo_relocations.found_by.as_deref(), Some("scan"));
+    assert_eq!(stripped.pseudo_relocations.list_rva, full.pseudo_relocations.list_rva);
     let key = |b: &Binary| {
         b.pseudo_relocations
             .entries
@@ -606,10 +439,7 @@ fn pseudo_relocations_are_found_without_symbols() {
     let lld = load("lld64/autoimport.exe");
     let lld_sym = load("lld64/autoimport-symtab.exe");
     assert_eq!(lld.pseudo_relocations.found_by.as_deref(), Some("scan"));
-    assert_eq!(
-        lld_sym.pseudo_relocations.found_by.as_deref(),
-        Some("symbols")
-    );
+    assert_eq!(lld_sym.pseudo_relocations.found_by.as_deref(), Some("symbols"));
     assert_eq!(key(&lld), key(&lld_sym));
     assert_eq!(lld.pseudo_relocations.entries.len(), 4);
     let x = reference("lld64/autoimport-symtab.exe", "objdump");
@@ -623,10 +453,7 @@ fn pseudo_relocations_are_found_without_symbols() {
         u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap())
     };
     let image_base = lld.image_base.unwrap();
-    assert_eq!(
-        lld.pseudo_relocations.list_rva,
-        Some(slot(".refptr.__RUNTIME_PSEUDO_RELOC_LIST__") - image_base)
-    );
+    assert_eq!(lld.pseudo_relocations.list_rva, Some(slot(".refptr.__RUNTIME_PSEUDO_RELOC_LIST__") - image_base));
     assert_eq!(
         lld.pseudo_relocations.list_end_rva,
         Some(slot(".refptr.__RUNTIME_PSEUDO_RELOC_LIST_END__") - image_base)
@@ -637,15 +464,8 @@ fn pseudo_relocations_are_found_without_symbols() {
 fn v1_list_and_iat_in_code_are_diagnosed() {
     let bin = load("mingw32/autoimport-v1.exe");
     assert_eq!(bin.pseudo_relocations.version, Some(1));
-    assert!(bin
-        .pseudo_relocations
-        .entries
-        .iter()
-        .all(|e| e.sym_rva.is_none() && e.import.is_none() && e.width == 32));
-    assert!(bin
-        .diagnostics
-        .iter()
-        .any(|d| d.message.contains("inside executable section .text")));
+    assert!(bin.pseudo_relocations.entries.iter().all(|e| e.sym_rva.is_none() && e.import.is_none() && e.width == 32));
+    assert!(bin.diagnostics.iter().any(|d| d.message.contains("inside executable section .text")));
 }
 
 #[test]
@@ -655,22 +475,12 @@ fn archives_match_llvm_readobj_and_nm() {
         assert_eq!(bin.format, Format::Archive, "{rel}");
         let text = reference(rel, "readobj");
         // Members llvm-readobj printed, in order (it prints one `File:` per member it reads).
-        let files: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("File: "))
-            .collect();
-        let readable: Vec<&linkscope::model::Member> =
-            bin.members.iter().filter(|m| m.binary.is_some()).collect();
+        let files: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("File: ")).collect();
+        let readable: Vec<&linkscope::model::Member> = bin.members.iter().filter(|m| m.binary.is_some()).collect();
         assert_eq!(readable.len(), files.len(), "{rel}: members");
         for (m, f) in readable.iter().zip(&files) {
-            let f = f
-                .rsplit_once('(')
-                .map_or(*f, |(_, inner)| inner.trim_end_matches(')'));
-            assert_eq!(
-                m.member_name.rsplit('/').next().unwrap(),
-                f.rsplit('/').next().unwrap(),
-                "{rel}"
-            );
+            let f = f.rsplit_once('(').map_or(*f, |(_, inner)| inner.trim_end_matches(')'));
+            assert_eq!(m.member_name.rsplit('/').next().unwrap(), f.rsplit('/').next().unwrap(), "{rel}");
         }
         // Short import members: type and name type, in order.
         let blocks: Vec<&str> = text.split("File: ").skip(1).collect();
@@ -686,16 +496,8 @@ fn archives_match_llvm_readobj_and_nm() {
                 .unwrap_or_else(|| panic!("{rel}: {} is an import object", m.member_name));
             assert_eq!(io.kind, ty, "{rel}: {}", m.member_name);
             let nt = b2.get("Name type").unwrap();
-            assert_eq!(
-                io.name_type,
-                nt.replace(' ', "").to_lowercase(),
-                "{rel}: {}",
-                m.member_name
-            );
-            let syms: Vec<String> = b2
-                .lines()
-                .filter_map(|l| l.strip_prefix("Symbol: ").map(str::to_string))
-                .collect();
+            assert_eq!(io.name_type, nt.replace(' ', "").to_lowercase(), "{rel}: {}", m.member_name);
+            let syms: Vec<String> = b2.lines().filter_map(|l| l.strip_prefix("Symbol: ").map(str::to_string)).collect();
             assert!(
                 syms.contains(&io.symbol) || syms.contains(&format!("__imp_{}", io.symbol)),
                 "{rel}: {} {:?}",
@@ -729,12 +531,7 @@ fn elf_files_match_llvm_readobj() {
     for rel in ELF_FILES {
         let bin = load(rel);
         let root = parse_readobj(&reference(rel, "readobj"));
-        let secs: Vec<&Node> = root
-            .blocks("Sections")
-            .next()
-            .unwrap()
-            .blocks("Section")
-            .collect();
+        let secs: Vec<&Node> = root.blocks("Sections").next().unwrap().blocks("Section").collect();
         assert_eq!(bin.sections.len(), secs.len(), "{rel}");
         let base = bin.image_base.unwrap_or(0);
         for (s, e) in bin.sections.iter().zip(&secs) {
@@ -743,21 +540,13 @@ fn elf_files_match_llvm_readobj() {
             assert_eq!(s.name, strip_paren(&e.get("Name").unwrap()), "{ctx}");
             assert_eq!(s.flags, e.num("Flags").unwrap(), "{ctx}");
             assert_eq!(s.virtual_size, e.num("Size").unwrap(), "{ctx}");
-            let addr = if s.is_alloc && bin.image_base.is_some() {
-                s.rva + base
-            } else {
-                s.rva
-            };
+            let addr = if s.is_alloc && bin.image_base.is_some() { s.rva + base } else { s.rva };
             assert_eq!(addr, e.num("Address").unwrap(), "{ctx}");
             if s.file_size > 0 {
                 assert_eq!(s.file_offset, e.num("Offset").unwrap(), "{ctx}");
             }
             if s.flags & 0x80 != 0 {
-                let l = bin
-                    .link_order
-                    .iter()
-                    .find(|l| l.section == s.index)
-                    .expect("link order row");
+                let l = bin.link_order.iter().find(|l| l.section == s.index).expect("link order row");
                 assert_eq!(u64::from(l.linked_section), e.num("Link").unwrap(), "{ctx}");
             }
         }
@@ -765,28 +554,17 @@ fn elf_files_match_llvm_readobj() {
         let mut expected: Vec<StaticReloc> = Vec::new();
         if let Some(r) = root.blocks("Relocations").next() {
             for sec in r.blocks("Section (") {
-                let idx = sec.name()["Section (".len()..]
-                    .split(')')
-                    .next()
-                    .unwrap()
-                    .parse::<usize>()
-                    .unwrap();
+                let idx = sec.name()["Section (".len()..].split(')').next().unwrap().parse::<usize>().unwrap();
                 let rs = secs[idx];
-                let dynamic = rs
-                    .get("Flags")
-                    .is_some_and(|_| rs.num("Flags").unwrap() & 2 != 0)
-                    && bin.image_base.is_some();
+                let dynamic =
+                    rs.get("Flags").is_some_and(|_| rs.num("Flags").unwrap() & 2 != 0) && bin.image_base.is_some();
                 if dynamic {
                     continue;
                 }
                 let target = rs.num("Info").unwrap() as u32;
                 for l in sec.lines() {
                     let w: Vec<&str> = l.split_whitespace().collect();
-                    let addend = if w.len() >= 4 {
-                        parse_num(w[3]).map(|v| v as i64)
-                    } else {
-                        None
-                    };
+                    let addend = if w.len() >= 4 { parse_num(w[3]).map(|v| v as i64) } else { None };
                     expected.push((
                         target,
                         parse_num(w[0]).unwrap(),
@@ -801,20 +579,10 @@ fn elf_files_match_llvm_readobj() {
             .relocations
             .iter()
             .filter(|r| !r.dynamic)
-            .map(|r| {
-                (
-                    r.section.unwrap(),
-                    r.offset,
-                    r.kind.to_string(),
-                    r.symbol.clone(),
-                    Some(r.addend),
-                )
-            })
+            .map(|r| (r.section.unwrap(), r.offset, r.kind.to_string(), r.symbol.clone(), Some(r.addend)))
             .collect();
         let norm = |v: &[StaticReloc]| -> Vec<(u32, u64, String, Option<String>)> {
-            v.iter()
-                .map(|(a, b, c, d, _)| (*a, *b, c.clone(), d.clone()))
-                .collect()
+            v.iter().map(|(a, b, c, d, _)| (*a, *b, c.clone(), d.clone())).collect()
         };
         assert_eq!(norm(&ours), norm(&expected), "{rel}: static relocations");
         for (o, e) in ours.iter().zip(&expected) {
@@ -829,17 +597,9 @@ fn elf_files_match_llvm_readobj() {
                 d.lines()
                     .map(|l| {
                         let w: Vec<&str> = l.split_whitespace().collect();
-                        let (sym, add) = if w.len() >= 4 {
-                            (w[2].to_string(), w[3])
-                        } else {
-                            ("-".to_string(), w[w.len() - 1])
-                        };
-                        (
-                            parse_num(w[0]).unwrap(),
-                            w[1].to_string(),
-                            sym,
-                            parse_num(add).unwrap_or(0) as i64,
-                        )
+                        let (sym, add) =
+                            if w.len() >= 4 { (w[2].to_string(), w[3]) } else { ("-".to_string(), w[w.len() - 1]) };
+                        (parse_num(w[0]).unwrap(), w[1].to_string(), sym, parse_num(add).unwrap_or(0) as i64)
                     })
                     .collect::<Vec<_>>()
             })
@@ -848,14 +608,7 @@ fn elf_files_match_llvm_readobj() {
             .relocations
             .iter()
             .filter(|r| r.dynamic)
-            .map(|r| {
-                (
-                    r.offset + base,
-                    r.kind.to_string(),
-                    r.symbol.clone().unwrap_or_else(|| "-".into()),
-                    r.addend,
-                )
-            })
+            .map(|r| (r.offset + base, r.kind.to_string(), r.symbol.clone().unwrap_or_else(|| "-".into()), r.addend))
             .collect();
         let mut expected = expected;
         ours.sort();
@@ -871,11 +624,7 @@ fn elf_groups_and_copy_relocations() {
     let groups = readelf.matches("COMDAT group section").count();
     assert_eq!(bin.groups.iter().filter(|g| g.comdat).count(), groups);
     for g in &bin.groups {
-        assert!(
-            readelf.contains(&format!("[{}]", g.signature)),
-            "{}",
-            g.signature
-        );
+        assert!(readelf.contains(&format!("[{}]", g.signature)), "{}", g.signature);
         for m in &g.members {
             assert!(bin.sections.get(*m as usize).is_some());
         }
@@ -883,10 +632,7 @@ fn elf_groups_and_copy_relocations() {
     let exe = load("elf/main-nopie");
     let elf = exe.elf.as_ref().unwrap();
     assert_eq!(elf.copy_relocations.len(), 4);
-    assert!(elf
-        .copy_relocations
-        .iter()
-        .any(|c| c.symbol == "arr" && c.size == Some(32)));
+    assert!(elf.copy_relocations.iter().any(|c| c.symbol == "arr" && c.size == Some(32)));
     assert!(elf.needed.iter().any(|n| n == "libdata.so"));
     assert!(!elf.version_needs.is_empty());
     let lo = load("elf/linkorder.o");

@@ -7,10 +7,7 @@ mod common;
 
 const CASES: &[(&str, &str)] = &[
     ("msvc64/comdat.obj", "msvc64-comdat.obj.txt"),
-    (
-        "mingw64/autoimport-small.exe",
-        "mingw64-autoimport-small.exe.txt",
-    ),
+    ("mingw64/autoimport-small.exe", "mingw64-autoimport-small.exe.txt"),
     ("mingw32/autoimport-v1.exe", "mingw32-autoimport-v1.exe.txt"),
     ("lld64/autoimport.exe", "lld64-autoimport.exe.txt"),
     ("msvc64/data.lib", "msvc64-data.lib.txt"),
@@ -37,8 +34,5 @@ fn text_reports_match_golden_files() {
             failed.push(golden.to_string());
         }
     }
-    assert!(
-        failed.is_empty(),
-        "golden reports differ: {failed:?} (LINKSCOPE_BLESS=1 regenerates them)"
-    );
+    assert!(failed.is_empty(), "golden reports differ: {failed:?} (LINKSCOPE_BLESS=1 regenerates them)");
 }

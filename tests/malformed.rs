@@ -9,10 +9,7 @@ use linkscope::model::{Format, Severity};
 use linkscope::Binary;
 
 fn messages(bin: &Binary) -> Vec<String> {
-    bin.diagnostics
-        .iter()
-        .map(|d| format!("{}: {}", d.severity.name(), d.message))
-        .collect()
+    bin.diagnostics.iter().map(|d| format!("{}: {}", d.severity.name(), d.message)).collect()
 }
 
 fn has(bin: &Binary, needle: &str) -> bool {
@@ -51,24 +48,14 @@ fn malformed_base_relocation_blocks_are_diagnosed_not_skipped() {
     let bin = linkscope::load(&data).unwrap();
     let m = messages(&bin);
     assert!(has(&bin, "page 0x1000) is empty"), "{m:#?}");
-    assert!(
-        has(&bin, "is not 32-bit aligned (SizeOfBlock 10)"),
-        "{m:#?}"
-    );
+    assert!(has(&bin, "is not 32-bit aligned (SizeOfBlock 10)"), "{m:#?}");
     assert!(has(&bin, "covers page 0x2000 again"), "{m:#?}");
     assert!(has(&bin, "lies outside the image"), "{m:#?}");
     assert!(has(&bin, "SizeOfBlock 4 (< 8)"), "{m:#?}");
     // Every entry is listed, padding included; HIGHADJ carries its parameter slot.
     let kinds: Vec<&str> = bin.base_relocations.iter().map(|r| r.kind).collect();
-    assert_eq!(
-        kinds,
-        ["DIR64", "HIGHADJ", "HIGHLOW", "ABSOLUTE", "DIR64", "ABSOLUTE", "DIR64", "ABSOLUTE"]
-    );
-    let adj = bin
-        .base_relocations
-        .iter()
-        .find(|r| r.kind == "HIGHADJ")
-        .unwrap();
+    assert_eq!(kinds, ["DIR64", "HIGHADJ", "HIGHLOW", "ABSOLUTE", "DIR64", "ABSOLUTE", "DIR64", "ABSOLUTE"]);
+    let adj = bin.base_relocations.iter().find(|r| r.kind == "HIGHADJ").unwrap();
     assert_eq!(adj.param, Some(0x1234));
     assert_eq!(adj.rva, 0x3020);
     assert_eq!(bin.base_reloc_blocks.len(), 5);
@@ -83,46 +70,22 @@ fn bad_associations_are_diagnosed() {
     let bin = linkscope::load(&data).unwrap();
     // Aux records of three associative sections: point them out of range, at a non-COMDAT
     // section (1, .text) and at another associative section.
-    let assoc: Vec<u32> = bin
-        .comdats
-        .iter()
-        .filter(|c| c.selection == Some(5))
-        .map(|c| c.section)
-        .take(3)
-        .collect();
+    let assoc: Vec<u32> = bin.comdats.iter().filter(|c| c.selection == Some(5)).map(|c| c.section).take(3).collect();
     let aux_of = |sec: u32| {
-        let s = bin
-            .symbols
-            .iter()
-            .find(|s| s.section == Some(sec) && s.kind == "section")
-            .unwrap();
+        let s = bin.symbols.iter().find(|s| s.section == Some(sec) && s.kind == "section").unwrap();
         (s.span.offset + 18) as usize
     };
     let targets = [999u16, 1, assoc[0] as u16];
-    for (sec, target) in assoc
-        .iter()
-        .skip(1)
-        .chain(std::iter::once(&assoc[0]))
-        .zip(targets)
-    {
+    for (sec, target) in assoc.iter().skip(1).chain(std::iter::once(&assoc[0])).zip(targets) {
         let aux = aux_of(*sec);
         data[aux + 12..aux + 14].copy_from_slice(&target.to_le_bytes());
     }
     let bin = linkscope::load(&data).unwrap();
     let m = messages(&bin);
-    assert!(
-        has(&bin, "points at section 999, which does not exist"),
-        "{m:#?}"
-    );
-    assert!(
-        has(&bin, "points at section 1 (.text), which is not a COMDAT"),
-        "{m:#?}"
-    );
+    assert!(has(&bin, "points at section 999, which does not exist"), "{m:#?}");
+    assert!(has(&bin, "points at section 1 (.text), which is not a COMDAT"), "{m:#?}");
     assert!(has(&bin, "is associated with itself"), "{m:#?}");
-    assert!(bin
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == Severity::Error));
+    assert!(bin.diagnostics.iter().any(|d| d.severity == Severity::Error));
     assert_eq!(bin.comdats.len(), 27, "every COMDAT row is still listed");
 }
 
@@ -134,11 +97,7 @@ fn a_truncated_image_shows_what_it_can() {
     assert_eq!(bin.format, Format::Pe32Plus);
     assert_eq!(bin.sections.len(), 10);
     assert!(!bin.diagnostics.is_empty());
-    assert!(
-        has(&bin, "extends past the end of the file"),
-        "{:#?}",
-        messages(&bin)
-    );
+    assert!(has(&bin, "extends past the end of the file"), "{:#?}", messages(&bin));
     // Headers are intact.
     assert_eq!(bin.image_base, Some(0x1_4000_0000));
 }
@@ -160,11 +119,7 @@ fn an_import_descriptor_outside_the_file_is_diagnosed() {
     data[first..first + 4].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
     data[first + 12..first + 16].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
     let bin2 = linkscope::load(&data).unwrap();
-    assert!(
-        has(&bin2, "is not in the file") || has(&bin2, "runs off"),
-        "{:#?}",
-        messages(&bin2)
-    );
+    assert!(has(&bin2, "is not in the file") || has(&bin2, "runs off"), "{:#?}", messages(&bin2));
     assert_eq!(bin2.imports.len(), bin.imports.len());
     assert_eq!(bin2.exports.len(), bin.exports.len());
     let _ = dir;

@@ -69,11 +69,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             let mut d = orig.clone();
             let flips = 1 + (rng.next() % 4) as usize;
             for _ in 0..flips {
-                let span = if i % 3 == 0 {
-                    d.len()
-                } else {
-                    d.len().min(4096)
-                };
+                let span = if i % 3 == 0 { d.len() } else { d.len().min(4096) };
                 let pos = (rng.next() as usize) % span;
                 d[pos] ^= 1 << (rng.next() % 8);
             }
@@ -96,10 +92,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             exercise(&d);
             runs += 1;
         }
-        assert!(
-            start.elapsed() < budget,
-            "mutation test exceeded {budget:?} after {runs} runs (at {rel})"
-        );
+        assert!(start.elapsed() < budget, "mutation test exceeded {budget:?} after {runs} runs (at {rel})");
     }
     eprintln!("{runs} mutated inputs in {:?}", start.elapsed());
 }

@@ -47,13 +47,7 @@ pub enum Command {
 }
 
 /// Run `inspect`; returns the process exit code.
-pub fn inspect(
-    file: &PathBuf,
-    json: bool,
-    pretty: bool,
-    only: Option<Part>,
-    member: Option<&str>,
-) -> i32 {
+pub fn inspect(file: &PathBuf, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
     let data = match crate::input::Input::open(file) {
         Ok(d) => d,
         Err(e) => {
@@ -69,9 +63,10 @@ pub fn inspect(
         }
     };
     if let Some(name) = member {
-        let pos = bin.members.iter().position(|m| {
-            m.member_name == name || m.member_name.rsplit(['/', '\\']).next() == Some(name)
-        });
+        let pos = bin
+            .members
+            .iter()
+            .position(|m| m.member_name == name || m.member_name.rsplit(['/', '\\']).next() == Some(name));
         match pos {
             Some(i) => {
                 let m = bin.members.swap_remove(i);

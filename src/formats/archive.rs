@@ -23,38 +23,25 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
         Ok(Some(syms)) => {
             for s in syms.take(1 << 20) {
                 match s {
-                    Ok(s) => bin.archive_symbols.push(ArchiveSymbol {
-                        name: text(s.name()),
-                        member_offset: s.offset().0,
-                    }),
+                    Ok(s) => {
+                        bin.archive_symbols.push(ArchiveSymbol { name: text(s.name()), member_offset: s.offset().0 })
+                    }
                     Err(e) => {
-                        bin.diag(
-                            Severity::Warning,
-                            Location::NONE,
-                            format!("archive symbol index: {e}"),
-                        );
+                        bin.diag(Severity::Warning, Location::NONE, format!("archive symbol index: {e}"));
                         break;
                     }
                 }
             }
         }
         Ok(None) => {}
-        Err(e) => bin.diag(
-            Severity::Warning,
-            Location::NONE,
-            format!("archive symbol index: {e}"),
-        ),
+        Err(e) => bin.diag(Severity::Warning, Location::NONE, format!("archive symbol index: {e}")),
     }
     let mut archs: Vec<String> = Vec::new();
     for m in archive.members().take(1 << 20) {
         let m = match m {
             Ok(m) => m,
             Err(e) => {
-                bin.diag(
-                    Severity::Error,
-                    Location::NONE,
-                    format!("archive member: {e}; later members cannot be read"),
-                );
+                bin.diag(Severity::Error, Location::NONE, format!("archive member: {e}; later members cannot be read"));
                 break;
             }
         };
@@ -86,20 +73,12 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
             Ok(d) => match super::load_nested(d, depth + 1) {
                 Ok(b) => Some(Box::new(b)),
                 Err(e) => {
-                    bin.diag(
-                        Severity::Info,
-                        Location::file(off),
-                        format!("member {name}: {e}"),
-                    );
+                    bin.diag(Severity::Info, Location::file(off), format!("member {name}: {e}"));
                     None
                 }
             },
             Err(e) => {
-                bin.diag(
-                    Severity::Error,
-                    Location::file(header_offset),
-                    format!("member {name}: {e}"),
-                );
+                bin.diag(Severity::Error, Location::file(header_offset), format!("member {name}: {e}"));
                 None
             }
         };
@@ -120,11 +99,7 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
         1 => archs.remove(0),
         _ => archs.join(","),
     };
-    bin.is_64 = bin
-        .members
-        .iter()
-        .filter_map(|m| m.binary.as_ref())
-        .any(|b| b.is_64);
+    bin.is_64 = bin.members.iter().filter_map(|m| m.binary.as_ref()).any(|b| b.is_64);
     bin
 }
 
@@ -145,41 +120,27 @@ pub fn load_import_object(data: &[u8]) -> Binary {
     g.int("Sig1", 0, 2, "Always 0 (IMAGE_FILE_MACHINE_UNKNOWN).");
     g.int("Sig2", 2, 2, "Always 0xFFFF: marks a short import member.");
     g.dec("Version", 4, 2, "Structure version, 0.");
-    let machine = g.int_with(
-        "Machine",
-        6,
-        2,
-        "The CPU of the DLL this member imports from.",
-        |v| format!("0x{v:x} ({})", super::coff::header::machine_name(v as u16)),
-    );
-    g.int(
-        "TimeDateStamp",
-        8,
-        4,
-        "Time the import library was created.",
-    );
-    let size = g.int(
-        "SizeOfData",
-        12,
-        4,
-        "Length of the two (or three) strings that follow the header.",
-    );
+    let machine = g.int_with("Machine", 6, 2, "The CPU of the DLL this member imports from.", |v| {
+        format!("0x{v:x} ({})", super::coff::header::machine_name(v as u16))
+    });
+    g.int("TimeDateStamp", 8, 4, "Time the import library was created.");
+    let size = g.int("SizeOfData", 12, 4, "Length of the two (or three) strings that follow the header.");
     let oh = g.dec(
         "OrdinalHint",
         16,
         2,
         "Ordinal to import by (name type ORDINAL), else a hint into the DLL's export name table.",
     );
-    let ty = g.int_with("Type", 18, 2, "Bits 0–1: code / data / const; bits 2–4: name type (ordinal, name, noprefix, undecorate, exportas).", |v| {
-        format!("0x{v:x} ({}, {})", import_kind(v as u16), name_type(v as u16))
-    });
+    let ty = g.int_with(
+        "Type",
+        18,
+        2,
+        "Bits 0–1: code / data / const; bits 2–4: name type (ordinal, name, noprefix, undecorate, exportas).",
+        |v| format!("0x{v:x} ({}, {})", import_kind(v as u16), name_type(v as u16)),
+    );
     bin.headers.push(g.finish());
     let (Some(machine), Some(size), Some(oh), Some(ty)) = (machine, size, oh, ty) else {
-        bin.diag(
-            Severity::Error,
-            Location::file(0),
-            "import object header is truncated",
-        );
+        bin.diag(Severity::Error, Location::file(0), "import object header is truncated");
         return bin;
     };
     bin.arch = super::coff::header::machine_arch(machine as u16);
@@ -196,11 +157,7 @@ pub fn load_import_object(data: &[u8]) -> Binary {
     let dll_off = symbol.as_ref().map_or(0, |s| s.len() as u64 + 1);
     let dll = cstr_at(strings, dll_off, strings.len()).map(text);
     let (Some(symbol), Some(dll)) = (symbol, dll) else {
-        bin.diag(
-            Severity::Error,
-            Location::file(20),
-            "import object strings are not NUL-terminated",
-        );
+        bin.diag(Severity::Error, Location::file(20), "import object strings are not NUL-terminated");
         return bin;
     };
     let export_as = cstr_at(strings, dll_off + dll.len() as u64 + 1, strings.len()).map(text);

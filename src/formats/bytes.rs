@@ -72,15 +72,7 @@ pub fn text(b: &[u8]) -> String {
     // C0 controls (ESC among them) are escaped so names are safe to print on a terminal.
     let unsafe_char = |c: char| (c as u32) < 0x20;
     if s.chars().any(unsafe_char) {
-        s.chars()
-            .map(|c| {
-                if unsafe_char(c) {
-                    format!("\\x{:02x}", c as u32)
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
+        s.chars().map(|c| if unsafe_char(c) { format!("\\x{:02x}", c as u32) } else { c.to_string() }).collect()
     } else {
         s.into_owned()
     }
@@ -101,11 +93,7 @@ impl<'a> GroupBuilder<'a> {
         GroupBuilder {
             data,
             base,
-            group: HeaderGroup {
-                name: name.to_string(),
-                span: Span::new(base, 0),
-                fields: Vec::new(),
-            },
+            group: HeaderGroup { name: name.to_string(), span: Span::new(base, 0), fields: Vec::new() },
             truncated: false,
         }
     }
@@ -141,13 +129,7 @@ impl<'a> GroupBuilder<'a> {
     }
 
     /// Add a byte-string field.
-    pub fn bytes(
-        &mut self,
-        name: &str,
-        rel: u64,
-        len: u64,
-        help: &'static str,
-    ) -> Option<&'a [u8]> {
+    pub fn bytes(&mut self, name: &str, rel: u64, len: u64, help: &'static str) -> Option<&'a [u8]> {
         let off = self.base.saturating_add(rel);
         let Some(b) = slice_at(self.data, off, len) else {
             self.truncated = true;
@@ -155,43 +137,21 @@ impl<'a> GroupBuilder<'a> {
         };
         // Text (printable bytes, then only NUL padding) is shown quoted; anything else as hex.
         let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        let is_text = end > 0
-            && b[..end].iter().all(|&c| c.is_ascii_graphic() || c == b' ')
-            && b[end..].iter().all(|&c| c == 0);
+        let is_text =
+            end > 0 && b[..end].iter().all(|&c| c.is_ascii_graphic() || c == b' ') && b[end..].iter().all(|&c| c == 0);
         let shown = if is_text {
-            let pad = if end < b.len() {
-                format!(" + {} NUL", b.len() - end)
-            } else {
-                String::new()
-            };
+            let pad = if end < b.len() { format!(" + {} NUL", b.len() - end) } else { String::new() };
             format!("\"{}\"{pad}", text(&b[..end]))
         } else {
-            b.iter()
-                .map(|x| format!("{x:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+            b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
         };
         self.push(name, None, shown, off, len, help);
         Some(b)
     }
 
     /// Add a field whose value was computed elsewhere.
-    pub fn push(
-        &mut self,
-        name: &str,
-        value: Option<u64>,
-        display: String,
-        off: u64,
-        len: u64,
-        help: &'static str,
-    ) {
-        self.group.fields.push(Field {
-            name: name.to_string(),
-            value,
-            display,
-            span: Span::new(off, len),
-            help,
-        });
+    pub fn push(&mut self, name: &str, value: Option<u64>, display: String, off: u64, len: u64, help: &'static str) {
+        self.group.fields.push(Field { name: name.to_string(), value, display, span: Span::new(off, len), help });
         let end = off.saturating_add(len);
         if end > self.group.span.end() {
             self.group.span.len = end - self.group.span.offset;

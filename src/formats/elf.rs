@@ -11,8 +11,8 @@ use super::bytes::{sign_extend, text, uint_at};
 use super::elf_relocs::reloc_info;
 use crate::demangle::demangle;
 use crate::model::{
-    Binary, DynamicEntry, ElfInfo, Format, GotSlot, LinkOrder, Location, Relocation, Section,
-    SectionGroup, Segment, Severity, Span, Symbol, VersionNeed,
+    Binary, DynamicEntry, ElfInfo, Format, GotSlot, LinkOrder, Location, Relocation, Section, SectionGroup, Segment,
+    Severity, Span, Symbol, VersionNeed,
 };
 
 const SHT_SYMTAB: u32 = 2;
@@ -76,11 +76,7 @@ fn section_flag_names(f: u64) -> Vec<String> {
         (0x800, "SHF_COMPRESSED"),
         (0x8000_0000, "SHF_EXCLUDE"),
     ];
-    NAMES
-        .iter()
-        .filter(|(b, _)| f & b != 0)
-        .map(|(_, n)| n.to_string())
-        .collect()
+    NAMES.iter().filter(|(b, _)| f & b != 0).map(|(_, n)| n.to_string()).collect()
 }
 
 fn segment_type_name(t: u32) -> String {
@@ -174,10 +170,7 @@ type SymbolNames = (usize, Vec<String>, Vec<(u64, u64)>);
 /// Read an ELF file.
 pub fn load_elf(data: &[u8]) -> Binary {
     let is64 = data.get(4) == Some(&2);
-    let mut bin = Binary::new(
-        if is64 { Format::Elf64 } else { Format::Elf32 },
-        data.len() as u64,
-    );
+    let mut bin = Binary::new(if is64 { Format::Elf64 } else { Format::Elf32 }, data.len() as u64);
     if is64 {
         read::<object::elf::FileHeader64<Endianness>>(&mut bin, data);
     } else {
@@ -190,20 +183,12 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
     let header = match Elf::parse(data) {
         Ok(h) => h,
         Err(e) => {
-            bin.diag(
-                Severity::Error,
-                Location::file(0),
-                format!("ELF header: {e}"),
-            );
+            bin.diag(Severity::Error, Location::file(0), format!("ELF header: {e}"));
             return;
         }
     };
     let Ok(e) = header.endian() else {
-        bin.diag(
-            Severity::Error,
-            Location::file(5),
-            "ELF header has an invalid data encoding",
-        );
+        bin.diag(Severity::Error, Location::file(5), "ELF header has an invalid data encoding");
         return;
     };
     let machine = header.e_machine(e).0;
@@ -226,11 +211,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
     let phdrs = match header.program_headers(e, data) {
         Ok(p) => p,
         Err(err) => {
-            bin.diag(
-                Severity::Error,
-                Location::file(header.e_phoff(e).into()),
-                format!("program headers: {err}"),
-            );
+            bin.diag(Severity::Error, Location::file(header.e_phoff(e).into()), format!("program headers: {err}"));
             &[]
         }
     };
@@ -262,13 +243,8 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             }
         }
     }
-    let image_base = bin
-        .segments
-        .iter()
-        .filter(|s| s.kind == segment_type_name(PT_LOAD))
-        .map(|s| s.vaddr)
-        .min()
-        .unwrap_or(0);
+    let image_base =
+        bin.segments.iter().filter(|s| s.kind == segment_type_name(PT_LOAD)).map(|s| s.vaddr).min().unwrap_or(0);
     if ftype != 1 {
         bin.image_base = Some(image_base);
         let entry: u64 = header.e_entry(e).into();
@@ -281,11 +257,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
     let sections = match header.sections(e, data) {
         Ok(s) => s,
         Err(err) => {
-            bin.diag(
-                Severity::Error,
-                Location::file(header.e_shoff(e).into()),
-                format!("section headers: {err}"),
-            );
+            bin.diag(Severity::Error, Location::file(header.e_shoff(e).into()), format!("section headers: {err}"));
             bin.elf = Some(info);
             return;
         }
@@ -325,11 +297,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         bin.sections.push(Section {
             index: i as u32,
             name,
-            rva: if alloc && ftype != 1 {
-                addr.wrapping_sub(base)
-            } else {
-                addr
-            },
+            rva: if alloc && ftype != 1 { addr.wrapping_sub(base) } else { addr },
             virtual_size: size,
             file_offset: if file_size > 0 { off } else { 0 },
             file_size,
@@ -344,10 +312,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             reloc_count: 0,
         });
         if flags & SHF_LINK_ORDER != 0 {
-            bin.link_order.push(LinkOrder {
-                section: i as u32,
-                linked_section: sh.sh_link(e),
-            });
+            bin.link_order.push(LinkOrder { section: i as u32, linked_section: sh.sh_link(e) });
         }
     }
 
@@ -376,18 +341,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         let mut names = Vec::with_capacity(syms.len());
         let mut vals = Vec::with_capacity(syms.len());
         for (k, s) in syms.iter().enumerate() {
-            let name = s
-                .name(e, strings)
-                .map(text)
-                .unwrap_or_else(|_| "<bad name>".into());
+            let name = s.name(e, strings).map(text).unwrap_or_else(|_| "<bad name>".into());
             let value: u64 = s.st_value(e).into();
             let size: u64 = s.st_size(e).into();
             // Relocations against a section symbol name the section, as readelf and llvm-readobj do.
             let shndx_raw = usize::from(s.st_shndx(e).0);
             let rel_name = if s.st_type().0 == 3 && name.is_empty() {
-                bin.sections
-                    .get(shndx_raw)
-                    .map_or_else(String::new, |sec| sec.name.clone())
+                bin.sections.get(shndx_raw).map_or_else(String::new, |sec| sec.name.clone())
             } else {
                 name.clone()
             };
@@ -430,11 +390,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 size: Some(size),
                 section,
                 section_kind,
-                kind: if t == SHT_DYNSYM {
-                    format!("{kind} (dynamic)")
-                } else {
-                    kind.to_string()
-                },
+                kind: if t == SHT_DYNSYM { format!("{kind} (dynamic)") } else { kind.to_string() },
                 binding,
                 raw_type: u32::from(s.st_info().0),
                 aux_count: 0,
@@ -470,18 +426,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 bin.diag(
                     Severity::Warning,
                     Location::file(sh.sh_offset(e).into()),
-                    format!(
-                        "group section {i} ({signature}) names section {m}, which does not exist"
-                    ),
+                    format!("group section {i} ({signature}) names section {m}, which does not exist"),
                 );
             }
         }
-        bin.groups.push(SectionGroup {
-            section: i as u32,
-            signature,
-            comdat: flags & 1 != 0,
-            members,
-        });
+        bin.groups.push(SectionGroup { section: i as u32, signature, comdat: flags & 1 != 0, members });
     }
 
     // Relocations.
@@ -503,31 +452,19 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             match sh.data_as_array::<Elf::Rela, _>(e, data) {
                 Ok(r) => rows.extend(r.iter().take(MAX_RELOCS).map(|r| {
                     let a: i64 = r.r_addend(e).into();
-                    (
-                        r.r_offset(e).into(),
-                        r.r_type(e, false).0,
-                        r.r_sym(e, false),
-                        Some(a),
-                    )
+                    (r.r_offset(e).into(), r.r_type(e, false).0, r.r_sym(e, false), Some(a))
                 })),
-                Err(err) => bin.diag(
-                    Severity::Warning,
-                    Location::file(base_off),
-                    format!("relocation section {i}: {err}"),
-                ),
+                Err(err) => {
+                    bin.diag(Severity::Warning, Location::file(base_off), format!("relocation section {i}: {err}"))
+                }
             }
         } else {
             match sh.data_as_array::<Elf::Rel, _>(e, data) {
-                Ok(r) => rows.extend(
-                    r.iter()
-                        .take(MAX_RELOCS)
-                        .map(|r| (r.r_offset(e).into(), r.r_type(e).0, r.r_sym(e), None)),
-                ),
-                Err(err) => bin.diag(
-                    Severity::Warning,
-                    Location::file(base_off),
-                    format!("relocation section {i}: {err}"),
-                ),
+                Ok(r) => rows
+                    .extend(r.iter().take(MAX_RELOCS).map(|r| (r.r_offset(e).into(), r.r_type(e).0, r.r_sym(e), None))),
+                Err(err) => {
+                    bin.diag(Severity::Warning, Location::file(base_off), format!("relocation section {i}: {err}"))
+                }
             }
         }
         if !dynamic && (target == 0 || target >= nsec) {
@@ -564,9 +501,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                             .map(|s| s.file_offset + offset)
                     };
                     match (site, bytes) {
-                        (Some(o), 1 | 2 | 4 | 8) => {
-                            uint_at(data, o, bytes).map_or(0, |v| sign_extend(v, bytes * 8))
-                        }
+                        (Some(o), 1 | 2 | 4 | 8) => uint_at(data, o, bytes).map_or(0, |v| sign_extend(v, bytes * 8)),
                         _ => 0,
                     }
                 }
@@ -574,11 +509,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             let symbol_name = sym.filter(|s| !s.is_empty());
             bin.relocations.push(Relocation {
                 section: if dynamic { None } else { Some(target as u32) },
-                offset: if dynamic {
-                    offset.wrapping_sub(base)
-                } else {
-                    offset
-                },
+                offset: if dynamic { offset.wrapping_sub(base) } else { offset },
                 kind: kind.clone(),
                 raw_type: rtype,
                 normalized,
@@ -595,9 +526,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                     rva: offset.wrapping_sub(base),
                     kind: kind.into_owned(),
                     symbol: symbol_name.unwrap_or_default(),
-                    size: names
-                        .and_then(|(_, _, v)| v.get(symi as usize))
-                        .map(|v| v.1),
+                    size: names.and_then(|(_, _, v)| v.get(symi as usize)).map(|v| v.1),
                 };
                 if normalized == "copy" {
                     info.copy_relocations.push(slot);
@@ -629,22 +558,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 let tag: u64 = d.d_tag(e).0 as u64;
                 let val: u64 = d.d_val(e).into();
                 let is_str = matches!(tag, 1 | 14 | 15 | 29);
-                let s = if is_str {
-                    super::bytes::cstr_at(strings, val, 4096).map(text)
-                } else {
-                    None
-                };
+                let s = if is_str { super::bytes::cstr_at(strings, val, 4096).map(text) } else { None };
                 match tag {
                     1 => info.needed.extend(s.clone()),
                     14 => info.soname = s.clone(),
                     _ => {}
                 }
-                info.dynamic.push(DynamicEntry {
-                    tag: dyn_tag_name(tag),
-                    raw_tag: tag,
-                    value: val,
-                    string: s,
-                });
+                info.dynamic.push(DynamicEntry { tag: dyn_tag_name(tag), raw_tag: tag, value: val, string: s });
                 if tag == 0 {
                     break;
                 }
@@ -677,13 +597,7 @@ fn is_elf64<Elf: FileHeader>() -> bool {
 
 fn read_verneed(info: &mut ElfInfo, d: &[u8], strings: &[u8], le: bool) {
     let u16f = |o: usize| {
-        d.get(o..o + 2).map(|b| {
-            if le {
-                u16::from_le_bytes([b[0], b[1]])
-            } else {
-                u16::from_be_bytes([b[0], b[1]])
-            }
-        })
+        d.get(o..o + 2).map(|b| if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
     };
     let u32f = |o: usize| {
         d.get(o..o + 4).map(|b| {
@@ -708,20 +622,14 @@ fn read_verneed(info: &mut ElfInfo, d: &[u8], strings: &[u8], le: bool) {
             let (Some(name), Some(anext)) = (u32f(a + 8), u32f(a + 12)) else {
                 break;
             };
-            versions.push(
-                super::bytes::cstr_at(strings, u64::from(name), 4096)
-                    .map(text)
-                    .unwrap_or_default(),
-            );
+            versions.push(super::bytes::cstr_at(strings, u64::from(name), 4096).map(text).unwrap_or_default());
             if anext == 0 {
                 break;
             }
             a = a.saturating_add(anext as usize);
         }
         info.version_needs.push(VersionNeed {
-            file: super::bytes::cstr_at(strings, u64::from(file), 4096)
-                .map(text)
-                .unwrap_or_default(),
+            file: super::bytes::cstr_at(strings, u64::from(file), 4096).map(text).unwrap_or_default(),
             versions,
         });
         if next == 0 {
@@ -731,33 +639,13 @@ fn read_verneed(info: &mut ElfInfo, d: &[u8], strings: &[u8], le: bool) {
     }
 }
 
-fn header_fields<Elf: FileHeader<Endian = Endianness>>(
-    bin: &mut Binary,
-    data: &[u8],
-    h: &Elf,
-    e: Endianness,
-) {
+fn header_fields<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8], h: &Elf, e: Endianness) {
     let mut g = super::bytes::GroupBuilder::new(data, "ELF header", 0);
     g.bytes("e_ident[EI_MAG]", 0, 4, "\\x7fELF: marks an ELF file.");
-    g.dec(
-        "e_ident[EI_CLASS]",
-        4,
-        1,
-        "1 = 32-bit (ELF32), 2 = 64-bit (ELF64) structures.",
-    );
-    g.dec(
-        "e_ident[EI_DATA]",
-        5,
-        1,
-        "1 = little-endian, 2 = big-endian.",
-    );
+    g.dec("e_ident[EI_CLASS]", 4, 1, "1 = 32-bit (ELF32), 2 = 64-bit (ELF64) structures.");
+    g.dec("e_ident[EI_DATA]", 5, 1, "1 = little-endian, 2 = big-endian.");
     g.dec("e_ident[EI_VERSION]", 6, 1, "ELF version, always 1.");
-    g.dec(
-        "e_ident[EI_OSABI]",
-        7,
-        1,
-        "Operating-system ABI (0 = System V, 3 = Linux/GNU).",
-    );
+    g.dec("e_ident[EI_OSABI]", 7, 1, "Operating-system ABI (0 = System V, 3 = Linux/GNU).");
     let w: u64 = if h.is_type_64() { 8 } else { 4 };
     let mut push = |name: &str, off: u64, len: u64, v: u64, help: &'static str| {
         g.push(name, Some(v), format!("0x{v:x}"), off, len, help);
@@ -769,77 +657,17 @@ fn header_fields<Elf: FileHeader<Endian = Endianness>>(
         u64::from(h.e_type(e).0),
         "1 = relocatable object, 2 = executable, 3 = shared object or PIE, 4 = core dump.",
     );
-    push(
-        "e_machine",
-        18,
-        2,
-        u64::from(h.e_machine(e).0),
-        "The CPU (62 = x86-64, 3 = i386, 183 = AArch64).",
-    );
-    push(
-        "e_version",
-        20,
-        4,
-        u64::from(h.e_version(e)),
-        "Object-file version, 1.",
-    );
-    push(
-        "e_entry",
-        24,
-        w,
-        h.e_entry(e).into(),
-        "Virtual address where execution starts.",
-    );
-    push(
-        "e_phoff",
-        24 + w,
-        w,
-        h.e_phoff(e).into(),
-        "File offset of the program-header table (segments).",
-    );
-    push(
-        "e_shoff",
-        24 + 2 * w,
-        w,
-        h.e_shoff(e).into(),
-        "File offset of the section-header table.",
-    );
+    push("e_machine", 18, 2, u64::from(h.e_machine(e).0), "The CPU (62 = x86-64, 3 = i386, 183 = AArch64).");
+    push("e_version", 20, 4, u64::from(h.e_version(e)), "Object-file version, 1.");
+    push("e_entry", 24, w, h.e_entry(e).into(), "Virtual address where execution starts.");
+    push("e_phoff", 24 + w, w, h.e_phoff(e).into(), "File offset of the program-header table (segments).");
+    push("e_shoff", 24 + 2 * w, w, h.e_shoff(e).into(), "File offset of the section-header table.");
     let b = 24 + 3 * w;
-    push(
-        "e_flags",
-        b,
-        4,
-        u64::from(h.e_flags(e).0),
-        "Processor-specific flags.",
-    );
-    push(
-        "e_ehsize",
-        b + 4,
-        2,
-        u64::from(h.e_ehsize(e)),
-        "Size of this header.",
-    );
-    push(
-        "e_phentsize",
-        b + 6,
-        2,
-        u64::from(h.e_phentsize(e)),
-        "Size of one program header.",
-    );
-    push(
-        "e_phnum",
-        b + 8,
-        2,
-        u64::from(h.e_phnum(e)),
-        "Number of program headers.",
-    );
-    push(
-        "e_shentsize",
-        b + 10,
-        2,
-        u64::from(h.e_shentsize(e)),
-        "Size of one section header.",
-    );
+    push("e_flags", b, 4, u64::from(h.e_flags(e).0), "Processor-specific flags.");
+    push("e_ehsize", b + 4, 2, u64::from(h.e_ehsize(e)), "Size of this header.");
+    push("e_phentsize", b + 6, 2, u64::from(h.e_phentsize(e)), "Size of one program header.");
+    push("e_phnum", b + 8, 2, u64::from(h.e_phnum(e)), "Number of program headers.");
+    push("e_shentsize", b + 10, 2, u64::from(h.e_shentsize(e)), "Size of one section header.");
     push(
         "e_shnum",
         b + 12,
@@ -847,12 +675,6 @@ fn header_fields<Elf: FileHeader<Endian = Endianness>>(
         u64::from(h.e_shnum(e)),
         "Number of section headers (0 with more than 65279: then in section 0's sh_size).",
     );
-    push(
-        "e_shstrndx",
-        b + 14,
-        2,
-        u64::from(h.e_shstrndx(e).0),
-        "Index of the section holding section names.",
-    );
+    push("e_shstrndx", b + 14, 2, u64::from(h.e_shstrndx(e).0), "Index of the section holding section names.");
     bin.headers.push(g.finish());
 }

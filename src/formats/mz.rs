@@ -8,14 +8,8 @@ pub fn load_mz(data: &[u8]) -> Binary {
     let mut bin = Binary::new(Format::Mz, data.len() as u64);
     bin.arch = "x86-16".into();
     let _ = super::pe::read_dos_header(&mut bin, data);
-    let (Some(nrel), Some(hdr_paras), Some(relo)) =
-        (u16_at(data, 6), u16_at(data, 8), u16_at(data, 24))
-    else {
-        bin.diag(
-            Severity::Error,
-            Location::file(0),
-            "DOS header is truncated",
-        );
+    let (Some(nrel), Some(hdr_paras), Some(relo)) = (u16_at(data, 6), u16_at(data, 8), u16_at(data, 24)) else {
+        bin.diag(Severity::Error, Location::file(0), "DOS header is truncated");
         return bin;
     };
     let load = u64::from(hdr_paras) * 16;
@@ -23,10 +17,7 @@ pub fn load_mz(data: &[u8]) -> Binary {
     let cs = u16_at(data, 22).unwrap_or(0);
     bin.entry_rva = Some(u64::from(cs) * 16 + u64::from(ip));
     let mut g = GroupBuilder::new(data, "DOS relocation table", u64::from(relo));
-    let mut past_end = Repeated::new(
-        Severity::Warning,
-        "DOS relocations patch bytes past the end of the file",
-    );
+    let mut past_end = Repeated::new(Severity::Warning, "DOS relocations patch bytes past the end of the file");
     for i in 0..u64::from(nrel) {
         let at = u64::from(relo) + i * 4;
         let (Some(off), Some(seg)) = (u16_at(data, at), u16_at(data, at + 2)) else {
@@ -43,11 +34,7 @@ pub fn load_mz(data: &[u8]) -> Binary {
                 format!("DOS relocation {i} patches 0x{file_offset:x}, past the end of the file")
             });
         }
-        bin.mz_relocations.push(MzReloc {
-            offset: off,
-            segment: seg,
-            file_offset,
-        });
+        bin.mz_relocations.push(MzReloc { offset: off, segment: seg, file_offset });
     }
     past_end.flush(&mut bin);
     if nrel > 0 {

@@ -36,30 +36,18 @@ pub struct Location {
 
 impl Location {
     /// Nowhere in particular.
-    pub const NONE: Location = Location {
-        file_offset: None,
-        rva: None,
-    };
+    pub const NONE: Location = Location { file_offset: None, rva: None };
     /// At a file offset.
     pub fn file(off: u64) -> Self {
-        Location {
-            file_offset: Some(off),
-            rva: None,
-        }
+        Location { file_offset: Some(off), rva: None }
     }
     /// At an RVA.
     pub fn rva(rva: u64) -> Self {
-        Location {
-            file_offset: None,
-            rva: Some(rva),
-        }
+        Location { file_offset: None, rva: Some(rva) }
     }
     /// At both.
     pub fn both(off: Option<u64>, rva: Option<u64>) -> Self {
-        Location {
-            file_offset: off,
-            rva,
-        }
+        Location { file_offset: off, rva }
     }
 }
 
@@ -86,12 +74,7 @@ pub struct Repeated {
 impl Repeated {
     /// Start collecting problems described as `what`.
     pub fn new(severity: Severity, what: &'static str) -> Self {
-        Repeated {
-            severity,
-            what,
-            count: 0,
-            first: None,
-        }
+        Repeated { severity, what, count: 0, first: None }
     }
 
     /// Count one occurrence; `message` is built only for the first.
@@ -108,11 +91,7 @@ impl Repeated {
         if self.count == 1 {
             bin.diag(self.severity, loc, msg);
         } else {
-            bin.diag(
-                self.severity,
-                loc,
-                format!("{} ({} times; first: {msg})", self.what, self.count),
-            );
+            bin.diag(self.severity, loc, format!("{} ({} times; first: {msg})", self.what, self.count));
         }
     }
 }

@@ -212,11 +212,7 @@ impl Binary {
     /// hostile file cannot grow the list without bound.
     pub fn diag(&mut self, severity: Severity, location: Location, message: impl Into<String>) {
         if self.diagnostics.len() < MAX_DIAGNOSTICS {
-            self.diagnostics.push(Diagnostic {
-                severity,
-                location,
-                message: message.into(),
-            });
+            self.diagnostics.push(Diagnostic { severity, location, message: message.into() });
         } else if self.diagnostics.len() == MAX_DIAGNOSTICS {
             self.diagnostics.push(Diagnostic {
                 severity: Severity::Warning,
@@ -229,9 +225,7 @@ impl Binary {
     /// The section containing `rva`, if any (by virtual range; file-only sections ignored).
     pub fn section_by_rva(&self, rva: u64) -> Option<&Section> {
         self.sections.iter().find(|s| {
-            let size = s
-                .virtual_size
-                .max(if s.virtual_size == 0 { s.file_size } else { 0 });
+            let size = s.virtual_size.max(if s.virtual_size == 0 { s.file_size } else { 0 });
             s.rva <= rva && rva < s.rva.saturating_add(size) && s.is_alloc
         })
     }
@@ -248,10 +242,7 @@ impl Binary {
         self.sections
             .iter()
             .find(|s| {
-                s.is_alloc
-                    && s.file_size > 0
-                    && s.file_offset <= off
-                    && off < s.file_offset.saturating_add(s.file_size)
+                s.is_alloc && s.file_size > 0 && s.file_offset <= off && off < s.file_offset.saturating_add(s.file_size)
             })
             .map(|s| s.rva.saturating_add(off - s.file_offset))
     }
@@ -321,9 +312,7 @@ pub struct Section {
 impl Section {
     /// Bytes of the section inside `data` (clamped to the file).
     pub fn bytes<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        let start = usize::try_from(self.file_offset)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
+        let start = usize::try_from(self.file_offset).unwrap_or(usize::MAX).min(data.len());
         let len = usize::try_from(self.file_size).unwrap_or(usize::MAX);
         let end = start.saturating_add(len).min(data.len());
         &data[start..end]

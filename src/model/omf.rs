@@ -64,17 +64,12 @@ impl OmfInfo {
         if let Some(s) = self.segments.iter().find(|s| s.index == section) {
             return Some(&s.image);
         }
-        self.comdats
-            .iter()
-            .find(|c| c.section == section)
-            .map(|c| c.image.as_slice())
+        self.comdats.iter().find(|c| c.section == section).map(|c| c.image.as_slice())
     }
 
     /// The fixups that patch the data of record `record` (a LEDATA, LIDATA or COMDAT record).
     pub fn fixups_for_data_record(&self, record: usize) -> impl Iterator<Item = &OmfFixup> {
-        self.fixups
-            .iter()
-            .filter(move |f| f.data_record == Some(record))
+        self.fixups.iter().filter(move |f| f.data_record == Some(record))
     }
 
     /// The fixups and threads decoded from FIXUPP record `record`.

@@ -47,16 +47,9 @@ impl Part {
     /// The JSON keys this part consists of.
     pub fn keys(self) -> &'static [&'static str] {
         match self {
-            Part::Headers => &[
-                "image_base",
-                "entry_rva",
-                "file_size",
-                "headers",
-                "pe",
-                "elf",
-                "import_object",
-                "mz_relocations",
-            ],
+            Part::Headers => {
+                &["image_base", "entry_rva", "file_size", "headers", "pe", "elf", "import_object", "mz_relocations"]
+            }
             Part::Sections => &["sections"],
             Part::Segments => &["segments"],
             Part::Symbols => &["symbols", "archive_symbols"],
@@ -83,16 +76,8 @@ struct Document<'a> {
 const ALWAYS: [&str; 4] = ["schema_version", "format", "arch", "members"];
 
 /// Write the JSON document for `bin`, optionally restricted to `only`.
-pub fn write_json(
-    w: &mut impl Write,
-    bin: &Binary,
-    only: Option<Part>,
-    pretty: bool,
-) -> std::io::Result<()> {
-    let doc = Document {
-        schema_version: SCHEMA_VERSION,
-        binary: bin,
-    };
+pub fn write_json(w: &mut impl Write, bin: &Binary, only: Option<Part>, pretty: bool) -> std::io::Result<()> {
+    let doc = Document { schema_version: SCHEMA_VERSION, binary: bin };
     match only {
         None => {
             if pretty {
@@ -117,9 +102,7 @@ pub fn write_json(
 fn filter(v: &mut serde_json::Value, part: Part) {
     let keys = part.keys();
     if let serde_json::Value::Object(map) = v {
-        map.retain(|k, _| {
-            ALWAYS.contains(&k.as_str()) || keys.contains(&k.as_str()) || k.starts_with("member_")
-        });
+        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keys.contains(&k.as_str()) || k.starts_with("member_"));
         if let Some(serde_json::Value::Array(members)) = map.get_mut("members") {
             for m in members {
                 filter(m, part);

@@ -22,16 +22,7 @@ impl Table {
     /// A table with these column headers; columns whose header ends in `>` are right-aligned.
     pub fn new(headers: &[&'static str]) -> Self {
         Table {
-            align: headers
-                .iter()
-                .map(|h| {
-                    if h.ends_with('>') {
-                        Align::Right
-                    } else {
-                        Align::Left
-                    }
-                })
-                .collect(),
+            align: headers.iter().map(|h| if h.ends_with('>') { Align::Right } else { Align::Left }).collect(),
             headers: headers.iter().map(|h| h.trim_end_matches('>')).collect(),
             rows: Vec::new(),
         }

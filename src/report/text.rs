@@ -27,10 +27,8 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         "format: {}   arch: {}{}{}",
         bin.format.name(),
         bin.arch,
-        bin.image_base
-            .map_or(String::new(), |b| format!("   image base: 0x{b:x}")),
-        bin.entry_rva
-            .map_or(String::new(), |e| format!("   entry: rva 0x{e:x}"))
+        bin.image_base.map_or(String::new(), |b| format!("   image base: 0x{b:x}")),
+        bin.entry_rva.map_or(String::new(), |e| format!("   entry: rva 0x{e:x}"))
     )?;
     if want(Part::Headers) {
         for g in &bin.headers {
@@ -50,9 +48,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                 o.kind,
                 o.name_type,
                 o.ordinal_or_hint,
-                o.import_name
-                    .as_ref()
-                    .map_or(String::new(), |n| format!(", imports {n}"))
+                o.import_name.as_ref().map_or(String::new(), |n| format!(", imports {n}"))
             )?;
         }
         if let Some(pe) = &bin.pe {
@@ -73,10 +69,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                 heading(w, "dynamic section", elf.dynamic.len())?;
                 let mut t = Table::new(&["tag", "value"]);
                 for d in &elf.dynamic {
-                    t.row(vec![
-                        d.tag.clone(),
-                        d.string.clone().unwrap_or_else(|| hex(d.value)),
-                    ]);
+                    t.row(vec![d.tag.clone(), d.string.clone().unwrap_or_else(|| hex(d.value))]);
                 }
                 t.print(w)?;
             }
@@ -84,11 +77,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                 writeln!(w, "version needs: {}: {}", v.file, v.versions.join(", "))?;
             }
             if !elf.got_slots.is_empty() || !elf.copy_relocations.is_empty() {
-                heading(
-                    w,
-                    "loader-bound slots (GOT / PLT / COPY)",
-                    elf.got_slots.len() + elf.copy_relocations.len(),
-                )?;
+                heading(w, "loader-bound slots (GOT / PLT / COPY)", elf.got_slots.len() + elf.copy_relocations.len())?;
                 let mut t = Table::new(&["rva>", "va>", "kind", "symbol", "size>"]);
                 for s in elf.got_slots.iter().chain(&elf.copy_relocations) {
                     t.row(vec![
@@ -106,11 +95,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
             heading(w, "DOS relocations", bin.mz_relocations.len())?;
             let mut t = Table::new(&["segment>", "offset>", "file offset>"]);
             for r in &bin.mz_relocations {
-                t.row(vec![
-                    format!("0x{:04x}", r.segment),
-                    format!("0x{:04x}", r.offset),
-                    hex(r.file_offset),
-                ]);
+                t.row(vec![format!("0x{:04x}", r.segment), format!("0x{:04x}", r.offset), hex(r.file_offset)]);
             }
             t.print(w)?;
         }
@@ -120,46 +105,17 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         // Objects have no addresses: their sections are shown by size and file position only.
         let image = bin.image_base.is_some();
         let mut t = if image {
-            Table::new(&[
-                "#>",
-                "name",
-                "rva>",
-                "va>",
-                "vsize>",
-                "file off>",
-                "file size>",
-                "flags>",
-                "decoded",
-            ])
+            Table::new(&["#>", "name", "rva>", "va>", "vsize>", "file off>", "file size>", "flags>", "decoded"])
         } else {
-            Table::new(&[
-                "#>",
-                "name",
-                "size>",
-                "file off>",
-                "file size>",
-                "relocs>",
-                "flags>",
-                "decoded",
-            ])
+            Table::new(&["#>", "name", "size>", "file off>", "file size>", "relocs>", "flags>", "decoded"])
         };
         for s in &bin.sections {
-            let decoded: Vec<&str> = s
-                .flag_names
-                .iter()
-                .map(|n| {
-                    n.trim_start_matches("IMAGE_SCN_")
-                        .trim_start_matches("SHF_")
-                })
-                .collect();
+            let decoded: Vec<&str> =
+                s.flag_names.iter().map(|n| n.trim_start_matches("IMAGE_SCN_").trim_start_matches("SHF_")).collect();
             let kind = s.kind.as_ref().map_or(String::new(), |k| format!("{k} "));
             let decoded = format!("{kind}{}", decoded.join(" "));
             if image {
-                let shown_va = if s.is_alloc {
-                    opt_hex(va(s.rva))
-                } else {
-                    "-".into()
-                };
+                let shown_va = if s.is_alloc { opt_hex(va(s.rva)) } else { "-".into() };
                 t.row(vec![
                     s.index.to_string(),
                     s.name.clone(),
@@ -188,9 +144,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
     }
     if want(Part::Segments) && !bin.segments.is_empty() {
         heading(w, "segments", bin.segments.len())?;
-        let mut t = Table::new(&[
-            "#>", "type", "vaddr>", "memsz>", "offset>", "filesz>", "flags", "align>",
-        ]);
+        let mut t = Table::new(&["#>", "type", "vaddr>", "memsz>", "offset>", "filesz>", "flags", "align>"]);
         for s in &bin.segments {
             t.row(vec![
                 s.index.to_string(),
@@ -209,22 +163,12 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         heading(w, "symbols", bin.symbols.len())?;
         let mut t = Table::new(&["#>", "value>", "section", "kind", "binding", "name"]);
         for s in &bin.symbols {
-            let sec = s.section.map_or_else(
-                || s.section_kind.clone().unwrap_or_default(),
-                |n| n.to_string(),
-            );
+            let sec = s.section.map_or_else(|| s.section_kind.clone().unwrap_or_default(), |n| n.to_string());
             let name = match &s.demangled {
                 Some(d) => format!("{}  [{}]", s.name, d),
                 None => s.name.clone(),
             };
-            t.row(vec![
-                s.index.to_string(),
-                hex(s.value),
-                sec,
-                s.kind.clone(),
-                s.binding.clone(),
-                name,
-            ]);
+            t.row(vec![s.index.to_string(), hex(s.value), sec, s.kind.clone(), s.binding.clone(), name]);
             for a in &s.aux {
                 t.row(vec![
                     String::new(),
@@ -250,12 +194,8 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         if !bin.comdats.is_empty() {
             heading(w, "COMDAT sections", bin.comdats.len())?;
             let mut t = Table::new(&["section", "selection", "symbol / leader", "associated"]);
-            let sname = |i: u32| {
-                bin.sections
-                    .iter()
-                    .find(|s| s.index == i)
-                    .map_or_else(|| "?".into(), |s| s.name.clone())
-            };
+            let sname =
+                |i: u32| bin.sections.iter().find(|s| s.index == i).map_or_else(|| "?".into(), |s| s.name.clone());
             for c in &bin.comdats {
                 let sel = match (c.selection, &c.omf_selection) {
                     (Some(n), _) => format!("{n} {}", c.selection_name),
@@ -269,18 +209,9 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                 let by = if c.associated_by.is_empty() {
                     String::new()
                 } else {
-                    c.associated_by
-                        .iter()
-                        .map(|i| format!("{i} ({})", sname(*i)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    c.associated_by.iter().map(|i| format!("{i} ({})", sname(*i))).collect::<Vec<_>>().join(", ")
                 };
-                t.row(vec![
-                    format!("{} ({})", c.section, sname(c.section)),
-                    sel,
-                    who,
-                    by,
-                ]);
+                t.row(vec![format!("{} ({})", c.section, sname(c.section)), sel, who, by]);
             }
             t.print(w)?;
         }
@@ -292,11 +223,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                     g.section.to_string(),
                     g.signature.clone(),
                     g.comdat.to_string(),
-                    g.members
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    g.members.iter().map(u32::to_string).collect::<Vec<_>>().join(" "),
                 ]);
             }
             t.print(w)?;
@@ -311,17 +238,12 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         }
     }
     if want(Part::Imports) {
-        for (title, mods) in [
-            ("imports", &bin.imports),
-            ("delay-load imports", &bin.delay_imports),
-        ] {
+        for (title, mods) in [("imports", &bin.imports), ("delay-load imports", &bin.delay_imports)] {
             if mods.is_empty() {
                 continue;
             }
             heading(w, title, mods.iter().map(|m| m.entries.len()).sum())?;
-            let mut t = Table::new(&[
-                "dll", "name", "ordinal>", "hint>", "iat rva>", "iat va>", "on disk>",
-            ]);
+            let mut t = Table::new(&["dll", "name", "ordinal>", "hint>", "iat rva>", "iat va>", "on disk>"]);
             for m in mods {
                 for e in &m.entries {
                     t.row(vec![
@@ -356,38 +278,21 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         heading(w, "base relocations", bin.base_relocations.len())?;
         let mut t = Table::new(&["block>", "page>", "rva>", "va>", "kind", "value>"]);
         for r in &bin.base_relocations {
-            let page = bin
-                .base_reloc_blocks
-                .get(r.block as usize)
-                .map_or(0, |b| b.page_rva);
+            let page = bin.base_reloc_blocks.get(r.block as usize).map_or(0, |b| b.page_rva);
             let value = match (r.value, r.param) {
                 (Some(v), Some(p)) => format!("0x{v:x} (param 0x{p:x})"),
                 (v, _) => opt_hex(v),
             };
-            t.row(vec![
-                r.block.to_string(),
-                hex(page),
-                hex(r.rva),
-                opt_hex(va(r.rva)),
-                r.kind.to_string(),
-                value,
-            ]);
+            t.row(vec![r.block.to_string(), hex(page), hex(r.rva), opt_hex(va(r.rva)), r.kind.to_string(), value]);
         }
         t.print(w)?;
     }
     if want(Part::Relocs) && !bin.relocations.is_empty() {
         heading(w, "relocations", bin.relocations.len())?;
         let mut t = Table::new(&["section", "offset>", "kind", "width>", "symbol", "addend>"]);
-        let sname = |i: u32| {
-            bin.sections
-                .iter()
-                .find(|s| s.index == i)
-                .map_or_else(String::new, |s| s.name.clone())
-        };
+        let sname = |i: u32| bin.sections.iter().find(|s| s.index == i).map_or_else(String::new, |s| s.name.clone());
         for r in &bin.relocations {
-            let sec = r
-                .section
-                .map_or_else(|| "(dynamic)".into(), |s| format!("{s} {}", sname(s)));
+            let sec = r.section.map_or_else(|| "(dynamic)".into(), |s| format!("{s} {}", sname(s)));
             t.row(vec![
                 sec,
                 hex(r.offset),
@@ -409,15 +314,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                 p.entries.len(),
                 opt_hex(p.list_rva)
             )?;
-            let mut t = Table::new(&[
-                "slot rva>",
-                "import",
-                "target rva>",
-                "target",
-                "width>",
-                "stored>",
-                "addend>",
-            ]);
+            let mut t = Table::new(&["slot rva>", "import", "target rva>", "target", "width>", "stored>", "addend>"]);
             for e in &p.entries {
                 t.row(vec![
                     opt_hex(e.sym_rva),
@@ -454,11 +351,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         t.print(w)?;
     }
     for m in &bin.members {
-        writeln!(
-            w,
-            "\n#### member {} @ 0x{:x} ({} bytes)",
-            m.member_name, m.member_offset, m.member_size
-        )?;
+        writeln!(w, "\n#### member {} @ 0x{:x} ({} bytes)", m.member_name, m.member_offset, m.member_size)?;
         match &m.binary {
             Some(b) => write_text(w, b, only)?,
             None => writeln!(w, "(not readable)")?,
@@ -467,22 +360,14 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
     Ok(())
 }
 
-fn write_pe_extras(
-    w: &mut impl Write,
-    bin: &Binary,
-    pe: &crate::model::PeInfo,
-) -> std::io::Result<()> {
+fn write_pe_extras(w: &mut impl Write, bin: &Binary, pe: &crate::model::PeInfo) -> std::io::Result<()> {
     writeln!(
         w,
         "\nsubsystem: {}   checksum: stored 0x{:08x}, computed 0x{:08x}{}",
         pe.subsystem,
         pe.checksum_stored,
         pe.checksum_computed,
-        if pe.checksum_stored != 0 && pe.checksum_stored != pe.checksum_computed {
-            " (MISMATCH)"
-        } else {
-            ""
-        }
+        if pe.checksum_stored != 0 && pe.checksum_stored != pe.checksum_computed { " (MISMATCH)" } else { "" }
     )?;
     if !pe.data_directories.is_empty() {
         heading(w, "data directories", pe.data_directories.len())?;
@@ -520,10 +405,7 @@ fn write_pe_extras(
             t.end_raw_data,
             t.address_of_index,
             t.callbacks.len(),
-            t.callbacks
-                .iter()
-                .map(|c| format!(" 0x{c:x}"))
-                .collect::<String>()
+            t.callbacks.iter().map(|c| format!(" 0x{c:x}")).collect::<String>()
         )?;
     }
     if let Some(lc) = &pe.load_config {
@@ -537,23 +419,13 @@ fn write_pe_extras(
         )?;
     }
     if !pe.exceptions.is_empty() {
-        writeln!(
-            w,
-            "exception directory: {} RUNTIME_FUNCTION entries",
-            pe.exceptions.len()
-        )?;
+        writeln!(w, "exception directory: {} RUNTIME_FUNCTION entries", pe.exceptions.len())?;
     }
     if !pe.resources.is_empty() {
         heading(w, "resources", pe.resources.len())?;
         let mut t = Table::new(&["type", "name", "lang>", "rva>", "size>"]);
         for r in &pe.resources {
-            t.row(vec![
-                r.kind.clone(),
-                r.name.clone(),
-                r.language.to_string(),
-                hex(r.rva),
-                hex(u64::from(r.size)),
-            ]);
+            t.row(vec![r.kind.clone(), r.name.clone(), r.language.to_string(), hex(r.rva), hex(u64::from(r.size))]);
         }
         t.print(w)?;
     }
@@ -563,11 +435,7 @@ fn write_pe_extras(
             "Rich header: {} entries, key 0x{:08x} ({})",
             r.entries.len(),
             r.key,
-            if r.checksum_valid {
-                "checksum valid"
-            } else {
-                "checksum MISMATCH"
-            }
+            if r.checksum_valid { "checksum valid" } else { "checksum MISMATCH" }
         )?;
     }
     for b in &pe.bound_imports {
@@ -576,19 +444,11 @@ fn write_pe_extras(
             "bound import: {} (timestamp 0x{:x}){}",
             b.dll,
             b.timestamp,
-            if b.forwarders.is_empty() {
-                String::new()
-            } else {
-                format!(" forwarders: {}", b.forwarders.join(", "))
-            }
+            if b.forwarders.is_empty() { String::new() } else { format!(" forwarders: {}", b.forwarders.join(", ")) }
         )?;
     }
     if let Some(o) = &pe.overlay {
-        writeln!(
-            w,
-            "overlay: 0x{:x} bytes at file offset 0x{:x}",
-            o.len, o.offset
-        )?;
+        writeln!(w, "overlay: 0x{:x} bytes at file offset 0x{:x}", o.len, o.offset)?;
     }
     let _ = bin;
     Ok(())
@@ -616,32 +476,15 @@ fn write_omf_records(w: &mut impl Write, bin: &Binary) -> std::io::Result<()> {
         heading(w, "OMF FIXUPP threads", omf.threads.len())?;
         let mut t = Table::new(&["record>", "offset>", "thread"]);
         for th in &omf.threads {
-            t.row(vec![
-                th.record.to_string(),
-                hex(th.span.offset),
-                th.description.clone(),
-            ]);
+            t.row(vec![th.record.to_string(), hex(th.span.offset), th.description.clone()]);
         }
         t.print(w)?;
     }
     if !omf.fixups.is_empty() {
         heading(w, "OMF fixups", omf.fixups.len())?;
-        let mut t = Table::new(&[
-            "record>",
-            "offset>",
-            "data rec>",
-            "section",
-            "at>",
-            "locat>",
-            "fixdat>",
-            "fixup",
-        ]);
-        let sname = |i: u32| {
-            bin.sections
-                .iter()
-                .find(|s| s.index == i)
-                .map_or_else(String::new, |s| format!("{i} {}", s.name))
-        };
+        let mut t = Table::new(&["record>", "offset>", "data rec>", "section", "at>", "locat>", "fixdat>", "fixup"]);
+        let sname =
+            |i: u32| bin.sections.iter().find(|s| s.index == i).map_or_else(String::new, |s| format!("{i} {}", s.name));
         for f in &omf.fixups {
             t.row(vec![
                 f.record.to_string(),

@@ -9,9 +9,7 @@ use linkscope::Binary;
 
 /// Path of a fixture file.
 pub fn fixture_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
 }
 
 /// Read a fixture's bytes.
@@ -61,9 +59,7 @@ impl Node {
     }
     /// Child blocks whose name starts with `prefix`.
     pub fn blocks<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.children()
-            .iter()
-            .filter(move |c| matches!(c, Node::Block { .. }) && c.name().starts_with(prefix))
+        self.children().iter().filter(move |c| matches!(c, Node::Block { .. }) && c.name().starts_with(prefix))
     }
     /// The value of a `Key: value` line (or of a block named `Key [ (value)`).
     pub fn get(&self, key: &str) -> Option<String> {
@@ -87,8 +83,7 @@ impl Node {
     }
     /// A numeric value (`0x…` or decimal, first word).
     pub fn num(&self, key: &str) -> Option<u64> {
-        self.get(key)
-            .and_then(|v| parse_num(v.split_whitespace().next().unwrap_or("")))
+        self.get(key).and_then(|v| parse_num(v.split_whitespace().next().unwrap_or("")))
     }
     /// Plain lines inside this block.
     pub fn lines(&self) -> impl Iterator<Item = &str> {
@@ -120,11 +115,7 @@ pub fn parse_readobj(text: &str) -> Node {
         if l == "}" || l == "]" {
             if stack.len() > 1 {
                 let (name, children) = stack.pop().unwrap();
-                stack
-                    .last_mut()
-                    .unwrap()
-                    .1
-                    .push(Node::Block { name, children });
+                stack.last_mut().unwrap().1.push(Node::Block { name, children });
             }
             continue;
         }
@@ -147,11 +138,7 @@ pub fn parse_readobj(text: &str) -> Node {
     }
     while stack.len() > 1 {
         let (name, children) = stack.pop().unwrap();
-        stack
-            .last_mut()
-            .unwrap()
-            .1
-            .push(Node::Block { name, children });
+        stack.last_mut().unwrap().1.push(Node::Block { name, children });
     }
     let (name, children) = stack.pop().unwrap();
     Node::Block { name, children }
@@ -162,14 +149,7 @@ pub fn objdump_symbols(text: &str) -> Vec<(i32, u64, String)> {
     text.lines()
         .filter(|l| l.starts_with('[') && l.contains("(sec"))
         .filter_map(|l| {
-            let sec = l
-                .split("(sec")
-                .nth(1)?
-                .split(')')
-                .next()?
-                .trim()
-                .parse()
-                .ok()?;
+            let sec = l.split("(sec").nth(1)?.split(')').next()?.trim().parse().ok()?;
             let mut words = l.rsplitn(2, ' ');
             let name = words.next()?.to_string();
             let value = words.next()?.rsplit(' ').next()?;
@@ -218,11 +198,7 @@ pub fn objdump_contents(text: &str) -> (u64, Vec<u8>) {
         if start.is_none() {
             start = Some(addr);
         }
-        assert_eq!(
-            start.unwrap() + bytes.len() as u64,
-            addr,
-            "gap in objdump -s dump"
-        );
+        assert_eq!(start.unwrap() + bytes.len() as u64, addr, "gap in objdump -s dump");
         // Up to four groups of 8 hex digits; the ASCII column follows two spaces.
         let hex_part = &l[1 + format!("{addr:x}").len()..];
         let hex_part = &hex_part[..hex_part.len().min(36)];

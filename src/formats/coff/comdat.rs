@@ -10,10 +10,7 @@ pub fn read_comdats(bin: &mut Binary, data: &[u8], table: &SymbolTable, bigobj: 
     // Section symbol (first STATIC symbol with an aux record for the section) per section.
     let mut section_sym: Vec<Option<usize>> = vec![None; nsec as usize + 1];
     for (pos, s) in table.symbols.iter().enumerate() {
-        if s.section > 0
-            && (s.section as u32) <= nsec
-            && table.aux_section(data, s, bigobj).is_some()
-        {
+        if s.section > 0 && (s.section as u32) <= nsec && table.aux_section(data, s, bigobj).is_some() {
             let slot = &mut section_sym[s.section as usize];
             if slot.is_none() {
                 *slot = Some(pos);
@@ -41,10 +38,7 @@ pub fn read_comdats(bin: &mut Binary, data: &[u8], table: &SymbolTable, bigobj: 
             continue;
         };
         // The COMDAT symbol: the first symbol after the section symbol with the same section number.
-        let comdat_sym = table.symbols[pos + 1..]
-            .iter()
-            .find(|s| s.section == sym.section)
-            .map(|s| s.name.clone());
+        let comdat_sym = table.symbols[pos + 1..].iter().find(|s| s.section == sym.section).map(|s| s.name.clone());
         rows.push(Comdat {
             section: sec.index,
             selection: Some(aux.selection),
@@ -58,22 +52,14 @@ pub fn read_comdats(bin: &mut Binary, data: &[u8], table: &SymbolTable, bigobj: 
         });
     }
     // Validate associations and fill each leader's list.
-    let sel_of = |rows: &[Comdat], idx: u32| {
-        rows.iter()
-            .find(|c| c.section == idx)
-            .and_then(|c| c.selection)
-    };
+    let sel_of = |rows: &[Comdat], idx: u32| rows.iter().find(|c| c.section == idx).and_then(|c| c.selection);
     let mut links = Vec::new();
     for c in &rows {
         if c.selection == Some(0) || c.selection.is_some_and(|s| s > 7) {
             bin.diag(
                 Severity::Warning,
                 Location::file(bin.sections[c.section as usize - 1].header_span.offset),
-                format!(
-                    "COMDAT section {} has invalid selection {}",
-                    c.section,
-                    c.selection.unwrap_or(0)
-                ),
+                format!("COMDAT section {} has invalid selection {}", c.section, c.selection.unwrap_or(0)),
             );
         }
         let Some(target) = c.associated_section else {
@@ -90,10 +76,7 @@ pub fn read_comdats(bin: &mut Binary, data: &[u8], table: &SymbolTable, bigobj: 
             bin.diag(
                 Severity::Error,
                 loc,
-                format!(
-                    "associative COMDAT section {} is associated with itself",
-                    c.section
-                ),
+                format!("associative COMDAT section {} is associated with itself", c.section),
             );
         } else {
             match sel_of(&rows, target) {

@@ -82,11 +82,7 @@ pub fn file_characteristics(c: u16) -> Vec<String> {
         (0x4000, "UP_SYSTEM_ONLY"),
         (0x8000, "BYTES_REVERSED_HI"),
     ];
-    NAMES
-        .iter()
-        .filter(|(b, _)| c & b != 0)
-        .map(|(_, n)| format!("IMAGE_FILE_{n}"))
-        .collect()
+    NAMES.iter().filter(|(b, _)| c & b != 0).map(|(_, n)| format!("IMAGE_FILE_{n}")).collect()
 }
 
 /// Section `Characteristics` flag names (alignment decoded as `ALIGN_nBYTES`).
@@ -115,11 +111,8 @@ pub fn section_flag_names(c: u32) -> Vec<String> {
         (0x8000_0000, "MEM_WRITE"),
         (0x0001_0000, "MEM_16BIT"),
     ];
-    let mut out: Vec<String> = NAMES
-        .iter()
-        .filter(|(b, _)| c & b != 0)
-        .map(|(_, n)| format!("IMAGE_SCN_{n}"))
-        .collect();
+    let mut out: Vec<String> =
+        NAMES.iter().filter(|(b, _)| c & b != 0).map(|(_, n)| format!("IMAGE_SCN_{n}")).collect();
     if let Some(a) = section_alignment(c) {
         out.push(format!("IMAGE_SCN_ALIGN_{a}BYTES"));
     }
@@ -180,29 +173,18 @@ pub fn section_name(raw: &[u8; 8], strtab: Option<&[u8]>) -> (String, Option<Str
         let off = if inline.get(1) == Some(&b'/') {
             decode_base64_offset(&inline[2..])
         } else {
-            std::str::from_utf8(&inline[1..])
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
+            std::str::from_utf8(&inline[1..]).ok().and_then(|s| s.trim().parse::<u64>().ok())
         };
         let Some(off) = off else {
             return (
                 text(inline),
-                Some(format!(
-                    "section name {} is not a valid string-table reference",
-                    text(inline)
-                )),
+                Some(format!("section name {} is not a valid string-table reference", text(inline))),
             );
         };
         match strtab.and_then(|t| crate::formats::bytes::cstr_at(t, off, 4096)) {
             Some(n) => return (text(n), None),
             None => {
-                return (
-                    text(inline),
-                    Some(format!(
-                        "section name {} points outside the string table",
-                        text(inline)
-                    )),
-                )
+                return (text(inline), Some(format!("section name {} points outside the string table", text(inline))))
             }
         }
     }
@@ -241,11 +223,7 @@ pub fn read_section_table(
             bin.diag(
                 Severity::Error,
                 Location::file(h),
-                format!(
-                    "section table truncated: header {} of {} lies past the end of the file",
-                    i + 1,
-                    count
-                ),
+                format!("section table truncated: header {} of {} lies past the end of the file", i + 1, count),
             );
             break;
         };
@@ -260,11 +238,7 @@ pub fn read_section_table(
             characteristics: r(36),
         };
         if u32_at(data, h + 36).is_none() {
-            bin.diag(
-                Severity::Error,
-                Location::file(h),
-                format!("section header {} is truncated", i + 1),
-            );
+            bin.diag(Severity::Error, Location::file(h), format!("section header {} is truncated", i + 1));
         }
         let (sname, problem) = section_name(&name, strtab);
         if let Some(p) = problem {
@@ -272,16 +246,8 @@ pub fn read_section_table(
         }
         let c = raw.characteristics;
         let uninit = c & scn::CNT_UNINIT != 0;
-        let file_size = if uninit && !is_image {
-            0
-        } else {
-            u64::from(raw.size_of_raw_data)
-        };
-        let file_offset = if file_size == 0 {
-            0
-        } else {
-            u64::from(raw.pointer_to_raw_data)
-        };
+        let file_size = if uninit && !is_image { 0 } else { u64::from(raw.size_of_raw_data) };
+        let file_offset = if file_size == 0 { 0 } else { u64::from(raw.pointer_to_raw_data) };
         if file_size > 0 && file_offset.saturating_add(file_size) > data.len() as u64 {
             bin.diag(
                 Severity::Warning,
@@ -295,11 +261,7 @@ pub fn read_section_table(
                 ),
             );
         }
-        let virtual_size = if is_image {
-            u64::from(raw.virtual_size)
-        } else {
-            u64::from(raw.size_of_raw_data)
-        };
+        let virtual_size = if is_image { u64::from(raw.virtual_size) } else { u64::from(raw.size_of_raw_data) };
         let mut reloc_count = u32::from(raw.number_of_relocations);
         if c & scn::NRELOC_OVFL != 0 && raw.number_of_relocations == 0xffff {
             if let Some(n) = u32_at(data, u64::from(raw.pointer_to_relocations)) {
@@ -309,22 +271,14 @@ pub fn read_section_table(
         bin.sections.push(Section {
             index: i + 1,
             name: sname,
-            rva: if is_image {
-                u64::from(raw.virtual_address)
-            } else {
-                0
-            },
+            rva: if is_image { u64::from(raw.virtual_address) } else { 0 },
             virtual_size,
             file_offset,
             file_size,
             flags: u64::from(c),
             flag_names: section_flag_names(c),
             kind: None,
-            is_alloc: if is_image {
-                true
-            } else {
-                c & (scn::LNK_REMOVE | scn::LNK_INFO) == 0
-            },
+            is_alloc: if is_image { true } else { c & (scn::LNK_REMOVE | scn::LNK_INFO) == 0 },
             is_exec: c & (scn::EXECUTE | scn::CNT_CODE) != 0,
             is_write: c & scn::WRITE != 0,
             align: section_alignment(c),
@@ -338,11 +292,7 @@ pub fn read_section_table(
 
 /// Add the 20-byte COFF file header at `off` as a header group; returns
 /// (machine, number of sections, symbol table pointer, number of symbols, optional header size, characteristics).
-pub fn read_file_header(
-    bin: &mut Binary,
-    data: &[u8],
-    off: u64,
-) -> Option<(u16, u16, u32, u32, u16, u16)> {
+pub fn read_file_header(bin: &mut Binary, data: &[u8], off: u64) -> Option<(u16, u16, u32, u32, u16, u16)> {
     let mut g = GroupBuilder::new(data, "COFF file header", off);
     let machine = g.int_with(
         "Machine",
@@ -351,26 +301,27 @@ pub fn read_file_header(
         "The CPU the code is for. A loader refuses images for a machine it does not run.",
         |v| format!("0x{v:x} ({})", machine_name(v as u16)),
     )?;
-    let nsec = g.dec(
-        "NumberOfSections",
-        2,
-        2,
-        "How many entries the section table that follows the headers has.",
+    let nsec = g.dec("NumberOfSections", 2, 2, "How many entries the section table that follows the headers has.")?;
+    g.int_with(
+        "TimeDateStamp",
+        4,
+        4,
+        "Seconds since 1970 when the linker or compiler wrote the file (often a hash in reproducible builds).",
+        |v| format!("0x{v:08x}"),
     )?;
-    g.int_with("TimeDateStamp", 4, 4, "Seconds since 1970 when the linker or compiler wrote the file (often a hash in reproducible builds).", |v| format!("0x{v:08x}"))?;
     let symptr = g.int(
         "PointerToSymbolTable",
         8,
         4,
         "File offset of the COFF symbol table; 0 if there is none (images are normally stripped).",
     )?;
-    let nsym = g.dec("NumberOfSymbols", 12, 4, "Number of 18-byte records in the symbol table, auxiliary records included. The string table follows it.")?;
-    let opt = g.dec(
-        "SizeOfOptionalHeader",
-        16,
-        2,
-        "Size of the optional header that follows; 0 in object files.",
+    let nsym = g.dec(
+        "NumberOfSymbols",
+        12,
+        4,
+        "Number of 18-byte records in the symbol table, auxiliary records included. The string table follows it.",
     )?;
+    let opt = g.dec("SizeOfOptionalHeader", 16, 2, "Size of the optional header that follows; 0 in object files.")?;
     let ch = g.int_with(
         "Characteristics",
         18,
@@ -386,12 +337,5 @@ pub fn read_file_header(
         },
     )?;
     bin.headers.push(g.finish());
-    Some((
-        machine as u16,
-        nsec as u16,
-        symptr as u32,
-        nsym as u32,
-        opt as u16,
-        ch as u16,
-    ))
+    Some((machine as u16, nsec as u16, symptr as u32, nsym as u32, opt as u16, ch as u16))
 }

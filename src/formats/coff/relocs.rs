@@ -48,38 +48,16 @@ pub fn reloc_info(machine: u16, t: u16) -> (Cow<'static, str>, &'static str, u8,
             6 => ("IMAGE_REL_ARM64_PAGEOFFSET_12A", "other", 12, false),
             7 => ("IMAGE_REL_ARM64_PAGEOFFSET_12L", "other", 12, false),
             8 => ("IMAGE_REL_ARM64_SECREL", "section-relative", 32, false),
-            9 => (
-                "IMAGE_REL_ARM64_SECREL_LOW12A",
-                "section-relative",
-                12,
-                false,
-            ),
-            0xa => (
-                "IMAGE_REL_ARM64_SECREL_HIGH12A",
-                "section-relative",
-                12,
-                false,
-            ),
-            0xb => (
-                "IMAGE_REL_ARM64_SECREL_LOW12L",
-                "section-relative",
-                12,
-                false,
-            ),
+            9 => ("IMAGE_REL_ARM64_SECREL_LOW12A", "section-relative", 12, false),
+            0xa => ("IMAGE_REL_ARM64_SECREL_HIGH12A", "section-relative", 12, false),
+            0xb => ("IMAGE_REL_ARM64_SECREL_LOW12L", "section-relative", 12, false),
             0xc => ("IMAGE_REL_ARM64_TOKEN", "other", 32, false),
             0xd => ("IMAGE_REL_ARM64_SECTION", "section-index", 16, false),
             0xe => ("IMAGE_REL_ARM64_ADDR64", "absolute", 64, false),
             0xf => ("IMAGE_REL_ARM64_BRANCH19", "pc-relative", 19, true),
             0x10 => ("IMAGE_REL_ARM64_BRANCH14", "pc-relative", 14, true),
             0x11 => ("IMAGE_REL_ARM64_REL32", "pc-relative", 32, true),
-            _ => {
-                return (
-                    Cow::Owned(format!("IMAGE_REL_ARM64_UNKNOWN_0x{t:x}")),
-                    "other",
-                    0,
-                    false,
-                )
-            }
+            _ => return (Cow::Owned(format!("IMAGE_REL_ARM64_UNKNOWN_0x{t:x}")), "other", 0, false),
         },
         (0x1c0 | 0x1c2 | 0x1c4, t) => match t {
             0 => ("IMAGE_REL_ARM_ABSOLUTE", "none", 0, false),
@@ -96,14 +74,7 @@ pub fn reloc_info(machine: u16, t: u16) -> (Cow<'static, str>, &'static str, u8,
             0x14 => ("IMAGE_REL_THUMB_BRANCH24", "pc-relative", 24, true),
             0x15 => ("IMAGE_REL_THUMB_BLX23", "pc-relative", 23, true),
             0x16 => ("IMAGE_REL_ARM_PAIR", "other", 0, false),
-            _ => {
-                return (
-                    Cow::Owned(format!("IMAGE_REL_ARM_UNKNOWN_0x{t:x}")),
-                    "other",
-                    0,
-                    false,
-                )
-            }
+            _ => return (Cow::Owned(format!("IMAGE_REL_ARM_UNKNOWN_0x{t:x}")), "other", 0, false),
         },
         _ => return (Cow::Owned(format!("UNKNOWN_0x{t:x}")), "other", 0, false),
     };
@@ -111,22 +82,11 @@ pub fn reloc_info(machine: u16, t: u16) -> (Cow<'static, str>, &'static str, u8,
 }
 
 /// Read every section's relocations into `bin.relocations`.
-pub fn read_relocations(
-    bin: &mut Binary,
-    data: &[u8],
-    machine: u16,
-    raws: &[RawSection],
-    table: &SymbolTable,
-) {
+pub fn read_relocations(bin: &mut Binary, data: &[u8], machine: u16, raws: &[RawSection], table: &SymbolTable) {
     let file_len = data.len() as u64;
-    let mut bad_symbols = Repeated::new(
-        Severity::Warning,
-        "relocations name symbol indices that are not symbol records",
-    );
-    let mut outside = Repeated::new(
-        Severity::Warning,
-        "relocations patch bytes outside their section's data",
-    );
+    let mut bad_symbols =
+        Repeated::new(Severity::Warning, "relocations name symbol indices that are not symbol records");
+    let mut outside = Repeated::new(Severity::Warning, "relocations patch bytes outside their section's data");
     for (i, raw) in raws.iter().enumerate() {
         let sec_index = i as u32 + 1;
         let count = u64::from(bin.sections[i].reloc_count);
@@ -134,9 +94,7 @@ pub fn read_relocations(
             continue;
         }
         let mut start = u64::from(raw.pointer_to_relocations);
-        if bin.sections[i].flags as u32 & super::header::scn::NRELOC_OVFL != 0
-            && raw.number_of_relocations == 0xffff
-        {
+        if bin.sections[i].flags as u32 & super::header::scn::NRELOC_OVFL != 0 && raw.number_of_relocations == 0xffff {
             start += 10; // the first record holds the real count
         }
         let fits = file_len.saturating_sub(start) / 10;
@@ -158,24 +116,24 @@ pub fn read_relocations(
         bin.relocations.reserve(n as usize);
         for k in 0..n {
             let r = start + k * 10;
-            let (Some(va), Some(symi), Some(t)) =
-                (u32_at(data, r), u32_at(data, r + 4), u16_at(data, r + 8))
-            else {
+            let (Some(va), Some(symi), Some(t)) = (u32_at(data, r), u32_at(data, r + 4), u16_at(data, r + 8)) else {
                 break;
             };
             let (kind, normalized, width, pc) = reloc_info(machine, t);
             let sym = table.get(symi);
             if sym.is_none() {
-                bad_symbols.add(Location::file(r), || format!("relocation at {sec_index}:0x{va:x} names symbol {symi}, which is not a symbol record"));
+                bad_symbols.add(Location::file(r), || {
+                    format!("relocation at {sec_index}:0x{va:x} names symbol {symi}, which is not a symbol record")
+                });
             }
             let bytes = width.div_ceil(8).next_power_of_two() as u32;
             let addend = if width >= 8 && u64::from(va) + u64::from(bytes) <= sec_size {
-                uint_at(data, sec_off + u64::from(va), bytes)
-                    .map(|v| sign_extend(v, bytes * 8))
-                    .unwrap_or(0)
+                uint_at(data, sec_off + u64::from(va), bytes).map(|v| sign_extend(v, bytes * 8)).unwrap_or(0)
             } else {
                 if width >= 8 {
-                    outside.add(Location::file(r), || format!("relocation at {sec_index}:0x{va:x} patches bytes outside its section's data"));
+                    outside.add(Location::file(r), || {
+                        format!("relocation at {sec_index}:0x{va:x} patches bytes outside its section's data")
+                    });
                 }
                 0
             };

@@ -65,11 +65,7 @@ impl SymbolTable {
             return None;
         }
         let a = sym.aux_off;
-        let high = if bigobj {
-            u32::from(u16_at(data, a + 16)?)
-        } else {
-            0
-        };
+        let high = if bigobj { u32::from(u16_at(data, a + 16)?) } else { 0 };
         Some(AuxSection {
             length: u32_at(data, a)?,
             nrelocs: u16_at(data, a + 4)?,
@@ -148,10 +144,7 @@ pub fn read_symbols(
     strtab: Option<&[u8]>,
 ) -> SymbolTable {
     let rs: u64 = if bigobj { 20 } else { 18 };
-    let mut table = SymbolTable {
-        record_size: rs,
-        ..Default::default()
-    };
+    let mut table = SymbolTable { record_size: rs, ..Default::default() };
     if symptr == 0 || nsyms == 0 {
         return table;
     }
@@ -167,10 +160,7 @@ pub fn read_symbols(
         nsyms
     };
     table.by_index.reserve(n as usize);
-    let mut bad_names = Repeated::new(
-        Severity::Warning,
-        "symbol names point outside the string table",
-    );
+    let mut bad_names = Repeated::new(Severity::Warning, "symbol names point outside the string table");
     let mut i: u32 = 0;
     while i < n {
         let off = symptr + u64::from(i) * rs;
@@ -178,12 +168,7 @@ pub fn read_symbols(
             break;
         };
         let name_bytes: &[u8] = if raw_name[..4] == [0, 0, 0, 0] {
-            let so = u64::from(u32::from_le_bytes([
-                raw_name[4],
-                raw_name[5],
-                raw_name[6],
-                raw_name[7],
-            ]));
+            let so = u64::from(u32::from_le_bytes([raw_name[4], raw_name[5], raw_name[6], raw_name[7]]));
             match strtab.and_then(|t| cstr_at(t, so, 65536)) {
                 Some(s) => s,
                 None => {
@@ -224,16 +209,7 @@ pub fn read_symbols(
         } else {
             naux
         };
-        let raw = RawSymbol {
-            index: i,
-            name,
-            value,
-            section,
-            typ,
-            class,
-            naux: naux_eff,
-            aux_off: off + rs,
-        };
+        let raw = RawSymbol { index: i, name, value, section, typ, class, naux: naux_eff, aux_off: off + rs };
         let pos = table.symbols.len() as u32;
         for _ in 0..=naux_eff {
             table.by_index.push(pos);
@@ -243,10 +219,7 @@ pub fn read_symbols(
     }
     bad_names.flush(bin);
     let nsections = bin.sections.len() as i32;
-    let mut bad_sections = Repeated::new(
-        Severity::Warning,
-        "symbols refer to sections that do not exist",
-    );
+    let mut bad_sections = Repeated::new(Severity::Warning, "symbols refer to sections that do not exist");
     for s in &table.symbols {
         let aux = describe_aux(data, &table, s, bigobj);
         let (section, section_kind) = match s.section {
@@ -257,10 +230,7 @@ pub fn read_symbols(
             n if n > 0 => {
                 if n > nsections {
                     bad_sections.add(Location::file(symptr + u64::from(s.index) * rs), || {
-                        format!(
-                            "symbol {} ({}) refers to section {n}, but there are only {nsections}",
-                            s.index, s.name
-                        )
+                        format!("symbol {} ({}) refers to section {n}, but there are only {nsections}", s.index, s.name)
                     });
                 }
                 (Some(n as u32), None)
@@ -293,10 +263,7 @@ pub fn read_symbols(
             raw_type: u32::from(s.typ),
             aux_count: s.naux,
             aux,
-            span: Span::new(
-                symptr + u64::from(s.index) * rs,
-                rs * (1 + u64::from(s.naux)),
-            ),
+            span: Span::new(symptr + u64::from(s.index) * rs, rs * (1 + u64::from(s.naux))),
         });
     }
     bad_sections.flush(bin);
@@ -321,11 +288,7 @@ fn describe_aux(data: &[u8], table: &SymbolTable, s: &RawSymbol, bigobj: bool) -
             x.length, x.nrelocs, x.checksum
         );
         if x.selection != 0 {
-            t.push_str(&format!(
-                ", selection {} ({})",
-                x.selection,
-                selection_name(x.selection)
-            ));
+            t.push_str(&format!(", selection {} ({})", x.selection, selection_name(x.selection)));
             if x.selection == 5 {
                 t.push_str(&format!(", associated section {}", x.number));
             }
@@ -342,16 +305,12 @@ fn describe_aux(data: &[u8], table: &SymbolTable, s: &RawSymbol, bigobj: bool) -
             4 => "ANTI_DEPENDENCY",
             _ => "?",
         };
-        return vec![format!(
-            "weak external: default symbol {tag}, search {how} ({ch})"
-        )];
+        return vec![format!("weak external: default symbol {tag}, search {how} ({ch})")];
     }
     if s.class == CLASS_EXTERNAL && (s.typ >> 4) & 3 == 2 && s.section > 0 {
         let tag = u32_at(data, a).unwrap_or(0);
         let size = u32_at(data, a + 4).unwrap_or(0);
-        return vec![format!(
-            "function definition: .bf index {tag}, size 0x{size:x}"
-        )];
+        return vec![format!("function definition: .bf index {tag}, size 0x{size:x}")];
     }
     if s.class == CLASS_FUNCTION {
         let line = u16_at(data, a + 4).unwrap_or(0);

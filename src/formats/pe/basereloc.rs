@@ -39,11 +39,7 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
     }
     let data = map.data;
     let Some(start) = map.offset(rva) else {
-        bin.diag(
-            Severity::Error,
-            Location::rva(rva),
-            "base-relocation directory is not in the file",
-        );
+        bin.diag(Severity::Error, Location::rva(rva), "base-relocation directory is not in the file");
         return;
     };
     let avail = (data.len() as u64).saturating_sub(start);
@@ -77,22 +73,39 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
             bsize_eff = size - off;
         }
         if bsize == 8 {
+            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) is empty"));
+        }
+        if bsize % 2 != 0 {
             bin.diag(
                 Severity::Warning,
                 loc,
-                format!("base-relocation block {block_index} (page 0x{page:x}) is empty"),
+                format!("base-relocation block {block_index} (page 0x{page:x}) has odd SizeOfBlock {bsize}"),
+            );
+        } else if bsize % 4 != 0 {
+            bin.diag(
+                Severity::Warning,
+                loc,
+                format!(
+                    "base-relocation block {block_index} (page 0x{page:x}) is not 32-bit aligned (SizeOfBlock {bsize})"
+                ),
             );
         }
-        if bsize % 2 != 0 {
-            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) has odd SizeOfBlock {bsize}"));
-        } else if bsize % 4 != 0 {
-            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} (page 0x{page:x}) is not 32-bit aligned (SizeOfBlock {bsize})"));
-        }
         if map.size_of_image != 0 && page >= map.size_of_image {
-            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} page 0x{page:x} lies outside the image (SizeOfImage 0x{:x})", map.size_of_image));
+            bin.diag(
+                Severity::Warning,
+                loc,
+                format!(
+                    "base-relocation block {block_index} page 0x{page:x} lies outside the image (SizeOfImage 0x{:x})",
+                    map.size_of_image
+                ),
+            );
         }
         if let Some(&(_, prev)) = pages.iter().rev().find(|(p, _)| *p == page) {
-            bin.diag(Severity::Warning, loc, format!("base-relocation block {block_index} covers page 0x{page:x} again (also block {prev})"));
+            bin.diag(
+                Severity::Warning,
+                loc,
+                format!("base-relocation block {block_index} covers page 0x{page:x} again (also block {prev})"),
+            );
         }
         pages.push((page, block_index));
         let n = (bsize_eff - 8) / 2;
@@ -118,12 +131,8 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
                 }
             }
             let w = kind_width(t);
-            let value = if w > 0 {
-                map.offset(site)
-                    .and_then(|o| crate::formats::bytes::uint_at(data, o, w))
-            } else {
-                None
-            };
+            let value =
+                if w > 0 { map.offset(site).and_then(|o| crate::formats::bytes::uint_at(data, o, w)) } else { None };
             bin.base_relocations.push(BaseReloc {
                 rva: site,
                 kind: kind_name(t),
@@ -148,10 +157,7 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
         bin.diag(
             Severity::Info,
             Location::both(Some(start + off), Some(rva + off)),
-            format!(
-                "{} trailing byte(s) after the last base-relocation block",
-                size - off
-            ),
+            format!("{} trailing byte(s) after the last base-relocation block", size - off),
         );
     }
 }

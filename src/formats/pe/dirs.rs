@@ -3,8 +3,7 @@
 use super::map::PeMap;
 use crate::formats::bytes::{text, u16_at, u32_at};
 use crate::model::{
-    Binary, DebugEntry, LoadConfig, Location, PeInfo, Repeated, ResourceEntry, RuntimeFunction,
-    Severity, Span, TlsInfo,
+    Binary, DebugEntry, LoadConfig, Location, PeInfo, Repeated, ResourceEntry, RuntimeFunction, Severity, Span, TlsInfo,
 };
 
 fn debug_type_name(t: u32) -> String {
@@ -43,11 +42,7 @@ pub fn read_debug(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, size): (
     for i in 0..n {
         let e = rva + i * 28;
         let Some(off) = map.offset(e) else {
-            bin.diag(
-                Severity::Warning,
-                Location::rva(e),
-                format!("debug directory entry {i} is not in the file"),
-            );
+            bin.diag(Severity::Warning, Location::rva(e), format!("debug directory entry {i} is not in the file"));
             break;
         };
         let f = |o: u64| u32_at(data, off + o).unwrap_or(0);
@@ -76,16 +71,12 @@ pub fn read_debug(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, size): (
                         "{d1:08X}-{d2:04X}-{d3:04X}-{:02X}{:02X}-{}",
                         g[8],
                         g[9],
-                        g[10..16]
-                            .iter()
-                            .map(|b| format!("{b:02X}"))
-                            .collect::<String>()
+                        g[10..16].iter().map(|b| format!("{b:02X}")).collect::<String>()
                     ));
                 }
                 entry.age = u32_at(data, p + 20);
                 let max = (sz as usize).saturating_sub(24).max(1);
-                entry.pdb_path =
-                    crate::formats::bytes::cstr_at(data, p + 24, max.min(4096)).map(text);
+                entry.pdb_path = crate::formats::bytes::cstr_at(data, p + 24, max.min(4096)).map(text);
             } else if sig == Some(b"NB10") {
                 entry.age = u32_at(data, p + 12);
                 entry.pdb_path = crate::formats::bytes::cstr_at(data, p + 16, 4096).map(text);
@@ -101,17 +92,10 @@ pub fn read_tls(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _size): (u
         return;
     }
     let ps = map.ptr_size();
-    let (Some(start), Some(end), Some(index), Some(cbs)) = (
-        map.ptr(rva),
-        map.ptr(rva + ps),
-        map.ptr(rva + 2 * ps),
-        map.ptr(rva + 3 * ps),
-    ) else {
-        bin.diag(
-            Severity::Warning,
-            Location::rva(rva),
-            "TLS directory is not in the file",
-        );
+    let (Some(start), Some(end), Some(index), Some(cbs)) =
+        (map.ptr(rva), map.ptr(rva + ps), map.ptr(rva + 2 * ps), map.ptr(rva + 3 * ps))
+    else {
+        bin.diag(Severity::Warning, Location::rva(rva), "TLS directory is not in the file");
         return;
     };
     let zero = map.u32(rva + 4 * ps).unwrap_or(0);
@@ -125,7 +109,11 @@ pub fn read_tls(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _size): (u
                         Some(0) => break,
                         Some(v) => callbacks.push(v),
                         None => {
-                            bin.diag(Severity::Info, Location::rva(r), "TLS callback list is not terminated inside the file (it may be filled at run time)");
+                            bin.diag(
+                                Severity::Info,
+                                Location::rva(r),
+                                "TLS callback list is not terminated inside the file (it may be filled at run time)",
+                            );
                             break;
                         }
                     }
@@ -212,11 +200,7 @@ pub fn read_load_config(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _s
         return;
     }
     let Some(size) = map.u32(rva) else {
-        bin.diag(
-            Severity::Warning,
-            Location::rva(rva),
-            "load configuration directory is not in the file",
-        );
+        bin.diag(Severity::Warning, Location::rva(rva), "load configuration directory is not in the file");
         return;
     };
     let ps = map.ptr_size() as u32;
@@ -271,31 +255,16 @@ pub fn read_load_config(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _s
             }
         }
     }
-    pe.load_config = Some(LoadConfig {
-        size,
-        fields,
-        guard_functions,
-        seh_handlers,
-    });
+    pe.load_config = Some(LoadConfig { size, fields, guard_functions, seh_handlers });
 }
 
 /// Read the exception directory (x64 `.pdata`: 12-byte RUNTIME_FUNCTION entries).
-pub fn read_exceptions(
-    bin: &mut Binary,
-    pe: &mut PeInfo,
-    map: &PeMap,
-    (rva, size): (u64, u64),
-    machine: u16,
-) {
+pub fn read_exceptions(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, size): (u64, u64), machine: u16) {
     if rva == 0 || size == 0 {
         return;
     }
     if machine != 0x8664 {
-        bin.diag(
-            Severity::Info,
-            Location::rva(rva),
-            "exception directory entries are decoded for x86-64 images only",
-        );
+        bin.diag(Severity::Info, Location::rva(rva), "exception directory entries are decoded for x86-64 images only");
         return;
     }
     let n = (size / 12).min(1 << 22);
@@ -310,11 +279,7 @@ pub fn read_exceptions(
             );
             break;
         };
-        pe.exceptions.push(RuntimeFunction {
-            begin: b,
-            end: en,
-            unwind: u,
-        });
+        pe.exceptions.push(RuntimeFunction { begin: b, end: en, unwind: u });
     }
 }
 
@@ -354,11 +319,7 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
     }
     let data = map.data;
     let Some(root) = map.offset(rva) else {
-        bin.diag(
-            Severity::Warning,
-            Location::rva(rva),
-            "resource directory is not in the file",
-        );
+        bin.diag(Severity::Warning, Location::rva(rva), "resource directory is not in the file");
         return;
     };
     let name_at = |off: u32| -> String {
@@ -376,26 +337,13 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
     // Iterative walk with an explicit stack: (dir offset relative to root, depth, path).
     let mut stack: Vec<(u32, u32, Vec<String>, u32)> = vec![(0, 0, Vec::new(), 0)];
     let mut visited = 0usize;
-    let mut missing = Repeated::new(
-        Severity::Warning,
-        "resource data entries are not in the file",
-    );
-    let mut missing_dirs = Repeated::new(
-        Severity::Warning,
-        "resource directory tables are not in the file",
-    );
-    let mut too_deep = Repeated::new(
-        Severity::Warning,
-        "resource subdirectories below the language level are ignored",
-    );
+    let mut missing = Repeated::new(Severity::Warning, "resource data entries are not in the file");
+    let mut missing_dirs = Repeated::new(Severity::Warning, "resource directory tables are not in the file");
+    let mut too_deep = Repeated::new(Severity::Warning, "resource subdirectories below the language level are ignored");
     while let Some((dir, depth, path, lang)) = stack.pop() {
         visited += 1;
         if visited > MAX_RESOURCES || pe.resources.len() >= MAX_RESOURCES {
-            bin.diag(
-                Severity::Warning,
-                Location::rva(rva),
-                "resource tree is too large or loops; summary cut short",
-            );
+            bin.diag(Severity::Warning, Location::rva(rva), "resource tree is too large or loops; summary cut short");
             break;
         }
         let d = root + u64::from(dir);
@@ -421,7 +369,9 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
             p.push(label);
             if target & 0x8000_0000 != 0 {
                 if depth >= 2 {
-                    too_deep.add(Location::file(e), || format!("resource entry at file offset 0x{e:x} is a subdirectory below the language level"));
+                    too_deep.add(Location::file(e), || {
+                        format!("resource entry at file offset 0x{e:x} is a subdirectory below the language level")
+                    });
                     continue;
                 }
                 stack.push((target & 0x7fff_ffff, depth + 1, p, id));
@@ -448,10 +398,6 @@ pub fn read_resources(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _siz
     missing_dirs.flush(bin);
     too_deep.flush(bin);
     pe.resources.sort_by(|a, b| {
-        (a.kind.as_str(), a.name.as_str(), a.language).cmp(&(
-            b.kind.as_str(),
-            b.name.as_str(),
-            b.language,
-        ))
+        (a.kind.as_str(), a.name.as_str(), a.language).cmp(&(b.kind.as_str(), b.name.as_str(), b.language))
     });
 }

@@ -14,11 +14,7 @@ pub fn read_exports(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) {
     let (Some(base), Some(nfuncs), Some(nnames), Some(funcs), Some(names), Some(ords)) =
         (f(16), f(20), f(24), f(28), f(32), f(36))
     else {
-        bin.diag(
-            Severity::Error,
-            Location::rva(rva),
-            "export directory is not in the file",
-        );
+        bin.diag(Severity::Error, Location::rva(rva), "export directory is not in the file");
         return;
     };
     // Bound the tables by what the file can hold.
@@ -35,23 +31,14 @@ pub fn read_exports(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) {
     };
     let nnames = nnames.min(cap);
     let mut name_of: Vec<Option<String>> = vec![None; nfuncs as usize];
-    let mut bad_ord = crate::model::Repeated::new(
-        Severity::Warning,
-        "export names have ordinal indices past the address table",
-    );
+    let mut bad_ord =
+        crate::model::Repeated::new(Severity::Warning, "export names have ordinal indices past the address table");
     for i in 0..nnames {
         let (Some(nrva), Some(ord)) = (map.u32(names + i * 4), map.u16(ords + i * 2)) else {
-            bin.diag(
-                Severity::Warning,
-                Location::rva(names + i * 4),
-                format!("export name {i} is not in the file"),
-            );
+            bin.diag(Severity::Warning, Location::rva(names + i * 4), format!("export name {i} is not in the file"));
             break;
         };
-        let name = map
-            .cstr(u64::from(nrva), 4096)
-            .map(text)
-            .unwrap_or_else(|| format!("<bad name rva 0x{nrva:x}>"));
+        let name = map.cstr(u64::from(nrva), 4096).map(text).unwrap_or_else(|| format!("<bad name rva 0x{nrva:x}>"));
         match name_of.get_mut(ord as usize) {
             Some(slot) => {
                 if slot.is_none() {
@@ -59,20 +46,14 @@ pub fn read_exports(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) {
                 }
             }
             None => bad_ord.add(Location::rva(ords + i * 2), || {
-                format!(
-                    "export name {name} has ordinal index {ord} past the address table ({nfuncs})"
-                )
+                format!("export name {name} has ordinal index {ord} past the address table ({nfuncs})")
             }),
         }
     }
     bad_ord.flush(bin);
     for i in 0..nfuncs {
         let Some(frva) = map.u32(funcs + i * 4) else {
-            bin.diag(
-                Severity::Warning,
-                Location::rva(funcs + i * 4),
-                format!("export address {i} is not in the file"),
-            );
+            bin.diag(Severity::Warning, Location::rva(funcs + i * 4), format!("export address {i} is not in the file"));
             break;
         };
         let frva = u64::from(frva);
@@ -80,8 +61,7 @@ pub fn read_exports(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) {
         if frva == 0 && name.is_none() {
             continue;
         }
-        let forwarder = (frva >= rva && frva < rva + size)
-            .then(|| map.cstr(frva, 4096).map(text).unwrap_or_default());
+        let forwarder = (frva >= rva && frva < rva + size).then(|| map.cstr(frva, 4096).map(text).unwrap_or_default());
         bin.exports.push(Export {
             demangled: name.as_deref().and_then(demangle),
             name,

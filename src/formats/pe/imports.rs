@@ -3,9 +3,7 @@
 use super::map::PeMap;
 use crate::demangle::demangle;
 use crate::formats::bytes::{cstr_at, text, u16_at, u32_at};
-use crate::model::{
-    Binary, BoundImport, ImportEntry, ImportModule, Location, PeInfo, Repeated, Severity, Span,
-};
+use crate::model::{Binary, BoundImport, ImportEntry, ImportModule, Location, PeInfo, Repeated, Severity, Span};
 
 /// Most descriptors / thunks read before giving up on a runaway table.
 const MAX_DESCRIPTORS: u64 = 65_536;
@@ -38,18 +36,13 @@ fn read_thunks(
     let lookup = if ilt != 0 { ilt } else { iat };
     let ord_flag = if map.is_64 { 1u64 << 63 } else { 1u64 << 31 };
     let mut out = Vec::new();
-    let mut bad_names = Repeated::new(
-        Severity::Warning,
-        "import hint/name RVAs are not in the file",
-    );
+    let mut bad_names = Repeated::new(Severity::Warning, "import hint/name RVAs are not in the file");
     for i in 0..MAX_THUNKS {
         if budget.0 == 0 {
             bin.diag(
                 Severity::Error,
                 Location::rva(lookup + i * ps),
-                format!(
-                    "import tables hold more entries than the file can: reading stopped in {dll}"
-                ),
+                format!("import tables hold more entries than the file can: reading stopped in {dll}"),
             );
             break;
         }
@@ -102,30 +95,15 @@ pub fn read_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), bud
     if rva == 0 {
         return;
     }
-    let mut runoff = Repeated::new(
-        Severity::Error,
-        "import lookup tables run off the mapped file",
-    );
-    let mut bad_dll = Repeated::new(
-        Severity::Warning,
-        "import descriptors name DLLs outside the file",
-    );
+    let mut runoff = Repeated::new(Severity::Error, "import lookup tables run off the mapped file");
+    let mut bad_dll = Repeated::new(Severity::Warning, "import descriptors name DLLs outside the file");
     for i in 0..MAX_DESCRIPTORS {
         let d = rva + i * 20;
-        let (Some(oft), Some(name_rva), Some(ft)) = (map.u32(d), map.u32(d + 12), map.u32(d + 16))
-        else {
-            bin.diag(
-                Severity::Error,
-                Location::rva(d),
-                format!("import descriptor {i} is not in the file"),
-            );
+        let (Some(oft), Some(name_rva), Some(ft)) = (map.u32(d), map.u32(d + 12), map.u32(d + 16)) else {
+            bin.diag(Severity::Error, Location::rva(d), format!("import descriptor {i} is not in the file"));
             break;
         };
-        let all_zero = oft == 0
-            && name_rva == 0
-            && ft == 0
-            && map.u32(d + 4) == Some(0)
-            && map.u32(d + 8) == Some(0);
+        let all_zero = oft == 0 && name_rva == 0 && ft == 0 && map.u32(d + 4) == Some(0) && map.u32(d + 8) == Some(0);
         if all_zero {
             break;
         }
@@ -138,30 +116,14 @@ pub fn read_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), bud
                 format!("<bad name rva 0x{name_rva:x}>")
             }
         };
-        let entries = read_thunks(
-            bin,
-            map,
-            &dll,
-            u64::from(oft),
-            u64::from(ft),
-            false,
-            budget,
-            &mut runoff,
-        );
-        check_iat_placement(
-            bin,
-            &dll,
-            u64::from(ft),
-            entries.len() as u64 * map.ptr_size(),
-        );
+        let entries = read_thunks(bin, map, &dll, u64::from(oft), u64::from(ft), false, budget, &mut runoff);
+        check_iat_placement(bin, &dll, u64::from(ft), entries.len() as u64 * map.ptr_size());
         let exhausted = budget.0 == 0;
         bin.imports.push(ImportModule {
             dll,
             ilt_rva: u64::from(oft),
             iat_rva: u64::from(ft),
-            descriptor_span: map
-                .offset(d)
-                .map_or_else(Span::default, |o| Span::new(o, 20)),
+            descriptor_span: map.offset(d).map_or_else(Span::default, |o| Span::new(o, 20)),
             entries,
         });
         if exhausted {
@@ -183,37 +145,22 @@ fn check_iat_placement(bin: &mut Binary, dll: &str, iat: u64, len: u64) {
             bin.diag(
                 Severity::Info,
                 Location::rva(iat),
-                format!(
-                    "IAT range of {dll} (0x{iat:x}..0x{:x}) is inside executable section {name}",
-                    iat + len
-                ),
+                format!("IAT range of {dll} (0x{iat:x}..0x{:x}) is inside executable section {name}", iat + len),
             );
         }
     }
 }
 
 /// Read the delay-load import directory.
-pub fn read_delay_imports(
-    bin: &mut Binary,
-    map: &PeMap,
-    (rva, _size): (u64, u64),
-    budget: &mut Budget,
-) {
+pub fn read_delay_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), budget: &mut Budget) {
     if rva == 0 {
         return;
     }
-    let mut runoff = Repeated::new(
-        Severity::Error,
-        "delay-import name tables run off the mapped file",
-    );
+    let mut runoff = Repeated::new(Severity::Error, "delay-import name tables run off the mapped file");
     for i in 0..MAX_DESCRIPTORS {
         let d = rva + i * 32;
         let Some(attrs) = map.u32(d) else {
-            bin.diag(
-                Severity::Error,
-                Location::rva(d),
-                format!("delay-import descriptor {i} is not in the file"),
-            );
+            bin.diag(Severity::Error, Location::rva(d), format!("delay-import descriptor {i} is not in the file"));
             break;
         };
         let f = |o: u64| map.u32(d + o).map(u64::from).unwrap_or(0);
@@ -230,27 +177,13 @@ pub fn read_delay_imports(
                 v
             }
         };
-        let dll = map
-            .cstr(fix(name), 4096)
-            .map(text)
-            .unwrap_or_else(|| format!("<bad name rva 0x{:x}>", fix(name)));
-        let entries = read_thunks(
-            bin,
-            map,
-            &dll,
-            fix(int),
-            fix(iat),
-            va_based,
-            budget,
-            &mut runoff,
-        );
+        let dll = map.cstr(fix(name), 4096).map(text).unwrap_or_else(|| format!("<bad name rva 0x{:x}>", fix(name)));
+        let entries = read_thunks(bin, map, &dll, fix(int), fix(iat), va_based, budget, &mut runoff);
         bin.delay_imports.push(ImportModule {
             dll,
             ilt_rva: fix(int),
             iat_rva: fix(iat),
-            descriptor_span: map
-                .offset(d)
-                .map_or_else(Span::default, |o| Span::new(o, 32)),
+            descriptor_span: map.offset(d).map_or_else(Span::default, |o| Span::new(o, 32)),
             entries,
         });
     }
@@ -264,31 +197,20 @@ pub fn read_bound_imports(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, 
     }
     let data = map.data;
     let Some(base) = map.offset(rva).or((rva < data.len() as u64).then_some(rva)) else {
-        bin.diag(
-            Severity::Warning,
-            Location::rva(rva),
-            "bound-import directory is not in the file",
-        );
+        bin.diag(Severity::Warning, Location::rva(rva), "bound-import directory is not in the file");
         return;
     };
     let mut off = base;
     let limit = base + size.max(8);
     while off + 8 <= limit {
-        let (Some(ts), Some(name_off), Some(nfwd)) = (
-            u32_at(data, off),
-            u16_at(data, off + 4),
-            u16_at(data, off + 6),
-        ) else {
+        let (Some(ts), Some(name_off), Some(nfwd)) = (u32_at(data, off), u16_at(data, off + 4), u16_at(data, off + 6))
+        else {
             break;
         };
         if ts == 0 && name_off == 0 {
             break;
         }
-        let name = |o: u16| {
-            cstr_at(data, base + u64::from(o), 4096)
-                .map(text)
-                .unwrap_or_else(|| "<bad name>".into())
-        };
+        let name = |o: u16| cstr_at(data, base + u64::from(o), 4096).map(text).unwrap_or_else(|| "<bad name>".into());
         let mut fwd = Vec::new();
         for k in 0..u64::from(nfwd) {
             let r = off + 8 + k * 8;
@@ -296,11 +218,7 @@ pub fn read_bound_imports(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, 
                 fwd.push(name(no));
             }
         }
-        pe.bound_imports.push(BoundImport {
-            dll: name(name_off),
-            timestamp: ts,
-            forwarders: fwd,
-        });
+        pe.bound_imports.push(BoundImport { dll: name(name_off), timestamp: ts, forwarders: fwd });
         off += 8 + u64::from(nfwd) * 8;
     }
 }

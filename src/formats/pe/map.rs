@@ -49,11 +49,7 @@ impl<'a> PeMap<'a> {
                 } else {
                     u64::from(s.pointer_to_raw_data)
                 };
-                let vsize = if s.virtual_size == 0 {
-                    u64::from(s.size_of_raw_data)
-                } else {
-                    u64::from(s.virtual_size)
-                };
+                let vsize = if s.virtual_size == 0 { u64::from(s.size_of_raw_data) } else { u64::from(s.virtual_size) };
                 MapSection {
                     rva: u64::from(s.virtual_address),
                     vsize,
@@ -63,15 +59,7 @@ impl<'a> PeMap<'a> {
             })
             .collect();
         secs.sort_by_key(|s| s.rva);
-        PeMap {
-            data,
-            secs,
-            headers_size,
-            identity,
-            image_base,
-            is_64,
-            size_of_image,
-        }
+        PeMap { data, secs, headers_size, identity, image_base, is_64, size_of_image }
     }
 
     /// File offset of `rva`, when the byte there comes from the file.

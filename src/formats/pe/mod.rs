@@ -35,8 +35,7 @@ pub const DIRECTORY_NAMES: [&str; 16] = [
 
 /// Whether `data` is an MZ file whose `e_lfanew` points at a `PE\0\0` signature.
 pub fn is_pe(data: &[u8]) -> bool {
-    data.starts_with(b"MZ")
-        && u32_at(data, 0x3c).is_some_and(|o| u32_at(data, u64::from(o)) == Some(0x0000_4550))
+    data.starts_with(b"MZ") && u32_at(data, 0x3c).is_some_and(|o| u32_at(data, u64::from(o)) == Some(0x0000_4550))
 }
 
 fn subsystem_name(s: u16) -> &'static str {
@@ -73,65 +72,36 @@ fn dll_characteristics(c: u16) -> Vec<String> {
         (0x4000, "GUARD_CF"),
         (0x8000, "TERMINAL_SERVER_AWARE"),
     ];
-    NAMES
-        .iter()
-        .filter(|(b, _)| c & b != 0)
-        .map(|(_, n)| format!("IMAGE_DLL_CHARACTERISTICS_{n}"))
-        .collect()
+    NAMES.iter().filter(|(b, _)| c & b != 0).map(|(_, n)| format!("IMAGE_DLL_CHARACTERISTICS_{n}")).collect()
 }
 
 /// Add the DOS header fields; returns `e_lfanew`.
 pub fn read_dos_header(bin: &mut Binary, data: &[u8]) -> Option<u32> {
     let mut g = GroupBuilder::new(data, "DOS header", 0);
-    g.bytes(
-        "e_magic",
-        0,
-        2,
-        "'MZ', the initials of Mark Zbikowski: every DOS and Windows executable starts with it.",
-    );
-    g.dec(
-        "e_cblp",
-        2,
-        2,
-        "Bytes on the last 512-byte page of the DOS program.",
-    );
+    g.bytes("e_magic", 0, 2, "'MZ', the initials of Mark Zbikowski: every DOS and Windows executable starts with it.");
+    g.dec("e_cblp", 2, 2, "Bytes on the last 512-byte page of the DOS program.");
     g.dec("e_cp", 4, 2, "Number of 512-byte pages in the DOS program.");
     g.dec("e_crlc", 6, 2, "Number of DOS relocation entries.");
-    g.dec(
-        "e_cparhdr",
-        8,
-        2,
-        "Size of the DOS header in 16-byte paragraphs.",
-    );
-    g.int(
-        "e_minalloc",
-        10,
-        2,
-        "Minimum extra paragraphs the DOS program needs.",
-    );
-    g.int(
-        "e_maxalloc",
-        12,
-        2,
-        "Maximum extra paragraphs the DOS program wants.",
-    );
+    g.dec("e_cparhdr", 8, 2, "Size of the DOS header in 16-byte paragraphs.");
+    g.int("e_minalloc", 10, 2, "Minimum extra paragraphs the DOS program needs.");
+    g.int("e_maxalloc", 12, 2, "Maximum extra paragraphs the DOS program wants.");
     g.int("e_ss", 14, 2, "Initial (relative) SS of the DOS program.");
     g.int("e_sp", 16, 2, "Initial SP of the DOS program.");
     g.int("e_csum", 18, 2, "DOS checksum (ignored).");
     g.int("e_ip", 20, 2, "Initial IP of the DOS program.");
     g.int("e_cs", 22, 2, "Initial (relative) CS of the DOS program.");
-    g.int(
-        "e_lfarlc",
-        24,
-        2,
-        "File offset of the DOS relocation table.",
-    );
+    g.int("e_lfarlc", 24, 2, "File offset of the DOS relocation table.");
     g.dec("e_ovno", 26, 2, "Overlay number.");
     g.bytes("e_res", 28, 8, "Reserved.");
     g.int("e_oemid", 36, 2, "OEM identifier.");
     g.int("e_oeminfo", 38, 2, "OEM information.");
     g.bytes("e_res2", 40, 20, "Reserved.");
-    let lfanew = g.int("e_lfanew", 60, 4, "File offset of the 'PE\\0\\0' signature: the only DOS-header field Windows reads besides e_magic.");
+    let lfanew = g.int(
+        "e_lfanew",
+        60,
+        4,
+        "File offset of the 'PE\\0\\0' signature: the only DOS-header field Windows reads besides e_magic.",
+    );
     bin.headers.push(g.finish());
     lfanew.map(|v| v as u32)
 }
@@ -140,30 +110,15 @@ pub fn read_dos_header(bin: &mut Binary, data: &[u8]) -> Option<u32> {
 pub fn load_pe(data: &[u8]) -> Binary {
     let mut bin = Binary::new(Format::Pe32, data.len() as u64);
     let Some(lfanew) = read_dos_header(&mut bin, data) else {
-        bin.diag(
-            Severity::Error,
-            Location::file(0),
-            "DOS header is truncated",
-        );
+        bin.diag(Severity::Error, Location::file(0), "DOS header is truncated");
         return bin;
     };
     let nt = u64::from(lfanew);
     let mut g = GroupBuilder::new(data, "PE signature", nt);
-    g.bytes(
-        "Signature",
-        0,
-        4,
-        "'PE\\0\\0': marks the start of the NT headers.",
-    );
+    g.bytes("Signature", 0, 4, "'PE\\0\\0': marks the start of the NT headers.");
     bin.headers.push(g.finish());
-    let Some((machine, nsec, symptr, nsym, opt_size, chars)) =
-        header::read_file_header(&mut bin, data, nt + 4)
-    else {
-        bin.diag(
-            Severity::Error,
-            Location::file(nt + 4),
-            "COFF file header is truncated",
-        );
+    let Some((machine, nsec, symptr, nsym, opt_size, chars)) = header::read_file_header(&mut bin, data, nt + 4) else {
+        bin.diag(Severity::Error, Location::file(nt + 4), "COFF file header is truncated");
         return bin;
     };
     bin.arch = header::machine_arch(machine);
@@ -244,10 +199,7 @@ pub fn load_pe(data: &[u8]) -> Binary {
         bin.diag(
             Severity::Warning,
             Location::rva(o.entry),
-            format!(
-                "entry point 0x{:x} lies outside the image (SizeOfImage 0x{:x})",
-                o.entry, o.size_of_image
-            ),
+            format!("entry point 0x{:x} lies outside the image (SizeOfImage 0x{:x})", o.entry, o.size_of_image),
         );
     }
 
@@ -283,13 +235,9 @@ pub fn load_pe(data: &[u8]) -> Binary {
         pe.overlay = Some(Span::new(body_end, data.len() as u64 - body_end));
     }
     // GNU ld writes linker version 2.x; MinGW images import msvcrt.dll without vcruntime.
-    let imports = |n: &str| {
-        bin.imports
-            .iter()
-            .any(|m| m.dll.to_ascii_lowercase().starts_with(n))
-    };
-    let mingw_like = crate::formats::bytes::u8_at(data, opt + 2) == Some(2)
-        || (imports("msvcrt.dll") && !imports("vcruntime"));
+    let imports = |n: &str| bin.imports.iter().any(|m| m.dll.to_ascii_lowercase().starts_with(n));
+    let mingw_like =
+        crate::formats::bytes::u8_at(data, opt + 2) == Some(2) || (imports("msvcrt.dll") && !imports("vcruntime"));
     pseudo::read_pseudo_relocs(&mut bin, &map, &table, mingw_like);
     bin.pe = Some(pe);
     bin
@@ -309,61 +257,24 @@ struct OptionalHeader {
     dirs: Vec<DataDirectory>,
 }
 
-fn read_optional_header(
-    bin: &mut Binary,
-    data: &[u8],
-    opt: u64,
-    is_64: bool,
-    opt_size: u16,
-) -> OptionalHeader {
+fn read_optional_header(bin: &mut Binary, data: &[u8], opt: u64, is_64: bool, opt_size: u16) -> OptionalHeader {
     let mut g = GroupBuilder::new(data, "Optional header", opt);
-    g.int_with(
-        "Magic",
-        0,
-        2,
-        "0x10B for PE32 (32-bit addresses), 0x20B for PE32+ (64-bit addresses).",
-        |v| {
-            format!(
-                "0x{v:x} ({})",
-                match v {
-                    0x10b => "PE32",
-                    0x20b => "PE32+",
-                    0x107 => "ROM",
-                    _ => "unknown",
-                }
-            )
-        },
-    );
-    g.dec(
-        "MajorLinkerVersion",
-        2,
-        1,
-        "Version of the linker that wrote the image.",
-    );
-    g.dec(
-        "MinorLinkerVersion",
-        3,
-        1,
-        "Version of the linker that wrote the image.",
-    );
-    g.int(
-        "SizeOfCode",
-        4,
-        4,
-        "Sum of the sizes of all code sections (informational).",
-    );
-    g.int(
-        "SizeOfInitializedData",
-        8,
-        4,
-        "Sum of the sizes of initialised data sections (informational).",
-    );
-    g.int(
-        "SizeOfUninitializedData",
-        12,
-        4,
-        "Sum of the sizes of .bss-like sections (informational).",
-    );
+    g.int_with("Magic", 0, 2, "0x10B for PE32 (32-bit addresses), 0x20B for PE32+ (64-bit addresses).", |v| {
+        format!(
+            "0x{v:x} ({})",
+            match v {
+                0x10b => "PE32",
+                0x20b => "PE32+",
+                0x107 => "ROM",
+                _ => "unknown",
+            }
+        )
+    });
+    g.dec("MajorLinkerVersion", 2, 1, "Version of the linker that wrote the image.");
+    g.dec("MinorLinkerVersion", 3, 1, "Version of the linker that wrote the image.");
+    g.int("SizeOfCode", 4, 4, "Sum of the sizes of all code sections (informational).");
+    g.int("SizeOfInitializedData", 8, 4, "Sum of the sizes of initialised data sections (informational).");
+    g.int("SizeOfUninitializedData", 12, 4, "Sum of the sizes of .bss-like sections (informational).");
     let entry = g
         .int(
             "AddressOfEntryPoint",
@@ -372,109 +283,82 @@ fn read_optional_header(
             "RVA where execution starts (for a DLL: DllMain's caller); 0 means no entry point.",
         )
         .unwrap_or(0);
-    g.int(
-        "BaseOfCode",
-        20,
-        4,
-        "RVA of the start of the code (informational).",
-    );
+    g.int("BaseOfCode", 20, 4, "RVA of the start of the code (informational).");
     let (base, rest) = if is_64 {
-        (g.int("ImageBase", 24, 8, "Preferred load address. If the loader must load the image elsewhere, it applies the base relocations."), 0)
+        (
+            g.int(
+                "ImageBase",
+                24,
+                8,
+                "Preferred load address. If the loader must load the image elsewhere, it applies the base relocations.",
+            ),
+            0,
+        )
     } else {
-        g.int(
-            "BaseOfData",
-            24,
-            4,
-            "RVA of the start of the data (PE32 only, informational).",
-        );
-        (g.int("ImageBase", 28, 4, "Preferred load address. If the loader must load the image elsewhere, it applies the base relocations."), 0)
+        g.int("BaseOfData", 24, 4, "RVA of the start of the data (PE32 only, informational).");
+        (
+            g.int(
+                "ImageBase",
+                28,
+                4,
+                "Preferred load address. If the loader must load the image elsewhere, it applies the base relocations.",
+            ),
+            0,
+        )
     };
     let _ = rest;
     let sa = g
-        .int(
-            "SectionAlignment",
-            32,
-            4,
-            "Alignment of sections in memory: every section's RVA is a multiple of it.",
-        )
+        .int("SectionAlignment", 32, 4, "Alignment of sections in memory: every section's RVA is a multiple of it.")
         .unwrap_or(0x1000);
-    let fa = g
-        .int(
-            "FileAlignment",
-            36,
-            4,
-            "Alignment of section data in the file (usually 0x200).",
-        )
-        .unwrap_or(0x200);
-    g.dec(
-        "MajorOperatingSystemVersion",
-        40,
-        2,
-        "Required OS version (informational).",
-    );
-    g.dec(
-        "MinorOperatingSystemVersion",
-        42,
-        2,
-        "Required OS version (informational).",
-    );
-    g.dec(
-        "MajorImageVersion",
-        44,
-        2,
-        "Version of this image, set by the linker's /VERSION.",
-    );
+    let fa = g.int("FileAlignment", 36, 4, "Alignment of section data in the file (usually 0x200).").unwrap_or(0x200);
+    g.dec("MajorOperatingSystemVersion", 40, 2, "Required OS version (informational).");
+    g.dec("MinorOperatingSystemVersion", 42, 2, "Required OS version (informational).");
+    g.dec("MajorImageVersion", 44, 2, "Version of this image, set by the linker's /VERSION.");
     g.dec("MinorImageVersion", 46, 2, "Version of this image.");
-    g.dec(
-        "MajorSubsystemVersion",
-        48,
-        2,
-        "Minimum subsystem version the image needs to run.",
-    );
+    g.dec("MajorSubsystemVersion", 48, 2, "Minimum subsystem version the image needs to run.");
     g.dec("MinorSubsystemVersion", 50, 2, "Minimum subsystem version.");
     g.int("Win32VersionValue", 52, 4, "Reserved, must be 0.");
     let soi = g
-        .int(
-            "SizeOfImage",
-            56,
-            4,
-            "Size of the image in memory, headers included, rounded up to SectionAlignment.",
-        )
+        .int("SizeOfImage", 56, 4, "Size of the image in memory, headers included, rounded up to SectionAlignment.")
         .unwrap_or(0);
     let soh = g
+        .int("SizeOfHeaders", 60, 4, "Size of the DOS stub, NT headers and section table, rounded up to FileAlignment.")
+        .unwrap_or(0);
+    let csum = g
         .int(
-            "SizeOfHeaders",
-            60,
+            "CheckSum",
+            64,
             4,
-            "Size of the DOS stub, NT headers and section table, rounded up to FileAlignment.",
+            "Image checksum; checked only for drivers and a few system DLLs. linkscope recomputes it.",
         )
         .unwrap_or(0);
-    let csum = g.int("CheckSum", 64, 4, "Image checksum; checked only for drivers and a few system DLLs. linkscope recomputes it.").unwrap_or(0);
     let subsys = g
+        .int_with("Subsystem", 68, 2, "Which subsystem runs the image: console, GUI, native, EFI, …", |v| {
+            format!("{v} ({})", subsystem_name(v as u16))
+        })
+        .unwrap_or(0);
+    let dllc = g
         .int_with(
-            "Subsystem",
-            68,
+            "DllCharacteristics",
+            70,
             2,
-            "Which subsystem runs the image: console, GUI, native, EFI, …",
-            |v| format!("{v} ({})", subsystem_name(v as u16)),
+            "Security and loader flags: ASLR (DYNAMIC_BASE), DEP (NX_COMPAT), Control Flow Guard, …",
+            |v| {
+                let n = dll_characteristics(v as u16);
+                if n.is_empty() {
+                    format!("0x{v:04x}")
+                } else {
+                    format!("0x{v:04x} ({})", n.join(" | "))
+                }
+            },
         )
         .unwrap_or(0);
-    let dllc = g.int_with("DllCharacteristics", 70, 2, "Security and loader flags: ASLR (DYNAMIC_BASE), DEP (NX_COMPAT), Control Flow Guard, …", |v| {
-        let n = dll_characteristics(v as u16);
-        if n.is_empty() { format!("0x{v:04x}") } else { format!("0x{v:04x} ({})", n.join(" | ")) }
-    }).unwrap_or(0);
     let w: u32 = if is_64 { 8 } else { 4 };
     let mut at = 72u64;
     for (name, help) in [
-        (
-            "SizeOfStackReserve",
-            "Address space reserved for the main thread's stack.",
-        ),
+        ("SizeOfStackReserve", "Address space reserved for the main thread's stack."),
         ("SizeOfStackCommit", "Stack memory committed at start."),
-        (
-            "SizeOfHeapReserve",
-            "Address space reserved for the process heap.",
-        ),
+        ("SizeOfHeapReserve", "Address space reserved for the process heap."),
         ("SizeOfHeapCommit", "Heap memory committed at start."),
     ] {
         g.int(name, at, w, help);
@@ -482,12 +366,7 @@ fn read_optional_header(
     }
     g.int("LoaderFlags", at, 4, "Reserved, must be 0.");
     let nrva = g
-        .dec(
-            "NumberOfRvaAndSizes",
-            at + 4,
-            4,
-            "Number of data-directory entries that follow (normally 16).",
-        )
+        .dec("NumberOfRvaAndSizes", at + 4, 4, "Number of data-directory entries that follow (normally 16).")
         .unwrap_or(0);
     let dir_base = at + 8;
     let mut dirs = Vec::new();
@@ -505,18 +384,15 @@ fn read_optional_header(
             bin.diag(
                 Severity::Warning,
                 Location::file(opt + rel),
-                format!(
-                    "data directory {} lies beyond SizeOfOptionalHeader ({opt_size})",
-                    DIRECTORY_NAMES[i as usize]
-                ),
+                format!("data directory {} lies beyond SizeOfOptionalHeader ({opt_size})", DIRECTORY_NAMES[i as usize]),
             );
         }
         let name = DIRECTORY_NAMES[i as usize];
-        let help = "A data directory: RVA and size of a table the loader or tools look up (imports, exports, relocations, …).";
-        let (Some(rva), Some(size)) = (
-            g.int(&format!("{name}.VirtualAddress"), rel, 4, help),
-            g.int(&format!("{name}.Size"), rel + 4, 4, help),
-        ) else {
+        let help =
+            "A data directory: RVA and size of a table the loader or tools look up (imports, exports, relocations, …).";
+        let (Some(rva), Some(size)) =
+            (g.int(&format!("{name}.VirtualAddress"), rel, 4, help), g.int(&format!("{name}.Size"), rel + 4, 4, help))
+        else {
             break;
         };
         dirs.push(DataDirectory {
@@ -529,11 +405,7 @@ fn read_optional_header(
         });
     }
     if g.truncated {
-        bin.diag(
-            Severity::Warning,
-            Location::file(opt),
-            "optional header is cut off by the end of the file",
-        );
+        bin.diag(Severity::Warning, Location::file(opt), "optional header is cut off by the end of the file");
     }
     bin.headers.push(g.finish());
     OptionalHeader {

@@ -56,11 +56,7 @@ enum Markers {
 /// The RVA a symbol stands for.
 fn symbol_rva(bin: &Binary, table: &SymbolTable, want: &str) -> Option<u64> {
     table.symbols.iter().find_map(|s| {
-        let n = s
-            .name
-            .strip_prefix('_')
-            .filter(|_| bin.arch == "x86")
-            .unwrap_or(&s.name);
+        let n = s.name.strip_prefix('_').filter(|_| bin.arch == "x86").unwrap_or(&s.name);
         if n != want || s.section <= 0 {
             return None;
         }
@@ -93,9 +89,7 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
             "pseudo-relocation list located through the .refptr.__RUNTIME_PSEUDO_RELOC_LIST__ / _END__ pointer slots (LLD writes no marker symbols)",
         );
     }
-    let (start, end, found_by) = if let Some(Markers::Direct(s, e) | Markers::RefPtr(s, e)) =
-        markers
-    {
+    let (start, end, found_by) = if let Some(Markers::Direct(s, e) | Markers::RefPtr(s, e)) = markers {
         if e < s {
             bin.diag(
                 Severity::Error,
@@ -145,11 +139,7 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
     }
     let (m1, m2) = (map.u32(items), map.u32(items + 4));
     if m1.is_none() || m2.is_none() {
-        bin.diag(
-            Severity::Error,
-            Location::rva(start),
-            "pseudo-relocation list is not in the file",
-        );
+        bin.diag(Severity::Error, Location::rva(start), "pseudo-relocation list is not in the file");
         return;
     }
     let mut entries = Vec::new();
@@ -161,18 +151,7 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
             let (Some(addend), Some(target)) = (map.u32(p), map.u32(p + 4)) else {
                 break;
             };
-            entries.push(entry(
-                bin,
-                map,
-                None,
-                u64::from(target),
-                32,
-                None,
-                Some(addend),
-                p,
-                8,
-                &mut diags,
-            ));
+            entries.push(entry(bin, map, None, u64::from(target), 32, None, Some(addend), p, 8, &mut diags));
             p += 8;
         }
     } else {
@@ -188,22 +167,21 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
         bin.pseudo_relocations.version = Some(2);
         let mut p = items + 12;
         while p + 12 <= end {
-            let (Some(sym), Some(target), Some(flags)) =
-                (map.u32(p), map.u32(p + 4), map.u32(p + 8))
-            else {
+            let (Some(sym), Some(target), Some(flags)) = (map.u32(p), map.u32(p + 4), map.u32(p + 8)) else {
                 break;
             };
             let width = flags & 0xff;
             if !matches!(width, 8 | 16 | 32 | 64) {
-                diags.push((Location::rva(p), format!("pseudo-relocation at RVA 0x{p:x}: unknown width {width} bits (the runtime aborts)")));
+                diags.push((
+                    Location::rva(p),
+                    format!("pseudo-relocation at RVA 0x{p:x}: unknown width {width} bits (the runtime aborts)"),
+                ));
             }
             let imp = iat.lookup(u64::from(sym)).map(str::to_string);
             if imp.is_none() {
                 diags.push((
                     Location::rva(p),
-                    format!(
-                        "pseudo-relocation at RVA 0x{p:x}: symbol RVA 0x{sym:x} is not an IAT slot"
-                    ),
+                    format!("pseudo-relocation at RVA 0x{p:x}: symbol RVA 0x{sym:x} is not an IAT slot"),
                 ));
             }
             entries.push(entry(
@@ -245,23 +223,17 @@ fn entry(
 ) -> PseudoReloc {
     let sec = bin.section_by_rva(target);
     if sec.is_none() {
-        diags.push((
-            Location::rva(at),
-            format!("pseudo-relocation target RVA 0x{target:x} is outside every section"),
-        ));
+        diags.push((Location::rva(at), format!("pseudo-relocation target RVA 0x{target:x} is outside every section")));
     }
     let bytes = width / 8;
-    let stored = map
-        .offset(target)
-        .and_then(|o| uint_at(map.data, o, bytes))
-        .map(|v| {
-            // The runtime sign-extends 8/16-bit values, and 32-bit ones on 64-bit targets.
-            if width < 32 || (width == 32 && map.is_64) {
-                sign_extend(v, width)
-            } else {
-                v as i64
-            }
-        });
+    let stored = map.offset(target).and_then(|o| uint_at(map.data, o, bytes)).map(|v| {
+        // The runtime sign-extends 8/16-bit values, and 32-bit ones on 64-bit targets.
+        if width < 32 || (width == 32 && map.is_64) {
+            sign_extend(v, width)
+        } else {
+            v as i64
+        }
+    });
     PseudoReloc {
         sym_rva,
         target_rva: target,
@@ -272,9 +244,7 @@ fn entry(
         target_section: sec.map(|s| s.name.clone()),
         target_offset: sec.map(|s| target - s.rva),
         stored_value: stored,
-        span: map
-            .offset(at)
-            .map_or_else(Span::default, |o| Span::new(o, len)),
+        span: map.offset(at).map_or_else(Span::default, |o| Span::new(o, len)),
     }
 }
 
@@ -286,11 +256,7 @@ fn scan(bin: &Binary, map: &PeMap, iat: &IatIndex) -> Option<(u64, u64)> {
     }
     let size_of_image = map.size_of_image.max(1);
     let mut best: Option<(u64, u64)> = None;
-    for s in bin
-        .sections
-        .iter()
-        .filter(|s| !s.is_exec && s.file_size >= 24)
-    {
+    for s in bin.sections.iter().filter(|s| !s.is_exec && s.file_size >= 24) {
         let data = s.bytes(map.data);
         let mut i = 0usize;
         while i + 24 <= data.len() {

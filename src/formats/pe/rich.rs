@@ -25,11 +25,7 @@ pub fn read_rich(data: &[u8], lfanew: u32) -> Option<RichHeader> {
     while q + 8 <= pos {
         let id = u32_at(data, q as u64)? ^ key;
         let count = u32_at(data, q as u64 + 4)? ^ key;
-        entries.push(RichEntry {
-            product: (id >> 16) as u16,
-            build: id as u16,
-            count,
-        });
+        entries.push(RichEntry { product: (id >> 16) as u16, build: id as u16, count });
         q += 8;
     }
     // Checksum as the linker computes it.
@@ -61,10 +57,7 @@ pub fn read_rich(data: &[u8], lfanew: u32) -> Option<RichHeader> {
 pub fn pe_checksum(data: &[u8], checksum_off: u64) -> u32 {
     let words = data.chunks_exact(2);
     let tail = words.remainder().first().map_or(0, |&b| u64::from(b));
-    let mut sum: u64 = words
-        .map(|w| u64::from(u16::from_le_bytes([w[0], w[1]])))
-        .sum::<u64>()
-        + tail;
+    let mut sum: u64 = words.map(|w| u64::from(u16::from_le_bytes([w[0], w[1]]))).sum::<u64>() + tail;
     // Take the CheckSum field back out (it is word-aligned in every real image).
     if checksum_off % 2 == 0 {
         for k in [0, 2] {
