@@ -31,6 +31,8 @@ const PE_IMAGES: &[&str] = &[
     "lld64/autoimport-symtab.exe",
     "lld64/data.dll",
     "msvc64/data.dll",
+    "msvc64/features.dll",
+    "msvc32/features.dll",
 ];
 
 const ARCHIVES: &[&str] = &[
@@ -327,6 +329,72 @@ fn pe_images_match_llvm_readobj() {
             assert_eq!(Some(d.size), dd.num(&format!("{n}Size")), "{rel}: {n}");
         }
 
+        // Load configuration: the fields both tools name the same, and the CFG / SEH tables.
+        if let Some(lc) = root.blocks("LoadConfig").next() {
+            let ours = pe.load_config.as_ref().unwrap_or_else(|| panic!("{rel}: load config"));
+            let get = |n: &str| ours.fields.iter().find(|(k, _)| k == n).map(|(_, v)| *v);
+            for n in [
+                "Size",
+                "ProcessHeapFlags",
+                "SecurityCookie",
+                "SEHandlerTable",
+                "SEHandlerCount",
+                "GuardCFFunctionTable",
+                "GuardCFFunctionCount",
+                "GuardFlags",
+            ] {
+                assert_eq!(get(n), lc.num(n), "{rel}: load config {n}");
+            }
+            let base = bin.image_base.unwrap();
+            let fids: Vec<u64> = root
+                .blocks("GuardFidTable")
+                .flat_map(|t| t.lines().map(|l| parse_num(l).unwrap()).collect::<Vec<_>>())
+                .collect();
+            assert_eq!(
+                ours.guard_functions.iter().map(|r| r + base).collect::<Vec<_>>(),
+                fids,
+                "{rel}: CFG function table"
+            );
+            let seh: Vec<u64> = root
+                .blocks("SEHTable")
+                .flat_map(|t| t.lines().map(|l| parse_num(l).unwrap()).collect::<Vec<_>>())
+                .collect();
+            assert_eq!(ours.seh_handlers.iter().map(|r| r + base).collect::<Vec<_>>(), seh, "{rel}: SEH table");
+        } else {
+            assert!(pe.load_config.is_none(), "{rel}: load config");
+        }
+
+        // Delay-load imports: DLL, IAT and each entry's name and hint, or ordinal.
+        let expected: Vec<(String, u64, Vec<String>)> = root
+            .blocks("DelayImport")
+            .map(|d| {
+                let syms = d.blocks("Import").map(|i| i.get("Symbol").unwrap()).collect();
+                (d.get("Name").unwrap(), d.num("ImportAddressTable").unwrap(), syms)
+            })
+            .collect();
+        let ours: Vec<(String, u64, Vec<String>)> = bin
+            .delay_imports
+            .iter()
+            .map(|m| {
+                let syms = m
+                    .entries
+                    .iter()
+                    .map(|e| match (&e.name, e.hint, e.ordinal) {
+                        (Some(n), Some(h), _) => format!("{n} ({h})"),
+                        (_, _, Some(o)) => format!("({o})"),
+                        _ => "?".into(),
+                    })
+                    .collect();
+                (m.dll.clone(), m.iat_rva, syms)
+            })
+            .collect();
+        assert_eq!(ours, expected, "{rel}: delay imports");
+
+        // Resources: one leaf per resource.
+        if let Some(r) = root.blocks("Resources").next() {
+            assert_eq!(Some(pe.resources.len() as u64), r.num("Total Number of Resources"), "{rel}: resources");
+        }
+
         // TLS directory.
         let tls_block = root.blocks("TLSDirectory").next().filter(|t| !t.children().is_empty());
         if let Some(t) = tls_block {
@@ -458,6 +526,21 @@ fn pseudo_relocations_are_found_without_symbols() {
         lld.pseudo_relocations.list_end_rva,
         Some(slot(".refptr.__RUNTIME_PSEUDO_RELOC_LIST_END__") - image_base)
     );
+}
+
+#[test]
+fn tls_callbacks_are_listed() {
+    // features.c defines two TLS callbacks in .CRT$XLB / .CRT$XLC; both must be in .text.
+    for rel in ["msvc64/features.dll", "msvc32/features.dll"] {
+        let bin = load(rel);
+        let tls = bin.pe.as_ref().unwrap().tls.as_ref().unwrap();
+        assert_eq!(tls.callbacks.len(), 2, "{rel}");
+        let base = bin.image_base.unwrap();
+        for cb in &tls.callbacks {
+            let s = bin.section_by_rva(cb - base).unwrap();
+            assert_eq!(s.name, ".text", "{rel}");
+        }
+    }
 }
 
 #[test]

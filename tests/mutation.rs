@@ -15,6 +15,8 @@ const FIXTURES: &[&str] = &[
     "mingw32/autoimport-v1.exe",
     "lld64/autoimport.exe",
     "msvc64/data.dll",
+    "msvc64/features.dll",
+    "msvc32/features.dll",
     "msvc64/comdat.obj",
     "msvc32/comdat.obj",
     "mingw64/relocs.o",

@@ -206,7 +206,18 @@ pub fn read_load_config(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, _s
     let ps = map.ptr_size() as u32;
     let mut fields = Vec::new();
     let mut at = 0u32;
-    for &(name, w) in LC_FIELDS {
+    // IMAGE_LOAD_CONFIG_DIRECTORY32 keeps ProcessHeapFlags before ProcessAffinityMask; the 64-bit
+    // structure has them the other way round.
+    let mut order: Vec<(&str, u8)> = LC_FIELDS.to_vec();
+    if !map.is_64 {
+        if let (Some(a), Some(h)) = (
+            order.iter().position(|f| f.0 == "ProcessAffinityMask"),
+            order.iter().position(|f| f.0 == "ProcessHeapFlags"),
+        ) {
+            order.swap(a, h);
+        }
+    }
+    for (name, w) in order {
         let w = if w == 0 { ps } else { u32::from(w) };
         if at + w > size {
             break;
