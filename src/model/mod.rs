@@ -646,3 +646,36 @@ pub struct MzReloc {
     /// Linear file offset of the patched word.
     pub file_offset: u64,
 }
+
+/// What a relocation computes, in the usual notation (S = symbol address, A = addend, P = address
+/// of the patched field, B = image base, G/L = GOT/PLT entry), keyed by the type name.
+pub fn relocation_formula(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "IMAGE_REL_AMD64_ADDR64" | "IMAGE_REL_AMD64_ADDR32" | "IMAGE_REL_I386_DIR32" | "IMAGE_REL_I386_DIR16" => {
+            "S + A"
+        }
+        "IMAGE_REL_AMD64_ADDR32NB" | "IMAGE_REL_I386_DIR32NB" => "S + A - B",
+        "IMAGE_REL_AMD64_REL32" | "IMAGE_REL_I386_REL32" => "S + A - (P + 4)",
+        "IMAGE_REL_AMD64_REL32_1" => "S + A - (P + 5)",
+        "IMAGE_REL_AMD64_REL32_2" => "S + A - (P + 6)",
+        "IMAGE_REL_AMD64_REL32_3" => "S + A - (P + 7)",
+        "IMAGE_REL_AMD64_REL32_4" => "S + A - (P + 8)",
+        "IMAGE_REL_AMD64_REL32_5" => "S + A - (P + 9)",
+        "IMAGE_REL_I386_REL16" => "S + A - (P + 2)",
+        "IMAGE_REL_AMD64_SECTION" | "IMAGE_REL_I386_SECTION" => "section index of S",
+        "IMAGE_REL_AMD64_SECREL" | "IMAGE_REL_I386_SECREL" => "S + A - start of S's section",
+        "R_X86_64_64" | "R_X86_64_32" | "R_X86_64_32S" | "R_X86_64_16" | "R_X86_64_8" | "R_386_32" | "R_386_16"
+        | "R_386_8" => "S + A",
+        "R_X86_64_PC32" | "R_X86_64_PC64" | "R_X86_64_PC16" | "R_X86_64_PC8" | "R_386_PC32" | "R_386_PC16"
+        | "R_386_PC8" => "S + A - P",
+        "R_X86_64_PLT32" | "R_386_PLT32" => "L + A - P",
+        "R_X86_64_GOTPCREL" | "R_X86_64_GOTPCRELX" | "R_X86_64_REX_GOTPCRELX" => "G + GOT + A - P",
+        "R_X86_64_GLOB_DAT" | "R_X86_64_JUMP_SLOT" | "R_386_GLOB_DAT" | "R_386_JUMP_SLOT" => "S",
+        "R_X86_64_RELATIVE" | "R_386_RELATIVE" => "B + A",
+        "R_X86_64_COPY" | "R_386_COPY" => "copy S's bytes from the shared object",
+        "R_386_GOTOFF" => "S + A - GOT",
+        "R_386_GOTPC" => "GOT + A - P",
+        "R_386_GOT32" | "R_386_GOT32X" => "G + A",
+        _ => return None,
+    })
+}

@@ -289,7 +289,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
     }
     if want(Part::Relocs) && !bin.relocations.is_empty() {
         heading(w, "relocations", bin.relocations.len())?;
-        let mut t = Table::new(&["section", "offset>", "kind", "width>", "symbol", "addend>"]);
+        let mut t = Table::new(&["section", "offset>", "kind", "width>", "symbol", "addend>", "computes"]);
         let sname = |i: u32| bin.sections.iter().find(|s| s.index == i).map_or_else(String::new, |s| s.name.clone());
         for r in &bin.relocations {
             let sec = r.section.map_or_else(|| "(dynamic)".into(), |s| format!("{s} {}", sname(s)));
@@ -300,6 +300,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                 r.width.to_string(),
                 r.symbol.clone().unwrap_or_else(|| "-".into()),
                 r.addend.to_string(),
+                crate::model::relocation_formula(&r.kind).unwrap_or("").to_string(),
             ]);
         }
         t.print(w)?;
