@@ -1,7 +1,7 @@
 //! The command line: `linkscope inspect FILE …`, and (with the `gui` feature) the desktop app.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -47,7 +47,7 @@ pub enum Command {
 }
 
 /// Run `inspect`; returns the process exit code.
-pub fn inspect(file: &PathBuf, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
+pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
     let data = match crate::input::Input::open(file) {
         Ok(d) => d,
         Err(e) => {

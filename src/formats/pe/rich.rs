@@ -59,7 +59,7 @@ pub fn pe_checksum(data: &[u8], checksum_off: u64) -> u32 {
     let tail = words.remainder().first().map_or(0, |&b| u64::from(b));
     let mut sum: u64 = words.map(|w| u64::from(u16::from_le_bytes([w[0], w[1]]))).sum::<u64>() + tail;
     // Take the CheckSum field back out (it is word-aligned in every real image).
-    if checksum_off % 2 == 0 {
+    if checksum_off.is_multiple_of(2) {
         for k in [0, 2] {
             if let Some(w) = crate::formats::bytes::u16_at(data, checksum_off + k) {
                 sum -= u64::from(w);
