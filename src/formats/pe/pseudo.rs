@@ -258,10 +258,23 @@ fn scan(bin: &Binary, map: &PeMap, iat: &IatIndex) -> Option<(u64, u64)> {
     let mut best: Option<(u64, u64)> = None;
     for s in bin.sections.iter().filter(|s| !s.is_exec && s.file_size >= 24) {
         let data = s.bytes(map.data);
-        let mut i = 0usize;
-        while i + 24 <= data.len() {
-            // The version word (1) is rarer than zeros: test it first.
-            if data[i + 8] == 1 && data[i..i + 12] == [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0] {
+        // Walk the section as 32-bit words (the list is 4-byte aligned, as sections are), counting
+        // the zero words before each word 1: the header is two zeros then the version 1.
+        let mut zeros = 0usize;
+        let mut skip_to = 0usize;
+        for (k, w) in data.chunks_exact(4).enumerate() {
+            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+            if w == 0 {
+                zeros += 1;
+                continue;
+            }
+            let header = w == 1 && zeros >= 2;
+            zeros = 0;
+            if !header {
+                continue;
+            }
+            let i = (k - 2) * 4;
+            if i >= skip_to && i + 24 <= data.len() {
                 let mut n = 0u64;
                 loop {
                     let p = (i + 12) as u64 + n * 12;
@@ -285,11 +298,9 @@ fn scan(bin: &Binary, map: &PeMap, iat: &IatIndex) -> Option<(u64, u64)> {
                     if best.is_none_or(|(bs, be)| be - bs < end - start) {
                         best = Some((start, end));
                     }
-                    i += 12 + (n as usize) * 12;
-                    continue;
+                    skip_to = i + 12 + (n as usize) * 12;
                 }
             }
-            i += 4;
         }
     }
     best
