@@ -5,14 +5,14 @@
 
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod demangle;
 pub mod formats;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod input;
 pub mod model;
 pub mod report;
-pub mod cli;
-#[cfg(feature = "gui")]
-pub mod gui;
 
 pub use formats::{load, LoadError};
 pub use model::Binary;

@@ -62,7 +62,10 @@ pub(crate) fn load_nested(data: &[u8], depth: u32) -> Result<Binary, LoadError> 
                     bin.diag(
                         Severity::Info,
                         Location::file(u64::from(lfanew)),
-                        format!("e_lfanew points at a {} header, which linkscope does not decode; the DOS part is shown", bytes::text(sig)),
+                        format!(
+                            "e_lfanew points at a {} header, which linkscope does not decode; the DOS part is shown",
+                            bytes::text(sig)
+                        ),
                     );
                 }
             }
@@ -98,7 +101,9 @@ fn anonymous_object(data: &[u8]) -> Binary {
     g.int("Sig1", 0, 2, "Always 0 (IMAGE_FILE_MACHINE_UNKNOWN).");
     g.int("Sig2", 2, 2, "Always 0xFFFF: this is not a classic COFF header.");
     let version = g.dec("Version", 4, 2, "Header version (1 for /GL LTCG objects, 2 for bigobj).");
-    let machine = g.int_with("Machine", 6, 2, "The CPU the code is for.", |v| format!("0x{v:x} ({})", coff::header::machine_name(v as u16)));
+    let machine = g.int_with("Machine", 6, 2, "The CPU the code is for.", |v| {
+        format!("0x{v:x} ({})", coff::header::machine_name(v as u16))
+    });
     g.int("TimeDateStamp", 8, 4, "Creation time.");
     g.bytes("ClassID", 12, 16, "GUID naming the object's private format.");
     g.int("SizeOfData", 28, 4, "Size of the data that follows the header.");

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Write screenshots/*.png of the main views of the desktop app, from the bundled samples, by
+# running the real app under Xvfb with `--screenshot` (see src/gui/screenshot.rs).
+#
+#   scripts/screenshots.sh            # builds the release binary first
+#   LINKSCOPE_BIN=target/debug/linkscope scripts/screenshots.sh
+#
+# Needs: xvfb-run (packages xvfb xauth libgl1-mesa-dri libegl-mesa0 libxkbcommon-x11-0 libxcursor1
+# libxrandr2 libxi6).
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${LINKSCOPE_BIN:-target/release/linkscope}
+if [ -z "${LINKSCOPE_BIN:-}" ]; then
+    cargo build --release --quiet
+fi
+OUT=${OUT:-screenshots}
+mkdir -p "$OUT"
+XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+chmod 700 "$XDG_RUNTIME_DIR"
+export XDG_RUNTIME_DIR
+S=assets/samples
+
+# LINKSCOPE_SELECT_ROW=N selects row N of the view's table; LINKSCOPE_GOTO=ADDR goes to an
+# address as Ctrl+G would (both only in --screenshot mode).
+shot() {
+    name=$1
+    shift
+    xvfb-run -a -s "-screen 0 1280x800x24" "$BIN" --screenshot "$OUT/$name.png" "$@" >/dev/null
+    echo "$OUT/$name.png"
+}
+
+# No file arguments: the app opens every bundled sample, autoimport.exe first.
+shot overview --view overview
+LINKSCOPE_SELECT_ROW=19 shot headers --view headers $S/autoimport.exe
+LINKSCOPE_SELECT_ROW=6 shot sections --view sections $S/autoimport.exe
+shot layout-map --view map $S/autoimport.exe $S/data.dll
+LINKSCOPE_SELECT_ROW=50 shot imports --view imports $S/autoimport.exe $S/data.dll
+LINKSCOPE_SELECT_ROW=1 shot exports --view exports $S/data.dll $S/autoimport.exe
+LINKSCOPE_SELECT_ROW=8 shot symbols --view symbols $S/comdat.obj
+LINKSCOPE_SELECT_ROW=2 shot relocations --view relocations $S/autoimport.exe
+LINKSCOPE_SELECT_ROW=2 shot relocations-elf --view relocations $S/main-nopie $S/libdata.so
+LINKSCOPE_SELECT_ROW=2 shot pseudo-relocs --view pseudo-relocs $S/autoimport.exe $S/data.dll
+shot comdats --view comdats $S/comdat.obj
+shot layout-map-object --view map $S/comdat.obj
+LINKSCOPE_GOTO=0x140009e80 shot hex --view hex $S/autoimport.exe
+LINKSCOPE_SELECT_ROW=0 shot diagnostics --view diagnostics $S/data.dll
+LINKSCOPE_THEME=light shot overview-light --view overview
+LINKSCOPE_THEME=light LINKSCOPE_SELECT_ROW=4 shot pseudo-relocs-light --view pseudo-relocs $S/autoimport.exe $S/data.dll

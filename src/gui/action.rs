@@ -1,0 +1,120 @@
+//! What the user asked for. Views draw and return [`Action`]s; [`super::App::apply`] is the one
+//! place that changes state, and tests call it directly.
+
+use std::path::PathBuf;
+
+use crate::model::Span;
+
+use super::document::{DocId, TableId, View};
+
+/// Where a navigation goes, inside one document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Show a view.
+    View(View),
+    /// Show a table's view with `row` (model order) selected and scrolled into view.
+    Row(TableId, usize),
+    /// Show the hex view with these bytes selected.
+    Bytes(Span),
+    /// Show the bytes at an RVA (`len` bytes), or say why there are none.
+    Rva(u64, u64),
+    /// Show a section (format index) in the sections table.
+    Section(u32),
+    /// Show a COMDAT (by its section index) in the COMDAT tree.
+    Comdat(u32),
+}
+
+/// Export file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// A JSON array of objects keyed by column name.
+    Json,
+}
+
+impl ExportFormat {
+    /// File extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        }
+    }
+}
+
+/// Everything the GUI can ask the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Read these files (off the UI thread) and open each in a tab.
+    OpenFiles(Vec<PathBuf>),
+    /// Show the system file picker (rfd) to open files.
+    OpenDialog,
+    /// Show or hide the "open a path" prompt (works without a file-dialog portal).
+    ShowOpenPath(bool),
+    /// Cancel a load in progress.
+    CancelLoad(DocId),
+    /// Close a tab.
+    CloseDoc(DocId),
+    /// Switch to a tab (recorded in history).
+    ActivateDoc(DocId),
+    /// Go somewhere in a document (the active one when `doc` is `None`); recorded in history.
+    Navigate {
+        /// The document; `None` for the active one.
+        doc: Option<DocId>,
+        /// Where in it.
+        target: Target,
+    },
+    /// Go back in history.
+    Back,
+    /// Go forward in history.
+    Forward,
+    /// Show or hide the Go-to prompt.
+    ShowGoto(bool),
+    /// Go to an address typed as `0x…` (VA), `rva:…` or `file:…`.
+    GoTo(String),
+    /// Select a row (model order) of a table in the active document, highlighting its bytes.
+    SelectRow(TableId, Option<usize>),
+    /// Set a table's text filter.
+    SetFilter(TableId, String),
+    /// Restrict the text filter to one column (`None`: all columns).
+    SetFilterColumn(TableId, Option<usize>),
+    /// Set a table facet (`None`: any value).
+    SetFacet(TableId, usize, Option<String>),
+    /// Sort a table by a column (again: reverse; a third time: unsorted).
+    SortBy(TableId, usize),
+    /// Move keyboard focus to the current table's filter.
+    FocusFilter,
+    /// Put text on the clipboard.
+    Copy(String),
+    /// Copy a table row (tab-separated) to the clipboard.
+    CopyRow(TableId, usize),
+    /// Show the export prompt for a table.
+    ShowExport(Option<(TableId, ExportFormat)>),
+    /// Ask the system file dialog for an export path.
+    ExportDialog(TableId, ExportFormat),
+    /// Write a table (filtered and sorted as shown) to a file, atomically.
+    ExportTable(TableId, ExportFormat, PathBuf),
+    /// Follow an import of the active document to the export in the open DLL it names.
+    FollowImport(usize),
+    /// From an export of the active document, go to an open file that imports it.
+    FollowExport(usize),
+    /// Find the definition of a symbol name in another open file (ELF libraries, objects).
+    FollowSymbol(String),
+    /// Select bytes in the hex view without changing view (not recorded in history).
+    HexSelect(Option<Span>),
+    /// Choose the table the Sections view shows.
+    SetSectionsTable(TableId),
+    /// Set the layout-map zoom and left edge.
+    SetMap(f64, f64),
+    /// Show or hide the hex pane under tables.
+    SetHexPane(bool),
+    /// Show demangled names where there are some.
+    SetDemangle(bool),
+    /// Open an archive member in its own tab.
+    OpenMember(usize),
+    /// Forget the recent-files list.
+    ClearRecent,
+    /// Clear the status line.
+    DismissStatus,
+}

@@ -1,0 +1,767 @@
+//! The application: open documents as tabs, the loads in progress, history, settings, and the
+//! window chrome (menu, tabs, view list, status line, prompts). State changes only in
+//! [`App::apply`] (see `apply.rs`).
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::action::{Action, ExportFormat};
+use super::document::{DocId, Document, TableId, View};
+use super::loader::{LoadJob, Phase};
+use super::nav::{History, Resolved};
+use super::persist::Settings;
+use super::screenshot::Screenshot;
+use super::theme;
+use super::views::{self, ModelOpts, ViewCtx};
+
+/// A message in the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// The text.
+    pub text: String,
+    /// Whether it reports a failure.
+    pub error: bool,
+}
+
+/// The export prompt's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPrompt {
+    /// Table to export.
+    pub table: TableId,
+    /// Format.
+    pub format: ExportFormat,
+    /// Suggested path.
+    pub suggested: PathBuf,
+}
+
+/// Results of system dialogs, which run on their own threads.
+#[derive(Debug)]
+pub enum DialogResult {
+    /// Files picked to open.
+    Open(Vec<PathBuf>),
+    /// A path picked to export a table of a document to.
+    Export(DocId, TableId, ExportFormat, PathBuf),
+}
+
+/// The linkscope desktop app.
+pub struct App {
+    /// Open documents, in tab order.
+    pub docs: Vec<Document>,
+    /// The active tab.
+    pub active: Option<DocId>,
+    /// Loads in progress.
+    pub loads: Vec<LoadJob>,
+    /// Back/forward history.
+    pub history: History,
+    /// Status line.
+    pub status: Option<Status>,
+    /// Persisted settings.
+    pub settings: Settings,
+    /// Whether the Go-to prompt is open.
+    pub goto_open: bool,
+    /// The last Go-to that succeeded.
+    pub last_goto: Option<Resolved>,
+    /// Whether the open-a-path prompt is open.
+    pub open_path_open: bool,
+    /// The export prompt, when open.
+    pub export_prompt: Option<ExportPrompt>,
+    /// The last text put on the clipboard.
+    pub last_copied: Option<String>,
+    /// The last file written by an export.
+    pub last_export: Option<PathBuf>,
+    /// Load errors, by path, for display.
+    pub load_errors: Vec<(PathBuf, String)>,
+    pub(crate) pending_copy: Option<String>,
+    pub(crate) focus_filter: Cell<bool>,
+    pub(crate) focus_goto: Cell<bool>,
+    pub(crate) dialog_tx: Sender<DialogResult>,
+    pub(crate) dialog_rx: Receiver<DialogResult>,
+    pub(crate) next_id: u64,
+    pub(crate) ctx: Option<egui::Context>,
+    pub(crate) screenshot: Option<Screenshot>,
+    pub(crate) initial_view: Option<View>,
+    pub(crate) follow_after_load: Option<(DocId, DocId, usize)>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("docs", &self.docs.iter().map(|d| d.core.name.as_str()).collect::<Vec<_>>())
+            .field("active", &self.active)
+            .field("loads", &self.loads.len())
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The bundled samples opened when no file is given.
+pub fn sample_paths() -> Vec<PathBuf> {
+    let names = ["autoimport.exe", "data.dll", "comdat.obj", "main-nopie", "libdata.so"];
+    let candidates =
+        [PathBuf::from("assets/samples"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples"))];
+    for dir in candidates {
+        let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect();
+        if !paths.is_empty() {
+            return paths;
+        }
+    }
+    Vec::new()
+}
+
+impl App {
+    /// An app that opens `files` (loading starts at once, off the UI thread) with `settings`.
+    pub fn new(files: Vec<PathBuf>, settings: Settings) -> Self {
+        let (dialog_tx, dialog_rx) = mpsc::channel();
+        let mut app = App {
+            docs: Vec::new(),
+            active: None,
+            loads: Vec::new(),
+            history: History::default(),
+            status: None,
+            settings,
+            goto_open: false,
+            last_goto: None,
+            open_path_open: false,
+            export_prompt: None,
+            last_copied: None,
+            last_export: None,
+            load_errors: Vec::new(),
+            pending_copy: None,
+            focus_filter: Cell::new(false),
+            focus_goto: Cell::new(false),
+            dialog_tx,
+            dialog_rx,
+            next_id: 1,
+            ctx: None,
+            screenshot: None,
+            initial_view: None,
+            follow_after_load: None,
+        };
+        if !files.is_empty() {
+            app.apply(Action::OpenFiles(files));
+        }
+        app
+    }
+
+    /// Show `view` (instead of the remembered one) in the first document that loads.
+    pub fn with_initial_view(mut self, view: Option<View>) -> Self {
+        self.initial_view = view;
+        self
+    }
+
+    /// Give the app a context to wake when background work finishes.
+    pub fn set_context(&mut self, ctx: egui::Context) {
+        self.ctx = Some(ctx);
+    }
+
+    /// The active document.
+    pub fn active_doc(&self) -> Option<&Document> {
+        self.active.and_then(|id| self.doc(id))
+    }
+
+    /// The document with `id`.
+    pub fn doc(&self, id: DocId) -> Option<&Document> {
+        self.docs.iter().find(|d| d.id == id)
+    }
+
+    /// The document with `id`, for changing it.
+    pub fn doc_mut(&mut self, id: DocId) -> Option<&mut Document> {
+        self.docs.iter_mut().find(|d| d.id == id)
+    }
+
+    /// The first document whose tab title is `name`.
+    pub fn doc_named(&self, name: &str) -> Option<&Document> {
+        self.docs.iter().find(|d| d.core.name == name)
+    }
+
+    /// Display options for table models.
+    pub fn model_opts(&self) -> ModelOpts {
+        ModelOpts { demangle: self.settings.demangle }
+    }
+
+    /// Block until every load has finished (or `timeout` passed); returns whether all finished.
+    pub fn wait_for_loads(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.loads.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            let Some(job) = self.loads.first() else { break };
+            if let Some(result) = job.wait(deadline - now) {
+                let job = self.loads.remove(0);
+                self.finish_load(job, result);
+            }
+            self.poll();
+        }
+        true
+    }
+
+    /// Block until every table order being computed has arrived (tests, benchmarks).
+    pub fn wait_for_orders(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.poll();
+            let pending = self.docs.iter().any(|d| TableId::ALL.iter().any(|t| d.table(*t).pending.is_some()));
+            if !pending {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Whether background work is still running.
+    pub fn busy(&self) -> bool {
+        !self.loads.is_empty() || self.docs.iter().any(|d| TableId::ALL.iter().any(|t| d.table(*t).pending.is_some()))
+    }
+
+    /// Draw everything and apply what the user did. [`eframe::App::ui`] calls this; so do tests.
+    pub fn ui_contents(&mut self, ui: &mut egui::Ui) {
+        if self.ctx.is_none() {
+            theme::install(ui.ctx());
+            self.ctx = Some(ui.ctx().clone());
+        }
+        self.poll();
+        let mut actions = Vec::new();
+        self.shortcuts(ui.ctx(), &mut actions);
+        self.dropped_files(ui.ctx(), &mut actions);
+        self.draw(ui, &mut actions);
+        for a in actions {
+            self.apply(a);
+        }
+        if let Some(text) = self.pending_copy.take() {
+            ui.ctx().copy_text(text);
+        }
+        if self.busy() {
+            ui.ctx().request_repaint_after(Duration::from_millis(50));
+        }
+    }
+
+    fn shortcuts(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let text_focused = ctx.memory(|m| m.focused().is_some());
+        ctx.input_mut(|i| {
+            let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+            if i.consume_shortcut(&cmd(Key::G)) {
+                actions.push(Action::ShowGoto(true));
+            }
+            if i.consume_shortcut(&cmd(Key::F)) {
+                actions.push(Action::FocusFilter);
+            }
+            if i.consume_shortcut(&cmd(Key::O)) {
+                actions.push(Action::OpenDialog);
+            }
+            if i.consume_shortcut(&cmd(Key::W)) {
+                if let Some(id) = self.active {
+                    actions.push(Action::CloseDoc(id));
+                }
+            }
+            if i.consume_key(Modifiers::ALT, Key::ArrowLeft) || i.pointer.button_pressed(egui::PointerButton::Extra1) {
+                actions.push(Action::Back);
+            }
+            if i.consume_key(Modifiers::ALT, Key::ArrowRight) || i.pointer.button_pressed(egui::PointerButton::Extra2) {
+                actions.push(Action::Forward);
+            }
+            if i.consume_key(Modifiers::NONE, Key::Escape) {
+                actions.push(Action::ShowGoto(false));
+                actions.push(Action::ShowOpenPath(false));
+                actions.push(Action::ShowExport(None));
+            }
+            if !text_focused {
+                let copy = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
+                if copy {
+                    if let Some((t, row)) = self.selected_row() {
+                        actions.push(Action::CopyRow(t, row));
+                    }
+                }
+                for (key, delta) in [(Key::ArrowDown, 1i64), (Key::ArrowUp, -1i64)] {
+                    if i.consume_key(Modifiers::NONE, key) {
+                        if let Some(a) = self.step_selection(delta) {
+                            actions.push(a);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// The selected row of the current view's table.
+    pub fn selected_row(&self) -> Option<(TableId, usize)> {
+        let doc = self.active_doc()?;
+        let t = doc.current_table()?;
+        doc.table(t).selected.map(|r| (t, r))
+    }
+
+    fn step_selection(&self, delta: i64) -> Option<Action> {
+        let doc = self.active_doc()?;
+        let t = doc.current_table()?;
+        let state = doc.table(t);
+        let len = views::model(&doc.core, t, self.model_opts()).len();
+        let shown = state.shown(len);
+        if shown == 0 {
+            return None;
+        }
+        let pos = state.selected.and_then(|r| state.position_of(r, len));
+        let next = match pos {
+            Some(p) => (p as i64 + delta).clamp(0, shown as i64 - 1) as usize,
+            None => 0,
+        };
+        let row = state.row_at(next)?;
+        state.scroll_to.set(Some(row));
+        Some(Action::SelectRow(t, Some(row)))
+    }
+
+    fn dropped_files(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        let dropped: Vec<PathBuf> = dropped.into_iter().filter(|p| !p.as_os_str().is_empty()).collect();
+        if !dropped.is_empty() {
+            actions.push(Action::OpenFiles(dropped));
+        }
+    }
+
+    fn draw(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, actions));
+        egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui, actions));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui, actions));
+        match self.active_doc() {
+            Some(doc) => {
+                egui::Panel::left("views").resizable(true).default_size(180.0).size_range(140.0..=320.0).show(
+                    ui,
+                    |ui| {
+                        self.sidebar(ui, doc, actions);
+                    },
+                );
+                let cx = ViewCtx {
+                    doc,
+                    docs: &self.docs,
+                    opts: self.model_opts(),
+                    hex_pane: self.settings.hex_pane,
+                    focus_filter: self.focus_filter.take(),
+                };
+                // Per-document ids: each tab keeps its own scroll positions and panel sizes.
+                ui.push_id(("doc", doc.id.0), |ui| views::show(ui, &cx, actions));
+            }
+            None => {
+                egui::CentralPanel::default_margins().show(ui, |ui| self.welcome(ui, actions));
+            }
+        }
+        self.prompts(ui.ctx(), actions);
+        let hovering = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
+        if hovering {
+            let screen = ui.ctx().content_rect();
+            let painter = ui.ctx().layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop")));
+            painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(160));
+            painter.text(
+                screen.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop to open",
+                egui::FontId::proportional(28.0),
+                egui::Color32::WHITE,
+            );
+        }
+    }
+
+    fn menu_bar(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.add(egui::Button::new("Open…").shortcut_text("Ctrl+O")).clicked() {
+                    actions.push(Action::OpenDialog);
+                }
+                if ui.button("Open path…").clicked() {
+                    actions.push(Action::ShowOpenPath(true));
+                }
+                ui.menu_button("Recent", |ui| {
+                    if self.settings.recent.is_empty() {
+                        ui.weak("(none yet)");
+                    }
+                    for p in &self.settings.recent {
+                        if ui.button(p.display().to_string()).clicked() {
+                            actions.push(Action::OpenFiles(vec![p.clone()]));
+                        }
+                    }
+                    ui.separator();
+                    if ui.button("Clear").clicked() {
+                        actions.push(Action::ClearRecent);
+                    }
+                });
+                ui.separator();
+                if let Some(id) = self.active {
+                    if ui.add(egui::Button::new("Close tab").shortcut_text("Ctrl+W")).clicked() {
+                        actions.push(Action::CloseDoc(id));
+                    }
+                }
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Go", |ui| {
+                if ui
+                    .add_enabled(!self.history.back.is_empty(), egui::Button::new("Back").shortcut_text("Alt+←"))
+                    .clicked()
+                {
+                    actions.push(Action::Back);
+                }
+                if ui
+                    .add_enabled(!self.history.forward.is_empty(), egui::Button::new("Forward").shortcut_text("Alt+→"))
+                    .clicked()
+                {
+                    actions.push(Action::Forward);
+                }
+                ui.separator();
+                if ui.add(egui::Button::new("Go to address…").shortcut_text("Ctrl+G")).clicked() {
+                    actions.push(Action::ShowGoto(true));
+                }
+                if ui.add(egui::Button::new("Filter table").shortcut_text("Ctrl+F")).clicked() {
+                    actions.push(Action::FocusFilter);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if let Some(doc) = self.active_doc() {
+                    for v in View::ALL {
+                        if views::applies(&doc.core, v) && ui.selectable_label(doc.view == v, v.title()).clicked() {
+                            actions.push(Action::Navigate { doc: None, target: super::action::Target::View(v) });
+                        }
+                    }
+                    ui.separator();
+                }
+                let mut pane = self.settings.hex_pane;
+                if ui.checkbox(&mut pane, "Hex pane under tables").changed() {
+                    actions.push(Action::SetHexPane(pane));
+                }
+                let mut dm = self.settings.demangle;
+                if ui.checkbox(&mut dm, "Demangle names").changed() {
+                    actions.push(Action::SetDemangle(dm));
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                ui.label(RichText::new("linkscope").strong());
+                ui.label("Look inside executables, DLLs and object files.");
+                ui.separator();
+                for (k, v) in [
+                    ("Ctrl+O", "open files"),
+                    ("Ctrl+G", "go to 0x… (VA), rva:… or file:…"),
+                    ("Ctrl+F", "filter the current table"),
+                    ("Alt+← / Alt+→", "back / forward (also the mouse's side buttons)"),
+                    ("Ctrl+C", "copy the selected row"),
+                    ("↑ / ↓", "move the selection"),
+                    ("Ctrl+W", "close the tab"),
+                ] {
+                    ui.horizontal(|ui| {
+                        ui.label(theme::mono(k));
+                        ui.label(v);
+                    });
+                }
+            });
+        });
+    }
+
+    fn tab_bar(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            let back = ui
+                .add_enabled(!self.history.back.is_empty(), egui::Button::new("◀ Back").small())
+                .on_hover_text("Back (Alt+←, or the mouse's back button)");
+            if back.clicked() {
+                actions.push(Action::Back);
+            }
+            let fwd = ui
+                .add_enabled(!self.history.forward.is_empty(), egui::Button::new("Forward ▶").small())
+                .on_hover_text("Forward (Alt+→, or the mouse's forward button)");
+            if fwd.clicked() {
+                actions.push(Action::Forward);
+            }
+            ui.separator();
+            for doc in &self.docs {
+                let active = self.active == Some(doc.id);
+                let resp = ui
+                    .add(egui::Button::selectable(active, RichText::new(&doc.core.name).strong()))
+                    .on_hover_text(doc.core.path.display().to_string());
+                if resp.clicked() && !active {
+                    actions.push(Action::ActivateDoc(doc.id));
+                }
+                if resp.middle_clicked() {
+                    actions.push(Action::CloseDoc(doc.id));
+                }
+                if ui
+                    .add(egui::Button::new("×").small().frame(false))
+                    .on_hover_text(format!("Close {}", doc.core.name))
+                    .clicked()
+                {
+                    actions.push(Action::CloseDoc(doc.id));
+                }
+                ui.add_space(4.0);
+            }
+            for job in &self.loads {
+                ui.group(|ui| {
+                    ui.label(&job.name);
+                    let p = &job.progress;
+                    let (frac, text) = match p.phase() {
+                        Phase::Reading => (p.fraction(), format!("reading {:.0}%", p.fraction() * 100.0)),
+                        Phase::Parsing => (1.0, "parsing…".to_string()),
+                        Phase::Indexing => (1.0, "indexing…".to_string()),
+                    };
+                    ui.add(egui::ProgressBar::new(frac).desired_width(110.0).text(text).animate(true));
+                    if ui.small_button("Cancel").clicked() {
+                        actions.push(Action::CancelLoad(job.id));
+                    }
+                });
+            }
+            if ui.button("+").on_hover_text("Open files (Ctrl+O)").clicked() {
+                actions.push(Action::OpenDialog);
+            }
+        });
+    }
+
+    fn sidebar(&self, ui: &mut egui::Ui, doc: &Document, actions: &mut Vec<Action>) {
+        ui.add_space(4.0);
+        ui.label(RichText::new(doc.core.bin.format.name()).monospace().color(ui.visuals().weak_text_color()));
+        ui.add_space(2.0);
+        for v in View::ALL {
+            if !views::applies(&doc.core, v) {
+                continue;
+            }
+            let n = views::count(&doc.core, v);
+            let empty = n == Some(0);
+            let mut label = RichText::new(v.title());
+            if empty {
+                label = label.color(ui.visuals().weak_text_color());
+            }
+            let diag_color = (v == View::Diagnostics && !empty)
+                .then(|| doc.core.bin.diagnostics.iter().map(|d| d.severity).max())
+                .flatten()
+                .map(|s| theme::severity_color(s, ui.visuals()));
+            let count = n.map(|n| {
+                let t = RichText::new(n.to_string()).monospace().small();
+                match diag_color {
+                    Some(c) => t.color(c),
+                    None => t.color(ui.visuals().weak_text_color()),
+                }
+            });
+            let mut button =
+                egui::Button::selectable(doc.view == v, label).min_size(egui::vec2(ui.available_width(), 22.0));
+            if let Some(c) = count {
+                button = button.right_text(c);
+            }
+            if ui.add(button).clicked() {
+                actions.push(Action::Navigate { doc: None, target: super::action::Target::View(v) });
+            }
+        }
+    }
+
+    fn status_line(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            match &self.status {
+                Some(s) => {
+                    let color = if s.error {
+                        theme::severity_color(crate::model::Severity::Error, ui.visuals())
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    ui.label(RichText::new(&s.text).color(color));
+                    if ui.small_button("×").clicked() {
+                        actions.push(Action::DismissStatus);
+                    }
+                }
+                None => {
+                    ui.weak("Ctrl+G go to · Ctrl+F filter · Alt+←/→ back/forward · drop files to open");
+                }
+            }
+            if let Some(doc) = self.active_doc() {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let b = &doc.core.bin;
+                    ui.label(theme::mono(format!("{} · {} · {} bytes", b.format.name(), b.arch, b.file_size)).small());
+                });
+            }
+        });
+    }
+
+    fn welcome(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(60.0);
+            ui.heading("linkscope");
+            ui.label("Look inside executables, DLLs and object files.");
+            ui.add_space(12.0);
+            if !self.loads.is_empty() {
+                ui.spinner();
+                ui.label("Loading…");
+            } else {
+                if ui.button("Open a file…").clicked() {
+                    actions.push(Action::OpenDialog);
+                }
+                if ui.button("Type a path…").clicked() {
+                    actions.push(Action::ShowOpenPath(true));
+                }
+                let samples = sample_paths();
+                if !samples.is_empty() && ui.button("Open the bundled samples").clicked() {
+                    actions.push(Action::OpenFiles(samples));
+                }
+                ui.add_space(8.0);
+                ui.weak("…or drop files onto this window.");
+            }
+            for (p, e) in &self.load_errors {
+                ui.label(
+                    RichText::new(format!("{}: {e}", p.display()))
+                        .color(theme::severity_color(crate::model::Severity::Error, ui.visuals())),
+                );
+            }
+        });
+    }
+
+    fn prompts(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if self.goto_open {
+            let id = egui::Id::unique("goto-text");
+            egui::Window::new("Go to")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 80.0))
+                .show(ctx, |ui| {
+                    ui.label("0x… is a VA (image base + RVA); rva:… an RVA; file:… a file offset. Numbers are hex.");
+                    let mut text: String = ui.data(|d| d.get_temp(id)).unwrap_or_default();
+                    let resp = ui.add(
+                        egui::TextEdit::singleline(&mut text)
+                            .id(id.with("edit"))
+                            .hint_text("0x140001000, rva:1000, file:400")
+                            .desired_width(320.0),
+                    );
+                    if self.focus_goto.take() {
+                        resp.request_focus();
+                    }
+                    let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                    ui.horizontal(|ui| {
+                        if ui.button("Go").clicked() || enter {
+                            actions.push(Action::GoTo(text.clone()));
+                        }
+                        if ui.button("Cancel").clicked() {
+                            actions.push(Action::ShowGoto(false));
+                        }
+                    });
+                });
+        }
+        if self.open_path_open {
+            let id = egui::Id::unique("open-path-text");
+            egui::Window::new("Open a file")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 80.0))
+                .show(ctx, |ui| {
+                    let mut text: String = ui.data(|d| d.get_temp(id)).unwrap_or_default();
+                    let resp = ui
+                        .add(egui::TextEdit::singleline(&mut text).hint_text("/path/to/file.dll").desired_width(420.0));
+                    let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                    ui.horizontal(|ui| {
+                        if (ui.button("Open").clicked() || enter) && !text.trim().is_empty() {
+                            actions.push(Action::OpenFiles(vec![PathBuf::from(text.trim())]));
+                            actions.push(Action::ShowOpenPath(false));
+                        }
+                        if ui.button("Browse…").clicked() {
+                            actions.push(Action::OpenDialog);
+                        }
+                        if ui.button("Cancel").clicked() {
+                            actions.push(Action::ShowOpenPath(false));
+                        }
+                    });
+                });
+        }
+        if let Some(p) = &self.export_prompt {
+            let id = egui::Id::unique(("export-path", p.table.name(), p.format.ext()));
+            egui::Window::new(format!("Export {} as {}", p.table.name(), p.format.ext().to_uppercase()))
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 80.0))
+                .show(ctx, |ui| {
+                    ui.label("The rows shown (filtered and sorted as in the table) are written to:");
+                    let mut text: String =
+                        ui.data(|d| d.get_temp(id)).unwrap_or_else(|| p.suggested.display().to_string());
+                    ui.add(egui::TextEdit::singleline(&mut text).desired_width(460.0));
+                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                    ui.horizontal(|ui| {
+                        if ui.button("Save").clicked() && !text.trim().is_empty() {
+                            actions.push(Action::ExportTable(p.table, p.format, PathBuf::from(text.trim())));
+                        }
+                        if ui.button("Browse…").clicked() {
+                            actions.push(Action::ExportDialog(p.table, p.format));
+                        }
+                        if ui.button("Cancel").clicked() {
+                            actions.push(Action::ShowExport(None));
+                        }
+                    });
+                });
+        }
+    }
+
+    /// Drop finished background work into place: loads, table orders, dialog results.
+    pub fn poll(&mut self) {
+        let mut i = 0;
+        while i < self.loads.len() {
+            match self.loads[i].poll() {
+                Some(result) => {
+                    let job = self.loads.remove(i);
+                    self.finish_load(job, result);
+                }
+                None => i += 1,
+            }
+        }
+        for doc in &mut self.docs {
+            for t in TableId::ALL {
+                let state = doc.table_mut(t);
+                let Some(p) = &state.pending else { continue };
+                match p.rx.try_recv() {
+                    Ok(result) => {
+                        if p.generation == state.generation {
+                            if let Some(order) = result {
+                                state.order = Some(std::sync::Arc::new(order));
+                            }
+                        }
+                        state.pending = None;
+                    }
+                    Err(mpsc::TryRecvError::Empty) => {}
+                    Err(mpsc::TryRecvError::Disconnected) => state.pending = None,
+                }
+            }
+        }
+        while let Ok(r) = self.dialog_rx.try_recv() {
+            match r {
+                DialogResult::Open(paths) => self.apply(Action::OpenFiles(paths)),
+                DialogResult::Export(doc, t, f, path) => {
+                    if self.active == Some(doc) {
+                        self.apply(Action::ExportTable(t, f, path));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_contents(ui);
+        if self.screenshot.is_some() {
+            self.screenshot_step(ui.ctx());
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.screenshot.is_none() {
+            self.settings.save(storage);
+        }
+    }
+
+    fn persist_egui_memory(&self) -> bool {
+        self.screenshot.is_none()
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if self.screenshot.is_some() {
+            raw_input.events.retain(|e| {
+                !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_) | egui::Event::PointerGone)
+            });
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! An open document: the file's bytes, its model, derived indexes, and the per-document view
+//! state (current view, table filters and selections, hex selection, layout-map zoom).
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Binary, Span};
+
+use super::lookup::Lookup;
+use super::regions::Regions;
+use super::table::TableState;
+
+/// Identifies an open document (or a loading one) for the lifetime of the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocId(pub u64);
+
+/// The views of a document, in sidebar order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum View {
+    /// Summary: format, machine, entry, counts, diagnostics.
+    Overview,
+    /// Every header field with its bytes and an explanation.
+    Headers,
+    /// Sections, segments and data directories.
+    Sections,
+    /// The address space drawn to scale.
+    Map,
+    /// COMDAT leaders and their associated sections; ELF groups.
+    Comdats,
+    /// Imports and their IAT slots.
+    Imports,
+    /// Exports.
+    Exports,
+    /// Symbols.
+    Symbols,
+    /// Base, object and dynamic relocations in one table.
+    Relocations,
+    /// MinGW runtime pseudo-relocations.
+    PseudoRelocs,
+    /// The raw bytes with structure highlighting.
+    Hex,
+    /// Problems found while reading.
+    Diagnostics,
+    /// Archive members.
+    Members,
+}
+
+impl View {
+    /// Every view, in sidebar order.
+    pub const ALL: [View; 13] = [
+        View::Overview,
+        View::Headers,
+        View::Sections,
+        View::Map,
+        View::Comdats,
+        View::Imports,
+        View::Exports,
+        View::Symbols,
+        View::Relocations,
+        View::PseudoRelocs,
+        View::Hex,
+        View::Diagnostics,
+        View::Members,
+    ];
+
+    /// Short name used on the command line (`--view`) and in saved state.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Headers => "headers",
+            View::Sections => "sections",
+            View::Map => "map",
+            View::Comdats => "comdats",
+            View::Imports => "imports",
+            View::Exports => "exports",
+            View::Symbols => "symbols",
+            View::Relocations => "relocations",
+            View::PseudoRelocs => "pseudo-relocs",
+            View::Hex => "hex",
+            View::Diagnostics => "diagnostics",
+            View::Members => "members",
+        }
+    }
+
+    /// Title shown in the sidebar.
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Headers => "Headers",
+            View::Sections => "Sections",
+            View::Map => "Layout map",
+            View::Comdats => "COMDATs",
+            View::Imports => "Imports / IAT",
+            View::Exports => "Exports",
+            View::Symbols => "Symbols",
+            View::Relocations => "Relocations",
+            View::PseudoRelocs => "Pseudo-relocations",
+            View::Hex => "Hex",
+            View::Diagnostics => "Diagnostics",
+            View::Members => "Members",
+        }
+    }
+
+    /// Parse a view name (as printed by [`View::name`], or a few aliases).
+    pub fn from_name(name: &str) -> Option<View> {
+        let n = name.trim().to_ascii_lowercase();
+        let alias = match n.as_str() {
+            "layout" | "layout-map" => Some(View::Map),
+            "pseudo" | "pseudo-relocations" | "pseudorelocs" => Some(View::PseudoRelocs),
+            "relocs" => Some(View::Relocations),
+            "comdat" => Some(View::Comdats),
+            "iat" => Some(View::Imports),
+            _ => None,
+        };
+        alias.or_else(|| View::ALL.into_iter().find(|v| v.name() == n))
+    }
+}
+
+/// The tables of a document; each belongs to one view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableId {
+    /// Header fields.
+    Headers,
+    /// Sections.
+    Sections,
+    /// ELF program headers.
+    Segments,
+    /// PE data directories.
+    DataDirs,
+    /// Symbols.
+    Symbols,
+    /// Imports and delay imports.
+    Imports,
+    /// Exports.
+    Exports,
+    /// Base, object and dynamic relocations.
+    Relocations,
+    /// Pseudo-relocations.
+    PseudoRelocs,
+    /// Diagnostics.
+    Diagnostics,
+    /// Archive members.
+    Members,
+}
+
+impl TableId {
+    /// Every table.
+    pub const ALL: [TableId; 11] = [
+        TableId::Headers,
+        TableId::Sections,
+        TableId::Segments,
+        TableId::DataDirs,
+        TableId::Symbols,
+        TableId::Imports,
+        TableId::Exports,
+        TableId::Relocations,
+        TableId::PseudoRelocs,
+        TableId::Diagnostics,
+        TableId::Members,
+    ];
+
+    /// The view that shows this table.
+    pub fn view(self) -> View {
+        match self {
+            TableId::Headers => View::Headers,
+            TableId::Sections | TableId::Segments | TableId::DataDirs => View::Sections,
+            TableId::Symbols => View::Symbols,
+            TableId::Imports => View::Imports,
+            TableId::Exports => View::Exports,
+            TableId::Relocations => View::Relocations,
+            TableId::PseudoRelocs => View::PseudoRelocs,
+            TableId::Diagnostics => View::Diagnostics,
+            TableId::Members => View::Members,
+        }
+    }
+
+    /// File-name friendly name (used for exports).
+    pub fn name(self) -> &'static str {
+        match self {
+            TableId::Headers => "headers",
+            TableId::Sections => "sections",
+            TableId::Segments => "segments",
+            TableId::DataDirs => "data-directories",
+            TableId::Symbols => "symbols",
+            TableId::Imports => "imports",
+            TableId::Exports => "exports",
+            TableId::Relocations => "relocations",
+            TableId::PseudoRelocs => "pseudo-relocations",
+            TableId::Diagnostics => "diagnostics",
+            TableId::Members => "members",
+        }
+    }
+
+    fn slot(self) -> usize {
+        TableId::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The immutable part of a document, shared with worker threads.
+#[derive(Debug)]
+pub struct DocCore {
+    /// Where the file was read from.
+    pub path: PathBuf,
+    /// Tab title (file name, or `archive(member)`).
+    pub name: String,
+    /// The file's bytes.
+    pub data: Vec<u8>,
+    /// The model.
+    pub bin: Binary,
+    /// Derived lookups.
+    pub lookup: Lookup,
+    /// Structure index of the bytes.
+    pub regions: Regions,
+}
+
+impl DocCore {
+    /// Build the derived indexes for a loaded file.
+    pub fn new(path: PathBuf, name: String, data: Vec<u8>, bin: Binary) -> Self {
+        let lookup = Lookup::new(&bin);
+        let regions = Regions::new(&bin, &lookup);
+        DocCore { path, name, data, bin, lookup, regions }
+    }
+
+    /// Lower-case file name, for matching an import's DLL name.
+    pub fn file_name_lower(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_else(|| self.name.to_ascii_lowercase())
+    }
+}
+
+/// Hex view state.
+#[derive(Debug, Default)]
+pub struct HexState {
+    /// Bytes highlighted as "the selection".
+    pub selection: Option<Span>,
+    /// One-shot request to scroll so this offset is visible.
+    pub scroll_to: Cell<Option<u64>>,
+}
+
+/// Layout-map state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapState {
+    /// Zoom factor; 1 shows the whole address space.
+    pub zoom: f64,
+    /// Address at the left edge, as a fraction of the whole range.
+    pub start: f64,
+}
+
+impl Default for MapState {
+    fn default() -> Self {
+        MapState { zoom: 1.0, start: 0.0 }
+    }
+}
+
+/// An open document with its view state.
+#[derive(Debug)]
+pub struct Document {
+    /// Identity.
+    pub id: DocId,
+    /// Bytes, model and indexes.
+    pub core: Arc<DocCore>,
+    /// The view shown.
+    pub view: View,
+    /// Which table the Sections view shows.
+    pub sections_table: TableId,
+    tables: Vec<TableState>,
+    /// Hex view state.
+    pub hex: HexState,
+    /// Layout-map state.
+    pub map: MapState,
+    /// Section index of the COMDAT selected in the COMDAT view.
+    pub comdat_selected: Option<u32>,
+    /// One-shot request to scroll the COMDAT tree to the selection.
+    pub comdat_scroll: Cell<bool>,
+}
+
+impl Document {
+    /// A document showing `view` first.
+    pub fn new(id: DocId, core: Arc<DocCore>, view: View) -> Self {
+        let sections_table = if core.bin.sections.is_empty() && !core.bin.segments.is_empty() {
+            TableId::Segments
+        } else {
+            TableId::Sections
+        };
+        Document {
+            id,
+            core,
+            view,
+            sections_table,
+            tables: TableId::ALL.iter().map(|_| TableState::default()).collect(),
+            hex: HexState::default(),
+            map: MapState::default(),
+            comdat_selected: None,
+            comdat_scroll: Cell::new(false),
+        }
+    }
+
+    /// The state of table `t`.
+    pub fn table(&self, t: TableId) -> &TableState {
+        // `tables` has one entry per TableId::ALL, so the slot always exists.
+        &self.tables[t.slot()]
+    }
+
+    /// The state of table `t`, for changing it.
+    pub fn table_mut(&mut self, t: TableId) -> &mut TableState {
+        &mut self.tables[t.slot()]
+    }
+
+    /// The table the current view shows, if it shows one.
+    pub fn current_table(&self) -> Option<TableId> {
+        match self.view {
+            View::Sections => Some(self.sections_table),
+            v => {
+                TableId::ALL.into_iter().find(|t| t.view() == v && !matches!(t, TableId::Segments | TableId::DataDirs))
+            }
+        }
+    }
+
+    /// The model.
+    pub fn bin(&self) -> &Binary {
+        &self.core.bin
+    }
+}

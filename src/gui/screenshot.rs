@@ -1,0 +1,104 @@
+//! `--screenshot OUT.png [--view NAME]`: open the files in a real window, wait until they are
+//! loaded, render a few frames, save the window as PNG and exit. Pointer moves are ignored (Xvfb
+//! parks the pointer mid-screen) and saved state is neither read nor written.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use eframe::egui;
+
+use super::action::{Action, Target};
+use super::app::App;
+
+/// Frames rendered after loading finishes before the screenshot is taken.
+pub const SETTLE_FRAMES: u32 = 5;
+
+/// Screenshot-mode state.
+#[derive(Debug)]
+pub struct Screenshot {
+    /// Where to write the PNG.
+    pub out: PathBuf,
+    /// Frames rendered since loading finished.
+    pub frames: u32,
+    /// Whether the screenshot was requested.
+    pub requested: bool,
+    /// Set by the screenshot callback: Ok, or why saving failed.
+    pub result: Arc<Mutex<Option<Result<(), String>>>>,
+}
+
+impl Screenshot {
+    /// A screenshot to be written to `out`; `result` receives the outcome.
+    pub fn new(out: PathBuf, result: Arc<Mutex<Option<Result<(), String>>>>) -> Self {
+        Screenshot { out, frames: 0, requested: false, result }
+    }
+}
+
+/// Encode `image` as PNG at `path` (written atomically).
+pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
+    let [w, h] = image.size;
+    let mut rgba = Vec::with_capacity(w * h * 4);
+    for p in &image.pixels {
+        let [r, g, b, _] = p.to_srgba_unmultiplied();
+        rgba.extend_from_slice(&[r, g, b, 255]);
+    }
+    let (w32, h32) = (u32::try_from(w).map_err(|e| e.to_string())?, u32::try_from(h).map_err(|e| e.to_string())?);
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    image::ImageEncoder::write_image(encoder, &rgba, w32, h32, image::ExtendedColorType::Rgba8)
+        .map_err(|e| e.to_string())?;
+    super::apply::write_atomically(path, &png).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl App {
+    /// Screenshot-mode extras for the screenshot script: `LINKSCOPE_GOTO` (an address as Ctrl+G
+    /// takes it) and `LINKSCOPE_SELECT_ROW` (a row of the current view's table to select).
+    fn screenshot_setup(&mut self) {
+        if let Ok(addr) = std::env::var("LINKSCOPE_GOTO") {
+            self.apply(Action::GoTo(addr));
+        }
+        let row = std::env::var("LINKSCOPE_SELECT_ROW").ok().and_then(|r| r.parse::<usize>().ok());
+        if let (Some(row), Some(t)) = (row, self.active_doc().and_then(|d| d.current_table())) {
+            self.apply(Action::Navigate { doc: None, target: Target::Row(t, row) });
+        }
+    }
+
+    /// Put the app in screenshot mode.
+    pub fn set_screenshot(&mut self, shot: Screenshot) {
+        self.screenshot = Some(shot);
+    }
+
+    /// One frame of screenshot mode: wait for loads, settle, request, then close.
+    pub(crate) fn screenshot_step(&mut self, ctx: &egui::Context) {
+        let busy = self.busy();
+        let Some(shot) = self.screenshot.as_mut() else { return };
+        ctx.request_repaint();
+        let done = shot.result.lock().map(|r| r.is_some()).unwrap_or(true);
+        if done {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        if busy || shot.requested {
+            return;
+        }
+        shot.frames += 1;
+        if shot.frames == 1 {
+            self.screenshot_setup();
+            return;
+        }
+        if shot.frames >= SETTLE_FRAMES {
+            shot.requested = true;
+            let out = shot.out.clone();
+            let result = shot.result.clone();
+            ctx.request_screenshot(move |image| {
+                let r = save_png(&image, &out);
+                if let Ok(mut slot) = result.lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Colours and text styles, defined once and reused by every view.
+//!
+//! Each kind of reference (section, symbol, import, …) has one colour in the light and one in the
+//! dark theme, so a reader learns that "teal is an import" once and sees it everywhere: in tables,
+//! in the layout map and as the byte tint in the hex view.
+
+use eframe::egui::{self, Color32, RichText, Visuals};
+
+use crate::model::Severity;
+
+/// The kinds of things a link or a highlighted byte can refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefKind {
+    /// A plain address (RVA, VA or file offset).
+    Address,
+    /// A header structure or field.
+    Header,
+    /// A section or segment.
+    Section,
+    /// A symbol.
+    Symbol,
+    /// An import (and its IAT slot).
+    Import,
+    /// An export.
+    Export,
+    /// A relocation (base, object or dynamic) and its site.
+    Reloc,
+    /// A MinGW pseudo-relocation and its site.
+    PseudoReloc,
+    /// A PE data directory.
+    DataDir,
+    /// A COMDAT section or group.
+    Comdat,
+    /// Anything else (strings, padding, unclassified bytes).
+    Other,
+}
+
+impl RefKind {
+    /// The colour of this kind in the theme described by `visuals`.
+    pub fn color(self, visuals: &Visuals) -> Color32 {
+        let dark = visuals.dark_mode;
+        let (light_c, dark_c) = match self {
+            RefKind::Address => ((0x1d, 0x4e, 0xd8), (0x7c, 0xb3, 0xff)),
+            RefKind::Header => ((0x6b, 0x4f, 0x1d), (0xe0, 0xc0, 0x7a)),
+            RefKind::Section => ((0x7c, 0x2d, 0x12), (0xff, 0xa0, 0x70)),
+            RefKind::Symbol => ((0x6d, 0x28, 0xd9), (0xc4, 0xa5, 0xff)),
+            RefKind::Import => ((0x0f, 0x76, 0x6e), (0x5e, 0xea, 0xd4)),
+            RefKind::Export => ((0x15, 0x80, 0x3d), (0x86, 0xef, 0xac)),
+            RefKind::Reloc => ((0xa1, 0x1d, 0x48), (0xfb, 0x8d, 0xb4)),
+            RefKind::PseudoReloc => ((0xb4, 0x53, 0x09), (0xfd, 0xba, 0x74)),
+            RefKind::DataDir => ((0x0e, 0x74, 0x90), (0x67, 0xe8, 0xf9)),
+            RefKind::Comdat => ((0x86, 0x19, 0x8f), (0xf0, 0xab, 0xfc)),
+            RefKind::Other => ((0x52, 0x52, 0x5b), (0xa1, 0xa1, 0xaa)),
+        };
+        let (r, g, b) = if dark { dark_c } else { light_c };
+        Color32::from_rgb(r, g, b)
+    }
+
+    /// A translucent version of the colour, for backgrounds (hex tint, map regions).
+    pub fn tint(self, visuals: &Visuals, strength: f32) -> Color32 {
+        let c = self.color(visuals);
+        let alpha = (strength.clamp(0.0, 1.0) * 255.0) as u8;
+        Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), alpha)
+    }
+
+    /// Name shown in legends.
+    pub fn label(self) -> &'static str {
+        match self {
+            RefKind::Address => "address",
+            RefKind::Header => "header",
+            RefKind::Section => "section",
+            RefKind::Symbol => "symbol",
+            RefKind::Import => "import / IAT",
+            RefKind::Export => "export",
+            RefKind::Reloc => "relocation",
+            RefKind::PseudoReloc => "pseudo-relocation",
+            RefKind::DataDir => "data directory",
+            RefKind::Comdat => "COMDAT",
+            RefKind::Other => "other",
+        }
+    }
+}
+
+/// Colour of a diagnostic severity.
+pub fn severity_color(severity: Severity, visuals: &Visuals) -> Color32 {
+    match (severity, visuals.dark_mode) {
+        (Severity::Error, false) => Color32::from_rgb(0xb9, 0x1c, 0x1c),
+        (Severity::Error, true) => Color32::from_rgb(0xff, 0x7b, 0x7b),
+        (Severity::Warning, false) => Color32::from_rgb(0x92, 0x40, 0x0e),
+        (Severity::Warning, true) => Color32::from_rgb(0xfc, 0xd3, 0x4d),
+        (Severity::Info, false) => Color32::from_rgb(0x1e, 0x40, 0xaf),
+        (Severity::Info, true) => Color32::from_rgb(0x93, 0xc5, 0xfd),
+    }
+}
+
+/// Background of the bytes of the selected structure in the hex view.
+pub fn selection_fill(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0x1e, 0x5a, 0xa8)
+    } else {
+        Color32::from_rgb(0xbf, 0xdb, 0xfe)
+    }
+}
+
+/// Text in the monospace font (addresses, bytes, values).
+pub fn mono(text: impl Into<String>) -> RichText {
+    RichText::new(text).monospace()
+}
+
+/// Monospace text coloured as `kind`.
+pub fn mono_kind(text: impl Into<String>, kind: RefKind, visuals: &Visuals) -> RichText {
+    RichText::new(text).monospace().color(kind.color(visuals))
+}
+
+/// A clickable link coloured by the kind of thing it refers to; returns the response.
+pub fn link(ui: &mut egui::Ui, text: impl Into<String>, kind: RefKind) -> egui::Response {
+    let rich = mono_kind(text, kind, ui.visuals());
+    ui.add(egui::Link::new(rich))
+}
+
+/// Apply the app's spacing and text tweaks to both the light and the dark style, leaving the
+/// choice between them to the system preference.
+pub fn install(ctx: &egui::Context) {
+    // Hack (the monospace font) has arrows and box-drawing glyphs Ubuntu lacks; let proportional
+    // text fall back to it so ◀ ▶ ← → ▲ ▼ └ render everywhere.
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(list) = fonts.families.get_mut(&egui::FontFamily::Proportional) {
+        if !list.iter().any(|f| f == "Hack") {
+            let at = list.iter().position(|f| f == "Ubuntu-Light").map_or(0, |p| p + 1);
+            list.insert(at, "Hack".to_owned());
+        }
+    }
+    ctx.set_fonts(fonts);
+    for theme in [egui::Theme::Light, egui::Theme::Dark] {
+        ctx.style_mut_of(theme, |style| {
+            style.spacing.item_spacing = egui::vec2(8.0, 4.0);
+            style.spacing.button_padding = egui::vec2(6.0, 2.0);
+            style.interaction.selectable_labels = false;
+            style.visuals.striped = true;
+        });
+    }
+    ctx.set_theme(egui::ThemePreference::System);
+}
+
+/// Format `v` as `0x…` hex.
+pub fn hex(v: u64) -> String {
+    format!("{v:#x}")
+}
+
+/// Format a signed value as `+0x…` / `-0x…`.
+pub fn signed_hex(v: i64) -> String {
+    if v < 0 {
+        format!("-{:#x}", v.unsigned_abs())
+    } else {
+        format!("+{v:#x}")
+    }
+}

@@ -1,0 +1,108 @@
+//! Exports: ordinal, name, address, forwarder. A name links to an open file that imports it.
+
+use eframe::egui;
+
+use crate::gui::action::{Action, Target};
+use crate::gui::document::{DocCore, TableId};
+use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::theme::RefKind;
+use crate::model::Span;
+
+use super::{intro, show_table, ModelOpts, ViewCtx};
+
+const COLUMNS: &[Column] = &[
+    Column::num("Ordinal", 60.0, "The export's number (ordinal base + position in the address table)."),
+    Column::text("Name", 220.0, "Exported name. Click to jump to an open file that imports it."),
+    Column::num("RVA", 80.0, "Address of the exported function or variable. Click to see its bytes."),
+    Column::num("VA", 110.0, "The address at the preferred image base."),
+    Column::text("Section", 80.0, "Section holding it: code exports sit in .text, data exports in .data/.bss."),
+    Column::text("Forwarder", 160.0, "For forwarded exports: the DLL.Name the loader resolves instead."),
+];
+
+/// The export table.
+pub struct ExportModel<'a> {
+    /// The document.
+    pub core: &'a DocCore,
+    /// Display options.
+    pub opts: ModelOpts,
+}
+
+impl TableModel for ExportModel<'_> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.core.bin.exports.len()
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let Some(e) = self.core.bin.exports.get(row) else { return String::new() };
+        match col {
+            0 => e.ordinal.to_string(),
+            1 => match (&e.demangled, &e.name, self.opts.demangle) {
+                (Some(d), _, true) => d.clone(),
+                (_, Some(n), _) => n.clone(),
+                _ => String::new(),
+            },
+            2 => format!("{:#x}", e.rva),
+            3 => self.core.bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(e.rva))),
+            4 if e.forwarder.is_none() => self
+                .core
+                .lookup
+                .rva_place(e.rva, &self.core.bin)
+                .and_then(|p| p.split('+').next().map(str::to_string))
+                .unwrap_or_default(),
+            4 => String::new(),
+            _ => e.forwarder.clone().unwrap_or_default(),
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let Some(e) = self.core.bin.exports.get(row) else { return Cell::plain("") };
+        let text = self.text(row, col);
+        match col {
+            1 if e.name.is_some() => {
+                Cell::link(text, RefKind::Export, Action::FollowExport(row)).tip("Go to an open file that imports this")
+            }
+            1 => Cell::plain("(by ordinal only)").tone(Tone::Weak),
+            2 if e.forwarder.is_none() => {
+                Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target: Target::Rva(e.rva, 1) })
+            }
+            4 => match self.core.lookup.section_pos_by_rva(e.rva).and_then(|p| self.core.bin.sections.get(p)) {
+                Some(s) if e.forwarder.is_none() => {
+                    Cell::link(text, RefKind::Section, Action::Navigate { doc: None, target: Target::Section(s.index) })
+                }
+                _ => Cell::plain(text),
+            },
+            5 => Cell::mono(text).tone(Tone::Kind(RefKind::Import)),
+            _ => Cell::mono(text),
+        }
+    }
+    fn row_span(&self, row: usize) -> Option<Span> {
+        let e = self.core.bin.exports.get(row)?;
+        if e.forwarder.is_some() {
+            return None;
+        }
+        self.core.lookup.rva_span(e.rva, 1, &self.core.bin)
+    }
+    fn activate(&self, row: usize) -> Option<Action> {
+        Some(Action::FollowExport(row))
+    }
+}
+
+/// Draw the Exports view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    intro(
+        ui,
+        "Exports",
+        "What this module offers to others. Importers find an export by name (or ordinal) and store its address in their IAT. Click a name to find an open file that imports it.",
+    );
+    if cx.doc.core.bin.exports.is_empty() {
+        let why = if cx.doc.core.bin.format.is_elf() {
+            "ELF libraries export through their dynamic symbol table; see Symbols (GLOBAL symbols with a section)."
+        } else {
+            "This file exports nothing."
+        };
+        crate::gui::table::empty_note(ui, why);
+        return;
+    }
+    show_table(ui, cx, TableId::Exports, actions);
+}

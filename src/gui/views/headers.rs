@@ -1,0 +1,108 @@
+//! Headers: every field of every header with its offset, value and raw bytes; hovering a field
+//! explains it in plain words (the model's `help` text).
+
+use eframe::egui;
+
+use crate::gui::action::{Action, Target};
+use crate::gui::document::{DocCore, TableId};
+use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::theme::RefKind;
+use crate::model::{Field, Span};
+
+use super::{intro, show_table, ViewCtx};
+
+const COLUMNS: &[Column] = &[
+    Column::text("Structure", 150.0, "The header this field belongs to."),
+    Column::num("Offset", 70.0, "File offset of the field. Click to see its bytes."),
+    Column::text("Field", 210.0, "Field name as the specification spells it. Hover for an explanation."),
+    Column::text("Value", 330.0, "The value, decoded where it has a meaning."),
+    Column::text("Bytes", 200.0, "The raw bytes of the field, in file order (little-endian numbers appear reversed)."),
+];
+
+/// Flattened header fields.
+pub struct HeaderModel<'a> {
+    core: &'a DocCore,
+    rows: Vec<(usize, usize)>,
+}
+
+impl<'a> HeaderModel<'a> {
+    /// Flatten the header groups of `core`.
+    pub fn new(core: &'a DocCore) -> Self {
+        let rows =
+            core.bin.headers.iter().enumerate().flat_map(|(g, h)| (0..h.fields.len()).map(move |f| (g, f))).collect();
+        HeaderModel { core, rows }
+    }
+
+    fn field(&self, row: usize) -> Option<(&'a str, &'a Field)> {
+        let &(g, f) = self.rows.get(row)?;
+        let group = self.core.bin.headers.get(g)?;
+        Some((group.name.as_str(), group.fields.get(f)?))
+    }
+}
+
+/// Row of header field `f` of group `g` in the flattened table.
+pub fn row_of(core: &DocCore, g: usize, f: usize) -> usize {
+    core.bin.headers.iter().take(g).map(|h| h.fields.len()).sum::<usize>() + f
+}
+
+/// Up to `max` bytes of `span` as hex, with an ellipsis when longer.
+pub fn bytes_hex(data: &[u8], span: Span, max: usize) -> String {
+    let start = usize::try_from(span.offset).unwrap_or(usize::MAX).min(data.len());
+    let len = usize::try_from(span.len).unwrap_or(usize::MAX);
+    let end = start.saturating_add(len).min(data.len());
+    let slice = data.get(start..end).unwrap_or(&[]);
+    let mut s = slice.iter().take(max).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+    if slice.len() > max {
+        s.push_str(" …");
+    }
+    s
+}
+
+impl TableModel for HeaderModel<'_> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let Some((group, f)) = self.field(row) else { return String::new() };
+        match col {
+            0 => group.to_string(),
+            1 => format!("{:#x}", f.span.offset),
+            2 => f.name.clone(),
+            3 => f.display.clone(),
+            _ => bytes_hex(&self.core.data, f.span, 16),
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let Some((_, f)) = self.field(row) else { return Cell::plain("") };
+        let text = self.text(row, col);
+        match col {
+            0 => Cell::plain(text).tone(Tone::Weak),
+            1 => Cell::link(text, RefKind::Header, Action::Navigate { doc: None, target: Target::Bytes(f.span) }),
+            2 => Cell::plain(text).tone(Tone::Kind(RefKind::Header)).tip(f.help),
+            3 => Cell::mono(text).tip(f.help),
+            _ => Cell::mono(text),
+        }
+    }
+    fn row_span(&self, row: usize) -> Option<Span> {
+        self.field(row).map(|(_, f)| f.span)
+    }
+    fn activate(&self, row: usize) -> Option<Action> {
+        self.row_span(row).map(|s| Action::Navigate { doc: None, target: Target::Bytes(s) })
+    }
+    fn row_tooltip(&self, row: usize) -> Option<String> {
+        self.field(row).map(|(_, f)| format!("{}: {}", f.name, f.help))
+    }
+}
+
+/// Draw the Headers view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    intro(
+        ui,
+        "Headers",
+        "Every field the reader decoded, in file order. Hover a field name for what it means; click an offset to see its bytes.",
+    );
+    show_table(ui, cx, TableId::Headers, actions);
+}

@@ -1,0 +1,82 @@
+//! Archive members: each can be opened in its own tab.
+
+use eframe::egui;
+
+use crate::gui::action::{Action, Target};
+use crate::gui::document::{DocCore, TableId};
+use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::theme::RefKind;
+use crate::model::Span;
+
+use super::{intro, show_table, ViewCtx};
+
+const COLUMNS: &[Column] = &[
+    Column::num("#", 40.0, "Member number."),
+    Column::text("Name", 220.0, "Member name. Click to open it in its own tab."),
+    Column::num("Offset", 80.0, "File offset of the member header. Click to see it."),
+    Column::num("Size", 70.0, "Size of the member's data."),
+    Column::text("Format", 110.0, "What the member is (object, short import, …)."),
+    Column::text("Arch", 70.0, "Its architecture."),
+    Column::text("Summary", 260.0, "For short imports: the DLL and name it imports."),
+];
+
+/// The members of an archive.
+pub struct MemberModel<'a> {
+    /// The document.
+    pub core: &'a DocCore,
+}
+
+impl TableModel for MemberModel<'_> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.core.bin.members.len()
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let Some(m) = self.core.bin.members.get(row) else { return String::new() };
+        match col {
+            0 => row.to_string(),
+            1 => m.member_name.clone(),
+            2 => format!("{:#x}", m.member_offset),
+            3 => format!("{:#x}", m.member_size),
+            4 => m.binary.as_ref().map_or_else(|| "(unreadable)".into(), |b| b.format.name().to_string()),
+            5 => m.binary.as_ref().map_or_else(String::new, |b| b.arch.clone()),
+            _ => m.binary.as_ref().and_then(|b| b.import_object.as_ref()).map_or_else(String::new, |io| {
+                format!("{}!{} ({})", io.dll, io.import_name.as_deref().unwrap_or(&io.symbol), io.kind)
+            }),
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let Some(m) = self.core.bin.members.get(row) else { return Cell::plain("") };
+        let text = self.text(row, col);
+        match col {
+            1 if m.binary.is_some() => {
+                Cell::link(text, RefKind::Other, Action::OpenMember(row)).tip("Open this member in its own tab")
+            }
+            2 => Cell::link(
+                text,
+                RefKind::Address,
+                Action::Navigate { doc: None, target: Target::Bytes(Span::new(m.member_offset, 60)) },
+            ),
+            4 if m.binary.is_none() => Cell::plain(text).tone(Tone::Weak),
+            _ => Cell::mono(text),
+        }
+    }
+    fn row_span(&self, row: usize) -> Option<Span> {
+        self.core.bin.members.get(row).map(|m| Span::new(m.member_offset, 60))
+    }
+    fn activate(&self, row: usize) -> Option<Action> {
+        Some(Action::OpenMember(row))
+    }
+}
+
+/// Draw the Members view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    intro(
+        ui,
+        "Members",
+        "An archive (static or import library) is a bundle of files. Click a member's name to open it in its own tab.",
+    );
+    show_table(ui, cx, TableId::Members, actions);
+}

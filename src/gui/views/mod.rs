@@ -1,0 +1,132 @@
+//! The views of a document, one file each. Every view draws from a [`ViewCtx`] (read-only) and
+//! pushes [`Action`]s; none changes state itself.
+
+pub mod comdats;
+pub mod diagnostics;
+pub mod exports;
+pub mod headers;
+pub mod hex;
+pub mod imports;
+pub mod map;
+pub mod members;
+pub mod overview;
+pub mod pseudo;
+pub mod relocations;
+pub mod sections;
+pub mod symbols;
+
+use eframe::egui;
+
+use super::action::Action;
+use super::document::{DocCore, Document, TableId, View};
+use super::table::{self, TableModel};
+
+/// Display options that change what table cells say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelOpts {
+    /// Show demangled names where there are some.
+    pub demangle: bool,
+}
+
+/// What a view may read while drawing.
+pub struct ViewCtx<'a> {
+    /// The document shown.
+    pub doc: &'a Document,
+    /// Every open document (for cross-document links).
+    pub docs: &'a [Document],
+    /// Display options.
+    pub opts: ModelOpts,
+    /// Show the hex pane under tables.
+    pub hex_pane: bool,
+    /// Move keyboard focus to the table filter this frame.
+    pub focus_filter: bool,
+}
+
+/// The table model of table `t` of `core`.
+pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn TableModel + 'a> {
+    match t {
+        TableId::Headers => Box::new(headers::HeaderModel::new(core)),
+        TableId::Sections => Box::new(sections::SectionModel::new(core)),
+        TableId::Segments => Box::new(sections::SegmentModel { core }),
+        TableId::DataDirs => Box::new(sections::DataDirModel { core }),
+        TableId::Symbols => Box::new(symbols::SymbolModel { core, opts }),
+        TableId::Imports => Box::new(imports::ImportModel { core, opts }),
+        TableId::Exports => Box::new(exports::ExportModel { core, opts }),
+        TableId::Relocations => Box::new(relocations::RelocModel::new(core, opts)),
+        TableId::PseudoRelocs => Box::new(pseudo::PseudoModel { core }),
+        TableId::Diagnostics => Box::new(diagnostics::DiagModel { core }),
+        TableId::Members => Box::new(members::MemberModel { core }),
+    }
+}
+
+/// Number of items a view lists (for the sidebar), or `None` for views that are not lists.
+pub fn count(core: &DocCore, view: View) -> Option<usize> {
+    let b = &core.bin;
+    Some(match view {
+        View::Overview | View::Map | View::Hex => return None,
+        View::Headers => b.headers.iter().map(|h| h.fields.len()).sum(),
+        View::Sections => b.sections.len().max(b.segments.len()),
+        View::Comdats => b.comdats.len() + b.groups.len(),
+        View::Imports => core.lookup.imports.len(),
+        View::Exports => b.exports.len(),
+        View::Symbols => b.symbols.len(),
+        View::Relocations => b.base_relocations.len() + b.relocations.len(),
+        View::PseudoRelocs => b.pseudo_relocations.entries.len(),
+        View::Diagnostics => b.diagnostics.len(),
+        View::Members => b.members.len(),
+    })
+}
+
+/// Whether a view applies to this document at all (Members only for archives).
+pub fn applies(core: &DocCore, view: View) -> bool {
+    match view {
+        View::Members => !core.bin.members.is_empty(),
+        _ => true,
+    }
+}
+
+/// Draw the document's current view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    let doc = cx.doc;
+    let has_rows = count(&doc.core, doc.view).is_some_and(|n| n > 0);
+    let with_pane = cx.hex_pane && has_rows && doc.current_table().is_some() && !doc.core.data.is_empty();
+    if with_pane {
+        egui::Panel::bottom("hex-pane").resizable(true).default_size(190.0).size_range(90.0..=600.0).show(ui, |ui| {
+            ui.add_space(4.0);
+            hex::show(ui, cx, actions, true);
+        });
+    }
+    egui::CentralPanel::default_margins().show(ui, |ui| match doc.view {
+        View::Overview => overview::show(ui, cx, actions),
+        View::Headers => headers::show(ui, cx, actions),
+        View::Sections => sections::show(ui, cx, actions),
+        View::Map => map::show(ui, cx, actions),
+        View::Comdats => comdats::show(ui, cx, actions),
+        View::Imports => imports::show(ui, cx, actions),
+        View::Exports => exports::show(ui, cx, actions),
+        View::Symbols => symbols::show(ui, cx, actions),
+        View::Relocations => relocations::show(ui, cx, actions),
+        View::PseudoRelocs => pseudo::show(ui, cx, actions),
+        View::Hex => hex::show(ui, cx, actions, false),
+        View::Diagnostics => diagnostics::show(ui, cx, actions),
+        View::Members => members::show(ui, cx, actions),
+    });
+}
+
+/// Draw table `t` of the current document with its toolbar; focuses the filter on request.
+pub fn show_table(ui: &mut egui::Ui, cx: &ViewCtx<'_>, t: TableId, actions: &mut Vec<Action>) {
+    let m = model(&cx.doc.core, t, cx.opts);
+    if cx.focus_filter {
+        ui.memory_mut(|mem| mem.request_focus(table::filter_id(t)));
+    }
+    table::show(ui, t, m.as_ref(), cx.doc.table(t), actions);
+}
+
+/// A heading with a short explanation under it (the teaching text of each view).
+pub fn intro(ui: &mut egui::Ui, title: &str, text: &str) {
+    ui.horizontal(|ui| {
+        ui.heading(title);
+    });
+    ui.label(egui::RichText::new(text).color(ui.visuals().weak_text_color()));
+    ui.add_space(4.0);
+}

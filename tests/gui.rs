@@ -1,0 +1,683 @@
+//! Headless tests of the desktop app (egui_kittest, no display, no GPU): they drive the real UI
+//! code (`App::ui_contents`) with clicks, keys and dropped files, or call `App::apply` directly,
+//! and assert on the app's state, never on pixels.
+
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eframe::egui::{self, Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use linkscope::gui::nav::AddrKind;
+use linkscope::gui::regions::What;
+use linkscope::gui::{Action, App, DocId, ExportFormat, Settings, TableId, Target, View};
+use linkscope::model::Span;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples").join(name)
+}
+
+fn loaded(files: &[&str]) -> App {
+    let mut app = App::new(files.iter().map(|f| sample(f)).collect(), Settings::default());
+    assert!(app.wait_for_loads(Duration::from_secs(60)), "loading timed out");
+    assert!(app.load_errors.is_empty(), "load errors: {:?}", app.load_errors);
+    app
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(linkscope::gui::theme::install)
+        .build_ui_state(|ui, app: &mut App| app.ui_contents(ui), app);
+    h.run();
+    h
+}
+
+fn active<'a>(h: &'a Harness<'_, App>) -> &'a linkscope::gui::Document {
+    h.state().active_doc().expect("an active document")
+}
+
+/// Click the sidebar entry of `view` (its label starts with the view's title).
+fn click_view(h: &mut Harness<'_, App>, view: View) {
+    let title = view.title();
+    h.get_by(|n| {
+        n.role() == egui::accesskit::Role::Button
+            && n.label().is_some_and(|l| l == title || l.starts_with(&format!("{title} ")))
+    })
+    .click();
+    h.run();
+}
+
+fn activate(h: &mut Harness<'_, App>, name: &str) {
+    let id = h.state().doc_named(name).expect("document open").id;
+    h.state_mut().apply(Action::ActivateDoc(id));
+    h.run();
+}
+
+#[test]
+fn opens_the_bundled_samples_and_visits_every_view() {
+    let files = linkscope::gui::app::sample_paths();
+    assert_eq!(files.len(), 5, "bundled samples present");
+    let mut app = App::new(files, Settings::default());
+    assert!(app.wait_for_loads(Duration::from_secs(60)));
+    let names: Vec<String> = app.docs.iter().map(|d| d.core.name.clone()).collect();
+    assert_eq!(names, ["autoimport.exe", "data.dll", "comdat.obj", "main-nopie", "libdata.so"]);
+    assert_eq!(app.active_doc().map(|d| d.core.name.as_str()), Some("autoimport.exe"));
+    let mut h = harness(app);
+    for name in ["autoimport.exe", "data.dll", "comdat.obj", "main-nopie", "libdata.so"] {
+        h.get_by_role_and_label(egui::accesskit::Role::Button, name).click();
+        h.run();
+        assert_eq!(active(&h).core.name, name);
+        for view in View::ALL {
+            if view == View::Members {
+                continue; // only archives have members
+            }
+            click_view(&mut h, view);
+            assert_eq!(active(&h).view, view, "{name}: {view:?}");
+        }
+    }
+    // Views draw real content: a few spot checks.
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::PseudoRelocs);
+    assert!(h.query_by_label_contains("found through the __RUNTIME_PSEUDO_RELOC_LIST__ symbols").is_some());
+    assert_eq!(
+        h.query_all_by_label("data.dll!arr").count(),
+        3,
+        "three pseudo-relocs name arr (two in .data, one .refptr)"
+    );
+    activate(&mut h, "comdat.obj");
+    click_view(&mut h, View::Comdats);
+    assert!(h.query_by_label_contains("Leaders (14)").is_some());
+}
+
+#[test]
+fn ctrl_f_filters_the_current_table() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Imports);
+    assert!(h.query_by_label("Sleep").is_some());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    h.run();
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("data_");
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.table(TableId::Imports).filter, "data_");
+    assert_eq!(doc.table(TableId::Imports).shown(57), 3);
+    assert!(h.query_by_label("data_add").is_some());
+    assert!(h.query_by_label("data_get_counter").is_some());
+    assert!(h.query_by_label("Sleep").is_none(), "filtered out");
+    assert!(h.query_by_label_contains("3 of 57 rows").is_some());
+}
+
+#[test]
+fn clicking_an_import_lands_on_its_iat_bytes() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Imports);
+    // Only rows on screen exist as widgets: narrow the table to data.dll first.
+    h.state_mut().apply(Action::SetFilter(TableId::Imports, "data.dll".into()));
+    h.run();
+    // The IAT RVA of data.dll!arr.
+    h.get_by_label("0xd3d0").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Hex);
+    let (module, entry) = doc
+        .core
+        .bin
+        .imports
+        .iter()
+        .flat_map(|m| m.entries.iter().map(move |e| (m, e)))
+        .find(|(_, e)| e.name.as_deref() == Some("arr"))
+        .expect("arr imported");
+    assert_eq!(module.dll, "data.dll");
+    let iat = entry.iat_span.expect("IAT slot has bytes");
+    assert_eq!(doc.hex.selection, Some(iat));
+    assert_eq!(iat.len, 8);
+    let leaf = doc.core.regions.leaf_at(iat.offset).expect("a structure at the slot");
+    assert!(matches!(leaf.what, What::IatSlot { .. }), "{:?}", leaf.what);
+    // The hex view says what the bytes are.
+    assert!(h.query_by_label_contains("Import address table slot data.dll!arr").is_some());
+}
+
+#[test]
+fn import_links_to_the_export_in_the_open_dll_and_back() {
+    let mut h = harness(loaded(&["autoimport.exe", "data.dll"]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Imports);
+    h.state_mut().apply(Action::SetFilter(TableId::Imports, "data.dll".into()));
+    h.run();
+    h.get_by_label("counter").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.core.name, "data.dll");
+    assert_eq!(doc.view, View::Exports);
+    let row = doc.table(TableId::Exports).selected.expect("export selected");
+    assert_eq!(doc.core.bin.exports[row].name.as_deref(), Some("counter"));
+    // And back from the export to its importer.
+    h.get_by_label("counter").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.core.name, "autoimport.exe");
+    assert_eq!(doc.view, View::Imports);
+    let row = doc.table(TableId::Imports).selected.expect("import selected");
+    let (_, m, e) = linkscope::gui::views::imports::import_at(&doc.core, row).expect("row exists");
+    assert_eq!((m.dll.as_str(), e.name.as_deref()), ("data.dll", Some("counter")));
+}
+
+#[test]
+fn goto_takes_a_va_an_rva_and_a_file_offset() {
+    let mut h = harness(loaded(&["autoimport.exe", "comdat.obj"]));
+    activate(&mut h, "autoimport.exe");
+    // Through the real prompt: Ctrl+G, type, Enter.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::G);
+    h.run();
+    assert!(h.state().goto_open);
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("0x140009e80");
+    h.key_press(Key::Enter);
+    h.run();
+    let r = h.state().last_goto.clone().expect("go to succeeded");
+    assert_eq!(r.kind, AddrKind::Va);
+    assert_eq!(r.rva, Some(0x9e80));
+    let doc = active(&h);
+    let off = doc.core.bin.rva_to_offset(0x9e80).expect("mapped");
+    assert_eq!(r.offset, Some(off));
+    assert_eq!(doc.view, View::Hex);
+    assert_eq!(doc.hex.selection.map(|s| s.offset), Some(off));
+    assert!(h.state().status.as_ref().is_some_and(|s| s.text.contains("read as a VA")), "{:?}", h.state().status);
+    assert!(!h.state().goto_open, "prompt closes");
+
+    h.state_mut().apply(Action::GoTo("rva:0x14d0".into()));
+    let r = h.state().last_goto.clone().expect("rva");
+    assert_eq!((r.kind, r.rva, r.offset), (AddrKind::Rva, Some(0x14d0), Some(0x8d0)));
+    assert!(r.message.contains("read as an RVA") && r.message.contains(".text+0x4d0"), "{}", r.message);
+
+    h.state_mut().apply(Action::GoTo("file:0x400".into()));
+    let r = h.state().last_goto.clone().expect("file");
+    assert_eq!((r.kind, r.offset, r.rva), (AddrKind::File, Some(0x400), Some(0x1000)));
+    assert_eq!(active(&h).hex.selection.map(|s| s.offset), Some(0x400));
+
+    // A VA below the image base is read as an RVA, and the message says so.
+    h.state_mut().apply(Action::GoTo("0x14d0".into()));
+    let r = h.state().last_goto.clone().expect("low va");
+    assert_eq!(r.kind, AddrKind::Rva);
+    assert!(r.message.contains("below the image base"));
+
+    // .bss has no file bytes: the section is shown instead.
+    h.state_mut().apply(Action::GoTo("rva:0xc010".into()));
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Sections);
+    assert_eq!(doc.table(TableId::Sections).selected.map(|p| doc.core.bin.sections[p].name.as_str()), Some(".bss"));
+
+    // An object file has no addresses: 0x… is a file offset, rva: is refused.
+    activate(&mut h, "comdat.obj");
+    h.state_mut().apply(Action::GoTo("0x10".into()));
+    let r = h.state().last_goto.clone().expect("object");
+    assert_eq!((r.kind, r.offset), (AddrKind::File, Some(0x10)));
+    h.state_mut().apply(Action::GoTo("rva:0x10".into()));
+    assert!(h.state().status.as_ref().is_some_and(|s| s.error && s.text.contains("no RVAs")));
+    h.state_mut().apply(Action::GoTo("zzz".into()));
+    assert!(h.state().status.as_ref().is_some_and(|s| s.error));
+}
+
+#[test]
+fn back_and_forward_with_keys_and_mouse_buttons() {
+    let mut h = harness(loaded(&["autoimport.exe", "data.dll"]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Sections);
+    click_view(&mut h, View::Imports);
+    h.state_mut().apply(Action::SetFilter(TableId::Imports, "data.dll".into()));
+    h.run();
+    h.get_by_label("0xd3d0").click(); // → hex
+    h.run();
+    assert_eq!(active(&h).view, View::Hex);
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowLeft);
+    h.run();
+    assert_eq!(active(&h).view, View::Imports);
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowLeft);
+    h.run();
+    assert_eq!(active(&h).view, View::Sections);
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowRight);
+    h.run();
+    assert_eq!(active(&h).view, View::Imports);
+    // The mouse's side buttons.
+    let pos = egui::pos2(640.0, 400.0);
+    for (button, expect) in [(egui::PointerButton::Extra2, View::Hex), (egui::PointerButton::Extra1, View::Imports)] {
+        for pressed in [true, false] {
+            h.event(egui::Event::PointerButton { pos, button, pressed, modifiers: Modifiers::NONE });
+        }
+        h.run();
+        assert_eq!(active(&h).view, expect);
+    }
+    // History crosses tabs: follow an import into data.dll, then come back.
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::View(View::Imports) });
+    h.run();
+    h.get_by_label("pt").click();
+    h.run();
+    assert_eq!(active(&h).core.name, "data.dll");
+    h.get_by_label("◀ Back").click();
+    h.run();
+    assert_eq!(active(&h).core.name, "autoimport.exe");
+    assert_eq!(active(&h).view, View::Imports);
+    h.get_by_label("Forward ▶").click();
+    h.run();
+    assert_eq!(active(&h).core.name, "data.dll");
+}
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_file_opens_it_in_a_new_tab() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    assert_eq!(h.state().docs.len(), 1);
+    h.input_mut().dropped_files.push(Arc::new(Dropped(sample("libdata.so"))));
+    h.step();
+    assert_eq!(h.state().loads.len(), 1, "loading started off the UI thread");
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(60)));
+    h.run();
+    let names: Vec<&str> = h.state().docs.iter().map(|d| d.core.name.as_str()).collect();
+    assert_eq!(names, ["autoimport.exe", "libdata.so"]);
+    assert_eq!(active(&h).core.name, "libdata.so");
+    assert!(h.state().settings.recent.iter().any(|p| p.ends_with("libdata.so")), "remembered in Recent");
+    // Dropping it again only switches to its tab.
+    activate(&mut h, "autoimport.exe");
+    h.input_mut().dropped_files.push(Arc::new(Dropped(sample("libdata.so"))));
+    h.run();
+    assert_eq!(h.state().docs.len(), 2);
+    assert_eq!(active(&h).core.name, "libdata.so");
+    // Closing a tab.
+    let id = active(&h).id;
+    h.state_mut().apply(Action::CloseDoc(id));
+    h.run();
+    assert_eq!(h.state().docs.len(), 1);
+    assert_eq!(active(&h).core.name, "autoimport.exe");
+}
+
+#[test]
+fn loading_can_be_cancelled_and_errors_are_reported() {
+    let mut app = App::new(vec![sample("autoimport.exe")], Settings::default());
+    let id = app.loads[0].id;
+    app.apply(Action::CancelLoad(id));
+    assert!(app.loads.is_empty());
+    assert!(app.wait_for_loads(Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(200));
+    app.poll();
+    assert!(app.docs.is_empty(), "a cancelled load never opens");
+    app.apply(Action::OpenFiles(vec![PathBuf::from("/nonexistent/file.dll")]));
+    assert!(app.wait_for_loads(Duration::from_secs(5)));
+    assert!(app.docs.is_empty());
+    assert!(app.status.as_ref().is_some_and(|s| s.error));
+}
+
+#[test]
+fn sorting_copying_and_exporting_a_table() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Imports);
+    // Sort by hint, descending (click twice).
+    h.get_by_label("Hint").click();
+    h.run();
+    h.get_by_label("Hint ▲").click();
+    h.run();
+    let doc = active(&h);
+    let state = doc.table(TableId::Imports);
+    assert_eq!(state.sort, Some((3, false)));
+    let first = state.row_at(0).expect("rows");
+    let (_, _, e) = linkscope::gui::views::imports::import_at(&doc.core, first).expect("row");
+    assert_eq!(e.name.as_deref(), Some("WideCharToMultiByte"), "highest hint first");
+    // Select a row and copy it with Ctrl+C.
+    h.get_by_label("WideCharToMultiByte").click(); // follows the link; data.dll is not open
+    h.run();
+    h.state_mut().apply(Action::SelectRow(TableId::Imports, Some(first)));
+    h.event(egui::Event::Copy);
+    h.run();
+    let copied = h.state().last_copied.clone().expect("copied");
+    assert!(copied.starts_with("KERNEL32.dll\tWideCharToMultiByte\t"), "{copied}");
+    // Export what is shown, sorted.
+    let dir = std::env::temp_dir().join(format!("linkscope-gui-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let csv = dir.join("imports.csv");
+    let json = dir.join("imports.json");
+    h.state_mut().apply(Action::SetFilter(TableId::Imports, "msvcrt".into()));
+    h.state_mut().apply(Action::ExportTable(TableId::Imports, ExportFormat::Csv, csv.clone()));
+    h.state_mut().apply(Action::ExportTable(TableId::Imports, ExportFormat::Json, json.clone()));
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "DLL,Name,Ordinal,Hint,IAT RVA,IAT VA,On disk,Table");
+    assert_eq!(lines.len(), 1 + 35, "header + the 35 msvcrt imports");
+    assert!(lines[1].starts_with("msvcrt.dll,wcslen,"), "sorted by hint, descending: {}", lines[1]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("valid json");
+    assert_eq!(v.as_array().map(Vec::len), Some(35));
+    assert_eq!(v[0]["Name"], "wcslen");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left behind");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn relocations_filter_by_kind_and_section_and_link_to_sites() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Relocations);
+    let app = h.state_mut();
+    app.apply(Action::SetFacet(TableId::Relocations, 2, Some(".data".into())));
+    let doc = app.active_doc().expect("doc");
+    assert_eq!(doc.table(TableId::Relocations).shown(58), 14, "14 base relocations in .data");
+    app.apply(Action::SetFacet(TableId::Relocations, 1, Some("padding".into())));
+    assert_eq!(app.active_doc().expect("doc").table(TableId::Relocations).shown(58), 0);
+    app.apply(Action::SetFacet(TableId::Relocations, 1, None));
+    app.apply(Action::SetFilterColumn(TableId::Relocations, Some(6)));
+    app.apply(Action::SetFilter(TableId::Relocations, "14000d3d".into()));
+    // Base relocations whose target is one of data.dll's IAT slots (the pseudo-reloc sites).
+    assert_eq!(app.active_doc().expect("doc").table(TableId::Relocations).shown(58), 2);
+    h.run();
+    h.get_by_label("0x8020").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Hex);
+    let site = doc.hex.selection.expect("site selected");
+    assert_eq!(Some(site.offset), doc.core.bin.rva_to_offset(0x8020));
+    assert_eq!(site.len, 8);
+}
+
+#[test]
+fn sections_link_to_their_comdat_leader() {
+    let mut h = harness(loaded(&["comdat.obj"]));
+    click_view(&mut h, View::Sections);
+    h.state_mut().apply(Action::SetFilter(TableId::Sections, "associative → .text#4".into()));
+    h.run();
+    assert_eq!(active(&h).table(TableId::Sections).shown(38), 3, ".xdata, .debug$S and .pdata follow section 4");
+    h.get_all_by_label("associative → .text#4 (#4)").next().expect("a link").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Comdats);
+    assert_eq!(doc.comdat_selected, Some(4));
+}
+
+#[test]
+fn invalid_comdat_associations_are_highlighted_with_their_diagnostic() {
+    let data = std::fs::read(sample("comdat.obj")).expect("sample");
+    let mut bin = linkscope::load(&data).expect("loads");
+    // Break one association the way a corrupt file would: section 26 points at section 99.
+    let pos = bin.comdats.iter().position(|c| c.section == 26).expect("section 26 is a COMDAT");
+    bin.comdats[pos].associated_section = Some(99);
+    for c in &mut bin.comdats {
+        c.associated_by.retain(|&s| s != 26);
+    }
+    let header = bin.sections.iter().find(|s| s.index == 26).expect("section").header_span.offset;
+    bin.diag(
+        linkscope::model::Severity::Error,
+        linkscope::model::Location::file(header),
+        "associative COMDAT section 26 points at section 99, which does not exist",
+    );
+    let core = linkscope::gui::document::DocCore::new(sample("comdat.obj"), "broken.obj".into(), data, bin);
+    let mut app = App::new(Vec::new(), Settings::default());
+    app.add_core(core, View::Comdats);
+    let h = harness(app);
+    assert!(h.query_by_label_contains("Invalid associations (1)").is_some());
+    assert!(h.query_by_label_contains("points at section 99, which does not exist").is_some());
+}
+
+#[test]
+fn hex_view_explains_bytes_and_selects_structures() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    // Select the e_lfanew field from the Headers table: its bytes are highlighted.
+    click_view(&mut h, View::Headers);
+    h.state_mut().apply(Action::SetFilter(TableId::Headers, "e_lfanew".into()));
+    h.run();
+    h.get_by_label("e_lfanew").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.hex.selection, Some(Span::new(0x3c, 4)));
+    let text = linkscope::gui::views::hex::describe_at(&doc.core, 0x3c);
+    assert!(text.contains("e_lfanew"), "{text}");
+    let text = linkscope::gui::views::hex::describe_at(&doc.core, doc.core.bin.rva_to_offset(0x8010).expect("mapped"));
+    assert!(text.contains("Patched by a pseudo-relocation") && text.contains("Patched by a base relocation"), "{text}");
+    // Selecting bytes directly, and double-click navigation targets.
+    h.state_mut().apply(Action::HexSelect(Some(Span::new(0x80, 4))));
+    assert_eq!(active(&h).hex.selection, Some(Span::new(0x80, 4)));
+    let core = active(&h).core.clone();
+    let leaf = core.regions.leaf_at(0x3c).expect("field");
+    let target = linkscope::gui::views::hex::target_of(leaf.what, &core).expect("listed somewhere");
+    h.state_mut().apply(Action::Navigate { doc: None, target });
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Headers);
+    let row = doc.table(TableId::Headers).selected.expect("selected");
+    assert_eq!(
+        linkscope::gui::table::row_text(
+            linkscope::gui::views::model(&doc.core, TableId::Headers, h.state().opts()).as_ref(),
+            row
+        )
+        .split('\t')
+        .nth(2),
+        Some("e_lfanew")
+    );
+}
+
+#[test]
+fn diagnostics_and_pseudo_relocations_navigate() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::PseudoRelocs);
+    // The import a pseudo-relocation reads from.
+    h.get_by_label("data.dll!counter").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Imports);
+    let row = doc.table(TableId::Imports).selected.expect("import selected");
+    let (_, _, e) = linkscope::gui::views::imports::import_at(&doc.core, row).expect("row");
+    assert_eq!(e.name.as_deref(), Some("counter"));
+    // Diagnostics navigate to their location.
+    let data = std::fs::read(sample("autoimport.exe")).expect("sample");
+    let mut bin = linkscope::load(&data).expect("loads");
+    bin.diag(
+        linkscope::model::Severity::Warning,
+        linkscope::model::Location::rva(0x9e80),
+        "test diagnostic at the list",
+    );
+    let core = linkscope::gui::document::DocCore::new(sample("autoimport.exe"), "diag.exe".into(), data, bin);
+    h.state_mut().add_core(core, View::Diagnostics);
+    h.run();
+    h.get_by_label("0x9e80").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Hex);
+    assert_eq!(doc.hex.selection.map(|s| s.offset), doc.core.bin.rva_to_offset(0x9e80));
+}
+
+#[test]
+fn settings_survive_a_round_trip_and_bad_state_falls_back_to_defaults() {
+    #[derive(Default)]
+    struct Mem(std::collections::HashMap<String, String>);
+    impl eframe::Storage for Mem {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.into(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+    let mut s = Settings::default();
+    s.add_recent(&sample("data.dll"));
+    s.set_view_for(&sample("data.dll"), View::Exports);
+    s.hex_pane = false;
+    let mut mem = Mem::default();
+    s.save(&mut mem);
+    let back = Settings::load(Some(&mem));
+    assert_eq!(back, s);
+    assert_eq!(back.view_for(&sample("data.dll")), Some(View::Exports));
+    // Garbage, or a shape from another version, gives the defaults.
+    eframe::Storage::set_string(&mut mem, linkscope::gui::persist::KEY, "(recent: 42, oops".into());
+    assert_eq!(Settings::load(Some(&mem)), Settings::default());
+    assert_eq!(Settings::load(None), Settings::default());
+    // A file opened again shows the view it was closed on.
+    let mut app = App::new(vec![sample("data.dll")], back);
+    assert!(app.wait_for_loads(Duration::from_secs(60)));
+    assert_eq!(app.active_doc().map(|d| d.view), Some(View::Exports));
+}
+
+#[test]
+fn a_million_relocations_filter_on_a_worker_thread() {
+    let core = linkscope_bench_support::million_reloc_core(1_000_000);
+    let mut app = App::new(Vec::new(), Settings::default());
+    let id: DocId = app.add_core(core, View::Relocations);
+    app.apply(Action::SetFacet(TableId::Relocations, 1, Some("padding".into())));
+    assert!(
+        app.doc(id).expect("doc").table(TableId::Relocations).pending.is_some(),
+        "big tables filter off the UI thread"
+    );
+    assert!(app.wait_for_orders(Duration::from_secs(120)));
+    let n = app.doc(id).expect("doc").table(TableId::Relocations).shown(1_000_000);
+    assert_eq!(n, 1_000_000 / 512, "one padding entry per block");
+    // The wheel scrolls the virtual table: the first row's widgets go away, later ones appear.
+    let mut h = harness(app);
+    h.state_mut().apply(Action::SetFacet(TableId::Relocations, 1, None));
+    h.run();
+    let core = active(&h).core.clone();
+    let record = |row: usize| format!("{:#x}", core.bin.base_relocations[row].span.offset);
+    let first = record(0);
+    assert!(h.query_by_label(&first).is_some());
+    h.event(egui::Event::PointerMoved(egui::pos2(700.0, 300.0)));
+    for _ in 0..10 {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_steps(30);
+    assert!(h.query_by_label(&first).is_none(), "scrolled away from the first row");
+    let top = (1..5000).find(|&r| h.query_by_label(&record(r)).is_some()).expect("some later row on screen");
+    assert!(top > 50, "scrolled well down the table (first visible row {top})");
+    // A row far down can be selected and shown.
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::Row(TableId::Relocations, 999_000) });
+    h.run();
+    assert_eq!(active(&h).table(TableId::Relocations).selected, Some(999_000));
+}
+
+/// A synthetic image with many base relocations (shared with the frame benchmark).
+mod linkscope_bench_support {
+    include!("../examples/support/million.rs");
+}
+
+#[test]
+fn layout_map_lists_what_is_in_view_and_navigates() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Map);
+    let (lanes, size) = linkscope::gui::views::map::lanes(&active(&h).core);
+    let names: Vec<&str> = lanes.iter().map(|l| l.name).collect();
+    assert_eq!(names, ["Sections", "Data directories", "IAT", "Base-reloc pages", "Pseudo-reloc sites"]);
+    assert_eq!(size, 0x11000, "SizeOfImage");
+    assert_eq!(lanes[4].items.len(), 8);
+    // The index under the map: click a section.
+    h.get_by_label(".rdata").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Sections);
+    assert_eq!(doc.table(TableId::Sections).selected.map(|p| doc.core.bin.sections[p].name.as_str()), Some(".rdata"));
+    // Zooming narrows what is listed.
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::View(View::Map) });
+    h.state_mut().apply(Action::SetMap(32.0, 0x8000 as f64 / size as f64));
+    h.run();
+    assert!(h.query_by_label(".rdata").is_none(), "0x8000..0x8880 does not reach .rdata");
+    assert!(h.query_by_label(".data").is_some());
+}
+
+#[test]
+fn archive_members_open_in_their_own_tab() {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mingw64/libdata.dll.a");
+    let mut app = App::new(vec![lib], Settings::default());
+    assert!(app.wait_for_loads(Duration::from_secs(60)));
+    let mut h = harness(app);
+    click_view(&mut h, View::Members);
+    assert_eq!(active(&h).view, View::Members);
+    h.get_by_label("data_dll_d000008.o").click();
+    h.step(); // loading runs on a thread; the tab bar shows its progress meanwhile
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(60)));
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.core.name, "libdata.dll.a(data_dll_d000008.o)");
+    assert_eq!(doc.core.bin.format.name(), "coff");
+    assert_eq!(doc.core.data.len(), 259, "the member's own bytes");
+    assert!(
+        !h.state().settings.recent.iter().any(|p| p.to_string_lossy().contains('(')),
+        "members are not recent files"
+    );
+}
+
+/// Every view of every fixture, and of truncated copies of them, draws without panicking.
+#[test]
+fn every_view_of_every_fixture_draws() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .filter(|d| d.path().is_dir())
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut app = App::new(Vec::new(), Settings::default());
+    let mut n = 0;
+    for path in files {
+        let Ok(data) = std::fs::read(&path) else { continue };
+        for cut in [data.len(), data.len() / 2, data.len() / 7] {
+            let bytes = data[..cut].to_vec();
+            let Ok(bin) = linkscope::load(&bytes) else { continue };
+            let name = format!("{}[..{cut}]", path.file_name().unwrap().to_string_lossy());
+            app.add_core(linkscope::gui::document::DocCore::new(path.clone(), name, bytes, bin), View::Overview);
+            n += 1;
+        }
+    }
+    assert!(n > 40, "fixtures found: {n}");
+    let mut h = harness(app);
+    for id in h.state().doc_ids() {
+        h.state_mut().apply(Action::ActivateDoc(id));
+        for view in View::ALL {
+            h.state_mut().apply(Action::Navigate { doc: None, target: Target::View(view) });
+            h.run_steps(2);
+        }
+        // And the hex view at the end of the file.
+        let len = h.state().doc(id).expect("doc").core.data.len() as u64;
+        h.state_mut().apply(Action::Navigate { doc: None, target: Target::Bytes(Span::new(len.saturating_sub(1), 1)) });
+        h.run_steps(2);
+    }
+}
+
+#[test]
+fn an_elf_copy_relocation_links_to_the_definition_in_the_open_library() {
+    let mut h = harness(loaded(&["main-nopie", "libdata.so"]));
+    activate(&mut h, "main-nopie");
+    click_view(&mut h, View::Relocations);
+    h.get_by_label("counter").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.core.name, "libdata.so");
+    assert_eq!(doc.view, View::Symbols);
+    let row = doc.table(TableId::Symbols).selected.expect("symbol selected");
+    let sym = &doc.core.bin.symbols[row];
+    assert_eq!(sym.name, "counter");
+    assert!(sym.section.is_some(), "the definition, not another reference");
+}
