@@ -721,3 +721,27 @@ fn elf_groups_and_copy_relocations() {
     let lo = load("elf/linkorder.o");
     assert_eq!(lo.link_order.len(), 2);
 }
+
+#[test]
+fn shared_object_exports_match_readelf_dynsym() {
+    let bin = load("elf/libdata.so");
+    let readelf = reference("elf/libdata.so", "readelf");
+    let table = readelf.split("Symbol table '.dynsym'").nth(1).unwrap();
+    let expected: Vec<(u32, u64, String)> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let defined = w.get(6).is_some_and(|n| *n != "UND");
+            let global = w.get(4).is_some_and(|b| *b == "GLOBAL" || *b == "WEAK");
+            (defined && global).then(|| {
+                (w[0].trim_end_matches(':').parse().unwrap(), u64::from_str_radix(w[1], 16).unwrap(), w[7].to_string())
+            })
+        })
+        .collect();
+    let ours: Vec<(u32, u64, String)> =
+        bin.exports.iter().map(|e| (e.ordinal, e.rva + bin.image_base.unwrap(), e.name.clone().unwrap())).collect();
+    assert_eq!(ours, expected);
+    assert_eq!(ours.len(), 7);
+}

@@ -11,8 +11,8 @@ use super::bytes::{sign_extend, text, uint_at};
 use super::elf_relocs::reloc_info;
 use crate::demangle::demangle;
 use crate::model::{
-    Binary, DynamicEntry, ElfInfo, Format, GotSlot, LinkOrder, Location, Relocation, Section, SectionGroup, Segment,
-    Severity, Span, Symbol, VersionNeed,
+    Binary, DynamicEntry, ElfInfo, Export, Format, GotSlot, LinkOrder, Location, Relocation, Section, SectionGroup,
+    Segment, Severity, Span, Symbol, VersionNeed,
 };
 
 const SHT_SYMTAB: u32 = 2;
@@ -375,6 +375,17 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 10 => "ifunc",
                 _ => "other",
             };
+            // A shared object exports its defined global and weak dynamic symbols.
+            let bind = s.st_bind().0;
+            if t == SHT_DYNSYM && ftype == 3 && section.is_some() && matches!(bind, 1 | 2 | 10) {
+                bin.exports.push(Export {
+                    demangled: demangle(&name),
+                    name: Some(name.clone()),
+                    ordinal: k as u32,
+                    rva: value.wrapping_sub(base),
+                    forwarder: None,
+                });
+            }
             let binding = match s.st_bind().0 {
                 0 => "LOCAL".to_string(),
                 1 => "GLOBAL".to_string(),

@@ -1,6 +1,6 @@
 //! PE32 / PE32+ images: DOS and NT headers, sections and every data directory linkscope shows.
 
-mod basereloc;
+pub mod basereloc;
 mod dirs;
 mod exports;
 mod imports;
