@@ -673,11 +673,13 @@ fn an_elf_copy_relocation_links_to_the_definition_in_the_open_library() {
     click_view(&mut h, View::Relocations);
     h.get_by_label("counter").click();
     h.run();
+    // A shared object exports its defined dynamic symbols: the COPY relocation's symbol lands on
+    // the export that defines it.
     let doc = active(&h);
     assert_eq!(doc.core.name, "libdata.so");
-    assert_eq!(doc.view, View::Symbols);
-    let row = doc.table(TableId::Symbols).selected.expect("symbol selected");
-    let sym = &doc.core.bin.symbols[row];
-    assert_eq!(sym.name, "counter");
-    assert!(sym.section.is_some(), "the definition, not another reference");
+    assert_eq!(doc.view, View::Exports);
+    let row = doc.table(TableId::Exports).selected.expect("export selected");
+    let export = &doc.core.bin.exports[row];
+    assert_eq!(export.name.as_deref(), Some("counter"));
+    assert_eq!(export.rva, 0x4020);
 }
