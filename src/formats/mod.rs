@@ -45,7 +45,8 @@ pub(crate) fn load_nested(data: &[u8], depth: u32) -> Result<Binary, LoadError> 
     if data.starts_with(b"\x7fELF") {
         return Ok(elf::load_elf(data));
     }
-    if data.starts_with(b"MZ") {
+    // DOS accepts "ZM" as well as "MZ"; Windows only "MZ" (is_pe checks it).
+    if data.starts_with(b"MZ") || data.starts_with(b"ZM") {
         if pe::is_pe(data) {
             return Ok(pe::load_pe(data));
         }

@@ -21,12 +21,14 @@ pub fn is_bigobj(data: &[u8]) -> bool {
         && data.get(12..28) == Some(&BIGOBJ_CLASS_ID[..])
 }
 
-/// Whether `data` plausibly is a regular COFF object.
+/// Whether `data` plausibly is a regular COFF object: a known machine, a header whose optional
+/// part fits in the file, and a section count below the classic limit. A section table that does
+/// not fit is read as far as it goes, with a diagnostic.
 pub fn looks_like_object(data: &[u8]) -> bool {
     let (Some(m), Some(n), Some(opt)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 16)) else {
         return false;
     };
-    header::is_known_machine(m) && opt == 0 && (n as u64) * 40 + 20 <= data.len() as u64
+    header::is_known_machine(m) && 20 + u64::from(opt) <= data.len() as u64 && n <= 0xfeff
 }
 
 /// Read a regular or bigobj COFF object.
