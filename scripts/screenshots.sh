@@ -46,3 +46,10 @@ LINKSCOPE_GOTO=0x140009e80 shot hex --view hex $S/autoimport.exe
 LINKSCOPE_SELECT_ROW=0 shot diagnostics --view diagnostics $S/data.dll
 LINKSCOPE_THEME=light shot overview-light --view overview
 LINKSCOPE_THEME=light LINKSCOPE_SELECT_ROW=4 shot pseudo-relocs-light --view pseudo-relocs $S/autoimport.exe $S/data.dll
+# OMF: the Records view with a FIXUPP record selected (its fixups listed, its bytes tinted field by
+# field in the hex pane), the segments of a 16-bit module, and the COMDATs of the byte-built
+# COMDAT sample.
+O=tests/fixtures/omf
+LINKSCOPE_SELECT_ROW=17 shot records --view records $O/omf32.obj
+LINKSCOPE_SELECT_ROW=0 shot sections-omf --view sections $O/omf16.obj
+shot comdats-omf --view comdats $O/comdat.obj

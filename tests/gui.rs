@@ -73,8 +73,8 @@ fn opens_the_bundled_samples_and_visits_every_view() {
         h.run();
         assert_eq!(active(&h).core.name, name);
         for view in View::ALL {
-            if view == View::Members {
-                continue; // only archives have members
+            if !linkscope::gui::views::applies(&active(&h).core, view) {
+                continue; // e.g. only archives have members, only OMF files have records
             }
             click_view(&mut h, view);
             assert_eq!(active(&h).view, view, "{name}: {view:?}");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::model::Span;
 
-use super::document::{DocId, TableId, View};
+use super::document::{DocId, RecordTab, TableId, View};
 
 /// Where a navigation goes, inside one document.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +103,11 @@ pub enum Action {
     FollowSymbol(String),
     /// Select bytes in the hex view without changing view (not recorded in history).
     HexSelect(Option<Span>),
+    /// Select bytes and scroll the hex view (or the hex pane) to them, without changing view
+    /// (not recorded in history): a field or fixup picked from a list.
+    HexShow(Span),
+    /// Choose the list the Records view shows for the selected record.
+    SetRecordTab(RecordTab),
     /// Choose the table the Sections view shows.
     SetSectionsTable(TableId),
     /// Set the layout-map zoom and left edge.

@@ -9,7 +9,7 @@ use super::action::{Action, ExportFormat, Target};
 use super::app::{App, DialogResult, ExportPrompt, Status};
 use super::document::{DocCore, DocId, Document, TableId, View};
 use super::loader::{display_name, LoadJob};
-use super::lookup::member_data_offset;
+use super::lookup::member_data_span;
 use super::nav::{self, Place};
 use super::table::{self, PendingOrder, SYNC_ORDER_LIMIT};
 use super::views::{self, ModelOpts};
@@ -117,6 +117,19 @@ impl App {
             Action::HexSelect(span) => {
                 if let Some(doc) = self.active_mut() {
                     doc.hex.selection = span;
+                }
+            }
+            Action::HexShow(span) => {
+                if let Some(doc) = self.active_mut() {
+                    if span.offset < doc.core.data.len() as u64 {
+                        doc.hex.selection = Some(span);
+                        doc.hex.scroll_to.set(Some(span.offset));
+                    }
+                }
+            }
+            Action::SetRecordTab(tab) => {
+                if let Some(doc) = self.active_mut() {
+                    doc.record_tab = Some(tab);
                 }
             }
             Action::SetSectionsTable(t) => {
@@ -665,11 +678,9 @@ impl App {
     fn open_member(&mut self, i: usize) {
         let Some(doc) = self.active_doc() else { return };
         let Some(m) = doc.core.bin.members.get(i) else { return };
-        let start = member_data_offset(&doc.core.data, m.member_offset);
-        let (s, e) = (
-            usize::try_from(start).unwrap_or(usize::MAX),
-            usize::try_from(start.saturating_add(m.member_size)).unwrap_or(usize::MAX),
-        );
+        let span = member_data_span(&doc.core.bin, &doc.core.data, m);
+        let (s, e) =
+            (usize::try_from(span.offset).unwrap_or(usize::MAX), usize::try_from(span.end()).unwrap_or(usize::MAX));
         let Some(bytes) = doc.core.data.get(s..e.min(doc.core.data.len())) else {
             self.set_status(format!("member {} lies outside the file", m.member_name), true);
             return;

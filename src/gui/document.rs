@@ -24,6 +24,8 @@ pub enum View {
     Overview,
     /// Every header field with its bytes and an explanation.
     Headers,
+    /// OMF records, each field explained, with the fixups of FIXUPP and data records.
+    Records,
     /// Sections, segments and data directories.
     Sections,
     /// The address space drawn to scale.
@@ -50,9 +52,10 @@ pub enum View {
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 13] = [
+    pub const ALL: [View; 14] = [
         View::Overview,
         View::Headers,
+        View::Records,
         View::Sections,
         View::Map,
         View::Comdats,
@@ -71,6 +74,7 @@ impl View {
         match self {
             View::Overview => "overview",
             View::Headers => "headers",
+            View::Records => "records",
             View::Sections => "sections",
             View::Map => "map",
             View::Comdats => "comdats",
@@ -90,6 +94,7 @@ impl View {
         match self {
             View::Overview => "Overview",
             View::Headers => "Headers",
+            View::Records => "OMF records",
             View::Sections => "Sections",
             View::Map => "Layout map",
             View::Comdats => "COMDATs",
@@ -113,6 +118,7 @@ impl View {
             "relocs" => Some(View::Relocations),
             "comdat" => Some(View::Comdats),
             "iat" => Some(View::Imports),
+            "omf" | "omf-records" => Some(View::Records),
             _ => None,
         };
         alias.or_else(|| View::ALL.into_iter().find(|v| v.name() == n))
@@ -144,11 +150,15 @@ pub enum TableId {
     Diagnostics,
     /// Archive members.
     Members,
+    /// OMF records.
+    OmfRecords,
+    /// OMF groups (GRPDEF).
+    OmfGroups,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 11] = [
+    pub const ALL: [TableId; 13] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -160,13 +170,15 @@ impl TableId {
         TableId::PseudoRelocs,
         TableId::Diagnostics,
         TableId::Members,
+        TableId::OmfRecords,
+        TableId::OmfGroups,
     ];
 
     /// The view that shows this table.
     pub fn view(self) -> View {
         match self {
             TableId::Headers => View::Headers,
-            TableId::Sections | TableId::Segments | TableId::DataDirs => View::Sections,
+            TableId::Sections | TableId::Segments | TableId::DataDirs | TableId::OmfGroups => View::Sections,
             TableId::Symbols => View::Symbols,
             TableId::Imports => View::Imports,
             TableId::Exports => View::Exports,
@@ -174,6 +186,7 @@ impl TableId {
             TableId::PseudoRelocs => View::PseudoRelocs,
             TableId::Diagnostics => View::Diagnostics,
             TableId::Members => View::Members,
+            TableId::OmfRecords => View::Records,
         }
     }
 
@@ -191,6 +204,8 @@ impl TableId {
             TableId::PseudoRelocs => "pseudo-relocations",
             TableId::Diagnostics => "diagnostics",
             TableId::Members => "members",
+            TableId::OmfRecords => "omf-records",
+            TableId::OmfGroups => "omf-groups",
         }
     }
 
@@ -231,6 +246,17 @@ impl DocCore {
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_else(|| self.name.to_ascii_lowercase())
     }
+}
+
+/// The lists the Records view shows for the selected record, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordTab {
+    /// The record's decoded fields.
+    Fields,
+    /// The fixups of a FIXUPP record, or those patching a data record.
+    Fixups,
+    /// The THREAD subrecords of a FIXUPP record.
+    Threads,
 }
 
 /// Hex view state.
@@ -277,6 +303,8 @@ pub struct Document {
     pub comdat_selected: Option<u32>,
     /// One-shot request to scroll the COMDAT tree to the selection.
     pub comdat_scroll: Cell<bool>,
+    /// The list the Records view shows, when the user picked one (else it depends on the record).
+    pub record_tab: Option<RecordTab>,
 }
 
 impl Document {
@@ -297,6 +325,7 @@ impl Document {
             map: MapState::default(),
             comdat_selected: None,
             comdat_scroll: Cell::new(false),
+            record_tab: None,
         }
     }
 
@@ -315,9 +344,9 @@ impl Document {
     pub fn current_table(&self) -> Option<TableId> {
         match self.view {
             View::Sections => Some(self.sections_table),
-            v => {
-                TableId::ALL.into_iter().find(|t| t.view() == v && !matches!(t, TableId::Segments | TableId::DataDirs))
-            }
+            v => TableId::ALL
+                .into_iter()
+                .find(|t| t.view() == v && !matches!(t, TableId::Segments | TableId::DataDirs | TableId::OmfGroups)),
         }
     }
 

@@ -46,6 +46,8 @@ pub struct Lookup {
     pub reloc_kinds: Vec<String>,
     /// Relocation facet values: section labels present.
     pub reloc_sections: Vec<String>,
+    /// OMF records, fixups and their sites (empty for other formats).
+    pub omf: super::omf::OmfIndex,
 }
 
 /// Width in bytes of a PE base-relocation type (0 for padding and unknown types).
@@ -131,6 +133,7 @@ impl Lookup {
             imports,
             export_by_name,
             comdat_by_section,
+            omf: super::omf::OmfIndex::new(bin),
             ..Lookup::default()
         };
         lookup.fill_reloc_facets(bin);
@@ -304,6 +307,36 @@ pub fn is_object(bin: &Binary) -> bool {
         Format::Coff | Format::CoffBigobj | Format::Omf | Format::ImportObject => true,
         Format::Elf32 | Format::Elf64 => bin.image_base.is_none(),
         _ => false,
+    }
+}
+
+/// The bytes of archive member `m` itself: after its 60-byte `ar` header (and any BSD long name),
+/// or, in an OMF library, the module as it stands on its pages.
+pub fn member_data_span(bin: &Binary, data: &[u8], m: &crate::model::Member) -> Span {
+    if bin.format == Format::OmfLibrary {
+        Span::new(m.member_offset, m.member_size)
+    } else {
+        Span::new(member_data_offset(data, m.member_offset), m.member_size)
+    }
+}
+
+/// The bytes a member occupies in the archive, header included (for highlighting).
+pub fn member_span(bin: &Binary, m: &crate::model::Member) -> Span {
+    if bin.format == Format::OmfLibrary {
+        Span::new(m.member_offset, m.member_size)
+    } else {
+        Span::new(m.member_offset, m.member_size.saturating_add(60))
+    }
+}
+
+/// The member header's bytes (the module's THEADR / LHEADR record, in an OMF library).
+pub fn member_header_span(bin: &Binary, data: &[u8], m: &crate::model::Member) -> Span {
+    if bin.format == Format::OmfLibrary {
+        let at = usize::try_from(m.member_offset).unwrap_or(usize::MAX);
+        let len = data.get(at.saturating_add(1)..at.saturating_add(3)).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+        Span::new(m.member_offset, (u64::from(len) + 3).min(m.member_size.max(1)))
+    } else {
+        Span::new(m.member_offset, 60)
     }
 }
 

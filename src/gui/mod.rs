@@ -11,6 +11,7 @@ pub mod document;
 pub mod loader;
 pub mod lookup;
 pub mod nav;
+pub mod omf;
 pub mod persist;
 pub mod regions;
 pub mod screenshot;
@@ -25,7 +26,7 @@ use eframe::egui;
 
 pub use action::{Action, ExportFormat, Target};
 pub use app::App;
-pub use document::{DocId, Document, TableId, View};
+pub use document::{DocId, Document, RecordTab, TableId, View};
 pub use persist::Settings;
 
 /// Window size in screenshot mode.

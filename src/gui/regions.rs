@@ -70,6 +70,10 @@ pub enum What {
     Overlay,
     /// An archive member (header and data).
     Member(u32),
+    /// An OMF record, envelope included (`omf_records[r]`).
+    OmfRecord(u32),
+    /// A decoded field of an OMF record (`omf_records[r].fields[f]`).
+    OmfField(u32, u32),
 }
 
 /// A region of bytes and what it is.
@@ -109,7 +113,24 @@ impl Regions {
                 all.push(Region { span, what });
             }
         };
+        // OMF header groups mirror whole records (THEADR, MODEND, …), which are indexed below
+        // with their fields; index those bytes once.
+        let record_spans: std::collections::HashSet<(u64, u64)> = (0..bin.omf_records.len())
+            .filter_map(|r| super::omf::record_span(bin, r))
+            .map(|s| (s.offset, s.len))
+            .collect();
+        for (r, rec) in bin.omf_records.iter().enumerate() {
+            if let Some(span) = super::omf::record_span(bin, r) {
+                add(span, What::OmfRecord(r as u32));
+            }
+            for (f, field) in rec.fields.iter().enumerate() {
+                add(field.span, What::OmfField(r as u32, f as u32));
+            }
+        }
         for (g, group) in bin.headers.iter().enumerate() {
+            if record_spans.contains(&(group.span.offset, group.span.len)) {
+                continue;
+            }
             add(group.span, What::HeaderGroup(g as u32));
             for (f, field) in group.fields.iter().enumerate() {
                 add(field.span, What::Field(g as u32, f as u32));
@@ -152,6 +173,8 @@ impl Regions {
         for (p, r) in bin.relocations.iter().enumerate() {
             add(r.span, What::Reloc(p as u32));
             let site = match r.section {
+                // OMF: relocations[i] is fixup i; its bytes are inside its data record.
+                _ if bin.omf.is_some() => lookup.omf.sites.get(p).copied().flatten(),
                 Some(sec) if !r.dynamic => lookup.object_reloc_site(bin, sec, r.offset, r.width),
                 _ => lookup.rva_span(r.offset, (u64::from(r.width) / 8).max(1), bin),
             };
@@ -194,7 +217,7 @@ impl Regions {
             }
         }
         for (p, m) in bin.members.iter().enumerate() {
-            add(Span::new(m.member_offset, m.member_size.saturating_add(60)), What::Member(p as u32));
+            add(super::lookup::member_span(bin, m), What::Member(p as u32));
         }
         let (mut leaves, mut containers): (Vec<Region>, Vec<Region>) =
             all.into_iter().partition(|r| r.span.len <= MAX_LEAF && !r.what.is_container());
@@ -267,6 +290,7 @@ impl What {
                 | What::Rich
                 | What::Overlay
                 | What::Member(_)
+                | What::OmfRecord(_)
         )
     }
 
@@ -285,6 +309,35 @@ impl What {
             What::PseudoEntry(_) | What::PseudoSite(_) | What::PseudoList => RefKind::PseudoReloc,
             What::DataDirectory(_) | What::DebugEntry(_) => RefKind::DataDir,
             What::Overlay | What::Member(_) => RefKind::Other,
+            // Cheap enough per byte: two bounds-checked lookups.
+            What::OmfRecord(_) | What::OmfField(..) => RefKind::Other,
+        }
+    }
+
+    /// The colour kind of the region, with the model at hand (OMF records and fields are
+    /// coloured by record type; the type, length and checksum bytes as header).
+    pub fn kind_in(self, bin: &Binary) -> RefKind {
+        match self {
+            What::OmfRecord(r) => {
+                bin.omf_records.get(r as usize).map_or(RefKind::Other, |rec| super::omf::record_kind(rec.record_type))
+            }
+            What::OmfField(r, f) => match bin.omf_records.get(r as usize) {
+                Some(rec) => match rec.fields.get(f as usize) {
+                    Some(field) if super::omf::is_envelope(rec, field.span) => RefKind::Header,
+                    _ => super::omf::record_kind(rec.record_type),
+                },
+                None => RefKind::Other,
+            },
+            w => w.kind(),
+        }
+    }
+
+    /// Which shade of its colour the hex view gives a leaf: neighbouring fields of an OMF record
+    /// alternate by field number; other leaves by their position in file order (`leaf_index`).
+    pub fn shade(self, leaf_index: usize) -> usize {
+        match self {
+            What::OmfField(_, f) => f as usize,
+            _ => leaf_index,
         }
     }
 
@@ -351,6 +404,11 @@ impl What {
                     r.map_or_else(String::new, |r| format!("{} (entry #{p})", r.kind)),
                 )
             }
+            What::Reloc(p) | What::RelocSite(p) if bin.omf.is_some() => {
+                let f = bin.omf.as_ref().and_then(|o| o.fixups.get(p as usize));
+                let structure = if matches!(self, What::Reloc(_)) { "FIXUP subrecord" } else { "Patched by a fixup" };
+                d(RefKind::Reloc, structure, f.map_or_else(String::new, |f| format!("#{p} {}", f.description)))
+            }
             What::Reloc(p) => {
                 let r = bin.relocations.get(p as usize);
                 d(RefKind::Reloc, "Relocation record", r.map_or_else(String::new, reloc_summary))
@@ -393,7 +451,26 @@ impl What {
             }
             What::Member(p) => {
                 let name = bin.members.get(p as usize).map_or("?", |m| m.member_name.as_str());
-                d(RefKind::Other, "Archive member", name.to_string())
+                let what =
+                    if bin.format == crate::model::Format::OmfLibrary { "Library module" } else { "Archive member" };
+                d(RefKind::Other, what, name.to_string())
+            }
+            What::OmfRecord(r) => {
+                let rec = bin.omf_records.get(r as usize);
+                d(
+                    self.kind_in(bin),
+                    "OMF record",
+                    rec.map_or_else(String::new, |rec| format!("#{r} {}: {}", rec.type_name, rec.summary)),
+                )
+            }
+            What::OmfField(r, f) => {
+                let rec = bin.omf_records.get(r as usize);
+                let field = rec.and_then(|rec| rec.fields.get(f as usize));
+                Described {
+                    kind: self.kind_in(bin),
+                    structure: rec.map_or_else(|| "OMF record".into(), |rec| format!("{} #{r}", rec.type_name)),
+                    detail: field.map_or_else(String::new, |f| format!("{} = {}", f.name, f.display)),
+                }
             }
         }
     }

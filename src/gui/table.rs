@@ -441,6 +441,8 @@ fn body(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableStat
         .resizable(true)
         .sense(egui::Sense::click())
         .animate_scrolling(false)
+        // Fit the space given (a table may share its view with a details pane).
+        .min_scrolled_height(0.0)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
     for (i, c) in columns.iter().enumerate() {
         let col = if i + 1 == columns.len() {

@@ -102,6 +102,15 @@ pub fn selection_fill(visuals: &Visuals) -> Color32 {
     }
 }
 
+/// The second shade of the selection, for alternate fields inside a selected structure.
+pub fn selection_fill_alt(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0x3b, 0x86, 0xdc)
+    } else {
+        Color32::from_rgb(0x93, 0xc5, 0xfd)
+    }
+}
+
 /// Text in the monospace font (addresses, bytes, values).
 pub fn mono(text: impl Into<String>) -> RichText {
     RichText::new(text).monospace()

@@ -35,6 +35,7 @@ pub fn target_of(what: What, core: &DocCore) -> Option<Target> {
         What::DataDirectory(p) => Target::Row(TableId::DataDirs, p as usize),
         What::Member(p) => Target::Row(TableId::Members, p as usize),
         What::SectionBody(p) => Target::Section(core.bin.sections.get(p as usize)?.index),
+        What::OmfRecord(r) | What::OmfField(r, _) => Target::Row(TableId::OmfRecords, r as usize),
         _ => return None,
     })
 }
@@ -117,10 +118,17 @@ fn tooltip(ui: &mut egui::Ui, core: &DocCore, off: u64) {
             ui.label(RichText::new(&d.structure).color(d.kind.color(ui.visuals())).strong());
             ui.label(&d.detail);
         });
-        if let What::Field(g, f) = r.what {
-            if let Some(field) = core.bin.headers.get(g as usize).and_then(|h| h.fields.get(f as usize)) {
-                ui.add(egui::Label::new(RichText::new(field.help).italics()).wrap());
+        let help = match r.what {
+            What::Field(g, f) => {
+                core.bin.headers.get(g as usize).and_then(|h| h.fields.get(f as usize)).map(|f| f.help)
             }
+            What::OmfField(rec, f) => {
+                core.bin.omf_records.get(rec as usize).and_then(|r| r.fields.get(f as usize)).map(|f| f.help)
+            }
+            _ => None,
+        };
+        if let Some(help) = help {
+            ui.add(egui::Label::new(RichText::new(help).italics()).wrap());
         }
     }
     ui.weak("Click: select this structure. Double-click: show it in its table.");
@@ -137,7 +145,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
             "Hex",
             "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address.",
         );
-        legend(ui);
+        legend(ui, !core.bin.omf_records.is_empty());
     }
     let hid = hover_id(core, pane);
     let hovered: Option<u64> = ui.data(|d| d.get_temp(hid));
@@ -148,7 +156,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
         match doc.hex.selection {
             Some(sel) => {
                 ui.label(theme::mono(format!("selected {:#x}..{:#x} ({} bytes)", sel.offset, sel.end(), sel.len)));
-                if let Some(r) = core.regions.leaf_at(sel.offset) {
+                // Name the structure the selection is exactly, else the innermost one at its start.
+                let exact = core.regions.all_at(sel.offset).into_iter().find(|r| r.span == sel);
+                if let Some(r) = exact.or_else(|| core.regions.leaf_at(sel.offset).copied()) {
                     let d = r.what.describe(&core.bin, &core.lookup);
                     ui.label(RichText::new(format!("{} {}", d.structure, d.detail)).color(d.kind.color(ui.visuals())));
                 }
@@ -189,6 +199,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
         painter.text(pos2(geo.x_asc, y), Align2::LEFT_TOP, "text", font.clone(), c);
     }
     let sel_fill = theme::selection_fill(&visuals);
+    let sel_fill_alt = theme::selection_fill_alt(&visuals);
     let text_color = visuals.text_color();
     let weak = visuals.weak_text_color();
     let mut new_hover = None;
@@ -217,19 +228,29 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
                 // Backgrounds: selection, then structure tint.
                 for i in 0..n {
                     let off = base + i;
-                    let fill = if doc.hex.selection.is_some_and(|s| s.contains(off)) {
-                        sel_fill
-                    } else if let Some((i, leaf)) = core.regions.leaf_with_index(off) {
-                        // Alternate fields get slightly different strengths so boundaries show.
-                        let strength = match (visuals.dark_mode, i % 2 == 0) {
-                            (true, true) => 0.20,
-                            (true, false) => 0.32,
-                            (false, true) => 0.14,
-                            (false, false) => 0.24,
-                        };
-                        leaf.what.kind().tint(&visuals, strength)
-                    } else {
-                        Color32::TRANSPARENT
+                    let leaf = core.regions.leaf_with_index(off);
+                    let fill = match (doc.hex.selection.filter(|s| s.contains(off)), leaf) {
+                        // A selected structure made of smaller fields (an OMF record, a header):
+                        // alternate two selection shades so the field boundaries still show.
+                        (Some(sel), Some((i, leaf))) if leaf.span.len < sel.len && sel.contains(leaf.span.offset) => {
+                            if leaf.what.shade(i) % 2 == 0 {
+                                sel_fill
+                            } else {
+                                sel_fill_alt
+                            }
+                        }
+                        (Some(_), _) => sel_fill,
+                        (None, Some((i, leaf))) => {
+                            // Alternate fields get slightly different strengths so boundaries show.
+                            let strength = match (visuals.dark_mode, leaf.what.shade(i) % 2 == 0) {
+                                (true, true) => 0.20,
+                                (true, false) => 0.32,
+                                (false, true) => 0.14,
+                                (false, false) => 0.24,
+                            };
+                            leaf.what.kind_in(&core.bin).tint(&visuals, strength)
+                        }
+                        (None, None) => Color32::TRANSPARENT,
                     };
                     if fill != Color32::TRANSPARENT {
                         let hx = geo.hex_x(i) - 0.5 * cw;
@@ -316,17 +337,25 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
     });
 }
 
-fn legend(ui: &mut egui::Ui) {
+fn legend(ui: &mut egui::Ui, omf: bool) {
     ui.horizontal_wrapped(|ui| {
-        for k in [
-            RefKind::Header,
-            RefKind::Section,
-            RefKind::Symbol,
-            RefKind::Import,
-            RefKind::Reloc,
-            RefKind::PseudoReloc,
-            RefKind::DataDir,
-        ] {
+        let kinds: &[RefKind] = if omf {
+            // OMF records are tinted by type: envelope and module records as header, SEGDEF /
+            // GRPDEF / data as section, names as symbol, FIXUPP as relocation, line numbers as
+            // data directory.
+            &[RefKind::Header, RefKind::Section, RefKind::Symbol, RefKind::Reloc, RefKind::Comdat, RefKind::DataDir]
+        } else {
+            &[
+                RefKind::Header,
+                RefKind::Section,
+                RefKind::Symbol,
+                RefKind::Import,
+                RefKind::Reloc,
+                RefKind::PseudoReloc,
+                RefKind::DataDir,
+            ]
+        };
+        for &k in kinds {
             let (rect, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
             ui.painter().rect_filled(rect, 2.0, k.tint(ui.visuals(), 0.6));
             ui.label(RichText::new(k.label()).small());

@@ -4,6 +4,7 @@ use eframe::egui;
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
+use crate::gui::lookup::member_header_span;
 use crate::gui::table::{Cell, Column, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::Span;
@@ -17,7 +18,7 @@ const COLUMNS: &[Column] = &[
     Column::num("Size", 70.0, "Size of the member's data."),
     Column::text("Format", 110.0, "What the member is (object, short import, …)."),
     Column::text("Arch", 70.0, "Its architecture."),
-    Column::text("Summary", 260.0, "For short imports: the DLL and name it imports."),
+    Column::text("Summary", 260.0, "For short imports: the DLL and name it imports; for OMF modules, what they hold."),
 ];
 
 /// The members of an archive.
@@ -42,9 +43,13 @@ impl TableModel for MemberModel<'_> {
             3 => format!("{:#x}", m.member_size),
             4 => m.binary.as_ref().map_or_else(|| "(unreadable)".into(), |b| b.format.name().to_string()),
             5 => m.binary.as_ref().map_or_else(String::new, |b| b.arch.clone()),
-            _ => m.binary.as_ref().and_then(|b| b.import_object.as_ref()).map_or_else(String::new, |io| {
-                format!("{}!{} ({})", io.dll, io.import_name.as_deref().unwrap_or(&io.symbol), io.kind)
-            }),
+            _ => match m.binary.as_deref() {
+                Some(b) if b.omf.is_some() => omf_member_summary(b),
+                Some(b) => b.import_object.as_ref().map_or_else(String::new, |io| {
+                    format!("{}!{} ({})", io.dll, io.import_name.as_deref().unwrap_or(&io.symbol), io.kind)
+                }),
+                None => String::new(),
+            },
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
@@ -57,18 +62,34 @@ impl TableModel for MemberModel<'_> {
             2 => Cell::link(
                 text,
                 RefKind::Address,
-                Action::Navigate { doc: None, target: Target::Bytes(Span::new(m.member_offset, 60)) },
+                Action::Navigate {
+                    doc: None,
+                    target: Target::Bytes(member_header_span(&self.core.bin, &self.core.data, m)),
+                },
             ),
             4 if m.binary.is_none() => Cell::plain(text).tone(Tone::Weak),
             _ => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {
-        self.core.bin.members.get(row).map(|m| Span::new(m.member_offset, 60))
+        self.core.bin.members.get(row).map(|m| member_header_span(&self.core.bin, &self.core.data, m))
     }
     fn activate(&self, row: usize) -> Option<Action> {
         Some(Action::OpenMember(row))
     }
+}
+
+/// An OMF module in one line: its records, segments, publics and fixups.
+fn omf_member_summary(b: &crate::model::Binary) -> String {
+    let Some(omf) = &b.omf else { return String::new() };
+    let publics = b.symbols.iter().filter(|s| s.section.is_some() && s.binding == "GLOBAL").count();
+    format!(
+        "{} records, {} segments, {} publics, {} fixups",
+        b.omf_records.len(),
+        omf.segments.len(),
+        publics,
+        omf.fixups.len()
+    )
 }
 
 /// Draw the Members view.

@@ -11,6 +11,7 @@ pub mod map;
 pub mod members;
 pub mod overview;
 pub mod pseudo;
+pub mod records;
 pub mod relocations;
 pub mod sections;
 pub mod symbols;
@@ -56,6 +57,8 @@ pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn Tabl
         TableId::PseudoRelocs => Box::new(pseudo::PseudoModel { core }),
         TableId::Diagnostics => Box::new(diagnostics::DiagModel { core }),
         TableId::Members => Box::new(members::MemberModel { core }),
+        TableId::OmfRecords => Box::new(records::RecordModel { core }),
+        TableId::OmfGroups => Box::new(sections::OmfGroupModel { core }),
     }
 }
 
@@ -65,6 +68,7 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
     Some(match view {
         View::Overview | View::Map | View::Hex => return None,
         View::Headers => b.headers.iter().map(|h| h.fields.len()).sum(),
+        View::Records => b.omf_records.len(),
         View::Sections => b.sections.len().max(b.segments.len()),
         View::Comdats => b.comdats.len() + b.groups.len(),
         View::Imports => core.lookup.imports.len(),
@@ -77,10 +81,13 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
     })
 }
 
-/// Whether a view applies to this document at all (Members only for archives).
+/// Whether a view applies to this document at all (Members only for archives). The OMF Records
+/// view is listed for every document (greyed, with a note, where there are no records), like the
+/// other format-specific views.
 pub fn applies(core: &DocCore, view: View) -> bool {
     match view {
         View::Members => !core.bin.members.is_empty(),
+        View::Records => !core.bin.omf_records.is_empty(),
         _ => true,
     }
 }
@@ -99,6 +106,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     egui::CentralPanel::default_margins().show(ui, |ui| match doc.view {
         View::Overview => overview::show(ui, cx, actions),
         View::Headers => headers::show(ui, cx, actions),
+        View::Records => records::show(ui, cx, actions),
         View::Sections => sections::show(ui, cx, actions),
         View::Map => map::show(ui, cx, actions),
         View::Comdats => comdats::show(ui, cx, actions),

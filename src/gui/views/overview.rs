@@ -36,6 +36,54 @@ fn row(ui: &mut egui::Ui, key: &str, add: impl FnOnce(&mut egui::Ui)) {
     ui.end_row();
 }
 
+/// The facts of an OMF module or library: its name, translator, start address, library layout.
+fn omf_rows(ui: &mut egui::Ui, bin: &crate::model::Binary, omf: &crate::model::OmfInfo, actions: &mut Vec<Action>) {
+    if let Some(name) = &omf.module_name {
+        row(ui, "Module", |ui| {
+            ui.label(theme::mono(name)).on_hover_text("The name in the THEADR / LHEADR record.");
+        });
+    }
+    if let Some(t) = &omf.translator {
+        row(ui, "Translator", |ui| {
+            ui.label(theme::mono(t));
+        });
+    }
+    if let Some(d) = &omf.debug_style {
+        row(ui, "Debug information", |ui| {
+            ui.label(theme::mono(d));
+        });
+    }
+    if let Some(start) = &omf.start {
+        row(ui, "Start address", |ui| {
+            let disp = start.displacement.map_or_else(String::new, |d| format!(" + {d:#x}"));
+            let text = format!("{}{disp}, frame: {}", start.target, start.frame);
+            if theme::link(ui, text, RefKind::Address)
+                .on_hover_text("Given by the MODEND record of a main module. Click to see the record.")
+                .clicked()
+            {
+                let modend = bin.omf_records.iter().rposition(|r| r.type_name.starts_with("MODEND"));
+                let target = match modend {
+                    Some(r) => Target::Row(crate::gui::document::TableId::OmfRecords, r),
+                    None => Target::View(View::Records),
+                };
+                actions.push(Action::Navigate { doc: None, target });
+            }
+        });
+    }
+    if let Some(lib) = &omf.library {
+        row(ui, "Library", |ui| {
+            ui.label(theme::mono(format!(
+                "{}-byte pages; dictionary at {:#x}, {} block(s), {} entries{}",
+                lib.page_size,
+                lib.dictionary_offset,
+                lib.dictionary_blocks,
+                lib.dictionary_entries,
+                if lib.flags & 1 != 0 { ", case-sensitive" } else { "" }
+            )));
+        });
+    }
+}
+
 /// Draw the Overview.
 pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     let core = &cx.doc.core;
@@ -172,6 +220,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                     });
                 });
             }
+            if let Some(omf) = &bin.omf {
+                omf_rows(ui, bin, omf, actions);
+            }
             if let Some(io) = &bin.import_object {
                 row(ui, "Imports", |ui| {
                     ui.label(theme::mono(format!(
@@ -190,7 +241,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         egui::Grid::new("overview-counts").num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
             for view in View::ALL {
                 let Some(n) = count(core, view) else { continue };
-                if view == View::Diagnostics || (n == 0 && view == View::Members) {
+                if view == View::Diagnostics || (n == 0 && matches!(view, View::Members | View::Records)) {
                     continue;
                 }
                 ui.label(view.title());

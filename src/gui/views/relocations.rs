@@ -63,8 +63,17 @@ impl<'a> RelocModel<'a> {
         .unwrap_or_default()
     }
 
-    fn site(&self, row: &Row<'_>) -> Option<Span> {
+    /// The OMF fixup behind model row `row` (OMF relocations are the fixups, in order).
+    fn omf_fixup(&self, row: usize) -> Option<&'a crate::model::OmfFixup> {
+        self.core.bin.omf.as_ref()?.fixups.get(row.checked_sub(self.nb)?)
+    }
+
+    fn site(&self, index: usize, row: &Row<'_>) -> Option<Span> {
         let (l, bin) = (&self.core.lookup, &self.core.bin);
+        if bin.omf.is_some() {
+            // OMF: relocation i is fixup i; its bytes are inside its data record.
+            return l.omf.sites.get(index.checked_sub(self.nb)?).copied().flatten();
+        }
         match row {
             Row::Base(r) => l.rva_span(r.rva, base_reloc_width(r.raw_type).max(1), bin),
             Row::Other(r) => match r.section {
@@ -172,12 +181,15 @@ impl TableModel for RelocModel<'_> {
                     None => Cell::plain(text),
                 }
             }
-            2 => match self.site(&r) {
+            2 => match self.site(row, &r) {
                 Some(span) => Cell::link(text, RefKind::Reloc, nav(Target::Bytes(span)))
                     .tip("Show the bytes this relocation patches"),
                 None => Cell::mono(text).tip("No bytes in the file at this address"),
             },
-            3 => Cell::mono(text).tone(Tone::Kind(RefKind::Reloc)),
+            3 => match self.omf_fixup(row) {
+                Some(f) => Cell::mono(text).tone(Tone::Kind(RefKind::Reloc)).tip(crate::gui::omf::fixup_details(f)),
+                None => Cell::mono(text).tone(Tone::Kind(RefKind::Reloc)),
+            },
             6 => match &r {
                 Row::Base(b) => match (b.value, self.core.bin.image_base) {
                     (Some(v), Some(base)) if v >= base => {
@@ -203,13 +215,13 @@ impl TableModel for RelocModel<'_> {
                     }
                 }
             },
-            8 => {
-                let span = match &r {
-                    Row::Base(b) => b.span,
-                    Row::Other(o) => o.span,
-                };
-                Cell::link(text, RefKind::Address, nav(Target::Bytes(span)))
-            }
+            8 => match (self.omf_fixup(row), &r) {
+                // OMF: the fixup's FIXUPP record, where its fields are explained.
+                (Some(f), _) => Cell::link(text, RefKind::Address, nav(Target::Row(TableId::OmfRecords, f.record)))
+                    .tip("Show the FIXUPP record holding this fixup"),
+                (None, Row::Base(b)) => Cell::link(text, RefKind::Address, nav(Target::Bytes(b.span))),
+                (None, Row::Other(o)) => Cell::link(text, RefKind::Address, nav(Target::Bytes(o.span))),
+            },
             _ => Cell::mono(text),
         }
     }
@@ -221,7 +233,7 @@ impl TableModel for RelocModel<'_> {
     }
     fn activate(&self, row: usize) -> Option<Action> {
         let r = self.row(row)?;
-        self.site(&r).map(|s| Action::Navigate { doc: None, target: Target::Bytes(s) })
+        self.site(row, &r).map(|s| Action::Navigate { doc: None, target: Target::Bytes(s) })
     }
     fn facets(&self) -> Vec<Facet> {
         let l = &self.core.lookup;

@@ -6,9 +6,10 @@ use eframe::egui;
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::is_object;
+use crate::gui::omf;
 use crate::gui::table::{Cell, Column, TableModel, Tone};
 use crate::gui::theme::RefKind;
-use crate::model::{Format, Span};
+use crate::model::{Format, OmfComdat, OmfSegment, Span};
 
 use super::{intro, show_table, ViewCtx};
 
@@ -62,13 +63,32 @@ enum Layout {
     Image,
     Elf,
     Object,
+    Omf,
 }
+
+const OMF_COLUMNS: &[Column] = &[
+    Column::num("#", 34.0, "SEGDEF index (1-based); COMDATs are numbered after the segments."),
+    Column::text("Kind", 60.0, "SEGDEF: a segment definition. COMDAT: a COMDAT record's data. VIRDEF: a Borland virtual segment."),
+    Column::text("Name", 96.0, "Segment or COMDAT name. Click to show the record that defines it."),
+    Column::text("Class", 70.0, "Class name: the linker puts segments of one class together (CODE, DATA, BSS, STACK, …)."),
+    Column::text("Group", 70.0, "The GRPDEF that lists the segment (DGROUP, FLAT): its segments share one frame. Click to see the group."),
+    Column::text("Align", 76.0, "Alignment from the ACBP byte (A): absolute, byte, word, paragraph (16), page (256), dword, 4K page. COMDATs: their own or the SEGDEF's."),
+    Column::text("Combine", 68.0, "Combine type from the ACBP byte (C): private segments stay apart; public and stack ones of the same name are concatenated; common ones overlap."),
+    Column::text("Use", 52.0, "P bit of the ACBP byte: USE32 segments have 32-bit offsets, USE16 ones 16-bit. COMDATs: the allocation when it implies one."),
+    Column::num("Length", 70.0, "Segment length (the B bit means exactly 64 KiB or 4 GiB), or the bytes a COMDAT's records hold."),
+    Column::text("Data", 130.0, "The LEDATA / LIDATA / COMDAT records that put bytes here. Click to show the first."),
+    Column::num("Fixups", 52.0, "Number of fixups that patch this segment's bytes."),
+    Column::num("ACBP", 52.0, "The raw SEGDEF attribute byte (A:3 C:3 B:1 P:1), or a COMDAT's attributes byte (selection:4 allocation:4)."),
+    Column::text("Notes", 200.0, "Absolute segments: their frame. COMDATs: selection, allocation (click to see it in the COMDAT view)."),
+];
 
 impl<'a> SectionModel<'a> {
     /// The sections of `core`.
     pub fn new(core: &'a DocCore) -> Self {
         let kind = if core.bin.format.is_elf() {
             Layout::Elf
+        } else if core.bin.omf.is_some() {
+            Layout::Omf
         } else if is_object(&core.bin) {
             Layout::Object
         } else {
@@ -105,6 +125,7 @@ impl TableModel for SectionModel<'_> {
             Layout::Image => IMAGE_COLUMNS,
             Layout::Elf => ELF_COLUMNS,
             Layout::Object => OBJECT_COLUMNS,
+            Layout::Omf => OMF_COLUMNS,
         }
     }
     fn len(&self) -> usize {
@@ -113,6 +134,9 @@ impl TableModel for SectionModel<'_> {
     fn text(&self, row: usize, col: usize) -> String {
         let bin = &self.core.bin;
         let Some(s) = bin.sections.get(row) else { return String::new() };
+        if self.kind == Layout::Omf {
+            return self.omf_text(row, col);
+        }
         match self.col_name(col) {
             "#" => s.index.to_string(),
             "Name" => s.name.clone(),
@@ -132,6 +156,9 @@ impl TableModel for SectionModel<'_> {
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(s) = self.core.bin.sections.get(row) else { return Cell::plain("") };
+        if self.kind == Layout::Omf {
+            return self.omf_cell(row, col);
+        }
         let text = self.text(row, col);
         let body = Span::new(s.file_offset, s.file_size);
         let to_body = Action::Navigate { doc: None, target: Target::Bytes(body) };
@@ -156,8 +183,217 @@ impl TableModel for SectionModel<'_> {
     }
     fn activate(&self, row: usize) -> Option<Action> {
         let s = self.core.bin.sections.get(row)?;
+        if self.kind == Layout::Omf {
+            return self
+                .omf_record(s.index)
+                .map(|r| Action::Navigate { doc: None, target: Target::Row(TableId::OmfRecords, r) });
+        }
         let span = if s.file_size > 0 { Span::new(s.file_offset, s.file_size) } else { s.header_span };
         Some(Action::Navigate { doc: None, target: Target::Bytes(span) })
+    }
+}
+
+/// An OMF section: a SEGDEF or a COMDAT (Borland virtual segments included).
+enum OmfSec<'a> {
+    Segment(&'a OmfSegment),
+    Comdat(&'a OmfComdat),
+}
+
+impl SectionModel<'_> {
+    fn omf_sec(&self, index: u32) -> Option<OmfSec<'_>> {
+        let bin = &self.core.bin;
+        match omf::comdat_of(bin, &self.core.lookup.omf, index) {
+            Some(c) => Some(OmfSec::Comdat(c)),
+            None => omf::segment_of(bin, index).map(OmfSec::Segment),
+        }
+    }
+
+    /// The record that defines section `index` (SEGDEF, or the first COMDAT record).
+    fn omf_record(&self, index: u32) -> Option<usize> {
+        match self.omf_sec(index)? {
+            OmfSec::Segment(s) => Some(s.record),
+            OmfSec::Comdat(c) => c.records.first().copied().or_else(|| c.data.first().map(|d| d.record)),
+        }
+    }
+
+    fn omf_text(&self, row: usize, col: usize) -> String {
+        let bin = &self.core.bin;
+        let Some(s) = bin.sections.get(row) else { return String::new() };
+        let sec = self.omf_sec(s.index);
+        let data = match &sec {
+            Some(OmfSec::Segment(g)) => g.data.as_slice(),
+            Some(OmfSec::Comdat(c)) => c.data.as_slice(),
+            None => &[],
+        };
+        match (self.col_name(col), &sec) {
+            ("#", _) => s.index.to_string(),
+            ("Kind", _) => s.kind.clone().unwrap_or_default(),
+            ("Name", _) => s.name.clone(),
+            ("Class", Some(OmfSec::Segment(g))) => g.class.clone(),
+            ("Group", Some(OmfSec::Segment(g))) => {
+                g.group.and_then(|i| omf::group_name(bin, i)).map(str::to_string).unwrap_or_default()
+            }
+            ("Group", Some(OmfSec::Comdat(c))) => {
+                c.base_group.and_then(|i| omf::group_name(bin, i)).map(str::to_string).unwrap_or_default()
+            }
+            ("Align", Some(OmfSec::Segment(g))) => g.alignment.clone(),
+            ("Align", Some(OmfSec::Comdat(c))) => c.align.clone(),
+            ("Combine", Some(OmfSec::Segment(g))) => g.combine.clone(),
+            ("Use", Some(OmfSec::Segment(g))) => if g.use32 { "USE32" } else { "USE16" }.into(),
+            ("Use", Some(OmfSec::Comdat(c))) => match c.allocation.as_str() {
+                "code32" | "data32" => "USE32".into(),
+                "far-code" | "far-data" => "USE16".into(),
+                _ => String::new(),
+            },
+            ("Length", _) => format!("{:#x}", s.virtual_size),
+            ("Data", _) => match data {
+                [] => "none".into(),
+                [d] => self.record_label(d.record),
+                [d, ..] => format!("{} +{} more", self.record_label(d.record), data.len() - 1),
+            },
+            ("Fixups", _) => s.reloc_count.to_string(),
+            ("ACBP", Some(OmfSec::Segment(g))) => format!("{:#04x}", g.acbp),
+            ("ACBP", Some(OmfSec::Comdat(c))) => format!("{:#04x}", c.attributes),
+            ("Notes", Some(OmfSec::Segment(g))) => {
+                let mut notes = Vec::new();
+                if let Some(f) = g.frame {
+                    notes.push(format!("absolute at {f:04x}:{:04x}", g.frame_offset.unwrap_or(0)));
+                }
+                if g.big {
+                    notes.push(if g.use32 { "B: exactly 4 GiB" } else { "B: exactly 64 KiB" }.to_string());
+                }
+                if !g.overlay.is_empty() {
+                    notes.push(format!("overlay {}", g.overlay));
+                }
+                notes.join("; ")
+            }
+            ("Notes", Some(OmfSec::Comdat(c))) => {
+                let mut n = format!("{}, {}", c.selection, c.allocation);
+                if c.local {
+                    n.push_str(", local");
+                }
+                n
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn record_label(&self, r: usize) -> String {
+        self.core.bin.omf_records.get(r).map_or_else(|| format!("#{r}"), |x| format!("#{r} {}", x.type_name))
+    }
+
+    fn omf_cell(&self, row: usize, col: usize) -> Cell {
+        let bin = &self.core.bin;
+        let Some(s) = bin.sections.get(row) else { return Cell::plain("") };
+        let text = self.omf_text(row, col);
+        let sec = self.omf_sec(s.index);
+        let to_row = |r: usize| Action::Navigate { doc: None, target: Target::Row(TableId::OmfRecords, r) };
+        match (self.col_name(col), &sec) {
+            ("Kind", _) => Cell::plain(text).tone(Tone::Weak),
+            ("Name", _) => match self.omf_record(s.index) {
+                Some(r) => Cell::link(text, RefKind::Section, to_row(r)).tip("Show the record that defines it"),
+                None => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
+            },
+            ("Group", Some(OmfSec::Segment(g))) => match g.group {
+                Some(i) if !text.is_empty() => Cell::link(
+                    text,
+                    RefKind::Section,
+                    Action::Navigate {
+                        doc: None,
+                        target: Target::Row(TableId::OmfGroups, (i as usize).saturating_sub(1)),
+                    },
+                ),
+                _ => Cell::plain(text),
+            },
+            ("Data", Some(OmfSec::Segment(OmfSegment { data, .. }) | OmfSec::Comdat(OmfComdat { data, .. }))) => {
+                match data.first() {
+                    Some(d) => {
+                        let all = data.iter().map(|d| self.record_label(d.record)).collect::<Vec<_>>().join(", ");
+                        Cell::link(text, RefKind::Address, to_row(d.record)).tip(format!("Data records: {all}"))
+                    }
+                    None => Cell::plain(text).tone(Tone::Weak).tip("No data record writes here (uninitialised)."),
+                }
+            }
+            ("ACBP", Some(OmfSec::Segment(g))) => Cell::mono(text).tip(format!(
+                "A={} ({}), C={} ({}), B={}, P={} ({})",
+                g.acbp >> 5,
+                g.alignment,
+                (g.acbp >> 2) & 7,
+                g.combine,
+                (g.acbp >> 1) & 1,
+                g.acbp & 1,
+                if g.use32 { "USE32" } else { "USE16" }
+            )),
+            ("Notes", Some(OmfSec::Comdat(_))) => {
+                Cell::link(text, RefKind::Comdat, Action::Navigate { doc: None, target: Target::Comdat(s.index) })
+                    .tip("Selection and allocation. Click to see the COMDAT in the COMDAT view.")
+            }
+            ("Class" | "Align" | "Combine" | "Use" | "Notes", _) => Cell::plain(text),
+            _ => Cell::mono(text),
+        }
+    }
+}
+
+const GROUP_COLUMNS: &[Column] = &[
+    Column::num("#", 34.0, "GRPDEF index (1-based); fixups name a group as a frame or target by it."),
+    Column::text("Name", 110.0, "Group name (DGROUP, FLAT, …). Click to show the GRPDEF record."),
+    Column::num("Segments", 70.0, "Number of segments in the group."),
+    Column::text("Members", 420.0, "The segments the linker keeps within the group's frame, in GRPDEF order. An empty FLAT group stands for the whole 32-bit address space."),
+];
+
+/// OMF groups (GRPDEF records).
+pub struct OmfGroupModel<'a> {
+    /// The document.
+    pub core: &'a DocCore,
+}
+
+impl OmfGroupModel<'_> {
+    fn group(&self, row: usize) -> Option<&crate::model::OmfGroup> {
+        self.core.bin.omf.as_ref()?.groups.get(row)
+    }
+}
+
+impl TableModel for OmfGroupModel<'_> {
+    fn columns(&self) -> &'static [Column] {
+        GROUP_COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.core.bin.omf.as_ref().map_or(0, |o| o.groups.len())
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let Some(g) = self.group(row) else { return String::new() };
+        match col {
+            0 => g.index.to_string(),
+            1 => g.name.clone(),
+            2 => g.segments.len().to_string(),
+            _ => g
+                .segments
+                .iter()
+                .map(|&i| omf::segment_of(&self.core.bin, i).map_or_else(|| format!("#{i}"), |s| s.name.clone()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let Some(g) = self.group(row) else { return Cell::plain("") };
+        let text = self.text(row, col);
+        match col {
+            1 => Cell::link(
+                text,
+                RefKind::Section,
+                Action::Navigate { doc: None, target: Target::Row(TableId::OmfRecords, g.record) },
+            ),
+            3 if g.segments.is_empty() => Cell::plain("(no segments)").tone(Tone::Weak),
+            3 => Cell::mono(text),
+            _ => Cell::mono(text),
+        }
+    }
+    fn row_span(&self, row: usize) -> Option<Span> {
+        omf::record_span(&self.core.bin, self.group(row)?.record)
+    }
+    fn activate(&self, row: usize) -> Option<Action> {
+        let g = self.group(row)?;
+        Some(Action::Navigate { doc: None, target: Target::Row(TableId::OmfRecords, g.record) })
     }
 }
 
@@ -314,6 +550,9 @@ impl TableModel for DataDirModel<'_> {
 pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     let bin = &cx.doc.core.bin;
     let text = match bin.format {
+        Format::Omf | Format::OmfLibrary => {
+            "An OMF module's segments (SEGDEF) have a name, a class and the ACBP byte: alignment, combine type, big, USE16/USE32. The linker combines segments of the same name and class across modules and keeps a group's segments within one frame. Their bytes come from LEDATA / LIDATA records scattered through the module; COMDATs follow the segments."
+        }
         Format::Coff | Format::CoffBigobj => {
             "An object file's sections are pieces the linker will place and merge; they have no addresses yet. COMDAT sections may be dropped or deduplicated at link time."
         }
@@ -321,7 +560,12 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         _ => "Each section is mapped at its RVA; its bytes come from the file (File offset, File size) and the rest up to Virtual size is zero-filled.",
     };
     intro(ui, "Sections", text);
-    let mut choices = vec![(TableId::Sections, "Sections", bin.sections.len())];
+    let omf_groups = bin.omf.as_ref().map_or(0, |o| o.groups.len());
+    let first = if bin.omf.is_some() { "Segments and COMDATs" } else { "Sections" };
+    let mut choices = vec![(TableId::Sections, first, bin.sections.len())];
+    if bin.format == Format::Omf || omf_groups > 0 {
+        choices.push((TableId::OmfGroups, "Groups", omf_groups));
+    }
     if !bin.segments.is_empty() {
         choices.push((TableId::Segments, "Segments", bin.segments.len()));
     }
