@@ -5,6 +5,8 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod gui_support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use std::time::Duration;
 use eframe::egui::{self, Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use gui_support::{active, click_view, harness};
 use linkscope::gui::nav::AddrKind;
 use linkscope::gui::regions::What;
 use linkscope::gui::{Action, App, DocId, ExportFormat, Settings, TableId, Target, View};
@@ -22,34 +25,7 @@ fn sample(name: &str) -> PathBuf {
 }
 
 fn loaded(files: &[&str]) -> App {
-    let mut app = App::new(files.iter().map(|f| sample(f)).collect(), Settings::default());
-    assert!(app.wait_for_loads(Duration::from_secs(60)), "loading timed out");
-    assert!(app.load_errors.is_empty(), "load errors: {:?}", app.load_errors);
-    app
-}
-
-fn harness(app: App) -> Harness<'static, App> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_context_setup(linkscope::gui::theme::install)
-        .build_ui_state(|ui, app: &mut App| app.ui_contents(ui), app);
-    h.run();
-    h
-}
-
-fn active<'a>(h: &'a Harness<'_, App>) -> &'a linkscope::gui::Document {
-    h.state().active_doc().expect("an active document")
-}
-
-/// Click the sidebar entry of `view` (its label starts with the view's title).
-fn click_view(h: &mut Harness<'_, App>, view: View) {
-    let title = view.title();
-    h.get_by(|n| {
-        n.role() == egui::accesskit::Role::Button
-            && n.label().is_some_and(|l| l == title || l.starts_with(&format!("{title} ")))
-    })
-    .click();
-    h.run();
+    gui_support::loaded_paths(&files.iter().map(|f| sample(f)).collect::<Vec<_>>())
 }
 
 fn activate(h: &mut Harness<'_, App>, name: &str) {

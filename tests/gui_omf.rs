@@ -7,7 +7,10 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod gui_support;
 mod omf_support;
+
+use gui_support::{active, harness};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,10 +28,7 @@ fn omf_fixture(name: &str) -> PathBuf {
 }
 
 fn loaded(paths: &[PathBuf]) -> App {
-    let mut app = App::new(paths.to_vec(), Settings::default());
-    assert!(app.wait_for_loads(Duration::from_secs(60)), "loading timed out");
-    assert!(app.load_errors.is_empty(), "load errors: {:?}", app.load_errors);
-    app
+    gui_support::loaded_paths(paths)
 }
 
 /// An app with one document built from bytes in memory (named `name`).
@@ -39,28 +39,9 @@ fn from_bytes(name: &str, bytes: Vec<u8>) -> App {
     app
 }
 
-fn harness(app: App) -> Harness<'static, App> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_context_setup(linkscope::gui::theme::install)
-        .build_ui_state(|ui, app: &mut App| app.ui_contents(ui), app);
-    h.run();
-    h
-}
-
-fn active<'a>(h: &'a Harness<'_, App>) -> &'a linkscope::gui::Document {
-    h.state().active_doc().expect("an active document")
-}
-
-/// Click the sidebar entry of `view` (its label starts with the view's title).
+/// Click the sidebar entry of `view` and check that it is shown.
 fn click_view(h: &mut Harness<'_, App>, view: View) {
-    let title = view.title();
-    h.get_by(|n| {
-        n.role() == egui::accesskit::Role::Button
-            && n.label().is_some_and(|l| l == title || l.starts_with(&format!("{title} ")))
-    })
-    .click();
-    h.run();
+    gui_support::click_view(h, view);
     assert_eq!(active(h).view, view);
 }
 

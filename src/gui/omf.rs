@@ -66,7 +66,7 @@ impl OmfIndex {
             }
             let site = f.data_record.and_then(|d| chunk.get(&d)).and_then(|c| {
                 let start = c.offset.checked_add(u64::from(f.data_offset))?;
-                let len = location_bytes(f.location).min(c.end().saturating_sub(start));
+                let len = crate::model::omf_location_width(f.location).max(1).min(c.end().saturating_sub(start));
                 (start < c.end() && len > 0).then_some(Span::new(start, len))
             });
             ix.sites.push(site);
@@ -86,17 +86,6 @@ impl OmfIndex {
     /// The threads of FIXUPP record `r`.
     pub fn threads_of(&self, r: usize) -> &[u32] {
         self.threads_by_record.get(&r).map_or(&[], Vec::as_slice)
-    }
-}
-
-/// Number of bytes a fixup location type patches (TIS OMF 1.1, FIXUPP Locat).
-pub fn location_bytes(location: u8) -> u64 {
-    match location {
-        0 | 4 => 1,
-        1 | 2 | 5 => 2,
-        3 | 9 | 13 => 4,
-        11 => 6,
-        _ => 1,
     }
 }
 

@@ -359,3 +359,14 @@ pub struct OmfLibraryInfo {
     /// Number of dictionary entries read.
     pub dictionary_entries: u32,
 }
+
+/// Number of bytes an OMF fixup location type patches (0 for an undefined location).
+pub fn omf_location_width(loc: u8) -> u64 {
+    match loc {
+        0 | 4 => 1,
+        1 | 2 | 5 => 2,
+        3 | 9 | 13 => 4,
+        11 => 6,
+        _ => 0,
+    }
+}

@@ -43,17 +43,6 @@ pub fn location_kind(loc: u8) -> &'static str {
     }
 }
 
-/// Number of bytes a location type patches.
-pub fn location_width(loc: u8) -> u64 {
-    match loc {
-        0 | 4 => 1,
-        1 | 2 | 5 => 2,
-        3 | 9 | 13 => 4,
-        11 => 6,
-        _ => 0,
-    }
-}
-
 fn frame_method_word(method: u8) -> &'static str {
     match method {
         0 => "F0 SEGDEF",
@@ -347,7 +336,7 @@ pub fn fixupp(m: &mut Module<'_>, b: &mut Body<'_>, t: u8) -> Option<String> {
         let span = Span::new(start, b.pos - start);
         // Place the location in the patched segment or COMDAT.
         let ctx = m.last_data.clone();
-        let width = location_width(loc);
+        let width = crate::model::omf_location_width(loc);
         let (mut segment, mut comdat, mut offset) = (None, None, None);
         if let Some(ctx) = &ctx {
             match ctx.owner {

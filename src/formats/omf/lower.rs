@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::fixupp::{describe, location_kind, location_width};
+use super::fixupp::{describe, location_kind};
 use super::Module;
 use crate::formats::bytes::{sign_extend, uint_at};
 use crate::model::{Binary, Comdat, HeaderGroup, Relocation, Section, Span};
@@ -174,7 +174,7 @@ pub fn lower(m: Module<'_>) -> Binary {
         }
     }
     for f in omf.fixups.iter_mut() {
-        let width = location_width(f.location);
+        let width = crate::model::omf_location_width(f.location);
         let image = f.section.and_then(|s| {
             omf.segments
                 .iter()

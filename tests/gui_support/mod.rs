@@ -1,0 +1,45 @@
+//! Helpers shared by the headless GUI tests (tests/gui.rs, tests/gui_omf.rs).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use eframe::egui;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use linkscope::gui::{App, Settings, View};
+
+/// An app that has loaded `paths` (off the UI thread, waited for).
+pub fn loaded_paths(paths: &[PathBuf]) -> App {
+    let mut app = App::new(paths.to_vec(), Settings::default());
+    assert!(app.wait_for_loads(Duration::from_secs(60)), "loading timed out");
+    assert!(app.load_errors.is_empty(), "load errors: {:?}", app.load_errors);
+    app
+}
+
+/// A 1280×800 harness drawing the whole app.
+pub fn harness(app: App) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(linkscope::gui::theme::install)
+        .build_ui_state(|ui, app: &mut App| app.ui_contents(ui), app);
+    h.run();
+    h
+}
+
+/// The active document.
+pub fn active<'a>(h: &'a Harness<'_, App>) -> &'a linkscope::gui::Document {
+    h.state().active_doc().expect("an active document")
+}
+
+/// Click the sidebar entry of `view` (its label starts with the view's title).
+pub fn click_view(h: &mut Harness<'_, App>, view: View) {
+    let title = view.title();
+    h.get_by(|n| {
+        n.role() == egui::accesskit::Role::Button
+            && n.label().is_some_and(|l| l == title || l.starts_with(&format!("{title} ")))
+    })
+    .click();
+    h.run();
+}
