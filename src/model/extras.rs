@@ -22,6 +22,9 @@ pub struct DataDirectory {
     pub span: Span,
 }
 
+/// Files smaller than this always get their PE checksum recomputed.
+pub const CHECKSUM_ALWAYS_BELOW: u64 = 32 << 20;
+
 /// PE-only information.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct PeInfo {
@@ -46,7 +49,10 @@ pub struct PeInfo {
     /// Checksum stored in the optional header.
     pub checksum_stored: u32,
     /// Checksum recomputed.
-    pub checksum_computed: u32,
+    ///
+    /// None only for a file larger than [`CHECKSUM_ALWAYS_BELOW`] whose stored checksum is 0 (not
+    /// set): computing it means reading every byte, for nothing to compare against.
+    pub checksum_computed: Option<u32>,
     /// Subsystem name.
     pub subsystem: String,
     /// DLL characteristics names.

@@ -364,11 +364,11 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
 fn write_pe_extras(w: &mut impl Write, bin: &Binary, pe: &crate::model::PeInfo) -> std::io::Result<()> {
     writeln!(
         w,
-        "\nsubsystem: {}   checksum: stored 0x{:08x}, computed 0x{:08x}{}",
+        "\nsubsystem: {}   checksum: stored 0x{:08x}, computed {}{}",
         pe.subsystem,
         pe.checksum_stored,
-        pe.checksum_computed,
-        if pe.checksum_stored != 0 && pe.checksum_stored != pe.checksum_computed { " (MISMATCH)" } else { "" }
+        pe.checksum_computed.map_or_else(|| "(not computed)".to_string(), |c| format!("0x{c:08x}")),
+        if pe.checksum_stored != 0 && Some(pe.checksum_stored) != pe.checksum_computed { " (MISMATCH)" } else { "" }
     )?;
     if !pe.data_directories.is_empty() {
         heading(w, "data directories", pe.data_directories.len())?;

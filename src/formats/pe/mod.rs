@@ -215,7 +215,9 @@ pub fn load_pe(data: &[u8]) -> Binary {
     dirs::read_resources(&mut bin, &mut pe, &map, dirs[2]);
     imports::read_bound_imports(&mut bin, &mut pe, &map, dirs[11]);
     pe.rich = rich::read_rich(data, lfanew);
-    pe.checksum_computed = rich::pe_checksum(data, opt + 64);
+    if o.checksum != 0 || (data.len() as u64) < crate::model::CHECKSUM_ALWAYS_BELOW {
+        pe.checksum_computed = Some(rich::pe_checksum(data, opt + 64));
+    }
     // Overlay: bytes after the end of the last section's raw data.
     let raw_end = raws
         .iter()

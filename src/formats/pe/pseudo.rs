@@ -258,23 +258,19 @@ fn scan(bin: &Binary, map: &PeMap, iat: &IatIndex) -> Option<(u64, u64)> {
     let mut best: Option<(u64, u64)> = None;
     for s in bin.sections.iter().filter(|s| !s.is_exec && s.file_size >= 24) {
         let data = s.bytes(map.data);
-        // Walk the section as 32-bit words (the list is 4-byte aligned, as sections are), counting
-        // the zero words before each word 1: the header is two zeros then the version 1.
-        let mut zeros = 0usize;
+        // Walk the section as 32-bit words (the list is 4-byte aligned, as sections are): find
+        // each word 1, then check the two zero words before it.
+        let word = |k: usize| data.get(k * 4..k * 4 + 4);
+        let nwords = data.len() / 4;
         let mut skip_to = 0usize;
-        for (k, w) in data.chunks_exact(4).enumerate() {
-            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-            if w == 0 {
-                zeros += 1;
-                continue;
-            }
-            let header = w == 1 && zeros >= 2;
-            zeros = 0;
-            if !header {
-                continue;
-            }
+        let mut k = 2usize;
+        while k < nwords {
+            let Some(step) = data[k * 4..nwords * 4].chunks_exact(4).position(|w| w == [1, 0, 0, 0]) else { break };
+            k += step;
+            let header = word(k - 1) == Some(&[0; 4]) && word(k - 2) == Some(&[0; 4]);
             let i = (k - 2) * 4;
-            if i >= skip_to && i + 24 <= data.len() {
+            k += 1;
+            if header && i >= skip_to && i + 24 <= data.len() {
                 let mut n = 0u64;
                 loop {
                     let p = (i + 12) as u64 + n * 12;

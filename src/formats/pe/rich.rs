@@ -51,13 +51,19 @@ pub fn read_rich(data: &[u8], lfanew: u32) -> Option<RichHeader> {
 
 /// Recompute the PE checksum, skipping the 4-byte CheckSum field at `checksum_off`.
 ///
-/// The algorithm adds the file as 16-bit little-endian words with end-around carry. Folding the
-/// carries once at the end gives the same result as folding after every word, so the words are
-/// summed in bulk (a u64 cannot overflow: a file would need 2^48 bytes).
+/// The algorithm adds the file as 16-bit little-endian words with end-around carry, which is
+/// addition modulo 0xFFFF. Since 2^16 ≡ 1 (mod 0xFFFF), a 32-bit word contributes the same as its
+/// two halves, so the file is summed as 32-bit words in bulk (a u64 cannot overflow below 2^34
+/// bytes of input) and folded once at the end.
 pub fn pe_checksum(data: &[u8], checksum_off: u64) -> u32 {
-    let words = data.chunks_exact(2);
-    let tail = words.remainder().first().map_or(0, |&b| u64::from(b));
-    let mut sum: u64 = words.map(|w| u64::from(u16::from_le_bytes([w[0], w[1]]))).sum::<u64>() + tail;
+    let words = data.chunks_exact(4);
+    let rest = words.remainder();
+    let mut sum: u64 = words.map(|w| u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))).sum();
+    for (k, pair) in rest.chunks(2).enumerate() {
+        let lo = u64::from(pair[0]);
+        let hi = pair.get(1).map_or(0, |&b| u64::from(b));
+        sum += (lo | (hi << 8)) << (16 * (k % 2));
+    }
     // Take the CheckSum field back out (it is word-aligned in every real image).
     if checksum_off.is_multiple_of(2) {
         for k in [0, 2] {

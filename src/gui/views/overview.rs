@@ -141,13 +141,15 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                     });
                 }
                 row(ui, "Checksum", |ui| {
-                    let ok = pe.checksum_stored == pe.checksum_computed;
+                    let computed =
+                        pe.checksum_computed.map_or_else(|| "not computed".to_string(), |c| format!("{c:#010x}"));
+                    let ok = Some(pe.checksum_stored) == pe.checksum_computed;
                     let text = if pe.checksum_stored == 0 {
                         "0 (not set; only drivers and boot DLLs need one)".to_string()
                     } else if ok {
                         format!("{:#010x} (matches)", pe.checksum_stored)
                     } else {
-                        format!("{:#010x} stored, {:#010x} computed", pe.checksum_stored, pe.checksum_computed)
+                        format!("{:#010x} stored, {computed} computed", pe.checksum_stored)
                     };
                     ui.label(theme::mono(text));
                 });
