@@ -659,3 +659,22 @@ fn an_elf_copy_relocation_links_to_the_definition_in_the_open_library() {
     assert_eq!(export.name.as_deref(), Some("counter"));
     assert_eq!(export.rva, 0x4020);
 }
+
+#[test]
+fn an_export_row_selects_its_address_table_slot() {
+    let mut h = harness(loaded(&["data.dll"]));
+    click_view(&mut h, View::Exports);
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::Row(TableId::Exports, 0) });
+    h.run();
+    let doc = active(&h);
+    let export = &doc.core.bin.exports[0];
+    let slot = export.span.expect("an export has its EAT slot");
+    assert_eq!(slot.len, 4);
+    assert_eq!(doc.hex.selection, Some(slot));
+    // Hovering the slot names the export, and double-click leads back to its row.
+    let text = linkscope::gui::views::hex::describe_at(&doc.core, slot.offset);
+    assert!(text.contains("Export address table slot"), "{text}");
+    let core = doc.core.clone();
+    let leaf = core.regions.leaf_at(slot.offset).expect("a structure at the slot");
+    assert_eq!(linkscope::gui::views::hex::target_of(leaf.what, &core), Some(Target::Row(TableId::Exports, 0)));
+}

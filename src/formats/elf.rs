@@ -384,6 +384,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                     ordinal: k as u32,
                     rva: value.wrapping_sub(base),
                     forwarder: None,
+                    span: Some(Span::new(Into::<u64>::into(sh.sh_offset(e)).saturating_add(k as u64 * ent), ent)),
                 });
             }
             let binding = match s.st_bind().0 {

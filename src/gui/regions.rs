@@ -44,6 +44,8 @@ pub enum What {
         /// Entry position.
         entry: u32,
     },
+    /// An export's own entry (`exports[p]`: PE address-table slot, ELF `.dynsym` entry).
+    ExportSlot(u32),
     /// A base-relocation block.
     BaseRelocBlock(u32),
     /// A base-relocation entry.
@@ -156,6 +158,11 @@ impl Regions {
                         add(span, What::IatSlot { delay, module: m as u32, entry: e as u32 });
                     }
                 }
+            }
+        }
+        for (p, e) in bin.exports.iter().enumerate() {
+            if let Some(span) = e.span {
+                add(span, What::ExportSlot(p as u32));
             }
         }
         for (p, b) in bin.base_reloc_blocks.iter().enumerate() {
@@ -301,6 +308,7 @@ impl What {
             What::SectionHeader(_) | What::SectionBody(_) | What::SegmentHeader(_) => RefKind::Section,
             What::Symbol(_) => RefKind::Symbol,
             What::ImportDescriptor { .. } | What::IatSlot { .. } => RefKind::Import,
+            What::ExportSlot(_) => RefKind::Export,
             What::BaseRelocBlock(_)
             | What::BaseRelocEntry(_)
             | What::BaseRelocSite(_)
@@ -383,6 +391,12 @@ impl What {
                 let m = list.get(module as usize);
                 let name = m.and_then(|m| m.entries.get(entry as usize)).map(import_name).unwrap_or_default();
                 d(RefKind::Import, "Import address table slot", format!("{}!{name}", m.map_or("?", |m| m.dll.as_str())))
+            }
+            What::ExportSlot(p) => {
+                let e = bin.exports.get(p as usize);
+                let name = e.and_then(|e| e.name.clone()).unwrap_or_else(|| "(by ordinal only)".into());
+                let s = if bin.format.is_elf() { "Dynamic symbol (export)" } else { "Export address table slot" };
+                d(RefKind::Export, s, format!("ordinal {} {name}", e.map_or(0, |e| e.ordinal)))
             }
             What::BaseRelocBlock(p) => {
                 let page = bin.base_reloc_blocks.get(p as usize).map_or(0, |b| b.page_rva);

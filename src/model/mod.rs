@@ -469,10 +469,12 @@ pub struct Export {
     pub demangled: Option<String>,
     /// Biased ordinal (Base + index).
     pub ordinal: u32,
-    /// RVA (0 for forwarders is not used: forwarders carry the RVA of their string).
+    /// RVA of the exported item (for a forwarder: of its `DLL.Name` string).
     pub rva: u64,
     /// Forwarder string `DLL.Name`.
     pub forwarder: Option<String>,
+    /// The entry's own bytes: PE export-address-table slot, ELF `.dynsym` entry.
+    pub span: Option<Span>,
 }
 
 /// A PE base-relocation block.

@@ -68,6 +68,7 @@ pub fn read_exports(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) {
             ordinal: (base + i) as u32,
             rva: frva,
             forwarder,
+            span: map.offset(funcs + i * 4).map(|o| crate::model::Span::new(o, 4)),
         });
     }
 }

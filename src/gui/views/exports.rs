@@ -78,6 +78,10 @@ impl TableModel for ExportModel<'_> {
     }
     fn row_span(&self, row: usize) -> Option<Span> {
         let e = self.core.bin.exports.get(row)?;
+        // The entry's own bytes (its address-table slot); else the first byte it points at.
+        if e.span.is_some() {
+            return e.span;
+        }
         if e.forwarder.is_some() {
             return None;
         }

@@ -24,6 +24,7 @@ pub fn target_of(what: What, core: &DocCore) -> Option<Target> {
         What::SectionHeader(p) => Target::Row(TableId::Sections, p as usize),
         What::SegmentHeader(p) => Target::Row(TableId::Segments, p as usize),
         What::Symbol(p) => Target::Row(TableId::Symbols, p as usize),
+        What::ExportSlot(p) => Target::Row(TableId::Exports, p as usize),
         What::IatSlot { delay, module, entry } => {
             let row =
                 core.lookup.imports.iter().position(|r| r.delay == delay && r.module == module && r.entry == entry)?;
