@@ -678,3 +678,21 @@ fn an_export_row_selects_its_address_table_slot() {
     let leaf = core.regions.leaf_at(slot.offset).expect("a structure at the slot");
     assert_eq!(linkscope::gui::views::hex::target_of(leaf.what, &core), Some(Target::Row(TableId::Exports, 0)));
 }
+
+#[test]
+fn address_valued_header_fields_are_links() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Headers);
+    h.state_mut().apply(Action::SetFilter(TableId::Headers, "AddressOfEntryPoint".into()));
+    h.run();
+    h.get_by_label("0x14d0").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Hex);
+    let entry = doc.core.bin.rva_to_offset(0x14d0).expect("entry point is in the file");
+    assert_eq!(doc.hex.selection.map(|s| s.offset), Some(entry));
+    // e_lfanew is a file offset: it leads to the PE signature.
+    let core = doc.core.clone();
+    let lfanew = core.bin.headers[0].fields.iter().find(|f| f.name == "e_lfanew").expect("e_lfanew");
+    assert_eq!(linkscope::gui::views::headers::field_target(&core, lfanew), Some(Target::Bytes(Span::new(0x80, 1))));
+}

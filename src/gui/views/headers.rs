@@ -40,6 +40,42 @@ impl<'a> HeaderModel<'a> {
     }
 }
 
+/// Where a field's value points, for fields whose value is an address: RVAs (entry point, data
+/// directories, section addresses), file offsets (`e_lfanew`, `PointerTo…`, ELF offsets; the
+/// security directory, which holds a file offset) and ELF virtual addresses. None for 0.
+pub fn field_target(core: &DocCore, f: &Field) -> Option<Target> {
+    let v = f.value.filter(|&v| v != 0)?;
+    let name = f.name.as_str();
+    const FILE_OFFSETS: &[&str] = &[
+        "e_lfanew",
+        "e_lfarlc",
+        "PointerToSymbolTable",
+        "PointerToRawData",
+        "PointerToRelocations",
+        "PointerToLinenumbers",
+        "SECURITY.VirtualAddress",
+        "e_phoff",
+        "e_shoff",
+        "sh_offset",
+        "p_offset",
+    ];
+    const RVAS: &[&str] = &["AddressOfEntryPoint", "BaseOfCode", "BaseOfData"];
+    if FILE_OFFSETS.contains(&name) {
+        return Some(Target::Bytes(Span::new(v, 1)));
+    }
+    if RVAS.contains(&name)
+        || name.ends_with(".VirtualAddress")
+        || (name == "VirtualAddress" && core.bin.format.is_pe())
+    {
+        return Some(Target::Rva(v, 1));
+    }
+    if matches!(name, "e_entry" | "sh_addr" | "p_vaddr") {
+        let base = core.bin.image_base?;
+        return Some(Target::Rva(v.checked_sub(base)?, 1));
+    }
+    None
+}
+
 /// Row of header field `f` of group `g` in the flattened table.
 pub fn row_of(core: &DocCore, g: usize, f: usize) -> usize {
     core.bin.headers.iter().take(g).map(|h| h.fields.len()).sum::<usize>() + f
@@ -82,7 +118,10 @@ impl TableModel for HeaderModel<'_> {
             0 => Cell::plain(text).tone(Tone::Weak),
             1 => Cell::link(text, RefKind::Header, Action::Navigate { doc: None, target: Target::Bytes(f.span) }),
             2 => Cell::plain(text).tone(Tone::Kind(RefKind::Header)).tip(f.help),
-            3 => Cell::mono(text).tip(f.help),
+            3 => match field_target(self.core, f) {
+                Some(target) => Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target }).tip(f.help),
+                None => Cell::mono(text).tip(f.help),
+            },
             _ => Cell::mono(text),
         }
     }
