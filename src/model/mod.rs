@@ -552,6 +552,9 @@ pub struct PseudoRelocs {
     pub list_end_rva: Option<u64>,
     /// Entries.
     pub entries: Vec<PseudoReloc>,
+    /// What could not be determined, e.g. that a v1 list (which has no header) cannot be found in
+    /// an image without the linker's marker symbols.
+    pub note: Option<String>,
 }
 
 /// One pseudo-relocation entry.

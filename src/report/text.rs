@@ -333,6 +333,9 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
             t.print(w)?;
         } else if only == Some(Part::PseudoRelocs) {
             writeln!(w, "\nno pseudo-relocation list")?;
+            if let Some(note) = &p.note {
+                writeln!(w, "note: {note}")?;
+            }
         }
     }
     if want(Part::Records) {

@@ -114,10 +114,8 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
             }
             None => {
                 if table.symbols.is_empty() && !bin.imports.is_empty() && mingw_like {
-                    bin.diag(
-                        Severity::Info,
-                        Location::NONE,
-                        "no COFF symbol table and no v2 pseudo-relocation header found: a v1 list (which has no header) cannot be located without the marker symbols",
+                    bin.pseudo_relocations.note = Some(
+                        "no COFF symbol table and no v2 pseudo-relocation header found: a v1 list (which has no header) cannot be located without the marker symbols".into(),
                     );
                 }
                 return;

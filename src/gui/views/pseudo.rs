@@ -116,6 +116,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             ui,
             "No pseudo-relocation list in this file (it is not a MinGW image, or nothing was auto-imported).",
         );
+        if let Some(note) = &pr.note {
+            crate::gui::table::empty_note(ui, &format!("Note: {note}."));
+        }
         return;
     }
     ui.horizontal_wrapped(|ui| {
