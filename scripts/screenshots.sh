@@ -43,7 +43,8 @@ LINKSCOPE_SELECT_ROW=2 shot pseudo-relocs --view pseudo-relocs $S/autoimport.exe
 shot comdats --view comdats $S/comdat.obj
 shot layout-map-object --view map $S/comdat.obj
 LINKSCOPE_GOTO=0x140009e80 shot hex --view hex $S/autoimport.exe
-LINKSCOPE_SELECT_ROW=0 shot diagnostics --view diagnostics $S/data.dll
+# A GNU ld v1 image: its extra import descriptors put IAT slots inside .text.
+LINKSCOPE_SELECT_ROW=0 shot diagnostics --view diagnostics tests/fixtures/mingw32/autoimport-v1.exe
 LINKSCOPE_THEME=light shot overview-light --view overview
 LINKSCOPE_THEME=light LINKSCOPE_SELECT_ROW=4 shot pseudo-relocs-light --view pseudo-relocs $S/autoimport.exe $S/data.dll
 # OMF: the Records view with a FIXUPP record selected (its fixups listed, its bytes tinted field by
