@@ -696,3 +696,17 @@ fn address_valued_header_fields_are_links() {
     let lfanew = core.bin.headers[0].fields.iter().find(|f| f.name == "e_lfanew").expect("e_lfanew");
     assert_eq!(linkscope::gui::views::headers::field_target(&core, lfanew), Some(Target::Bytes(Span::new(0x80, 1))));
 }
+
+#[test]
+fn selecting_a_diagnostic_shows_its_bytes() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mingw32/autoimport-v1.exe");
+    let mut h = harness(gui_support::loaded_paths(&[path]));
+    click_view(&mut h, View::Diagnostics);
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::Row(TableId::Diagnostics, 0) });
+    h.run();
+    let doc = active(&h);
+    let d = &doc.core.bin.diagnostics[0];
+    let rva = d.location.rva.expect("an RVA");
+    let off = doc.core.bin.rva_to_offset(rva).expect("mapped");
+    assert_eq!(doc.hex.selection, Some(Span::new(off, 1)));
+}

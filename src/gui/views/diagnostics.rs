@@ -66,6 +66,15 @@ impl TableModel for DiagModel<'_> {
             _ => Cell::plain(text.clone()).tip(text),
         }
     }
+    fn row_span(&self, row: usize) -> Option<Span> {
+        // The byte the diagnostic points at, so selecting a row shows it in the hex pane.
+        let d = self.core.bin.diagnostics.get(row)?;
+        match (d.location.file_offset, d.location.rva) {
+            (Some(off), _) => Some(Span::new(off, 1)),
+            (None, Some(rva)) => self.core.lookup.rva_span(rva, 1, &self.core.bin),
+            (None, None) => None,
+        }
+    }
     fn activate(&self, row: usize) -> Option<Action> {
         let d = self.core.bin.diagnostics.get(row)?;
         target(d).map(|target| Action::Navigate { doc: None, target })
