@@ -529,6 +529,27 @@ fn pseudo_relocations_are_found_without_symbols() {
 }
 
 #[test]
+fn pseudo_relocation_offsets_follow_the_source() {
+    // tests/fixtures/src/autoimport.c: p_ptr = &ptr, p_pt_y = &pt.y (+4), p_arr3 = &arr[3] (+12),
+    // p_arr2 = &arr[2] (+8) in .data, then the four .refptr slots (+0) in .rdata.
+    let bin = load("mingw64/autoimport.exe");
+    let offsets: Vec<Option<i64>> = bin.pseudo_relocations.entries.iter().map(|e| e.slot_offset).collect();
+    assert_eq!(offsets, [Some(0), Some(4), Some(12), Some(8), Some(0), Some(0), Some(0), Some(0)]);
+    assert!(bin.diagnostics.iter().all(|d| !d.message.contains("narrower than a pointer")));
+    // -mcmodel=small: five 32-bit sites in .text, which the runtime can patch only when data.dll
+    // lands within reach; their offsets are unknown without disassembly.
+    let small = load("mingw64/autoimport-small.exe");
+    let narrow: Vec<_> = small.pseudo_relocations.entries.iter().filter(|e| e.width == 32).collect();
+    assert_eq!(narrow.len(), 5);
+    assert!(narrow.iter().all(|e| e.slot_offset.is_none() && e.target_section.as_deref() == Some(".text")));
+    let d = small.diagnostics.iter().find(|d| d.message.contains("narrower than a pointer")).expect("warning");
+    assert!(d.message.contains("5 times"), "{}", d.message);
+    // 32-bit images: pointer-wide sites are 32-bit.
+    let x86 = load("mingw32/autoimport.exe");
+    assert!(x86.pseudo_relocations.entries.iter().all(|e| e.slot_offset.is_some()));
+}
+
+#[test]
 fn tls_callbacks_are_listed() {
     // features.c defines two TLS callbacks in .CRT$XLB / .CRT$XLC; both must be in .text.
     for rel in ["msvc64/features.dll", "msvc32/features.dll"] {

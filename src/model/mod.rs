@@ -578,6 +578,11 @@ pub struct PseudoReloc {
     pub target_offset: Option<u64>,
     /// Value stored at the target on disk (sign-extended per width).
     pub stored_value: Option<i64>,
+    /// For pointer-wide (absolute) v2 sites: the stored value minus the slot's address, i.e. the
+    /// link-time offset into the imported object (`&arr[3]` → 12). On i386 a 32-bit site is taken
+    /// as absolute (data references are); on x64 narrower sites may be RIP-relative, which only
+    /// disassembly can tell, so they have None.
+    pub slot_offset: Option<i64>,
     /// Span of the entry.
     pub span: Span,
 }

@@ -326,7 +326,11 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
                         _ => "-".into(),
                     },
                     e.width.to_string(),
-                    e.stored_value.map_or("-".into(), |v| format!("{v:#x}")),
+                    match (e.stored_value, e.slot_offset) {
+                        (Some(v), Some(o)) => format!("{v:#x} (slot{o:+})"),
+                        (Some(v), None) => format!("{v:#x}"),
+                        _ => "-".into(),
+                    },
                     e.addend.map_or("-".into(), |a| format!("{a:#x}")),
                 ]);
             }

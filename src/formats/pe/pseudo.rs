@@ -9,7 +9,7 @@
 use super::map::PeMap;
 use crate::formats::bytes::{sign_extend, u32_at, uint_at};
 use crate::formats::coff::symbols::SymbolTable;
-use crate::model::{Binary, Location, PseudoReloc, Severity, Span};
+use crate::model::{Binary, Location, PseudoReloc, Repeated, Severity, Span};
 
 /// A sorted index of IAT slots: (slot RVA, "dll!name").
 pub struct IatIndex {
@@ -203,6 +203,24 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
     for (loc, msg) in diags {
         bin.diag(Severity::Warning, loc, msg);
     }
+    // On x64 a site narrower than a pointer (a RIP-relative disp32, or a 32-bit absolute) can only
+    // be patched if the DLL lands close enough; the runtime aborts — or, for a disp32 it accepts
+    // as an unsigned value, silently misaddresses — otherwise (LLD warns about these too).
+    if map.is_64 {
+        let mut narrow = Repeated::new(Severity::Warning, "pseudo-relocations narrower than a pointer");
+        for e in entries.iter().filter(|e| e.width < 64) {
+            narrow.add(Location::rva(e.target_rva), || {
+                format!(
+                    "{}-bit pseudo-relocation at {}+0x{:x} ({}): patchable only while the DLL's data lies within ±2 GiB of the site (RIP-relative) or below 4 GiB (absolute)",
+                    e.width,
+                    e.target_section.as_deref().unwrap_or("?"),
+                    e.target_offset.unwrap_or(0),
+                    e.import.as_deref().unwrap_or("?")
+                )
+            });
+        }
+        narrow.flush(bin);
+    }
     bin.pseudo_relocations.entries = entries;
 }
 
@@ -242,6 +260,12 @@ fn entry(
         target_section: sec.map(|s| s.name.clone()),
         target_offset: sec.map(|s| target - s.rva),
         stored_value: stored,
+        slot_offset: match (sym_rva, stored) {
+            (Some(sym), Some(v)) if u64::from(width) == map.ptr_size() * 8 => {
+                Some(v.wrapping_sub(map.image_base.wrapping_add(sym) as i64))
+            }
+            _ => None,
+        },
         span: map.offset(at).map_or_else(Span::default, |o| Span::new(o, len)),
     }
 }

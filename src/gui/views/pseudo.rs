@@ -21,7 +21,7 @@ const COLUMNS: &[Column] = &[
     Column::num(
         "Stored",
         110.0,
-        "What the site holds in the file: the link-time value (slot address + addend, or the addend alone).",
+        "What the site holds in the file: the link-time value (slot address + addend, or the addend alone). For pointer-wide sites, (slot+N) is the offset into the imported object, e.g. &arr[3] = slot+12.",
     ),
     Column::num("Flags / addend", 90.0, "v2: flags word (width in the low byte); v1: the addend."),
     Column::num("Entry", 70.0, "File offset of the entry itself. Click to see it."),
@@ -54,9 +54,19 @@ impl TableModel for PseudoModel<'_> {
                 _ => String::new(),
             },
             5 => e.width.to_string(),
-            6 => e
-                .stored_value
-                .map_or_else(String::new, |v| if v < 0 { theme::signed_hex(v) } else { format!("{v:#x}") }),
+            6 => {
+                let stored = e.stored_value.map_or_else(String::new, |v| {
+                    if v < 0 {
+                        theme::signed_hex(v)
+                    } else {
+                        format!("{v:#x}")
+                    }
+                });
+                match e.slot_offset {
+                    Some(o) => format!("{stored} (slot{o:+})"),
+                    None => stored,
+                }
+            }
             7 => match (e.flags, e.addend) {
                 (Some(f), _) => format!("{f:#x}"),
                 (None, Some(a)) => format!("{a:#x}"),
