@@ -78,6 +78,15 @@ pub fn text(b: &[u8]) -> String {
     }
 }
 
+/// A flags value in hex (`digits` wide) followed by its decoded names, `0x0226 (A | B)`.
+pub fn flags_display(v: u64, digits: usize, names: &[String]) -> String {
+    if names.is_empty() {
+        format!("0x{v:0digits$x}")
+    } else {
+        format!("0x{v:0digits$x} ({})", names.join(" | "))
+    }
+}
+
 /// Builds a [`HeaderGroup`] field by field from a structure at a base offset.
 pub struct GroupBuilder<'a> {
     data: &'a [u8],

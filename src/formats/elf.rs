@@ -698,14 +698,7 @@ fn section_header_fields(bin: &mut Binary, data: &[u8], at: u64, i: usize, name:
         8,
         w,
         "WRITE, ALLOC (occupies memory), EXECINSTR, MERGE, STRINGS, INFO_LINK, LINK_ORDER, GROUP, TLS, …",
-        |v| {
-            let n = section_flag_names(v);
-            if n.is_empty() {
-                format!("0x{v:x}")
-            } else {
-                format!("0x{v:x} ({})", n.join(" | "))
-            }
-        },
+        |v| super::bytes::flags_display(v, 1, &section_flag_names(v)),
     );
     let b = 8 + step;
     g.int("sh_addr", b, w, "Virtual address of the section in the loaded image (0 if not allocated).");

@@ -1,6 +1,6 @@
 //! COFF file header, machine names and the section table (shared by objects and PE images).
 
-use crate::formats::bytes::{text, u16_at, u32_at, GroupBuilder};
+use crate::formats::bytes::{flags_display, text, u16_at, u32_at, GroupBuilder};
 use crate::model::{Binary, Location, Section, Severity, Span};
 
 /// The architecture name for a COFF machine value.
@@ -240,8 +240,7 @@ fn section_header_fields(bin: &mut Binary, data: &[u8], h: u64, index: u32, is_i
     );
     g.dec("NumberOfLinenumbers", 34, 2, "Number of COFF line-number records (deprecated).");
     g.int_with("Characteristics", 36, 4, "What the section holds (code, data, bss), how it is mapped (read, write, execute, discardable), its alignment in objects, COMDAT.", |v| {
-        let n = section_flag_names(v as u32);
-        if n.is_empty() { format!("0x{v:08x}") } else { format!("0x{v:08x} ({})", n.join(" | ")) }
+        flags_display(v, 8, &section_flag_names(v as u32))
     });
     bin.headers.push(g.finish());
 }
@@ -369,14 +368,7 @@ pub fn read_file_header(bin: &mut Binary, data: &[u8], off: u64) -> Option<(u16,
         18,
         2,
         "Flags: executable image, DLL, large-address-aware, 32-bit machine, …",
-        |v| {
-            let n = file_characteristics(v as u16);
-            if n.is_empty() {
-                format!("0x{v:04x}")
-            } else {
-                format!("0x{v:04x} ({})", n.join(" | "))
-            }
-        },
+        |v| flags_display(v, 4, &file_characteristics(v as u16)),
     )?;
     bin.headers.push(g.finish());
     Some((machine as u16, nsec as u16, symptr as u32, nsym as u32, opt as u16, ch as u16))

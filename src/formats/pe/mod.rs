@@ -345,14 +345,7 @@ fn read_optional_header(bin: &mut Binary, data: &[u8], opt: u64, is_64: bool, op
             70,
             2,
             "Security and loader flags: ASLR (DYNAMIC_BASE), DEP (NX_COMPAT), Control Flow Guard, …",
-            |v| {
-                let n = dll_characteristics(v as u16);
-                if n.is_empty() {
-                    format!("0x{v:04x}")
-                } else {
-                    format!("0x{v:04x} ({})", n.join(" | "))
-                }
-            },
+            |v| crate::formats::bytes::flags_display(v, 4, &dll_characteristics(v as u16)),
         )
         .unwrap_or(0);
     let w: u32 = if is_64 { 8 } else { 4 };
