@@ -191,7 +191,7 @@ impl App {
             if now >= deadline {
                 return false;
             }
-            let Some(job) = self.loads.first() else { break };
+            let Some(job) = self.loads.first_mut() else { break };
             if let Some(result) = job.wait(deadline - now) {
                 let job = self.loads.remove(0);
                 self.finish_load(job, result);

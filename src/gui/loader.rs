@@ -71,6 +71,7 @@ pub struct LoadJob {
     pub progress: Arc<Progress>,
     cancel: Arc<AtomicBool>,
     rx: Receiver<Result<DocCore, String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// The name shown for `path`.
@@ -119,12 +120,14 @@ impl LoadJob {
                 ctx.request_repaint();
             }
         });
-        if let Err(e) = spawned {
-            let (tx, rx2) = mpsc::channel();
-            let _ = tx.send(Err(format!("could not start a loader thread: {e}")));
-            return LoadJob { id, path, name, activate, progress, cancel, rx: rx2 };
+        match spawned {
+            Ok(thread) => LoadJob { id, path, name, activate, progress, cancel, rx, thread: Some(thread) },
+            Err(e) => {
+                let (tx, rx2) = mpsc::channel();
+                let _ = tx.send(Err(format!("could not start a loader thread: {e}")));
+                LoadJob { id, path, name, activate, progress, cancel, rx: rx2, thread: None }
+            }
         }
-        LoadJob { id, path, name, activate, progress, cancel, rx }
     }
 
     /// Ask the thread to stop; its result will be dropped.
@@ -142,9 +145,17 @@ impl LoadJob {
     }
 
     /// Wait up to `timeout` for the result.
-    pub fn wait(&self, timeout: Duration) -> Option<Result<DocCore, String>> {
+    ///
+    /// Once the result is in, the loader thread is joined, so its last act (asking the UI to
+    /// repaint) has happened when this returns: a headless caller sees a settled UI.
+    pub fn wait(&mut self, timeout: Duration) -> Option<Result<DocCore, String>> {
         match self.rx.recv_timeout(timeout) {
-            Ok(r) => Some(r),
+            Ok(r) => {
+                if let Some(t) = self.thread.take() {
+                    let _ = t.join();
+                }
+                Some(r)
+            }
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => Some(Err("the loader stopped without a result".into())),
         }
