@@ -11,6 +11,7 @@ pub mod formats;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod input;
+pub mod analysis;
 pub mod model;
 pub mod report;
 

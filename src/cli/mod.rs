@@ -1,4 +1,7 @@
-//! The command line: `linkscope inspect FILE …`, and (with the `gui` feature) the desktop app.
+//! The command line: `linkscope inspect | refs | disasm FILE …`, and (with the `gui` feature) the
+//! desktop app.
+
+pub mod refs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,43 @@ pub enum Command {
         /// In an archive, only the member with this name.
         #[arg(long, value_name = "NAME")]
         member: Option<String>,
+    },
+    /// Every site that references data through an address: mode, target, import + offset, reach.
+    Refs {
+        /// The file to read.
+        file: PathBuf,
+        /// Print one JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Print only the summary counts.
+        #[arg(long)]
+        summary: bool,
+        /// Only these sites.
+        #[arg(long, value_enum)]
+        only: Option<crate::report::refs::RefFilter>,
+        /// Place a DLL: `NAME=ADDR` (NAME as the image imports it; ADDR hex with 0x).
+        #[arg(long = "base", value_name = "NAME=ADDR")]
+        bases: Vec<String>,
+        /// Worker threads for decoding (results are identical for any number).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+    /// An objdump-like listing whose operands name imports and symbols, sites annotated.
+    Disasm {
+        /// The file to read.
+        file: PathBuf,
+        /// Only this section.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["range", "symbol"])]
+        section: Option<String>,
+        /// Only `START..END` (VAs, or RVAs below the image base; section offsets in objects).
+        #[arg(long, value_name = "START..END", conflicts_with = "symbol")]
+        range: Option<String>,
+        /// Only this symbol or export.
+        #[arg(long, value_name = "NAME")]
+        symbol: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 

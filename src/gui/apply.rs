@@ -453,9 +453,13 @@ impl App {
             return;
         };
         let core = doc.core.clone();
+        let in_disasm = doc.view == View::Disassembly;
         match nav::resolve(text, &core) {
             Ok(r) => {
+                // In the disassembly, an address inside code lands on its instruction.
+                let insn = in_disasm.then(|| nav::instruction_row(&core, &r)).flatten();
                 let target = match (r.offset, r.section) {
+                    _ if insn.is_some() => Target::Row(TableId::Disasm, insn.unwrap_or_default()),
                     (Some(off), _) => {
                         let span = core
                             .regions

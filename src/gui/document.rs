@@ -42,6 +42,10 @@ pub enum View {
     Relocations,
     /// MinGW runtime pseudo-relocations.
     PseudoRelocs,
+    /// Every site that references data: mode, target, import + offset, reach.
+    Refs,
+    /// The code, decoded, with the sites highlighted.
+    Disassembly,
     /// The raw bytes with structure highlighting.
     Hex,
     /// Problems found while reading.
@@ -52,7 +56,7 @@ pub enum View {
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 14] = [
+    pub const ALL: [View; 16] = [
         View::Overview,
         View::Headers,
         View::Records,
@@ -64,6 +68,8 @@ impl View {
         View::Symbols,
         View::Relocations,
         View::PseudoRelocs,
+        View::Refs,
+        View::Disassembly,
         View::Hex,
         View::Diagnostics,
         View::Members,
@@ -83,6 +89,8 @@ impl View {
             View::Symbols => "symbols",
             View::Relocations => "relocations",
             View::PseudoRelocs => "pseudo-relocs",
+            View::Refs => "refs",
+            View::Disassembly => "disassembly",
             View::Hex => "hex",
             View::Diagnostics => "diagnostics",
             View::Members => "members",
@@ -103,6 +111,8 @@ impl View {
             View::Symbols => "Symbols",
             View::Relocations => "Relocations",
             View::PseudoRelocs => "Pseudo-relocations",
+            View::Refs => "Data references",
+            View::Disassembly => "Disassembly",
             View::Hex => "Hex",
             View::Diagnostics => "Diagnostics",
             View::Members => "Members",
@@ -119,6 +129,8 @@ impl View {
             "comdat" => Some(View::Comdats),
             "iat" => Some(View::Imports),
             "omf" | "omf-records" => Some(View::Records),
+            "disasm" | "code" => Some(View::Disassembly),
+            "data-references" | "sites" => Some(View::Refs),
             _ => None,
         };
         alias.or_else(|| View::ALL.into_iter().find(|v| v.name() == n))
@@ -154,11 +166,15 @@ pub enum TableId {
     OmfRecords,
     /// OMF groups (GRPDEF).
     OmfGroups,
+    /// Data-reference sites.
+    Refs,
+    /// Disassembly rows.
+    Disasm,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 13] = [
+    pub const ALL: [TableId; 15] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -172,6 +188,8 @@ impl TableId {
         TableId::Members,
         TableId::OmfRecords,
         TableId::OmfGroups,
+        TableId::Refs,
+        TableId::Disasm,
     ];
 
     /// The view that shows this table.
@@ -187,6 +205,8 @@ impl TableId {
             TableId::Diagnostics => View::Diagnostics,
             TableId::Members => View::Members,
             TableId::OmfRecords => View::Records,
+            TableId::Refs => View::Refs,
+            TableId::Disasm => View::Disassembly,
         }
     }
 
@@ -206,6 +226,8 @@ impl TableId {
             TableId::Members => "members",
             TableId::OmfRecords => "omf-records",
             TableId::OmfGroups => "omf-groups",
+            TableId::Refs => "data-references",
+            TableId::Disasm => "disassembly",
         }
     }
 
@@ -229,14 +251,40 @@ pub struct DocCore {
     pub lookup: Lookup,
     /// Structure index of the bytes.
     pub regions: Regions,
+    /// The data-reference scan (every site) and the instruction index.
+    pub refs: crate::analysis::Refs,
+    /// Names for operands in the disassembly.
+    pub names: Arc<crate::analysis::listing::Names>,
+    /// Where the imported DLLs are placed for reach (beside the file, at their preferred bases).
+    pub modules: Vec<crate::report::refs::ModuleJson>,
 }
 
 impl DocCore {
     /// Build the derived indexes for a loaded file.
     pub fn new(path: PathBuf, name: String, data: Vec<u8>, bin: Binary) -> Self {
         let lookup = Lookup::new(&bin);
-        let regions = Regions::new(&bin, &lookup);
-        DocCore { path, name, data, bin, lookup, regions }
+        let regions = Regions::new(&bin, &lookup.index);
+        let (placements, modules) = crate::cli::refs::placements(&path, &bin, &[]);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let opts = crate::analysis::RefOptions { threads, placements, collect: true, instructions: true, min_chunk: 0 };
+        let refs = crate::analysis::scan_refs(&bin, &data, &lookup.index, &opts);
+        let names = Arc::new(crate::analysis::listing::Names::new(&bin, &lookup.index));
+        DocCore { path, name, data, bin, lookup, regions, refs, names, modules }
+    }
+
+    /// Row of the data-reference table of the first site at `rva` in section position `section`.
+    pub fn ref_row(&self, section: u32, rva: u64) -> Option<usize> {
+        let sites = &self.refs.sites;
+        let i = sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
+        sites.get(i).filter(|s| s.section == section && s.site_rva == rva).map(|_| i)
+    }
+
+    /// The sites whose instruction (or field) starts at `rva` in section position `section`.
+    pub fn sites_at(&self, section: u32, rva: u64) -> &[crate::analysis::Site] {
+        let sites = &self.refs.sites;
+        let i = sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
+        let n = sites[i..].iter().take_while(|s| s.section == section && s.site_rva == rva).count();
+        &sites[i..i + n]
     }
 
     /// Lower-case file name, for matching an import's DLL name.

@@ -97,6 +97,18 @@ fn parse_hex(s: &str) -> Option<u64> {
     u64::from_str_radix(h, 16).ok()
 }
 
+/// The disassembly row of the instruction at or before a resolved address, when it is in code.
+pub fn instruction_row(core: &DocCore, r: &Resolved) -> Option<usize> {
+    let ix = &core.refs.insns;
+    if let Some(rva) = r.rva.filter(|_| !is_object(&core.bin)) {
+        return ix.row_of(rva, None);
+    }
+    let off = r.offset?;
+    let p = core.bin.sections.iter().position(|s| s.file_offset <= off && off < s.file_offset.saturating_add(s.file_size))?;
+    let s = core.bin.sections.get(p)?;
+    ix.row_of(s.rva + (off - s.file_offset), Some(p))
+}
+
 /// Read `input` (`0x…` or bare hex: VA; `rva:…`; `file:…`) against `core` and say what was used.
 pub fn resolve(input: &str, core: &DocCore) -> Result<Resolved, String> {
     let text = input.trim();

@@ -54,23 +54,13 @@ impl OmfIndex {
             ..OmfIndex::default()
         };
         let Some(omf) = &bin.omf else { return ix };
-        // Where each data record's data bytes are (the iterated blocks, for LIDATA).
-        let mut chunk: HashMap<usize, Span> = HashMap::new();
-        for c in omf.segments.iter().flat_map(|s| &s.data).chain(omf.comdats.iter().flat_map(|c| &c.data)) {
-            chunk.entry(c.record).or_insert(c.span);
-        }
         for (i, f) in omf.fixups.iter().enumerate() {
             ix.fixups_by_record.entry(f.record).or_default().push(i as u32);
             if let Some(d) = f.data_record {
                 ix.fixups_by_data.entry(d).or_default().push(i as u32);
             }
-            let site = f.data_record.and_then(|d| chunk.get(&d)).and_then(|c| {
-                let start = c.offset.checked_add(u64::from(f.data_offset))?;
-                let len = crate::model::omf_location_width(f.location).max(1).min(c.end().saturating_sub(start));
-                (start < c.end() && len > 0).then_some(Span::new(start, len))
-            });
-            ix.sites.push(site);
         }
+        ix.sites = crate::model::omf_fixup_sites(bin);
         for (i, t) in omf.threads.iter().enumerate() {
             ix.threads_by_record.entry(t.record).or_default().push(i as u32);
         }
@@ -91,13 +81,7 @@ impl OmfIndex {
 
 /// The bytes of record `r` (type, length, body, checksum), clamped to the file.
 pub fn record_span(bin: &Binary, r: usize) -> Option<Span> {
-    let rec = bin.omf_records.get(r)?;
-    Some(clamp(Span::new(rec.offset, u64::from(rec.length) + 3), bin.file_size))
-}
-
-fn clamp(span: Span, size: u64) -> Span {
-    let start = span.offset.min(size);
-    Span::new(start, span.end().min(size).saturating_sub(start))
+    crate::model::omf_record_span(bin, r)
 }
 
 /// Whether `span` is one of the envelope fields of `rec` (type byte, length, checksum byte).

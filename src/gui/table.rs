@@ -57,6 +57,8 @@ pub enum Tone {
     Severity(Severity),
     /// De-emphasised.
     Weak,
+    /// Coloured as a data-reference site of this mode.
+    Site(crate::analysis::Mode),
 }
 
 /// One cell as drawn.
@@ -421,6 +423,7 @@ fn cell_text(cell: &Cell, visuals: &egui::Visuals) -> RichText {
         Tone::Kind(k) => rt.color(k.color(visuals)),
         Tone::Severity(s) => rt.color(theme::severity_color(s, visuals)),
         Tone::Weak => rt.color(visuals.weak_text_color()),
+        Tone::Site(m) => rt.color(theme::mode_color(m, visuals)),
     }
 }
 

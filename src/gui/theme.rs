@@ -81,6 +81,20 @@ impl RefKind {
     }
 }
 
+/// The colour of a data-reference site of `mode`, one per mode (disassembly, references, map).
+pub fn mode_color(mode: crate::analysis::Mode, visuals: &Visuals) -> Color32 {
+    use crate::analysis::Mode;
+    let (light_c, dark_c) = match mode {
+        Mode::RipRelative => ((0x1d, 0x4e, 0xd8), (0x7c, 0xb3, 0xff)),
+        Mode::Absolute => ((0xa1, 0x1d, 0x48), (0xfb, 0x8d, 0xb4)),
+        Mode::AbsoluteIndexed => ((0x86, 0x19, 0x8f), (0xf0, 0xab, 0xfc)),
+        Mode::Immediate => ((0xb4, 0x53, 0x09), (0xfd, 0xba, 0x74)),
+        Mode::DataPointer => ((0x15, 0x80, 0x3d), (0x86, 0xef, 0xac)),
+    };
+    let (r, g, b) = if visuals.dark_mode { dark_c } else { light_c };
+    Color32::from_rgb(r, g, b)
+}
+
 /// Colour of a diagnostic severity.
 pub fn severity_color(severity: Severity, visuals: &Visuals) -> Color32 {
     match (severity, visuals.dark_mode) {

@@ -6,7 +6,9 @@
 
 mod diag;
 mod extras;
+pub mod index;
 mod omf;
+pub mod regions;
 
 pub use diag::{Diagnostic, Location, Repeated, Severity};
 pub use extras::*;

@@ -370,3 +370,32 @@ pub fn omf_location_width(loc: u8) -> u64 {
         _ => 0,
     }
 }
+
+/// The bytes of OMF record `r` (type, length, body, checksum), clamped to the file.
+pub fn omf_record_span(bin: &super::Binary, r: usize) -> Option<Span> {
+    let rec = bin.omf_records.get(r)?;
+    let size = bin.file_size;
+    let start = rec.offset.min(size);
+    let end = rec.offset.saturating_add(u64::from(rec.length) + 3).min(size);
+    Some(Span::new(start, end.saturating_sub(start)))
+}
+
+/// The file bytes each OMF fixup (`omf.fixups[i]`, lowered as `relocations[i]`) patches, inside
+/// the data record it applies to (the iterated blocks, for LIDATA). Empty for other formats.
+pub fn omf_fixup_sites(bin: &super::Binary) -> Vec<Option<Span>> {
+    let Some(omf) = &bin.omf else { return Vec::new() };
+    let mut chunk: std::collections::HashMap<usize, Span> = std::collections::HashMap::new();
+    for c in omf.segments.iter().flat_map(|s| &s.data).chain(omf.comdats.iter().flat_map(|c| &c.data)) {
+        chunk.entry(c.record).or_insert(c.span);
+    }
+    omf.fixups
+        .iter()
+        .map(|f| {
+            f.data_record.and_then(|d| chunk.get(&d)).and_then(|c| {
+                let start = c.offset.checked_add(u64::from(f.data_offset))?;
+                let len = omf_location_width(f.location).max(1).min(c.end().saturating_sub(start));
+                (start < c.end() && len > 0).then_some(Span::new(start, len))
+            })
+        })
+        .collect()
+}

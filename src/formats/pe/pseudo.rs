@@ -150,6 +150,11 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
                 break;
             };
             entries.push(entry(bin, map, None, u64::from(target), 32, None, Some(addend), p, 8, &mut diags));
+            // v1: the site is itself an IAT slot of an extra import descriptor (in `.text` or
+            // `.data`), which names the import; the addend is the offset into it.
+            if let Some(e) = entries.last_mut() {
+                e.import = iat.lookup(u64::from(target)).map(str::to_string);
+            }
             p += 8;
         }
     } else {

@@ -7,7 +7,7 @@ use eframe::egui::{self, pos2, vec2, Align2, Color32, Rect, RichText, Sense, Str
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::is_object;
-use crate::gui::regions::{Region, What};
+use crate::gui::regions::{Region, RegionKind, What};
 use crate::gui::theme::{self, RefKind};
 use crate::model::Span;
 
@@ -85,7 +85,7 @@ pub fn describe_at(core: &DocCore, off: u64) -> String {
         .iter()
         .take(3)
         .map(|r| {
-            let d = r.what.describe(&core.bin, &core.lookup);
+            let d = r.what.describe(&core.bin, &core.lookup.index);
             if d.detail.is_empty() {
                 d.structure
             } else {
@@ -114,9 +114,9 @@ fn tooltip(ui: &mut egui::Ui, core: &DocCore, off: u64) {
         ui.weak("Not part of any structure the reader decoded.");
     }
     for r in regions.iter().take(5) {
-        let d = r.what.describe(&core.bin, &core.lookup);
+        let d = r.what.describe(&core.bin, &core.lookup.index);
         ui.horizontal(|ui| {
-            ui.label(RichText::new(&d.structure).color(d.kind.color(ui.visuals())).strong());
+            ui.label(RichText::new(&d.structure).color(r.what.kind_in(&core.bin).color(ui.visuals())).strong());
             ui.label(&d.detail);
         });
         let help = match r.what {
@@ -160,8 +160,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
                 // Name the structure the selection is exactly, else the innermost one at its start.
                 let exact = core.regions.all_at(sel.offset).into_iter().find(|r| r.span == sel);
                 if let Some(r) = exact.or_else(|| core.regions.leaf_at(sel.offset).copied()) {
-                    let d = r.what.describe(&core.bin, &core.lookup);
-                    ui.label(RichText::new(format!("{} {}", d.structure, d.detail)).color(d.kind.color(ui.visuals())));
+                    let d = r.what.describe(&core.bin, &core.lookup.index);
+                    let color = r.what.kind_in(&core.bin).color(ui.visuals());
+                    ui.label(RichText::new(format!("{} {}", d.structure, d.detail)).color(color));
                 }
                 if ui.small_button("clear").clicked() {
                     actions.push(Action::HexSelect(None));

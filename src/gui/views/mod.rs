@@ -3,6 +3,7 @@
 
 pub mod comdats;
 pub mod diagnostics;
+pub mod disasm;
 pub mod exports;
 pub mod headers;
 pub mod hex;
@@ -12,6 +13,7 @@ pub mod members;
 pub mod overview;
 pub mod pseudo;
 pub mod records;
+pub mod refs;
 pub mod relocations;
 pub mod sections;
 pub mod symbols;
@@ -59,6 +61,8 @@ pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn Tabl
         TableId::Members => Box::new(members::MemberModel { core }),
         TableId::OmfRecords => Box::new(records::RecordModel { core }),
         TableId::OmfGroups => Box::new(sections::OmfGroupModel { core }),
+        TableId::Refs => Box::new(refs::RefsModel { core }),
+        TableId::Disasm => Box::new(disasm::DisasmModel { core }),
     }
 }
 
@@ -76,6 +80,8 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Symbols => b.symbols.len(),
         View::Relocations => b.base_relocations.len() + b.relocations.len(),
         View::PseudoRelocs => b.pseudo_relocations.entries.len(),
+        View::Refs => core.refs.sites.len(),
+        View::Disassembly => core.refs.insns.len(),
         View::Diagnostics => b.diagnostics.len(),
         View::Members => b.members.len(),
     })
@@ -115,6 +121,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Symbols => symbols::show(ui, cx, actions),
         View::Relocations => relocations::show(ui, cx, actions),
         View::PseudoRelocs => pseudo::show(ui, cx, actions),
+        View::Refs => refs::show(ui, cx, actions),
+        View::Disassembly => disasm::show(ui, cx, actions),
         View::Hex => hex::show(ui, cx, actions, false),
         View::Diagnostics => diagnostics::show(ui, cx, actions),
         View::Members => members::show(ui, cx, actions),

@@ -1,0 +1,229 @@
+//! The disassembly listing: an index of every instruction start (the same sweep as the scan), and
+//! formatting of single instructions with operands that name imports, thunks, symbols and exports
+//! (iced's `SymbolResolver`), so a listing shows `call [KERNEL32.dll!ExitProcess]`, not a number.
+
+use std::sync::Arc;
+
+use iced_x86::{
+    Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, SymbolResolver, SymbolResult,
+};
+
+use super::code::CodeRegion;
+use crate::model::index::{import_name, is_object, Index};
+use crate::model::Binary;
+
+/// Flag on an [`InsnIndex`] offset: the row is a relocated pointer in code, not an instruction.
+pub const DATA_ROW: u32 = 1 << 31;
+/// With [`DATA_ROW`]: the pointer is 8 bytes (else 4).
+pub const DATA_QUAD: u32 = 1 << 30;
+/// Mask of the offset bits of an [`InsnIndex`] entry.
+pub const OFFSET_MASK: u32 = DATA_QUAD - 1;
+
+/// One decoded code region of the instruction index.
+#[derive(Debug, Clone)]
+pub struct IndexedRegion {
+    /// Position of the section in `bin.sections`.
+    pub section: usize,
+    /// RVA of the region's first byte (section offset 0 in objects).
+    pub rva: u64,
+    /// File offset of the region's first byte.
+    pub file_offset: u64,
+    /// Region length in bytes.
+    pub len: u64,
+    /// First row of this region in [`InsnIndex::offsets`].
+    pub first_row: usize,
+}
+
+/// Every instruction start of a file, in region order: row `i` is the instruction at
+/// `regions[r].rva + offsets[i]`.
+#[derive(Debug, Clone, Default)]
+pub struct InsnIndex {
+    /// The decoded regions.
+    pub regions: Vec<IndexedRegion>,
+    /// Instruction offsets into their region ([`DATA_ROW`] marks a pointer in code).
+    pub offsets: Vec<u32>,
+    /// Decoder bitness.
+    pub bitness: u32,
+}
+
+impl InsnIndex {
+    /// Every instruction start of `bin`, from the same sweep as the data-reference scan (so the
+    /// listing and the sites agree on where instructions are).
+    pub fn build(bin: &Binary, data: &[u8], index: &Index) -> Self {
+        let opts = super::RefOptions { instructions: true, ..super::RefOptions::default() };
+        super::scan_refs(bin, data, index, &opts).insns
+    }
+
+    /// Append one worker's instruction starts: `marks` are `(region, first position in offsets)`.
+    pub(crate) fn append(&mut self, bin: &Binary, regions: &[CodeRegion<'_>], marks: &[(usize, usize)], offsets: Vec<u32>) {
+        let base_row = self.offsets.len();
+        for &(ri, first) in marks {
+            let Some(r) = regions.get(ri) else { continue };
+            if self.regions.last().is_some_and(|l| l.section == r.section && l.rva == r.rva) {
+                continue;
+            }
+            self.regions.push(IndexedRegion {
+                section: r.section,
+                rva: r.rva,
+                file_offset: bin.sections.get(r.section).map_or(0, |s| s.file_offset),
+                len: r.bytes.len() as u64,
+                first_row: base_row + first,
+            });
+        }
+        self.offsets.extend(offsets);
+    }
+
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// The region and RVA of row `row`.
+    pub fn at(&self, row: usize) -> Option<(&IndexedRegion, u64)> {
+        let off = *self.offsets.get(row)? & OFFSET_MASK;
+        let r = self.regions.partition_point(|r| r.first_row <= row);
+        let reg = self.regions.get(r.checked_sub(1)?)?;
+        Some((reg, reg.rva + u64::from(off)))
+    }
+
+    /// For a row that is a pointer in code (not an instruction): its width in bytes.
+    pub fn data_width(&self, row: usize) -> Option<u8> {
+        let v = *self.offsets.get(row)?;
+        (v & DATA_ROW != 0).then_some(if v & DATA_QUAD != 0 { 8 } else { 4 })
+    }
+
+    /// The row of the instruction at or just before `rva` in section position `section` (any
+    /// section when `None`).
+    pub fn row_of(&self, rva: u64, section: Option<usize>) -> Option<usize> {
+        let (ri, reg) = self.regions.iter().enumerate().find(|(_, r)| {
+            section.is_none_or(|s| s == r.section) && r.rva <= rva && rva < r.rva.saturating_add(r.len.max(1))
+        })?;
+        let end = self.regions.get(ri + 1).map_or(self.offsets.len(), |n| n.first_row);
+        let rows = self.offsets.get(reg.first_row..end)?;
+        let off = rva - reg.rva;
+        let i = rows.partition_point(|&o| u64::from(o & OFFSET_MASK) <= off);
+        Some(reg.first_row + i.checked_sub(1)?)
+    }
+}
+
+/// Names for addresses, owned (the formatter wants a `'static` resolver): IAT slots, thunks,
+/// symbols and exports, sorted by VA.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// `(va, size, name)` sorted by VA; `size` 0 means "up to the next name in the section".
+    entries: Vec<(u64, u64, String)>,
+}
+
+impl Names {
+    /// The names of `bin` (VAs; section offsets in objects).
+    pub fn new(bin: &Binary, index: &Index) -> Self {
+        let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
+        let ptr = if bin.is_64 { 8 } else { 4 };
+        let mut entries = Vec::new();
+        for &(rva, row) in &index.iat_sorted {
+            let (Some(m), Some(e)) = (index.import_module(bin, row as usize), index.import_entry(bin, row as usize))
+            else {
+                continue;
+            };
+            entries.push((base + rva, ptr, format!("{}!{}", m.dll, import_name(e))));
+        }
+        if !is_object(bin) {
+            for &(rva, sym) in &index.symbols_sorted {
+                if let Some(s) = bin.symbols.get(sym as usize) {
+                    entries.push((base + rva, s.size.unwrap_or(0), s.demangled.clone().unwrap_or_else(|| s.name.clone())));
+                }
+            }
+            for &(rva, e) in &index.exports_sorted {
+                if let Some(n) = bin.exports.get(e as usize).and_then(|e| e.name.clone()) {
+                    entries.push((base + rva, 0, n));
+                }
+            }
+        }
+        entries.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
+        entries.dedup_by_key(|e| e.0);
+        Names { entries }
+    }
+
+    /// The name at or just below `va` with the offset into it, when `va` is inside it (a sized
+    /// name) or close after it (within 64 KiB, for unsized names).
+    pub fn lookup(&self, va: u64) -> Option<(&str, u64)> {
+        let i = self.entries.partition_point(|e| e.0 <= va);
+        let (start, size, name) = self.entries.get(i.checked_sub(1)?)?;
+        let off = va - start;
+        let inside = if *size > 0 { off < *size } else { off < 0x1_0000 };
+        inside.then_some((name.as_str(), off))
+    }
+}
+
+struct Resolver {
+    names: Arc<Names>,
+}
+
+impl SymbolResolver for Resolver {
+    fn symbol(
+        &mut self,
+        _instruction: &Instruction,
+        _operand: u32,
+        _instruction_operand: Option<u32>,
+        address: u64,
+        _address_size: u32,
+    ) -> Option<SymbolResult<'_>> {
+        let (name, off) = self.names.lookup(address)?;
+        let text = if off == 0 { name.to_string() } else { format!("{name}+{off:#x}") };
+        Some(SymbolResult::with_string(address, text))
+    }
+}
+
+/// Formats instructions with names.
+pub struct Lister {
+    formatter: IntelFormatter,
+    bitness: u32,
+}
+
+impl Lister {
+    /// A lister for code of `bitness` naming addresses through `names`.
+    pub fn new(bitness: u32, names: Arc<Names>) -> Self {
+        let mut formatter = IntelFormatter::with_options(Some(Box::new(Resolver { names })), None);
+        let o = formatter.options_mut();
+        o.set_hex_prefix("0x");
+        o.set_hex_suffix("");
+        o.set_uppercase_hex(false);
+        o.set_rip_relative_addresses(false);
+        o.set_show_branch_size(false);
+        o.set_space_after_operand_separator(true);
+        Lister { formatter, bitness }
+    }
+
+    /// Decode and format the instruction at the start of `bytes`, whose address is `va`.
+    pub fn format(&mut self, bytes: &[u8], va: u64) -> Option<(Instruction, String)> {
+        let mut d = Decoder::with_ip(self.bitness, bytes, va, DecoderOptions::NONE);
+        let ins = d.decode();
+        let mut s = String::new();
+        if ins.is_invalid() {
+            s.push_str("(bad)");
+        } else {
+            self.formatter.format(&ins, &mut s);
+        }
+        Some((ins, s))
+    }
+}
+
+/// `dd 0x…` / `dq 0x…` for a pointer in code.
+pub fn data_text(bytes: &[u8], width: u8) -> String {
+    let v = match (width, bytes) {
+        (8, [a, b, c, d, e, f, g, h, ..]) => u64::from_le_bytes([*a, *b, *c, *d, *e, *f, *g, *h]),
+        (_, [a, b, c, d, ..]) => u64::from(u32::from_le_bytes([*a, *b, *c, *d])),
+        _ => 0,
+    };
+    format!("{} {v:#x}", if width == 8 { "dq" } else { "dd" })
+}
+
+/// Decode `region`'s instruction at region offset `off`, clamped to the region.
+pub fn bytes_at<'a>(region: &CodeRegion<'a>, off: usize) -> &'a [u8] {
+    region.bytes.get(off..(off + 15).min(region.bytes.len())).unwrap_or(&[])
+}

@@ -1,0 +1,146 @@
+//! Analyses over the model: the data-reference scan ([`scan_refs`]) and the disassembly listing
+//! ([`listing`]). Pure: they read a [`Binary`], its bytes and its [`Index`], and return values the
+//! CLI and the app both show.
+
+pub mod code;
+pub mod listing;
+mod objects;
+pub mod reach;
+mod scan;
+pub mod site;
+
+pub use reach::{Placement, Resolved};
+pub use site::{ImportRef, Mode, Site, Summary, SymRef, TargetKind};
+
+use crate::model::index::Index;
+use crate::model::Binary;
+
+/// How to run the scan.
+#[derive(Debug, Clone, Default)]
+pub struct RefOptions {
+    /// Worker threads (0 or 1: the calling thread only).
+    pub threads: usize,
+    /// Where the imported DLLs are placed (for reach).
+    pub placements: Vec<Placement>,
+    /// Keep every site (else only the summary is computed).
+    pub collect: bool,
+    /// Build the index of instruction starts (for a listing).
+    pub instructions: bool,
+    /// Smallest piece of code one worker takes (0: 64 KiB); tests make it small to split fixtures.
+    pub min_chunk: usize,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default)]
+pub struct Refs {
+    /// Every site, sorted by site then field address (empty unless collected).
+    pub sites: Vec<Site>,
+    /// Counts.
+    pub summary: Summary,
+    /// Where each import row lands (`None`: its DLL is not placed).
+    pub resolved: Vec<Option<Resolved>>,
+    /// Why the scan found nothing, when it could not run (e.g. a machine that is not x86).
+    pub note: Option<String>,
+    /// Every instruction start (when asked for).
+    pub insns: listing::InsnIndex,
+}
+
+/// Find and classify every site of `bin` that references data through an address.
+pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) -> Refs {
+    let resolved = reach::resolve(bin, index, &opts.placements);
+    let pseudo_n = bin.pseudo_relocations.entries.len();
+    let new_out = || scan::Out {
+        sites: opts.collect.then(Vec::new),
+        insns: opts.instructions.then(Vec::new),
+        pseudo_seen: vec![false; pseudo_n],
+        ..scan::Out::default()
+    };
+    if code::bitness(bin).is_none() {
+        return Refs {
+            resolved,
+            note: Some(format!("no x86 or x64 code to decode (machine: {})", bin.arch)),
+            ..Refs::default()
+        };
+    }
+    let mut outs: Vec<scan::Out> = Vec::new();
+    if !scan::is_image(bin) {
+        let mut out = new_out();
+        objects::scan(bin, data, index, &mut out);
+        outs.push(out);
+    } else if let Some(cx) = scan::Ctx::new(bin, data, index, resolved.clone()) {
+        let threads = opts.threads.max(1);
+        let min = if opts.min_chunk == 0 { 1 << 16 } else { opts.min_chunk };
+        let chunks = code::chunks(&cx.regions, &cx.starts, threads * 4, min);
+        if threads == 1 || chunks.len() < 2 {
+            let mut out = new_out();
+            for &c in &chunks {
+                cx.sweep_chunk(c, &mut out);
+            }
+            outs.push(out);
+        } else {
+            outs = run_parallel(&cx, &chunks, threads, &new_out);
+        }
+        let mut out = new_out();
+        cx.data_sites(&mut out);
+        outs.push(out);
+    }
+    let mut refs = Refs { resolved, ..Refs::default() };
+    let mut seen = vec![false; pseudo_n];
+    let regions = code::code_regions(bin, data);
+    refs.insns.bitness = code::bitness(bin).unwrap_or(0);
+    for o in outs.iter_mut() {
+        if let Some(v) = o.insns.take() {
+            refs.insns.append(bin, &regions, &o.insn_regions, v);
+        }
+    }
+    for o in outs {
+        refs.summary.merge(&o.summary);
+        for (a, b) in seen.iter_mut().zip(&o.pseudo_seen) {
+            *a |= *b;
+        }
+        if let Some(v) = o.sites {
+            refs.sites.extend(v);
+        }
+    }
+    refs.summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
+    refs.sites.sort_by_key(|s| (s.section == u32::MAX, s.section_key(), s.site_rva, s.field_rva));
+    refs
+}
+
+/// Sweep `chunks` on `threads` workers, each taking whole chunks in turn; the outputs come back in
+/// chunk order, so the result equals the one-thread sweep.
+fn run_parallel(
+    cx: &scan::Ctx<'_>,
+    chunks: &[code::Chunk],
+    threads: usize,
+    new_out: &(dyn Fn() -> scan::Out + Sync),
+) -> Vec<scan::Out> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, scan::Out)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&c) = chunks.get(i) else { break };
+                        let mut out = new_out();
+                        cx.sweep_chunk(c, &mut out);
+                        mine.push((i, out));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, o)| o).collect()
+}
+
+impl Site {
+    /// Sort key that keeps objects' sections apart (their offsets restart at 0 in every section).
+    fn section_key(&self) -> u32 {
+        self.section
+    }
+}

@@ -1,0 +1,536 @@
+//! The data-reference scan of an image: decode every executable section (linear sweep,
+//! re-synchronised at known starts), find each site, and classify its target through sorted
+//! tables (IAT slots, thunks, CFG pointers, GOT and COPY slots, sections, symbols). The per-
+//! instruction fast path is two field reads; only instructions with a RIP-relative operand, a
+//! 32-bit displacement or a base relocation inside them are looked at further.
+
+use iced_x86::{Decoder, Instruction, Mnemonic, OpKind};
+
+use super::code::{self, Chunk, CodeRegion, Visit};
+use super::reach::Resolved;
+use super::site::{runtime_fits, signed_fits, ImportRef, Mode, Site, Summary, SymRef, TargetKind};
+use crate::model::index::{is_object, Index};
+use crate::model::Binary;
+
+/// A relocation that covers a field in an image: a PE base relocation or an ELF dynamic one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cover {
+    pub rva: u64,
+    /// Field width in bytes.
+    pub width: u8,
+    /// Whether `idx` is into `relocations` (ELF) rather than `base_relocations`.
+    pub dynamic: bool,
+    pub idx: u32,
+    /// The pointer the field holds (a PE site's stored value; an ELF `RELATIVE` addend).
+    pub value: Option<u64>,
+}
+
+/// Everything a worker reads: the model, its index and the sorted tables.
+pub(crate) struct Ctx<'a> {
+    pub bin: &'a Binary,
+    pub index: &'a Index,
+    pub bitness: u32,
+    pub ptr: u64,
+    pub base: u64,
+    pub image_end: u64,
+    pub headers_end: u64,
+    pub covers: Vec<Cover>,
+    pub pseudo: Vec<(u64, u32)>,
+    pub thunks: Vec<(u64, u32)>,
+    pub cfg: Vec<u64>,
+    pub got: Vec<(u64, u32)>,
+    pub copies: Vec<(u64, u64, u32)>,
+    pub resolved: Vec<Option<Resolved>>,
+    pub regions: Vec<CodeRegion<'a>>,
+    pub starts: Vec<Vec<usize>>,
+}
+
+/// What one worker produces.
+#[derive(Debug, Default)]
+pub(crate) struct Out {
+    pub summary: Summary,
+    pub sites: Option<Vec<Site>>,
+    /// Which pseudo-relocation items some site covered.
+    pub pseudo_seen: Vec<bool>,
+    /// Instruction starts (offsets into their region), when the index is wanted.
+    pub insns: Option<Vec<u32>>,
+    /// `(region, first position in insns)` each time the region changes.
+    pub insn_regions: Vec<(usize, usize)>,
+}
+
+impl Out {
+    /// Record the start of a region's instructions.
+    pub(crate) fn enter_region(&mut self, region: usize) {
+        if let Some(v) = &self.insns {
+            if self.insn_regions.last().is_none_or(|&(r, _)| r != region) {
+                self.insn_regions.push((region, v.len()));
+            }
+        }
+    }
+
+    /// Replace the last instruction start with a pointer of `width` bytes at `off` (bytes that
+    /// decoded as an instruction but hold a relocated pointer).
+    pub(crate) fn data_row(&mut self, off: usize, width: u8) {
+        self.summary.instructions = self.summary.instructions.saturating_sub(1);
+        if let Some(v) = &mut self.insns {
+            v.pop();
+            let wide = if width == 8 { super::listing::DATA_QUAD } else { 0 };
+            v.push(off as u32 | super::listing::DATA_ROW | wide);
+        }
+    }
+
+    /// Record an instruction start.
+    pub(crate) fn insn(&mut self, off: usize) {
+        self.summary.instructions += 1;
+        if let Some(v) = &mut self.insns {
+            v.push(off as u32);
+        }
+    }
+}
+
+impl Out {
+    pub(crate) fn push(&mut self, s: Site) {
+        self.summary.add(&s);
+        if let Some(p) = s.pseudo_reloc.and_then(|p| self.pseudo_seen.get_mut(p as usize)) {
+            *p = true;
+        }
+        if let Some(v) = &mut self.sites {
+            v.push(s);
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// Build the tables for an image.
+    pub fn new(bin: &'a Binary, data: &'a [u8], index: &'a Index, resolved: Vec<Option<Resolved>>) -> Option<Self> {
+        let bitness = code::bitness(bin)?;
+        let ptr = if bin.is_64 { 8 } else { 4 };
+        let base = bin.image_base.unwrap_or(0);
+        let image_end = bin
+            .sections
+            .iter()
+            .filter(|s| s.is_alloc)
+            .map(|s| s.rva.saturating_add(s.virtual_size.max(s.file_size)))
+            .max()
+            .unwrap_or(0);
+        let headers_end = bin.sections.iter().filter(|s| s.is_alloc).map(|s| s.rva).min().unwrap_or(0);
+        let mut covers: Vec<Cover> = Vec::new();
+        for (i, r) in bin.base_relocations.iter().enumerate() {
+            let width = match r.raw_type {
+                3 => 4,
+                10 => 8,
+                _ => continue,
+            };
+            covers.push(Cover { rva: r.rva, width, dynamic: false, idx: i as u32, value: r.value });
+        }
+        if bin.format.is_elf() {
+            for (i, r) in bin.relocations.iter().enumerate().filter(|(_, r)| r.dynamic) {
+                if matches!(r.normalized, "relative" | "absolute") && (r.width == 32 || r.width == 64) {
+                    let value = (r.normalized == "relative").then_some(r.addend as u64);
+                    covers.push(Cover { rva: r.offset, width: r.width / 8, dynamic: true, idx: i as u32, value });
+                }
+            }
+        }
+        covers.sort_by_key(|c| c.rva);
+        let mut pseudo: Vec<(u64, u32)> =
+            bin.pseudo_relocations.entries.iter().enumerate().map(|(i, e)| (e.target_rva, i as u32)).collect();
+        pseudo.sort_unstable();
+        let regions = code::code_regions(bin, data);
+        let starts = code::known_starts(bin, index, &regions);
+        let mut cx = Ctx {
+            bin,
+            index,
+            bitness,
+            ptr,
+            base,
+            image_end,
+            headers_end,
+            covers,
+            pseudo,
+            thunks: Vec::new(),
+            cfg: Vec::new(),
+            got: Vec::new(),
+            copies: Vec::new(),
+            resolved,
+            regions,
+            starts,
+        };
+        cx.thunks = cx.find_thunks();
+        if let Some(lc) = bin.pe.as_ref().and_then(|p| p.load_config.as_ref()) {
+            for (name, v) in &lc.fields {
+                if (name == "GuardCFCheckFunctionPointer" || name == "GuardCFDispatchFunctionPointer") && *v != 0 {
+                    cx.cfg.push(v.wrapping_sub(base));
+                }
+            }
+            cx.cfg.sort_unstable();
+        }
+        if let Some(elf) = &bin.elf {
+            cx.got = elf.got_slots.iter().enumerate().map(|(i, g)| (g.rva, i as u32)).collect();
+            cx.got.sort_unstable();
+            cx.copies =
+                elf.copy_relocations.iter().enumerate().map(|(i, c)| (c.rva, c.size.unwrap_or(0), i as u32)).collect();
+            cx.copies.sort_unstable();
+        }
+        Some(cx)
+    }
+
+    /// `jmp [IAT slot]` thunks: `FF 25` whose operand names the start of an IAT slot.
+    fn find_thunks(&self) -> Vec<(u64, u32)> {
+        let mut out = Vec::new();
+        if self.index.iat_sorted.is_empty() {
+            return out;
+        }
+        for r in &self.regions {
+            for at in memchr::memmem::find_iter(r.bytes, b"\xff\x25") {
+                let Some(d) = r.bytes.get(at + 2..at + 6) else { continue };
+                let d = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+                let rva = r.rva + at as u64;
+                let target = if self.bitness == 64 {
+                    rva.wrapping_add(6).wrapping_add(i64::from(d as i32) as u64)
+                } else {
+                    u64::from(d).wrapping_sub(self.base)
+                };
+                if let Ok(i) = self.index.iat_sorted.binary_search_by_key(&target, |&(s, _)| s) {
+                    out.push((rva, self.index.iat_sorted[i].1));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Fill a site's target kind, import, symbol and offset from its `target_va`.
+    pub(crate) fn classify(&self, s: &mut Site) {
+        let t = s.target_va.checked_sub(self.base);
+        s.target_rva = t;
+        let Some(t) = t.filter(|&t| t < self.image_end) else {
+            s.target_kind = TargetKind::Outside;
+            return;
+        };
+        let mut slot_start = None;
+        if let Some((slot, row)) = self.index.iat_slot_at(t, self.ptr) {
+            s.target_kind = TargetKind::Iat;
+            s.import = Some(ImportRef::Row(row as u32));
+            slot_start = Some(slot);
+        } else if let Ok(i) = self.thunks.binary_search_by_key(&t, |&(r, _)| r) {
+            s.target_kind = TargetKind::Thunk;
+            s.import = Some(ImportRef::Row(self.thunks[i].1));
+            slot_start = Some(t);
+        } else if self.cfg.binary_search(&t).is_ok() {
+            s.target_kind = TargetKind::CfgPointer;
+        } else if let Some(&(slot, i)) = lookup_range(&self.got, t, self.ptr) {
+            s.target_kind = TargetKind::Got;
+            s.import = Some(ImportRef::Got(i));
+            slot_start = Some(slot);
+        } else if let Some(&(start, _, i)) = self.copy_at(t) {
+            s.target_kind = TargetKind::Copy;
+            s.import = Some(ImportRef::Copy(i));
+            slot_start = Some(start);
+        } else {
+            match self.index.section_pos_by_rva(t).and_then(|p| self.bin.sections.get(p)) {
+                Some(sec) if sec.is_exec => s.target_kind = TargetKind::Code,
+                Some(_) => s.target_kind = TargetKind::Data,
+                None if t < self.headers_end => s.target_kind = TargetKind::Header,
+                None => s.target_kind = TargetKind::Outside,
+            }
+        }
+        let sym = self.symbol_at(t);
+        s.symbol = sym.map(|(r, _)| r);
+        s.offset = match (slot_start, sym) {
+            (Some(slot), _) => Some(t.wrapping_sub(slot) as i64),
+            (None, Some((_, at))) => Some(t.wrapping_sub(at) as i64),
+            (None, None) => None,
+        };
+        self.apply_pseudo(s, t);
+    }
+
+    fn copy_at(&self, t: u64) -> Option<&(u64, u64, u32)> {
+        let i = self.copies.partition_point(|&(r, _, _)| r <= t);
+        self.copies.get(i.checked_sub(1)?).filter(|&&(r, size, _)| t < r.saturating_add(size.max(1)))
+    }
+
+    /// The pseudo-relocation list is authoritative for the fields it covers; a field that is itself
+    /// an IAT slot (GNU ld's v1 extra import descriptors put their IAT inside `.text` / `.data`) is
+    /// bound to that slot's import by the loader, whatever it held on disk.
+    fn apply_pseudo(&self, s: &mut Site, t: u64) {
+        if let Some(&row) = self.index.import_by_iat.get(&s.field_rva) {
+            let truth = ImportRef::Row(row as u32);
+            let naive = s.import.filter(|_| s.target_kind == TargetKind::Iat);
+            s.import = Some(truth);
+            s.offset = Some(0);
+            if naive.is_some_and(|n| n != truth) {
+                s.ambiguous = true;
+                s.naive_import = naive;
+            }
+        }
+        let Ok(i) = self.pseudo.binary_search_by_key(&s.field_rva, |&(r, _)| r) else { return };
+        let p = self.pseudo[i].1;
+        s.pseudo_reloc = Some(p);
+        let Some(e) = self.bin.pseudo_relocations.entries.get(p as usize) else { return };
+        let naive = s.import.filter(|_| s.target_kind == TargetKind::Iat);
+        match e.sym_rva {
+            Some(slot) => {
+                let Some(&row) = self.index.import_by_iat.get(&slot) else { return };
+                let truth = ImportRef::Row(row as u32);
+                s.import = Some(truth);
+                s.offset = Some(t.wrapping_sub(slot) as i64);
+                if naive.is_some_and(|n| n != truth) {
+                    s.ambiguous = true;
+                    s.naive_import = naive;
+                }
+            }
+            None => {
+                // v1: the field is itself an IAT slot of an extra descriptor; the addend is the
+                // offset into the imported object.
+                if let Some(&row) = self.index.import_by_iat.get(&s.field_rva) {
+                    let truth = ImportRef::Row(row as u32);
+                    s.import = Some(truth);
+                    s.offset = e.addend.map(|a| i64::from(a as i32));
+                    if naive.is_some_and(|n| n != truth) {
+                        s.ambiguous = true;
+                        s.naive_import = naive;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nearest symbol (else export) at or below `t` in the same section, with its RVA.
+    fn symbol_at(&self, t: u64) -> Option<(SymRef, u64)> {
+        let sec = self.index.section_pos_by_rva(t).and_then(|p| self.bin.sections.get(p))?;
+        let below = |v: &[(u64, u32)]| {
+            let i = v.partition_point(|&(r, _)| r <= t);
+            v.get(i.checked_sub(1)?).filter(|&&(r, _)| r >= sec.rva).copied()
+        };
+        below(&self.index.symbols_sorted)
+            .map(|(r, i)| (SymRef::Symbol(i), r))
+            .or_else(|| below(&self.index.exports_sorted).map(|(r, i)| (SymRef::Export(i), r)))
+    }
+
+    /// Reach of a field narrower than a pointer, once the DLLs are placed.
+    fn reach(&self, s: &mut Site, next_va: u64, out: &mut Summary) {
+        if u64::from(s.width) >= self.ptr * 8 {
+            return;
+        }
+        let via_pseudo = s.pseudo_reloc.is_some();
+        match (s.import, via_pseudo) {
+            (Some(ImportRef::Row(row)), true) => match self.resolved.get(row as usize).copied().flatten() {
+                Some(r) => {
+                    let target = r.va.wrapping_add(s.offset.unwrap_or(0) as u64);
+                    let value = if s.mode == Mode::RipRelative { target.wrapping_sub(next_va) } else { target } as i64;
+                    s.distance = Some(value);
+                    s.reachable = Some(runtime_fits(value, s.width));
+                    // The runtime accepts unsigned values too, but the CPU sign-extends a
+                    // displacement: such a site silently reaches the wrong address.
+                    s.wraps = s.mode == Mode::RipRelative && runtime_fits(value, s.width) && !signed_fits(value, s.width);
+                }
+                None => out.reach_unknown += 1,
+            },
+            _ if s.mode == Mode::RipRelative => {
+                let d = s.target_va.wrapping_sub(next_va) as i64;
+                s.distance = Some(d);
+                s.reachable = Some(signed_fits(d, s.width));
+            }
+            _ => {
+                // An absolute field narrower than a pointer holds the address itself (sign-extended
+                // by the CPU for a 32-bit displacement in 64-bit code).
+                let v = s.target_va as i64;
+                s.distance = Some(v);
+                s.reachable = Some(signed_fits(v, s.width));
+            }
+        }
+    }
+
+    /// A site for a pointer field covered by `c` (data, or bytes in code outside any instruction).
+    fn data_pointer(&self, c: &Cover, section: u32, out: &mut Out) {
+        let Some(value) = c.value else { return };
+        let mut s = blank(c.rva, c.rva, c.width * 8, Mode::DataPointer, section);
+        s.target_va = value;
+        if c.dynamic {
+            s.reloc = Some(c.idx);
+        } else {
+            s.base_reloc = Some(c.idx);
+        }
+        self.classify(&mut s);
+        out.push(s);
+    }
+
+    /// Sweep one chunk of code.
+    pub(crate) fn sweep_chunk(&self, chunk: Chunk, out: &mut Out) {
+        let Some(region) = self.regions.get(chunk.region) else { return };
+        let starts = self.starts.get(chunk.region).map_or(&[][..], Vec::as_slice);
+        let lo = region.rva + chunk.start as u64;
+        let hi = region.rva + chunk.end as u64;
+        let first = self.covers.partition_point(|c| c.rva < lo);
+        out.summary.code_bytes += (chunk.end - chunk.start) as u64;
+        out.enter_region(chunk.region);
+        let mut v = Sweeper { cx: self, region, out, cover: first, hi };
+        code::sweep(self.bitness, region, self.base.wrapping_add(region.rva), starts, chunk, &mut v);
+        // Base relocations after the last instruction.
+        while let Some(c) = self.covers.get(v.cover).filter(|c| c.rva < hi) {
+            self.data_pointer(c, region.section as u32, v.out);
+            v.cover += 1;
+        }
+    }
+
+    /// Data-pointer sites outside the decoded code (data sections, and fields in no section).
+    pub(crate) fn data_sites(&self, out: &mut Out) {
+        for c in &self.covers {
+            let p = self.index.section_pos_by_rva(c.rva);
+            let in_code = self.regions.iter().any(|r| c.rva >= r.rva && c.rva < r.rva + r.bytes.len() as u64);
+            if !in_code {
+                self.data_pointer(c, p.map_or(u32::MAX, |p| p as u32), out);
+            }
+        }
+    }
+}
+
+fn lookup_range(v: &[(u64, u32)], t: u64, width: u64) -> Option<&(u64, u32)> {
+    let i = v.partition_point(|&(r, _)| r <= t);
+    v.get(i.checked_sub(1)?).filter(|&&(r, _)| t < r.saturating_add(width))
+}
+
+/// An empty site.
+pub(crate) fn blank(site_rva: u64, field_rva: u64, width: u8, mode: Mode, section: u32) -> Site {
+    Site {
+        site_rva,
+        field_rva,
+        width,
+        instr_len: 0,
+        mode,
+        section,
+        target_va: 0,
+        target_rva: None,
+        target_section: None,
+        target_kind: TargetKind::Outside,
+        import: None,
+        naive_import: None,
+        symbol: None,
+        offset: None,
+        base_reloc: None,
+        reloc: None,
+        pseudo_reloc: None,
+        ambiguous: false,
+        reachable: None,
+        distance: None,
+        wraps: false,
+        needs_import_fixup: false,
+    }
+}
+
+struct Sweeper<'c, 'a, 'o> {
+    cx: &'c Ctx<'a>,
+    region: &'c CodeRegion<'a>,
+    out: &'o mut Out,
+    cover: usize,
+    hi: u64,
+}
+
+impl Visit for Sweeper<'_, '_, '_> {
+    fn skipped(&mut self, _off: usize, len: usize, invalid: bool) {
+        if invalid {
+            self.out.summary.invalid_bytes += len as u64;
+        } else {
+            self.out.summary.resync_bytes += len as u64;
+        }
+    }
+
+    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Option<usize> {
+        let cx = self.cx;
+        self.out.insn(off);
+        let rva = self.region.rva + off as u64;
+        let end = rva + ins.len() as u64;
+        let section = self.region.section as u32;
+        // Relocated fields in bytes the sweep skipped are data.
+        while let Some(c) = cx.covers.get(self.cover).filter(|c| c.rva < rva) {
+            cx.data_pointer(c, section, self.out);
+            self.cover += 1;
+        }
+        let rip = ins.is_ip_rel_memory_operand();
+        let ds = ins.memory_displ_size();
+        let has_cover = cx.covers.get(self.cover).is_some_and(|c| c.rva < end);
+        if !rip && ds < 4 && !has_cover {
+            return None;
+        }
+        let co = decoder.get_constant_offsets(ins);
+        let (mut disp_cover, mut imm_cover) = (None, None);
+        while let Some(c) = cx.covers.get(self.cover).filter(|c| c.rva < end && c.rva < self.hi) {
+            let f = (c.rva - rva) as usize;
+            if co.has_displacement() && f == co.displacement_offset() && usize::from(c.width) == co.displacement_size()
+            {
+                disp_cover = Some(*c);
+            } else if co.has_immediate() && f == co.immediate_offset() && usize::from(c.width) == co.immediate_size() {
+                imm_cover = Some(*c);
+            } else {
+                // A relocated pointer inside what decoded as an instruction: these bytes are data
+                // (a jump table in code); resume after the field.
+                let c = *c;
+                self.out.data_row((c.rva - self.region.rva) as usize, c.width);
+                cx.data_pointer(&c, section, self.out);
+                self.cover += 1;
+                return Some((c.rva + u64::from(c.width) - self.region.rva) as usize);
+            }
+            self.cover += 1;
+        }
+        let next_va = ins.next_ip();
+        let is_branch = matches!(ins.mnemonic(), Mnemonic::Call | Mnemonic::Jmp);
+        if rip || (ds >= 4 && has_memory_operand(ins)) {
+            let target = if rip { ins.ip_rel_memory_address() } else { ins.memory_displacement64() };
+            let mode = if rip {
+                Mode::RipRelative
+            } else if ins.memory_base() == iced_x86::Register::None && ins.memory_index() == iced_x86::Register::None
+            {
+                Mode::Absolute
+            } else {
+                Mode::AbsoluteIndexed
+            };
+            if rip {
+                self.out.summary.rip_relative_operands += 1;
+            }
+            let target = if cx.bitness == 32 { target & 0xffff_ffff } else { target };
+            let in_image = target.checked_sub(cx.base).is_some_and(|t| t < cx.image_end);
+            if rip || disp_cover.is_some() || in_image {
+                let width = (co.displacement_size() * 8) as u8;
+                let mut s = blank(rva, rva + co.displacement_offset() as u64, width, mode, section);
+                s.instr_len = ins.len() as u8;
+                s.target_va = target;
+                if let Some(c) = disp_cover {
+                    s.base_reloc = (!c.dynamic).then_some(c.idx);
+                    s.reloc = c.dynamic.then_some(c.idx);
+                }
+                cx.classify(&mut s);
+                if is_branch && s.target_kind == TargetKind::Iat && ins.op0_kind() == OpKind::Memory {
+                    if ins.mnemonic() == Mnemonic::Call {
+                        self.out.summary.iat_calls += 1;
+                    } else {
+                        self.out.summary.iat_jumps += 1;
+                    }
+                }
+                cx.reach(&mut s, next_va, &mut self.out.summary);
+                self.out.push(s);
+            }
+        }
+        if let Some(c) = imm_cover {
+            let width = c.width * 8;
+            let mut s = blank(rva, c.rva, width, Mode::Immediate, section);
+            s.instr_len = ins.len() as u8;
+            s.target_va = c.value.unwrap_or(0);
+            s.base_reloc = (!c.dynamic).then_some(c.idx);
+            s.reloc = c.dynamic.then_some(c.idx);
+            cx.classify(&mut s);
+            cx.reach(&mut s, next_va, &mut self.out.summary);
+            self.out.push(s);
+        }
+        None
+    }
+}
+
+/// Whether the instruction has a memory operand (not just an immediate or registers).
+fn has_memory_operand(ins: &Instruction) -> bool {
+    (0..ins.op_count()).any(|i| matches!(ins.op_kind(i), OpKind::Memory))
+}
+
+/// Whether `bin` is scanned as an image (sites by decoding) rather than an object.
+pub(crate) fn is_image(bin: &Binary) -> bool {
+    !is_object(bin) && (bin.format.is_pe() || bin.format.is_elf())
+}

@@ -1,0 +1,283 @@
+//! `linkscope refs` and `linkscope disasm`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analysis::listing::{Lister, Names};
+use crate::analysis::reach::{parse_base, Placement};
+use crate::analysis::{scan_refs, RefOptions, Refs, Site};
+use crate::model::index::{is_object, Index};
+use crate::model::Binary;
+use crate::report::refs::{self as rr, ModuleJson, Namer, RefFilter};
+
+/// Open and parse a file for a subcommand; `Err` carries the exit message.
+pub fn open(file: &Path) -> Result<(crate::input::Input, Binary), String> {
+    let data = crate::input::Input::open(file).map_err(|e| format!("linkscope: {}: {e}", file.display()))?;
+    let bin = crate::load(&data).map_err(|e| format!("linkscope: {}: {e}", file.display()))?;
+    Ok((data, bin))
+}
+
+/// The file of DLL `name` beside `image`, matched case-insensitively.
+pub fn dll_beside(image: &Path, name: &str) -> Option<PathBuf> {
+    let dir = image.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let want = name.to_ascii_lowercase();
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().to_ascii_lowercase() == want)
+        .map(|e| e.path())
+}
+
+/// Place every DLL `bin` imports: `--base` values first, else the preferred base of its file
+/// beside the image; the rest stay unknown.
+pub fn placements(image: &Path, bin: &Binary, bases: &[(String, u64)]) -> (Vec<Placement>, Vec<ModuleJson>) {
+    let mut names: Vec<String> = Vec::new();
+    for m in bin.imports.iter().chain(&bin.delay_imports) {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&m.dll)) {
+            names.push(m.dll.clone());
+        }
+    }
+    let mut out = Vec::new();
+    let mut modules = Vec::new();
+    for name in names {
+        let given = bases.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)).map(|&(_, b)| b);
+        let file = dll_beside(image, &name);
+        let dll = file.as_ref().and_then(|f| std::fs::read(f).ok()).and_then(|d| crate::load(&d).ok());
+        match (&dll, given) {
+            (Some(d), _) => {
+                let p = Placement::from_dll(&name, d, given);
+                modules.push(ModuleJson {
+                    name: name.clone(),
+                    base: Some(p.base),
+                    source: if given.is_some() { "given" } else { "file" },
+                    path: file.map(|f| f.display().to_string()),
+                });
+                out.push(p);
+            }
+            (None, Some(b)) => {
+                modules.push(ModuleJson { name: name.clone(), base: Some(b), source: "given", path: None });
+                out.push(Placement::from_base(&name, b));
+            }
+            (None, None) => modules.push(ModuleJson { name, base: None, source: "unknown", path: None }),
+        }
+    }
+    (out, modules)
+}
+
+/// Run `refs`; returns the exit code.
+pub fn refs(
+    file: &Path,
+    json: bool,
+    summary: bool,
+    only: Option<RefFilter>,
+    bases: &[String],
+    threads: usize,
+) -> i32 {
+    let (data, bin) = match open(file) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let mut parsed = Vec::new();
+    for b in bases {
+        match parse_base(b) {
+            Ok(p) => parsed.push(p),
+            Err(e) => {
+                eprintln!("linkscope: {e}");
+                return 2;
+            }
+        }
+    }
+    let index = Index::new(&bin);
+    let (placements, modules) = placements(file, &bin, &parsed);
+    let opts = RefOptions { threads, placements, collect: !summary, ..RefOptions::default() };
+    let result = scan_refs(&bin, &data, &index, &opts);
+    let namer = Namer { bin: &bin, index: &index };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let r = if json {
+        rr::write_refs_json(&mut out, &namer, &result, &modules, only, summary)
+    } else {
+        rr::write_refs_text(&mut out, &namer, &result, &modules, only, summary)
+    };
+    finish(r.and_then(|()| out.flush()))
+}
+
+fn finish(r: std::io::Result<()>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("linkscope: writing output: {e}");
+            1
+        }
+    }
+}
+
+/// What part of the code `disasm` lists.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// A section by name.
+    pub section: Option<String>,
+    /// `START..END` (VAs in images, or RVAs below the image base; section offsets in objects).
+    pub range: Option<String>,
+    /// A symbol or export by name.
+    pub symbol: Option<String>,
+}
+
+/// Run `disasm`; returns the exit code.
+pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
+    let (data, bin) = match open(file) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let index = Index::new(&bin);
+    let (placements, _) = placements(file, &bin, &[]);
+    let opts = RefOptions { threads: 1, placements, collect: true, instructions: true, ..RefOptions::default() };
+    let mut refs = scan_refs(&bin, &data, &index, &opts);
+    let ix = std::mem::take(&mut refs.insns);
+    let Some(filter) = select(&bin, &index, sel) else {
+        eprintln!("linkscope: {}: nothing matches the selection", file.display());
+        return 2;
+    };
+    let names = Arc::new(Names::new(&bin, &index));
+    let mut lister = Lister::new(ix.bitness.max(16), names);
+    let namer = Namer { bin: &bin, index: &index };
+    let base = if is_object(&bin) { 0 } else { bin.image_base.unwrap_or(0) };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut lines = Vec::new();
+    let mut last_section = usize::MAX;
+    let r = (|| -> std::io::Result<()> {
+        for row in 0..ix.len() {
+            let Some((reg, rva)) = ix.at(row) else { continue };
+            if !filter(reg.section, rva) {
+                continue;
+            }
+            let off = (rva - reg.rva) as usize;
+            let sec = &bin.sections[reg.section];
+            let bytes = sec.bytes(&data);
+            let Some(b) = bytes.get(off..(off + 15).min(bytes.len())) else { continue };
+            let (len, text) = match ix.data_width(row) {
+                Some(w) => (usize::from(w), crate::analysis::listing::data_text(b, w)),
+                None => match lister.format(b, base.wrapping_add(rva)) {
+                    Some((ins, text)) => (ins.len(), text),
+                    None => continue,
+                },
+            };
+            let raw = &b[..len.min(b.len())];
+            let sites = sites_at(&refs, reg.section, rva);
+            let notes: Vec<String> = sites.iter().map(|s| site_words(&namer, s)).collect();
+            if json {
+                lines.push(serde_json::json!({
+                    "section": index.section_label_at(reg.section),
+                    "rva": rva,
+                    "va": base.wrapping_add(rva),
+                    "bytes": hex(raw),
+                    "text": text,
+                    "sites": sites.iter().map(|s| rr::ref_json(&namer, s)).collect::<Vec<_>>(),
+                }));
+                continue;
+            }
+            if reg.section != last_section {
+                writeln!(out, "\nsection {}:", index.section_label_at(reg.section))?;
+                last_section = reg.section;
+            }
+            let note = if notes.is_empty() { String::new() } else { format!("  ; {}", notes.join("; ")) };
+            writeln!(out, "{:>12x}:  {:<30} {text}{note}", base.wrapping_add(rva), hex_spaced(raw))?;
+        }
+        if json {
+            let doc = serde_json::json!({"schema_version": 1, "format": bin.format.name(), "arch": bin.arch, "lines": lines});
+            serde_json::to_writer(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        out.flush()
+    })();
+    finish(r)
+}
+
+/// Sites whose instruction starts at `rva` in section `section` (the list is sorted).
+fn sites_at(refs: &Refs, section: usize, rva: u64) -> Vec<Site> {
+    let key = (section as u32, rva);
+    let i = refs.sites.partition_point(|s| (s.section, s.site_rva) < key);
+    refs.sites[i..].iter().take_while(|s| (s.section, s.site_rva) == key).copied().collect()
+}
+
+/// A site in words, for a listing's comment.
+pub fn site_words(n: &Namer<'_>, s: &Site) -> String {
+    let what = match (s.import, s.symbol) {
+        (Some(i), _) => n.import_label(i),
+        (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
+        _ => s.target_kind.name().to_string(),
+    };
+    let off = match s.offset {
+        Some(o) if o != 0 => format!(" + {o}"),
+        _ => String::new(),
+    };
+    let reach = rr::reach_text(s, if n.bin.is_64 { 64 } else { 32 });
+    let mut w = format!("{} {}{off}", s.mode.name(), what);
+    if !reach.is_empty() {
+        w.push_str(&format!(" [{reach}]"));
+    }
+    if s.ambiguous {
+        w.push_str(" AMBIGUOUS");
+    }
+    w
+}
+
+type Filter = Box<dyn Fn(usize, u64) -> bool>;
+
+fn select(bin: &Binary, index: &Index, sel: &Selection) -> Option<Filter> {
+    let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
+    if let Some(name) = &sel.section {
+        let p = bin.sections.iter().position(|s| &s.name == name)?;
+        return Some(Box::new(move |sec, _| sec == p));
+    }
+    if let Some(r) = &sel.range {
+        let (a, b) = r.split_once("..")?;
+        let to_rva = |v: u64| if v >= base { v - base } else { v };
+        let (a, b) = (to_rva(crate::analysis::reach::parse_addr(a)?), to_rva(crate::analysis::reach::parse_addr(b)?));
+        return Some(Box::new(move |_, rva| a <= rva && rva < b));
+    }
+    if let Some(name) = &sel.symbol {
+        let (start, end, sec) = symbol_range(bin, index, name)?;
+        return Some(Box::new(move |s, rva| sec.is_none_or(|p| p == s) && start <= rva && rva < end));
+    }
+    Some(Box::new(|_, _| true))
+}
+
+/// `[start, end)` of a symbol or export (its size, else up to the next name), and its section.
+fn symbol_range(bin: &Binary, index: &Index, name: &str) -> Option<(u64, u64, Option<usize>)> {
+    let object = is_object(bin);
+    let hit = index.symbols_sorted.iter().position(|&(_, p)| {
+        bin.symbols.get(p as usize).is_some_and(|s| s.name == name || s.demangled.as_deref() == Some(name))
+    });
+    if let Some(i) = hit {
+        let (rva, p) = index.symbols_sorted[i];
+        let sym = bin.symbols.get(p as usize)?;
+        let sec = sym.section.and_then(|s| index.section_pos(s));
+        let next = index.symbols_sorted[i + 1..]
+            .iter()
+            .find(|&&(r, q)| r > rva && (!object || bin.symbols.get(q as usize).and_then(|s| s.section) == sym.section))
+            .map(|&(r, _)| r);
+        let end = sym.size.filter(|&s| s > 0).map(|s| rva + s).or(next).unwrap_or(u64::MAX);
+        return Some((rva, end, sec.filter(|_| object)));
+    }
+    let e = bin.exports.iter().find(|e| e.name.as_deref() == Some(name) && e.forwarder.is_none())?;
+    let next = index.exports_sorted.iter().map(|&(r, _)| r).find(|&r| r > e.rva).unwrap_or(u64::MAX);
+    Some((e.rva, next, None))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn hex_spaced(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+}

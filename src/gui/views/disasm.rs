@@ -1,0 +1,215 @@
+//! The disassembly: every instruction of the code sections (an index of starts built with the
+//! scan, off the UI thread; only visible rows are decoded and formatted), operands naming imports
+//! and symbols, each site coloured by its mode with badges for offset / unreachable / ambiguous,
+//! and a tooltip that explains it in words.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use eframe::egui;
+
+use crate::analysis::listing::{data_text, Lister, Names};
+use crate::analysis::{Site, TargetKind};
+use crate::gui::action::{Action, Target};
+use crate::gui::document::{DocCore, TableId};
+use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::theme::RefKind;
+use crate::model::Span;
+use crate::report::refs::{explain, reach_text, Namer};
+
+use super::{intro, show_table, ViewCtx};
+
+const COLUMNS: &[Column] = &[
+    Column::num("Address", 110.0, "Virtual address of the instruction (section offset in objects)."),
+    Column::text("Section", 64.0, "The code section."),
+    Column::text("Bytes", 170.0, "The instruction's bytes."),
+    Column::text("Instruction", 330.0, "Intel syntax; addresses named after imports, thunks, symbols and exports."),
+    Column::text("Data reference", 330.0, "The site's mode, what it reaches with its offset, and its reach. Click to follow the target."),
+];
+
+thread_local! {
+    /// One formatter per thread, for the names of one document at a time.
+    static LISTER: RefCell<Option<(usize, u32, Lister)>> = const { RefCell::new(None) };
+}
+
+/// Format with the thread's formatter for `names` (made anew when the document changes).
+fn format(names: &Arc<Names>, bitness: u32, bytes: &[u8], va: u64) -> Option<(usize, String)> {
+    LISTER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let key = Arc::as_ptr(names) as usize;
+        if !matches!(&*slot, Some((k, b, _)) if *k == key && *b == bitness) {
+            *slot = Some((key, bitness, Lister::new(bitness, names.clone())));
+        }
+        let (_, _, lister) = slot.as_mut()?;
+        lister.format(bytes, va).map(|(ins, text)| (ins.len(), text))
+    })
+}
+
+/// The disassembly rows.
+pub struct DisasmModel<'a> {
+    /// The document.
+    pub core: &'a DocCore,
+}
+
+impl DisasmModel<'_> {
+    /// Section position, RVA, bytes from the row on, VA.
+    fn at(&self, row: usize) -> Option<(usize, u64, &[u8], u64)> {
+        let (reg, rva) = self.core.refs.insns.at(row)?;
+        let sec = self.core.bin.sections.get(reg.section)?;
+        let off = usize::try_from(rva - reg.rva).ok()?;
+        let bytes = sec.bytes(&self.core.data);
+        let b = bytes.get(off..(off + 15).min(bytes.len()))?;
+        let base = if crate::gui::lookup::is_object(&self.core.bin) { 0 } else { self.core.bin.image_base.unwrap_or(0) };
+        Some((reg.section, rva, b, base.wrapping_add(rva)))
+    }
+
+    fn decoded(&self, row: usize) -> Option<(usize, String)> {
+        let (_, _, b, va) = self.at(row)?;
+        match self.core.refs.insns.data_width(row) {
+            Some(w) => Some((usize::from(w), data_text(b, w))),
+            None => format(&self.core.names, self.core.refs.insns.bitness, b, va),
+        }
+    }
+
+    fn sites(&self, row: usize) -> &[Site] {
+        match self.at(row) {
+            Some((sec, rva, _, _)) => self.core.sites_at(sec as u32, rva),
+            None => &[],
+        }
+    }
+
+    fn namer(&self) -> Namer<'_> {
+        Namer { bin: &self.core.bin, index: &self.core.lookup.index }
+    }
+}
+
+impl TableModel for DisasmModel<'_> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.core.refs.insns.len()
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        match col {
+            0 => self.at(row).map_or_else(String::new, |(_, _, _, va)| format!("{va:#x}")),
+            1 => self.at(row).map_or_else(String::new, |(sec, ..)| self.core.lookup.section_label_at(sec).to_string()),
+            2 => match (self.at(row), self.decoded(row)) {
+                (Some((_, _, b, _)), Some((len, _))) => {
+                    b[..len.min(b.len())].iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+                }
+                _ => String::new(),
+            },
+            3 => self.decoded(row).map(|(_, t)| t).unwrap_or_default(),
+            _ => {
+                let n = self.namer();
+                let ptr = if self.core.bin.is_64 { 64 } else { 32 };
+                self.sites(row)
+                    .iter()
+                    .map(|s| {
+                        let mut t = format!("{} {}", s.mode.name(), super::refs::site_name(&n, s));
+                        if let Some(o) = s.offset.filter(|&o| o != 0) {
+                            t.push_str(&format!(" +{o}"));
+                        }
+                        let reach = reach_text(s, ptr);
+                        if !reach.is_empty() && (s.pseudo_reloc.is_some() || s.reachable == Some(false)) {
+                            t.push_str(&format!(" [{reach}]"));
+                        }
+                        if s.ambiguous {
+                            t.push_str(" [AMBIGUOUS]");
+                        }
+                        if s.wraps {
+                            t.push_str(" [MISADDRESSED]");
+                        }
+                        t
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let text = self.text(row, col);
+        let sites = self.sites(row);
+        let first = sites.first();
+        match col {
+            0 | 2 => Cell::mono(text).tone(Tone::Weak),
+            3 => match first {
+                Some(s) => Cell::mono(text).tone(Tone::Site(s.mode)),
+                None if self.core.refs.insns.data_width(row).is_some() => Cell::mono(text).tone(Tone::Kind(RefKind::Other)),
+                None => Cell::mono(text),
+            },
+            4 => {
+                let Some(s) = first else { return Cell::plain(text) };
+                let tip = sites.iter().map(|s| explain(&self.namer(), s, &self.core.modules)).collect::<Vec<_>>().join("\n\n");
+                let bad = sites.iter().any(|s| s.reachable == Some(false) || s.ambiguous || s.wraps);
+                let action = target_action(self.core, s);
+                let mut cell = match action {
+                    Some(a) => Cell::link(text, RefKind::Address, a),
+                    None => Cell::mono(text),
+                };
+                cell.tone = if bad { Tone::Severity(crate::model::Severity::Error) } else { Tone::Site(s.mode) };
+                cell.tip(tip)
+            }
+            _ => Cell::mono(text),
+        }
+    }
+    fn row_span(&self, row: usize) -> Option<Span> {
+        let (sec, rva, _, _) = self.at(row)?;
+        let (len, _) = self.decoded(row)?;
+        let s = self.core.bin.sections.get(sec)?;
+        let off = s.file_offset.checked_add(rva.checked_sub(s.rva)?)?;
+        Some(Span::new(off, len as u64))
+    }
+    fn activate(&self, row: usize) -> Option<Action> {
+        let sites = self.sites(row);
+        match sites.first() {
+            Some(s) => target_action(self.core, s),
+            None => Some(Action::Navigate { doc: None, target: Target::Bytes(self.row_span(row)?) }),
+        }
+    }
+}
+
+/// Where clicking a site's target goes: code in the disassembly, an import to its DLL's export,
+/// anything else to its bytes.
+fn target_action(core: &DocCore, s: &Site) -> Option<Action> {
+    if let Some(crate::analysis::ImportRef::Row(r)) = s.import {
+        return Some(Action::FollowImport(r as usize));
+    }
+    let t = s.target_rva?;
+    if s.target_kind == TargetKind::Code {
+        let section = s.target_section.map(|p| p as usize).or(Some(s.section as usize)).filter(|_| crate::gui::lookup::is_object(&core.bin));
+        if let Some(row) = core.refs.insns.row_of(t, section) {
+            return Some(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, row) });
+        }
+    }
+    if crate::gui::lookup::is_object(&core.bin) {
+        return None;
+    }
+    Some(Action::Navigate { doc: None, target: Target::Rva(t, 1) })
+}
+
+/// Draw the Disassembly view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    intro(
+        ui,
+        "Disassembly",
+        "The code, decoded by a linear sweep that restarts at every known instruction start (entry point, exports, functions, .pdata). Instructions that reference data are coloured by how they address it; hover the reference for an explanation, click it to follow the target.",
+    );
+    let core = &cx.doc.core;
+    if core.refs.insns.is_empty() {
+        let why = core.refs.note.clone().unwrap_or_else(|| "No executable section with bytes in this file.".into());
+        crate::gui::table::empty_note(ui, &why);
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Sites:");
+        for m in crate::analysis::Mode::ALL {
+            ui.label(egui::RichText::new(m.name()).monospace().color(crate::gui::theme::mode_color(m, ui.visuals())))
+                .on_hover_text(super::refs::mode_help(m));
+        }
+        ui.separator();
+        ui.label(format!("{} instructions", core.refs.insns.len()));
+    });
+    show_table(ui, cx, TableId::Disasm, actions);
+}

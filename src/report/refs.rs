@@ -1,0 +1,378 @@
+//! `refs` and `disasm` output: the JSON shapes (a contract for scripts) and the text tables.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::analysis::{ImportRef, Mode, Refs, Site, Summary, SymRef, TargetKind};
+use crate::model::index::{import_name, Index};
+use crate::model::Binary;
+
+/// `--only` filters of `refs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefFilter {
+    /// Sites that reach an import (IAT / GOT slot, thunk, or through a pseudo-relocation).
+    Iat,
+    /// Sites with a non-zero offset into their import or symbol.
+    Offset,
+    /// RIP-relative sites.
+    RipRelative,
+    /// Fields that cannot reach their target once the DLLs are placed.
+    Unreachable,
+    /// Sites where the naive reading disagrees with the pseudo-relocation list.
+    Ambiguous,
+}
+
+impl RefFilter {
+    /// Whether `s` passes the filter.
+    pub fn keep(self, s: &Site) -> bool {
+        match self {
+            RefFilter::Iat => s.import.is_some(),
+            RefFilter::Offset => s.offset.is_some_and(|o| o != 0) && (s.import.is_some() || s.symbol.is_some()),
+            RefFilter::RipRelative => s.mode == Mode::RipRelative,
+            RefFilter::Unreachable => s.reachable == Some(false),
+            RefFilter::Ambiguous => s.ambiguous,
+        }
+    }
+}
+
+/// An import as the JSON shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ImportJson {
+    /// DLL (`null` for objects' external symbols and ELF GOT slots).
+    pub dll: Option<String>,
+    /// Imported name (`#ordinal` when by ordinal).
+    pub name: String,
+    /// RVA of the IAT / GOT slot.
+    pub slot_rva: Option<u64>,
+}
+
+/// The names a site refers to, resolved against the model.
+pub struct Namer<'a> {
+    /// The model.
+    pub bin: &'a Binary,
+    /// Its index.
+    pub index: &'a Index,
+}
+
+impl Namer<'_> {
+    /// The import a reference names.
+    pub fn import(&self, r: ImportRef) -> Option<ImportJson> {
+        match r {
+            ImportRef::Row(row) => {
+                let m = self.index.import_module(self.bin, row as usize)?;
+                let e = self.index.import_entry(self.bin, row as usize)?;
+                Some(ImportJson { dll: Some(m.dll.clone()), name: import_name(e), slot_rva: Some(e.iat_rva) })
+            }
+            ImportRef::Symbol(p) => {
+                let s = self.bin.symbols.get(p as usize)?;
+                let name = s.name.strip_prefix("__imp_").unwrap_or(&s.name).to_string();
+                Some(ImportJson { dll: None, name, slot_rva: None })
+            }
+            ImportRef::Got(i) => {
+                let g = self.bin.elf.as_ref()?.got_slots.get(i as usize)?;
+                Some(ImportJson { dll: None, name: g.symbol.clone(), slot_rva: Some(g.rva) })
+            }
+            ImportRef::Copy(i) => {
+                let g = self.bin.elf.as_ref()?.copy_relocations.get(i as usize)?;
+                Some(ImportJson { dll: None, name: g.symbol.clone(), slot_rva: Some(g.rva) })
+            }
+        }
+    }
+
+    /// `dll!name` of an import reference.
+    pub fn import_label(&self, r: ImportRef) -> String {
+        match self.import(r) {
+            Some(ImportJson { dll: Some(d), name, .. }) => format!("{d}!{name}"),
+            Some(i) => i.name,
+            None => "?".into(),
+        }
+    }
+
+    /// The name of a symbol reference.
+    pub fn symbol(&self, r: SymRef) -> Option<String> {
+        match r {
+            SymRef::Symbol(p) => self.bin.symbols.get(p as usize).map(|s| s.name.clone()),
+            SymRef::Export(p) => self.bin.exports.get(p as usize).and_then(|e| e.name.clone()),
+        }
+    }
+
+    /// The label of section position `p`.
+    pub fn section(&self, p: u32) -> Option<String> {
+        (p != u32::MAX).then(|| self.index.section_label_at(p as usize).to_string())
+    }
+}
+
+/// One site as JSON.
+#[derive(Debug, Serialize)]
+pub struct RefJson {
+    site_rva: u64,
+    field_rva: u64,
+    width: u8,
+    mode: Mode,
+    target_rva: Option<u64>,
+    target_va: u64,
+    target_kind: TargetKind,
+    import: Option<ImportJson>,
+    symbol: Option<String>,
+    offset: Option<i64>,
+    base_reloc: Option<u32>,
+    pseudo_reloc: Option<u32>,
+    reloc: Option<u32>,
+    ambiguous: bool,
+    naive_import: Option<ImportJson>,
+    reachable: Option<bool>,
+    distance: Option<i64>,
+    section: Option<String>,
+    target_section: Option<String>,
+    needs_import_fixup: bool,
+}
+
+/// A site as JSON.
+pub fn ref_json(n: &Namer<'_>, s: &Site) -> RefJson {
+    RefJson {
+        site_rva: s.site_rva,
+        field_rva: s.field_rva,
+        width: s.width,
+        mode: s.mode,
+        target_rva: s.target_rva,
+        target_va: s.target_va,
+        target_kind: s.target_kind,
+        import: s.import.and_then(|r| n.import(r)),
+        symbol: s.symbol.and_then(|r| n.symbol(r)),
+        offset: s.offset,
+        base_reloc: s.base_reloc,
+        pseudo_reloc: s.pseudo_reloc,
+        reloc: s.reloc,
+        ambiguous: s.ambiguous,
+        naive_import: s.naive_import.and_then(|r| n.import(r)),
+        reachable: s.reachable,
+        distance: s.distance,
+        section: n.section(s.section),
+        target_section: s.target_section.and_then(|p| n.section(p)),
+        needs_import_fixup: s.needs_import_fixup,
+    }
+}
+
+/// The summary as JSON: counts per mode and per target kind as objects.
+pub fn summary_json(s: &Summary) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        let modes: serde_json::Map<String, serde_json::Value> =
+            Mode::ALL.iter().zip(s.by_mode).map(|(m, c)| (m.name().to_string(), c.into())).collect();
+        let kinds: serde_json::Map<String, serde_json::Value> =
+            TargetKind::ALL.iter().zip(s.by_target_kind).map(|(k, c)| (k.name().to_string(), c.into())).collect();
+        o.insert("by_mode".into(), modes.into());
+        o.insert("by_target_kind".into(), kinds.into());
+    }
+    v
+}
+
+/// A DLL placement as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleJson {
+    /// The DLL's name as imported.
+    pub name: String,
+    /// Where it is placed (`null`: unknown, reach of its imports is unknown).
+    pub base: Option<u64>,
+    /// `file` (its file was read: exports known), `given` (a base alone) or `unknown`.
+    pub source: &'static str,
+    /// The file read, if any.
+    pub path: Option<String>,
+}
+
+/// Write the `refs` JSON document.
+pub fn write_refs_json(
+    w: &mut impl Write,
+    n: &Namer<'_>,
+    refs: &Refs,
+    modules: &[ModuleJson],
+    filter: Option<RefFilter>,
+    summary_only: bool,
+) -> io::Result<()> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), 1.into());
+    doc.insert("format".into(), n.bin.format.name().into());
+    doc.insert("arch".into(), n.bin.arch.clone().into());
+    doc.insert("image_base".into(), n.bin.image_base.into());
+    doc.insert("summary".into(), summary_json(&refs.summary));
+    doc.insert("modules".into(), serde_json::to_value(modules).unwrap_or_default());
+    doc.insert("note".into(), refs.note.clone().into());
+    if !summary_only {
+        let list: Vec<RefJson> =
+            refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))).map(|s| ref_json(n, s)).collect();
+        doc.insert("refs".into(), serde_json::to_value(list).unwrap_or_default());
+    }
+    serde_json::to_writer(&mut *w, &doc)?;
+    writeln!(w)
+}
+
+/// The reach column: `ok +0x1234`, `OUT 7.4 GiB`, `?` (unknown), or empty (pointer-wide, or a
+/// field that reaches inside its own image).
+pub fn reach_text(s: &Site, pointer_bits: u8) -> String {
+    // A field inside the image reaches: say so only for imports and for fields that do not.
+    if s.import.is_none() && s.reachable != Some(false) {
+        return String::new();
+    }
+    match (s.reachable, s.distance) {
+        (Some(true), Some(d)) => format!("ok {}", signed(d)),
+        (Some(false), Some(d)) => format!("OUT {}", human(d)),
+        _ if s.import.is_some() && s.width < pointer_bits && s.pseudo_reloc.is_some() => "?".into(),
+        _ => String::new(),
+    }
+}
+
+fn signed(v: i64) -> String {
+    if v < 0 {
+        format!("-{:#x}", v.unsigned_abs())
+    } else {
+        format!("+{v:#x}")
+    }
+}
+
+/// A distance in words (`7.4 GiB`).
+pub fn human(v: i64) -> String {
+    let a = v.unsigned_abs() as f64;
+    let (n, u) = if a >= (1u64 << 30) as f64 {
+        (a / (1u64 << 30) as f64, "GiB")
+    } else if a >= (1u64 << 20) as f64 {
+        (a / (1u64 << 20) as f64, "MiB")
+    } else {
+        (a / 1024.0, "KiB")
+    };
+    format!("{}{n:.1} {u}", if v < 0 { "-" } else { "" })
+}
+
+/// Write the `refs` text table.
+pub fn write_refs_text(
+    w: &mut impl Write,
+    n: &Namer<'_>,
+    refs: &Refs,
+    modules: &[ModuleJson],
+    filter: Option<RefFilter>,
+    summary_only: bool,
+) -> io::Result<()> {
+    let s = &refs.summary;
+    writeln!(w, "format: {}   arch: {}", n.bin.format.name(), n.bin.arch)?;
+    if let Some(note) = &refs.note {
+        writeln!(w, "note: {note}")?;
+    }
+    for m in modules {
+        let base = m.base.map_or_else(|| "unknown (reach of its imports is unknown)".into(), |b| format!("{b:#x}"));
+        writeln!(w, "dll {}: {} ({})", m.name, base, m.source)?;
+    }
+    writeln!(
+        w,
+        "\n{} instructions, {} RIP-relative operands, {} call [IAT], {} jmp [IAT]; {} sites: {} with an import, {} with an offset, {} unreachable, {} ambiguous",
+        s.instructions, s.rip_relative_operands, s.iat_calls, s.iat_jumps, s.sites, s.with_import, s.with_offset, s.unreachable, s.ambiguous
+    )?;
+    let modes: Vec<String> =
+        Mode::ALL.iter().zip(s.by_mode).filter(|(_, c)| *c > 0).map(|(m, c)| format!("{} {c}", m.name())).collect();
+    let kinds: Vec<String> = TargetKind::ALL
+        .iter()
+        .zip(s.by_target_kind)
+        .filter(|(_, c)| *c > 0)
+        .map(|(k, c)| format!("{} {c}", k.name()))
+        .collect();
+    writeln!(w, "by mode: {}\nby target: {}", modes.join(", "), kinds.join(", "))?;
+    if summary_only {
+        return Ok(());
+    }
+    let ptr_bits = if n.bin.is_64 { 64 } else { 32 };
+    let mut t = crate::report::table::Table::new(&[
+        "site>", "field", "w>", "mode", "target>", "kind", "import / symbol", "offset>", "reach", "notes",
+    ]);
+    for s in refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
+        let name = match (s.import, s.symbol) {
+            (Some(i), _) => n.import_label(i),
+            (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let mut notes = Vec::new();
+        if s.ambiguous {
+            let naive = s.naive_import.map(|i| n.import_label(i)).unwrap_or_default();
+            notes.push(format!("AMBIGUOUS: the naive reading lands on {naive}"));
+        }
+        if let Some(p) = s.pseudo_reloc {
+            notes.push(format!("pseudo-reloc #{p}"));
+        }
+        if s.needs_import_fixup {
+            notes.push("external data: needs an import fix-up".into());
+        }
+        let target = s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}"));
+        t.row(vec![
+            format!("{:#x}", s.site_rva),
+            format!("+{}", s.field_rva.wrapping_sub(s.site_rva)),
+            s.width.to_string(),
+            s.mode.name().to_string(),
+            target,
+            s.target_kind.name().to_string(),
+            name.chars().map(|c| if c.is_control() { '?' } else { c }).collect(),
+            s.offset.map_or_else(String::new, |o| if o == 0 { "0".into() } else { signed(o) }),
+            reach_text(s, ptr_bits),
+            notes.join("; "),
+        ]);
+    }
+    writeln!(w, "\n== data references ==")?;
+    t.print(w)?;
+    Ok(())
+}
+
+/// A site explained in words (the app's tooltip; `disasm --json` too).
+pub fn explain(n: &Namer<'_>, s: &Site, modules: &[ModuleJson]) -> String {
+    let at = s.field_rva.wrapping_sub(s.site_rva);
+    let field = match s.mode {
+        Mode::RipRelative => format!("RIP-relative disp{} at +{at}", s.width),
+        Mode::Absolute => format!("Absolute {}-bit address at +{at}", s.width),
+        Mode::AbsoluteIndexed => format!("{}-bit displacement (with a base/index register) at +{at}", s.width),
+        Mode::Immediate => format!("{}-bit immediate at +{at}", s.width),
+        Mode::DataPointer => format!("{}-bit pointer", s.width),
+    };
+    let what = match (s.import, s.symbol) {
+        (Some(i), _) => n.import_label(i),
+        (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
+        _ => format!("{} {}", s.target_kind.name(), s.target_rva.map_or_else(String::new, |t| format!("{t:#x}"))),
+    };
+    let off = match s.offset {
+        Some(o) if o != 0 => format!(" + {o}"),
+        _ => String::new(),
+    };
+    let verb = if s.mode == Mode::DataPointer { "points at" } else { "reads" };
+    let mut t = format!("{field} {verb} {what}{off} ({})", s.target_kind.name());
+    if let Some(p) = s.pseudo_reloc {
+        let e = n.bin.pseudo_relocations.entries.get(p as usize);
+        let place = e
+            .and_then(|e| Some(format!("{}+{:#x}", e.target_section.as_deref()?, e.target_offset?)))
+            .unwrap_or_default();
+        t.push_str(&format!(" through pseudo-relocation #{p} {place}"));
+    }
+    if s.ambiguous {
+        let naive = s.naive_import.map(|i| n.import_label(i)).unwrap_or_default();
+        t.push_str(&format!(
+            "; the stored address lands on {naive}'s slot, so a walk that guesses the import from the address picks the wrong one"
+        ));
+    }
+    let dll = s.import.and_then(|i| n.import(i)).and_then(|i| i.dll);
+    let module = dll.and_then(|d| modules.iter().find(|m| m.name.eq_ignore_ascii_case(&d)));
+    match (s.reachable, s.distance, module) {
+        (Some(ok), Some(d), Some(m)) if s.pseudo_reloc.is_some() => {
+            let base = m.base.map_or_else(String::new, |b| format!("{b:#x}"));
+            t.push_str(&format!("; with the DLL at {base} the new value is {} away: ", human(d)));
+            t.push_str(if !ok {
+                "out of reach (the runtime aborts)"
+            } else if s.wraps {
+                "the runtime accepts it, but the CPU sign-extends the displacement: it reaches a wrong address"
+            } else {
+                "within reach"
+            });
+        }
+        (None, None, _) if s.pseudo_reloc.is_some() && s.width < if n.bin.is_64 { 64 } else { 32 } => {
+            t.push_str("; reach unknown: the DLL's place is not known (open it beside the file, or give --base)");
+        }
+        _ => {}
+    }
+    if s.needs_import_fixup {
+        t.push_str("; undefined external data: needs an import fix-up at link or load time");
+    }
+    t
+}
