@@ -5,13 +5,13 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod cli;
 pub mod demangle;
 pub mod formats;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod input;
-pub mod analysis;
 pub mod model;
 pub mod report;
 

@@ -30,8 +30,11 @@ fn label(bin: &Binary, index: &Index, r: ImportRef) -> String {
     Namer { bin, index }.import_label(r)
 }
 
-/// Every line of the capture: (address, has a RIP-relative operand, indirect call/jmp target).
-fn objdump_lines(rel: &str) -> Vec<(u64, bool, Option<(bool, u64)>)> {
+/// One line of the capture: address, has a RIP-relative operand, indirect (is call, target).
+type Line = (u64, bool, Option<(bool, u64)>);
+
+/// Every line of the capture.
+fn objdump_lines(rel: &str) -> Vec<Line> {
     let text = std::fs::read_to_string(fixture_path(&format!("{rel}.objdump-d-refs"))).unwrap();
     let mut out = Vec::new();
     for line in text.lines() {
@@ -150,7 +153,8 @@ fn pseudo_sites(rel: &str) -> Vec<(u64, String, i64, bool, Mode)> {
     // Every pseudo-relocation item has its site, with the import the list names.
     assert_eq!(refs.summary.pseudo_relocs_without_site, 0, "{rel}");
     for e in &bin.pseudo_relocations.entries {
-        let s = out.iter().find(|s| s.0 == e.target_rva).unwrap_or_else(|| panic!("{rel}: no site at {:#x}", e.target_rva));
+        let s =
+            out.iter().find(|s| s.0 == e.target_rva).unwrap_or_else(|| panic!("{rel}: no site at {:#x}", e.target_rva));
         assert_eq!(Some(&s.1), e.import.as_ref(), "{rel}: import of {:#x}", e.target_rva);
     }
     out
@@ -162,11 +166,8 @@ fn pseudo_relocated_data_pointers_have_import_and_offset() {
     // p_arr2 = &arr[2] (in .data, in that order), and the `.refptr` slots in .rdata.
     for rel in ["mingw64/autoimport.exe", "mingw64/autoimport-stripped.exe", "lld64/autoimport.exe"] {
         let sites = pseudo_sites(rel);
-        let data: Vec<(String, i64, bool)> = sites
-            .iter()
-            .filter(|s| s.4 == Mode::DataPointer && s.2 != 0 || s.1.ends_with("!ptr") && s.4 == Mode::DataPointer)
-            .map(|s| (s.1.clone(), s.2, s.3))
-            .collect();
+        let data: Vec<(String, i64, bool)> =
+            sites.iter().filter(|s| s.4 == Mode::DataPointer).map(|s| (s.1.clone(), s.2, s.3)).collect();
         assert!(data.contains(&("data.dll!pt".into(), 4, false)), "{rel}: {data:?}");
         // &arr[3] = arr + 12 and &arr[2] = arr + 8 land on the `counter` slot beside arr's: the
         // naive reading names the wrong import.
@@ -245,11 +246,9 @@ fn x86_absolute_and_immediate_forms() {
     let relocs: BTreeSet<u64> = bin.base_relocations.iter().filter(|r| r.raw_type == 3).map(|r| r.rva).collect();
     assert_eq!(fields, relocs);
     // mov eax, [__imp_x] style loads through the IAT are absolute sites naming the import.
-    assert!(refs
-        .sites
-        .iter()
-        .any(|s| s.mode == Mode::Absolute && s.target_kind == TargetKind::Iat
-            && label(&bin, &index, s.import.unwrap()) == "data.dll!ptr"));
+    assert!(refs.sites.iter().any(|s| s.mode == Mode::Absolute
+        && s.target_kind == TargetKind::Iat
+        && label(&bin, &index, s.import.unwrap()) == "data.dll!ptr"));
 }
 
 #[test]

@@ -140,11 +140,25 @@ pub fn chunks(regions: &[CodeRegion<'_>], starts: &[Vec<usize>], n: usize, min: 
     out
 }
 
+/// What a visitor makes of a decoded instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// An instruction: go on after it.
+    Next,
+    /// Not an instruction: a `width`-byte pointer at region offset `field` (a relocation says
+    /// so); go on after the pointer.
+    Data {
+        /// Region offset of the pointer.
+        field: usize,
+        /// Its width in bytes.
+        width: u8,
+    },
+}
+
 /// What the sweep tells its visitor about each decoded instruction.
 pub trait Visit {
-    /// An instruction at region offset `off` (its `ip()` is its VA). Return `Some(resume)` to make
-    /// the sweep treat the bytes up to region offset `resume` as data and continue there.
-    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Option<usize>;
+    /// An instruction at region offset `off` (its `ip()` is its VA).
+    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step;
     /// Bytes `[off, off + len)` that did not decode (counted as invalid, skipped one at a time) or
     /// were skipped to re-synchronise at a known start.
     fn skipped(&mut self, _off: usize, _len: usize, _invalid: bool) {}
@@ -152,8 +166,19 @@ pub trait Visit {
 
 /// Linear sweep of `chunk`, re-synchronised at the region's known starts: an instruction that would
 /// run over a known start is dropped and decoding restarts at that start; invalid bytes are skipped
-/// one at a time. `va` is the virtual address of the region's first byte.
-pub fn sweep(bitness: u32, region: &CodeRegion<'_>, va: u64, starts: &[usize], chunk: Chunk, v: &mut impl Visit) {
+/// one at a time. `va` is the virtual address of the region's first byte. Each instruction start
+/// (and each pointer in code, flagged [`super::listing::DATA_ROW`]) is appended to `rows` when
+/// given; returns the number of instructions.
+pub fn sweep(
+    bitness: u32,
+    region: &CodeRegion<'_>,
+    va: u64,
+    starts: &[usize],
+    chunk: Chunk,
+    v: &mut impl Visit,
+    mut rows: Option<&mut Vec<u32>>,
+) -> u64 {
+    let mut count = 0u64;
     // Decode from the whole region: a chunk ends at a known start (handled like any other known
     // start) or at the region's end, so both ways of cutting see the same bytes.
     let end = chunk.end.min(region.bytes.len());
@@ -167,19 +192,23 @@ pub fn sweep(bitness: u32, region: &CodeRegion<'_>, va: u64, starts: &[usize], c
         ok
     };
     if !reposition(&mut decoder, pos) {
-        return;
+        return count;
     }
+    // Invariant at the top of the loop: `next_known` is the first known start after `pos`.
+    let known_at = |ki: usize| starts.get(ki).copied().unwrap_or(usize::MAX);
+    let mut next_known = known_at(ki);
     while pos < end {
         decoder.decode_out(&mut ins);
         let len = ins.len().max(1);
         let next = pos + len;
-        let known = starts.get(ki).copied();
-        if let Some(k) = known.filter(|&k| k < next && k > pos) {
-            v.skipped(pos, k - pos, false);
-            pos = k;
+        if next > next_known {
+            // The instruction runs over a known start: drop it and restart there.
+            v.skipped(pos, next_known - pos, false);
+            pos = next_known;
             ki += 1;
+            next_known = known_at(ki);
             if !reposition(&mut decoder, pos) {
-                return;
+                return count;
             }
             continue;
         }
@@ -187,24 +216,36 @@ pub fn sweep(bitness: u32, region: &CodeRegion<'_>, va: u64, starts: &[usize], c
             v.skipped(pos, 1, true);
             pos += 1;
             if !reposition(&mut decoder, pos) {
-                return;
+                return count;
             }
-            continue;
-        }
-        let resume = v.instruction(&ins, pos, &decoder);
-        match resume {
-            Some(r) if r > pos => {
-                // Never past the next known start: a chunk may end there.
-                let cap = starts.get(ki).copied().filter(|&k| k > pos).unwrap_or(end);
-                pos = r.min(end).min(cap);
-                if !reposition(&mut decoder, pos) {
-                    return;
+        } else {
+            match v.instruction(&ins, pos, &decoder) {
+                Step::Next => {
+                    count += 1;
+                    if let Some(r) = rows.as_deref_mut() {
+                        r.push(pos as u32);
+                    }
+                    pos = next;
+                }
+                Step::Data { field, width } => {
+                    if let Some(r) = rows.as_deref_mut() {
+                        let wide = if width == 8 { super::listing::DATA_QUAD } else { 0 };
+                        r.push(field as u32 | super::listing::DATA_ROW | wide);
+                    }
+                    // Never past the next known start: a chunk may end there.
+                    pos = (field + usize::from(width)).max(pos + 1).min(end).min(next_known);
+                    if !reposition(&mut decoder, pos) {
+                        return count;
+                    }
                 }
             }
-            _ => pos = next,
         }
-        while starts.get(ki).is_some_and(|&k| k <= pos) {
-            ki += 1;
+        if pos >= next_known {
+            while known_at(ki) <= pos {
+                ki += 1;
+            }
+            next_known = known_at(ki);
         }
     }
+    count
 }

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use iced_x86::{
-    Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, SymbolResolver, SymbolResult,
-};
+use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, SymbolResolver, SymbolResult};
 
 use super::code::CodeRegion;
 use crate::model::index::{import_name, is_object, Index};
@@ -55,7 +53,13 @@ impl InsnIndex {
     }
 
     /// Append one worker's instruction starts: `marks` are `(region, first position in offsets)`.
-    pub(crate) fn append(&mut self, bin: &Binary, regions: &[CodeRegion<'_>], marks: &[(usize, usize)], offsets: Vec<u32>) {
+    pub(crate) fn append(
+        &mut self,
+        bin: &Binary,
+        regions: &[CodeRegion<'_>],
+        marks: &[(usize, usize)],
+        offsets: Vec<u32>,
+    ) {
         let base_row = self.offsets.len();
         for &(ri, first) in marks {
             let Some(r) = regions.get(ri) else { continue };
@@ -135,7 +139,11 @@ impl Names {
         if !is_object(bin) {
             for &(rva, sym) in &index.symbols_sorted {
                 if let Some(s) = bin.symbols.get(sym as usize) {
-                    entries.push((base + rva, s.size.unwrap_or(0), s.demangled.clone().unwrap_or_else(|| s.name.clone())));
+                    entries.push((
+                        base + rva,
+                        s.size.unwrap_or(0),
+                        s.demangled.clone().unwrap_or_else(|| s.name.clone()),
+                    ));
                 }
             }
             for &(rva, e) in &index.exports_sorted {

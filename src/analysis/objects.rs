@@ -9,7 +9,7 @@
 
 use iced_x86::{Decoder, Instruction, Mnemonic};
 
-use super::code::{self, Visit};
+use super::code::{self, Step, Visit};
 use super::scan::{blank, Out};
 use super::site::{ImportRef, Mode, SymRef, TargetKind};
 use crate::model::index::Index;
@@ -49,7 +49,10 @@ pub(crate) fn scan(bin: &Binary, data: &[u8], index: &Index, out: &mut Out) {
         let chunk = code::Chunk { region: ri, start: 0, end: region.bytes.len() };
         out_code_bytes(v.out, region.bytes.len());
         v.out.enter_region(ri);
-        code::sweep(bitness, region, region.rva, s, chunk, &mut v);
+        let mut rows = v.out.insns.take();
+        let n = code::sweep(bitness, region, region.rva, s, chunk, &mut v, rows.as_mut());
+        v.out.insns = rows;
+        v.out.summary.instructions += n;
         // Relocations after the last decoded instruction.
         while let Some(&i) = v.relocs.get(v.cursor) {
             v.emit(i, None);
@@ -106,12 +109,12 @@ impl ObjSweeper<'_, '_> {
         let assumed = if self.bin.format.is_elf() {
             r.offset
         } else {
-            let k = if r.kind.starts_with("IMAGE_REL_AMD64_REL32_") { u64::from(r.raw_type.saturating_sub(4)) } else { 0 };
+            let k =
+                if r.kind.starts_with("IMAGE_REL_AMD64_REL32_") { u64::from(r.raw_type.saturating_sub(4)) } else { 0 };
             r.offset + u64::from(r.width / 8) + k
         };
         let next = insn.map_or(assumed, |i| i.start + u64::from(i.len));
-        let offset =
-            if r.pc_relative { r.addend.wrapping_add(next.wrapping_sub(assumed) as i64) } else { r.addend };
+        let offset = if r.pc_relative { r.addend.wrapping_add(next.wrapping_sub(assumed) as i64) } else { r.addend };
         s.offset = Some(offset);
         let sym_pos = r.symbol_index.and_then(|i| self.index.symbol_pos(i));
         let sym = sym_pos.and_then(|p| self.bin.symbols.get(p));
@@ -172,8 +175,7 @@ impl ObjSweeper<'_, '_> {
 }
 
 impl Visit for ObjSweeper<'_, '_> {
-    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Option<usize> {
-        self.out.insn(off);
+    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
         let start = off as u64;
         let end = start + ins.len() as u64;
         let rip = ins.is_ip_rel_memory_operand();
@@ -181,7 +183,10 @@ impl Visit for ObjSweeper<'_, '_> {
             self.out.summary.rip_relative_operands += 1;
         }
         let branch = matches!(ins.mnemonic(), Mnemonic::Call | Mnemonic::Jmp)
-            || matches!(ins.op0_kind(), iced_x86::OpKind::NearBranch16 | iced_x86::OpKind::NearBranch32 | iced_x86::OpKind::NearBranch64);
+            || matches!(
+                ins.op0_kind(),
+                iced_x86::OpKind::NearBranch16 | iced_x86::OpKind::NearBranch32 | iced_x86::OpKind::NearBranch64
+            );
         let co = decoder.get_constant_offsets(ins);
         // Relocations before this instruction (in skipped bytes) are sites of their own.
         while let Some(&i) = self.relocs.get(self.cursor) {
@@ -216,7 +221,7 @@ impl Visit for ObjSweeper<'_, '_> {
             self.emit(i, Some(InInsn { start, len: ins.len() as u8, mode, branch }));
             self.cursor += 1;
         }
-        None
+        Step::Next
     }
 
     fn skipped(&mut self, _off: usize, len: usize, invalid: bool) {

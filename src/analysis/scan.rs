@@ -6,7 +6,7 @@
 
 use iced_x86::{Decoder, Instruction, Mnemonic, OpKind};
 
-use super::code::{self, Chunk, CodeRegion, Visit};
+use super::code::{self, Chunk, CodeRegion, Step, Visit};
 use super::reach::Resolved;
 use super::site::{runtime_fits, signed_fits, ImportRef, Mode, Site, Summary, SymRef, TargetKind};
 use crate::model::index::{is_object, Index};
@@ -42,6 +42,13 @@ pub(crate) struct Ctx<'a> {
     pub copies: Vec<(u64, u64, u32)>,
     pub resolved: Vec<Option<Resolved>>,
     pub regions: Vec<CodeRegion<'a>>,
+    /// `[first IAT slot, end of the last)`, to skip the IAT lookups for most targets.
+    pub iat_range: (u64, u64),
+    /// First and last thunk RVA.
+    pub thunk_range: (u64, u64),
+    /// Per 4 KiB page of the image: its section and where its symbols start, so most targets
+    /// are classified without a search (empty for absurdly large images: then every lookup searches).
+    pub pages: Vec<Page>,
     pub starts: Vec<Vec<usize>>,
 }
 
@@ -65,25 +72,6 @@ impl Out {
             if self.insn_regions.last().is_none_or(|&(r, _)| r != region) {
                 self.insn_regions.push((region, v.len()));
             }
-        }
-    }
-
-    /// Replace the last instruction start with a pointer of `width` bytes at `off` (bytes that
-    /// decoded as an instruction but hold a relocated pointer).
-    pub(crate) fn data_row(&mut self, off: usize, width: u8) {
-        self.summary.instructions = self.summary.instructions.saturating_sub(1);
-        if let Some(v) = &mut self.insns {
-            v.pop();
-            let wide = if width == 8 { super::listing::DATA_QUAD } else { 0 };
-            v.push(off as u32 | super::listing::DATA_ROW | wide);
-        }
-    }
-
-    /// Record an instruction start.
-    pub(crate) fn insn(&mut self, off: usize) {
-        self.summary.instructions += 1;
-        if let Some(v) = &mut self.insns {
-            v.push(off as u32);
         }
     }
 }
@@ -154,8 +142,18 @@ impl<'a> Ctx<'a> {
             resolved,
             regions,
             starts,
+            iat_range: (0, 0),
+            thunk_range: (1, 0),
+            pages: Vec::new(),
         };
+        if let (Some(first), Some(last)) = (index.iat_sorted.first(), index.iat_sorted.last()) {
+            cx.iat_range = (first.0, last.0.saturating_add(ptr));
+        }
         cx.thunks = cx.find_thunks();
+        if let (Some(first), Some(last)) = (cx.thunks.first(), cx.thunks.last()) {
+            cx.thunk_range = (first.0, last.0);
+        }
+        cx.pages = cx.build_pages();
         if let Some(lc) = bin.pe.as_ref().and_then(|p| p.load_config.as_ref()) {
             for (name, v) in &lc.fields {
                 if (name == "GuardCFCheckFunctionPointer" || name == "GuardCFDispatchFunctionPointer") && *v != 0 {
@@ -172,6 +170,58 @@ impl<'a> Ctx<'a> {
             cx.copies.sort_unstable();
         }
         Some(cx)
+    }
+
+    fn build_pages(&self) -> Vec<Page> {
+        let n = self.image_end.div_ceil(PAGE);
+        if n > MAX_PAGES {
+            return Vec::new();
+        }
+        let syms = &self.index.symbols_sorted;
+        let exps = &self.index.exports_sorted;
+        let (mut si, mut ei) = (0usize, 0usize);
+        let mut pages = Vec::with_capacity(n as usize);
+        for p in 0..n {
+            let (start, end) = (p * PAGE, (p + 1) * PAGE);
+            let first = self.index.section_pos_by_rva(start);
+            let last = self.index.section_pos_by_rva(end - 1);
+            let (s0, e0) = (si, ei);
+            while syms.get(si).is_some_and(|&(r, _)| r < end) {
+                si += 1;
+            }
+            while exps.get(ei).is_some_and(|&(r, _)| r < end) {
+                ei += 1;
+            }
+            pages.push(Page {
+                section: first.map_or(u32::MAX, |p| p as u32),
+                special: first != last,
+                sym: (s0 as u32, si as u32),
+                exp: (e0 as u32, ei as u32),
+            });
+        }
+        let mut mark = |rva: u64, len: u64| {
+            for p in rva / PAGE..=(rva.saturating_add(len.max(1)) - 1) / PAGE {
+                if let Some(pg) = pages.get_mut(p as usize) {
+                    pg.special = true;
+                }
+            }
+        };
+        for &(r, _) in &self.index.iat_sorted {
+            mark(r, self.ptr);
+        }
+        for &(r, _) in &self.thunks {
+            mark(r, 6);
+        }
+        for &r in &self.cfg {
+            mark(r, self.ptr);
+        }
+        for &(r, _) in &self.got {
+            mark(r, self.ptr);
+        }
+        for &(r, size, _) in &self.copies {
+            mark(r, size);
+        }
+        pages
     }
 
     /// `jmp [IAT slot]` thunks: `FF 25` whose operand names the start of an IAT slot.
@@ -207,18 +257,45 @@ impl<'a> Ctx<'a> {
             s.target_kind = TargetKind::Outside;
             return;
         };
+        if let Some(pg) = self.pages.get((t / PAGE) as usize).filter(|p| !p.special) {
+            // The common case: a page with no IAT, thunk, CFG, GOT or COPY slot in it.
+            let sec = self.bin.sections.get(pg.section as usize);
+            s.target_kind = match sec {
+                Some(sec) if sec.is_exec => TargetKind::Code,
+                Some(_) => TargetKind::Data,
+                None if t < self.headers_end => TargetKind::Header,
+                None => TargetKind::Outside,
+            };
+            let sym = sec.and_then(|sec| {
+                let below = |v: &[(u64, u32)], (lo, hi): (u32, u32)| {
+                    let slice = v.get(lo as usize..hi as usize)?;
+                    let i = slice.partition_point(|&(r, _)| r <= t);
+                    let at = if i > 0 { slice.get(i - 1) } else { v.get((lo as usize).checked_sub(1)?) };
+                    at.filter(|&&(r, _)| r >= sec.rva).copied()
+                };
+                below(&self.index.symbols_sorted, pg.sym)
+                    .map(|(r, i)| (SymRef::Symbol(i), r))
+                    .or_else(|| below(&self.index.exports_sorted, pg.exp).map(|(r, i)| (SymRef::Export(i), r)))
+            });
+            s.symbol = sym.map(|(r, _)| r);
+            s.offset = sym.map(|(_, at)| t.wrapping_sub(at) as i64);
+            self.apply_pseudo(s, t);
+            return;
+        }
         let mut slot_start = None;
-        if let Some((slot, row)) = self.index.iat_slot_at(t, self.ptr) {
+        let in_iat = t >= self.iat_range.0 && t < self.iat_range.1;
+        let in_thunks = t >= self.thunk_range.0 && t <= self.thunk_range.1;
+        if let Some((slot, row)) = self.index.iat_slot_at(t, self.ptr).filter(|_| in_iat) {
             s.target_kind = TargetKind::Iat;
             s.import = Some(ImportRef::Row(row as u32));
             slot_start = Some(slot);
-        } else if let Ok(i) = self.thunks.binary_search_by_key(&t, |&(r, _)| r) {
+        } else if let Some(i) = in_thunks.then(|| self.thunks.binary_search_by_key(&t, |&(r, _)| r).ok()).flatten() {
             s.target_kind = TargetKind::Thunk;
             s.import = Some(ImportRef::Row(self.thunks[i].1));
             slot_start = Some(t);
-        } else if self.cfg.binary_search(&t).is_ok() {
+        } else if !self.cfg.is_empty() && self.cfg.binary_search(&t).is_ok() {
             s.target_kind = TargetKind::CfgPointer;
-        } else if let Some(&(slot, i)) = lookup_range(&self.got, t, self.ptr) {
+        } else if let Some(&(slot, i)) = lookup_range(&self.got, t, self.ptr).filter(|_| !self.got.is_empty()) {
             s.target_kind = TargetKind::Got;
             s.import = Some(ImportRef::Got(i));
             slot_start = Some(slot);
@@ -253,7 +330,8 @@ impl<'a> Ctx<'a> {
     /// an IAT slot (GNU ld's v1 extra import descriptors put their IAT inside `.text` / `.data`) is
     /// bound to that slot's import by the loader, whatever it held on disk.
     fn apply_pseudo(&self, s: &mut Site, t: u64) {
-        if let Some(&row) = self.index.import_by_iat.get(&s.field_rva) {
+        let field_in_iat = s.field_rva >= self.iat_range.0 && s.field_rva < self.iat_range.1;
+        if let Some(&row) = field_in_iat.then(|| self.index.import_by_iat.get(&s.field_rva)).flatten() {
             let truth = ImportRef::Row(row as u32);
             let naive = s.import.filter(|_| s.target_kind == TargetKind::Iat);
             s.import = Some(truth);
@@ -262,6 +340,9 @@ impl<'a> Ctx<'a> {
                 s.ambiguous = true;
                 s.naive_import = naive;
             }
+        }
+        if self.pseudo.is_empty() {
+            return;
         }
         let Ok(i) = self.pseudo.binary_search_by_key(&s.field_rva, |&(r, _)| r) else { return };
         let p = self.pseudo[i].1;
@@ -322,7 +403,8 @@ impl<'a> Ctx<'a> {
                     s.reachable = Some(runtime_fits(value, s.width));
                     // The runtime accepts unsigned values too, but the CPU sign-extends a
                     // displacement: such a site silently reaches the wrong address.
-                    s.wraps = s.mode == Mode::RipRelative && runtime_fits(value, s.width) && !signed_fits(value, s.width);
+                    s.wraps =
+                        s.mode == Mode::RipRelative && runtime_fits(value, s.width) && !signed_fits(value, s.width);
                 }
                 None => out.reach_unknown += 1,
             },
@@ -364,8 +446,14 @@ impl<'a> Ctx<'a> {
         let first = self.covers.partition_point(|c| c.rva < lo);
         out.summary.code_bytes += (chunk.end - chunk.start) as u64;
         out.enter_region(chunk.region);
-        let mut v = Sweeper { cx: self, region, out, cover: first, hi };
-        code::sweep(self.bitness, region, self.base.wrapping_add(region.rva), starts, chunk, &mut v);
+        let next_cover = self.covers.get(first).map_or(u64::MAX, |c| c.rva);
+        let next_cover_off = cover_off(next_cover, region.rva);
+        let mut v = Sweeper { cx: self, region, out, cover: first, next_cover, next_cover_off, hi };
+        let mut rows = v.out.insns.take();
+        let n =
+            code::sweep(self.bitness, region, self.base.wrapping_add(region.rva), starts, chunk, &mut v, rows.as_mut());
+        v.out.insns = rows;
+        v.out.summary.instructions += n;
         // Base relocations after the last instruction.
         while let Some(c) = self.covers.get(v.cover).filter(|c| c.rva < hi) {
             self.data_pointer(c, region.section as u32, v.out);
@@ -383,6 +471,29 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// A cover's RVA as an offset into the region at `region_rva` (0 before it, `usize::MAX` past).
+fn cover_off(rva: u64, region_rva: u64) -> usize {
+    usize::try_from(rva.saturating_sub(region_rva)).unwrap_or(usize::MAX)
+}
+
+/// Page size of [`Ctx::pages`].
+const PAGE: u64 = 4096;
+/// Images larger than this many pages (4 GiB) get no page table.
+const MAX_PAGES: u64 = 1 << 20;
+
+/// What [`Ctx::classify`] needs to know about one page of the image.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Page {
+    /// Position of the section holding the page (`u32::MAX`: none).
+    section: u32,
+    /// The page holds a slot of a special kind or two sections: use the full lookup.
+    special: bool,
+    /// `symbols_sorted[sym.0..sym.1]` lie in the page.
+    sym: (u32, u32),
+    /// `exports_sorted[exp.0..exp.1]` lie in the page.
+    exp: (u32, u32),
 }
 
 fn lookup_range(v: &[(u64, u32)], t: u64, width: u64) -> Option<&(u64, u32)> {
@@ -423,6 +534,10 @@ struct Sweeper<'c, 'a, 'o> {
     region: &'c CodeRegion<'a>,
     out: &'o mut Out,
     cover: usize,
+    /// RVA of `covers[cover]` (`u64::MAX` past the end).
+    next_cover: u64,
+    /// The same as a region offset (for the fast path).
+    next_cover_off: usize,
     hi: u64,
 }
 
@@ -435,22 +550,43 @@ impl Visit for Sweeper<'_, '_, '_> {
         }
     }
 
-    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Option<usize> {
+    #[inline(always)]
+    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
+        // The fast path: no relocation inside, no RIP-relative operand, no 32-bit displacement.
+        if self.next_cover_off >= off + ins.len() && !ins.is_ip_rel_memory_operand() && ins.memory_displ_size() < 4 {
+            return Step::Next;
+        }
+        self.slow(ins, off, decoder)
+    }
+}
+
+impl Sweeper<'_, '_, '_> {
+    fn advance(&mut self) {
+        self.cover += 1;
+        self.next_cover = self.cx.covers.get(self.cover).map_or(u64::MAX, |c| c.rva);
+        self.next_cover_off = cover_off(self.next_cover, self.region.rva);
+    }
+
+    #[inline(never)]
+    fn slow(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
         let cx = self.cx;
-        self.out.insn(off);
         let rva = self.region.rva + off as u64;
         let end = rva + ins.len() as u64;
         let section = self.region.section as u32;
         // Relocated fields in bytes the sweep skipped are data.
         while let Some(c) = cx.covers.get(self.cover).filter(|c| c.rva < rva) {
             cx.data_pointer(c, section, self.out);
-            self.cover += 1;
+            self.advance();
         }
         let rip = ins.is_ip_rel_memory_operand();
-        let ds = ins.memory_displ_size();
-        let has_cover = cx.covers.get(self.cover).is_some_and(|c| c.rva < end);
-        if !rip && ds < 4 && !has_cover {
-            return None;
+        let has_cover = self.next_cover < end;
+        if !rip && !has_cover {
+            // A displacement that is not an address in the image (a structure offset) is no site.
+            let d = ins.memory_displacement64();
+            let d = if cx.bitness == 32 { d & 0xffff_ffff } else { d };
+            if !d.checked_sub(cx.base).is_some_and(|t| t < cx.image_end) {
+                return Step::Next;
+            }
         }
         let co = decoder.get_constant_offsets(ins);
         let (mut disp_cover, mut imm_cover) = (None, None);
@@ -465,21 +601,19 @@ impl Visit for Sweeper<'_, '_, '_> {
                 // A relocated pointer inside what decoded as an instruction: these bytes are data
                 // (a jump table in code); resume after the field.
                 let c = *c;
-                self.out.data_row((c.rva - self.region.rva) as usize, c.width);
                 cx.data_pointer(&c, section, self.out);
-                self.cover += 1;
-                return Some((c.rva + u64::from(c.width) - self.region.rva) as usize);
+                self.advance();
+                return Step::Data { field: (c.rva - self.region.rva) as usize, width: c.width };
             }
-            self.cover += 1;
+            self.advance();
         }
         let next_va = ins.next_ip();
         let is_branch = matches!(ins.mnemonic(), Mnemonic::Call | Mnemonic::Jmp);
-        if rip || (ds >= 4 && has_memory_operand(ins)) {
+        if rip || (ins.memory_displ_size() >= 4 && has_memory_operand(ins)) {
             let target = if rip { ins.ip_rel_memory_address() } else { ins.memory_displacement64() };
             let mode = if rip {
                 Mode::RipRelative
-            } else if ins.memory_base() == iced_x86::Register::None && ins.memory_index() == iced_x86::Register::None
-            {
+            } else if ins.memory_base() == iced_x86::Register::None && ins.memory_index() == iced_x86::Register::None {
                 Mode::Absolute
             } else {
                 Mode::AbsoluteIndexed
@@ -521,7 +655,7 @@ impl Visit for Sweeper<'_, '_, '_> {
             cx.reach(&mut s, next_va, &mut self.out.summary);
             self.out.push(s);
         }
-        None
+        Step::Next
     }
 }
 

@@ -23,7 +23,8 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in summary order.
-    pub const ALL: [Mode; 5] = [Mode::RipRelative, Mode::Absolute, Mode::AbsoluteIndexed, Mode::Immediate, Mode::DataPointer];
+    pub const ALL: [Mode; 5] =
+        [Mode::RipRelative, Mode::Absolute, Mode::AbsoluteIndexed, Mode::Immediate, Mode::DataPointer];
     /// The JSON name.
     pub fn name(self) -> &'static str {
         match self {
@@ -214,11 +215,12 @@ impl Summary {
     /// Count one site.
     pub fn add(&mut self, s: &Site) {
         self.sites += 1;
-        if let Some(i) = Mode::ALL.iter().position(|&m| m == s.mode) {
-            self.by_mode[i] += 1;
+        // The enums are declared in `ALL` order.
+        if let Some(c) = self.by_mode.get_mut(s.mode as usize) {
+            *c += 1;
         }
-        if let Some(i) = TargetKind::ALL.iter().position(|&k| k == s.target_kind) {
-            self.by_target_kind[i] += 1;
+        if let Some(c) = self.by_target_kind.get_mut(s.target_kind as usize) {
+            *c += 1;
         }
         self.with_import += u64::from(s.import.is_some());
         self.with_offset += u64::from(s.offset.is_some_and(|o| o != 0) && (s.import.is_some() || s.symbol.is_some()));

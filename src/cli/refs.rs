@@ -66,14 +66,7 @@ pub fn placements(image: &Path, bin: &Binary, bases: &[(String, u64)]) -> (Vec<P
 }
 
 /// Run `refs`; returns the exit code.
-pub fn refs(
-    file: &Path,
-    json: bool,
-    summary: bool,
-    only: Option<RefFilter>,
-    bases: &[String],
-    threads: usize,
-) -> i32 {
+pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bases: &[String], threads: usize) -> i32 {
     let (data, bin) = match open(file) {
         Ok(x) => x,
         Err(e) => {
@@ -193,7 +186,8 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
             writeln!(out, "{:>12x}:  {:<30} {text}{note}", base.wrapping_add(rva), hex_spaced(raw))?;
         }
         if json {
-            let doc = serde_json::json!({"schema_version": 1, "format": bin.format.name(), "arch": bin.arch, "lines": lines});
+            let doc =
+                serde_json::json!({"schema_version": 1, "format": bin.format.name(), "arch": bin.arch, "lines": lines});
             serde_json::to_writer(&mut out, &doc)?;
             writeln!(out)?;
         }

@@ -104,7 +104,11 @@ pub fn instruction_row(core: &DocCore, r: &Resolved) -> Option<usize> {
         return ix.row_of(rva, None);
     }
     let off = r.offset?;
-    let p = core.bin.sections.iter().position(|s| s.file_offset <= off && off < s.file_offset.saturating_add(s.file_size))?;
+    let p = core
+        .bin
+        .sections
+        .iter()
+        .position(|s| s.file_offset <= off && off < s.file_offset.saturating_add(s.file_size))?;
     let s = core.bin.sections.get(p)?;
     ix.row_of(s.rva + (off - s.file_offset), Some(p))
 }

@@ -41,8 +41,6 @@ impl RegionKind for What {
         }
     }
 
-
-
     fn kind_in(self, bin: &Binary) -> RefKind {
         match self {
             What::OmfRecord(r) => {
@@ -59,13 +57,10 @@ impl RegionKind for What {
         }
     }
 
-
-
     fn shade(self, leaf_index: usize) -> usize {
         match self {
             What::OmfField(_, f) => f as usize,
             _ => leaf_index,
         }
     }
-
 }

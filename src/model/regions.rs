@@ -310,16 +310,13 @@ impl What {
             What::Field(g, f) => {
                 let group = bin.headers.get(g as usize);
                 let field = group.and_then(|h| h.fields.get(f as usize));
-                d(group.map_or("?", |h| h.name.as_str()),
+                d(
+                    group.map_or("?", |h| h.name.as_str()),
                     field.map_or_else(String::new, |f| format!("{} = {}", f.name, f.display)),
                 )
             }
-            What::SectionHeader(p) => {
-                d("Section header", lookup.section_label_at(p as usize).to_string())
-            }
-            What::SectionBody(p) => {
-                d("Section data", lookup.section_label_at(p as usize).to_string())
-            }
+            What::SectionHeader(p) => d("Section header", lookup.section_label_at(p as usize).to_string()),
+            What::SectionBody(p) => d("Section data", lookup.section_label_at(p as usize).to_string()),
             What::SegmentHeader(p) => {
                 let kind = bin.segments.get(p as usize).map_or("?", |s| s.kind.as_str());
                 d("Program header", format!("#{p} {kind}"))
@@ -352,15 +349,11 @@ impl What {
             }
             What::BaseRelocEntry(p) => {
                 let r = bin.base_relocations.get(p as usize);
-                d("Base-relocation entry",
-                    r.map_or_else(String::new, |r| format!("{} at rva {:#x}", r.kind, r.rva)),
-                )
+                d("Base-relocation entry", r.map_or_else(String::new, |r| format!("{} at rva {:#x}", r.kind, r.rva)))
             }
             What::BaseRelocSite(p) => {
                 let r = bin.base_relocations.get(p as usize);
-                d("Patched by a base relocation",
-                    r.map_or_else(String::new, |r| format!("{} (entry #{p})", r.kind)),
-                )
+                d("Patched by a base relocation", r.map_or_else(String::new, |r| format!("{} (entry #{p})", r.kind)))
             }
             What::Reloc(p) | What::RelocSite(p) if bin.omf.is_some() => {
                 let f = bin.omf.as_ref().and_then(|o| o.fixups.get(p as usize));
@@ -377,13 +370,15 @@ impl What {
             }
             What::PseudoEntry(p) => {
                 let e = bin.pseudo_relocations.entries.get(p as usize);
-                d("Pseudo-relocation entry",
+                d(
+                    "Pseudo-relocation entry",
                     e.map_or_else(String::new, |e| format!("#{p} {}", e.import.as_deref().unwrap_or("?"))),
                 )
             }
             What::PseudoSite(p) => {
                 let e = bin.pseudo_relocations.entries.get(p as usize);
-                d("Patched by a pseudo-relocation",
+                d(
+                    "Patched by a pseudo-relocation",
                     e.map_or_else(String::new, |e| {
                         format!("#{p} {} ({}-bit)", e.import.as_deref().unwrap_or("?"), e.width)
                     }),
@@ -400,9 +395,7 @@ impl What {
                 d("Debug directory entry", kind.to_string())
             }
             What::Rich => d("Rich header", "linker/compiler build stamps, XOR-masked".into()),
-            What::Overlay => {
-                d("Overlay", "data after the last section; not mapped by the loader".into())
-            }
+            What::Overlay => d("Overlay", "data after the last section; not mapped by the loader".into()),
             What::Member(p) => {
                 let name = bin.members.get(p as usize).map_or("?", |m| m.member_name.as_str());
                 let what =
@@ -411,9 +404,7 @@ impl What {
             }
             What::OmfRecord(r) => {
                 let rec = bin.omf_records.get(r as usize);
-                d("OMF record",
-                    rec.map_or_else(String::new, |rec| format!("#{r} {}: {}", rec.type_name, rec.summary)),
-                )
+                d("OMF record", rec.map_or_else(String::new, |rec| format!("#{r} {}: {}", rec.type_name, rec.summary)))
             }
             What::OmfField(r, f) => {
                 let rec = bin.omf_records.get(r as usize);

@@ -280,7 +280,16 @@ pub fn write_refs_text(
     }
     let ptr_bits = if n.bin.is_64 { 64 } else { 32 };
     let mut t = crate::report::table::Table::new(&[
-        "site>", "field", "w>", "mode", "target>", "kind", "import / symbol", "offset>", "reach", "notes",
+        "site>",
+        "field",
+        "w>",
+        "mode",
+        "target>",
+        "kind",
+        "import / symbol",
+        "offset>",
+        "reach",
+        "notes",
     ]);
     for s in refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
         let name = match (s.import, s.symbol) {

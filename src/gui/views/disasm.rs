@@ -24,7 +24,11 @@ const COLUMNS: &[Column] = &[
     Column::text("Section", 64.0, "The code section."),
     Column::text("Bytes", 170.0, "The instruction's bytes."),
     Column::text("Instruction", 330.0, "Intel syntax; addresses named after imports, thunks, symbols and exports."),
-    Column::text("Data reference", 330.0, "The site's mode, what it reaches with its offset, and its reach. Click to follow the target."),
+    Column::text(
+        "Data reference",
+        330.0,
+        "The site's mode, what it reaches with its offset, and its reach. Click to follow the target.",
+    ),
 ];
 
 thread_local! {
@@ -59,7 +63,8 @@ impl DisasmModel<'_> {
         let off = usize::try_from(rva - reg.rva).ok()?;
         let bytes = sec.bytes(&self.core.data);
         let b = bytes.get(off..(off + 15).min(bytes.len()))?;
-        let base = if crate::gui::lookup::is_object(&self.core.bin) { 0 } else { self.core.bin.image_base.unwrap_or(0) };
+        let base =
+            if crate::gui::lookup::is_object(&self.core.bin) { 0 } else { self.core.bin.image_base.unwrap_or(0) };
         Some((reg.section, rva, b, base.wrapping_add(rva)))
     }
 
@@ -136,12 +141,18 @@ impl TableModel for DisasmModel<'_> {
             0 | 2 => Cell::mono(text).tone(Tone::Weak),
             3 => match first {
                 Some(s) => Cell::mono(text).tone(Tone::Site(s.mode)),
-                None if self.core.refs.insns.data_width(row).is_some() => Cell::mono(text).tone(Tone::Kind(RefKind::Other)),
+                None if self.core.refs.insns.data_width(row).is_some() => {
+                    Cell::mono(text).tone(Tone::Kind(RefKind::Other))
+                }
                 None => Cell::mono(text),
             },
             4 => {
                 let Some(s) = first else { return Cell::plain(text) };
-                let tip = sites.iter().map(|s| explain(&self.namer(), s, &self.core.modules)).collect::<Vec<_>>().join("\n\n");
+                let tip = sites
+                    .iter()
+                    .map(|s| explain(&self.namer(), s, &self.core.modules))
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
                 let bad = sites.iter().any(|s| s.reachable == Some(false) || s.ambiguous || s.wraps);
                 let action = target_action(self.core, s);
                 let mut cell = match action {
@@ -178,7 +189,11 @@ fn target_action(core: &DocCore, s: &Site) -> Option<Action> {
     }
     let t = s.target_rva?;
     if s.target_kind == TargetKind::Code {
-        let section = s.target_section.map(|p| p as usize).or(Some(s.section as usize)).filter(|_| crate::gui::lookup::is_object(&core.bin));
+        let section = s
+            .target_section
+            .map(|p| p as usize)
+            .or(Some(s.section as usize))
+            .filter(|_| crate::gui::lookup::is_object(&core.bin));
         if let Some(row) = core.refs.insns.row_of(t, section) {
             return Some(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, row) });
         }

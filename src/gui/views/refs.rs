@@ -81,12 +81,21 @@ impl TableModel for RefsModel<'_> {
             5 => s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}")),
             6 => s.target_kind.name().to_string(),
             7 => site_name(&n, s),
-            8 => s.offset.map_or_else(String::new, |o| if o < 0 { format!("-{:#x}", o.unsigned_abs()) } else { format!("{o:#x}") }),
+            8 => s.offset.map_or_else(String::new, |o| {
+                if o < 0 {
+                    format!("-{:#x}", o.unsigned_abs())
+                } else {
+                    format!("{o:#x}")
+                }
+            }),
             9 => reach_text(s, if self.core.bin.is_64 { 64 } else { 32 }),
             _ => {
                 let mut notes = Vec::new();
                 if s.ambiguous {
-                    notes.push(format!("ambiguous: naive reading is {}", s.naive_import.map(|i| n.import_label(i)).unwrap_or_default()));
+                    notes.push(format!(
+                        "ambiguous: naive reading is {}",
+                        s.naive_import.map(|i| n.import_label(i)).unwrap_or_default()
+                    ));
                 }
                 if s.wraps {
                     notes.push("runtime accepts, CPU misaddresses".into());
@@ -113,7 +122,9 @@ impl TableModel for RefsModel<'_> {
                 _ => Cell::mono(text),
             },
             2 => match field_span(core, s) {
-                Some(span) => Cell::link(text, RefKind::Reloc, nav(Target::Bytes(span))).tip("Show the bytes a patch rewrites"),
+                Some(span) => {
+                    Cell::link(text, RefKind::Reloc, nav(Target::Bytes(span))).tip("Show the bytes a patch rewrites")
+                }
                 None => Cell::mono(text),
             },
             4 => Cell::mono(text).tone(Tone::Plain).tip(mode_help(s.mode)),
