@@ -7,7 +7,9 @@
 //! * baseline: the 58-row relocation table of the bundled `autoimport.exe`, idle;
 //! * idle: the 1,000,000-row table, nothing happening;
 //! * wheel: the 1,000,000-row table scrolled by the mouse wheel every frame;
-//! * jump: every frame selects a random row anywhere in the table (scroll + hex pane follow).
+//! * jump: every frame selects a random row anywhere in the table (scroll + hex pane follow);
+//! * disassembly: the Disassembly view of a synthetic image of 1,200,000 instructions (real x64
+//!   code repeated), idle, scrolled and jumping (only visible rows are decoded and formatted).
 //!
 //! Prints mean / median / p95 / max in milliseconds, and each scenario as a ratio of the baseline.
 
@@ -86,8 +88,8 @@ fn report(name: &str, s: &Stats, base: Option<&Stats>) {
 }
 
 fn main() {
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/autoimport.exe");
-    let mut small = App::new(vec![sample], Settings::default());
+    let sample_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/autoimport.exe");
+    let mut small = App::new(vec![sample_path.clone()], Settings::default());
     if !small.wait_for_loads(Duration::from_secs(60)) || small.docs.is_empty() {
         eprintln!("could not load {}", small.load_errors.first().map_or("the sample".into(), |e| e.1.clone()));
         std::process::exit(1);
@@ -128,6 +130,36 @@ fn main() {
     app.wait_for_orders(Duration::from_secs(120));
     let sort = t2.elapsed();
 
+    // The disassembly of a million-instruction image (real x64 code, repeated).
+    let exe = std::fs::read(&sample_path).unwrap_or_default();
+    let code = linkscope::load(&exe)
+        .ok()
+        .and_then(|b| b.sections.iter().find(|s| s.name == ".text").map(|s| s.bytes(&exe).to_vec()))
+        .unwrap_or_else(|| vec![0x90]);
+    let t3 = Instant::now();
+    let dcore = support::million_insn_core(&code, 1_200_000);
+    let dbuild = t3.elapsed();
+    let insns = dcore.refs.insns.len();
+    let mut dapp = App::new(Vec::new(), Settings::default());
+    dapp.add_core(dcore, View::Disassembly);
+    let d_idle = stats(run(&mut dapp, FRAMES, |_, _, _| {}));
+    let d_wheel = stats(run(&mut dapp, FRAMES, |_, _, ev| {
+        ev.push(Event::MouseWheel {
+            unit: MouseWheelUnit::Point,
+            delta: vec2(0.0, -120.0),
+            modifiers: Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        })
+    }));
+    let d_jump = stats(run(&mut dapp, FRAMES, |_, app, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let row = (seed % insns.max(1) as u64) as usize;
+        app.apply(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, row) });
+    }));
+
     println!("linkscope frame benchmark: {FRAMES} frames per scenario after {WARMUP} warm-up frames, 1280×800, run_ui + tessellate");
     println!(
         "(synthetic image with {ROWS} base relocations built and indexed in {:.0} ms)",
@@ -137,6 +169,13 @@ fn main() {
     report("1,000,000 rows, idle", &idle, Some(&baseline));
     report("1,000,000 rows, wheel scrolling", &wheel, Some(&baseline));
     report("1,000,000 rows, jump to random row", &jump, Some(&baseline));
+    println!(
+        "(synthetic image with {insns} instructions scanned and indexed in {:.0} ms)",
+        dbuild.as_secs_f64() * 1000.0
+    );
+    report("disassembly, idle", &d_idle, Some(&baseline));
+    report("disassembly, wheel scrolling", &d_wheel, Some(&baseline));
+    report("disassembly, jump to random row", &d_jump, Some(&baseline));
     println!(
         "off the UI thread: filter by kind {:.0} ms, sort by target {:.0} ms",
         filter.as_secs_f64() * 1000.0,

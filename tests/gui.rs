@@ -37,14 +37,15 @@ fn activate(h: &mut Harness<'_, App>, name: &str) {
 #[test]
 fn opens_the_bundled_samples_and_visits_every_view() {
     let files = linkscope::gui::app::sample_paths();
-    assert_eq!(files.len(), 5, "bundled samples present");
+    assert_eq!(files.len(), 7, "bundled samples present");
     let mut app = App::new(files, Settings::default());
     assert!(app.wait_for_loads(Duration::from_secs(60)));
     let names: Vec<String> = app.docs.iter().map(|d| d.core.name.clone()).collect();
-    assert_eq!(names, ["autoimport.exe", "data.dll", "comdat.obj", "main-nopie", "libdata.so"]);
+    let all = ["autoimport.exe", "autoimport-small.exe", "data.dll", "comdat.obj", "omf32.obj", "main-nopie", "libdata.so"];
+    assert_eq!(names, all);
     assert_eq!(app.active_doc().map(|d| d.core.name.as_str()), Some("autoimport.exe"));
     let mut h = harness(app);
-    for name in ["autoimport.exe", "data.dll", "comdat.obj", "main-nopie", "libdata.so"] {
+    for name in all {
         h.get_by_role_and_label(egui::accesskit::Role::Button, name).click();
         h.run();
         assert_eq!(active(&h).core.name, name);
@@ -709,4 +710,40 @@ fn selecting_a_diagnostic_shows_its_bytes() {
     let rva = d.location.rva.expect("an RVA");
     let off = doc.core.bin.rva_to_offset(rva).expect("mapped");
     assert_eq!(doc.hex.selection, Some(Span::new(off, 1)));
+}
+
+#[test]
+fn data_references_and_disassembly_link_to_each_other() {
+    let mut h = harness(loaded(&["autoimport-small.exe", "data.dll"]));
+    activate(&mut h, "autoimport-small.exe");
+    click_view(&mut h, View::Refs);
+    // The three sites whose naive reading names the wrong import (&arr[3] and &arr[2]).
+    h.state_mut().apply(Action::SetFilter(TableId::Refs, "ambiguous".into()));
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.table(TableId::Refs).shown(doc.core.refs.sites.len()), 3);
+    // Its site address opens the instruction in the disassembly.
+    h.get_by_label("0x159a").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Disassembly);
+    let row = doc.table(TableId::Disasm).selected.expect("instruction selected");
+    assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(0x159a));
+    // The instruction names the import and shows the offset and the ambiguity.
+    assert!(h.query_by_label_contains("rip-relative data.dll!arr +12 [WRAPS 3.0 GiB] [AMBIGUOUS]").is_some());
+    // Clicking the reference follows the import to the export in the open DLL.
+    h.get_by_label_contains("rip-relative data.dll!arr +12").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.core.name, "data.dll");
+    let row = doc.table(TableId::Exports).selected.expect("export selected");
+    assert_eq!(doc.core.bin.exports[row].name.as_deref(), Some("arr"));
+    // Go to in the disassembly lands on the instruction holding the address.
+    activate(&mut h, "autoimport-small.exe");
+    click_view(&mut h, View::Disassembly);
+    h.state_mut().apply(Action::GoTo("0x140001585".into()));
+    h.run();
+    let doc = active(&h);
+    let row = doc.table(TableId::Disasm).selected.expect("instruction selected");
+    assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(0x1583), "inside mov ecx, [pt+4]");
 }

@@ -64,3 +64,40 @@ pub fn million_reloc_core(n: usize) -> linkscope::gui::document::DocCore {
     let data = vec![0u8; usize::try_from(file_size).unwrap_or(0)];
     linkscope::gui::document::DocCore::new("synthetic-1M.dll".into(), "synthetic-1M.dll".into(), data, bin)
 }
+
+/// A synthetic PE32+ image whose `.text` is `code` repeated until it holds about `n` instructions
+/// (the frame benchmark's million-instruction disassembly).
+pub fn million_insn_core(code: &[u8], n: usize) -> linkscope::gui::document::DocCore {
+    use linkscope::model::{Binary, Format, Section, Span};
+    const HEADERS: u64 = 0x400;
+    // About 4 bytes per instruction in compiled x64 code.
+    let size = (n * 4).div_ceil(0x1000) * 0x1000;
+    let mut data = vec![0u8; HEADERS as usize];
+    while data.len() < HEADERS as usize + size {
+        data.extend_from_slice(code);
+    }
+    data.truncate(HEADERS as usize + size);
+    let mut bin = Binary::new(Format::Pe32Plus, data.len() as u64);
+    bin.arch = "x86_64".into();
+    bin.is_64 = true;
+    bin.image_base = Some(0x1_4000_0000);
+    bin.entry_rva = Some(0x1000);
+    bin.sections.push(Section {
+        index: 1,
+        name: ".text".into(),
+        rva: 0x1000,
+        virtual_size: size as u64,
+        file_offset: HEADERS,
+        file_size: size as u64,
+        flags: 0x6000_0020,
+        flag_names: vec!["CNT_CODE".into(), "MEM_EXECUTE".into(), "MEM_READ".into()],
+        kind: None,
+        is_alloc: true,
+        is_exec: true,
+        is_write: false,
+        align: Some(0x1000),
+        header_span: Span::new(0x188, 40),
+        reloc_count: 0,
+    });
+    linkscope::gui::document::DocCore::new("synthetic-code.exe".into(), "synthetic-code.exe".into(), data, bin)
+}

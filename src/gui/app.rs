@@ -100,7 +100,8 @@ impl std::fmt::Debug for App {
 
 /// The bundled samples opened when no file is given.
 pub fn sample_paths() -> Vec<PathBuf> {
-    let names = ["autoimport.exe", "data.dll", "comdat.obj", "main-nopie", "libdata.so"];
+    let names =
+        ["autoimport.exe", "autoimport-small.exe", "data.dll", "comdat.obj", "omf32.obj", "main-nopie", "libdata.so"];
     let candidates =
         [PathBuf::from("assets/samples"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples"))];
     for dir in candidates {

@@ -207,14 +207,16 @@ pub fn write_refs_json(
     writeln!(w)
 }
 
-/// The reach column: `ok +0x1234`, `OUT 7.4 GiB`, `?` (unknown), or empty (pointer-wide, or a
-/// field that reaches inside its own image).
+/// The reach column: `ok +0x1234`, `OUT 7.4 GiB`, `WRAPS 3.0 GiB` (the runtime accepts the value,
+/// the CPU sign-extends it), `?` (unknown), or empty (pointer-wide, or a field that reaches inside
+/// its own image).
 pub fn reach_text(s: &Site, pointer_bits: u8) -> String {
     // A field inside the image reaches: say so only for imports and for fields that do not.
     if s.import.is_none() && s.reachable != Some(false) {
         return String::new();
     }
     match (s.reachable, s.distance) {
+        (Some(true), Some(d)) if s.wraps => format!("WRAPS {}", human(d)),
         (Some(true), Some(d)) => format!("ok {}", signed(d)),
         (Some(false), Some(d)) => format!("OUT {}", human(d)),
         _ if s.import.is_some() && s.width < pointer_bits && s.pseudo_reloc.is_some() => "?".into(),

@@ -123,9 +123,6 @@ impl TableModel for DisasmModel<'_> {
                         if s.ambiguous {
                             t.push_str(" [AMBIGUOUS]");
                         }
-                        if s.wraps {
-                            t.push_str(" [MISADDRESSED]");
-                        }
                         t
                     })
                     .collect::<Vec<_>>()
