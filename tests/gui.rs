@@ -41,7 +41,8 @@ fn opens_the_bundled_samples_and_visits_every_view() {
     let mut app = App::new(files, Settings::default());
     assert!(app.wait_for_loads(Duration::from_secs(60)));
     let names: Vec<String> = app.docs.iter().map(|d| d.core.name.clone()).collect();
-    let all = ["autoimport.exe", "autoimport-small.exe", "data.dll", "comdat.obj", "omf32.obj", "main-nopie", "libdata.so"];
+    let all =
+        ["autoimport.exe", "autoimport-small.exe", "data.dll", "comdat.obj", "omf32.obj", "main-nopie", "libdata.so"];
     assert_eq!(names, all);
     assert_eq!(app.active_doc().map(|d| d.core.name.as_str()), Some("autoimport.exe"));
     let mut h = harness(app);

@@ -77,12 +77,22 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
                 cx.sweep_chunk(c, &mut out);
             }
             outs.push(out);
+            let mut out = new_out();
+            cx.data_sites(&mut out);
+            outs.push(out);
         } else {
-            outs = run_parallel(&cx, &chunks, threads, &new_out);
+            // The data pointers (outside the code) beside the code chunks.
+            let data = std::thread::scope(|s| {
+                let h = s.spawn(|| {
+                    let mut out = new_out();
+                    cx.data_sites(&mut out);
+                    out
+                });
+                outs = run_parallel(&cx, &chunks, threads, &new_out);
+                h.join().unwrap_or_else(|_| new_out())
+            });
+            outs.push(data);
         }
-        let mut out = new_out();
-        cx.data_sites(&mut out);
-        outs.push(out);
     }
     let mut refs = Refs { resolved, ..Refs::default() };
     let mut seen = vec![false; pseudo_n];
