@@ -241,3 +241,19 @@ fn tinygui_reads_names_from_the_iat() {
     let names: Vec<_> = bin.imports.iter().flat_map(|m| m.entries.iter().filter_map(|e| e.name.clone())).collect();
     assert_eq!(names, ["MessageBoxA"]);
 }
+
+/// An all-zero section header is not skipped by the loader: it stays in `sections`, and the
+/// diagnostic says the image, laid out so, is not mapped.
+#[test]
+fn zero_section_header_is_listed_and_flagged() {
+    let Some(bin) = corpus_file("pe/radare2-testbins/fuzzed/dotnet-fits") else {
+        eprintln!("../shared/corpus not found; skipping");
+        return;
+    };
+    assert_eq!(bin.sections.len(), 3);
+    assert!(
+        bin.diagnostics.iter().any(|d| d.message.starts_with("section 3 ") && d.message.contains("will not map")),
+        "{:?}",
+        bin.diagnostics
+    );
+}

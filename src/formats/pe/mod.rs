@@ -159,6 +159,7 @@ pub fn load_pe(data: &[u8]) -> Binary {
     };
     let strtab = symbols::string_table(data, u64::from(symptr), u64::from(nsym), 18);
     let raws = header::read_section_table(&mut bin, data, sect_off, u32::from(nsec), strtab, true);
+    check_section_layout(&mut bin, &raws, o.size_of_headers, (o.section_alignment, opt + 32));
     let map = PeMap::new(
         data,
         &raws,
@@ -243,6 +244,63 @@ pub fn load_pe(data: &[u8]) -> Binary {
     pseudo::read_pseudo_relocs(&mut bin, &map, &table, mingw_like);
     bin.pe = Some(pe);
     bin
+}
+
+/// Say when the section table is one the loader refuses. With SectionAlignment of a page or
+/// more it walks every one of NumberOfSections headers in order, skipping none: each must start
+/// where the previous one ends (the headers first), aligned, with a non-zero size; otherwise the
+/// image does not load (ReactOS `PeFmtCreateSection`: "Memory gap between section", "Virtual
+/// size of section is null"). An all-zero header is such a section, not one the loader skips;
+/// so every header stays in `sections` and the first that breaks the rule is named here.
+fn check_section_layout(
+    bin: &mut Binary,
+    raws: &[header::RawSection],
+    size_of_headers: u64,
+    (align, align_off): (u64, u64),
+) {
+    if !align.is_power_of_two() {
+        bin.diag(
+            Severity::Warning,
+            Location::file(align_off),
+            format!(
+                "SectionAlignment 0x{align:x} is not a power of two; the Windows loader will not map it as an image"
+            ),
+        );
+        return;
+    }
+    if align < 0x1000 || raws.is_empty() {
+        return;
+    }
+    let Some(mut next) = size_of_headers.checked_next_multiple_of(align) else {
+        return;
+    };
+    for (i, r) in raws.iter().enumerate() {
+        let va = u64::from(r.virtual_address);
+        let problem = if va % align != 0 {
+            Some(format!("VirtualAddress 0x{va:x} is not a multiple of SectionAlignment 0x{align:x}"))
+        } else if va != next {
+            Some(format!("VirtualAddress 0x{va:x} is not where the previous one ends (0x{next:x})"))
+        } else if r.virtual_size == 0 && r.size_of_raw_data == 0 {
+            Some("VirtualSize and SizeOfRawData are both 0".to_string())
+        } else {
+            None
+        };
+        let header = bin.sections.get(i).map(|s| (s.header_span.offset, s.name.clone()));
+        if let Some(p) = problem {
+            let (off, name) = header.unwrap_or_default();
+            bin.diag(
+                Severity::Warning,
+                Location::file(off),
+                format!("section {} ({name}): {p}; the Windows loader will not map an image laid out so", i + 1),
+            );
+            return;
+        }
+        let size = if r.virtual_size == 0 { r.size_of_raw_data } else { r.virtual_size };
+        let Some(end) = u64::from(size).checked_next_multiple_of(align).and_then(|s| next.checked_add(s)) else {
+            return;
+        };
+        next = end;
+    }
 }
 
 /// The optional-header values later passes need.
