@@ -209,6 +209,7 @@ pub fn load_pe(data: &[u8]) -> Binary {
     imports::read_delay_imports(&mut bin, &map, dirs[13], &mut budget);
     exports::read_exports(&mut bin, &map, dirs[0]);
     basereloc::read_base_relocs(&mut bin, &map, dirs[5]);
+    check_relocated_loader_data(&mut bin, &map, dirs[1].0, o.size_of_headers);
     dirs::read_debug(&mut bin, &mut pe, &map, dirs[6]);
     dirs::read_tls(&mut bin, &mut pe, &map, dirs[9]);
     dirs::read_load_config(&mut bin, &mut pe, &map, dirs[10]);
@@ -301,6 +302,54 @@ fn check_section_layout(
         };
         next = end;
     }
+}
+
+/// Say when base relocations patch what the loader reads after relocating: the headers (e.g.
+/// e_lfanew) or the import descriptors and lookup tables. Windows (Vista on) applies
+/// relocations before it binds imports, so a rebased image binds the patched values, not the
+/// ones stored in the file that `imports` shows; an ImageBase in the kernel range forces the
+/// rebase. (corkami's imports_relocW7.exe and lfanew_relocW7.exe rely on it.)
+fn check_relocated_loader_data(bin: &mut Binary, map: &PeMap, import_rva: u64, size_of_headers: u64) {
+    if bin.base_relocations.is_empty() {
+        return;
+    }
+    let ps = map.ptr_size();
+    let mut ranges: Vec<(u64, u64, String)> = vec![(0, size_of_headers, "the headers".to_string())];
+    let modules = bin.imports.len() + bin.ignored_imports.len();
+    if import_rva != 0 {
+        let end = import_rva.saturating_add(20 * (modules as u64 + 1));
+        ranges.push((import_rva, end, "the import descriptors".to_string()));
+    }
+    for m in &bin.imports {
+        if m.ilt_rva != 0 && m.ilt_rva != m.iat_rva {
+            let end = m.ilt_rva.saturating_add(ps * (m.entries.len() as u64 + 1));
+            ranges.push((m.ilt_rva, end, format!("the import lookup table of {}", m.dll)));
+        }
+    }
+    let mut hits: Vec<(u64, String)> = Vec::new();
+    for r in &bin.base_relocations {
+        let w = u64::from(basereloc::kind_width(r.raw_type));
+        if w == 0 {
+            continue;
+        }
+        if let Some((_, _, what)) = ranges.iter().find(|(a, b, _)| r.rva < *b && r.rva.saturating_add(w) > *a) {
+            hits.push((r.rva, what.clone()));
+        }
+    }
+    let Some((first, what)) = hits.first().cloned() else {
+        return;
+    };
+    let kernel = !map.is_64 && map.image_base >= 0x8000_0000;
+    bin.diag(
+        Severity::Warning,
+        Location::rva(first),
+        format!(
+            "{} base relocation(s) patch what the loader reads after relocating, the first at RVA 0x{first:x} in \
+             {what}: in a rebased image the loader reads the patched values, not the stored ones shown here{}",
+            hits.len(),
+            if kernel { "; ImageBase is in the kernel range, so the loader always rebases this image" } else { "" }
+        ),
+    );
 }
 
 /// The optional-header values later passes need.
