@@ -208,21 +208,90 @@ impl<'a> PeMap<'a> {
     /// A NUL-terminated string at `rva`, at most `max` bytes. As in the loaded image, a string
     /// that runs from the file into the loader's zero fill ends there.
     pub fn cstr(&self, rva: u64, max: usize) -> Option<&'a [u8]> {
-        let (Source::File(o), run) = self.source_run(rva) else {
+        let (Source::File(o), mut run) = self.source_run(rva) else {
             return None;
         };
         let first = usize::try_from(o).ok()?;
-        let avail = usize::try_from(run).ok()?.min(max);
-        let bytes = self.data.get(first..first.checked_add(avail)?)?;
-        if let Some(end) = bytes.iter().position(|&b| b == 0) {
-            return bytes.get(..end);
+        // A string may run on into the next section when both lie end to end in memory and in
+        // the file; the bytes stay one slice of the file.
+        loop {
+            let avail = usize::try_from(run).ok()?.min(max);
+            let bytes = self.data.get(first..first.checked_add(avail)?)?;
+            if let Some(end) = bytes.iter().position(|&b| b == 0) {
+                return bytes.get(..end);
+            }
+            if avail >= max {
+                return None;
+            }
+            match self.source_run(rva.checked_add(run)?) {
+                // The file's bytes end without a NUL; the loader's zero fill after them ends it.
+                (Source::Zero, _) => return Some(bytes),
+                (Source::File(next), more) if next == o.checked_add(run)? && more > 0 => run += more,
+                _ => return None,
+            }
         }
-        // The file's bytes end without a NUL; the loader's zero fill after them ends the string.
-        (avail < max && self.source(rva.checked_add(run)?) == Source::Zero).then_some(bytes)
     }
 
     /// Convert a VA to an RVA (None if below the image base, or beyond the 32-bit RVA range).
     pub fn va_to_rva(&self, va: u64) -> Option<u64> {
         va.checked_sub(self.image_base).filter(|&r| r <= u64::from(u32::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PeMap;
+    use crate::formats::coff::header::RawSection;
+
+    fn sec(rva: u32, vsize: u32, raw_off: u32, raw_size: u32) -> RawSection {
+        RawSection {
+            virtual_size: vsize,
+            virtual_address: rva,
+            size_of_raw_data: raw_size,
+            pointer_to_raw_data: raw_off,
+            pointer_to_relocations: 0,
+            number_of_relocations: 0,
+            characteristics: 0,
+        }
+    }
+
+    #[test]
+    fn reads_see_the_loaders_zero_fill() {
+        // One section at RVA 0x1000: 0x10 raw bytes at 0x200 (FileAlignment 0x10), 0x100 in memory.
+        let mut data = vec![0xaau8; 0x210];
+        data[0x20c..0x210].copy_from_slice(b"abcd");
+        let map = PeMap::new(&data, &[sec(0x1000, 0x100, 0x200, 0x10)], 0x200, 0x1000, 0x10, 0, false, 0x2000);
+        // A string that ends with the raw data is ended by the zero fill.
+        assert_eq!(map.cstr(0x100c, 64), Some(&b"abcd"[..]));
+        // A value straddling the end of the raw data reads zeros for the virtual part.
+        assert_eq!(map.u32(0x100e), Some(u32::from_le_bytes([b'c', b'd', 0, 0])));
+        assert_eq!(map.u32(0x1010), Some(0));
+        assert_eq!(map.offset(0x1010), None);
+        // Past the section: not mapped.
+        assert_eq!(map.u32(0x1100), None);
+    }
+
+    #[test]
+    fn raw_size_is_rounded_up_to_file_alignment() {
+        // SizeOfRawData 0x10 with FileAlignment 0x200: the loader reads 0x200 bytes.
+        let mut data = vec![0u8; 0x400];
+        data[0x210..0x216].copy_from_slice(b"msvcrt");
+        data[0x216] = 0;
+        let map = PeMap::new(&data, &[sec(0x1000, 0x1000, 0x200, 0x10)], 0x200, 0x1000, 0x200, 0, false, 0x2000);
+        assert_eq!(map.cstr(0x1010, 64), Some(&b"msvcrt"[..]));
+        assert_eq!(map.offset(0x11ff), Some(0x3ff));
+        // Rounded past the end of the file: zero, not missing.
+        let short = &data[..0x300];
+        let map = PeMap::new(short, &[sec(0x1000, 0x1000, 0x200, 0x10)], 0x200, 0x1000, 0x200, 0, false, 0x2000);
+        assert_eq!(map.u32(0x1180), Some(0));
+    }
+
+    #[test]
+    fn flat_low_alignment_image_is_zero_filled_to_size_of_image() {
+        let data = b"MZ\0\0msvcrt.dll".to_vec();
+        let map = PeMap::new(&data, &[], 0x20, 4, 4, 0, false, 0x1000);
+        assert_eq!(map.cstr(4, 64), Some(&b"msvcrt.dll"[..]));
+        assert_eq!(map.u32(0x800), Some(0));
+        assert_eq!(map.u32(0x1000), None);
     }
 }
