@@ -37,6 +37,7 @@ fn read_thunks(
     let ord_flag = if map.is_64 { 1u64 << 63 } else { 1u64 << 31 };
     let mut out = Vec::new();
     let mut bad_names = Repeated::new(Severity::Warning, "import hint/name RVAs are not in the file");
+    let mut long_names = Repeated::new(Severity::Info, "import names are longer than linkscope keeps; shown cut");
     for i in 0..MAX_THUNKS {
         if budget.0 == 0 {
             bin.diag(
@@ -65,8 +66,15 @@ fn read_thunks(
             if va_based {
                 hn = hn.saturating_sub(map.image_base);
             }
-            match (map.u16(hn), map.cstr(hn + 2, 4096)) {
-                (Some(h), Some(n)) => (Some(text(n)), None, Some(h)),
+            match (map.u16(hn), map.name(hn + 2, MAX_NAME)) {
+                (Some(h), Some((n, whole))) => {
+                    if !whole {
+                        long_names.add(Location::rva(hn + 2), || {
+                            format!("import {i} of {dll}: name at 0x{:x} is longer than {MAX_NAME} bytes", hn + 2)
+                        });
+                    }
+                    (Some(cut_text(n, whole)), None, Some(h))
+                }
                 _ => {
                     bad_names.add(Location::rva(lookup + i * ps), || {
                         format!("import {i} of {dll}: hint/name RVA 0x{hn:x} is not in the file")
@@ -87,7 +95,20 @@ fn read_thunks(
         });
     }
     bad_names.flush(bin);
+    long_names.flush(bin);
     out
+}
+
+/// Longest name kept whole; a longer one (the loader compares it all) is shown cut, with "…".
+pub const MAX_NAME: usize = 4096;
+
+/// The text of a name read by [`PeMap::name`]: "…" marks one cut at [`MAX_NAME`] bytes.
+pub fn cut_text(n: &[u8], whole: bool) -> String {
+    if whole {
+        text(n)
+    } else {
+        format!("{}…", text(n))
+    }
 }
 
 /// Most descriptors read past the loader's terminator (they are shown, not bound).
@@ -142,8 +163,8 @@ pub fn read_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), bud
                 break;
             }
         }
-        let dll = match map.cstr(u64::from(name_rva), 4096) {
-            Some(n) => text(n),
+        let dll = match map.name(u64::from(name_rva), MAX_NAME) {
+            Some((n, whole)) => cut_text(n, whole),
             None if terminated_at.is_some() => format!("<bad name rva 0x{name_rva:x}>"),
             None => {
                 bad_dll.add(Location::rva(d), || {

@@ -232,6 +232,21 @@ impl<'a> PeMap<'a> {
         }
     }
 
+    /// A name at `rva` as the loader compares it: the NUL-terminated string, or, when it is
+    /// longer than `max` bytes, its first `max` bytes and `false` (the name is there, only too
+    /// long to keep whole). None when the first byte is not in the image.
+    pub fn name(&self, rva: u64, max: usize) -> Option<(&'a [u8], bool)> {
+        if let Some(n) = self.cstr(rva, max) {
+            return Some((n, true));
+        }
+        let (Source::File(o), run) = self.source_run(rva) else {
+            return None;
+        };
+        // Only a prefix that is all file bytes, without a NUL, counts as a cut name.
+        let bytes = slice_at(self.data, o, u64::try_from(max).ok()?.min(run))?;
+        (bytes.len() == max && !bytes.contains(&0)).then_some((bytes, false))
+    }
+
     /// Convert a VA to an RVA (None if below the image base, or beyond the 32-bit RVA range).
     pub fn va_to_rva(&self, va: u64) -> Option<u64> {
         va.checked_sub(self.image_base).filter(|&r| r <= u64::from(u32::MAX))
