@@ -143,6 +143,11 @@ pub struct Binary {
     pub imports: Vec<ImportModule>,
     /// Delay-load imports.
     pub delay_imports: Vec<ImportModule>,
+    /// PE import descriptors the loader never reaches: those from the first descriptor whose
+    /// `Name` or `FirstThunk` is 0 (where the loader's list ends) up to the all-zero one other
+    /// tools stop at. Shown, never bound; absent from the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_imports: Vec<ImportModule>,
     /// Exports.
     pub exports: Vec<Export>,
     /// PE base-relocation blocks.
@@ -193,6 +198,7 @@ impl Binary {
             link_order: Vec::new(),
             imports: Vec::new(),
             delay_imports: Vec::new(),
+            ignored_imports: Vec::new(),
             exports: Vec::new(),
             base_reloc_blocks: Vec::new(),
             base_relocations: Vec::new(),

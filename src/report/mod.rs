@@ -55,7 +55,7 @@ impl Part {
             Part::Segments => &["segments"],
             Part::Symbols => &["symbols", "archive_symbols"],
             Part::Comdats => &["comdats", "groups", "link_order"],
-            Part::Imports => &["imports", "delay_imports", "import_object"],
+            Part::Imports => &["imports", "delay_imports", "ignored_imports", "import_object"],
             Part::Exports => &["exports"],
             Part::Basereloc => &["base_relocations", "base_reloc_blocks"],
             Part::Relocs => &["relocations"],

@@ -238,7 +238,11 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         }
     }
     if want(Part::Imports) {
-        for (title, mods) in [("imports", &bin.imports), ("delay-load imports", &bin.delay_imports)] {
+        for (title, mods) in [
+            ("imports", &bin.imports),
+            ("delay-load imports", &bin.delay_imports),
+            ("ignored import descriptors (after the loader's terminator; not bound)", &bin.ignored_imports),
+        ] {
             if mods.is_empty() {
                 continue;
             }

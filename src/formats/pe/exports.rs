@@ -38,7 +38,10 @@ pub fn read_exports(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) {
             bin.diag(Severity::Warning, Location::rva(names + i * 4), format!("export name {i} is not in the file"));
             break;
         };
-        let name = map.cstr(u64::from(nrva), 4096).map(text).unwrap_or_else(|| format!("<bad name rva 0x{nrva:x}>"));
+        let name = map
+            .name(u64::from(nrva), super::imports::MAX_NAME)
+            .map(|(n, whole)| super::imports::cut_text(n, whole))
+            .unwrap_or_else(|| format!("<bad name rva 0x{nrva:x}>"));
         match name_of.get_mut(ord as usize) {
             Some(slot) => {
                 if slot.is_none() {

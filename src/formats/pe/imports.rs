@@ -37,6 +37,7 @@ fn read_thunks(
     let ord_flag = if map.is_64 { 1u64 << 63 } else { 1u64 << 31 };
     let mut out = Vec::new();
     let mut bad_names = Repeated::new(Severity::Warning, "import hint/name RVAs are not in the file");
+    let mut long_names = Repeated::new(Severity::Info, "import names are longer than linkscope keeps; shown cut");
     for i in 0..MAX_THUNKS {
         if budget.0 == 0 {
             bin.diag(
@@ -65,8 +66,15 @@ fn read_thunks(
             if va_based {
                 hn = hn.saturating_sub(map.image_base);
             }
-            match (map.u16(hn), map.cstr(hn + 2, 4096)) {
-                (Some(h), Some(n)) => (Some(text(n)), None, Some(h)),
+            match (map.u16(hn), map.name(hn + 2, MAX_NAME)) {
+                (Some(h), Some((n, whole))) => {
+                    if !whole {
+                        long_names.add(Location::rva(hn + 2), || {
+                            format!("import {i} of {dll}: name at 0x{:x} is longer than {MAX_NAME} bytes", hn + 2)
+                        });
+                    }
+                    (Some(cut_text(n, whole)), None, Some(h))
+                }
                 _ => {
                     bad_names.add(Location::rva(lookup + i * ps), || {
                         format!("import {i} of {dll}: hint/name RVA 0x{hn:x} is not in the file")
@@ -87,28 +95,77 @@ fn read_thunks(
         });
     }
     bad_names.flush(bin);
+    long_names.flush(bin);
     out
 }
 
+/// Longest name kept whole; a longer one (the loader compares it all) is shown cut, with "…".
+pub const MAX_NAME: usize = 4096;
+
+/// The text of a name read by [`PeMap::name`]: "…" marks one cut at [`MAX_NAME`] bytes.
+pub fn cut_text(n: &[u8], whole: bool) -> String {
+    if whole {
+        text(n)
+    } else {
+        format!("{}…", text(n))
+    }
+}
+
+/// Most descriptors read past the loader's terminator (they are shown, not bound).
+const MAX_IGNORED_DESCRIPTORS: u64 = 64;
+
 /// Read the ordinary import directory.
+///
+/// The loader walks descriptors until the first whose `Name` or `FirstThunk` is 0 (wine's
+/// `fixup_imports`, ReactOS' `LdrpWalkImportDescriptor`), not until an all-zero one. What lies
+/// between that terminator and the all-zero descriptor tools look for is never bound: it goes to
+/// `ignored_imports`, with a diagnostic holding the terminator's bytes.
 pub fn read_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), budget: &mut Budget) {
     if rva == 0 {
         return;
     }
     let mut runoff = Repeated::new(Severity::Error, "import lookup tables run off the mapped file");
     let mut bad_dll = Repeated::new(Severity::Warning, "import descriptors name DLLs outside the file");
+    let mut terminated_at: Option<u64> = None;
     for i in 0..MAX_DESCRIPTORS {
         let d = rva + i * 20;
         let (Some(oft), Some(name_rva), Some(ft)) = (map.u32(d), map.u32(d + 12), map.u32(d + 16)) else {
-            bin.diag(Severity::Error, Location::rva(d), format!("import descriptor {i} is not in the file"));
+            if terminated_at.is_none() {
+                bin.diag(Severity::Error, Location::rva(d), format!("import descriptor {i} is not in the file"));
+            }
             break;
         };
         let all_zero = oft == 0 && name_rva == 0 && ft == 0 && map.u32(d + 4) == Some(0) && map.u32(d + 8) == Some(0);
         if all_zero {
             break;
         }
-        let dll = match map.cstr(u64::from(name_rva), 4096) {
-            Some(n) => text(n),
+        if terminated_at.is_none() && (name_rva == 0 || ft == 0) {
+            terminated_at = Some(i);
+            let hex = map.bytes(d, 20).map(hex_bytes).unwrap_or_else(|| "(zero-filled in memory)".into());
+            let which = if name_rva == 0 { "Name" } else { "FirstThunk" };
+            let loc = map.offset(d).map_or_else(|| Location::rva(d), |o| Location::both(Some(o), Some(d)));
+            bin.diag(
+                Severity::Warning,
+                loc,
+                format!(
+                    "import descriptor {i} has {which} 0, which ends the loader's list; it and the descriptors \
+                     after it up to the all-zero one are not bound (ignored_imports) [{hex}]"
+                ),
+            );
+        }
+        if let Some(t) = terminated_at {
+            if i - t >= MAX_IGNORED_DESCRIPTORS {
+                bin.diag(
+                    Severity::Info,
+                    Location::rva(d),
+                    format!("more than {MAX_IGNORED_DESCRIPTORS} descriptors after the import terminator; not read"),
+                );
+                break;
+            }
+        }
+        let dll = match map.name(u64::from(name_rva), MAX_NAME) {
+            Some((n, whole)) => cut_text(n, whole),
+            None if terminated_at.is_some() => format!("<bad name rva 0x{name_rva:x}>"),
             None => {
                 bad_dll.add(Location::rva(d), || {
                     format!("import descriptor {i}: DLL name RVA 0x{name_rva:x} is not in the file")
@@ -116,22 +173,59 @@ pub fn read_imports(bin: &mut Binary, map: &PeMap, (rva, _size): (u64, u64), bud
                 format!("<bad name rva 0x{name_rva:x}>")
             }
         };
-        let entries = read_thunks(bin, map, &dll, u64::from(oft), u64::from(ft), false, budget, &mut runoff);
-        check_iat_placement(bin, &dll, u64::from(ft), entries.len() as u64 * map.ptr_size());
+        // The loader takes OriginalFirstThunk only when it points inside the image past the
+        // headers; otherwise it walks the IAT itself (ReactOS LdrpSnapIAT: "a strange linked file").
+        let oft_used = u64::from(oft);
+        let oft_used = if oft_used < map.headers_size() || oft_used >= map.size_of_image {
+            if oft != 0 && terminated_at.is_none() {
+                bin.diag(
+                    Severity::Warning,
+                    Location::rva(d),
+                    format!(
+                        "import descriptor {i} ({dll}): OriginalFirstThunk 0x{oft:x} is outside the image past its \
+                         headers; the loader reads the names from the IAT (FirstThunk) instead"
+                    ),
+                );
+            }
+            0
+        } else {
+            oft_used
+        };
+        let (entries, is_ignored) = if terminated_at.is_some() {
+            // Shown for what it is, without the per-entry diagnostics of bound imports.
+            let mut scratch = Binary::new(bin.format, bin.file_size);
+            let mut quiet = Repeated::new(Severity::Info, "");
+            let e = read_thunks(&mut scratch, map, &dll, oft_used, u64::from(ft), false, budget, &mut quiet);
+            (e, true)
+        } else {
+            let e = read_thunks(bin, map, &dll, oft_used, u64::from(ft), false, budget, &mut runoff);
+            check_iat_placement(bin, &dll, u64::from(ft), e.len() as u64 * map.ptr_size());
+            (e, false)
+        };
         let exhausted = budget.0 == 0;
-        bin.imports.push(ImportModule {
+        let module = ImportModule {
             dll,
             ilt_rva: u64::from(oft),
             iat_rva: u64::from(ft),
             descriptor_span: map.offset(d).map_or_else(Span::default, |o| Span::new(o, 20)),
             entries,
-        });
+        };
+        if is_ignored {
+            bin.ignored_imports.push(module);
+        } else {
+            bin.imports.push(module);
+        }
         if exhausted {
             break;
         }
     }
     runoff.flush(bin);
     bad_dll.flush(bin);
+}
+
+/// Bytes as space-separated hex.
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 /// Flag an IAT that lies inside an executable section (GNU ld's v1 pseudo-relocation trick).

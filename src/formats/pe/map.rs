@@ -1,6 +1,6 @@
 //! RVA → file-offset mapping for PE images, following what the Windows loader does.
 
-use crate::formats::bytes::{cstr_at, slice_at, u16_at, u32_at, u64_at};
+use crate::formats::bytes::slice_at;
 
 /// One mapped section.
 #[derive(Debug, Clone, Copy)]
@@ -9,6 +9,21 @@ struct MapSection {
     vsize: u64,
     raw_off: u64,
     raw_size: u64,
+    /// `raw_size` before rounding up to FileAlignment: file bytes past the end of the file are
+    /// missing below it, zero-filled above it.
+    raw_declared: u64,
+}
+
+/// Where the byte at an RVA comes from once the loader has mapped the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// This file offset.
+    File(u64),
+    /// Mapped, but not backed by the file: the loader's zero fill (a section's virtual tail, or
+    /// the part of a flat low-alignment image past the end of the file).
+    Zero,
+    /// Not mapped (or backed by bytes the file does not have).
+    Unmapped,
 }
 
 /// Maps RVAs of an image to file offsets.
@@ -50,11 +65,20 @@ impl<'a> PeMap<'a> {
                     u64::from(s.pointer_to_raw_data)
                 };
                 let vsize = if s.virtual_size == 0 { u64::from(s.size_of_raw_data) } else { u64::from(s.virtual_size) };
+                // The loader reads SizeOfRawData rounded up to FileAlignment (never past the
+                // virtual size): bytes a tool cuts off at the unrounded end are in the image.
+                let declared = u64::from(s.size_of_raw_data);
+                let rounded = if file_alignment.is_power_of_two() {
+                    declared.checked_next_multiple_of(file_alignment).unwrap_or(declared)
+                } else {
+                    declared
+                };
                 MapSection {
                     rva: u64::from(s.virtual_address),
                     vsize,
                     raw_off,
-                    raw_size: u64::from(s.size_of_raw_data).min(vsize),
+                    raw_size: rounded.min(vsize),
+                    raw_declared: declared.min(vsize),
                 }
             })
             .collect();
@@ -62,21 +86,66 @@ impl<'a> PeMap<'a> {
         PeMap { data, secs, headers_size, identity, image_base, is_64, size_of_image }
     }
 
-    /// File offset of `rva`, when the byte there comes from the file.
-    pub fn offset(&self, rva: u64) -> Option<u64> {
+    /// Where the byte at `rva` comes from, and how many bytes from there on come from the file
+    /// contiguously (0 unless `File`).
+    fn source_run(&self, rva: u64) -> (Source, u64) {
+        let len = self.data.len() as u64;
+        let file = |o: u64, run: u64| if o < len { (Source::File(o), run.min(len - o)) } else { (Source::Unmapped, 0) };
         if self.identity {
-            return (rva < self.data.len() as u64).then_some(rva);
+            // SectionAlignment below a page: the loader maps the file flat, SizeOfImage long.
+            return if rva < len {
+                (Source::File(rva), len - rva)
+            } else if rva < self.size_of_image {
+                (Source::Zero, 0)
+            } else {
+                (Source::Unmapped, 0)
+            };
         }
         let i = self.secs.partition_point(|s| s.rva <= rva);
         if i > 0 {
-            let s = &self.secs[i - 1];
-            let delta = rva - s.rva;
-            if delta < s.vsize {
-                return (delta < s.raw_size).then(|| s.raw_off + delta);
+            if let Some(s) = self.secs.get(i - 1) {
+                let delta = rva - s.rva;
+                if delta < s.vsize {
+                    return if delta < s.raw_size {
+                        match file(s.raw_off + delta, s.raw_size - delta) {
+                            (Source::Unmapped, _) if delta >= s.raw_declared => (Source::Zero, 0),
+                            found => found,
+                        }
+                    } else {
+                        (Source::Zero, 0)
+                    };
+                }
             }
         }
         let first = self.secs.first().map_or(u64::MAX, |s| s.rva);
-        (rva < self.headers_size && rva < first).then_some(rva)
+        if rva < self.headers_size && rva < first {
+            file(rva, self.headers_size.min(first) - rva)
+        } else {
+            (Source::Unmapped, 0)
+        }
+    }
+
+    /// Where the byte at `rva` comes from.
+    fn source(&self, rva: u64) -> Source {
+        self.source_run(rva).0
+    }
+
+    /// File offset of `rva`, when the byte there comes from the file.
+    pub fn offset(&self, rva: u64) -> Option<u64> {
+        match self.source(rva) {
+            Source::File(o) => Some(o),
+            Source::Zero | Source::Unmapped => None,
+        }
+    }
+
+    /// SizeOfHeaders.
+    pub fn headers_size(&self) -> u64 {
+        self.headers_size
+    }
+
+    /// Whether the loader maps a byte at `rva` (from the file or zero-filled).
+    pub fn is_mapped(&self, rva: u64) -> bool {
+        self.source(rva) != Source::Unmapped
     }
 
     /// Up to `len` bytes at `rva` (must all come from the file).
@@ -84,19 +153,38 @@ impl<'a> PeMap<'a> {
         slice_at(self.data, self.offset(rva)?, len)
     }
 
+    /// `N` bytes at `rva` as the loaded image holds them: file bytes, or zeros where the loader
+    /// zero-fills (a value may straddle the end of a section's raw data).
+    fn image_bytes<const N: usize>(&self, rva: u64) -> Option<[u8; N]> {
+        if let (Source::File(o), run) = self.source_run(rva) {
+            if run >= N as u64 {
+                return slice_at(self.data, o, N as u64)?.try_into().ok();
+            }
+        }
+        let mut out = [0u8; N];
+        for (k, b) in out.iter_mut().enumerate() {
+            *b = match self.source(rva.checked_add(k as u64)?) {
+                Source::File(o) => *self.data.get(usize::try_from(o).ok()?)?,
+                Source::Zero => 0,
+                Source::Unmapped => return None,
+            };
+        }
+        Some(out)
+    }
+
     /// A `u16` at `rva`.
     pub fn u16(&self, rva: u64) -> Option<u16> {
-        u16_at(self.data, self.offset(rva)?)
+        self.image_bytes::<2>(rva).map(u16::from_le_bytes)
     }
 
     /// A `u32` at `rva`.
     pub fn u32(&self, rva: u64) -> Option<u32> {
-        u32_at(self.data, self.offset(rva)?)
+        self.image_bytes::<4>(rva).map(u32::from_le_bytes)
     }
 
     /// A `u64` at `rva`.
     pub fn u64(&self, rva: u64) -> Option<u64> {
-        u64_at(self.data, self.offset(rva)?)
+        self.image_bytes::<8>(rva).map(u64::from_le_bytes)
     }
 
     /// A pointer-sized value at `rva`.
@@ -117,13 +205,108 @@ impl<'a> PeMap<'a> {
         }
     }
 
-    /// A NUL-terminated string at `rva`, at most `max` bytes.
+    /// A NUL-terminated string at `rva`, at most `max` bytes. As in the loaded image, a string
+    /// that runs from the file into the loader's zero fill ends there.
     pub fn cstr(&self, rva: u64, max: usize) -> Option<&'a [u8]> {
-        cstr_at(self.data, self.offset(rva)?, max)
+        let (Source::File(o), mut run) = self.source_run(rva) else {
+            return None;
+        };
+        let first = usize::try_from(o).ok()?;
+        // A string may run on into the next section when both lie end to end in memory and in
+        // the file; the bytes stay one slice of the file.
+        loop {
+            let avail = usize::try_from(run).ok()?.min(max);
+            let bytes = self.data.get(first..first.checked_add(avail)?)?;
+            if let Some(end) = bytes.iter().position(|&b| b == 0) {
+                return bytes.get(..end);
+            }
+            if avail >= max {
+                return None;
+            }
+            match self.source_run(rva.checked_add(run)?) {
+                // The file's bytes end without a NUL; the loader's zero fill after them ends it.
+                (Source::Zero, _) => return Some(bytes),
+                (Source::File(next), more) if next == o.checked_add(run)? && more > 0 => run += more,
+                _ => return None,
+            }
+        }
+    }
+
+    /// A name at `rva` as the loader compares it: the NUL-terminated string, or, when it is
+    /// longer than `max` bytes, its first `max` bytes and `false` (the name is there, only too
+    /// long to keep whole). None when the first byte is not in the image.
+    pub fn name(&self, rva: u64, max: usize) -> Option<(&'a [u8], bool)> {
+        if let Some(n) = self.cstr(rva, max) {
+            return Some((n, true));
+        }
+        let (Source::File(o), run) = self.source_run(rva) else {
+            return None;
+        };
+        // Only a prefix that is all file bytes, without a NUL, counts as a cut name.
+        let bytes = slice_at(self.data, o, u64::try_from(max).ok()?.min(run))?;
+        (bytes.len() == max && !bytes.contains(&0)).then_some((bytes, false))
     }
 
     /// Convert a VA to an RVA (None if below the image base, or beyond the 32-bit RVA range).
     pub fn va_to_rva(&self, va: u64) -> Option<u64> {
         va.checked_sub(self.image_base).filter(|&r| r <= u64::from(u32::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PeMap;
+    use crate::formats::coff::header::RawSection;
+
+    fn sec(rva: u32, vsize: u32, raw_off: u32, raw_size: u32) -> RawSection {
+        RawSection {
+            virtual_size: vsize,
+            virtual_address: rva,
+            size_of_raw_data: raw_size,
+            pointer_to_raw_data: raw_off,
+            pointer_to_relocations: 0,
+            number_of_relocations: 0,
+            characteristics: 0,
+        }
+    }
+
+    #[test]
+    fn reads_see_the_loaders_zero_fill() {
+        // One section at RVA 0x1000: 0x10 raw bytes at 0x200 (FileAlignment 0x10), 0x100 in memory.
+        let mut data = vec![0xaau8; 0x210];
+        data[0x20c..0x210].copy_from_slice(b"abcd");
+        let map = PeMap::new(&data, &[sec(0x1000, 0x100, 0x200, 0x10)], 0x200, 0x1000, 0x10, 0, false, 0x2000);
+        // A string that ends with the raw data is ended by the zero fill.
+        assert_eq!(map.cstr(0x100c, 64), Some(&b"abcd"[..]));
+        // A value straddling the end of the raw data reads zeros for the virtual part.
+        assert_eq!(map.u32(0x100e), Some(u32::from_le_bytes([b'c', b'd', 0, 0])));
+        assert_eq!(map.u32(0x1010), Some(0));
+        assert_eq!(map.offset(0x1010), None);
+        // Past the section: not mapped.
+        assert_eq!(map.u32(0x1100), None);
+    }
+
+    #[test]
+    fn raw_size_is_rounded_up_to_file_alignment() {
+        // SizeOfRawData 0x10 with FileAlignment 0x200: the loader reads 0x200 bytes.
+        let mut data = vec![0u8; 0x400];
+        data[0x210..0x216].copy_from_slice(b"msvcrt");
+        data[0x216] = 0;
+        let map = PeMap::new(&data, &[sec(0x1000, 0x1000, 0x200, 0x10)], 0x200, 0x1000, 0x200, 0, false, 0x2000);
+        assert_eq!(map.cstr(0x1010, 64), Some(&b"msvcrt"[..]));
+        assert_eq!(map.offset(0x11ff), Some(0x3ff));
+        // Rounded past the end of the file: zero, not missing.
+        let short = &data[..0x300];
+        let map = PeMap::new(short, &[sec(0x1000, 0x1000, 0x200, 0x10)], 0x200, 0x1000, 0x200, 0, false, 0x2000);
+        assert_eq!(map.u32(0x1180), Some(0));
+    }
+
+    #[test]
+    fn flat_low_alignment_image_is_zero_filled_to_size_of_image() {
+        let data = b"MZ\0\0msvcrt.dll".to_vec();
+        let map = PeMap::new(&data, &[], 0x20, 4, 4, 0, false, 0x1000);
+        assert_eq!(map.cstr(4, 64), Some(&b"msvcrt.dll"[..]));
+        assert_eq!(map.u32(0x800), Some(0));
+        assert_eq!(map.u32(0x1000), None);
     }
 }

@@ -159,6 +159,7 @@ pub fn load_pe(data: &[u8]) -> Binary {
     };
     let strtab = symbols::string_table(data, u64::from(symptr), u64::from(nsym), 18);
     let raws = header::read_section_table(&mut bin, data, sect_off, u32::from(nsec), strtab, true);
+    check_section_layout(&mut bin, &raws, o.size_of_headers, (o.section_alignment, opt + 32));
     let map = PeMap::new(
         data,
         &raws,
@@ -208,6 +209,7 @@ pub fn load_pe(data: &[u8]) -> Binary {
     imports::read_delay_imports(&mut bin, &map, dirs[13], &mut budget);
     exports::read_exports(&mut bin, &map, dirs[0]);
     basereloc::read_base_relocs(&mut bin, &map, dirs[5]);
+    check_relocated_loader_data(&mut bin, &map, dirs[1].0, o.size_of_headers);
     dirs::read_debug(&mut bin, &mut pe, &map, dirs[6]);
     dirs::read_tls(&mut bin, &mut pe, &map, dirs[9]);
     dirs::read_load_config(&mut bin, &mut pe, &map, dirs[10]);
@@ -243,6 +245,111 @@ pub fn load_pe(data: &[u8]) -> Binary {
     pseudo::read_pseudo_relocs(&mut bin, &map, &table, mingw_like);
     bin.pe = Some(pe);
     bin
+}
+
+/// Say when the section table is one the loader refuses. With SectionAlignment of a page or
+/// more it walks every one of NumberOfSections headers in order, skipping none: each must start
+/// where the previous one ends (the headers first), aligned, with a non-zero size; otherwise the
+/// image does not load (ReactOS `PeFmtCreateSection`: "Memory gap between section", "Virtual
+/// size of section is null"). An all-zero header is such a section, not one the loader skips;
+/// so every header stays in `sections` and the first that breaks the rule is named here.
+fn check_section_layout(
+    bin: &mut Binary,
+    raws: &[header::RawSection],
+    size_of_headers: u64,
+    (align, align_off): (u64, u64),
+) {
+    if !align.is_power_of_two() {
+        bin.diag(
+            Severity::Warning,
+            Location::file(align_off),
+            format!(
+                "SectionAlignment 0x{align:x} is not a power of two; the Windows loader will not map it as an image"
+            ),
+        );
+        return;
+    }
+    if align < 0x1000 || raws.is_empty() {
+        return;
+    }
+    let Some(mut next) = size_of_headers.checked_next_multiple_of(align) else {
+        return;
+    };
+    for (i, r) in raws.iter().enumerate() {
+        let va = u64::from(r.virtual_address);
+        let problem = if va % align != 0 {
+            Some(format!("VirtualAddress 0x{va:x} is not a multiple of SectionAlignment 0x{align:x}"))
+        } else if va != next {
+            Some(format!("VirtualAddress 0x{va:x} is not where the previous one ends (0x{next:x})"))
+        } else if r.virtual_size == 0 && r.size_of_raw_data == 0 {
+            Some("VirtualSize and SizeOfRawData are both 0".to_string())
+        } else {
+            None
+        };
+        let header = bin.sections.get(i).map(|s| (s.header_span.offset, s.name.clone()));
+        if let Some(p) = problem {
+            let (off, name) = header.unwrap_or_default();
+            bin.diag(
+                Severity::Warning,
+                Location::file(off),
+                format!("section {} ({name}): {p}; the Windows loader will not map an image laid out so", i + 1),
+            );
+            return;
+        }
+        let size = if r.virtual_size == 0 { r.size_of_raw_data } else { r.virtual_size };
+        let Some(end) = u64::from(size).checked_next_multiple_of(align).and_then(|s| next.checked_add(s)) else {
+            return;
+        };
+        next = end;
+    }
+}
+
+/// Say when base relocations patch what the loader reads after relocating: the headers (e.g.
+/// e_lfanew) or the import descriptors and lookup tables. Windows (Vista on) applies
+/// relocations before it binds imports, so a rebased image binds the patched values, not the
+/// ones stored in the file that `imports` shows; an ImageBase in the kernel range forces the
+/// rebase. (corkami's imports_relocW7.exe and lfanew_relocW7.exe rely on it.)
+fn check_relocated_loader_data(bin: &mut Binary, map: &PeMap, import_rva: u64, size_of_headers: u64) {
+    if bin.base_relocations.is_empty() {
+        return;
+    }
+    let ps = map.ptr_size();
+    let mut ranges: Vec<(u64, u64, String)> = vec![(0, size_of_headers, "the headers".to_string())];
+    let modules = bin.imports.len() + bin.ignored_imports.len();
+    if import_rva != 0 {
+        let end = import_rva.saturating_add(20 * (modules as u64 + 1));
+        ranges.push((import_rva, end, "the import descriptors".to_string()));
+    }
+    for m in &bin.imports {
+        if m.ilt_rva != 0 && m.ilt_rva != m.iat_rva {
+            let end = m.ilt_rva.saturating_add(ps * (m.entries.len() as u64 + 1));
+            ranges.push((m.ilt_rva, end, format!("the import lookup table of {}", m.dll)));
+        }
+    }
+    let mut hits: Vec<(u64, String)> = Vec::new();
+    for r in &bin.base_relocations {
+        let w = u64::from(basereloc::kind_width(r.raw_type));
+        if w == 0 {
+            continue;
+        }
+        if let Some((_, _, what)) = ranges.iter().find(|(a, b, _)| r.rva < *b && r.rva.saturating_add(w) > *a) {
+            hits.push((r.rva, what.clone()));
+        }
+    }
+    let Some((first, what)) = hits.first().cloned() else {
+        return;
+    };
+    let kernel = !map.is_64 && map.image_base >= 0x8000_0000;
+    bin.diag(
+        Severity::Warning,
+        Location::rva(first),
+        format!(
+            "{} base relocation(s) patch what the loader reads after relocating, the first at RVA 0x{first:x} in \
+             {what}: in a rebased image the loader reads the patched values, not the stored ones shown here{}",
+            hits.len(),
+            if kernel { "; ImageBase is in the kernel range, so the loader always rebases this image" } else { "" }
+        ),
+    );
 }
 
 /// The optional-header values later passes need.
