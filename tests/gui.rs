@@ -748,3 +748,25 @@ fn data_references_and_disassembly_link_to_each_other() {
     let row = doc.table(TableId::Disasm).selected.expect("instruction selected");
     assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(0x1583), "inside mov ecx, [pt+4]");
 }
+
+#[test]
+fn a_large_disassembly_draws_only_what_is_visible() {
+    let exe = std::fs::read(sample("autoimport.exe")).expect("sample");
+    let bin = linkscope::load(&exe).expect("loads");
+    let text = bin.sections.iter().find(|s| s.name == ".text").expect(".text").bytes(&exe).to_vec();
+    let core = linkscope_bench_support::million_insn_core(&text, 200_000);
+    let n = core.refs.insns.len();
+    assert!(n > 200_000, "{n} instructions");
+    let mut app = App::new(Vec::new(), Settings::default());
+    app.add_core(core, View::Disassembly);
+    let mut h = harness(app);
+    h.run();
+    // Jump to the last instruction: it is selected and drawn.
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, n - 1) });
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.table(TableId::Disasm).selected, Some(n - 1));
+    let (_, rva) = doc.core.refs.insns.at(n - 1).expect("row");
+    let va = format!("{:#x}", doc.core.bin.image_base.unwrap_or(0) + rva);
+    assert!(h.query_by_label(&va).is_some(), "{va} on screen");
+}

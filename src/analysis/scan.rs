@@ -584,7 +584,7 @@ impl Sweeper<'_, '_, '_> {
             // A displacement that is not an address in the image (a structure offset) is no site.
             let d = ins.memory_displacement64();
             let d = if cx.bitness == 32 { d & 0xffff_ffff } else { d };
-            if !d.checked_sub(cx.base).is_some_and(|t| t < cx.image_end) {
+            if d.checked_sub(cx.base).is_none_or(|t| t >= cx.image_end) {
                 return Step::Next;
             }
         }
