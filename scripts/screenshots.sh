@@ -54,3 +54,7 @@ O=tests/fixtures/omf
 LINKSCOPE_SELECT_ROW=17 shot records --view records $O/omf32.obj
 LINKSCOPE_SELECT_ROW=0 shot sections-omf --view sections $O/omf16.obj
 shot comdats-omf --view comdats $O/comdat.obj
+# Data references and disassembly of the -mcmodel=small sample, its DLL beside it (at GNU ld's
+# base, 3 GiB above the EXE: the runtime accepts the 32-bit sites but they wrap).
+LINKSCOPE_SELECT_ROW=52 shot refs --view refs $S/autoimport-small.exe $S/data.dll
+LINKSCOPE_GOTO=0x14000157d shot disassembly --view disassembly $S/autoimport-small.exe $S/data.dll

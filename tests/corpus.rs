@@ -1,5 +1,6 @@
 //! Robustness: every file of the shared corpus (../shared/corpus, beside the clone) loads or is
-//! rejected with an error — no panic, no hang — and a loaded file still renders as text and JSON.
+//! rejected with an error — no panic, no hang — and a loaded file still renders as text and JSON
+//! and goes through the data-reference scan.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -53,6 +54,11 @@ fn every_corpus_file_loads_or_fails_cleanly() {
                     let mut json = Vec::new();
                     linkscope::report::write_json(&mut json, &bin, None, false).unwrap();
                     serde_json::from_slice::<serde_json::Value>(&json).unwrap();
+                    // The data-reference scan and its listing index, on hostile code too.
+                    let index = linkscope::model::index::Index::new(&bin);
+                    let opts = linkscope::analysis::RefOptions { instructions: true, ..Default::default() };
+                    let refs = linkscope::analysis::scan_refs(&bin, &data, &index, &opts);
+                    assert!(refs.insns.len() as u64 >= refs.summary.instructions);
                     bin.diagnostics.len()
                 });
                 let _ = tx.send(r.map_err(|e| e.to_string()));

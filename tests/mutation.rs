@@ -1,5 +1,6 @@
-//! Mutation test over the PE / COFF / archive / ELF readers: truncations and bit flips of every
-//! fixture must load or be rejected cleanly — no panic, no hang — and still render as JSON.
+//! Mutation test over the PE / COFF / archive / ELF readers and the data-reference scan:
+//! truncations and bit flips of every fixture must load or be rejected cleanly — no panic, no
+//! hang — and still render as JSON (every 8th also through `refs`).
 //! Deterministic (fixed seed) and bounded in time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -42,10 +43,28 @@ impl Rng {
 }
 
 fn exercise(data: &[u8]) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
     if let Ok(bin) = linkscope::load(data) {
         let mut out = Vec::new();
         linkscope::report::write_json(&mut out, &bin, None, false).unwrap();
         assert!(bin.diagnostics.len() <= linkscope::model::MAX_DIAGNOSTICS + 1);
+        // Every 8th input also goes through the data-reference scan, its listing and its JSON.
+        if N.fetch_add(1, Ordering::Relaxed) % 8 == 0 {
+            let index = linkscope::model::index::Index::new(&bin);
+            let opts = linkscope::analysis::RefOptions {
+                collect: true,
+                instructions: true,
+                threads: 2,
+                min_chunk: 4096,
+                ..Default::default()
+            };
+            let refs = linkscope::analysis::scan_refs(&bin, data, &index, &opts);
+            let namer = linkscope::report::refs::Namer { bin: &bin, index: &index };
+            let mut out = Vec::new();
+            linkscope::report::refs::write_refs_json(&mut out, &namer, &refs, &[], None, false).unwrap();
+            assert!(refs.insns.len() as u64 >= refs.summary.instructions);
+        }
     }
 }
 

@@ -63,9 +63,9 @@ pub enum Command {
         /// Place a DLL: `NAME=ADDR` (NAME as the image imports it; ADDR hex with 0x).
         #[arg(long = "base", value_name = "NAME=ADDR")]
         bases: Vec<String>,
-        /// Worker threads for decoding (results are identical for any number).
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
+        /// Worker threads for decoding (default: one per core; results are identical for any number).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// An objdump-like listing whose operands name imports and symbols, sites annotated.
     Disasm {

@@ -257,6 +257,9 @@ pub struct DocCore {
     pub names: Arc<crate::analysis::listing::Names>,
     /// Where the imported DLLs are placed for reach (beside the file, at their preferred bases).
     pub modules: Vec<crate::report::refs::ModuleJson>,
+    /// Per 4 KiB page of an image holding sites that reach an import: `(page RVA, sites there,
+    /// those out of reach or ambiguous, first row in the Data references table)`, for the map.
+    pub site_pages: Vec<(u64, u32, u32, u32)>,
 }
 
 impl DocCore {
@@ -269,7 +272,21 @@ impl DocCore {
         let opts = crate::analysis::RefOptions { threads, placements, collect: true, instructions: true, min_chunk: 0 };
         let refs = crate::analysis::scan_refs(&bin, &data, &lookup.index, &opts);
         let names = Arc::new(crate::analysis::listing::Names::new(&bin, &lookup.index));
-        DocCore { path, name, data, bin, lookup, regions, refs, names, modules }
+        let mut site_pages: Vec<(u64, u32, u32, u32)> = Vec::new();
+        if !crate::gui::lookup::is_object(&bin) {
+            for (row, s) in refs.sites.iter().enumerate().filter(|(_, s)| s.import.is_some()) {
+                let page = s.field_rva & !0xfff;
+                let bad = u32::from(s.reachable == Some(false) || s.ambiguous || s.wraps);
+                match site_pages.last_mut() {
+                    Some(p) if p.0 == page => {
+                        p.1 += 1;
+                        p.2 += bad;
+                    }
+                    _ => site_pages.push((page, 1, bad, row as u32)),
+                }
+            }
+        }
+        DocCore { path, name, data, bin, lookup, regions, refs, names, modules, site_pages }
     }
 
     /// Row of the data-reference table of the first site at `rva` in section position `section`.

@@ -270,6 +270,24 @@ pub fn lanes(core: &DocCore) -> (Vec<Lane>, u64) {
             items: pseudo,
         });
     }
+    let sites: Vec<Item> = core
+        .site_pages
+        .iter()
+        .map(|&(page, n, bad, row)| Item {
+            start: page,
+            end: page.saturating_add(0x1000),
+            label: if bad > 0 { format!("{n} import sites, {bad} at risk") } else { format!("{n} import sites") },
+            kind: if bad > 0 { RefKind::PseudoReloc } else { RefKind::Import },
+            target: Some(Target::Row(TableId::Refs, row as usize)),
+        })
+        .collect();
+    if !sites.is_empty() {
+        lanes.push(Lane {
+            name: "Import sites",
+            help: "Pages of code and data whose sites reach an import (from the data-reference scan); orange where one is out of reach, wraps or is ambiguous. Click: the first in the Data references table.",
+            items: sites,
+        });
+    }
     let mut size = lanes.iter().flat_map(|l| l.items.iter().map(|i| i.end)).max().unwrap_or(1);
     if let Some(size_of_image) =
         bin.headers.iter().flat_map(|h| h.fields.iter()).find(|f| f.name == "SizeOfImage").and_then(|f| f.value)
