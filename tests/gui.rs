@@ -566,9 +566,17 @@ fn layout_map_lists_what_is_in_view_and_navigates() {
     click_view(&mut h, View::Map);
     let (lanes, size) = linkscope::gui::views::map::lanes(&active(&h).core);
     let names: Vec<&str> = lanes.iter().map(|l| l.name).collect();
-    assert_eq!(names, ["Sections", "Data directories", "IAT", "Base-reloc pages", "Pseudo-reloc sites"]);
+    assert_eq!(
+        names,
+        ["Sections", "Data directories", "IAT", "Base-reloc pages", "Pseudo-reloc sites", "Import sites"]
+    );
     assert_eq!(size, 0x11000, "SizeOfImage");
     assert_eq!(lanes[4].items.len(), 8);
+    // Import sites: the pages of .text that call or load through the IAT, and the pages of .data
+    // and .rdata whose pointers the runtime patches (&arr[3] there is ambiguous: "at risk").
+    let pages: Vec<(u64, &str)> = lanes[5].items.iter().map(|i| (i.start, i.label.as_str())).collect();
+    assert!(pages.iter().any(|(p, l)| *p == 0x8000 && l.contains("at risk")), "{pages:?}");
+    assert!(pages.iter().any(|(p, _)| *p == 0x1000), "{pages:?}");
     // The index under the map: click a section.
     h.get_by_label(".rdata").click();
     h.run();

@@ -325,3 +325,76 @@ fn garbage_and_truncated_code_is_bounded() {
         let _ = scan_refs(&bin, cut, &index, &RefOptions { collect: true, ..RefOptions::default() });
     }
 }
+
+#[test]
+fn lld_code_loads_data_pointers_straight_from_the_iat() {
+    // LLD resolves `arr` in code to its `__imp_arr` slot: a RIP-relative load of the IAT slot, with
+    // no pseudo-relocation (only the static initialisers in .data get one).
+    let (bin, index, refs) = scan("lld64/autoimport.exe", Vec::new());
+    let loads: BTreeSet<String> = refs
+        .sites
+        .iter()
+        .filter(|s| s.mode == Mode::RipRelative && s.target_kind == TargetKind::Iat && s.pseudo_reloc.is_none())
+        .filter(|s| s.offset == Some(0))
+        .map(|s| label(&bin, &index, s.import.unwrap()))
+        .filter(|l| l.starts_with("data.dll!"))
+        .collect();
+    for name in ["arr", "pt", "ptr", "counter"] {
+        assert!(loads.contains(&format!("data.dll!{name}")), "{name}: {loads:?}");
+    }
+    assert!(refs.sites.iter().filter(|s| s.pseudo_reloc.is_some()).all(|s| s.mode == Mode::DataPointer));
+}
+
+#[test]
+fn very_many_code_sections_scan_in_bounded_time() {
+    // 200,000 one-instruction code sections with a function symbol each (a hostile or a huge
+    // COMDAT-heavy object): every lookup is a search, not a scan over the sections.
+    use linkscope::model::{Format, Section, Span, Symbol};
+    let n = 200_000u32;
+    let data: Vec<u8> = (0..n).flat_map(|_| [0x48u8, 0x8b, 0x05, 0, 0, 0, 0, 0xc3]).collect();
+    let mut bin = Binary::new(Format::Coff, data.len() as u64);
+    bin.arch = "x86_64".into();
+    bin.is_64 = true;
+    for i in 0..n {
+        bin.sections.push(Section {
+            index: i + 1,
+            name: ".text".into(),
+            rva: 0,
+            virtual_size: 0,
+            file_offset: u64::from(i) * 8,
+            file_size: 8,
+            flags: 0x6000_0020,
+            flag_names: Vec::new(),
+            kind: None,
+            is_alloc: true,
+            is_exec: true,
+            is_write: false,
+            align: Some(1),
+            header_span: Span::default(),
+            reloc_count: 0,
+        });
+        bin.symbols.push(Symbol {
+            index: i,
+            name: format!("f{i}"),
+            demangled: None,
+            value: 0,
+            size: None,
+            section: Some(i + 1),
+            section_kind: None,
+            kind: "function".into(),
+            binding: "EXTERNAL".into(),
+            raw_type: 0x20,
+            aux_count: 0,
+            aux: Vec::new(),
+            span: Span::default(),
+        });
+    }
+    let index = Index::new(&bin);
+    let start = std::time::Instant::now();
+    let o = RefOptions { collect: true, instructions: true, ..RefOptions::default() };
+    let refs = scan_refs(&bin, &data, &index, &o);
+    assert_eq!(refs.summary.instructions, 2 * u64::from(n));
+    assert_eq!(refs.summary.rip_relative_operands, u64::from(n));
+    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
+    assert_eq!(refs.insns.row_of(7, Some(n as usize - 1)), Some(2 * n as usize - 1));
+}

@@ -68,11 +68,26 @@ pub fn code_regions<'a>(bin: &Binary, data: &'a [u8]) -> Vec<CodeRegion<'a>> {
 pub fn known_starts(bin: &Binary, index: &Index, regions: &[CodeRegion<'_>]) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = vec![Vec::new(); regions.len()];
     let object = is_object(bin);
+    // Region by section position, and regions by RVA (images), so a file with very many code
+    // sections costs a lookup per start, not a scan.
+    let mut by_section = vec![usize::MAX; bin.sections.len()];
+    for (i, r) in regions.iter().enumerate() {
+        if let Some(slot) = by_section.get_mut(r.section) {
+            *slot = i;
+        }
+    }
+    let mut by_rva: Vec<(u64, u64, usize)> =
+        regions.iter().enumerate().map(|(i, r)| (r.rva, r.rva.saturating_add(r.bytes.len() as u64), i)).collect();
+    by_rva.sort_unstable();
     let mut add = |section: Option<usize>, rva: u64| {
-        let Some(r) = regions.iter().position(|r| match section {
-            Some(p) => r.section == p,
-            None => r.rva <= rva && rva < r.rva.saturating_add(r.bytes.len() as u64),
-        }) else {
+        let r = match section {
+            Some(p) => by_section.get(p).copied().filter(|&i| i != usize::MAX),
+            None => {
+                let i = by_rva.partition_point(|&(s, _, _)| s <= rva);
+                by_rva.get(i.wrapping_sub(1)).filter(|&&(s, e, _)| s <= rva && rva < e).map(|&(_, _, r)| r)
+            }
+        };
+        let Some(r) = r else {
             return;
         };
         let reg = &regions[r];

@@ -104,9 +104,22 @@ impl InsnIndex {
     /// The row of the instruction at or just before `rva` in section position `section` (any
     /// section when `None`).
     pub fn row_of(&self, rva: u64, section: Option<usize>) -> Option<usize> {
-        let (ri, reg) = self.regions.iter().enumerate().find(|(_, r)| {
-            section.is_none_or(|s| s == r.section) && r.rva <= rva && rva < r.rva.saturating_add(r.len.max(1))
-        })?;
+        // Regions are in section order; in images that is nearly always RVA order too.
+        let inside = |r: &IndexedRegion| r.rva <= rva && rva < r.rva.saturating_add(r.len.max(1));
+        let hit = match section {
+            Some(s) => {
+                let i = self.regions.partition_point(|r| r.section < s);
+                self.regions.get(i).filter(|r| r.section == s && inside(r)).map(|r| (i, r))
+            }
+            None => {
+                let i = self.regions.partition_point(|r| r.rva <= rva);
+                match self.regions.get(i.wrapping_sub(1)).filter(|r| inside(r)) {
+                    Some(r) => Some((i - 1, r)),
+                    None => self.regions.iter().enumerate().find(|(_, r)| inside(r)),
+                }
+            }
+        };
+        let (ri, reg) = hit?;
         let end = self.regions.get(ri + 1).map_or(self.offsets.len(), |n| n.first_row);
         let rows = self.offsets.get(reg.first_row..end)?;
         let off = rva - reg.rva;

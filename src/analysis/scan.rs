@@ -463,9 +463,13 @@ impl<'a> Ctx<'a> {
 
     /// Data-pointer sites outside the decoded code (data sections, and fields in no section).
     pub(crate) fn data_sites(&self, out: &mut Out) {
+        let mut code: Vec<(u64, u64)> =
+            self.regions.iter().map(|r| (r.rva, r.rva.saturating_add(r.bytes.len() as u64))).collect();
+        code.sort_unstable();
         for c in &self.covers {
             let p = self.index.section_pos_by_rva(c.rva);
-            let in_code = self.regions.iter().any(|r| c.rva >= r.rva && c.rva < r.rva + r.bytes.len() as u64);
+            let i = code.partition_point(|&(s, _)| s <= c.rva);
+            let in_code = code.get(i.wrapping_sub(1)).is_some_and(|&(s, e)| s <= c.rva && c.rva < e);
             if !in_code {
                 self.data_pointer(c, p.map_or(u32::MAX, |p| p as u32), out);
             }
