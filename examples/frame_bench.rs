@@ -79,6 +79,17 @@ fn run(app: &mut App, frames: usize, mut input: impl FnMut(usize, &mut App, &mut
     times
 }
 
+/// One mouse-wheel notch down.
+fn wheel_event() -> Event {
+    Event::MouseWheel {
+        unit: MouseWheelUnit::Point,
+        delta: vec2(0.0, -120.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    }
+}
+
 fn report(name: &str, s: &Stats, base: Option<&Stats>) {
     let ratio = base.map_or_else(String::new, |b| format!("   {:.2}× baseline (mean)", s.mean / b.mean));
     println!(

@@ -50,7 +50,7 @@ fn exercise(data: &[u8]) {
         linkscope::report::write_json(&mut out, &bin, None, false).unwrap();
         assert!(bin.diagnostics.len() <= linkscope::model::MAX_DIAGNOSTICS + 1);
         // Every 8th input also goes through the data-reference scan, its listing and its JSON.
-        if N.fetch_add(1, Ordering::Relaxed) % 8 == 0 {
+        if N.fetch_add(1, Ordering::Relaxed).is_multiple_of(8) {
             let index = linkscope::model::index::Index::new(&bin);
             let opts = linkscope::analysis::RefOptions {
                 collect: true,
