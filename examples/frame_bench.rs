@@ -114,15 +114,7 @@ fn main() {
     let mut app = App::new(Vec::new(), Settings::default());
     app.add_core(core, View::Relocations);
     let idle = stats(run(&mut app, FRAMES, |_, _, _| {}));
-    let wheel = stats(run(&mut app, FRAMES, |_, _, ev| {
-        ev.push(Event::MouseWheel {
-            unit: MouseWheelUnit::Point,
-            delta: vec2(0.0, -120.0),
-            modifiers: Modifiers::NONE,
-            phase: egui::TouchPhase::Move,
-            source: egui::MouseWheelSource::Wheel,
-        })
-    }));
+    let wheel = stats(run(&mut app, FRAMES, |_, _, ev| ev.push(wheel_event())));
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let jump = stats(run(&mut app, FRAMES, |_, app, _| {
         seed ^= seed << 13;
@@ -154,15 +146,7 @@ fn main() {
     let mut dapp = App::new(Vec::new(), Settings::default());
     dapp.add_core(dcore, View::Disassembly);
     let d_idle = stats(run(&mut dapp, FRAMES, |_, _, _| {}));
-    let d_wheel = stats(run(&mut dapp, FRAMES, |_, _, ev| {
-        ev.push(Event::MouseWheel {
-            unit: MouseWheelUnit::Point,
-            delta: vec2(0.0, -120.0),
-            modifiers: Modifiers::NONE,
-            phase: egui::TouchPhase::Move,
-            source: egui::MouseWheelSource::Wheel,
-        })
-    }));
+    let d_wheel = stats(run(&mut dapp, FRAMES, |_, _, ev| ev.push(wheel_event())));
     let d_jump = stats(run(&mut dapp, FRAMES, |_, app, _| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
