@@ -8,6 +8,7 @@ mod objects;
 pub mod reach;
 mod scan;
 pub mod site;
+mod sweeper;
 
 pub use reach::{Placement, Resolved};
 pub use site::{ImportRef, Mode, Site, Summary, SymRef, TargetKind};

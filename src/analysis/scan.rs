@@ -1,12 +1,10 @@
-//! The data-reference scan of an image: decode every executable section (linear sweep,
-//! re-synchronised at known starts), find each site, and classify its target through sorted
-//! tables (IAT slots, thunks, CFG pointers, GOT and COPY slots, sections, symbols). The per-
-//! instruction fast path is two field reads; only instructions with a RIP-relative operand, a
-//! 32-bit displacement or a base relocation inside them are looked at further.
+//! The data-reference scan of an image: the tables a worker reads (covering relocations,
+//! pseudo-relocations, IAT slots, `jmp [IAT]` thunks, CFG pointers, GOT and COPY slots, a page
+//! table), the classification of a site's target (kind, import, symbol, offset, the
+//! pseudo-relocation's authority and the ambiguity of the naive reading), reach, and the data
+//! pointers outside the code. The per-instruction visitor is in `sweeper.rs`.
 
-use iced_x86::{Decoder, Instruction, Mnemonic, OpKind};
-
-use super::code::{self, Chunk, CodeRegion, Step, Visit};
+use super::code::{self, CodeRegion};
 use super::reach::Resolved;
 use super::site::{runtime_fits, signed_fits, ImportRef, Mode, Site, Summary, SymRef, TargetKind};
 use crate::model::index::{is_object, Index};
@@ -389,7 +387,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reach of a field narrower than a pointer, once the DLLs are placed.
-    fn reach(&self, s: &mut Site, next_va: u64, out: &mut Summary) {
+    pub(crate) fn reach(&self, s: &mut Site, next_va: u64, out: &mut Summary) {
         if u64::from(s.width) >= self.ptr * 8 {
             return;
         }
@@ -424,7 +422,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A site for a pointer field covered by `c` (data, or bytes in code outside any instruction).
-    fn data_pointer(&self, c: &Cover, section: u32, out: &mut Out) {
+    pub(crate) fn data_pointer(&self, c: &Cover, section: u32, out: &mut Out) {
         let Some(value) = c.value else { return };
         let mut s = blank(c.rva, c.rva, c.width * 8, Mode::DataPointer, section);
         s.target_va = value;
@@ -435,30 +433,6 @@ impl<'a> Ctx<'a> {
         }
         self.classify(&mut s);
         out.push(s);
-    }
-
-    /// Sweep one chunk of code.
-    pub(crate) fn sweep_chunk(&self, chunk: Chunk, out: &mut Out) {
-        let Some(region) = self.regions.get(chunk.region) else { return };
-        let starts = self.starts.get(chunk.region).map_or(&[][..], Vec::as_slice);
-        let lo = region.rva + chunk.start as u64;
-        let hi = region.rva + chunk.end as u64;
-        let first = self.covers.partition_point(|c| c.rva < lo);
-        out.summary.code_bytes += (chunk.end - chunk.start) as u64;
-        out.enter_region(chunk.region);
-        let next_cover = self.covers.get(first).map_or(u64::MAX, |c| c.rva);
-        let next_cover_off = cover_off(next_cover, region.rva);
-        let mut v = Sweeper { cx: self, region, out, cover: first, next_cover, next_cover_off, hi };
-        let mut rows = v.out.insns.take();
-        let n =
-            code::sweep(self.bitness, region, self.base.wrapping_add(region.rva), starts, chunk, &mut v, rows.as_mut());
-        v.out.insns = rows;
-        v.out.summary.instructions += n;
-        // Base relocations after the last instruction.
-        while let Some(c) = self.covers.get(v.cover).filter(|c| c.rva < hi) {
-            self.data_pointer(c, region.section as u32, v.out);
-            v.cover += 1;
-        }
     }
 
     /// Data-pointer sites outside the decoded code (data sections, and fields in no section).
@@ -475,11 +449,6 @@ impl<'a> Ctx<'a> {
             }
         }
     }
-}
-
-/// A cover's RVA as an offset into the region at `region_rva` (0 before it, `usize::MAX` past).
-fn cover_off(rva: u64, region_rva: u64) -> usize {
-    usize::try_from(rva.saturating_sub(region_rva)).unwrap_or(usize::MAX)
 }
 
 /// Page size of [`Ctx::pages`].
@@ -531,141 +500,6 @@ pub(crate) fn blank(site_rva: u64, field_rva: u64, width: u8, mode: Mode, sectio
         wraps: false,
         needs_import_fixup: false,
     }
-}
-
-struct Sweeper<'c, 'a, 'o> {
-    cx: &'c Ctx<'a>,
-    region: &'c CodeRegion<'a>,
-    out: &'o mut Out,
-    cover: usize,
-    /// RVA of `covers[cover]` (`u64::MAX` past the end).
-    next_cover: u64,
-    /// The same as a region offset (for the fast path).
-    next_cover_off: usize,
-    hi: u64,
-}
-
-impl Visit for Sweeper<'_, '_, '_> {
-    fn skipped(&mut self, _off: usize, len: usize, invalid: bool) {
-        if invalid {
-            self.out.summary.invalid_bytes += len as u64;
-        } else {
-            self.out.summary.resync_bytes += len as u64;
-        }
-    }
-
-    #[inline(always)]
-    fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
-        // The fast path: no relocation inside, no RIP-relative operand, no 32-bit displacement.
-        if self.next_cover_off >= off + ins.len() && !ins.is_ip_rel_memory_operand() && ins.memory_displ_size() < 4 {
-            return Step::Next;
-        }
-        self.slow(ins, off, decoder)
-    }
-}
-
-impl Sweeper<'_, '_, '_> {
-    fn advance(&mut self) {
-        self.cover += 1;
-        self.next_cover = self.cx.covers.get(self.cover).map_or(u64::MAX, |c| c.rva);
-        self.next_cover_off = cover_off(self.next_cover, self.region.rva);
-    }
-
-    #[inline(never)]
-    fn slow(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
-        let cx = self.cx;
-        let rva = self.region.rva + off as u64;
-        let end = rva + ins.len() as u64;
-        let section = self.region.section as u32;
-        // Relocated fields in bytes the sweep skipped are data.
-        while let Some(c) = cx.covers.get(self.cover).filter(|c| c.rva < rva) {
-            cx.data_pointer(c, section, self.out);
-            self.advance();
-        }
-        let rip = ins.is_ip_rel_memory_operand();
-        let has_cover = self.next_cover < end;
-        if !rip && !has_cover {
-            // A displacement that is not an address in the image (a structure offset) is no site.
-            let d = ins.memory_displacement64();
-            let d = if cx.bitness == 32 { d & 0xffff_ffff } else { d };
-            if d.checked_sub(cx.base).is_none_or(|t| t >= cx.image_end) {
-                return Step::Next;
-            }
-        }
-        let co = decoder.get_constant_offsets(ins);
-        let (mut disp_cover, mut imm_cover) = (None, None);
-        while let Some(c) = cx.covers.get(self.cover).filter(|c| c.rva < end && c.rva < self.hi) {
-            let f = (c.rva - rva) as usize;
-            if co.has_displacement() && f == co.displacement_offset() && usize::from(c.width) == co.displacement_size()
-            {
-                disp_cover = Some(*c);
-            } else if co.has_immediate() && f == co.immediate_offset() && usize::from(c.width) == co.immediate_size() {
-                imm_cover = Some(*c);
-            } else {
-                // A relocated pointer inside what decoded as an instruction: these bytes are data
-                // (a jump table in code); resume after the field.
-                let c = *c;
-                cx.data_pointer(&c, section, self.out);
-                self.advance();
-                return Step::Data { field: (c.rva - self.region.rva) as usize, width: c.width };
-            }
-            self.advance();
-        }
-        let next_va = ins.next_ip();
-        let is_branch = matches!(ins.mnemonic(), Mnemonic::Call | Mnemonic::Jmp);
-        if rip || (ins.memory_displ_size() >= 4 && has_memory_operand(ins)) {
-            let target = if rip { ins.ip_rel_memory_address() } else { ins.memory_displacement64() };
-            let mode = if rip {
-                Mode::RipRelative
-            } else if ins.memory_base() == iced_x86::Register::None && ins.memory_index() == iced_x86::Register::None {
-                Mode::Absolute
-            } else {
-                Mode::AbsoluteIndexed
-            };
-            if rip {
-                self.out.summary.rip_relative_operands += 1;
-            }
-            let target = if cx.bitness == 32 { target & 0xffff_ffff } else { target };
-            let in_image = target.checked_sub(cx.base).is_some_and(|t| t < cx.image_end);
-            if rip || disp_cover.is_some() || in_image {
-                let width = (co.displacement_size() * 8) as u8;
-                let mut s = blank(rva, rva + co.displacement_offset() as u64, width, mode, section);
-                s.instr_len = ins.len() as u8;
-                s.target_va = target;
-                if let Some(c) = disp_cover {
-                    s.base_reloc = (!c.dynamic).then_some(c.idx);
-                    s.reloc = c.dynamic.then_some(c.idx);
-                }
-                cx.classify(&mut s);
-                if is_branch && s.target_kind == TargetKind::Iat && ins.op0_kind() == OpKind::Memory {
-                    if ins.mnemonic() == Mnemonic::Call {
-                        self.out.summary.iat_calls += 1;
-                    } else {
-                        self.out.summary.iat_jumps += 1;
-                    }
-                }
-                cx.reach(&mut s, next_va, &mut self.out.summary);
-                self.out.push(s);
-            }
-        }
-        if let Some(c) = imm_cover {
-            let width = c.width * 8;
-            let mut s = blank(rva, c.rva, width, Mode::Immediate, section);
-            s.instr_len = ins.len() as u8;
-            s.target_va = c.value.unwrap_or(0);
-            s.base_reloc = (!c.dynamic).then_some(c.idx);
-            s.reloc = c.dynamic.then_some(c.idx);
-            cx.classify(&mut s);
-            cx.reach(&mut s, next_va, &mut self.out.summary);
-            self.out.push(s);
-        }
-        Step::Next
-    }
-}
-
-/// Whether the instruction has a memory operand (not just an immediate or registers).
-fn has_memory_operand(ins: &Instruction) -> bool {
-    (0..ins.op_count()).any(|i| matches!(ins.op_kind(i), OpKind::Memory))
 }
 
 /// Whether `bin` is scanned as an image (sites by decoding) rather than an object.
