@@ -68,7 +68,10 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         let mut out = new_out();
         objects::scan(bin, data, index, &mut out);
         outs.push(out);
-    } else if let Some(cx) = scan::Ctx::new(bin, data, index, resolved.clone()) {
+    } else if let Some(mut cx) = scan::Ctx::new(bin, data, index, resolved.clone()) {
+        let iat_in_code =
+            cx.regions.iter().any(|r| cx.iat_range.0 < r.rva + r.bytes.len() as u64 && r.rva < cx.iat_range.1);
+        cx.need_fields = opts.collect || !cx.pseudo.is_empty() || iat_in_code;
         let threads = opts.threads.max(1);
         let min = if opts.min_chunk == 0 { 1 << 16 } else { opts.min_chunk };
         let chunks = code::chunks(&cx.regions, &cx.starts, threads * 4, min);

@@ -47,6 +47,9 @@ pub(crate) struct Ctx<'a> {
     /// Per 4 KiB page of the image: its section and where its symbols start, so most targets
     /// are classified without a search (empty for absurdly large images: then every lookup searches).
     pub pages: Vec<Page>,
+    /// Whether sites need their exact field (kept, or matched against pseudo-relocations or IAT
+    /// slots in code); a count-only scan of RIP-relative operands can skip iced's constant offsets.
+    pub need_fields: bool,
     pub starts: Vec<Vec<usize>>,
 }
 
@@ -143,6 +146,7 @@ impl<'a> Ctx<'a> {
             iat_range: (0, 0),
             thunk_range: (1, 0),
             pages: Vec::new(),
+            need_fields: true,
         };
         if let (Some(first), Some(last)) = (index.iat_sorted.first(), index.iat_sorted.last()) {
             cx.iat_range = (first.0, last.0.saturating_add(ptr));
@@ -192,32 +196,33 @@ impl<'a> Ctx<'a> {
             }
             pages.push(Page {
                 section: first.map_or(u32::MAX, |p| p as u32),
-                special: first != last,
+                special: if first != last { SPECIAL } else { 0 },
                 sym: (s0 as u32, si as u32),
                 exp: (e0 as u32, ei as u32),
             });
         }
-        let mut mark = |rva: u64, len: u64| {
+        let mut mark = |rva: u64, len: u64, flag: u8| {
             for p in rva / PAGE..=(rva.saturating_add(len.max(1)) - 1) / PAGE {
                 if let Some(pg) = pages.get_mut(p as usize) {
-                    pg.special = true;
+                    pg.special |= flag;
                 }
             }
         };
         for &(r, _) in &self.index.iat_sorted {
-            mark(r, self.ptr);
+            mark(r, self.ptr, SPECIAL);
         }
+        // A thunk is an exact address: its page keeps the fast path with one more search.
         for &(r, _) in &self.thunks {
-            mark(r, 6);
+            mark(r, 1, THUNKS);
         }
         for &r in &self.cfg {
-            mark(r, self.ptr);
+            mark(r, self.ptr, SPECIAL);
         }
         for &(r, _) in &self.got {
-            mark(r, self.ptr);
+            mark(r, self.ptr, SPECIAL);
         }
         for &(r, size, _) in &self.copies {
-            mark(r, size);
+            mark(r, size, SPECIAL);
         }
         pages
     }
@@ -255,8 +260,20 @@ impl<'a> Ctx<'a> {
             s.target_kind = TargetKind::Outside;
             return;
         };
-        if let Some(pg) = self.pages.get((t / PAGE) as usize).filter(|p| !p.special) {
-            // The common case: a page with no IAT, thunk, CFG, GOT or COPY slot in it.
+        if let Some(pg) = self.pages.get((t / PAGE) as usize).filter(|p| p.special & SPECIAL == 0) {
+            // The common case: a page with no IAT, CFG, GOT or COPY slot in it.
+            if pg.special & THUNKS != 0 {
+                if let Ok(i) = self.thunks.binary_search_by_key(&t, |&(r, _)| r) {
+                    s.target_kind = TargetKind::Thunk;
+                    s.import = Some(ImportRef::Row(self.thunks[i].1));
+                    s.offset = Some(0);
+                    if self.need_fields {
+                        s.symbol = self.symbol_at(t).map(|(r, _)| r);
+                    }
+                    self.apply_pseudo(s, t);
+                    return;
+                }
+            }
             let sec = self.bin.sections.get(pg.section as usize);
             s.target_kind = match sec {
                 Some(sec) if sec.is_exec => TargetKind::Code,
@@ -309,7 +326,8 @@ impl<'a> Ctx<'a> {
                 None => s.target_kind = TargetKind::Outside,
             }
         }
-        let sym = self.symbol_at(t);
+        // An import names the target; a count-only scan looks a symbol up only for the rest.
+        let sym = if s.import.is_none() || self.need_fields { self.symbol_at(t) } else { None };
         s.symbol = sym.map(|(r, _)| r);
         s.offset = match (slot_start, sym) {
             (Some(slot), _) => Some(t.wrapping_sub(slot) as i64),
@@ -451,6 +469,11 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// [`Page::special`]: take the full lookup.
+const SPECIAL: u8 = 1;
+/// [`Page::special`]: look for a thunk first.
+const THUNKS: u8 = 2;
+
 /// Page size of [`Ctx::pages`].
 const PAGE: u64 = 4096;
 /// Images larger than this many pages (4 GiB) get no page table.
@@ -461,8 +484,9 @@ const MAX_PAGES: u64 = 1 << 20;
 pub(crate) struct Page {
     /// Position of the section holding the page (`u32::MAX`: none).
     section: u32,
-    /// The page holds a slot of a special kind or two sections: use the full lookup.
-    special: bool,
+    /// [`SPECIAL`]: the page holds an IAT, CFG, GOT or COPY slot, or two sections (use the full
+    /// lookup); [`THUNKS`]: it holds a `jmp [IAT]` thunk (one more search).
+    special: u8,
     /// `symbols_sorted[sym.0..sym.1]` lie in the page.
     sym: (u32, u32),
     /// `exports_sorted[exp.0..exp.1]` lie in the page.

@@ -7,7 +7,7 @@ use iced_x86::{Decoder, Instruction, Mnemonic, OpKind};
 
 use super::code::{self, Chunk, CodeRegion, Step, Visit};
 use super::scan::{blank, Ctx, Out};
-use super::site::{Mode, TargetKind};
+use super::site::{Mode, Site, TargetKind};
 
 impl Ctx<'_> {
     /// Sweep one chunk of code.
@@ -78,6 +78,30 @@ impl Sweeper<'_, '_, '_> {
         self.next_cover_off = cover_off(self.next_cover, self.region.rva);
     }
 
+    /// A RIP-relative site whose field starts at `field` (`width` bits), with no relocation.
+    fn rip_site(&mut self, ins: &Instruction, rva: u64, field: u64, width: u8) {
+        let cx = self.cx;
+        self.out.summary.rip_relative_operands += 1;
+        let mut s = blank(rva, field, width, Mode::RipRelative, self.region.section as u32);
+        s.instr_len = ins.len() as u8;
+        s.target_va = ins.ip_rel_memory_address();
+        cx.classify(&mut s);
+        self.count_iat_branch(ins, &s);
+        cx.reach(&mut s, ins.next_ip(), &mut self.out.summary);
+        self.out.push(s);
+    }
+
+    /// Count `call [IAT]` / `jmp [IAT]`.
+    fn count_iat_branch(&mut self, ins: &Instruction, s: &Site) {
+        if s.target_kind == TargetKind::Iat && ins.op0_kind() == OpKind::Memory {
+            match ins.mnemonic() {
+                Mnemonic::Call => self.out.summary.iat_calls += 1,
+                Mnemonic::Jmp => self.out.summary.iat_jumps += 1,
+                _ => {}
+            }
+        }
+    }
+
     #[inline(never)]
     fn slow(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
         let cx = self.cx;
@@ -99,6 +123,13 @@ impl Sweeper<'_, '_, '_> {
                 return Step::Next;
             }
         }
+        // Where the fields are (iced's constant offsets) matters for relocations inside the
+        // instruction and for sites that are kept or matched against pseudo-relocations; a
+        // RIP-relative operand's field is 32 bits wide whatever its place.
+        if rip && !has_cover && !cx.need_fields {
+            self.rip_site(ins, rva, rva, 32);
+            return Step::Next;
+        }
         let co = decoder.get_constant_offsets(ins);
         let (mut disp_cover, mut imm_cover) = (None, None);
         while let Some(c) = cx.covers.get(self.cover).filter(|c| c.rva < end && c.rva < self.hi) {
@@ -119,7 +150,6 @@ impl Sweeper<'_, '_, '_> {
             self.advance();
         }
         let next_va = ins.next_ip();
-        let is_branch = matches!(ins.mnemonic(), Mnemonic::Call | Mnemonic::Jmp);
         if rip || (ins.memory_displ_size() >= 4 && has_memory_operand(ins)) {
             let target = if rip { ins.ip_rel_memory_address() } else { ins.memory_displacement64() };
             let mode = if rip {
@@ -144,13 +174,7 @@ impl Sweeper<'_, '_, '_> {
                     s.reloc = c.dynamic.then_some(c.idx);
                 }
                 cx.classify(&mut s);
-                if is_branch && s.target_kind == TargetKind::Iat && ins.op0_kind() == OpKind::Memory {
-                    if ins.mnemonic() == Mnemonic::Call {
-                        self.out.summary.iat_calls += 1;
-                    } else {
-                        self.out.summary.iat_jumps += 1;
-                    }
-                }
+                self.count_iat_branch(ins, &s);
                 cx.reach(&mut s, next_va, &mut self.out.summary);
                 self.out.push(s);
             }
