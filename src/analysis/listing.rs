@@ -45,13 +45,6 @@ pub struct InsnIndex {
 }
 
 impl InsnIndex {
-    /// Every instruction start of `bin`, from the same sweep as the data-reference scan (so the
-    /// listing and the sites agree on where instructions are).
-    pub fn build(bin: &Binary, data: &[u8], index: &Index) -> Self {
-        let opts = super::RefOptions { instructions: true, ..super::RefOptions::default() };
-        super::scan_refs(bin, data, index, &opts).insns
-    }
-
     /// Append one worker's instruction starts: `marks` are `(region, first position in offsets)`.
     pub(crate) fn append(
         &mut self,
@@ -242,9 +235,4 @@ pub fn data_text(bytes: &[u8], width: u8) -> String {
         _ => 0,
     };
     format!("{} {v:#x}", if width == 8 { "dq" } else { "dd" })
-}
-
-/// Decode `region`'s instruction at region offset `off`, clamped to the region.
-pub fn bytes_at<'a>(region: &CodeRegion<'a>, off: usize) -> &'a [u8] {
-    region.bytes.get(off..(off + 15).min(region.bytes.len())).unwrap_or(&[])
 }

@@ -46,6 +46,16 @@ pub struct Refs {
     pub insns: listing::InsnIndex,
 }
 
+impl Refs {
+    /// The sites whose instruction (or field) starts at `rva` in section position `section`
+    /// (the list is sorted by section, then site).
+    pub fn sites_at(&self, section: u32, rva: u64) -> &[Site] {
+        let i = self.sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
+        let n = self.sites[i..].iter().take_while(|s| s.section == section && s.site_rva == rva).count();
+        &self.sites[i..i + n]
+    }
+}
+
 /// Find and classify every site of `bin` that references data through an address.
 pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) -> Refs {
     let resolved = reach::resolve(bin, index, &opts.placements);

@@ -23,6 +23,17 @@ pub(crate) struct Cover {
     pub value: Option<u64>,
 }
 
+impl Cover {
+    /// Record on `s` which relocation covers its field.
+    pub(crate) fn mark(&self, s: &mut Site) {
+        if self.dynamic {
+            s.reloc = Some(self.idx);
+        } else {
+            s.base_reloc = Some(self.idx);
+        }
+    }
+}
+
 /// Everything a worker reads: the model, its index and the sorted tables.
 pub(crate) struct Ctx<'a> {
     pub bin: &'a Binary,
@@ -75,9 +86,8 @@ impl Out {
             }
         }
     }
-}
 
-impl Out {
+    /// Count a site (and keep it, when sites are collected).
     pub(crate) fn push(&mut self, s: Site) {
         self.summary.add(&s);
         if let Some(p) = s.pseudo_reloc.and_then(|p| self.pseudo_seen.get_mut(p as usize)) {
@@ -260,38 +270,16 @@ impl<'a> Ctx<'a> {
             s.target_kind = TargetKind::Outside;
             return;
         };
-        if let Some(pg) = self.pages.get((t / PAGE) as usize).filter(|p| p.special & SPECIAL == 0) {
-            // The common case: a page with no IAT, CFG, GOT or COPY slot in it.
-            if pg.special & THUNKS != 0 {
-                if let Ok(i) = self.thunks.binary_search_by_key(&t, |&(r, _)| r) {
-                    s.target_kind = TargetKind::Thunk;
-                    s.import = Some(ImportRef::Row(self.thunks[i].1));
-                    s.offset = Some(0);
-                    if self.need_fields {
-                        s.symbol = self.symbol_at(t).map(|(r, _)| r);
-                    }
-                    self.apply_pseudo(s, t);
-                    return;
-                }
-            }
+        // The common case: a page with no IAT, CFG, GOT or COPY slot (a thunk on a page with
+        // thunks takes the full lookup below).
+        let page = self.pages.get((t / PAGE) as usize).filter(|p| {
+            p.special & SPECIAL == 0
+                && (p.special & THUNKS == 0 || self.thunks.binary_search_by_key(&t, |&(r, _)| r).is_err())
+        });
+        if let Some(pg) = page {
             let sec = self.bin.sections.get(pg.section as usize);
-            s.target_kind = match sec {
-                Some(sec) if sec.is_exec => TargetKind::Code,
-                Some(_) => TargetKind::Data,
-                None if t < self.headers_end => TargetKind::Header,
-                None => TargetKind::Outside,
-            };
-            let sym = sec.and_then(|sec| {
-                let below = |v: &[(u64, u32)], (lo, hi): (u32, u32)| {
-                    let slice = v.get(lo as usize..hi as usize)?;
-                    let i = slice.partition_point(|&(r, _)| r <= t);
-                    let at = if i > 0 { slice.get(i - 1) } else { v.get((lo as usize).checked_sub(1)?) };
-                    at.filter(|&&(r, _)| r >= sec.rva).copied()
-                };
-                below(&self.index.symbols_sorted, pg.sym)
-                    .map(|(r, i)| (SymRef::Symbol(i), r))
-                    .or_else(|| below(&self.index.exports_sorted, pg.exp).map(|(r, i)| (SymRef::Export(i), r)))
-            });
+            s.target_kind = self.section_kind(sec, t);
+            let sym = sec.and_then(|sec| self.symbol_below(t, sec.rva, pg.sym, pg.exp));
             s.symbol = sym.map(|(r, _)| r);
             s.offset = sym.map(|(_, at)| t.wrapping_sub(at) as i64);
             self.apply_pseudo(s, t);
@@ -319,12 +307,8 @@ impl<'a> Ctx<'a> {
             s.import = Some(ImportRef::Copy(i));
             slot_start = Some(start);
         } else {
-            match self.index.section_pos_by_rva(t).and_then(|p| self.bin.sections.get(p)) {
-                Some(sec) if sec.is_exec => s.target_kind = TargetKind::Code,
-                Some(_) => s.target_kind = TargetKind::Data,
-                None if t < self.headers_end => s.target_kind = TargetKind::Header,
-                None => s.target_kind = TargetKind::Outside,
-            }
+            s.target_kind =
+                self.section_kind(self.index.section_pos_by_rva(t).and_then(|p| self.bin.sections.get(p)), t);
         }
         // An import names the target; a count-only scan looks a symbol up only for the rest.
         let sym = if s.import.is_none() || self.need_fields { self.symbol_at(t) } else { None };
@@ -337,6 +321,16 @@ impl<'a> Ctx<'a> {
         self.apply_pseudo(s, t);
     }
 
+    /// The kind of a target in section `sec` (none: the headers or outside).
+    fn section_kind(&self, sec: Option<&crate::model::Section>, t: u64) -> TargetKind {
+        match sec {
+            Some(sec) if sec.is_exec => TargetKind::Code,
+            Some(_) => TargetKind::Data,
+            None if t < self.headers_end => TargetKind::Header,
+            None => TargetKind::Outside,
+        }
+    }
+
     fn copy_at(&self, t: u64) -> Option<&(u64, u64, u32)> {
         let i = self.copies.partition_point(|&(r, _, _)| r <= t);
         self.copies.get(i.checked_sub(1)?).filter(|&&(r, size, _)| t < r.saturating_add(size.max(1)))
@@ -347,15 +341,9 @@ impl<'a> Ctx<'a> {
     /// bound to that slot's import by the loader, whatever it held on disk.
     fn apply_pseudo(&self, s: &mut Site, t: u64) {
         let field_in_iat = s.field_rva >= self.iat_range.0 && s.field_rva < self.iat_range.1;
-        if let Some(&row) = field_in_iat.then(|| self.index.import_by_iat.get(&s.field_rva)).flatten() {
-            let truth = ImportRef::Row(row as u32);
-            let naive = s.import.filter(|_| s.target_kind == TargetKind::Iat);
-            s.import = Some(truth);
-            s.offset = Some(0);
-            if naive.is_some_and(|n| n != truth) {
-                s.ambiguous = true;
-                s.naive_import = naive;
-            }
+        let field_slot = field_in_iat.then(|| self.index.import_at_slot(s.field_rva)).flatten();
+        if let Some(row) = field_slot {
+            settle(s, row, 0);
         }
         if self.pseudo.is_empty() {
             return;
@@ -364,44 +352,39 @@ impl<'a> Ctx<'a> {
         let p = self.pseudo[i].1;
         s.pseudo_reloc = Some(p);
         let Some(e) = self.bin.pseudo_relocations.entries.get(p as usize) else { return };
-        let naive = s.import.filter(|_| s.target_kind == TargetKind::Iat);
-        match e.sym_rva {
-            Some(slot) => {
-                let Some(&row) = self.index.import_by_iat.get(&slot) else { return };
-                let truth = ImportRef::Row(row as u32);
-                s.import = Some(truth);
-                s.offset = Some(t.wrapping_sub(slot) as i64);
-                if naive.is_some_and(|n| n != truth) {
-                    s.ambiguous = true;
-                    s.naive_import = naive;
+        match (e.sym_rva, field_slot) {
+            (Some(slot), _) => {
+                if let Some(row) = self.index.import_at_slot(slot) {
+                    settle(s, row, t.wrapping_sub(slot) as i64);
                 }
             }
-            None => {
-                // v1: the field is itself an IAT slot of an extra descriptor; the addend is the
-                // offset into the imported object.
-                if let Some(&row) = self.index.import_by_iat.get(&s.field_rva) {
-                    let truth = ImportRef::Row(row as u32);
-                    s.import = Some(truth);
-                    s.offset = e.addend.map(|a| i64::from(a as i32));
-                    if naive.is_some_and(|n| n != truth) {
-                        s.ambiguous = true;
-                        s.naive_import = naive;
-                    }
-                }
-            }
+            // v1: the field is itself an IAT slot of an extra descriptor (settled above); the
+            // addend is the offset into the imported object.
+            (None, Some(_)) => s.offset = e.addend.map(|a| i64::from(a as i32)),
+            (None, None) => {}
         }
     }
 
     /// Nearest symbol (else export) at or below `t` in the same section, with its RVA.
     fn symbol_at(&self, t: u64) -> Option<(SymRef, u64)> {
         let sec = self.index.section_pos_by_rva(t).and_then(|p| self.bin.sections.get(p))?;
-        let below = |v: &[(u64, u32)]| {
-            let i = v.partition_point(|&(r, _)| r <= t);
-            v.get(i.checked_sub(1)?).filter(|&&(r, _)| r >= sec.rva).copied()
+        let all = |v: &[(u64, u32)]| (0, v.len() as u32);
+        self.symbol_below(t, sec.rva, all(&self.index.symbols_sorted), all(&self.index.exports_sorted))
+    }
+
+    /// Nearest symbol (else export) at or below `t` and not below `sec_rva`, searching only
+    /// `symbols_sorted[sym.0..sym.1]` and `exports_sorted[exp.0..exp.1]` (and the entry just
+    /// before each range).
+    fn symbol_below(&self, t: u64, sec_rva: u64, sym: (u32, u32), exp: (u32, u32)) -> Option<(SymRef, u64)> {
+        let below = |v: &[(u64, u32)], (lo, hi): (u32, u32)| {
+            let slice = v.get(lo as usize..hi as usize)?;
+            let i = slice.partition_point(|&(r, _)| r <= t);
+            let at = if i > 0 { slice.get(i - 1) } else { v.get((lo as usize).checked_sub(1)?) };
+            at.filter(|&&(r, _)| r >= sec_rva).copied()
         };
-        below(&self.index.symbols_sorted)
+        below(&self.index.symbols_sorted, sym)
             .map(|(r, i)| (SymRef::Symbol(i), r))
-            .or_else(|| below(&self.index.exports_sorted).map(|(r, i)| (SymRef::Export(i), r)))
+            .or_else(|| below(&self.index.exports_sorted, exp).map(|(r, i)| (SymRef::Export(i), r)))
     }
 
     /// Reach of a field narrower than a pointer, once the DLLs are placed.
@@ -444,11 +427,7 @@ impl<'a> Ctx<'a> {
         let Some(value) = c.value else { return };
         let mut s = blank(c.rva, c.rva, c.width * 8, Mode::DataPointer, section);
         s.target_va = value;
-        if c.dynamic {
-            s.reloc = Some(c.idx);
-        } else {
-            s.base_reloc = Some(c.idx);
-        }
+        c.mark(&mut s);
         self.classify(&mut s);
         out.push(s);
     }
@@ -466,6 +445,19 @@ impl<'a> Ctx<'a> {
                 self.data_pointer(c, p.map_or(u32::MAX, |p| p as u32), out);
             }
         }
+    }
+}
+
+/// Give `s` the import of row `row` at `offset`: the truth, over what the address alone said (the
+/// naive reading, when it named another IAT slot, makes the site ambiguous).
+fn settle(s: &mut Site, row: usize, offset: i64) {
+    let truth = ImportRef::Row(row as u32);
+    let naive = s.import.filter(|_| s.target_kind == TargetKind::Iat);
+    s.import = Some(truth);
+    s.offset = Some(offset);
+    if naive.is_some_and(|n| n != truth) {
+        s.ambiguous = true;
+        s.naive_import = naive;
     }
 }
 

@@ -6,8 +6,8 @@
 use iced_x86::{Decoder, Instruction, Mnemonic, OpKind};
 
 use super::code::{self, Chunk, CodeRegion, Step, Visit};
-use super::scan::{blank, Ctx, Out};
-use super::site::{Mode, Site, TargetKind};
+use super::scan::{blank, Cover, Ctx, Out};
+use super::site::{Mode, TargetKind};
 
 impl Ctx<'_> {
     /// Sweep one chunk of code.
@@ -19,9 +19,8 @@ impl Ctx<'_> {
         let first = self.covers.partition_point(|c| c.rva < lo);
         out.summary.code_bytes += (chunk.end - chunk.start) as u64;
         out.enter_region(chunk.region);
-        let next_cover = self.covers.get(first).map_or(u64::MAX, |c| c.rva);
-        let next_cover_off = cover_off(next_cover, region.rva);
-        let mut v = Sweeper { cx: self, region, out, cover: first, next_cover, next_cover_off, hi };
+        let next_cover_off = cover_off(self.covers.get(first).map_or(u64::MAX, |c| c.rva), region.rva);
+        let mut v = Sweeper { cx: self, region, out, cover: first, next_cover_off, hi };
         let mut rows = v.out.insns.take();
         let n =
             code::sweep(self.bitness, region, self.base.wrapping_add(region.rva), starts, chunk, &mut v, rows.as_mut());
@@ -45,9 +44,7 @@ struct Sweeper<'c, 'a, 'o> {
     region: &'c CodeRegion<'a>,
     out: &'o mut Out,
     cover: usize,
-    /// RVA of `covers[cover]` (`u64::MAX` past the end).
-    next_cover: u64,
-    /// The same as a region offset (for the fast path).
+    /// Region offset of `covers[cover]` (`usize::MAX` past the end).
     next_cover_off: usize,
     hi: u64,
 }
@@ -74,25 +71,32 @@ impl Visit for Sweeper<'_, '_, '_> {
 impl Sweeper<'_, '_, '_> {
     fn advance(&mut self) {
         self.cover += 1;
-        self.next_cover = self.cx.covers.get(self.cover).map_or(u64::MAX, |c| c.rva);
-        self.next_cover_off = cover_off(self.next_cover, self.region.rva);
+        let rva = self.cx.covers.get(self.cover).map_or(u64::MAX, |c| c.rva);
+        self.next_cover_off = cover_off(rva, self.region.rva);
     }
 
-    /// A RIP-relative site whose field starts at `field` (`width` bits), with no relocation.
-    fn rip_site(&mut self, ins: &Instruction, rva: u64, field: u64, width: u8) {
+    /// The site of an operand of `ins` (at `rva`) whose `width`-bit field starts at `field` and
+    /// names `target`, covered by `cover` if a relocation covers it: classified, counted (a
+    /// `call` / `jmp` through an IAT slot too), its reach computed, and kept.
+    #[allow(clippy::too_many_arguments)]
+    fn operand_site(
+        &mut self,
+        ins: &Instruction,
+        rva: u64,
+        field: u64,
+        width: u8,
+        mode: Mode,
+        target: u64,
+        cover: Option<Cover>,
+    ) {
         let cx = self.cx;
-        self.out.summary.rip_relative_operands += 1;
-        let mut s = blank(rva, field, width, Mode::RipRelative, self.region.section as u32);
+        let mut s = blank(rva, field, width, mode, self.region.section as u32);
         s.instr_len = ins.len() as u8;
-        s.target_va = ins.ip_rel_memory_address();
+        s.target_va = target;
+        if let Some(c) = cover {
+            c.mark(&mut s);
+        }
         cx.classify(&mut s);
-        self.count_iat_branch(ins, &s);
-        cx.reach(&mut s, ins.next_ip(), &mut self.out.summary);
-        self.out.push(s);
-    }
-
-    /// Count `call [IAT]` / `jmp [IAT]`.
-    fn count_iat_branch(&mut self, ins: &Instruction, s: &Site) {
         if s.target_kind == TargetKind::Iat && ins.op0_kind() == OpKind::Memory {
             match ins.mnemonic() {
                 Mnemonic::Call => self.out.summary.iat_calls += 1,
@@ -100,6 +104,8 @@ impl Sweeper<'_, '_, '_> {
                 _ => {}
             }
         }
+        cx.reach(&mut s, ins.next_ip(), &mut self.out.summary);
+        self.out.push(s);
     }
 
     #[inline(never)]
@@ -114,7 +120,7 @@ impl Sweeper<'_, '_, '_> {
             self.advance();
         }
         let rip = ins.is_ip_rel_memory_operand();
-        let has_cover = self.next_cover < end;
+        let has_cover = self.next_cover_off < off + ins.len();
         if !rip && !has_cover {
             // A displacement that is not an address in the image (a structure offset) is no site.
             let d = ins.memory_displacement64();
@@ -127,7 +133,8 @@ impl Sweeper<'_, '_, '_> {
         // instruction and for sites that are kept or matched against pseudo-relocations; a
         // RIP-relative operand's field is 32 bits wide whatever its place.
         if rip && !has_cover && !cx.need_fields {
-            self.rip_site(ins, rva, rva, 32);
+            self.out.summary.rip_relative_operands += 1;
+            self.operand_site(ins, rva, rva, 32, Mode::RipRelative, ins.ip_rel_memory_address(), None);
             return Step::Next;
         }
         let co = decoder.get_constant_offsets(ins);
@@ -149,7 +156,6 @@ impl Sweeper<'_, '_, '_> {
             }
             self.advance();
         }
-        let next_va = ins.next_ip();
         if rip || (ins.memory_displ_size() >= 4 && has_memory_operand(ins)) {
             let target = if rip { ins.ip_rel_memory_address() } else { ins.memory_displacement64() };
             let mode = if rip {
@@ -165,30 +171,13 @@ impl Sweeper<'_, '_, '_> {
             let target = if cx.bitness == 32 { target & 0xffff_ffff } else { target };
             let in_image = target.checked_sub(cx.base).is_some_and(|t| t < cx.image_end);
             if rip || disp_cover.is_some() || in_image {
-                let width = (co.displacement_size() * 8) as u8;
-                let mut s = blank(rva, rva + co.displacement_offset() as u64, width, mode, section);
-                s.instr_len = ins.len() as u8;
-                s.target_va = target;
-                if let Some(c) = disp_cover {
-                    s.base_reloc = (!c.dynamic).then_some(c.idx);
-                    s.reloc = c.dynamic.then_some(c.idx);
-                }
-                cx.classify(&mut s);
-                self.count_iat_branch(ins, &s);
-                cx.reach(&mut s, next_va, &mut self.out.summary);
-                self.out.push(s);
+                let (field, width) = (rva + co.displacement_offset() as u64, (co.displacement_size() * 8) as u8);
+                self.operand_site(ins, rva, field, width, mode, target, disp_cover);
             }
         }
         if let Some(c) = imm_cover {
-            let width = c.width * 8;
-            let mut s = blank(rva, c.rva, width, Mode::Immediate, section);
-            s.instr_len = ins.len() as u8;
-            s.target_va = c.value.unwrap_or(0);
-            s.base_reloc = (!c.dynamic).then_some(c.idx);
-            s.reloc = c.dynamic.then_some(c.idx);
-            cx.classify(&mut s);
-            cx.reach(&mut s, next_va, &mut self.out.summary);
-            self.out.push(s);
+            // (An instruction with an immediate is no `call` / `jmp` through memory.)
+            self.operand_site(ins, rva, c.rva, c.width * 8, Mode::Immediate, c.value.unwrap_or(0), Some(c));
         }
         Step::Next
     }

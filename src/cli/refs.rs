@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::analysis::listing::{Lister, Names};
 use crate::analysis::reach::{parse_base, Placement};
-use crate::analysis::{scan_refs, RefOptions, Refs, Site};
+use crate::analysis::{scan_refs, RefOptions, Site};
 use crate::model::index::{is_object, Index};
 use crate::model::Binary;
 use crate::report::refs::{self as rr, ModuleJson, Namer, RefFilter};
@@ -165,7 +165,7 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
                 },
             };
             let raw = &b[..len.min(b.len())];
-            let sites = sites_at(&refs, reg.section, rva);
+            let sites = refs.sites_at(reg.section as u32, rva);
             let notes: Vec<String> = sites.iter().map(|s| site_words(&namer, s)).collect();
             if json {
                 lines.push(serde_json::json!({
@@ -196,20 +196,9 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
     finish(r)
 }
 
-/// Sites whose instruction starts at `rva` in section `section` (the list is sorted).
-fn sites_at(refs: &Refs, section: usize, rva: u64) -> Vec<Site> {
-    let key = (section as u32, rva);
-    let i = refs.sites.partition_point(|s| (s.section, s.site_rva) < key);
-    refs.sites[i..].iter().take_while(|s| (s.section, s.site_rva) == key).copied().collect()
-}
-
 /// A site in words, for a listing's comment.
 pub fn site_words(n: &Namer<'_>, s: &Site) -> String {
-    let what = match (s.import, s.symbol) {
-        (Some(i), _) => n.import_label(i),
-        (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
-        _ => s.target_kind.name().to_string(),
-    };
+    let what = n.site_name(s).unwrap_or_else(|| s.target_kind.name().to_string());
     let off = match s.offset {
         Some(o) if o != 0 => format!(" + {o}"),
         _ => String::new(),

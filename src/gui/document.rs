@@ -289,21 +289,6 @@ impl DocCore {
         DocCore { path, name, data, bin, lookup, regions, refs, names, modules, site_pages }
     }
 
-    /// Row of the data-reference table of the first site at `rva` in section position `section`.
-    pub fn ref_row(&self, section: u32, rva: u64) -> Option<usize> {
-        let sites = &self.refs.sites;
-        let i = sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
-        sites.get(i).filter(|s| s.section == section && s.site_rva == rva).map(|_| i)
-    }
-
-    /// The sites whose instruction (or field) starts at `rva` in section position `section`.
-    pub fn sites_at(&self, section: u32, rva: u64) -> &[crate::analysis::Site] {
-        let sites = &self.refs.sites;
-        let i = sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
-        let n = sites[i..].iter().take_while(|s| s.section == section && s.site_rva == rva).count();
-        &sites[i..i + n]
-    }
-
     /// Lower-case file name, for matching an import's DLL name.
     pub fn file_name_lower(&self) -> String {
         self.path

@@ -31,8 +31,6 @@ pub struct Index {
     section_labels: Vec<String>,
     /// Imports then delay imports, flattened.
     pub imports: Vec<ImportRow>,
-    /// Import row by the RVA of its IAT slot.
-    pub import_by_iat: HashMap<u64, usize>,
     /// Export position by name.
     pub export_by_name: HashMap<String, usize>,
     /// COMDAT row position by section index.
@@ -108,15 +106,6 @@ impl Index {
                 }
             }
         }
-        let import_by_iat = imports
-            .iter()
-            .enumerate()
-            .filter_map(|(row, r)| {
-                let list = if r.delay { &bin.delay_imports } else { &bin.imports };
-                let e = list.get(r.module as usize)?.entries.get(r.entry as usize)?;
-                Some((e.iat_rva, row))
-            })
-            .collect();
         let export_by_name =
             bin.exports.iter().enumerate().filter_map(|(i, e)| e.name.clone().map(|n| (n, i))).collect();
         let comdat_by_section = bin.comdats.iter().enumerate().map(|(i, c)| (c.section, i)).collect();
@@ -139,7 +128,6 @@ impl Index {
         exports_sorted.sort_unstable();
         Index {
             symbol_by_index,
-            import_by_iat,
             by_rva,
             by_index,
             section_labels,
@@ -172,9 +160,9 @@ impl Index {
         (rva < start.saturating_add(slot_size)).then_some((start, row as usize))
     }
 
-    /// Allocated sections as `(rva, end, position)`, sorted by RVA.
-    pub fn sections_by_rva(&self) -> &[(u64, u64, usize)] {
-        &self.by_rva
+    /// Import row whose IAT slot starts exactly at `rva` (the last listed, if several share it).
+    pub fn import_at_slot(&self, rva: u64) -> Option<usize> {
+        self.iat_slot_at(rva, 1).map(|(_, row)| row)
     }
 
     /// Position in `bin.sections` of the allocated section containing `rva`.

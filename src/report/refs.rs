@@ -97,6 +97,16 @@ impl Namer<'_> {
         }
     }
 
+    /// What a site reaches, by name: its import (`dll!name`), else its symbol; `None` when it
+    /// has neither.
+    pub fn site_name(&self, s: &Site) -> Option<String> {
+        match (s.import, s.symbol) {
+            (Some(i), _) => Some(self.import_label(i)),
+            (None, Some(sym)) => Some(self.symbol(sym).unwrap_or_default()),
+            _ => None,
+        }
+    }
+
     /// The label of section position `p`.
     pub fn section(&self, p: u32) -> Option<String> {
         (p != u32::MAX).then(|| self.index.section_label_at(p as usize).to_string())
@@ -294,11 +304,7 @@ pub fn write_refs_text(
         "notes",
     ]);
     for s in refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
-        let name = match (s.import, s.symbol) {
-            (Some(i), _) => n.import_label(i),
-            (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
-            _ => String::new(),
-        };
+        let name = n.site_name(s).unwrap_or_default();
         let mut notes = Vec::new();
         if s.ambiguous {
             let naive = s.naive_import.map(|i| n.import_label(i)).unwrap_or_default();
@@ -339,11 +345,9 @@ pub fn explain(n: &Namer<'_>, s: &Site, modules: &[ModuleJson]) -> String {
         Mode::Immediate => format!("{}-bit immediate at +{at}", s.width),
         Mode::DataPointer => format!("{}-bit pointer", s.width),
     };
-    let what = match (s.import, s.symbol) {
-        (Some(i), _) => n.import_label(i),
-        (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
-        _ => format!("{} {}", s.target_kind.name(), s.target_rva.map_or_else(String::new, |t| format!("{t:#x}"))),
-    };
+    let what = n.site_name(s).unwrap_or_else(|| {
+        format!("{} {}", s.target_kind.name(), s.target_rva.map_or_else(String::new, |t| format!("{t:#x}")))
+    });
     let off = match s.offset {
         Some(o) if o != 0 => format!(" + {o}"),
         _ => String::new(),

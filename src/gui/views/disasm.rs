@@ -78,7 +78,7 @@ impl DisasmModel<'_> {
 
     fn sites(&self, row: usize) -> &[Site] {
         match self.at(row) {
-            Some((sec, rva, _, _)) => self.core.sites_at(sec as u32, rva),
+            Some((sec, rva, _, _)) => self.core.refs.sites_at(sec as u32, rva),
             None => &[],
         }
     }
@@ -112,7 +112,7 @@ impl TableModel for DisasmModel<'_> {
                 self.sites(row)
                     .iter()
                     .map(|s| {
-                        let mut t = format!("{} {}", s.mode.name(), super::refs::site_name(&n, s));
+                        let mut t = format!("{} {}", s.mode.name(), n.site_name(s).unwrap_or_default());
                         if let Some(o) = s.offset.filter(|&o| o != 0) {
                             t.push_str(&format!(" +{o}"));
                         }

@@ -45,15 +45,6 @@ impl RefsModel<'_> {
     }
 }
 
-/// Import or symbol name of a site.
-pub fn site_name(n: &Namer<'_>, s: &Site) -> String {
-    match (s.import, s.symbol) {
-        (Some(i), _) => n.import_label(i),
-        (None, Some(sym)) => n.symbol(sym).unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
 /// Row of the import table for an import reference.
 fn import_row(r: ImportRef) -> Option<usize> {
     match r {
@@ -80,7 +71,7 @@ impl TableModel for RefsModel<'_> {
             4 => s.mode.name().to_string(),
             5 => s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}")),
             6 => s.target_kind.name().to_string(),
-            7 => site_name(&n, s),
+            7 => n.site_name(s).unwrap_or_default(),
             8 => s.offset.map_or_else(String::new, |o| {
                 if o < 0 {
                     format!("-{:#x}", o.unsigned_abs())

@@ -87,7 +87,7 @@ impl<'a> RelocModel<'a> {
     fn describe_pointer(&self, v: u64) -> String {
         let (l, bin) = (&self.core.lookup, &self.core.bin);
         let Some(rva) = bin.image_base.and_then(|b| v.checked_sub(b)) else { return format!("{v:#x}") };
-        if let Some((_, m, e)) = l.import_by_iat.get(&rva).and_then(|&row| super::imports::import_at(self.core, row)) {
+        if let Some((_, m, e)) = l.import_at_slot(rva).and_then(|row| super::imports::import_at(self.core, row)) {
             return format!("{v:#x} → {}!{} (IAT)", m.dll, crate::gui::regions::import_name(e));
         }
         match l.rva_place(rva, bin) {
