@@ -13,6 +13,7 @@ pub mod formats;
 pub mod gui;
 pub mod input;
 pub mod model;
+pub mod patch;
 pub mod report;
 
 pub use formats::{load, LoadError};

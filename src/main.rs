@@ -16,6 +16,10 @@ fn main() {
         Some(Command::Disasm { file, section, range, symbol, json }) => {
             cli::refs::disasm(&file, &cli::refs::Selection { section, range, symbol }, json)
         }
+        Some(Command::Patch { image, plan, out, json }) => {
+            cli::patch::run_patch(&plan.args(image), out.as_deref(), json)
+        }
+        Some(Command::Verify { image, dump, plan, json }) => cli::patch::run_verify(&plan.args(image), &dump, json),
         None => run_app(args),
     };
     std::process::exit(code);

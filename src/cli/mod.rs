@@ -1,6 +1,7 @@
-//! The command line: `linkscope inspect | refs | disasm FILE …`, and (with the `gui` feature) the
+//! The command line: `linkscope inspect | refs | disasm | patch | verify FILE …`, and (with the `gui` feature) the
 //! desktop app.
 
+pub mod patch;
 pub mod refs;
 
 use std::io::Write;
@@ -84,6 +85,61 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Simulate loading an image with its DLLs and applying a fix-up scheme: every step, its
+    /// status and reason, the runtime's abort message.
+    Patch {
+        /// The image (EXE or DLL; ELF executable or shared object).
+        image: PathBuf,
+        /// DLLs, bases, scheme.
+        #[command(flatten)]
+        plan: PlanFlags,
+        /// Write the patched memory image (SizeOfImage bytes, offset = RVA) here, atomically.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare the prediction with a module's memory from a real process, at every
+    /// pseudo-relocation target, IAT slot, base-relocated field and data-reference site.
+    Verify {
+        /// The image.
+        image: PathBuf,
+        /// The memory image: SizeOfImage bytes from the module's base (gzip accepted).
+        #[arg(long, value_name = "FILE")]
+        dump: PathBuf,
+        /// DLLs, bases, scheme.
+        #[command(flatten)]
+        plan: PlanFlags,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The options `patch` and `verify` share.
+#[derive(Debug, clap::Args)]
+pub struct PlanFlags {
+    /// A DLL (or shared object) to load beside the image; the imported ones found beside the
+    /// image are loaded too.
+    #[arg(long = "dll", value_name = "DLL")]
+    pub dlls: Vec<PathBuf>,
+    /// Load the image here instead of at its preferred base.
+    #[arg(long, value_name = "ADDR")]
+    pub image_base: Option<String>,
+    /// Place a DLL: `NAME=ADDR` (NAME as the image imports it, case-insensitive).
+    #[arg(long = "base", value_name = "NAME=ADDR")]
+    pub bases: Vec<String>,
+    /// The fix-up scheme (default: the one the image carries; `elf` for ELF).
+    #[arg(long, value_enum)]
+    pub scheme: Option<crate::patch::SchemeKind>,
+}
+
+impl PlanFlags {
+    /// The arguments of a plan for `image`.
+    pub fn args(self, image: PathBuf) -> patch::PlanArgs {
+        patch::PlanArgs { image, dlls: self.dlls, image_base: self.image_base, bases: self.bases, scheme: self.scheme }
+    }
 }
 
 /// Run `inspect`; returns the process exit code.

@@ -61,6 +61,28 @@ pub struct PeInfo {
     pub characteristics: Vec<String>,
     /// Timestamp.
     pub timestamp: u32,
+    /// What the loader needs to map the image (section table, alignments, sizes).
+    #[serde(skip)]
+    pub layout: PeLayout,
+}
+
+/// The header values and section table the Windows loader maps an image by.
+#[derive(Debug, Clone, Default)]
+pub struct PeLayout {
+    /// Raw section headers, in table order.
+    pub sections: Vec<crate::formats::coff::header::RawSection>,
+    /// SizeOfHeaders.
+    pub size_of_headers: u64,
+    /// SectionAlignment.
+    pub section_alignment: u64,
+    /// FileAlignment.
+    pub file_alignment: u64,
+    /// SizeOfImage.
+    pub size_of_image: u64,
+    /// DllCharacteristics (raw).
+    pub dll_characteristics: u16,
+    /// File header Characteristics (raw).
+    pub characteristics: u16,
 }
 
 /// A debug directory entry.

@@ -1,6 +1,7 @@
 //! Reports: the JSON document of `inspect --json` (with a `schema_version`) and the text tables.
 //! Printers write to an injected `impl Write`.
 
+pub mod patch;
 pub mod refs;
 pub mod table;
 pub mod text;

@@ -12,6 +12,8 @@ struct MapSection {
     /// `raw_size` before rounding up to FileAlignment: file bytes past the end of the file are
     /// missing below it, zero-filled above it.
     raw_declared: u64,
+    /// The raw size rounded up to FileAlignment, not capped at the virtual size.
+    raw_rounded: u64,
 }
 
 /// Where the byte at an RVA comes from once the loader has mapped the image.
@@ -79,11 +81,56 @@ impl<'a> PeMap<'a> {
                     raw_off,
                     raw_size: rounded.min(vsize),
                     raw_declared: declared.min(vsize),
+                    raw_rounded: rounded,
                 }
             })
             .collect();
         secs.sort_by_key(|s| s.rva);
         PeMap { data, secs, headers_size, identity, image_base, is_64, size_of_image }
+    }
+
+    /// The map of an image read earlier, from the layout its [`crate::model::PeInfo`] keeps.
+    pub fn from_layout(data: &'a [u8], layout: &crate::model::PeLayout, image_base: u64, is_64: bool) -> Self {
+        PeMap::new(
+            data,
+            &layout.sections,
+            layout.size_of_headers,
+            layout.section_alignment,
+            layout.file_alignment,
+            image_base,
+            is_64,
+            layout.size_of_image,
+        )
+    }
+
+    /// The first `len` bytes of the image as the loader maps it: headers and section data from
+    /// the file, zeros for the virtual tails and for what is not mapped at all. `len` is
+    /// normally SizeOfImage.
+    pub fn materialise(&self, len: usize) -> Vec<u8> {
+        let mut out = vec![0u8; len];
+        let file_len = self.data.len() as u64;
+        let mut copy = |rva: u64, off: u64, n: u64| {
+            let n = n.min(file_len.saturating_sub(off)).min((len as u64).saturating_sub(rva));
+            if n > 0 {
+                let (r, o, n) = (rva as usize, off as usize, n as usize);
+                out[r..r + n].copy_from_slice(&self.data[o..o + n]);
+            }
+        };
+        if self.identity {
+            copy(0, 0, self.size_of_image);
+            return out;
+        }
+        let first = self.secs.first().map_or(u64::MAX, |s| s.rva);
+        copy(0, 0, self.headers_size.min(first));
+        // As `source_run` reads it: a byte belongs to the last section starting at or below it.
+        // The loader maps whole pages: raw bytes past VirtualSize up to its page end are there
+        // too (LLD pads `.text` with 0xCC to SizeOfRawData; wine shows the padding).
+        for (i, s) in self.secs.iter().enumerate() {
+            let limit = self.secs.get(i + 1).map_or(u64::MAX, |n| n.rva.saturating_sub(s.rva));
+            let page_end = s.vsize.checked_next_multiple_of(0x1000).unwrap_or(s.vsize);
+            copy(s.rva, s.raw_off, s.raw_rounded.min(page_end).min(limit));
+        }
+        out
     }
 
     /// Where the byte at `rva` comes from, and how many bytes from there on come from the file

@@ -181,6 +181,15 @@ pub fn load_pe(data: &[u8]) -> Binary {
         characteristics: header::file_characteristics(chars),
         checksum_stored: o.checksum,
         timestamp: u32_at(data, nt + 8).unwrap_or(0),
+        layout: crate::model::PeLayout {
+            sections: raws.clone(),
+            size_of_headers: o.size_of_headers,
+            section_alignment: o.section_alignment,
+            file_alignment: o.file_alignment,
+            size_of_image: o.size_of_image,
+            dll_characteristics: o.dll_chars,
+            characteristics: chars,
+        },
         ..Default::default()
     };
     let mut dirs = [(0u64, 0u64); 16];

@@ -1,0 +1,188 @@
+//! `linkscope patch` and `linkscope verify`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analysis::listing::Names;
+use crate::analysis::reach::{parse_addr, parse_base};
+use crate::analysis::{scan_refs, RefOptions, Refs};
+use crate::cli::refs::{dll_beside, open};
+use crate::input::Input;
+use crate::model::index::Index;
+use crate::model::Binary;
+use crate::patch::{self, DllInput, PatchOptions, PatchPlan, SchemeKind};
+use crate::report::patch as rp;
+
+/// What `patch` and `verify` share.
+#[derive(Debug, Clone)]
+pub struct PlanArgs {
+    /// The image.
+    pub image: PathBuf,
+    /// DLL files (more are taken from beside the image).
+    pub dlls: Vec<PathBuf>,
+    /// `--image-base`.
+    pub image_base: Option<String>,
+    /// `--base NAME=ADDR`.
+    pub bases: Vec<String>,
+    /// `--scheme`.
+    pub scheme: Option<SchemeKind>,
+}
+
+/// A plan with the inputs it was computed from.
+pub struct Planned {
+    /// The image's bytes.
+    pub data: Input,
+    /// The image.
+    pub bin: Binary,
+    /// Its index.
+    pub index: Index,
+    /// The data-reference sites (for instructions and `verify`).
+    pub refs: Refs,
+    /// The plan.
+    pub plan: PatchPlan,
+}
+
+/// Read the inputs and compute the plan; `Err` is the message for exit code 2.
+pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
+    let (data, bin) = open(&a.image)?;
+    let mut opts =
+        PatchOptions { scheme: a.scheme, image_path: Some(a.image.display().to_string()), ..Default::default() };
+    if let Some(b) = &a.image_base {
+        opts.image_base = Some(
+            parse_addr(b)
+                .ok_or_else(|| format!("linkscope: --image-base {b}: not an address (hex with 0x, or decimal)"))?,
+        );
+    }
+    for b in &a.bases {
+        opts.bases.push(parse_base(b).map_err(|e| format!("linkscope: --base {b}: {e}"))?);
+    }
+    let mut files: Vec<(String, Input, Binary)> = Vec::new();
+    for d in &a.dlls {
+        let (dd, db) = open(d)?;
+        files.push((d.display().to_string(), dd, db));
+    }
+    // Imported DLLs found beside the image, unless given.
+    for name in patch::load::imported_names(&bin) {
+        let have = files
+            .iter()
+            .any(|(p, _, b)| patch::load::dll_name_matches(&DllInput { path: p, data: &[], bin: b }, &name));
+        if have {
+            continue;
+        }
+        if let Some(p) = dll_beside(&a.image, &name) {
+            if let Ok((dd, db)) = open(&p) {
+                files.push((p.display().to_string(), dd, db));
+            }
+        }
+    }
+    let inputs: Vec<DllInput<'_>> = files.iter().map(|(p, d, b)| DllInput { path: p, data: d, bin: b }).collect();
+    let index = Index::new(&bin);
+    let mut plan = patch::plan(&bin, &data, &index, &inputs, &opts)
+        .map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let refs = scan_refs(&bin, &data, &index, &RefOptions { threads, collect: true, ..Default::default() });
+    patch::insn::annotate(&mut plan, &bin, &refs, Arc::new(Names::new(&bin, &index)));
+    Ok(Planned { data, bin, index, refs, plan })
+}
+
+/// Run `patch`; returns the exit code.
+pub fn run_patch(a: &PlanArgs, out: Option<&Path>, json: bool) -> i32 {
+    let p = match compute(a) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    if let Some(o) = out {
+        if let Err(e) = crate::input::write_atomically(o, &p.plan.patched) {
+            eprintln!("linkscope: {}: {e}", o.display());
+            return 2;
+        }
+    }
+    let out_name = out.map(|o| o.display().to_string());
+    finish(
+        |w| {
+            if json {
+                serde_json::to_writer(&mut *w, &rp::plan_json(&p.plan, out_name.as_deref()))?;
+                writeln!(w)
+            } else {
+                rp::write_plan_text(w, &p.plan)
+            }
+        },
+        0,
+    )
+}
+
+/// Run `verify`; returns the exit code.
+pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
+    let p = match compute(a) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let bytes = match read_dump(dump) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("linkscope: {}: {e}", dump.display());
+            return 2;
+        }
+    };
+    let size = p.plan.patched.len();
+    if bytes.len() < size {
+        eprintln!(
+            "linkscope: {}: the dump has {} bytes, the image's memory {size} (SizeOfImage / the PT_LOAD span): not a dump of this module",
+            dump.display(),
+            bytes.len()
+        );
+        return 2;
+    }
+    if bytes.len() > size {
+        eprintln!(
+            "linkscope: {}: the dump has {} bytes more than the image's memory; comparing the first {size}",
+            dump.display(),
+            bytes.len() - size
+        );
+    }
+    let v = patch::verify::verify(&p.plan, &p.bin, Some(&p.refs), &bytes);
+    let code = if v.mismatches.is_empty() { 0 } else { 1 };
+    finish(
+        |w| {
+            if json {
+                serde_json::to_writer(&mut *w, &rp::verify_json(&p.plan, &v))?;
+                writeln!(w)
+            } else {
+                rp::write_verify_text(w, &v)
+            }
+        },
+        code,
+    )
+}
+
+/// A dump file, gunzipped when it is gzip.
+fn read_dump(path: &Path) -> std::io::Result<Vec<u8>> {
+    let raw = std::fs::read(path)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..]).take(patch::load::MAX_IMAGE + 1).read_to_end(&mut out)?;
+        return Ok(out);
+    }
+    Ok(raw)
+}
+
+fn finish(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>, code: i32) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match f(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("linkscope: writing output: {e}");
+            2
+        }
+    }
+}

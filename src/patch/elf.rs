@@ -1,0 +1,263 @@
+//! ELF: the dynamic relocations as ld.so applies them with `LD_BIND_NOW` (`RELATIVE`,
+//! `GLOB_DAT`, `JUMP_SLOT`, `64` / `32`, `COPY`). Symbols are looked up in the global scope: the
+//! executable first, then the shared objects in load order, so a symbol the executable copied
+//! (`COPY`) binds every module to the copy, and no field ever has to reach into a far-away
+//! shared object. Shared objects are relocated first, as ld.so does, so a copy takes their
+//! relocated bytes.
+
+use super::{load, read_le, write_le, Cx, DllInput, Outcome, Scheme, SchemeKind, Status, Step, Unresolved};
+use crate::model::{Binary, Relocation};
+
+/// The ELF scheme.
+pub struct Elf;
+
+/// One module of the lookup scope.
+struct Module<'a> {
+    name: &'a str,
+    bin: &'a Binary,
+    /// Load bias: base minus the lowest `PT_LOAD` vaddr.
+    bias: u64,
+    /// Base (where the lowest vaddr lands).
+    base: u64,
+    /// Position in the plan's modules (0: the image).
+    module: usize,
+}
+
+/// Where symbol `name` is defined in the scope: `(address, module name, size)`.
+fn lookup(scope: &[Module<'_>], name: &str) -> Option<(u64, String, Option<u64>)> {
+    lookup_skipping(scope, name, usize::MAX)
+}
+
+/// [`lookup`] past module `skip` (a `COPY` looks for the definition it copies, not its own).
+fn lookup_skipping(scope: &[Module<'_>], name: &str, skip: usize) -> Option<(u64, String, Option<u64>)> {
+    for m in scope.iter().filter(|m| m.module != skip) {
+        if m.bin.elf.as_ref().is_some_and(|e| e.file_type.starts_with("EXEC") || e.file_type.starts_with("DYN")) {
+            if let Some(e) = m.bin.exports.iter().find(|e| e.name.as_deref() == Some(name)) {
+                let size = m.bin.symbols.iter().find(|s| s.name == name && s.section.is_some()).and_then(|s| s.size);
+                return Some((m.base.wrapping_add(e.rva), m.name.to_string(), size));
+            }
+            // An executable exports nothing in the model; its defined dynamic symbols still
+            // come first in the scope.
+            if let Some(s) = m.bin.symbols.iter().find(|s| {
+                s.name == name && s.section.is_some() && matches!(s.binding.as_str(), "GLOBAL" | "WEAK") && s.value != 0
+            }) {
+                return Some((m.bias.wrapping_add(s.value), m.name.to_string(), s.size));
+            }
+        }
+    }
+    None
+}
+
+impl Scheme for Elf {
+    fn kind(&self) -> SchemeKind {
+        SchemeKind::Elf
+    }
+
+    fn detect(&self, bin: &Binary) -> bool {
+        bin.format.is_elf() && bin.relocations.iter().any(|r| r.dynamic)
+    }
+
+    fn run(&self, cx: &mut Cx<'_>) -> Outcome {
+        let mut out = Outcome::default();
+        let pref = cx.bin.image_base.unwrap_or(0);
+        let main_name = cx.modules[0].name.clone();
+        // The global scope: the executable first (the image, or a given executable when the
+        // image is a shared object), then the others in load order.
+        let mut scope =
+            vec![Module { name: &main_name, bin: cx.bin, bias: cx.base.wrapping_sub(pref), base: cx.base, module: 0 }];
+        for (k, d) in cx.dlls.iter().enumerate() {
+            if let Some(d) = d {
+                let m = &cx.modules[k + 1];
+                let p = d.bin.image_base.unwrap_or(0);
+                let module =
+                    Module { name: &m.name, bin: d.bin, bias: m.base.wrapping_sub(p), base: m.base, module: k + 1 };
+                if is_executable(d.bin) && !is_executable(cx.bin) {
+                    scope.insert(0, module);
+                } else {
+                    scope.push(module);
+                }
+            }
+        }
+        let mut dso_mem: Vec<(usize, Vec<u8>)> = Vec::new();
+        // Shared objects first (ld.so relocates dependencies before the executable).
+        for (k, d) in cx.dlls.iter().enumerate() {
+            let Some(d) = d else { continue };
+            if is_executable(d.bin) {
+                continue;
+            }
+            match load::map(d.bin, d.data) {
+                Ok(mut mem) => {
+                    let m = &cx.modules[k + 1];
+                    let bias = m.base.wrapping_sub(d.bin.image_base.unwrap_or(0));
+                    relocate_dso(d, &mut mem, m.base, bias, &scope, &dso_mem);
+                    dso_mem.push((k + 1, mem));
+                }
+                Err(e) => out.notes.push(format!("{}: {e}", d.path)),
+            }
+        }
+        let relocs: Vec<Relocation> = cx.bin.relocations.iter().filter(|r| r.dynamic).cloned().collect();
+        let mut unresolved = Vec::new();
+        for (i, r) in relocs.iter().enumerate() {
+            let rva = r.offset;
+            let bytes = if r.normalized == "copy" { 0 } else { usize::from(r.width / 8).clamp(1, 8) };
+            let old = if bytes > 0 { cx.read(rva, bytes).unwrap_or(0) } else { 0 };
+            let sym = r.symbol.as_deref();
+            let found =
+                sym.and_then(
+                    |s| if r.normalized == "copy" { lookup_skipping(&scope, s, 0) } else { lookup(&scope, s) },
+                );
+            let section = cx.section_name(rva);
+            let import = sym.map(|s| match &found {
+                Some((_, m, _)) => format!("{m}!{s}"),
+                None => s.to_string(),
+            });
+            let bias = cx.base.wrapping_sub(pref);
+            let mut after = old;
+            let mut copy_from: Option<(usize, u64, u64)> = None;
+            let (status, reason) = match (r.normalized, &found) {
+                ("relative", _) => {
+                    after = bias.wrapping_add(r.addend as u64);
+                    (Status::Applied, format!("RELATIVE: load bias 0x{bias:x} + addend {:#x}", r.addend))
+                }
+                ("glob-dat" | "jump-slot", Some((a, m, _))) => {
+                    after = *a;
+                    let copied = m == &main_name
+                        && cx
+                            .bin
+                            .elf
+                            .as_ref()
+                            .is_some_and(|e| e.copy_relocations.iter().any(|c| Some(c.symbol.as_str()) == sym));
+                    (
+                        Status::Applied,
+                        if copied {
+                            format!("{}: binds to the executable's own copy at 0x{a:x} (a COPY relocation moved the object here, so every module uses it and nothing has to reach the shared object)", r.kind)
+                        } else {
+                            format!("{}: the address of {} in {m}", r.kind, sym.unwrap_or("?"))
+                        },
+                    )
+                }
+                ("absolute", Some((a, m, _))) => {
+                    after = a.wrapping_add(r.addend as u64);
+                    (
+                        Status::Applied,
+                        format!(
+                            "{}: {} in {m} + {:#x}: an explicit addend, never guessed",
+                            r.kind,
+                            sym.unwrap_or("?"),
+                            r.addend
+                        ),
+                    )
+                }
+                ("absolute", None) if sym.is_none() => {
+                    after = bias.wrapping_add(r.addend as u64);
+                    (Status::Applied, format!("{} without a symbol: bias + addend", r.kind))
+                }
+                ("copy", Some((a, m, size))) => {
+                    let size = size
+                        .or_else(|| {
+                            cx.bin.elf.as_ref().and_then(|e| {
+                                e.copy_relocations.iter().find(|c| Some(c.symbol.as_str()) == sym).and_then(|c| c.size)
+                            })
+                        })
+                        .unwrap_or(0);
+                    match scope.iter().find(|s| s.name == m.as_str() && s.module != 0) {
+                        None => {
+                            (Status::Unresolved, format!("COPY of {}: no shared object defines it", sym.unwrap_or("?")))
+                        }
+                        Some(owner) => {
+                            copy_from = Some((owner.module, a.wrapping_sub(owner.base), size));
+                            (Status::Applied, format!("COPY: {size} bytes of {} from {m} (0x{a:x}) into the executable, which then owns the object", sym.unwrap_or("?")))
+                        }
+                    }
+                }
+                ("glob-dat" | "jump-slot" | "absolute" | "copy", None) => {
+                    let s = sym.unwrap_or("?");
+                    unresolved.push(Unresolved {
+                        import: s.to_string(),
+                        slot_rva: rva,
+                        reason: "no given module defines it".into(),
+                    });
+                    (Status::Unresolved, format!("{}: {s} is defined by none of the given shared objects", r.kind))
+                }
+                _ => {
+                    out.notes.push(format!("{} relocations are not simulated", r.kind));
+                    (Status::Unresolved, format!("{} is not simulated", r.kind))
+                }
+            };
+            let mut width = u32::from(r.width);
+            let enabled = !cx.is_disabled(i);
+            let mut written = false;
+            if status == Status::Applied && enabled {
+                written = true;
+                if let Some((owner, src, size)) = copy_from {
+                    let mem = dso_mem.iter().find(|(k, _)| *k == owner).map(|(_, m)| m);
+                    let n = usize::try_from(size).unwrap_or(0);
+                    let bytes = mem.and_then(|m| m.get(src as usize..(src as usize).saturating_add(n)));
+                    match bytes {
+                        Some(b) => {
+                            let b = b.to_vec();
+                            let at = rva as usize;
+                            if let Some(dst) = cx.mem.get_mut(at..at.saturating_add(b.len())) {
+                                dst.copy_from_slice(&b);
+                            }
+                            after = read_le(&b, 0, b.len().min(8)).unwrap_or(0);
+                            width = (b.len() * 8) as u32;
+                        }
+                        None => {
+                            out.notes.push(format!("COPY of {}: the source is outside its module", sym.unwrap_or("?")))
+                        }
+                    }
+                } else if !write_le(&mut cx.mem, rva, bytes, after) {
+                    written = false;
+                    out.notes.push(format!("relocation at 0x{rva:x} lies outside the image"));
+                }
+            }
+            let mut step = Step::new(i, rva, width, status, reason);
+            step.section = section;
+            step.before = old;
+            step.after = after;
+            step.import = import;
+            step.offset = (r.addend != 0).then_some(r.addend);
+            step.enabled = enabled;
+            step.written = written;
+            out.steps.push(step);
+        }
+        out.notes.dedup();
+        if !unresolved.is_empty() {
+            out.notes
+                .push(format!("{} relocations name symbols none of the given shared objects define", unresolved.len()));
+        }
+        out
+    }
+}
+
+/// Whether `bin` is a program (not a library): `ET_EXEC`, or `ET_DYN` with an interpreter (PIE).
+fn is_executable(bin: &Binary) -> bool {
+    bin.elf.as_ref().is_some_and(|e| e.file_type.starts_with("EXEC") || e.interpreter.is_some())
+}
+
+/// Apply a shared object's own relocations (so that what the executable copies is relocated).
+fn relocate_dso(
+    d: &DllInput<'_>,
+    mem: &mut [u8],
+    _base: u64,
+    bias: u64,
+    scope: &[Module<'_>],
+    _done: &[(usize, Vec<u8>)],
+) {
+    for r in d.bin.relocations.iter().filter(|r| r.dynamic) {
+        let bytes = usize::from(r.width / 8).clamp(1, 8);
+        let value = match r.normalized {
+            "relative" => Some(bias.wrapping_add(r.addend as u64)),
+            "glob-dat" | "jump-slot" => r.symbol.as_deref().and_then(|s| lookup(scope, s)).map(|f| f.0),
+            "absolute" => match r.symbol.as_deref() {
+                Some(s) => lookup(scope, s).map(|f| f.0.wrapping_add(r.addend as u64)),
+                None => Some(bias.wrapping_add(r.addend as u64)),
+            },
+            _ => None,
+        };
+        if let Some(v) = value {
+            write_le(mem, r.offset, bytes, v);
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! The patching engine: map an image and its DLLs as the loader does ([`load`]), bind the IAT
+//! ([`bind`]), then apply one fix-up [`Scheme`] (MinGW pseudo-relocations, the 2013 base
+//! relocation walk, the explicit `.reldata` / `_dllra` lists, ELF dynamic relocations) and record
+//! every write as a [`Step`] of a [`PatchPlan`]. [`verify`] compares a plan with the memory of a
+//! real process. Pure: no I/O, no egui.
+
+pub mod bind;
+pub mod dllra;
+pub mod elf;
+pub mod insn;
+pub mod load;
+pub mod mingw;
+pub mod reldata;
+pub mod verify;
+pub mod walk;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::model::index::Index;
+use crate::model::Binary;
+
+pub use bind::Binding;
+pub use load::LoadedModule;
+
+/// The fix-up schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchemeKind {
+    /// MinGW runtime pseudo-relocations (v1 and v2), as `_pei386_runtime_relocator`.
+    Mingw,
+    /// The 2013 D proposal: redirect base-relocated pointers into the IAT.
+    BaserelWalk,
+    /// D `.reldata` `{adr, symbolOff}` pairs (i386 only).
+    Reldata,
+    /// `_dllra_beg` / `_dllra_end` records (Win32 `{address, offset}`, Win64 `{rel, offset}`).
+    Dllra,
+    /// ELF dynamic relocations as ld.so applies them.
+    Elf,
+}
+
+impl SchemeKind {
+    /// Every scheme.
+    pub const ALL: [SchemeKind; 5] =
+        [SchemeKind::Mingw, SchemeKind::BaserelWalk, SchemeKind::Reldata, SchemeKind::Dllra, SchemeKind::Elf];
+
+    /// The name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeKind::Mingw => "mingw",
+            SchemeKind::BaserelWalk => "baserel-walk",
+            SchemeKind::Reldata => "reldata",
+            SchemeKind::Dllra => "dllra",
+            SchemeKind::Elf => "elf",
+        }
+    }
+
+    /// Whether the scheme applies to this kind of file at all.
+    pub fn fits(self, bin: &Binary) -> bool {
+        match self {
+            SchemeKind::Elf => bin.format.is_elf(),
+            SchemeKind::Reldata => bin.format.is_pe() && bin.arch == "x86",
+            _ => bin.format.is_pe(),
+        }
+    }
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Written as the scheme computes it.
+    Applied,
+    /// The new value does not fit the field: the runtime aborts here.
+    OutOfRange,
+    /// The import (or symbol) it needs is not bound: its DLL was not given.
+    Unresolved,
+    /// The scheme wrote a value that differs from the truth (the pseudo-relocation list).
+    Misidentified,
+    /// A site the truth patches and the scheme never sees.
+    Missed,
+    /// Applied, in a page that is not writable: the runtime must change its protection.
+    NeedsWritablePage,
+}
+
+impl Status {
+    /// Every status, in display order.
+    pub const ALL: [Status; 6] = [
+        Status::Applied,
+        Status::NeedsWritablePage,
+        Status::OutOfRange,
+        Status::Unresolved,
+        Status::Misidentified,
+        Status::Missed,
+    ];
+
+    /// The JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Applied => "applied",
+            Status::OutOfRange => "out-of-range",
+            Status::Unresolved => "unresolved",
+            Status::Misidentified => "misidentified",
+            Status::Missed => "missed",
+            Status::NeedsWritablePage => "needs-writable-page",
+        }
+    }
+
+    /// Whether a step with this status writes (when enabled and reached).
+    pub fn wrote(self) -> bool {
+        matches!(self, Status::Applied | Status::NeedsWritablePage | Status::Misidentified)
+    }
+}
+
+/// One write (or would-be write) of a scheme.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Position in the plan's steps.
+    pub index: usize,
+    /// RVA of the patched field.
+    pub target_rva: u64,
+    /// Section holding the field.
+    pub section: Option<String>,
+    /// Width of the field in bits.
+    pub width: u32,
+    /// The field's value before the step (after the loader: relocated and bound).
+    pub before: u64,
+    /// The value the scheme computes (for `missed`: the truth it should have written).
+    pub after: u64,
+    /// What happened.
+    pub status: Status,
+    /// The import the step targets (`dll!name`).
+    pub import: Option<String>,
+    /// The offset into the imported object (`&arr[3]` → 12).
+    pub offset: Option<i64>,
+    /// Why, in words.
+    pub reason: String,
+    /// Where the step comes from: pseudo-relocation item, base-relocation entry, record index.
+    pub source: Option<usize>,
+    /// For a field inside an instruction: that instruction before the step.
+    pub insn_before: Option<String>,
+    /// … and after it.
+    pub insn_after: Option<String>,
+    /// RVA of that instruction.
+    pub insn_rva: Option<u64>,
+    /// False when the user switched the step off (it is computed, not written).
+    pub enabled: bool,
+    /// False after the runtime's abort: the runtime never gets here.
+    pub reached: bool,
+    /// Whether the step changed memory.
+    pub written: bool,
+}
+
+impl Step {
+    /// A step of `index` at `target_rva`; the rest filled in by the scheme.
+    pub fn new(index: usize, target_rva: u64, width: u32, status: Status, reason: String) -> Self {
+        Step {
+            index,
+            target_rva,
+            section: None,
+            width,
+            before: 0,
+            after: 0,
+            status,
+            import: None,
+            offset: None,
+            reason,
+            source: Some(index),
+            insn_before: None,
+            insn_after: None,
+            insn_rva: None,
+            enabled: true,
+            reached: true,
+            written: false,
+        }
+    }
+}
+
+/// An import the plan could not bind.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unresolved {
+    /// `dll!name` (or `dll!#ordinal`).
+    pub import: String,
+    /// RVA of its IAT slot (ELF: of its GOT slot or relocated field).
+    pub slot_rva: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// One DLL (or shared object) given to the plan.
+#[derive(Debug, Clone, Copy)]
+pub struct DllInput<'a> {
+    /// The file's path as given.
+    pub path: &'a str,
+    /// Its bytes.
+    pub data: &'a [u8],
+    /// Its model.
+    pub bin: &'a Binary,
+}
+
+/// How to run the plan.
+#[derive(Debug, Clone, Default)]
+pub struct PatchOptions {
+    /// The image's path (names it in the plan).
+    pub image_path: Option<String>,
+    /// Base of the image (default: its preferred base).
+    pub image_base: Option<u64>,
+    /// Bases of DLLs by the name the image imports them by (case-insensitive).
+    pub bases: Vec<(String, u64)>,
+    /// The scheme (default: the one the image carries).
+    pub scheme: Option<SchemeKind>,
+    /// Steps switched off (by index).
+    pub disabled: BTreeSet<usize>,
+}
+
+/// Everything a plan predicts.
+#[derive(Debug, Clone)]
+pub struct PatchPlan {
+    /// The scheme run.
+    pub scheme: SchemeKind,
+    /// The schemes the image carries data for.
+    pub detected: Vec<SchemeKind>,
+    /// The image first, then the DLLs.
+    pub modules: Vec<LoadedModule>,
+    /// IAT slots bound by the loader (PE).
+    pub bindings: Vec<Binding>,
+    /// The scheme's steps.
+    pub steps: Vec<Step>,
+    /// Imports left unbound.
+    pub unresolved: Vec<Unresolved>,
+    /// The runtime's abort message, when the plan predicts one.
+    pub failure: Option<String>,
+    /// Notes on the plan (collisions, refused relocations, a scheme without data).
+    pub notes: Vec<String>,
+    /// The image's memory after the loader (mapped, relocated, bound), before the scheme.
+    pub loaded: Vec<u8>,
+    /// The image's memory after the scheme.
+    pub patched: Vec<u8>,
+    /// Whether pointers are 8 bytes.
+    pub is_64: bool,
+}
+
+impl PatchPlan {
+    /// The image's module.
+    pub fn image(&self) -> &LoadedModule {
+        &self.modules[0]
+    }
+
+    /// Steps per status, in [`Status::ALL`] order.
+    pub fn counts(&self) -> [usize; 6] {
+        let mut c = [0; 6];
+        for s in &self.steps {
+            if let Some(i) = Status::ALL.iter().position(|x| *x == s.status) {
+                c[i] += 1;
+            }
+        }
+        c
+    }
+}
+
+/// What a scheme works on: the image's memory after the loader, and what the loader bound.
+pub struct Cx<'a> {
+    /// The image.
+    pub bin: &'a Binary,
+    /// Its index.
+    pub index: &'a Index,
+    /// Its memory (SizeOfImage bytes, offset = RVA); the scheme writes here.
+    pub mem: Vec<u8>,
+    /// Where it is loaded.
+    pub base: u64,
+    /// Pointer size in bytes.
+    pub ptr: usize,
+    /// The loader's IAT bindings, sorted by slot.
+    pub bindings: &'a [Binding],
+    /// The loaded modules (image first).
+    pub modules: &'a [LoadedModule],
+    /// The DLL files, aligned with `modules[1..]` (None: only a base was given).
+    pub dlls: &'a [Option<DllInput<'a>>],
+    /// Steps switched off.
+    pub disabled: &'a BTreeSet<usize>,
+}
+
+impl Cx<'_> {
+    /// Read a little-endian value of `bytes` bytes at `rva`.
+    pub fn read(&self, rva: u64, bytes: usize) -> Option<u64> {
+        read_le(&self.mem, rva, bytes)
+    }
+
+    /// Write a little-endian value of `bytes` bytes at `rva`; false when outside the image.
+    pub fn write(&mut self, rva: u64, bytes: usize, value: u64) -> bool {
+        write_le(&mut self.mem, rva, bytes, value)
+    }
+
+    /// The binding of the IAT slot at `rva`.
+    pub fn binding_at(&self, rva: u64) -> Option<&Binding> {
+        let i = self.bindings.partition_point(|b| b.slot_rva < rva);
+        self.bindings.get(i).filter(|b| b.slot_rva == rva)
+    }
+
+    /// Name of the section holding `rva`.
+    pub fn section_name(&self, rva: u64) -> Option<String> {
+        self.index.section_pos_by_rva(rva).map(|s| self.bin.sections[s].name.clone())
+    }
+
+    /// Whether `rva` lies in a writable section.
+    pub fn writable(&self, rva: u64) -> bool {
+        self.index.section_pos_by_rva(rva).is_some_and(|s| self.bin.sections[s].is_write)
+    }
+
+    /// Whether the user switched step `index` off.
+    pub fn is_disabled(&self, index: usize) -> bool {
+        self.disabled.contains(&index)
+    }
+
+    /// Record `step` in `out` and write its `after` value (`bytes` wide) when it is enabled,
+    /// reached (no abort before it) and its status writes.
+    pub fn commit(&mut self, out: &mut Outcome, mut step: Step, bytes: usize) {
+        step.enabled = !self.is_disabled(step.index);
+        step.reached = out.failure.is_none();
+        step.written =
+            step.enabled && step.reached && step.status.wrote() && self.write(step.target_rva, bytes, step.after);
+        if step.section.is_none() {
+            step.section = self.section_name(step.target_rva);
+        }
+        out.steps.push(step);
+    }
+}
+
+/// What a scheme returns.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Its steps, in the order it runs them.
+    pub steps: Vec<Step>,
+    /// The runtime's abort message.
+    pub failure: Option<String>,
+    /// Notes (what it found, what it could not do).
+    pub notes: Vec<String>,
+}
+
+/// A fix-up scheme: one per file of this module.
+pub trait Scheme {
+    /// Which one.
+    fn kind(&self) -> SchemeKind;
+    /// Whether `bin` carries this scheme's data (its list, its records).
+    fn detect(&self, bin: &Binary) -> bool;
+    /// Run it on the loaded image, writing into `cx.mem`.
+    fn run(&self, cx: &mut Cx<'_>) -> Outcome;
+}
+
+/// The scheme's implementation.
+pub fn scheme(kind: SchemeKind) -> &'static dyn Scheme {
+    match kind {
+        SchemeKind::Mingw => &mingw::Mingw,
+        SchemeKind::BaserelWalk => &walk::Walk,
+        SchemeKind::Reldata => &reldata::Reldata,
+        SchemeKind::Dllra => &dllra::Dllra,
+        SchemeKind::Elf => &elf::Elf,
+    }
+}
+
+/// The schemes `bin` carries data for, the default first.
+pub fn detect(bin: &Binary) -> Vec<SchemeKind> {
+    SchemeKind::ALL.into_iter().filter(|k| k.fits(bin) && scheme(*k).detect(bin)).collect()
+}
+
+/// Simulate loading `bin` (at `opts.image_base`) with `dlls`, and apply the scheme.
+pub fn plan(
+    bin: &Binary,
+    data: &[u8],
+    index: &Index,
+    dlls: &[DllInput<'_>],
+    opts: &PatchOptions,
+) -> Result<PatchPlan, String> {
+    let detected = detect(bin);
+    let kind = match opts.scheme {
+        Some(k) if !k.fits(bin) => {
+            return Err(format!("the {} scheme does not apply to a {} file", k.name(), bin.format.name()));
+        }
+        Some(k) => k,
+        None if bin.format.is_elf() => SchemeKind::Elf,
+        None => detected.first().copied().unwrap_or(SchemeKind::Mingw),
+    };
+    let mut world = load::load_all(bin, data, dlls, opts)?;
+    let mut notes = std::mem::take(&mut world.notes);
+    let (bindings, mut unresolved) = if bin.format.is_pe() {
+        bind::bind(bin, &mut world.memory, &world.modules, &world.dlls, world.ptr)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    if !scheme(kind).detect(bin) && kind != SchemeKind::BaserelWalk {
+        notes.push(format!("the image carries no {} data: the scheme has nothing to do", kind.name()));
+    }
+    let loaded = world.memory.clone();
+    let mut cx = Cx {
+        bin,
+        index,
+        mem: world.memory,
+        base: world.modules[0].base,
+        ptr: world.ptr,
+        bindings: &bindings,
+        modules: &world.modules,
+        dlls: &world.dlls,
+        disabled: &opts.disabled,
+    };
+    let outcome = scheme(kind).run(&mut cx);
+    let patched = cx.mem;
+    unresolved.extend(world.unresolved);
+    notes.extend(outcome.notes);
+    Ok(PatchPlan {
+        scheme: kind,
+        detected,
+        modules: world.modules,
+        bindings,
+        steps: outcome.steps,
+        unresolved,
+        failure: outcome.failure,
+        notes,
+        loaded,
+        patched,
+        is_64: bin.is_64,
+    })
+}
+
+/// A little-endian value of `bytes` (1–8) bytes at `rva` of `mem`.
+pub fn read_le(mem: &[u8], rva: u64, bytes: usize) -> Option<u64> {
+    let start = usize::try_from(rva).ok()?;
+    let b = mem.get(start..start.checked_add(bytes)?)?;
+    Some(b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
+}
+
+/// Write the low `bytes` bytes of `value` at `rva` of `mem`; false when outside.
+pub fn write_le(mem: &mut [u8], rva: u64, bytes: usize, value: u64) -> bool {
+    let Ok(start) = usize::try_from(rva) else {
+        return false;
+    };
+    let Some(b) = start.checked_add(bytes).and_then(|end| mem.get_mut(start..end)) else {
+        return false;
+    };
+    for (k, x) in b.iter_mut().enumerate() {
+        *x = (value >> (8 * k)) as u8;
+    }
+    true
+}
+
+/// Format an address as the MinGW runtime's `%p` does: upper-case hex, zero-padded to the
+/// pointer width.
+pub fn runtime_ptr(v: u64, is_64: bool) -> String {
+    if is_64 {
+        format!("{v:016X}")
+    } else {
+        format!("{:08X}", v as u32)
+    }
+}

@@ -1,0 +1,170 @@
+//! `linkscope patch` / `verify` output: the plan and the verification as JSON or text.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use crate::patch::verify::Verification;
+use crate::patch::{PatchPlan, Status, Step};
+
+/// JSON schema version of `patch` and `verify`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Hex of the low `width` bits of `v`, in memory (little-endian) order.
+pub fn value_bytes(v: u64, width: u32) -> String {
+    (0..(width / 8).min(8)).map(|k| format!("{:02x}", (v >> (8 * k)) as u8)).collect()
+}
+
+fn step_json(s: &Step) -> Value {
+    json!({
+        "index": s.index,
+        "target_rva": s.target_rva,
+        "section": s.section,
+        "width": s.width,
+        "before": s.before,
+        "after": s.after,
+        "before_bytes": value_bytes(s.before, s.width),
+        "after_bytes": value_bytes(s.after, s.width),
+        "status": s.status.name(),
+        "import": s.import,
+        "offset": s.offset,
+        "reason": s.reason,
+        "source": s.source,
+        "enabled": s.enabled,
+        "reached": s.reached,
+        "written": s.written,
+        "insn_rva": s.insn_rva,
+        "insn_before": s.insn_before,
+        "insn_after": s.insn_after,
+    })
+}
+
+/// The plan as one JSON document.
+pub fn plan_json(plan: &PatchPlan, out: Option<&str>) -> Value {
+    let counts = plan.counts();
+    let by_status: serde_json::Map<String, Value> =
+        Status::ALL.iter().zip(counts).map(|(s, n)| (s.name().to_string(), json!(n))).collect();
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "scheme": plan.scheme.name(),
+        "detected": plan.detected.iter().map(|k| k.name()).collect::<Vec<_>>(),
+        "modules": plan.modules,
+        "bindings": plan.bindings,
+        "steps": plan.steps.iter().map(step_json).collect::<Vec<_>>(),
+        "unresolved": plan.unresolved,
+        "failure": plan.failure,
+        "notes": plan.notes,
+        "summary": { "steps": plan.steps.len(), "by_status": by_status, "bindings": plan.bindings.len(),
+                     "bound": plan.bindings.iter().filter(|b| b.value.is_some()).count() },
+        "out": out,
+    })
+}
+
+/// The plan as text: modules, a step table, the failure.
+pub fn write_plan_text(w: &mut dyn Write, plan: &PatchPlan) -> io::Result<()> {
+    writeln!(w, "scheme: {}{}", plan.scheme.name(), detected_text(plan))?;
+    writeln!(w, "modules:")?;
+    for m in &plan.modules {
+        writeln!(
+            w,
+            "  {:<20} base 0x{:x}{}  {}",
+            m.name,
+            m.base,
+            m.preferred_base.map_or(String::new(), |p| if p == m.base {
+                String::new()
+            } else {
+                format!(" (preferred 0x{p:x})")
+            }),
+            m.placement
+        )?;
+    }
+    let bound = plan.bindings.iter().filter(|b| b.value.is_some()).count();
+    writeln!(w, "IAT: {bound} of {} slots bound", plan.bindings.len())?;
+    writeln!(
+        w,
+        "\n{:>4}  {:>10}  {:<8} {:>3}  {:<18} {:<18} {:<19} {:<28} reason",
+        "#", "rva", "section", "w", "before", "after", "status", "import"
+    )?;
+    for s in &plan.steps {
+        writeln!(
+            w,
+            "{:>4}  0x{:08x}  {:<8} {:>3}  {:<18} {:<18} {:<19} {:<28} {}",
+            s.index,
+            s.target_rva,
+            s.section.as_deref().unwrap_or("?"),
+            s.width,
+            format!("0x{:x}", s.before),
+            format!("0x{:x}", s.after),
+            format!("{}{}", s.status.name(), if !s.reached { " (not reached)" } else { "" }),
+            match (&s.import, s.offset) {
+                (Some(i), Some(o)) if o != 0 => format!("{i} + {o}"),
+                (Some(i), _) => i.clone(),
+                _ => "-".into(),
+            },
+            s.reason
+        )?;
+        if let (Some(b), Some(a)) = (&s.insn_before, &s.insn_after) {
+            writeln!(w, "{:>34}{b}  →  {a}", "")?;
+        }
+    }
+    if !plan.unresolved.is_empty() {
+        writeln!(w, "\nunresolved: {} imports", plan.unresolved.len())?;
+        for u in plan.unresolved.iter().take(20) {
+            writeln!(w, "  0x{:x} {}: {}", u.slot_rva, u.import, u.reason)?;
+        }
+        if plan.unresolved.len() > 20 {
+            writeln!(w, "  … {} more", plan.unresolved.len() - 20)?;
+        }
+    }
+    for n in &plan.notes {
+        writeln!(w, "note: {n}")?;
+    }
+    match &plan.failure {
+        Some(f) => writeln!(w, "\nthe runtime aborts:\nMingw-w64 runtime failure:\n{f}"),
+        None => writeln!(w, "\nno abort predicted"),
+    }
+}
+
+fn detected_text(plan: &PatchPlan) -> String {
+    if plan.detected.is_empty() {
+        " (the image carries no fix-up list)".into()
+    } else {
+        format!(" (the image carries: {})", plan.detected.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))
+    }
+}
+
+/// A verification as JSON.
+pub fn verify_json(plan: &PatchPlan, v: &Verification) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "scheme": plan.scheme.name(),
+        "modules": plan.modules,
+        "checked": v.checked,
+        "matched": v.matched,
+        "checked_bytes": v.checked_bytes,
+        "unpredicted": v.unpredicted,
+        "by_kind": v.by_kind.iter().map(|(k, c, m)| json!({"kind": k, "checked": c, "matched": m})).collect::<Vec<_>>(),
+        "mismatches": v.mismatches,
+        "failure": plan.failure,
+    })
+}
+
+/// A verification as text.
+pub fn write_verify_text(w: &mut dyn Write, v: &Verification) -> io::Result<()> {
+    writeln!(
+        w,
+        "checked {} places ({} bytes): {} match, {} differ; {} not predictable (unbound imports)",
+        v.checked,
+        v.checked_bytes,
+        v.matched,
+        v.mismatches.len(),
+        v.unpredicted
+    )?;
+    for (k, c, m) in &v.by_kind {
+        writeln!(w, "  {k:<18} {m}/{c}")?;
+    }
+    for m in &v.mismatches {
+        writeln!(w, "0x{:08x} +{}  expected {}  actual {}  {}", m.rva, m.len, m.expected, m.actual, m.structure)?;
+    }
+    Ok(())
+}
