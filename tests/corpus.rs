@@ -59,6 +59,22 @@ fn every_corpus_file_loads_or_fails_cleanly() {
                     let opts = linkscope::analysis::RefOptions { instructions: true, ..Default::default() };
                     let refs = linkscope::analysis::scan_refs(&bin, &data, &index, &opts);
                     assert!(refs.insns.len() as u64 >= refs.summary.instructions);
+                    // The patch engine: the file as its own DLL (a collision), every scheme, and
+                    // an absurd base; errors are fine, panics and hangs are not.
+                    let dll = linkscope::patch::DllInput { path: "self.dll", data: &data, bin: &bin };
+                    for scheme in linkscope::patch::SchemeKind::ALL {
+                        for image_base in [None, Some(0xffff_ffff_ffff_0000)] {
+                            let opts = linkscope::patch::PatchOptions {
+                                scheme: Some(scheme),
+                                image_base,
+                                ..Default::default()
+                            };
+                            if let Ok(plan) = linkscope::patch::plan(&bin, &data, &index, &[dll], &opts) {
+                                let v = linkscope::patch::verify::verify(&plan, &bin, None, &plan.patched);
+                                assert!(v.mismatches.is_empty());
+                            }
+                        }
+                    }
                     bin.diagnostics.len()
                 });
                 let _ = tx.send(r.map_err(|e| e.to_string()));

@@ -8,7 +8,7 @@ use crate::formats::pe::map::PeMap;
 use crate::model::Binary;
 
 /// The largest memory image the engine materialises (SizeOfImage, or an ELF module's span).
-pub const MAX_IMAGE: u64 = 1 << 30;
+pub const MAX_IMAGE: u64 = 256 << 20;
 
 /// One module of the simulated process.
 #[derive(Debug, Clone, Serialize)]
