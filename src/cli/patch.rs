@@ -124,7 +124,7 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
             return 2;
         }
     };
-    let bytes = match read_dump(dump) {
+    let bytes = match std::fs::read(dump).and_then(patch::verify::dump_bytes) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("linkscope: {}: {e}", dump.display());
@@ -160,18 +160,6 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
         },
         code,
     )
-}
-
-/// A dump file, gunzipped when it is gzip.
-fn read_dump(path: &Path) -> std::io::Result<Vec<u8>> {
-    let raw = std::fs::read(path)?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        use std::io::Read;
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..]).take(patch::load::MAX_IMAGE + 1).read_to_end(&mut out)?;
-        return Ok(out);
-    }
-    Ok(raw)
 }
 
 fn finish(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>, code: i32) -> i32 {

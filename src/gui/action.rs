@@ -122,4 +122,16 @@ pub enum Action {
     ClearRecent,
     /// Clear the status line.
     DismissStatus,
+    /// Patch view: compute the plan for the active document.
+    PatchRun,
+    /// Patch view: where the DLLs go.
+    PatchPreset(crate::gui::patch::Preset),
+    /// Patch view: the scheme (None: the image's default).
+    PatchScheme(Option<crate::patch::SchemeKind>),
+    /// Patch view: switch a step off or on.
+    PatchToggle(usize),
+    /// Patch view: pick a memory dump to verify.
+    PatchDumpDialog,
+    /// Patch view: verify against this memory dump.
+    PatchDump(PathBuf),
 }

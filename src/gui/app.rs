@@ -45,6 +45,8 @@ pub enum DialogResult {
     Open(Vec<PathBuf>),
     /// A path picked to export a table of a document to.
     Export(DocId, TableId, ExportFormat, PathBuf),
+    /// A memory dump picked to verify a document's plan against.
+    Dump(DocId, PathBuf),
 }
 
 /// The linkscope desktop app.
@@ -727,12 +729,39 @@ impl App {
                 }
             }
         }
+        for doc in &mut self.docs {
+            let Some(rx) = &doc.patch.job else { continue };
+            match rx.try_recv() {
+                Ok((result, verification)) => {
+                    if let Ok(plan) = &result {
+                        if let Ok(mut slot) = doc.core.patch_plan.write() {
+                            *slot = Some(plan.clone());
+                        }
+                        let t = doc.table_mut(TableId::Patch);
+                        t.order = None;
+                        t.generation += 1;
+                    }
+                    if let (Some(v), Some((_, slot))) = (verification, doc.patch.dump.as_mut()) {
+                        *slot = v;
+                    }
+                    doc.patch.result = Some(result);
+                    doc.patch.job = None;
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => doc.patch.job = None,
+            }
+        }
         while let Ok(r) = self.dialog_rx.try_recv() {
             match r {
                 DialogResult::Open(paths) => self.apply(Action::OpenFiles(paths)),
                 DialogResult::Export(doc, t, f, path) => {
                     if self.active == Some(doc) {
                         self.apply(Action::ExportTable(t, f, path));
+                    }
+                }
+                DialogResult::Dump(doc, path) => {
+                    if self.active == Some(doc) {
+                        self.apply(Action::PatchDump(path));
                     }
                 }
             }

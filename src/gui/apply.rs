@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc};
 use super::action::{Action, ExportFormat, Target};
 use super::app::{App, DialogResult, ExportPrompt, Status};
 use super::document::{DocCore, DocId, Document, TableId, View};
-use super::loader::{display_name, LoadJob};
+use super::loader::LoadJob;
 use super::lookup::member_data_span;
 use super::nav::{self, Place};
 use super::table::{self, PendingOrder, SYNC_ORDER_LIMIT};
@@ -157,6 +157,36 @@ impl App {
             Action::OpenMember(i) => self.open_member(i),
             Action::ClearRecent => self.settings.recent.clear(),
             Action::DismissStatus => self.status = None,
+            Action::PatchRun => self.patch_run(),
+            Action::PatchPreset(p) => self.patch_change(|st| st.preset = p),
+            Action::PatchScheme(k) => self.patch_change(|st| {
+                st.scheme = k;
+                st.disabled.clear();
+            }),
+            Action::PatchToggle(i) => self.patch_change(|st| {
+                if !st.disabled.remove(&i) {
+                    st.disabled.insert(i);
+                }
+            }),
+            Action::PatchDumpDialog => {
+                let tx = self.dialog_tx.clone();
+                let ctx = self.ctx.clone();
+                let Some(id) = self.active else { return };
+                let _ = std::thread::Builder::new().name("file dialog".into()).spawn(move || {
+                    if let Some(path) = rfd::FileDialog::new().set_title("Memory dump to verify").pick_file() {
+                        let _ = tx.send(DialogResult::Dump(id, path));
+                        if let Some(ctx) = ctx {
+                            ctx.request_repaint();
+                        }
+                    }
+                });
+            }
+            Action::PatchDump(path) => {
+                if let Some(doc) = self.active_mut() {
+                    doc.patch.dump = Some((path, Err("verifying…".into())));
+                }
+                self.patch_run();
+            }
         }
     }
 
@@ -719,3 +749,23 @@ fn module_name(lower: &str) -> String {
 }
 
 pub use crate::input::write_atomically;
+
+impl App {
+    /// Change the active document's Patch inputs and recompute.
+    fn patch_change(&mut self, f: impl FnOnce(&mut crate::gui::patch::PatchState)) {
+        if let Some(doc) = self.active_mut() {
+            f(&mut doc.patch);
+        }
+        self.patch_run();
+    }
+
+    /// Start computing the active document's plan (with the other open documents as DLLs).
+    fn patch_run(&mut self) {
+        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+        let ctx = self.ctx.clone();
+        let Some(doc) = self.active_mut() else { return };
+        let dump = doc.patch.dump.as_ref().map(|(p, _)| p.clone());
+        let others = open.into_iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).collect();
+        doc.patch.job = Some(crate::gui::patch::start(doc.core.clone(), others, &doc.patch, dump, ctx));
+    }
+}

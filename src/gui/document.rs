@@ -52,11 +52,13 @@ pub enum View {
     Diagnostics,
     /// Archive members.
     Members,
+    /// The loader and a fix-up scheme simulated on this image.
+    Patch,
 }
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 16] = [
+    pub const ALL: [View; 17] = [
         View::Overview,
         View::Headers,
         View::Records,
@@ -70,6 +72,7 @@ impl View {
         View::PseudoRelocs,
         View::Refs,
         View::Disassembly,
+        View::Patch,
         View::Hex,
         View::Diagnostics,
         View::Members,
@@ -94,6 +97,7 @@ impl View {
             View::Hex => "hex",
             View::Diagnostics => "diagnostics",
             View::Members => "members",
+            View::Patch => "patch",
         }
     }
 
@@ -116,6 +120,7 @@ impl View {
             View::Hex => "Hex",
             View::Diagnostics => "Diagnostics",
             View::Members => "Members",
+            View::Patch => "Patch",
         }
     }
 
@@ -170,11 +175,13 @@ pub enum TableId {
     Refs,
     /// Disassembly rows.
     Disasm,
+    /// Steps of the patch plan.
+    Patch,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 15] = [
+    pub const ALL: [TableId; 16] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -190,6 +197,7 @@ impl TableId {
         TableId::OmfGroups,
         TableId::Refs,
         TableId::Disasm,
+        TableId::Patch,
     ];
 
     /// The view that shows this table.
@@ -207,6 +215,7 @@ impl TableId {
             TableId::OmfRecords => View::Records,
             TableId::Refs => View::Refs,
             TableId::Disasm => View::Disassembly,
+            TableId::Patch => View::Patch,
         }
     }
 
@@ -228,6 +237,7 @@ impl TableId {
             TableId::OmfGroups => "omf-groups",
             TableId::Refs => "data-references",
             TableId::Disasm => "disassembly",
+            TableId::Patch => "patch-steps",
         }
     }
 
@@ -260,6 +270,8 @@ pub struct DocCore {
     /// Per 4 KiB page of an image holding sites that reach an import: `(page RVA, sites there,
     /// those out of reach or ambiguous, first row in the Data references table)`, for the map.
     pub site_pages: Vec<(u64, u32, u32, u32)>,
+    /// The Patch view's current plan (set when a plan finishes; read by its table).
+    pub patch_plan: std::sync::RwLock<Option<Arc<crate::patch::PatchPlan>>>,
 }
 
 impl DocCore {
@@ -286,7 +298,7 @@ impl DocCore {
                 }
             }
         }
-        DocCore { path, name, data, bin, lookup, regions, refs, names, modules, site_pages }
+        DocCore { path, name, data, bin, lookup, regions, refs, names, modules, site_pages, patch_plan: Default::default() }
     }
 
     /// Lower-case file name, for matching an import's DLL name.
@@ -355,6 +367,8 @@ pub struct Document {
     pub comdat_scroll: Cell<bool>,
     /// The list the Records view shows, when the user picked one (else it depends on the record).
     pub record_tab: Option<RecordTab>,
+    /// The Patch view's inputs and results.
+    pub patch: crate::gui::patch::PatchState,
 }
 
 impl Document {
@@ -376,6 +390,7 @@ impl Document {
             comdat_selected: None,
             comdat_scroll: Cell::new(false),
             record_tab: None,
+            patch: Default::default(),
         }
     }
 

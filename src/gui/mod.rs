@@ -12,6 +12,7 @@ pub mod loader;
 pub mod lookup;
 pub mod nav;
 pub mod omf;
+pub mod patch;
 pub mod persist;
 pub mod regions;
 pub mod screenshot;

@@ -178,3 +178,15 @@ pub fn verify(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &[u8]) 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// A dump's bytes as read from a file: gunzipped when they are gzip (at most the largest image
+/// the engine maps, plus one byte, so a hostile archive cannot grow without bound).
+pub fn dump_bytes(raw: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&raw[..]).take(super::load::MAX_IMAGE + 1).read_to_end(&mut out)?;
+    Ok(out)
+}

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod map;
 pub mod members;
 pub mod overview;
+pub mod patch;
 pub mod pseudo;
 pub mod records;
 pub mod refs;
@@ -63,6 +64,7 @@ pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn Tabl
         TableId::OmfGroups => Box::new(sections::OmfGroupModel { core }),
         TableId::Refs => Box::new(refs::RefsModel { core }),
         TableId::Disasm => Box::new(disasm::DisasmModel { core }),
+        TableId::Patch => Box::new(patch::PatchModel::new(core)),
     }
 }
 
@@ -84,6 +86,7 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Disassembly => core.refs.insns.len(),
         View::Diagnostics => b.diagnostics.len(),
         View::Members => b.members.len(),
+        View::Patch => return None,
     })
 }
 
@@ -126,6 +129,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Hex => hex::show(ui, cx, actions, false),
         View::Diagnostics => diagnostics::show(ui, cx, actions),
         View::Members => members::show(ui, cx, actions),
+        View::Patch => patch::show(ui, cx, actions),
     });
 }
 

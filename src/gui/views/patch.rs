@@ -1,0 +1,228 @@
+//! The Patch view: the loader and a fix-up scheme simulated on this image with its DLLs, every
+//! step with its status and reason in words, steps switched off and on, the runtime's abort as
+//! it prints it, and a memory dump verified against the prediction.
+
+use std::sync::Arc;
+
+use eframe::egui;
+
+use crate::gui::action::{Action, Target};
+use crate::gui::document::{DocCore, TableId};
+use crate::gui::patch::Preset;
+use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
+use crate::gui::theme::RefKind;
+use crate::model::Severity;
+use crate::patch::{PatchPlan, SchemeKind, Status};
+
+use super::{intro, show_table, ViewCtx};
+
+const COLUMNS: &[Column] = &[
+    Column::num("#", 34.0, "Step number (the list order the runtime follows)."),
+    Column::text("On", 34.0, "Click to switch the step off (or on) and see what changes."),
+    Column::num("Field RVA", 80.0, "The patched field. Click to see it in the disassembly or the bytes."),
+    Column::text("Section", 64.0, "Section holding the field."),
+    Column::num("Width", 44.0, "Bits written."),
+    Column::num("Before", 130.0, "The field after the loader (relocated, IAT bound), before this step."),
+    Column::num("After", 130.0, "What the step writes (for a missed step: what it should have written)."),
+    Column::text("Status", 120.0, "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed."),
+    Column::text("Import", 150.0, "The import (and offset into it) the step targets."),
+    Column::text("Instruction", 300.0, "For a field inside an instruction: before → after."),
+    Column::text("Why", 420.0, "The step in words."),
+];
+
+/// The steps of the current plan.
+pub struct PatchModel {
+    /// The plan (None: not computed yet).
+    pub plan: Option<Arc<PatchPlan>>,
+}
+
+impl PatchModel {
+    /// The model of `core`'s current plan.
+    pub fn new(core: &DocCore) -> Self {
+        PatchModel { plan: core.patch_plan.read().ok().and_then(|p| p.clone()) }
+    }
+}
+
+fn status_tone(s: Status) -> Tone {
+    match s {
+        Status::Applied => Tone::Plain,
+        Status::NeedsWritablePage => Tone::Severity(Severity::Info),
+        Status::Unresolved => Tone::Weak,
+        Status::OutOfRange | Status::Misidentified | Status::Missed => Tone::Severity(Severity::Error),
+    }
+}
+
+impl TableModel for PatchModel {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.plan.as_ref().map_or(0, |p| p.steps.len())
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let Some(s) = self.plan.as_ref().and_then(|p| p.steps.get(row)) else { return String::new() };
+        match col {
+            0 => s.index.to_string(),
+            1 => if s.enabled { "on" } else { "off" }.into(),
+            2 => format!("{:#x}", s.target_rva),
+            3 => s.section.clone().unwrap_or_default(),
+            4 => s.width.to_string(),
+            5 => format!("{:#x}", s.before),
+            6 => format!("{:#x}", s.after),
+            7 => format!("{}{}", s.status.name(), if s.reached { "" } else { " (not reached)" }),
+            8 => match (&s.import, s.offset) {
+                (Some(i), Some(o)) if o != 0 => format!("{i} {o:+}"),
+                (Some(i), _) => i.clone(),
+                _ => String::new(),
+            },
+            9 => match (&s.insn_before, &s.insn_after) {
+                (Some(b), Some(a)) => format!("{b}  →  {a}"),
+                _ => String::new(),
+            },
+            _ => s.reason.clone(),
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let text = self.text(row, col);
+        let Some(s) = self.plan.as_ref().and_then(|p| p.steps.get(row)) else { return Cell::plain(text) };
+        match col {
+            1 => Cell::link(text, RefKind::Other, Action::PatchToggle(s.index)).tip("Switch this step off or on"),
+            2 => {
+                let target = match s.insn_rva {
+                    Some(at) => Target::Rva(at, 1),
+                    None => Target::Rva(s.target_rva, u64::from(s.width / 8).max(1)),
+                };
+                Cell::link(text, RefKind::PseudoReloc, Action::Navigate { doc: None, target })
+            }
+            7 => Cell::plain(text).tone(if s.reached { status_tone(s.status) } else { Tone::Weak }),
+            8 => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
+            10 => Cell::plain(text.clone()).tip(text),
+            3 => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
+            _ => Cell::mono(text),
+        }
+    }
+    fn facets(&self) -> Vec<Facet> {
+        let Some(plan) = &self.plan else { return Vec::new() };
+        let mut statuses: Vec<String> = Vec::new();
+        let mut sections: Vec<String> = Vec::new();
+        for (row, _) in plan.steps.iter().enumerate() {
+            for (v, col) in [(&mut statuses, 7), (&mut sections, 3)] {
+                let t = self.text(row, col);
+                if !v.contains(&t) {
+                    v.push(t);
+                }
+            }
+        }
+        vec![Facet { name: "Status", col: 7, options: statuses }, Facet { name: "Section", col: 3, options: sections }]
+    }
+    fn activate(&self, row: usize) -> Option<Action> {
+        let s = self.plan.as_ref()?.steps.get(row)?;
+        Some(Action::Navigate { doc: None, target: Target::Rva(s.insn_rva.unwrap_or(s.target_rva), 1) })
+    }
+}
+
+/// Draw the Patch view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    intro(
+        ui,
+        "Patch",
+        "What the loader and a fix-up scheme do to this image: map it, move colliding DLLs, bind every IAT slot, then apply the scheme step by step. Pick the bases and the scheme; switch steps off to see what follows; load a dump of a real process to verify the prediction.",
+    );
+    let bin = &cx.doc.core.bin;
+    if !(bin.format.is_pe() || bin.format.is_elf()) || crate::model::index::is_object(bin) {
+        crate::gui::table::empty_note(ui, "Only images (EXE, DLL, ELF executable or shared object) are loaded by a loader.");
+        return;
+    }
+    let st = &cx.doc.patch;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("DLL bases:");
+        for p in Preset::ALL {
+            if ui.selectable_label(st.preset == p, p.label()).clicked() {
+                actions.push(Action::PatchPreset(p));
+            }
+        }
+        ui.separator();
+        ui.label("Scheme:");
+        let current = st.scheme.map_or("default", |s| s.name());
+        egui::ComboBox::from_id_salt("patch-scheme").selected_text(current).show_ui(ui, |ui| {
+            if ui.selectable_label(st.scheme.is_none(), "default").clicked() {
+                actions.push(Action::PatchScheme(None));
+            }
+            for k in SchemeKind::ALL.into_iter().filter(|k| k.fits(bin)) {
+                if ui.selectable_label(st.scheme == Some(k), k.name()).clicked() {
+                    actions.push(Action::PatchScheme(Some(k)));
+                }
+            }
+        });
+        ui.separator();
+        if ui.button("Load dump…").on_hover_text("A memory image of this module from a real process (SizeOfImage bytes from its base; .gz accepted)").clicked() {
+            actions.push(Action::PatchDumpDialog);
+        }
+        if st.job.is_some() {
+            ui.spinner();
+            ui.label("computing…");
+        }
+    });
+    match &st.result {
+        None => {
+            if st.job.is_none() {
+                actions.push(Action::PatchRun);
+            }
+        }
+        Some(Err(e)) => crate::gui::table::empty_note(ui, &format!("No plan: {e}")),
+        Some(Ok(plan)) => summary(ui, plan),
+    }
+    if let Some((path, v)) = &st.dump {
+        ui.horizontal_wrapped(|ui| match v {
+            Ok(v) => {
+                let text = format!(
+                    "Dump {}: {} places checked, {} match, {} differ",
+                    path.display(),
+                    v.checked,
+                    v.matched,
+                    v.mismatches.len()
+                );
+                let color = if v.mismatches.is_empty() { ui.visuals().text_color() } else { ui.visuals().error_fg_color };
+                ui.colored_label(color, text);
+                for m in v.mismatches.iter().take(8) {
+                    if ui.link(format!("{:#x} {}", m.rva, m.structure)).on_hover_text(format!("expected {} actual {}", m.expected, m.actual)).clicked() {
+                        actions.push(Action::Navigate { doc: None, target: Target::Rva(m.rva, m.len) });
+                    }
+                }
+            }
+            Err(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("Dump {}: {e}", path.display()));
+            }
+        });
+    }
+    ui.add_space(4.0);
+    show_table(ui, cx, TableId::Patch, actions);
+}
+
+fn summary(ui: &mut egui::Ui, plan: &PatchPlan) {
+    ui.horizontal_wrapped(|ui| {
+        for m in &plan.modules {
+            let moved = if m.relocated { " (moved)" } else { "" };
+            ui.label(egui::RichText::new(format!("{} @ {:#x}{moved}", m.name, m.base)).monospace()).on_hover_text(&m.placement);
+            ui.separator();
+        }
+        let bound = plan.bindings.iter().filter(|b| b.value.is_some()).count();
+        ui.label(format!("IAT {bound}/{} bound", plan.bindings.len()));
+        ui.separator();
+        let c = plan.counts();
+        let parts: Vec<String> =
+            Status::ALL.iter().zip(c).filter(|(_, n)| *n > 0).map(|(s, n)| format!("{n} {}", s.name())).collect();
+        ui.label(format!("{}: {}", plan.scheme.name(), if parts.is_empty() { "no steps".into() } else { parts.join(", ") }));
+    });
+    match &plan.failure {
+        Some(f) => {
+            ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new(format!("The runtime aborts:\nMingw-w64 runtime failure:\n{f}")).monospace());
+        }
+        None => {
+            ui.label("No abort predicted.");
+        }
+    }
+    for n in plan.notes.iter().take(4) {
+        ui.label(egui::RichText::new(format!("Note: {n}")).color(ui.visuals().weak_text_color()));
+    }
+}
