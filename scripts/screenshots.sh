@@ -58,3 +58,4 @@ shot comdats-omf --view comdats $O/comdat.obj
 # base, 3 GiB above the EXE: the runtime accepts the 32-bit sites but they wrap).
 LINKSCOPE_SELECT_ROW=52 shot refs --view refs $S/autoimport-small.exe $S/data.dll
 LINKSCOPE_GOTO=0x14000157d shot disassembly --view disassembly $S/autoimport-small.exe $S/data.dll
+shot patch --view patch $S/autoimport-small.exe $S/data.dll

@@ -349,3 +349,27 @@ fn cli_patch_writes_the_image_and_verify_exits_by_the_comparison() {
     assert_eq!(r.status.code(), Some(2));
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn explicit_lists_match_the_programs_that_apply_them() {
+    // Hand-made .reldata / _dllra lists; each program applies its list (a C port of the D
+    // runtime's loop) and dumps itself under wine.
+    for c in ["explicit/x86-reldata", "explicit/x86-dllra", "explicit/x64-dllra", "explicit/x86-reldata-holder"] {
+        assert!(verify_case(c) > 7, "{c}");
+    }
+    for (case, image, scheme, records) in [
+        ("explicit/x86-reldata", "reldata.exe", SchemeKind::Reldata, 7),
+        ("explicit/x86-dllra", "dllra.exe", SchemeKind::Dllra, 6),
+        ("explicit/x64-dllra", "dllra.exe", SchemeKind::Dllra, 6),
+    ] {
+        let files = Files::read(case, &[image, "data.dll"]);
+        let plan = plan_for(&files, image, None, &[], None);
+        assert_eq!(plan.scheme, scheme, "{case}: detected");
+        assert_eq!(plan.steps.len(), records, "{case}");
+        // One field is in read-only .rdata; the rest are applied, none unresolved.
+        assert_eq!(plan.steps.iter().filter(|s| s.status == Status::NeedsWritablePage).count(), 1, "{case}");
+        assert!(plan.steps.iter().all(|s| s.written), "{case}");
+        let arr3 = plan.steps.iter().find(|s| s.offset == Some(12)).unwrap();
+        assert_eq!(arr3.after, plan.modules[1].base + 0x3040 + 12, "{case}: &arr[3]");
+    }
+}

@@ -298,7 +298,19 @@ impl DocCore {
                 }
             }
         }
-        DocCore { path, name, data, bin, lookup, regions, refs, names, modules, site_pages, patch_plan: Default::default() }
+        DocCore {
+            path,
+            name,
+            data,
+            bin,
+            lookup,
+            regions,
+            refs,
+            names,
+            modules,
+            site_pages,
+            patch_plan: Default::default(),
+        }
     }
 
     /// Lower-case file name, for matching an import's DLL name.

@@ -41,6 +41,9 @@ impl Preset {
 /// The plan result: the plan, or why there is none.
 pub type PlanResult = Result<Arc<PatchPlan>, String>;
 
+/// What the worker sends back: the plan, and the verification when a dump was given.
+pub type JobResult = (PlanResult, Option<Result<Verification, String>>);
+
 /// The Patch view's state of one document.
 #[derive(Debug, Default)]
 pub struct PatchState {
@@ -53,7 +56,7 @@ pub struct PatchState {
     /// The last plan.
     pub result: Option<PlanResult>,
     /// The plan being computed.
-    pub job: Option<mpsc::Receiver<(PlanResult, Option<Result<Verification, String>>)>>,
+    pub job: Option<mpsc::Receiver<JobResult>>,
     /// A memory dump to verify against, and the verification.
     pub dump: Option<(PathBuf, Result<Verification, String>)>,
     /// Names of the DLLs the last plan used, with where they came from.
@@ -68,7 +71,7 @@ pub fn start(
     st: &PatchState,
     dump: Option<PathBuf>,
     ctx: Option<eframe::egui::Context>,
-) -> mpsc::Receiver<(PlanResult, Option<Result<Verification, String>>)> {
+) -> mpsc::Receiver<JobResult> {
     let (tx, rx) = mpsc::channel();
     let (scheme, preset, disabled) = (st.scheme, st.preset, st.disabled.clone());
     let _ = std::thread::Builder::new().name("patch plan".into()).spawn(move || {
@@ -76,7 +79,11 @@ pub fn start(
         let verification = match (&result, dump) {
             (Ok(plan), Some(path)) => Some(read_dump(&path).and_then(|d| {
                 if d.len() < plan.patched.len() {
-                    Err(format!("{} bytes, but the image's memory is {} bytes: not a dump of this module", d.len(), plan.patched.len()))
+                    Err(format!(
+                        "{} bytes, but the image's memory is {} bytes: not a dump of this module",
+                        d.len(),
+                        plan.patched.len()
+                    ))
                 } else {
                     Ok(patch::verify::verify(plan, &core.bin, Some(&core.refs), &d))
                 }
@@ -92,7 +99,13 @@ pub fn start(
     rx
 }
 
-fn compute(core: &DocCore, open: &[Arc<DocCore>], scheme: Option<SchemeKind>, preset: Preset, disabled: BTreeSet<usize>) -> PlanResult {
+fn compute(
+    core: &DocCore,
+    open: &[Arc<DocCore>],
+    scheme: Option<SchemeKind>,
+    preset: Preset,
+    disabled: BTreeSet<usize>,
+) -> PlanResult {
     let names = patch::load::imported_names(&core.bin);
     let mut beside: Vec<(String, Vec<u8>, crate::Binary)> = Vec::new();
     let mut chosen: Vec<&DocCore> = Vec::new();
@@ -130,7 +143,13 @@ fn compute(core: &DocCore, open: &[Arc<DocCore>], scheme: Option<SchemeKind>, pr
             }
         }
     }
-    let opts = PatchOptions { scheme, bases, disabled, image_path: Some(core.path.display().to_string()), ..Default::default() };
+    let opts = PatchOptions {
+        scheme,
+        bases,
+        disabled,
+        image_path: Some(core.path.display().to_string()),
+        ..Default::default()
+    };
     let index: &Index = &core.lookup.index;
     let mut plan = patch::plan(&core.bin, &core.data, index, &dlls, &opts)?;
     patch::insn::annotate(&mut plan, &core.bin, &core.refs, core.names.clone());

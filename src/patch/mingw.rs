@@ -158,7 +158,7 @@ fn run_v2(cx: &mut Cx<'_>, out: &mut Outcome) {
 /// The runtime's range check: `new > 2^bits - 1` or `new < (UINTPTR_MAX << (bits - 1))`, signed.
 fn fits(new: u64, bits: u32, ptr: usize) -> bool {
     let v = i128::from(sign(new, ptr));
-    v <= (1i128 << bits) - 1 && v >= -(1i128 << (bits - 1))
+    v < (1i128 << bits) && v >= -(1i128 << (bits - 1))
 }
 
 /// `v` as the runtime's signed `ptrdiff_t`.

@@ -24,7 +24,11 @@ const COLUMNS: &[Column] = &[
     Column::num("Width", 44.0, "Bits written."),
     Column::num("Before", 130.0, "The field after the loader (relocated, IAT bound), before this step."),
     Column::num("After", 130.0, "What the step writes (for a missed step: what it should have written)."),
-    Column::text("Status", 120.0, "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed."),
+    Column::text(
+        "Status",
+        120.0,
+        "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed.",
+    ),
     Column::text("Import", 150.0, "The import (and offset into it) the step targets."),
     Column::text("Instruction", 300.0, "For a field inside an instruction: before → after."),
     Column::text("Why", 420.0, "The step in words."),
@@ -130,7 +134,10 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     );
     let bin = &cx.doc.core.bin;
     if !(bin.format.is_pe() || bin.format.is_elf()) || crate::model::index::is_object(bin) {
-        crate::gui::table::empty_note(ui, "Only images (EXE, DLL, ELF executable or shared object) are loaded by a loader.");
+        crate::gui::table::empty_note(
+            ui,
+            "Only images (EXE, DLL, ELF executable or shared object) are loaded by a loader.",
+        );
         return;
     }
     let st = &cx.doc.patch;
@@ -155,7 +162,13 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             }
         });
         ui.separator();
-        if ui.button("Load dump…").on_hover_text("A memory image of this module from a real process (SizeOfImage bytes from its base; .gz accepted)").clicked() {
+        if ui
+            .button("Load dump…")
+            .on_hover_text(
+                "A memory image of this module from a real process (SizeOfImage bytes from its base; .gz accepted)",
+            )
+            .clicked()
+        {
             actions.push(Action::PatchDumpDialog);
         }
         if st.job.is_some() {
@@ -182,10 +195,15 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                     v.matched,
                     v.mismatches.len()
                 );
-                let color = if v.mismatches.is_empty() { ui.visuals().text_color() } else { ui.visuals().error_fg_color };
+                let color =
+                    if v.mismatches.is_empty() { ui.visuals().text_color() } else { ui.visuals().error_fg_color };
                 ui.colored_label(color, text);
                 for m in v.mismatches.iter().take(8) {
-                    if ui.link(format!("{:#x} {}", m.rva, m.structure)).on_hover_text(format!("expected {} actual {}", m.expected, m.actual)).clicked() {
+                    if ui
+                        .link(format!("{:#x} {}", m.rva, m.structure))
+                        .on_hover_text(format!("expected {} actual {}", m.expected, m.actual))
+                        .clicked()
+                    {
                         actions.push(Action::Navigate { doc: None, target: Target::Rva(m.rva, m.len) });
                     }
                 }
@@ -203,7 +221,8 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan) {
     ui.horizontal_wrapped(|ui| {
         for m in &plan.modules {
             let moved = if m.relocated { " (moved)" } else { "" };
-            ui.label(egui::RichText::new(format!("{} @ {:#x}{moved}", m.name, m.base)).monospace()).on_hover_text(&m.placement);
+            ui.label(egui::RichText::new(format!("{} @ {:#x}{moved}", m.name, m.base)).monospace())
+                .on_hover_text(&m.placement);
             ui.separator();
         }
         let bound = plan.bindings.iter().filter(|b| b.value.is_some()).count();
@@ -212,11 +231,18 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan) {
         let c = plan.counts();
         let parts: Vec<String> =
             Status::ALL.iter().zip(c).filter(|(_, n)| *n > 0).map(|(s, n)| format!("{n} {}", s.name())).collect();
-        ui.label(format!("{}: {}", plan.scheme.name(), if parts.is_empty() { "no steps".into() } else { parts.join(", ") }));
+        ui.label(format!(
+            "{}: {}",
+            plan.scheme.name(),
+            if parts.is_empty() { "no steps".into() } else { parts.join(", ") }
+        ));
     });
     match &plan.failure {
         Some(f) => {
-            ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new(format!("The runtime aborts:\nMingw-w64 runtime failure:\n{f}")).monospace());
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                egui::RichText::new(format!("The runtime aborts:\nMingw-w64 runtime failure:\n{f}")).monospace(),
+            );
         }
         None => {
             ui.label("No abort predicted.");
