@@ -778,3 +778,59 @@ fn a_large_disassembly_draws_only_what_is_visible() {
     let va = format!("{:#x}", doc.core.bin.image_base.unwrap_or(0) + rva);
     assert!(h.query_by_label(&va).is_some(), "{va} on screen");
 }
+
+/// Run frames until the active document's plan (and its dump verification) is in.
+fn wait_for_plan(h: &mut Harness<'_, App>) -> Arc<linkscope::patch::PatchPlan> {
+    for _ in 0..1000 {
+        h.run();
+        let p = &active(h).patch;
+        let verifying = p.dump.as_ref().is_some_and(|(_, v)| matches!(v, Err(e) if e == "verifying…"));
+        if p.job.is_none() && !verifying {
+            if let Some(Ok(plan)) = &p.result {
+                return plan.clone();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no plan");
+}
+
+#[test]
+fn patch_view_plans_aborts_toggles_takes_typed_bases_and_verifies_a_dump() {
+    use linkscope::patch::Status;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Patch);
+    // data.dll (open) at its preferred base, 256 MiB away: the small-model code reaches it.
+    let plan = wait_for_plan(&mut h);
+    assert_eq!(plan.modules[1].base, 0x1_5000_0000);
+    assert!(h.query_by_label_contains("No abort predicted").is_some());
+    assert_eq!(h.query_all_by_label("needs-writable-page").count(), 5, "the five RIP-relative fields in .text");
+    // Far away: the runtime's abort, as it prints it.
+    h.get_by_label("Far (> 4 GiB away)").click();
+    let plan = wait_for_plan(&mut h);
+    assert!(h.query_by_label_contains("32 bit pseudo relocation at 000000014000157A out of range").is_some());
+    let first = plan.steps.iter().position(|s| s.status == Status::OutOfRange).unwrap();
+    // Switching that step off (its "on" cell) lets the runtime go on to the next bad one.
+    h.get_all_by_label("on").nth(first).unwrap().click();
+    let plan = wait_for_plan(&mut h);
+    assert!(!plan.steps[first].enabled);
+    let next = plan.steps.iter().position(|s| s.status == Status::OutOfRange && s.enabled).unwrap();
+    assert!(plan
+        .failure
+        .as_deref()
+        .unwrap()
+        .contains(&format!("{:016X}", 0x1_4000_0000u64 + plan.steps[next].target_rva)));
+    // A typed base wins over the preset.
+    h.state_mut().apply(Action::PatchBase("data.dll".into(), "0x150000000".into()));
+    let plan = wait_for_plan(&mut h);
+    assert_eq!(plan.modules[1].base, 0x1_5000_0000);
+    assert_eq!(plan.failure, None);
+    // The memory wine gave the process matches the prediction (with every step on).
+    h.state_mut().apply(Action::PatchToggle(first));
+    wait_for_plan(&mut h);
+    h.state_mut().apply(Action::PatchDump(dir.join("autoimport.exe.mem.gz")));
+    wait_for_plan(&mut h);
+    assert!(h.query_by_label_contains("match, 0 differ").is_some());
+}

@@ -134,4 +134,6 @@ pub enum Action {
     PatchDumpDialog,
     /// Patch view: verify against this memory dump.
     PatchDump(PathBuf),
+    /// Patch view: the base typed for a module (`""` = the image); empty text clears it.
+    PatchBase(String, String),
 }

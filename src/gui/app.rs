@@ -323,8 +323,15 @@ impl App {
     fn dropped_files(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         let dropped: Vec<PathBuf> = dropped.into_iter().filter(|p| !p.as_os_str().is_empty()).collect();
-        if !dropped.is_empty() {
-            actions.push(Action::OpenFiles(dropped));
+        // On the Patch view, a memory dump of the image verifies it instead of opening.
+        let (dumps, files): (Vec<PathBuf>, Vec<PathBuf>) = dropped.into_iter().partition(|p| {
+            self.active_doc().is_some_and(|d| d.view == View::Patch && crate::gui::patch::looks_like_dump(&d.core, p))
+        });
+        if let Some(p) = dumps.into_iter().next() {
+            actions.push(Action::PatchDump(p));
+        }
+        if !files.is_empty() {
+            actions.push(Action::OpenFiles(files));
         }
     }
 

@@ -181,6 +181,14 @@ impl App {
                     }
                 });
             }
+            Action::PatchBase(name, text) => {
+                let t = text.trim();
+                let value = if t.is_empty() { Some(None) } else { crate::analysis::reach::parse_addr(t).map(Some) };
+                match value {
+                    Some(v) => self.patch_change(|st| st.set_typed(&name, v)),
+                    None => self.set_status(format!("{t}: not an address (hex with 0x, or decimal)"), true),
+                }
+            }
             Action::PatchDump(path) => {
                 if let Some(doc) = self.active_mut() {
                     doc.patch.dump = Some((path, Err("verifying…".into())));
@@ -298,6 +306,12 @@ impl App {
                 };
                 let view = if views::applies(&core, view) { view } else { View::Overview };
                 let doc = Document::new(job.id, Arc::new(core), view);
+                // A new document may be a DLL another document's plan was missing.
+                for d in &mut self.docs {
+                    if d.patch.job.is_none() {
+                        d.patch.result = None;
+                    }
+                }
                 let pos = self.docs.partition_point(|d| d.id < job.id);
                 self.docs.insert(pos, doc);
                 if becomes_active {
@@ -762,10 +776,9 @@ impl App {
     /// Start computing the active document's plan (with the other open documents as DLLs).
     fn patch_run(&mut self) {
         let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
-        let ctx = self.ctx.clone();
         let Some(doc) = self.active_mut() else { return };
         let dump = doc.patch.dump.as_ref().map(|(p, _)| p.clone());
         let others = open.into_iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).collect();
-        doc.patch.job = Some(crate::gui::patch::start(doc.core.clone(), others, &doc.patch, dump, ctx));
+        doc.patch.job = Some(crate::gui::patch::start(doc.core.clone(), others, &doc.patch, dump));
     }
 }

@@ -59,8 +59,23 @@ pub struct PatchState {
     pub job: Option<mpsc::Receiver<JobResult>>,
     /// A memory dump to verify against, and the verification.
     pub dump: Option<(PathBuf, Result<Verification, String>)>,
-    /// Names of the DLLs the last plan used, with where they came from.
-    pub dlls: Vec<String>,
+    /// Bases typed by the user, by module name ("" = the image); they win over the preset.
+    pub typed: Vec<(String, u64)>,
+}
+
+impl PatchState {
+    /// The base typed for module `name`, if any.
+    pub fn typed_base(&self, name: &str) -> Option<u64> {
+        self.typed.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, b)| b)
+    }
+
+    /// Set (or, with None, clear) the typed base of module `name`.
+    pub fn set_typed(&mut self, name: &str, base: Option<u64>) {
+        self.typed.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        if let Some(b) = base {
+            self.typed.push((name.to_string(), b));
+        }
+    }
 }
 
 /// Compute a plan for `core` with `dlls` (open documents first, then files beside the image),
@@ -70,12 +85,11 @@ pub fn start(
     open: Vec<Arc<DocCore>>,
     st: &PatchState,
     dump: Option<PathBuf>,
-    ctx: Option<eframe::egui::Context>,
 ) -> mpsc::Receiver<JobResult> {
     let (tx, rx) = mpsc::channel();
-    let (scheme, preset, disabled) = (st.scheme, st.preset, st.disabled.clone());
+    let (scheme, preset, disabled, typed) = (st.scheme, st.preset, st.disabled.clone(), st.typed.clone());
     let _ = std::thread::Builder::new().name("patch plan".into()).spawn(move || {
-        let result = compute(&core, &open, scheme, preset, disabled);
+        let result = compute(&core, &open, Inputs { scheme, preset, disabled, typed });
         let verification = match (&result, dump) {
             (Ok(plan), Some(path)) => Some(read_dump(&path).and_then(|d| {
                 if d.len() < plan.patched.len() {
@@ -91,21 +105,22 @@ pub fn start(
             (Err(e), Some(_)) => Some(Err(e.clone())),
             _ => None,
         };
+        // The view polls while the job runs (a delayed repaint), so no wake-up is needed here.
         let _ = tx.send((result, verification));
-        if let Some(ctx) = ctx {
-            ctx.request_repaint();
-        }
     });
     rx
 }
 
-fn compute(
-    core: &DocCore,
-    open: &[Arc<DocCore>],
+/// What the user chose.
+struct Inputs {
     scheme: Option<SchemeKind>,
     preset: Preset,
     disabled: BTreeSet<usize>,
-) -> PlanResult {
+    typed: Vec<(String, u64)>,
+}
+
+fn compute(core: &DocCore, open: &[Arc<DocCore>], inputs: Inputs) -> PlanResult {
+    let Inputs { scheme, preset, disabled, typed } = inputs;
     let names = patch::load::imported_names(&core.bin);
     let mut beside: Vec<(String, Vec<u8>, crate::Binary)> = Vec::new();
     let mut chosen: Vec<&DocCore> = Vec::new();
@@ -135,25 +150,39 @@ fn compute(
         Preset::Collide => Some(base),
     };
     for d in &dlls {
-        if let Some(a) = at {
-            let name = names.iter().find(|n| patch::load::dll_name_matches(d, n)).cloned().unwrap_or_default();
+        let name = names.iter().find(|n| patch::load::dll_name_matches(d, n)).cloned().unwrap_or_default();
+        if let Some(&(_, b)) = typed.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            bases.push((name, b));
+        } else if let Some(a) = at {
             bases.push((name, a));
             if preset != Preset::Collide {
                 at = Some((a + patch::load::image_size(d.bin)).div_ceil(0x10000) * 0x10000);
             }
         }
     }
-    let opts = PatchOptions {
-        scheme,
-        bases,
-        disabled,
-        image_path: Some(core.path.display().to_string()),
-        ..Default::default()
-    };
+    // Typed bases of DLLs without a file (their imports stay unresolved).
+    for (n, b) in &typed {
+        if !n.is_empty() && !bases.iter().any(|(x, _)| x.eq_ignore_ascii_case(n)) {
+            bases.push((n.clone(), *b));
+        }
+    }
+    let image_base = typed.iter().find(|(n, _)| n.is_empty()).map(|&(_, b)| b);
+    let opts = PatchOptions { scheme, bases, disabled, image_base, image_path: Some(core.path.display().to_string()) };
     let index: &Index = &core.lookup.index;
     let mut plan = patch::plan(&core.bin, &core.data, index, &dlls, &opts)?;
     patch::insn::annotate(&mut plan, &core.bin, &core.refs, core.names.clone());
     Ok(Arc::new(plan))
+}
+
+/// Whether a dropped file is meant as a memory dump of `core` rather than a file to open: its
+/// name says so (`.mem`, `.mem.gz`, `.dmp`) or its size is the image's memory size.
+pub fn looks_like_dump(core: &DocCore, path: &std::path::Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let size = patch::load::image_size(&core.bin);
+    name.ends_with(".mem")
+        || name.ends_with(".mem.gz")
+        || name.ends_with(".dmp")
+        || (size > 0 && std::fs::metadata(path).is_ok_and(|m| m.len() == size))
 }
 
 /// A dump file, gunzipped when it is gzip.

@@ -149,19 +149,28 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             }
         }
         ui.separator();
-        ui.label("Scheme:");
+        let label = ui.label("Scheme:");
         let current = st.scheme.map_or("default", |s| s.name());
-        egui::ComboBox::from_id_salt("patch-scheme").selected_text(current).show_ui(ui, |ui| {
-            if ui.selectable_label(st.scheme.is_none(), "default").clicked() {
-                actions.push(Action::PatchScheme(None));
-            }
-            for k in SchemeKind::ALL.into_iter().filter(|k| k.fits(bin)) {
-                if ui.selectable_label(st.scheme == Some(k), k.name()).clicked() {
-                    actions.push(Action::PatchScheme(Some(k)));
+        ui.label_inputs_by(label.id, |ui| {
+            egui::ComboBox::from_id_salt("patch-scheme").selected_text(current).show_ui(ui, |ui| {
+                if ui.selectable_label(st.scheme.is_none(), "default").clicked() {
+                    actions.push(Action::PatchScheme(None));
                 }
-            }
+                for k in SchemeKind::ALL.into_iter().filter(|k| k.fits(bin)) {
+                    if ui.selectable_label(st.scheme == Some(k), k.name()).clicked() {
+                        actions.push(Action::PatchScheme(Some(k)));
+                    }
+                }
+            });
         });
         ui.separator();
+        if ui
+            .button("Add DLL…")
+            .on_hover_text("Open a DLL (or shared object): open documents are the DLLs the plan loads")
+            .clicked()
+        {
+            actions.push(Action::OpenDialog);
+        }
         if ui
             .button("Load dump…")
             .on_hover_text(
@@ -172,8 +181,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             actions.push(Action::PatchDumpDialog);
         }
         if st.job.is_some() {
-            ui.spinner();
             ui.label("computing…");
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
         }
     });
     match &st.result {
@@ -183,7 +192,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             }
         }
         Some(Err(e)) => crate::gui::table::empty_note(ui, &format!("No plan: {e}")),
-        Some(Ok(plan)) => summary(ui, plan),
+        Some(Ok(plan)) => summary(ui, plan, actions),
     }
     if let Some((path, v)) = &st.dump {
         ui.horizontal_wrapped(|ui| match v {
@@ -217,12 +226,16 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     show_table(ui, cx, TableId::Patch, actions);
 }
 
-fn summary(ui: &mut egui::Ui, plan: &PatchPlan) {
+fn summary(ui: &mut egui::Ui, plan: &PatchPlan, actions: &mut Vec<Action>) {
     ui.horizontal_wrapped(|ui| {
-        for m in &plan.modules {
-            let moved = if m.relocated { " (moved)" } else { "" };
-            ui.label(egui::RichText::new(format!("{} @ {:#x}{moved}", m.name, m.base)).monospace())
-                .on_hover_text(&m.placement);
+        ui.label("Bases:");
+        for (k, m) in plan.modules.iter().enumerate() {
+            let key = if k == 0 { String::new() } else { m.name.clone() };
+            base_field(ui, &m.name, &key, m.base, actions).on_hover_text(format!(
+                "{}{}. Type an address and press Enter; empty resets it.",
+                m.placement,
+                if m.relocated { " (moved from its preferred base)" } else { "" }
+            ));
             ui.separator();
         }
         let bound = plan.bindings.iter().filter(|b| b.value.is_some()).count();
@@ -237,6 +250,19 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan) {
             if parts.is_empty() { "no steps".into() } else { parts.join(", ") }
         ));
     });
+    let mut missing: Vec<&str> = Vec::new();
+    for u in &plan.unresolved {
+        let dll = u.import.split('!').next().unwrap_or("");
+        if u.reason.ends_with("was not given") && !missing.contains(&dll) {
+            missing.push(dll);
+        }
+    }
+    if !missing.is_empty() {
+        ui.label(
+            egui::RichText::new(format!("Not given (their imports stay unresolved): {}", missing.join(", ")))
+                .color(ui.visuals().weak_text_color()),
+        );
+    }
     match &plan.failure {
         Some(f) => {
             ui.colored_label(
@@ -251,4 +277,24 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan) {
     for n in plan.notes.iter().take(4) {
         ui.label(egui::RichText::new(format!("Note: {n}")).color(ui.visuals().weak_text_color()));
     }
+}
+
+/// A module's base as an editable field: Enter applies the typed address.
+fn base_field(ui: &mut egui::Ui, name: &str, key: &str, base: u64, actions: &mut Vec<Action>) -> egui::Response {
+    let label = ui.label(egui::RichText::new(name).monospace());
+    let id = egui::Id::unique(("patch-base", key));
+    let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| format!("{base:#x}"));
+    let r = ui
+        .add(egui::TextEdit::singleline(&mut text).desired_width(140.0).font(egui::TextStyle::Monospace))
+        .labelled_by(label.id);
+    if r.changed() {
+        ui.data_mut(|d| d.insert_temp(id, text.clone()));
+    }
+    if r.lost_focus() {
+        if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(Action::PatchBase(key.to_string(), text));
+        }
+        ui.data_mut(|d| d.remove::<String>(id));
+    }
+    r
 }
