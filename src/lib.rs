@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod demangle;
+pub mod diff;
 pub mod formats;
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -1,6 +1,7 @@
 //! The command line: `linkscope inspect | refs | disasm | patch | verify FILE …`, and (with the `gui` feature) the
 //! desktop app.
 
+pub mod diff;
 pub mod patch;
 pub mod refs;
 
@@ -99,6 +100,28 @@ pub enum Command {
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
+    },
+    /// Changed bytes between two files (or an image and its memory), each attributed to the
+    /// structures it belongs to, plus the structural changes.
+    Diff {
+        /// The first file (with --dump: the image).
+        a: PathBuf,
+        /// The second file.
+        #[arg(required_unless_present = "dump", conflicts_with = "dump")]
+        b: Option<PathBuf>,
+        /// Compare the image, mapped as the loader maps it, with this memory image (SizeOfImage
+        /// bytes from its base; gzip accepted).
+        #[arg(long, value_name = "FILE")]
+        dump: Option<PathBuf>,
+        /// With --dump: the base the module had (shown as VAs).
+        #[arg(long, value_name = "ADDR", requires = "dump")]
+        image_base: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Changes listed at most (the rest are counted).
+        #[arg(long, default_value_t = 100_000)]
+        max_changes: usize,
     },
     /// Compare the prediction with a module's memory from a real process, at every
     /// pseudo-relocation target, IAT slot, base-relocated field and data-reference site.

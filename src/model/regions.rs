@@ -263,6 +263,12 @@ impl Regions {
         best
     }
 
+    /// Where the next leaf after `off` starts (for walking a range leaf by leaf).
+    pub fn next_leaf_start(&self, off: u64) -> Option<u64> {
+        let i = self.leaves.partition_point(|r| r.span.offset <= off);
+        self.leaves.get(i).map(|r| r.span.offset)
+    }
+
     /// Every region containing `off`, innermost first (for the hover explanation).
     pub fn all_at(&self, off: u64) -> Vec<Region> {
         let mut out = Vec::new();

@@ -1,0 +1,185 @@
+//! `linkscope diff A B` and `linkscope diff IMAGE --dump FILE`.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::analysis::reach::parse_addr;
+use crate::analysis::{scan_refs, RefOptions, Refs};
+use crate::diff::{self, Diff, Limits, Side};
+use crate::model::index::Index;
+use crate::model::regions::Regions;
+use crate::model::Binary;
+
+/// Files up to this size get their data-reference sites scanned for the attribution.
+const SCAN_SITES_BELOW: usize = 64 << 20;
+
+/// JSON schema version of `diff`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One input, parsed when it can be.
+struct Input {
+    data: crate::input::Input,
+    bin: Option<Binary>,
+    index: Option<Index>,
+    regions: Option<Regions>,
+    refs: Option<Refs>,
+    error: Option<String>,
+}
+
+impl Input {
+    fn open(path: &Path, sites: bool) -> Result<Self, String> {
+        let data = crate::input::Input::open(path).map_err(|e| format!("linkscope: {}: {e}", path.display()))?;
+        let (bin, error) = match crate::load(&data) {
+            Ok(b) => (Some(b), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let index = bin.as_ref().map(Index::new);
+        let regions = bin.as_ref().zip(index.as_ref()).map(|(b, i)| Regions::new(b, i));
+        let refs = match (&bin, &index) {
+            (Some(b), Some(i)) if sites && data.len() <= SCAN_SITES_BELOW => {
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+                Some(scan_refs(b, &data, i, &RefOptions { threads, collect: true, ..Default::default() }))
+            }
+            _ => None,
+        };
+        Ok(Input { data, bin, index, regions, refs, error })
+    }
+
+    fn side<'a>(&'a self, bytes: &'a [u8]) -> Side<'a> {
+        Side {
+            bin: self.bin.as_ref(),
+            data: bytes,
+            file: &self.data,
+            index: self.index.as_ref(),
+            regions: self.regions.as_ref(),
+            refs: self.refs.as_ref(),
+        }
+    }
+}
+
+/// Run `diff`; returns the exit code (0 identical, 1 different, 2 unreadable input).
+pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&str>, json: bool, max: usize) -> i32 {
+    let limits = Limits { max_changes: max, ..Limits::default() };
+    let base = match image_base.map(|s| parse_addr(s).ok_or(s)) {
+        Some(Err(s)) => {
+            eprintln!("linkscope: --image-base {s}: not an address");
+            return 2;
+        }
+        Some(Ok(v)) => Some(v),
+        None => None,
+    };
+    let result = match (b, dump) {
+        (Some(b), None) => files(a, b, limits),
+        (None, Some(d)) => image(a, d, limits),
+        _ => Err("linkscope: diff takes two files, or an image and --dump FILE".to_string()),
+    };
+    let (d, names) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let code = if d.identical() { 0 } else { 1 };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let r = if json {
+        let mut doc = serde_json::to_value(&d).unwrap_or_default();
+        if let Some(o) = doc.as_object_mut() {
+            o.insert("schema_version".into(), json!(SCHEMA_VERSION));
+            o.insert("a".into(), json!(names.0));
+            o.insert(if dump.is_some() { "dump" } else { "b" }.into(), json!(names.1));
+            if let Some(b) = base {
+                o.insert("image_base".into(), json!(b));
+            }
+        }
+        serde_json::to_writer(&mut out, &doc).map_err(std::io::Error::other).and_then(|()| writeln!(out))
+    } else {
+        write_text(&mut out, &d, base)
+    };
+    match r.and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("linkscope: writing output: {e}");
+            2
+        }
+    }
+}
+
+fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
+    let (x, y) = (Input::open(a, true)?, Input::open(b, false)?);
+    let mut d = diff::diff_files(x.side(&x.data), y.side(&y.data), limits);
+    for (p, i) in [(a, &x), (b, &y)] {
+        if let Some(e) = &i.error {
+            d.notes.push(format!("{}: {e}; compared as bytes", p.display()));
+        }
+    }
+    Ok((d, (a.display().to_string(), b.display().to_string())))
+}
+
+fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
+    let x = Input::open(a, true)?;
+    let Some(bin) = &x.bin else {
+        return Err(format!("linkscope: {}: {}", a.display(), x.error.clone().unwrap_or_default()));
+    };
+    let mapped = crate::patch::load::map(bin, &x.data).map_err(|e| format!("linkscope: {}: {e}", a.display()))?;
+    let raw = std::fs::read(dump).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
+    let mem = crate::patch::verify::dump_bytes(raw).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
+    if mem.len() < mapped.len() {
+        return Err(format!(
+            "linkscope: {}: the dump has {} bytes, the image's memory {} (SizeOfImage / the PT_LOAD span): not a dump of this module",
+            dump.display(),
+            mem.len(),
+            mapped.len()
+        ));
+    }
+    let after = Side { bin: None, data: &mem[..mapped.len()], file: &[], index: None, regions: None, refs: None };
+    let mut d = diff::diff_memory(x.side(&mapped), after, limits);
+    if mem.len() > mapped.len() {
+        d.notes.push(format!("the dump has {} bytes past the image's memory; not compared", mem.len() - mapped.len()));
+    }
+    Ok((d, (a.display().to_string(), dump.display().to_string())))
+}
+
+/// The change list as text.
+pub fn write_text(w: &mut dyn Write, d: &Diff, base: Option<u64>) -> std::io::Result<()> {
+    let s = &d.summary;
+    if s.identical {
+        writeln!(w, "identical ({} bytes compared)", s.bytes_compared)?;
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "{} changes, {} bytes differ of {} compared (aligned by {}); {} structural",
+        s.changes, s.bytes_changed, s.bytes_compared, s.aligned_by, s.structural
+    )?;
+    for c in &d.changes {
+        let at = match (c.offset, c.rva) {
+            (Some(o), Some(r)) => format!("offset {o:#x} (rva {r:#x})"),
+            (Some(o), None) => format!("offset {o:#x}"),
+            (None, Some(r)) => match base {
+                Some(b) => format!("rva {r:#x} (va {:#x})", b + r),
+                None => format!("rva {r:#x}"),
+            },
+            _ => String::new(),
+        };
+        writeln!(w, "{at}: {}", c.words)?;
+        let cut = if c.truncated { "…" } else { "" };
+        writeln!(w, "    {}{cut} → {}{cut}", c.before, c.after)?;
+        let chain: Vec<String> = c.structures.iter().map(|s| format!("{} {}", s.kind, s.name)).collect();
+        if !chain.is_empty() {
+            writeln!(w, "    in: {}", chain.join(" < "))?;
+        }
+    }
+    for st in &d.structural {
+        let fields: Vec<String> = st.fields.iter().map(|f| format!("{} {} → {}", f.field, f.before, f.after)).collect();
+        writeln!(w, "{} {} {}{}", st.change, st.kind, st.name, if fields.is_empty() { String::new() } else { format!(": {}", fields.join(", ")) })?;
+    }
+    for n in &d.notes {
+        writeln!(w, "note: {n}")?;
+    }
+    Ok(())
+}
