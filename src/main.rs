@@ -30,7 +30,7 @@ fn main() {
 
 #[cfg(feature = "gui")]
 fn run_app(args: Cli) -> i32 {
-    linkscope::gui::run(args.files, args.screenshot, args.view)
+    linkscope::gui::run(args.files, args.screenshot, args.view, args.compare)
 }
 
 #[cfg(not(feature = "gui"))]

@@ -162,7 +162,11 @@ fn an_image_against_its_wine_memory_names_every_pseudo_relocation_and_bound_slot
                 let name = format!("data.dll!{}", e.name.as_deref().unwrap());
                 let c: Vec<&Change> = at(e.iat_rva).collect();
                 assert_eq!(c.len(), 1, "{case}: {name}");
-                assert!(c[0].structures.iter().any(|s| s.kind == "iat-slot" && s.name == name), "{case}: {:?}", c[0].structures);
+                assert!(
+                    c[0].structures.iter().any(|s| s.kind == "iat-slot" && s.name == name),
+                    "{case}: {:?}",
+                    c[0].structures
+                );
             }
         }
     }
@@ -178,7 +182,14 @@ fn hostile_pairs_get_notes_not_panics() {
         let b = linkscope::load(&other).ok();
         let index = b.as_ref().map(Index::new);
         let regions = b.as_ref().zip(index.as_ref()).map(|(b, i)| Regions::new(b, i));
-        let side = Side { bin: b.as_ref(), data: &other, file: &other, index: index.as_ref(), regions: regions.as_ref(), refs: None };
+        let side = Side {
+            bin: b.as_ref(),
+            data: &other,
+            file: &other,
+            index: index.as_ref(),
+            regions: regions.as_ref(),
+            refs: None,
+        };
         let d = diff::diff_files(a.side(&a.data), side, Limits::default());
         assert!(!d.identical());
         let d = diff::diff_files(side, a.side(&a.data), Limits::default());

@@ -834,3 +834,64 @@ fn patch_view_plans_aborts_toggles_takes_typed_bases_and_verifies_a_dump() {
     wait_for_plan(&mut h);
     assert!(h.query_by_label_contains("match, 0 differ").is_some());
 }
+
+/// Run frames until the active document's diff is in.
+fn wait_for_diff(h: &mut Harness<'_, App>) -> Arc<linkscope::gui::diff::DiffData> {
+    for _ in 0..1000 {
+        h.run();
+        let d = &active(h).diff;
+        if d.job.is_none() {
+            if let Some(Ok(data)) = &d.result {
+                return data.clone();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no diff");
+}
+
+#[test]
+fn diff_view_compares_two_files_steps_through_changes_and_shows_a_patch_applied() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch");
+    let mut h = harness(gui_support::loaded_paths(&[
+        dir.join("x64-gnu-small-near/autoimport.exe"),
+        dir.join("x64-gnu-small-near/data.dll"),
+    ]));
+    activate(&mut h, "autoimport.exe");
+    // Patch view → Apply: the file as mapped against after the loader and the runtime.
+    click_view(&mut h, View::Patch);
+    wait_for_plan(&mut h);
+    h.get_by_label("Apply → Diff").click();
+    let data = wait_for_diff(&mut h);
+    assert_eq!(active(&h).view, View::Diff);
+    let sites = data.diff.changes.iter().filter(|c| c.structures[0].kind == "pseudo-reloc-site").count();
+    assert_eq!(sites, 9, "every pseudo-relocated field is a change of its own");
+    assert!(data
+        .diff
+        .changes
+        .iter()
+        .any(|c| c.structures[0].kind == "iat-slot" && c.structures[0].name == "data.dll!arr"));
+    // F8 selects the first change, then the next; Shift+F8 goes back.
+    h.key_press(Key::F8);
+    h.run();
+    assert_eq!(active(&h).table(TableId::Diff).selected, Some(0));
+    h.get_by_label("Next ▶").click();
+    h.run();
+    assert_eq!(active(&h).table(TableId::Diff).selected, Some(1));
+    h.key_press_modifiers(Modifiers::SHIFT, Key::F8);
+    h.run();
+    assert_eq!(active(&h).table(TableId::Diff).selected, Some(0));
+    // The selected change's bytes side by side.
+    assert!(h.query_by_label("before").is_some() && h.query_by_label("after").is_some());
+    // Filter by structure kind.
+    h.state_mut().apply(Action::SetFacet(TableId::Diff, 0, Some("pseudo-reloc-site".into())));
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.table(TableId::Diff).shown(data.diff.changes.len()), 9);
+    // Two files: File → Compare with the other document.
+    let other = h.state().doc_named("data.dll").unwrap().id;
+    h.state_mut().apply(Action::DiffWith(other));
+    let data = wait_for_diff(&mut h);
+    assert!(!data.diff.summary.identical);
+    assert!(data.diff.structural.iter().any(|s| s.kind == "export" && s.change == "added"));
+}

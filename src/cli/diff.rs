@@ -176,7 +176,14 @@ pub fn write_text(w: &mut dyn Write, d: &Diff, base: Option<u64>) -> std::io::Re
     }
     for st in &d.structural {
         let fields: Vec<String> = st.fields.iter().map(|f| format!("{} {} → {}", f.field, f.before, f.after)).collect();
-        writeln!(w, "{} {} {}{}", st.change, st.kind, st.name, if fields.is_empty() { String::new() } else { format!(": {}", fields.join(", ")) })?;
+        writeln!(
+            w,
+            "{} {} {}{}",
+            st.change,
+            st.kind,
+            st.name,
+            if fields.is_empty() { String::new() } else { format!(": {}", fields.join(", ")) }
+        )?;
     }
     for n in &d.notes {
         writeln!(w, "note: {n}")?;

@@ -27,6 +27,9 @@ pub struct Cli {
     /// With --screenshot: the view to show.
     #[arg(long, value_name = "NAME")]
     pub view: Option<String>,
+    /// Open the two files and show the Diff view of the first against the second.
+    #[arg(long)]
+    pub compare: bool,
 }
 
 /// Subcommands.

@@ -84,7 +84,12 @@ impl<'a> Attributor<'a> {
                 }
             }
             if let Some(refs) = a.refs {
-                sites = refs.sites.iter().enumerate().map(|(i, s)| (s.field_rva, u64::from(s.width / 8).max(1), i)).collect();
+                sites = refs
+                    .sites
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.field_rva, u64::from(s.width / 8).max(1), i))
+                    .collect();
                 sites.sort_unstable();
             }
             if let Some(b) = bitness(bin) {
@@ -177,7 +182,11 @@ impl<'a> Attributor<'a> {
             self.insn_budget -= 1;
         }
         let i = self.starts.partition_point(|&x| x <= rva);
-        let from = self.starts[..i].last().copied().filter(|&x| x >= s.rva && rva - x <= 0x4000).unwrap_or(rva.saturating_sub(64).max(s.rva));
+        let from = self.starts[..i]
+            .last()
+            .copied()
+            .filter(|&x| x >= s.rva && rva - x <= 0x4000)
+            .unwrap_or(rva.saturating_sub(64).max(s.rva));
         let mem = self.memory_a(from, rva + 16)?;
         let bits = bitness(bin)?;
         let mut d = iced_x86::Decoder::with_ip(bits, &mem, from, iced_x86::DecoderOptions::NONE);
@@ -194,7 +203,9 @@ impl<'a> Attributor<'a> {
     /// Side A's bytes at RVAs `[from, to)`.
     fn memory_a(&self, from: u64, to: u64) -> Option<Vec<u8>> {
         match self.mode {
-            Mode::Image => self.side.data.get(from as usize..(to as usize).min(self.side.data.len())).map(<[u8]>::to_vec),
+            Mode::Image => {
+                self.side.data.get(from as usize..(to as usize).min(self.side.data.len())).map(<[u8]>::to_vec)
+            }
             Mode::Files => {
                 let (bin, index) = (self.bin?, self.index?);
                 let off = index.rva_to_offset(from, bin)?;
@@ -266,7 +277,15 @@ impl<'a> Attributor<'a> {
             for reg in regions.all_at(off) {
                 let (kind, name, detail) = describe(reg.what, bin, index);
                 let s = start - (off - reg.span.offset);
-                out.push(Structure { kind, name, detail, before: None, after: None, leaf: !reg.what.is_container(), start: s });
+                out.push(Structure {
+                    kind,
+                    name,
+                    detail,
+                    before: None,
+                    after: None,
+                    leaf: !reg.what.is_container(),
+                    start: s,
+                });
             }
         }
         if let Some(r) = rva {
@@ -303,7 +322,15 @@ impl<'a> Attributor<'a> {
                 }
             }
             if let Some(sym) = nearest_symbol(bin, index, r) {
-                out.push(Structure { kind: "symbol", name: sym, detail: None, before: None, after: None, leaf: false, start });
+                out.push(Structure {
+                    kind: "symbol",
+                    name: sym,
+                    detail: None,
+                    before: None,
+                    after: None,
+                    leaf: false,
+                    start,
+                });
             }
             if !out.iter().any(|s| s.kind == "section-data") {
                 if let Some(p) = index.section_pos_by_rva(r) {
@@ -342,7 +369,8 @@ fn nearest_symbol(bin: &Binary, index: &Index, rva: u64) -> Option<String> {
     };
     let name = |r: u64, n: &str| if r == rva { n.to_string() } else { format!("{n}+{:#x}", rva - r) };
     let s = pick(&index.symbols_sorted).and_then(|(r, p)| bin.symbols.get(p as usize).map(|s| (r, s.name.clone())));
-    let e = pick(&index.exports_sorted).and_then(|(r, p)| bin.exports.get(p as usize).and_then(|e| e.name.clone()).map(|n| (r, n)));
+    let e = pick(&index.exports_sorted)
+        .and_then(|(r, p)| bin.exports.get(p as usize).and_then(|e| e.name.clone()).map(|n| (r, n)));
     let best = match (s, e) {
         (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
         (a, b) => a.or(b),
@@ -405,7 +433,11 @@ pub fn words(structures: &[Structure], len: u64) -> String {
         "data-ref-site" => format!("the address field of the {} site", first.name),
         k => format!("{} {}", k.replace('-', " "), first.name),
     };
-    let within = structures.iter().skip(1).find(|s| matches!(s.kind, "symbol" | "section-data")).map(|s| format!(" in {}", s.name));
+    let within = structures
+        .iter()
+        .skip(1)
+        .find(|s| matches!(s.kind, "symbol" | "section-data"))
+        .map(|s| format!(" in {}", s.name));
     let insn = structures.iter().skip(1).find(|s| s.kind == "instruction").and_then(|s| match (&s.before, &s.after) {
         (Some(b), Some(a)) if b != a => Some(format!("; {b} → {a}")),
         _ => None,

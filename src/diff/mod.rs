@@ -184,9 +184,10 @@ fn same_layout(a: &Side<'_>, b: &Side<'_>) -> bool {
     match (a.bin, b.bin) {
         (Some(x), Some(y)) => {
             x.sections.len() == y.sections.len()
-                && x.sections.iter().zip(&y.sections).all(|(s, t)| {
-                    s.name == t.name && s.file_offset == t.file_offset && s.file_size == t.file_size
-                })
+                && x.sections
+                    .iter()
+                    .zip(&y.sections)
+                    .all(|(s, t)| s.name == t.name && s.file_offset == t.file_offset && s.file_size == t.file_size)
         }
         _ => true,
     }
@@ -203,10 +204,11 @@ fn aligned_pairs(a: &Side<'_>, b: &Side<'_>, notes: &mut Vec<String>) -> Vec<Pai
             .collect();
     };
     let body = |bin: &Binary| {
-        bin.sections.iter().filter(|s| s.file_size > 0).map(|s| (s.file_offset, s.file_offset + s.file_size)).fold(
-            (u64::MAX, 0u64),
-            |(lo, hi), (s, e)| (lo.min(s), hi.max(e)),
-        )
+        bin.sections
+            .iter()
+            .filter(|s| s.file_size > 0)
+            .map(|s| (s.file_offset, s.file_offset + s.file_size))
+            .fold((u64::MAX, 0u64), |(lo, hi), (s, e)| (lo.min(s), hi.max(e)))
     };
     let ((lo_a, hi_a), (lo_b, hi_b)) = (body(x), body(y));
     let lo_a = lo_a.min(a.data.len() as u64);
@@ -330,12 +332,12 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
     let mut summary = Summary::default();
     let mut changes: Vec<Change> = Vec::new();
     let mut raw: Vec<(u64, u64, u64)> = Vec::new(); // (a offset, b offset, len)
+    let mut unlisted = 0u64;
     for p in pairs {
         let n = p.len_a.min(p.len_b);
-        let (Some(sa), Some(sb)) = (
-            a.data.get(p.a as usize..(p.a + n) as usize),
-            b.data.get(p.b as usize..(p.b + n) as usize),
-        ) else {
+        let (Some(sa), Some(sb)) =
+            (a.data.get(p.a as usize..(p.a + n) as usize), b.data.get(p.b as usize..(p.b + n) as usize))
+        else {
             continue;
         };
         summary.bytes_compared += n;
@@ -358,14 +360,19 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
         while pos < len {
             let piece = at.piece(oa + pos, len - pos);
             let start = oa + pos;
-            let (ra, rb) = ((start as usize)..((start + piece) as usize), ((ob + pos) as usize)..((ob + pos + piece) as usize));
+            let (ra, rb) =
+                ((start as usize)..((start + piece) as usize), ((ob + pos) as usize)..((ob + pos + piece) as usize));
             // A piece of a merged run may hold only equal bytes (the gap between two changes).
             if a.data.get(ra.clone()).is_some() && a.data.get(ra) == b.data.get(rb) {
                 pos += piece;
                 continue;
             }
-            summary.changes += 1;
-            if changes.len() < limits.max_changes {
+            if changes.len() >= limits.max_changes {
+                unlisted += 1;
+                pos += piece;
+                continue;
+            }
+            {
                 let bytes = |d: &[u8], o: u64| {
                     let s = (o as usize).min(d.len());
                     let e = (o.saturating_add(piece) as usize).min(d.len());
@@ -393,12 +400,9 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
         }
     }
     summary.listed = changes.len() as u64;
-    if summary.changes > summary.listed {
-        notes.push(format!(
-            "{} more changes are counted but not listed (limit {})",
-            summary.changes - summary.listed,
-            limits.max_changes
-        ));
+    summary.changes = summary.listed + unlisted;
+    if unlisted > 0 {
+        notes.push(format!("{unlisted} more changes are counted but not listed (limit {})", limits.max_changes));
     }
     let mut by_kind: Vec<(String, u64)> = Vec::new();
     for c in &changes {
@@ -418,7 +422,11 @@ fn mergeable(last: &Change, c: &Change, mode: Mode) -> bool {
     let key = |x: &Change| x.structures.first().filter(|s| s.leaf).map(|s| (s.kind, s.name.clone(), s.start));
     let end = |x: &Change| if mode == Mode::Files { x.offset.unwrap_or(0) } else { x.rva.unwrap_or(0) } + x.len;
     let start = |x: &Change| if mode == Mode::Files { x.offset.unwrap_or(0) } else { x.rva.unwrap_or(0) };
-    key(last).is_some() && key(last) == key(c) && start(c) >= end(last) && last.offset_b.is_none() && c.offset_b.is_none()
+    key(last).is_some()
+        && key(last) == key(c)
+        && start(c) >= end(last)
+        && last.offset_b.is_none()
+        && c.offset_b.is_none()
 }
 
 fn merge(last: &mut Change, c: Change, a: &Side<'_>, b: &Side<'_>, mode: Mode) {

@@ -131,7 +131,10 @@ fn symbols(bin: &Binary) -> BTreeMap<String, Vec<(&'static str, String)>> {
 fn comdats(bin: &Binary) -> BTreeMap<String, Vec<(&'static str, String)>> {
     let name = |c: &crate::model::Comdat| {
         c.symbol.clone().unwrap_or_else(|| {
-            bin.sections.iter().find(|s| s.index == c.section).map_or_else(|| format!("section {}", c.section), |s| s.name.clone())
+            bin.sections
+                .iter()
+                .find(|s| s.index == c.section)
+                .map_or_else(|| format!("section {}", c.section), |s| s.name.clone())
         })
     };
     keyed(bin.comdats.iter().map(|c| {

@@ -136,4 +136,13 @@ pub enum Action {
     PatchDump(PathBuf),
     /// Patch view: the base typed for a module (`""` = the image); empty text clears it.
     PatchBase(String, String),
+    /// Diff the active document against this one.
+    DiffWith(DocId),
+    /// Diff the active document's simulated load: the file as mapped against after the loader and
+    /// the scheme.
+    DiffPatchApply,
+    /// Diff the active document's prediction against the dump loaded in the Patch view.
+    DiffPatchDump,
+    /// Select the next (true) or previous change.
+    DiffStep(bool),
 }

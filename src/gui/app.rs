@@ -87,6 +87,8 @@ pub struct App {
     pub(crate) screenshot: Option<Screenshot>,
     pub(crate) initial_view: Option<View>,
     pub(crate) follow_after_load: Option<(DocId, DocId, usize)>,
+    /// Diff the first two documents once they are loaded (`--compare A B`).
+    pub pending_compare: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -143,6 +145,7 @@ impl App {
             screenshot: None,
             initial_view: None,
             follow_after_load: None,
+            pending_compare: false,
         };
         if !files.is_empty() {
             app.apply(Action::OpenFiles(files));
@@ -222,7 +225,12 @@ impl App {
 
     /// Whether background work is still running.
     pub fn busy(&self) -> bool {
-        !self.loads.is_empty() || self.docs.iter().any(|d| TableId::ALL.iter().any(|t| d.table(*t).pending.is_some()))
+        !self.loads.is_empty()
+            || self.docs.iter().any(|d| {
+                d.patch.job.is_some()
+                    || d.diff.job.is_some()
+                    || TableId::ALL.iter().any(|t| d.table(*t).pending.is_some())
+            })
     }
 
     /// Draw everything and apply what the user did. [`eframe::App::ui`] calls this; so do tests.
@@ -398,6 +406,18 @@ impl App {
                     ui.separator();
                     if ui.button("Clear").clicked() {
                         actions.push(Action::ClearRecent);
+                    }
+                });
+                ui.separator();
+                ui.menu_button("Compare with", |ui| {
+                    let others: Vec<&Document> = self.docs.iter().filter(|d| Some(d.id) != self.active).collect();
+                    if others.is_empty() {
+                        ui.weak("(open a second file)");
+                    }
+                    for d in others {
+                        if ui.button(&d.core.name).clicked() {
+                            actions.push(Action::DiffWith(d.id));
+                        }
                     }
                 });
                 ui.separator();
@@ -756,6 +776,32 @@ impl App {
                 }
                 Err(mpsc::TryRecvError::Empty) => {}
                 Err(mpsc::TryRecvError::Disconnected) => doc.patch.job = None,
+            }
+        }
+        for doc in &mut self.docs {
+            let Some(rx) = &doc.diff.job else { continue };
+            match rx.try_recv() {
+                Ok(result) => {
+                    if let (Ok(d), Ok(mut slot)) = (&result, doc.core.diff_data.write()) {
+                        *slot = Some(d.clone());
+                    }
+                    let t = doc.table_mut(TableId::Diff);
+                    t.order = None;
+                    t.selected = None;
+                    t.generation += 1;
+                    doc.diff.result = Some(result);
+                    doc.diff.job = None;
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => doc.diff.job = None,
+            }
+        }
+        if self.pending_compare && self.loads.is_empty() {
+            self.pending_compare = false;
+            if let [a, b, ..] = &self.docs[..] {
+                let (a, b) = (a.id, b.id);
+                self.active = Some(a);
+                self.apply(Action::DiffWith(b));
             }
         }
         while let Ok(r) = self.dialog_rx.try_recv() {

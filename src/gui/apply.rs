@@ -189,6 +189,51 @@ impl App {
                     None => self.set_status(format!("{t}: not an address (hex with 0x, or decimal)"), true),
                 }
             }
+            Action::DiffWith(other) => {
+                let Some(b) = self.doc(other).map(|d| d.core.clone()) else { return };
+                if let Some(doc) = self.active_mut() {
+                    doc.diff.job = Some(crate::gui::diff::start_files(doc.core.clone(), b));
+                    doc.view = View::Diff;
+                }
+            }
+            Action::DiffPatchApply | Action::DiffPatchDump => {
+                let dump = matches!(action, Action::DiffPatchDump);
+                let Some(doc) = self.active_mut() else { return };
+                let Some(Ok(plan)) = doc.patch.result.clone() else { return };
+                let job = if dump {
+                    let Some((path, _)) = doc.patch.dump.as_ref().map(|(p, _)| (p.clone(), ())) else { return };
+                    let label = format!("prediction ↔ {}", path.display());
+                    let after = crate::gui::diff::After::Dump(path);
+                    crate::gui::diff::start_memory(doc.core.clone(), Some(plan.patched.clone()), after, label)
+                } else {
+                    let label =
+                        format!("{}: the file as mapped ↔ after the loader and {}", doc.core.name, plan.scheme.name());
+                    let after = crate::gui::diff::After::Bytes(plan.patched.clone());
+                    crate::gui::diff::start_memory(doc.core.clone(), None, after, label)
+                };
+                doc.diff.job = Some(job);
+                doc.view = View::Diff;
+            }
+            Action::DiffStep(forward) => {
+                let Some(doc) = self.active_doc() else { return };
+                let len =
+                    doc.core.diff_data.read().ok().and_then(|d| d.as_ref().map(|d| d.diff.changes.len())).unwrap_or(0);
+                let st = doc.table(TableId::Diff);
+                let shown = st.shown(len);
+                if shown == 0 {
+                    return;
+                }
+                let pos = st.selected.and_then(|r| st.position_of(r, len));
+                let next = match (pos, forward) {
+                    (None, true) => 0,
+                    (None, false) => shown - 1,
+                    (Some(p), true) => (p + 1).min(shown - 1),
+                    (Some(p), false) => p.saturating_sub(1),
+                };
+                if let Some(row) = st.row_at(next) {
+                    self.select_row(TableId::Diff, Some(row));
+                }
+            }
             Action::PatchDump(path) => {
                 if let Some(doc) = self.active_mut() {
                     doc.patch.dump = Some((path, Err("verifying…".into())));

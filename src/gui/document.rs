@@ -54,11 +54,13 @@ pub enum View {
     Members,
     /// The loader and a fix-up scheme simulated on this image.
     Patch,
+    /// Changed bytes against another file or a memory image, attributed to structures.
+    Diff,
 }
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 17] = [
+    pub const ALL: [View; 18] = [
         View::Overview,
         View::Headers,
         View::Records,
@@ -73,6 +75,7 @@ impl View {
         View::Refs,
         View::Disassembly,
         View::Patch,
+        View::Diff,
         View::Hex,
         View::Diagnostics,
         View::Members,
@@ -98,6 +101,7 @@ impl View {
             View::Diagnostics => "diagnostics",
             View::Members => "members",
             View::Patch => "patch",
+            View::Diff => "diff",
         }
     }
 
@@ -121,6 +125,7 @@ impl View {
             View::Diagnostics => "Diagnostics",
             View::Members => "Members",
             View::Patch => "Patch",
+            View::Diff => "Diff",
         }
     }
 
@@ -177,11 +182,13 @@ pub enum TableId {
     Disasm,
     /// Steps of the patch plan.
     Patch,
+    /// Changes of the diff.
+    Diff,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 16] = [
+    pub const ALL: [TableId; 17] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -198,6 +205,7 @@ impl TableId {
         TableId::Refs,
         TableId::Disasm,
         TableId::Patch,
+        TableId::Diff,
     ];
 
     /// The view that shows this table.
@@ -216,6 +224,7 @@ impl TableId {
             TableId::Refs => View::Refs,
             TableId::Disasm => View::Disassembly,
             TableId::Patch => View::Patch,
+            TableId::Diff => View::Diff,
         }
     }
 
@@ -238,6 +247,7 @@ impl TableId {
             TableId::Refs => "data-references",
             TableId::Disasm => "disassembly",
             TableId::Patch => "patch-steps",
+            TableId::Diff => "diff-changes",
         }
     }
 
@@ -272,6 +282,8 @@ pub struct DocCore {
     pub site_pages: Vec<(u64, u32, u32, u32)>,
     /// The Patch view's current plan (set when a plan finishes; read by its table).
     pub patch_plan: std::sync::RwLock<Option<Arc<crate::patch::PatchPlan>>>,
+    /// The Diff view's current diff (set when a diff finishes; read by its table).
+    pub diff_data: std::sync::RwLock<Option<Arc<crate::gui::diff::DiffData>>>,
 }
 
 impl DocCore {
@@ -310,6 +322,7 @@ impl DocCore {
             modules,
             site_pages,
             patch_plan: Default::default(),
+            diff_data: Default::default(),
         }
     }
 
@@ -381,6 +394,8 @@ pub struct Document {
     pub record_tab: Option<RecordTab>,
     /// The Patch view's inputs and results.
     pub patch: crate::gui::patch::PatchState,
+    /// The Diff view's job and result.
+    pub diff: crate::gui::diff::DiffState,
 }
 
 impl Document {
@@ -403,6 +418,7 @@ impl Document {
             comdat_scroll: Cell::new(false),
             record_tab: None,
             patch: Default::default(),
+            diff: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 pub mod action;
 pub mod app;
 pub mod apply;
+pub mod diff;
 pub mod document;
 pub mod loader;
 pub mod lookup;
@@ -34,8 +35,13 @@ pub use persist::Settings;
 pub const SCREENSHOT_SIZE: [f32; 2] = [1280.0, 800.0];
 
 /// Run the desktop app on `files` (the bundled samples when empty). With `screenshot`, render the
-/// window once (showing `view` if given), save it as PNG and exit. Returns the exit code.
-pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String>) -> i32 {
+/// window once (showing `view` if given), save it as PNG and exit. With `compare`, show the Diff
+/// view of the first file against the second. Returns the exit code.
+pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String>, compare: bool) -> i32 {
+    if compare && files.len() != 2 {
+        eprintln!("linkscope: --compare takes two files");
+        return 2;
+    }
     let view = match view.as_deref().map(|v| (v, View::from_name(v))) {
         Some((_, Some(v))) => Some(v),
         Some((name, None)) => {
@@ -80,6 +86,7 @@ pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String
                 }
             }
             let mut app = App::new(Vec::new(), settings).with_initial_view(view);
+            app.pending_compare = compare;
             app.set_context(cc.egui_ctx.clone());
             if let Some(shot) = shot_for_app {
                 app.set_screenshot(shot);

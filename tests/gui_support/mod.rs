@@ -22,6 +22,8 @@ pub fn loaded_paths(paths: &[PathBuf]) -> App {
 pub fn harness(app: App) -> Harness<'static, App> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        // Plans and diffs finish on worker threads at any frame; their results settle in a few.
+        .with_max_steps(16)
         .with_context_setup(linkscope::gui::theme::install)
         .build_ui_state(|ui, app: &mut App| app.ui_contents(ui), app);
     h.run();

@@ -3,6 +3,7 @@
 
 pub mod comdats;
 pub mod diagnostics;
+pub mod diff;
 pub mod disasm;
 pub mod exports;
 pub mod headers;
@@ -65,6 +66,7 @@ pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn Tabl
         TableId::Refs => Box::new(refs::RefsModel { core }),
         TableId::Disasm => Box::new(disasm::DisasmModel { core }),
         TableId::Patch => Box::new(patch::PatchModel::new(core)),
+        TableId::Diff => Box::new(diff::DiffModel::new(core)),
     }
 }
 
@@ -86,7 +88,7 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Disassembly => core.refs.insns.len(),
         View::Diagnostics => b.diagnostics.len(),
         View::Members => b.members.len(),
-        View::Patch => return None,
+        View::Patch | View::Diff => return None,
     })
 }
 
@@ -130,6 +132,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Diagnostics => diagnostics::show(ui, cx, actions),
         View::Members => members::show(ui, cx, actions),
         View::Patch => patch::show(ui, cx, actions),
+        View::Diff => diff::show(ui, cx, actions),
     });
 }
 

@@ -180,6 +180,23 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         {
             actions.push(Action::PatchDumpDialog);
         }
+        if matches!(st.result, Some(Ok(_))) {
+            if ui
+                .button("Apply → Diff")
+                .on_hover_text("Show every byte the loader's work and the scheme change, in the Diff view")
+                .clicked()
+            {
+                actions.push(Action::DiffPatchApply);
+            }
+            if matches!(st.dump, Some((_, Ok(_))))
+                && ui
+                    .button("Prediction ↔ dump")
+                    .on_hover_text("The prediction against the loaded dump, byte by byte, in the Diff view")
+                    .clicked()
+            {
+                actions.push(Action::DiffPatchDump);
+            }
+        }
         if st.job.is_some() {
             ui.label("computing…");
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
