@@ -59,3 +59,4 @@ shot comdats-omf --view comdats $O/comdat.obj
 LINKSCOPE_SELECT_ROW=52 shot refs --view refs $S/autoimport-small.exe $S/data.dll
 LINKSCOPE_GOTO=0x14000157d shot disassembly --view disassembly $S/autoimport-small.exe $S/data.dll
 shot patch --view patch $S/autoimport-small.exe $S/data.dll
+LINKSCOPE_SELECT_ROW=5 shot diff --compare tests/fixtures/patch/x64-gnu/autoimport.exe tests/fixtures/patch/x64-gnu-small-near/autoimport.exe

@@ -29,14 +29,17 @@ struct Input {
 }
 
 impl Input {
-    fn open(path: &Path, sites: bool) -> Result<Self, String> {
+    /// Read `path`; the first side also gets its regions and (when small) its sites, which
+    /// only the first side's attribution uses.
+    fn open(path: &Path, first: bool) -> Result<Self, String> {
+        let sites = first;
         let data = crate::input::Input::open(path).map_err(|e| format!("linkscope: {}: {e}", path.display()))?;
         let (bin, error) = match crate::load(&data) {
             Ok(b) => (Some(b), None),
             Err(e) => (None, Some(e.to_string())),
         };
         let index = bin.as_ref().map(Index::new);
-        let regions = bin.as_ref().zip(index.as_ref()).map(|(b, i)| Regions::new(b, i));
+        let regions = bin.as_ref().zip(index.as_ref()).filter(|_| first).map(|(b, i)| Regions::new(b, i));
         let refs = match (&bin, &index) {
             (Some(b), Some(i)) if sites && data.len() <= SCAN_SITES_BELOW => {
                 let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
@@ -110,6 +113,16 @@ pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&
 }
 
 fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
+    let names = (a.display().to_string(), b.display().to_string());
+    // Identical bytes: identical models too, nothing to parse.
+    let (da, db) = (crate::input::Input::open(a), crate::input::Input::open(b));
+    match (&da, &db) {
+        (Ok(x), Ok(y)) if x[..] == y[..] => return Ok((diff::identical(x.len() as u64), names)),
+        (Err(e), _) => return Err(format!("linkscope: {}: {e}", a.display())),
+        (_, Err(e)) => return Err(format!("linkscope: {}: {e}", b.display())),
+        _ => {}
+    }
+    drop((da, db));
     let (x, y) = (Input::open(a, true)?, Input::open(b, false)?);
     let mut d = diff::diff_files(x.side(&x.data), y.side(&y.data), limits);
     for (p, i) in [(a, &x), (b, &y)] {
@@ -117,7 +130,7 @@ fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)),
             d.notes.push(format!("{}: {e}; compared as bytes", p.display()));
         }
     }
-    Ok((d, (a.display().to_string(), b.display().to_string())))
+    Ok((d, names))
 }
 
 fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {

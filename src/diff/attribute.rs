@@ -46,6 +46,8 @@ pub struct Attributor<'a> {
     regions: Option<&'a Regions>,
     side: Side<'a>,
     lister: Option<Lister>,
+    /// The second side's lister (its own names), made when first needed.
+    lister_b: Option<Option<Lister>>,
     starts: Vec<u64>,
     insn_budget: usize,
     ilt: Vec<(u64, u64, usize)>,
@@ -103,6 +105,7 @@ impl<'a> Attributor<'a> {
             regions: a.regions,
             side: *a,
             lister,
+            lister_b: None,
             starts,
             insn_budget,
             ilt,
@@ -240,10 +243,27 @@ impl<'a> Attributor<'a> {
             if let Some((_, at)) = self.insn_at(r, true) {
                 let other = self.other_bytes(b, b_start, at, r);
                 let mine = self.memory_a(at, at + 16);
+                // The second file names its own addresses (image mode: the same image).
+                let b_va = match (self.mode, b.bin, b.index) {
+                    (Mode::Files, Some(bb), Some(bi)) => {
+                        let pos = b_start.checked_sub(r - at);
+                        let rva = pos.and_then(|p| bi.offset_to_rva(p, bb));
+                        if self.lister_b.is_none() {
+                            self.lister_b = Some(bitness(bb).map(|x| {
+                                Lister::new(x, std::sync::Arc::new(crate::analysis::listing::Names::new(bb, bi)))
+                            }));
+                        }
+                        rva.map(|v| bb.image_base.unwrap_or(0).wrapping_add(v))
+                    }
+                    _ => None,
+                };
                 if let (Some(l), Some(mine)) = (self.lister.as_mut(), mine) {
                     let va = bin.image_base.unwrap_or(0).wrapping_add(at);
                     let before = l.format(&mine, va).map(|(_, t)| t);
-                    let after = other.and_then(|o| l.format(&o, va).map(|(_, t)| t));
+                    let after = match (b_va, self.lister_b.as_mut().and_then(Option::as_mut)) {
+                        (Some(bva), Some(lb)) => other.and_then(|o| lb.format(&o, bva).map(|(_, t)| t)),
+                        _ => other.and_then(|o| self.lister.as_mut().and_then(|l| l.format(&o, va)).map(|(_, t)| t)),
+                    };
                     out.push(Structure {
                         kind: "instruction",
                         name: format!("{at:#x}"),

@@ -286,6 +286,17 @@ fn by_symbols(x: &Binary, s: &crate::model::Section, y: &Binary, t: &crate::mode
     )
 }
 
+/// The diff of two identical inputs of `len` bytes.
+pub fn identical(len: u64) -> Diff {
+    Diff {
+        mode: Mode::Files,
+        changes: Vec::new(),
+        structural: Vec::new(),
+        summary: Summary { identical: true, bytes_compared: len, aligned_by: "offset", ..Summary::default() },
+        notes: Vec::new(),
+    }
+}
+
 /// Diff two files by file offset.
 pub fn diff_files(a: Side<'_>, b: Side<'_>, limits: Limits) -> Diff {
     let mut notes = Vec::new();

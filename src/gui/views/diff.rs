@@ -176,10 +176,6 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     for n in data.diff.notes.iter().take(3) {
         ui.label(RichText::new(format!("Note: {n}")).color(ui.visuals().weak_text_color()));
     }
-    let selected = cx.doc.table(TableId::Diff).selected.and_then(|r| data.diff.changes.get(r));
-    if let Some(c) = selected {
-        egui::Panel::bottom("diff-bytes").resizable(true).default_size(170.0).show(ui, |ui| side_by_side(ui, &data, c));
-    }
     if !data.diff.structural.is_empty() {
         egui::CollapsingHeader::new(format!("Structural changes ({})", data.diff.structural.len())).show(ui, |ui| {
             egui::ScrollArea::vertical().max_height(140.0).id_salt("structural").show(ui, |ui| {
@@ -197,6 +193,10 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             });
         });
     }
+    let selected = cx.doc.table(TableId::Diff).selected.and_then(|r| data.diff.changes.get(r));
+    if let Some(c) = selected {
+        egui::Frame::group(ui.style()).show(ui, |ui| side_by_side(ui, &data, c));
+    }
     show_table(ui, cx, TableId::Diff, actions);
 }
 
@@ -213,7 +213,7 @@ fn side_by_side(ui: &mut egui::Ui, data: &DiffData, c: &Change) {
     let start = at(c);
     let b_start = c.offset_b.unwrap_or(start);
     let row0 = start / 16 * 16;
-    let rows = (c.len.min(96) + (start - row0)).div_ceil(16) + 2;
+    let rows = ((c.len.min(64) + (start - row0)).div_ceil(16) + 2).min(6);
     ui.columns(2, |cols| {
         for (k, (col, bytes, base)) in
             [(0usize, data.a.get(), row0), (1, data.b.get(), row0 + b_start - start)].into_iter().enumerate()
