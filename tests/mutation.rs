@@ -1,6 +1,7 @@
 //! Mutation test over the PE / COFF / archive / ELF readers and the data-reference scan:
 //! truncations and bit flips of every fixture must load or be rejected cleanly — no panic, no
-//! hang — and still render as JSON (every 8th also through `refs`).
+//! hang — and still render as JSON (every 8th also through `refs`, the patch engine and the
+//! diff against the unmutated fixture).
 //! Deterministic (fixed seed) and bounded in time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -42,7 +43,7 @@ impl Rng {
     }
 }
 
-fn exercise(data: &[u8]) {
+fn exercise(data: &[u8], orig: &[u8]) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     if let Ok(bin) = linkscope::load(data) {
@@ -60,6 +61,36 @@ fn exercise(data: &[u8]) {
                 ..Default::default()
             };
             let refs = linkscope::analysis::scan_refs(&bin, data, &index, &opts);
+            // The patch engine (with the file as its own DLL, a collision) and the diff against
+            // the unmutated fixture, by file and by memory image.
+            let dll = linkscope::patch::DllInput { path: "self.dll", data, bin: &bin };
+            let regions = linkscope::model::regions::Regions::new(&bin, &index);
+            let file_side = linkscope::diff::Side {
+                bin: Some(&bin),
+                data,
+                file: data,
+                index: Some(&index),
+                regions: Some(&regions),
+                refs: Some(&refs),
+            };
+            let limits = linkscope::diff::Limits::default();
+            if let Ok(plan) = linkscope::patch::plan(&bin, data, &index, &[dll], &Default::default()) {
+                let v = linkscope::patch::verify::verify(&plan, &bin, Some(&refs), &plan.patched);
+                assert!(v.mismatches.is_empty());
+                let raw = linkscope::diff::Side {
+                    bin: None,
+                    data: &plan.patched,
+                    file: &[],
+                    index: None,
+                    regions: None,
+                    refs: None,
+                };
+                linkscope::diff::diff_memory(linkscope::diff::Side { data: &plan.loaded, ..file_side }, raw, limits);
+            }
+            let original =
+                linkscope::diff::Side { bin: None, data: orig, file: orig, index: None, regions: None, refs: None };
+            let d = linkscope::diff::diff_files(file_side, original, limits);
+            assert_eq!(d.identical(), data == orig);
             let namer = linkscope::report::refs::Namer { bin: &bin, index: &index };
             let mut out = Vec::new();
             linkscope::report::refs::write_refs_json(&mut out, &namer, &refs, &[], None, false).unwrap();
@@ -82,7 +113,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
         let mut cuts: Vec<usize> = (0..orig.len().min(512)).step_by(7).collect();
         cuts.extend((1..24).map(|k| orig.len() * k / 24));
         for cut in cuts {
-            exercise(&orig[..cut]);
+            exercise(&orig[..cut], &orig);
             runs += 1;
         }
         // Bit flips: the first 4 KiB (headers and tables) get most of them.
@@ -94,7 +125,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
                 let pos = (rng.next() as usize) % span;
                 d[pos] ^= 1 << (rng.next() % 8);
             }
-            exercise(&d);
+            exercise(&d, &orig);
             runs += 1;
         }
         // Multi-byte corruption of 32-bit fields: counts and offsets set to extremes.
@@ -110,7 +141,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             if let Some(s) = d.get_mut(pos..pos + 4) {
                 s.copy_from_slice(&v.to_le_bytes());
             }
-            exercise(&d);
+            exercise(&d, &orig);
             runs += 1;
         }
         assert!(start.elapsed() < budget, "mutation test exceeded {budget:?} after {runs} runs (at {rel})");

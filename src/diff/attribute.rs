@@ -218,9 +218,9 @@ impl<'a> Attributor<'a> {
         }
     }
 
-    /// Every structure `[start, start + len)` overlaps, innermost first; `b` gives the other
-    /// side's bytes for instructions.
-    pub fn structures(&mut self, start: u64, len: u64, b: &Side<'_>, b_start: u64) -> Vec<Structure> {
+    /// Every structure the change starting at `start` belongs to, innermost first; `b` (from
+    /// `b_start`) gives the other side's bytes for instructions.
+    pub fn structures(&mut self, start: u64, b: &Side<'_>, b_start: u64) -> Vec<Structure> {
         let mut out: Vec<Structure> = Vec::new();
         let (Some(bin), Some(index)) = (self.bin, self.index) else { return out };
         let rva = self.rva_of(start);
@@ -366,7 +366,6 @@ impl<'a> Attributor<'a> {
                 }
             }
         }
-        let _ = len;
         // Innermost first: leaves before containers; among leaves covering the same bytes, what
         // patches them before what merely reads them.
         out.sort_by_key(|s| (!s.leaf, priority(s.kind)));

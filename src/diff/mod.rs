@@ -197,11 +197,7 @@ fn same_layout(a: &Side<'_>, b: &Side<'_>) -> bool {
 /// section matched by name (the n-th of that name), and what follows the last section.
 fn aligned_pairs(a: &Side<'_>, b: &Side<'_>, notes: &mut Vec<String>) -> Vec<Pair> {
     let (Some(x), Some(y)) = (a.bin, b.bin) else {
-        let n = a.data.len().min(b.data.len()) as u64;
-        return vec![Pair { a: 0, b: 0, len_a: a.data.len() as u64, len_b: b.data.len() as u64 }]
-            .into_iter()
-            .map(|p| Pair { len_a: p.len_a.max(n), ..p })
-            .collect();
+        return vec![Pair { a: 0, b: 0, len_a: a.data.len() as u64, len_b: b.data.len() as u64 }];
     };
     let body = |bin: &Binary| {
         bin.sections
@@ -342,7 +338,9 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
     let mut at = attribute::Attributor::new(mode, a, limits.max_instructions);
     let mut summary = Summary::default();
     let mut changes: Vec<Change> = Vec::new();
-    let mut raw: Vec<(u64, u64, u64)> = Vec::new(); // (a offset, b offset, len)
+    // (a offset, b offset, len, bytes A has, bytes B has): a grown or shrunk tail has bytes on
+    // one side only.
+    let mut raw: Vec<(u64, u64, u64, u64, u64)> = Vec::new();
     let mut unlisted = 0u64;
     for p in pairs {
         let n = p.len_a.min(p.len_b);
@@ -354,7 +352,7 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
         summary.bytes_compared += n;
         runs(sa, sb, n as usize, |s, len| {
             summary.bytes_changed += len;
-            raw.push((p.a + s, p.b + s, len));
+            raw.push((p.a + s, p.b + s, len, len, len));
             true
         });
         if p.len_a != p.len_b {
@@ -362,19 +360,20 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
             let (ta, tb) = (p.a + n, p.b + n);
             let len = p.len_a.max(p.len_b) - n;
             summary.bytes_changed += len;
-            raw.push((ta, tb, len));
+            raw.push((ta, tb, len, p.len_a - n, p.len_b - n));
         }
     }
     // Split each run where the structure changes, then merge neighbours of one structure.
-    for (oa, ob, len) in raw {
+    for (oa, ob, len, has_a, has_b) in raw {
         let mut pos = 0;
         while pos < len {
-            let piece = at.piece(oa + pos, len - pos);
+            // Bytes only in B (a grown tail) belong to no structure of A.
+            let piece = if pos < has_a { at.piece(oa + pos, has_a.min(len) - pos) } else { len - pos };
             let start = oa + pos;
             let (ra, rb) =
                 ((start as usize)..((start + piece) as usize), ((ob + pos) as usize)..((ob + pos + piece) as usize));
             // A piece of a merged run may hold only equal bytes (the gap between two changes).
-            if a.data.get(ra.clone()).is_some() && a.data.get(ra) == b.data.get(rb) {
+            if has_a == has_b && a.data.get(ra.clone()).is_some() && a.data.get(ra) == b.data.get(rb) {
                 pos += piece;
                 continue;
             }
@@ -384,20 +383,34 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
                 continue;
             }
             {
-                let bytes = |d: &[u8], o: u64| {
+                // Each side shows only the bytes it has.
+                let bytes = |d: &[u8], o: u64, has: u64| {
+                    let n = piece.min(has.saturating_sub(pos));
                     let s = (o as usize).min(d.len());
-                    let e = (o.saturating_add(piece) as usize).min(d.len());
+                    let e = (o.saturating_add(n) as usize).min(d.len());
                     hex(&d[s..e])
                 };
-                let structures = at.structures(start, piece, b, ob + pos);
+                let structures = if pos < has_a {
+                    at.structures(start, b, ob + pos)
+                } else {
+                    vec![Structure {
+                        kind: "section-data",
+                        name: "bytes only in the second file".into(),
+                        detail: Some(format!("the range grew by {} bytes", has_b - has_a)),
+                        before: None,
+                        after: None,
+                        leaf: false,
+                        start,
+                    }]
+                };
                 let words = attribute::words(&structures, piece);
                 let c = Change {
                     offset: (mode == Mode::Files).then_some(start),
                     offset_b: (mode == Mode::Files && ob != oa).then_some(ob + pos),
                     rva: if mode == Mode::Image { Some(start) } else { at.rva_of(start) },
                     len: piece,
-                    before: bytes(a.data, start),
-                    after: bytes(b.data, ob + pos),
+                    before: bytes(a.data, start, has_a),
+                    after: bytes(b.data, ob + pos, has_b),
                     truncated: piece > MAX_HEX_BYTES,
                     structures,
                     words,

@@ -89,7 +89,7 @@ impl Scheme for Elf {
                 Ok(mut mem) => {
                     let m = &cx.modules[k + 1];
                     let bias = m.base.wrapping_sub(d.bin.image_base.unwrap_or(0));
-                    relocate_dso(d, &mut mem, m.base, bias, &scope, &dso_mem);
+                    relocate_dso(d, &mut mem, bias, &scope);
                     dso_mem.push((k + 1, mem));
                 }
                 Err(e) => out.notes.push(format!("{}: {e}", d.path)),
@@ -237,14 +237,7 @@ fn is_executable(bin: &Binary) -> bool {
 }
 
 /// Apply a shared object's own relocations (so that what the executable copies is relocated).
-fn relocate_dso(
-    d: &DllInput<'_>,
-    mem: &mut [u8],
-    _base: u64,
-    bias: u64,
-    scope: &[Module<'_>],
-    _done: &[(usize, Vec<u8>)],
-) {
+fn relocate_dso(d: &DllInput<'_>, mem: &mut [u8], bias: u64, scope: &[Module<'_>]) {
     for r in d.bin.relocations.iter().filter(|r| r.dynamic) {
         let bytes = usize::from(r.width / 8).clamp(1, 8);
         let value = match r.normalized {

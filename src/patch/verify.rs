@@ -53,7 +53,6 @@ struct Place {
 fn places(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> Vec<Place> {
     let mut v = Vec::new();
     let ptr = if plan.is_64 { 8 } else { 4 };
-    let unbound = |rva: u64| plan.bindings.iter().any(|b| b.slot_rva == rva && b.value.is_none());
     for s in &plan.steps {
         if s.width == 0 {
             continue;
@@ -113,7 +112,6 @@ fn places(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> Vec<Place> {
             });
         }
     }
-    let _ = unbound;
     v.sort_by_key(|p| (p.rva, p.len));
     v
 }

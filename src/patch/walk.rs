@@ -60,9 +60,7 @@ impl Scheme for Walk {
             let Some(value) = cx.read(rva, bytes) else { continue };
             let Some(vrva) = value.checked_sub(cx.base).filter(|v| *v < cx.mem.len() as u64) else { continue };
             // Into an IAT (at least a pointer's worth of it), or at a thunk.
-            let (slot, how) = if let Some(&(s, e)) = iats.iter().find(|&&(s, e)| vrva >= s && vrva + cx.ptr as u64 <= e)
-            {
-                let _ = (s, e);
+            let (slot, how) = if iats.iter().any(|&(s, e)| vrva >= s && vrva + cx.ptr as u64 <= e) {
                 (vrva, "points into the IAT")
             } else if let Some(slot) = thunk_slot(cx, vrva) {
                 (slot, "points at a jmp [IAT] thunk")
