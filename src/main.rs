@@ -10,7 +10,7 @@ fn main() {
             cli::inspect(&file, json, pretty, only, member.as_deref())
         }
         Some(Command::Refs { file, json, summary, only, bases, threads }) => {
-            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
+            let threads = threads.unwrap_or_else(cli::default_threads);
             cli::refs::refs(&file, json, summary, only, &bases, threads)
         }
         Some(Command::Disasm { file, section, range, symbol, json }) => {

@@ -29,11 +29,15 @@ struct Input {
 }
 
 impl Input {
-    /// Read `path`; the first side also gets its regions and (when small) its sites, which
-    /// only the first side's attribution uses.
+    /// Read `path`.
     fn open(path: &Path, first: bool) -> Result<Self, String> {
-        let sites = first;
         let data = crate::input::Input::open(path).map_err(|e| format!("linkscope: {}: {e}", path.display()))?;
+        Ok(Self::parse(data, first))
+    }
+
+    /// Parse `data`; the first side also gets its regions and (when small) its sites, which only
+    /// the first side's attribution uses.
+    fn parse(data: crate::input::Input, first: bool) -> Self {
         let (bin, error) = match crate::load(&data) {
             Ok(b) => (Some(b), None),
             Err(e) => (None, Some(e.to_string())),
@@ -41,13 +45,13 @@ impl Input {
         let index = bin.as_ref().map(Index::new);
         let regions = bin.as_ref().zip(index.as_ref()).filter(|_| first).map(|(b, i)| Regions::new(b, i));
         let refs = match (&bin, &index) {
-            (Some(b), Some(i)) if sites && data.len() <= SCAN_SITES_BELOW => {
-                let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-                Some(scan_refs(b, &data, i, &RefOptions { threads, collect: true, ..Default::default() }))
+            (Some(b), Some(i)) if first && data.len() <= SCAN_SITES_BELOW => {
+                let opts = RefOptions { threads: super::default_threads(), collect: true, ..Default::default() };
+                Some(scan_refs(b, &data, i, &opts))
             }
             _ => None,
         };
-        Ok(Input { data, bin, index, regions, refs, error })
+        Input { data, bin, index, regions, refs, error }
     }
 
     fn side<'a>(&'a self, bytes: &'a [u8]) -> Side<'a> {
@@ -102,28 +106,18 @@ pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&
     } else {
         write_text(&mut out, &d, base)
     };
-    match r.and_then(|()| out.flush()) {
-        Ok(()) => code,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-        Err(e) => {
-            eprintln!("linkscope: writing output: {e}");
-            2
-        }
-    }
+    super::finish(r.and_then(|()| out.flush()), code, 2)
 }
 
 fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
     let names = (a.display().to_string(), b.display().to_string());
+    let read = |p: &Path| crate::input::Input::open(p).map_err(|e| format!("linkscope: {}: {e}", p.display()));
+    let (da, db) = (read(a)?, read(b)?);
     // Identical bytes: identical models too, nothing to parse.
-    let (da, db) = (crate::input::Input::open(a), crate::input::Input::open(b));
-    match (&da, &db) {
-        (Ok(x), Ok(y)) if x[..] == y[..] => return Ok((diff::identical(x.len() as u64), names)),
-        (Err(e), _) => return Err(format!("linkscope: {}: {e}", a.display())),
-        (_, Err(e)) => return Err(format!("linkscope: {}: {e}", b.display())),
-        _ => {}
+    if da[..] == db[..] {
+        return Ok((diff::identical(da.len() as u64), names));
     }
-    drop((da, db));
-    let (x, y) = (Input::open(a, true)?, Input::open(b, false)?);
+    let (x, y) = (Input::parse(da, true), Input::parse(db, false));
     let mut d = diff::diff_files(x.side(&x.data), y.side(&y.data), limits);
     for (p, i) in [(a, &x), (b, &y)] {
         if let Some(e) = &i.error {
@@ -141,14 +135,8 @@ fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String
     let mapped = crate::patch::load::map(bin, &x.data).map_err(|e| format!("linkscope: {}: {e}", a.display()))?;
     let raw = std::fs::read(dump).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let mem = crate::patch::verify::dump_bytes(raw).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
-    if mem.len() < mapped.len() {
-        return Err(format!(
-            "linkscope: {}: the dump has {} bytes, the image's memory {} (SizeOfImage / the PT_LOAD span): not a dump of this module",
-            dump.display(),
-            mem.len(),
-            mapped.len()
-        ));
-    }
+    crate::patch::verify::check_dump_len(mem.len(), mapped.len())
+        .map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let after = Side { bin: None, data: &mem[..mapped.len()], file: &[], index: None, regions: None, refs: None };
     let mut d = diff::diff_memory(x.side(&mapped), after, limits);
     if mem.len() > mapped.len() {

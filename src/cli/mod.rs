@@ -168,6 +168,24 @@ impl PlanFlags {
     }
 }
 
+/// Worker threads when none are asked for: one per core, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// The exit code once a subcommand's output is written: `code`, also when the reader went away
+/// (a closed pipe), else `error_code` with a message.
+pub fn finish(r: std::io::Result<()>, code: i32, error_code: i32) -> i32 {
+    match r {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("linkscope: writing output: {e}");
+            error_code
+        }
+    }
+}
+
 /// Run `inspect`; returns the process exit code.
 pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
     let data = match crate::input::Input::open(file) {
@@ -213,12 +231,5 @@ pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member
     } else {
         report::text::write_text(&mut out, &bin, only)
     };
-    match r.and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("linkscope: writing output: {e}");
-            1
-        }
-    }
+    finish(r.and_then(|()| out.flush()), 0, 1)
 }

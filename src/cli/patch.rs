@@ -80,8 +80,12 @@ pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
     let index = Index::new(&bin);
     let mut plan = patch::plan(&bin, &data, &index, &inputs, &opts)
         .map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let refs = scan_refs(&bin, &data, &index, &RefOptions { threads, collect: true, ..Default::default() });
+    let refs = scan_refs(
+        &bin,
+        &data,
+        &index,
+        &RefOptions { threads: super::default_threads(), collect: true, ..Default::default() },
+    );
     patch::insn::annotate(&mut plan, &bin, &refs, Arc::new(Names::new(&bin, &index)));
     Ok(Planned { data, bin, index, refs, plan })
 }
@@ -132,12 +136,8 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
         }
     };
     let size = p.plan.patched.len();
-    if bytes.len() < size {
-        eprintln!(
-            "linkscope: {}: the dump has {} bytes, the image's memory {size} (SizeOfImage / the PT_LOAD span): not a dump of this module",
-            dump.display(),
-            bytes.len()
-        );
+    if let Err(e) = patch::verify::check_dump_len(bytes.len(), size) {
+        eprintln!("linkscope: {}: {e}", dump.display());
         return 2;
     }
     if bytes.len() > size {
@@ -165,12 +165,5 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
 fn finish(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>, code: i32) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    match f(&mut out).and_then(|()| out.flush()) {
-        Ok(()) => code,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-        Err(e) => {
-            eprintln!("linkscope: writing output: {e}");
-            2
-        }
-    }
+    super::finish(f(&mut out).and_then(|()| out.flush()), code, 2)
 }

@@ -100,14 +100,7 @@ pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bas
 }
 
 fn finish(r: std::io::Result<()>) -> i32 {
-    match r {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("linkscope: writing output: {e}");
-            1
-        }
-    }
+    super::finish(r, 0, 1)
 }
 
 /// What part of the code `disasm` lists.

@@ -105,13 +105,7 @@ pub fn start_memory(
             After::Bytes(b) => b,
             After::Dump(p) => super::patch::read_dump(&p)?,
         };
-        if after.len() < before.len() {
-            return Err(format!(
-                "the memory image has {} bytes, the image's memory {}: not a dump of this module",
-                after.len(),
-                before.len()
-            ));
-        }
+        crate::patch::verify::check_dump_len(after.len(), before.len())?;
         let after = after[..before.len()].to_vec();
         let b = Side { bin: None, data: &after, file: &[], index: None, regions: None, refs: None };
         let d = diff::diff_memory(side(&a, &before), b, Limits::default());

@@ -92,15 +92,8 @@ pub fn start(
         let result = compute(&core, &open, Inputs { scheme, preset, disabled, typed });
         let verification = match (&result, dump) {
             (Ok(plan), Some(path)) => Some(read_dump(&path).and_then(|d| {
-                if d.len() < plan.patched.len() {
-                    Err(format!(
-                        "{} bytes, but the image's memory is {} bytes: not a dump of this module",
-                        d.len(),
-                        plan.patched.len()
-                    ))
-                } else {
-                    Ok(patch::verify::verify(plan, &core.bin, Some(&core.refs), &d))
-                }
+                patch::verify::check_dump_len(d.len(), plan.patched.len())?;
+                Ok(patch::verify::verify(plan, &core.bin, Some(&core.refs), &d))
             })),
             (Err(e), Some(_)) => Some(Err(e.clone())),
             _ => None,

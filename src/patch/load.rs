@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{read_le, write_le, DllInput, PatchOptions, Unresolved};
+use super::{read_le, write_le, DllInput, PatchOptions};
 use crate::formats::pe::map::PeMap;
 use crate::model::Binary;
 
@@ -43,8 +43,6 @@ pub struct World<'a> {
     pub ptr: usize,
     /// Notes for the plan.
     pub notes: Vec<String>,
-    /// Nothing to bind to (filled by the ELF scheme, kept here so the plan collects one list).
-    pub unresolved: Vec<Unresolved>,
 }
 
 /// The module's memory image as the loader maps it: SizeOfImage bytes for PE, the `PT_LOAD`
@@ -268,7 +266,7 @@ pub fn load_all<'a>(
         });
         given.push(None);
     }
-    Ok(World { modules, dlls: given, memory, ptr, notes, unresolved: Vec::new() })
+    Ok(World { modules, dlls: given, memory, ptr, notes })
 }
 
 fn overlaps(m: &LoadedModule, at: u64, size: u64) -> bool {

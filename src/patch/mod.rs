@@ -383,7 +383,7 @@ pub fn plan(
     };
     let mut world = load::load_all(bin, data, dlls, opts)?;
     let mut notes = std::mem::take(&mut world.notes);
-    let (bindings, mut unresolved) = if bin.format.is_pe() {
+    let (bindings, unresolved) = if bin.format.is_pe() {
         bind::bind(bin, &mut world.memory, &world.modules, &world.dlls, world.ptr)
     } else {
         (Vec::new(), Vec::new())
@@ -405,7 +405,6 @@ pub fn plan(
     };
     let outcome = scheme(kind).run(&mut cx);
     let patched = cx.mem;
-    unresolved.extend(world.unresolved);
     notes.extend(outcome.notes);
     Ok(PatchPlan {
         scheme: kind,

@@ -188,3 +188,14 @@ pub fn dump_bytes(raw: Vec<u8>) -> std::io::Result<Vec<u8>> {
     flate2::read::GzDecoder::new(&raw[..]).take(super::load::MAX_IMAGE + 1).read_to_end(&mut out)?;
     Ok(out)
 }
+
+/// Whether a dump of `dump` bytes can be a memory image of `memory` bytes (it must hold at
+/// least the whole image); the message says why not.
+pub fn check_dump_len(dump: usize, memory: usize) -> Result<(), String> {
+    if dump < memory {
+        return Err(format!(
+            "the dump has {dump} bytes, the image's memory {memory} (SizeOfImage / the PT_LOAD span): not a dump of this module"
+        ));
+    }
+    Ok(())
+}
