@@ -96,7 +96,6 @@ impl Scheme for Elf {
             }
         }
         let relocs: Vec<Relocation> = cx.bin.relocations.iter().filter(|r| r.dynamic).cloned().collect();
-        let mut unresolved = Vec::new();
         for (i, r) in relocs.iter().enumerate() {
             let rva = r.offset;
             let bytes = if r.normalized == "copy" { 0 } else { usize::from(r.width / 8).clamp(1, 8) };
@@ -172,7 +171,7 @@ impl Scheme for Elf {
                 }
                 ("glob-dat" | "jump-slot" | "absolute" | "copy", None) => {
                     let s = sym.unwrap_or("?");
-                    unresolved.push(Unresolved {
+                    out.unresolved.push(Unresolved {
                         import: s.to_string(),
                         slot_rva: rva,
                         reason: "no given module defines it".into(),
@@ -223,9 +222,11 @@ impl Scheme for Elf {
             out.steps.push(step);
         }
         out.notes.dedup();
-        if !unresolved.is_empty() {
-            out.notes
-                .push(format!("{} relocations name symbols none of the given shared objects define", unresolved.len()));
+        if !out.unresolved.is_empty() {
+            out.notes.push(format!(
+                "{} relocations name symbols none of the given shared objects define",
+                out.unresolved.len()
+            ));
         }
         out
     }

@@ -336,6 +336,8 @@ pub struct Outcome {
     pub failure: Option<String>,
     /// Notes (what it found, what it could not do).
     pub notes: Vec<String>,
+    /// Symbols it could not resolve (ELF; PE imports are the loader's, in the bindings).
+    pub unresolved: Vec<Unresolved>,
 }
 
 /// A fix-up scheme: one per file of this module.
@@ -383,7 +385,7 @@ pub fn plan(
     };
     let mut world = load::load_all(bin, data, dlls, opts)?;
     let mut notes = std::mem::take(&mut world.notes);
-    let (bindings, unresolved) = if bin.format.is_pe() {
+    let (bindings, mut unresolved) = if bin.format.is_pe() {
         bind::bind(bin, &mut world.memory, &world.modules, &world.dlls, world.ptr)
     } else {
         (Vec::new(), Vec::new())
@@ -406,6 +408,7 @@ pub fn plan(
     let outcome = scheme(kind).run(&mut cx);
     let patched = cx.mem;
     notes.extend(outcome.notes);
+    unresolved.extend(outcome.unresolved);
     Ok(PatchPlan {
         scheme: kind,
         detected,
