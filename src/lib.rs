@@ -13,6 +13,7 @@ pub mod formats;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod input;
+pub mod link;
 pub mod model;
 pub mod patch;
 pub mod report;

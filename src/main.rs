@@ -23,6 +23,9 @@ fn main() {
         Some(Command::Diff { a, b, dump, image_base, json, max_changes }) => {
             cli::diff::run(&a, b.as_deref(), dump.as_deref(), image_base.as_deref(), json, max_changes)
         }
+        Some(Command::Link { flavor, json, compare, map, args }) => {
+            cli::link::run(&flavor, &args, json, compare.as_deref(), map.as_deref())
+        }
         None => run_app(args),
     };
     std::process::exit(code);

@@ -2,6 +2,7 @@
 //! desktop app.
 
 pub mod diff;
+pub mod link;
 pub mod patch;
 pub mod refs;
 
@@ -125,6 +126,25 @@ pub enum Command {
         /// Changes listed at most (the rest are counted).
         #[arg(long, default_value_t = 100_000)]
         max_changes: usize,
+    },
+    /// Simulate a link: which COMDAT copy survives, what is discarded and why, where every
+    /// input section lands. Give the linker's own command line after `--`.
+    Link {
+        /// The linker: lld-link, lld-mingw (ld.lld -m i386pep / lld-link -lldmingw) or gnu-ld.
+        #[arg(long, value_name = "FLAVOR")]
+        flavor: String,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Put the prediction beside this linked image and list every difference.
+        #[arg(long, value_name = "IMAGE")]
+        compare: Option<PathBuf>,
+        /// With --compare: the linker's map (/lldmap, --Map, -Map) to compare every input section.
+        #[arg(long, value_name = "FILE", requires = "compare")]
+        map: Option<PathBuf>,
+        /// The linker's command line: inputs and options, as the linker takes them.
+        #[arg(last = true, allow_hyphen_values = true, value_name = "LINKER-ARGS")]
+        args: Vec<String>,
     },
     /// Compare the prediction with a module's memory from a real process, at every
     /// pseudo-relocation target, IAT slot, base-relocated field and data-reference site.

@@ -1,0 +1,348 @@
+//! The linker's own command line, read into a [`Config`]: lld-link's `/opt` spellings, ld.lld's
+//! MinGW driver (which becomes `lld-link -lldmingw`) and GNU ld. Options that do not change the
+//! layout are accepted; options the simulation does not model are listed in
+//! [`Config::ignored`], never dropped silently.
+
+use super::Flavor;
+
+/// What the simulation needs from a command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The linker being simulated.
+    pub flavor: Flavor,
+    /// lld-link's MinGW mode (`-lldmingw`, or the ld.lld MinGW driver).
+    pub mingw: bool,
+    /// `x64` or `x86` when the command line says so; otherwise the first object decides.
+    pub machine: Option<Machine>,
+    /// Entry symbol as written (not yet decorated).
+    pub entry: Option<String>,
+    /// Garbage collection (`/opt:ref`, `--gc-sections`).
+    pub gc: bool,
+    /// Identical COMDAT folding (`/opt:icf`, `--icf=all`).
+    pub icf: bool,
+    /// `/merge:from=to`, in command-line order.
+    pub merges: Vec<(String, String)>,
+    /// Section alignment (`/align`).
+    pub align: u64,
+    /// File alignment (`/filealign`).
+    pub file_align: u64,
+    /// `/base`, `--image-base`.
+    pub image_base: Option<u64>,
+    /// Building a DLL.
+    pub dll: bool,
+    /// `/force:multiple`, `--allow-multiple-definition`: duplicates become warnings.
+    pub force_multiple: bool,
+    /// `/include` symbols (GC roots that must be defined).
+    pub includes: Vec<String>,
+    /// `/brepro`: lld writes a debug directory with a REPRO entry.
+    pub repro: bool,
+    /// `/debug`, `-debug:dwarf`: lld writes a debug directory (and turns ICF off by default).
+    pub debug: bool,
+    /// Base relocations are written (`/dynamicbase`, the default; off with `/fixed`).
+    pub relocatable: bool,
+    /// Input files, in command-line order.
+    pub inputs: Vec<String>,
+    /// Options accepted but not modelled, as written.
+    pub ignored: Vec<String>,
+    /// Options that only name outputs (`/out`, `/lldmap`, `-Map`): accepted, never written.
+    pub outputs: Vec<String>,
+}
+
+/// Target machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    /// AMD64.
+    X64,
+    /// i386.
+    X86,
+}
+
+impl Machine {
+    /// The name lld and the JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Machine::X64 => "x64",
+            Machine::X86 => "x86",
+        }
+    }
+}
+
+impl Config {
+    fn new(flavor: Flavor) -> Self {
+        Config {
+            flavor,
+            mingw: flavor == Flavor::LldMingw,
+            machine: None,
+            entry: None,
+            gc: flavor == Flavor::LldLink,
+            icf: flavor == Flavor::LldLink,
+            merges: Vec::new(),
+            align: 0x1000,
+            file_align: 0x200,
+            image_base: None,
+            dll: false,
+            force_multiple: false,
+            includes: Vec::new(),
+            repro: false,
+            debug: false,
+            relocatable: true,
+            inputs: Vec::new(),
+            ignored: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+}
+
+/// Read a command line. `Err` names the option that cannot be read.
+pub fn parse(flavor: Flavor, args: &[String]) -> Result<Config, String> {
+    match flavor {
+        Flavor::LldLink => parse_lld_link(args),
+        Flavor::LldMingw | Flavor::GnuLd => parse_gnu_style(flavor, args),
+    }
+}
+
+fn number(v: &str, what: &str) -> Result<u64, String> {
+    let t = v.trim();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse::<u64>(),
+    };
+    r.map_err(|_| format!("{what}: `{v}` is not a number"))
+}
+
+fn power_of_two(v: &str, what: &str) -> Result<u64, String> {
+    let n = number(v, what)?;
+    if n == 0 || !n.is_power_of_two() {
+        return Err(format!("{what}: `{v}` is not a power of two"));
+    }
+    Ok(n)
+}
+
+fn parse_lld_link(args: &[String]) -> Result<Config, String> {
+    let mut c = Config::new(Flavor::LldLink);
+    let (mut ref_set, mut icf_set) = (None, None);
+    for a in args {
+        let is_opt = (a.starts_with('/') || a.starts_with('-')) && a.len() > 1 && !looks_like_path(a);
+        if !is_opt {
+            c.inputs.push(a.clone());
+            continue;
+        }
+        let body = &a[1..];
+        let (name, value) = match body.find(':') {
+            Some(i) => (body[..i].to_ascii_lowercase(), Some(&body[i + 1..])),
+            None => (body.to_ascii_lowercase(), None),
+        };
+        let need = |what: &str| value.ok_or_else(|| format!("{a}: {what} needs a value"));
+        match name.as_str() {
+            "lldmingw" => c.mingw = true,
+            "entry" => c.entry = Some(need("/entry")?.to_string()),
+            "opt" => {
+                for o in need("/opt")?.split(',') {
+                    match o.to_ascii_lowercase().as_str() {
+                        "ref" => ref_set = Some(true),
+                        "noref" => ref_set = Some(false),
+                        "icf" => icf_set = Some(true),
+                        "noicf" => icf_set = Some(false),
+                        x if x.starts_with("icf=") => icf_set = Some(true),
+                        "safeicf" => {
+                            icf_set = Some(true);
+                            c.ignored.push("/opt:safeicf (simulated as /opt:icf)".into())
+                        }
+                        x if matches!(x, "lbr" | "nolbr" | "lldtailmerge" | "nolldtailmerge")
+                            || x.starts_with("lldlto") =>
+                        {
+                            c.ignored.push(format!("/opt:{o}"))
+                        }
+                        _ => return Err(format!("{a}: unknown /opt value `{o}`")),
+                    }
+                }
+            }
+            "merge" => {
+                let v = need("/merge")?;
+                let (from, to) = v.split_once('=').ok_or_else(|| format!("{a}: /merge needs from=to"))?;
+                if from.is_empty() || to.is_empty() {
+                    return Err(format!("{a}: /merge needs from=to"));
+                }
+                c.merges.push((from.to_string(), to.to_string()));
+            }
+            "align" => c.align = power_of_two(need("/align")?, "/align")?,
+            "filealign" => c.file_align = power_of_two(need("/filealign")?, "/filealign")?,
+            "base" => {
+                let v = need("/base")?;
+                c.image_base = Some(number(v.split(',').next().unwrap_or(v), "/base")?);
+            }
+            "machine" => {
+                c.machine = Some(match need("/machine")?.to_ascii_lowercase().as_str() {
+                    "x64" | "amd64" => Machine::X64,
+                    "x86" | "i386" => Machine::X86,
+                    other => return Err(format!("{a}: machine `{other}` is not simulated (x64 and x86 are)")),
+                })
+            }
+            "dll" => c.dll = true,
+            "force" => match value.map(str::to_ascii_lowercase).as_deref() {
+                None | Some("multiple") => c.force_multiple = true,
+                _ => c.ignored.push(a.clone()),
+            },
+            "include" => c.includes.push(need("/include")?.to_string()),
+            "brepro" => c.repro = true,
+            "debug" => c.debug = !matches!(value.map(str::to_ascii_lowercase).as_deref(), Some("none")),
+            "fixed" => c.relocatable = value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
+            "dynamicbase" => c.relocatable = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
+            "out" | "lldmap" | "map" | "pdb" | "implib" | "mapinfo" | "pdbaltpath" => c.outputs.push(a.clone()),
+            "nodefaultlib" | "subsystem" | "nologo" | "incremental" | "wx" | "timestamp" | "demangle" | "manifest"
+            | "manifestuac" | "nxcompat" | "highentropyva" | "largeaddressaware" | "safeseh" | "release"
+            | "verbose" | "threads" | "errorlimit" => {
+                if name == "timestamp" {
+                    c.repro = c.repro || value == Some("0");
+                }
+                c.ignored.push(a.clone())
+            }
+            _ => c.ignored.push(a.clone()),
+        }
+    }
+    // lld: /opt:ref is the default unless /debug; /opt:icf follows /opt:ref unless given.
+    let gc = ref_set.unwrap_or(!c.debug);
+    c.gc = gc;
+    c.icf = icf_set.unwrap_or(ref_set.unwrap_or(!c.debug));
+    Ok(c)
+}
+
+/// `/path/to/file.obj` is an input on Unix, not an option.
+fn looks_like_path(a: &str) -> bool {
+    a.starts_with('/') && a[1..].contains('/')
+}
+
+fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, String> {
+    let mut c = Config::new(flavor);
+    let mut icf = false;
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        let (key, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with('-') => (k.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let mut take = |what: &str| -> Result<String, String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => it.next().cloned().ok_or_else(|| format!("{a}: {what} needs a value")),
+            }
+        };
+        match key.as_str() {
+            "-m" => {
+                c.machine = Some(match take("-m")?.as_str() {
+                    "i386pep" => Machine::X64,
+                    "i386pe" => Machine::X86,
+                    other => return Err(format!("-m {other}: emulation not simulated (i386pep and i386pe are)")),
+                })
+            }
+            "-e" | "--entry" | "-entry" => c.entry = Some(take("--entry")?),
+            "--gc-sections" => c.gc = true,
+            "--no-gc-sections" => c.gc = false,
+            "--icf" => icf = matches!(take("--icf")?.as_str(), "all" | "safe"),
+            "--image-base" => c.image_base = Some(number(&take("--image-base")?, "--image-base")?),
+            "--shared" | "-shared" => c.dll = true,
+            "--allow-multiple-definition" | "-z" => {
+                if key == "-z" {
+                    let v = take("-z")?;
+                    if v == "muldefs" {
+                        c.force_multiple = true;
+                    } else {
+                        c.ignored.push(format!("-z {v}"));
+                    }
+                } else {
+                    c.force_multiple = true;
+                }
+            }
+            "-u" | "--undefined" => c.includes.push(take("--undefined")?),
+            "--section-alignment" => c.align = power_of_two(&take("--section-alignment")?, "--section-alignment")?,
+            "--file-alignment" => c.file_align = power_of_two(&take("--file-alignment")?, "--file-alignment")?,
+            "--disable-dynamicbase" => c.relocatable = false,
+            "-o" | "--out" | "-Map" | "--Map" | "-M" | "--print-map" | "--out-implib" | "--pdb" => {
+                if matches!(key.as_str(), "-M" | "--print-map") {
+                    c.outputs.push(a.clone());
+                } else {
+                    let v = take(&key)?;
+                    c.outputs.push(format!("{key} {v}"));
+                }
+            }
+            "--subsystem"
+            | "--major-os-version"
+            | "--minor-os-version"
+            | "--major-subsystem-version"
+            | "--minor-subsystem-version"
+            | "--stack"
+            | "--heap"
+            | "-L"
+            | "--sysroot" => {
+                let v = take(&key)?;
+                c.ignored.push(format!("{key} {v}"));
+            }
+            "--no-insert-timestamp"
+            | "--insert-timestamp"
+            | "--enable-auto-import"
+            | "--disable-auto-import"
+            | "--dynamicbase"
+            | "--nxcompat"
+            | "--high-entropy-va"
+            | "--no-seh"
+            | "-s"
+            | "--strip-all"
+            | "-S"
+            | "--strip-debug"
+            | "--verbose"
+            | "--Bstatic"
+            | "-Bstatic"
+            | "--Bdynamic"
+            | "-Bdynamic" => {
+                if key.ends_with("insert-timestamp") && key.starts_with("--no") {
+                    c.repro = flavor == Flavor::LldMingw;
+                }
+                c.ignored.push(a.clone())
+            }
+            k if k.starts_with("-l") && k.len() > 2 => c.ignored.push(a.clone()),
+            k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
+            _ => c.inputs.push(a.clone()),
+        }
+    }
+    if flavor == Flavor::LldMingw {
+        // The MinGW driver passes -opt:noref -opt:noicf unless asked, and -debug:dwarf.
+        c.icf = icf;
+        c.debug = true;
+        c.repro = false;
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn lld_link_defaults_and_opt_lists() {
+        let c =
+            parse(Flavor::LldLink, &v(&["/entry:start", "a.obj", "/opt:noref,icf"])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!c.gc && c.icf);
+        assert_eq!(c.inputs, ["a.obj"]);
+        let c = parse(Flavor::LldLink, &v(&["/debug", "a.obj"])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!c.gc && !c.icf);
+        let c = parse(Flavor::LldLink, &v(&["/tmp/x/a.obj", "/wibble"])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.inputs, ["/tmp/x/a.obj"]);
+        assert_eq!(c.ignored, ["/wibble"]);
+        assert!(parse(Flavor::LldLink, &v(&["/merge:.a"])).is_err());
+        assert!(parse(Flavor::LldLink, &v(&["/align:3"])).is_err());
+    }
+
+    #[test]
+    fn mingw_driver_turns_gc_off_unless_asked() {
+        let c = parse(Flavor::LldMingw, &v(&["-m", "i386pep", "-e", "start", "a.o"])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.mingw && !c.gc && !c.icf && c.machine == Some(Machine::X64));
+        let c = parse(Flavor::LldMingw, &v(&["--gc-sections", "--icf=all", "-o", "x.exe", "a.o"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.gc && c.icf && c.inputs == ["a.o"]);
+        assert!(parse(Flavor::GnuLd, &v(&["-o"])).is_err());
+    }
+}

@@ -1,0 +1,158 @@
+//! GNU ld's reading of a COFF object: COMDATs other than NODUPLICATES and ASSOCIATIVE are
+//! link-once sections keyed by (section name, COMDAT symbol) — the first copy is kept and later
+//! ones earn a warning for SAME_SIZE / EXACT_MATCH mismatches — and every other section,
+//! associative ones included, is an ordinary section whose symbols may clash.
+
+use super::resolve::{ChunkId, Def, Fate, Target, World};
+
+/// The COMDAT name bfd gives a section: the symbol after the section symbol, or the section.
+pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
+    let o = &w.objs[oi];
+    let mut seen_def = false;
+    for s in &o.bin.symbols {
+        if s.section != Some(sec) {
+            continue;
+        }
+        if !seen_def && s.kind == "section" {
+            seen_def = true;
+            continue;
+        }
+        if seen_def {
+            return s.name.clone();
+        }
+    }
+    o.section(sec).map(|s| s.name.clone()).unwrap_or_default()
+}
+
+/// How GNU ld names a section in messages: `.text$c_f[c_f]` for a COMDAT.
+pub fn section_desc(w: &World, c: ChunkId) -> String {
+    let name = w.objs[c.0].section(c.1).map(|s| s.name.clone()).unwrap_or_default();
+    if w.objs[c.0].is_comdat(c.1) {
+        format!("{name}[{}]", comdat_name(w, c.0, c.1))
+    } else {
+        name
+    }
+}
+
+/// `file:source:(section+0xN)`, as GNU ld locates a place.
+pub fn place(w: &World, c: ChunkId, off: u64) -> String {
+    let o = &w.objs[c.0];
+    let src = o
+        .bin
+        .symbols
+        .iter()
+        .find(|s| s.kind == "file")
+        .and_then(|s| s.aux.first())
+        .and_then(|a| a.strip_prefix("file name: "))
+        .map(|f| format!(":{f}"))
+        .unwrap_or_default();
+    format!("{}{src}:({}+0x{off:x})", o.gnu_name, section_desc(w, c))
+}
+
+/// Read the sections' link-once status and the symbols of object `oi`.
+pub fn add_symbols(w: &mut World, oi: usize) {
+    let nsec = w.fates[oi].len() as u32;
+    for sec in 1..=nsec {
+        if w.fates[oi][sec as usize - 1] != Fate::Pending {
+            continue;
+        }
+        let (sel, _) = w.comdat_aux(oi, sec).unwrap_or((2, 0));
+        if sel == 1 || sel == 5 {
+            w.mark_read(oi, sec);
+            continue;
+        }
+        let name = w.objs[oi].section(sec).map(|s| s.name.clone()).unwrap_or_default();
+        let cname = comdat_name(w, oi, sec);
+        let key = format!("{name}[{cname}]");
+        let symbol = if cname == name { name.clone() } else { cname.clone() };
+        let group = w.group_for(&key, &symbol, sel);
+        w.comdats[group].copies.push((oi, sec));
+        match w.comdats[group].kept {
+            None => {
+                w.comdats[group].kept = Some((oi, sec));
+                w.mark_read(oi, sec);
+            }
+            Some(first) => {
+                if let Some(why) = super::comdat::gnu_warning(w, first, (oi, sec), sel) {
+                    let text = format!("{}: duplicate section `{key}' {why}", w.objs[oi].gnu_name);
+                    w.warn(text, false);
+                }
+                w.fates[oi][sec as usize - 1] = Fate::LostComdat { kept: Some(first), key };
+            }
+        }
+    }
+    let nsym = w.objs[oi].bin.symbols.len();
+    let mut weak = Vec::new();
+    for pos in 0..nsym {
+        let s = w.objs[oi].bin.symbols[pos].clone();
+        let external = s.binding == "EXTERNAL";
+        let name = s.name.clone();
+        let value = s.value;
+        match (s.section, s.section_kind.as_deref()) {
+            (None, Some("COMMON")) => {
+                let g = w.global(&name);
+                w.sym_targets[oi][pos] = Target::Global(g);
+                match w.globals[g].def {
+                    Def::Common { size, .. } if size >= value => {}
+                    Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
+                        w.globals[g].def = Def::Common { obj: oi, size: value }
+                    }
+                    _ => {}
+                }
+            }
+            (None, Some("UNDEFINED")) if external || s.binding == "WEAK_EXTERNAL" => {
+                let g = w.global(&name);
+                w.sym_targets[oi][pos] = Target::Global(g);
+                if s.binding == "WEAK_EXTERNAL" {
+                    let rs = s.span.len / (1 + u64::from(s.aux_count));
+                    let tag = crate::formats::bytes::u32_at(w.objs[oi].data(), s.span.offset + rs).unwrap_or(u32::MAX);
+                    weak.push((g, tag));
+                }
+            }
+            (None, Some("ABSOLUTE")) if external => {
+                let g = w.global(&name);
+                w.sym_targets[oi][pos] = Target::Global(g);
+                if matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. } | Def::Common { .. }) {
+                    w.globals[g].def = Def::Absolute(value);
+                }
+            }
+            (Some(sec), _) => {
+                let read = w.fates[oi].get(sec as usize - 1) == Some(&Fate::Read);
+                if !external {
+                    if read {
+                        w.sym_targets[oi][pos] = Target::Local((oi, sec), value);
+                    }
+                    continue;
+                }
+                let g = w.global(&name);
+                w.sym_targets[oi][pos] = Target::Global(g);
+                if !read {
+                    continue;
+                }
+                match w.globals[g].def.clone() {
+                    Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
+                        w.globals[g].def = Def::Regular { chunk: (oi, sec), value, comdat: w.objs[oi].is_comdat(sec) };
+                        w.first_def.insert(g, (oi, sec, value));
+                    }
+                    Def::Regular { chunk, value: v0, .. } if !w.cfg.force_multiple => {
+                        let text = format!(
+                            "{}: multiple definition of `{}'; {}: first defined here",
+                            place(w, (oi, sec), value),
+                            w.gnu_name(&name),
+                            place(w, chunk, v0)
+                        );
+                        w.error_plain(text);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    for (g, tag) in weak {
+        if let Some(&p) = w.objs[oi].sym_at.get(&tag) {
+            let t = w.symbol_target(oi, p);
+            w.globals[g].weak_alias = Some(t);
+        }
+    }
+}

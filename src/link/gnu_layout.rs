@@ -1,0 +1,337 @@
+//! GNU ld's image layout under its default PE script (`pep.sc` for x64, `pe.sc` for x86,
+//! binutils 2.40): each input section goes to the first script statement whose pattern it
+//! matches, `SORT(...)` statements order by name (ties in input order), the script's own data
+//! (`__CTOR_LIST__`'s `LONG (-1)` … `LONG (0)`, the import terminator) takes its place, and
+//! sections no statement names are orphans placed by pe.em's rule: into the output section
+//! named before `$`, after the script's statements, sorted by name.
+
+use super::args::Machine;
+use super::layout::{chunk_align, Chunk, Layout, Origin, OutSection};
+use super::live::Live;
+use super::resolve::{Def, World};
+
+/// One statement of an output section.
+enum Stmt {
+    /// Input sections matching the pattern (`*` only at the end), sorted by name if `sort`.
+    Wild(&'static str, bool),
+    /// Script data: bytes, written as `LONG`s.
+    Data(&'static str, u64),
+    /// `. = ALIGN(n)`.
+    Align(u64),
+    /// `*(COMMON)`.
+    Common,
+}
+
+use Stmt::{Align, Common, Data, Wild};
+
+/// The default script's output sections, in order, with their characteristics.
+fn script(x64: bool) -> Vec<(&'static str, u32, Vec<Stmt>)> {
+    // `LONG (-1); LONG (-1);` on x64, one `LONG (-1);` on x86 (and the same for the 0 end).
+    let list = if x64 { 8 } else { 4 };
+    let mut text = vec![
+        Wild(".init", false),
+        Wild(".text", false),
+        Wild(".text$*", true),
+        Wild(".text.*", false),
+        Wild(".gnu.linkonce.t.*", false),
+        Wild(".glue_7t", false),
+        Wild(".glue_7", false),
+    ];
+    if x64 {
+        text.push(Align(8));
+    }
+    text.extend([
+        Data("__CTOR_LIST__ (LONG -1)", list),
+        Wild(".ctors", false),
+        Wild(".ctor", false),
+        Wild(".ctors.*", true),
+        Data("__CTOR_LIST__ end (LONG 0)", list),
+        Data("__DTOR_LIST__ (LONG -1)", list),
+        Wild(".dtors", false),
+        Wild(".dtor", false),
+        Wild(".dtors.*", true),
+        Data("__DTOR_LIST__ end (LONG 0)", list),
+        Wild(".fini", false),
+        Wild(".gcc_exc", false),
+        Wild(".gcc_except_table", false),
+    ]);
+    let mut idata = vec![Wild(".idata$2", false), Wild(".idata$3", false), Data("import directory terminator", 20)];
+    if x64 {
+        idata.push(Align(8));
+    }
+    idata.extend([Wild(".idata$4", false), Wild(".idata$5", false), Wild(".idata$6", false), Wild(".idata$7", false)]);
+    let mut out = vec![
+        (".text", 0x6000_0020, text),
+        (
+            ".data",
+            0xC000_0040,
+            vec![
+                Wild(".data", false),
+                Wild(".data2", false),
+                Wild(".data$*", true),
+                Wild(".jcr", false),
+                Wild(".data_cygwin_nocopy", false),
+            ],
+        ),
+        (
+            ".rdata",
+            0x4000_0040,
+            vec![Wild(".rdata", false), Wild(".rdata$*", true), Align(4), Wild(".rdata_runtime_pseudo_reloc", false)],
+        ),
+        (".eh_frame", 0x4000_0040, vec![Wild(".eh_frame*", false)]),
+        (".pdata", 0x4000_0040, vec![Wild(".pdata*", false)]),
+    ];
+    if x64 {
+        out.push((".xdata", 0x4000_0040, vec![Wild(".xdata*", false)]));
+    }
+    out.extend([
+        (".bss", 0xC000_0080, vec![Wild(".bss", false), Common]),
+        (".edata", 0x4000_0040, vec![Wild(".edata", false)]),
+        (".idata", 0xC000_0040, idata),
+        (
+            ".CRT",
+            0xC000_0040,
+            vec![
+                Wild(".CRT$XC*", true),
+                Wild(".CRT$XI*", true),
+                Wild(".CRT$XL*", true),
+                Wild(".CRT$XP*", true),
+                Wild(".CRT$XT*", true),
+            ],
+        ),
+        (
+            ".tls",
+            0xC000_0040,
+            vec![
+                Wild(".tls$AAA", false),
+                Wild(".tls", false),
+                Wild(".tls$", false),
+                Wild(".tls$*", true),
+                Wild(".tls$ZZZ", false),
+            ],
+        ),
+        (".rsrc", 0x4000_0040, vec![Wild(".rsrc", false), Wild(".rsrc$*", false)]),
+    ]);
+    out
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+fn align_up(v: u64, a: u64) -> u64 {
+    if a <= 1 {
+        v
+    } else {
+        v.div_ceil(a).saturating_mul(a)
+    }
+}
+
+/// Lay out the live sections as GNU ld's default script does.
+pub fn layout(w: &World, live: &Live) -> Layout {
+    let x64 = w.machine == Machine::X64;
+    let script = script(x64);
+    // (object, section) in input order, assigned to (output, statement) or orphaned.
+    let mut placed: Vec<Vec<Vec<(usize, u32)>>> = script.iter().map(|(_, _, s)| vec![Vec::new(); s.len()]).collect();
+    let mut orphans: Vec<Vec<(usize, u32)>> = vec![Vec::new(); script.len()];
+    let mut notes = Vec::new();
+    for (oi, o) in w.objs.iter().enumerate() {
+        for s in &o.bin.sections {
+            if !live[oi][s.index as usize - 1] {
+                continue;
+            }
+            let hit = script.iter().enumerate().find_map(|(oi2, (_, _, stmts))| {
+                stmts.iter().position(|st| matches!(st, Wild(p, _) if matches(p, &s.name))).map(|si| (oi2, si))
+            });
+            match hit {
+                Some((out, st)) => placed[out][st].push((oi, s.index)),
+                None => {
+                    let prefix = s.name.split('$').next().unwrap_or(&s.name);
+                    match script.iter().position(|(n, _, _)| *n == prefix) {
+                        Some(out) => orphans[out].push((oi, s.index)),
+                        None => notes.push(format!(
+                            "{}: section {} matches no statement of the default script and has no output section of its name: not placed here",
+                            o.gnu_name, s.name
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    let name_of = |c: &(usize, u32)| w.objs[c.0].section(c.1).map(|s| s.name.clone()).unwrap_or_default();
+    let is64 = x64;
+    let mut sections: Vec<OutSection> = Vec::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut pending: Vec<(String, u32, Vec<Chunk>, u64)> = Vec::new();
+    for (out, (name, chars, stmts)) in script.iter().enumerate() {
+        let mut list: Vec<Chunk> = Vec::new();
+        let mut off = 0u64;
+        let mut chars = *chars;
+        let push =
+            |list: &mut Vec<Chunk>, origin: Origin, n: String, size: u64, align: u64, data: bool, off: &mut u64| {
+                *off = align_up(*off, align);
+                list.push(Chunk { origin, name: n, out: 0, rva: *off, size, align, has_data: data });
+                *off += size;
+            };
+        let mut any_input = false;
+        for (si, st) in stmts.iter().enumerate() {
+            match st {
+                Wild(_, sort) => {
+                    let mut ids = placed[out][si].clone();
+                    if *sort {
+                        ids.sort_by_key(name_of);
+                    }
+                    for id in ids {
+                        let s = w.objs[id.0].section(id.1);
+                        let flags = s.map_or(0, |s| s.flags as u32);
+                        chars |= flags & 0xE0;
+                        any_input = true;
+                        let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
+                        push(
+                            &mut list,
+                            Origin::Input(id),
+                            name_of(&id),
+                            s.map_or(0, |s| s.virtual_size),
+                            chunk_align(flags),
+                            data,
+                            &mut off,
+                        );
+                    }
+                }
+                Data(what, size) => {
+                    push(&mut list, Origin::Synthetic(what), what.to_string(), *size, 1, true, &mut off)
+                }
+                Align(a) => off = align_up(off, *a),
+                Common => {
+                    for g in &w.globals {
+                        if let Def::Common { size, .. } = g.def {
+                            let a = (1u64 << (63 - size.max(1).leading_zeros())).min(32);
+                            push(
+                                &mut list,
+                                Origin::Synthetic("COMMON"),
+                                format!("COMMON {}", g.name),
+                                size,
+                                a,
+                                false,
+                                &mut off,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let mut orph = orphans[out].clone();
+        orph.sort_by_key(name_of);
+        for id in orph {
+            let s = w.objs[id.0].section(id.1);
+            let flags = s.map_or(0, |s| s.flags as u32);
+            any_input = true;
+            let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
+            push(
+                &mut list,
+                Origin::Input(id),
+                name_of(&id),
+                s.map_or(0, |s| s.virtual_size),
+                chunk_align(flags),
+                data,
+                &mut off,
+            );
+        }
+        let _ = any_input;
+        pending.push((name.to_string(), chars, list, off));
+    }
+    // The script's sections with contents, then .reloc; addresses in __section_alignment__ steps.
+    // Empty output sections stay in the list (their zero-size inputs are in the map) but not in
+    // the image. bfd counts the sections it created for SIZEOF_HEADERS: the nine the script
+    // always makes, and the others that have contents.
+    let reloc = base_reloc_size(w, &pending);
+    let always = [".text", ".data", ".rdata", ".bss", ".idata", ".CRT", ".tls", ".endjunk"];
+    let nsec = 9 + pending.iter().filter(|p| p.3 > 0 && !always.contains(&p.0.as_str())).count();
+    let headers = 128 + 4 + 20 + if is64 { 240 } else { 224 } + 40 * nsec as u64;
+    let size_of_headers = align_up(headers, w.cfg.file_align);
+    let mut rva = align_up(size_of_headers, w.cfg.align);
+    let mut file = size_of_headers;
+    for (name, chars, list, size) in pending {
+        let si = sections.len();
+        let data_end = list.iter().filter(|c| c.has_data).map(|c| c.rva + c.size).max().unwrap_or(0);
+        let raw = align_up(data_end, w.cfg.file_align);
+        let mut idx = Vec::new();
+        for mut c in list {
+            c.rva += rva;
+            c.out = si;
+            idx.push(chunks.len());
+            chunks.push(c);
+        }
+        sections.push(OutSection {
+            name,
+            characteristics: chars,
+            rva,
+            virtual_size: size,
+            file_offset: if raw != 0 { file } else { 0 },
+            raw_size: raw,
+            chunks: idx,
+        });
+        rva += align_up(size, w.cfg.align);
+        file += raw;
+    }
+    if reloc > 0 {
+        sections.push(OutSection {
+            name: ".reloc".into(),
+            characteristics: 0x4200_0040,
+            rva,
+            virtual_size: reloc,
+            file_offset: file,
+            raw_size: align_up(reloc, w.cfg.file_align),
+            chunks: vec![chunks.len()],
+        });
+        chunks.push(Chunk {
+            origin: Origin::Synthetic("base relocations"),
+            name: "base relocations".into(),
+            out: sections.len() - 1,
+            rva,
+            size: reloc,
+            align: 4,
+            has_data: true,
+        });
+    }
+    Layout { sections, chunks, size_of_headers, notes }
+}
+
+/// GNU ld's `.reloc` size: blocks of `8 + 2n` bytes per page, padded to 4, for the fields
+/// ADDR64 (x64) / DIR32 (x86) relocations patch. Page offsets are taken relative to the section
+/// start, which is page aligned.
+fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64 {
+    if !w.cfg.relocatable {
+        return 0;
+    }
+    let mut fields = Vec::new();
+    let mut base = 0u64;
+    for (_, _, list, size) in pending {
+        for c in list {
+            let Origin::Input((oi, sec)) = c.origin else { continue };
+            for r in w.objs[oi].bin.relocations.iter().filter(|r| r.section == Some(sec)) {
+                let based = if w.machine == Machine::X64 { r.raw_type == 1 } else { r.raw_type == 6 };
+                if based {
+                    fields.push(base + c.rva + r.offset);
+                }
+            }
+        }
+        base += align_up(*size, 0x1000);
+    }
+    fields.sort_unstable();
+    let mut total = 0;
+    let mut i = 0;
+    while i < fields.len() {
+        let page = fields[i] & !0xfff;
+        let mut j = i;
+        while j < fields.len() && fields[j] & !0xfff == page {
+            j += 1;
+        }
+        total += align_up(8 + 2 * (j - i) as u64, 4);
+        i = j;
+    }
+    total
+}

@@ -1,0 +1,186 @@
+//! The linker's inputs: COFF objects (bigobj too), read through [`crate::formats`], and archives
+//! whose members are read when the simulation first needs them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use object::read::archive::ArchiveFile;
+
+use crate::formats::coff::header::scn;
+use crate::model::{Binary, Format, Severity};
+
+/// Most members read from one archive.
+const MAX_MEMBERS: usize = 1 << 20;
+
+/// One object file taking part in the link (a command-line object or an extracted member).
+#[derive(Debug)]
+pub struct Obj {
+    /// Name as the JSON gives it: `a.obj`, or `lib.lib(m1.obj)` for a member.
+    pub name: String,
+    /// Name as the linkers print it in messages and LLD maps (`m1.obj` for a member).
+    pub short: String,
+    /// The archive's name for a member, as GNU ld prints it (`libm.a(m1.obj)`).
+    pub gnu_name: String,
+    /// The file (or archive) bytes.
+    bytes: Arc<Vec<u8>>,
+    /// This object's range inside `bytes`.
+    start: usize,
+    end: usize,
+    /// The object as the format reader sees it.
+    pub bin: Binary,
+    /// COFF symbol index → position in `bin.symbols`.
+    pub sym_at: HashMap<u32, usize>,
+    /// COFF machine field.
+    pub machine: u16,
+}
+
+impl Obj {
+    /// The object's own bytes.
+    pub fn data(&self) -> &[u8] {
+        self.bytes.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// Section `index` (1-based), if it exists.
+    pub fn section(&self, index: u32) -> Option<&crate::model::Section> {
+        index.checked_sub(1).and_then(|i| self.bin.sections.get(i as usize))
+    }
+
+    /// The raw bytes of section `index` (empty for uninitialised data).
+    pub fn section_bytes(&self, index: u32) -> &[u8] {
+        self.section(index).map_or(&[][..], |s| s.bytes(self.data()))
+    }
+
+    /// Whether section `index` is a COMDAT.
+    pub fn is_comdat(&self, index: u32) -> bool {
+        self.section(index).is_some_and(|s| s.flags as u32 & scn::LNK_COMDAT != 0)
+    }
+}
+
+/// A member of an archive, not yet read.
+#[derive(Debug, Clone)]
+pub struct MemberRef {
+    /// Member name as stored.
+    pub name: String,
+    /// Data range in the archive.
+    pub start: usize,
+    /// One past the end.
+    pub end: usize,
+}
+
+/// An archive: its members and its symbol index in order.
+#[derive(Debug)]
+pub struct Archive {
+    /// File name as given.
+    pub name: String,
+    bytes: Arc<Vec<u8>>,
+    /// Members in file order.
+    pub members: Vec<MemberRef>,
+    /// Symbol index: (name, member position), in index order.
+    pub symbols: Vec<(String, usize)>,
+}
+
+/// A command-line input.
+#[derive(Debug)]
+pub enum Input {
+    /// An object file.
+    Object(Box<Obj>),
+    /// An archive (static or import library).
+    Archive(Archive),
+}
+
+/// Base name of a path, as the linkers print file names.
+pub fn base_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
+}
+
+/// Read one command-line input from its bytes. `Err` says why it cannot take part.
+pub fn read_input(path: &str, bytes: Vec<u8>) -> Result<Input, String> {
+    let bytes = Arc::new(bytes);
+    if bytes.starts_with(b"!<arch>\n") || bytes.starts_with(b"!<thin>\n") {
+        return read_archive(path, bytes).map(Input::Archive);
+    }
+    let name = base_name(path);
+    let end = bytes.len();
+    let obj = read_object(name.clone(), name.clone(), name, bytes, 0, end)?;
+    Ok(Input::Object(Box::new(obj)))
+}
+
+/// Read an object from `bytes[start..end]`.
+pub fn read_object(
+    name: String,
+    short: String,
+    gnu_name: String,
+    bytes: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+) -> Result<Obj, String> {
+    let data = bytes.get(start..end).unwrap_or(&[]);
+    let bin = crate::formats::load(data).map_err(|e| format!("{name}: {e}"))?;
+    if !matches!(bin.format, Format::Coff | Format::CoffBigobj) {
+        return Err(format!(
+            "{name}: a {} file is not a COFF object; only COFF objects and archives are linked",
+            bin.format.name()
+        ));
+    }
+    // A damaged structure makes the object unreadable; a bad COMDAT association is the
+    // linker's to report (it names it in its own words).
+    if let Some(d) = bin.diagnostics.iter().find(|d| d.severity == Severity::Error && !d.message.contains("associat")) {
+        return Err(format!("{name}: {}", d.message));
+    }
+    let machine = if bin.format == Format::CoffBigobj {
+        data.get(6..8).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    } else {
+        data.get(0..2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let sym_at = bin.symbols.iter().enumerate().map(|(i, s)| (s.index, i)).collect();
+    Ok(Obj { name, short, gnu_name, bytes, start, end, bin, sym_at, machine })
+}
+
+fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, String> {
+    let name = base_name(path);
+    let ar = ArchiveFile::parse(bytes.as_slice()).map_err(|e| format!("{name}: archive: {e}"))?;
+    let mut members = Vec::new();
+    let mut by_header: HashMap<u64, usize> = HashMap::new();
+    for m in ar.members().take(MAX_MEMBERS) {
+        let m = m.map_err(|e| format!("{name}: archive member: {e}"))?;
+        if m.is_thin() {
+            return Err(format!("{name}: thin archive members are not read"));
+        }
+        let (off, size) = m.file_range();
+        // The symbol index names members by their header offset.
+        let extra = m
+            .header()
+            .and_then(|h| std::str::from_utf8(&h.name).ok())
+            .and_then(|n| n.strip_prefix("#1/"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        by_header.insert(off.saturating_sub(extra.saturating_add(60)), members.len());
+        let start = usize::try_from(off).unwrap_or(usize::MAX).min(bytes.len());
+        let end = start.saturating_add(usize::try_from(size).unwrap_or(usize::MAX)).min(bytes.len());
+        members.push(MemberRef { name: base_name(&String::from_utf8_lossy(m.name())), start, end });
+    }
+    let mut symbols = Vec::new();
+    if let Ok(Some(syms)) = ar.symbols() {
+        for s in syms.take(MAX_MEMBERS * 4).flatten() {
+            if let Some(&i) = by_header.get(&s.offset().0) {
+                symbols.push((String::from_utf8_lossy(s.name()).into_owned(), i));
+            }
+        }
+    }
+    Ok(Archive { name, bytes, members, symbols })
+}
+
+impl Archive {
+    /// Read member `i` as an object.
+    pub fn member(&self, i: usize) -> Result<Obj, String> {
+        let m = self.members.get(i).ok_or_else(|| format!("{}: no member {i}", self.name))?;
+        read_object(
+            format!("{}({})", self.name, m.name),
+            m.name.clone(),
+            format!("{}({})", self.name, m.name),
+            Arc::clone(&self.bytes),
+            m.start,
+            m.end,
+        )
+    }
+}

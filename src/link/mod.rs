@@ -1,0 +1,195 @@
+//! Link simulation: given COFF objects and archives and the linker's own command line, which
+//! COMDAT copy survives, what is discarded and why, and where every input section lands, for
+//! three linkers with their own rules: lld-link (MSVC mode), lld in MinGW mode (`ld.lld -m
+//! i386pep`, `lld-link -lldmingw`) and GNU ld (binutils PE). Pure: the caller supplies the bytes.
+//!
+//! Pipeline: [`args`] reads the command line, [`inputs`] the files, [`resolve`] reads them in the
+//! linker's order (symbols, archive members, COMDAT selection in [`comdat`] and [`gnu`]),
+//! [`live`] garbage-collects and folds, [`layout`] / [`gnu_layout`] place what is left, and
+//! [`report`] says what happened; [`compare`] puts a real image and map beside it.
+
+pub mod args;
+pub mod comdat;
+pub mod compare;
+pub mod gnu;
+pub mod gnu_layout;
+pub mod inputs;
+pub mod layout;
+pub mod live;
+pub mod map;
+pub mod report;
+pub mod resolve;
+
+use std::collections::{HashSet, VecDeque};
+
+pub use report::Report;
+
+/// The linker being simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Flavor {
+    /// `lld-link` in MSVC mode.
+    #[serde(rename = "lld-link")]
+    LldLink,
+    /// lld in MinGW mode: `ld.lld -m i386pep|i386pe` (= `lld-link -lldmingw`).
+    #[serde(rename = "lld-mingw")]
+    LldMingw,
+    /// GNU ld for PE (`x86_64-w64-mingw32-ld`, `i686-w64-mingw32-ld`).
+    #[serde(rename = "gnu-ld")]
+    GnuLd,
+}
+
+impl Flavor {
+    /// The CLI / JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::LldLink => "lld-link",
+            Flavor::LldMingw => "lld-mingw",
+            Flavor::GnuLd => "gnu-ld",
+        }
+    }
+
+    /// Parse a CLI name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "lld-link" => Some(Flavor::LldLink),
+            "lld-mingw" => Some(Flavor::LldMingw),
+            "gnu-ld" => Some(Flavor::GnuLd),
+            _ => None,
+        }
+    }
+}
+
+/// An input or command line that cannot be read (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable(pub String);
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Simulate a link. `read` fetches a file's bytes by the name the command line gives.
+pub fn simulate(
+    flavor: Flavor,
+    command_line: &[String],
+    read: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+) -> Result<Report, Unreadable> {
+    let cfg = args::parse(flavor, command_line).map_err(Unreadable)?;
+    if cfg.inputs.is_empty() {
+        return Err(Unreadable("no input files on the command line".into()));
+    }
+    let mut inputs = Vec::new();
+    for path in &cfg.inputs {
+        let bytes = read(path).map_err(|e| Unreadable(format!("{path}: {e}")))?;
+        inputs.push(inputs::read_input(path, bytes).map_err(Unreadable)?);
+    }
+    let machine = match cfg.machine {
+        Some(m) => m,
+        None => first_machine(&inputs)?,
+    };
+    let mut w = resolve::World::new(cfg, machine);
+    let mut queue = VecDeque::new();
+    w.define_linker_symbols(true);
+    for input in inputs {
+        w.add_input(input, &mut queue);
+        if w.fatal {
+            break;
+        }
+        if flavor == Flavor::GnuLd {
+            w.drain(&mut queue);
+        }
+    }
+    w.drain(&mut queue);
+    let roots = roots(&mut w, &mut queue);
+    w.define_linker_symbols(false);
+    w.finish_symbols();
+    if w.fatal {
+        return Ok(report::build(&w, &roots, None));
+    }
+    if flavor != Flavor::GnuLd {
+        report::undefined_lld(&mut w, &roots);
+    }
+    let live = live::mark(&w, &roots);
+    let folds = if w.cfg.icf && flavor != Flavor::GnuLd { live::fold(&w, &live) } else { Vec::new() };
+    if flavor == Flavor::GnuLd {
+        report::undefined_gnu(&mut w, &live);
+    }
+    let folded: HashSet<_> = folds.iter().map(|f| f.0).collect();
+    let lay = if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded) };
+    Ok(report::build(&w, &roots, Some((live, folds, lay))))
+}
+
+fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> {
+    let mut m = None;
+    for i in inputs {
+        let machine = match i {
+            inputs::Input::Object(o) => Some(o.machine),
+            inputs::Input::Archive(_) => None,
+        };
+        if let Some(x) = machine {
+            m = Some(x);
+            break;
+        }
+    }
+    match m {
+        Some(0x8664) | None => Ok(args::Machine::X64),
+        Some(0x14c) => Ok(args::Machine::X86),
+        Some(x) => Err(Unreadable(format!("machine 0x{x:x} is not simulated (x64 and x86 are)"))),
+    }
+}
+
+/// The entry point and `/include` symbols, decorated as the linker does; members they need
+/// are loaded.
+fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -> Vec<usize> {
+    let x86 = w.machine == args::Machine::X86;
+    let mangle = |s: &str| if x86 { format!("_{s}") } else { s.to_string() };
+    let entry = match (&w.cfg.entry, w.cfg.flavor) {
+        (Some(e), Flavor::LldLink) => Some(mangle(e)),
+        (Some(e), Flavor::LldMingw) => Some(mangle(if x86 { e.strip_prefix('_').unwrap_or(e) } else { e })),
+        (Some(e), Flavor::GnuLd) => Some(e.clone()),
+        (None, _) => None,
+    };
+    let entry = entry.or_else(|| default_entry(w));
+    let mut names: Vec<String> = entry.into_iter().collect();
+    for i in w.cfg.includes.clone() {
+        names.push(i);
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let g = w.global(&n);
+        if let resolve::Def::Lazy { archive, member } = w.globals[g].def {
+            w.globals[g].def = resolve::Def::Undefined;
+            if let Some(slot) = w.loaded_members.get_mut(archive).and_then(|m| m.get_mut(member)) {
+                if !*slot {
+                    *slot = true;
+                    queue.push_back((archive, member, n.clone()));
+                }
+            }
+        }
+        out.push(g);
+    }
+    w.drain(queue);
+    out
+}
+
+/// The entry point a linker picks when none is given.
+fn default_entry(w: &resolve::World) -> Option<String> {
+    let x86 = w.machine == args::Machine::X86;
+    let u = if x86 { "_" } else { "" };
+    let candidates: Vec<String> = if w.cfg.dll {
+        vec![if x86 { "__DllMainCRTStartup@12".into() } else { "_DllMainCRTStartup".into() }]
+    } else if w.cfg.flavor == Flavor::GnuLd {
+        vec![format!("{u}mainCRTStartup")]
+    } else {
+        ["mainCRTStartup", "wmainCRTStartup", "WinMainCRTStartup", "wWinMainCRTStartup"]
+            .iter()
+            .map(|c| format!("{u}{c}"))
+            .collect()
+    };
+    candidates
+        .iter()
+        .find(|c| w.by_name.get(c.as_str()).is_some_and(|&g| w.globals[g].def != resolve::Def::Undefined))
+        .or(candidates.first())
+        .cloned()
+}

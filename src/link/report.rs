@@ -1,0 +1,587 @@
+//! What the simulated link did, as the JSON contract of `linkscope link --json` gives it, and
+//! the undefined-symbol messages in each linker's words.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::layout::{Layout, Origin};
+use super::live::Live;
+use super::resolve::{ChunkId, Def, Fate, Target, World};
+use super::Flavor;
+
+/// Version of the JSON shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An input section named by file and index.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SectionRef {
+    /// `a.obj`, or `lib.lib(m1.obj)` for a member.
+    pub file: String,
+    /// 1-based section index in that file.
+    pub section: u32,
+    /// Section name.
+    pub name: String,
+}
+
+/// An output section.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputSection {
+    /// Name.
+    pub name: String,
+    /// RVA.
+    pub rva: u64,
+    /// VirtualSize.
+    pub virtual_size: u64,
+    /// Characteristics.
+    pub characteristics: u32,
+    /// PointerToRawData.
+    pub file_offset: u64,
+    /// SizeOfRawData.
+    pub raw_size: u64,
+}
+
+/// A kept input section and where it lands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    /// File (`lib(member)` for members).
+    pub file: String,
+    /// 1-based section index.
+    pub section: u32,
+    /// Section name.
+    pub name: String,
+    /// Output section name.
+    pub output_section: String,
+    /// RVA.
+    pub rva: u64,
+    /// Size.
+    pub size: u64,
+    /// Alignment.
+    pub align: u64,
+    /// The COMDAT key when the section is a COMDAT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comdat: Option<String>,
+}
+
+/// An input section that is not in the image.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discarded {
+    /// File.
+    pub file: String,
+    /// 1-based section index.
+    pub section: u32,
+    /// Section name.
+    pub name: String,
+    /// `comdat`, `associative`, `gc` or `icf`.
+    pub reason: &'static str,
+    /// The section kept instead (the winning copy, the section folded into), if any.
+    pub kept: Option<SectionRef>,
+    /// The reason in words.
+    pub detail: String,
+}
+
+/// One copy of a COMDAT.
+#[derive(Debug, Clone, Serialize)]
+pub struct Copy {
+    /// File.
+    pub file: String,
+    /// 1-based section index.
+    pub section: u32,
+    /// Section name.
+    pub name: String,
+    /// Selection of this copy.
+    pub selection: String,
+    /// Size.
+    pub size: u64,
+    /// Whether its bytes differ from the kept copy's.
+    pub differs: bool,
+}
+
+/// A COMDAT with its copies.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComdatReport {
+    /// The COMDAT symbol (demangled in `demangled`).
+    pub symbol: String,
+    /// Demangled symbol, when it is mangled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demangled: Option<String>,
+    /// Selection of the first copy.
+    pub selection: String,
+    /// The copy kept.
+    pub kept: Option<SectionRef>,
+    /// Every copy in the order read.
+    pub copies: Vec<Copy>,
+    /// Copies differ in size or bytes (an ODR violation when nothing complains).
+    pub copies_differ: bool,
+    /// Why this copy won, in words.
+    pub why: String,
+}
+
+/// A section folded into another by ICF.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fold {
+    /// The folded section.
+    pub folded: SectionRef,
+    /// The section it became.
+    pub into: SectionRef,
+}
+
+/// A chunk the linker makes itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Synthetic {
+    /// What it is.
+    pub name: String,
+    /// Output section.
+    pub output_section: String,
+    /// RVA.
+    pub rva: u64,
+    /// Size.
+    pub size: u64,
+}
+
+/// A message, worded as the linker words it (severity `error` / `warning`), or a note of the
+/// simulation's own (`note`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    /// `error`, `warning` or `note`.
+    pub severity: &'static str,
+    /// The text.
+    pub message: String,
+}
+
+/// The entry point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Symbol (decorated).
+    pub symbol: String,
+    /// RVA, when defined and placed.
+    pub rva: Option<u64>,
+}
+
+/// An archive member loaded, and the symbol that pulled it in.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberLoad {
+    /// `lib(member)`.
+    pub file: String,
+    /// The symbol.
+    pub symbol: String,
+}
+
+/// An input section never placed by any linker (`.drectve`, `.debug$S`, …).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotLinked {
+    /// File.
+    pub file: String,
+    /// Section index.
+    pub section: u32,
+    /// Name.
+    pub name: String,
+    /// Why.
+    pub why: &'static str,
+}
+
+/// The simulated link.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Shape version.
+    pub schema_version: u32,
+    /// Linker.
+    pub flavor: &'static str,
+    /// `x64` or `x86`.
+    pub machine: &'static str,
+    /// Whether the linker would write the image.
+    pub succeeds: bool,
+    /// Preferred base.
+    pub image_base: u64,
+    /// Entry point.
+    pub entry: Option<Entry>,
+    /// Output sections in image order.
+    pub output_sections: Vec<OutputSection>,
+    /// Every kept input section.
+    pub placements: Vec<Placement>,
+    /// Every input section that is not in the image, with the reason.
+    pub discarded: Vec<Discarded>,
+    /// COMDATs with their copies.
+    pub comdats: Vec<ComdatReport>,
+    /// ICF folds.
+    pub folds: Vec<Fold>,
+    /// Linker-made chunks.
+    pub synthetic: Vec<Synthetic>,
+    /// The `.CRT$XC*` / `.CRT$XI*` initialiser sections in image order.
+    pub crt: Vec<Placement>,
+    /// Archive members loaded, in load order.
+    pub members_loaded: Vec<MemberLoad>,
+    /// Sections no linker places.
+    pub not_linked: Vec<NotLinked>,
+    /// Options accepted and not modelled.
+    pub ignored_options: Vec<String>,
+    /// Messages.
+    pub diagnostics: Vec<Message>,
+}
+
+impl Report {
+    /// The linker's errors and warnings as it prints them on stderr: lld puts an empty line
+    /// after a message of several lines; GNU ld prints one line each.
+    pub fn linker_output(&self) -> String {
+        let mut out = String::new();
+        let mut sep = "";
+        for m in self.diagnostics.iter().filter(|m| m.severity != "note") {
+            out.push_str(sep);
+            out.push_str(&m.message);
+            out.push('\n');
+            sep = if self.flavor != "gnu-ld" && m.message.contains('\n') { "\n" } else { "" };
+        }
+        out
+    }
+
+    /// 0 when the link succeeds, 1 when the simulated linker refuses it.
+    pub fn exit_code(&self) -> i32 {
+        if self.succeeds {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+fn sref(w: &World, c: ChunkId) -> SectionRef {
+    let o = &w.objs[c.0];
+    SectionRef { file: o.name.clone(), section: c.1, name: o.section(c.1).map(|s| s.name.clone()).unwrap_or_default() }
+}
+
+fn selection_name(s: u8) -> String {
+    crate::formats::coff::symbols::selection_name(s).to_string()
+}
+
+fn default_base(w: &World) -> u64 {
+    match (w.machine, w.cfg.dll) {
+        (super::args::Machine::X64, false) => 0x1_4000_0000,
+        (super::args::Machine::X64, true) => 0x1_8000_0000,
+        (super::args::Machine::X86, false) => 0x40_0000,
+        (super::args::Machine::X86, true) => 0x1000_0000,
+    }
+}
+
+/// What a link that ran to the end produced: liveness, ICF folds (folded, into), the layout.
+pub type Finished = (Live, Vec<(ChunkId, ChunkId)>, Layout);
+
+/// Assemble the report. `done` is None when a fatal error stopped the link early.
+pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
+    let mut rep = Report {
+        schema_version: SCHEMA_VERSION,
+        flavor: w.cfg.flavor.name(),
+        machine: w.machine.name(),
+        succeeds: !w.failed(),
+        image_base: w.cfg.image_base.unwrap_or_else(|| default_base(w)),
+        entry: None,
+        output_sections: Vec::new(),
+        placements: Vec::new(),
+        discarded: Vec::new(),
+        comdats: Vec::new(),
+        folds: Vec::new(),
+        synthetic: Vec::new(),
+        crt: Vec::new(),
+        members_loaded: w
+            .loaded
+            .iter()
+            .map(|l| MemberLoad { file: format!("{}({})", l.archive, l.member), symbol: l.symbol.clone() })
+            .collect(),
+        not_linked: Vec::new(),
+        ignored_options: w.cfg.ignored.clone(),
+        diagnostics: w.messages.iter().map(|m| Message { severity: m.severity, message: m.text.clone() }).collect(),
+    };
+    let Some((live, folds, lay)) = done else { return rep };
+    let fold_of: HashMap<ChunkId, ChunkId> = folds.iter().copied().collect();
+    let mut rva_of: HashMap<ChunkId, u64> = HashMap::new();
+    for s in lay.sections.iter().filter(|s| s.virtual_size > 0) {
+        rep.output_sections.push(OutputSection {
+            name: s.name.clone(),
+            rva: s.rva,
+            virtual_size: s.virtual_size,
+            characteristics: s.characteristics,
+            file_offset: s.file_offset,
+            raw_size: s.raw_size,
+        });
+    }
+    let key_of: HashMap<ChunkId, String> =
+        w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
+    let in_order = lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c)));
+    for c in in_order {
+        let out = lay.sections.get(c.out).map(|s| s.name.clone()).unwrap_or_default();
+        match c.origin {
+            Origin::Input(id) => {
+                rva_of.insert(id, c.rva);
+                let r = sref(w, id);
+                let p = Placement {
+                    file: r.file,
+                    section: r.section,
+                    name: r.name,
+                    output_section: out,
+                    rva: c.rva,
+                    size: c.size,
+                    align: c.align,
+                    comdat: key_of.get(&id).cloned(),
+                };
+                if p.name.starts_with(".CRT$XC") || p.name.starts_with(".CRT$XI") {
+                    rep.crt.push(p.clone());
+                }
+                rep.placements.push(p);
+            }
+            Origin::Common(_) | Origin::Synthetic(_) => {
+                rep.synthetic.push(Synthetic { name: c.name.clone(), output_section: out, rva: c.rva, size: c.size })
+            }
+        }
+    }
+    rep.crt.sort_by_key(|p| p.rva);
+    // Everything else, with its reason.
+    let replaced: HashSet<ChunkId> = w.comdats.iter().flat_map(|g| g.replaced.iter().copied()).collect();
+    for (oi, fates) in w.fates.iter().enumerate() {
+        for (i, fate) in fates.iter().enumerate() {
+            let id = (oi, i as u32 + 1);
+            let r = sref(w, id);
+            let d = |reason, kept: Option<ChunkId>, detail: String| Discarded {
+                file: r.file.clone(),
+                section: r.section,
+                name: r.name.clone(),
+                reason,
+                kept: kept.map(|k| sref(w, k)),
+                detail,
+            };
+            match fate {
+                Fate::Read if rva_of.contains_key(&id) => {}
+                Fate::Read => {
+                    if let Some(&into) = fold_of.get(&id) {
+                        rep.discarded.push(d("icf", Some(into), "identical to the section it was folded into".into()));
+                    } else if !live[oi][i] {
+                        let why = if replaced.contains(&id) {
+                            "a larger LARGEST copy replaced it, and nothing else refers to it"
+                        } else {
+                            "nothing live refers to it"
+                        };
+                        rep.discarded.push(d("gc", None, why.into()));
+                    }
+                }
+                Fate::LostComdat { kept, key } => {
+                    let detail = match kept {
+                        Some(_) => format!("another copy of COMDAT {key} prevailed"),
+                        None => "a COMDAT section without a COMDAT symbol: the linker never reads it".into(),
+                    };
+                    rep.discarded.push(d("comdat", *kept, detail));
+                }
+                Fate::LostAssociative { parent } => {
+                    let pname = w.objs[oi].section(*parent).map(|s| s.name.clone()).unwrap_or_default();
+                    rep.discarded.push(d(
+                        "associative",
+                        None,
+                        format!("associated with section {parent} ({pname}), which is not in the image"),
+                    ));
+                }
+                Fate::NotLinked(why) => rep.not_linked.push(NotLinked {
+                    file: r.file.clone(),
+                    section: r.section,
+                    name: r.name.clone(),
+                    why,
+                }),
+                Fate::Pending => {}
+            }
+        }
+    }
+    for (f, into) in &folds {
+        rep.folds.push(Fold { folded: sref(w, *f), into: sref(w, *into) });
+    }
+    comdat_reports(w, &mut rep);
+    if let Some(&g) = roots.first() {
+        let rva = match w.globals[g].def {
+            Def::Regular { chunk, value, .. } => {
+                let c = fold_of.get(&chunk).copied().unwrap_or(chunk);
+                rva_of.get(&c).map(|r| r + value)
+            }
+            Def::Absolute(v) => Some(v.wrapping_sub(rep.image_base)),
+            _ => None,
+        };
+        rep.entry = Some(Entry { symbol: w.globals[g].name.clone(), rva });
+    }
+    for n in &lay.notes {
+        rep.diagnostics.push(Message { severity: "note", message: n.clone() });
+    }
+    for g in &w.comdats {
+        for r in g.replaced.iter().filter(|r| rva_of.contains_key(r)) {
+            rep.diagnostics.push(Message {
+                severity: "note",
+                message: format!(
+                    "LARGEST COMDAT {}: the copy in {} was replaced by a larger one but stays in the image (lld 14 reads it before it is replaced; only /opt:ref removes it)",
+                    w.lld_name(&g.symbol),
+                    w.objs[r.0].name
+                ),
+            });
+        }
+    }
+    for c in &rep.comdats {
+        if c.copies_differ && c.copies.len() > 1 {
+            let shown = c.demangled.as_deref().unwrap_or(&c.symbol);
+            rep.diagnostics.push(Message {
+                severity: "note",
+                message: format!(
+                    "COMDAT {shown}: the {} copies are not identical ({}); {} kept",
+                    c.copies.len(),
+                    c.copies.iter().map(|x| format!("{} {} bytes", x.file, x.size)).collect::<Vec<_>>().join(", "),
+                    c.kept.as_ref().map_or("none".to_string(), |k| k.file.clone())
+                ),
+            });
+        }
+    }
+    rep
+}
+
+fn comdat_reports(w: &World, rep: &mut Report) {
+    for g in &w.comdats {
+        let kept = g.kept;
+        let mut copies = Vec::new();
+        let mut differ = false;
+        for &c in &g.copies {
+            let sel = w.comdat_aux(c.0, c.1).map_or(0, |a| a.0);
+            let size = super::comdat::size(w, c);
+            let d = kept.is_some_and(|k| !super::comdat::same_contents(w, k, c));
+            differ |= d;
+            let r = sref(w, c);
+            copies.push(Copy {
+                file: r.file,
+                section: r.section,
+                name: r.name,
+                selection: selection_name(sel),
+                size,
+                differs: d,
+            });
+        }
+        let why = match (w.cfg.flavor, g.selection, kept) {
+            (_, _, None) => "no copy was kept".to_string(),
+            (Flavor::GnuLd, _, Some(_)) => "GNU ld keeps the first copy of a link-once section".into(),
+            (_, 6, Some(k)) if g.copies.first() != Some(&k) => {
+                "LARGEST: a later, larger copy replaced the first".into()
+            }
+            (_, 6, Some(_)) => "LARGEST: no later copy was larger".into(),
+            _ => "lld keeps the first definition it reads".into(),
+        };
+        let demangled = crate::demangle::demangle(&g.symbol).filter(|d| *d != g.symbol);
+        rep.comdats.push(ComdatReport {
+            symbol: g.symbol.clone(),
+            demangled,
+            selection: selection_name(g.selection),
+            kept: kept.map(|k| sref(w, k)),
+            copies,
+            copies_differ: differ,
+            why,
+        });
+    }
+}
+
+/// The symbol of object `oi` nearest before `off` in section `sec` (lld's `getSymbol`).
+fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
+    let mut best: Option<(u64, &str)> = None;
+    for s in &w.objs[oi].bin.symbols {
+        if s.section != Some(sec) || s.value > off || s.kind == "file" {
+            continue;
+        }
+        if best.is_none_or(|(v, _)| s.value >= v) {
+            best = Some((s.value, &s.name));
+        }
+    }
+    best.map(|(_, n)| w.lld_name(n))
+}
+
+/// lld's undefined-symbol errors: per symbol, in file and symbol-table order, at most three
+/// places.
+pub fn undefined_lld(w: &mut World, roots: &[usize]) {
+    let undefined = |w: &World, g: usize| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
+    let mut order: Vec<usize> = Vec::new();
+    let mut places: HashMap<usize, Vec<String>> = HashMap::new();
+    for oi in 0..w.objs.len() {
+        for pos in 0..w.objs[oi].bin.symbols.len() {
+            let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
+            if !undefined(w, g) || w.objs[oi].bin.symbols[pos].section.is_some() {
+                continue;
+            }
+            let index = w.objs[oi].bin.symbols[pos].index;
+            let mut here = Vec::new();
+            for r in &w.objs[oi].bin.relocations {
+                let Some(sec) = r.section else { continue };
+                if r.symbol_index != Some(index) || w.fates[oi].get(sec as usize - 1) != Some(&Fate::Read) {
+                    continue;
+                }
+                if let Some(sym) = symbol_at(w, oi, sec, r.offset) {
+                    here.push(format!("\n>>> referenced by {}:({sym})", w.objs[oi].name));
+                }
+            }
+            if here.is_empty() {
+                here.push(format!("\n>>> referenced by {}\n", w.objs[oi].name));
+            }
+            if !places.contains_key(&g) {
+                order.push(g);
+            }
+            places.entry(g).or_default().extend(here);
+        }
+    }
+    for &g in roots {
+        if undefined(w, g) && !places.contains_key(&g) {
+            order.push(g);
+            places.insert(g, vec!["\n>>> referenced by <root>".into()]);
+        }
+    }
+    for g in order {
+        let list = places.remove(&g).unwrap_or_default();
+        let mut text = format!("undefined symbol: {}", w.lld_name(&w.globals[g].name));
+        for p in list.iter().take(3) {
+            text.push_str(p);
+        }
+        if list.len() > 3 {
+            text.push_str(&format!("\n>>> referenced {} more times", list.len() - 3));
+        }
+        let text = text.trim_end().to_string();
+        if w.cfg.flavor == Flavor::LldMingw && w.cfg.force_multiple {
+            w.warn(text, true);
+        } else {
+            w.error(text);
+        }
+    }
+}
+
+/// GNU ld's `undefined reference` errors, one per relocation of a live section (at most five
+/// in a row for one symbol), and for the entry point a warning, as ld gives it.
+pub fn undefined_gnu(w: &mut World, live: &Live) {
+    let mut lines = Vec::new();
+    let mut last: Option<(usize, usize)> = None;
+    for (oi, o) in w.objs.iter().enumerate() {
+        for r in &o.bin.relocations {
+            let Some(sec) = r.section else { continue };
+            if !live[oi].get(sec as usize - 1).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
+            let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
+            if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
+                continue;
+            }
+            let run = match last {
+                Some((lg, n)) if lg == g => n + 1,
+                _ => 0,
+            };
+            last = Some((g, run));
+            if run < 5 {
+                lines.push(format!(
+                    "{}: undefined reference to `{}'",
+                    super::gnu::place(w, (oi, sec), r.offset),
+                    w.gnu_name(&w.globals[g].name)
+                ));
+            } else if run == 5 {
+                lines.push(format!(
+                    "{}: more undefined references to `{}' follow",
+                    o.gnu_name,
+                    w.gnu_name(&w.globals[g].name)
+                ));
+            }
+        }
+    }
+    for l in lines {
+        w.error_plain(l);
+    }
+}
