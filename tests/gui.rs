@@ -37,12 +37,25 @@ fn activate(h: &mut Harness<'_, App>, name: &str) {
 #[test]
 fn opens_the_bundled_samples_and_visits_every_view() {
     let files = linkscope::gui::app::sample_paths();
-    assert_eq!(files.len(), 7, "bundled samples present");
+    assert_eq!(files.len(), 13, "bundled samples present");
     let mut app = App::new(files, Settings::default());
     assert!(app.wait_for_loads(Duration::from_secs(60)));
     let names: Vec<String> = app.docs.iter().map(|d| d.core.name.clone()).collect();
-    let all =
-        ["autoimport.exe", "autoimport-small.exe", "data.dll", "comdat.obj", "omf32.obj", "main-nopie", "libdata.so"];
+    let all = [
+        "autoimport.exe",
+        "autoimport-small.exe",
+        "data.dll",
+        "comdat.obj",
+        "omf32.obj",
+        "main-nopie",
+        "libdata.so",
+        "crt0.obj",
+        "a.obj",
+        "b.obj",
+        "odr1.obj",
+        "odr2.obj",
+        "cxx.exe",
+    ];
     assert_eq!(names, all);
     assert_eq!(app.active_doc().map(|d| d.core.name.as_str()), Some("autoimport.exe"));
     let mut h = harness(app);
@@ -894,4 +907,64 @@ fn diff_view_compares_two_files_steps_through_changes_and_shows_a_patch_applied(
     let data = wait_for_diff(&mut h);
     assert!(!data.diff.summary.identical);
     assert!(data.diff.structural.iter().any(|s| s.kind == "export" && s.change == "added"));
+}
+
+/// Run frames until the active document's link simulation is in.
+fn wait_for_link(h: &mut Harness<'_, App>) -> Arc<linkscope::gui::link::LinkData> {
+    for _ in 0..1000 {
+        h.run();
+        let l = &active(h).link;
+        if l.job.is_none() {
+            match &l.result {
+                Some(Ok(data)) => return data.clone(),
+                Some(Err(e)) => panic!("link: {e}"),
+                None => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no link");
+}
+
+#[test]
+fn link_view_links_the_open_objects_compares_with_the_image_and_follows_the_input_order() {
+    use linkscope::link::Flavor;
+    let files = ["crt0.obj", "a.obj", "b.obj", "odr1.obj", "odr2.obj", "cxx.exe"];
+    let mut h = harness(loaded(&files.map(|f| format!("link/{f}")).iter().map(String::as_str).collect::<Vec<_>>()));
+    activate(&mut h, "crt0.obj");
+    click_view(&mut h, View::Link);
+    let data = wait_for_link(&mut h);
+    // The objects beside crt0.obj, in tab order; the image beside them with its map is compared.
+    assert_eq!(data.command, "/entry:start /brepro crt0.obj a.obj b.obj odr1.obj odr2.obj");
+    assert!(h.query_by_label_contains("lld-link would link it").is_some());
+    assert!(h.query_by_label_contains("64 input sections compared, no difference").is_some());
+    let odr = |d: &linkscope::gui::link::LinkData| {
+        d.report.comdats.iter().find(|c| c.symbol == "?odr_f@@YAHXZ").unwrap().kept.clone().unwrap().file
+    };
+    assert_eq!(odr(&data), "odr1.obj");
+    // The COMDATs panel flags the two different odr_f copies.
+    h.get_by_label_contains("COMDATs (").click();
+    h.run();
+    assert!(h.query_by_label_contains("copies differ").is_some());
+    // odr2.obj before odr1.obj: its copy wins, and the image no longer matches.
+    h.get_all_by_label("◀").last().unwrap().click();
+    let data = wait_for_link(&mut h);
+    assert_eq!(odr(&data), "odr2.obj");
+    assert!(!data.compare.as_ref().unwrap().1.as_ref().unwrap().differences.is_empty());
+    // Without b.obj, and under GNU ld's rules.
+    h.state_mut().apply(Action::LinkInclude("b.obj".into(), false));
+    let data = wait_for_link(&mut h);
+    assert!(!data.command.contains("b.obj"));
+    h.state_mut().apply(Action::LinkFlavor(Flavor::GnuLd));
+    let data = wait_for_link(&mut h);
+    assert_eq!(data.report.flavor, "gnu-ld");
+    // A pasted command line wins over the options.
+    h.state_mut().apply(Action::LinkPaste("-e start crt0.obj".into()));
+    let data = wait_for_link(&mut h);
+    assert_eq!(data.command, "-e start crt0.obj");
+    assert!(!data.report.succeeds, "crt0.obj alone needs a.obj's functions");
+    h.get_by_label_contains("Input sections (").click();
+    h.run();
+    assert!(data.rows.iter().any(|r| r.fate == "placed"));
+    assert!(h.query_all_by_label("placed").count() >= 1);
 }

@@ -1,7 +1,7 @@
 //! Mutation test over the PE / COFF / archive / ELF readers and the data-reference scan:
 //! truncations and bit flips of every fixture must load or be rejected cleanly — no panic, no
 //! hang — and still render as JSON (every 8th also through `refs`, the patch engine and the
-//! diff against the unmutated fixture).
+//! diff against the unmutated fixture; every object and archive through the link simulation).
 //! Deterministic (fixed seed) and bounded in time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -30,6 +30,9 @@ const FIXTURES: &[&str] = &[
     "elf/libdata.so",
     "elf/pic.o",
     "elf/rel32.o",
+    "link/msvc64/a.obj",
+    "link/mingw64/g-a.o",
+    "link/asm64/archive/lib.lib",
 ];
 
 /// xorshift64*: a small deterministic generator.
@@ -43,10 +46,35 @@ impl Rng {
     }
 }
 
+/// Link a damaged object or archive with its original under each linker's rules: a report or
+/// an "unreadable" error, never a panic.
+fn link(data: &[u8], orig: &[u8], format: linkscope::model::Format) {
+    use linkscope::link::Flavor;
+    use linkscope::model::Format;
+    let (m, o) = match format {
+        Format::Coff | Format::CoffBigobj => ("m.obj", "o.obj"),
+        Format::Archive => ("m.lib", "o.lib"),
+        _ => return,
+    };
+    let read = |p: &str| Ok(if p == m { data.to_vec() } else { orig.to_vec() });
+    for flavor in [Flavor::LldLink, Flavor::LldMingw, Flavor::GnuLd] {
+        let args = vec!["--entry".to_string(), "main".into(), m.into(), o.into()];
+        let args = if flavor == Flavor::LldLink { vec!["/entry:main".into(), m.into(), o.into()] } else { args };
+        if let Ok(r) = linkscope::link::simulate(flavor, &args, &read) {
+            assert!(r
+                .placements
+                .iter()
+                .all(|p| r.output_sections.iter().any(|s| s.name == p.output_section) || p.size == 0));
+            serde_json::to_string(&r).unwrap();
+        }
+    }
+}
+
 fn exercise(data: &[u8], orig: &[u8]) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     if let Ok(bin) = linkscope::load(data) {
+        link(data, orig, bin.format);
         let mut out = Vec::new();
         linkscope::report::write_json(&mut out, &bin, None, false).unwrap();
         assert!(bin.diagnostics.len() <= linkscope::model::MAX_DIAGNOSTICS + 1);

@@ -138,6 +138,26 @@ pub enum Action {
     PatchBase(String, String),
     /// Diff the active document against this one.
     DiffWith(DocId),
+    /// Run the Link view's simulation again.
+    LinkRun,
+    /// The linker to simulate.
+    LinkFlavor(crate::link::Flavor),
+    /// Garbage collection: None = the linker's default.
+    LinkGc(Option<bool>),
+    /// Identical COMDAT folding: None = the linker's default.
+    LinkIcf(Option<bool>),
+    /// The entry symbol (empty: guessed).
+    LinkEntry(String),
+    /// More linker options, as typed.
+    LinkExtra(String),
+    /// A pasted command line (empty: the inputs and options).
+    LinkPaste(String),
+    /// Move an input earlier (true) or later.
+    LinkMove(String, bool),
+    /// Switch an input on or off.
+    LinkInclude(String, bool),
+    /// The image to compare the prediction with (None: nothing).
+    LinkCompareWith(Option<DocId>),
     /// Diff the active document's simulated load: the file as mapped against after the loader and
     /// the scheme.
     DiffPatchApply,

@@ -104,8 +104,21 @@ impl std::fmt::Debug for App {
 
 /// The bundled samples opened when no file is given.
 pub fn sample_paths() -> Vec<PathBuf> {
-    let names =
-        ["autoimport.exe", "autoimport-small.exe", "data.dll", "comdat.obj", "omf32.obj", "main-nopie", "libdata.so"];
+    let names = [
+        "autoimport.exe",
+        "autoimport-small.exe",
+        "data.dll",
+        "comdat.obj",
+        "omf32.obj",
+        "main-nopie",
+        "libdata.so",
+        "link/crt0.obj",
+        "link/a.obj",
+        "link/b.obj",
+        "link/odr1.obj",
+        "link/odr2.obj",
+        "link/cxx.exe",
+    ];
     let candidates =
         [PathBuf::from("assets/samples"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples"))];
     for dir in candidates {
@@ -229,6 +242,7 @@ impl App {
             || self.docs.iter().any(|d| {
                 d.patch.job.is_some()
                     || d.diff.job.is_some()
+                    || d.link.job.is_some()
                     || TableId::ALL.iter().any(|t| d.table(*t).pending.is_some())
             })
     }
@@ -779,21 +793,16 @@ impl App {
             }
         }
         for doc in &mut self.docs {
-            let Some(rx) = &doc.diff.job else { continue };
-            match rx.try_recv() {
-                Ok(result) => {
-                    if let (Ok(d), Ok(mut slot)) = (&result, doc.core.diff_data.write()) {
-                        *slot = Some(d.clone());
-                    }
-                    let t = doc.table_mut(TableId::Diff);
-                    t.order = None;
-                    t.selected = None;
-                    t.generation += 1;
-                    doc.diff.result = Some(result);
-                    doc.diff.job = None;
-                }
-                Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => doc.diff.job = None,
+            if take_job(&mut doc.diff.job, &mut doc.diff.result, &doc.core.diff_data) {
+                let t = doc.table_mut(TableId::Diff);
+                t.order = None;
+                t.selected = None;
+                t.generation += 1;
+            }
+            if take_job(&mut doc.link.job, &mut doc.link.result, &doc.core.link_data) {
+                let t = doc.table_mut(TableId::Link);
+                t.order = None;
+                t.generation += 1;
             }
         }
         if self.pending_compare && self.loads.is_empty() {
@@ -845,6 +854,31 @@ impl eframe::App for App {
             raw_input.events.retain(|e| {
                 !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_) | egui::Event::PointerGone)
             });
+        }
+    }
+}
+
+/// Collect a finished worker result: into `result`, and (when it succeeded) into the table's
+/// `slot`. True when a result arrived.
+fn take_job<T>(
+    job: &mut Option<mpsc::Receiver<Result<std::sync::Arc<T>, String>>>,
+    result: &mut Option<Result<std::sync::Arc<T>, String>>,
+    slot: &std::sync::RwLock<Option<std::sync::Arc<T>>>,
+) -> bool {
+    let Some(rx) = job else { return false };
+    match rx.try_recv() {
+        Ok(r) => {
+            if let (Ok(d), Ok(mut s)) = (&r, slot.write()) {
+                *s = Some(d.clone());
+            }
+            *result = Some(r);
+            *job = None;
+            true
+        }
+        Err(mpsc::TryRecvError::Empty) => false,
+        Err(mpsc::TryRecvError::Disconnected) => {
+            *job = None;
+            false
         }
     }
 }

@@ -189,6 +189,25 @@ impl App {
                     None => self.set_status(format!("{t}: not an address (hex with 0x, or decimal)"), true),
                 }
             }
+            Action::LinkRun => self.link_run(),
+            Action::LinkFlavor(f) => self.link_change(|st| st.flavor = Some(f)),
+            Action::LinkGc(v) => self.link_change(|st| st.gc = v),
+            Action::LinkIcf(v) => self.link_change(|st| st.icf = v),
+            Action::LinkEntry(t) => self.link_change(|st| st.entry = t),
+            Action::LinkExtra(t) => self.link_change(|st| st.extra = t),
+            Action::LinkPaste(t) => self.link_change(|st| st.pasted = (!t.trim().is_empty()).then_some(t)),
+            Action::LinkMove(name, up) => {
+                let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+                let Some(here) = self.active_doc().map(|d| d.core.clone()) else { return };
+                self.link_change(|st| st.move_input(&open, &here, &name, up));
+            }
+            Action::LinkInclude(name, on) => self.link_change(|st| {
+                st.excluded.retain(|n| *n != name);
+                if !on {
+                    st.excluded.push(name);
+                }
+            }),
+            Action::LinkCompareWith(id) => self.link_change(|st| st.compare = Some(id)),
             Action::DiffWith(other) => {
                 let Some(b) = self.doc(other).map(|d| d.core.clone()) else { return };
                 if let Some(doc) = self.active_mut() {
@@ -818,6 +837,28 @@ impl App {
         self.patch_run();
     }
 
+    /// Change the active document's Link inputs and simulate again.
+    fn link_change(&mut self, f: impl FnOnce(&mut crate::gui::link::LinkState)) {
+        if let Some(doc) = self.active_mut() {
+            f(&mut doc.link);
+        }
+        self.link_run();
+    }
+
+    /// Start the active document's link simulation (the open objects and archives are the
+    /// inputs; files not open are read beside the active document).
+    fn link_run(&mut self) {
+        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+        let Some(active) = self.active else { return };
+        let target = self.doc(active).and_then(|d| link_compare_target(d, &self.docs));
+        let image = target.and_then(|id| self.doc(id)).map(|d| d.core.clone());
+        let Some(doc) = self.active_mut() else { return };
+        let implied = image.as_ref().map_or(Vec::new(), |i| crate::gui::link::implied_options(doc.link.flavor(), i));
+        let args = doc.link.command_line(&open, &doc.core, &implied);
+        let dir = doc.core.path.parent().map(|p| p.to_path_buf());
+        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, open, dir, image));
+    }
+
     /// Start computing the active document's plan (with the other open documents as DLLs).
     fn patch_run(&mut self) {
         let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
@@ -826,4 +867,18 @@ impl App {
         let others = open.into_iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).collect();
         doc.patch.job = Some(crate::gui::patch::start(doc.core.clone(), others, &doc.patch, dump));
     }
+}
+
+/// The image the Link view compares with: the one chosen, else the first open image beside the
+/// first input (same directory) that has a map beside it.
+pub fn link_compare_target(doc: &crate::gui::Document, docs: &[crate::gui::Document]) -> Option<DocId> {
+    if let Some(chosen) = doc.link.compare {
+        return chosen;
+    }
+    let first = docs.iter().find(|d| crate::gui::link::is_input(&d.core))?;
+    let dir = first.core.path.parent()?;
+    docs.iter()
+        .filter(|d| d.core.bin.format.is_pe() && d.core.path.parent() == Some(dir))
+        .find(|d| ["lldmap", "gnumap", "map"].iter().any(|e| d.core.path.with_extension(e).is_file()))
+        .map(|d| d.id)
 }

@@ -56,11 +56,13 @@ pub enum View {
     Patch,
     /// Changed bytes against another file or a memory image, attributed to structures.
     Diff,
+    /// The open objects linked as a chosen linker would link them.
+    Link,
 }
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 18] = [
+    pub const ALL: [View; 19] = [
         View::Overview,
         View::Headers,
         View::Records,
@@ -76,6 +78,7 @@ impl View {
         View::Disassembly,
         View::Patch,
         View::Diff,
+        View::Link,
         View::Hex,
         View::Diagnostics,
         View::Members,
@@ -102,6 +105,7 @@ impl View {
             View::Members => "members",
             View::Patch => "patch",
             View::Diff => "diff",
+            View::Link => "link",
         }
     }
 
@@ -126,6 +130,7 @@ impl View {
             View::Members => "Members",
             View::Patch => "Patch",
             View::Diff => "Diff",
+            View::Link => "Link",
         }
     }
 
@@ -184,11 +189,13 @@ pub enum TableId {
     Patch,
     /// Changes of the diff.
     Diff,
+    /// Input sections of the simulated link.
+    Link,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 17] = [
+    pub const ALL: [TableId; 18] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -206,6 +213,7 @@ impl TableId {
         TableId::Disasm,
         TableId::Patch,
         TableId::Diff,
+        TableId::Link,
     ];
 
     /// The view that shows this table.
@@ -225,6 +233,7 @@ impl TableId {
             TableId::Disasm => View::Disassembly,
             TableId::Patch => View::Patch,
             TableId::Diff => View::Diff,
+            TableId::Link => View::Link,
         }
     }
 
@@ -248,6 +257,7 @@ impl TableId {
             TableId::Disasm => "disassembly",
             TableId::Patch => "patch-steps",
             TableId::Diff => "diff-changes",
+            TableId::Link => "link-sections",
         }
     }
 
@@ -284,6 +294,8 @@ pub struct DocCore {
     pub patch_plan: std::sync::RwLock<Option<Arc<crate::patch::PatchPlan>>>,
     /// The Diff view's current diff (set when a diff finishes; read by its table).
     pub diff_data: std::sync::RwLock<Option<Arc<crate::gui::diff::DiffData>>>,
+    /// The Link view's current simulation (set when it finishes; read by its table).
+    pub link_data: std::sync::RwLock<Option<Arc<crate::gui::link::LinkData>>>,
 }
 
 impl DocCore {
@@ -323,6 +335,7 @@ impl DocCore {
             site_pages,
             patch_plan: Default::default(),
             diff_data: Default::default(),
+            link_data: Default::default(),
         }
     }
 
@@ -396,6 +409,8 @@ pub struct Document {
     pub patch: crate::gui::patch::PatchState,
     /// The Diff view's job and result.
     pub diff: crate::gui::diff::DiffState,
+    /// The Link view's inputs, options and result.
+    pub link: crate::gui::link::LinkState,
 }
 
 impl Document {
@@ -419,6 +434,7 @@ impl Document {
             record_tab: None,
             patch: Default::default(),
             diff: Default::default(),
+            link: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod apply;
 pub mod diff;
 pub mod document;
+pub mod link;
 pub mod loader;
 pub mod lookup;
 pub mod nav;

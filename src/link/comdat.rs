@@ -57,7 +57,8 @@ pub fn lld(w: &World, leader: ChunkId, leader_sel: u8, new: ChunkId, sel: u8) ->
     match b {
         NODUP => Verdict::Duplicate,
         SAME_SIZE => {
-            let same_aux = w.cfg.mingw && aux_length(w, leader).is_some() && aux_length(w, leader) == aux_length(w, new);
+            let same_aux =
+                w.cfg.mingw && aux_length(w, leader).is_some() && aux_length(w, leader) == aux_length(w, new);
             if size(w, leader) == size(w, new) || same_aux {
                 Verdict::Keep
             } else {

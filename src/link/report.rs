@@ -78,6 +78,8 @@ pub struct Discarded {
     pub kept: Option<SectionRef>,
     /// The reason in words.
     pub detail: String,
+    /// Size of the section.
+    pub size: u64,
 }
 
 /// One copy of a COMDAT.
@@ -346,6 +348,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
                 reason,
                 kept: kept.map(|k| sref(w, k)),
                 detail,
+                size: super::comdat::size(w, id),
             };
             match fate {
                 Fate::Read if rva_of.contains_key(&id) => {}

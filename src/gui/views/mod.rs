@@ -9,6 +9,7 @@ pub mod exports;
 pub mod headers;
 pub mod hex;
 pub mod imports;
+pub mod link;
 pub mod map;
 pub mod members;
 pub mod overview;
@@ -67,6 +68,7 @@ pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn Tabl
         TableId::Disasm => Box::new(disasm::DisasmModel { core }),
         TableId::Patch => Box::new(patch::PatchModel::new(core)),
         TableId::Diff => Box::new(diff::DiffModel::new(core)),
+        TableId::Link => Box::new(link::LinkModel::new(core)),
     }
 }
 
@@ -88,7 +90,7 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Disassembly => core.refs.insns.len(),
         View::Diagnostics => b.diagnostics.len(),
         View::Members => b.members.len(),
-        View::Patch | View::Diff => return None,
+        View::Patch | View::Diff | View::Link => return None,
     })
 }
 
@@ -133,6 +135,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Members => members::show(ui, cx, actions),
         View::Patch => patch::show(ui, cx, actions),
         View::Diff => diff::show(ui, cx, actions),
+        View::Link => link::show(ui, cx, actions),
     });
 }
 

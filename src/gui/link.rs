@@ -1,0 +1,335 @@
+//! The Link view's state: the linker, its options and the order of the inputs (the open COFF
+//! objects and archives), or a pasted command line; the simulation and, against an open image
+//! (with its map from beside it), the comparison, computed on a worker thread.
+
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+
+use super::document::{DocCore, DocId};
+use crate::link::compare::Comparison;
+use crate::link::{self, Flavor, Report};
+use crate::model::Format;
+
+/// One row of the Link view's table: an input section and what became of it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// `placed`, `comdat`, `associative`, `gc`, `icf` or `not linked`.
+    pub fate: &'static str,
+    /// Output section (placed rows).
+    pub out: String,
+    /// RVA (placed rows).
+    pub rva: Option<u64>,
+    /// Size.
+    pub size: u64,
+    /// Alignment (placed rows).
+    pub align: u64,
+    /// File.
+    pub file: String,
+    /// Section index in the file.
+    pub section: u32,
+    /// Section name.
+    pub name: String,
+    /// Why, in words, with the section kept instead.
+    pub why: String,
+}
+
+/// A finished simulation.
+#[derive(Debug)]
+pub struct LinkData {
+    /// What the linker would do.
+    pub report: Report,
+    /// The command line simulated, as one string.
+    pub command: String,
+    /// Every input section.
+    pub rows: Vec<Row>,
+    /// The comparison with the real image, when one was chosen: (image name, result).
+    pub compare: Option<(String, Result<Comparison, String>)>,
+}
+
+/// The result of a link job.
+pub type LinkResult = Result<Arc<LinkData>, String>;
+
+/// The Link view's state of one document.
+#[derive(Debug, Default)]
+pub struct LinkState {
+    /// The linker.
+    pub flavor: Option<Flavor>,
+    /// `/opt:ref` / `--gc-sections`: None = the linker's default.
+    pub gc: Option<bool>,
+    /// `/opt:icf` / `--icf=all`: None = the linker's default.
+    pub icf: Option<bool>,
+    /// The entry symbol (empty: picked from the inputs).
+    pub entry: String,
+    /// More options, as typed (`/merge:.CRT=.rdata`).
+    pub extra: String,
+    /// A pasted command line: used instead of everything above when set.
+    pub pasted: Option<String>,
+    /// Input names in the order chosen (open documents not listed come after, in tab order).
+    pub order: Vec<String>,
+    /// Inputs switched off.
+    pub excluded: Vec<String>,
+    /// The image to compare with (None: the first open image named like an input's directory).
+    pub compare: Option<Option<DocId>>,
+    /// The job.
+    pub job: Option<mpsc::Receiver<LinkResult>>,
+    /// The last result.
+    pub result: Option<LinkResult>,
+}
+
+/// Whether a document can be a linker input.
+pub fn is_input(core: &DocCore) -> bool {
+    matches!(core.bin.format, Format::Coff | Format::CoffBigobj | Format::Archive)
+}
+
+impl LinkState {
+    /// The linker (lld-link unless chosen).
+    pub fn flavor(&self) -> Flavor {
+        self.flavor.unwrap_or(Flavor::LldLink)
+    }
+
+    /// The inputs in link order (names): the open objects and archives in the directory of the
+    /// document `here` (all open ones when none is there).
+    pub fn inputs(&self, open: &[Arc<DocCore>], here: &DocCore) -> Vec<String> {
+        let dir = here.path.parent();
+        let beside: Vec<&Arc<DocCore>> = open.iter().filter(|c| is_input(c) && c.path.parent() == dir).collect();
+        let pool: Vec<&Arc<DocCore>> =
+            if beside.is_empty() { open.iter().filter(|c| is_input(c)).collect() } else { beside };
+        let names: Vec<String> = pool.iter().map(|c| c.name.clone()).collect();
+        let mut out: Vec<String> = self.order.iter().filter(|n| names.contains(n)).cloned().collect();
+        for n in names {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    /// Move input `name` one place up or down.
+    pub fn move_input(&mut self, open: &[Arc<DocCore>], here: &DocCore, name: &str, up: bool) {
+        let mut list = self.inputs(open, here);
+        if let Some(i) = list.iter().position(|n| n == name) {
+            let j = if up { i.checked_sub(1) } else { (i + 1 < list.len()).then_some(i + 1) };
+            if let Some(j) = j {
+                list.swap(i, j);
+            }
+        }
+        self.order = list;
+    }
+
+    /// The command line the options and inputs make; `implied` are options read off the image
+    /// compared with (see [`implied_options`]).
+    pub fn command_line(&self, open: &[Arc<DocCore>], here: &DocCore, implied: &[String]) -> Vec<String> {
+        if let Some(p) = &self.pasted {
+            return split_args(p);
+        }
+        let inputs: Vec<String> = self.inputs(open, here).into_iter().filter(|n| !self.excluded.contains(n)).collect();
+        let entry =
+            if self.entry.trim().is_empty() { guess_entry(open, &inputs) } else { Some(self.entry.trim().to_string()) };
+        let mut args = Vec::new();
+        match self.flavor() {
+            Flavor::LldLink => {
+                if let Some(e) = entry {
+                    args.push(format!("/entry:{e}"));
+                }
+                match (self.gc, self.icf) {
+                    (None, None) => {}
+                    (gc, icf) => {
+                        let mut v = Vec::new();
+                        if let Some(g) = gc {
+                            v.push(if g { "ref" } else { "noref" });
+                        }
+                        if let Some(i) = icf {
+                            v.push(if i { "icf" } else { "noicf" });
+                        }
+                        args.push(format!("/opt:{}", v.join(",")));
+                    }
+                }
+            }
+            Flavor::LldMingw | Flavor::GnuLd => {
+                let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == "x86");
+                args.extend(["-m".to_string(), if x86 { "i386pe" } else { "i386pep" }.to_string()]);
+                if let Some(e) = entry {
+                    args.extend(["-e".to_string(), e]);
+                }
+                if self.gc == Some(true) {
+                    args.push("--gc-sections".into());
+                }
+                if self.icf == Some(true) && self.flavor() == Flavor::LldMingw {
+                    args.push("--icf=all".into());
+                }
+            }
+        }
+        args.extend(implied.iter().cloned());
+        args.extend(split_args(&self.extra));
+        args.extend(inputs);
+        args
+    }
+}
+
+/// Options a real image shows it was linked with: lld-link's `/brepro` leaves a REPRO debug
+/// entry (and changes the image: a debug directory in `.rdata`).
+pub fn implied_options(flavor: Flavor, image: &DocCore) -> Vec<String> {
+    let repro = image.bin.pe.as_ref().is_some_and(|p| p.debug.iter().any(|d| d.raw_type == 16));
+    match flavor {
+        Flavor::LldLink if repro => vec!["/brepro".into()],
+        _ => Vec::new(),
+    }
+}
+
+/// Split a pasted command line at white space (double quotes group).
+pub fn split_args(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for ch in s.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// The entry point an input defines, when none is typed: a CRT entry, `main`, `start`.
+fn guess_entry(open: &[Arc<DocCore>], inputs: &[String]) -> Option<String> {
+    let defined = |name: &str| {
+        open.iter()
+            .filter(|c| inputs.contains(&c.name))
+            .any(|c| c.bin.symbols.iter().any(|s| s.section.is_some() && s.binding == "EXTERNAL" && s.name == name))
+    };
+    ["mainCRTStartup", "WinMainCRTStartup", "start", "main"]
+        .iter()
+        .find(|n| defined(n) || defined(&format!("_{n}")))
+        .map(|n| n.to_string())
+}
+
+/// Run the simulation of `args` on a worker: files are the open documents by name, else read
+/// from `dir`; `image` (with a map beside it) is compared.
+pub fn start(
+    flavor: Flavor,
+    args: Vec<String>,
+    open: Vec<Arc<DocCore>>,
+    dir: Option<PathBuf>,
+    image: Option<Arc<DocCore>>,
+) -> mpsc::Receiver<LinkResult> {
+    let (tx, rx) = mpsc::channel();
+    let _ = std::thread::Builder::new().name("link".into()).spawn(move || {
+        let _ = tx.send(compute(flavor, &args, &open, dir.as_deref(), image.as_deref()));
+    });
+    rx
+}
+
+fn compute(
+    flavor: Flavor,
+    args: &[String],
+    open: &[Arc<DocCore>],
+    dir: Option<&std::path::Path>,
+    image: Option<&DocCore>,
+) -> LinkResult {
+    let read = |p: &str| {
+        let base = crate::link::inputs::base_name(p);
+        match open.iter().find(|c| c.name == base || c.path.to_string_lossy() == p) {
+            Some(c) => Ok(c.data.clone()),
+            None => std::fs::read(dir.map_or_else(|| PathBuf::from(p), |d| d.join(p))),
+        }
+    };
+    let report = link::simulate(flavor, args, &read).map_err(|e| e.to_string())?;
+    let compare = image.map(|img| {
+        let map = find_map(&img.path);
+        let r = map.transpose().and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()));
+        (img.name.clone(), r)
+    });
+    let rows = rows(&report);
+    Ok(Arc::new(LinkData { report, command: args.join(" "), rows, compare }))
+}
+
+/// The map beside an image: `NAME.lldmap`, `NAME.gnumap` or `NAME.map`, the first that parses.
+fn find_map(image: &std::path::Path) -> Option<Result<crate::link::map::LinkMap, String>> {
+    for ext in ["lldmap", "gnumap", "map"] {
+        let p = image.with_extension(ext);
+        if let Ok(text) = std::fs::read(&p) {
+            if let Ok(m) = crate::link::map::parse(&String::from_utf8_lossy(&text)) {
+                return Some(Ok(m));
+            }
+        }
+    }
+    None
+}
+
+fn rows(rep: &Report) -> Vec<Row> {
+    let mut out = Vec::new();
+    for p in &rep.placements {
+        let mut why = p.comdat.as_ref().map_or(String::new(), |k| {
+            let shown = crate::demangle::demangle(k).unwrap_or_else(|| k.clone());
+            format!("COMDAT {shown}: this copy is kept")
+        });
+        let folded: Vec<String> = rep
+            .folds
+            .iter()
+            .filter(|f| f.into.file == p.file && f.into.section == p.section)
+            .map(|f| format!("{} [{}]", f.folded.file, f.folded.section))
+            .collect();
+        if !folded.is_empty() {
+            if !why.is_empty() {
+                why.push_str("; ");
+            }
+            why.push_str(&format!("ICF folded into it: {}", folded.join(", ")));
+        }
+        out.push(Row {
+            fate: "placed",
+            out: p.output_section.clone(),
+            rva: Some(p.rva),
+            size: p.size,
+            align: p.align,
+            file: p.file.clone(),
+            section: p.section,
+            name: p.name.clone(),
+            why,
+        });
+    }
+    for d in &rep.discarded {
+        let kept =
+            d.kept.as_ref().map_or(String::new(), |k| format!(" — kept: {}:({}) [{}]", k.file, k.name, k.section));
+        out.push(Row {
+            fate: d.reason,
+            out: String::new(),
+            rva: None,
+            size: d.size,
+            align: 0,
+            file: d.file.clone(),
+            section: d.section,
+            name: d.name.clone(),
+            why: format!("{}{kept}", d.detail),
+        });
+    }
+    for n in &rep.not_linked {
+        out.push(Row {
+            fate: "not linked",
+            out: String::new(),
+            rva: None,
+            size: 0,
+            align: 0,
+            file: n.file.clone(),
+            section: n.section,
+            name: n.name.clone(),
+            why: n.why.to_string(),
+        });
+    }
+    out
+}

@@ -1,0 +1,461 @@
+//! The Link view: the open objects and archives linked as a chosen linker would link them. The
+//! inputs in order (move them, switch them off), the linker and its options, or a pasted command
+//! line; the outcome in the linker's own words; the output sections; every input section with
+//! where it lands or why it is gone; each COMDAT with its copies, the winner and why, copies that
+//! differ; ICF folds; the `.CRT$X*` initialisers in the order they run; and, against an open
+//! image (with its map from beside it), every difference.
+
+use std::sync::Arc;
+
+use eframe::egui::{self, RichText};
+
+use crate::gui::action::Action;
+use crate::gui::document::{DocCore, TableId};
+use crate::gui::link::{is_input, LinkData};
+use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
+use crate::gui::theme::RefKind;
+use crate::link::Flavor;
+
+use super::{intro, show_table, ViewCtx};
+
+const COLUMNS: &[Column] = &[
+    Column::text("Fate", 80.0, "placed, or why not: comdat (another copy won), associative (its leader is gone), gc (nothing live refers to it), icf (folded into an identical section), not linked."),
+    Column::text("Out", 60.0, "The output section it lands in."),
+    Column::num("RVA", 80.0, "Where it lands."),
+    Column::num("Size", 60.0, "Bytes."),
+    Column::num("Align", 44.0, "Its alignment (IMAGE_SCN_ALIGN_*)."),
+    Column::text("File", 130.0, "The input: an object, or lib(member)."),
+    Column::num("#", 36.0, "Section index in the file."),
+    Column::text("Section", 170.0, "The input section's name."),
+    Column::text("Why", 520.0, "Why it is here, or why not and which copy is kept instead."),
+];
+
+/// The rows of the current simulation.
+pub struct LinkModel {
+    /// The result (None: none yet).
+    pub data: Option<Arc<LinkData>>,
+}
+
+impl LinkModel {
+    /// The model of `core`'s current link.
+    pub fn new(core: &DocCore) -> Self {
+        LinkModel { data: core.link_data.read().ok().and_then(|d| d.clone()) }
+    }
+}
+
+fn fate_kind(fate: &str) -> RefKind {
+    match fate {
+        "placed" => RefKind::Section,
+        "comdat" | "associative" => RefKind::Symbol,
+        "icf" => RefKind::Reloc,
+        "gc" => RefKind::Other,
+        _ => RefKind::Header,
+    }
+}
+
+impl TableModel for LinkModel {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.data.as_ref().map_or(0, |d| d.rows.len())
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let Some(r) = self.data.as_ref().and_then(|d| d.rows.get(row)) else { return String::new() };
+        match col {
+            0 => r.fate.to_string(),
+            1 => r.out.clone(),
+            2 => r.rva.map_or(String::new(), |v| format!("{v:#x}")),
+            3 => format!("{:#x}", r.size),
+            4 => {
+                if r.rva.is_some() {
+                    r.align.to_string()
+                } else {
+                    String::new()
+                }
+            }
+            5 => r.file.clone(),
+            6 => r.section.to_string(),
+            7 => r.name.clone(),
+            _ => r.why.clone(),
+        }
+    }
+    fn cell(&self, row: usize, col: usize) -> Cell {
+        let text = self.text(row, col);
+        let fate = self.data.as_ref().and_then(|d| d.rows.get(row)).map_or("", |r| r.fate);
+        match col {
+            0 => Cell::plain(text).tone(Tone::Kind(fate_kind(fate))),
+            2 | 3 | 4 | 6 => Cell::mono(text),
+            8 => Cell::plain(text.clone()).tip(text),
+            _ => Cell::plain(text),
+        }
+    }
+    fn facets(&self) -> Vec<Facet> {
+        let mut f = Vec::new();
+        for (name, col) in [("Fate", 0), ("Out", 1), ("File", 5)] {
+            let mut options: Vec<String> = Vec::new();
+            for row in 0..self.len() {
+                let t = self.text(row, col);
+                if !t.is_empty() && !options.contains(&t) {
+                    options.push(t);
+                }
+            }
+            f.push(Facet { name, col, options });
+        }
+        f
+    }
+}
+
+/// Draw the Link view.
+pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    intro(
+        ui,
+        "Link",
+        "What a linker would make of the open objects and archives: which COMDAT copy survives and why, what is discarded (another copy won, its leader is gone, garbage-collected, folded), and where every input section lands. Change the order or an option and see what moves; pick the real image to compare.",
+    );
+    let st = &cx.doc.link;
+    let open: Vec<Arc<DocCore>> = cx.docs.iter().map(|d| d.core.clone()).collect();
+    inputs_row(ui, cx, &open, actions);
+    options_row(ui, cx, actions);
+    if st.job.is_some() {
+        ui.label("linking…");
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
+    }
+    let data = match &st.result {
+        None => {
+            if st.job.is_none() {
+                actions.push(Action::LinkRun);
+            }
+            return;
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("Cannot link: {e}"));
+            return;
+        }
+        Some(Ok(d)) => d.clone(),
+    };
+    outcome(ui, &data);
+    // One panel at a time: the input sections (the table), the COMDATs, or the image's layout.
+    let id = egui::Id::unique("link-tab");
+    let mut tab = ui.data_mut(|d| d.get_temp::<u8>(id)).unwrap_or(0);
+    ui.horizontal(|ui| {
+        let r = &data.report;
+        for (k, label) in [
+            (0u8, format!("Input sections ({})", data.rows.len())),
+            (1, format!("COMDATs ({})", r.comdats.len())),
+            (2, format!("Image: sections, .CRT order, ICF folds ({})", r.folds.len())),
+        ] {
+            if ui.selectable_label(tab == k, label).clicked() {
+                tab = k;
+            }
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(id, tab));
+    ui.separator();
+    match tab {
+        1 => comdats(ui, &data),
+        2 => side_panels(ui, &data),
+        _ => show_table(ui, cx, TableId::Link, actions),
+    }
+}
+
+fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], actions: &mut Vec<Action>) {
+    let st = &cx.doc.link;
+    let inputs = st.inputs(open, &cx.doc.core);
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Inputs:");
+        if inputs.is_empty() {
+            ui.label(RichText::new("none open: open COFF objects or archives").weak());
+        }
+        for (i, name) in inputs.iter().enumerate() {
+            let mut on = !st.excluded.contains(name);
+            if ui.checkbox(&mut on, name.as_str()).on_hover_text("Take part in the link").changed() {
+                actions.push(Action::LinkInclude(name.clone(), on));
+            }
+            if i > 0 && ui.small_button("◀").on_hover_text(format!("Move {name} earlier")).clicked() {
+                actions.push(Action::LinkMove(name.clone(), true));
+            }
+            if i + 1 < inputs.len() && ui.small_button("▶").on_hover_text(format!("Move {name} later")).clicked() {
+                actions.push(Action::LinkMove(name.clone(), false));
+            }
+            ui.separator();
+        }
+    });
+    let images: Vec<_> = cx.docs.iter().filter(|d| d.core.bin.format.is_pe() && !is_input(&d.core)).collect();
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Compare with:");
+        let chosen = crate::gui::apply::link_compare_target(cx.doc, cx.docs);
+        let text =
+            chosen.and_then(|id| cx.docs.iter().find(|d| d.id == id)).map_or("nothing".into(), |d| d.core.name.clone());
+        ui.label_inputs_by(label.id, |ui| {
+            egui::ComboBox::from_id_salt("link-compare").selected_text(text).show_ui(ui, |ui| {
+                if ui.selectable_label(chosen.is_none(), "nothing").clicked() {
+                    actions.push(Action::LinkCompareWith(None));
+                }
+                for d in &images {
+                    if ui.selectable_label(chosen == Some(d.id), d.core.name.as_str()).clicked() {
+                        actions.push(Action::LinkCompareWith(Some(d.id)));
+                    }
+                }
+            });
+        });
+        ui.label(
+            RichText::new("(an open image; its map is read from beside it: NAME.lldmap, NAME.gnumap, NAME.map)").weak(),
+        );
+    });
+}
+
+fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    let st = &cx.doc.link;
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Linker:");
+        ui.label_inputs_by(label.id, |ui| {
+            egui::ComboBox::from_id_salt("link-flavor").selected_text(st.flavor().name()).show_ui(ui, |ui| {
+                for f in [Flavor::LldLink, Flavor::LldMingw, Flavor::GnuLd] {
+                    if ui.selectable_label(st.flavor() == f, f.name()).clicked() {
+                        actions.push(Action::LinkFlavor(f));
+                    }
+                }
+            });
+        });
+        ui.separator();
+        for (name, value, gc) in [("GC", st.gc, true), ("ICF", st.icf, false)] {
+            let text = match value {
+                None => format!("{name}: default"),
+                Some(true) => format!("{name}: on"),
+                Some(false) => format!("{name}: off"),
+            };
+            let tip = if gc {
+                "/opt:ref, --gc-sections (click: default → on → off)"
+            } else {
+                "/opt:icf, --icf=all (click: default → on → off)"
+            };
+            if ui.button(text).on_hover_text(tip).clicked() {
+                let next = match value {
+                    None => Some(true),
+                    Some(true) => Some(false),
+                    Some(false) => None,
+                };
+                actions.push(if gc { Action::LinkGc(next) } else { Action::LinkIcf(next) });
+            }
+        }
+        ui.separator();
+        text_field(
+            ui,
+            "Entry:",
+            "link-entry",
+            &st.entry,
+            110.0,
+            "The entry symbol (empty: the one an input defines)",
+            Action::LinkEntry,
+            actions,
+        );
+        text_field(
+            ui,
+            "More options:",
+            "link-extra",
+            &st.extra,
+            220.0,
+            "e.g. /merge:.CRT=.rdata /include:sym",
+            Action::LinkExtra,
+            actions,
+        );
+    });
+    ui.horizontal(|ui| {
+        let current = st.pasted.clone().unwrap_or_default();
+        text_field(
+            ui,
+            "Command line:",
+            "link-pasted",
+            &current,
+            ui.available_width() - 260.0,
+            "Paste the linker's command line (inputs are found among the open files, else beside the first); empty: use the inputs and options above",
+            Action::LinkPaste,
+            actions,
+        );
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn text_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    salt: &str,
+    value: &str,
+    width: f32,
+    tip: &str,
+    make: impl Fn(String) -> Action,
+    actions: &mut Vec<Action>,
+) {
+    let l = ui.label(label);
+    let id = egui::Id::unique(("link-field", salt));
+    let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| value.to_string());
+    let r = ui
+        .add(egui::TextEdit::singleline(&mut text).desired_width(width.max(80.0)).font(egui::TextStyle::Monospace))
+        .labelled_by(l.id)
+        .on_hover_text(format!("{tip}. Enter applies."));
+    if r.changed() {
+        ui.data_mut(|d| d.insert_temp(id, text.clone()));
+    }
+    if r.lost_focus() {
+        if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(make(text));
+        }
+        ui.data_mut(|d| d.remove::<String>(id));
+    }
+}
+
+fn outcome(ui: &mut egui::Ui, data: &LinkData) {
+    let r = &data.report;
+    ui.horizontal_wrapped(|ui| {
+        let (text, color) = if r.succeeds {
+            (format!("{} would link it", r.flavor), ui.visuals().text_color())
+        } else {
+            (format!("{} refuses it", r.flavor), ui.visuals().error_fg_color)
+        };
+        ui.label(RichText::new(text).strong().color(color));
+        ui.separator();
+        ui.label(format!("{} · image base {:#x}", r.machine, r.image_base));
+        if let Some(e) = &r.entry {
+            ui.separator();
+            ui.label(match e.rva {
+                Some(v) => format!("entry {} at {v:#x}", e.symbol),
+                None => format!("entry {} undefined", e.symbol),
+            });
+        }
+        ui.separator();
+        ui.label(format!("{} placed, {} discarded, {} folded", r.placements.len(), r.discarded.len(), r.folds.len()));
+    });
+    ui.label(RichText::new(&data.command).monospace().weak()).on_hover_text("The command line simulated");
+    for d in r.diagnostics.iter().take(12) {
+        let color = match d.severity {
+            "error" => ui.visuals().error_fg_color,
+            "warning" => ui.visuals().warn_fg_color,
+            _ => ui.visuals().weak_text_color(),
+        };
+        let text = if d.severity == "note" { format!("Note: {}", d.message) } else { d.message.clone() };
+        ui.label(RichText::new(text).monospace().color(color));
+    }
+    if !r.ignored_options.is_empty() {
+        ui.label(RichText::new(format!("Not modelled (ignored): {}", r.ignored_options.join(" "))).weak());
+    }
+    if let Some((name, c)) = &data.compare {
+        match c {
+            Ok(c) if c.differences.is_empty() => {
+                ui.label(format!(
+                    "Same as {name}: {} output sections and {} input sections compared, no difference",
+                    c.sections_compared, c.placements_compared
+                ));
+            }
+            Ok(c) => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "{} differences from {name} ({} input sections compared):",
+                        c.differences.len(),
+                        c.placements_compared
+                    ),
+                );
+                for d in c.differences.iter().take(8) {
+                    ui.label(
+                        RichText::new(format!(
+                            "{} {}: predicted {}, actual {}",
+                            d.kind,
+                            d.what,
+                            d.predicted.as_deref().unwrap_or("nothing"),
+                            d.actual.as_deref().unwrap_or("nothing")
+                        ))
+                        .monospace(),
+                    );
+                }
+            }
+            Err(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("Cannot compare with {name}: {e}"));
+            }
+        }
+    }
+}
+
+fn comdats(ui: &mut egui::Ui, data: &LinkData) {
+    let weak = ui.visuals().weak_text_color();
+    let warn = ui.visuals().warn_fg_color;
+    egui::ScrollArea::vertical().id_salt("link-comdats").auto_shrink([false, false]).show(ui, |ui| {
+        for c in &data.report.comdats {
+            let shown = c.demangled.as_deref().unwrap_or(&c.symbol);
+            let differ = c.copies_differ && c.copies.len() > 1;
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(shown).monospace().strong()).on_hover_text(&c.symbol);
+                ui.label(RichText::new(&c.selection).color(weak));
+                let kept =
+                    c.kept.as_ref().map_or("nothing kept".into(), |k| format!("kept {} [{}]", k.file, k.section));
+                ui.label(kept);
+                ui.label(RichText::new(&c.why).color(weak));
+                if differ {
+                    ui.label(RichText::new("copies differ (an ODR violation if nothing complains)").color(warn));
+                }
+            });
+            if c.copies.len() > 1 {
+                for x in &c.copies {
+                    let is_kept = c.kept.as_ref().is_some_and(|k| k.file == x.file && k.section == x.section);
+                    let text = format!(
+                        "    {} {} [{}] {}, {} bytes{}",
+                        if is_kept { "●" } else { "○" },
+                        x.file,
+                        x.section,
+                        x.name,
+                        x.size,
+                        if x.differs { ", not the kept copy's bytes" } else { "" }
+                    );
+                    ui.label(RichText::new(text).monospace().color(if x.differs { warn } else { weak }));
+                }
+            }
+        }
+    });
+}
+
+fn side_panels(ui: &mut egui::Ui, data: &LinkData) {
+    let r = &data.report;
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Output sections").strong());
+            egui::Grid::new("link-out").striped(true).show(ui, |ui| {
+                for s in &r.output_sections {
+                    ui.label(RichText::new(&s.name).monospace());
+                    ui.label(RichText::new(format!("{:#x}", s.rva)).monospace());
+                    ui.label(RichText::new(format!("{:#x}", s.virtual_size)).monospace());
+                    ui.label(RichText::new(format!("{:#010x}", s.characteristics)).monospace().weak());
+                    ui.end_row();
+                }
+            });
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            ui.label(RichText::new(".CRT initialisers, in the order they run").strong());
+            if r.crt.is_empty() {
+                ui.label(RichText::new("none").weak());
+            }
+            for p in r.crt.iter().take(12) {
+                ui.label(RichText::new(format!("{:#x} {} {}", p.rva, p.file, p.name)).monospace());
+            }
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            ui.label(RichText::new(format!("ICF folds ({})", r.folds.len())).strong());
+            for f in r.folds.iter().take(10) {
+                ui.label(
+                    RichText::new(format!(
+                        "{} [{}] {} → {} [{}]",
+                        f.folded.file, f.folded.section, f.folded.name, f.into.file, f.into.section
+                    ))
+                    .monospace(),
+                );
+            }
+            if !r.members_loaded.is_empty() {
+                ui.label(RichText::new("Archive members loaded").strong());
+                for m in r.members_loaded.iter().take(10) {
+                    ui.label(RichText::new(format!("{} for {}", m.file, m.symbol)).monospace());
+                }
+            }
+        });
+    });
+}
