@@ -60,3 +60,9 @@ LINKSCOPE_SELECT_ROW=52 shot refs --view refs $S/autoimport-small.exe $S/data.dl
 LINKSCOPE_GOTO=0x14000157d shot disassembly --view disassembly $S/autoimport-small.exe $S/data.dll
 shot patch --view patch $S/autoimport-small.exe $S/data.dll
 LINKSCOPE_SELECT_ROW=5 shot diff --compare tests/fixtures/patch/x64-gnu/autoimport.exe tests/fixtures/patch/x64-gnu-small-near/autoimport.exe
+# The Link view: the bundled C++ link compared with lld-link's image and map, and a link lld-link
+# refuses (two NODUPLICATES copies), in its own words.
+L=$S/link
+shot link --view link $L/crt0.obj $L/a.obj $L/b.obj $L/odr1.obj $L/odr2.obj $L/cxx.exe
+N=tests/fixtures/link/asm64/nodup
+shot link-refused --view link $N/main.obj $N/a.obj $N/b.obj

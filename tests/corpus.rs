@@ -1,6 +1,7 @@
 //! Robustness: every file of the shared corpus (../shared/corpus, beside the clone) loads or is
 //! rejected with an error — no panic, no hang — and a loaded file still renders as text and JSON
-//! and goes through the data-reference scan.
+//! and goes through the data-reference scan, the patch engine and (objects and archives) the
+//! link simulation.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -73,6 +74,22 @@ fn every_corpus_file_loads_or_fails_cleanly() {
                                 let v = linkscope::patch::verify::verify(&plan, &bin, None, &plan.patched);
                                 assert!(v.mismatches.is_empty());
                             }
+                        }
+                    }
+                    // The link simulation: the file linked alone, under each linker's rules.
+                    if matches!(
+                        bin.format,
+                        linkscope::model::Format::Coff
+                            | linkscope::model::Format::CoffBigobj
+                            | linkscope::model::Format::Archive
+                    ) {
+                        let read = |_: &str| Ok(data.clone());
+                        for flavor in [
+                            linkscope::link::Flavor::LldLink,
+                            linkscope::link::Flavor::LldMingw,
+                            linkscope::link::Flavor::GnuLd,
+                        ] {
+                            let _ = linkscope::link::simulate(flavor, &["in.obj".to_string()], &read);
                         }
                     }
                     bin.diagnostics.len()

@@ -33,10 +33,9 @@ pub fn run(flavor: &str, args: &[String], json: bool, image: Option<&Path>, map:
     if cmp.as_ref().is_some_and(|c| !c.differences.is_empty()) {
         code = 1;
     }
-    let out = std::io::stdout();
-    let mut out = out.lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let r = if json { write_json(&mut out, &rep, cmp.as_ref()) } else { write_text(&mut out, &rep, cmp.as_ref()) };
-    super::finish(r, code, 2)
+    super::finish(r.and_then(|()| out.flush()), code, 2)
 }
 
 /// Compare with an image file and an optional map file.
@@ -52,12 +51,17 @@ pub fn compare_with(rep: &Report, image: &Path, map: Option<&Path>) -> Result<Co
     compare::compare(rep, &bytes, map.as_ref())
 }
 
+/// The JSON document: the report, and `compare` with `--compare`.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare: Option<&'a Comparison>,
+}
+
 fn write_json(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) -> std::io::Result<()> {
-    let mut v = serde_json::to_value(rep).map_err(std::io::Error::other)?;
-    if let (Some(c), Some(obj)) = (cmp, v.as_object_mut()) {
-        obj.insert("compare".into(), serde_json::to_value(c).map_err(std::io::Error::other)?);
-    }
-    serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::other)?;
+    serde_json::to_writer(&mut *out, &Document { report: rep, compare: cmp }).map_err(std::io::Error::other)?;
     writeln!(out)
 }
 

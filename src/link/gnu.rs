@@ -156,3 +156,38 @@ pub fn add_symbols(w: &mut World, oi: usize) {
         }
     }
 }
+
+/// GNU ld for i386 (`i386pe`) leaves out the `.text` thunk of a dlltool import member whose
+/// function nothing calls (the member was pulled in for its `__imp_` symbol only); binutils'
+/// x64 emulation keeps it. Seen in `tests/fixtures/link/imports32`.
+pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
+    let mut referenced = std::collections::HashSet::new();
+    for (oi, o) in w.objs.iter().enumerate() {
+        for r in &o.bin.relocations {
+            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
+            if let Target::Global(g) = w.sym_targets[oi][pos] {
+                referenced.insert((g, oi));
+            }
+        }
+    }
+    for (oi, o) in w.objs.iter().enumerate() {
+        if o.archive.is_none() || !o.bin.sections.iter().any(|s| s.name == ".idata$5") {
+            continue;
+        }
+        for s in o.bin.sections.iter().filter(|s| s.name == ".text" && s.virtual_size > 0) {
+            let defines: Vec<usize> = o
+                .bin
+                .symbols
+                .iter()
+                .filter(|x| x.section == Some(s.index) && x.binding == "EXTERNAL")
+                .filter_map(|x| w.by_name.get(&x.name).copied())
+                .collect();
+            let called = defines.iter().any(|g| referenced.iter().any(|&(rg, ro)| rg == *g && ro != oi));
+            if !defines.is_empty() && !called {
+                if let Some(l) = live.get_mut(oi).and_then(|l| l.get_mut(s.index as usize - 1)) {
+                    *l = false;
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,9 @@ use super::resolve::{Def, World};
 enum Stmt {
     /// Input sections matching the pattern (`*` only at the end), sorted by name if `sort`.
     Wild(&'static str, bool),
+    /// `SORT(*)(pattern)`: sorted by file name (an archive's name, then the member's), for
+    /// dlltool's import libraries.
+    ByFile(&'static str),
     /// Script data: bytes, written as `LONG`s.
     Data(&'static str, u64),
     /// `. = ALIGN(n)`.
@@ -22,7 +25,7 @@ enum Stmt {
     Common,
 }
 
-use Stmt::{Align, Common, Data, Wild};
+use Stmt::{Align, ByFile, Common, Data, Wild};
 
 /// The default script's output sections, in order, with their characteristics.
 fn script(x64: bool) -> Vec<(&'static str, u32, Vec<Stmt>)> {
@@ -55,11 +58,11 @@ fn script(x64: bool) -> Vec<(&'static str, u32, Vec<Stmt>)> {
         Wild(".gcc_exc", false),
         Wild(".gcc_except_table", false),
     ]);
-    let mut idata = vec![Wild(".idata$2", false), Wild(".idata$3", false), Data("import directory terminator", 20)];
+    let mut idata = vec![ByFile(".idata$2"), ByFile(".idata$3"), Data("import directory terminator", 20)];
     if x64 {
         idata.push(Align(8));
     }
-    idata.extend([Wild(".idata$4", false), Wild(".idata$5", false), Wild(".idata$6", false), Wild(".idata$7", false)]);
+    idata.extend([ByFile(".idata$4"), ByFile(".idata$5"), ByFile(".idata$6"), ByFile(".idata$7")]);
     let mut out = vec![
         (".text", 0x6000_0020, text),
         (
@@ -144,7 +147,10 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 continue;
             }
             let hit = script.iter().enumerate().find_map(|(oi2, (_, _, stmts))| {
-                stmts.iter().position(|st| matches!(st, Wild(p, _) if matches(p, &s.name))).map(|si| (oi2, si))
+                stmts
+                    .iter()
+                    .position(|st| matches!(st, Wild(p, _) | ByFile(p) if matches(p, &s.name)))
+                    .map(|si| (oi2, si))
             });
             match hit {
                 Some((out, st)) => placed[out][st].push((oi, s.index)),
@@ -160,6 +166,12 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 }
             }
         }
+    }
+    if w.objs.iter().any(|o| o.bin.import_object.is_some()) {
+        notes.push(
+            "GNU ld makes .idata itself for MSVC-style (short) import members; that is not laid out here: sections after .text may move"
+                .into(),
+        );
     }
     let name_of = |c: &(usize, u32)| w.objs[c.0].section(c.1).map(|s| s.name.clone()).unwrap_or_default();
     let is64 = x64;
@@ -179,10 +191,19 @@ pub fn layout(w: &World, live: &Live) -> Layout {
         let mut any_input = false;
         for (si, st) in stmts.iter().enumerate() {
             match st {
-                Wild(_, sort) => {
+                Wild(_, _) | ByFile(_) => {
                     let mut ids = placed[out][si].clone();
-                    if *sort {
+                    if matches!(st, Wild(_, true)) {
                         ids.sort_by_key(name_of);
+                    }
+                    if matches!(st, ByFile(_)) {
+                        ids.sort_by_key(|&(o, _)| {
+                            let o = &w.objs[o];
+                            match &o.archive {
+                                Some(a) => (a.clone(), o.short.clone()),
+                                None => (o.name.clone(), String::new()),
+                            }
+                        });
                     }
                     for id in ids {
                         let s = w.objs[id.0].section(id.1);
@@ -312,7 +333,7 @@ fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64
     for (_, _, list, size) in pending {
         for c in list {
             let Origin::Input((oi, sec)) = c.origin else { continue };
-            for r in w.objs[oi].bin.relocations.iter().filter(|r| r.section == Some(sec)) {
+            for r in w.objs[oi].relocs(sec) {
                 let based = if w.machine == Machine::X64 { r.raw_type == 1 } else { r.raw_type == 6 };
                 if based {
                     fields.push(base + c.rva + r.offset);

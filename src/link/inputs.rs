@@ -21,6 +21,8 @@ pub struct Obj {
     pub short: String,
     /// The archive's name for a member, as GNU ld prints it (`libm.a(m1.obj)`).
     pub gnu_name: String,
+    /// The archive a member comes from (None: a command-line object).
+    pub archive: Option<String>,
     /// The file (or archive) bytes.
     bytes: Arc<Vec<u8>>,
     /// This object's range inside `bytes`.
@@ -32,6 +34,10 @@ pub struct Obj {
     pub sym_at: HashMap<u32, usize>,
     /// COFF machine field.
     pub machine: u16,
+    /// Per section: positions of its relocations in `bin.relocations`.
+    pub relocs_of: HashMap<u32, Vec<usize>>,
+    /// Per COMDAT section: (selection, associated section).
+    pub comdat_of: HashMap<u32, (u8, u32)>,
 }
 
 impl Obj {
@@ -48,6 +54,11 @@ impl Obj {
     /// The raw bytes of section `index` (empty for uninitialised data).
     pub fn section_bytes(&self, index: u32) -> &[u8] {
         self.section(index).map_or(&[][..], |s| s.bytes(self.data()))
+    }
+
+    /// The relocations of section `sec`.
+    pub fn relocs(&self, sec: u32) -> impl Iterator<Item = &crate::model::Relocation> {
+        self.relocs_of.get(&sec).into_iter().flatten().filter_map(|&i| self.bin.relocations.get(i))
     }
 
     /// Whether section `index` is a COMDAT.
@@ -116,7 +127,7 @@ pub fn read_object(
 ) -> Result<Obj, String> {
     let data = bytes.get(start..end).unwrap_or(&[]);
     let bin = crate::formats::load(data).map_err(|e| format!("{name}: {e}"))?;
-    if !matches!(bin.format, Format::Coff | Format::CoffBigobj) {
+    if !matches!(bin.format, Format::Coff | Format::CoffBigobj | Format::ImportObject) {
         return Err(format!(
             "{name}: a {} file is not a COFF object; only COFF objects and archives are linked",
             bin.format.name()
@@ -133,7 +144,19 @@ pub fn read_object(
         data.get(0..2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
     };
     let sym_at = bin.symbols.iter().enumerate().map(|(i, s)| (s.index, i)).collect();
-    Ok(Obj { name, short, gnu_name, bytes, start, end, bin, sym_at, machine })
+    let mut relocs_of: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, r) in bin.relocations.iter().enumerate() {
+        if let Some(sec) = r.section {
+            relocs_of.entry(sec).or_default().push(i);
+        }
+    }
+    let comdat_of = bin
+        .comdats
+        .iter()
+        .rev()
+        .map(|c| (c.section, (c.selection.unwrap_or(0), c.associated_section.unwrap_or(0))))
+        .collect();
+    Ok(Obj { name, short, gnu_name, archive: None, bytes, start, end, bin, sym_at, machine, relocs_of, comdat_of })
 }
 
 fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, String> {
@@ -174,13 +197,15 @@ impl Archive {
     /// Read member `i` as an object.
     pub fn member(&self, i: usize) -> Result<Obj, String> {
         let m = self.members.get(i).ok_or_else(|| format!("{}: no member {i}", self.name))?;
-        read_object(
+        let mut o = read_object(
             format!("{}({})", self.name, m.name),
             m.name.clone(),
             format!("{}({})", self.name, m.name),
             Arc::clone(&self.bytes),
             m.start,
             m.end,
-        )
+        )?;
+        o.archive = Some(self.name.clone());
+        Ok(o)
     }
 }

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::args::Machine;
 use super::resolve::{ChunkId, Def, World};
-use super::Flavor;
 use crate::formats::coff::header::scn;
 
 /// Where a chunk comes from.
@@ -208,6 +207,36 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
             }
         }
     }
+    // lld's fixPartialSectionChars and fixGnuImportChunks: .rsrc, .edata and .idata inputs are
+    // read-only data whatever their flags say; .idata$* inputs (dlltool's import libraries)
+    // are sorted by "archive/member".
+    for prefix in [".rsrc", ".edata", ".idata"] {
+        let keys: Vec<(Vec<u8>, u32)> = partial
+            .keys()
+            .filter(|(n, c)| {
+                *c != DATA | R && n.strip_prefix(prefix.as_bytes()).is_some_and(|rest| rest.is_empty() || rest[0] == b'$')
+            })
+            .cloned()
+            .collect();
+        for k in keys {
+            let moved = partial.remove(&k).unwrap_or_default();
+            partial.entry((k.0, DATA | R)).or_default().extend(moved);
+        }
+    }
+    for ((name, _), list) in partial.iter_mut() {
+        if name.starts_with(b".idata") {
+            list.sort_by_key(|c| match c.0 {
+                Origin::Input((oi, _)) => {
+                    let o = &w.objs[oi];
+                    format!("{}/{}", o.archive.as_deref().unwrap_or(""), o.short)
+                }
+                _ => String::new(),
+            });
+        }
+    }
+    let imports = super::live::imports(w, live);
+    let ptr = if w.machine == Machine::X64 { 8 } else { 4 };
+    import_tables(w, &imports, ptr, &mut partial);
     for ((name, chars), list) in partial {
         let name = String::from_utf8_lossy(&name).into_owned();
         let out_name = name.split('$').next().unwrap_or(&name).to_string();
@@ -218,6 +247,15 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         }
     }
     let mut notes = Vec::new();
+    // Import thunks (`jmp [IAT]`) go after every .text input, in import order.
+    let text = b.section(".text", CODE | R | X);
+    for &(oi, thunk) in &imports {
+        if let (true, Some(imp)) = (thunk, w.objs[oi].bin.import_object.as_ref()) {
+            // x64 thunks are 16-byte aligned (branch targets); i386 ones are not.
+            let align = if w.machine == Machine::X64 { 16 } else { 1 };
+            b.add(text, Origin::Synthetic("import thunk"), format!("import thunk {}", imp.symbol), 6, align, true);
+        }
+    }
     // Linker-made chunks of known size.
     let debug_sec = if mingw { b.section(".buildid", DATA | R) } else { b.section(".rdata", DATA | R) };
     if w.cfg.debug || w.cfg.repro {
@@ -232,7 +270,6 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
             );
         }
     }
-    let ptr = if w.machine == Machine::X64 { 8 } else { 4 };
     if mingw {
         let ctors = b.section(".ctors", DATA | R | W);
         let dtors = b.section(".dtors", DATA | R | W);
@@ -353,10 +390,52 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         }
         sections.push(b.sections[i].clone());
     }
-    if w.cfg.flavor != Flavor::GnuLd && w.objs.iter().any(|o| o.bin.import_object.is_some()) {
-        notes.push("import tables (.idata) and thunks are not laid out: the sections after them may move".into());
-    }
     Layout { sections, chunks, size_of_headers, notes }
+}
+
+/// lld's import tables (`IdataContents::create`) as partial sections `.idata$2` (directory),
+/// `$4` (lookup), `$5` (IAT), `$6` (hint/name), `$7` (DLL names), after the inputs of the same
+/// names: DLLs in the order their first import was loaded, each DLL's imports sorted by name.
+fn import_tables(w: &World, imports: &[(usize, bool)], ptr: u64, partial: &mut BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>>) {
+    let mut dlls: Vec<(String, Vec<&crate::model::ImportObject>)> = Vec::new();
+    for &(oi, _) in imports {
+        let Some(imp) = w.objs[oi].bin.import_object.as_ref() else { continue };
+        match dlls.iter_mut().find(|(d, _)| d.eq_ignore_ascii_case(&imp.dll)) {
+            Some((_, list)) => list.push(imp),
+            None => dlls.push((imp.dll.clone(), vec![imp])),
+        }
+    }
+    // lld writes the directory's terminator whenever there are import tables at all, dlltool's
+    // `.idata$*` inputs included.
+    let gnu_idata = partial.iter().any(|((n, _), v)| n.starts_with(b".idata") && !v.is_empty());
+    if dlls.is_empty() && !gnu_idata {
+        return;
+    }
+    let syn = |name: String, size: u64, align: u64, data: bool| (Origin::Synthetic("import tables"), name, size, align, data);
+    let (mut dirs, mut lookups, mut addresses, mut hints, mut names) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (dll, list) in &mut dlls {
+        list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        for imp in list.iter() {
+            let by_name = imp.name_type != "ordinal" && imp.import_name.is_some();
+            let shown = imp.import_name.clone().unwrap_or_else(|| format!("#{}", imp.ordinal_or_hint));
+            lookups.push(syn(format!("ILT {dll}!{shown}"), ptr, ptr, true));
+            addresses.push(syn(format!("IAT {dll}!{shown}"), ptr, ptr, true));
+            if by_name {
+                let n = imp.import_name.as_deref().unwrap_or("").len() as u64;
+                hints.push(syn(format!("hint/name {shown}"), align_up(n + 3, 2), 2, true));
+            }
+        }
+        lookups.push(syn(format!("ILT {dll} end"), ptr, 1, false));
+        addresses.push(syn(format!("IAT {dll} end"), ptr, 1, false));
+        names.push(syn(format!("DLL name {dll}"), dll.len() as u64 + 1, 1, true));
+        dirs.push(syn(format!("import directory {dll}"), 20, 4, true));
+    }
+    dirs.push(syn("import directory end".into(), 20, 1, false));
+    for (n, v) in [(".idata$2", dirs), (".idata$4", lookups), (".idata$5", addresses), (".idata$6", hints), (".idata$7", names)] {
+        if !v.is_empty() {
+            partial.entry((n.as_bytes().to_vec(), DATA | R)).or_default().extend(v);
+        }
+    }
 }
 
 /// lld's `.reloc`: one block per 4 KiB page of the fields DIR64 (x64) / HIGHLOW (x86)
@@ -364,12 +443,16 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
 fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
     let mut fields: Vec<u64> = Vec::new();
     for ch in &b.chunks {
+        // An i386 thunk's `jmp [IAT]` holds the slot's address.
+        if ch.origin == Origin::Synthetic("import thunk") && w.machine == Machine::X86 {
+            fields.push(ch.rva + 2);
+        }
         let Origin::Input((oi, sec)) = ch.origin else { continue };
         if b.sections[ch.out].characteristics & DISCARD != 0 {
             continue;
         }
         let o = &w.objs[oi];
-        for r in o.bin.relocations.iter().filter(|r| r.section == Some(sec)) {
+        for r in o.relocs(sec) {
             let based = match w.machine {
                 Machine::X64 => r.raw_type == 1,
                 Machine::X86 => r.raw_type == 6,

@@ -143,7 +143,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     let mut rel: Vec<Vec<RelocShape>> = vec![Vec::new(); chunks.len()];
     for (i, &(oi, sec)) in chunks.iter().enumerate() {
         let o = &w.objs[oi];
-        for r in o.bin.relocations.iter().filter(|r| r.section == Some(sec)) {
+        for r in o.relocs(sec) {
             let pos = r.symbol_index.and_then(|x| o.sym_at.get(&x)).copied();
             let target = pos.and_then(|p| target_chunk(w, oi, p));
             let global = pos.and_then(|p| match w.sym_targets[oi][p] {
@@ -262,4 +262,36 @@ fn keep_unique(w: &World) -> std::collections::HashSet<ChunkId> {
         }
     }
     out
+}
+
+/// The short import members the image imports through, in load order, and whether each gets a
+/// thunk: lld keeps every loaded one (with a thunk for each function) without GC; with GC, those
+/// a live section refers to, and a thunk where its function symbol (not `__imp_`) is used.
+pub fn imports(w: &World, live: &Live) -> Vec<(usize, bool)> {
+    let code = |oi: usize| w.objs[oi].bin.import_object.as_ref().is_some_and(|i| i.kind == "code");
+    if !w.cfg.gc {
+        return w.imports.iter().map(|&oi| (oi, code(oi))).collect();
+    }
+    let mut used: HashMap<usize, bool> = HashMap::new();
+    for (oi, o) in w.objs.iter().enumerate() {
+        for r in &o.bin.relocations {
+            let Some(sec) = r.section else { continue };
+            if !live[oi].get(sec as usize - 1).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
+            if let Target::Global(g) = w.sym_targets[oi][pos] {
+                match w.globals[g].def {
+                    Def::Import { obj } => {
+                        used.entry(obj).or_insert(false);
+                    }
+                    Def::ImportThunk { obj } => {
+                        used.insert(obj, true);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    w.imports.iter().filter_map(|&oi| used.get(&oi).map(|&t| (oi, t))).collect()
 }

@@ -110,7 +110,10 @@ pub fn simulate(
     if flavor != Flavor::GnuLd {
         report::undefined_lld(&mut w, &roots);
     }
-    let live = live::mark(&w, &roots);
+    let mut live = live::mark(&w, &roots);
+    if flavor == Flavor::GnuLd && w.machine == args::Machine::X86 {
+        gnu::drop_unused_thunks(&w, &mut live);
+    }
     let folds = if w.cfg.icf && flavor != Flavor::GnuLd { live::fold(&w, &live) } else { Vec::new() };
     if flavor == Flavor::GnuLd {
         report::undefined_gnu(&mut w, &live);

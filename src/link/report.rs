@@ -182,6 +182,15 @@ pub struct NotLinked {
     pub why: &'static str,
 }
 
+/// An import the image binds, with its IAT slot and thunk (lld's import tables).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSlot {
+    /// `dll!name` (`dll!#ordinal` by ordinal).
+    pub import: String,
+    /// RVA of its IAT slot.
+    pub iat_rva: u64,
+}
+
 /// The simulated link.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -209,6 +218,8 @@ pub struct Report {
     pub folds: Vec<Fold>,
     /// Linker-made chunks.
     pub synthetic: Vec<Synthetic>,
+    /// The IAT slots of lld's import tables, in table order.
+    pub imports: Vec<ImportSlot>,
     /// The `.CRT$XC*` / `.CRT$XI*` initialiser sections in image order.
     pub crt: Vec<Placement>,
     /// Archive members loaded, in load order.
@@ -282,6 +293,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         comdats: Vec::new(),
         folds: Vec::new(),
         synthetic: Vec::new(),
+        imports: Vec::new(),
         crt: Vec::new(),
         members_loaded: w
             .loaded
@@ -330,6 +342,9 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
                 rep.placements.push(p);
             }
             Origin::Common(_) | Origin::Synthetic(_) => {
+                if let Some(imp) = c.name.strip_prefix("IAT ").filter(|n| !n.ends_with(" end")) {
+                    rep.imports.push(ImportSlot { import: imp.to_string(), iat_rva: c.rva });
+                }
                 rep.synthetic.push(Synthetic { name: c.name.clone(), output_section: out, rva: c.rva, size: c.size })
             }
         }

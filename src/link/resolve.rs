@@ -47,8 +47,13 @@ pub enum Def {
     Absolute(u64),
     /// Defined by the linker itself (`__ImageBase`, `__CTOR_LIST__`, the script's symbols).
     Linker,
-    /// Defined by an import library's short import member.
+    /// An import library's short import member: its `__imp_` symbol (the IAT slot).
     Import {
+        /// The member.
+        obj: usize,
+    },
+    /// A short import member's function symbol: the thunk the linker makes (`jmp [IAT]`).
+    ImportThunk {
         /// The member.
         obj: usize,
     },
@@ -174,6 +179,8 @@ pub struct World {
     /// Per object: sections in the order lld reads them (non-COMDAT in section order, then
     /// COMDATs as their leaders are met, associative ones last): the order chunks are laid out.
     pub read_order: Vec<Vec<u32>>,
+    /// Short import members, in load order (lld's `ImportFile::instances`).
+    pub imports: Vec<usize>,
     /// Globals with a member load pending (lld's `pendingArchiveLoad`).
     pub pending_load: std::collections::HashSet<usize>,
 }
@@ -238,6 +245,7 @@ impl World {
             first_def: HashMap::new(),
             pending_load: std::collections::HashSet::new(),
             read_order: Vec::new(),
+            imports: Vec::new(),
         }
     }
 
@@ -525,22 +533,24 @@ impl World {
 
     fn add_import(&mut self, oi: usize) {
         let Some(imp) = self.objs[oi].bin.import_object.clone() else { return };
-        let mut names = vec![format!("__imp_{}", imp.symbol)];
+        self.imports.push(oi);
+        let mut names = vec![(format!("__imp_{}", imp.symbol), Def::Import { obj: oi })];
         if imp.kind == "code" {
-            names.push(imp.symbol.clone());
+            names.push((imp.symbol.clone(), Def::ImportThunk { obj: oi }));
         }
-        for n in names {
+        for (n, def) in names {
             let g = self.global(&n);
             if matches!(self.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
-                self.globals[g].def = Def::Import { obj: oi };
+                self.globals[g].def = def;
+            } else {
+                self.duplicate(g, oi);
             }
         }
     }
 
     /// The COMDAT section-definition aux of section `sec`: (selection, associated section).
     pub fn comdat_aux(&self, oi: usize, sec: u32) -> Option<(u8, u32)> {
-        let c = self.objs[oi].bin.comdats.iter().find(|c| c.section == sec)?;
-        Some((c.selection.unwrap_or(0), c.associated_section.unwrap_or(0)))
+        self.objs[oi].comdat_of.get(&sec).copied()
     }
 
     fn add_symbols_lld(&mut self, oi: usize, queue: &mut VecDeque<(usize, usize, String)>) {
@@ -730,7 +740,7 @@ impl World {
         let name = self.lld_name(&self.globals[g].name);
         let first = match &self.globals[g].def {
             Def::Regular { chunk, .. } => self.objs[chunk.0].name.clone(),
-            Def::Common { obj, .. } | Def::Import { obj } => self.objs[*obj].name.clone(),
+            Def::Common { obj, .. } | Def::Import { obj } | Def::ImportThunk { obj } => self.objs[*obj].name.clone(),
             _ => "<internal>".into(),
         };
         let text = format!("duplicate symbol: {name}\n>>> defined at {first}\n>>> defined at {}", self.objs[oi].name);
@@ -780,7 +790,11 @@ impl World {
                     }
                 }
             }
-            Def::Regular { comdat: false, .. } | Def::Absolute(_) | Def::Import { .. } | Def::Linker => {
+            Def::Regular { comdat: false, .. }
+            | Def::Absolute(_)
+            | Def::Import { .. }
+            | Def::ImportThunk { .. }
+            | Def::Linker => {
                 if matches!(existing, Def::Regular { .. }) {
                     self.duplicate(g, oi);
                     false
