@@ -207,6 +207,26 @@ fn import_libraries_give_thunks_and_tables_in_the_linkers_order() {
     assert_eq!(gc("imports64/gnu-imports"), 0);
 }
 
+#[test]
+fn weak_common_and_absolute_symbols_resolve_as_the_linkers_do() {
+    let sym = |r: &Report, n: &str| r.symbols.iter().find(|s| s.symbol == n).cloned().unwrap();
+    for (dir, u) in [("asm64", ""), ("asm32", "_")] {
+        let r = run(&case(&format!("{dir}/symbols/lld-ab")));
+        // b's strong c_weak beats main's weak default; the larger common (b's 24 bytes) wins.
+        let weak = sym(&r, &format!("{u}c_weak"));
+        assert_eq!((weak.file.as_deref(), weak.weak_default), (Some("b.obj"), false), "{dir}");
+        let comm = sym(&r, &format!("{u}c_comm"));
+        assert_eq!((comm.kind, comm.file.as_deref()), ("common", Some("b.obj")));
+        assert!(comm.value.is_some_and(|v| v % 32 == 0), "lld aligns a 24-byte common to 32");
+        assert_eq!(sym(&r, &format!("{u}c_abs")).value, Some(0x1234));
+        // Without b, the default stands in.
+        let c = case(&format!("{dir}/symbols/lld-ab"));
+        let args: Vec<String> = c.args.iter().filter(|a| *a != "b.obj").cloned().collect();
+        let r = run_in(&c.dir, c.flavor, &args).unwrap();
+        assert!(sym(&r, &format!("{u}c_weak")).weak_default);
+    }
+}
+
 fn obj(rel: &str) -> Vec<u8> {
     common::fixture_bytes(&format!("link/{rel}"))
 }

@@ -95,7 +95,8 @@ pub fn add_symbols(w: &mut World, oi: usize) {
                 match w.globals[g].def {
                     Def::Common { size, .. } if size >= value => {}
                     Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                        w.globals[g].def = Def::Common { obj: oi, size: value }
+                        w.globals[g].def = Def::Common { obj: oi, size: value };
+                        w.common_holders.insert(oi);
                     }
                     _ => {}
                 }

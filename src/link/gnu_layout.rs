@@ -227,15 +227,26 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 }
                 Align(a) => off = align_up(off, *a),
                 Common => {
-                    for g in &w.globals {
-                        if let Def::Common { size, .. } = g.def {
-                            let a = (1u64 << (63 - size.max(1).leading_zeros())).min(32);
+                    // One COMMON input per declaring object, in input order; the storage of each
+                    // symbol in the largest declaration's (the first of equals).
+                    for (oi, o) in w.objs.iter().enumerate() {
+                        let mut size = 0;
+                        let mut align = 1;
+                        for s in o.bin.symbols.iter().filter(|s| s.section_kind.as_deref() == Some("COMMON")) {
+                            let Some(&g) = w.by_name.get(&s.name) else { continue };
+                            if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == oi) {
+                                let a = s.value.max(1).next_power_of_two().min(16);
+                                size = align_up(size, a) + s.value;
+                                align = align.max(a);
+                            }
+                        }
+                        if w.common_holders.contains(&oi) {
                             push(
                                 &mut list,
-                                Origin::Synthetic("COMMON"),
-                                format!("COMMON {}", g.name),
+                                Origin::Common(usize::MAX, oi),
+                                "COMMON".into(),
                                 size,
-                                a,
+                                align,
                                 false,
                                 &mut off,
                             );
@@ -335,7 +346,13 @@ fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64
             let Origin::Input((oi, sec)) = c.origin else { continue };
             for r in w.objs[oi].relocs(sec) {
                 let based = if w.machine == Machine::X64 { r.raw_type == 1 } else { r.raw_type == 6 };
-                if based {
+                let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at.get(&i)).copied();
+                let absolute = pos.is_some_and(|p| match w.sym_targets[oi][p] {
+                    super::resolve::Target::Global(g) => matches!(w.globals[g].def, Def::Absolute(_)),
+                    super::resolve::Target::None => true,
+                    _ => false,
+                });
+                if based && !absolute {
                     fields.push(base + c.rva + r.offset);
                 }
             }

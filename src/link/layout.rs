@@ -16,8 +16,9 @@ use crate::formats::coff::header::scn;
 pub enum Origin {
     /// An input section.
     Input(ChunkId),
-    /// A common symbol's storage (global index).
-    Common(usize),
+    /// Common-symbol storage: (global, declaring object). lld makes one per declaration; GNU
+    /// ld one `COMMON` input per object, the largest declaration's holding the storage.
+    Common(usize, usize),
     /// Made by the linker: what it is.
     Synthetic(&'static str),
 }
@@ -189,20 +190,19 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
                 has_data,
             ));
         }
-        // Each object's common symbols (lld makes a chunk for every one it reads).
+        // Each object's common symbols: lld makes a chunk for every declaration it reads,
+        // aligned to the size's power of two up to 32, whichever declaration wins.
         for s in &o.bin.symbols {
             if s.section_kind.as_deref() == Some("COMMON") {
                 if let Some(&g) = w.by_name.get(&s.name) {
-                    if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == oi) {
-                        let a = (1u64 << (63 - s.value.max(1).leading_zeros())).min(32);
-                        partial.entry((b".bss".to_vec(), BSS | R | W)).or_default().push((
-                            Origin::Common(g),
-                            format!("COMMON {}", s.name),
-                            s.value,
-                            a,
-                            false,
-                        ));
-                    }
+                    let a = s.value.max(1).next_power_of_two().min(32);
+                    partial.entry((b".bss".to_vec(), BSS | R | W)).or_default().push((
+                        Origin::Common(g, oi),
+                        format!("COMMON {}", s.name),
+                        s.value,
+                        a,
+                        false,
+                    ));
                 }
             }
         }
@@ -214,7 +214,8 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         let keys: Vec<(Vec<u8>, u32)> = partial
             .keys()
             .filter(|(n, c)| {
-                *c != DATA | R && n.strip_prefix(prefix.as_bytes()).is_some_and(|rest| rest.is_empty() || rest[0] == b'$')
+                *c != DATA | R
+                    && n.strip_prefix(prefix.as_bytes()).is_some_and(|rest| rest.is_empty() || rest[0] == b'$')
             })
             .cloned()
             .collect();
@@ -396,7 +397,12 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
 /// lld's import tables (`IdataContents::create`) as partial sections `.idata$2` (directory),
 /// `$4` (lookup), `$5` (IAT), `$6` (hint/name), `$7` (DLL names), after the inputs of the same
 /// names: DLLs in the order their first import was loaded, each DLL's imports sorted by name.
-fn import_tables(w: &World, imports: &[(usize, bool)], ptr: u64, partial: &mut BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>>) {
+fn import_tables(
+    w: &World,
+    imports: &[(usize, bool)],
+    ptr: u64,
+    partial: &mut BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>>,
+) {
     let mut dlls: Vec<(String, Vec<&crate::model::ImportObject>)> = Vec::new();
     for &(oi, _) in imports {
         let Some(imp) = w.objs[oi].bin.import_object.as_ref() else { continue };
@@ -411,8 +417,10 @@ fn import_tables(w: &World, imports: &[(usize, bool)], ptr: u64, partial: &mut B
     if dlls.is_empty() && !gnu_idata {
         return;
     }
-    let syn = |name: String, size: u64, align: u64, data: bool| (Origin::Synthetic("import tables"), name, size, align, data);
-    let (mut dirs, mut lookups, mut addresses, mut hints, mut names) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let syn =
+        |name: String, size: u64, align: u64, data: bool| (Origin::Synthetic("import tables"), name, size, align, data);
+    let (mut dirs, mut lookups, mut addresses, mut hints, mut names) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (dll, list) in &mut dlls {
         list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         for imp in list.iter() {
@@ -431,7 +439,9 @@ fn import_tables(w: &World, imports: &[(usize, bool)], ptr: u64, partial: &mut B
         dirs.push(syn(format!("import directory {dll}"), 20, 4, true));
     }
     dirs.push(syn("import directory end".into(), 20, 1, false));
-    for (n, v) in [(".idata$2", dirs), (".idata$4", lookups), (".idata$5", addresses), (".idata$6", hints), (".idata$7", names)] {
+    for (n, v) in
+        [(".idata$2", dirs), (".idata$4", lookups), (".idata$5", addresses), (".idata$6", hints), (".idata$7", names)]
+    {
         if !v.is_empty() {
             partial.entry((n.as_bytes().to_vec(), DATA | R)).or_default().extend(v);
         }

@@ -182,6 +182,21 @@ pub struct NotLinked {
     pub why: &'static str,
 }
 
+/// Where a global symbol resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    /// Raw name.
+    pub symbol: String,
+    /// `defined`, `common`, `absolute`, `import`, `import-thunk`, `linker`, `undefined`.
+    pub kind: &'static str,
+    /// The file that defines it.
+    pub file: Option<String>,
+    /// Its RVA in the image (absolute symbols: the value).
+    pub value: Option<u64>,
+    /// It stayed undefined but a weak external's default stands in.
+    pub weak_default: bool,
+}
+
 /// An import the image binds, with its IAT slot and thunk (lld's import tables).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportSlot {
@@ -220,6 +235,8 @@ pub struct Report {
     pub synthetic: Vec<Synthetic>,
     /// The IAT slots of lld's import tables, in table order.
     pub imports: Vec<ImportSlot>,
+    /// Every global symbol and what it resolved to.
+    pub symbols: Vec<Resolved>,
     /// The `.CRT$XC*` / `.CRT$XI*` initialiser sections in image order.
     pub crt: Vec<Placement>,
     /// Archive members loaded, in load order.
@@ -294,6 +311,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         folds: Vec::new(),
         synthetic: Vec::new(),
         imports: Vec::new(),
+        symbols: Vec::new(),
         crt: Vec::new(),
         members_loaded: w
             .loaded
@@ -320,6 +338,14 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
     let key_of: HashMap<ChunkId, String> =
         w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
     let in_order = lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c)));
+    let common_rva: HashMap<(usize, usize), u64> = lay
+        .chunks
+        .iter()
+        .filter_map(|c| match c.origin {
+            Origin::Common(g, oi) => Some(((g, oi), c.rva)),
+            _ => None,
+        })
+        .collect();
     for c in in_order {
         let out = lay.sections.get(c.out).map(|s| s.name.clone()).unwrap_or_default();
         match c.origin {
@@ -341,7 +367,18 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
                 }
                 rep.placements.push(p);
             }
-            Origin::Common(_) | Origin::Synthetic(_) => {
+            // GNU ld lists each object's COMMON as an input of its own (section 0).
+            Origin::Common(_, oi) if w.cfg.flavor == Flavor::GnuLd => rep.placements.push(Placement {
+                file: w.objs[oi].name.clone(),
+                section: 0,
+                name: "COMMON".into(),
+                output_section: out,
+                rva: c.rva,
+                size: c.size,
+                align: c.align,
+                comdat: None,
+            }),
+            Origin::Common(..) | Origin::Synthetic(_) => {
                 if let Some(imp) = c.name.strip_prefix("IAT ").filter(|n| !n.ends_with(" end")) {
                     rep.imports.push(ImportSlot { import: imp.to_string(), iat_rva: c.rva });
                 }
@@ -408,6 +445,23 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         rep.folds.push(Fold { folded: sref(w, *f), into: sref(w, *into) });
     }
     comdat_reports(w, &mut rep);
+    for (gi, g) in w.globals.iter().enumerate() {
+        let (kind, file, value) = match &g.def {
+            Def::Regular { chunk, value, .. } => {
+                let c = fold_of.get(chunk).copied().unwrap_or(*chunk);
+                ("defined", Some(w.objs[chunk.0].name.clone()), rva_of.get(&c).map(|r| r + value))
+            }
+            Def::Common { obj, .. } => {
+                ("common", Some(w.objs[*obj].name.clone()), common_rva.get(&(gi, *obj)).copied())
+            }
+            Def::Absolute(v) => ("absolute", None, Some(*v)),
+            Def::Import { obj } => ("import", Some(w.objs[*obj].name.clone()), None),
+            Def::ImportThunk { obj } => ("import-thunk", Some(w.objs[*obj].name.clone()), None),
+            Def::Linker => ("linker", None, None),
+            Def::Undefined | Def::Lazy { .. } => ("undefined", None, None),
+        };
+        rep.symbols.push(Resolved { symbol: g.name.clone(), kind, file, value, weak_default: g.weak_default_used });
+    }
     if let Some(&g) = roots.first() {
         let rva = match w.globals[g].def {
             Def::Regular { chunk, value, .. } => {

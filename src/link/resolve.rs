@@ -68,6 +68,8 @@ pub struct Global {
     pub def: Def,
     /// A weak external's default, when the symbol stays undefined.
     pub weak_alias: Option<Target>,
+    /// The weak default stands in (nothing else defined the symbol).
+    pub weak_default_used: bool,
 }
 
 /// What a relocation or symbol reaches.
@@ -179,6 +181,9 @@ pub struct World {
     /// Per object: sections in the order lld reads them (non-COMDAT in section order, then
     /// COMDATs as their leaders are met, associative ones last): the order chunks are laid out.
     pub read_order: Vec<Vec<u32>>,
+    /// Objects that held a common symbol's storage at some point (GNU ld gives each a
+    /// `COMMON` input).
+    pub common_holders: std::collections::HashSet<usize>,
     /// Short import members, in load order (lld's `ImportFile::instances`).
     pub imports: Vec<usize>,
     /// Globals with a member load pending (lld's `pendingArchiveLoad`).
@@ -246,6 +251,7 @@ impl World {
             pending_load: std::collections::HashSet::new(),
             read_order: Vec::new(),
             imports: Vec::new(),
+            common_holders: std::collections::HashSet::new(),
         }
     }
 
@@ -286,7 +292,12 @@ impl World {
             return g;
         }
         let g = self.globals.len();
-        self.globals.push(Global { name: name.to_string(), def: Def::Undefined, weak_alias: None });
+        self.globals.push(Global {
+            name: name.to_string(),
+            def: Def::Undefined,
+            weak_alias: None,
+            weak_default_used: false,
+        });
         self.by_name.insert(name.to_string(), g);
         g
     }
@@ -885,9 +896,11 @@ impl World {
                 if let Some(Target::Global(d)) = self.globals[g].weak_alias {
                     if d != g {
                         self.globals[g].def = self.globals[d].def.clone();
+                        self.globals[g].weak_default_used = true;
                     }
                 } else if let Some(Target::Local(chunk, value)) = self.globals[g].weak_alias {
                     self.globals[g].def = Def::Regular { chunk, value, comdat: false };
+                    self.globals[g].weak_default_used = true;
                 }
             }
         }

@@ -324,7 +324,8 @@ fn outcome(ui: &mut egui::Ui, data: &LinkData) {
             });
         }
         ui.separator();
-        let counts = format!("{} placed, {} discarded, {} folded", r.placements.len(), r.discarded.len(), r.folds.len());
+        let counts =
+            format!("{} placed, {} discarded, {} folded", r.placements.len(), r.discarded.len(), r.folds.len());
         ui.label(if r.succeeds { counts } else { format!("had it linked: {counts}") });
     });
     ui.label(RichText::new(&data.command).monospace().weak()).on_hover_text("The command line simulated");
