@@ -105,9 +105,7 @@ pub fn add_symbols(w: &mut World, oi: usize) {
                 let g = w.global(&name);
                 w.sym_targets[oi][pos] = Target::Global(g);
                 if s.binding == "WEAK_EXTERNAL" {
-                    let rs = s.span.len / (1 + u64::from(s.aux_count));
-                    let tag = crate::formats::bytes::u32_at(w.objs[oi].data(), s.span.offset + rs).unwrap_or(u32::MAX);
-                    weak.push((g, tag));
+                    weak.push((g, w.weak_tag(oi, pos)));
                 }
             }
             (None, Some("ABSOLUTE")) if external => {

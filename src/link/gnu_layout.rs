@@ -188,7 +188,14 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 list.push(Chunk { origin, name: n, out: 0, rva: *off, size, align, has_data: data });
                 *off += size;
             };
-        let mut any_input = false;
+        // An input section at its place; its flags come back (the output takes its content type).
+        let input = |list: &mut Vec<Chunk>, id: (usize, u32), off: &mut u64| {
+            let s = w.objs[id.0].section(id.1);
+            let flags = s.map_or(0, |s| s.flags as u32);
+            let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
+            push(list, Origin::Input(id), name_of(&id), s.map_or(0, |s| s.virtual_size), chunk_align(flags), data, off);
+            flags
+        };
         for (si, st) in stmts.iter().enumerate() {
             match st {
                 Wild(_, _) | ByFile(_) => {
@@ -206,20 +213,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                         });
                     }
                     for id in ids {
-                        let s = w.objs[id.0].section(id.1);
-                        let flags = s.map_or(0, |s| s.flags as u32);
-                        chars |= flags & 0xE0;
-                        any_input = true;
-                        let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
-                        push(
-                            &mut list,
-                            Origin::Input(id),
-                            name_of(&id),
-                            s.map_or(0, |s| s.virtual_size),
-                            chunk_align(flags),
-                            data,
-                            &mut off,
-                        );
+                        chars |= input(&mut list, id, &mut off) & 0xE0;
                     }
                 }
                 Data(what, size) => {
@@ -258,21 +252,8 @@ pub fn layout(w: &World, live: &Live) -> Layout {
         let mut orph = orphans[out].clone();
         orph.sort_by_key(name_of);
         for id in orph {
-            let s = w.objs[id.0].section(id.1);
-            let flags = s.map_or(0, |s| s.flags as u32);
-            any_input = true;
-            let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
-            push(
-                &mut list,
-                Origin::Input(id),
-                name_of(&id),
-                s.map_or(0, |s| s.virtual_size),
-                chunk_align(flags),
-                data,
-                &mut off,
-            );
+            input(&mut list, id, &mut off);
         }
-        let _ = any_input;
         pending.push((name.to_string(), chars, list, off));
     }
     // The script's sections with contents, then .reloc; addresses in __section_alignment__ steps.
@@ -345,31 +326,13 @@ fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64
         for c in list {
             let Origin::Input((oi, sec)) = c.origin else { continue };
             for r in w.objs[oi].relocs(sec) {
-                let based = if w.machine == Machine::X64 { r.raw_type == 1 } else { r.raw_type == 6 };
-                let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at.get(&i)).copied();
-                let absolute = pos.is_some_and(|p| match w.sym_targets[oi][p] {
-                    super::resolve::Target::Global(g) => matches!(w.globals[g].def, Def::Absolute(_)),
-                    super::resolve::Target::None => true,
-                    _ => false,
-                });
-                if based && !absolute {
+                if super::layout::makes_base_reloc(w, oi, r) {
                     fields.push(base + c.rva + r.offset);
                 }
             }
         }
         base += align_up(*size, 0x1000);
     }
-    fields.sort_unstable();
-    let mut total = 0;
-    let mut i = 0;
-    while i < fields.len() {
-        let page = fields[i] & !0xfff;
-        let mut j = i;
-        while j < fields.len() && fields[j] & !0xfff == page {
-            j += 1;
-        }
-        total += align_up(8 + 2 * (j - i) as u64, 4);
-        i = j;
-    }
+    let total = super::layout::reloc_blocks(fields).iter().map(|b| b.1).sum();
     total
 }

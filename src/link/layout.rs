@@ -463,33 +463,12 @@ fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
         }
         let o = &w.objs[oi];
         for r in o.relocs(sec) {
-            let based = match w.machine {
-                Machine::X64 => r.raw_type == 1,
-                Machine::X86 => r.raw_type == 6,
-            };
-            if !based {
-                continue;
-            }
-            let pos = r.symbol_index.and_then(|i| o.sym_at.get(&i)).copied();
-            let absolute = pos.is_some_and(|p| match w.sym_targets[oi][p] {
-                super::resolve::Target::Global(g) => matches!(w.globals[g].def, Def::Absolute(_)),
-                super::resolve::Target::None => true,
-                _ => false,
-            });
-            if !absolute {
+            if makes_base_reloc(w, oi, r) {
                 fields.push(ch.rva + r.offset);
             }
         }
     }
-    fields.sort_unstable();
-    let mut i = 0;
-    while i < fields.len() {
-        let page = fields[i] & !0xfff;
-        let mut j = i;
-        while j < fields.len() && fields[j] & !0xfff == page {
-            j += 1;
-        }
-        let size = align_up(8 + 2 * (j - i) as u64, 4);
+    for (page, size) in reloc_blocks(fields) {
         b.add(
             reloc_sec,
             Origin::Synthetic("base relocations"),
@@ -498,6 +477,38 @@ fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
             4,
             true,
         );
+    }
+}
+
+/// Whether relocation `r` of object `oi` makes the linker write a base relocation: DIR64 (x64
+/// ADDR64) or HIGHLOW (i386 DIR32), unless its target is absolute or nothing.
+pub fn makes_base_reloc(w: &World, oi: usize, r: &crate::model::Relocation) -> bool {
+    let based = match w.machine {
+        Machine::X64 => r.raw_type == 1,
+        Machine::X86 => r.raw_type == 6,
+    };
+    let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at.get(&i)).copied();
+    let absolute = pos.is_some_and(|p| match w.sym_targets[oi][p] {
+        super::resolve::Target::Global(g) => matches!(w.globals[g].def, Def::Absolute(_)),
+        super::resolve::Target::None => true,
+        _ => false,
+    });
+    based && !absolute
+}
+
+/// The `.reloc` blocks for these field RVAs: (page, size) with `8 + 2n` bytes rounded up to 4.
+pub fn reloc_blocks(mut fields: Vec<u64>) -> Vec<(u64, u64)> {
+    fields.sort_unstable();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < fields.len() {
+        let page = fields[i] & !0xfff;
+        let mut j = i;
+        while j < fields.len() && fields[j] & !0xfff == page {
+            j += 1;
+        }
+        out.push((page, align_up(8 + 2 * (j - i) as u64, 4)));
         i = j;
     }
+    out
 }

@@ -273,24 +273,15 @@ pub fn imports(w: &World, live: &Live) -> Vec<(usize, bool)> {
         return w.imports.iter().map(|&oi| (oi, code(oi))).collect();
     }
     let mut used: HashMap<usize, bool> = HashMap::new();
-    for (oi, o) in w.objs.iter().enumerate() {
-        for r in &o.bin.relocations {
-            let Some(sec) = r.section else { continue };
-            if !live[oi].get(sec as usize - 1).copied().unwrap_or(false) {
-                continue;
+    for (_, _, _, g) in w.live_global_refs(live) {
+        match w.globals[g].def {
+            Def::Import { obj } => {
+                used.entry(obj).or_insert(false);
             }
-            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
-            if let Target::Global(g) = w.sym_targets[oi][pos] {
-                match w.globals[g].def {
-                    Def::Import { obj } => {
-                        used.entry(obj).or_insert(false);
-                    }
-                    Def::ImportThunk { obj } => {
-                        used.insert(obj, true);
-                    }
-                    _ => {}
-                }
+            Def::ImportThunk { obj } => {
+                used.insert(obj, true);
             }
+            _ => {}
         }
     }
     w.imports.iter().filter_map(|&oi| used.get(&oi).map(|&t| (oi, t))).collect()

@@ -622,35 +622,20 @@ pub fn undefined_lld(w: &mut World, roots: &[usize]) {
 pub fn undefined_gnu(w: &mut World, live: &Live) {
     let mut lines = Vec::new();
     let mut last: Option<(usize, usize)> = None;
-    for (oi, o) in w.objs.iter().enumerate() {
-        for r in &o.bin.relocations {
-            let Some(sec) = r.section else { continue };
-            if !live[oi].get(sec as usize - 1).copied().unwrap_or(false) {
-                continue;
-            }
-            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
-            let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
-            if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
-                continue;
-            }
-            let run = match last {
-                Some((lg, n)) if lg == g => n + 1,
-                _ => 0,
-            };
-            last = Some((g, run));
-            if run < 5 {
-                lines.push(format!(
-                    "{}: undefined reference to `{}'",
-                    super::gnu::place(w, (oi, sec), r.offset),
-                    w.gnu_name(&w.globals[g].name)
-                ));
-            } else if run == 5 {
-                lines.push(format!(
-                    "{}: more undefined references to `{}' follow",
-                    o.gnu_name,
-                    w.gnu_name(&w.globals[g].name)
-                ));
-            }
+    for (oi, sec, r, g) in w.live_global_refs(live) {
+        if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
+            continue;
+        }
+        let run = match last {
+            Some((lg, n)) if lg == g => n + 1,
+            _ => 0,
+        };
+        last = Some((g, run));
+        let name = w.gnu_name(&w.globals[g].name);
+        if run < 5 {
+            lines.push(format!("{}: undefined reference to `{name}'", super::gnu::place(w, (oi, sec), r.offset)));
+        } else if run == 5 {
+            lines.push(format!("{}: more undefined references to `{name}' follow", w.objs[oi].gnu_name));
         }
     }
     for l in lines {

@@ -559,6 +559,34 @@ impl World {
         }
     }
 
+    /// A weak external's default symbol (its aux record's tag index).
+    pub fn weak_tag(&self, oi: usize, pos: usize) -> u32 {
+        let s = &self.objs[oi].bin.symbols[pos];
+        let rs = s.span.len / (1 + u64::from(s.aux_count));
+        crate::formats::bytes::u32_at(self.objs[oi].data(), s.span.offset + rs).unwrap_or(u32::MAX)
+    }
+
+    /// Every relocation of a live section that names a global: (object, section, relocation,
+    /// global).
+    pub fn live_global_refs<'a>(
+        &'a self,
+        live: &'a super::live::Live,
+    ) -> impl Iterator<Item = (usize, u32, &'a crate::model::Relocation, usize)> + 'a {
+        self.objs.iter().enumerate().flat_map(move |(oi, o)| {
+            o.bin.relocations.iter().filter_map(move |r| {
+                let sec = r.section?;
+                if !live[oi].get(sec as usize - 1).copied().unwrap_or(false) {
+                    return None;
+                }
+                let pos = *r.symbol_index.and_then(|i| o.sym_at.get(&i))?;
+                match self.sym_targets[oi][pos] {
+                    Target::Global(g) => Some((oi, sec, r, g)),
+                    _ => None,
+                }
+            })
+        })
+    }
+
     /// The COMDAT section-definition aux of section `sec`: (selection, associated section).
     pub fn comdat_aux(&self, oi: usize, sec: u32) -> Option<(u8, u32)> {
         self.objs[oi].comdat_of.get(&sec).copied()
@@ -594,10 +622,7 @@ impl World {
                     let g = self.global(&name);
                     self.sym_targets[oi][pos] = Target::Global(g);
                     if s.binding == "WEAK_EXTERNAL" {
-                        let rs = s.span.len / (1 + u64::from(s.aux_count));
-                        let data = self.objs[oi].data();
-                        let tag = crate::formats::bytes::u32_at(data, s.span.offset + rs).unwrap_or(u32::MAX);
-                        weak.push((g, tag));
+                        weak.push((g, self.weak_tag(oi, pos)));
                     }
                     if let Def::Lazy { archive, member } = self.globals[g].def {
                         self.fetch(archive, member, &name, queue);
