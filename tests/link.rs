@@ -227,6 +227,36 @@ fn weak_common_and_absolute_symbols_resolve_as_the_linkers_do() {
     }
 }
 
+#[test]
+fn directives_and_alternate_names() {
+    // a.obj's .drectve holds /INCLUDE:"?count@?$Counter@H@@2HA"; rewritten (same length) to ask
+    // for a library and to carry a directive nobody models.
+    let mut a = obj("msvc64/a.obj");
+    let from = b" /INCLUDE:\"?count@?$Counter@H@@2HA\"";
+    let at = a.windows(from.len()).position(|w| w == from).unwrap();
+    let to = format!("{:<1$}", " /DEFAULTLIB:libcmt /FOO:bar", from.len());
+    a[at..at + from.len()].copy_from_slice(to.as_bytes());
+    let files: Vec<(&str, Vec<u8>)> = ["crt0.obj", "b.obj", "odr1.obj", "odr2.obj"]
+        .iter()
+        .map(|f| (*f, obj(&format!("msvc64/{f}"))))
+        .chain([("a.obj", a)])
+        .collect();
+    let says = |r: &Report, what: &str| r.diagnostics.iter().any(|d| d.severity == "note" && d.message.contains(what));
+    let r = sim(Flavor::LldLink, &files, &["/entry:start"]).unwrap();
+    assert!(says(&r, "a.obj asks for libcmt (/DEFAULTLIB)") && says(&r, "directives not modelled: /FOO:bar"));
+    let r = sim(Flavor::LldLink, &files, &["/entry:start", "/nodefaultlib"]).unwrap();
+    assert!(!says(&r, "/DEFAULTLIB") && r.succeeds);
+    // /alternatename lets an undefined symbol resolve to another.
+    let dir = common::fixture_path("link/asm64/any");
+    let alone = |extra: &[&str]| {
+        let mut args: Vec<String> = ["/entry:start", "main.obj"].iter().map(|s| s.to_string()).collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run_in(&dir, Flavor::LldLink, &args).unwrap()
+    };
+    assert!(!alone(&[]).succeeds);
+    assert!(alone(&["/alternatename:c_f=start", "/alternatename:c_d=start"]).succeeds);
+}
+
 fn obj(rel: &str) -> Vec<u8> {
     common::fixture_bytes(&format!("link/{rel}"))
 }

@@ -178,32 +178,7 @@ pub fn implied_options(flavor: Flavor, image: &DocCore) -> Vec<String> {
 
 /// Split a pasted command line at white space (double quotes group).
 pub fn split_args(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut any = false;
-    for ch in s.chars() {
-        match ch {
-            '"' => {
-                quoted = !quoted;
-                any = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if any {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                any = true;
-            }
-        }
-    }
-    if any {
-        out.push(cur);
-    }
-    out
+    crate::link::args::split_command_line(s)
 }
 
 /// The entry point an input defines, when none is typed: a CRT entry, `main`, `start`.

@@ -34,6 +34,10 @@ pub struct Config {
     pub force_multiple: bool,
     /// `/include` symbols (GC roots that must be defined).
     pub includes: Vec<String>,
+    /// `/alternatename:A=B`: an undefined `A` resolves to `B`.
+    pub alternates: Vec<(String, String)>,
+    /// `/nodefaultlib` without a name: default libraries are never searched.
+    pub no_default_libs: bool,
     /// `/brepro`: lld writes a debug directory with a REPRO entry.
     pub repro: bool,
     /// `/debug`, `-debug:dwarf`: lld writes a debug directory (and turns ICF off by default).
@@ -83,6 +87,8 @@ impl Config {
             dll: false,
             force_multiple: false,
             includes: Vec::new(),
+            alternates: Vec::new(),
+            no_default_libs: false,
             repro: false,
             debug: false,
             relocatable: true,
@@ -184,6 +190,11 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
                 _ => c.ignored.push(a.clone()),
             },
             "include" => c.includes.push(need("/include")?.to_string()),
+            "alternatename" => match need("/alternatename")?.split_once('=') {
+                Some((from, to)) => c.alternates.push((from.to_string(), to.to_string())),
+                None => return Err(format!("{a}: /alternatename needs from=to")),
+            },
+            "nodefaultlib" if value.is_none() => c.no_default_libs = true,
             "brepro" => c.repro = true,
             "debug" => c.debug = !matches!(value.map(str::to_ascii_lowercase).as_deref(), Some("none")),
             "fixed" => c.relocatable = value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
@@ -205,6 +216,37 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
     c.gc = gc;
     c.icf = icf_set.unwrap_or(ref_set.unwrap_or(!c.debug));
     Ok(c)
+}
+
+/// Split a command line (a pasted one, or a `.drectve` section) at white space; double quotes
+/// group.
+pub fn split_command_line(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for ch in s.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if (c.is_whitespace() || c == '\0') && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
 }
 
 /// `/path/to/file.obj` is an input on Unix, not an option.

@@ -11,12 +11,14 @@
 pub mod args;
 pub mod comdat;
 pub mod compare;
+pub mod drectve;
 pub mod gnu;
 pub mod gnu_layout;
 pub mod inputs;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod read;
 pub mod report;
 pub mod resolve;
 

@@ -1,0 +1,47 @@
+//! Linker directives an object carries in its `.drectve` section (lld reads them as it reads
+//! the object): `/include` adds a root, `/alternatename:A=B` lets an undefined `A` resolve to
+//! `B`, `/merge` joins the command line's merges (which win). `/defaultlib` names a library the
+//! simulation does not search (no library paths): a note says so unless `/nodefaultlib`.
+//! Everything else (`/export`, `/failifmismatch`, `/manifestdependency`, …) is listed in a note.
+
+use super::resolve::World;
+
+/// Apply the directives of object `oi`.
+pub fn apply(w: &mut World, oi: usize) {
+    let o = &w.objs[oi];
+    let Some(sec) = o.bin.sections.iter().find(|s| s.name == ".drectve") else { return };
+    let bytes = sec.bytes(o.data());
+    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned();
+    let name = o.name.clone();
+    let mut libs = Vec::new();
+    let mut other = Vec::new();
+    for arg in super::args::split_command_line(&text) {
+        let body = arg.trim_start_matches(['/', '-']);
+        let (key, value) = match body.split_once(':') {
+            Some((k, v)) => (k.to_ascii_lowercase(), Some(v.to_string())),
+            None => (body.to_ascii_lowercase(), None),
+        };
+        match (key.as_str(), value) {
+            ("include", Some(s)) => w.cfg.includes.push(s),
+            ("alternatename", Some(v)) => match v.split_once('=') {
+                Some((from, to)) => w.cfg.alternates.push((from.to_string(), to.to_string())),
+                None => other.push(arg),
+            },
+            ("merge", Some(v)) => match v.split_once('=') {
+                Some((from, to)) => w.cfg.merges.push((from.to_string(), to.to_string())),
+                None => other.push(arg),
+            },
+            ("defaultlib", Some(lib)) => libs.push(lib),
+            _ => other.push(arg),
+        }
+    }
+    if !libs.is_empty() && !w.cfg.no_default_libs {
+        w.note(format!(
+            "{name} asks for {} (/DEFAULTLIB): libraries are not searched here; give them on the command line, or /nodefaultlib",
+            libs.join(", ")
+        ));
+    }
+    if !other.is_empty() {
+        w.note(format!("{name}: directives not modelled: {}", other.join(" ")));
+    }
+}
