@@ -255,6 +255,10 @@ fn directives_and_alternate_names() {
     };
     assert!(!alone(&[]).succeeds);
     assert!(alone(&["/alternatename:c_f=start", "/alternatename:c_d=start"]).succeeds);
+    // /force:unresolved turns lld's undefined-symbol errors into warnings.
+    let forced = alone(&["/force:unresolved"]);
+    assert!(forced.succeeds);
+    assert!(forced.linker_output().starts_with("lld-link: warning: undefined symbol: c_f"));
 }
 
 fn obj(rel: &str) -> Vec<u8> {

@@ -32,6 +32,8 @@ pub struct Config {
     pub dll: bool,
     /// `/force:multiple`, `--allow-multiple-definition`: duplicates become warnings.
     pub force_multiple: bool,
+    /// `/force`, `/force:unresolved`: undefined symbols become warnings.
+    pub force_unresolved: bool,
     /// `/include` symbols (GC roots that must be defined).
     pub includes: Vec<String>,
     /// `/alternatename:A=B`: an undefined `A` resolves to `B`.
@@ -86,6 +88,7 @@ impl Config {
             image_base: None,
             dll: false,
             force_multiple: false,
+            force_unresolved: false,
             includes: Vec::new(),
             alternates: Vec::new(),
             no_default_libs: false,
@@ -186,7 +189,12 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
             }
             "dll" => c.dll = true,
             "force" => match value.map(str::to_ascii_lowercase).as_deref() {
-                None | Some("multiple") => c.force_multiple = true,
+                None => {
+                    c.force_multiple = true;
+                    c.force_unresolved = true;
+                }
+                Some("multiple") => c.force_multiple = true,
+                Some("unresolved") => c.force_unresolved = true,
                 _ => c.ignored.push(a.clone()),
             },
             "include" => c.includes.push(need("/include")?.to_string()),

@@ -609,7 +609,7 @@ pub fn undefined_lld(w: &mut World, roots: &[usize]) {
             text.push_str(&format!("\n>>> referenced {} more times", list.len() - 3));
         }
         let text = text.trim_end().to_string();
-        if w.cfg.flavor == Flavor::LldMingw && w.cfg.force_multiple {
+        if w.cfg.force_unresolved {
             w.warn(text, true);
         } else {
             w.error(text);
