@@ -79,22 +79,14 @@ pub fn mark(w: &World, roots: &[usize]) -> Live {
             work.push(c);
         }
     }
-    // Relocations per section, indexed once.
-    let mut relocs: Vec<HashMap<u32, Vec<usize>>> = vec![HashMap::new(); w.objs.len()];
-    for (oi, o) in w.objs.iter().enumerate() {
-        for r in &o.bin.relocations {
-            if let (Some(sec), Some(&pos)) = (r.section, r.symbol_index.and_then(|i| o.sym_at.get(&i))) {
-                relocs[oi].entry(sec).or_default().push(pos);
-            }
-        }
-    }
     while let Some((oi, sec)) = work.pop() {
         let Some(slot) = live.get_mut(oi).and_then(|l| l.get_mut(sec as usize - 1)) else { continue };
         if *slot || !read(oi, sec) {
             continue;
         }
         *slot = true;
-        for &pos in relocs[oi].get(&sec).map(Vec::as_slice).unwrap_or(&[]) {
+        let o = &w.objs[oi];
+        for &pos in o.relocs(sec).filter_map(|r| r.symbol_index.and_then(|i| o.sym_at.get(&i))) {
             if let Some((c, _)) = target_chunk(w, oi, pos) {
                 work.push(c);
             }

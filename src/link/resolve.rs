@@ -447,22 +447,4 @@ impl World {
             }
         }
     }
-
-    /// Every (object, section, offset, global) where a read section refers to a global.
-    pub fn references(&self) -> Vec<(usize, u32, u64, usize)> {
-        let mut out = Vec::new();
-        for (oi, o) in self.objs.iter().enumerate() {
-            for r in &o.bin.relocations {
-                let Some(sec) = r.section else { continue };
-                if self.fates[oi].get(sec as usize - 1) != Some(&Fate::Read) {
-                    continue;
-                }
-                let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
-                if let Target::Global(g) = self.sym_targets[oi][pos] {
-                    out.push((oi, sec, r.offset, g));
-                }
-            }
-        }
-        out
-    }
 }
