@@ -40,6 +40,12 @@ impl Input {
     }
 }
 
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Input({} bytes)", self.len())
+    }
+}
+
 impl Deref for Input {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

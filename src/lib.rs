@@ -17,6 +17,7 @@ pub mod link;
 pub mod model;
 pub mod patch;
 pub mod report;
+pub mod session;
 
 pub use formats::{load, LoadError};
 pub use model::Binary;

@@ -128,7 +128,7 @@ fn clicking_an_import_lands_on_its_iat_bytes() {
     let iat = entry.iat_span.expect("IAT slot has bytes");
     assert_eq!(doc.hex.selection, Some(iat));
     assert_eq!(iat.len, 8);
-    let leaf = doc.core.regions.leaf_at(iat.offset).expect("a structure at the slot");
+    let leaf = doc.core.regions().leaf_at(iat.offset).expect("a structure at the slot");
     assert!(matches!(leaf.what, What::IatSlot { .. }), "{:?}", leaf.what);
     // The hex view says what the bytes are.
     assert!(h.query_by_label_contains("Import address table slot data.dll!arr").is_some());
@@ -417,7 +417,7 @@ fn invalid_comdat_associations_are_highlighted_with_their_diagnostic() {
         linkscope::model::Location::file(header),
         "associative COMDAT section 26 points at section 99, which does not exist",
     );
-    let core = linkscope::gui::document::DocCore::new(sample("comdat.obj"), "broken.obj".into(), data, bin);
+    let core = linkscope::gui::document::DocCore::analyse(sample("comdat.obj"), "broken.obj".into(), data, bin);
     let mut app = App::new(Vec::new(), Settings::default());
     app.add_core(core, View::Comdats);
     let h = harness(app);
@@ -444,7 +444,7 @@ fn hex_view_explains_bytes_and_selects_structures() {
     h.state_mut().apply(Action::HexSelect(Some(Span::new(0x80, 4))));
     assert_eq!(active(&h).hex.selection, Some(Span::new(0x80, 4)));
     let core = active(&h).core.clone();
-    let leaf = core.regions.leaf_at(0x3c).expect("field");
+    let leaf = core.regions().leaf_at(0x3c).expect("field");
     let target = linkscope::gui::views::hex::target_of(leaf.what, &core).expect("listed somewhere");
     h.state_mut().apply(Action::Navigate { doc: None, target });
     let doc = active(&h);
@@ -452,7 +452,7 @@ fn hex_view_explains_bytes_and_selects_structures() {
     let row = doc.table(TableId::Headers).selected.expect("selected");
     assert_eq!(
         linkscope::gui::table::row_text(
-            linkscope::gui::views::model(&doc.core, TableId::Headers, h.state().opts()).as_ref(),
+            linkscope::gui::views::model(&doc.core, &doc.results, TableId::Headers, h.state().opts()).as_ref(),
             row
         )
         .split('\t')
@@ -481,7 +481,7 @@ fn diagnostics_and_pseudo_relocations_navigate() {
         linkscope::model::Location::rva(0x9e80),
         "test diagnostic at the list",
     );
-    let core = linkscope::gui::document::DocCore::new(sample("autoimport.exe"), "diag.exe".into(), data, bin);
+    let core = linkscope::gui::document::DocCore::analyse(sample("autoimport.exe"), "diag.exe".into(), data, bin);
     h.state_mut().add_core(core, View::Diagnostics);
     h.run();
     h.get_by_label("0x9e80").click();
@@ -646,7 +646,7 @@ fn every_view_of_every_fixture_draws() {
             let bytes = data[..cut].to_vec();
             let Ok(bin) = linkscope::load(&bytes) else { continue };
             let name = format!("{}[..{cut}]", path.file_name().unwrap().to_string_lossy());
-            app.add_core(linkscope::gui::document::DocCore::new(path.clone(), name, bytes, bin), View::Overview);
+            app.add_core(linkscope::gui::document::DocCore::analyse(path.clone(), name, bytes, bin), View::Overview);
             n += 1;
         }
     }
@@ -698,7 +698,7 @@ fn an_export_row_selects_its_address_table_slot() {
     let text = linkscope::gui::views::hex::describe_at(&doc.core, slot.offset);
     assert!(text.contains("Export address table slot"), "{text}");
     let core = doc.core.clone();
-    let leaf = core.regions.leaf_at(slot.offset).expect("a structure at the slot");
+    let leaf = core.regions().leaf_at(slot.offset).expect("a structure at the slot");
     assert_eq!(linkscope::gui::views::hex::target_of(leaf.what, &core), Some(Target::Row(TableId::Exports, 0)));
 }
 

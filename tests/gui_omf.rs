@@ -35,7 +35,7 @@ fn loaded(paths: &[PathBuf]) -> App {
 fn from_bytes(name: &str, bytes: Vec<u8>) -> App {
     let bin = linkscope::load(&bytes).expect("loads");
     let mut app = App::new(Vec::new(), Settings::default());
-    app.add_core(DocCore::new(PathBuf::from(name), name.to_string(), bytes, bin), View::Overview);
+    app.add_core(DocCore::analyse(PathBuf::from(name), name.to_string(), bytes, bin), View::Overview);
     app
 }
 
@@ -121,7 +121,7 @@ fn records_view_lists_every_record_and_explains_the_selected_one() {
     // Every byte of the record belongs to one of its fields, and hovering names record and field.
     let core = doc.core.clone();
     for off in span.offset..span.end() {
-        let leaf = core.regions.leaf_at(off).expect("a field at every byte");
+        let leaf = core.regions().leaf_at(off).expect("a field at every byte");
         let What::OmfField(rr, f) = leaf.what else { panic!("{off:#x}: {:?}", leaf.what) };
         assert_eq!(rr as usize, r);
         let field = &rec.fields[f as usize];
@@ -186,7 +186,7 @@ fn a_fixupp_record_lists_its_fixups_in_words_and_selects_their_bytes() {
     let site = Span::new(data_field.span.offset + 6, 4);
     assert_eq!(doc.hex.selection, Some(site));
     assert_eq!(doc.core.data[site.offset as usize - 1], 0xe8, "the byte before is the call opcode");
-    let leaf = doc.core.regions.leaf_at(site.offset).expect("site indexed");
+    let leaf = doc.core.regions().leaf_at(site.offset).expect("site indexed");
     assert!(matches!(leaf.what, What::RelocSite(_)), "{:?}", leaf.what);
     assert!(linkscope::gui::views::hex::describe_at(&doc.core, site.offset).contains("Patched by a fixup"));
 
@@ -444,7 +444,7 @@ fn an_omf_library_member_opens_in_its_own_tab() {
     assert_eq!(doc.core.bin.format.name(), "omf");
     let m = &h.state().doc_named("test.lib").expect("library").core.bin.members[1];
     let start = m.member_offset as usize;
-    assert_eq!(doc.core.data, lib[start..start + m.member_size as usize], "the module's own bytes");
+    assert_eq!(doc.core.data[..], lib[start..start + m.member_size as usize], "the module's own bytes");
     assert!(doc.core.bin.diagnostics.is_empty(), "{:?}", doc.core.bin.diagnostics);
     click_view(&mut h, View::Records);
     assert!(has(&h, "THEADR"));

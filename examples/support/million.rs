@@ -62,7 +62,7 @@ pub fn million_reloc_core(n: usize) -> linkscope::gui::document::DocCore {
         });
     }
     let data = vec![0u8; usize::try_from(file_size).unwrap_or(0)];
-    linkscope::gui::document::DocCore::new("synthetic-1M.dll".into(), "synthetic-1M.dll".into(), data, bin)
+    linkscope::gui::document::DocCore::analyse("synthetic-1M.dll".into(), "synthetic-1M.dll".into(), data, bin)
 }
 
 /// A synthetic PE32+ image whose `.text` is `code` repeated until it holds about `n` instructions
@@ -99,5 +99,5 @@ pub fn million_insn_core(code: &[u8], n: usize) -> linkscope::gui::document::Doc
         header_span: Span::new(0x188, 40),
         reloc_count: 0,
     });
-    linkscope::gui::document::DocCore::new("synthetic-code.exe".into(), "synthetic-code.exe".into(), data, bin)
+    linkscope::gui::document::DocCore::analyse("synthetic-code.exe".into(), "synthetic-code.exe".into(), data, bin)
 }

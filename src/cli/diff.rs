@@ -6,11 +6,8 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::analysis::reach::parse_addr;
-use crate::analysis::{scan_refs, RefOptions, Refs};
 use crate::diff::{self, Diff, Limits, Side};
-use crate::model::index::Index;
-use crate::model::regions::Regions;
-use crate::model::Binary;
+use crate::session::{Analysis, Analyzed, Scan};
 
 /// Files up to this size get their data-reference sites scanned for the attribution.
 const SCAN_SITES_BELOW: usize = 64 << 20;
@@ -18,50 +15,63 @@ const SCAN_SITES_BELOW: usize = 64 << 20;
 /// JSON schema version of `diff`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One input, parsed when it can be.
-struct Input {
-    data: crate::input::Input,
-    bin: Option<Binary>,
-    index: Option<Index>,
-    regions: Option<Regions>,
-    refs: Option<Refs>,
-    error: Option<String>,
+/// One input: analysed when it parses, else its bytes and why not.
+enum Input {
+    /// A file linkscope reads.
+    Analyzed(Box<Analyzed>),
+    /// Bytes compared as bytes.
+    Raw(crate::input::Input, String),
 }
 
 impl Input {
     /// Read `path`.
     fn open(path: &Path, first: bool) -> Result<Self, String> {
         let data = crate::input::Input::open(path).map_err(|e| format!("linkscope: {}: {e}", path.display()))?;
-        Ok(Self::parse(data, first))
+        Ok(Self::parse(path, data, first))
     }
 
-    /// Parse `data`; the first side also gets its regions and (when small) its sites, which only
-    /// the first side's attribution uses.
-    fn parse(data: crate::input::Input, first: bool) -> Self {
-        let (bin, error) = match crate::load(&data) {
-            Ok(b) => (Some(b), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        let index = bin.as_ref().map(Index::new);
-        let regions = bin.as_ref().zip(index.as_ref()).filter(|_| first).map(|(b, i)| Regions::new(b, i));
-        let refs = match (&bin, &index) {
-            (Some(b), Some(i)) if first && data.len() <= SCAN_SITES_BELOW => {
-                let opts = RefOptions { threads: super::default_threads(), collect: true, ..Default::default() };
-                Some(scan_refs(b, &data, i, &opts))
-            }
-            _ => None,
-        };
-        Input { data, bin, index, regions, refs, error }
+    /// Analyse `data`; the first side also gets its regions and (when small) its sites, which
+    /// only the first side's attribution uses.
+    fn parse(path: &Path, data: crate::input::Input, first: bool) -> Self {
+        let scan = if first && data.len() <= SCAN_SITES_BELOW { Scan::Sites } else { Scan::None };
+        let analysis = Analysis::scan(scan, super::default_threads());
+        match crate::load(&data) {
+            Ok(bin) => Input::Analyzed(Box::new(Analyzed::from_parts(
+                path.to_path_buf(),
+                path.display().to_string(),
+                data,
+                bin,
+                &analysis,
+            ))),
+            Err(e) => Input::Raw(data, e.to_string()),
+        }
     }
 
-    fn side<'a>(&'a self, bytes: &'a [u8]) -> Side<'a> {
-        Side {
-            bin: self.bin.as_ref(),
-            data: bytes,
-            file: &self.data,
-            index: self.index.as_ref(),
-            regions: self.regions.as_ref(),
-            refs: self.refs.as_ref(),
+    fn data(&self) -> &[u8] {
+        match self {
+            Input::Analyzed(a) => &a.data,
+            Input::Raw(d, _) => d,
+        }
+    }
+
+    fn error(&self) -> Option<&str> {
+        match self {
+            Input::Analyzed(_) => None,
+            Input::Raw(_, e) => Some(e),
+        }
+    }
+
+    fn side<'a>(&'a self, bytes: &'a [u8], first: bool) -> Side<'a> {
+        match self {
+            Input::Analyzed(a) => Side {
+                bin: Some(&a.bin),
+                data: bytes,
+                file: &a.data,
+                index: Some(&a.index),
+                regions: first.then(|| a.regions()),
+                refs: (first && a.data.len() <= SCAN_SITES_BELOW).then_some(&a.refs),
+            },
+            Input::Raw(d, _) => Side { bin: None, data: bytes, file: d, index: None, regions: None, refs: None },
         }
     }
 }
@@ -117,10 +127,10 @@ fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)),
     if da[..] == db[..] {
         return Ok((diff::identical(da.len() as u64), names));
     }
-    let (x, y) = (Input::parse(da, true), Input::parse(db, false));
-    let mut d = diff::diff_files(x.side(&x.data), y.side(&y.data), limits);
+    let (x, y) = (Input::parse(a, da, true), Input::parse(b, db, false));
+    let mut d = diff::diff_files(x.side(x.data(), true), y.side(y.data(), false), limits);
     for (p, i) in [(a, &x), (b, &y)] {
-        if let Some(e) = &i.error {
+        if let Some(e) = i.error() {
             d.notes.push(format!("{}: {e}; compared as bytes", p.display()));
         }
     }
@@ -129,16 +139,17 @@ fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)),
 
 fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
     let x = Input::open(a, true)?;
-    let Some(bin) = &x.bin else {
-        return Err(format!("linkscope: {}: {}", a.display(), x.error.clone().unwrap_or_default()));
+    let bin = match &x {
+        Input::Analyzed(an) => &an.bin,
+        Input::Raw(_, e) => return Err(format!("linkscope: {}: {e}", a.display())),
     };
-    let mapped = crate::patch::load::map(bin, &x.data).map_err(|e| format!("linkscope: {}: {e}", a.display()))?;
+    let mapped = crate::patch::load::map(bin, x.data()).map_err(|e| format!("linkscope: {}: {e}", a.display()))?;
     let raw = std::fs::read(dump).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let mem = crate::patch::verify::dump_bytes(raw).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     crate::patch::verify::check_dump_len(mem.len(), mapped.len())
         .map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let after = Side { bin: None, data: &mem[..mapped.len()], file: &[], index: None, regions: None, refs: None };
-    let mut d = diff::diff_memory(x.side(&mapped), after, limits);
+    let mut d = diff::diff_memory(x.side(&mapped, true), after, limits);
     if mem.len() > mapped.len() {
         d.notes.push(format!("the dump has {} bytes past the image's memory; not compared", mem.len() - mapped.len()));
     }

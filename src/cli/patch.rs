@@ -2,17 +2,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::analysis::listing::Names;
 use crate::analysis::reach::{parse_addr, parse_base};
-use crate::analysis::{scan_refs, RefOptions, Refs};
-use crate::cli::refs::{dll_beside, open};
-use crate::input::Input;
-use crate::model::index::Index;
-use crate::model::Binary;
-use crate::patch::{self, DllInput, PatchOptions, PatchPlan, SchemeKind};
+use crate::patch::{self, PatchOptions, PatchPlan, SchemeKind};
 use crate::report::patch as rp;
+use crate::session::{self, modules, Analysis, Analyzed, Folder, Module, Scan};
 
 /// What `patch` and `verify` share.
 #[derive(Debug, Clone)]
@@ -29,23 +23,18 @@ pub struct PlanArgs {
     pub scheme: Option<SchemeKind>,
 }
 
-/// A plan with the inputs it was computed from.
+/// A plan with the image it was computed from.
 pub struct Planned {
-    /// The image's bytes.
-    pub data: Input,
-    /// The image.
-    pub bin: Binary,
-    /// Its index.
-    pub index: Index,
-    /// The data-reference sites (for instructions and `verify`).
-    pub refs: Refs,
+    /// The image, analysed with its data-reference sites (for instructions and `verify`).
+    pub image: Analyzed,
     /// The plan.
     pub plan: PatchPlan,
 }
 
 /// Read the inputs and compute the plan; `Err` is the message for exit code 2.
 pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
-    let (data, bin) = open(&a.image)?;
+    let image = Analyzed::open(&a.image, &Analysis::scan(Scan::Sites, super::default_threads()))
+        .map_err(|e| format!("linkscope: {e}"))?;
     let mut opts =
         PatchOptions { scheme: a.scheme, image_path: Some(a.image.display().to_string()), ..Default::default() };
     if let Some(b) = &a.image_base {
@@ -57,37 +46,11 @@ pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
     for b in &a.bases {
         opts.bases.push(parse_base(b).map_err(|e| format!("linkscope: --base {b}: {e}"))?);
     }
-    let mut files: Vec<(String, Input, Binary)> = Vec::new();
-    for d in &a.dlls {
-        let (dd, db) = open(d)?;
-        files.push((d.display().to_string(), dd, db));
-    }
-    // Imported DLLs found beside the image, unless given.
-    for name in patch::load::imported_names(&bin) {
-        let have = files
-            .iter()
-            .any(|(p, _, b)| patch::load::dll_name_matches(&DllInput { path: p, data: &[], bin: b }, &name));
-        if have {
-            continue;
-        }
-        if let Some(p) = dll_beside(&a.image, &name) {
-            if let Ok((dd, db)) = open(&p) {
-                files.push((p.display().to_string(), dd, db));
-            }
-        }
-    }
-    let inputs: Vec<DllInput<'_>> = files.iter().map(|(p, d, b)| DllInput { path: p, data: d, bin: b }).collect();
-    let index = Index::new(&bin);
-    let mut plan = patch::plan(&bin, &data, &index, &inputs, &opts)
-        .map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
-    let refs = scan_refs(
-        &bin,
-        &data,
-        &index,
-        &RefOptions { threads: super::default_threads(), collect: true, ..Default::default() },
-    );
-    patch::insn::annotate(&mut plan, &bin, &refs, Arc::new(Names::new(&bin, &index)));
-    Ok(Planned { data, bin, index, refs, plan })
+    let given =
+        a.dlls.iter().map(|d| Module::read(d)).collect::<Result<Vec<_>, _>>().map_err(|e| format!("linkscope: {e}"))?;
+    let modules = modules::gather(&image.bin, given, &[&Folder::beside(&a.image)]);
+    let plan = session::plan(&image, &modules, &opts).map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
+    Ok(Planned { image, plan })
 }
 
 /// Run `patch`; returns the exit code.
@@ -147,7 +110,7 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
             bytes.len() - size
         );
     }
-    let v = patch::verify::verify(&p.plan, &p.bin, Some(&p.refs), &bytes);
+    let v = patch::verify::verify(&p.plan, &p.image.bin, Some(&p.image.refs), &bytes);
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     finish(
         |w| {

@@ -1,79 +1,18 @@
 //! `linkscope refs` and `linkscope disasm`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use crate::analysis::listing::{Lister, Names};
-use crate::analysis::reach::{parse_base, Placement};
-use crate::analysis::{scan_refs, RefOptions, Site};
+use crate::analysis::listing::Lister;
+use crate::analysis::reach::parse_base;
+use crate::analysis::Site;
 use crate::model::index::{is_object, Index};
 use crate::model::Binary;
-use crate::report::refs::{self as rr, ModuleJson, Namer, RefFilter};
-
-/// Open and parse a file for a subcommand; `Err` carries the exit message.
-pub fn open(file: &Path) -> Result<(crate::input::Input, Binary), String> {
-    let data = crate::input::Input::open(file).map_err(|e| format!("linkscope: {}: {e}", file.display()))?;
-    let bin = crate::load(&data).map_err(|e| format!("linkscope: {}: {e}", file.display()))?;
-    Ok((data, bin))
-}
-
-/// The file of DLL `name` beside `image`, matched case-insensitively.
-pub fn dll_beside(image: &Path, name: &str) -> Option<PathBuf> {
-    let dir = image.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let want = name.to_ascii_lowercase();
-    std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().to_ascii_lowercase() == want)
-        .map(|e| e.path())
-}
-
-/// Place every DLL `bin` imports: `--base` values first, else the preferred base of its file
-/// beside the image; the rest stay unknown.
-pub fn placements(image: &Path, bin: &Binary, bases: &[(String, u64)]) -> (Vec<Placement>, Vec<ModuleJson>) {
-    let mut names: Vec<String> = Vec::new();
-    for m in bin.imports.iter().chain(&bin.delay_imports) {
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(&m.dll)) {
-            names.push(m.dll.clone());
-        }
-    }
-    let mut out = Vec::new();
-    let mut modules = Vec::new();
-    for name in names {
-        let given = bases.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)).map(|&(_, b)| b);
-        let file = dll_beside(image, &name);
-        let dll = file.as_ref().and_then(|f| std::fs::read(f).ok()).and_then(|d| crate::load(&d).ok());
-        match (&dll, given) {
-            (Some(d), _) => {
-                let p = Placement::from_dll(&name, d, given);
-                modules.push(ModuleJson {
-                    name: name.clone(),
-                    base: Some(p.base),
-                    source: if given.is_some() { "given" } else { "file" },
-                    path: file.map(|f| f.display().to_string()),
-                });
-                out.push(p);
-            }
-            (None, Some(b)) => {
-                modules.push(ModuleJson { name: name.clone(), base: Some(b), source: "given", path: None });
-                out.push(Placement::from_base(&name, b));
-            }
-            (None, None) => modules.push(ModuleJson { name, base: None, source: "unknown", path: None }),
-        }
-    }
-    (out, modules)
-}
+use crate::report::refs::{self as rr, Namer, RefFilter};
+use crate::session::{Analysis, Analyzed, Scan};
 
 /// Run `refs`; returns the exit code.
 pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bases: &[String], threads: usize) -> i32 {
-    let (data, bin) = match open(file) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
     let mut parsed = Vec::new();
     for b in bases {
         match parse_base(b) {
@@ -84,17 +23,22 @@ pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bas
             }
         }
     }
-    let index = Index::new(&bin);
-    let (placements, modules) = placements(file, &bin, &parsed);
-    let opts = RefOptions { threads, placements, collect: !summary, ..RefOptions::default() };
-    let result = scan_refs(&bin, &data, &index, &opts);
-    let namer = Namer { bin: &bin, index: &index };
+    let scan = if summary { Scan::Summary } else { Scan::Sites };
+    let a = match Analyzed::open(file, &Analysis { scan, threads, bases: parsed }) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("linkscope: {e}");
+            return 2;
+        }
+    };
+    let (bin, index, result, modules) = (&a.bin, &a.index, &a.refs, &a.modules);
+    let namer = Namer { bin, index };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let r = if json {
-        rr::write_refs_json(&mut out, &namer, &result, &modules, only, summary)
+        rr::write_refs_json(&mut out, &namer, result, modules, only, summary)
     } else {
-        rr::write_refs_text(&mut out, &namer, &result, &modules, only, summary)
+        rr::write_refs_text(&mut out, &namer, result, modules, only, summary)
     };
     finish(r.and_then(|()| out.flush()))
 }
@@ -116,26 +60,22 @@ pub struct Selection {
 
 /// Run `disasm`; returns the exit code.
 pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
-    let (data, bin) = match open(file) {
-        Ok(x) => x,
+    let mut a = match Analyzed::open(file, &Analysis::scan(Scan::Listing, 1)) {
+        Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("linkscope: {e}");
             return 2;
         }
     };
-    let index = Index::new(&bin);
-    let (placements, _) = placements(file, &bin, &[]);
-    let opts = RefOptions { threads: 1, placements, collect: true, instructions: true, ..RefOptions::default() };
-    let mut refs = scan_refs(&bin, &data, &index, &opts);
-    let ix = std::mem::take(&mut refs.insns);
-    let Some(filter) = select(&bin, &index, sel) else {
+    let ix = std::mem::take(&mut a.refs.insns);
+    let (bin, index, data, refs) = (&a.bin, &a.index, &a.data, &a.refs);
+    let Some(filter) = select(bin, index, sel) else {
         eprintln!("linkscope: {}: nothing matches the selection", file.display());
         return 2;
     };
-    let names = Arc::new(Names::new(&bin, &index));
-    let mut lister = Lister::new(ix.bitness.max(16), names);
-    let namer = Namer { bin: &bin, index: &index };
-    let base = if is_object(&bin) { 0 } else { bin.image_base.unwrap_or(0) };
+    let mut lister = Lister::new(ix.bitness.max(16), a.names().clone());
+    let namer = Namer { bin, index };
+    let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut lines = Vec::new();
@@ -148,7 +88,7 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
             }
             let off = (rva - reg.rva) as usize;
             let sec = &bin.sections[reg.section];
-            let bytes = sec.bytes(&data);
+            let bytes = sec.bytes(data);
             let Some(b) = bytes.get(off..(off + 15).min(bytes.len())) else { continue };
             let (len, text) = match ix.data_width(row) {
                 Some(w) => (usize::from(w), crate::analysis::listing::data_text(b, w)),

@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
@@ -17,6 +17,7 @@ use super::persist::Settings;
 use super::screenshot::Screenshot;
 use super::theme;
 use super::views::{self, ModelOpts, ViewCtx};
+use crate::session::{Job, Waker};
 
 /// A message in the status line.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,10 +81,12 @@ pub struct App {
     pub(crate) pending_copy: Option<String>,
     pub(crate) focus_filter: Cell<bool>,
     pub(crate) focus_goto: Cell<bool>,
-    pub(crate) dialog_tx: Sender<DialogResult>,
-    pub(crate) dialog_rx: Receiver<DialogResult>,
+    /// System dialogs open on their own threads.
+    pub(crate) dialogs: Vec<Job<Option<DialogResult>>>,
     pub(crate) next_id: u64,
-    pub(crate) ctx: Option<egui::Context>,
+    /// The context background work wakes (set at the first frame; jobs started before it read
+    /// it when they finish).
+    pub(crate) ctx: Arc<OnceLock<egui::Context>>,
     pub(crate) screenshot: Option<Screenshot>,
     pub(crate) initial_view: Option<View>,
     pub(crate) follow_after_load: Option<(DocId, DocId, usize)>,
@@ -133,7 +136,6 @@ pub fn sample_paths() -> Vec<PathBuf> {
 impl App {
     /// An app that opens `files` (loading starts at once, off the UI thread) with `settings`.
     pub fn new(files: Vec<PathBuf>, settings: Settings) -> Self {
-        let (dialog_tx, dialog_rx) = mpsc::channel();
         let mut app = App {
             docs: Vec::new(),
             active: None,
@@ -151,10 +153,9 @@ impl App {
             pending_copy: None,
             focus_filter: Cell::new(false),
             focus_goto: Cell::new(false),
-            dialog_tx,
-            dialog_rx,
+            dialogs: Vec::new(),
             next_id: 1,
-            ctx: None,
+            ctx: Arc::default(),
             screenshot: None,
             initial_view: None,
             follow_after_load: None,
@@ -174,7 +175,17 @@ impl App {
 
     /// Give the app a context to wake when background work finishes.
     pub fn set_context(&mut self, ctx: egui::Context) {
-        self.ctx = Some(ctx);
+        let _ = self.ctx.set(ctx);
+    }
+
+    /// What a background job calls when it has a result: a repaint of the app's context.
+    pub fn waker(&self) -> Waker {
+        let ctx = self.ctx.clone();
+        Arc::new(move || {
+            if let Some(c) = ctx.get() {
+                c.request_repaint();
+            }
+        })
     }
 
     /// The active document.
@@ -238,20 +249,14 @@ impl App {
 
     /// Whether background work is still running.
     pub fn busy(&self) -> bool {
-        !self.loads.is_empty()
-            || self.docs.iter().any(|d| {
-                d.patch.job.is_some()
-                    || d.diff.job.is_some()
-                    || d.link.job.is_some()
-                    || TableId::ALL.iter().any(|t| d.table(*t).pending.is_some())
-            })
+        !self.loads.is_empty() || self.docs.iter().any(Document::busy)
     }
 
     /// Draw everything and apply what the user did. [`eframe::App::ui`] calls this; so do tests.
     pub fn ui_contents(&mut self, ui: &mut egui::Ui) {
-        if self.ctx.is_none() {
+        if self.ctx.get().is_none() {
             theme::install(ui.ctx());
-            self.ctx = Some(ui.ctx().clone());
+            let _ = self.ctx.set(ui.ctx().clone());
         }
         self.poll();
         let mut actions = Vec::new();
@@ -263,9 +268,6 @@ impl App {
         }
         if let Some(text) = self.pending_copy.take() {
             ui.ctx().copy_text(text);
-        }
-        if self.busy() {
-            ui.ctx().request_repaint_after(Duration::from_millis(50));
         }
     }
 
@@ -327,7 +329,7 @@ impl App {
         let doc = self.active_doc()?;
         let t = doc.current_table()?;
         let state = doc.table(t);
-        let len = views::model(&doc.core, t, self.model_opts()).len();
+        let len = views::model(&doc.core, &doc.results, t, self.model_opts()).len();
         let shown = state.shown(len);
         if shown == 0 {
             return None;
@@ -543,9 +545,9 @@ impl App {
             for job in &self.loads {
                 ui.group(|ui| {
                     ui.label(&job.name);
-                    let p = &job.progress;
-                    let (frac, text) = match p.phase() {
-                        Phase::Reading => (p.fraction(), format!("reading {:.0}%", p.fraction() * 100.0)),
+                    let (phase, fraction) = job.progress();
+                    let (frac, text) = match phase {
+                        Phase::Reading => (fraction, format!("reading {:.0}%", fraction * 100.0)),
                         Phase::Parsing => (1.0, "parsing…".to_string()),
                         Phase::Indexing => (1.0, "indexing…".to_string()),
                     };
@@ -740,7 +742,9 @@ impl App {
         }
     }
 
-    /// Drop finished background work into place: loads, table orders, dialog results.
+    /// Drop finished background work into place: loads, table orders, plans, diffs, links,
+    /// dialog results. Every job wakes the UI when it finishes, so this runs once per frame and
+    /// nothing polls on a timer.
     pub fn poll(&mut self) {
         let mut i = 0;
         while i < self.loads.len() {
@@ -753,57 +757,7 @@ impl App {
             }
         }
         for doc in &mut self.docs {
-            for t in TableId::ALL {
-                let state = doc.table_mut(t);
-                let Some(p) = &state.pending else { continue };
-                match p.rx.try_recv() {
-                    Ok(result) => {
-                        if p.generation == state.generation {
-                            if let Some(order) = result {
-                                state.order = Some(std::sync::Arc::new(order));
-                            }
-                        }
-                        state.pending = None;
-                    }
-                    Err(mpsc::TryRecvError::Empty) => {}
-                    Err(mpsc::TryRecvError::Disconnected) => state.pending = None,
-                }
-            }
-        }
-        for doc in &mut self.docs {
-            let Some(rx) = &doc.patch.job else { continue };
-            match rx.try_recv() {
-                Ok((result, verification)) => {
-                    if let Ok(plan) = &result {
-                        if let Ok(mut slot) = doc.core.patch_plan.write() {
-                            *slot = Some(plan.clone());
-                        }
-                        let t = doc.table_mut(TableId::Patch);
-                        t.order = None;
-                        t.generation += 1;
-                    }
-                    if let (Some(v), Some((_, slot))) = (verification, doc.patch.dump.as_mut()) {
-                        *slot = v;
-                    }
-                    doc.patch.result = Some(result);
-                    doc.patch.job = None;
-                }
-                Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => doc.patch.job = None,
-            }
-        }
-        for doc in &mut self.docs {
-            if take_job(&mut doc.diff.job, &mut doc.diff.result, &doc.core.diff_data) {
-                let t = doc.table_mut(TableId::Diff);
-                t.order = None;
-                t.selected = None;
-                t.generation += 1;
-            }
-            if take_job(&mut doc.link.job, &mut doc.link.result, &doc.core.link_data) {
-                let t = doc.table_mut(TableId::Link);
-                t.order = None;
-                t.generation += 1;
-            }
+            doc.take_results();
         }
         if self.pending_compare && self.loads.is_empty() {
             self.pending_compare = false;
@@ -813,7 +767,20 @@ impl App {
                 self.apply(Action::DiffWith(b));
             }
         }
-        while let Ok(r) = self.dialog_rx.try_recv() {
+        let (mut picked, mut failed) = (Vec::new(), false);
+        self.dialogs.retain_mut(|j| match j.try_take() {
+            Some(r) => {
+                failed |= r.is_err();
+                picked.extend(r.ok().flatten());
+                false
+            }
+            None => true,
+        });
+        if failed {
+            // No dialog could be shown: the path prompt does the same.
+            self.open_path_open = true;
+        }
+        for r in picked {
             match r {
                 DialogResult::Open(paths) => self.apply(Action::OpenFiles(paths)),
                 DialogResult::Export(doc, t, f, path) => {
@@ -828,6 +795,72 @@ impl App {
                 }
             }
         }
+    }
+}
+
+impl Document {
+    /// Take the results of this document's finished jobs: table orders, the plan, the diff and
+    /// the link; a table whose data changed is re-ordered from scratch.
+    pub fn take_results(&mut self) {
+        for t in TableId::ALL {
+            let state = self.table_mut(t);
+            let Some(p) = &mut state.pending else { continue };
+            let Some(result) = p.job.try_take() else { continue };
+            if p.generation == state.generation {
+                if let Ok(Some(order)) = result {
+                    state.order = Some(Arc::new(order));
+                }
+            }
+            state.pending = None;
+        }
+        if let Some(r) = self.patch.job.as_mut().and_then(Job::try_take) {
+            self.patch.job = None;
+            let (result, verification) = r.unwrap_or_else(|e| (Err(e.to_string()), None));
+            if let Ok(plan) = &result {
+                self.results.plan = Some(plan.clone());
+                self.reset_table(TableId::Patch, false);
+            }
+            if let (Some(v), Some((_, slot))) = (verification, self.patch.dump.as_mut()) {
+                *slot = v;
+            }
+            self.patch.result = Some(result);
+        }
+        if let Some(r) = self.diff.job.as_mut().and_then(Job::try_take) {
+            self.diff.job = None;
+            let r = r.unwrap_or_else(|e| Err(e.to_string()));
+            if let Ok(d) = &r {
+                self.results.diff = Some(d.clone());
+                self.reset_table(TableId::Diff, true);
+            }
+            self.diff.result = Some(r);
+        }
+        if let Some(r) = self.link.job.as_mut().and_then(Job::try_take) {
+            self.link.job = None;
+            let r = r.unwrap_or_else(|e| Err(e.to_string()));
+            if let Ok(d) = &r {
+                self.results.link = Some(d.clone());
+                self.reset_table(TableId::Link, false);
+            }
+            self.link.result = Some(r);
+        }
+    }
+
+    /// Drop table `t`'s order (its rows changed); `deselect` also clears the selection.
+    fn reset_table(&mut self, t: TableId, deselect: bool) {
+        let state = self.table_mut(t);
+        state.order = None;
+        state.generation += 1;
+        if deselect {
+            state.selected = None;
+        }
+    }
+
+    /// Whether any of this document's jobs is running.
+    pub fn busy(&self) -> bool {
+        self.patch.job.is_some()
+            || self.diff.job.is_some()
+            || self.link.job.is_some()
+            || TableId::ALL.iter().any(|t| self.table(*t).pending.is_some())
     }
 }
 
@@ -854,31 +887,6 @@ impl eframe::App for App {
             raw_input.events.retain(|e| {
                 !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_) | egui::Event::PointerGone)
             });
-        }
-    }
-}
-
-/// Collect a finished worker result: into `result`, and (when it succeeded) into the table's
-/// `slot`. True when a result arrived.
-fn take_job<T>(
-    job: &mut Option<mpsc::Receiver<Result<std::sync::Arc<T>, String>>>,
-    result: &mut Option<Result<std::sync::Arc<T>, String>>,
-    slot: &std::sync::RwLock<Option<std::sync::Arc<T>>>,
-) -> bool {
-    let Some(rx) = job else { return false };
-    match rx.try_recv() {
-        Ok(r) => {
-            if let (Ok(d), Ok(mut s)) = (&r, slot.write()) {
-                *s = Some(d.clone());
-            }
-            *result = Some(r);
-            *job = None;
-            true
-        }
-        Err(mpsc::TryRecvError::Empty) => false,
-        Err(mpsc::TryRecvError::Disconnected) => {
-            *job = None;
-            false
         }
     }
 }

@@ -2,8 +2,7 @@
 //! [`Action`] that lands here; tests call it directly.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
 use super::action::{Action, ExportFormat, Target};
 use super::app::{App, DialogResult, ExportPrompt, Status};
@@ -14,6 +13,7 @@ use super::nav::{self, Place};
 use super::table::{self, PendingOrder, SYNC_ORDER_LIMIT};
 use super::views::{self, ModelOpts};
 use crate::model::Span;
+use crate::session::Job;
 
 impl App {
     /// Apply one action.
@@ -90,7 +90,7 @@ impl App {
             Action::Copy(text) => self.copy(text),
             Action::CopyRow(t, row) => {
                 let text = self.active_doc().map(|doc| {
-                    let m = views::model(&doc.core, t, self.model_opts());
+                    let m = views::model(&doc.core, &doc.results, t, self.model_opts());
                     table::row_text(m.as_ref(), row)
                 });
                 if let Some(text) = text {
@@ -169,16 +169,10 @@ impl App {
                 }
             }),
             Action::PatchDumpDialog => {
-                let tx = self.dialog_tx.clone();
-                let ctx = self.ctx.clone();
                 let Some(id) = self.active else { return };
-                let _ = std::thread::Builder::new().name("file dialog".into()).spawn(move || {
-                    if let Some(path) = rfd::FileDialog::new().set_title("Memory dump to verify").pick_file() {
-                        let _ = tx.send(DialogResult::Dump(id, path));
-                        if let Some(ctx) = ctx {
-                            ctx.request_repaint();
-                        }
-                    }
+                self.dialog("file dialog", move || {
+                    let path = rfd::FileDialog::new().set_title("Memory dump to verify").pick_file()?;
+                    Some(DialogResult::Dump(id, path))
                 });
             }
             Action::PatchBase(name, text) => {
@@ -210,33 +204,34 @@ impl App {
             Action::LinkCompareWith(id) => self.link_change(|st| st.compare = Some(id)),
             Action::DiffWith(other) => {
                 let Some(b) = self.doc(other).map(|d| d.core.clone()) else { return };
+                let waker = self.waker();
                 if let Some(doc) = self.active_mut() {
-                    doc.diff.job = Some(crate::gui::diff::start_files(doc.core.clone(), b));
+                    doc.diff.job = Some(crate::gui::diff::start_files(doc.core.clone(), b, waker));
                     doc.view = View::Diff;
                 }
             }
             Action::DiffPatchApply | Action::DiffPatchDump => {
                 let dump = matches!(action, Action::DiffPatchDump);
+                let waker = self.waker();
                 let Some(doc) = self.active_mut() else { return };
                 let Some(Ok(plan)) = doc.patch.result.clone() else { return };
                 let job = if dump {
                     let Some((path, _)) = doc.patch.dump.as_ref().map(|(p, _)| (p.clone(), ())) else { return };
                     let label = format!("prediction ↔ {}", path.display());
                     let after = crate::gui::diff::After::Dump(path);
-                    crate::gui::diff::start_memory(doc.core.clone(), Some(plan.patched.clone()), after, label)
+                    crate::gui::diff::start_memory(doc.core.clone(), Some(plan.patched.clone()), after, label, waker)
                 } else {
                     let label =
                         format!("{}: the file as mapped ↔ after the loader and {}", doc.core.name, plan.scheme.name());
                     let after = crate::gui::diff::After::Bytes(plan.patched.clone());
-                    crate::gui::diff::start_memory(doc.core.clone(), None, after, label)
+                    crate::gui::diff::start_memory(doc.core.clone(), None, after, label, waker)
                 };
                 doc.diff.job = Some(job);
                 doc.view = View::Diff;
             }
             Action::DiffStep(forward) => {
                 let Some(doc) = self.active_doc() else { return };
-                let len =
-                    doc.core.diff_data.read().ok().and_then(|d| d.as_ref().map(|d| d.diff.changes.len())).unwrap_or(0);
+                let len = doc.results.diff.as_ref().map_or(0, |d| d.diff.changes.len());
                 let st = doc.table(TableId::Diff);
                 let shown = st.shown(len);
                 if shown == 0 {
@@ -303,39 +298,31 @@ impl App {
                 continue;
             }
             let id = self.alloc_id();
-            self.loads.push(LoadJob::start(id, path, first, self.ctx.clone()));
+            self.loads.push(LoadJob::start(id, path, first, Some(self.waker())));
             first = false;
         }
     }
 
+    /// Run a system dialog on its own thread; its answer arrives through [`App::poll`].
+    fn dialog(&mut self, name: &str, f: impl FnOnce() -> Option<DialogResult> + Send + 'static) {
+        self.dialogs.push(Job::spawn(name, Some(self.waker()), move |_| f()));
+    }
+
     fn open_dialog(&mut self) {
-        let tx = self.dialog_tx.clone();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new().name("file dialog".into()).spawn(move || {
-            if let Some(paths) = rfd::FileDialog::new().set_title("Open files").pick_files() {
-                let _ = tx.send(DialogResult::Open(paths));
-                if let Some(ctx) = ctx {
-                    ctx.request_repaint();
-                }
-            }
+        self.dialog("file dialog", || {
+            Some(DialogResult::Open(rfd::FileDialog::new().set_title("Open files").pick_files()?))
         });
-        if spawned.is_err() {
-            self.open_path_open = true;
-        } else {
-            self.set_status(
-                "File → Open path… works too, if no file dialog appears (it needs an XDG desktop portal).",
-                false,
-            );
-        }
+        self.set_status(
+            "File → Open path… works too, if no file dialog appears (it needs an XDG desktop portal).",
+            false,
+        );
     }
 
     fn export_dialog(&mut self, t: TableId, format: ExportFormat) {
         let Some(doc) = self.active_doc() else { return };
         let id = doc.id;
         let suggested = self.export_prompt.as_ref().map(|p| p.suggested.clone()).unwrap_or_default();
-        let tx = self.dialog_tx.clone();
-        let ctx = self.ctx.clone();
-        let _ = std::thread::Builder::new().name("export dialog".into()).spawn(move || {
+        self.dialog("export dialog", move || {
             let mut dialog = rfd::FileDialog::new().add_filter(format.ext(), &[format.ext()]);
             if let Some(dir) = suggested.parent() {
                 dialog = dialog.set_directory(dir);
@@ -343,12 +330,7 @@ impl App {
             if let Some(name) = suggested.file_name() {
                 dialog = dialog.set_file_name(name.to_string_lossy());
             }
-            if let Some(path) = dialog.save_file() {
-                let _ = tx.send(DialogResult::Export(id, t, format, path));
-                if let Some(ctx) = ctx {
-                    ctx.request_repaint();
-                }
-            }
+            Some(DialogResult::Export(id, t, format, dialog.save_file()?))
         });
     }
 
@@ -460,7 +442,7 @@ impl App {
     fn go(&mut self, id: DocId, target: Target) -> bool {
         let opts = self.model_opts();
         let Some(doc) = self.doc(id) else { return false };
-        let core = doc.core.clone();
+        let (core, results) = (doc.core.clone(), doc.results.clone());
         match target {
             Target::View(v) => {
                 if !views::applies(&core, v) {
@@ -473,8 +455,9 @@ impl App {
                 true
             }
             Target::Row(t, row) => {
-                let span = views::model(&core, t, opts).row_span(row);
-                let len = views::model(&core, t, opts).len();
+                let model = views::model(&core, &results, t, opts);
+                let (span, len) = (model.row_span(row), model.len());
+                drop(model);
                 if row >= len {
                     return false;
                 }
@@ -492,7 +475,7 @@ impl App {
                     s.order = None;
                     s.generation += 1;
                     if let Some(old) = s.pending.take() {
-                        old.cancel.store(true, Ordering::Relaxed);
+                        old.job.cancel();
                     }
                     let sort = s.sort.is_some();
                     if sort {
@@ -520,10 +503,10 @@ impl App {
                 true
             }
             Target::Rva(rva, len) => {
-                match core.lookup.rva_span(rva, len, &core.bin) {
+                match core.index.rva_span(rva, len, &core.bin) {
                     Some(span) => self.go(id, Target::Bytes(span)),
                     None => {
-                        let sec = core.lookup.section_pos_by_rva(rva).and_then(|p| core.bin.sections.get(p));
+                        let sec = core.index.section_pos_by_rva(rva).and_then(|p| core.bin.sections.get(p));
                         match sec {
                             Some(s) => {
                                 self.set_status(format!("RVA {rva:#x} is in {}, which has no bytes in the file there; showing the section", s.name), false);
@@ -538,7 +521,7 @@ impl App {
                     }
                 }
             }
-            Target::Section(index) => match core.lookup.section_pos(index) {
+            Target::Section(index) => match core.index.section_pos(index) {
                 Some(p) => self.go(id, Target::Row(TableId::Sections, p)),
                 None => false,
             },
@@ -547,7 +530,7 @@ impl App {
                 d.view = View::Comdats;
                 d.comdat_selected = Some(section);
                 d.comdat_scroll.set(true);
-                if let Some(s) = core.lookup.section_pos(section).and_then(|p| core.bin.sections.get(p)) {
+                if let Some(s) = core.index.section_pos(section).and_then(|p| core.bin.sections.get(p)) {
                     d.hex.selection = Some(s.header_span);
                 }
                 true
@@ -570,7 +553,7 @@ impl App {
                     _ if insn.is_some() => Target::Row(TableId::Disasm, insn.unwrap_or_default()),
                     (Some(off), _) => {
                         let span = core
-                            .regions
+                            .regions()
                             .leaf_at(off)
                             .filter(|l| l.span.offset == off)
                             .map_or(Span::new(off, 1), |l| l.span);
@@ -597,7 +580,7 @@ impl App {
     fn select_row(&mut self, t: TableId, row: Option<usize>) {
         let opts = self.model_opts();
         let Some(doc) = self.active_mut() else { return };
-        let span = row.and_then(|r| views::model(&doc.core, t, opts).row_span(r));
+        let span = row.and_then(|r| views::model(&doc.core, &doc.results, t, opts).row_span(r));
         doc.table_mut(t).selected = row;
         if let Some(span) = span {
             doc.hex.selection = Some(span);
@@ -615,16 +598,16 @@ impl App {
     /// Recompute the display order of table `t` of document `id` (on a worker thread for big tables).
     pub fn refresh_order(&mut self, id: DocId, t: TableId) {
         let opts = self.model_opts();
-        let ctx = self.ctx.clone();
+        let waker = self.waker();
         let Some(doc) = self.doc_mut(id) else { return };
-        let core = doc.core.clone();
-        let model = views::model(&core, t, opts);
+        let (core, results) = (doc.core.clone(), doc.results.clone());
+        let model = views::model(&core, &results, t, opts);
         let spec = doc.table(t).spec(&model.facets());
         let len = model.len();
         let state = doc.table_mut(t);
         state.generation += 1;
         if let Some(old) = state.pending.take() {
-            old.cancel.store(true, Ordering::Relaxed);
+            old.job.cancel();
         }
         if spec.is_identity() {
             state.order = None;
@@ -635,25 +618,18 @@ impl App {
             return;
         }
         drop(model);
-        let (tx, rx) = mpsc::channel();
         let generation = state.generation;
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
-        state.pending = Some(PendingOrder { generation, rx, cancel });
-        let _ = std::thread::Builder::new().name("table order".into()).spawn(move || {
-            let model = views::model(&core, t, opts);
-            let order = table::compute_order(model.as_ref(), &spec, &|| flag.load(Ordering::Relaxed));
-            let _ = tx.send(order);
-            if let Some(ctx) = ctx {
-                ctx.request_repaint();
-            }
+        let job = Job::spawn("table order", Some(waker), move |cx| {
+            let model = views::model(&core, &results, t, opts);
+            table::compute_order(model.as_ref(), &spec, &|| cx.cancelled())
         });
+        state.pending = Some(PendingOrder { generation, job });
     }
 
     fn export(&mut self, t: TableId, format: ExportFormat, path: &Path) {
         let Some(doc) = self.active_doc() else { return };
         let (n, text) = {
-            let model = views::model(&doc.core, t, self.model_opts());
+            let model = views::model(&doc.core, &doc.results, t, self.model_opts());
             let state = doc.table(t);
             let n = state.shown(model.len());
             let rows = (0..n).filter_map(|p| state.row_at(p));
@@ -685,7 +661,7 @@ impl App {
         match target {
             Some(t) => {
                 let pos = match (&name, ordinal) {
-                    (Some(n), _) => t.core.lookup.export_by_name.get(n).copied(),
+                    (Some(n), _) => t.core.index.export_by_name.get(n).copied(),
                     (None, Some(o)) => t.core.bin.exports.iter().position(|e| e.ordinal == u32::from(o)),
                     _ => None,
                 };
@@ -715,7 +691,7 @@ impl App {
                     Some(path) => {
                         let id = self.alloc_id();
                         self.set_status(format!("Opening {} to follow {label}…", path.display()), false);
-                        self.loads.push(LoadJob::start(id, path, false, self.ctx.clone()));
+                        self.loads.push(LoadJob::start(id, path, false, Some(self.waker())));
                         self.follow_after_load = Some((id, src, row));
                     }
                     None => self.set_status(
@@ -735,7 +711,7 @@ impl App {
         let (name, ordinal) = (e.name.clone(), e.ordinal);
         let mut hits = Vec::new();
         for d in self.docs.iter().filter(|d| d.id != src) {
-            for (r, _) in d.core.lookup.imports.iter().enumerate() {
+            for (r, _) in d.core.index.imports.iter().enumerate() {
                 let Some((_, m, ie)) = views::imports::import_at(&d.core, r) else { continue };
                 if m.dll.to_ascii_lowercase() != me {
                     continue;
@@ -766,7 +742,7 @@ impl App {
         let Some(src) = self.active else { return };
         let mut found = None;
         for d in self.docs.iter().filter(|d| d.id != src) {
-            if let Some(&p) = d.core.lookup.export_by_name.get(name) {
+            if let Some(&p) = d.core.index.export_by_name.get(name) {
                 found = Some((d.id, d.core.name.clone(), Target::Row(TableId::Exports, p)));
                 break;
             }
@@ -800,7 +776,7 @@ impl App {
         let name = format!("{}({})", doc.core.name, m.member_name);
         let (path, data) = (doc.core.path.clone(), bytes.to_vec());
         let id = self.alloc_id();
-        self.loads.push(LoadJob::start_bytes(id, path, name, data, true, self.ctx.clone()));
+        self.loads.push(LoadJob::start_bytes(id, path, name, data, true, Some(self.waker())));
     }
 
     /// Open an already-built document (tests, benchmarks, synthetic models) and make it active.
@@ -852,20 +828,22 @@ impl App {
         let Some(active) = self.active else { return };
         let target = self.doc(active).and_then(|d| link_compare_target(d, &self.docs));
         let image = target.and_then(|id| self.doc(id)).map(|d| d.core.clone());
+        let waker = self.waker();
         let Some(doc) = self.active_mut() else { return };
         let implied = image.as_ref().map_or(Vec::new(), |i| crate::gui::link::implied_options(doc.link.flavor(), i));
         let args = doc.link.command_line(&open, &doc.core, &implied);
         let dir = doc.core.path.parent().map(|p| p.to_path_buf());
-        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, open, dir, image));
+        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, open, dir, image, waker));
     }
 
     /// Start computing the active document's plan (with the other open documents as DLLs).
     fn patch_run(&mut self) {
         let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+        let waker = self.waker();
         let Some(doc) = self.active_mut() else { return };
         let dump = doc.patch.dump.as_ref().map(|(p, _)| p.clone());
-        let others = open.into_iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).collect();
-        doc.patch.job = Some(crate::gui::patch::start(doc.core.clone(), others, &doc.patch, dump));
+        let others = open.iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).map(|c| c.file.clone()).collect();
+        doc.patch.job = Some(crate::gui::patch::start(doc.core.file.clone(), others, &doc.patch, dump, waker));
     }
 }
 

@@ -3,10 +3,11 @@
 //! computed on a worker thread.
 
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
 use super::document::DocCore;
 use crate::diff::{self, Diff, Limits, Side};
+use crate::session::{Job, Waker};
 
 /// A finished diff with the bytes of both sides (for the side-by-side bytes).
 #[derive(Debug)]
@@ -47,7 +48,7 @@ pub type DiffResult = Result<Arc<DiffData>, String>;
 #[derive(Debug, Default)]
 pub struct DiffState {
     /// The diff being computed.
-    pub job: Option<mpsc::Receiver<DiffResult>>,
+    pub job: Option<Job<DiffResult>>,
     /// The last diff.
     pub result: Option<DiffResult>,
 }
@@ -57,23 +58,19 @@ fn side<'a>(core: &'a DocCore, bytes: &'a [u8]) -> Side<'a> {
         bin: Some(&core.bin),
         data: bytes,
         file: &core.data,
-        index: Some(&core.lookup.index),
-        regions: Some(&core.regions),
+        index: Some(&core.index),
+        regions: Some(core.regions()),
         refs: Some(&core.refs),
     }
 }
 
-fn spawn(f: impl FnOnce() -> DiffResult + Send + 'static) -> mpsc::Receiver<DiffResult> {
-    let (tx, rx) = mpsc::channel();
-    let _ = std::thread::Builder::new().name("diff".into()).spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx
+fn spawn(wake: Waker, f: impl FnOnce() -> DiffResult + Send + 'static) -> Job<DiffResult> {
+    Job::spawn("diff", Some(wake), move |_| f())
 }
 
 /// Diff document `a` against document `b`, by file offset.
-pub fn start_files(a: Arc<DocCore>, b: Arc<DocCore>) -> mpsc::Receiver<DiffResult> {
-    spawn(move || {
+pub fn start_files(a: Arc<DocCore>, b: Arc<DocCore>, wake: Waker) -> Job<DiffResult> {
+    spawn(wake, move || {
         let d = diff::diff_files(side(&a, &a.data), side(&b, &b.data), Limits::default());
         let label = format!("{} ↔ {}", a.name, b.name);
         Ok(Arc::new(DiffData { diff: d, label, a: Bytes::Doc(a), b: Bytes::Doc(b) }))
@@ -95,8 +92,9 @@ pub fn start_memory(
     before: Option<Vec<u8>>,
     after: After,
     label: String,
-) -> mpsc::Receiver<DiffResult> {
-    spawn(move || {
+    wake: Waker,
+) -> Job<DiffResult> {
+    spawn(wake, move || {
         let before = match before {
             Some(b) => b,
             None => crate::patch::load::map(&a.bin, &a.data)?,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Binary, Span};
+use crate::session::{Analysis, Analyzed, Scan};
 
 use super::lookup::Lookup;
-use super::regions::Regions;
 use super::table::TableState;
 
 /// Identifies an open document (or a loading one) for the lifetime of the app.
@@ -266,86 +266,51 @@ impl TableId {
     }
 }
 
-/// The immutable part of a document, shared with worker threads.
+/// The immutable part of a document, shared with worker threads: the analysed file and the
+/// lookups only screens need.
 #[derive(Debug)]
 pub struct DocCore {
-    /// Where the file was read from.
-    pub path: PathBuf,
-    /// Tab title (file name, or `archive(member)`).
-    pub name: String,
-    /// The file's bytes.
-    pub data: Vec<u8>,
-    /// The model.
-    pub bin: Binary,
-    /// Derived lookups.
+    /// The analysed file (bytes, model, index, scan).
+    pub file: Arc<Analyzed>,
+    /// Facets and indexes only the screens need.
     pub lookup: Lookup,
-    /// Structure index of the bytes.
-    pub regions: Regions,
-    /// The data-reference scan (every site) and the instruction index.
-    pub refs: crate::analysis::Refs,
-    /// Names for operands in the disassembly.
-    pub names: Arc<crate::analysis::listing::Names>,
-    /// Where the imported DLLs are placed for reach (beside the file, at their preferred bases).
-    pub modules: Vec<crate::report::refs::ModuleJson>,
-    /// Per 4 KiB page of an image holding sites that reach an import: `(page RVA, sites there,
-    /// those out of reach or ambiguous, first row in the Data references table)`, for the map.
-    pub site_pages: Vec<(u64, u32, u32, u32)>,
-    /// The Patch view's current plan (set when a plan finishes; read by its table).
-    pub patch_plan: std::sync::RwLock<Option<Arc<crate::patch::PatchPlan>>>,
-    /// The Diff view's current diff (set when a diff finishes; read by its table).
-    pub diff_data: std::sync::RwLock<Option<Arc<crate::gui::diff::DiffData>>>,
-    /// The Link view's current simulation (set when it finishes; read by its table).
-    pub link_data: std::sync::RwLock<Option<Arc<crate::gui::link::LinkData>>>,
+}
+
+impl std::ops::Deref for DocCore {
+    type Target = Analyzed;
+    fn deref(&self) -> &Analyzed {
+        &self.file
+    }
 }
 
 impl DocCore {
-    /// Build the derived indexes for a loaded file.
-    pub fn new(path: PathBuf, name: String, data: Vec<u8>, bin: Binary) -> Self {
-        let lookup = Lookup::new(&bin);
-        let regions = Regions::new(&bin, &lookup.index);
-        let (placements, modules) = crate::cli::refs::placements(&path, &bin, &[]);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        let opts = crate::analysis::RefOptions { threads, placements, collect: true, instructions: true, min_chunk: 0 };
-        let refs = crate::analysis::scan_refs(&bin, &data, &lookup.index, &opts);
-        let names = Arc::new(crate::analysis::listing::Names::new(&bin, &lookup.index));
-        let mut site_pages: Vec<(u64, u32, u32, u32)> = Vec::new();
-        if !crate::gui::lookup::is_object(&bin) {
-            for (row, s) in refs.sites.iter().enumerate().filter(|(_, s)| s.import.is_some()) {
-                let page = s.field_rva & !0xfff;
-                let bad = u32::from(s.reachable == Some(false) || s.ambiguous || s.wraps);
-                match site_pages.last_mut() {
-                    Some(p) if p.0 == page => {
-                        p.1 += 1;
-                        p.2 += bad;
-                    }
-                    _ => site_pages.push((page, 1, bad, row as u32)),
-                }
-            }
-        }
-        DocCore {
-            path,
-            name,
-            data,
-            bin,
-            lookup,
-            regions,
-            refs,
-            names,
-            modules,
-            site_pages,
-            patch_plan: Default::default(),
-            diff_data: Default::default(),
-            link_data: Default::default(),
-        }
+    /// The app's lookups for an analysed file.
+    pub fn new(file: Arc<Analyzed>) -> Self {
+        let lookup = Lookup::new(&file.bin, &file.index);
+        DocCore { file, lookup }
     }
 
-    /// Lower-case file name, for matching an import's DLL name.
-    pub fn file_name_lower(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_else(|| self.name.to_ascii_lowercase())
+    /// Analyse a parsed file as a document needs it: every site, the instruction index, regions
+    /// and names built now (this runs on the loader thread, not the UI's).
+    pub fn analyse(path: PathBuf, name: String, data: Vec<u8>, bin: Binary) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let analysis = Analysis::scan(Scan::Listing, threads);
+        let file = Analyzed::from_parts(path, name, crate::input::Input::Owned(data), bin, &analysis);
+        let _ = (file.regions(), file.names(), file.site_pages());
+        DocCore::new(Arc::new(file))
     }
+}
+
+/// What the Patch, Diff and Link views computed last for a document: their tables read these
+/// (also on worker threads, which get a clone).
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// The Patch view's current plan.
+    pub plan: Option<Arc<crate::patch::PatchPlan>>,
+    /// The Diff view's current diff.
+    pub diff: Option<Arc<crate::gui::diff::DiffData>>,
+    /// The Link view's current simulation.
+    pub link: Option<Arc<crate::gui::link::LinkData>>,
 }
 
 /// The lists the Records view shows for the selected record, one at a time.
@@ -390,6 +355,8 @@ pub struct Document {
     pub id: DocId,
     /// Bytes, model and indexes.
     pub core: Arc<DocCore>,
+    /// What the Patch, Diff and Link views computed last.
+    pub results: Results,
     /// The view shown.
     pub view: View,
     /// Which table the Sections view shows.
@@ -424,6 +391,7 @@ impl Document {
         Document {
             id,
             core,
+            results: Results::default(),
             view,
             sections_table,
             tables: TableId::ALL.iter().map(|_| TableState::default()).collect(),

@@ -3,12 +3,13 @@
 //! (with its map from beside it), the comparison, computed on a worker thread.
 
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
 use super::document::{DocCore, DocId};
 use crate::link::compare::Comparison;
 use crate::link::{self, Flavor, Report};
 use crate::model::Format;
+use crate::session::{Job, Waker};
 
 /// One row of the Link view's table: an input section and what became of it.
 #[derive(Debug, Clone)]
@@ -71,7 +72,7 @@ pub struct LinkState {
     /// The image to compare with (None: the first open image named like an input's directory).
     pub compare: Option<Option<DocId>>,
     /// The job.
-    pub job: Option<mpsc::Receiver<LinkResult>>,
+    pub job: Option<Job<LinkResult>>,
     /// The last result.
     pub result: Option<LinkResult>,
 }
@@ -202,12 +203,9 @@ pub fn start(
     open: Vec<Arc<DocCore>>,
     dir: Option<PathBuf>,
     image: Option<Arc<DocCore>>,
-) -> mpsc::Receiver<LinkResult> {
-    let (tx, rx) = mpsc::channel();
-    let _ = std::thread::Builder::new().name("link".into()).spawn(move || {
-        let _ = tx.send(compute(flavor, &args, &open, dir.as_deref(), image.as_deref()));
-    });
-    rx
+    wake: Waker,
+) -> Job<LinkResult> {
+    Job::spawn("link", Some(wake), move |_| compute(flavor, &args, &open, dir.as_deref(), image.as_deref()))
 }
 
 fn compute(
@@ -220,7 +218,7 @@ fn compute(
     let read = |p: &str| {
         let base = crate::link::inputs::base_name(p);
         match open.iter().find(|c| c.name == base || c.path.to_string_lossy() == p) {
-            Some(c) => Ok(c.data.clone()),
+            Some(c) => Ok(c.data.to_vec()),
             None => std::fs::read(dir.map_or_else(|| PathBuf::from(p), |d| d.join(p))),
         }
     };

@@ -11,11 +11,10 @@ pub use crate::model::index::{
 };
 use crate::model::Binary;
 
-/// Derived, read-only indexes of one document.
+/// Derived, read-only indexes of one document that only screens need (the core [`Index`] is
+/// the analysed file's).
 #[derive(Debug, Default)]
 pub struct Lookup {
-    /// The core index (sections, addresses, imports, symbols).
-    pub index: Index,
     /// Demangled COMDAT symbol names, by COMDAT row (None when not mangled).
     pub comdat_demangled: Vec<Option<String>>,
     /// Relocation facet values: sources present.
@@ -28,18 +27,10 @@ pub struct Lookup {
     pub omf: super::omf::OmfIndex,
 }
 
-impl std::ops::Deref for Lookup {
-    type Target = Index;
-    fn deref(&self) -> &Index {
-        &self.index
-    }
-}
-
 impl Lookup {
     /// Build the lookups for `bin`.
-    pub fn new(bin: &Binary) -> Self {
+    pub fn new(bin: &Binary, index: &Index) -> Self {
         let mut lookup = Lookup {
-            index: Index::new(bin),
             comdat_demangled: bin
                 .comdats
                 .iter()
@@ -48,11 +39,11 @@ impl Lookup {
             omf: super::omf::OmfIndex::new(bin),
             ..Lookup::default()
         };
-        lookup.fill_reloc_facets(bin);
+        lookup.fill_reloc_facets(bin, index);
         lookup
     }
 
-    fn fill_reloc_facets(&mut self, bin: &Binary) {
+    fn fill_reloc_facets(&mut self, bin: &Binary, index: &Index) {
         let mut sources = BTreeSet::new();
         let mut kinds = BTreeSet::new();
         let mut sections = BTreeSet::new();
@@ -71,8 +62,8 @@ impl Lookup {
             let page = r.rva & !0xfff;
             if seen_pages.last() != Some(&page) {
                 seen_pages.push(page);
-                if let Some(p) = self.index.section_pos_by_rva(r.rva) {
-                    sections.insert(self.index.section_label_at(p).to_string());
+                if let Some(p) = index.section_pos_by_rva(r.rva) {
+                    sections.insert(index.section_label_at(p).to_string());
                 }
             }
         }
@@ -86,12 +77,12 @@ impl Lookup {
                 let page = r.offset & !0xfff;
                 if seen_pages.last() != Some(&page) {
                     seen_pages.push(page);
-                    if let Some(p) = self.index.section_pos_by_rva(r.offset) {
-                        sections.insert(self.index.section_label_at(p).to_string());
+                    if let Some(p) = index.section_pos_by_rva(r.offset) {
+                        sections.insert(index.section_label_at(p).to_string());
                     }
                 }
             } else if seen_sections.insert(r.section) {
-                if let Some(label) = r.section.and_then(|s| self.index.section_label(s)) {
+                if let Some(label) = r.section.and_then(|s| index.section_label(s)) {
                     sections.insert(label.to_string());
                 }
             }

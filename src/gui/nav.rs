@@ -159,7 +159,7 @@ pub fn resolve(input: &str, core: &DocCore) -> Result<Resolved, String> {
         if off >= bin.file_size {
             return Err(format!("file offset {off:#x} is past the end of the file ({:#x} bytes)", bin.file_size));
         }
-        let rva = core.lookup.offset_to_rva(off, bin);
+        let rva = core.index.offset_to_rva(off, bin);
         let section = bin
             .sections
             .iter()
@@ -168,15 +168,15 @@ pub fn resolve(input: &str, core: &DocCore) -> Result<Resolved, String> {
         if let Some(r) = rva {
             msg.push_str(&format!(" (RVA {r:#x})"));
         }
-        if let Some(s) = section.and_then(|s| core.lookup.section_label(s)) {
+        if let Some(s) = section.and_then(|s| core.index.section_label(s)) {
             msg.push_str(&format!(" in {s}"));
         }
         return Ok(Resolved { kind: used, offset: Some(off), rva, section, message: msg });
     }
     let rva = rva.unwrap_or(0);
-    let sec_pos = core.lookup.section_pos_by_rva(rva);
+    let sec_pos = core.index.section_pos_by_rva(rva);
     let section = sec_pos.and_then(|p| bin.sections.get(p)).map(|s| s.index);
-    let mut offset = core.lookup.rva_to_offset(rva, bin);
+    let mut offset = core.index.rva_to_offset(rva, bin);
     if offset.is_none() && sec_pos.is_none() && bin.format.is_pe() {
         // Headers are mapped 1:1 below the first section.
         let first = bin.sections.iter().map(|s| s.rva).min().unwrap_or(u64::MAX);
@@ -188,7 +188,7 @@ pub fn resolve(input: &str, core: &DocCore) -> Result<Resolved, String> {
     match offset {
         Some(off) => {
             msg.push_str(&format!(" → file offset {off:#x}"));
-            if let Some(place) = core.lookup.rva_place(rva, bin) {
+            if let Some(place) = core.index.rva_place(rva, bin) {
                 msg.push_str(&format!(" ({place})"));
             }
         }

@@ -6,8 +6,6 @@
 //! [`super::App::apply`] (on a worker thread for big tables) and kept in [`TableState`].
 
 use std::cell::Cell as StdCell;
-use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use eframe::egui::{self, RichText};
@@ -266,10 +264,8 @@ pub fn compute_order(model: &dyn TableModel, spec: &OrderSpec, cancel: &dyn Fn()
 pub struct PendingOrder {
     /// Generation it was started for.
     pub generation: u64,
-    /// Where the result arrives.
-    pub rx: Receiver<Option<Vec<u32>>>,
-    /// Set to stop the worker early when its result is no longer wanted.
-    pub cancel: Arc<AtomicBool>,
+    /// The job (cancelled when its result is no longer wanted).
+    pub job: crate::session::Job<Option<Vec<u32>>>,
 }
 
 /// Filter, sort, selection and scroll state of one table.

@@ -44,7 +44,7 @@ pub fn section_role(name: &str) -> &'static str {
 
 /// Diagnostics about a COMDAT section (they point at its section header).
 pub fn diagnostics_for(core: &DocCore, section: u32) -> Vec<&Diagnostic> {
-    let Some(s) = core.lookup.section_pos(section).and_then(|p| core.bin.sections.get(p)) else { return Vec::new() };
+    let Some(s) = core.index.section_pos(section).and_then(|p| core.bin.sections.get(p)) else { return Vec::new() };
     core.bin
         .diagnostics
         .iter()
@@ -55,13 +55,13 @@ pub fn diagnostics_for(core: &DocCore, section: u32) -> Vec<&Diagnostic> {
 }
 
 fn section_link(ui: &mut egui::Ui, core: &DocCore, index: u32, actions: &mut Vec<Action>) {
-    let label = match core.lookup.section_label(index) {
+    let label = match core.index.section_label(index) {
         Some(l) if l.contains('#') => l.to_string(),
         Some(l) => format!("{l} (#{index})"),
         None => format!("section {index}"),
     };
     let resp = theme::link(ui, label, RefKind::Section);
-    let body = core.lookup.section_pos(index).and_then(|p| core.bin.sections.get(p)).map(|s| {
+    let body = core.index.section_pos(index).and_then(|p| core.bin.sections.get(p)).map(|s| {
         if s.file_size > 0 {
             Span::new(s.file_offset, s.file_size)
         } else {
@@ -76,7 +76,7 @@ fn section_link(ui: &mut egui::Ui, core: &DocCore, index: u32, actions: &mut Vec
 }
 
 fn name_of(c: &Comdat, demangle: bool, core: &DocCore) -> String {
-    let pos = core.lookup.comdat_by_section.get(&c.section).copied();
+    let pos = core.index.comdat_by_section.get(&c.section).copied();
     match pos.and_then(|p| core.lookup.comdat_demangled.get(p)).cloned().flatten() {
         Some(d) if demangle => d,
         _ => c.symbol.clone().unwrap_or_default(),
@@ -336,7 +336,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         }
         for c in leaders {
             let selected = cx.doc.comdat_selected == Some(c.section);
-            let label = core.lookup.section_label(c.section).unwrap_or("?");
+            let label = core.index.section_label(c.section).unwrap_or("?");
             let title = format!("{label:<12} {:<12} {}", c.selection_name, name_of(c, cx.opts.demangle, core));
             let mut text = RichText::new(title).monospace();
             if selected {
@@ -360,7 +360,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                             ui.label(RichText::new("└ follows it").color(ui.visuals().weak_text_color()));
                             section_link(ui, core, a, actions);
                             let name = core
-                                .lookup
+                                .index
                                 .section_pos(a)
                                 .and_then(|p| bin.sections.get(p))
                                 .map_or("", |s| s.name.as_str());

@@ -71,7 +71,7 @@ impl TableModel for DiagModel<'_> {
         let d = self.core.bin.diagnostics.get(row)?;
         match (d.location.file_offset, d.location.rva) {
             (Some(off), _) => Some(Span::new(off, 1)),
-            (None, Some(rva)) => self.core.lookup.rva_span(rva, 1, &self.core.bin),
+            (None, Some(rva)) => self.core.index.rva_span(rva, 1, &self.core.bin),
             (None, None) => None,
         }
     }

@@ -9,7 +9,7 @@ use eframe::egui::{self, Key, RichText};
 use crate::diff::{Change, Mode};
 use crate::gui::action::{Action, Target};
 use crate::gui::diff::DiffData;
-use crate::gui::document::{DocCore, TableId};
+use crate::gui::document::TableId;
 use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
 
@@ -33,11 +33,6 @@ pub struct DiffModel {
 }
 
 impl DiffModel {
-    /// The model of `core`'s current diff.
-    pub fn new(core: &DocCore) -> Self {
-        DiffModel { data: core.diff_data.read().ok().and_then(|d| d.clone()) }
-    }
-
     fn change(&self, row: usize) -> Option<&Change> {
         self.data.as_ref()?.diff.changes.get(row)
     }
@@ -135,8 +130,11 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     );
     let st = &cx.doc.diff;
     if st.job.is_some() {
-        ui.label("comparing…");
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
+        // The job wakes the UI when it is done; the spinner animates meanwhile.
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("comparing…");
+        });
     }
     let data = match &st.result {
         None => {

@@ -72,7 +72,7 @@ impl DisasmModel<'_> {
         let (_, _, b, va) = self.at(row)?;
         match self.core.refs.insns.data_width(row) {
             Some(w) => Some((usize::from(w), data_text(b, w))),
-            None => format(&self.core.names, self.core.refs.insns.bitness, b, va),
+            None => format(self.core.names(), self.core.refs.insns.bitness, b, va),
         }
     }
 
@@ -84,7 +84,7 @@ impl DisasmModel<'_> {
     }
 
     fn namer(&self) -> Namer<'_> {
-        Namer { bin: &self.core.bin, index: &self.core.lookup.index }
+        Namer { bin: &self.core.bin, index: &self.core.index }
     }
 }
 
@@ -98,7 +98,7 @@ impl TableModel for DisasmModel<'_> {
     fn text(&self, row: usize, col: usize) -> String {
         match col {
             0 => self.at(row).map_or_else(String::new, |(_, _, _, va)| format!("{va:#x}")),
-            1 => self.at(row).map_or_else(String::new, |(sec, ..)| self.core.lookup.section_label_at(sec).to_string()),
+            1 => self.at(row).map_or_else(String::new, |(sec, ..)| self.core.index.section_label_at(sec).to_string()),
             2 => match (self.at(row), self.decoded(row)) {
                 (Some((_, _, b, _)), Some((len, _))) => {
                     b[..len.min(b.len())].iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")

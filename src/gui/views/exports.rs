@@ -47,7 +47,7 @@ impl TableModel for ExportModel<'_> {
             3 => self.core.bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(e.rva))),
             4 if e.forwarder.is_none() => self
                 .core
-                .lookup
+                .index
                 .rva_place(e.rva, &self.core.bin)
                 .and_then(|p| p.split('+').next().map(str::to_string))
                 .unwrap_or_default(),
@@ -66,7 +66,7 @@ impl TableModel for ExportModel<'_> {
             2 if e.forwarder.is_none() => {
                 Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target: Target::Rva(e.rva, 1) })
             }
-            4 => match self.core.lookup.section_pos_by_rva(e.rva).and_then(|p| self.core.bin.sections.get(p)) {
+            4 => match self.core.index.section_pos_by_rva(e.rva).and_then(|p| self.core.bin.sections.get(p)) {
                 Some(s) if e.forwarder.is_none() => {
                     Cell::link(text, RefKind::Section, Action::Navigate { doc: None, target: Target::Section(s.index) })
                 }
@@ -85,7 +85,7 @@ impl TableModel for ExportModel<'_> {
         if e.forwarder.is_some() {
             return None;
         }
-        self.core.lookup.rva_span(e.rva, 1, &self.core.bin)
+        self.core.index.rva_span(e.rva, 1, &self.core.bin)
     }
     fn activate(&self, row: usize) -> Option<Action> {
         Some(Action::FollowExport(row))

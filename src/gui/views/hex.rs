@@ -27,7 +27,7 @@ pub fn target_of(what: What, core: &DocCore) -> Option<Target> {
         What::ExportSlot(p) => Target::Row(TableId::Exports, p as usize),
         What::IatSlot { delay, module, entry } => {
             let row =
-                core.lookup.imports.iter().position(|r| r.delay == delay && r.module == module && r.entry == entry)?;
+                core.index.imports.iter().position(|r| r.delay == delay && r.module == module && r.entry == entry)?;
             Target::Row(TableId::Imports, row)
         }
         What::BaseRelocEntry(p) | What::BaseRelocSite(p) => Target::Row(TableId::Relocations, p as usize),
@@ -80,12 +80,12 @@ fn hover_id(core: &DocCore, pane: bool) -> egui::Id {
 
 /// Describe the bytes at `off` in one line (innermost structure first).
 pub fn describe_at(core: &DocCore, off: u64) -> String {
-    let regions: Vec<Region> = core.regions.all_at(off);
+    let regions: Vec<Region> = core.regions().all_at(off);
     let mut parts: Vec<String> = regions
         .iter()
         .take(3)
         .map(|r| {
-            let d = r.what.describe(&core.bin, &core.lookup.index);
+            let d = r.what.describe(&core.bin, &core.index);
             if d.detail.is_empty() {
                 d.structure
             } else {
@@ -97,7 +97,7 @@ pub fn describe_at(core: &DocCore, off: u64) -> String {
         parts.push("not part of any structure the reader decoded (padding, code or data)".into());
     }
     let mut s = format!("file {off:#x}");
-    if let Some(rva) = core.lookup.offset_to_rva(off, &core.bin) {
+    if let Some(rva) = core.index.offset_to_rva(off, &core.bin) {
         s.push_str(&format!("  rva {rva:#x}"));
     }
     format!("{s}  ·  {}", parts.join("  ›  "))
@@ -105,16 +105,16 @@ pub fn describe_at(core: &DocCore, off: u64) -> String {
 
 fn tooltip(ui: &mut egui::Ui, core: &DocCore, off: u64) {
     ui.label(theme::mono(format!("file offset {off:#x}")));
-    if let Some(rva) = core.lookup.offset_to_rva(off, &core.bin) {
+    if let Some(rva) = core.index.offset_to_rva(off, &core.bin) {
         let va = core.bin.image_base.map_or_else(String::new, |b| format!("  VA {:#x}", b.wrapping_add(rva)));
         ui.label(theme::mono(format!("RVA {rva:#x}{va}")));
     }
-    let regions = core.regions.all_at(off);
+    let regions = core.regions().all_at(off);
     if regions.is_empty() {
         ui.weak("Not part of any structure the reader decoded.");
     }
     for r in regions.iter().take(5) {
-        let d = r.what.describe(&core.bin, &core.lookup.index);
+        let d = r.what.describe(&core.bin, &core.index);
         ui.horizontal(|ui| {
             ui.label(RichText::new(&d.structure).color(r.what.kind_in(&core.bin).color(ui.visuals())).strong());
             ui.label(&d.detail);
@@ -158,9 +158,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
             Some(sel) => {
                 ui.label(theme::mono(format!("selected {:#x}..{:#x} ({} bytes)", sel.offset, sel.end(), sel.len)));
                 // Name the structure the selection is exactly, else the innermost one at its start.
-                let exact = core.regions.all_at(sel.offset).into_iter().find(|r| r.span == sel);
-                if let Some(r) = exact.or_else(|| core.regions.leaf_at(sel.offset).copied()) {
-                    let d = r.what.describe(&core.bin, &core.lookup.index);
+                let exact = core.regions().all_at(sel.offset).into_iter().find(|r| r.span == sel);
+                if let Some(r) = exact.or_else(|| core.regions().leaf_at(sel.offset).copied()) {
+                    let d = r.what.describe(&core.bin, &core.index);
                     let color = r.what.kind_in(&core.bin).color(ui.visuals());
                     ui.label(RichText::new(format!("{} {}", d.structure, d.detail)).color(color));
                 }
@@ -230,7 +230,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
                 // Backgrounds: selection, then structure tint.
                 for i in 0..n {
                     let off = base + i;
-                    let leaf = core.regions.leaf_with_index(off);
+                    let leaf = core.regions().leaf_with_index(off);
                     let fill = match (doc.hex.selection.filter(|s| s.contains(off)), leaf) {
                         // A selected structure made of smaller fields (an OMF record, a header):
                         // alternate two selection shades so the field boundaries still show.
@@ -271,7 +271,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
                 }
                 painter.text(pos2(left, y), Align2::LEFT_TOP, format!("{base:08x}"), font.clone(), weak);
                 if let Some(x) = geo.x_rva {
-                    if let Some(rva) = core.lookup.offset_to_rva(base, &core.bin) {
+                    if let Some(rva) = core.index.offset_to_rva(base, &core.bin) {
                         painter.text(
                             pos2(x, y),
                             Align2::LEFT_TOP,
@@ -312,9 +312,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
                             stroke,
                             egui::StrokeKind::Inside,
                         );
-                        let span = core.regions.leaf_at(off).map_or(Span::new(off, 1), |l| l.span);
+                        let span = core.regions().leaf_at(off).map_or(Span::new(off, 1), |l| l.span);
                         if resp.double_clicked() {
-                            let target = core.regions.leaf_at(off).and_then(|l| target_of(l.what, core));
+                            let target = core.regions().leaf_at(off).and_then(|l| target_of(l.what, core));
                             if let Some(target) = target {
                                 actions.push(Action::Navigate { doc: None, target });
                             }

@@ -44,7 +44,7 @@ impl<'a> ImportModel<'a> {
 
 /// Module and entry of import row `row` of `core`.
 pub fn import_at(core: &DocCore, row: usize) -> Option<(ImportRow, &ImportModule, &ImportEntry)> {
-    let r = *core.lookup.imports.get(row)?;
+    let r = *core.index.imports.get(row)?;
     let list = if r.delay { &core.bin.delay_imports } else { &core.bin.imports };
     let m = list.get(r.module as usize)?;
     Some((r, m, m.entries.get(r.entry as usize)?))
@@ -55,7 +55,7 @@ impl TableModel for ImportModel<'_> {
         COLUMNS
     }
     fn len(&self) -> usize {
-        self.core.lookup.imports.len()
+        self.core.index.imports.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some((r, m, e)) = self.get(row) else { return String::new() };
@@ -109,7 +109,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         "Imports / IAT",
         "Code calls an import through its slot in the import address table (IAT); the loader writes the real address into the slot. Click a name to jump to the export in the DLL (open it in another tab), or an IAT address to see the slot.",
     );
-    if cx.doc.core.lookup.imports.is_empty() {
+    if cx.doc.core.index.imports.is_empty() {
         let why = if cx.doc.core.bin.format.is_elf() {
             "ELF files have no import table: the dynamic loader binds undefined symbols through relocations (see Relocations: GLOB_DAT, JUMP_SLOT, COPY)."
         } else if crate::gui::lookup::is_object(&cx.doc.core.bin) {

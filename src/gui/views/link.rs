@@ -36,12 +36,7 @@ pub struct LinkModel {
     pub data: Option<Arc<LinkData>>,
 }
 
-impl LinkModel {
-    /// The model of `core`'s current link.
-    pub fn new(core: &DocCore) -> Self {
-        LinkModel { data: core.link_data.read().ok().and_then(|d| d.clone()) }
-    }
-}
+impl LinkModel {}
 
 fn fate_kind(fate: &str) -> RefKind {
     match fate {
@@ -118,8 +113,11 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     inputs_row(ui, cx, &open, actions);
     options_row(ui, cx, actions);
     if st.job.is_some() {
-        ui.label("linking…");
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
+        // The job wakes the UI when it is done; the spinner animates meanwhile.
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("linking…");
+        });
     }
     let data = match &st.result {
         None => {

@@ -2,6 +2,7 @@
 //! sections, data directories, IAT, base-relocation pages, pseudo-relocation sites, segments.
 //! Scroll to zoom around the pointer, drag to pan; click a region to go to it.
 
+use crate::session::analyzed::SitePage;
 use eframe::egui::{self, pos2, vec2, Align2, Color32, CornerRadius, FontId, Rect, RichText, Sense, Stroke};
 
 use crate::gui::action::{Action, Target};
@@ -45,7 +46,7 @@ pub fn uses_rva(core: &DocCore) -> bool {
 /// Build the lanes of `core` and the size of the space they live in.
 pub fn lanes(core: &DocCore) -> (Vec<Lane>, u64) {
     let bin = &core.bin;
-    let l = &core.lookup;
+    let l = &core.index;
     let rva = uses_rva(core);
     let mut lanes = Vec::new();
     let mut sections = Vec::new();
@@ -271,11 +272,11 @@ pub fn lanes(core: &DocCore) -> (Vec<Lane>, u64) {
         });
     }
     let sites: Vec<Item> = core
-        .site_pages
+        .site_pages()
         .iter()
-        .map(|&(page, n, bad, row)| Item {
-            start: page,
-            end: page.saturating_add(0x1000),
+        .map(|&SitePage { rva, sites: n, at_risk: bad, first: row }| Item {
+            start: rva,
+            end: rva.saturating_add(0x1000),
             label: if bad > 0 { format!("{n} import sites, {bad} at risk") } else { format!("{n} import sites") },
             kind: if bad > 0 { RefKind::PseudoReloc } else { RefKind::Import },
             target: Some(Target::Row(TableId::Refs, row as usize)),

@@ -24,7 +24,7 @@ pub mod symbols;
 use eframe::egui;
 
 use super::action::Action;
-use super::document::{DocCore, Document, TableId, View};
+use super::document::{DocCore, Document, Results, TableId, View};
 use super::table::{self, TableModel};
 
 /// Display options that change what table cells say.
@@ -48,8 +48,8 @@ pub struct ViewCtx<'a> {
     pub focus_filter: bool,
 }
 
-/// The table model of table `t` of `core`.
-pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn TableModel + 'a> {
+/// The table model of table `t` of `core` (the Patch, Diff and Link tables read `results`).
+pub fn model<'a>(core: &'a DocCore, results: &Results, t: TableId, opts: ModelOpts) -> Box<dyn TableModel + 'a> {
     match t {
         TableId::Headers => Box::new(headers::HeaderModel::new(core)),
         TableId::Sections => Box::new(sections::SectionModel::new(core)),
@@ -66,9 +66,9 @@ pub fn model<'a>(core: &'a DocCore, t: TableId, opts: ModelOpts) -> Box<dyn Tabl
         TableId::OmfGroups => Box::new(sections::OmfGroupModel { core }),
         TableId::Refs => Box::new(refs::RefsModel { core }),
         TableId::Disasm => Box::new(disasm::DisasmModel { core }),
-        TableId::Patch => Box::new(patch::PatchModel::new(core)),
-        TableId::Diff => Box::new(diff::DiffModel::new(core)),
-        TableId::Link => Box::new(link::LinkModel::new(core)),
+        TableId::Patch => Box::new(patch::PatchModel { plan: results.plan.clone() }),
+        TableId::Diff => Box::new(diff::DiffModel { data: results.diff.clone() }),
+        TableId::Link => Box::new(link::LinkModel { data: results.link.clone() }),
     }
 }
 
@@ -81,7 +81,7 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Records => b.omf_records.len(),
         View::Sections => b.sections.len().max(b.segments.len()),
         View::Comdats => b.comdats.len() + b.groups.len(),
-        View::Imports => core.lookup.imports.len(),
+        View::Imports => core.index.imports.len(),
         View::Exports => b.exports.len(),
         View::Symbols => b.symbols.len(),
         View::Relocations => b.base_relocations.len() + b.relocations.len(),
@@ -141,7 +141,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
 
 /// Draw table `t` of the current document with its toolbar; focuses the filter on request.
 pub fn show_table(ui: &mut egui::Ui, cx: &ViewCtx<'_>, t: TableId, actions: &mut Vec<Action>) {
-    let m = model(&cx.doc.core, t, cx.opts);
+    let m = model(&cx.doc.core, &cx.doc.results, t, cx.opts);
     if cx.focus_filter {
         ui.memory_mut(|mem| mem.request_focus(table::filter_id(t)));
     }

@@ -114,7 +114,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 row(ui, "Entry point", |ui| {
                     let va =
                         bin.image_base.map_or_else(String::new, |b| format!("  (VA {:#x})", b.wrapping_add(entry)));
-                    let place = core.lookup.rva_place(entry, bin).map_or_else(String::new, |p| format!("  {p}"));
+                    let place = core.index.rva_place(entry, bin).map_or_else(String::new, |p| format!("  {p}"));
                     ui.horizontal(|ui| {
                         if theme::link(ui, format!("rva {entry:#x}"), RefKind::Address)
                             .on_hover_text("Where execution starts. Click to see the bytes.")

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use eframe::egui;
 
 use crate::gui::action::{Action, Target};
-use crate::gui::document::{DocCore, TableId};
+use crate::gui::document::TableId;
 use crate::gui::patch::Preset;
 use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
@@ -40,12 +40,7 @@ pub struct PatchModel {
     pub plan: Option<Arc<PatchPlan>>,
 }
 
-impl PatchModel {
-    /// The model of `core`'s current plan.
-    pub fn new(core: &DocCore) -> Self {
-        PatchModel { plan: core.patch_plan.read().ok().and_then(|p| p.clone()) }
-    }
-}
+impl PatchModel {}
 
 fn status_tone(s: Status) -> Tone {
     match s {
@@ -198,8 +193,11 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             }
         }
         if st.job.is_some() {
-            ui.label("computing…");
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(30));
+            // The job wakes the UI when it is done; the spinner animates meanwhile.
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("computing…");
+            });
         }
     });
     match &st.result {

@@ -110,7 +110,7 @@ impl TableModel for PseudoModel<'_> {
 
 /// Row of the import whose IAT slot is at `rva`.
 pub fn import_row_by_iat(core: &DocCore, rva: u64) -> Option<usize> {
-    core.lookup.import_at_slot(rva)
+    core.index.import_at_slot(rva)
 }
 
 /// Draw the Pseudo-relocations view.

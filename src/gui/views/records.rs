@@ -424,7 +424,7 @@ fn fixup_list(
                     }
                 });
                 row.col(|ui| {
-                    let label = fixup_place(f.section.and_then(|s| core.lookup.section_label(s)), f);
+                    let label = fixup_place(f.section.and_then(|s| core.index.section_label(s)), f);
                     let resp = theme::link(ui, label, RefKind::Section);
                     let resp = match site {
                         Some(s) => resp.on_hover_text(format!(

@@ -41,7 +41,7 @@ impl RefsModel<'_> {
         self.core.refs.sites.get(row)
     }
     fn namer(&self) -> Namer<'_> {
-        Namer { bin: &self.core.bin, index: &self.core.lookup.index }
+        Namer { bin: &self.core.bin, index: &self.core.index }
     }
 }
 
@@ -182,9 +182,9 @@ pub fn field_span(core: &DocCore, s: &Site) -> Option<Span> {
     let len = u64::from(s.width / 8).max(1);
     if crate::gui::lookup::is_object(&core.bin) {
         let sec = core.bin.sections.get(s.section as usize)?;
-        return core.lookup.object_reloc_site(&core.bin, sec.index, s.field_rva, s.width);
+        return core.index.object_reloc_site(&core.bin, sec.index, s.field_rva, s.width);
     }
-    core.lookup.rva_span(s.field_rva, len, &core.bin)
+    core.index.rva_span(s.field_rva, len, &core.bin)
 }
 
 /// What a mode means, for tooltips.

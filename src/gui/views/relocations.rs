@@ -54,7 +54,7 @@ impl<'a> RelocModel<'a> {
     }
 
     fn section_text(&self, row: &Row<'_>) -> String {
-        let l = &self.core.lookup;
+        let l = &self.core.index;
         match row {
             Row::Base(r) => l.section_pos_by_rva(r.rva).map(|p| l.section_label_at(p).to_string()),
             Row::Other(r) if r.dynamic => l.section_pos_by_rva(r.offset).map(|p| l.section_label_at(p).to_string()),
@@ -69,10 +69,10 @@ impl<'a> RelocModel<'a> {
     }
 
     fn site(&self, index: usize, row: &Row<'_>) -> Option<Span> {
-        let (l, bin) = (&self.core.lookup, &self.core.bin);
+        let (l, bin) = (&self.core.index, &self.core.bin);
         if bin.omf.is_some() {
             // OMF: relocation i is fixup i; its bytes are inside its data record.
-            return l.omf.sites.get(index.checked_sub(self.nb)?).copied().flatten();
+            return self.core.lookup.omf.sites.get(index.checked_sub(self.nb)?).copied().flatten();
         }
         match row {
             Row::Base(r) => l.rva_span(r.rva, base_reloc_width(r.raw_type).max(1), bin),
@@ -85,7 +85,7 @@ impl<'a> RelocModel<'a> {
 
     /// `0x… → data.dll!ptr (IAT)` or `0x… → .text+0x10`: what an absolute pointer points at.
     fn describe_pointer(&self, v: u64) -> String {
-        let (l, bin) = (&self.core.lookup, &self.core.bin);
+        let (l, bin) = (&self.core.index, &self.core.bin);
         let Some(rva) = bin.image_base.and_then(|b| v.checked_sub(b)) else { return format!("{v:#x}") };
         if let Some((_, m, e)) = l.import_at_slot(rva).and_then(|row| super::imports::import_at(self.core, row)) {
             return format!("{v:#x} → {}!{} (IAT)", m.dll, crate::gui::regions::import_name(e));
@@ -100,7 +100,7 @@ impl<'a> RelocModel<'a> {
         let sym = r
             .symbol_index
             .filter(|_| !r.dynamic)
-            .and_then(|i| self.core.lookup.symbol_pos(i))
+            .and_then(|i| self.core.index.symbol_pos(i))
             .and_then(|p| self.core.bin.symbols.get(p));
         match (sym, &r.symbol) {
             (Some(s), _) if self.opts.demangle && s.demangled.is_some() => s.demangled.clone().unwrap_or_default(),
@@ -165,13 +165,13 @@ impl TableModel for RelocModel<'_> {
                     Row::Other(o) if !o.dynamic => o.section,
                     Row::Base(b) => self
                         .core
-                        .lookup
+                        .index
                         .section_pos_by_rva(b.rva)
                         .and_then(|p| self.core.bin.sections.get(p))
                         .map(|s| s.index),
                     Row::Other(o) => self
                         .core
-                        .lookup
+                        .index
                         .section_pos_by_rva(o.offset)
                         .and_then(|p| self.core.bin.sections.get(p))
                         .map(|s| s.index),
@@ -201,7 +201,7 @@ impl TableModel for RelocModel<'_> {
                 Row::Other(o) => {
                     // A dynamic relocation's symbol index counts .dynsym, not the symbol table
                     // shown here, and the loader resolves it in another module: follow the name.
-                    let pos = o.symbol_index.filter(|_| !o.dynamic).and_then(|i| self.core.lookup.symbol_pos(i));
+                    let pos = o.symbol_index.filter(|_| !o.dynamic).and_then(|i| self.core.index.symbol_pos(i));
                     let defined = pos.and_then(|p| self.core.bin.symbols.get(p)).is_some_and(|s| s.section.is_some());
                     match (pos, defined) {
                         (Some(p), true) => Cell::link(text, RefKind::Symbol, nav(Target::Row(TableId::Symbols, p))),

@@ -103,12 +103,12 @@ impl<'a> SectionModel<'a> {
 
     fn comdat_text(&self, index: u32) -> (String, Option<u32>) {
         let bin = &self.core.bin;
-        let Some(c) = self.core.lookup.comdat_by_section.get(&index).and_then(|&p| bin.comdats.get(p)) else {
+        let Some(c) = self.core.index.comdat_by_section.get(&index).and_then(|&p| bin.comdats.get(p)) else {
             return (String::new(), None);
         };
         match c.associated_section {
             Some(leader) => {
-                let label = self.core.lookup.section_label(leader).unwrap_or("?");
+                let label = self.core.index.section_label(leader).unwrap_or("?");
                 (format!("associative → {label} (#{leader})"), Some(leader))
             }
             None => {
@@ -528,7 +528,7 @@ impl TableModel for DataDirModel<'_> {
                 Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target })
             }
             4 => {
-                let sec = self.core.lookup.section_pos_by_rva(d.rva).and_then(|p| self.core.bin.sections.get(p));
+                let sec = self.core.index.section_pos_by_rva(d.rva).and_then(|p| self.core.bin.sections.get(p));
                 match sec {
                     Some(s) if !empty => Cell::link(
                         text,

@@ -53,7 +53,7 @@ impl TableModel for SymbolModel<'_> {
             1 => self.display_name(s).to_string(),
             2 => format!("{:#x}", s.value),
             3 => match (s.section, &s.section_kind) {
-                (Some(i), _) => self.core.lookup.section_label(i).map_or_else(|| i.to_string(), str::to_string),
+                (Some(i), _) => self.core.index.section_label(i).map_or_else(|| i.to_string(), str::to_string),
                 (None, Some(k)) => k.clone(),
                 (None, None) => String::new(),
             },
@@ -81,7 +81,7 @@ impl TableModel for SymbolModel<'_> {
                 };
                 cell.tip(tip)
             }
-            2 => match self.core.lookup.symbol_offset(&self.core.bin, s) {
+            2 => match self.core.index.symbol_offset(&self.core.bin, s) {
                 Some(off) => {
                     let len = s.size.filter(|&n| n > 0 && n <= 4096).unwrap_or(1);
                     Cell::link(

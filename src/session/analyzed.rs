@@ -1,0 +1,201 @@
+//! One analysed file: its bytes, its model, the index, the data-reference scan and (built on first
+//! use) the structure regions and the operand names. Built by one function for both faces, shared
+//! as `Arc` with worker threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::analysis::listing::Names;
+use crate::analysis::{scan_refs, RefOptions, Refs};
+use crate::input::Input;
+use crate::model::index::Index;
+use crate::model::regions::Regions;
+use crate::model::Binary;
+use crate::report::refs::ModuleJson;
+
+use super::modules;
+
+/// Why a file could not be analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The bytes are no format linkscope reads.
+    #[error("{}: {source}", path.display())]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// What the reader said.
+        source: crate::LoadError,
+    },
+}
+
+/// How much of the scan to run when a file is analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scan {
+    /// No scan (the references stay empty).
+    #[default]
+    None,
+    /// The summary counts only.
+    Summary,
+    /// Every site.
+    Sites,
+    /// Every site and the index of instruction starts (for a listing).
+    Listing,
+}
+
+/// What to compute besides the model and the index.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// The scan to run.
+    pub scan: Scan,
+    /// Worker threads of the scan (0 or 1: the calling thread).
+    pub threads: usize,
+    /// `--base NAME=ADDR` values placing imported DLLs (they win over the DLL's own file).
+    pub bases: Vec<(String, u64)>,
+}
+
+impl Analysis {
+    /// A scan of `scan` with `threads` workers, DLLs at their preferred bases.
+    pub fn scan(scan: Scan, threads: usize) -> Self {
+        Analysis { scan, threads, bases: Vec::new() }
+    }
+}
+
+/// A file with everything the views and the commands read of it.
+pub struct Analyzed {
+    /// Where the file was read from.
+    pub path: PathBuf,
+    /// Its name as shown (file name, or `archive(member)`).
+    pub name: String,
+    /// The bytes (memory-mapped for the CLI, owned for the app).
+    pub data: Input,
+    /// The model.
+    pub bin: Binary,
+    /// The index of sections, addresses, imports and symbols.
+    pub index: Index,
+    /// The data-reference scan (empty when none was asked for).
+    pub refs: Refs,
+    /// Where the imported DLLs were placed for the scan's reach.
+    pub modules: Vec<ModuleJson>,
+    regions: OnceLock<Regions>,
+    names: OnceLock<Arc<Names>>,
+    site_pages: OnceLock<Vec<SitePage>>,
+}
+
+/// A 4 KiB page of an image holding sites that reach an import (for the layout map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SitePage {
+    /// The page's RVA.
+    pub rva: u64,
+    /// Sites in the page that reach an import.
+    pub sites: u32,
+    /// Those out of reach, ambiguous or wrapping.
+    pub at_risk: u32,
+    /// The first of them, as an index into the scan's sites.
+    pub first: u32,
+}
+
+impl std::fmt::Debug for Analyzed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzed").field("path", &self.path).field("format", &self.bin.format).finish_non_exhaustive()
+    }
+}
+
+impl Analyzed {
+    /// Read and analyse `path` (memory-mapped); its imported DLLs are placed from the files beside it.
+    pub fn open(path: &Path, analysis: &Analysis) -> Result<Self, OpenError> {
+        let data = Input::open(path).map_err(|source| OpenError::Read { path: path.to_path_buf(), source })?;
+        Self::from_input(path.to_path_buf(), display_name(path), data, analysis)
+    }
+
+    /// Analyse bytes already read: `path` is where they came from (its folder is searched for the
+    /// imported DLLs), `name` what to call them.
+    pub fn from_input(path: PathBuf, name: String, data: Input, analysis: &Analysis) -> Result<Self, OpenError> {
+        let bin = crate::load(&data).map_err(|source| OpenError::Load { path: path.clone(), source })?;
+        Ok(Self::from_parts(path, name, data, bin, analysis))
+    }
+
+    /// Analyse a file already parsed.
+    pub fn from_parts(path: PathBuf, name: String, data: Input, bin: Binary, analysis: &Analysis) -> Self {
+        let index = Index::new(&bin);
+        let (refs, modules) = match analysis.scan {
+            Scan::None => (Refs::default(), Vec::new()),
+            scan => {
+                let (placements, modules) = modules::placements(&modules::Folder::beside(&path), &bin, &analysis.bases);
+                let opts = RefOptions {
+                    threads: analysis.threads,
+                    placements,
+                    collect: scan != Scan::Summary,
+                    instructions: scan == Scan::Listing,
+                    min_chunk: 0,
+                };
+                (scan_refs(&bin, &data, &index, &opts), modules)
+            }
+        };
+        Analyzed {
+            path,
+            name,
+            data,
+            bin,
+            index,
+            refs,
+            modules,
+            regions: OnceLock::new(),
+            names: OnceLock::new(),
+            site_pages: OnceLock::new(),
+        }
+    }
+
+    /// Which structure and field covers each byte (built on first use).
+    pub fn regions(&self) -> &Regions {
+        self.regions.get_or_init(|| Regions::new(&self.bin, &self.index))
+    }
+
+    /// Names for operands and labels (built on first use).
+    pub fn names(&self) -> &Arc<Names> {
+        self.names.get_or_init(|| Arc::new(Names::new(&self.bin, &self.index)))
+    }
+
+    /// The pages of an image holding sites that reach an import, in address order (none for
+    /// objects; built on first use).
+    pub fn site_pages(&self) -> &[SitePage] {
+        self.site_pages.get_or_init(|| {
+            let mut pages: Vec<SitePage> = Vec::new();
+            if crate::model::index::is_object(&self.bin) {
+                return pages;
+            }
+            for (row, s) in self.refs.sites.iter().enumerate().filter(|(_, s)| s.import.is_some()) {
+                let rva = s.field_rva & !0xfff;
+                let bad = u32::from(s.reachable == Some(false) || s.ambiguous || s.wraps);
+                match pages.last_mut() {
+                    Some(p) if p.rva == rva => {
+                        p.sites += 1;
+                        p.at_risk += bad;
+                    }
+                    _ => pages.push(SitePage { rva, sites: 1, at_risk: bad, first: row as u32 }),
+                }
+            }
+            pages
+        })
+    }
+
+    /// Lower-case file name, for matching an import's DLL name.
+    pub fn file_name_lower(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_else(|| self.name.to_ascii_lowercase())
+    }
+}
+
+/// The name shown for `path`: its file name.
+pub fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}

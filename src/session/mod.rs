@@ -1,0 +1,23 @@
+//! The layer between the core and the faces: what the CLI and the app both need, written once.
+//!
+//! * [`analyzed`]: one analysed file (bytes, model, index, scan; regions and names on first use),
+//!   built by one function and shared as `Arc`;
+//! * [`modules`]: where the modules an image imports come from (a folder, the app's open
+//!   documents, the files given), and their placement for the scan's reach;
+//! * [`place`]: the app's base presets with checked arithmetic;
+//! * [`plan`]: the one entry point of a patch plan;
+//! * [`job`]: long work on a named thread with progress, cancel and a wake-up callback.
+//!
+//! It reads files (the core below it never does) but prints nothing and exits nothing: errors are
+//! typed and the faces decide what they mean.
+
+pub mod analyzed;
+pub mod job;
+pub mod modules;
+pub mod place;
+pub mod plan;
+
+pub use analyzed::{Analysis, Analyzed, OpenError, Scan};
+pub use job::{Job, JobCx, JobError, Waker};
+pub use modules::{Folder, Module, ModuleSource};
+pub use plan::{plan, PlanError};
