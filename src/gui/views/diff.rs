@@ -130,11 +130,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     );
     let st = &cx.doc.diff;
     if st.job.is_some() {
-        // The job wakes the UI when it is done; the spinner animates meanwhile.
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label("comparing…");
-        });
+        // No animation: the job wakes the UI when it is done, and nothing repaints meanwhile.
+        ui.label("comparing…");
     }
     let data = match &st.result {
         None => {

@@ -113,11 +113,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     inputs_row(ui, cx, &open, actions);
     options_row(ui, cx, actions);
     if st.job.is_some() {
-        // The job wakes the UI when it is done; the spinner animates meanwhile.
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label("linking…");
-        });
+        // No animation: the job wakes the UI when it is done, and nothing repaints meanwhile.
+        ui.label("linking…");
     }
     let data = match &st.result {
         None => {

@@ -193,11 +193,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             }
         }
         if st.job.is_some() {
-            // The job wakes the UI when it is done; the spinner animates meanwhile.
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("computing…");
-            });
+            // No animation: the job wakes the UI when it is done, and nothing repaints meanwhile.
+            ui.label("computing…");
         }
     });
     match &st.result {
