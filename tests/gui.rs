@@ -15,6 +15,7 @@ use eframe::egui::{self, Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use gui_support::{active, click_view, harness};
+use linkscope::gui::action::{DiffAction, LinkAction, PatchAction};
 use linkscope::gui::nav::AddrKind;
 use linkscope::gui::regions::What;
 use linkscope::gui::{Action, App, DocId, ExportFormat, Settings, TableId, Target, View};
@@ -836,14 +837,14 @@ fn patch_view_plans_aborts_toggles_takes_typed_bases_and_verifies_a_dump() {
         .unwrap()
         .contains(&format!("{:016X}", 0x1_4000_0000u64 + plan.steps[next].target_rva)));
     // A typed base wins over the preset.
-    h.state_mut().apply(Action::PatchBase("data.dll".into(), "0x150000000".into()));
+    h.state_mut().apply(Action::Patch(PatchAction::Base("data.dll".into(), "0x150000000".into())));
     let plan = wait_for_plan(&mut h);
     assert_eq!(plan.modules[1].base, 0x1_5000_0000);
     assert_eq!(plan.failure, None);
     // The memory wine gave the process matches the prediction (with every step on).
-    h.state_mut().apply(Action::PatchToggle(first));
+    h.state_mut().apply(Action::Patch(PatchAction::Toggle(first)));
     wait_for_plan(&mut h);
-    h.state_mut().apply(Action::PatchDump(dir.join("autoimport.exe.mem.gz")));
+    h.state_mut().apply(Action::Patch(PatchAction::Dump(dir.join("autoimport.exe.mem.gz"))));
     wait_for_plan(&mut h);
     assert!(h.query_by_label_contains("match, 0 differ").is_some());
 }
@@ -903,7 +904,7 @@ fn diff_view_compares_two_files_steps_through_changes_and_shows_a_patch_applied(
     assert_eq!(doc.table(TableId::Diff).shown(data.diff.changes.len()), 9);
     // Two files: File → Compare with the other document.
     let other = h.state().doc_named("data.dll").unwrap().id;
-    h.state_mut().apply(Action::DiffWith(other));
+    h.state_mut().apply(Action::Diff(DiffAction::With(other)));
     let data = wait_for_diff(&mut h);
     assert!(!data.diff.summary.identical);
     assert!(data.diff.structural.iter().any(|s| s.kind == "export" && s.change == "added"));
@@ -952,14 +953,14 @@ fn link_view_links_the_open_objects_compares_with_the_image_and_follows_the_inpu
     assert_eq!(odr(&data), "odr2.obj");
     assert!(!data.compare.as_ref().unwrap().1.as_ref().unwrap().differences.is_empty());
     // Without b.obj, and under GNU ld's rules.
-    h.state_mut().apply(Action::LinkInclude("b.obj".into(), false));
+    h.state_mut().apply(Action::Link(LinkAction::Include("b.obj".into(), false)));
     let data = wait_for_link(&mut h);
     assert!(!data.command.contains("b.obj"));
-    h.state_mut().apply(Action::LinkFlavor(Flavor::GnuLd));
+    h.state_mut().apply(Action::Link(LinkAction::Flavor(Flavor::GnuLd)));
     let data = wait_for_link(&mut h);
     assert_eq!(data.report.flavor, "gnu-ld");
     // A pasted command line wins over the options.
-    h.state_mut().apply(Action::LinkPaste("-e start crt0.obj".into()));
+    h.state_mut().apply(Action::Link(LinkAction::Paste("-e start crt0.obj".into())));
     let data = wait_for_link(&mut h);
     assert_eq!(data.command, "-e start crt0.obj");
     assert!(!data.report.succeeds, "crt0.obj alone needs a.obj's functions");

@@ -122,47 +122,67 @@ pub enum Action {
     ClearRecent,
     /// Clear the status line.
     DismissStatus,
-    /// Patch view: compute the plan for the active document.
-    PatchRun,
-    /// Patch view: where the DLLs go.
-    PatchPreset(crate::gui::patch::Preset),
-    /// Patch view: the scheme (None: the image's default).
-    PatchScheme(Option<crate::patch::SchemeKind>),
-    /// Patch view: switch a step off or on.
-    PatchToggle(usize),
-    /// Patch view: pick a memory dump to verify.
-    PatchDumpDialog,
-    /// Patch view: verify against this memory dump.
-    PatchDump(PathBuf),
-    /// Patch view: the base typed for a module (`""` = the image); empty text clears it.
-    PatchBase(String, String),
-    /// Diff the active document against this one.
-    DiffWith(DocId),
-    /// Run the Link view's simulation again.
-    LinkRun,
+    /// The Patch view.
+    Patch(PatchAction),
+    /// The Link view.
+    Link(LinkAction),
+    /// The Diff view.
+    Diff(DiffAction),
+}
+
+/// What the Patch view asks for (of the active document).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchAction {
+    /// Compute the plan.
+    Run,
+    /// Where the DLLs go.
+    Preset(crate::session::place::Preset),
+    /// The scheme (None: the image's default).
+    Scheme(Option<crate::patch::SchemeKind>),
+    /// Switch a step off or on.
+    Toggle(usize),
+    /// Pick a memory dump to verify.
+    DumpDialog,
+    /// Verify against this memory dump.
+    Dump(PathBuf),
+    /// The base typed for a module (`""` = the image); empty text clears it.
+    Base(String, String),
+}
+
+/// What the Link view asks for (of the active document).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkAction {
+    /// Run the simulation again.
+    Run,
     /// The linker to simulate.
-    LinkFlavor(crate::link::Flavor),
+    Flavor(crate::link::Flavor),
     /// Garbage collection: None = the linker's default.
-    LinkGc(Option<bool>),
+    Gc(Option<bool>),
     /// Identical COMDAT folding: None = the linker's default.
-    LinkIcf(Option<bool>),
+    Icf(Option<bool>),
     /// The entry symbol (empty: guessed).
-    LinkEntry(String),
+    Entry(String),
     /// More linker options, as typed.
-    LinkExtra(String),
+    Extra(String),
     /// A pasted command line (empty: the inputs and options).
-    LinkPaste(String),
+    Paste(String),
     /// Move an input earlier (true) or later.
-    LinkMove(String, bool),
+    Move(String, bool),
     /// Switch an input on or off.
-    LinkInclude(String, bool),
+    Include(String, bool),
     /// The image to compare the prediction with (None: nothing).
-    LinkCompareWith(Option<DocId>),
-    /// Diff the active document's simulated load: the file as mapped against after the loader and
-    /// the scheme.
-    DiffPatchApply,
-    /// Diff the active document's prediction against the dump loaded in the Patch view.
-    DiffPatchDump,
+    CompareWith(Option<DocId>),
+}
+
+/// What the Diff view asks for (of the active document).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiffAction {
+    /// Diff the active document against this one.
+    With(DocId),
+    /// Diff the simulated load: the file as mapped against after the loader and the scheme.
+    PatchApply,
+    /// Diff the prediction against the dump loaded in the Patch view.
+    PatchDump,
     /// Select the next (true) or previous change.
-    DiffStep(bool),
+    Step(bool),
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
 
-use super::action::{Action, ExportFormat};
+use super::action::{Action, DiffAction, ExportFormat, PatchAction};
 use super::document::{DocId, Document, TableId, View};
 use super::loader::{LoadJob, Phase};
 use super::nav::{History, Resolved};
@@ -352,7 +352,7 @@ impl App {
             self.active_doc().is_some_and(|d| d.view == View::Patch && crate::gui::patch::looks_like_dump(&d.core, p))
         });
         if let Some(p) = dumps.into_iter().next() {
-            actions.push(Action::PatchDump(p));
+            actions.push(Action::Patch(PatchAction::Dump(p)));
         }
         if !files.is_empty() {
             actions.push(Action::OpenFiles(files));
@@ -432,7 +432,7 @@ impl App {
                     }
                     for d in others {
                         if ui.button(&d.core.name).clicked() {
-                            actions.push(Action::DiffWith(d.id));
+                            actions.push(Action::Diff(DiffAction::With(d.id)));
                         }
                     }
                 });
@@ -764,7 +764,7 @@ impl App {
             if let [a, b, ..] = &self.docs[..] {
                 let (a, b) = (a.id, b.id);
                 self.active = Some(a);
-                self.apply(Action::DiffWith(b));
+                self.apply(Action::Diff(DiffAction::With(b)));
             }
         }
         let (mut picked, mut failed) = (Vec::new(), false);
@@ -790,7 +790,7 @@ impl App {
                 }
                 DialogResult::Dump(doc, path) => {
                     if self.active == Some(doc) {
-                        self.apply(Action::PatchDump(path));
+                        self.apply(Action::Patch(PatchAction::Dump(path)));
                     }
                 }
             }

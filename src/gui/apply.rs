@@ -157,107 +157,13 @@ impl App {
             Action::OpenMember(i) => self.open_member(i),
             Action::ClearRecent => self.settings.recent.clear(),
             Action::DismissStatus => self.status = None,
-            Action::PatchRun => self.patch_run(),
-            Action::PatchPreset(p) => self.patch_change(|st| st.preset = p),
-            Action::PatchScheme(k) => self.patch_change(|st| {
-                st.scheme = k;
-                st.disabled.clear();
-            }),
-            Action::PatchToggle(i) => self.patch_change(|st| {
-                if !st.disabled.remove(&i) {
-                    st.disabled.insert(i);
-                }
-            }),
-            Action::PatchDumpDialog => {
-                let Some(id) = self.active else { return };
-                self.dialog("file dialog", move || {
-                    let path = rfd::FileDialog::new().set_title("Memory dump to verify").pick_file()?;
-                    Some(DialogResult::Dump(id, path))
-                });
-            }
-            Action::PatchBase(name, text) => {
-                let t = text.trim();
-                let value = if t.is_empty() { Some(None) } else { crate::analysis::reach::parse_addr(t).map(Some) };
-                match value {
-                    Some(v) => self.patch_change(|st| st.set_typed(&name, v)),
-                    None => self.set_status(format!("{t}: not an address (hex with 0x, or decimal)"), true),
-                }
-            }
-            Action::LinkRun => self.link_run(),
-            Action::LinkFlavor(f) => self.link_change(|st| st.flavor = Some(f)),
-            Action::LinkGc(v) => self.link_change(|st| st.gc = v),
-            Action::LinkIcf(v) => self.link_change(|st| st.icf = v),
-            Action::LinkEntry(t) => self.link_change(|st| st.entry = t),
-            Action::LinkExtra(t) => self.link_change(|st| st.extra = t),
-            Action::LinkPaste(t) => self.link_change(|st| st.pasted = (!t.trim().is_empty()).then_some(t)),
-            Action::LinkMove(name, up) => {
-                let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
-                let Some(here) = self.active_doc().map(|d| d.core.clone()) else { return };
-                self.link_change(|st| st.move_input(&open, &here, &name, up));
-            }
-            Action::LinkInclude(name, on) => self.link_change(|st| {
-                st.excluded.retain(|n| *n != name);
-                if !on {
-                    st.excluded.push(name);
-                }
-            }),
-            Action::LinkCompareWith(id) => self.link_change(|st| st.compare = Some(id)),
-            Action::DiffWith(other) => {
-                let Some(b) = self.doc(other).map(|d| d.core.clone()) else { return };
-                let waker = self.waker();
-                if let Some(doc) = self.active_mut() {
-                    doc.diff.job = Some(crate::gui::diff::start_files(doc.core.clone(), b, waker));
-                    doc.view = View::Diff;
-                }
-            }
-            Action::DiffPatchApply | Action::DiffPatchDump => {
-                let dump = matches!(action, Action::DiffPatchDump);
-                let waker = self.waker();
-                let Some(doc) = self.active_mut() else { return };
-                let Some(Ok(plan)) = doc.patch.result.clone() else { return };
-                let job = if dump {
-                    let Some((path, _)) = doc.patch.dump.as_ref().map(|(p, _)| (p.clone(), ())) else { return };
-                    let label = format!("prediction ↔ {}", path.display());
-                    let after = crate::gui::diff::After::Dump(path);
-                    crate::gui::diff::start_memory(doc.core.clone(), Some(plan.patched.clone()), after, label, waker)
-                } else {
-                    let label =
-                        format!("{}: the file as mapped ↔ after the loader and {}", doc.core.name, plan.scheme.name());
-                    let after = crate::gui::diff::After::Bytes(plan.patched.clone());
-                    crate::gui::diff::start_memory(doc.core.clone(), None, after, label, waker)
-                };
-                doc.diff.job = Some(job);
-                doc.view = View::Diff;
-            }
-            Action::DiffStep(forward) => {
-                let Some(doc) = self.active_doc() else { return };
-                let len = doc.results.diff.as_ref().map_or(0, |d| d.diff.changes.len());
-                let st = doc.table(TableId::Diff);
-                let shown = st.shown(len);
-                if shown == 0 {
-                    return;
-                }
-                let pos = st.selected.and_then(|r| st.position_of(r, len));
-                let next = match (pos, forward) {
-                    (None, true) => 0,
-                    (None, false) => shown - 1,
-                    (Some(p), true) => (p + 1).min(shown - 1),
-                    (Some(p), false) => p.saturating_sub(1),
-                };
-                if let Some(row) = st.row_at(next) {
-                    self.select_row(TableId::Diff, Some(row));
-                }
-            }
-            Action::PatchDump(path) => {
-                if let Some(doc) = self.active_mut() {
-                    doc.patch.dump = Some((path, Err("verifying…".into())));
-                }
-                self.patch_run();
-            }
+            Action::Patch(a) => self.apply_patch(a),
+            Action::Link(a) => self.apply_link(a),
+            Action::Diff(a) => self.apply_diff(a),
         }
     }
 
-    fn set_status(&mut self, text: impl Into<String>, error: bool) {
+    pub(crate) fn set_status(&mut self, text: impl Into<String>, error: bool) {
         self.status = Some(Status { text: text.into(), error });
     }
 
@@ -267,7 +173,7 @@ impl App {
         self.pending_copy = Some(text);
     }
 
-    fn active_mut(&mut self) -> Option<&mut Document> {
+    pub(crate) fn active_mut(&mut self) -> Option<&mut Document> {
         let id = self.active?;
         self.doc_mut(id)
     }
@@ -304,7 +210,7 @@ impl App {
     }
 
     /// Run a system dialog on its own thread; its answer arrives through [`App::poll`].
-    fn dialog(&mut self, name: &str, f: impl FnOnce() -> Option<DialogResult> + Send + 'static) {
+    pub(crate) fn dialog(&mut self, name: &str, f: impl FnOnce() -> Option<DialogResult> + Send + 'static) {
         self.dialogs.push(Job::spawn(name, Some(self.waker()), move |_| f()));
     }
 
@@ -577,7 +483,7 @@ impl App {
         }
     }
 
-    fn select_row(&mut self, t: TableId, row: Option<usize>) {
+    pub(crate) fn select_row(&mut self, t: TableId, row: Option<usize>) {
         let opts = self.model_opts();
         let Some(doc) = self.active_mut() else { return };
         let span = row.and_then(|r| views::model(&doc.core, &doc.results, t, opts).row_span(r));
@@ -803,60 +709,3 @@ fn module_name(lower: &str) -> String {
 }
 
 pub use crate::input::write_atomically;
-
-impl App {
-    /// Change the active document's Patch inputs and recompute.
-    fn patch_change(&mut self, f: impl FnOnce(&mut crate::gui::patch::PatchState)) {
-        if let Some(doc) = self.active_mut() {
-            f(&mut doc.patch);
-        }
-        self.patch_run();
-    }
-
-    /// Change the active document's Link inputs and simulate again.
-    fn link_change(&mut self, f: impl FnOnce(&mut crate::gui::link::LinkState)) {
-        if let Some(doc) = self.active_mut() {
-            f(&mut doc.link);
-        }
-        self.link_run();
-    }
-
-    /// Start the active document's link simulation (the open objects and archives are the
-    /// inputs; files not open are read beside the active document).
-    fn link_run(&mut self) {
-        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
-        let Some(active) = self.active else { return };
-        let target = self.doc(active).and_then(|d| link_compare_target(d, &self.docs));
-        let image = target.and_then(|id| self.doc(id)).map(|d| d.core.clone());
-        let waker = self.waker();
-        let Some(doc) = self.active_mut() else { return };
-        let implied = image.as_ref().map_or(Vec::new(), |i| crate::gui::link::implied_options(doc.link.flavor(), i));
-        let args = doc.link.command_line(&open, &doc.core, &implied);
-        let dir = doc.core.path.parent().map(|p| p.to_path_buf());
-        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, open, dir, image, waker));
-    }
-
-    /// Start computing the active document's plan (with the other open documents as DLLs).
-    fn patch_run(&mut self) {
-        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
-        let waker = self.waker();
-        let Some(doc) = self.active_mut() else { return };
-        let dump = doc.patch.dump.as_ref().map(|(p, _)| p.clone());
-        let others = open.iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).map(|c| c.file.clone()).collect();
-        doc.patch.job = Some(crate::gui::patch::start(doc.core.file.clone(), others, &doc.patch, dump, waker));
-    }
-}
-
-/// The image the Link view compares with: the one chosen, else the first open image beside the
-/// first input (same directory) that has a map beside it.
-pub fn link_compare_target(doc: &crate::gui::Document, docs: &[crate::gui::Document]) -> Option<DocId> {
-    if let Some(chosen) = doc.link.compare {
-        return chosen;
-    }
-    let first = docs.iter().find(|d| crate::gui::link::is_input(&d.core))?;
-    let dir = first.core.path.parent()?;
-    docs.iter()
-        .filter(|d| d.core.bin.format.is_pe() && d.core.path.parent() == Some(dir))
-        .find(|d| ["lldmap", "gnumap", "map"].iter().any(|e| d.core.path.with_extension(e).is_file()))
-        .map(|d| d.id)
-}

@@ -2,6 +2,9 @@
 //! memory images of it (the Patch view's before / after, or its prediction against a dump),
 //! computed on a worker thread.
 
+use super::action::DiffAction;
+use super::app::App;
+use super::document::{TableId, View};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -109,4 +112,58 @@ pub fn start_memory(
         let d = diff::diff_memory(side(&a, &before), b, Limits::default());
         Ok(Arc::new(DiffData { diff: d, label, a: Bytes::Owned(before), b: Bytes::Owned(after) }))
     })
+}
+
+impl App {
+    /// Apply a Diff view action to the active document.
+    pub(crate) fn apply_diff(&mut self, action: DiffAction) {
+        match action {
+            DiffAction::With(other) => {
+                let Some(b) = self.doc(other).map(|d| d.core.clone()) else { return };
+                let waker = self.waker();
+                if let Some(doc) = self.active_mut() {
+                    doc.diff.job = Some(crate::gui::diff::start_files(doc.core.clone(), b, waker));
+                    doc.view = View::Diff;
+                }
+            }
+            DiffAction::PatchApply | DiffAction::PatchDump => {
+                let dump = matches!(action, DiffAction::PatchDump);
+                let waker = self.waker();
+                let Some(doc) = self.active_mut() else { return };
+                let Some(Ok(plan)) = doc.patch.result.clone() else { return };
+                let job = if dump {
+                    let Some((path, _)) = doc.patch.dump.as_ref().map(|(p, _)| (p.clone(), ())) else { return };
+                    let label = format!("prediction ↔ {}", path.display());
+                    let after = crate::gui::diff::After::Dump(path);
+                    crate::gui::diff::start_memory(doc.core.clone(), Some(plan.patched.clone()), after, label, waker)
+                } else {
+                    let label =
+                        format!("{}: the file as mapped ↔ after the loader and {}", doc.core.name, plan.scheme.name());
+                    let after = crate::gui::diff::After::Bytes(plan.patched.clone());
+                    crate::gui::diff::start_memory(doc.core.clone(), None, after, label, waker)
+                };
+                doc.diff.job = Some(job);
+                doc.view = View::Diff;
+            }
+            DiffAction::Step(forward) => {
+                let Some(doc) = self.active_doc() else { return };
+                let len = doc.results.diff.as_ref().map_or(0, |d| d.diff.changes.len());
+                let st = doc.table(TableId::Diff);
+                let shown = st.shown(len);
+                if shown == 0 {
+                    return;
+                }
+                let pos = st.selected.and_then(|r| st.position_of(r, len));
+                let next = match (pos, forward) {
+                    (None, true) => 0,
+                    (None, false) => shown - 1,
+                    (Some(p), true) => (p + 1).min(shown - 1),
+                    (Some(p), false) => p.saturating_sub(1),
+                };
+                if let Some(row) = st.row_at(next) {
+                    self.select_row(TableId::Diff, Some(row));
+                }
+            }
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! objects and archives), or a pasted command line; the simulation and, against an open image
 //! (with its map from beside it), the comparison, computed on a worker thread.
 
+use super::action::LinkAction;
+use super::app::App;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -305,4 +307,68 @@ fn rows(rep: &Report) -> Vec<Row> {
         });
     }
     out
+}
+
+impl App {
+    /// Apply a Link view action to the active document.
+    pub(crate) fn apply_link(&mut self, action: LinkAction) {
+        match action {
+            LinkAction::Run => self.link_run(),
+            LinkAction::Flavor(f) => self.link_change(|st| st.flavor = Some(f)),
+            LinkAction::Gc(v) => self.link_change(|st| st.gc = v),
+            LinkAction::Icf(v) => self.link_change(|st| st.icf = v),
+            LinkAction::Entry(t) => self.link_change(|st| st.entry = t),
+            LinkAction::Extra(t) => self.link_change(|st| st.extra = t),
+            LinkAction::Paste(t) => self.link_change(|st| st.pasted = (!t.trim().is_empty()).then_some(t)),
+            LinkAction::Move(name, up) => {
+                let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+                let Some(here) = self.active_doc().map(|d| d.core.clone()) else { return };
+                self.link_change(|st| st.move_input(&open, &here, &name, up));
+            }
+            LinkAction::Include(name, on) => self.link_change(|st| {
+                st.excluded.retain(|n| *n != name);
+                if !on {
+                    st.excluded.push(name);
+                }
+            }),
+            LinkAction::CompareWith(id) => self.link_change(|st| st.compare = Some(id)),
+        }
+    }
+
+    /// Change the active document's Link inputs and simulate again.
+    fn link_change(&mut self, f: impl FnOnce(&mut crate::gui::link::LinkState)) {
+        if let Some(doc) = self.active_mut() {
+            f(&mut doc.link);
+        }
+        self.link_run();
+    }
+
+    /// Start the active document's link simulation (the open objects and archives are the
+    /// inputs; files not open are read beside the active document).
+    fn link_run(&mut self) {
+        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+        let Some(active) = self.active else { return };
+        let target = self.doc(active).and_then(|d| link_compare_target(d, &self.docs));
+        let image = target.and_then(|id| self.doc(id)).map(|d| d.core.clone());
+        let waker = self.waker();
+        let Some(doc) = self.active_mut() else { return };
+        let implied = image.as_ref().map_or(Vec::new(), |i| crate::gui::link::implied_options(doc.link.flavor(), i));
+        let args = doc.link.command_line(&open, &doc.core, &implied);
+        let dir = doc.core.path.parent().map(|p| p.to_path_buf());
+        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, open, dir, image, waker));
+    }
+}
+
+/// The image the Link view compares with: the one chosen, else the first open image beside the
+/// first input (same directory) that has a map beside it.
+pub fn link_compare_target(doc: &crate::gui::Document, docs: &[crate::gui::Document]) -> Option<DocId> {
+    if let Some(chosen) = doc.link.compare {
+        return chosen;
+    }
+    let first = docs.iter().find(|d| crate::gui::link::is_input(&d.core))?;
+    let dir = first.core.path.parent()?;
+    docs.iter()
+        .filter(|d| d.core.bin.format.is_pe() && d.core.path.parent() == Some(dir))
+        .find(|d| ["lldmap", "gnumap", "map"].iter().any(|e| d.core.path.with_extension(e).is_file()))
+        .map(|d| d.id)
 }

@@ -1,6 +1,9 @@
 //! The Patch view's state: which scheme and bases, which steps are off, the plan computed on a
 //! worker thread from the open DLLs (or those beside the image), and a loaded memory dump.
 
+use super::action::PatchAction;
+use super::app::{App, DialogResult};
+use super::document::DocCore;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -113,4 +116,62 @@ pub fn looks_like_dump(core: &Analyzed, path: &std::path::Path) -> bool {
 /// A dump file, gunzipped when it is gzip.
 pub fn read_dump(path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).and_then(patch::verify::dump_bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl App {
+    /// Apply a Patch view action to the active document.
+    pub(crate) fn apply_patch(&mut self, action: PatchAction) {
+        match action {
+            PatchAction::Run => self.patch_run(),
+            PatchAction::Preset(p) => self.patch_change(|st| st.preset = p),
+            PatchAction::Scheme(k) => self.patch_change(|st| {
+                st.scheme = k;
+                st.disabled.clear();
+            }),
+            PatchAction::Toggle(i) => self.patch_change(|st| {
+                if !st.disabled.remove(&i) {
+                    st.disabled.insert(i);
+                }
+            }),
+            PatchAction::DumpDialog => {
+                let Some(id) = self.active else { return };
+                self.dialog("file dialog", move || {
+                    let path = rfd::FileDialog::new().set_title("Memory dump to verify").pick_file()?;
+                    Some(DialogResult::Dump(id, path))
+                });
+            }
+            PatchAction::Base(name, text) => {
+                let t = text.trim();
+                let value = if t.is_empty() { Some(None) } else { crate::analysis::reach::parse_addr(t).map(Some) };
+                match value {
+                    Some(v) => self.patch_change(|st| st.set_typed(&name, v)),
+                    None => self.set_status(format!("{t}: not an address (hex with 0x, or decimal)"), true),
+                }
+            }
+            PatchAction::Dump(path) => {
+                if let Some(doc) = self.active_mut() {
+                    doc.patch.dump = Some((path, Err("verifying…".into())));
+                }
+                self.patch_run();
+            }
+        }
+    }
+
+    /// Change the active document's Patch inputs and recompute.
+    fn patch_change(&mut self, f: impl FnOnce(&mut crate::gui::patch::PatchState)) {
+        if let Some(doc) = self.active_mut() {
+            f(&mut doc.patch);
+        }
+        self.patch_run();
+    }
+
+    /// Start computing the active document's plan (with the other open documents as DLLs).
+    fn patch_run(&mut self) {
+        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+        let waker = self.waker();
+        let Some(doc) = self.active_mut() else { return };
+        let dump = doc.patch.dump.as_ref().map(|(p, _)| p.clone());
+        let others = open.iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).map(|c| c.file.clone()).collect();
+        doc.patch.job = Some(crate::gui::patch::start(doc.core.file.clone(), others, &doc.patch, dump, waker));
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use eframe::egui::{self, Key, RichText};
 
 use crate::diff::{Change, Mode};
-use crate::gui::action::{Action, Target};
+use crate::gui::action::{Action, DiffAction, Target};
 use crate::gui::diff::DiffData;
 use crate::gui::document::TableId;
 use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
@@ -165,7 +165,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         let next = ui.button("Next ▶").on_hover_text("Next change (F8)").clicked()
             || ui.input(|i| i.key_pressed(Key::F8) && !i.modifiers.shift);
         if prev || next {
-            actions.push(Action::DiffStep(next));
+            actions.push(Action::Diff(DiffAction::Step(next)));
         }
     });
     for n in data.diff.notes.iter().take(3) {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use eframe::egui::{self, RichText};
 
-use crate::gui::action::Action;
+use crate::gui::action::{Action, LinkAction};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::link::{is_input, LinkData};
 use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
@@ -119,7 +119,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     let data = match &st.result {
         None => {
             if st.job.is_none() {
-                actions.push(Action::LinkRun);
+                actions.push(Action::Link(LinkAction::Run));
             }
             return;
         }
@@ -165,13 +165,13 @@ fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], action
         for (i, name) in inputs.iter().enumerate() {
             let mut on = !st.excluded.contains(name);
             if ui.checkbox(&mut on, name.as_str()).on_hover_text("Take part in the link").changed() {
-                actions.push(Action::LinkInclude(name.clone(), on));
+                actions.push(Action::Link(LinkAction::Include(name.clone(), on)));
             }
             if i > 0 && ui.small_button("◀").on_hover_text(format!("Move {name} earlier")).clicked() {
-                actions.push(Action::LinkMove(name.clone(), true));
+                actions.push(Action::Link(LinkAction::Move(name.clone(), true)));
             }
             if i + 1 < inputs.len() && ui.small_button("▶").on_hover_text(format!("Move {name} later")).clicked() {
-                actions.push(Action::LinkMove(name.clone(), false));
+                actions.push(Action::Link(LinkAction::Move(name.clone(), false)));
             }
             ui.separator();
         }
@@ -179,17 +179,17 @@ fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], action
     let images: Vec<_> = cx.docs.iter().filter(|d| d.core.bin.format.is_pe() && !is_input(&d.core)).collect();
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Compare with:");
-        let chosen = crate::gui::apply::link_compare_target(cx.doc, cx.docs);
+        let chosen = crate::gui::link::link_compare_target(cx.doc, cx.docs);
         let text =
             chosen.and_then(|id| cx.docs.iter().find(|d| d.id == id)).map_or("nothing".into(), |d| d.core.name.clone());
         ui.label_inputs_by(label.id, |ui| {
             egui::ComboBox::from_id_salt("link-compare").selected_text(text).show_ui(ui, |ui| {
                 if ui.selectable_label(chosen.is_none(), "nothing").clicked() {
-                    actions.push(Action::LinkCompareWith(None));
+                    actions.push(Action::Link(LinkAction::CompareWith(None)));
                 }
                 for d in &images {
                     if ui.selectable_label(chosen == Some(d.id), d.core.name.as_str()).clicked() {
-                        actions.push(Action::LinkCompareWith(Some(d.id)));
+                        actions.push(Action::Link(LinkAction::CompareWith(Some(d.id))));
                     }
                 }
             });
@@ -208,7 +208,7 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             egui::ComboBox::from_id_salt("link-flavor").selected_text(st.flavor().name()).show_ui(ui, |ui| {
                 for f in [Flavor::LldLink, Flavor::LldMingw, Flavor::GnuLd] {
                     if ui.selectable_label(st.flavor() == f, f.name()).clicked() {
-                        actions.push(Action::LinkFlavor(f));
+                        actions.push(Action::Link(LinkAction::Flavor(f)));
                     }
                 }
             });
@@ -231,7 +231,7 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                     Some(true) => Some(false),
                     Some(false) => None,
                 };
-                actions.push(if gc { Action::LinkGc(next) } else { Action::LinkIcf(next) });
+                actions.push(if gc { Action::Link(LinkAction::Gc(next)) } else { Action::Link(LinkAction::Icf(next)) });
             }
         }
         ui.separator();
@@ -242,7 +242,7 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             &st.entry,
             110.0,
             "The entry symbol (empty: the one an input defines)",
-            Action::LinkEntry,
+            |t| Action::Link(LinkAction::Entry(t)),
             actions,
         );
         text_field(
@@ -252,7 +252,7 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             &st.extra,
             220.0,
             "e.g. /merge:.CRT=.rdata /include:sym",
-            Action::LinkExtra,
+            |t| Action::Link(LinkAction::Extra(t)),
             actions,
         );
     });
@@ -265,7 +265,7 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             &current,
             ui.available_width() - 260.0,
             "Paste the linker's command line (inputs are found among the open files, else beside the first); empty: use the inputs and options above",
-            Action::LinkPaste,
+            |t| Action::Link(LinkAction::Paste(t)),
             actions,
         );
     });

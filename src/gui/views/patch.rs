@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use crate::gui::action::{Action, Target};
+use crate::gui::action::{Action, DiffAction, PatchAction, Target};
 use crate::gui::document::TableId;
 use crate::gui::patch::Preset;
 use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
@@ -85,7 +85,8 @@ impl TableModel for PatchModel {
         let text = self.text(row, col);
         let Some(s) = self.plan.as_ref().and_then(|p| p.steps.get(row)) else { return Cell::plain(text) };
         match col {
-            1 => Cell::link(text, RefKind::Other, Action::PatchToggle(s.index)).tip("Switch this step off or on"),
+            1 => Cell::link(text, RefKind::Other, Action::Patch(PatchAction::Toggle(s.index)))
+                .tip("Switch this step off or on"),
             2 => {
                 let target = match s.insn_rva {
                     Some(at) => Target::Rva(at, 1),
@@ -140,7 +141,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         ui.label("DLL bases:");
         for p in Preset::ALL {
             if ui.selectable_label(st.preset == p, p.label()).clicked() {
-                actions.push(Action::PatchPreset(p));
+                actions.push(Action::Patch(PatchAction::Preset(p)));
             }
         }
         ui.separator();
@@ -149,11 +150,11 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         ui.label_inputs_by(label.id, |ui| {
             egui::ComboBox::from_id_salt("patch-scheme").selected_text(current).show_ui(ui, |ui| {
                 if ui.selectable_label(st.scheme.is_none(), "default").clicked() {
-                    actions.push(Action::PatchScheme(None));
+                    actions.push(Action::Patch(PatchAction::Scheme(None)));
                 }
                 for k in SchemeKind::ALL.into_iter().filter(|k| k.fits(bin)) {
                     if ui.selectable_label(st.scheme == Some(k), k.name()).clicked() {
-                        actions.push(Action::PatchScheme(Some(k)));
+                        actions.push(Action::Patch(PatchAction::Scheme(Some(k))));
                     }
                 }
             });
@@ -173,7 +174,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             )
             .clicked()
         {
-            actions.push(Action::PatchDumpDialog);
+            actions.push(Action::Patch(PatchAction::DumpDialog));
         }
         if matches!(st.result, Some(Ok(_))) {
             if ui
@@ -181,7 +182,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 .on_hover_text("Show every byte the loader's work and the scheme change, in the Diff view")
                 .clicked()
             {
-                actions.push(Action::DiffPatchApply);
+                actions.push(Action::Diff(DiffAction::PatchApply));
             }
             if matches!(st.dump, Some((_, Ok(_))))
                 && ui
@@ -189,7 +190,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                     .on_hover_text("The prediction against the loaded dump, byte by byte, in the Diff view")
                     .clicked()
             {
-                actions.push(Action::DiffPatchDump);
+                actions.push(Action::Diff(DiffAction::PatchDump));
             }
         }
         if st.job.is_some() {
@@ -200,7 +201,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     match &st.result {
         None => {
             if st.job.is_none() {
-                actions.push(Action::PatchRun);
+                actions.push(Action::Patch(PatchAction::Run));
             }
         }
         Some(Err(e)) => crate::gui::table::empty_note(ui, &format!("No plan: {e}")),
@@ -304,7 +305,7 @@ fn base_field(ui: &mut egui::Ui, name: &str, key: &str, base: u64, actions: &mut
     }
     if r.lost_focus() {
         if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-            actions.push(Action::PatchBase(key.to_string(), text));
+            actions.push(Action::Patch(PatchAction::Base(key.to_string(), text)));
         }
         ui.data_mut(|d| d.remove::<String>(id));
     }
