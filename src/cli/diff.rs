@@ -3,17 +3,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use serde_json::json;
-
 use crate::analysis::reach::parse_addr;
 use crate::diff::{self, Diff, Limits, Side};
+use crate::report;
 use crate::session::{Analysis, Analyzed, Scan};
 
 /// Files up to this size get their data-reference sites scanned for the attribution.
 const SCAN_SITES_BELOW: usize = 64 << 20;
-
-/// JSON schema version of `diff`.
-pub const SCHEMA_VERSION: u32 = 1;
 
 /// One input: analysed when it parses, else its bytes and why not.
 enum Input {
@@ -103,18 +99,10 @@ pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let r = if json {
-        let mut doc = serde_json::to_value(&d).unwrap_or_default();
-        if let Some(o) = doc.as_object_mut() {
-            o.insert("schema_version".into(), json!(SCHEMA_VERSION));
-            o.insert("a".into(), json!(names.0));
-            o.insert(if dump.is_some() { "dump" } else { "b" }.into(), json!(names.1));
-            if let Some(b) = base {
-                o.insert("image_base".into(), json!(b));
-            }
-        }
-        serde_json::to_writer(&mut out, &doc).map_err(std::io::Error::other).and_then(|()| writeln!(out))
+        let b_key = if dump.is_some() { "dump" } else { "b" };
+        report::diff::write_json(&mut out, &d, &names, b_key, base)
     } else {
-        write_text(&mut out, &d, base)
+        report::diff::write_text(&mut out, &d, base)
     };
     super::finish(r.and_then(|()| out.flush()), code, 2)
 }
@@ -154,51 +142,4 @@ fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String
         d.notes.push(format!("the dump has {} bytes past the image's memory; not compared", mem.len() - mapped.len()));
     }
     Ok((d, (a.display().to_string(), dump.display().to_string())))
-}
-
-/// The change list as text.
-pub fn write_text(w: &mut dyn Write, d: &Diff, base: Option<u64>) -> std::io::Result<()> {
-    let s = &d.summary;
-    if s.identical {
-        writeln!(w, "identical ({} bytes compared)", s.bytes_compared)?;
-        return Ok(());
-    }
-    writeln!(
-        w,
-        "{} changes, {} bytes differ of {} compared (aligned by {}); {} structural",
-        s.changes, s.bytes_changed, s.bytes_compared, s.aligned_by, s.structural
-    )?;
-    for c in &d.changes {
-        let at = match (c.offset, c.rva) {
-            (Some(o), Some(r)) => format!("offset {o:#x} (rva {r:#x})"),
-            (Some(o), None) => format!("offset {o:#x}"),
-            (None, Some(r)) => match base {
-                Some(b) => format!("rva {r:#x} (va {:#x})", b + r),
-                None => format!("rva {r:#x}"),
-            },
-            _ => String::new(),
-        };
-        writeln!(w, "{at}: {}", c.words)?;
-        let cut = if c.truncated { "…" } else { "" };
-        writeln!(w, "    {}{cut} → {}{cut}", c.before, c.after)?;
-        let chain: Vec<String> = c.structures.iter().map(|s| format!("{} {}", s.kind, s.name)).collect();
-        if !chain.is_empty() {
-            writeln!(w, "    in: {}", chain.join(" < "))?;
-        }
-    }
-    for st in &d.structural {
-        let fields: Vec<String> = st.fields.iter().map(|f| format!("{} {} → {}", f.field, f.before, f.after)).collect();
-        writeln!(
-            w,
-            "{} {} {}{}",
-            st.change,
-            st.kind,
-            st.name,
-            if fields.is_empty() { String::new() } else { format!(": {}", fields.join(", ")) }
-        )?;
-    }
-    for n in &d.notes {
-        writeln!(w, "note: {n}")?;
-    }
-    Ok(())
 }

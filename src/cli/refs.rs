@@ -3,11 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::analysis::listing::Lister;
 use crate::analysis::reach::parse_base;
-use crate::analysis::Site;
 use crate::model::index::{is_object, Index};
 use crate::model::Binary;
+use crate::report::disasm::Listing;
 use crate::report::refs::{self as rr, Namer, RefFilter};
 use crate::session::{Analysis, Analyzed, Scan};
 
@@ -73,78 +72,11 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
         eprintln!("linkscope: {}: nothing matches the selection", file.display());
         return 2;
     };
-    let mut lister = Lister::new(ix.bitness.max(16), a.names().clone());
-    let namer = Namer { bin, index };
-    let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut lines = Vec::new();
-    let mut last_section = usize::MAX;
-    let r = (|| -> std::io::Result<()> {
-        for row in 0..ix.len() {
-            let Some((reg, rva)) = ix.at(row) else { continue };
-            if !filter(reg.section, rva) {
-                continue;
-            }
-            let off = (rva - reg.rva) as usize;
-            let sec = &bin.sections[reg.section];
-            let bytes = sec.bytes(data);
-            let Some(b) = bytes.get(off..(off + 15).min(bytes.len())) else { continue };
-            let (len, text) = match ix.data_width(row) {
-                Some(w) => (usize::from(w), crate::analysis::listing::data_text(b, w)),
-                None => match lister.format(b, base.wrapping_add(rva)) {
-                    Some((ins, text)) => (ins.len(), text),
-                    None => continue,
-                },
-            };
-            let raw = &b[..len.min(b.len())];
-            let sites = refs.sites_at(reg.section as u32, rva);
-            let notes: Vec<String> = sites.iter().map(|s| site_words(&namer, s)).collect();
-            if json {
-                lines.push(serde_json::json!({
-                    "section": index.section_label_at(reg.section),
-                    "rva": rva,
-                    "va": base.wrapping_add(rva),
-                    "bytes": hex(raw),
-                    "text": text,
-                    "sites": sites.iter().map(|s| rr::ref_json(&namer, s)).collect::<Vec<_>>(),
-                }));
-                continue;
-            }
-            if reg.section != last_section {
-                writeln!(out, "\nsection {}:", index.section_label_at(reg.section))?;
-                last_section = reg.section;
-            }
-            let note = if notes.is_empty() { String::new() } else { format!("  ; {}", notes.join("; ")) };
-            writeln!(out, "{:>12x}:  {:<30} {text}{note}", base.wrapping_add(rva), hex_spaced(raw))?;
-        }
-        if json {
-            let doc =
-                serde_json::json!({"schema_version": 1, "format": bin.format.name(), "arch": bin.arch, "lines": lines});
-            serde_json::to_writer(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-        out.flush()
-    })();
-    finish(r)
-}
-
-/// A site in words, for a listing's comment.
-pub fn site_words(n: &Namer<'_>, s: &Site) -> String {
-    let what = n.site_name(s).unwrap_or_else(|| s.target_kind.name().to_string());
-    let off = match s.offset {
-        Some(o) if o != 0 => format!(" + {o}"),
-        _ => String::new(),
-    };
-    let reach = rr::reach_text(s, if n.bin.is_64 { 64 } else { 32 });
-    let mut w = format!("{} {}{off}", s.mode.name(), what);
-    if !reach.is_empty() {
-        w.push_str(&format!(" [{reach}]"));
-    }
-    if s.ambiguous {
-        w.push_str(" AMBIGUOUS");
-    }
-    w
+    let listing = Listing { bin, index, data, refs, insns: &ix, names: a.names().clone() };
+    let r = if json { listing.write_json(&mut out, &filter) } else { listing.write_text(&mut out, &filter) };
+    finish(r.and_then(|()| out.flush()))
 }
 
 type Filter = Box<dyn Fn(usize, u64) -> bool>;
@@ -188,12 +120,4 @@ fn symbol_range(bin: &Binary, index: &Index, name: &str) -> Option<(u64, u64, Op
     let e = bin.exports.iter().find(|e| e.name.as_deref() == Some(name) && e.forwarder.is_none())?;
     let next = index.exports_sorted.iter().map(|&(r, _)| r).find(|&r| r > e.rva).unwrap_or(u64::MAX);
     Some((e.rva, next, None))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn hex_spaced(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
 }

@@ -1,6 +1,8 @@
 //! Reports: the JSON document of `inspect --json` (with a `schema_version`) and the text tables.
 //! Printers write to an injected `impl Write`.
 
+pub mod diff;
+pub mod disasm;
 pub mod patch;
 pub mod refs;
 pub mod table;
