@@ -10,6 +10,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use linkscope::input::Input;
+use linkscope::session::{Analysis, Analyzed, Scan};
+
 const FIXTURES: &[&str] = &[
     "mingw64/autoimport.exe",
     "mingw64/autoimport-small.exe",
@@ -80,30 +83,24 @@ fn exercise(data: &[u8], orig: &[u8]) {
         assert!(bin.diagnostics.len() <= linkscope::model::MAX_DIAGNOSTICS + 1);
         // Every 8th input also goes through the data-reference scan, its listing and its JSON.
         if N.fetch_add(1, Ordering::Relaxed).is_multiple_of(8) {
-            let index = linkscope::model::index::Index::new(&bin);
-            let opts = linkscope::analysis::RefOptions {
-                collect: true,
-                instructions: true,
-                threads: 2,
-                min_chunk: 4096,
-                ..Default::default()
-            };
-            let refs = linkscope::analysis::scan_refs(&bin, data, &index, &opts);
+            let analysis = Analysis { scan: Scan::Listing, threads: 2, min_chunk: 4096, ..Analysis::default() };
+            let a =
+                Analyzed::from_parts("self.dll".into(), "self.dll".into(), Input::Owned(data.to_vec()), bin, &analysis);
+            let (bin, index, refs) = (&a.bin, &a.index, &a.refs);
             // The patch engine (with the file as its own DLL, a collision) and the diff against
             // the unmutated fixture, by file and by memory image.
-            let dll = linkscope::patch::DllInput { path: "self.dll", data, bin: &bin };
-            let regions = linkscope::model::regions::Regions::new(&bin, &index);
+            let dll = linkscope::patch::DllInput { path: "self.dll", data, bin };
             let file_side = linkscope::diff::Side {
-                bin: Some(&bin),
+                bin: Some(bin),
                 data,
                 file: data,
-                index: Some(&index),
-                regions: Some(&regions),
-                refs: Some(&refs),
+                index: Some(index),
+                regions: Some(a.regions()),
+                refs: Some(refs),
             };
             let limits = linkscope::diff::Limits::default();
-            if let Ok(plan) = linkscope::patch::plan(&bin, data, &index, &[dll], &Default::default()) {
-                let v = linkscope::patch::verify::verify(&plan, &bin, Some(&refs), &plan.patched);
+            if let Ok(plan) = linkscope::patch::plan(bin, data, index, &[dll], &Default::default()) {
+                let v = linkscope::patch::verify::verify(&plan, bin, Some(refs), &plan.patched);
                 assert!(v.mismatches.is_empty());
                 let raw = linkscope::diff::Side {
                     bin: None,
@@ -119,9 +116,9 @@ fn exercise(data: &[u8], orig: &[u8]) {
                 linkscope::diff::Side { bin: None, data: orig, file: orig, index: None, regions: None, refs: None };
             let d = linkscope::diff::diff_files(file_side, original, limits);
             assert_eq!(d.identical(), data == orig);
-            let namer = linkscope::report::refs::Namer { bin: &bin, index: &index };
+            let namer = linkscope::report::refs::Namer { bin, index };
             let mut out = Vec::new();
-            linkscope::report::refs::write_refs_json(&mut out, &namer, &refs, &[], None, false).unwrap();
+            linkscope::report::refs::write_refs_json(&mut out, &namer, refs, &[], None, false).unwrap();
             assert!(refs.insns.len() as u64 >= refs.summary.instructions);
         }
     }

@@ -23,7 +23,7 @@ pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bas
         }
     }
     let scan = if summary { Scan::Summary } else { Scan::Sites };
-    let a = match Analyzed::open(file, &Analysis { scan, threads, bases: parsed }) {
+    let a = match Analyzed::open(file, &Analysis { scan, threads, bases: parsed, ..Analysis::default() }) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("linkscope: {e}");

@@ -59,12 +59,14 @@ pub struct Analysis {
     pub threads: usize,
     /// `--base NAME=ADDR` values placing imported DLLs (they win over the DLL's own file).
     pub bases: Vec<(String, u64)>,
+    /// Smallest piece of code one scan worker takes (0: the scan's default; tests make it small).
+    pub min_chunk: usize,
 }
 
 impl Analysis {
     /// A scan of `scan` with `threads` workers, DLLs at their preferred bases.
     pub fn scan(scan: Scan, threads: usize) -> Self {
-        Analysis { scan, threads, bases: Vec::new() }
+        Analysis { scan, threads, ..Analysis::default() }
     }
 }
 
@@ -134,7 +136,7 @@ impl Analyzed {
                     placements,
                     collect: scan != Scan::Summary,
                     instructions: scan == Scan::Listing,
-                    min_chunk: 0,
+                    min_chunk: analysis.min_chunk,
                 };
                 (scan_refs(&bin, &data, &index, &opts), modules)
             }
