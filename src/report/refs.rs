@@ -200,21 +200,31 @@ pub fn write_refs_json(
     filter: Option<RefFilter>,
     summary_only: bool,
 ) -> io::Result<()> {
-    let mut doc = serde_json::Map::new();
-    doc.insert("schema_version".into(), 1.into());
-    doc.insert("format".into(), n.bin.format.name().into());
-    doc.insert("arch".into(), n.bin.arch.clone().into());
-    doc.insert("image_base".into(), n.bin.image_base.into());
-    doc.insert("summary".into(), summary_json(&refs.summary));
-    doc.insert("modules".into(), serde_json::to_value(modules).unwrap_or_default());
-    doc.insert("note".into(), refs.note.clone().into());
+    // Written field by field, each site as it is formatted: no tree of the whole document.
+    write!(w, "{{\"schema_version\":1,\"format\":")?;
+    serde_json::to_writer(&mut *w, n.bin.format.name())?;
+    write!(w, ",\"arch\":")?;
+    serde_json::to_writer(&mut *w, &n.bin.arch)?;
+    write!(w, ",\"image_base\":")?;
+    serde_json::to_writer(&mut *w, &n.bin.image_base)?;
+    write!(w, ",\"summary\":")?;
+    serde_json::to_writer(&mut *w, &summary_json(&refs.summary))?;
+    write!(w, ",\"modules\":")?;
+    serde_json::to_writer(&mut *w, modules)?;
+    write!(w, ",\"note\":")?;
+    serde_json::to_writer(&mut *w, &refs.note)?;
     if !summary_only {
-        let list: Vec<RefJson> =
-            refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))).map(|s| ref_json(n, s)).collect();
-        doc.insert("refs".into(), serde_json::to_value(list).unwrap_or_default());
+        write!(w, ",\"refs\":[")?;
+        let mut first = true;
+        for s in refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
+            if !std::mem::take(&mut first) {
+                w.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *w, &ref_json(n, s))?;
+        }
+        w.write_all(b"]")?;
     }
-    serde_json::to_writer(&mut *w, &doc)?;
-    writeln!(w)
+    writeln!(w, "}}")
 }
 
 /// The reach column: `ok +0x1234`, `OUT 7.4 GiB`, `WRAPS 3.0 GiB` (the runtime accepts the value,
