@@ -150,33 +150,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
     }
     let hid = hover_id(core, pane);
     let hovered: Option<u64> = ui.data(|d| d.get_temp(hid));
-    ui.horizontal(|ui| {
-        if pane {
-            ui.strong("Bytes");
-        }
-        match doc.hex.selection {
-            Some(sel) => {
-                ui.label(theme::mono(format!("selected {:#x}..{:#x} ({} bytes)", sel.offset, sel.end(), sel.len)));
-                // Name the structure the selection is exactly, else the innermost one at its start.
-                let exact = core.regions().all_at(sel.offset).into_iter().find(|r| r.span == sel);
-                if let Some(r) = exact.or_else(|| core.regions().leaf_at(sel.offset).copied()) {
-                    let d = r.what.describe(&core.bin, &core.index);
-                    let color = r.what.kind_in(&core.bin).color(ui.visuals());
-                    ui.label(RichText::new(format!("{} {}", d.structure, d.detail)).color(color));
-                }
-                if ui.small_button("clear").clicked() {
-                    actions.push(Action::HexSelect(None));
-                }
-            }
-            None => {
-                ui.weak("Select a row or click a byte to highlight a structure.");
-            }
-        }
-    });
-    let status = hovered.filter(|&o| o < data.len() as u64).map(|o| describe_at(core, o));
-    ui.label(
-        RichText::new(status.unwrap_or_else(|| " ".into())).small().monospace().color(ui.visuals().weak_text_color()),
-    );
+    selection_bar(ui, cx, actions, pane, hovered);
     ui.separator();
 
     let font = TextStyle::Monospace.resolve(ui.style());
@@ -185,21 +159,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
     let total_rows = (data.len() as u64).div_ceil(ROW_BYTES) as usize;
     let with_rva = !is_object(&core.bin) && core.bin.image_base.is_some();
     let visuals = ui.visuals().clone();
-    {
-        let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), row_h), Sense::hover());
-        let geo = Geo::new(rect.left() + 4.0, cw, with_rva);
-        let painter = ui.painter_at(rect);
-        let c = visuals.weak_text_color();
-        let y = rect.top() + 1.0;
-        painter.text(pos2(rect.left() + 4.0, y), Align2::LEFT_TOP, "offset", font.clone(), c);
-        if let Some(x) = geo.x_rva {
-            painter.text(pos2(x, y), Align2::LEFT_TOP, "rva", font.clone(), c);
-        }
-        for i in 0..ROW_BYTES {
-            painter.text(pos2(geo.hex_x(i), y), Align2::LEFT_TOP, format!("{i:02x}"), font.clone(), c);
-        }
-        painter.text(pos2(geo.x_asc, y), Align2::LEFT_TOP, "text", font.clone(), c);
-    }
+    column_header(ui, &font, cw, row_h, with_rva);
     let sel_fill = theme::selection_fill(&visuals);
     let sel_fill_alt = theme::selection_fill_alt(&visuals);
     let text_color = visuals.text_color();
@@ -337,6 +297,58 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
             }
         }
     });
+}
+
+/// The line above the bytes: the selection and the structure it is, and what the hovered byte is.
+fn selection_bar(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane: bool, hovered: Option<u64>) {
+    let (doc, core) = (cx.doc, &cx.doc.core);
+    let data = &core.data;
+    ui.horizontal(|ui| {
+        if pane {
+            ui.strong("Bytes");
+        }
+        match doc.hex.selection {
+            Some(sel) => {
+                ui.label(theme::mono(format!("selected {:#x}..{:#x} ({} bytes)", sel.offset, sel.end(), sel.len)));
+                // Name the structure the selection is exactly, else the innermost one at its start.
+                let exact = core.regions().all_at(sel.offset).into_iter().find(|r| r.span == sel);
+                if let Some(r) = exact.or_else(|| core.regions().leaf_at(sel.offset).copied()) {
+                    let d = r.what.describe(&core.bin, &core.index);
+                    let color = r.what.kind_in(&core.bin).color(ui.visuals());
+                    ui.label(RichText::new(format!("{} {}", d.structure, d.detail)).color(color));
+                }
+                if ui.small_button("clear").clicked() {
+                    actions.push(Action::HexSelect(None));
+                }
+            }
+            None => {
+                ui.weak("Select a row or click a byte to highlight a structure.");
+            }
+        }
+    });
+    let status = hovered.filter(|&o| o < data.len() as u64).map(|o| describe_at(core, o));
+    ui.label(
+        RichText::new(status.unwrap_or_else(|| " ".into())).small().monospace().color(ui.visuals().weak_text_color()),
+    );
+}
+
+/// The column titles: offset, rva (images), the byte columns and the text.
+fn column_header(ui: &mut egui::Ui, font: &egui::FontId, cw: f32, row_h: f32, with_rva: bool) {
+    let visuals = ui.visuals().clone();
+    let font = font.clone();
+    let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), row_h), Sense::hover());
+    let geo = Geo::new(rect.left() + 4.0, cw, with_rva);
+    let painter = ui.painter_at(rect);
+    let c = visuals.weak_text_color();
+    let y = rect.top() + 1.0;
+    painter.text(pos2(rect.left() + 4.0, y), Align2::LEFT_TOP, "offset", font.clone(), c);
+    if let Some(x) = geo.x_rva {
+        painter.text(pos2(x, y), Align2::LEFT_TOP, "rva", font.clone(), c);
+    }
+    for i in 0..ROW_BYTES {
+        painter.text(pos2(geo.hex_x(i), y), Align2::LEFT_TOP, format!("{i:02x}"), font.clone(), c);
+    }
+    painter.text(pos2(geo.x_asc, y), Align2::LEFT_TOP, "text", font.clone(), c);
 }
 
 fn legend(ui: &mut egui::Ui, omf: bool) {

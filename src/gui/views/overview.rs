@@ -127,101 +127,12 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 });
             }
             if let Some(pe) = &bin.pe {
-                row(ui, "Subsystem", |ui| {
-                    ui.label(theme::mono(&pe.subsystem));
-                });
-                if !pe.characteristics.is_empty() {
-                    row(ui, "Characteristics", |ui| {
-                        ui.add(egui::Label::new(theme::mono(pe.characteristics.join(" "))).wrap());
-                    });
-                }
-                if !pe.dll_characteristics.is_empty() {
-                    row(ui, "DLL characteristics", |ui| {
-                        ui.add(egui::Label::new(theme::mono(pe.dll_characteristics.join(" "))).wrap());
-                    });
-                }
-                row(ui, "Checksum", |ui| {
-                    let computed =
-                        pe.checksum_computed.map_or_else(|| "not computed".to_string(), |c| format!("{c:#010x}"));
-                    let ok = Some(pe.checksum_stored) == pe.checksum_computed;
-                    let text = if pe.checksum_stored == 0 {
-                        "0 (not set; only drivers and boot DLLs need one)".to_string()
-                    } else if ok {
-                        format!("{:#010x} (matches)", pe.checksum_stored)
-                    } else {
-                        format!("{:#010x} stored, {computed} computed", pe.checksum_stored)
-                    };
-                    ui.label(theme::mono(text));
-                });
-                if let Some(tls) = &bin.pe.as_ref().and_then(|p| p.tls.clone()) {
-                    row(ui, "TLS callbacks", |ui| {
-                        ui.label(theme::mono(
-                            tls.callbacks.iter().map(|c| format!("{c:#x}")).collect::<Vec<_>>().join(" "),
-                        ));
-                    });
-                }
-                if let Some(rich) = &pe.rich {
-                    row(ui, "Rich header", |ui| {
-                        let valid = if rich.checksum_valid { "checksum valid" } else { "checksum does not match" };
-                        if theme::link(ui, format!("{} entries, {valid}", rich.entries.len()), RefKind::Header)
-                            .clicked()
-                        {
-                            actions.push(Action::Navigate { doc: None, target: Target::Bytes(rich.span) });
-                        }
-                    });
-                }
-                if let Some(overlay) = pe.overlay {
-                    row(ui, "Overlay", |ui| {
-                        if theme::link(ui, format!("{:#x} bytes at {:#x}", overlay.len, overlay.offset), RefKind::Other)
-                            .clicked()
-                        {
-                            actions.push(Action::Navigate { doc: None, target: Target::Bytes(overlay) });
-                        }
-                    });
-                }
+                pe_rows(ui, bin, pe, actions);
             }
             if let Some(elf) = &bin.elf {
-                row(ui, "ELF type", |ui| {
-                    ui.label(theme::mono(&elf.file_type));
-                });
-                if let Some(interp) = &elf.interpreter {
-                    row(ui, "Interpreter", |ui| {
-                        ui.label(theme::mono(interp));
-                    });
-                }
-                if let Some(soname) = &elf.soname {
-                    row(ui, "SONAME", |ui| {
-                        ui.label(theme::mono(soname));
-                    });
-                }
-                if !elf.needed.is_empty() {
-                    row(ui, "Needs", |ui| {
-                        ui.label(theme::mono(elf.needed.join(", ")));
-                    });
-                }
+                elf_rows(ui, elf);
             }
-            let modules: Vec<(bool, &crate::model::ImportModule)> =
-                bin.imports.iter().map(|m| (false, m)).chain(bin.delay_imports.iter().map(|m| (true, m))).collect();
-            if !modules.is_empty() {
-                row(ui, "Imports from", |ui| {
-                    ui.horizontal_wrapped(|ui| {
-                        for (delay, m) in modules {
-                            let text =
-                                format!("{}{} ({})", m.dll, if delay { " [delay]" } else { "" }, m.entries.len());
-                            let open = cx.docs.iter().any(|d| d.core.file_name_lower() == m.dll.to_ascii_lowercase());
-                            let tip = if open {
-                                "Show these imports (the DLL is open in another tab)"
-                            } else {
-                                "Show these imports"
-                            };
-                            if theme::link(ui, text, RefKind::Import).on_hover_text(tip).clicked() {
-                                actions.push(Action::Navigate { doc: None, target: Target::View(View::Imports) });
-                                actions.push(Action::SetFilter(crate::gui::document::TableId::Imports, m.dll.clone()));
-                            }
-                        }
-                    });
-                });
-            }
+            import_rows(ui, cx, actions);
             if let Some(omf) = &bin.omf {
                 omf_rows(ui, bin, omf, actions);
             }
@@ -237,57 +148,161 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 });
             }
         });
-        ui.add_space(12.0);
-        ui.strong("Contents");
-        ui.add_space(2.0);
-        egui::Grid::new("overview-counts").num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
-            for view in View::ALL {
-                let Some(n) = count(core, view) else { continue };
-                if view == View::Diagnostics || (n == 0 && matches!(view, View::Members | View::Records)) {
-                    continue;
-                }
-                ui.label(view.title());
-                let text = theme::mono(n.to_string());
-                if ui.add(egui::Link::new(text)).on_hover_text(format!("Open {}", view.title())).clicked() {
-                    actions.push(Action::Navigate { doc: None, target: Target::View(view) });
-                }
-                ui.end_row();
+        counts(ui, core, actions);
+        diagnostics(ui, bin, actions);
+    });
+}
+
+/// The facts of a PE image: subsystem, characteristics, checksum, TLS, Rich header, overlay.
+fn pe_rows(ui: &mut egui::Ui, bin: &crate::model::Binary, pe: &crate::model::PeInfo, actions: &mut Vec<Action>) {
+    row(ui, "Subsystem", |ui| {
+        ui.label(theme::mono(&pe.subsystem));
+    });
+    if !pe.characteristics.is_empty() {
+        row(ui, "Characteristics", |ui| {
+            ui.add(egui::Label::new(theme::mono(pe.characteristics.join(" "))).wrap());
+        });
+    }
+    if !pe.dll_characteristics.is_empty() {
+        row(ui, "DLL characteristics", |ui| {
+            ui.add(egui::Label::new(theme::mono(pe.dll_characteristics.join(" "))).wrap());
+        });
+    }
+    row(ui, "Checksum", |ui| {
+        let computed = pe.checksum_computed.map_or_else(|| "not computed".to_string(), |c| format!("{c:#010x}"));
+        let ok = Some(pe.checksum_stored) == pe.checksum_computed;
+        let text = if pe.checksum_stored == 0 {
+            "0 (not set; only drivers and boot DLLs need one)".to_string()
+        } else if ok {
+            format!("{:#010x} (matches)", pe.checksum_stored)
+        } else {
+            format!("{:#010x} stored, {computed} computed", pe.checksum_stored)
+        };
+        ui.label(theme::mono(text));
+    });
+    if let Some(tls) = &bin.pe.as_ref().and_then(|p| p.tls.clone()) {
+        row(ui, "TLS callbacks", |ui| {
+            ui.label(theme::mono(tls.callbacks.iter().map(|c| format!("{c:#x}")).collect::<Vec<_>>().join(" ")));
+        });
+    }
+    if let Some(rich) = &pe.rich {
+        row(ui, "Rich header", |ui| {
+            let valid = if rich.checksum_valid { "checksum valid" } else { "checksum does not match" };
+            if theme::link(ui, format!("{} entries, {valid}", rich.entries.len()), RefKind::Header).clicked() {
+                actions.push(Action::Navigate { doc: None, target: Target::Bytes(rich.span) });
             }
         });
-        ui.add_space(12.0);
-        ui.strong("Diagnostics");
-        ui.add_space(2.0);
-        let by = |s: Severity| bin.diagnostics.iter().filter(|d| d.severity == s).count();
-        if bin.diagnostics.is_empty() {
-            ui.label("None: every structure that was read is well-formed.");
-        } else {
-            ui.horizontal(|ui| {
-                for s in [Severity::Error, Severity::Warning, Severity::Info] {
-                    let n = by(s);
-                    let color = theme::severity_color(s, ui.visuals());
-                    ui.label(RichText::new(format!("{n} {}", s.name())).color(if n > 0 {
-                        color
-                    } else {
-                        ui.visuals().weak_text_color()
-                    }));
-                }
-                if ui.link("show all").clicked() {
-                    actions.push(Action::Navigate { doc: None, target: Target::View(View::Diagnostics) });
+    }
+    if let Some(overlay) = pe.overlay {
+        row(ui, "Overlay", |ui| {
+            if theme::link(ui, format!("{:#x} bytes at {:#x}", overlay.len, overlay.offset), RefKind::Other).clicked() {
+                actions.push(Action::Navigate { doc: None, target: Target::Bytes(overlay) });
+            }
+        });
+    }
+}
+
+/// The facts of an ELF file: type, interpreter, SONAME, needed libraries.
+fn elf_rows(ui: &mut egui::Ui, elf: &crate::model::ElfInfo) {
+    row(ui, "ELF type", |ui| {
+        ui.label(theme::mono(&elf.file_type));
+    });
+    if let Some(interp) = &elf.interpreter {
+        row(ui, "Interpreter", |ui| {
+            ui.label(theme::mono(interp));
+        });
+    }
+    if let Some(soname) = &elf.soname {
+        row(ui, "SONAME", |ui| {
+            ui.label(theme::mono(soname));
+        });
+    }
+    if !elf.needed.is_empty() {
+        row(ui, "Needs", |ui| {
+            ui.label(theme::mono(elf.needed.join(", ")));
+        });
+    }
+}
+
+/// The DLLs imported from, each a link to its imports.
+fn import_rows(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    let bin = &cx.doc.core.bin;
+    let modules: Vec<(bool, &crate::model::ImportModule)> =
+        bin.imports.iter().map(|m| (false, m)).chain(bin.delay_imports.iter().map(|m| (true, m))).collect();
+    if !modules.is_empty() {
+        row(ui, "Imports from", |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for (delay, m) in modules {
+                    let text = format!("{}{} ({})", m.dll, if delay { " [delay]" } else { "" }, m.entries.len());
+                    let open = cx.docs.iter().any(|d| d.core.file_name_lower() == m.dll.to_ascii_lowercase());
+                    let tip =
+                        if open { "Show these imports (the DLL is open in another tab)" } else { "Show these imports" };
+                    if theme::link(ui, text, RefKind::Import).on_hover_text(tip).clicked() {
+                        actions.push(Action::Navigate { doc: None, target: Target::View(View::Imports) });
+                        actions.push(Action::SetFilter(crate::gui::document::TableId::Imports, m.dll.clone()));
+                    }
                 }
             });
-            let mut worst: Vec<_> = bin.diagnostics.iter().enumerate().collect();
-            worst.sort_by_key(|(i, d)| (std::cmp::Reverse(d.severity), *i));
-            for (_, d) in worst.into_iter().take(6) {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(d.severity.name()).color(theme::severity_color(d.severity, ui.visuals())));
-                    let resp = ui.add(egui::Label::new(&d.message).truncate().sense(egui::Sense::click()));
-                    if let Some(target) = super::diagnostics::target(d) {
-                        if resp.on_hover_text("Click to go to its location").clicked() {
-                            actions.push(Action::Navigate { doc: None, target });
-                        }
-                    }
-                });
+        });
+    }
+}
+
+/// How many items each view lists, each a link to the view.
+fn counts(ui: &mut egui::Ui, core: &crate::gui::document::DocCore, actions: &mut Vec<Action>) {
+    ui.add_space(12.0);
+    ui.strong("Contents");
+    ui.add_space(2.0);
+    egui::Grid::new("overview-counts").num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
+        for view in View::ALL {
+            let Some(n) = count(core, view) else { continue };
+            if view == View::Diagnostics || (n == 0 && matches!(view, View::Members | View::Records)) {
+                continue;
             }
+            ui.label(view.title());
+            let text = theme::mono(n.to_string());
+            if ui.add(egui::Link::new(text)).on_hover_text(format!("Open {}", view.title())).clicked() {
+                actions.push(Action::Navigate { doc: None, target: Target::View(view) });
+            }
+            ui.end_row();
         }
     });
+}
+
+/// The diagnostics by severity, and the worst six.
+fn diagnostics(ui: &mut egui::Ui, bin: &crate::model::Binary, actions: &mut Vec<Action>) {
+    ui.add_space(12.0);
+    ui.strong("Diagnostics");
+    ui.add_space(2.0);
+    let by = |s: Severity| bin.diagnostics.iter().filter(|d| d.severity == s).count();
+    if bin.diagnostics.is_empty() {
+        ui.label("None: every structure that was read is well-formed.");
+    } else {
+        ui.horizontal(|ui| {
+            for s in [Severity::Error, Severity::Warning, Severity::Info] {
+                let n = by(s);
+                let color = theme::severity_color(s, ui.visuals());
+                ui.label(RichText::new(format!("{n} {}", s.name())).color(if n > 0 {
+                    color
+                } else {
+                    ui.visuals().weak_text_color()
+                }));
+            }
+            if ui.link("show all").clicked() {
+                actions.push(Action::Navigate { doc: None, target: Target::View(View::Diagnostics) });
+            }
+        });
+        let mut worst: Vec<_> = bin.diagnostics.iter().enumerate().collect();
+        worst.sort_by_key(|(i, d)| (std::cmp::Reverse(d.severity), *i));
+        for (_, d) in worst.into_iter().take(6) {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(d.severity.name()).color(theme::severity_color(d.severity, ui.visuals())));
+                let resp = ui.add(egui::Label::new(&d.message).truncate().sense(egui::Sense::click()));
+                if let Some(target) = super::diagnostics::target(d) {
+                    if resp.on_hover_text("Click to go to its location").clicked() {
+                        actions.push(Action::Navigate { doc: None, target });
+                    }
+                }
+            });
+        }
+    }
 }
