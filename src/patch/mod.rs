@@ -25,7 +25,7 @@ pub use bind::Binding;
 pub use load::LoadedModule;
 
 /// The fix-up schemes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SchemeKind {
     /// MinGW runtime pseudo-relocations (v1 and v2), as `_pei386_runtime_relocator`.
