@@ -44,7 +44,7 @@ pub fn compare_with(rep: &Report, image: &Path, map: Option<&Path>) -> Result<Co
         }
         None => None,
     };
-    compare::compare(rep, &bytes, map.as_ref())
+    compare::compare(rep, &bytes, map.as_ref()).map_err(|e| e.to_string())
 }
 
 /// The JSON document: the report, and `compare` with `--compare`.

@@ -227,7 +227,9 @@ fn compute(
     let report = link::simulate(flavor, args, &read).map_err(|e| e.to_string())?;
     let compare = image.map(|img| {
         let map = find_map(&img.path);
-        let r = map.transpose().and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()));
+        let r = map
+            .transpose()
+            .and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()).map_err(|e| e.to_string()));
         (img.name.clone(), r)
     });
     let rows = rows(&report);

@@ -92,7 +92,7 @@ pub fn start(
         let result = compute(&core, &open, Inputs { scheme, preset, disabled, typed });
         let verification = match (&result, dump) {
             (Ok(plan), Some(path)) => Some(read_dump(&path).and_then(|d| {
-                patch::verify::check_dump_len(d.len(), plan.patched.len())?;
+                patch::verify::check_dump_len(d.len(), plan.patched.len()).map_err(|e| e.to_string())?;
                 Ok(patch::verify::verify(plan, &core.bin, Some(&core.refs), &d))
             })),
             (Err(e), Some(_)) => Some(Err(e.clone())),
@@ -162,7 +162,7 @@ fn compute(core: &DocCore, open: &[Arc<DocCore>], inputs: Inputs) -> PlanResult 
     let image_base = typed.iter().find(|(n, _)| n.is_empty()).map(|&(_, b)| b);
     let opts = PatchOptions { scheme, bases, disabled, image_base, image_path: Some(core.path.display().to_string()) };
     let index: &Index = &core.lookup.index;
-    let mut plan = patch::plan(&core.bin, &core.data, index, &dlls, &opts)?;
+    let mut plan = patch::plan(&core.bin, &core.data, index, &dlls, &opts).map_err(|e| e.to_string())?;
     patch::insn::annotate(&mut plan, &core.bin, &core.refs, core.names.clone());
     Ok(Arc::new(plan))
 }

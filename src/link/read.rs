@@ -107,7 +107,7 @@ impl World {
                 self.loaded.push(Loaded { archive, member, symbol });
                 self.add_object(o, queue)
             }
-            Err(e) => self.error(e),
+            Err(e) => self.error(e.to_string()),
         }
     }
 
