@@ -77,7 +77,7 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
     )?;
     for d in &rep.diagnostics {
         match d.severity {
-            "note" => writeln!(out, "note: {}", d.message)?,
+            link::resolve::LinkSeverity::Note => writeln!(out, "note: {}", d.message)?,
             _ => writeln!(out, "{}", d.message)?,
         }
     }

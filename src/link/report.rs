@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::layout::{Layout, Origin};
 use super::live::Live;
-use super::resolve::{ChunkId, Def, Fate, Target, World};
+use super::resolve::{ChunkId, Def, Fate, LinkSeverity, Target, World};
 use super::Flavor;
 
 /// Version of the JSON shape.
@@ -146,7 +146,7 @@ pub struct Synthetic {
 #[derive(Debug, Clone, Serialize)]
 pub struct Message {
     /// `error`, `warning` or `note`.
-    pub severity: &'static str,
+    pub severity: LinkSeverity,
     /// The text.
     pub message: String,
 }
@@ -255,7 +255,7 @@ impl Report {
     pub fn linker_output(&self) -> String {
         let mut out = String::new();
         let mut sep = "";
-        for m in self.diagnostics.iter().filter(|m| m.severity != "note") {
+        for m in self.diagnostics.iter().filter(|m| m.severity != LinkSeverity::Note) {
             out.push_str(sep);
             out.push_str(&m.message);
             out.push('\n');
@@ -474,12 +474,12 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         rep.entry = Some(Entry { symbol: w.globals[g].name.clone(), rva });
     }
     for n in &lay.notes {
-        rep.diagnostics.push(Message { severity: "note", message: n.clone() });
+        rep.diagnostics.push(Message { severity: LinkSeverity::Note, message: n.clone() });
     }
     for g in &w.comdats {
         for r in g.replaced.iter().filter(|r| rva_of.contains_key(r)) {
             rep.diagnostics.push(Message {
-                severity: "note",
+                severity: LinkSeverity::Note,
                 message: format!(
                     "LARGEST COMDAT {}: the copy in {} was replaced by a larger one but stays in the image (lld 14 reads it before it is replaced; only /opt:ref removes it)",
                     w.lld_name(&g.symbol),
@@ -492,7 +492,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         if c.copies_differ && c.copies.len() > 1 {
             let shown = c.demangled.as_deref().unwrap_or(&c.symbol);
             rep.diagnostics.push(Message {
-                severity: "note",
+                severity: LinkSeverity::Note,
                 message: format!(
                     "COMDAT {shown}: the {} copies are not identical ({}); {} kept",
                     c.copies.len(),

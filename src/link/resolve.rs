@@ -119,11 +119,52 @@ pub struct ComdatGroup {
     pub replaced: Vec<ChunkId>,
 }
 
+/// How serious a link message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkSeverity {
+    /// The linker refuses the link.
+    Error,
+    /// The linker warns and links.
+    Warning,
+    /// Not a linker message: a note of the simulation's own (what it does not model).
+    Note,
+}
+
+impl LinkSeverity {
+    /// The name the JSON and the views use: `error`, `warning`, `note`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkSeverity::Error => "error",
+            LinkSeverity::Warning => "warning",
+            LinkSeverity::Note => "note",
+        }
+    }
+}
+
+impl serde::Serialize for LinkSeverity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl std::fmt::Display for LinkSeverity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Compares by [`LinkSeverity::name`].
+impl PartialEq<&str> for LinkSeverity {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 /// A diagnostic as the simulated linker would print it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkerMessage {
-    /// `error` or `warning`.
-    pub severity: &'static str,
+    /// Error, warning, or a note of the simulation's own.
+    pub severity: LinkSeverity,
     /// The text, with the linker's prefix, exactly as it prints it.
     pub text: String,
 }
@@ -225,28 +266,28 @@ impl World {
 
     pub(super) fn error(&mut self, text: String) {
         let text = format!("{}: error: {text}", self.prefix());
-        self.messages.push(LinkerMessage { severity: "error", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Error, text });
     }
 
     /// A note of the simulation's own (what it does not model), not a linker message.
     pub(super) fn note(&mut self, text: String) {
-        self.messages.push(LinkerMessage { severity: "note", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Note, text });
     }
 
     /// An error printed as `prefix: text` (GNU ld's undefined and multiple definitions).
     pub(super) fn error_plain(&mut self, text: String) {
         let text = format!("{}: {text}", self.prefix());
-        self.messages.push(LinkerMessage { severity: "error", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Error, text });
     }
 
     pub(super) fn warn(&mut self, text: String, prefixed: bool) {
         let text = if prefixed { format!("{}: warning: {text}", self.prefix()) } else { text };
-        self.messages.push(LinkerMessage { severity: "warning", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Warning, text });
     }
 
     /// Whether an error was reported.
     pub fn failed(&self) -> bool {
-        self.fatal || self.messages.iter().any(|m| m.severity == "error")
+        self.fatal || self.messages.iter().any(|m| m.severity == LinkSeverity::Error)
     }
 
     /// The global for `name`, created undefined when new.
