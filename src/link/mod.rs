@@ -18,6 +18,7 @@ pub mod inputs;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod options;
 pub mod read;
 pub mod report;
 pub mod resolve;
@@ -196,20 +197,10 @@ fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -
     out
 }
 
-/// The entry point a linker picks when none is given.
+/// The entry point a linker picks when none is given: the first of
+/// [`options::default_entries`] defined, else the first.
 fn default_entry(w: &resolve::World) -> Option<String> {
-    let x86 = w.machine == args::Machine::X86;
-    let u = if x86 { "_" } else { "" };
-    let candidates: Vec<String> = if w.cfg.dll {
-        vec![if x86 { "__DllMainCRTStartup@12".into() } else { "_DllMainCRTStartup".into() }]
-    } else if w.cfg.flavor == Flavor::GnuLd {
-        vec![format!("{u}mainCRTStartup")]
-    } else {
-        ["mainCRTStartup", "wmainCRTStartup", "WinMainCRTStartup", "wWinMainCRTStartup"]
-            .iter()
-            .map(|c| format!("{u}{c}"))
-            .collect()
-    };
+    let candidates = options::default_entries(w.cfg.flavor, w.machine, w.cfg.dll);
     candidates
         .iter()
         .find(|c| w.by_name.get(c.as_str()).is_some_and(|&g| w.globals[g].def != resolve::Def::Undefined))
