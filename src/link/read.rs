@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::comdat::{self, Verdict};
 use super::inputs::{Input, Obj};
-use super::resolve::{ComdatGroup, Def, Fate, Loaded, Target, World};
+use super::resolve::{ChunkId, ComdatGroup, Def, Fate, Loaded, ObjId, Target, World};
 use super::Flavor;
 use crate::formats::coff::header::scn;
 
@@ -169,10 +169,10 @@ impl World {
 
     fn add_import(&mut self, oi: usize) {
         let Some(imp) = self.objs[oi].bin.import_object.clone() else { return };
-        self.imports.push(oi);
-        let mut names = vec![(format!("__imp_{}", imp.symbol), Def::Import { obj: oi })];
+        self.imports.push(ObjId(oi));
+        let mut names = vec![(format!("__imp_{}", imp.symbol), Def::Import { obj: ObjId(oi) })];
         if imp.kind == "code" {
-            names.push((imp.symbol.clone(), Def::ImportThunk { obj: oi }));
+            names.push((imp.symbol.clone(), Def::ImportThunk { obj: ObjId(oi) }));
         }
         for (n, def) in names {
             let g = self.global(&n);
@@ -205,7 +205,7 @@ impl World {
                     match self.globals[g].def {
                         Def::Common { size: old, .. } if old >= size => {}
                         Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                            self.globals[g].def = Def::Common { obj: oi, size }
+                            self.globals[g].def = Def::Common { obj: ObjId(oi), size }
                         }
                         _ => {}
                     }
@@ -290,7 +290,7 @@ impl World {
             let s = &self.objs[oi].bin.symbols[pos];
             if let Some(sec) = s.section {
                 if s.binding != "EXTERNAL" && self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read) {
-                    self.sym_targets[oi][pos] = Target::Local((oi, sec), s.value);
+                    self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), s.value);
                 }
             }
         }
@@ -314,7 +314,7 @@ impl World {
                     let name = s.name.clone();
                     Target::Global(self.global(&name))
                 } else {
-                    Target::Local((oi, sec), s.value)
+                    Target::Local(ChunkId::new(oi, sec), s.value)
                 }
             }
             _ if s.binding == "EXTERNAL" || s.binding == "WEAK_EXTERNAL" => {
@@ -332,7 +332,7 @@ impl World {
         let read = self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read);
         if s.binding != "EXTERNAL" {
             if read {
-                self.sym_targets[oi][pos] = Target::Local((oi, sec), s.value);
+                self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), s.value);
             }
             return;
         }
@@ -347,7 +347,7 @@ impl World {
         self.sym_targets[oi][pos] = Target::Global(g);
         match self.globals[g].def {
             Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                self.globals[g].def = Def::Regular { chunk: (oi, sec), value, comdat: false }
+                self.globals[g].def = Def::Regular { chunk: ChunkId::new(oi, sec), value, comdat: false }
             }
             _ => self.duplicate(g, oi),
         }
@@ -367,8 +367,8 @@ impl World {
     pub(super) fn duplicate(&mut self, g: usize, oi: usize) {
         let name = self.lld_name(&self.globals[g].name);
         let first = match &self.globals[g].def {
-            Def::Regular { chunk, .. } => self.objs[chunk.0].name.clone(),
-            Def::Common { obj, .. } | Def::Import { obj } | Def::ImportThunk { obj } => self.objs[*obj].name.clone(),
+            Def::Regular { chunk, .. } => self.objs[chunk.oi()].name.clone(),
+            Def::Common { obj, .. } | Def::Import { obj } | Def::ImportThunk { obj } => self.objs[obj.0].name.clone(),
             _ => "<internal>".into(),
         };
         let text = format!("duplicate symbol: {name}\n>>> defined at {first}\n>>> defined at {}", self.objs[oi].name);
@@ -394,18 +394,18 @@ impl World {
         if !external {
             // A static leader always prevails.
             self.mark_read(oi, sec);
-            self.sym_targets[oi][pos] = Target::Local((oi, sec), value);
+            self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), value);
             return;
         }
         let g = self.global(&name);
         self.sym_targets[oi][pos] = Target::Global(g);
         let group = self.group_for(&name, &name, sel);
-        self.comdats[group].copies.push((oi, sec));
+        self.comdats[group].copies.push(ChunkId::new(oi, sec));
         let existing = self.globals[g].def.clone();
         let prevail = match existing {
             Def::Regular { comdat: true, chunk, .. } => {
-                let leader_sel = self.comdat_aux(chunk.0, chunk.1).map_or(2, |a| a.0);
-                let verdict = comdat::lld(self, chunk, leader_sel, (oi, sec), sel);
+                let leader_sel = self.comdat_aux(chunk.oi(), chunk.section).map_or(2, |a| a.0);
+                let verdict = comdat::lld(self, chunk, leader_sel, ChunkId::new(oi, sec), sel);
                 match verdict {
                     Verdict::Keep => false,
                     Verdict::Duplicate => {
@@ -433,9 +433,9 @@ impl World {
             Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => true,
         };
         if prevail {
-            self.globals[g].def = Def::Regular { chunk: (oi, sec), value, comdat: true };
+            self.globals[g].def = Def::Regular { chunk: ChunkId::new(oi, sec), value, comdat: true };
             self.mark_read(oi, sec);
-            self.comdats[group].kept = Some((oi, sec));
+            self.comdats[group].kept = Some(ChunkId::new(oi, sec));
         } else {
             let kept = match self.globals[g].def {
                 Def::Regular { chunk, .. } => Some(chunk),

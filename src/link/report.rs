@@ -275,8 +275,12 @@ impl Report {
 }
 
 fn sref(w: &World, c: ChunkId) -> SectionRef {
-    let o = &w.objs[c.0];
-    SectionRef { file: o.name.clone(), section: c.1, name: o.section(c.1).map(|s| s.name.clone()).unwrap_or_default() }
+    let o = &w.objs[c.oi()];
+    SectionRef {
+        file: o.name.clone(),
+        section: c.section,
+        name: o.section(c.section).map(|s| s.name.clone()).unwrap_or_default(),
+    }
 }
 
 fn selection_name(s: u8) -> String {
@@ -391,7 +395,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
     let replaced: HashSet<ChunkId> = w.comdats.iter().flat_map(|g| g.replaced.iter().copied()).collect();
     for (oi, fates) in w.fates.iter().enumerate() {
         for (i, fate) in fates.iter().enumerate() {
-            let id = (oi, i as u32 + 1);
+            let id = ChunkId::new(oi, i as u32 + 1);
             let r = sref(w, id);
             let d = |reason, kept: Option<ChunkId>, detail: String| Discarded {
                 file: r.file.clone(),
@@ -449,14 +453,14 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         let (kind, file, value) = match &g.def {
             Def::Regular { chunk, value, .. } => {
                 let c = fold_of.get(chunk).copied().unwrap_or(*chunk);
-                ("defined", Some(w.objs[chunk.0].name.clone()), rva_of.get(&c).map(|r| r + value))
+                ("defined", Some(w.objs[chunk.oi()].name.clone()), rva_of.get(&c).map(|r| r + value))
             }
             Def::Common { obj, .. } => {
-                ("common", Some(w.objs[*obj].name.clone()), common_rva.get(&(gi, *obj)).copied())
+                ("common", Some(w.objs[obj.0].name.clone()), common_rva.get(&(gi, obj.0)).copied())
             }
             Def::Absolute(v) => ("absolute", None, Some(*v)),
-            Def::Import { obj } => ("import", Some(w.objs[*obj].name.clone()), None),
-            Def::ImportThunk { obj } => ("import-thunk", Some(w.objs[*obj].name.clone()), None),
+            Def::Import { obj } => ("import", Some(w.objs[obj.0].name.clone()), None),
+            Def::ImportThunk { obj } => ("import-thunk", Some(w.objs[obj.0].name.clone()), None),
             Def::Linker => ("linker", None, None),
             Def::Undefined | Def::Lazy { .. } => ("undefined", None, None),
         };
@@ -483,7 +487,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
                 message: format!(
                     "LARGEST COMDAT {}: the copy in {} was replaced by a larger one but stays in the image (lld 14 reads it before it is replaced; only /opt:ref removes it)",
                     w.lld_name(&g.symbol),
-                    w.objs[r.0].name
+                    w.objs[r.oi()].name
                 ),
             });
         }
@@ -511,7 +515,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
         let mut copies = Vec::new();
         let mut differ = false;
         for &c in &g.copies {
-            let sel = w.comdat_aux(c.0, c.1).map_or(0, |a| a.0);
+            let sel = w.comdat_aux(c.oi(), c.section).map_or(0, |a| a.0);
             let size = super::comdat::size(w, c);
             let d = kept.is_some_and(|k| !super::comdat::same_contents(w, k, c));
             differ |= d;
@@ -633,7 +637,10 @@ pub fn undefined_gnu(w: &mut World, live: &Live) {
         last = Some((g, run));
         let name = w.gnu_name(&w.globals[g].name);
         if run < 5 {
-            lines.push(format!("{}: undefined reference to `{name}'", super::gnu::place(w, (oi, sec), r.offset)));
+            lines.push(format!(
+                "{}: undefined reference to `{name}'",
+                super::gnu::place(w, ChunkId::new(oi, sec), r.offset)
+            ));
         } else if run == 5 {
             lines.push(format!("{}: more undefined references to `{name}' follow", w.objs[oi].gnu_name));
         }

@@ -8,8 +8,30 @@ use super::args::{Config, Machine};
 use super::inputs::Obj;
 use super::Flavor;
 
-/// An input section: (object position, 1-based section index).
-pub type ChunkId = (usize, u32);
+/// An object's position in [`World::objs`] (the order the objects were read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjId(pub usize);
+
+/// An input section: an object and a section of it. Ordered by object, then section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChunkId {
+    /// The object.
+    pub obj: ObjId,
+    /// The section's 1-based index in it.
+    pub section: u32,
+}
+
+impl ChunkId {
+    /// Section `section` (1-based) of the object at position `obj`.
+    pub fn new(obj: usize, section: u32) -> Self {
+        ChunkId { obj: ObjId(obj), section }
+    }
+
+    /// The object's position in [`World::objs`].
+    pub fn oi(self) -> usize {
+        self.obj.0
+    }
+}
 
 /// What a global symbol currently is.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +57,7 @@ pub enum Def {
     /// A common symbol (the largest size wins); lld places it in `.bss`.
     Common {
         /// Declaring object.
-        obj: usize,
+        obj: ObjId,
         /// Size in bytes.
         size: u64,
     },
@@ -46,12 +68,12 @@ pub enum Def {
     /// An import library's short import member: its `__imp_` symbol (the IAT slot).
     Import {
         /// The member.
-        obj: usize,
+        obj: ObjId,
     },
     /// A short import member's function symbol: the thunk the linker makes (`jmp [IAT]`).
     ImportThunk {
         /// The member.
-        obj: usize,
+        obj: ObjId,
     },
 }
 
@@ -214,15 +236,15 @@ pub struct World {
     /// A fatal error stopped the link.
     pub fatal: bool,
     /// First definition site per global (GNU ld's "first defined here").
-    pub first_def: HashMap<usize, (usize, u32, u64)>,
+    pub first_def: HashMap<usize, (ChunkId, u64)>,
     /// Per object: sections in the order lld reads them (non-COMDAT in section order, then
     /// COMDATs as their leaders are met, associative ones last): the order chunks are laid out.
     pub read_order: Vec<Vec<u32>>,
     /// Objects that held a common symbol's storage at some point (GNU ld gives each a
     /// `COMMON` input).
-    pub common_holders: std::collections::HashSet<usize>,
+    pub common_holders: std::collections::HashSet<ObjId>,
     /// Short import members, in load order (lld's `ImportFile::instances`).
-    pub imports: Vec<usize>,
+    pub imports: Vec<ObjId>,
     /// Globals with a member load pending (lld's `pendingArchiveLoad`).
     pub pending_load: std::collections::HashSet<usize>,
 }
