@@ -3,7 +3,7 @@
 //! ones earn a warning for SAME_SIZE / EXACT_MATCH mismatches — and every other section,
 //! associative ones included, is an ordinary section whose symbols may clash.
 
-use super::resolve::{ChunkId, Def, Fate, ObjId, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, ObjId, Target, World};
 
 /// The COMDAT name bfd gives a section: the symbol after the section symbol, or the section.
 pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
@@ -175,7 +175,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
             continue;
         }
         for s in o.bin.sections.iter().filter(|s| s.name == ".text" && s.virtual_size > 0) {
-            let defines: Vec<usize> = o
+            let defines: Vec<GlobalId> = o
                 .bin
                 .symbols
                 .iter()

@@ -8,7 +8,7 @@
 use super::args::Machine;
 use super::layout::{chunk_align, Chunk, Layout, Origin, OutSection};
 use super::live::Live;
-use super::resolve::{ChunkId, Def, ObjId, World};
+use super::resolve::{ChunkId, Def, GlobalId, ObjId, World};
 
 /// One statement of an output section.
 enum Stmt {
@@ -237,7 +237,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                         if w.common_holders.contains(&ObjId(oi)) {
                             push(
                                 &mut list,
-                                Origin::Common(usize::MAX, oi),
+                                Origin::Common(GlobalId(usize::MAX), oi),
                                 "COMMON".into(),
                                 size,
                                 align,

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::args::Machine;
-use super::resolve::{ChunkId, Def, ObjId, World};
+use super::resolve::{ChunkId, Def, GlobalId, ObjId, World};
 use crate::formats::coff::header::scn;
 
 /// Where a chunk comes from.
@@ -17,8 +17,9 @@ pub enum Origin {
     /// An input section.
     Input(ChunkId),
     /// Common-symbol storage: (global, declaring object). lld makes one per declaration; GNU
-    /// ld one `COMMON` input per object, the largest declaration's holding the storage.
-    Common(usize, usize),
+    /// ld one `COMMON` input per object (global `GlobalId(usize::MAX)`), the largest
+    /// declaration's holding the storage.
+    Common(GlobalId, usize),
     /// Made by the linker: what it is.
     Synthetic(&'static str),
 }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::resolve::{ChunkId, Def, Fate, ObjId, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, ObjId, Target, World};
 use super::Flavor;
 use crate::formats::coff::header::scn;
 
@@ -18,7 +18,7 @@ use crate::formats::coff::header::scn;
 pub type Live = Vec<Vec<bool>>;
 
 /// The section a global resolves to, if any.
-pub fn global_chunk(w: &World, g: usize) -> Option<(ChunkId, u64)> {
+pub fn global_chunk(w: &World, g: GlobalId) -> Option<(ChunkId, u64)> {
     match &w.globals[g].def {
         Def::Regular { chunk, value, .. } => Some((*chunk, *value)),
         _ => None,
@@ -50,7 +50,7 @@ pub fn gnu_keep(name: &str) -> bool {
 }
 
 /// Mark what survives garbage collection. Without GC every read section is live.
-pub fn mark(w: &World, roots: &[usize]) -> Live {
+pub fn mark(w: &World, roots: &[GlobalId]) -> Live {
     let mut live: Live = w.fates.iter().map(|f| vec![false; f.len()]).collect();
     let read = |oi: usize, s: u32| w.fates[oi].get(s as usize - 1) == Some(&Fate::Read);
     if !w.cfg.gc {
@@ -102,7 +102,7 @@ pub fn mark(w: &World, roots: &[usize]) -> Live {
 
 /// A relocation as ICF compares it: offset, type, the section and offset it reaches, or the
 /// global it names when that is not in a section.
-type RelocShape = (u64, u32, Option<(ChunkId, u64)>, Option<usize>);
+type RelocShape = (u64, u32, Option<(ChunkId, u64)>, Option<GlobalId>);
 
 /// ICF: every folded section and the section it was folded into.
 pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
@@ -172,7 +172,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
                 }
                 (None, Some(g)) => {
                     k.extend_from_slice(b"G");
-                    k.extend_from_slice(&(*g as u64).to_le_bytes());
+                    k.extend_from_slice(&(g.0 as u64).to_le_bytes());
                 }
                 (None, None) => k.extend_from_slice(b"N"),
             }

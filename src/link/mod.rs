@@ -165,7 +165,7 @@ fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> 
 
 /// The entry point and `/include` symbols, decorated as the linker does; members they need
 /// are loaded.
-fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -> Vec<usize> {
+fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -> Vec<resolve::GlobalId> {
     let x86 = w.machine == args::Machine::X86;
     let mangle = |s: &str| if x86 { format!("_{s}") } else { s.to_string() };
     let entry = match (&w.cfg.entry, w.cfg.flavor) {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::comdat::{self, Verdict};
 use super::inputs::{Input, Obj};
-use super::resolve::{ChunkId, ComdatGroup, Def, Fate, Loaded, ObjId, Target, World};
+use super::resolve::{ChunkId, ComdatGroup, Def, Fate, GlobalId, Loaded, ObjId, Target, World};
 use super::Flavor;
 use crate::formats::coff::header::scn;
 
@@ -189,7 +189,7 @@ impl World {
         let mut def_seen: HashMap<u32, usize> = HashMap::new();
         let mut leader_done: HashMap<u32, bool> = HashMap::new();
         let mut pending: Vec<usize> = Vec::new();
-        let mut weak: Vec<(usize, u32)> = Vec::new();
+        let mut weak: Vec<(GlobalId, u32)> = Vec::new();
         for pos in 0..nsym {
             if self.fatal {
                 return;
@@ -364,7 +364,7 @@ impl World {
     }
 
     /// lld's duplicate-symbol error (a warning under /force:multiple).
-    pub(super) fn duplicate(&mut self, g: usize, oi: usize) {
+    pub(super) fn duplicate(&mut self, g: GlobalId, oi: usize) {
         let name = self.lld_name(&self.globals[g].name);
         let first = match &self.globals[g].def {
             Def::Regular { chunk, .. } => self.objs[chunk.oi()].name.clone(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::layout::{Layout, Origin};
 use super::live::Live;
-use super::resolve::{ChunkId, Def, Fate, LinkSeverity, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, LinkSeverity, Target, World};
 use super::Flavor;
 
 /// Version of the JSON shape.
@@ -300,7 +300,7 @@ fn default_base(w: &World) -> u64 {
 pub type Finished = (Live, Vec<(ChunkId, ChunkId)>, Layout);
 
 /// Assemble the report. `done` is None when a fatal error stopped the link early.
-pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
+pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     let mut rep = Report {
         schema_version: SCHEMA_VERSION,
         flavor: w.cfg.flavor.name(),
@@ -342,7 +342,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
     let key_of: HashMap<ChunkId, String> =
         w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
     let in_order = lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c)));
-    let common_rva: HashMap<(usize, usize), u64> = lay
+    let common_rva: HashMap<(GlobalId, usize), u64> = lay
         .chunks
         .iter()
         .filter_map(|c| match c.origin {
@@ -456,7 +456,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
                 ("defined", Some(w.objs[chunk.oi()].name.clone()), rva_of.get(&c).map(|r| r + value))
             }
             Def::Common { obj, .. } => {
-                ("common", Some(w.objs[obj.0].name.clone()), common_rva.get(&(gi, obj.0)).copied())
+                ("common", Some(w.objs[obj.0].name.clone()), common_rva.get(&(GlobalId(gi), obj.0)).copied())
             }
             Def::Absolute(v) => ("absolute", None, Some(*v)),
             Def::Import { obj } => ("import", Some(w.objs[obj.0].name.clone()), None),
@@ -567,10 +567,10 @@ fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
 
 /// lld's undefined-symbol errors: per symbol, in file and symbol-table order, at most three
 /// places.
-pub fn undefined_lld(w: &mut World, roots: &[usize]) {
-    let undefined = |w: &World, g: usize| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
-    let mut order: Vec<usize> = Vec::new();
-    let mut places: HashMap<usize, Vec<String>> = HashMap::new();
+pub fn undefined_lld(w: &mut World, roots: &[GlobalId]) {
+    let undefined = |w: &World, g: GlobalId| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
+    let mut order: Vec<GlobalId> = Vec::new();
+    let mut places: HashMap<GlobalId, Vec<String>> = HashMap::new();
     for oi in 0..w.objs.len() {
         for pos in 0..w.objs[oi].bin.symbols.len() {
             let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
@@ -625,7 +625,7 @@ pub fn undefined_lld(w: &mut World, roots: &[usize]) {
 /// in a row for one symbol), and for the entry point a warning, as ld gives it.
 pub fn undefined_gnu(w: &mut World, live: &Live) {
     let mut lines = Vec::new();
-    let mut last: Option<(usize, usize)> = None;
+    let mut last: Option<(GlobalId, usize)> = None;
     for (oi, sec, r, g) in w.live_global_refs(live) {
         if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
             continue;

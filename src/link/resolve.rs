@@ -12,6 +12,24 @@ use super::Flavor;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjId(pub usize);
 
+/// A global symbol's position in [`World::globals`] (the order they were first named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobalId(pub usize);
+
+impl std::ops::Index<GlobalId> for Vec<Global> {
+    type Output = Global;
+
+    fn index(&self, g: GlobalId) -> &Global {
+        &self[g.0]
+    }
+}
+
+impl std::ops::IndexMut<GlobalId> for Vec<Global> {
+    fn index_mut(&mut self, g: GlobalId) -> &mut Global {
+        &mut self[g.0]
+    }
+}
+
 /// An input section: an object and a section of it. Ordered by object, then section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChunkId {
@@ -94,7 +112,7 @@ pub struct Global {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// A global symbol.
-    Global(usize),
+    Global(GlobalId),
     /// A static symbol: section and offset.
     Local(ChunkId, u64),
     /// Nothing (a symbol of a section that was not read, or a bad index).
@@ -220,7 +238,7 @@ pub struct World {
     /// Global symbols.
     pub globals: Vec<Global>,
     /// Name → global.
-    pub by_name: HashMap<String, usize>,
+    pub by_name: HashMap<String, GlobalId>,
     /// COMDAT groups, in first-seen order.
     pub comdats: Vec<ComdatGroup>,
     /// Key → group.
@@ -236,7 +254,7 @@ pub struct World {
     /// A fatal error stopped the link.
     pub fatal: bool,
     /// First definition site per global (GNU ld's "first defined here").
-    pub first_def: HashMap<usize, (ChunkId, u64)>,
+    pub first_def: HashMap<GlobalId, (ChunkId, u64)>,
     /// Per object: sections in the order lld reads them (non-COMDAT in section order, then
     /// COMDATs as their leaders are met, associative ones last): the order chunks are laid out.
     pub read_order: Vec<Vec<u32>>,
@@ -246,7 +264,7 @@ pub struct World {
     /// Short import members, in load order (lld's `ImportFile::instances`).
     pub imports: Vec<ObjId>,
     /// Globals with a member load pending (lld's `pendingArchiveLoad`).
-    pub pending_load: std::collections::HashSet<usize>,
+    pub pending_load: std::collections::HashSet<GlobalId>,
 }
 
 impl World {
@@ -313,11 +331,11 @@ impl World {
     }
 
     /// The global for `name`, created undefined when new.
-    pub fn global(&mut self, name: &str) -> usize {
+    pub fn global(&mut self, name: &str) -> GlobalId {
         if let Some(&g) = self.by_name.get(name) {
             return g;
         }
-        let g = self.globals.len();
+        let g = GlobalId(self.globals.len());
         self.globals.push(Global {
             name: name.to_string(),
             def: Def::Undefined,
@@ -465,7 +483,7 @@ impl World {
     pub fn live_global_refs<'a>(
         &'a self,
         live: &'a super::live::Live,
-    ) -> impl Iterator<Item = (usize, u32, &'a crate::model::Relocation, usize)> + 'a {
+    ) -> impl Iterator<Item = (usize, u32, &'a crate::model::Relocation, GlobalId)> + 'a {
         self.objs.iter().enumerate().flat_map(move |(oi, o)| {
             o.bin.relocations.iter().filter_map(move |r| {
                 let sec = r.section?;
@@ -496,7 +514,7 @@ impl World {
                 self.globals[f].def = self.globals[t].def.clone();
             }
         }
-        for g in 0..self.globals.len() {
+        for g in (0..self.globals.len()).map(GlobalId) {
             if self.globals[g].def == Def::Undefined {
                 if let Some(Target::Global(d)) = self.globals[g].weak_alias {
                     if d != g {
