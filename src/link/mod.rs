@@ -165,7 +165,7 @@ fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> 
 
 /// The entry point and `/include` symbols, decorated as the linker does; members they need
 /// are loaded.
-fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -> Vec<resolve::GlobalId> {
+fn roots(w: &mut resolve::World, queue: &mut read::LoadQueue) -> Vec<resolve::GlobalId> {
     let x86 = w.machine == args::Machine::X86;
     let mangle = |s: &str| if x86 { format!("_{s}") } else { s.to_string() };
     let entry = match (&w.cfg.entry, w.cfg.flavor) {
@@ -187,7 +187,7 @@ fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -
             if let Some(slot) = w.loaded_members.get_mut(archive).and_then(|m| m.get_mut(member)) {
                 if !*slot {
                     *slot = true;
-                    queue.push_back((archive, member, n.clone()));
+                    queue.push_back(read::MemberLoad { archive, member, symbol: n.clone() });
                 }
             }
         }

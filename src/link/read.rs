@@ -12,6 +12,20 @@ use super::resolve::{ChunkId, ComdatGroup, Def, Fate, GlobalId, Loaded, ObjId, T
 use super::Flavor;
 use crate::formats::coff::header::scn;
 
+/// An archive member fetched for an undefined symbol, waiting to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberLoad {
+    /// The archive's position in [`World::archives`].
+    pub archive: usize,
+    /// The member's position in the archive.
+    pub member: usize,
+    /// The undefined symbol that fetched it.
+    pub symbol: String,
+}
+
+/// Fetched members, read in the order fetched (lld).
+pub type LoadQueue = VecDeque<MemberLoad>;
+
 /// Names of sections lld never places in the image.
 fn not_linked(name: &str, flags: u32, debug: bool) -> Option<&'static str> {
     if flags & scn::LNK_REMOVE != 0 || name == ".drectve" {
@@ -52,7 +66,7 @@ fn gnu_not_linked(name: &str, flags: u32) -> Option<&'static str> {
 
 impl World {
     /// Add a command-line input, in order. Archive members are queued (lld) or scanned now (GNU).
-    pub fn add_input(&mut self, input: Input, queue: &mut VecDeque<(usize, usize, String)>) {
+    pub fn add_input(&mut self, input: Input, queue: &mut LoadQueue) {
         match input {
             Input::Object(o) => self.add_object(*o, queue),
             Input::Archive(a) => {
@@ -82,23 +96,23 @@ impl World {
     }
 
     /// Queue a member for loading (lld loads fetched members in the order they were fetched).
-    fn fetch(&mut self, ai: usize, member: usize, symbol: &str, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn fetch(&mut self, ai: usize, member: usize, symbol: &str, queue: &mut LoadQueue) {
         if let Some(slot) = self.loaded_members.get_mut(ai).and_then(|m| m.get_mut(member)) {
             if !*slot {
                 *slot = true;
-                queue.push_back((ai, member, symbol.to_string()));
+                queue.push_back(MemberLoad { archive: ai, member, symbol: symbol.to_string() });
             }
         }
     }
 
     /// Load queued members until the queue is empty.
-    pub fn drain(&mut self, queue: &mut VecDeque<(usize, usize, String)>) {
-        while let Some((ai, m, symbol)) = queue.pop_front() {
-            self.load_member(ai, m, symbol, queue);
+    pub fn drain(&mut self, queue: &mut LoadQueue) {
+        while let Some(MemberLoad { archive, member, symbol }) = queue.pop_front() {
+            self.load_member(archive, member, symbol, queue);
         }
     }
 
-    fn load_member(&mut self, ai: usize, m: usize, symbol: String, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn load_member(&mut self, ai: usize, m: usize, symbol: String, queue: &mut LoadQueue) {
         let Some(a) = self.archives.get(ai) else { return };
         let member = a.members.get(m).map(|x| x.name.clone()).unwrap_or_default();
         let archive = a.name.clone();
@@ -134,7 +148,7 @@ impl World {
     }
 
     /// Read one object: sections, then symbols in table order, then the pending COMDATs.
-    fn add_object(&mut self, o: Obj, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn add_object(&mut self, o: Obj, queue: &mut LoadQueue) {
         let oi = self.objs.len();
         let gnu = self.cfg.flavor == Flavor::GnuLd;
         let nsec = o.bin.sections.len();
@@ -184,7 +198,7 @@ impl World {
         }
     }
 
-    fn add_symbols_lld(&mut self, oi: usize, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn add_symbols_lld(&mut self, oi: usize, queue: &mut LoadQueue) {
         let nsym = self.objs[oi].bin.symbols.len();
         let mut def_seen: HashMap<u32, usize> = HashMap::new();
         let mut leader_done: HashMap<u32, bool> = HashMap::new();
