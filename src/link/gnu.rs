@@ -26,8 +26,8 @@ pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
 
 /// How GNU ld names a section in messages: `.text$c_f[c_f]` for a COMDAT.
 pub fn section_desc(w: &World, c: ChunkId) -> String {
-    let name = w.objs[c.oi()].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
-    if w.objs[c.oi()].is_comdat(c.section) {
+    let name = w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
+    if w.objs[c.obj].is_comdat(c.section) {
         format!("{name}[{}]", comdat_name(w, c.oi(), c.section))
     } else {
         name
@@ -36,7 +36,7 @@ pub fn section_desc(w: &World, c: ChunkId) -> String {
 
 /// `file:source:(section+0xN)`, as GNU ld locates a place.
 pub fn place(w: &World, c: ChunkId, off: u64) -> String {
-    let o = &w.objs[c.oi()];
+    let o = &w.objs[c.obj];
     let src = o
         .bin
         .symbols

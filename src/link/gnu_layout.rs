@@ -173,7 +173,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 .into(),
         );
     }
-    let name_of = |c: &ChunkId| w.objs[c.oi()].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
+    let name_of = |c: &ChunkId| w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
     let is64 = x64;
     let mut sections: Vec<OutSection> = Vec::new();
     let mut chunks: Vec<Chunk> = Vec::new();
@@ -190,7 +190,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
             };
         // An input section at its place; its flags come back (the output takes its content type).
         let input = |list: &mut Vec<Chunk>, id: ChunkId, off: &mut u64| {
-            let s = w.objs[id.oi()].section(id.section);
+            let s = w.objs[id.obj].section(id.section);
             let flags = s.map_or(0, |s| s.flags as u32);
             let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
             push(list, Origin::Input(id), name_of(&id), s.map_or(0, |s| s.virtual_size), chunk_align(flags), data, off);
@@ -205,7 +205,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                     }
                     if matches!(st, ByFile(_)) {
                         ids.sort_by_key(|c| {
-                            let o = &w.objs[c.oi()];
+                            let o = &w.objs[c.obj];
                             match &o.archive {
                                 Some(a) => (a.clone(), o.short.clone()),
                                 None => (o.name.clone(), String::new()),

@@ -381,8 +381,8 @@ impl World {
     pub(super) fn duplicate(&mut self, g: GlobalId, oi: usize) {
         let name = self.lld_name(&self.globals[g].name);
         let first = match &self.globals[g].def {
-            Def::Regular { chunk, .. } => self.objs[chunk.oi()].name.clone(),
-            Def::Common { obj, .. } | Def::Import { obj } | Def::ImportThunk { obj } => self.objs[obj.0].name.clone(),
+            Def::Regular { chunk, .. } => self.objs[chunk.obj].name.clone(),
+            Def::Common { obj, .. } | Def::Import { obj } | Def::ImportThunk { obj } => self.objs[*obj].name.clone(),
             _ => "<internal>".into(),
         };
         let text = format!("duplicate symbol: {name}\n>>> defined at {first}\n>>> defined at {}", self.objs[oi].name);

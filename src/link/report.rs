@@ -275,7 +275,7 @@ impl Report {
 }
 
 fn sref(w: &World, c: ChunkId) -> SectionRef {
-    let o = &w.objs[c.oi()];
+    let o = &w.objs[c.obj];
     SectionRef {
         file: o.name.clone(),
         section: c.section,
@@ -453,14 +453,14 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
         let (kind, file, value) = match &g.def {
             Def::Regular { chunk, value, .. } => {
                 let c = fold_of.get(chunk).copied().unwrap_or(*chunk);
-                ("defined", Some(w.objs[chunk.oi()].name.clone()), rva_of.get(&c).map(|r| r + value))
+                ("defined", Some(w.objs[chunk.obj].name.clone()), rva_of.get(&c).map(|r| r + value))
             }
             Def::Common { obj, .. } => {
-                ("common", Some(w.objs[obj.0].name.clone()), common_rva.get(&(GlobalId(gi), obj.0)).copied())
+                ("common", Some(w.objs[*obj].name.clone()), common_rva.get(&(GlobalId(gi), obj.0)).copied())
             }
             Def::Absolute(v) => ("absolute", None, Some(*v)),
-            Def::Import { obj } => ("import", Some(w.objs[obj.0].name.clone()), None),
-            Def::ImportThunk { obj } => ("import-thunk", Some(w.objs[obj.0].name.clone()), None),
+            Def::Import { obj } => ("import", Some(w.objs[*obj].name.clone()), None),
+            Def::ImportThunk { obj } => ("import-thunk", Some(w.objs[*obj].name.clone()), None),
             Def::Linker => ("linker", None, None),
             Def::Undefined | Def::Lazy { .. } => ("undefined", None, None),
         };
@@ -487,7 +487,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                 message: format!(
                     "LARGEST COMDAT {}: the copy in {} was replaced by a larger one but stays in the image (lld 14 reads it before it is replaced; only /opt:ref removes it)",
                     w.lld_name(&g.symbol),
-                    w.objs[r.oi()].name
+                    w.objs[r.obj].name
                 ),
             });
         }

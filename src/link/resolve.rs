@@ -12,6 +12,14 @@ use super::Flavor;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjId(pub usize);
 
+impl std::ops::Index<ObjId> for Vec<Obj> {
+    type Output = Obj;
+
+    fn index(&self, o: ObjId) -> &Obj {
+        &self[o.0]
+    }
+}
+
 /// A global symbol's position in [`World::globals`] (the order they were first named).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GlobalId(pub usize);
