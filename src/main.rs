@@ -24,7 +24,7 @@ fn main() {
             cli::diff::run(&a, b.as_deref(), dump.as_deref(), image_base.as_deref(), json, max_changes)
         }
         Some(Command::Link { flavor, json, compare, map, args }) => {
-            cli::link::run(&flavor, &args, json, compare.as_deref(), map.as_deref())
+            cli::link::run(flavor, &args, json, compare.as_deref(), map.as_deref())
         }
         None => run_app(args),
     };

@@ -281,7 +281,7 @@ fn hostile_inputs_get_diagnostics() {
     // Truncated and garbage inputs cannot be read: exit 2, with the file named.
     for bad in [a[..a.len() / 3].to_vec(), vec![0xA5; 4096], Vec::new()] {
         let e = sim(Flavor::LldLink, &[("main.obj", main.clone()), ("bad.obj", bad)], &["/entry:start"]).unwrap_err();
-        assert!(e.0.contains("bad.obj"), "{e}");
+        assert!(e.to_string().contains("bad.obj"), "{e}");
     }
     assert!(sim(Flavor::LldLink, &[], &["/entry:start"]).is_err());
     assert!(sim(Flavor::LldLink, &[("main.obj", main.clone())], &["/merge:.text"]).is_err());

@@ -275,6 +275,7 @@ fn hostile_plans_get_diagnostics_not_panics() {
     let opts = PatchOptions { image_base: Some(0xffff_ffff_ffff_0000), ..Default::default() };
     assert!(patch::plan(bin, data, &index, &files.dlls("autoimport.exe"), &opts)
         .unwrap_err()
+        .to_string()
         .contains("address space"));
     // A cyclic forwarder in the DLL.
     let (_, ddata, dbin) = files.get("data.dll");

@@ -80,12 +80,33 @@ pub fn resolve(bin: &Binary, index: &Index, placements: &[Placement]) -> Vec<Opt
         .collect()
 }
 
+/// Why a `--base` value cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaseError {
+    /// Not `NAME=ADDR`.
+    #[error("--base wants NAME=ADDR, got `{spec}`")]
+    NotNameAddr {
+        /// The value as written.
+        spec: String,
+    },
+    /// ADDR is not an address.
+    #[error("--base {name}: `{addr}` is not an address")]
+    BadAddress {
+        /// NAME.
+        name: String,
+        /// ADDR as written.
+        addr: String,
+    },
+}
+
 /// Parse `NAME=ADDR` (ADDR in hex with `0x`, or decimal).
-pub fn parse_base(spec: &str) -> Result<(String, u64), String> {
-    let (name, addr) = spec.split_once('=').ok_or_else(|| format!("--base wants NAME=ADDR, got `{spec}`"))?;
-    let addr = parse_addr(addr).ok_or_else(|| format!("--base {name}: `{addr}` is not an address"))?;
+pub fn parse_base(spec: &str) -> Result<(String, u64), BaseError> {
+    let not_name_addr = || BaseError::NotNameAddr { spec: spec.to_string() };
+    let (name, addr) = spec.split_once('=').ok_or_else(not_name_addr)?;
+    let addr =
+        parse_addr(addr).ok_or_else(|| BaseError::BadAddress { name: name.to_string(), addr: addr.to_string() })?;
     if name.is_empty() {
-        return Err(format!("--base wants NAME=ADDR, got `{spec}`"));
+        return Err(not_name_addr());
     }
     Ok((name.to_string(), addr))
 }

@@ -9,11 +9,7 @@ use crate::link::{self, Flavor, Report};
 
 /// Run `link`; returns the exit code: 0 the link would succeed (and, with `--compare`, no
 /// difference), 1 the linker would refuse it (or a difference), 2 unreadable input.
-pub fn run(flavor: &str, args: &[String], json: bool, image: Option<&Path>, map: Option<&Path>) -> i32 {
-    let Some(flavor) = Flavor::parse(flavor) else {
-        eprintln!("linkscope: --flavor {flavor}: one of lld-link, lld-mingw, gnu-ld");
-        return 2;
-    };
+pub fn run(flavor: Flavor, args: &[String], json: bool, image: Option<&Path>, map: Option<&Path>) -> i32 {
     let read = |p: &str| std::fs::read(p);
     let rep = match link::simulate(flavor, args, &read) {
         Ok(r) => r,
@@ -48,7 +44,7 @@ pub fn compare_with(rep: &Report, image: &Path, map: Option<&Path>) -> Result<Co
         }
         None => None,
     };
-    compare::compare(rep, &bytes, map.as_ref())
+    compare::compare(rep, &bytes, map.as_ref()).map_err(|e| e.to_string())
 }
 
 /// The JSON document: the report, and `compare` with `--compare`.
@@ -81,7 +77,7 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
     )?;
     for d in &rep.diagnostics {
         match d.severity {
-            "note" => writeln!(out, "note: {}", d.message)?,
+            link::resolve::LinkSeverity::Note => writeln!(out, "note: {}", d.message)?,
             _ => writeln!(out, "{}", d.message)?,
         }
     }

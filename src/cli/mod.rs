@@ -5,6 +5,7 @@ pub mod diff;
 pub mod link;
 pub mod patch;
 pub mod refs;
+mod values;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -131,8 +132,8 @@ pub enum Command {
     /// input section lands. Give the linker's own command line after `--`.
     Link {
         /// The linker: lld-link, lld-mingw (ld.lld -m i386pep / lld-link -lldmingw) or gnu-ld.
-        #[arg(long, value_name = "FLAVOR")]
-        flavor: String,
+        #[arg(long, value_name = "FLAVOR", value_enum, hide_possible_values = true)]
+        flavor: crate::link::Flavor,
         /// Print one JSON document.
         #[arg(long)]
         json: bool,

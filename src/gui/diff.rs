@@ -100,13 +100,13 @@ pub fn start_memory(
     spawn(wake, move || {
         let before = match before {
             Some(b) => b,
-            None => crate::patch::load::map(&a.bin, &a.data)?,
+            None => crate::patch::load::map(&a.bin, &a.data).map_err(|e| e.to_string())?,
         };
         let after = match after {
             After::Bytes(b) => b,
             After::Dump(p) => super::patch::read_dump(&p)?,
         };
-        crate::patch::verify::check_dump_len(after.len(), before.len())?;
+        crate::patch::verify::check_dump_len(after.len(), before.len()).map_err(|e| e.to_string())?;
         let after = after[..before.len()].to_vec();
         let b = Side { bin: None, data: &after, file: &[], index: None, regions: None, refs: None };
         let d = diff::diff_memory(side(&a, &before), b, Limits::default());

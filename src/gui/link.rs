@@ -128,44 +128,9 @@ impl LinkState {
         let inputs: Vec<String> = self.inputs(open, here).into_iter().filter(|n| !self.excluded.contains(n)).collect();
         let entry =
             if self.entry.trim().is_empty() { guess_entry(open, &inputs) } else { Some(self.entry.trim().to_string()) };
-        let mut args = Vec::new();
-        match self.flavor() {
-            Flavor::LldLink => {
-                if let Some(e) = entry {
-                    args.push(format!("/entry:{e}"));
-                }
-                match (self.gc, self.icf) {
-                    (None, None) => {}
-                    (gc, icf) => {
-                        let mut v = Vec::new();
-                        if let Some(g) = gc {
-                            v.push(if g { "ref" } else { "noref" });
-                        }
-                        if let Some(i) = icf {
-                            v.push(if i { "icf" } else { "noicf" });
-                        }
-                        args.push(format!("/opt:{}", v.join(",")));
-                    }
-                }
-            }
-            Flavor::LldMingw | Flavor::GnuLd => {
-                let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == "x86");
-                args.extend(["-m".to_string(), if x86 { "i386pe" } else { "i386pep" }.to_string()]);
-                if let Some(e) = entry {
-                    args.extend(["-e".to_string(), e]);
-                }
-                if self.gc == Some(true) {
-                    args.push("--gc-sections".into());
-                }
-                if self.icf == Some(true) && self.flavor() == Flavor::LldMingw {
-                    args.push("--icf=all".into());
-                }
-            }
-        }
-        args.extend(implied.iter().cloned());
-        args.extend(split_args(&self.extra));
-        args.extend(inputs);
-        args
+        let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == "x86");
+        let opts = link::options::LinkOptions { flavor: self.flavor(), gc: self.gc, icf: self.icf, entry, x86 };
+        link::options::command_line(&opts, implied, &split_args(&self.extra), &inputs)
     }
 }
 
@@ -191,10 +156,7 @@ fn guess_entry(open: &[Arc<DocCore>], inputs: &[String]) -> Option<String> {
             .filter(|c| inputs.contains(&c.name))
             .any(|c| c.bin.symbols.iter().any(|s| s.section.is_some() && s.binding == "EXTERNAL" && s.name == name))
     };
-    ["mainCRTStartup", "WinMainCRTStartup", "start", "main"]
-        .iter()
-        .find(|n| defined(n) || defined(&format!("_{n}")))
-        .map(|n| n.to_string())
+    link::options::guess_entry(defined)
 }
 
 /// Run the simulation of `args` on a worker: files are the open documents by name, else read
@@ -227,7 +189,9 @@ fn compute(
     let report = link::simulate(flavor, args, &read).map_err(|e| e.to_string())?;
     let compare = image.map(|img| {
         let map = find_map(&img.path);
-        let r = map.transpose().and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()));
+        let r = map
+            .transpose()
+            .and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()).map_err(|e| e.to_string()));
         (img.name.clone(), r)
     });
     let rows = rows(&report);

@@ -69,7 +69,7 @@ pub fn start(
         let result = compute(&core, open, Inputs { scheme, preset, disabled, typed });
         let verification = match (&result, dump) {
             (Ok(plan), Some(path)) => Some(read_dump(&path).and_then(|d| {
-                patch::verify::check_dump_len(d.len(), plan.patched.len())?;
+                patch::verify::check_dump_len(d.len(), plan.patched.len()).map_err(|e| e.to_string())?;
                 Ok(patch::verify::verify(plan, &core.bin, Some(&core.refs), &d))
             })),
             (Err(e), Some(_)) => Some(Err(e.clone())),

@@ -102,32 +102,91 @@ impl Config {
     }
 }
 
+/// Why a command line cannot be read: each names the option, as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    /// An option without its value.
+    #[error("{arg}: {option} needs a value")]
+    MissingValue {
+        /// The argument as written.
+        arg: String,
+        /// The option, as the message names it (`/entry`, `--entry`).
+        option: String,
+    },
+    /// A value that is not a number.
+    #[error("{option}: `{value}` is not a number")]
+    BadNumber {
+        /// The option (`/base`, `--image-base`).
+        option: String,
+        /// The value as written.
+        value: String,
+    },
+    /// An alignment that is not a power of two.
+    #[error("{option}: `{value}` is not a power of two")]
+    NotPowerOfTwo {
+        /// The option (`/align`, `--section-alignment`).
+        option: String,
+        /// The value as written.
+        value: String,
+    },
+    /// An `/opt` value lld-link does not know.
+    #[error("{arg}: unknown /opt value `{value}`")]
+    UnknownOpt {
+        /// The argument as written.
+        arg: String,
+        /// The value.
+        value: String,
+    },
+    /// `/merge` or `/alternatename` without `from=to`.
+    #[error("{arg}: {option} needs from=to")]
+    NeedsFromTo {
+        /// The argument as written.
+        arg: String,
+        /// `/merge` or `/alternatename`.
+        option: &'static str,
+    },
+    /// A `/machine` that is not simulated.
+    #[error("{arg}: machine `{machine}` is not simulated (x64 and x86 are)")]
+    UnknownMachine {
+        /// The argument as written.
+        arg: String,
+        /// The machine, lower-case.
+        machine: String,
+    },
+    /// A `-m` emulation that is not simulated.
+    #[error("-m {emulation}: emulation not simulated (i386pep and i386pe are)")]
+    UnknownEmulation {
+        /// The emulation.
+        emulation: String,
+    },
+}
+
 /// Read a command line. `Err` names the option that cannot be read.
-pub fn parse(flavor: Flavor, args: &[String]) -> Result<Config, String> {
+pub fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
     match flavor {
         Flavor::LldLink => parse_lld_link(args),
         Flavor::LldMingw | Flavor::GnuLd => parse_gnu_style(flavor, args),
     }
 }
 
-fn number(v: &str, what: &str) -> Result<u64, String> {
+fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
     let t = v.trim();
     let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(h) => u64::from_str_radix(h, 16),
         None => t.parse::<u64>(),
     };
-    r.map_err(|_| format!("{what}: `{v}` is not a number"))
+    r.map_err(|_| ArgsError::BadNumber { option: what.to_string(), value: v.to_string() })
 }
 
-fn power_of_two(v: &str, what: &str) -> Result<u64, String> {
+fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
     let n = number(v, what)?;
     if n == 0 || !n.is_power_of_two() {
-        return Err(format!("{what}: `{v}` is not a power of two"));
+        return Err(ArgsError::NotPowerOfTwo { option: what.to_string(), value: v.to_string() });
     }
     Ok(n)
 }
 
-fn parse_lld_link(args: &[String]) -> Result<Config, String> {
+fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     let mut c = Config::new(Flavor::LldLink);
     let (mut ref_set, mut icf_set) = (None, None);
     for a in args {
@@ -141,7 +200,8 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
             Some(i) => (body[..i].to_ascii_lowercase(), Some(&body[i + 1..])),
             None => (body.to_ascii_lowercase(), None),
         };
-        let need = |what: &str| value.ok_or_else(|| format!("{a}: {what} needs a value"));
+        let need =
+            |what: &str| value.ok_or_else(|| ArgsError::MissingValue { arg: a.clone(), option: what.to_string() });
         match name.as_str() {
             "lldmingw" => c.mingw = true,
             "entry" => c.entry = Some(need("/entry")?.to_string()),
@@ -162,15 +222,16 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
                         {
                             c.ignored.push(format!("/opt:{o}"))
                         }
-                        _ => return Err(format!("{a}: unknown /opt value `{o}`")),
+                        _ => return Err(ArgsError::UnknownOpt { arg: a.clone(), value: o.to_string() }),
                     }
                 }
             }
             "merge" => {
                 let v = need("/merge")?;
-                let (from, to) = v.split_once('=').ok_or_else(|| format!("{a}: /merge needs from=to"))?;
+                let from_to = || ArgsError::NeedsFromTo { arg: a.clone(), option: "/merge" };
+                let (from, to) = v.split_once('=').ok_or_else(from_to)?;
                 if from.is_empty() || to.is_empty() {
-                    return Err(format!("{a}: /merge needs from=to"));
+                    return Err(from_to());
                 }
                 c.merges.push((from.to_string(), to.to_string()));
             }
@@ -184,7 +245,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
                 c.machine = Some(match need("/machine")?.to_ascii_lowercase().as_str() {
                     "x64" | "amd64" => Machine::X64,
                     "x86" | "i386" => Machine::X86,
-                    other => return Err(format!("{a}: machine `{other}` is not simulated (x64 and x86 are)")),
+                    other => return Err(ArgsError::UnknownMachine { arg: a.clone(), machine: other.to_string() }),
                 })
             }
             "dll" => c.dll = true,
@@ -200,7 +261,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, String> {
             "include" => c.includes.push(need("/include")?.to_string()),
             "alternatename" => match need("/alternatename")?.split_once('=') {
                 Some((from, to)) => c.alternates.push((from.to_string(), to.to_string())),
-                None => return Err(format!("{a}: /alternatename needs from=to")),
+                None => return Err(ArgsError::NeedsFromTo { arg: a.clone(), option: "/alternatename" }),
             },
             "nodefaultlib" if value.is_none() => c.no_default_libs = true,
             "brepro" => c.repro = true,
@@ -262,7 +323,7 @@ fn looks_like_path(a: &str) -> bool {
     a.starts_with('/') && a[1..].contains('/')
 }
 
-fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, String> {
+fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
     let mut c = Config::new(flavor);
     let mut icf = false;
     let mut it = args.iter().peekable();
@@ -271,10 +332,13 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, String> {
             Some((k, v)) if k.starts_with('-') => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
         };
-        let mut take = |what: &str| -> Result<String, String> {
+        let mut take = |what: &str| -> Result<String, ArgsError> {
             match &inline {
                 Some(v) => Ok(v.clone()),
-                None => it.next().cloned().ok_or_else(|| format!("{a}: {what} needs a value")),
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| ArgsError::MissingValue { arg: a.clone(), option: what.to_string() }),
             }
         };
         match key.as_str() {
@@ -282,7 +346,7 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, String> {
                 c.machine = Some(match take("-m")?.as_str() {
                     "i386pep" => Machine::X64,
                     "i386pe" => Machine::X86,
-                    other => return Err(format!("-m {other}: emulation not simulated (i386pep and i386pe are)")),
+                    other => return Err(ArgsError::UnknownEmulation { emulation: other.to_string() }),
                 })
             }
             "-e" | "--entry" | "-entry" => c.entry = Some(take("--entry")?),

@@ -17,13 +17,13 @@ pub enum Verdict {
 
 /// Size of a section as the COFF header gives it (SizeOfRawData).
 pub fn size(w: &World, c: ChunkId) -> u64 {
-    w.objs[c.0].section(c.1).map_or(0, |s| s.virtual_size)
+    w.objs[c.obj].section(c.section).map_or(0, |s| s.virtual_size)
 }
 
 /// The section-definition aux length (what lld compares in MinGW mode).
 fn aux_length(w: &World, c: ChunkId) -> Option<u64> {
-    let o = &w.objs[c.0];
-    let sym = o.bin.symbols.iter().find(|s| s.section == Some(c.1) && s.kind == "section")?;
+    let o = &w.objs[c.obj];
+    let sym = o.bin.symbols.iter().find(|s| s.section == Some(c.section) && s.kind == "section")?;
     let a = sym.aux.first()?;
     let hex = a.strip_prefix("section definition: length 0x")?;
     let end = hex.find(',').unwrap_or(hex.len());
@@ -32,7 +32,7 @@ fn aux_length(w: &World, c: ChunkId) -> Option<u64> {
 
 /// Whether two copies have the same bytes.
 pub fn same_contents(w: &World, a: ChunkId, b: ChunkId) -> bool {
-    w.objs[a.0].section_bytes(a.1) == w.objs[b.0].section_bytes(b.1) && size(w, a) == size(w, b)
+    w.objs[a.obj].section_bytes(a.section) == w.objs[b.obj].section_bytes(b.section) && size(w, a) == size(w, b)
 }
 
 /// lld 14: `leader` (selection `leader_sel`) meets `new` (selection `sel`).
@@ -66,7 +66,7 @@ pub fn lld(w: &World, leader: ChunkId, leader_sel: u8, new: ChunkId, sel: u8) ->
             }
         }
         EXACT => {
-            if w.objs[leader.0].section_bytes(leader.1) == w.objs[new.0].section_bytes(new.1) {
+            if w.objs[leader.obj].section_bytes(leader.section) == w.objs[new.obj].section_bytes(new.section) {
                 Verdict::Keep
             } else {
                 Verdict::Duplicate

@@ -41,11 +41,25 @@ fn sec_text(rva: u64, vsize: u64, chars: u32, raw: u64, off: u64) -> String {
     format!("rva 0x{rva:x} size 0x{vsize:x} characteristics 0x{chars:08x} raw 0x{raw:x} at 0x{off:x}")
 }
 
+/// Why a linked image cannot be compared with the prediction.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// The image cannot be read.
+    #[error("image: {0}")]
+    Load(#[source] crate::LoadError),
+    /// The image is not a PE image.
+    #[error("image: a {format} file is not a PE image")]
+    NotPe {
+        /// The format it is.
+        format: &'static str,
+    },
+}
+
 /// Compare with a linked image (its bytes) and, optionally, its map.
-pub fn compare(rep: &Report, image: &[u8], map: Option<&LinkMap>) -> Result<Comparison, String> {
-    let bin = crate::formats::load(image).map_err(|e| format!("image: {e}"))?;
+pub fn compare(rep: &Report, image: &[u8], map: Option<&LinkMap>) -> Result<Comparison, CompareError> {
+    let bin = crate::formats::load(image).map_err(CompareError::Load)?;
     if !bin.format.is_pe() {
-        return Err(format!("image: a {} file is not a PE image", bin.format.name()));
+        return Err(CompareError::NotPe { format: bin.format.name() });
     }
     let mut c = Comparison::default();
     let n = bin.sections.len().max(rep.output_sections.len());

@@ -3,7 +3,7 @@
 //! ones earn a warning for SAME_SIZE / EXACT_MATCH mismatches — and every other section,
 //! associative ones included, is an ordinary section whose symbols may clash.
 
-use super::resolve::{ChunkId, Def, Fate, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, ObjId, Target, World};
 
 /// The COMDAT name bfd gives a section: the symbol after the section symbol, or the section.
 pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
@@ -26,9 +26,9 @@ pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
 
 /// How GNU ld names a section in messages: `.text$c_f[c_f]` for a COMDAT.
 pub fn section_desc(w: &World, c: ChunkId) -> String {
-    let name = w.objs[c.0].section(c.1).map(|s| s.name.clone()).unwrap_or_default();
-    if w.objs[c.0].is_comdat(c.1) {
-        format!("{name}[{}]", comdat_name(w, c.0, c.1))
+    let name = w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
+    if w.objs[c.obj].is_comdat(c.section) {
+        format!("{name}[{}]", comdat_name(w, c.oi(), c.section))
     } else {
         name
     }
@@ -36,7 +36,7 @@ pub fn section_desc(w: &World, c: ChunkId) -> String {
 
 /// `file:source:(section+0xN)`, as GNU ld locates a place.
 pub fn place(w: &World, c: ChunkId, off: u64) -> String {
-    let o = &w.objs[c.0];
+    let o = &w.objs[c.obj];
     let src = o
         .bin
         .symbols
@@ -66,14 +66,14 @@ pub fn add_symbols(w: &mut World, oi: usize) {
         let key = format!("{name}[{cname}]");
         let symbol = if cname == name { name.clone() } else { cname.clone() };
         let group = w.group_for(&key, &symbol, sel);
-        w.comdats[group].copies.push((oi, sec));
+        w.comdats[group].copies.push(ChunkId::new(oi, sec));
         match w.comdats[group].kept {
             None => {
-                w.comdats[group].kept = Some((oi, sec));
+                w.comdats[group].kept = Some(ChunkId::new(oi, sec));
                 w.mark_read(oi, sec);
             }
             Some(first) => {
-                if let Some(why) = super::comdat::gnu_warning(w, first, (oi, sec), sel) {
+                if let Some(why) = super::comdat::gnu_warning(w, first, ChunkId::new(oi, sec), sel) {
                     let text = format!("{}: duplicate section `{key}' {why}", w.objs[oi].gnu_name);
                     w.warn(text, false);
                 }
@@ -95,8 +95,8 @@ pub fn add_symbols(w: &mut World, oi: usize) {
                 match w.globals[g].def {
                     Def::Common { size, .. } if size >= value => {}
                     Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                        w.globals[g].def = Def::Common { obj: oi, size: value };
-                        w.common_holders.insert(oi);
+                        w.globals[g].def = Def::Common { obj: ObjId(oi), size: value };
+                        w.common_holders.insert(ObjId(oi));
                     }
                     _ => {}
                 }
@@ -119,7 +119,7 @@ pub fn add_symbols(w: &mut World, oi: usize) {
                 let read = w.fates[oi].get(sec as usize - 1) == Some(&Fate::Read);
                 if !external {
                     if read {
-                        w.sym_targets[oi][pos] = Target::Local((oi, sec), value);
+                        w.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), value);
                     }
                     continue;
                 }
@@ -130,13 +130,14 @@ pub fn add_symbols(w: &mut World, oi: usize) {
                 }
                 match w.globals[g].def.clone() {
                     Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                        w.globals[g].def = Def::Regular { chunk: (oi, sec), value, comdat: w.objs[oi].is_comdat(sec) };
-                        w.first_def.insert(g, (oi, sec, value));
+                        w.globals[g].def =
+                            Def::Regular { chunk: ChunkId::new(oi, sec), value, comdat: w.objs[oi].is_comdat(sec) };
+                        w.first_def.insert(g, (ChunkId::new(oi, sec), value));
                     }
                     Def::Regular { chunk, value: v0, .. } if !w.cfg.force_multiple => {
                         let text = format!(
                             "{}: multiple definition of `{}'; {}: first defined here",
-                            place(w, (oi, sec), value),
+                            place(w, ChunkId::new(oi, sec), value),
                             w.gnu_name(&name),
                             place(w, chunk, v0)
                         );
@@ -174,7 +175,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
             continue;
         }
         for s in o.bin.sections.iter().filter(|s| s.name == ".text" && s.virtual_size > 0) {
-            let defines: Vec<usize> = o
+            let defines: Vec<GlobalId> = o
                 .bin
                 .symbols
                 .iter()

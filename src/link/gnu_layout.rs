@@ -8,7 +8,7 @@
 use super::args::Machine;
 use super::layout::{chunk_align, Chunk, Layout, Origin, OutSection};
 use super::live::Live;
-use super::resolve::{Def, World};
+use super::resolve::{ChunkId, Def, GlobalId, ObjId, World};
 
 /// One statement of an output section.
 enum Stmt {
@@ -138,8 +138,8 @@ pub fn layout(w: &World, live: &Live) -> Layout {
     let x64 = w.machine == Machine::X64;
     let script = script(x64);
     // (object, section) in input order, assigned to (output, statement) or orphaned.
-    let mut placed: Vec<Vec<Vec<(usize, u32)>>> = script.iter().map(|(_, _, s)| vec![Vec::new(); s.len()]).collect();
-    let mut orphans: Vec<Vec<(usize, u32)>> = vec![Vec::new(); script.len()];
+    let mut placed: Vec<Vec<Vec<ChunkId>>> = script.iter().map(|(_, _, s)| vec![Vec::new(); s.len()]).collect();
+    let mut orphans: Vec<Vec<ChunkId>> = vec![Vec::new(); script.len()];
     let mut notes = Vec::new();
     for (oi, o) in w.objs.iter().enumerate() {
         for s in &o.bin.sections {
@@ -153,11 +153,11 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                     .map(|si| (oi2, si))
             });
             match hit {
-                Some((out, st)) => placed[out][st].push((oi, s.index)),
+                Some((out, st)) => placed[out][st].push(ChunkId::new(oi, s.index)),
                 None => {
                     let prefix = s.name.split('$').next().unwrap_or(&s.name);
                     match script.iter().position(|(n, _, _)| *n == prefix) {
-                        Some(out) => orphans[out].push((oi, s.index)),
+                        Some(out) => orphans[out].push(ChunkId::new(oi, s.index)),
                         None => notes.push(format!(
                             "{}: section {} matches no statement of the default script and has no output section of its name: not placed here",
                             o.gnu_name, s.name
@@ -173,7 +173,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 .into(),
         );
     }
-    let name_of = |c: &(usize, u32)| w.objs[c.0].section(c.1).map(|s| s.name.clone()).unwrap_or_default();
+    let name_of = |c: &ChunkId| w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
     let is64 = x64;
     let mut sections: Vec<OutSection> = Vec::new();
     let mut chunks: Vec<Chunk> = Vec::new();
@@ -189,8 +189,8 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 *off += size;
             };
         // An input section at its place; its flags come back (the output takes its content type).
-        let input = |list: &mut Vec<Chunk>, id: (usize, u32), off: &mut u64| {
-            let s = w.objs[id.0].section(id.1);
+        let input = |list: &mut Vec<Chunk>, id: ChunkId, off: &mut u64| {
+            let s = w.objs[id.obj].section(id.section);
             let flags = s.map_or(0, |s| s.flags as u32);
             let data = flags & crate::formats::coff::header::scn::CNT_UNINIT == 0;
             push(list, Origin::Input(id), name_of(&id), s.map_or(0, |s| s.virtual_size), chunk_align(flags), data, off);
@@ -204,8 +204,8 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                         ids.sort_by_key(name_of);
                     }
                     if matches!(st, ByFile(_)) {
-                        ids.sort_by_key(|&(o, _)| {
-                            let o = &w.objs[o];
+                        ids.sort_by_key(|c| {
+                            let o = &w.objs[c.obj];
                             match &o.archive {
                                 Some(a) => (a.clone(), o.short.clone()),
                                 None => (o.name.clone(), String::new()),
@@ -228,16 +228,16 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                         let mut align = 1;
                         for s in o.bin.symbols.iter().filter(|s| s.section_kind.as_deref() == Some("COMMON")) {
                             let Some(&g) = w.by_name.get(&s.name) else { continue };
-                            if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == oi) {
+                            if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == ObjId(oi)) {
                                 let a = s.value.max(1).next_power_of_two().min(16);
                                 size = align_up(size, a) + s.value;
                                 align = align.max(a);
                             }
                         }
-                        if w.common_holders.contains(&oi) {
+                        if w.common_holders.contains(&ObjId(oi)) {
                             push(
                                 &mut list,
-                                Origin::Common(usize::MAX, oi),
+                                Origin::Common(GlobalId(usize::MAX), oi),
                                 "COMMON".into(),
                                 size,
                                 align,
@@ -324,7 +324,7 @@ fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64
     let mut base = 0u64;
     for (_, _, list, size) in pending {
         for c in list {
-            let Origin::Input((oi, sec)) = c.origin else { continue };
+            let Origin::Input(ChunkId { obj: ObjId(oi), section: sec }) = c.origin else { continue };
             for r in w.objs[oi].relocs(sec) {
                 if super::layout::makes_base_reloc(w, oi, r) {
                     fields.push(base + c.rva + r.offset);

@@ -104,8 +104,67 @@ pub fn base_name(path: &str) -> String {
     path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
 }
 
+/// Why an input cannot take part in the link; each message starts with the file's name.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The format reader cannot read it.
+    #[error("{name}: {source}")]
+    Load {
+        /// The input's name.
+        name: String,
+        /// The reader's reason.
+        source: crate::LoadError,
+    },
+    /// A readable file that is not a COFF object.
+    #[error("{name}: a {format} file is not a COFF object; only COFF objects and archives are linked")]
+    NotCoff {
+        /// The input's name.
+        name: String,
+        /// The format it is.
+        format: &'static str,
+    },
+    /// A COFF object with a damaged structure.
+    #[error("{name}: {message}")]
+    Damaged {
+        /// The input's name.
+        name: String,
+        /// The reader's first error.
+        message: String,
+    },
+    /// An archive whose structure cannot be read.
+    #[error("{name}: archive: {source}")]
+    Archive {
+        /// The archive's name.
+        name: String,
+        /// The archive reader's reason.
+        source: object::read::Error,
+    },
+    /// An archive member whose header cannot be read.
+    #[error("{name}: archive member: {source}")]
+    Member {
+        /// The archive's name.
+        name: String,
+        /// The archive reader's reason.
+        source: object::read::Error,
+    },
+    /// A thin archive.
+    #[error("{name}: thin archive members are not read")]
+    Thin {
+        /// The archive's name.
+        name: String,
+    },
+    /// A member position past the archive's members.
+    #[error("{name}: no member {index}")]
+    NoMember {
+        /// The archive's name.
+        name: String,
+        /// The position asked for.
+        index: usize,
+    },
+}
+
 /// Read one command-line input from its bytes. `Err` says why it cannot take part.
-pub fn read_input(path: &str, bytes: Vec<u8>) -> Result<Input, String> {
+pub fn read_input(path: &str, bytes: Vec<u8>) -> Result<Input, InputError> {
     let bytes = Arc::new(bytes);
     if bytes.starts_with(b"!<arch>\n") || bytes.starts_with(b"!<thin>\n") {
         return read_archive(path, bytes).map(Input::Archive);
@@ -124,19 +183,19 @@ pub fn read_object(
     bytes: Arc<Vec<u8>>,
     start: usize,
     end: usize,
-) -> Result<Obj, String> {
+) -> Result<Obj, InputError> {
     let data = bytes.get(start..end).unwrap_or(&[]);
-    let bin = crate::formats::load(data).map_err(|e| format!("{name}: {e}"))?;
+    let bin = match crate::formats::load(data) {
+        Ok(bin) => bin,
+        Err(source) => return Err(InputError::Load { name, source }),
+    };
     if !matches!(bin.format, Format::Coff | Format::CoffBigobj | Format::ImportObject) {
-        return Err(format!(
-            "{name}: a {} file is not a COFF object; only COFF objects and archives are linked",
-            bin.format.name()
-        ));
+        return Err(InputError::NotCoff { name, format: bin.format.name() });
     }
     // A damaged structure makes the object unreadable; a bad COMDAT association is the
     // linker's to report (it names it in its own words).
     if let Some(d) = bin.diagnostics.iter().find(|d| d.severity == Severity::Error && !d.message.contains("associat")) {
-        return Err(format!("{name}: {}", d.message));
+        return Err(InputError::Damaged { name, message: d.message.clone() });
     }
     let machine = if bin.format == Format::CoffBigobj {
         data.get(6..8).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
@@ -159,15 +218,21 @@ pub fn read_object(
     Ok(Obj { name, short, gnu_name, archive: None, bytes, start, end, bin, sym_at, machine, relocs_of, comdat_of })
 }
 
-fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, String> {
+fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, InputError> {
     let name = base_name(path);
-    let ar = ArchiveFile::parse(bytes.as_slice()).map_err(|e| format!("{name}: archive: {e}"))?;
+    let ar = match ArchiveFile::parse(bytes.as_slice()) {
+        Ok(ar) => ar,
+        Err(source) => return Err(InputError::Archive { name, source }),
+    };
     let mut members = Vec::new();
     let mut by_header: HashMap<u64, usize> = HashMap::new();
     for m in ar.members().take(MAX_MEMBERS) {
-        let m = m.map_err(|e| format!("{name}: archive member: {e}"))?;
+        let m = match m {
+            Ok(m) => m,
+            Err(source) => return Err(InputError::Member { name, source }),
+        };
         if m.is_thin() {
-            return Err(format!("{name}: thin archive members are not read"));
+            return Err(InputError::Thin { name });
         }
         let (off, size) = m.file_range();
         // The symbol index names members by their header offset.
@@ -195,8 +260,8 @@ fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, String> {
 
 impl Archive {
     /// Read member `i` as an object.
-    pub fn member(&self, i: usize) -> Result<Obj, String> {
-        let m = self.members.get(i).ok_or_else(|| format!("{}: no member {i}", self.name))?;
+    pub fn member(&self, i: usize) -> Result<Obj, InputError> {
+        let m = self.members.get(i).ok_or_else(|| InputError::NoMember { name: self.name.clone(), index: i })?;
         let mut o = read_object(
             format!("{}({})", self.name, m.name),
             m.name.clone(),

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::args::Machine;
-use super::resolve::{ChunkId, Def, World};
+use super::resolve::{ChunkId, Def, GlobalId, ObjId, World};
 use crate::formats::coff::header::scn;
 
 /// Where a chunk comes from.
@@ -17,8 +17,9 @@ pub enum Origin {
     /// An input section.
     Input(ChunkId),
     /// Common-symbol storage: (global, declaring object). lld makes one per declaration; GNU
-    /// ld one `COMMON` input per object, the largest declaration's holding the storage.
-    Common(usize, usize),
+    /// ld one `COMMON` input per object (global `GlobalId(usize::MAX)`), the largest
+    /// declaration's holding the storage.
+    Common(GlobalId, usize),
     /// Made by the linker: what it is.
     Synthetic(&'static str),
 }
@@ -169,7 +170,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
     let mut partial: BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>> = BTreeMap::new();
     for (oi, o) in w.objs.iter().enumerate() {
         for s in w.read_order[oi].iter().filter_map(|&i| o.section(i)) {
-            let id = (oi, s.index);
+            let id = ChunkId::new(oi, s.index);
             if !live[oi][s.index as usize - 1] || folded.contains(&id) {
                 continue;
             }
@@ -227,7 +228,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
     for ((name, _), list) in partial.iter_mut() {
         if name.starts_with(b".idata") {
             list.sort_by_key(|c| match c.0 {
-                Origin::Input((oi, _)) => {
+                Origin::Input(ChunkId { obj: ObjId(oi), .. }) => {
                     let o = &w.objs[oi];
                     format!("{}/{}", o.archive.as_deref().unwrap_or(""), o.short)
                 }
@@ -250,7 +251,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
     let mut notes = Vec::new();
     // Import thunks (`jmp [IAT]`) go after every .text input, in import order.
     let text = b.section(".text", CODE | R | X);
-    for &(oi, thunk) in &imports {
+    for &(ObjId(oi), thunk) in &imports {
         if let (true, Some(imp)) = (thunk, w.objs[oi].bin.import_object.as_ref()) {
             // x64 thunks are 16-byte aligned (branch targets); i386 ones are not.
             let align = if w.machine == Machine::X64 { 16 } else { 1 };
@@ -399,12 +400,12 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
 /// names: DLLs in the order their first import was loaded, each DLL's imports sorted by name.
 fn import_tables(
     w: &World,
-    imports: &[(usize, bool)],
+    imports: &[(ObjId, bool)],
     ptr: u64,
     partial: &mut BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>>,
 ) {
     let mut dlls: Vec<(String, Vec<&crate::model::ImportObject>)> = Vec::new();
-    for &(oi, _) in imports {
+    for &(ObjId(oi), _) in imports {
         let Some(imp) = w.objs[oi].bin.import_object.as_ref() else { continue };
         match dlls.iter_mut().find(|(d, _)| d.eq_ignore_ascii_case(&imp.dll)) {
             Some((_, list)) => list.push(imp),
@@ -457,7 +458,7 @@ fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
         if ch.origin == Origin::Synthetic("import thunk") && w.machine == Machine::X86 {
             fields.push(ch.rva + 2);
         }
-        let Origin::Input((oi, sec)) = ch.origin else { continue };
+        let Origin::Input(ChunkId { obj: ObjId(oi), section: sec }) = ch.origin else { continue };
         if b.sections[ch.out].characteristics & DISCARD != 0 {
             continue;
         }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::resolve::{ChunkId, Def, Fate, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, ObjId, Target, World};
 use super::Flavor;
 use crate::formats::coff::header::scn;
 
@@ -18,7 +18,7 @@ use crate::formats::coff::header::scn;
 pub type Live = Vec<Vec<bool>>;
 
 /// The section a global resolves to, if any.
-pub fn global_chunk(w: &World, g: usize) -> Option<(ChunkId, u64)> {
+pub fn global_chunk(w: &World, g: GlobalId) -> Option<(ChunkId, u64)> {
     match &w.globals[g].def {
         Def::Regular { chunk, value, .. } => Some((*chunk, *value)),
         _ => None,
@@ -50,7 +50,7 @@ pub fn gnu_keep(name: &str) -> bool {
 }
 
 /// Mark what survives garbage collection. Without GC every read section is live.
-pub fn mark(w: &World, roots: &[usize]) -> Live {
+pub fn mark(w: &World, roots: &[GlobalId]) -> Live {
     let mut live: Live = w.fates.iter().map(|f| vec![false; f.len()]).collect();
     let read = |oi: usize, s: u32| w.fates[oi].get(s as usize - 1) == Some(&Fate::Read);
     if !w.cfg.gc {
@@ -70,7 +70,7 @@ pub fn mark(w: &World, roots: &[usize]) -> Live {
             }
             let root = if gnu { gnu_keep(&s.name) } else { s.flags as u32 & scn::LNK_COMDAT == 0 };
             if root {
-                work.push((oi, s.index));
+                work.push(ChunkId::new(oi, s.index));
             }
         }
     }
@@ -79,7 +79,7 @@ pub fn mark(w: &World, roots: &[usize]) -> Live {
             work.push(c);
         }
     }
-    while let Some((oi, sec)) = work.pop() {
+    while let Some(ChunkId { obj: ObjId(oi), section: sec }) = work.pop() {
         let Some(slot) = live.get_mut(oi).and_then(|l| l.get_mut(sec as usize - 1)) else { continue };
         if *slot || !read(oi, sec) {
             continue;
@@ -93,7 +93,7 @@ pub fn mark(w: &World, roots: &[usize]) -> Live {
         }
         if !gnu {
             for &child in w.children[oi].get(&sec).map(Vec::as_slice).unwrap_or(&[]) {
-                work.push((oi, child));
+                work.push(ChunkId::new(oi, child));
             }
         }
     }
@@ -102,7 +102,7 @@ pub fn mark(w: &World, roots: &[usize]) -> Live {
 
 /// A relocation as ICF compares it: offset, type, the section and offset it reaches, or the
 /// global it names when that is not in a section.
-type RelocShape = (u64, u32, Option<(ChunkId, u64)>, Option<usize>);
+type RelocShape = (u64, u32, Option<(ChunkId, u64)>, Option<GlobalId>);
 
 /// ICF: every folded section and the section it was folded into.
 pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
@@ -120,10 +120,10 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
             let eligible = flags & scn::EXECUTE != 0
                 || out == ".pdata"
                 || out == ".xdata"
-                || vtable.contains(&(oi, s.index))
-                || !unique.contains(&(oi, s.index));
+                || vtable.contains(&ChunkId::new(oi, s.index))
+                || !unique.contains(&ChunkId::new(oi, s.index));
             if eligible {
-                chunks.push((oi, s.index));
+                chunks.push(ChunkId::new(oi, s.index));
             }
         }
     }
@@ -133,7 +133,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     let pos_of: HashMap<ChunkId, usize> = chunks.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     // Relocations per eligible chunk: (offset, type, target).
     let mut rel: Vec<Vec<RelocShape>> = vec![Vec::new(); chunks.len()];
-    for (i, &(oi, sec)) in chunks.iter().enumerate() {
+    for (i, &ChunkId { obj: ObjId(oi), section: sec }) in chunks.iter().enumerate() {
         let o = &w.objs[oi];
         for r in o.relocs(sec) {
             let pos = r.symbol_index.and_then(|x| o.sym_at.get(&x)).copied();
@@ -148,7 +148,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     // Constant part: characteristics, name, contents, relocation shapes and outside targets.
     let mut class: Vec<usize> = vec![0; chunks.len()];
     let mut keys: HashMap<Vec<u8>, usize> = HashMap::new();
-    for (i, &(oi, sec)) in chunks.iter().enumerate() {
+    for (i, &ChunkId { obj: ObjId(oi), section: sec }) in chunks.iter().enumerate() {
         let s = w.objs[oi].section(sec);
         let mut k = Vec::new();
         k.extend_from_slice(&(s.map_or(0, |s| s.flags) as u32).to_le_bytes());
@@ -162,8 +162,8 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
             match (target, global) {
                 (Some((c, v)), _) if !pos_of.contains_key(c) => {
                     k.extend_from_slice(b"C");
-                    k.extend_from_slice(&(c.0 as u64).to_le_bytes());
-                    k.extend_from_slice(&c.1.to_le_bytes());
+                    k.extend_from_slice(&(c.oi() as u64).to_le_bytes());
+                    k.extend_from_slice(&c.section.to_le_bytes());
                     k.extend_from_slice(&v.to_le_bytes());
                 }
                 (Some((_, v)), _) => {
@@ -172,7 +172,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
                 }
                 (None, Some(g)) => {
                     k.extend_from_slice(b"G");
-                    k.extend_from_slice(&(*g as u64).to_le_bytes());
+                    k.extend_from_slice(&(g.0 as u64).to_le_bytes());
                 }
                 (None, None) => k.extend_from_slice(b"N"),
             }
@@ -184,14 +184,14 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     for _round in 0..64 {
         let mut next: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
         let mut new_class = vec![0; chunks.len()];
-        for (i, &(oi, sec)) in chunks.iter().enumerate() {
+        for (i, &ChunkId { obj: ObjId(oi), section: sec }) in chunks.iter().enumerate() {
             let mut sig: Vec<usize> = rel[i]
                 .iter()
                 .filter_map(|(_, _, t, _)| t.and_then(|(c, _)| pos_of.get(&c)).map(|&j| class[j]))
                 .collect();
             sig.push(usize::MAX);
             for child in w.children[oi].get(&sec).map(Vec::as_slice).unwrap_or(&[]) {
-                sig.push(pos_of.get(&(oi, *child)).map_or(usize::MAX - 1, |&j| class[j]));
+                sig.push(pos_of.get(&ChunkId::new(oi, *child)).map_or(usize::MAX - 1, |&j| class[j]));
             }
             let n = next.len();
             new_class[i] = *next.entry((class[i], sig)).or_insert(n);
@@ -259,12 +259,12 @@ fn keep_unique(w: &World) -> std::collections::HashSet<ChunkId> {
 /// The short import members the image imports through, in load order, and whether each gets a
 /// thunk: lld keeps every loaded one (with a thunk for each function) without GC; with GC, those
 /// a live section refers to, and a thunk where its function symbol (not `__imp_`) is used.
-pub fn imports(w: &World, live: &Live) -> Vec<(usize, bool)> {
-    let code = |oi: usize| w.objs[oi].bin.import_object.as_ref().is_some_and(|i| i.kind == "code");
+pub fn imports(w: &World, live: &Live) -> Vec<(ObjId, bool)> {
+    let code = |oi: ObjId| w.objs[oi].bin.import_object.as_ref().is_some_and(|i| i.kind == "code");
     if !w.cfg.gc {
         return w.imports.iter().map(|&oi| (oi, code(oi))).collect();
     }
-    let mut used: HashMap<usize, bool> = HashMap::new();
+    let mut used: HashMap<ObjId, bool> = HashMap::new();
     for (_, _, _, g) in w.live_global_refs(live) {
         match w.globals[g].def {
             Def::Import { obj } => {

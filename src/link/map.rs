@@ -74,13 +74,30 @@ pub struct LinkMap {
     pub discarded: Vec<MapDiscarded>,
 }
 
+/// Why a text is not read as a link map.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// Nothing but white space.
+    #[error("empty map file")]
+    Empty,
+    /// ld.lld's ELF map.
+    #[error("ld.lld ELF map (VMA/LMA columns) is not supported")]
+    ElfMap,
+    /// Neither kind of map.
+    #[error("not an LLD or GNU ld map (first line {first_line:?})")]
+    Unknown {
+        /// The first non-empty line, trimmed, at most 60 characters.
+        first_line: String,
+    },
+}
+
 /// Parse an LLD or GNU ld map (detected from its first non-empty lines). Err with a one-line
 /// reason when it is neither.
-pub fn parse(text: &str) -> Result<LinkMap, String> {
+pub fn parse(text: &str) -> Result<LinkMap, MapError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
-        return Err("empty map file".to_string());
+        return Err(MapError::Empty);
     };
     let head = lines[first].trim();
     let words: Vec<&str> = head.split_whitespace().collect();
@@ -88,13 +105,12 @@ pub fn parse(text: &str) -> Result<LinkMap, String> {
         return Ok(parse_lld(&lines[first + 1..]));
     }
     if words.starts_with(&["VMA", "LMA"]) {
-        return Err("ld.lld ELF map (VMA/LMA columns) is not supported".to_string());
+        return Err(MapError::ElfMap);
     }
     if GNU_HEADERS.iter().any(|h| head.starts_with(h)) {
         return Ok(parse_gnu(&lines[first..]));
     }
-    let shown: String = head.chars().take(60).collect();
-    Err(format!("not an LLD or GNU ld map (first line {shown:?})"))
+    Err(MapError::Unknown { first_line: head.chars().take(60).collect() })
 }
 
 /// Block headers a GNU ld map can start with.

@@ -18,6 +18,7 @@ pub mod inputs;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod options;
 pub mod read;
 pub mod report;
 pub mod resolve;
@@ -61,14 +62,32 @@ impl Flavor {
     }
 }
 
-/// An input or command line that cannot be read (exit 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable(pub String);
-
-impl std::fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// An input or command line that cannot be read (the CLI exits with 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    /// The command line.
+    #[error(transparent)]
+    Args(#[from] args::ArgsError),
+    /// A command line without inputs.
+    #[error("no input files on the command line")]
+    NoInputs,
+    /// An input that cannot be read from disk.
+    #[error("{path}: {source}")]
+    Io {
+        /// The input as the command line names it.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An input that cannot take part in the link.
+    #[error(transparent)]
+    Input(#[from] inputs::InputError),
+    /// The first object's machine is not simulated.
+    #[error("machine 0x{machine:x} is not simulated (x64 and x86 are)")]
+    Machine {
+        /// The COFF machine field.
+        machine: u16,
+    },
 }
 
 /// Simulate a link. `read` fetches a file's bytes by the name the command line gives.
@@ -77,14 +96,14 @@ pub fn simulate(
     command_line: &[String],
     read: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
 ) -> Result<Report, Unreadable> {
-    let cfg = args::parse(flavor, command_line).map_err(Unreadable)?;
+    let cfg = args::parse(flavor, command_line)?;
     if cfg.inputs.is_empty() {
-        return Err(Unreadable("no input files on the command line".into()));
+        return Err(Unreadable::NoInputs);
     }
     let mut inputs = Vec::new();
     for path in &cfg.inputs {
-        let bytes = read(path).map_err(|e| Unreadable(format!("{path}: {e}")))?;
-        inputs.push(inputs::read_input(path, bytes).map_err(Unreadable)?);
+        let bytes = read(path).map_err(|source| Unreadable::Io { path: path.clone(), source })?;
+        inputs.push(inputs::read_input(path, bytes)?);
     }
     let machine = match cfg.machine {
         Some(m) => m,
@@ -140,13 +159,13 @@ fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> 
     match m {
         Some(0x8664) | None => Ok(args::Machine::X64),
         Some(0x14c) => Ok(args::Machine::X86),
-        Some(x) => Err(Unreadable(format!("machine 0x{x:x} is not simulated (x64 and x86 are)"))),
+        Some(machine) => Err(Unreadable::Machine { machine }),
     }
 }
 
 /// The entry point and `/include` symbols, decorated as the linker does; members they need
 /// are loaded.
-fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -> Vec<usize> {
+fn roots(w: &mut resolve::World, queue: &mut read::LoadQueue) -> Vec<resolve::GlobalId> {
     let x86 = w.machine == args::Machine::X86;
     let mangle = |s: &str| if x86 { format!("_{s}") } else { s.to_string() };
     let entry = match (&w.cfg.entry, w.cfg.flavor) {
@@ -168,7 +187,7 @@ fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -
             if let Some(slot) = w.loaded_members.get_mut(archive).and_then(|m| m.get_mut(member)) {
                 if !*slot {
                     *slot = true;
-                    queue.push_back((archive, member, n.clone()));
+                    queue.push_back(read::MemberLoad { archive, member, symbol: n.clone() });
                 }
             }
         }
@@ -178,20 +197,10 @@ fn roots(w: &mut resolve::World, queue: &mut VecDeque<(usize, usize, String)>) -
     out
 }
 
-/// The entry point a linker picks when none is given.
+/// The entry point a linker picks when none is given: the first of
+/// [`options::default_entries`] defined, else the first.
 fn default_entry(w: &resolve::World) -> Option<String> {
-    let x86 = w.machine == args::Machine::X86;
-    let u = if x86 { "_" } else { "" };
-    let candidates: Vec<String> = if w.cfg.dll {
-        vec![if x86 { "__DllMainCRTStartup@12".into() } else { "_DllMainCRTStartup".into() }]
-    } else if w.cfg.flavor == Flavor::GnuLd {
-        vec![format!("{u}mainCRTStartup")]
-    } else {
-        ["mainCRTStartup", "wmainCRTStartup", "WinMainCRTStartup", "wWinMainCRTStartup"]
-            .iter()
-            .map(|c| format!("{u}{c}"))
-            .collect()
-    };
+    let candidates = options::default_entries(w.cfg.flavor, w.machine, w.cfg.dll);
     candidates
         .iter()
         .find(|c| w.by_name.get(c.as_str()).is_some_and(|&g| w.globals[g].def != resolve::Def::Undefined))

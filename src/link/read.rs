@@ -8,9 +8,23 @@ use std::collections::{HashMap, VecDeque};
 
 use super::comdat::{self, Verdict};
 use super::inputs::{Input, Obj};
-use super::resolve::{ComdatGroup, Def, Fate, Loaded, Target, World};
+use super::resolve::{ChunkId, ComdatGroup, Def, Fate, GlobalId, Loaded, ObjId, Target, World};
 use super::Flavor;
 use crate::formats::coff::header::scn;
+
+/// An archive member fetched for an undefined symbol, waiting to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberLoad {
+    /// The archive's position in [`World::archives`].
+    pub archive: usize,
+    /// The member's position in the archive.
+    pub member: usize,
+    /// The undefined symbol that fetched it.
+    pub symbol: String,
+}
+
+/// Fetched members, read in the order fetched (lld).
+pub type LoadQueue = VecDeque<MemberLoad>;
 
 /// Names of sections lld never places in the image.
 fn not_linked(name: &str, flags: u32, debug: bool) -> Option<&'static str> {
@@ -52,7 +66,7 @@ fn gnu_not_linked(name: &str, flags: u32) -> Option<&'static str> {
 
 impl World {
     /// Add a command-line input, in order. Archive members are queued (lld) or scanned now (GNU).
-    pub fn add_input(&mut self, input: Input, queue: &mut VecDeque<(usize, usize, String)>) {
+    pub fn add_input(&mut self, input: Input, queue: &mut LoadQueue) {
         match input {
             Input::Object(o) => self.add_object(*o, queue),
             Input::Archive(a) => {
@@ -82,23 +96,23 @@ impl World {
     }
 
     /// Queue a member for loading (lld loads fetched members in the order they were fetched).
-    fn fetch(&mut self, ai: usize, member: usize, symbol: &str, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn fetch(&mut self, ai: usize, member: usize, symbol: &str, queue: &mut LoadQueue) {
         if let Some(slot) = self.loaded_members.get_mut(ai).and_then(|m| m.get_mut(member)) {
             if !*slot {
                 *slot = true;
-                queue.push_back((ai, member, symbol.to_string()));
+                queue.push_back(MemberLoad { archive: ai, member, symbol: symbol.to_string() });
             }
         }
     }
 
     /// Load queued members until the queue is empty.
-    pub fn drain(&mut self, queue: &mut VecDeque<(usize, usize, String)>) {
-        while let Some((ai, m, symbol)) = queue.pop_front() {
-            self.load_member(ai, m, symbol, queue);
+    pub fn drain(&mut self, queue: &mut LoadQueue) {
+        while let Some(MemberLoad { archive, member, symbol }) = queue.pop_front() {
+            self.load_member(archive, member, symbol, queue);
         }
     }
 
-    fn load_member(&mut self, ai: usize, m: usize, symbol: String, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn load_member(&mut self, ai: usize, m: usize, symbol: String, queue: &mut LoadQueue) {
         let Some(a) = self.archives.get(ai) else { return };
         let member = a.members.get(m).map(|x| x.name.clone()).unwrap_or_default();
         let archive = a.name.clone();
@@ -107,7 +121,7 @@ impl World {
                 self.loaded.push(Loaded { archive, member, symbol });
                 self.add_object(o, queue)
             }
-            Err(e) => self.error(e),
+            Err(e) => self.error(e.to_string()),
         }
     }
 
@@ -134,7 +148,7 @@ impl World {
     }
 
     /// Read one object: sections, then symbols in table order, then the pending COMDATs.
-    fn add_object(&mut self, o: Obj, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn add_object(&mut self, o: Obj, queue: &mut LoadQueue) {
         let oi = self.objs.len();
         let gnu = self.cfg.flavor == Flavor::GnuLd;
         let nsec = o.bin.sections.len();
@@ -169,10 +183,10 @@ impl World {
 
     fn add_import(&mut self, oi: usize) {
         let Some(imp) = self.objs[oi].bin.import_object.clone() else { return };
-        self.imports.push(oi);
-        let mut names = vec![(format!("__imp_{}", imp.symbol), Def::Import { obj: oi })];
+        self.imports.push(ObjId(oi));
+        let mut names = vec![(format!("__imp_{}", imp.symbol), Def::Import { obj: ObjId(oi) })];
         if imp.kind == "code" {
-            names.push((imp.symbol.clone(), Def::ImportThunk { obj: oi }));
+            names.push((imp.symbol.clone(), Def::ImportThunk { obj: ObjId(oi) }));
         }
         for (n, def) in names {
             let g = self.global(&n);
@@ -184,12 +198,12 @@ impl World {
         }
     }
 
-    fn add_symbols_lld(&mut self, oi: usize, queue: &mut VecDeque<(usize, usize, String)>) {
+    fn add_symbols_lld(&mut self, oi: usize, queue: &mut LoadQueue) {
         let nsym = self.objs[oi].bin.symbols.len();
         let mut def_seen: HashMap<u32, usize> = HashMap::new();
         let mut leader_done: HashMap<u32, bool> = HashMap::new();
         let mut pending: Vec<usize> = Vec::new();
-        let mut weak: Vec<(usize, u32)> = Vec::new();
+        let mut weak: Vec<(GlobalId, u32)> = Vec::new();
         for pos in 0..nsym {
             if self.fatal {
                 return;
@@ -205,7 +219,7 @@ impl World {
                     match self.globals[g].def {
                         Def::Common { size: old, .. } if old >= size => {}
                         Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                            self.globals[g].def = Def::Common { obj: oi, size }
+                            self.globals[g].def = Def::Common { obj: ObjId(oi), size }
                         }
                         _ => {}
                     }
@@ -290,7 +304,7 @@ impl World {
             let s = &self.objs[oi].bin.symbols[pos];
             if let Some(sec) = s.section {
                 if s.binding != "EXTERNAL" && self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read) {
-                    self.sym_targets[oi][pos] = Target::Local((oi, sec), s.value);
+                    self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), s.value);
                 }
             }
         }
@@ -314,7 +328,7 @@ impl World {
                     let name = s.name.clone();
                     Target::Global(self.global(&name))
                 } else {
-                    Target::Local((oi, sec), s.value)
+                    Target::Local(ChunkId::new(oi, sec), s.value)
                 }
             }
             _ if s.binding == "EXTERNAL" || s.binding == "WEAK_EXTERNAL" => {
@@ -332,7 +346,7 @@ impl World {
         let read = self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read);
         if s.binding != "EXTERNAL" {
             if read {
-                self.sym_targets[oi][pos] = Target::Local((oi, sec), s.value);
+                self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), s.value);
             }
             return;
         }
@@ -347,7 +361,7 @@ impl World {
         self.sym_targets[oi][pos] = Target::Global(g);
         match self.globals[g].def {
             Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => {
-                self.globals[g].def = Def::Regular { chunk: (oi, sec), value, comdat: false }
+                self.globals[g].def = Def::Regular { chunk: ChunkId::new(oi, sec), value, comdat: false }
             }
             _ => self.duplicate(g, oi),
         }
@@ -364,10 +378,10 @@ impl World {
     }
 
     /// lld's duplicate-symbol error (a warning under /force:multiple).
-    pub(super) fn duplicate(&mut self, g: usize, oi: usize) {
+    pub(super) fn duplicate(&mut self, g: GlobalId, oi: usize) {
         let name = self.lld_name(&self.globals[g].name);
         let first = match &self.globals[g].def {
-            Def::Regular { chunk, .. } => self.objs[chunk.0].name.clone(),
+            Def::Regular { chunk, .. } => self.objs[chunk.obj].name.clone(),
             Def::Common { obj, .. } | Def::Import { obj } | Def::ImportThunk { obj } => self.objs[*obj].name.clone(),
             _ => "<internal>".into(),
         };
@@ -394,18 +408,18 @@ impl World {
         if !external {
             // A static leader always prevails.
             self.mark_read(oi, sec);
-            self.sym_targets[oi][pos] = Target::Local((oi, sec), value);
+            self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), value);
             return;
         }
         let g = self.global(&name);
         self.sym_targets[oi][pos] = Target::Global(g);
         let group = self.group_for(&name, &name, sel);
-        self.comdats[group].copies.push((oi, sec));
+        self.comdats[group].copies.push(ChunkId::new(oi, sec));
         let existing = self.globals[g].def.clone();
         let prevail = match existing {
             Def::Regular { comdat: true, chunk, .. } => {
-                let leader_sel = self.comdat_aux(chunk.0, chunk.1).map_or(2, |a| a.0);
-                let verdict = comdat::lld(self, chunk, leader_sel, (oi, sec), sel);
+                let leader_sel = self.comdat_aux(chunk.oi(), chunk.section).map_or(2, |a| a.0);
+                let verdict = comdat::lld(self, chunk, leader_sel, ChunkId::new(oi, sec), sel);
                 match verdict {
                     Verdict::Keep => false,
                     Verdict::Duplicate => {
@@ -433,9 +447,9 @@ impl World {
             Def::Undefined | Def::Lazy { .. } | Def::Common { .. } => true,
         };
         if prevail {
-            self.globals[g].def = Def::Regular { chunk: (oi, sec), value, comdat: true };
+            self.globals[g].def = Def::Regular { chunk: ChunkId::new(oi, sec), value, comdat: true };
             self.mark_read(oi, sec);
-            self.comdats[group].kept = Some((oi, sec));
+            self.comdats[group].kept = Some(ChunkId::new(oi, sec));
         } else {
             let kept = match self.globals[g].def {
                 Def::Regular { chunk, .. } => Some(chunk),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::layout::{Layout, Origin};
 use super::live::Live;
-use super::resolve::{ChunkId, Def, Fate, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, LinkSeverity, Target, World};
 use super::Flavor;
 
 /// Version of the JSON shape.
@@ -146,7 +146,7 @@ pub struct Synthetic {
 #[derive(Debug, Clone, Serialize)]
 pub struct Message {
     /// `error`, `warning` or `note`.
-    pub severity: &'static str,
+    pub severity: LinkSeverity,
     /// The text.
     pub message: String,
 }
@@ -255,7 +255,7 @@ impl Report {
     pub fn linker_output(&self) -> String {
         let mut out = String::new();
         let mut sep = "";
-        for m in self.diagnostics.iter().filter(|m| m.severity != "note") {
+        for m in self.diagnostics.iter().filter(|m| m.severity != LinkSeverity::Note) {
             out.push_str(sep);
             out.push_str(&m.message);
             out.push('\n');
@@ -275,8 +275,12 @@ impl Report {
 }
 
 fn sref(w: &World, c: ChunkId) -> SectionRef {
-    let o = &w.objs[c.0];
-    SectionRef { file: o.name.clone(), section: c.1, name: o.section(c.1).map(|s| s.name.clone()).unwrap_or_default() }
+    let o = &w.objs[c.obj];
+    SectionRef {
+        file: o.name.clone(),
+        section: c.section,
+        name: o.section(c.section).map(|s| s.name.clone()).unwrap_or_default(),
+    }
 }
 
 fn selection_name(s: u8) -> String {
@@ -296,7 +300,7 @@ fn default_base(w: &World) -> u64 {
 pub type Finished = (Live, Vec<(ChunkId, ChunkId)>, Layout);
 
 /// Assemble the report. `done` is None when a fatal error stopped the link early.
-pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
+pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     let mut rep = Report {
         schema_version: SCHEMA_VERSION,
         flavor: w.cfg.flavor.name(),
@@ -338,7 +342,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
     let key_of: HashMap<ChunkId, String> =
         w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
     let in_order = lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c)));
-    let common_rva: HashMap<(usize, usize), u64> = lay
+    let common_rva: HashMap<(GlobalId, usize), u64> = lay
         .chunks
         .iter()
         .filter_map(|c| match c.origin {
@@ -391,7 +395,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
     let replaced: HashSet<ChunkId> = w.comdats.iter().flat_map(|g| g.replaced.iter().copied()).collect();
     for (oi, fates) in w.fates.iter().enumerate() {
         for (i, fate) in fates.iter().enumerate() {
-            let id = (oi, i as u32 + 1);
+            let id = ChunkId::new(oi, i as u32 + 1);
             let r = sref(w, id);
             let d = |reason, kept: Option<ChunkId>, detail: String| Discarded {
                 file: r.file.clone(),
@@ -449,10 +453,10 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         let (kind, file, value) = match &g.def {
             Def::Regular { chunk, value, .. } => {
                 let c = fold_of.get(chunk).copied().unwrap_or(*chunk);
-                ("defined", Some(w.objs[chunk.0].name.clone()), rva_of.get(&c).map(|r| r + value))
+                ("defined", Some(w.objs[chunk.obj].name.clone()), rva_of.get(&c).map(|r| r + value))
             }
             Def::Common { obj, .. } => {
-                ("common", Some(w.objs[*obj].name.clone()), common_rva.get(&(gi, *obj)).copied())
+                ("common", Some(w.objs[*obj].name.clone()), common_rva.get(&(GlobalId(gi), obj.0)).copied())
             }
             Def::Absolute(v) => ("absolute", None, Some(*v)),
             Def::Import { obj } => ("import", Some(w.objs[*obj].name.clone()), None),
@@ -474,16 +478,16 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         rep.entry = Some(Entry { symbol: w.globals[g].name.clone(), rva });
     }
     for n in &lay.notes {
-        rep.diagnostics.push(Message { severity: "note", message: n.clone() });
+        rep.diagnostics.push(Message { severity: LinkSeverity::Note, message: n.clone() });
     }
     for g in &w.comdats {
         for r in g.replaced.iter().filter(|r| rva_of.contains_key(r)) {
             rep.diagnostics.push(Message {
-                severity: "note",
+                severity: LinkSeverity::Note,
                 message: format!(
                     "LARGEST COMDAT {}: the copy in {} was replaced by a larger one but stays in the image (lld 14 reads it before it is replaced; only /opt:ref removes it)",
                     w.lld_name(&g.symbol),
-                    w.objs[r.0].name
+                    w.objs[r.obj].name
                 ),
             });
         }
@@ -492,7 +496,7 @@ pub fn build(w: &World, roots: &[usize], done: Option<Finished>) -> Report {
         if c.copies_differ && c.copies.len() > 1 {
             let shown = c.demangled.as_deref().unwrap_or(&c.symbol);
             rep.diagnostics.push(Message {
-                severity: "note",
+                severity: LinkSeverity::Note,
                 message: format!(
                     "COMDAT {shown}: the {} copies are not identical ({}); {} kept",
                     c.copies.len(),
@@ -511,7 +515,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
         let mut copies = Vec::new();
         let mut differ = false;
         for &c in &g.copies {
-            let sel = w.comdat_aux(c.0, c.1).map_or(0, |a| a.0);
+            let sel = w.comdat_aux(c.oi(), c.section).map_or(0, |a| a.0);
             let size = super::comdat::size(w, c);
             let d = kept.is_some_and(|k| !super::comdat::same_contents(w, k, c));
             differ |= d;
@@ -563,10 +567,10 @@ fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
 
 /// lld's undefined-symbol errors: per symbol, in file and symbol-table order, at most three
 /// places.
-pub fn undefined_lld(w: &mut World, roots: &[usize]) {
-    let undefined = |w: &World, g: usize| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
-    let mut order: Vec<usize> = Vec::new();
-    let mut places: HashMap<usize, Vec<String>> = HashMap::new();
+pub fn undefined_lld(w: &mut World, roots: &[GlobalId]) {
+    let undefined = |w: &World, g: GlobalId| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
+    let mut order: Vec<GlobalId> = Vec::new();
+    let mut places: HashMap<GlobalId, Vec<String>> = HashMap::new();
     for oi in 0..w.objs.len() {
         for pos in 0..w.objs[oi].bin.symbols.len() {
             let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
@@ -621,7 +625,7 @@ pub fn undefined_lld(w: &mut World, roots: &[usize]) {
 /// in a row for one symbol), and for the entry point a warning, as ld gives it.
 pub fn undefined_gnu(w: &mut World, live: &Live) {
     let mut lines = Vec::new();
-    let mut last: Option<(usize, usize)> = None;
+    let mut last: Option<(GlobalId, usize)> = None;
     for (oi, sec, r, g) in w.live_global_refs(live) {
         if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
             continue;
@@ -633,7 +637,10 @@ pub fn undefined_gnu(w: &mut World, live: &Live) {
         last = Some((g, run));
         let name = w.gnu_name(&w.globals[g].name);
         if run < 5 {
-            lines.push(format!("{}: undefined reference to `{name}'", super::gnu::place(w, (oi, sec), r.offset)));
+            lines.push(format!(
+                "{}: undefined reference to `{name}'",
+                super::gnu::place(w, ChunkId::new(oi, sec), r.offset)
+            ));
         } else if run == 5 {
             lines.push(format!("{}: more undefined references to `{name}' follow", w.objs[oi].gnu_name));
         }

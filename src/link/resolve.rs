@@ -8,8 +8,56 @@ use super::args::{Config, Machine};
 use super::inputs::Obj;
 use super::Flavor;
 
-/// An input section: (object position, 1-based section index).
-pub type ChunkId = (usize, u32);
+/// An object's position in [`World::objs`] (the order the objects were read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjId(pub usize);
+
+impl std::ops::Index<ObjId> for Vec<Obj> {
+    type Output = Obj;
+
+    fn index(&self, o: ObjId) -> &Obj {
+        &self[o.0]
+    }
+}
+
+/// A global symbol's position in [`World::globals`] (the order they were first named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobalId(pub usize);
+
+impl std::ops::Index<GlobalId> for Vec<Global> {
+    type Output = Global;
+
+    fn index(&self, g: GlobalId) -> &Global {
+        &self[g.0]
+    }
+}
+
+impl std::ops::IndexMut<GlobalId> for Vec<Global> {
+    fn index_mut(&mut self, g: GlobalId) -> &mut Global {
+        &mut self[g.0]
+    }
+}
+
+/// An input section: an object and a section of it. Ordered by object, then section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChunkId {
+    /// The object.
+    pub obj: ObjId,
+    /// The section's 1-based index in it.
+    pub section: u32,
+}
+
+impl ChunkId {
+    /// Section `section` (1-based) of the object at position `obj`.
+    pub fn new(obj: usize, section: u32) -> Self {
+        ChunkId { obj: ObjId(obj), section }
+    }
+
+    /// The object's position in [`World::objs`].
+    pub fn oi(self) -> usize {
+        self.obj.0
+    }
+}
 
 /// What a global symbol currently is.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +83,7 @@ pub enum Def {
     /// A common symbol (the largest size wins); lld places it in `.bss`.
     Common {
         /// Declaring object.
-        obj: usize,
+        obj: ObjId,
         /// Size in bytes.
         size: u64,
     },
@@ -46,12 +94,12 @@ pub enum Def {
     /// An import library's short import member: its `__imp_` symbol (the IAT slot).
     Import {
         /// The member.
-        obj: usize,
+        obj: ObjId,
     },
     /// A short import member's function symbol: the thunk the linker makes (`jmp [IAT]`).
     ImportThunk {
         /// The member.
-        obj: usize,
+        obj: ObjId,
     },
 }
 
@@ -72,7 +120,7 @@ pub struct Global {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// A global symbol.
-    Global(usize),
+    Global(GlobalId),
     /// A static symbol: section and offset.
     Local(ChunkId, u64),
     /// Nothing (a symbol of a section that was not read, or a bad index).
@@ -119,11 +167,52 @@ pub struct ComdatGroup {
     pub replaced: Vec<ChunkId>,
 }
 
+/// How serious a link message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkSeverity {
+    /// The linker refuses the link.
+    Error,
+    /// The linker warns and links.
+    Warning,
+    /// Not a linker message: a note of the simulation's own (what it does not model).
+    Note,
+}
+
+impl LinkSeverity {
+    /// The name the JSON and the views use: `error`, `warning`, `note`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkSeverity::Error => "error",
+            LinkSeverity::Warning => "warning",
+            LinkSeverity::Note => "note",
+        }
+    }
+}
+
+impl serde::Serialize for LinkSeverity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl std::fmt::Display for LinkSeverity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Compares by [`LinkSeverity::name`].
+impl PartialEq<&str> for LinkSeverity {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 /// A diagnostic as the simulated linker would print it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkerMessage {
-    /// `error` or `warning`.
-    pub severity: &'static str,
+    /// Error, warning, or a note of the simulation's own.
+    pub severity: LinkSeverity,
     /// The text, with the linker's prefix, exactly as it prints it.
     pub text: String,
 }
@@ -157,7 +246,7 @@ pub struct World {
     /// Global symbols.
     pub globals: Vec<Global>,
     /// Name → global.
-    pub by_name: HashMap<String, usize>,
+    pub by_name: HashMap<String, GlobalId>,
     /// COMDAT groups, in first-seen order.
     pub comdats: Vec<ComdatGroup>,
     /// Key → group.
@@ -173,17 +262,17 @@ pub struct World {
     /// A fatal error stopped the link.
     pub fatal: bool,
     /// First definition site per global (GNU ld's "first defined here").
-    pub first_def: HashMap<usize, (usize, u32, u64)>,
+    pub first_def: HashMap<GlobalId, (ChunkId, u64)>,
     /// Per object: sections in the order lld reads them (non-COMDAT in section order, then
     /// COMDATs as their leaders are met, associative ones last): the order chunks are laid out.
     pub read_order: Vec<Vec<u32>>,
     /// Objects that held a common symbol's storage at some point (GNU ld gives each a
     /// `COMMON` input).
-    pub common_holders: std::collections::HashSet<usize>,
+    pub common_holders: std::collections::HashSet<ObjId>,
     /// Short import members, in load order (lld's `ImportFile::instances`).
-    pub imports: Vec<usize>,
+    pub imports: Vec<ObjId>,
     /// Globals with a member load pending (lld's `pendingArchiveLoad`).
-    pub pending_load: std::collections::HashSet<usize>,
+    pub pending_load: std::collections::HashSet<GlobalId>,
 }
 
 impl World {
@@ -225,36 +314,36 @@ impl World {
 
     pub(super) fn error(&mut self, text: String) {
         let text = format!("{}: error: {text}", self.prefix());
-        self.messages.push(LinkerMessage { severity: "error", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Error, text });
     }
 
     /// A note of the simulation's own (what it does not model), not a linker message.
     pub(super) fn note(&mut self, text: String) {
-        self.messages.push(LinkerMessage { severity: "note", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Note, text });
     }
 
     /// An error printed as `prefix: text` (GNU ld's undefined and multiple definitions).
     pub(super) fn error_plain(&mut self, text: String) {
         let text = format!("{}: {text}", self.prefix());
-        self.messages.push(LinkerMessage { severity: "error", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Error, text });
     }
 
     pub(super) fn warn(&mut self, text: String, prefixed: bool) {
         let text = if prefixed { format!("{}: warning: {text}", self.prefix()) } else { text };
-        self.messages.push(LinkerMessage { severity: "warning", text });
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Warning, text });
     }
 
     /// Whether an error was reported.
     pub fn failed(&self) -> bool {
-        self.fatal || self.messages.iter().any(|m| m.severity == "error")
+        self.fatal || self.messages.iter().any(|m| m.severity == LinkSeverity::Error)
     }
 
     /// The global for `name`, created undefined when new.
-    pub fn global(&mut self, name: &str) -> usize {
+    pub fn global(&mut self, name: &str) -> GlobalId {
         if let Some(&g) = self.by_name.get(name) {
             return g;
         }
-        let g = self.globals.len();
+        let g = GlobalId(self.globals.len());
         self.globals.push(Global {
             name: name.to_string(),
             def: Def::Undefined,
@@ -402,7 +491,7 @@ impl World {
     pub fn live_global_refs<'a>(
         &'a self,
         live: &'a super::live::Live,
-    ) -> impl Iterator<Item = (usize, u32, &'a crate::model::Relocation, usize)> + 'a {
+    ) -> impl Iterator<Item = (usize, u32, &'a crate::model::Relocation, GlobalId)> + 'a {
         self.objs.iter().enumerate().flat_map(move |(oi, o)| {
             o.bin.relocations.iter().filter_map(move |r| {
                 let sec = r.section?;
@@ -433,7 +522,7 @@ impl World {
                 self.globals[f].def = self.globals[t].def.clone();
             }
         }
-        for g in 0..self.globals.len() {
+        for g in (0..self.globals.len()).map(GlobalId) {
             if self.globals[g].def == Def::Undefined {
                 if let Some(Target::Global(d)) = self.globals[g].weak_alias {
                     if d != g {

@@ -66,11 +66,30 @@ pub struct PeInfo {
     pub layout: PeLayout,
 }
 
+/// Raw fields of one COFF section header that later passes need (the loader maps by them).
+#[derive(Debug, Clone, Copy)]
+pub struct RawSection {
+    /// VirtualSize (objects: physical address, normally 0).
+    pub virtual_size: u32,
+    /// VirtualAddress.
+    pub virtual_address: u32,
+    /// SizeOfRawData.
+    pub size_of_raw_data: u32,
+    /// PointerToRawData.
+    pub pointer_to_raw_data: u32,
+    /// PointerToRelocations.
+    pub pointer_to_relocations: u32,
+    /// NumberOfRelocations.
+    pub number_of_relocations: u16,
+    /// Characteristics.
+    pub characteristics: u32,
+}
+
 /// The header values and section table the Windows loader maps an image by.
 #[derive(Debug, Clone, Default)]
 pub struct PeLayout {
     /// Raw section headers, in table order.
-    pub sections: Vec<crate::formats::coff::header::RawSection>,
+    pub sections: Vec<RawSection>,
     /// SizeOfHeaders.
     pub size_of_headers: u64,
     /// SectionAlignment.

@@ -45,16 +45,45 @@ pub struct World<'a> {
     pub notes: Vec<String>,
 }
 
+/// Why a module cannot be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// A PE image with SizeOfImage 0.
+    #[error("SizeOfImage is 0: nothing to map")]
+    EmptyImage,
+    /// A PE image larger than [`MAX_IMAGE`].
+    #[error("SizeOfImage 0x{size:x} is larger than the 0x{max:x} bytes the simulation maps", max = MAX_IMAGE)]
+    ImageTooLarge {
+        /// SizeOfImage.
+        size: u64,
+    },
+    /// An ELF file without `PT_LOAD` segments.
+    #[error("no PT_LOAD segment: nothing to map")]
+    NoLoadSegment,
+    /// ELF `PT_LOAD` segments spanning more than [`MAX_IMAGE`].
+    #[error("the PT_LOAD segments span 0x{size:x} bytes, more than the 0x{max:x} the simulation maps", max = MAX_IMAGE)]
+    SpanTooLarge {
+        /// The span.
+        size: u64,
+    },
+    /// A file a loader does not map (an object, an archive).
+    #[error("a {format} file is not an image a loader maps")]
+    NotAnImage {
+        /// The format it is.
+        format: &'static str,
+    },
+}
+
 /// The module's memory image as the loader maps it: SizeOfImage bytes for PE, the `PT_LOAD`
 /// span for ELF (offset = RVA in both).
-pub fn map(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, String> {
+pub fn map(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, MapError> {
     if let Some(pe) = &bin.pe {
         let size = pe.layout.size_of_image;
         if size == 0 {
-            return Err("SizeOfImage is 0: nothing to map".into());
+            return Err(MapError::EmptyImage);
         }
         if size > MAX_IMAGE {
-            return Err(format!("SizeOfImage 0x{size:x} is larger than the 0x{MAX_IMAGE:x} bytes the simulation maps"));
+            return Err(MapError::ImageTooLarge { size });
         }
         let map = PeMap::from_layout(data, &pe.layout, bin.image_base.unwrap_or(0), bin.is_64);
         return Ok(map.materialise(size as usize));
@@ -62,18 +91,16 @@ pub fn map(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, String> {
     if bin.format.is_elf() {
         return map_elf(bin, data);
     }
-    Err(format!("a {} file is not an image a loader maps", bin.format.name()))
+    Err(MapError::NotAnImage { format: bin.format.name() })
 }
 
-fn map_elf(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, String> {
+fn map_elf(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, MapError> {
     let loads: Vec<_> = bin.segments.iter().filter(|s| s.kind == "LOAD").collect();
-    let low = loads.iter().map(|s| s.vaddr).min().ok_or("no PT_LOAD segment: nothing to map")?;
+    let low = loads.iter().map(|s| s.vaddr).min().ok_or(MapError::NoLoadSegment)?;
     let high = loads.iter().map(|s| s.vaddr.saturating_add(s.mem_size)).max().unwrap_or(low);
     let size = high - low;
     if size > MAX_IMAGE {
-        return Err(format!(
-            "the PT_LOAD segments span 0x{size:x} bytes, more than the 0x{MAX_IMAGE:x} the simulation maps"
-        ));
+        return Err(MapError::SpanTooLarge { size });
     }
     let mut mem = vec![0u8; size as usize];
     for s in loads {
@@ -149,7 +176,7 @@ pub fn load_all<'a>(
     data: &[u8],
     dlls: &[DllInput<'a>],
     opts: &PatchOptions,
-) -> Result<World<'a>, String> {
+) -> Result<World<'a>, super::PlanError> {
     let mut memory = map(bin, data)?;
     let ptr = if bin.is_64 { 8 } else { 4 };
     let preferred = bin.image_base.unwrap_or(0);
@@ -160,7 +187,7 @@ pub fn load_all<'a>(
     let size = memory.len() as u64;
     let mut notes = Vec::new();
     if base.checked_add(size).is_none() || (!bin.is_64 && base.saturating_add(size) > 1 << 32) {
-        return Err(format!("base 0x{base:x} puts the image past the end of the address space"));
+        return Err(super::PlanError::PastAddressSpace { base });
     }
     let delta = base.wrapping_sub(preferred);
     let (applied, skipped) = if bin.format.is_pe() { apply_base_relocs(bin, &mut memory, delta) } else { (0, vec![]) };

@@ -25,7 +25,7 @@ pub use bind::Binding;
 pub use load::LoadedModule;
 
 /// The fix-up schemes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SchemeKind {
     /// MinGW runtime pseudo-relocations (v1 and v2), as `_pei386_runtime_relocator`.
@@ -366,6 +366,28 @@ pub fn detect(bin: &Binary) -> Vec<SchemeKind> {
     SchemeKind::ALL.into_iter().filter(|k| k.fits(bin) && scheme(*k).detect(bin)).collect()
 }
 
+/// Why a plan cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The scheme asked for does not apply to this kind of file.
+    #[error("the {scheme} scheme does not apply to a {format} file")]
+    SchemeDoesNotApply {
+        /// The scheme's name.
+        scheme: &'static str,
+        /// The file's format.
+        format: &'static str,
+    },
+    /// The image cannot be mapped.
+    #[error(transparent)]
+    Map(#[from] load::MapError),
+    /// The base asked for puts the image past the end of the address space.
+    #[error("base 0x{base:x} puts the image past the end of the address space")]
+    PastAddressSpace {
+        /// The base.
+        base: u64,
+    },
+}
+
 /// Simulate loading `bin` (at `opts.image_base`) with `dlls`, and apply the scheme.
 pub fn plan(
     bin: &Binary,
@@ -373,11 +395,11 @@ pub fn plan(
     index: &Index,
     dlls: &[DllInput<'_>],
     opts: &PatchOptions,
-) -> Result<PatchPlan, String> {
+) -> Result<PatchPlan, PlanError> {
     let detected = detect(bin);
     let kind = match opts.scheme {
         Some(k) if !k.fits(bin) => {
-            return Err(format!("the {} scheme does not apply to a {} file", k.name(), bin.format.name()));
+            return Err(PlanError::SchemeDoesNotApply { scheme: k.name(), format: bin.format.name() });
         }
         Some(k) => k,
         None if bin.format.is_elf() => SchemeKind::Elf,

@@ -189,13 +189,23 @@ pub fn dump_bytes(raw: Vec<u8>) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A dump shorter than the module's memory image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the dump has {dump} bytes, the image's memory {memory} (SizeOfImage / the PT_LOAD span): not a dump of this module"
+)]
+pub struct DumpTooShort {
+    /// The dump's size.
+    pub dump: usize,
+    /// The memory image's size.
+    pub memory: usize,
+}
+
 /// Whether a dump of `dump` bytes can be a memory image of `memory` bytes (it must hold at
-/// least the whole image); the message says why not.
-pub fn check_dump_len(dump: usize, memory: usize) -> Result<(), String> {
+/// least the whole image); the error says why not.
+pub fn check_dump_len(dump: usize, memory: usize) -> Result<(), DumpTooShort> {
     if dump < memory {
-        return Err(format!(
-            "the dump has {dump} bytes, the image's memory {memory} (SizeOfImage / the PT_LOAD span): not a dump of this module"
-        ));
+        return Err(DumpTooShort { dump, memory });
     }
     Ok(())
 }

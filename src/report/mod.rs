@@ -18,7 +18,7 @@ use crate::model::Binary;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The parts of a report that `--only` can select.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     /// File, optional and format headers.
     Headers,
@@ -39,7 +39,6 @@ pub enum Part {
     /// Object and dynamic relocations.
     Relocs,
     /// MinGW pseudo-relocations.
-    #[value(name = "pseudo-relocs")]
     PseudoRelocs,
     /// Diagnostics.
     Diagnostics,

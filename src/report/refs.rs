@@ -9,7 +9,7 @@ use crate::model::index::{import_name, Index};
 use crate::model::Binary;
 
 /// `--only` filters of `refs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefFilter {
     /// Sites that reach an import (IAT / GOT slot, thunk, or through a pseudo-relocation).
     Iat,

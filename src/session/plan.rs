@@ -17,8 +17,8 @@ pub enum PlanError {
     #[error(transparent)]
     Place(#[from] PlaceError),
     /// The patch engine refused the plan.
-    #[error("{0}")]
-    Plan(String),
+    #[error(transparent)]
+    Plan(#[from] patch::PlanError),
 }
 
 /// Plan loading `image` (analysed with its sites, for the instructions) with `modules`.
@@ -26,7 +26,7 @@ pub fn plan(image: &Analyzed, modules: &[Module], opts: &PatchOptions) -> Result
     let paths: Vec<String> = modules.iter().map(Module::path).collect();
     let dlls: Vec<DllInput<'_>> =
         modules.iter().zip(&paths).map(|(m, p)| DllInput { path: p, data: m.data(), bin: m.bin() }).collect();
-    let mut plan = patch::plan(&image.bin, &image.data, &image.index, &dlls, opts).map_err(PlanError::Plan)?;
+    let mut plan = patch::plan(&image.bin, &image.data, &image.index, &dlls, opts)?;
     patch::insn::annotate(&mut plan, &image.bin, &image.refs, image.names().clone());
     Ok(plan)
 }

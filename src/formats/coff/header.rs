@@ -147,24 +147,7 @@ pub mod scn {
     pub const WRITE: u32 = 0x8000_0000;
 }
 
-/// Raw fields of one section header that later passes need.
-#[derive(Debug, Clone, Copy)]
-pub struct RawSection {
-    /// VirtualSize (objects: physical address, normally 0).
-    pub virtual_size: u32,
-    /// VirtualAddress.
-    pub virtual_address: u32,
-    /// SizeOfRawData.
-    pub size_of_raw_data: u32,
-    /// PointerToRawData.
-    pub pointer_to_raw_data: u32,
-    /// PointerToRelocations.
-    pub pointer_to_relocations: u32,
-    /// NumberOfRelocations.
-    pub number_of_relocations: u16,
-    /// Characteristics.
-    pub characteristics: u32,
-}
+pub use crate::model::RawSection;
 
 /// Resolve a section name: inline 8 bytes, `/decimal` or `//base64` string-table offsets.
 pub fn section_name(raw: &[u8; 8], strtab: Option<&[u8]>) -> (String, Option<String>) {

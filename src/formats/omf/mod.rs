@@ -46,9 +46,94 @@ pub enum Kind {
     Library,
 }
 
+/// Why data whose first byte would start an OMF file is not read as one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SniffError {
+    /// The data ends inside the first record's 3-byte header.
+    #[error(
+        "the first byte 0x{first:02x} would start an OMF {what} record, but the file ends inside its 3-byte header"
+    )]
+    HeaderCut {
+        /// The first byte.
+        first: u8,
+        /// The record it would start (`THEADR`, `LHEADR`, `LIBHDR`).
+        what: &'static str,
+    },
+    /// The data ends inside the first record.
+    #[error("the first byte 0x{first:02x} would start an OMF {what} record of {length} bytes, but only {available} bytes follow")]
+    RecordCut {
+        /// The first byte.
+        first: u8,
+        /// The record it would start.
+        what: &'static str,
+        /// The record's length field.
+        length: u16,
+        /// Bytes after the 3-byte header.
+        available: usize,
+    },
+    /// A library header whose page size is impossible.
+    #[error("the first byte 0xf0 would start an OMF library header, but its page size {page} is not a power of two between 16 and 32768")]
+    BadPageSize {
+        /// The page size (length + 3).
+        page: u32,
+    },
+    /// A library header not followed by a module header.
+    #[error("the first byte 0xf0 would start an OMF library header with {page}-byte pages, but no module header (0x80/0x82) follows at offset 0x{page:x}")]
+    NoModule {
+        /// The page size (length + 3).
+        page: u32,
+    },
+    /// A module header too short for a name.
+    #[error("the first byte 0x{first:02x} would start an OMF {what} record, but its length {length} is too short to hold a module name")]
+    TooShort {
+        /// The first byte.
+        first: u8,
+        /// The record it would start.
+        what: &'static str,
+        /// The record's length field.
+        length: u16,
+    },
+    /// A module header whose name does not fit in it.
+    #[error("the first byte 0x{first:02x} would start an OMF {what} record, but its {name_len}-byte name does not fit in its length {length}")]
+    NameTooLong {
+        /// The first byte.
+        first: u8,
+        /// The record it would start.
+        what: &'static str,
+        /// The name's length byte.
+        name_len: u64,
+        /// The record's length field.
+        length: u16,
+    },
+    /// A module header with a wrong checksum.
+    #[error("the first byte 0x{first:02x} would start an OMF {what} record, but its checksum is wrong (0x{stored:02x}, expected 0x{expected:02x})")]
+    BadChecksum {
+        /// The first byte.
+        first: u8,
+        /// The record it would start.
+        what: &'static str,
+        /// The stored checksum.
+        stored: u8,
+        /// The correct checksum.
+        expected: u8,
+    },
+    /// A module header followed by a byte that is no OMF record type.
+    #[error("the first byte 0x{first:02x} would start an OMF {what} record, but the byte after it (0x{next:02x} at 0x{at:x}) is no OMF record type")]
+    UnknownNext {
+        /// The first byte.
+        first: u8,
+        /// The record it would start.
+        what: &'static str,
+        /// The byte after the record.
+        next: u8,
+        /// Its offset.
+        at: u64,
+    },
+}
+
 /// Whether `data` starts like an OMF object or library. None when the first byte is not an OMF
 /// start at all; `Err` with the reason when it is, but the first record is not plausible.
-pub fn sniff(data: &[u8]) -> Option<Result<Kind, String>> {
+pub fn sniff(data: &[u8]) -> Option<Result<Kind, SniffError>> {
     let first = *data.first()?;
     if !matches!(first, 0x80 | 0x82 | 0xf0) {
         return None;
@@ -59,57 +144,37 @@ pub fn sniff(data: &[u8]) -> Option<Result<Kind, String>> {
         _ => "LIBHDR",
     };
     let Some(frame) = record::read_frame(data, 0) else {
-        return Some(Err(format!(
-            "the first byte 0x{first:02x} would start an OMF {what} record, but the file ends inside its 3-byte header"
-        )));
+        return Some(Err(SniffError::HeaderCut { first, what }));
     };
+    let length = frame.length;
     if frame.truncated {
-        return Some(Err(format!(
-            "the first byte 0x{first:02x} would start an OMF {what} record of {} bytes, but only {} bytes follow",
-            frame.length,
-            data.len().saturating_sub(3)
-        )));
+        return Some(Err(SniffError::RecordCut { first, what, length, available: data.len().saturating_sub(3) }));
     }
     if first == 0xf0 {
-        let page = u32::from(frame.length) + 3;
+        let page = u32::from(length) + 3;
         if !page.is_power_of_two() || !(16..=32768).contains(&page) {
-            return Some(Err(format!(
-                "the first byte 0xf0 would start an OMF library header, but its page size {page} is not a power of two between 16 and 32768"
-            )));
+            return Some(Err(SniffError::BadPageSize { page }));
         }
         return match data.get(page as usize) {
             Some(0x80 | 0x82) | Some(0xf1) => Some(Ok(Kind::Library)),
-            _ => Some(Err(format!(
-                "the first byte 0xf0 would start an OMF library header with {page}-byte pages, but no module header (0x80/0x82) follows at offset 0x{page:x}"
-            ))),
+            _ => Some(Err(SniffError::NoModule { page })),
         };
     }
-    if frame.length < 2 {
-        return Some(Err(format!(
-            "the first byte 0x{first:02x} would start an OMF {what} record, but its length {} is too short to hold a module name",
-            frame.length
-        )));
+    if length < 2 {
+        return Some(Err(SniffError::TooShort { first, what, length }));
     }
     let name_len = u64::from(data.get(3).copied().unwrap_or(0));
-    if name_len + 2 > u64::from(frame.length) {
-        return Some(Err(format!(
-            "the first byte 0x{first:02x} would start an OMF {what} record, but its {name_len}-byte name does not fit in its length {}",
-            frame.length
-        )));
+    if name_len + 2 > u64::from(length) {
+        return Some(Err(SniffError::NameTooLong { first, what, name_len, length }));
     }
     if let Checksum::Bad { stored, expected } = frame.checksum {
-        return Some(Err(format!(
-            "the first byte 0x{first:02x} would start an OMF {what} record, but its checksum is wrong (0x{stored:02x}, expected 0x{expected:02x})"
-        )));
+        return Some(Err(SniffError::BadChecksum { first, what, stored, expected }));
     }
     // The next record, if any, must have a type OMF defines: random data that happens to start
     // with a plausible THEADR is not read as OMF.
     if let Some(&next) = data.get(frame.end as usize) {
         if record::type_name(next).is_none() {
-            return Some(Err(format!(
-                "the first byte 0x{first:02x} would start an OMF {what} record, but the byte after it (0x{next:02x} at 0x{:x}) is no OMF record type",
-                frame.end
-            )));
+            return Some(Err(SniffError::UnknownNext { first, what, next, at: frame.end }));
         }
     }
     Some(Ok(Kind::Object))

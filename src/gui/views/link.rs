@@ -325,7 +325,7 @@ fn outcome(ui: &mut egui::Ui, data: &LinkData) {
     });
     ui.label(RichText::new(&data.command).monospace().weak()).on_hover_text("The command line simulated");
     for d in r.diagnostics.iter().take(12) {
-        let color = match d.severity {
+        let color = match d.severity.name() {
             "error" => ui.visuals().error_fg_color,
             "warning" => ui.visuals().warn_fg_color,
             _ => ui.visuals().weak_text_color(),
