@@ -288,7 +288,11 @@ fn hostile_inputs_get_diagnostics() {
     // A section associated with itself: lld's error, and the link goes on to report it.
     let bin = linkscope::load(&a).unwrap();
     let child = bin.comdats.iter().find(|c| c.associated_section.is_some()).unwrap().section;
-    let sym = bin.symbols.iter().find(|s| s.section == Some(child) && s.kind == "section").unwrap();
+    let sym = bin
+        .symbols
+        .iter()
+        .find(|s| s.section == Some(child) && s.kind == linkscope::model::SymbolKind::Section)
+        .unwrap();
     let at = (sym.span.offset + 18 + 12) as usize;
     let mut selfish = a.clone();
     selfish[at..at + 2].copy_from_slice(&(child as u16).to_le_bytes());

@@ -349,11 +349,11 @@ fn lld_code_loads_data_pointers_straight_from_the_iat() {
 fn very_many_code_sections_scan_in_bounded_time() {
     // 200,000 one-instruction code sections with a function symbol each (a hostile or a huge
     // COMDAT-heavy object): every lookup is a search, not a scan over the sections.
-    use linkscope::model::{Format, Section, Span, Symbol};
+    use linkscope::model::{Arch, Binding, Format, Section, Span, Symbol, SymbolKind};
     let n = 200_000u32;
     let data: Vec<u8> = (0..n).flat_map(|_| [0x48u8, 0x8b, 0x05, 0, 0, 0, 0, 0xc3]).collect();
     let mut bin = Binary::new(Format::Coff, data.len() as u64);
-    bin.arch = "x86_64".into();
+    bin.arch = Arch::X86_64;
     bin.is_64 = true;
     for i in 0..n {
         bin.sections.push(Section {
@@ -381,8 +381,8 @@ fn very_many_code_sections_scan_in_bounded_time() {
             size: None,
             section: Some(i + 1),
             section_kind: None,
-            kind: "function".into(),
-            binding: "EXTERNAL".into(),
+            kind: SymbolKind::Function,
+            binding: Binding::External,
             raw_type: 0x20,
             aux_count: 0,
             aux: Vec::new(),

@@ -770,9 +770,8 @@ impl App {
                 found = Some((d.id, d.core.name.clone(), Target::Row(TableId::Exports, p)));
                 break;
             }
-            let sym = d.core.bin.symbols.iter().position(|s| {
-                s.name == name && s.section.is_some() && !matches!(s.binding.as_str(), "LOCAL" | "STATIC")
-            });
+            let sym =
+                d.core.bin.symbols.iter().position(|s| s.name == name && s.section.is_some() && !s.binding.is_local());
             if let Some(p) = sym {
                 found = Some((d.id, d.core.name.clone(), Target::Row(TableId::Symbols, p)));
                 break;

@@ -146,7 +146,7 @@ impl LinkState {
                 }
             }
             Flavor::LldMingw | Flavor::GnuLd => {
-                let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == "x86");
+                let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == crate::model::Arch::X86);
                 args.extend(["-m".to_string(), if x86 { "i386pe" } else { "i386pep" }.to_string()]);
                 if let Some(e) = entry {
                     args.extend(["-e".to_string(), e]);
@@ -184,9 +184,12 @@ pub fn split_args(s: &str) -> Vec<String> {
 /// The entry point an input defines, when none is typed: a CRT entry, `main`, `start`.
 fn guess_entry(open: &[Arc<DocCore>], inputs: &[String]) -> Option<String> {
     let defined = |name: &str| {
-        open.iter()
-            .filter(|c| inputs.contains(&c.name))
-            .any(|c| c.bin.symbols.iter().any(|s| s.section.is_some() && s.binding == "EXTERNAL" && s.name == name))
+        open.iter().filter(|c| inputs.contains(&c.name)).any(|c| {
+            c.bin
+                .symbols
+                .iter()
+                .any(|s| s.section.is_some() && s.binding == crate::model::Binding::External && s.name == name)
+        })
     };
     ["mainCRTStartup", "WinMainCRTStartup", "start", "main"]
         .iter()

@@ -203,7 +203,7 @@ pub fn write_refs_json(
     let mut doc = serde_json::Map::new();
     doc.insert("schema_version".into(), 1.into());
     doc.insert("format".into(), n.bin.format.name().into());
-    doc.insert("arch".into(), n.bin.arch.clone().into());
+    doc.insert("arch".into(), n.bin.arch.to_string().into());
     doc.insert("image_base".into(), n.bin.image_base.into());
     doc.insert("summary".into(), summary_json(&refs.summary));
     doc.insert("modules".into(), serde_json::to_value(modules).unwrap_or_default());

@@ -148,7 +148,7 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         for s in &bin.segments {
             t.row(vec![
                 s.index.to_string(),
-                s.kind.clone(),
+                s.kind.to_string(),
                 hex(s.vaddr),
                 hex(s.mem_size),
                 hex(s.file_offset),
@@ -163,12 +163,13 @@ pub fn write_text(w: &mut impl Write, bin: &Binary, only: Option<Part>) -> std::
         heading(w, "symbols", bin.symbols.len())?;
         let mut t = Table::new(&["#>", "value>", "section", "kind", "binding", "name"]);
         for s in &bin.symbols {
-            let sec = s.section.map_or_else(|| s.section_kind.clone().unwrap_or_default(), |n| n.to_string());
+            let sec =
+                s.section.map_or_else(|| s.section_kind.map(|k| k.to_string()).unwrap_or_default(), |n| n.to_string());
             let name = match &s.demangled {
                 Some(d) => format!("{}  [{}]", s.name, d),
                 None => s.name.clone(),
             };
-            t.row(vec![s.index.to_string(), hex(s.value), sec, s.kind.clone(), s.binding.clone(), name]);
+            t.row(vec![s.index.to_string(), hex(s.value), sec, s.kind.to_string(), s.binding.to_string(), name]);
             for a in &s.aux {
                 t.row(vec![
                     String::new(),
