@@ -3,7 +3,7 @@
 //! groups, `SHF_LINK_ORDER` links, static and dynamic relocations, the dynamic section, version
 //! requirements, and the GOT/PLT/COPY slots that are ELF's counterpart of the IAT.
 
-use object::read::elf::{Dyn, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, Sym};
+use object::read::elf::{Dyn, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, SectionTable, Sym};
 use object::read::StringTable;
 use object::Endianness;
 
@@ -139,8 +139,45 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         ..Default::default()
     };
     header_fields(bin, data, header, e);
+    read_program_headers(bin, &mut info, data, header, e);
+    let sections = match header.sections(e, data) {
+        Ok(s) => s,
+        Err(err) => {
+            bin.diag(Severity::Error, Location::file(header.e_shoff(e).into()), format!("section headers: {err}"));
+            bin.elf = Some(info);
+            return;
+        }
+    };
+    let r = Reader { data, e, ftype, machine, sections };
+    read_section_headers(bin, &r, header);
+    let sym_names = read_symbols(bin, &r);
+    read_groups(bin, &r, &sym_names);
+    read_relocations(bin, &mut info, &r, &sym_names);
+    read_dynamic(bin, &mut info, &r);
+    bin.elf = Some(info);
+}
 
-    // Program headers.
+/// What the parts of an ELF read share once the section table is parsed.
+struct Reader<'d, Elf: FileHeader<Endian = Endianness>> {
+    data: &'d [u8],
+    e: Endianness,
+    /// `e_type` (1 relocatable, 2 executable, 3 shared object).
+    ftype: u16,
+    /// `e_machine`.
+    machine: u16,
+    sections: SectionTable<'d, Elf>,
+}
+
+/// Program headers: the segments, the interpreter, and (outside relocatable objects) the image
+/// base (lowest `PT_LOAD` address) and entry point.
+fn read_program_headers<Elf: FileHeader<Endian = Endianness>>(
+    bin: &mut Binary,
+    info: &mut ElfInfo,
+    data: &[u8],
+    header: &Elf,
+    e: Endianness,
+) {
+    let ftype = header.e_type(e).0;
     let phdrs = match header.program_headers(e, data) {
         Ok(p) => p,
         Err(err) => {
@@ -187,16 +224,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             bin.entry_rva = Some(entry.wrapping_sub(image_base));
         }
     }
+}
 
-    // Sections.
-    let sections = match header.sections(e, data) {
-        Ok(s) => s,
-        Err(err) => {
-            bin.diag(Severity::Error, Location::file(header.e_shoff(e).into()), format!("section headers: {err}"));
-            bin.elf = Some(info);
-            return;
-        }
-    };
+/// Section headers: the sections, their header fields and `SHF_LINK_ORDER` ties.
+fn read_section_headers<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, r: &Reader<'_, Elf>, header: &Elf) {
+    let (data, e, ftype, sections) = (r.data, r.e, r.ftype, &r.sections);
     let shoff: u64 = header.e_shoff(e).into();
     let shsize = u64::from(header.e_shentsize(e));
     let base = bin.image_base.unwrap_or(0);
@@ -254,8 +286,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             bin.link_order.push(LinkOrder { section: i as u32, linked_section: sh.sh_link(e) });
         }
     }
+}
 
-    // Symbols (static, then dynamic), keeping per-table name lists for relocations.
+/// Symbols (static, then dynamic) and a shared object's exports; returns each symbol table's
+/// names as relocations see them.
+fn read_symbols<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, r: &Reader<'_, Elf>) -> Vec<SymbolNames> {
+    let (data, e, ftype, sections) = (r.data, r.e, r.ftype, &r.sections);
+    let base = bin.image_base.unwrap_or(0);
     let mut sym_names: Vec<SymbolNames> = Vec::new();
     for (i, sh) in sections.iter().enumerate() {
         let t = sh.sh_type(e).0;
@@ -335,8 +372,12 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         }
         sym_names.push((i, names, vals));
     }
+    sym_names
+}
 
-    // Section groups.
+/// Section groups (`SHT_GROUP`), with their signature symbol's name.
+fn read_groups<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, r: &Reader<'_, Elf>, sym_names: &[SymbolNames]) {
+    let (data, e, sections) = (r.data, r.e, &r.sections);
     for (i, sh) in sections.iter().enumerate() {
         if sh.sh_type(e).0 != SHT_GROUP {
             continue;
@@ -367,8 +408,17 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         }
         bin.groups.push(SectionGroup { section: i as u32, signature, comdat: flags & 1 != 0, members });
     }
+}
 
-    // Relocations.
+/// Object and dynamic relocations, and the GOT slots and COPY relocations the loader binds.
+fn read_relocations<Elf: FileHeader<Endian = Endianness>>(
+    bin: &mut Binary,
+    info: &mut ElfInfo,
+    r: &Reader<'_, Elf>,
+    sym_names: &[SymbolNames],
+) {
+    let (data, e, ftype, machine, sections) = (r.data, r.e, r.ftype, r.machine, &r.sections);
+    let base = bin.image_base.unwrap_or(0);
     let nsec = bin.sections.len();
     for (i, sh) in sections.iter().enumerate() {
         let t = sh.sh_type(e).0;
@@ -471,8 +521,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             }
         }
     }
+}
 
-    // Dynamic section and version requirements.
+/// The dynamic section (needed libraries, soname) and the version requirements.
+fn read_dynamic<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, info: &mut ElfInfo, r: &Reader<'_, Elf>) {
+    let (data, e, sections) = (r.data, r.e, &r.sections);
     for (i, sh) in sections.iter().enumerate() {
         let t = sh.sh_type(e).0;
         if t == SHT_DYNAMIC {
@@ -511,10 +564,9 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 .and_then(|s| s.data(e, data).ok())
                 .unwrap_or(&[]);
             let Ok(d) = sh.data(e, data) else { continue };
-            read_verneed(&mut info, d, strings, e == Endianness::Little);
+            read_verneed(info, d, strings, e == Endianness::Little);
         }
     }
-    bin.elf = Some(info);
 }
 
 /// File offset of virtual address `va` through the `PT_LOAD` segments.
