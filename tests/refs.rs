@@ -393,8 +393,10 @@ fn very_many_code_sections_scan_in_bounded_time() {
     let start = std::time::Instant::now();
     let o = RefOptions { collect: true, instructions: true, ..RefOptions::default() };
     let refs = scan_refs(&bin, &data, &index, &o);
+    eprintln!("{n} sections scanned in {:?}", start.elapsed());
+    // Bounded work: every code byte decoded once.
+    assert_eq!(refs.summary.code_bytes, data.len() as u64);
     assert_eq!(refs.summary.instructions, 2 * u64::from(n));
     assert_eq!(refs.summary.rip_relative_operands, u64::from(n));
-    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
     assert_eq!(refs.insns.row_of(7, Some(n as usize - 1)), Some(2 * n as usize - 1));
 }
