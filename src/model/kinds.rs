@@ -822,3 +822,38 @@ impl fmt::Display for ImportNameType {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn json_and_text_names_are_the_same_and_keep_raw_values() {
+        assert_eq!(json(&Arch::X86_64), "\"x86_64\"");
+        assert_eq!(Arch::from_coff_machine(0).to_string(), "unknown");
+        assert_eq!(Arch::from_coff_machine(0x1234).to_string(), "unknown (0x1234)");
+        assert_eq!(Arch::from_elf_machine(0).to_string(), "unknown (0x0)");
+        assert_eq!(json(&Arch::Mixed(vec![Arch::X86, Arch::X86_64])), "\"x86,x86_64\"");
+        assert_eq!(json(&SegmentKind::from_p_type(1)), "\"LOAD\"");
+        assert_eq!(SegmentKind::from_p_type(0x6000_0000).to_string(), "0x60000000");
+        assert_eq!(SectionKind::from_sh_type(0x6fff_fff6).to_string(), "GNU_HASH");
+        assert_eq!(SectionKind::from_sh_type(0x7000_0003).to_string(), "0x70000003");
+        let dynamic = SymbolKind::Dynamic(ElfSymbolType::from_st_type(2));
+        assert_eq!(json(&dynamic), "\"function (dynamic)\"");
+        assert_ne!(dynamic, SymbolKind::Function);
+        assert_eq!(SymbolKind::from(ElfSymbolType::from_st_type(9)), SymbolKind::Other);
+        assert_eq!(Binding::from_storage_class(105).to_string(), "WEAK_EXTERNAL");
+        assert_eq!(Binding::from_storage_class(0x6a).to_string(), "0x6a");
+        assert_eq!(Binding::from_elf_bind(13).to_string(), "13");
+        assert_eq!(json(&SpecialSection::Reserved(-3)), "\"-3\"");
+        assert_eq!(json(&RelocKind::PcRelative), "\"pc-relative\"");
+        assert_eq!(
+            (ImportType::from_bits(0x0d).to_string(), ImportNameType::from_bits(0x0d).to_string()),
+            ("data".into(), "undecorate".into())
+        );
+    }
+}
