@@ -13,7 +13,7 @@ use super::lookup::member_data_span;
 use super::nav::{self, Place};
 use super::table::{self, PendingOrder, SYNC_ORDER_LIMIT};
 use super::views::{self, ModelOpts};
-use crate::model::Span;
+use crate::model::{Binding, Span};
 
 impl App {
     /// Apply one action.
@@ -770,8 +770,9 @@ impl App {
                 found = Some((d.id, d.core.name.clone(), Target::Row(TableId::Exports, p)));
                 break;
             }
-            let sym =
-                d.core.bin.symbols.iter().position(|s| s.name == name && s.section.is_some() && !s.binding.is_local());
+            let sym = d.core.bin.symbols.iter().position(|s| {
+                s.name == name && s.section.is_some() && !matches!(s.binding, Binding::Local | Binding::Static)
+            });
             if let Some(p) = sym {
                 found = Some((d.id, d.core.name.clone(), Target::Row(TableId::Symbols, p)));
                 break;

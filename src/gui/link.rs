@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc};
 use super::document::{DocCore, DocId};
 use crate::link::compare::Comparison;
 use crate::link::{self, Flavor, Report};
-use crate::model::Format;
+use crate::model::{Arch, Binding, Format};
 
 /// One row of the Link view's table: an input section and what became of it.
 #[derive(Debug, Clone)]
@@ -146,7 +146,7 @@ impl LinkState {
                 }
             }
             Flavor::LldMingw | Flavor::GnuLd => {
-                let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == crate::model::Arch::X86);
+                let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == Arch::X86);
                 args.extend(["-m".to_string(), if x86 { "i386pe" } else { "i386pep" }.to_string()]);
                 if let Some(e) = entry {
                     args.extend(["-e".to_string(), e]);
@@ -185,10 +185,7 @@ pub fn split_args(s: &str) -> Vec<String> {
 fn guess_entry(open: &[Arc<DocCore>], inputs: &[String]) -> Option<String> {
     let defined = |name: &str| {
         open.iter().filter(|c| inputs.contains(&c.name)).any(|c| {
-            c.bin
-                .symbols
-                .iter()
-                .any(|s| s.section.is_some() && s.binding == crate::model::Binding::External && s.name == name)
+            c.bin.symbols.iter().any(|s| s.section.is_some() && s.binding == Binding::External && s.name == name)
         })
     };
     ["mainCRTStartup", "WinMainCRTStartup", "start", "main"]

@@ -560,11 +560,6 @@ pub enum Binding {
 }
 
 impl Binding {
-    /// Whether the symbol is visible only inside its file: `LOCAL` (ELF, OMF) or `STATIC` (COFF).
-    pub fn is_local(self) -> bool {
-        matches!(self, Binding::Local | Binding::Static)
-    }
-
     /// The binding of an ELF `st_bind` value.
     pub fn from_elf_bind(b: u8) -> Self {
         match b {

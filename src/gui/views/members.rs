@@ -7,7 +7,7 @@ use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::member_header_span;
 use crate::gui::table::{Cell, Column, TableModel, Tone};
 use crate::gui::theme::RefKind;
-use crate::model::Span;
+use crate::model::{Binding, Span};
 
 use super::{intro, show_table, ViewCtx};
 
@@ -82,8 +82,7 @@ impl TableModel for MemberModel<'_> {
 /// An OMF module in one line: its records, segments, publics and fixups.
 fn omf_member_summary(b: &crate::model::Binary) -> String {
     let Some(omf) = &b.omf else { return String::new() };
-    let publics =
-        b.symbols.iter().filter(|s| s.section.is_some() && s.binding == crate::model::Binding::Global).count();
+    let publics = b.symbols.iter().filter(|s| s.section.is_some() && s.binding == Binding::Global).count();
     format!(
         "{} records, {} segments, {} publics, {} fixups",
         b.omf_records.len(),
