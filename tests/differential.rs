@@ -603,9 +603,9 @@ fn archives_match_llvm_readobj_and_nm() {
                 .import_object
                 .as_ref()
                 .unwrap_or_else(|| panic!("{rel}: {} is an import object", m.member_name));
-            assert_eq!(io.kind, ty, "{rel}: {}", m.member_name);
+            assert_eq!(io.kind.to_string(), ty, "{rel}: {}", m.member_name);
             let nt = b2.get("Name type").unwrap();
-            assert_eq!(io.name_type, nt.replace(' ', "").to_lowercase(), "{rel}: {}", m.member_name);
+            assert_eq!(io.name_type.to_string(), nt.replace(' ', "").to_lowercase(), "{rel}: {}", m.member_name);
             let syms: Vec<String> = b2.lines().filter_map(|l| l.strip_prefix("Symbol: ").map(str::to_string)).collect();
             assert!(
                 syms.contains(&io.symbol) || syms.contains(&format!("__imp_{}", io.symbol)),

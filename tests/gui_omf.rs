@@ -7,6 +7,7 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod corpus_support;
 mod gui_support;
 mod omf_support;
 
@@ -459,23 +460,15 @@ fn an_omf_library_member_opens_in_its_own_tab() {
 /// every view draws, and a FIXUPP record in it lists fixups.
 #[test]
 fn a_corpus_library_member_opens_and_its_fixups_are_listed() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/omf/ms-dos/v4.0/src/TOOLS/BLD/LIB");
-    let mut libs: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("lib")))
-            .collect(),
-        Err(_) => {
-            eprintln!("skipped: no corpus at {}", dir.display());
-            return;
-        }
-    };
+    let Some(dir) = corpus_support::corpus_path("omf/ms-dos/v4.0/src/TOOLS/BLD/LIB") else { return };
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("lib")))
+        .collect();
     libs.sort();
-    let Some(lib) = libs.first().cloned() else {
-        eprintln!("skipped: no .LIB in {}", dir.display());
-        return;
-    };
+    let lib = libs.first().cloned().unwrap_or_else(|| panic!("no .LIB in {}", dir.display()));
     let mut h = harness(loaded(std::slice::from_ref(&lib)));
     assert_eq!(active(&h).core.bin.format.name(), "omf-library");
     let members = active(&h).core.bin.members.clone();
@@ -515,11 +508,12 @@ fn every_record_of_the_omf_fixtures_draws() {
         .iter()
         .map(|n| omf_fixture(n))
         .collect();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/omf/object-testfiles/omf");
-    for n in ["comdat-watcom.obj", "comdat-borland.obj", "test_lidata.obj", "comprehensive_test.obj"] {
-        let p = corpus.join(n);
-        if p.is_file() {
-            paths.push(p);
+    if let Some(corpus) = corpus_support::corpus_path("omf/object-testfiles/omf") {
+        for n in ["comdat-watcom.obj", "comdat-borland.obj", "test_lidata.obj", "comprehensive_test.obj"] {
+            let p = corpus.join(n);
+            if p.is_file() {
+                paths.push(p);
+            }
         }
     }
     let mut h = harness(loaded(&paths));

@@ -288,7 +288,11 @@ fn hostile_inputs_get_diagnostics() {
     // A section associated with itself: lld's error, and the link goes on to report it.
     let bin = linkscope::load(&a).unwrap();
     let child = bin.comdats.iter().find(|c| c.associated_section.is_some()).unwrap().section;
-    let sym = bin.symbols.iter().find(|s| s.section == Some(child) && s.kind == "section").unwrap();
+    let sym = bin
+        .symbols
+        .iter()
+        .find(|s| s.section == Some(child) && s.kind == linkscope::model::SymbolKind::Section)
+        .unwrap();
     let at = (sym.span.offset + 18 + 12) as usize;
     let mut selfish = a.clone();
     selfish[at..at + 2].copy_from_slice(&(child as u16).to_le_bytes());
@@ -330,6 +334,9 @@ fn hostile_inputs_get_diagnostics() {
     big.extend_from_slice(&4u32.to_le_bytes());
     let t = std::time::Instant::now();
     let r = sim(Flavor::LldLink, &[("main.obj", main.clone()), ("big.obj", big)], &["/entry:start"]).unwrap();
-    assert!(t.elapsed().as_secs() < 60);
+    eprintln!("{n} COMDATs linked in {:?}", t.elapsed());
     assert_eq!(r.discarded.iter().filter(|d| d.file == "big.obj").count(), n as usize);
+    // Bounded work: each input section is placed or discarded once, and nothing else grows with n.
+    assert!(r.placements.len() + r.discarded.len() <= n as usize + 16, "{} placements", r.placements.len());
+    assert!(r.comdats.len() + r.diagnostics.len() + r.output_sections.len() <= n as usize + 16);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use linkscope::model::{Format, Severity};
+use linkscope::model::{Format, Severity, SymbolKind};
 use linkscope::Binary;
 
 fn messages(bin: &Binary) -> Vec<String> {
@@ -72,7 +72,7 @@ fn bad_associations_are_diagnosed() {
     // section (1, .text) and at another associative section.
     let assoc: Vec<u32> = bin.comdats.iter().filter(|c| c.selection == Some(5)).map(|c| c.section).take(3).collect();
     let aux_of = |sec: u32| {
-        let s = bin.symbols.iter().find(|s| s.section == Some(sec) && s.kind == "section").unwrap();
+        let s = bin.symbols.iter().find(|s| s.section == Some(sec) && s.kind == SymbolKind::Section).unwrap();
         (s.span.offset + 18) as usize
     };
     let targets = [999u16, 1, assoc[0] as u16];

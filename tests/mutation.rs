@@ -2,13 +2,14 @@
 //! truncations and bit flips of every fixture must load or be rejected cleanly — no panic, no
 //! hang — and still render as JSON (every 8th also through `refs`, the patch engine and the
 //! diff against the unmutated fixture; every object and archive through the link simulation).
-//! Deterministic (fixed seed) and bounded in time.
+//! Deterministic (fixed seed): a fixed number of inputs, each checked for bounded work (the
+//! diagnostics capped, every decoded instruction covering code bytes), not against a clock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use linkscope::input::Input;
 use linkscope::session::{Analysis, Analyzed, Scan};
@@ -87,6 +88,8 @@ fn exercise(data: &[u8], orig: &[u8]) {
             let a =
                 Analyzed::from_parts("self.dll".into(), "self.dll".into(), Input::Owned(data.to_vec()), bin, &analysis);
             let (bin, index, refs) = (&a.bin, &a.index, &a.refs);
+            // Bounded work: the decoder advances through each code byte.
+            assert!(refs.summary.instructions <= refs.summary.code_bytes, "{:?}", refs.summary);
             // The patch engine (with the file as its own DLL, a collision) and the diff against
             // the unmutated fixture, by file and by memory image.
             let dll = linkscope::patch::DllInput { path: "self.dll", data, bin };
@@ -128,7 +131,6 @@ fn exercise(data: &[u8], orig: &[u8]) {
 fn truncated_and_bit_flipped_fixtures_never_panic() {
     // LINKSCOPE_MUTATION_SCALE=N runs N times as many bit flips (for local campaigns).
     let scale: usize = std::env::var("LINKSCOPE_MUTATION_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let budget = Duration::from_secs(60 * scale as u64);
     let start = Instant::now();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut runs = 0u32;
@@ -169,7 +171,6 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             exercise(&d, &orig);
             runs += 1;
         }
-        assert!(start.elapsed() < budget, "mutation test exceeded {budget:?} after {runs} runs (at {rel})");
     }
     eprintln!("{runs} mutated inputs in {:?}", start.elapsed());
 }

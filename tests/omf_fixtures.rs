@@ -15,7 +15,7 @@ mod omf_support;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use linkscope::model::{Binary, Severity};
+use linkscope::model::{Binary, Binding, Severity, SpecialSection};
 use omf_support::check_invariants;
 
 fn fixture(name: &str) -> (Vec<u8>, String) {
@@ -419,13 +419,16 @@ fn check_declarations(bin: &Binary, lst: &Listing, decls: &Decls, module: &str) 
             assert_eq!((c.count, c.element_size), (size / el, *el), "{n}: count × element size");
         }
         let sym = &bin.symbols[e.symbol];
-        assert_eq!((sym.section_kind.as_deref(), sym.size), (Some("COMMON"), Some(*size)));
+        assert_eq!((sym.section_kind, sym.size), (Some(SpecialSection::Common), Some(*size)));
     }
     // Publics at their listing offsets.
     for g in &decls.globals {
         let (seg, off) = &lst.labels[g];
-        let sym =
-            bin.symbols.iter().find(|s| &s.name == g && s.binding == "GLOBAL").unwrap_or_else(|| panic!("public {g}"));
+        let sym = bin
+            .symbols
+            .iter()
+            .find(|s| &s.name == g && s.binding == Binding::Global)
+            .unwrap_or_else(|| panic!("public {g}"));
         assert_eq!(sym.value, *off, "{g}");
         assert_eq!(section_name(bin, sym.section), *seg, "{g}");
     }

@@ -1,7 +1,8 @@
-//! Mutation test of the OMF reader, bounded in time so it runs in CI: every truncation of the
-//! nasm fixtures and the spec-built samples (COMDAT, threads, library), then random bit flips,
+//! Mutation test of the OMF reader, a fixed amount of work so it runs in CI: every truncation of
+//! the nasm fixtures and the spec-built samples (COMDAT, threads, library), then random bit flips,
 //! byte overwrites with boundary values, and record-length rewrites, from a fixed seed. Every
-//! mutant must load or be rejected without a panic, quickly, and every document read must
+//! mutant must load or be rejected without a panic, with bounded work (the reader only moves
+//! forward through the records; nothing it lists outgrows the data), and every document read must
 //! satisfy the structural invariants (spans inside the data, fields inside their records, one
 //! relocation per fixup, fixups naming existing sections).
 
@@ -10,13 +11,11 @@
 mod omf_support;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use omf_support::check_invariants;
+use omf_support::{check_bounded_work, check_invariants};
 
-/// Total time the random phase may take (the truncation phase always runs to the end).
-const BUDGET: Duration = Duration::from_secs(20);
-/// Random mutants per input, at most.
+/// Random mutants per input.
 const MUTANTS_PER_INPUT: usize = 4000;
 
 /// xorshift64*: deterministic, dependency-free.
@@ -61,15 +60,15 @@ fn record_starts(data: &[u8]) -> Vec<usize> {
 }
 
 fn check(name: &str, what: &str, data: &[u8]) {
-    let t = Instant::now();
     let result = std::panic::catch_unwind(|| linkscope::load(data));
-    let took = t.elapsed();
-    assert!(took < Duration::from_secs(2), "{name} {what}: took {took:?}");
     match result {
         Err(_) => panic!("{name} {what}: the reader panicked"),
         Ok(Err(_)) => {}
         Ok(Ok(bin)) => {
             if let Err(e) = check_invariants(&bin, data.len() as u64) {
+                panic!("{name} {what}: {e}");
+            }
+            if let Err(e) = check_bounded_work(&bin, data.len() as u64) {
                 panic!("{name} {what}: {e}");
             }
         }
@@ -89,13 +88,9 @@ fn truncations_and_bit_flips_never_panic() {
         }
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    'outer: for (name, data) in inputs() {
+    for (name, data) in inputs() {
         let starts = record_starts(&data);
         for i in 0..MUTANTS_PER_INPUT {
-            if start.elapsed() > BUDGET {
-                eprintln!("time budget reached");
-                break 'outer;
-            }
             let mut m = data.clone();
             let what = match rng.below(4) {
                 0 => {

@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+mod corpus_support;
+
 fn corpus_dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    d.is_dir().then_some(d)
+    corpus_support::corpus_path("")
 }
 
 fn manifest(rel: &str) -> PathBuf {
@@ -148,10 +149,7 @@ fn table() -> BTreeMap<String, (String, String)> {
 
 #[test]
 fn differences_from_pefile_are_the_explained_ones() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("../shared/corpus not found; skipping");
-        return;
-    };
+    let Some(dir) = corpus_dir() else { return };
     let capture = std::env::var_os("LINKSCOPE_PEFILE_CAPTURE")
         .map_or_else(|| manifest("tests/corpus/pefile.jsonl"), PathBuf::from);
     let text = std::fs::read_to_string(&capture).unwrap();
@@ -200,18 +198,15 @@ fn differences_from_pefile_are_the_explained_ones() {
 }
 
 fn corpus_file(rel: &str) -> Option<linkscope::Binary> {
-    let dir = corpus_dir()?;
-    let data = std::fs::read(dir.join(rel)).ok()?;
+    let path = corpus_support::corpus_path(rel)?;
+    let data = std::fs::read(path).unwrap();
     Some(linkscope::load(&data).unwrap())
 }
 
 /// The descriptor whose Name is 0 ends the loader's list: what follows is not bound.
 #[test]
 fn imports_badterm_stops_at_the_loaders_terminator() {
-    let Some(bin) = corpus_file("pe/corkami/imports_badterm.exe") else {
-        eprintln!("../shared/corpus not found; skipping");
-        return;
-    };
+    let Some(bin) = corpus_file("pe/corkami/imports_badterm.exe") else { return };
     let dlls: Vec<&str> = bin.imports.iter().map(|m| m.dll.as_str()).collect();
     assert_eq!(dlls, ["kernel32.dll", "msvcrt.dll"]);
     assert!(!bin.ignored_imports.is_empty(), "the descriptors after the terminator stay visible");
@@ -222,10 +217,7 @@ fn imports_badterm_stops_at_the_loaders_terminator() {
 /// A DLL name that runs up to the end of the file ends in the loader's zero fill.
 #[test]
 fn nullsoh_xp_names_msvcrt() {
-    let Some(bin) = corpus_file("pe/corkami/nullSOH-XP.exe") else {
-        eprintln!("../shared/corpus not found; skipping");
-        return;
-    };
+    let Some(bin) = corpus_file("pe/corkami/nullSOH-XP.exe") else { return };
     let dlls: Vec<&str> = bin.imports.iter().map(|m| m.dll.as_str()).collect();
     assert!(dlls.contains(&"msvcrt.dll"), "{dlls:?}");
     assert!(!dlls.iter().any(|d| d.starts_with("<bad name")), "{dlls:?}");
@@ -234,10 +226,7 @@ fn nullsoh_xp_names_msvcrt() {
 /// An OriginalFirstThunk inside the headers is refused by the loader, which walks the IAT.
 #[test]
 fn tinygui_reads_names_from_the_iat() {
-    let Some(bin) = corpus_file("pe/corkami/tinygui.exe") else {
-        eprintln!("../shared/corpus not found; skipping");
-        return;
-    };
+    let Some(bin) = corpus_file("pe/corkami/tinygui.exe") else { return };
     let names: Vec<_> = bin.imports.iter().flat_map(|m| m.entries.iter().filter_map(|e| e.name.clone())).collect();
     assert_eq!(names, ["MessageBoxA"]);
 }
@@ -246,10 +235,7 @@ fn tinygui_reads_names_from_the_iat() {
 /// diagnostic says the image, laid out so, is not mapped.
 #[test]
 fn zero_section_header_is_listed_and_flagged() {
-    let Some(bin) = corpus_file("pe/radare2-testbins/fuzzed/dotnet-fits") else {
-        eprintln!("../shared/corpus not found; skipping");
-        return;
-    };
+    let Some(bin) = corpus_file("pe/radare2-testbins/fuzzed/dotnet-fits") else { return };
     assert_eq!(bin.sections.len(), 3);
     assert!(
         bin.diagnostics.iter().any(|d| d.message.starts_with("section 3 ") && d.message.contains("will not map")),

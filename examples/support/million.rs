@@ -15,7 +15,7 @@ pub fn million_reloc_core(n: usize) -> linkscope::gui::document::DocCore {
     let file_size = reloc_off + reloc_size;
     let image_base = 0x1_4000_0000u64;
     let mut bin = Binary::new(Format::Pe32Plus, file_size);
-    bin.arch = "x86_64".into();
+    bin.arch = linkscope::model::Arch::X86_64;
     bin.is_64 = true;
     bin.image_base = Some(image_base);
     let section = |index: u32, name: &str, rva: u64, off: u64, size: u64| Section {
@@ -78,7 +78,7 @@ pub fn million_insn_core(code: &[u8], n: usize) -> linkscope::gui::document::Doc
     }
     data.truncate(HEADERS as usize + size);
     let mut bin = Binary::new(Format::Pe32Plus, data.len() as u64);
-    bin.arch = "x86_64".into();
+    bin.arch = linkscope::model::Arch::X86_64;
     bin.is_64 = true;
     bin.image_base = Some(0x1_4000_0000);
     bin.entry_rva = Some(0x1000);

@@ -6,7 +6,7 @@
 use iced_x86::{Decoder, DecoderOptions, Instruction};
 
 use crate::model::index::{is_object, Index};
-use crate::model::Binary;
+use crate::model::{Arch, Binary, SymbolKind};
 
 /// One executable section to decode.
 #[derive(Debug, Clone, Copy)]
@@ -32,9 +32,9 @@ pub struct Chunk {
 
 /// Decoder bitness for `bin`'s machine, or `None` when it is not x86 or x64.
 pub fn bitness(bin: &Binary) -> Option<u32> {
-    match bin.arch.as_str() {
-        "x86_64" => Some(64),
-        "x86" => Some(32),
+    match bin.arch {
+        Arch::X86_64 => Some(64),
+        Arch::X86 => Some(32),
         _ => None,
     }
 }
@@ -116,7 +116,7 @@ pub fn known_starts(bin: &Binary, index: &Index, regions: &[CodeRegion<'_>]) -> 
     }
     // Function symbols only: data symbols in code point at data (`___CTOR_LIST__`) or into the
     // middle of an instruction (GNU ld's v1 `__fu*` labels name a displacement field).
-    for s in bin.symbols.iter().filter(|s| s.kind == "function" || s.kind == "label") {
+    for s in bin.symbols.iter().filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::Label)) {
         let Some(p) = s.section.and_then(|i| index.section_pos(i)) else { continue };
         let Some(sec) = bin.sections.get(p) else { continue };
         let rva = if object {

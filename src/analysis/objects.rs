@@ -13,11 +13,12 @@ use super::code::{self, Step, Visit};
 use super::scan::{blank, Out};
 use super::site::{ImportRef, Mode, SymRef, TargetKind};
 use crate::model::index::Index;
-use crate::model::{Binary, Relocation};
+use crate::model::{Binary, RelocKind, Relocation, SpecialSection, SymbolKind};
 
 /// Whether an object relocation of this normalised kind stores an address (and so is a site).
 fn is_address(r: &Relocation) -> bool {
-    matches!(r.normalized, "absolute" | "pc-relative" | "got" | "plt") && r.width >= 8
+    matches!(r.normalized, RelocKind::Absolute | RelocKind::PcRelative | RelocKind::Got | RelocKind::Plt)
+        && r.width >= 8
 }
 
 /// Scan the relocations of an object.
@@ -140,7 +141,7 @@ impl ObjSweeper<'_, '_> {
                 let p = sym_pos.unwrap_or(0) as u32;
                 s.symbol = Some(SymRef::Symbol(p));
                 s.import = Some(ImportRef::Symbol(p));
-                let imp = sym.name.starts_with("__imp_") || r.normalized == "got";
+                let imp = sym.name.starts_with("__imp_") || r.normalized == RelocKind::Got;
                 s.target_kind = if imp {
                     if self.bin.format.is_elf() {
                         TargetKind::Got
@@ -150,9 +151,11 @@ impl ObjSweeper<'_, '_> {
                 } else {
                     TargetKind::External
                 };
-                let branch = insn.is_some_and(|i| i.branch) || r.normalized == "plt";
-                s.needs_import_fixup =
-                    !imp && !branch && sym.kind != "function" && sym.section_kind.as_deref() != Some("ABSOLUTE");
+                let branch = insn.is_some_and(|i| i.branch) || r.normalized == RelocKind::Plt;
+                s.needs_import_fixup = !imp
+                    && !branch
+                    && sym.kind != SymbolKind::Function
+                    && sym.section_kind != Some(SpecialSection::Absolute);
             }
             None => s.target_kind = TargetKind::External,
         }

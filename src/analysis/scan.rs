@@ -8,7 +8,7 @@ use super::code::{self, CodeRegion};
 use super::reach::Resolved;
 use super::site::{runtime_fits, signed_fits, ImportRef, Mode, Site, Summary, SymRef, TargetKind};
 use crate::model::index::{is_object, Index};
-use crate::model::Binary;
+use crate::model::{Binary, RelocKind};
 
 /// A relocation that covers a field in an image: a PE base relocation or an ELF dynamic one.
 #[derive(Debug, Clone, Copy)]
@@ -124,8 +124,9 @@ impl<'a> Ctx<'a> {
         }
         if bin.format.is_elf() {
             for (i, r) in bin.relocations.iter().enumerate().filter(|(_, r)| r.dynamic) {
-                if matches!(r.normalized, "relative" | "absolute") && (r.width == 32 || r.width == 64) {
-                    let value = (r.normalized == "relative").then_some(r.addend as u64);
+                if matches!(r.normalized, RelocKind::Relative | RelocKind::Absolute) && (r.width == 32 || r.width == 64)
+                {
+                    let value = (r.normalized == RelocKind::Relative).then_some(r.addend as u64);
                     covers.push(Cover { rva: r.offset, width: r.width / 8, dynamic: true, idx: i as u32, value });
                 }
             }

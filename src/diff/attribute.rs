@@ -10,7 +10,7 @@ use crate::analysis::code::bitness;
 use crate::analysis::listing::Lister;
 use crate::model::index::{import_name, Index};
 use crate::model::regions::{Regions, What};
-use crate::model::Binary;
+use crate::model::{Binary, SymbolKind};
 
 /// One structure a change overlaps.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +69,7 @@ impl<'a> Attributor<'a> {
                 index
                     .symbols_sorted
                     .iter()
-                    .filter(|&&(_, p)| bin.symbols.get(p as usize).is_some_and(|s| s.kind == "function"))
+                    .filter(|&&(_, p)| bin.symbols.get(p as usize).is_some_and(|s| s.kind == SymbolKind::Function))
                     .map(|&(r, _)| r),
             );
             starts.extend(index.exports_sorted.iter().map(|&(r, _)| r));

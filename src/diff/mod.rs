@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::model::index::Index;
 use crate::model::regions::Regions;
-use crate::model::Binary;
+use crate::model::{Binary, SymbolKind};
 
 pub use attribute::Structure;
 pub use structural::StructuralChange;
@@ -242,7 +242,11 @@ fn pieces(bin: &Binary, s: &crate::model::Section) -> Vec<(u64, u64, String)> {
     let mut at: Vec<(u64, &str)> = bin
         .symbols
         .iter()
-        .filter(|y| y.section == Some(s.index) && !y.name.is_empty() && y.kind != "section" && y.kind != "file")
+        .filter(|y| {
+            y.section == Some(s.index)
+                && !y.name.is_empty()
+                && !matches!(y.kind, SymbolKind::Section | SymbolKind::File)
+        })
         .map(|y| (if image { y.value.wrapping_sub(base).wrapping_sub(s.rva) } else { y.value }, y.name.as_str()))
         .filter(|&(o, _)| o < s.file_size)
         .collect();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::index::import_name;
-use crate::model::Binary;
+use crate::model::{Binary, SymbolKind};
 
 /// Lists longer than this are compared by count only (symbols of a large image).
 const MAX_ITEMS: usize = 200_000;
@@ -116,16 +116,27 @@ fn exports(bin: &Binary) -> BTreeMap<String, Vec<(&'static str, String)>> {
 }
 
 fn symbols(bin: &Binary) -> BTreeMap<String, Vec<(&'static str, String)>> {
-    keyed(bin.symbols.iter().filter(|s| !s.name.is_empty() && s.kind != "section" && s.kind != "file").map(|s| {
-        (
-            s.name.clone(),
-            vec![
-                ("value", hex(s.value)),
-                ("section", s.section.map_or_else(|| s.section_kind.clone().unwrap_or_default(), |x| x.to_string())),
-                ("binding", s.binding.clone()),
-            ],
-        )
-    }))
+    keyed(
+        bin.symbols
+            .iter()
+            .filter(|s| !s.name.is_empty() && !matches!(s.kind, SymbolKind::Section | SymbolKind::File))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    vec![
+                        ("value", hex(s.value)),
+                        (
+                            "section",
+                            s.section.map_or_else(
+                                || s.section_kind.map(|k| k.to_string()).unwrap_or_default(),
+                                |x| x.to_string(),
+                            ),
+                        ),
+                        ("binding", s.binding.to_string()),
+                    ],
+                )
+            }),
+    )
 }
 
 fn comdats(bin: &Binary) -> BTreeMap<String, Vec<(&'static str, String)>> {

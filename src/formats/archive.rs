@@ -4,7 +4,9 @@
 use object::read::archive::ArchiveFile;
 
 use super::bytes::{cstr_at, text, u16_at, GroupBuilder};
-use crate::model::{ArchiveSymbol, Binary, Format, ImportObject, Location, Member, Severity};
+use crate::model::{
+    Arch, ArchiveSymbol, Binary, Format, ImportNameType, ImportObject, ImportType, Location, Member, Severity,
+};
 
 /// Deepest nesting of archives inside archives that is opened.
 const MAX_DEPTH: u32 = 2;
@@ -36,7 +38,7 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
         Ok(None) => {}
         Err(e) => bin.diag(Severity::Warning, Location::NONE, format!("archive symbol index: {e}")),
     }
-    let mut archs: Vec<String> = Vec::new();
+    let mut archs: Vec<Arch> = Vec::new();
     for m in archive.members().take(1 << 20) {
         let m = match m {
             Ok(m) => m,
@@ -83,7 +85,7 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
             }
         };
         if let Some(b) = &member_bin {
-            if !archs.contains(&b.arch) && b.arch != "unknown" {
+            if !archs.contains(&b.arch) && b.arch != Arch::Unspecified {
                 archs.push(b.arch.clone());
             }
         }
@@ -95,9 +97,9 @@ pub fn load_archive(data: &[u8], depth: u32) -> Binary {
         });
     }
     bin.arch = match archs.len() {
-        0 => "unknown".into(),
+        0 => Arch::Unspecified,
         1 => archs.remove(0),
-        _ => archs.join(","),
+        _ => Arch::Mixed(archs),
     };
     bin.is_64 = bin.members.iter().filter_map(|m| m.binary.as_ref()).any(|b| b.is_64);
     bin
@@ -136,14 +138,14 @@ pub fn load_import_object(data: &[u8]) -> Binary {
         18,
         2,
         "Bits 0–1: code / data / const; bits 2–4: name type (ordinal, name, noprefix, undecorate, exportas).",
-        |v| format!("0x{v:x} ({}, {})", import_kind(v as u16), name_type(v as u16)),
+        |v| format!("0x{v:x} ({}, {})", ImportType::from_bits(v as u16), ImportNameType::from_bits(v as u16)),
     );
     bin.headers.push(g.finish());
     let (Some(machine), Some(size), Some(oh), Some(ty)) = (machine, size, oh, ty) else {
         bin.diag(Severity::Error, Location::file(0), "import object header is truncated");
         return bin;
     };
-    bin.arch = super::coff::header::machine_arch(machine as u16);
+    bin.arch = Arch::from_coff_machine(machine as u16);
     bin.is_64 = matches!(machine, 0x8664 | 0xaa64 | 0xa641 | 0xa64e);
     if 20 + size > data.len() as u64 {
         bin.diag(
@@ -161,45 +163,25 @@ pub fn load_import_object(data: &[u8]) -> Binary {
         return bin;
     };
     let export_as = cstr_at(strings, dll_off + dll.len() as u64 + 1, strings.len()).map(text);
-    let nt = name_type(ty as u16);
+    let nt = ImportNameType::from_bits(ty as u16);
     let import_name = match nt {
-        "ordinal" => None,
-        "name" => Some(symbol.clone()),
-        "noprefix" => Some(symbol.trim_start_matches(['?', '@', '_']).to_string()),
-        "undecorate" => {
+        ImportNameType::Ordinal => None,
+        ImportNameType::Name => Some(symbol.clone()),
+        ImportNameType::NoPrefix => Some(symbol.trim_start_matches(['?', '@', '_']).to_string()),
+        ImportNameType::Undecorate => {
             let s = symbol.trim_start_matches(['?', '@', '_']);
             Some(s.split('@').next().unwrap_or(s).to_string())
         }
-        "exportas" => export_as,
-        _ => None,
+        ImportNameType::ExportAs => export_as,
+        ImportNameType::Invalid => None,
     };
     bin.import_object = Some(ImportObject {
         dll,
         symbol,
         import_name,
-        kind: import_kind(ty as u16).to_string(),
-        name_type: nt.to_string(),
+        kind: ImportType::from_bits(ty as u16),
+        name_type: nt,
         ordinal_or_hint: oh as u16,
     });
     bin
-}
-
-fn import_kind(t: u16) -> &'static str {
-    match t & 3 {
-        0 => "code",
-        1 => "data",
-        2 => "const",
-        _ => "invalid",
-    }
-}
-
-fn name_type(t: u16) -> &'static str {
-    match (t >> 2) & 7 {
-        0 => "ordinal",
-        1 => "name",
-        2 => "noprefix",
-        3 => "undecorate",
-        4 => "exportas",
-        _ => "invalid",
-    }
 }

@@ -3,7 +3,7 @@
 //! groups, `SHF_LINK_ORDER` links, static and dynamic relocations, the dynamic section, version
 //! requirements, and the GOT/PLT/COPY slots that are ELF's counterpart of the IAT.
 
-use object::read::elf::{Dyn, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, Sym};
+use object::read::elf::{Dyn, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, SectionTable, Sym};
 use object::read::StringTable;
 use object::Endianness;
 
@@ -11,8 +11,9 @@ use super::bytes::{sign_extend, text, uint_at};
 use super::elf_relocs::reloc_info;
 use crate::demangle::demangle;
 use crate::model::{
-    Binary, DynamicEntry, ElfInfo, Export, Format, GotSlot, LinkOrder, Location, Relocation, Section, SectionGroup,
-    Segment, Severity, Span, Symbol, VersionNeed,
+    Arch, Binary, Binding, DynamicEntry, ElfInfo, ElfSymbolType, Export, Format, GotSlot, LinkOrder, Location,
+    RelocKind, Relocation, Section, SectionGroup, SectionKind, Segment, SegmentKind, Severity, Span, SpecialSection,
+    Symbol, SymbolKind, VersionNeed,
 };
 
 const SHT_SYMTAB: u32 = 2;
@@ -27,39 +28,7 @@ const SHF_WRITE: u64 = 1;
 const SHF_ALLOC: u64 = 2;
 const SHF_EXECINSTR: u64 = 4;
 const SHF_LINK_ORDER: u64 = 0x80;
-const PT_LOAD: u32 = 1;
 const MAX_RELOCS: usize = 1 << 24;
-
-fn section_type_name(t: u32) -> String {
-    match t {
-        0 => "NULL".into(),
-        1 => "PROGBITS".into(),
-        2 => "SYMTAB".into(),
-        3 => "STRTAB".into(),
-        4 => "RELA".into(),
-        5 => "HASH".into(),
-        6 => "DYNAMIC".into(),
-        7 => "NOTE".into(),
-        8 => "NOBITS".into(),
-        9 => "REL".into(),
-        10 => "SHLIB".into(),
-        11 => "DYNSYM".into(),
-        14 => "INIT_ARRAY".into(),
-        15 => "FINI_ARRAY".into(),
-        16 => "PREINIT_ARRAY".into(),
-        17 => "GROUP".into(),
-        18 => "SYMTAB_SHNDX".into(),
-        19 => "RELR".into(),
-        0x6fff_fff5 => "GNU_ATTRIBUTES".into(),
-        0x6fff_fff6 => "GNU_HASH".into(),
-        0x6fff_fffd => "VERDEF".into(),
-        0x6fff_fffe => "VERNEED".into(),
-        0x6fff_ffff => "VERSYM".into(),
-        0x7000_0001 => "X86_64_UNWIND".into(),
-        0x6fff_4c03 => "LLVM_ADDRSIG".into(),
-        _ => format!("0x{t:x}"),
-    }
-}
 
 fn section_flag_names(f: u64) -> Vec<String> {
     const NAMES: [(u64, &str); 12] = [
@@ -77,24 +46,6 @@ fn section_flag_names(f: u64) -> Vec<String> {
         (0x8000_0000, "SHF_EXCLUDE"),
     ];
     NAMES.iter().filter(|(b, _)| f & b != 0).map(|(_, n)| n.to_string()).collect()
-}
-
-fn segment_type_name(t: u32) -> String {
-    match t {
-        0 => "NULL".into(),
-        1 => "LOAD".into(),
-        2 => "DYNAMIC".into(),
-        3 => "INTERP".into(),
-        4 => "NOTE".into(),
-        5 => "SHLIB".into(),
-        6 => "PHDR".into(),
-        7 => "TLS".into(),
-        0x6474_e550 => "GNU_EH_FRAME".into(),
-        0x6474_e551 => "GNU_STACK".into(),
-        0x6474_e552 => "GNU_RELRO".into(),
-        0x6474_e553 => "GNU_PROPERTY".into(),
-        _ => format!("0x{t:x}"),
-    }
 }
 
 fn dyn_tag_name(t: u64) -> String {
@@ -146,24 +97,6 @@ fn dyn_tag_name(t: u64) -> String {
     n.to_string()
 }
 
-fn elf_arch(m: u16) -> String {
-    match m {
-        3 => "x86".into(),
-        62 => "x86_64".into(),
-        183 => "aarch64".into(),
-        40 => "arm".into(),
-        8 => "mips".into(),
-        20 => "powerpc".into(),
-        21 => "powerpc64".into(),
-        243 => "riscv".into(),
-        2 => "sparc".into(),
-        43 => "sparcv9".into(),
-        22 => "s390".into(),
-        258 => "loongarch".into(),
-        _ => format!("unknown (0x{m:x})"),
-    }
-}
-
 /// One symbol table's names as relocations see them: (symtab section index, names, (value, size)).
 type SymbolNames = (usize, Vec<String>, Vec<(u64, u64)>);
 
@@ -192,7 +125,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         return;
     };
     let machine = header.e_machine(e).0;
-    bin.arch = elf_arch(machine);
+    bin.arch = Arch::from_elf_machine(machine);
     bin.is_64 = header.is_type_64();
     let ftype = header.e_type(e).0;
     let mut info = ElfInfo {
@@ -206,8 +139,45 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         ..Default::default()
     };
     header_fields(bin, data, header, e);
+    read_program_headers(bin, &mut info, data, header, e);
+    let sections = match header.sections(e, data) {
+        Ok(s) => s,
+        Err(err) => {
+            bin.diag(Severity::Error, Location::file(header.e_shoff(e).into()), format!("section headers: {err}"));
+            bin.elf = Some(info);
+            return;
+        }
+    };
+    let r = Reader { data, e, ftype, machine, sections };
+    read_section_headers(bin, &r, header);
+    let sym_names = read_symbols(bin, &r);
+    read_groups(bin, &r, &sym_names);
+    read_relocations(bin, &mut info, &r, &sym_names);
+    read_dynamic(bin, &mut info, &r);
+    bin.elf = Some(info);
+}
 
-    // Program headers.
+/// What the parts of an ELF read share once the section table is parsed.
+struct Reader<'d, Elf: FileHeader<Endian = Endianness>> {
+    data: &'d [u8],
+    e: Endianness,
+    /// `e_type` (1 relocatable, 2 executable, 3 shared object).
+    ftype: u16,
+    /// `e_machine`.
+    machine: u16,
+    sections: SectionTable<'d, Elf>,
+}
+
+/// Program headers: the segments, the interpreter, and (outside relocatable objects) the image
+/// base (lowest `PT_LOAD` address) and entry point.
+fn read_program_headers<Elf: FileHeader<Endian = Endianness>>(
+    bin: &mut Binary,
+    info: &mut ElfInfo,
+    data: &[u8],
+    header: &Elf,
+    e: Endianness,
+) {
+    let ftype = header.e_type(e).0;
     let phdrs = match header.program_headers(e, data) {
         Ok(p) => p,
         Err(err) => {
@@ -227,7 +197,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         }
         bin.segments.push(Segment {
             index: i as u32,
-            kind: segment_type_name(p.p_type(e).0),
+            kind: SegmentKind::from_p_type(p.p_type(e).0),
             vaddr: p.p_vaddr(e).into(),
             mem_size: p.p_memsz(e).into(),
             file_offset: p.p_offset(e).into(),
@@ -246,8 +216,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             }
         }
     }
-    let image_base =
-        bin.segments.iter().filter(|s| s.kind == segment_type_name(PT_LOAD)).map(|s| s.vaddr).min().unwrap_or(0);
+    let image_base = bin.segments.iter().filter(|s| s.kind == SegmentKind::Load).map(|s| s.vaddr).min().unwrap_or(0);
     if ftype != 1 {
         bin.image_base = Some(image_base);
         let entry: u64 = header.e_entry(e).into();
@@ -255,16 +224,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             bin.entry_rva = Some(entry.wrapping_sub(image_base));
         }
     }
+}
 
-    // Sections.
-    let sections = match header.sections(e, data) {
-        Ok(s) => s,
-        Err(err) => {
-            bin.diag(Severity::Error, Location::file(header.e_shoff(e).into()), format!("section headers: {err}"));
-            bin.elf = Some(info);
-            return;
-        }
-    };
+/// Section headers: the sections, their header fields and `SHF_LINK_ORDER` ties.
+fn read_section_headers<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, r: &Reader<'_, Elf>, header: &Elf) {
+    let (data, e, ftype, sections) = (r.data, r.e, r.ftype, &r.sections);
     let shoff: u64 = header.e_shoff(e).into();
     let shsize = u64::from(header.e_shentsize(e));
     let base = bin.image_base.unwrap_or(0);
@@ -306,7 +270,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             file_size,
             flags,
             flag_names: section_flag_names(flags),
-            kind: Some(section_type_name(t)),
+            kind: Some(SectionKind::from_sh_type(t)),
             is_alloc: alloc,
             is_exec: flags & SHF_EXECINSTR != 0,
             is_write: flags & SHF_WRITE != 0,
@@ -322,8 +286,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             bin.link_order.push(LinkOrder { section: i as u32, linked_section: sh.sh_link(e) });
         }
     }
+}
 
-    // Symbols (static, then dynamic), keeping per-table name lists for relocations.
+/// Symbols (static, then dynamic) and a shared object's exports; returns each symbol table's
+/// names as relocations see them.
+fn read_symbols<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, r: &Reader<'_, Elf>) -> Vec<SymbolNames> {
+    let (data, e, ftype, sections) = (r.data, r.e, r.ftype, &r.sections);
+    let base = bin.image_base.unwrap_or(0);
     let mut sym_names: Vec<SymbolNames> = Vec::new();
     for (i, sh) in sections.iter().enumerate() {
         let t = sh.sh_type(e).0;
@@ -365,23 +334,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             }
             let shndx = s.st_shndx(e).0;
             let (section, section_kind) = match shndx {
-                0 => (None, Some("UNDEFINED".to_string())),
-                0xfff1 => (None, Some("ABSOLUTE".to_string())),
-                0xfff2 => (None, Some("COMMON".to_string())),
-                0xffff => (None, Some("XINDEX".to_string())),
+                0 => (None, Some(SpecialSection::Undefined)),
+                0xfff1 => (None, Some(SpecialSection::Absolute)),
+                0xfff2 => (None, Some(SpecialSection::Common)),
+                0xffff => (None, Some(SpecialSection::Xindex)),
                 n => (Some(u32::from(n)), None),
             };
-            let kind = match s.st_type().0 {
-                0 => "notype",
-                1 => "object",
-                2 => "function",
-                3 => "section",
-                4 => "file",
-                5 => "common",
-                6 => "tls",
-                10 => "ifunc",
-                _ => "other",
-            };
+            let kind = ElfSymbolType::from_st_type(s.st_type().0);
             // A shared object exports its defined global and weak dynamic symbols.
             let bind = s.st_bind().0;
             if t == SHT_DYNSYM && ftype == 3 && section.is_some() && matches!(bind, 1 | 2 | 10) {
@@ -394,13 +353,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                     span: Some(Span::new(Into::<u64>::into(sh.sh_offset(e)).saturating_add(k as u64 * ent), ent)),
                 });
             }
-            let binding = match s.st_bind().0 {
-                0 => "LOCAL".to_string(),
-                1 => "GLOBAL".to_string(),
-                2 => "WEAK".to_string(),
-                10 => "GNU_UNIQUE".to_string(),
-                b => format!("{b}"),
-            };
+            let binding = Binding::from_elf_bind(s.st_bind().0);
             bin.symbols.push(Symbol {
                 index: k as u32,
                 demangled: demangle(&name),
@@ -409,7 +362,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 size: Some(size),
                 section,
                 section_kind,
-                kind: if t == SHT_DYNSYM { format!("{kind} (dynamic)") } else { kind.to_string() },
+                kind: if t == SHT_DYNSYM { SymbolKind::Dynamic(kind) } else { kind.into() },
                 binding,
                 raw_type: u32::from(s.st_info().0),
                 aux_count: 0,
@@ -419,8 +372,12 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         }
         sym_names.push((i, names, vals));
     }
+    sym_names
+}
 
-    // Section groups.
+/// Section groups (`SHT_GROUP`), with their signature symbol's name.
+fn read_groups<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, r: &Reader<'_, Elf>, sym_names: &[SymbolNames]) {
+    let (data, e, sections) = (r.data, r.e, &r.sections);
     for (i, sh) in sections.iter().enumerate() {
         if sh.sh_type(e).0 != SHT_GROUP {
             continue;
@@ -451,8 +408,17 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
         }
         bin.groups.push(SectionGroup { section: i as u32, signature, comdat: flags & 1 != 0, members });
     }
+}
 
-    // Relocations.
+/// Object and dynamic relocations, and the GOT slots and COPY relocations the loader binds.
+fn read_relocations<Elf: FileHeader<Endian = Endianness>>(
+    bin: &mut Binary,
+    info: &mut ElfInfo,
+    r: &Reader<'_, Elf>,
+    sym_names: &[SymbolNames],
+) {
+    let (data, e, ftype, machine, sections) = (r.data, r.e, r.ftype, r.machine, &r.sections);
+    let base = bin.image_base.unwrap_or(0);
     let nsec = bin.sections.len();
     for (i, sh) in sections.iter().enumerate() {
         let t = sh.sh_type(e).0;
@@ -540,14 +506,14 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 dynamic,
                 span: Span::new(base_off.saturating_add((k as u64).saturating_mul(ent)), ent),
             });
-            if dynamic && matches!(normalized, "glob-dat" | "jump-slot" | "copy") {
+            if dynamic && matches!(normalized, RelocKind::GlobDat | RelocKind::JumpSlot | RelocKind::Copy) {
                 let slot = GotSlot {
                     rva: offset.wrapping_sub(base),
                     kind: kind.into_owned(),
                     symbol: symbol_name.unwrap_or_default(),
                     size: names.and_then(|(_, _, v)| v.get(symi as usize)).map(|v| v.1),
                 };
-                if normalized == "copy" {
+                if normalized == RelocKind::Copy {
                     info.copy_relocations.push(slot);
                 } else {
                     info.got_slots.push(slot);
@@ -555,8 +521,11 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
             }
         }
     }
+}
 
-    // Dynamic section and version requirements.
+/// The dynamic section (needed libraries, soname) and the version requirements.
+fn read_dynamic<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, info: &mut ElfInfo, r: &Reader<'_, Elf>) {
+    let (data, e, sections) = (r.data, r.e, &r.sections);
     for (i, sh) in sections.iter().enumerate() {
         let t = sh.sh_type(e).0;
         if t == SHT_DYNAMIC {
@@ -595,17 +564,16 @@ fn read<Elf: FileHeader<Endian = Endianness>>(bin: &mut Binary, data: &[u8]) {
                 .and_then(|s| s.data(e, data).ok())
                 .unwrap_or(&[]);
             let Ok(d) = sh.data(e, data) else { continue };
-            read_verneed(&mut info, d, strings, e == Endianness::Little);
+            read_verneed(info, d, strings, e == Endianness::Little);
         }
     }
-    bin.elf = Some(info);
 }
 
 /// File offset of virtual address `va` through the `PT_LOAD` segments.
 fn va_to_file(segments: &[Segment], va: u64) -> Option<u64> {
     segments
         .iter()
-        .filter(|s| s.kind == "LOAD")
+        .filter(|s| s.kind == SegmentKind::Load)
         .find(|s| va >= s.vaddr && va - s.vaddr < s.file_size)
         .and_then(|s| s.file_offset.checked_add(va - s.vaddr))
 }
@@ -670,7 +638,7 @@ fn program_header_fields(bin: &mut Binary, data: &[u8], at: u64, i: usize, is64:
     let mut g = super::bytes::GroupBuilder::new(data, &format!("Program header {i}"), at);
     let (w, flags_at) = if is64 { (8u32, 4u64) } else { (4u32, 24u64) };
     g.int_with("p_type", 0, 4, "Segment kind: LOAD (mapped), DYNAMIC, INTERP, NOTE, TLS, GNU_RELRO, …", |v| {
-        format!("0x{v:x} ({})", segment_type_name(v as u32))
+        format!("0x{v:x} ({})", SegmentKind::from_p_type(v as u32))
     });
     g.int("p_flags", flags_at, 4, "Access rights of the mapping: 4 = read, 2 = write, 1 = execute.");
     let base = if is64 { 8 } else { 4 };
@@ -691,7 +659,7 @@ fn section_header_fields(bin: &mut Binary, data: &[u8], at: u64, i: usize, name:
     let step = u64::from(w);
     g.int("sh_name", 0, 4, "Offset of the section's name in the section-name string table.");
     g.int_with("sh_type", 4, 4, "What the section holds: PROGBITS, SYMTAB, RELA, NOBITS, GROUP, …", |v| {
-        format!("0x{v:x} ({})", section_type_name(v as u32))
+        format!("0x{v:x} ({})", SectionKind::from_sh_type(v as u32))
     });
     g.int_with(
         "sh_flags",

@@ -10,7 +10,7 @@ pub mod mz;
 pub mod omf;
 pub mod pe;
 
-use crate::model::{Binary, Format, Location, Severity};
+use crate::model::{Arch, Binary, Format, Location, Severity};
 
 /// Why a file could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +109,7 @@ fn anonymous_object(data: &[u8]) -> Binary {
     g.bytes("ClassID", 12, 16, "GUID naming the object's private format.");
     g.int("SizeOfData", 28, 4, "Size of the data that follows the header.");
     bin.headers.push(g.finish());
-    bin.arch = coff::header::machine_arch(machine.unwrap_or(0) as u16);
+    bin.arch = Arch::from_coff_machine(machine.unwrap_or(0) as u16);
     bin.diag(
         Severity::Warning,
         Location::file(0),

@@ -1,12 +1,12 @@
 //! Plain DOS MZ executables: the header and the relocation table.
 
 use super::bytes::{u16_at, GroupBuilder};
-use crate::model::{Binary, Format, Location, MzReloc, Repeated, Severity};
+use crate::model::{Arch, Binary, Format, Location, MzReloc, Repeated, Severity};
 
 /// Read a DOS executable that is not a PE image.
 pub fn load_mz(data: &[u8]) -> Binary {
     let mut bin = Binary::new(Format::Mz, data.len() as u64);
-    bin.arch = "x86-16".into();
+    bin.arch = Arch::X86_16;
     let _ = super::pe::read_dos_header(&mut bin, data);
     let (Some(nrel), Some(hdr_paras), Some(relo)) = (u16_at(data, 6), u16_at(data, 8), u16_at(data, 24)) else {
         bin.diag(Severity::Error, Location::file(0), "DOS header is truncated");

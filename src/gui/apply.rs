@@ -12,7 +12,7 @@ use super::lookup::member_data_span;
 use super::nav::{self, Place};
 use super::table::{self, PendingOrder, SYNC_ORDER_LIMIT};
 use super::views::{self, ModelOpts};
-use crate::model::Span;
+use crate::model::{Binding, Span};
 use crate::session::Job;
 
 impl App {
@@ -653,7 +653,7 @@ impl App {
                 break;
             }
             let sym = d.core.bin.symbols.iter().position(|s| {
-                s.name == name && s.section.is_some() && !matches!(s.binding.as_str(), "LOCAL" | "STATIC")
+                s.name == name && s.section.is_some() && !matches!(s.binding, Binding::Local | Binding::Static)
             });
             if let Some(p) = sym {
                 found = Some((d.id, d.core.name.clone(), Target::Row(TableId::Symbols, p)));

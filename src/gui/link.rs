@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::document::{DocCore, DocId};
 use crate::link::compare::Comparison;
 use crate::link::{self, Flavor, Report};
-use crate::model::Format;
+use crate::model::{Arch, Binding, Format};
 use crate::session::{Job, Waker};
 
 /// One row of the Link view's table: an input section and what became of it.
@@ -128,7 +128,7 @@ impl LinkState {
         let inputs: Vec<String> = self.inputs(open, here).into_iter().filter(|n| !self.excluded.contains(n)).collect();
         let entry =
             if self.entry.trim().is_empty() { guess_entry(open, &inputs) } else { Some(self.entry.trim().to_string()) };
-        let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == "x86");
+        let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == Arch::X86);
         let opts = link::options::LinkOptions { flavor: self.flavor(), gc: self.gc, icf: self.icf, entry, x86 };
         link::options::command_line(&opts, implied, &split_args(&self.extra), &inputs)
     }
@@ -152,9 +152,9 @@ pub fn split_args(s: &str) -> Vec<String> {
 /// The entry point an input defines, when none is typed: a CRT entry, `main`, `start`.
 fn guess_entry(open: &[Arc<DocCore>], inputs: &[String]) -> Option<String> {
     let defined = |name: &str| {
-        open.iter()
-            .filter(|c| inputs.contains(&c.name))
-            .any(|c| c.bin.symbols.iter().any(|s| s.section.is_some() && s.binding == "EXTERNAL" && s.name == name))
+        open.iter().filter(|c| inputs.contains(&c.name)).any(|c| {
+            c.bin.symbols.iter().any(|s| s.section.is_some() && s.binding == Binding::External && s.name == name)
+        })
     };
     link::options::guess_entry(defined)
 }

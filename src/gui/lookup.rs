@@ -70,7 +70,7 @@ impl Lookup {
         let mut seen_sections: BTreeSet<Option<u32>> = BTreeSet::new();
         for r in &bin.relocations {
             sources.insert(if r.dynamic { "dynamic" } else { "object" });
-            if !kinds.contains(r.normalized) {
+            if !kinds.contains(r.normalized.name()) {
                 kinds.insert(r.normalized.to_string());
             }
             if r.dynamic {

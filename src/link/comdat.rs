@@ -23,7 +23,8 @@ pub fn size(w: &World, c: ChunkId) -> u64 {
 /// The section-definition aux length (what lld compares in MinGW mode).
 fn aux_length(w: &World, c: ChunkId) -> Option<u64> {
     let o = &w.objs[c.obj];
-    let sym = o.bin.symbols.iter().find(|s| s.section == Some(c.section) && s.kind == "section")?;
+    let sym =
+        o.bin.symbols.iter().find(|s| s.section == Some(c.section) && s.kind == crate::model::SymbolKind::Section)?;
     let a = sym.aux.first()?;
     let hex = a.strip_prefix("section definition: length 0x")?;
     let end = hex.find(',').unwrap_or(hex.len());

@@ -13,7 +13,7 @@ pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
         if s.section != Some(sec) {
             continue;
         }
-        if !seen_def && s.kind == "section" {
+        if !seen_def && s.kind == crate::model::SymbolKind::Section {
             seen_def = true;
             continue;
         }
@@ -41,7 +41,7 @@ pub fn place(w: &World, c: ChunkId, off: u64) -> String {
         .bin
         .symbols
         .iter()
-        .find(|s| s.kind == "file")
+        .find(|s| s.kind == crate::model::SymbolKind::File)
         .and_then(|s| s.aux.first())
         .and_then(|a| a.strip_prefix("file name: "))
         .map(|f| format!(":{f}"))
@@ -85,11 +85,11 @@ pub fn add_symbols(w: &mut World, oi: usize) {
     let mut weak = Vec::new();
     for pos in 0..nsym {
         let s = w.objs[oi].bin.symbols[pos].clone();
-        let external = s.binding == "EXTERNAL";
+        let external = s.binding == crate::model::Binding::External;
         let name = s.name.clone();
         let value = s.value;
-        match (s.section, s.section_kind.as_deref()) {
-            (None, Some("COMMON")) => {
+        match (s.section, s.section_kind) {
+            (None, Some(crate::model::SpecialSection::Common)) => {
                 let g = w.global(&name);
                 w.sym_targets[oi][pos] = Target::Global(g);
                 match w.globals[g].def {
@@ -101,14 +101,16 @@ pub fn add_symbols(w: &mut World, oi: usize) {
                     _ => {}
                 }
             }
-            (None, Some("UNDEFINED")) if external || s.binding == "WEAK_EXTERNAL" => {
+            (None, Some(crate::model::SpecialSection::Undefined))
+                if external || s.binding == crate::model::Binding::WeakExternal =>
+            {
                 let g = w.global(&name);
                 w.sym_targets[oi][pos] = Target::Global(g);
-                if s.binding == "WEAK_EXTERNAL" {
+                if s.binding == crate::model::Binding::WeakExternal {
                     weak.push((g, w.weak_tag(oi, pos)));
                 }
             }
-            (None, Some("ABSOLUTE")) if external => {
+            (None, Some(crate::model::SpecialSection::Absolute)) if external => {
                 let g = w.global(&name);
                 w.sym_targets[oi][pos] = Target::Global(g);
                 if matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. } | Def::Common { .. }) {
@@ -179,7 +181,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
                 .bin
                 .symbols
                 .iter()
-                .filter(|x| x.section == Some(s.index) && x.binding == "EXTERNAL")
+                .filter(|x| x.section == Some(s.index) && x.binding == crate::model::Binding::External)
                 .filter_map(|x| w.by_name.get(&x.name).copied())
                 .collect();
             let called = defines.iter().any(|g| referenced.iter().any(|&(rg, ro)| rg == *g && ro != oi));

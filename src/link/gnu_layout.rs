@@ -226,7 +226,12 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                     for (oi, o) in w.objs.iter().enumerate() {
                         let mut size = 0;
                         let mut align = 1;
-                        for s in o.bin.symbols.iter().filter(|s| s.section_kind.as_deref() == Some("COMMON")) {
+                        for s in o
+                            .bin
+                            .symbols
+                            .iter()
+                            .filter(|s| s.section_kind == Some(crate::model::SpecialSection::Common))
+                        {
                             let Some(&g) = w.by_name.get(&s.name) else { continue };
                             if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == ObjId(oi)) {
                                 let a = s.value.max(1).next_power_of_two().min(16);

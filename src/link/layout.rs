@@ -194,7 +194,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         // Each object's common symbols: lld makes a chunk for every declaration it reads,
         // aligned to the size's power of two up to 32, whichever declaration wins.
         for s in &o.bin.symbols {
-            if s.section_kind.as_deref() == Some("COMMON") {
+            if s.section_kind == Some(crate::model::SpecialSection::Common) {
                 if let Some(&g) = w.by_name.get(&s.name) {
                     let a = s.value.max(1).next_power_of_two().min(32);
                     partial.entry((b".bss".to_vec(), BSS | R | W)).or_default().push((
@@ -425,7 +425,7 @@ fn import_tables(
     for (dll, list) in &mut dlls {
         list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         for imp in list.iter() {
-            let by_name = imp.name_type != "ordinal" && imp.import_name.is_some();
+            let by_name = imp.name_type != crate::model::ImportNameType::Ordinal && imp.import_name.is_some();
             let shown = imp.import_name.clone().unwrap_or_else(|| format!("#{}", imp.ordinal_or_hint));
             lookups.push(syn(format!("ILT {dll}!{shown}"), ptr, ptr, true));
             addresses.push(syn(format!("IAT {dll}!{shown}"), ptr, ptr, true));

@@ -260,7 +260,8 @@ fn keep_unique(w: &World) -> std::collections::HashSet<ChunkId> {
 /// thunk: lld keeps every loaded one (with a thunk for each function) without GC; with GC, those
 /// a live section refers to, and a thunk where its function symbol (not `__imp_`) is used.
 pub fn imports(w: &World, live: &Live) -> Vec<(ObjId, bool)> {
-    let code = |oi: ObjId| w.objs[oi].bin.import_object.as_ref().is_some_and(|i| i.kind == "code");
+    let code =
+        |oi: ObjId| w.objs[oi].bin.import_object.as_ref().is_some_and(|i| i.kind == crate::model::ImportType::Code);
     if !w.cfg.gc {
         return w.imports.iter().map(|&oi| (oi, code(oi))).collect();
     }

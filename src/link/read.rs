@@ -185,7 +185,7 @@ impl World {
         let Some(imp) = self.objs[oi].bin.import_object.clone() else { return };
         self.imports.push(ObjId(oi));
         let mut names = vec![(format!("__imp_{}", imp.symbol), Def::Import { obj: ObjId(oi) })];
-        if imp.kind == "code" {
+        if imp.kind == crate::model::ImportType::Code {
             names.push((imp.symbol.clone(), Def::ImportThunk { obj: ObjId(oi) }));
         }
         for (n, def) in names {
@@ -209,10 +209,10 @@ impl World {
                 return;
             }
             let s = self.objs[oi].bin.symbols[pos].clone();
-            let external = s.binding == "EXTERNAL";
+            let external = s.binding == crate::model::Binding::External;
             let name = s.name.clone();
-            match (s.section, s.section_kind.as_deref()) {
-                (None, Some("COMMON")) => {
+            match (s.section, s.section_kind) {
+                (None, Some(crate::model::SpecialSection::Common)) => {
                     let size = s.value;
                     let g = self.global(&name);
                     self.sym_targets[oi][pos] = Target::Global(g);
@@ -224,10 +224,12 @@ impl World {
                         _ => {}
                     }
                 }
-                (None, Some("UNDEFINED")) if external || s.binding == "WEAK_EXTERNAL" => {
+                (None, Some(crate::model::SpecialSection::Undefined))
+                    if external || s.binding == crate::model::Binding::WeakExternal =>
+                {
                     let g = self.global(&name);
                     self.sym_targets[oi][pos] = Target::Global(g);
-                    if s.binding == "WEAK_EXTERNAL" {
+                    if s.binding == crate::model::Binding::WeakExternal {
                         weak.push((g, self.weak_tag(oi, pos)));
                     }
                     if let Def::Lazy { archive, member } = self.globals[g].def {
@@ -236,7 +238,7 @@ impl World {
                         self.globals[g].def = Def::Undefined;
                     }
                 }
-                (None, Some("ABSOLUTE")) if external => {
+                (None, Some(crate::model::SpecialSection::Absolute)) if external => {
                     let g = self.global(&name);
                     self.sym_targets[oi][pos] = Target::Global(g);
                     match self.globals[g].def {
@@ -246,7 +248,9 @@ impl World {
                     }
                 }
                 (Some(sec), _) => {
-                    let is_def = s.kind == "section" && self.objs[oi].is_comdat(sec) && !def_seen.contains_key(&sec);
+                    let is_def = s.kind == crate::model::SymbolKind::Section
+                        && self.objs[oi].is_comdat(sec)
+                        && !def_seen.contains_key(&sec);
                     if is_def {
                         def_seen.insert(sec, pos);
                         pending.push(pos);
@@ -303,7 +307,9 @@ impl World {
             }
             let s = &self.objs[oi].bin.symbols[pos];
             if let Some(sec) = s.section {
-                if s.binding != "EXTERNAL" && self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read) {
+                if s.binding != crate::model::Binding::External
+                    && self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read)
+                {
                     self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), s.value);
                 }
             }
@@ -324,14 +330,14 @@ impl World {
         let s = &self.objs[oi].bin.symbols[pos];
         match s.section {
             Some(sec) if self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read) => {
-                if s.binding == "EXTERNAL" {
+                if s.binding == crate::model::Binding::External {
                     let name = s.name.clone();
                     Target::Global(self.global(&name))
                 } else {
                     Target::Local(ChunkId::new(oi, sec), s.value)
                 }
             }
-            _ if s.binding == "EXTERNAL" || s.binding == "WEAK_EXTERNAL" => {
+            _ if s.binding == crate::model::Binding::External || s.binding == crate::model::Binding::WeakExternal => {
                 let name = s.name.clone();
                 Target::Global(self.global(&name))
             }
@@ -344,7 +350,7 @@ impl World {
         let s = &self.objs[oi].bin.symbols[pos];
         let Some(sec) = s.section else { return };
         let read = self.fates[oi].get(sec as usize - 1) == Some(&Fate::Read);
-        if s.binding != "EXTERNAL" {
+        if s.binding != crate::model::Binding::External {
             if read {
                 self.sym_targets[oi][pos] = Target::Local(ChunkId::new(oi, sec), s.value);
             }
@@ -398,7 +404,7 @@ impl World {
         let s = &self.objs[oi].bin.symbols[pos];
         let name = s.name.clone();
         let value = s.value;
-        let external = s.binding == "EXTERNAL";
+        let external = s.binding == crate::model::Binding::External;
         if sel == 0 || sel > 6 {
             let text = format!("unknown comdat type {sel} for {name} in {}", self.objs[oi].name);
             self.error(text);

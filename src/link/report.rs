@@ -555,7 +555,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
 fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
     let mut best: Option<(u64, &str)> = None;
     for s in &w.objs[oi].bin.symbols {
-        if s.section != Some(sec) || s.value > off || s.kind == "file" {
+        if s.section != Some(sec) || s.value > off || s.kind == crate::model::SymbolKind::File {
             continue;
         }
         if best.is_none_or(|(v, _)| s.value >= v) {

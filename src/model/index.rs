@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Binary, Format, Span};
+use crate::model::{Binary, Format, SegmentKind, Span, SymbolKind};
 
 /// One row of the flattened import table: which list, module and entry it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +233,7 @@ impl Index {
         let base = bin.image_base?;
         bin.segments
             .iter()
-            .filter(|s| s.kind.contains("LOAD"))
+            .filter(|s| s.kind == SegmentKind::Load)
             .find(|s| s.file_offset <= off && off < s.file_offset.saturating_add(s.file_size))
             .map(|s| s.vaddr.wrapping_sub(base).wrapping_add(off - s.file_offset))
     }
@@ -342,7 +342,7 @@ fn symbol_rvas(bin: &Binary, by_index: &HashMap<u32, usize>) -> Vec<(u64, u32)> 
     bin.symbols
         .iter()
         .enumerate()
-        .filter(|(_, s)| !s.name.is_empty() && s.kind != "section" && s.kind != "file")
+        .filter(|(_, s)| !s.name.is_empty() && !matches!(s.kind, SymbolKind::Section | SymbolKind::File))
         .filter_map(|(i, s)| {
             let sec = bin.sections.get(*by_index.get(&s.section?)?)?;
             let rva = if elf_image { s.value.checked_sub(base)? } else { sec.rva.checked_add(s.value)? };

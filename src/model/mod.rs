@@ -7,11 +7,13 @@
 mod diag;
 mod extras;
 pub mod index;
+mod kinds;
 mod omf;
 pub mod regions;
 
 pub use diag::{Diagnostic, Location, Repeated, Severity};
 pub use extras::*;
+pub use kinds::*;
 pub use omf::*;
 
 use std::borrow::Cow;
@@ -115,8 +117,8 @@ impl Format {
 pub struct Binary {
     /// The container format.
     pub format: Format,
-    /// Architecture name: `x86`, `x86_64`, `aarch64`, `arm`, … or `unknown (0x…)`.
-    pub arch: String,
+    /// Architecture: `x86`, `x86_64`, `aarch64`, `arm`, … or `unknown (0x…)`.
+    pub arch: Arch,
     /// Whether pointers are 64-bit.
     pub is_64: bool,
     /// Preferred load address of an image (PE `ImageBase`; ELF lowest `PT_LOAD` vaddr).
@@ -184,7 +186,7 @@ impl Binary {
     pub fn new(format: Format, file_size: u64) -> Self {
         Binary {
             format,
-            arch: "unknown".into(),
+            arch: Arch::Unspecified,
             is_64: false,
             image_base: None,
             entry_rva: None,
@@ -301,8 +303,8 @@ pub struct Section {
     pub flags: u64,
     /// Decoded flag names.
     pub flag_names: Vec<String>,
-    /// ELF section type name (`PROGBITS`, …); None for COFF.
-    pub kind: Option<String>,
+    /// ELF section type (`PROGBITS`, …) or OMF defining record; None for COFF.
+    pub kind: Option<SectionKind>,
     /// Whether the section occupies memory at run time.
     pub is_alloc: bool,
     /// Whether it holds executable code.
@@ -332,8 +334,8 @@ impl Section {
 pub struct Segment {
     /// Program-header index.
     pub index: u32,
-    /// Type name (`LOAD`, `DYNAMIC`, …).
-    pub kind: String,
+    /// Type (`LOAD`, `DYNAMIC`, …).
+    pub kind: SegmentKind,
     /// Virtual address.
     pub vaddr: u64,
     /// Size in memory.
@@ -368,11 +370,11 @@ pub struct Symbol {
     /// Section index (format numbering), None for undefined/absolute/common.
     pub section: Option<u32>,
     /// Special section meaning: `UNDEFINED`, `ABSOLUTE`, `DEBUG`, `COMMON`.
-    pub section_kind: Option<String>,
+    pub section_kind: Option<SpecialSection>,
     /// Kind: `function`, `data`, `section`, `file`, `label`, `unknown`, …
-    pub kind: String,
+    pub kind: SymbolKind,
     /// Binding / storage class (`EXTERNAL`, `STATIC`, `GLOBAL`, `LOCAL`, `WEAK`, …).
-    pub binding: String,
+    pub binding: Binding,
     /// COFF raw type or ELF st_info.
     pub raw_type: u32,
     /// Number of aux records (COFF).
@@ -530,7 +532,7 @@ pub struct Relocation {
     /// Raw type value.
     pub raw_type: u32,
     /// Normalised kind: `absolute`, `pc-relative`, `image-relative`, `section-relative`, `section-index`, `got`, `plt`, `copy`, `jump-slot`, `glob-dat`, `relative`, `tls`, `other`.
-    pub normalized: &'static str,
+    pub normalized: RelocKind,
     /// Width of the patched field in bits (0 if unknown).
     pub width: u8,
     /// Whether the value is PC-relative.
@@ -628,9 +630,9 @@ pub struct ImportObject {
     /// Name imported from the DLL (after the name type is applied).
     pub import_name: Option<String>,
     /// `code`, `data` or `const`.
-    pub kind: String,
+    pub kind: ImportType,
     /// `ordinal`, `name`, `noprefix`, `undecorate`, `exportas`.
-    pub name_type: String,
+    pub name_type: ImportNameType,
     /// Ordinal or hint.
     pub ordinal_or_hint: u16,
 }

@@ -324,7 +324,7 @@ impl What {
             What::SectionHeader(p) => d("Section header", lookup.section_label_at(p as usize).to_string()),
             What::SectionBody(p) => d("Section data", lookup.section_label_at(p as usize).to_string()),
             What::SegmentHeader(p) => {
-                let kind = bin.segments.get(p as usize).map_or("?", |s| s.kind.as_str());
+                let kind = bin.segments.get(p as usize).map_or_else(|| "?".to_string(), |s| s.kind.to_string());
                 d("Program header", format!("#{p} {kind}"))
             }
             What::Symbol(p) => {

@@ -6,7 +6,7 @@
 //! relocated bytes.
 
 use super::{load, read_le, write_le, Cx, DllInput, Outcome, Scheme, SchemeKind, Status, Step, Unresolved};
-use crate::model::{Binary, Relocation};
+use crate::model::{Binary, Binding, RelocKind, Relocation};
 
 /// The ELF scheme.
 pub struct Elf;
@@ -39,7 +39,10 @@ fn lookup_skipping(scope: &[Module<'_>], name: &str, skip: usize) -> Option<(u64
             // An executable exports nothing in the model; its defined dynamic symbols still
             // come first in the scope.
             if let Some(s) = m.bin.symbols.iter().find(|s| {
-                s.name == name && s.section.is_some() && matches!(s.binding.as_str(), "GLOBAL" | "WEAK") && s.value != 0
+                s.name == name
+                    && s.section.is_some()
+                    && matches!(s.binding, Binding::Global | Binding::Weak)
+                    && s.value != 0
             }) {
                 return Some((m.bias.wrapping_add(s.value), m.name.to_string(), s.size));
             }
@@ -98,13 +101,16 @@ impl Scheme for Elf {
         let relocs: Vec<Relocation> = cx.bin.relocations.iter().filter(|r| r.dynamic).cloned().collect();
         for (i, r) in relocs.iter().enumerate() {
             let rva = r.offset;
-            let bytes = if r.normalized == "copy" { 0 } else { usize::from(r.width / 8).clamp(1, 8) };
+            let bytes = if r.normalized == RelocKind::Copy { 0 } else { usize::from(r.width / 8).clamp(1, 8) };
             let old = if bytes > 0 { cx.read(rva, bytes).unwrap_or(0) } else { 0 };
             let sym = r.symbol.as_deref();
-            let found =
-                sym.and_then(
-                    |s| if r.normalized == "copy" { lookup_skipping(&scope, s, 0) } else { lookup(&scope, s) },
-                );
+            let found = sym.and_then(|s| {
+                if r.normalized == RelocKind::Copy {
+                    lookup_skipping(&scope, s, 0)
+                } else {
+                    lookup(&scope, s)
+                }
+            });
             let section = cx.section_name(rva);
             let import = sym.map(|s| match &found {
                 Some((_, m, _)) => format!("{m}!{s}"),
@@ -114,11 +120,11 @@ impl Scheme for Elf {
             let mut after = old;
             let mut copy_from: Option<(usize, u64, u64)> = None;
             let (status, reason) = match (r.normalized, &found) {
-                ("relative", _) => {
+                (RelocKind::Relative, _) => {
                     after = bias.wrapping_add(r.addend as u64);
                     (Status::Applied, format!("RELATIVE: load bias 0x{bias:x} + addend {:#x}", r.addend))
                 }
-                ("glob-dat" | "jump-slot", Some((a, m, _))) => {
+                (RelocKind::GlobDat | RelocKind::JumpSlot, Some((a, m, _))) => {
                     after = *a;
                     let copied = m == &main_name
                         && cx
@@ -135,7 +141,7 @@ impl Scheme for Elf {
                         },
                     )
                 }
-                ("absolute", Some((a, m, _))) => {
+                (RelocKind::Absolute, Some((a, m, _))) => {
                     after = a.wrapping_add(r.addend as u64);
                     (
                         Status::Applied,
@@ -147,11 +153,11 @@ impl Scheme for Elf {
                         ),
                     )
                 }
-                ("absolute", None) if sym.is_none() => {
+                (RelocKind::Absolute, None) if sym.is_none() => {
                     after = bias.wrapping_add(r.addend as u64);
                     (Status::Applied, format!("{} without a symbol: bias + addend", r.kind))
                 }
-                ("copy", Some((a, m, size))) => {
+                (RelocKind::Copy, Some((a, m, size))) => {
                     let size = size
                         .or_else(|| {
                             cx.bin.elf.as_ref().and_then(|e| {
@@ -169,7 +175,7 @@ impl Scheme for Elf {
                         }
                     }
                 }
-                ("glob-dat" | "jump-slot" | "absolute" | "copy", None) => {
+                (RelocKind::GlobDat | RelocKind::JumpSlot | RelocKind::Absolute | RelocKind::Copy, None) => {
                     let s = sym.unwrap_or("?");
                     out.unresolved.push(Unresolved {
                         import: s.to_string(),
@@ -242,9 +248,9 @@ fn relocate_dso(d: &DllInput<'_>, mem: &mut [u8], bias: u64, scope: &[Module<'_>
     for r in d.bin.relocations.iter().filter(|r| r.dynamic) {
         let bytes = usize::from(r.width / 8).clamp(1, 8);
         let value = match r.normalized {
-            "relative" => Some(bias.wrapping_add(r.addend as u64)),
-            "glob-dat" | "jump-slot" => r.symbol.as_deref().and_then(|s| lookup(scope, s)).map(|f| f.0),
-            "absolute" => match r.symbol.as_deref() {
+            RelocKind::Relative => Some(bias.wrapping_add(r.addend as u64)),
+            RelocKind::GlobDat | RelocKind::JumpSlot => r.symbol.as_deref().and_then(|s| lookup(scope, s)).map(|f| f.0),
+            RelocKind::Absolute => match r.symbol.as_deref() {
                 Some(s) => lookup(scope, s).map(|f| f.0.wrapping_add(r.addend as u64)),
                 None => Some(bias.wrapping_add(r.addend as u64)),
             },

@@ -95,7 +95,7 @@ pub fn map(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, MapError> {
 }
 
 fn map_elf(bin: &Binary, data: &[u8]) -> Result<Vec<u8>, MapError> {
-    let loads: Vec<_> = bin.segments.iter().filter(|s| s.kind == "LOAD").collect();
+    let loads: Vec<_> = bin.segments.iter().filter(|s| s.kind == crate::model::SegmentKind::Load).collect();
     let low = loads.iter().map(|s| s.vaddr).min().ok_or(MapError::NoLoadSegment)?;
     let high = loads.iter().map(|s| s.vaddr.saturating_add(s.mem_size)).max().unwrap_or(low);
     let size = high - low;
@@ -119,7 +119,7 @@ pub fn image_size(bin: &Binary) -> u64 {
     if let Some(pe) = &bin.pe {
         return pe.layout.size_of_image;
     }
-    let loads = bin.segments.iter().filter(|s| s.kind == "LOAD");
+    let loads = bin.segments.iter().filter(|s| s.kind == crate::model::SegmentKind::Load);
     let low = loads.clone().map(|s| s.vaddr).min().unwrap_or(0);
     loads.map(|s| s.vaddr.saturating_add(s.mem_size)).max().map_or(0, |h| h - low)
 }

@@ -60,7 +60,7 @@ impl SchemeKind {
     pub fn fits(self, bin: &Binary) -> bool {
         match self {
             SchemeKind::Elf => bin.format.is_elf(),
-            SchemeKind::Reldata => bin.format.is_pe() && bin.arch == "x86",
+            SchemeKind::Reldata => bin.format.is_pe() && bin.arch == crate::model::Arch::X86,
             _ => bin.format.is_pe(),
         }
     }

@@ -10,7 +10,7 @@ use crate::model::Binary;
 pub struct Reldata;
 
 fn section(bin: &Binary) -> Option<&crate::model::Section> {
-    (bin.arch == "x86").then(|| bin.sections.iter().find(|s| s.name == ".reldata")).flatten()
+    (bin.arch == crate::model::Arch::X86).then(|| bin.sections.iter().find(|s| s.name == ".reldata")).flatten()
 }
 
 impl Scheme for Reldata {

@@ -369,3 +369,33 @@ pub fn check_invariants(bin: &Binary, data_len: u64) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Bounded work, in place of a clock: the reader advances through the records (each at a higher
+/// offset than the one before, so no more records than bytes), and nothing it lists outgrows the
+/// data (members checked the same way).
+pub fn check_bounded_work(bin: &Binary, data_len: u64) -> Result<(), String> {
+    if let Some(w) = bin.omf_records.windows(2).find(|w| w[1].offset <= w[0].offset) {
+        return Err(format!(
+            "record at {:#x} follows the one at {:#x}: the reader went back",
+            w[1].offset, w[0].offset
+        ));
+    }
+    let items = [
+        ("records", bin.omf_records.len()),
+        ("symbols", bin.symbols.len()),
+        ("sections", bin.sections.len()),
+        ("relocations", bin.relocations.len()),
+        ("diagnostics", bin.diagnostics.len()),
+    ];
+    for (what, n) in items {
+        if n as u64 > data_len {
+            return Err(format!("{n} {what} from {data_len} bytes"));
+        }
+    }
+    for m in &bin.members {
+        if let Some(b) = &m.binary {
+            check_bounded_work(b, data_len)?;
+        }
+    }
+    Ok(())
+}

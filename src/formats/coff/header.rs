@@ -3,28 +3,6 @@
 use crate::formats::bytes::{flags_display, text, u16_at, u32_at, GroupBuilder};
 use crate::model::{Binary, Location, Section, Severity, Span};
 
-/// The architecture name for a COFF machine value.
-pub fn machine_arch(m: u16) -> String {
-    match m {
-        0x14c => "x86".into(),
-        0x8664 => "x86_64".into(),
-        0xaa64 => "aarch64".into(),
-        0xa641 => "arm64ec".into(),
-        0xa64e => "arm64x".into(),
-        0x1c0 | 0x1c2 | 0x1c4 => "arm".into(),
-        0x200 => "ia64".into(),
-        0x162 | 0x166 | 0x168 | 0x169 | 0x266 | 0x366 | 0x466 => "mips".into(),
-        0x184 | 0x284 => "alpha".into(),
-        0x1f0 | 0x1f1 => "powerpc".into(),
-        0x1a2 | 0x1a3 | 0x1a6 | 0x1a8 => "sh".into(),
-        0x5032 => "riscv32".into(),
-        0x5064 => "riscv64".into(),
-        0x6232 | 0x6264 => "loongarch".into(),
-        0x0 => "unknown".into(),
-        _ => format!("unknown (0x{m:x})"),
-    }
-}
-
 /// The `IMAGE_FILE_MACHINE_*` name of a machine value.
 pub fn machine_name(m: u16) -> &'static str {
     match m {

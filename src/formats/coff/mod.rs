@@ -7,7 +7,7 @@ pub mod relocs;
 pub mod symbols;
 
 use crate::formats::bytes::{u16_at, u32_at, GroupBuilder};
-use crate::model::{Binary, Format, Location, Severity};
+use crate::model::{Arch, Binary, Format, Location, Severity};
 
 /// The bigobj class GUID `{D1BAA1C7-BAEE-4ba9-AF20-FAF66AA4DCB8}` as stored.
 pub const BIGOBJ_CLASS_ID: [u8; 16] =
@@ -75,7 +75,7 @@ pub fn load_object(data: &[u8]) -> Binary {
         }
         (m, u32::from(n), sp, ns, 20 + u64::from(opt))
     };
-    bin.arch = header::machine_arch(machine);
+    bin.arch = Arch::from_coff_machine(machine);
     bin.is_64 = matches!(machine, 0x8664 | 0xaa64 | 0xa641 | 0xa64e | 0x200 | 0x284 | 0x5064 | 0x6264);
     let rs = if bigobj { 20 } else { 18 };
     let strtab = symbols::string_table(data, u64::from(symptr), u64::from(nsym), rs);

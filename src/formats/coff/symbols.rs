@@ -2,7 +2,7 @@
 
 use crate::demangle::demangle;
 use crate::formats::bytes::{array_at, cstr_at, text, u16_at, u32_at, u8_at};
-use crate::model::{Binary, Location, Repeated, Severity, Span, Symbol};
+use crate::model::{Binary, Binding, Location, Repeated, Severity, Span, SpecialSection, Symbol, SymbolKind};
 
 /// A symbol as read, with the raw fields later passes need.
 #[derive(Debug, Clone)]
@@ -86,40 +86,6 @@ pub const CLASS_FUNCTION: u8 = 101;
 pub const CLASS_FILE: u8 = 103;
 /// `IMAGE_SYM_CLASS_WEAK_EXTERNAL`.
 pub const CLASS_WEAK_EXTERNAL: u8 = 105;
-
-/// Name of a storage class.
-pub fn storage_class_name(c: u8) -> String {
-    match c {
-        0xff => "END_OF_FUNCTION".into(),
-        0 => "NULL".into(),
-        1 => "AUTOMATIC".into(),
-        2 => "EXTERNAL".into(),
-        3 => "STATIC".into(),
-        4 => "REGISTER".into(),
-        5 => "EXTERNAL_DEF".into(),
-        6 => "LABEL".into(),
-        7 => "UNDEFINED_LABEL".into(),
-        8 => "MEMBER_OF_STRUCT".into(),
-        9 => "ARGUMENT".into(),
-        10 => "STRUCT_TAG".into(),
-        11 => "MEMBER_OF_UNION".into(),
-        12 => "UNION_TAG".into(),
-        13 => "TYPE_DEFINITION".into(),
-        14 => "UNDEFINED_STATIC".into(),
-        15 => "ENUM_TAG".into(),
-        16 => "MEMBER_OF_ENUM".into(),
-        17 => "REGISTER_PARAM".into(),
-        18 => "BIT_FIELD".into(),
-        100 => "BLOCK".into(),
-        101 => "FUNCTION".into(),
-        102 => "END_OF_STRUCT".into(),
-        103 => "FILE".into(),
-        104 => "SECTION".into(),
-        105 => "WEAK_EXTERNAL".into(),
-        107 => "CLR_TOKEN".into(),
-        _ => format!("0x{c:x}"),
-    }
-}
 
 /// Read the string table that follows the symbol table; None if absent.
 pub fn string_table(data: &[u8], symptr: u64, nsyms: u64, record_size: u64) -> Option<&[u8]> {
@@ -223,10 +189,10 @@ pub fn read_symbols(
     for s in &table.symbols {
         let aux = describe_aux(data, &table, s, bigobj);
         let (section, section_kind) = match s.section {
-            0 if s.class == CLASS_EXTERNAL && s.value != 0 => (None, Some("COMMON".to_string())),
-            0 => (None, Some("UNDEFINED".to_string())),
-            -1 => (None, Some("ABSOLUTE".to_string())),
-            -2 => (None, Some("DEBUG".to_string())),
+            0 if s.class == CLASS_EXTERNAL && s.value != 0 => (None, Some(SpecialSection::Common)),
+            0 => (None, Some(SpecialSection::Undefined)),
+            -1 => (None, Some(SpecialSection::Absolute)),
+            -2 => (None, Some(SpecialSection::Debug)),
             n if n > 0 => {
                 if n > nsections {
                     bad_sections.add(Location::file(symptr + u64::from(s.index) * rs), || {
@@ -235,20 +201,20 @@ pub fn read_symbols(
                 }
                 (Some(n as u32), None)
             }
-            n => (None, Some(format!("{n}"))),
+            n => (None, Some(SpecialSection::Reserved(n))),
         };
         let kind = if s.class == CLASS_FILE {
-            "file"
+            SymbolKind::File
         } else if s.class == CLASS_STATIC && s.naux > 0 && s.value == 0 && s.section > 0 {
-            "section"
+            SymbolKind::Section
         } else if (s.typ >> 4) & 3 == 2 {
-            "function"
+            SymbolKind::Function
         } else if s.class == CLASS_FUNCTION || s.class == 6 {
-            "label"
+            SymbolKind::Label
         } else if s.section > 0 {
-            "data"
+            SymbolKind::Data
         } else {
-            "unknown"
+            SymbolKind::Unknown
         };
         bin.symbols.push(Symbol {
             index: s.index,
@@ -258,8 +224,8 @@ pub fn read_symbols(
             size: None,
             section,
             section_kind,
-            kind: kind.into(),
-            binding: storage_class_name(s.class),
+            kind,
+            binding: Binding::from_storage_class(s.class),
             raw_type: u32::from(s.typ),
             aux_count: s.naux,
             aux,

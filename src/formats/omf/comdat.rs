@@ -8,7 +8,7 @@ use super::record::Body;
 use super::symbols::read_base;
 use super::{DataCtx, Module, Owner, MAX_SYMBOLS};
 use crate::demangle::demangle;
-use crate::model::{OmfComdat, Severity, Span, Symbol};
+use crate::model::{Binding, OmfComdat, Severity, Span, Symbol, SymbolKind};
 
 /// Selection (high nibble of Attributes) in the JSON's words.
 pub fn selection_word(sel: u8) -> String {
@@ -121,8 +121,8 @@ pub fn comdat(m: &mut Module<'_>, b: &mut Body<'_>, t: u8) -> Option<String> {
                 size: None,
                 section: None,
                 section_kind: None,
-                kind: if code { "function" } else { "data" }.into(),
-                binding: if local { "LOCAL" } else { "GLOBAL" }.into(),
+                kind: if code { SymbolKind::Function } else { SymbolKind::Data },
+                binding: if local { Binding::Local } else { Binding::Global },
                 raw_type: u32::from(t),
                 aux_count: 0,
                 aux: vec![format!("COMDAT, selection {}, allocation {}", selection_word(sel), allocation_word(alloc))],

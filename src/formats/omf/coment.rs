@@ -166,7 +166,8 @@ pub fn coment(m: &mut Module<'_>, b: &mut Body<'_>) -> Option<String> {
                 )?;
                 if let Some(e) = usize::from(w).checked_sub(1).and_then(|i| m.omf.externals.get(i)) {
                     if let Some(s) = m.bin.symbols.get_mut(e.symbol) {
-                        s.binding = if class == 0xa8 { "WEAK" } else { "LAZY" }.into();
+                        s.binding =
+                            if class == 0xa8 { crate::model::Binding::Weak } else { crate::model::Binding::Lazy };
                         s.aux.push(format!("default resolution: {}", dn.clone().unwrap_or_else(|| format!("#{d}"))));
                     }
                 }

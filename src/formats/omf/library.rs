@@ -6,7 +6,7 @@ use super::record::{self, Body, Checksum};
 use super::Module;
 use crate::formats::bytes::{slice_at, text, u16_at, u8_at};
 use crate::model::{
-    ArchiveSymbol, Binary, Diagnostic, Field, Format, HeaderGroup, Location, Member, OmfInfo, OmfLibraryInfo,
+    Arch, ArchiveSymbol, Binary, Diagnostic, Field, Format, HeaderGroup, Location, Member, OmfInfo, OmfLibraryInfo,
     OmfRecord, Severity, Span,
 };
 
@@ -71,7 +71,7 @@ fn push_record(bin: &mut Binary, data: &[u8], f: &record::Frame, body: Body<'_>,
 pub fn load_library(data: &[u8]) -> Binary {
     let len = data.len() as u64;
     let mut bin = Binary::new(Format::OmfLibrary, len);
-    bin.arch = "x86".into();
+    bin.arch = Arch::X86;
     let Some(hdr) = record::read_frame(data, 0) else {
         diag(&mut bin, Severity::Error, 0, "the library header record is truncated".into());
         return bin;

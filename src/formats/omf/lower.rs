@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use super::fixupp::{describe, location_kind};
 use super::Module;
 use crate::formats::bytes::{sign_extend, uint_at};
-use crate::model::{Binary, Comdat, HeaderGroup, Relocation, Section, Span};
+use crate::model::{
+    Binary, Binding, Comdat, HeaderGroup, RelocKind, Relocation, Section, SectionKind, Span, SymbolKind,
+};
 
 /// Whether a segment class names debug information rather than program contents.
 fn is_debug_class(class: &str) -> bool {
@@ -88,7 +90,7 @@ pub fn lower(m: Module<'_>) -> Binary {
             file_size,
             flags: u64::from(s.acbp),
             flag_names,
-            kind: Some("SEGDEF".into()),
+            kind: Some(SectionKind::Segdef),
             is_alloc,
             is_exec,
             is_write,
@@ -130,7 +132,7 @@ pub fn lower(m: Module<'_>) -> Binary {
             file_size,
             flags: u64::from(c.attributes),
             flag_names,
-            kind: Some(if c.borland_virtual { "VIRDEF" } else { "COMDAT" }.into()),
+            kind: Some(if c.borland_virtual { SectionKind::Virdef } else { SectionKind::Comdat }),
             is_alloc: true,
             is_exec,
             is_write: !is_exec,
@@ -144,9 +146,9 @@ pub fn lower(m: Module<'_>) -> Binary {
         if let Some(sym) = bin.symbols.get_mut(c.symbol) {
             if c.borland_virtual {
                 sym.section_kind = None;
-                sym.kind = if is_exec { "function" } else { "data" }.into();
-                if sym.binding == "EXTERNAL" {
-                    sym.binding = "GLOBAL".into();
+                sym.kind = if is_exec { SymbolKind::Function } else { SymbolKind::Data };
+                if sym.binding == Binding::External {
+                    sym.binding = Binding::Global;
                 }
             }
             sym.section = Some(c.section);
@@ -169,7 +171,7 @@ pub fn lower(m: Module<'_>) -> Binary {
     }
     let mut at_symbol: HashMap<(u32, u64), usize> = HashMap::new();
     for (i, s) in bin.symbols.iter().enumerate() {
-        if let (Some(sec), "GLOBAL" | "LOCAL") = (s.section, s.binding.as_str()) {
+        if let (Some(sec), Binding::Global | Binding::Local) = (s.section, s.binding) {
             at_symbol.entry((sec, s.value)).or_insert(i);
         }
     }
@@ -231,11 +233,11 @@ pub fn lower(m: Module<'_>) -> Binary {
             kind: Cow::Borrowed(location_kind(f.location)),
             raw_type: u32::from(f.location),
             normalized: if !f.segment_relative {
-                "pc-relative"
+                RelocKind::PcRelative
             } else if f.location == 2 {
-                "section-index"
+                RelocKind::SectionIndex
             } else {
-                "absolute"
+                RelocKind::Absolute
             },
             width: (width * 8) as u8,
             pc_relative: !f.segment_relative,

@@ -21,7 +21,7 @@ mod symbols;
 
 use std::collections::HashMap;
 
-use crate::model::{Binary, Diagnostic, Field, Format, Location, OmfInfo, OmfRecord, Severity};
+use crate::model::{Arch, Binary, Diagnostic, Field, Format, Location, OmfInfo, OmfRecord, Severity};
 use record::{Body, Checksum, Frame};
 
 /// Most diagnostics one module records before it only counts them.
@@ -281,7 +281,7 @@ impl<'a> Module<'a> {
     /// A fresh module over `data`.
     pub fn new(data: &'a [u8]) -> Self {
         let mut bin = Binary::new(Format::Omf, data.len() as u64);
-        bin.arch = "x86".into();
+        bin.arch = Arch::X86;
         Module {
             data,
             bin,

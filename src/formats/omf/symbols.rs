@@ -5,7 +5,7 @@ use super::names::{IndexKind, MAX_INDEX};
 use super::record::Body;
 use super::{Module, MAX_SYMBOLS};
 use crate::demangle::demangle;
-use crate::model::{OmfCommunal, OmfExternal, Severity, Span, Symbol};
+use crate::model::{Binding, OmfCommunal, OmfExternal, Severity, Span, SpecialSection, Symbol, SymbolKind};
 
 impl Module<'_> {
     /// Define the next external index and its symbol.
@@ -45,9 +45,9 @@ impl Module<'_> {
             value: 0,
             size: communal.as_ref().map(|c| c.size),
             section: None,
-            section_kind: Some(if communal.is_some() { "COMMON" } else { "UNDEFINED" }.into()),
-            kind: if communal.is_some() { "data" } else { "unknown" }.into(),
-            binding: if local { "LOCAL" } else { "EXTERNAL" }.into(),
+            section_kind: Some(if communal.is_some() { SpecialSection::Common } else { SpecialSection::Undefined }),
+            kind: if communal.is_some() { SymbolKind::Data } else { SymbolKind::Unknown },
+            binding: if local { Binding::Local } else { Binding::External },
             raw_type: u32::from(self.cur.1),
             aux_count: 0,
             aux,
@@ -287,16 +287,15 @@ pub fn pubdef(m: &mut Module<'_>, b: &mut Body<'_>, t: u8) -> Option<String> {
             value: off,
             size: None,
             section: (seg != 0).then_some(u32::from(seg)),
-            section_kind: (seg == 0).then(|| "ABSOLUTE".to_string()),
+            section_kind: (seg == 0).then_some(SpecialSection::Absolute),
             kind: if seg == 0 {
-                "absolute"
+                SymbolKind::Absolute
             } else if seg_class_code {
-                "function"
+                SymbolKind::Function
             } else {
-                "data"
-            }
-            .into(),
-            binding: if local { "LOCAL" } else { "GLOBAL" }.into(),
+                SymbolKind::Data
+            },
+            binding: if local { Binding::Local } else { Binding::Global },
             raw_type: u32::from(t),
             aux_count: 0,
             aux,

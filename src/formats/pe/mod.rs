@@ -10,7 +10,7 @@ mod rich;
 
 use crate::formats::bytes::{u16_at, u32_at, GroupBuilder};
 use crate::formats::coff::{self, header, symbols};
-use crate::model::{Binary, DataDirectory, Format, Location, PeInfo, Severity, Span};
+use crate::model::{Arch, Binary, DataDirectory, Format, Location, PeInfo, Severity, Span};
 use map::PeMap;
 
 /// Names of the 16 data directories.
@@ -121,7 +121,7 @@ pub fn load_pe(data: &[u8]) -> Binary {
         bin.diag(Severity::Error, Location::file(nt + 4), "COFF file header is truncated");
         return bin;
     };
-    bin.arch = header::machine_arch(machine);
+    bin.arch = Arch::from_coff_machine(machine);
     let opt = nt + 24;
     let magic = u16_at(data, opt).unwrap_or(0);
     let is_64 = match magic {

@@ -9,7 +9,7 @@
 use super::map::PeMap;
 use crate::formats::bytes::{sign_extend, u32_at, uint_at};
 use crate::formats::coff::symbols::SymbolTable;
-use crate::model::{Binary, Location, PseudoReloc, Repeated, Severity, Span};
+use crate::model::{Arch, Binary, Location, PseudoReloc, Repeated, Severity, Span};
 
 /// A sorted index of IAT slots: (slot RVA, "dll!name").
 pub struct IatIndex {
@@ -56,7 +56,7 @@ enum Markers {
 /// The RVA a symbol stands for.
 fn symbol_rva(bin: &Binary, table: &SymbolTable, want: &str) -> Option<u64> {
     table.symbols.iter().find_map(|s| {
-        let n = s.name.strip_prefix('_').filter(|_| bin.arch == "x86").unwrap_or(&s.name);
+        let n = s.name.strip_prefix('_').filter(|_| bin.arch == Arch::X86).unwrap_or(&s.name);
         if n != want || s.section <= 0 {
             return None;
         }

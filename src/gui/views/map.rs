@@ -151,7 +151,7 @@ pub fn lanes(core: &DocCore) -> (Vec<Lane>, u64) {
             .segments
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.kind == "LOAD" || s.kind == "PT_LOAD" || s.kind.contains("LOAD"))
+            .filter(|(_, s)| s.kind == crate::model::SegmentKind::Load)
             .map(|(p, s)| Item {
                 start: s.vaddr.wrapping_sub(base),
                 end: s.vaddr.wrapping_sub(base).saturating_add(s.mem_size.max(1)),

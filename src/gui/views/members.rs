@@ -7,7 +7,7 @@ use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::member_header_span;
 use crate::gui::table::{Cell, Column, TableModel, Tone};
 use crate::gui::theme::RefKind;
-use crate::model::Span;
+use crate::model::{Binding, Span};
 
 use super::{intro, show_table, ViewCtx};
 
@@ -42,7 +42,7 @@ impl TableModel for MemberModel<'_> {
             2 => format!("{:#x}", m.member_offset),
             3 => format!("{:#x}", m.member_size),
             4 => m.binary.as_ref().map_or_else(|| "(unreadable)".into(), |b| b.format.name().to_string()),
-            5 => m.binary.as_ref().map_or_else(String::new, |b| b.arch.clone()),
+            5 => m.binary.as_ref().map_or_else(String::new, |b| b.arch.to_string()),
             _ => match m.binary.as_deref() {
                 Some(b) if b.omf.is_some() => omf_member_summary(b),
                 Some(b) => b.import_object.as_ref().map_or_else(String::new, |io| {
@@ -82,7 +82,7 @@ impl TableModel for MemberModel<'_> {
 /// An OMF module in one line: its records, segments, publics and fixups.
 fn omf_member_summary(b: &crate::model::Binary) -> String {
     let Some(omf) = &b.omf else { return String::new() };
-    let publics = b.symbols.iter().filter(|s| s.section.is_some() && s.binding == "GLOBAL").count();
+    let publics = b.symbols.iter().filter(|s| s.section.is_some() && s.binding == Binding::Global).count();
     format!(
         "{} records, {} segments, {} publics, {} fixups",
         b.omf_records.len(),

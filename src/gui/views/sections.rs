@@ -140,7 +140,7 @@ impl TableModel for SectionModel<'_> {
         match self.col_name(col) {
             "#" => s.index.to_string(),
             "Name" => s.name.clone(),
-            "Type" => s.kind.clone().unwrap_or_default(),
+            "Type" => s.kind.map(|k| k.to_string()).unwrap_or_default(),
             "RVA" => format!("{:#x}", s.rva),
             "VA" => bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(s.rva))),
             "Virtual size" | "Size" if self.kind != Layout::Object => format!("{:#x}", s.virtual_size),
@@ -227,7 +227,7 @@ impl SectionModel<'_> {
         };
         match (self.col_name(col), &sec) {
             ("#", _) => s.index.to_string(),
-            ("Kind", _) => s.kind.clone().unwrap_or_default(),
+            ("Kind", _) => s.kind.map(|k| k.to_string()).unwrap_or_default(),
             ("Name", _) => s.name.clone(),
             ("Class", Some(OmfSec::Segment(g))) => g.class.clone(),
             ("Group", Some(OmfSec::Segment(g))) => {
@@ -425,7 +425,7 @@ impl TableModel for SegmentModel<'_> {
         let Some(s) = self.core.bin.segments.get(row) else { return String::new() };
         match col {
             0 => s.index.to_string(),
-            1 => s.kind.clone(),
+            1 => s.kind.to_string(),
             2 => format!("{:#x}", s.vaddr),
             3 => format!("{:#x}", s.mem_size),
             4 => format!("{:#x}", s.file_offset),

@@ -54,11 +54,11 @@ impl TableModel for SymbolModel<'_> {
             2 => format!("{:#x}", s.value),
             3 => match (s.section, &s.section_kind) {
                 (Some(i), _) => self.core.index.section_label(i).map_or_else(|| i.to_string(), str::to_string),
-                (None, Some(k)) => k.clone(),
+                (None, Some(k)) => k.to_string(),
                 (None, None) => String::new(),
             },
-            4 => s.kind.clone(),
-            5 => s.binding.clone(),
+            4 => s.kind.to_string(),
+            5 => s.binding.to_string(),
             6 => s.size.map_or_else(String::new, |v| v.to_string()),
             _ => s.aux.join("; "),
         }
@@ -68,7 +68,7 @@ impl TableModel for SymbolModel<'_> {
         let text = self.text(row, col);
         match col {
             1 => {
-                let undefined = s.section.is_none() && s.section_kind.as_deref() == Some("UNDEFINED");
+                let undefined = s.section.is_none() && s.section_kind == Some(crate::model::SpecialSection::Undefined);
                 let cell = if undefined && !s.name.is_empty() {
                     Cell::link(text, RefKind::Symbol, Action::FollowSymbol(s.name.clone()))
                 } else {
