@@ -44,6 +44,67 @@ impl Column {
     }
 }
 
+/// A table's columns as an enum, so views name a column instead of numbering it. The order of
+/// [`ColumnEnum::ALL`] is the table's column order; declare one with [`columns!`], which writes
+/// the variants, their order and their [`Column`] descriptors once.
+pub trait ColumnEnum: Copy + 'static {
+    /// Every column, in table order.
+    const ALL: &'static [Self];
+    /// The descriptor of each column, in the same order.
+    const COLUMNS: &'static [Column];
+    /// The column at position `i` (the number the table framework passes).
+    fn from_index(i: usize) -> Option<Self> {
+        Self::ALL.get(i).copied()
+    }
+    /// Position of the column in the table.
+    fn index(self) -> usize;
+}
+
+/// The columns of one layout of a table whose columns depend on the document (the Sections
+/// table): which columns, and how each is drawn, in table order. Declare one with
+/// `columns!(@set Enum; Variant => descriptor, …)`.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSet<C: 'static> {
+    /// The columns, in table order.
+    pub ids: &'static [C],
+    /// The descriptor of each, in the same order.
+    pub columns: &'static [Column],
+}
+
+impl<C: Copy> ColumnSet<C> {
+    /// The column at position `i`.
+    pub fn get(&self, i: usize) -> Option<C> {
+        self.ids.get(i).copied()
+    }
+}
+
+/// Declare a column enum (`enum Col { Variant => descriptor, … }`: the enum, and its
+/// [`ColumnEnum`] impl with `ALL` and `COLUMNS` in that order), or, with `@set Enum; Variant =>
+/// descriptor, …`, a [`ColumnSet`] of an existing enum.
+macro_rules! columns {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($var:ident => $col:expr),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $(
+                #[allow(missing_docs)]
+                $var
+            ),+
+        }
+        impl $crate::gui::table::ColumnEnum for $name {
+            const ALL: &'static [Self] = &[$(Self::$var),+];
+            const COLUMNS: &'static [$crate::gui::table::Column] = &[$($col),+];
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+    (@set $name:ident; $($var:ident => $col:expr),+ $(,)?) => {
+        $crate::gui::table::ColumnSet { ids: &[$($name::$var),+], columns: &[$($col),+] }
+    };
+}
+pub(crate) use columns;
+
 /// How a cell is coloured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Tone {
@@ -108,6 +169,13 @@ pub struct Facet {
     pub col: usize,
     /// Values present.
     pub options: Vec<String>,
+}
+
+impl Facet {
+    /// A facet on column `col`.
+    pub fn new(name: &'static str, col: impl ColumnEnum, options: Vec<String>) -> Self {
+        Facet { name, col: col.index(), options }
+    }
 }
 
 /// Sort key of a cell: missing values first, then numbers, then text.

@@ -4,18 +4,21 @@ use eframe::egui;
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::{Diagnostic, Span};
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::text("Severity", 70.0, "error: could not be read; warning: unusual or partly unreadable; info: a remark."),
-    Column::num("File offset", 80.0, "Where in the file. Click to see the bytes."),
-    Column::num("RVA", 80.0, "Where in the loaded image. Click to go there."),
-    Column::text("Message", 500.0, "What was found."),
-];
+columns! {
+    /// Columns of the diagnostics table.
+    enum DiagCol {
+        Severity => Column::text("Severity", 70.0, "error: could not be read; warning: unusual or partly unreadable; info: a remark."),
+        FileOffset => Column::num("File offset", 80.0, "Where in the file. Click to see the bytes."),
+        Rva => Column::num("RVA", 80.0, "Where in the loaded image. Click to go there."),
+        Message => Column::text("Message", 500.0, "What was found."),
+    }
+}
 
 /// The diagnostics list.
 pub struct DiagModel<'a> {
@@ -34,36 +37,38 @@ pub fn target(d: &Diagnostic) -> Option<Target> {
 
 impl TableModel for DiagModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        DiagCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.diagnostics.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(d) = self.core.bin.diagnostics.get(row) else { return String::new() };
+        let Some(col) = DiagCol::from_index(col) else { return String::new() };
         let hex = |v: Option<u64>| v.map_or_else(String::new, |v| format!("{v:#x}"));
         match col {
-            0 => d.severity.name().to_string(),
-            1 => hex(d.location.file_offset),
-            2 => hex(d.location.rva),
-            _ => d.message.clone(),
+            DiagCol::Severity => d.severity.name().to_string(),
+            DiagCol::FileOffset => hex(d.location.file_offset),
+            DiagCol::Rva => hex(d.location.rva),
+            DiagCol::Message => d.message.clone(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(d) = self.core.bin.diagnostics.get(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = DiagCol::from_index(col) else { return Cell::plain(text) };
         let nav = |target| Action::Navigate { doc: None, target };
         match col {
-            0 => Cell::plain(text).tone(Tone::Severity(d.severity)),
-            1 => match d.location.file_offset {
+            DiagCol::Severity => Cell::plain(text).tone(Tone::Severity(d.severity)),
+            DiagCol::FileOffset => match d.location.file_offset {
                 Some(off) => Cell::link(text, RefKind::Address, nav(Target::Bytes(Span::new(off, 1)))),
                 None => Cell::mono(text),
             },
-            2 => match d.location.rva {
+            DiagCol::Rva => match d.location.rva {
                 Some(rva) => Cell::link(text, RefKind::Address, nav(Target::Rva(rva, 1))),
                 None => Cell::mono(text),
             },
-            _ => Cell::plain(text.clone()).tip(text),
+            DiagCol::Message => Cell::plain(text.clone()).tip(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {

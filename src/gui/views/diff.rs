@@ -10,21 +10,24 @@ use crate::diff::{Change, Mode};
 use crate::gui::action::{Action, DiffAction, Target};
 use crate::gui::diff::DiffData;
 use crate::gui::document::TableId;
-use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("#", 40.0, "Change number, in address order."),
-    Column::num("At", 90.0, "File offset (files) or RVA (memory images) of the first changed byte. Click to see it."),
-    Column::num("Len", 44.0, "Bytes in the change."),
-    Column::text("Structure", 120.0, "The innermost structure the change belongs to."),
-    Column::text("Name", 170.0, "Its name: the header field, the import, the section, …"),
-    Column::num("Before", 150.0, "The first side's bytes."),
-    Column::num("After", 150.0, "The second side's bytes."),
-    Column::text("What changed", 520.0, "The change in words, with every structure it overlaps (hover)."),
-];
+columns! {
+    /// Columns of the diff-change table.
+    enum DiffCol {
+        Index => Column::num("#", 40.0, "Change number, in address order."),
+        At => Column::num("At", 90.0, "File offset (files) or RVA (memory images) of the first changed byte. Click to see it."),
+        Len => Column::num("Len", 44.0, "Bytes in the change."),
+        Structure => Column::text("Structure", 120.0, "The innermost structure the change belongs to."),
+        Name => Column::text("Name", 170.0, "Its name: the header field, the import, the section, …"),
+        Before => Column::num("Before", 150.0, "The first side's bytes."),
+        After => Column::num("After", 150.0, "The second side's bytes."),
+        WhatChanged => Column::text("What changed", 520.0, "The change in words, with every structure it overlaps (hover)."),
+    }
+}
 
 /// The changes of the current diff.
 pub struct DiffModel {
@@ -62,7 +65,7 @@ fn at(c: &Change) -> u64 {
 
 impl TableModel for DiffModel {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        DiffCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.data.as_ref().map_or(0, |d| d.diff.changes.len())
@@ -71,31 +74,33 @@ impl TableModel for DiffModel {
         let Some(c) = self.change(row) else { return String::new() };
         let first = c.structures.first();
         let cut = if c.truncated { "…" } else { "" };
+        let Some(col) = DiffCol::from_index(col) else { return String::new() };
         match col {
-            0 => row.to_string(),
-            1 => format!("{:#x}", at(c)),
-            2 => c.len.to_string(),
-            3 => first.map_or("bytes", |s| s.kind).to_string(),
-            4 => first.map_or_else(String::new, |s| s.name.clone()),
-            5 => format!("{}{cut}", c.before),
-            6 => format!("{}{cut}", c.after),
-            _ => c.words.clone(),
+            DiffCol::Index => row.to_string(),
+            DiffCol::At => format!("{:#x}", at(c)),
+            DiffCol::Len => c.len.to_string(),
+            DiffCol::Structure => first.map_or("bytes", |s| s.kind).to_string(),
+            DiffCol::Name => first.map_or_else(String::new, |s| s.name.clone()),
+            DiffCol::Before => format!("{}{cut}", c.before),
+            DiffCol::After => format!("{}{cut}", c.after),
+            DiffCol::WhatChanged => c.words.clone(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let text = self.text(row, col);
         let Some(c) = self.change(row) else { return Cell::plain(text) };
         let kind = c.structures.first().map_or(RefKind::Other, |s| kind_ref(s.kind));
+        let Some(col) = DiffCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 => {
+            DiffCol::At => {
                 let target = match self.data.as_ref().map(|d| d.diff.mode) {
                     Some(Mode::Image) => Target::Rva(at(c), c.len),
                     _ => Target::Bytes(crate::model::Span::new(at(c), c.len)),
                 };
                 Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target })
             }
-            3 | 4 => Cell::plain(text).tone(Tone::Kind(kind)),
-            7 => {
+            DiffCol::Structure | DiffCol::Name => Cell::plain(text).tone(Tone::Kind(kind)),
+            DiffCol::WhatChanged => {
                 let chain: Vec<String> = c
                     .structures
                     .iter()
@@ -106,18 +111,18 @@ impl TableModel for DiffModel {
                     .collect();
                 Cell::plain(text).tip(chain.join("\n"))
             }
-            _ => Cell::mono(text),
+            DiffCol::Index | DiffCol::Len | DiffCol::Before | DiffCol::After => Cell::mono(text),
         }
     }
     fn facets(&self) -> Vec<Facet> {
         let mut kinds: Vec<String> = Vec::new();
         for row in 0..self.len() {
-            let k = self.text(row, 3);
+            let k = self.text(row, DiffCol::Structure.index());
             if !kinds.contains(&k) {
                 kinds.push(k);
             }
         }
-        vec![Facet { name: "Structure", col: 3, options: kinds }]
+        vec![Facet::new("Structure", DiffCol::Structure, kinds)]
     }
 }
 

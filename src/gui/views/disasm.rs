@@ -12,24 +12,23 @@ use crate::analysis::listing::{data_text, Lister, Names};
 use crate::analysis::{Site, TargetKind};
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::Span;
 use crate::report::refs::{explain, reach_text, Namer};
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("Address", 110.0, "Virtual address of the instruction (section offset in objects)."),
-    Column::text("Section", 64.0, "The code section."),
-    Column::text("Bytes", 170.0, "The instruction's bytes."),
-    Column::text("Instruction", 330.0, "Intel syntax; addresses named after imports, thunks, symbols and exports."),
-    Column::text(
-        "Data reference",
-        330.0,
-        "The site's mode, what it reaches with its offset, and its reach. Click to follow the target.",
-    ),
-];
+columns! {
+    /// Columns of the disassembly.
+    enum DisasmCol {
+        Address => Column::num("Address", 110.0, "Virtual address of the instruction (section offset in objects)."),
+        Section => Column::text("Section", 64.0, "The code section."),
+        Bytes => Column::text("Bytes", 170.0, "The instruction's bytes."),
+        Instruction => Column::text("Instruction", 330.0, "Intel syntax; addresses named after imports, thunks, symbols and exports."),
+        DataRef => Column::text("Data reference", 330.0, "The site's mode, what it reaches with its offset, and its reach. Click to follow the target."),
+    }
+}
 
 thread_local! {
     /// One formatter per thread, for the names of one document at a time.
@@ -90,23 +89,26 @@ impl DisasmModel<'_> {
 
 impl TableModel for DisasmModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        DisasmCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.refs.insns.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
+        let Some(col) = DisasmCol::from_index(col) else { return String::new() };
         match col {
-            0 => self.at(row).map_or_else(String::new, |(_, _, _, va)| format!("{va:#x}")),
-            1 => self.at(row).map_or_else(String::new, |(sec, ..)| self.core.index.section_label_at(sec).to_string()),
-            2 => match (self.at(row), self.decoded(row)) {
+            DisasmCol::Address => self.at(row).map_or_else(String::new, |(_, _, _, va)| format!("{va:#x}")),
+            DisasmCol::Section => {
+                self.at(row).map_or_else(String::new, |(sec, ..)| self.core.index.section_label_at(sec).to_string())
+            }
+            DisasmCol::Bytes => match (self.at(row), self.decoded(row)) {
                 (Some((_, _, b, _)), Some((len, _))) => {
                     b[..len.min(b.len())].iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
                 }
                 _ => String::new(),
             },
-            3 => self.decoded(row).map(|(_, t)| t).unwrap_or_default(),
-            _ => {
+            DisasmCol::Instruction => self.decoded(row).map(|(_, t)| t).unwrap_or_default(),
+            DisasmCol::DataRef => {
                 let n = self.namer();
                 let ptr = if self.core.bin.is_64 { 64 } else { 32 };
                 self.sites(row)
@@ -132,18 +134,19 @@ impl TableModel for DisasmModel<'_> {
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let text = self.text(row, col);
+        let Some(col) = DisasmCol::from_index(col) else { return Cell::plain(text) };
         let sites = self.sites(row);
         let first = sites.first();
         match col {
-            0 | 2 => Cell::mono(text).tone(Tone::Weak),
-            3 => match first {
+            DisasmCol::Address | DisasmCol::Bytes => Cell::mono(text).tone(Tone::Weak),
+            DisasmCol::Instruction => match first {
                 Some(s) => Cell::mono(text).tone(Tone::Site(s.mode)),
                 None if self.core.refs.insns.data_width(row).is_some() => {
                     Cell::mono(text).tone(Tone::Kind(RefKind::Other))
                 }
                 None => Cell::mono(text),
             },
-            4 => {
+            DisasmCol::DataRef => {
                 let Some(s) = first else { return Cell::plain(text) };
                 let tip = sites
                     .iter()
@@ -159,7 +162,7 @@ impl TableModel for DisasmModel<'_> {
                 cell.tone = if bad { Tone::Severity(crate::model::Severity::Error) } else { Tone::Site(s.mode) };
                 cell.tip(tip)
             }
-            _ => Cell::mono(text),
+            DisasmCol::Section => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {

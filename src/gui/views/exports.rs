@@ -4,20 +4,23 @@ use eframe::egui;
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::Span;
 
 use super::{intro, show_table, ModelOpts, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("Ordinal", 60.0, "The export's number (ordinal base + position in the address table)."),
-    Column::text("Name", 220.0, "Exported name. Click to jump to an open file that imports it."),
-    Column::num("RVA", 80.0, "Address of the exported function or variable. Click to see its bytes."),
-    Column::num("VA", 110.0, "The address at the preferred image base."),
-    Column::text("Section", 80.0, "Section holding it: code exports sit in .text, data exports in .data/.bss."),
-    Column::text("Forwarder", 160.0, "For forwarded exports: the DLL.Name the loader resolves instead."),
-];
+columns! {
+    /// Columns of the export table.
+    enum ExportCol {
+        Ordinal => Column::num("Ordinal", 60.0, "The export's number (ordinal base + position in the address table)."),
+        Name => Column::text("Name", 220.0, "Exported name. Click to jump to an open file that imports it."),
+        Rva => Column::num("RVA", 80.0, "Address of the exported function or variable. Click to see its bytes."),
+        Va => Column::num("VA", 110.0, "The address at the preferred image base."),
+        Section => Column::text("Section", 80.0, "Section holding it: code exports sit in .text, data exports in .data/.bss."),
+        Forwarder => Column::text("Forwarder", 160.0, "For forwarded exports: the DLL.Name the loader resolves instead."),
+    }
+}
 
 /// The export table.
 pub struct ExportModel<'a> {
@@ -29,51 +32,59 @@ pub struct ExportModel<'a> {
 
 impl TableModel for ExportModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        ExportCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.exports.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(e) = self.core.bin.exports.get(row) else { return String::new() };
+        let Some(col) = ExportCol::from_index(col) else { return String::new() };
         match col {
-            0 => e.ordinal.to_string(),
-            1 => match (&e.demangled, &e.name, self.opts.demangle) {
+            ExportCol::Ordinal => e.ordinal.to_string(),
+            ExportCol::Name => match (&e.demangled, &e.name, self.opts.demangle) {
                 (Some(d), _, true) => d.clone(),
                 (_, Some(n), _) => n.clone(),
                 _ => String::new(),
             },
-            2 => format!("{:#x}", e.rva),
-            3 => self.core.bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(e.rva))),
-            4 if e.forwarder.is_none() => self
+            ExportCol::Rva => format!("{:#x}", e.rva),
+            ExportCol::Va => {
+                self.core.bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(e.rva)))
+            }
+            ExportCol::Section if e.forwarder.is_none() => self
                 .core
                 .index
                 .rva_place(e.rva, &self.core.bin)
                 .and_then(|p| p.split('+').next().map(str::to_string))
                 .unwrap_or_default(),
-            4 => String::new(),
-            _ => e.forwarder.clone().unwrap_or_default(),
+            ExportCol::Section => String::new(),
+            ExportCol::Forwarder => e.forwarder.clone().unwrap_or_default(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(e) = self.core.bin.exports.get(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = ExportCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 if e.name.is_some() => {
+            ExportCol::Name if e.name.is_some() => {
                 Cell::link(text, RefKind::Export, Action::FollowExport(row)).tip("Go to an open file that imports this")
             }
-            1 => Cell::plain("(by ordinal only)").tone(Tone::Weak),
-            2 if e.forwarder.is_none() => {
+            ExportCol::Name => Cell::plain("(by ordinal only)").tone(Tone::Weak),
+            ExportCol::Rva if e.forwarder.is_none() => {
                 Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target: Target::Rva(e.rva, 1) })
             }
-            4 => match self.core.index.section_pos_by_rva(e.rva).and_then(|p| self.core.bin.sections.get(p)) {
-                Some(s) if e.forwarder.is_none() => {
-                    Cell::link(text, RefKind::Section, Action::Navigate { doc: None, target: Target::Section(s.index) })
+            ExportCol::Section => {
+                match self.core.index.section_pos_by_rva(e.rva).and_then(|p| self.core.bin.sections.get(p)) {
+                    Some(s) if e.forwarder.is_none() => Cell::link(
+                        text,
+                        RefKind::Section,
+                        Action::Navigate { doc: None, target: Target::Section(s.index) },
+                    ),
+                    _ => Cell::plain(text),
                 }
-                _ => Cell::plain(text),
-            },
-            5 => Cell::mono(text).tone(Tone::Kind(RefKind::Import)),
-            _ => Cell::mono(text),
+            }
+            ExportCol::Forwarder => Cell::mono(text).tone(Tone::Kind(RefKind::Import)),
+            ExportCol::Ordinal | ExportCol::Rva | ExportCol::Va => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {

@@ -5,19 +5,22 @@ use eframe::egui;
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::{Field, Span};
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::text("Structure", 150.0, "The header this field belongs to."),
-    Column::num("Offset", 70.0, "File offset of the field. Click to see its bytes."),
-    Column::text("Field", 210.0, "Field name as the specification spells it. Hover for an explanation."),
-    Column::text("Value", 330.0, "The value, decoded where it has a meaning."),
-    Column::text("Bytes", 200.0, "The raw bytes of the field, in file order (little-endian numbers appear reversed)."),
-];
+columns! {
+    /// Columns of the header-field table.
+    enum HeaderCol {
+        Structure => Column::text("Structure", 150.0, "The header this field belongs to."),
+        Offset => Column::num("Offset", 70.0, "File offset of the field. Click to see its bytes."),
+        Field => Column::text("Field", 210.0, "Field name as the specification spells it. Hover for an explanation."),
+        Value => Column::text("Value", 330.0, "The value, decoded where it has a meaning."),
+        Bytes => Column::text("Bytes", 200.0, "The raw bytes of the field, in file order (little-endian numbers appear reversed)."),
+    }
+}
 
 /// Flattened header fields.
 pub struct HeaderModel<'a> {
@@ -96,33 +99,37 @@ pub fn bytes_hex(data: &[u8], span: Span, max: usize) -> String {
 
 impl TableModel for HeaderModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        HeaderCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.rows.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some((group, f)) = self.field(row) else { return String::new() };
+        let Some(col) = HeaderCol::from_index(col) else { return String::new() };
         match col {
-            0 => group.to_string(),
-            1 => format!("{:#x}", f.span.offset),
-            2 => f.name.clone(),
-            3 => f.display.clone(),
-            _ => bytes_hex(&self.core.data, f.span, 16),
+            HeaderCol::Structure => group.to_string(),
+            HeaderCol::Offset => format!("{:#x}", f.span.offset),
+            HeaderCol::Field => f.name.clone(),
+            HeaderCol::Value => f.display.clone(),
+            HeaderCol::Bytes => bytes_hex(&self.core.data, f.span, 16),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some((_, f)) = self.field(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = HeaderCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            0 => Cell::plain(text).tone(Tone::Weak),
-            1 => Cell::link(text, RefKind::Header, Action::Navigate { doc: None, target: Target::Bytes(f.span) }),
-            2 => Cell::plain(text).tone(Tone::Kind(RefKind::Header)).tip(f.help),
-            3 => match field_target(self.core, f) {
+            HeaderCol::Structure => Cell::plain(text).tone(Tone::Weak),
+            HeaderCol::Offset => {
+                Cell::link(text, RefKind::Header, Action::Navigate { doc: None, target: Target::Bytes(f.span) })
+            }
+            HeaderCol::Field => Cell::plain(text).tone(Tone::Kind(RefKind::Header)).tip(f.help),
+            HeaderCol::Value => match field_target(self.core, f) {
                 Some(target) => Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target }).tip(f.help),
                 None => Cell::mono(text).tip(f.help),
             },
-            _ => Cell::mono(text),
+            HeaderCol::Bytes => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {

@@ -7,26 +7,25 @@ use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::ImportRow;
 use crate::gui::regions::import_name;
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::{ImportEntry, ImportModule, Span};
 
 use super::{intro, show_table, ModelOpts, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::text("DLL", 110.0, "The module that must provide the import."),
-    Column::text("Name", 220.0, "Imported name (or #ordinal). Click to jump to the export in that DLL, if it is open."),
-    Column::num("Ordinal", 60.0, "Set when imported by number instead of name."),
-    Column::num("Hint", 50.0, "Guess at the export's position in the DLL's name table; speeds up the lookup."),
-    Column::num("IAT RVA", 80.0, "The slot the loader overwrites with the import's address. Click to see its bytes."),
-    Column::num("IAT VA", 110.0, "The slot's address at the preferred image base."),
-    Column::num(
-        "On disk",
-        90.0,
-        "What the slot holds in the file, before loading (usually the same as the lookup entry).",
-    ),
-    Column::text("Table", 60.0, "import: resolved at load time; delay: resolved on first use."),
-];
+columns! {
+    /// Columns of the import table.
+    enum ImportCol {
+        Dll => Column::text("DLL", 110.0, "The module that must provide the import."),
+        Name => Column::text("Name", 220.0, "Imported name (or #ordinal). Click to jump to the export in that DLL, if it is open."),
+        Ordinal => Column::num("Ordinal", 60.0, "Set when imported by number instead of name."),
+        Hint => Column::num("Hint", 50.0, "Guess at the export's position in the DLL's name table; speeds up the lookup."),
+        IatRva => Column::num("IAT RVA", 80.0, "The slot the loader overwrites with the import's address. Click to see its bytes."),
+        IatVa => Column::num("IAT VA", 110.0, "The slot's address at the preferred image base."),
+        OnDisk => Column::num("On disk", 90.0, "What the slot holds in the file, before loading (usually the same as the lookup entry)."),
+        Table => Column::text("Table", 60.0, "import: resolved at load time; delay: resolved on first use."),
+    }
+}
 
 /// The flattened import table.
 pub struct ImportModel<'a> {
@@ -52,46 +51,48 @@ pub fn import_at(core: &DocCore, row: usize) -> Option<(ImportRow, &ImportModule
 
 impl TableModel for ImportModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        ImportCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.index.imports.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some((r, m, e)) = self.get(row) else { return String::new() };
+        let Some(col) = ImportCol::from_index(col) else { return String::new() };
         let hex = |v: Option<u64>| v.map_or_else(String::new, |v| format!("{v:#x}"));
         match col {
-            0 => m.dll.clone(),
-            1 => match (&e.demangled, self.opts.demangle) {
+            ImportCol::Dll => m.dll.clone(),
+            ImportCol::Name => match (&e.demangled, self.opts.demangle) {
                 (Some(d), true) => d.clone(),
                 _ => import_name(e),
             },
-            2 => e.ordinal.map_or_else(String::new, |o| o.to_string()),
-            3 => e.hint.map_or_else(String::new, |h| h.to_string()),
-            4 => format!("{:#x}", e.iat_rva),
-            5 => hex(self.core.bin.image_base.map(|b| b.wrapping_add(e.iat_rva))),
-            6 => hex(e.iat_value),
-            _ => if r.delay { "delay" } else { "import" }.to_string(),
+            ImportCol::Ordinal => e.ordinal.map_or_else(String::new, |o| o.to_string()),
+            ImportCol::Hint => e.hint.map_or_else(String::new, |h| h.to_string()),
+            ImportCol::IatRva => format!("{:#x}", e.iat_rva),
+            ImportCol::IatVa => hex(self.core.bin.image_base.map(|b| b.wrapping_add(e.iat_rva))),
+            ImportCol::OnDisk => hex(e.iat_value),
+            ImportCol::Table => if r.delay { "delay" } else { "import" }.to_string(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some((_, m, e)) = self.get(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = ImportCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            0 => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
-            1 => Cell::link(text, RefKind::Import, Action::FollowImport(row)).tip(format!(
+            ImportCol::Dll => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
+            ImportCol::Name => Cell::link(text, RefKind::Import, Action::FollowImport(row)).tip(format!(
                 "Go to the export {} in {} (if it is open)",
                 import_name(e),
                 m.dll
             )),
-            4 => {
+            ImportCol::IatRva => {
                 let ptr = if self.core.bin.is_64 { 8 } else { 4 };
                 let target = e.iat_span.map_or(Target::Rva(e.iat_rva, ptr), Target::Bytes);
                 Cell::link(text, RefKind::Import, Action::Navigate { doc: None, target })
                     .tip("Show the IAT slot's bytes")
             }
-            7 => Cell::plain(text).tone(Tone::Weak),
-            _ => Cell::mono(text),
+            ImportCol::Table => Cell::plain(text).tone(Tone::Weak),
+            ImportCol::Ordinal | ImportCol::Hint | ImportCol::IatVa | ImportCol::OnDisk => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {

@@ -12,23 +12,26 @@ use eframe::egui::{self, RichText};
 use crate::gui::action::{Action, LinkAction};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::link::{is_input, LinkData};
-use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::link::Flavor;
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::text("Fate", 80.0, "placed, or why not: comdat (another copy won), associative (its leader is gone), gc (nothing live refers to it), icf (folded into an identical section), not linked."),
-    Column::text("Out", 60.0, "The output section it lands in."),
-    Column::num("RVA", 80.0, "Where it lands."),
-    Column::num("Size", 60.0, "Bytes."),
-    Column::num("Align", 44.0, "Its alignment (IMAGE_SCN_ALIGN_*)."),
-    Column::text("File", 130.0, "The input: an object, or lib(member)."),
-    Column::num("#", 36.0, "Section index in the file."),
-    Column::text("Section", 170.0, "The input section's name."),
-    Column::text("Why", 520.0, "Why it is here, or why not and which copy is kept instead."),
-];
+columns! {
+    /// Columns of the link-section table.
+    enum LinkCol {
+        Fate => Column::text("Fate", 80.0, "placed, or why not: comdat (another copy won), associative (its leader is gone), gc (nothing live refers to it), icf (folded into an identical section), not linked."),
+        Out => Column::text("Out", 60.0, "The output section it lands in."),
+        Rva => Column::num("RVA", 80.0, "Where it lands."),
+        Size => Column::num("Size", 60.0, "Bytes."),
+        Align => Column::num("Align", 44.0, "Its alignment (IMAGE_SCN_ALIGN_*)."),
+        File => Column::text("File", 130.0, "The input: an object, or lib(member)."),
+        Index => Column::num("#", 36.0, "Section index in the file."),
+        Section => Column::text("Section", 170.0, "The input section's name."),
+        Why => Column::text("Why", 520.0, "Why it is here, or why not and which copy is kept instead."),
+    }
+}
 
 /// The rows of the current simulation.
 pub struct LinkModel {
@@ -50,52 +53,54 @@ fn fate_kind(fate: &str) -> RefKind {
 
 impl TableModel for LinkModel {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        LinkCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.data.as_ref().map_or(0, |d| d.rows.len())
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(r) = self.data.as_ref().and_then(|d| d.rows.get(row)) else { return String::new() };
+        let Some(col) = LinkCol::from_index(col) else { return String::new() };
         match col {
-            0 => r.fate.to_string(),
-            1 => r.out.clone(),
-            2 => r.rva.map_or(String::new(), |v| format!("{v:#x}")),
-            3 => format!("{:#x}", r.size),
-            4 => {
+            LinkCol::Fate => r.fate.to_string(),
+            LinkCol::Out => r.out.clone(),
+            LinkCol::Rva => r.rva.map_or(String::new(), |v| format!("{v:#x}")),
+            LinkCol::Size => format!("{:#x}", r.size),
+            LinkCol::Align => {
                 if r.rva.is_some() {
                     r.align.to_string()
                 } else {
                     String::new()
                 }
             }
-            5 => r.file.clone(),
-            6 => r.section.to_string(),
-            7 => r.name.clone(),
-            _ => r.why.clone(),
+            LinkCol::File => r.file.clone(),
+            LinkCol::Index => r.section.to_string(),
+            LinkCol::Section => r.name.clone(),
+            LinkCol::Why => r.why.clone(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let text = self.text(row, col);
         let fate = self.data.as_ref().and_then(|d| d.rows.get(row)).map_or("", |r| r.fate);
+        let Some(col) = LinkCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            0 => Cell::plain(text).tone(Tone::Kind(fate_kind(fate))),
-            2 | 3 | 4 | 6 => Cell::mono(text),
-            8 => Cell::plain(text.clone()).tip(text),
-            _ => Cell::plain(text),
+            LinkCol::Fate => Cell::plain(text).tone(Tone::Kind(fate_kind(fate))),
+            LinkCol::Rva | LinkCol::Size | LinkCol::Align | LinkCol::Index => Cell::mono(text),
+            LinkCol::Why => Cell::plain(text.clone()).tip(text),
+            LinkCol::Out | LinkCol::File | LinkCol::Section => Cell::plain(text),
         }
     }
     fn facets(&self) -> Vec<Facet> {
         let mut f = Vec::new();
-        for (name, col) in [("Fate", 0), ("Out", 1), ("File", 5)] {
+        for (name, col) in [("Fate", LinkCol::Fate), ("Out", LinkCol::Out), ("File", LinkCol::File)] {
             let mut options: Vec<String> = Vec::new();
             for row in 0..self.len() {
-                let t = self.text(row, col);
+                let t = self.text(row, col.index());
                 if !t.is_empty() && !options.contains(&t) {
                     options.push(t);
                 }
             }
-            f.push(Facet { name, col, options });
+            f.push(Facet::new(name, col, options));
         }
         f
     }

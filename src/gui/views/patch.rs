@@ -9,30 +9,29 @@ use eframe::egui;
 use crate::gui::action::{Action, DiffAction, PatchAction, Target};
 use crate::gui::document::TableId;
 use crate::gui::patch::Preset;
-use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::Severity;
 use crate::patch::{PatchPlan, SchemeKind, Status};
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Step number (the list order the runtime follows)."),
-    Column::text("On", 34.0, "Click to switch the step off (or on) and see what changes."),
-    Column::num("Field RVA", 80.0, "The patched field. Click to see it in the disassembly or the bytes."),
-    Column::text("Section", 64.0, "Section holding the field."),
-    Column::num("Width", 44.0, "Bits written."),
-    Column::num("Before", 130.0, "The field after the loader (relocated, IAT bound), before this step."),
-    Column::num("After", 130.0, "What the step writes (for a missed step: what it should have written)."),
-    Column::text(
-        "Status",
-        120.0,
-        "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed.",
-    ),
-    Column::text("Import", 150.0, "The import (and offset into it) the step targets."),
-    Column::text("Instruction", 300.0, "For a field inside an instruction: before → after."),
-    Column::text("Why", 420.0, "The step in words."),
-];
+columns! {
+    /// Columns of the patch-step table.
+    enum PatchCol {
+        Index => Column::num("#", 34.0, "Step number (the list order the runtime follows)."),
+        On => Column::text("On", 34.0, "Click to switch the step off (or on) and see what changes."),
+        FieldRva => Column::num("Field RVA", 80.0, "The patched field. Click to see it in the disassembly or the bytes."),
+        Section => Column::text("Section", 64.0, "Section holding the field."),
+        Width => Column::num("Width", 44.0, "Bits written."),
+        Before => Column::num("Before", 130.0, "The field after the loader (relocated, IAT bound), before this step."),
+        After => Column::num("After", 130.0, "What the step writes (for a missed step: what it should have written)."),
+        Status => Column::text("Status", 120.0, "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed."),
+        Import => Column::text("Import", 150.0, "The import (and offset into it) the step targets."),
+        Instruction => Column::text("Instruction", 300.0, "For a field inside an instruction: before → after."),
+        Why => Column::text("Why", 420.0, "The step in words."),
+    }
+}
 
 /// The steps of the current plan.
 pub struct PatchModel {
@@ -53,52 +52,56 @@ fn status_tone(s: Status) -> Tone {
 
 impl TableModel for PatchModel {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        PatchCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.plan.as_ref().map_or(0, |p| p.steps.len())
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(s) = self.plan.as_ref().and_then(|p| p.steps.get(row)) else { return String::new() };
+        let Some(col) = PatchCol::from_index(col) else { return String::new() };
         match col {
-            0 => s.index.to_string(),
-            1 => if s.enabled { "on" } else { "off" }.into(),
-            2 => format!("{:#x}", s.target_rva),
-            3 => s.section.clone().unwrap_or_default(),
-            4 => s.width.to_string(),
-            5 => format!("{:#x}", s.before),
-            6 => format!("{:#x}", s.after),
-            7 => format!("{}{}", s.status.name(), if s.reached { "" } else { " (not reached)" }),
-            8 => match (&s.import, s.offset) {
+            PatchCol::Index => s.index.to_string(),
+            PatchCol::On => if s.enabled { "on" } else { "off" }.into(),
+            PatchCol::FieldRva => format!("{:#x}", s.target_rva),
+            PatchCol::Section => s.section.clone().unwrap_or_default(),
+            PatchCol::Width => s.width.to_string(),
+            PatchCol::Before => format!("{:#x}", s.before),
+            PatchCol::After => format!("{:#x}", s.after),
+            PatchCol::Status => format!("{}{}", s.status.name(), if s.reached { "" } else { " (not reached)" }),
+            PatchCol::Import => match (&s.import, s.offset) {
                 (Some(i), Some(o)) if o != 0 => format!("{i} {o:+}"),
                 (Some(i), _) => i.clone(),
                 _ => String::new(),
             },
-            9 => match (&s.insn_before, &s.insn_after) {
+            PatchCol::Instruction => match (&s.insn_before, &s.insn_after) {
                 (Some(b), Some(a)) => format!("{b}  →  {a}"),
                 _ => String::new(),
             },
-            _ => s.reason.clone(),
+            PatchCol::Why => s.reason.clone(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let text = self.text(row, col);
         let Some(s) = self.plan.as_ref().and_then(|p| p.steps.get(row)) else { return Cell::plain(text) };
+        let Some(col) = PatchCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 => Cell::link(text, RefKind::Other, Action::Patch(PatchAction::Toggle(s.index)))
+            PatchCol::On => Cell::link(text, RefKind::Other, Action::Patch(PatchAction::Toggle(s.index)))
                 .tip("Switch this step off or on"),
-            2 => {
+            PatchCol::FieldRva => {
                 let target = match s.insn_rva {
                     Some(at) => Target::Rva(at, 1),
                     None => Target::Rva(s.target_rva, u64::from(s.width / 8).max(1)),
                 };
                 Cell::link(text, RefKind::PseudoReloc, Action::Navigate { doc: None, target })
             }
-            7 => Cell::plain(text).tone(if s.reached { status_tone(s.status) } else { Tone::Weak }),
-            8 => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
-            10 => Cell::plain(text.clone()).tip(text),
-            3 => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
-            _ => Cell::mono(text),
+            PatchCol::Status => Cell::plain(text).tone(if s.reached { status_tone(s.status) } else { Tone::Weak }),
+            PatchCol::Import => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
+            PatchCol::Why => Cell::plain(text.clone()).tip(text),
+            PatchCol::Section => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
+            PatchCol::Index | PatchCol::Width | PatchCol::Before | PatchCol::After | PatchCol::Instruction => {
+                Cell::mono(text)
+            }
         }
     }
     fn facets(&self) -> Vec<Facet> {
@@ -106,14 +109,14 @@ impl TableModel for PatchModel {
         let mut statuses: Vec<String> = Vec::new();
         let mut sections: Vec<String> = Vec::new();
         for (row, _) in plan.steps.iter().enumerate() {
-            for (v, col) in [(&mut statuses, 7), (&mut sections, 3)] {
-                let t = self.text(row, col);
+            for (v, col) in [(&mut statuses, PatchCol::Status), (&mut sections, PatchCol::Section)] {
+                let t = self.text(row, col.index());
                 if !v.contains(&t) {
                     v.push(t);
                 }
             }
         }
-        vec![Facet { name: "Status", col: 7, options: statuses }, Facet { name: "Section", col: 3, options: sections }]
+        vec![Facet::new("Status", PatchCol::Status, statuses), Facet::new("Section", PatchCol::Section, sections)]
     }
     fn activate(&self, row: usize) -> Option<Action> {
         let s = self.plan.as_ref()?.steps.get(row)?;

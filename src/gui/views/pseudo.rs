@@ -5,27 +5,26 @@ use eframe::egui;
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
 use crate::gui::theme::{self, RefKind};
 use crate::model::Span;
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Entry number in the list."),
-    Column::num("Slot RVA", 80.0, "v2: the IAT slot whose (loaded) address the runtime reads. Click to see the slot."),
-    Column::text("Import", 150.0, "The import that slot belongs to. Click to see it in Imports."),
-    Column::num("Site RVA", 80.0, "The place the runtime patches. Click to see its bytes."),
-    Column::text("Site", 110.0, "Section and offset of the site."),
-    Column::num("Width", 50.0, "Bits patched at the site (8, 16, 32 or 64)."),
-    Column::num(
-        "Stored",
-        110.0,
-        "What the site holds in the file: the link-time value (slot address + addend, or the addend alone). For pointer-wide sites, (slot+N) is the offset into the imported object, e.g. &arr[3] = slot+12.",
-    ),
-    Column::num("Flags / addend", 90.0, "v2: flags word (width in the low byte); v1: the addend."),
-    Column::num("Entry", 70.0, "File offset of the entry itself. Click to see it."),
-];
+columns! {
+    /// Columns of the pseudo-relocation table.
+    enum PseudoCol {
+        Index => Column::num("#", 34.0, "Entry number in the list."),
+        SlotRva => Column::num("Slot RVA", 80.0, "v2: the IAT slot whose (loaded) address the runtime reads. Click to see the slot."),
+        Import => Column::text("Import", 150.0, "The import that slot belongs to. Click to see it in Imports."),
+        SiteRva => Column::num("Site RVA", 80.0, "The place the runtime patches. Click to see its bytes."),
+        Site => Column::text("Site", 110.0, "Section and offset of the site."),
+        Width => Column::num("Width", 50.0, "Bits patched at the site (8, 16, 32 or 64)."),
+        Stored => Column::num("Stored", 110.0, "What the site holds in the file: the link-time value (slot address + addend, or the addend alone). For pointer-wide sites, (slot+N) is the offset into the imported object, e.g. &arr[3] = slot+12."),
+        FlagsAddend => Column::num("Flags / addend", 90.0, "v2: flags word (width in the low byte); v1: the addend."),
+        Entry => Column::num("Entry", 70.0, "File offset of the entry itself. Click to see it."),
+    }
+}
 
 /// The pseudo-relocation entries.
 pub struct PseudoModel<'a> {
@@ -35,26 +34,27 @@ pub struct PseudoModel<'a> {
 
 impl TableModel for PseudoModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        PseudoCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.pseudo_relocations.entries.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(e) = self.core.bin.pseudo_relocations.entries.get(row) else { return String::new() };
+        let Some(col) = PseudoCol::from_index(col) else { return String::new() };
         let hex = |v: Option<u64>| v.map_or_else(String::new, |v| format!("{v:#x}"));
         match col {
-            0 => row.to_string(),
-            1 => hex(e.sym_rva),
-            2 => e.import.clone().unwrap_or_default(),
-            3 => format!("{:#x}", e.target_rva),
-            4 => match (&e.target_section, e.target_offset) {
+            PseudoCol::Index => row.to_string(),
+            PseudoCol::SlotRva => hex(e.sym_rva),
+            PseudoCol::Import => e.import.clone().unwrap_or_default(),
+            PseudoCol::SiteRva => format!("{:#x}", e.target_rva),
+            PseudoCol::Site => match (&e.target_section, e.target_offset) {
                 (Some(s), Some(o)) => format!("{s}+{o:#x}"),
                 (Some(s), None) => s.clone(),
                 _ => String::new(),
             },
-            5 => e.width.to_string(),
-            6 => {
+            PseudoCol::Width => e.width.to_string(),
+            PseudoCol::Stored => {
                 let stored = e.stored_value.map_or_else(String::new, |v| {
                     if v < 0 {
                         theme::signed_hex(v)
@@ -67,36 +67,39 @@ impl TableModel for PseudoModel<'_> {
                     None => stored,
                 }
             }
-            7 => match (e.flags, e.addend) {
+            PseudoCol::FlagsAddend => match (e.flags, e.addend) {
                 (Some(f), _) => format!("{f:#x}"),
                 (None, Some(a)) => format!("{a:#x}"),
                 _ => String::new(),
             },
-            _ => format!("{:#x}", e.span.offset),
+            PseudoCol::Entry => format!("{:#x}", e.span.offset),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(e) = self.core.bin.pseudo_relocations.entries.get(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = PseudoCol::from_index(col) else { return Cell::plain(text) };
         let nav = |target| Action::Navigate { doc: None, target };
         let ptr = if self.core.bin.is_64 { 8 } else { 4 };
         match col {
-            1 => match e.sym_rva {
+            PseudoCol::SlotRva => match e.sym_rva {
                 Some(rva) => Cell::link(text, RefKind::Import, nav(Target::Rva(rva, ptr))),
                 None => Cell::mono(text),
             },
-            2 => {
+            PseudoCol::Import => {
                 let row = e.sym_rva.and_then(|rva| import_row_by_iat(self.core, rva));
                 match row {
                     Some(r) => Cell::link(text, RefKind::Import, nav(Target::Row(TableId::Imports, r))),
                     None => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
                 }
             }
-            3 => Cell::link(text, RefKind::PseudoReloc, nav(Target::Rva(e.target_rva, u64::from(e.width / 8).max(1))))
-                .tip("Show the bytes this entry patches"),
-            4 => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
-            8 => Cell::link(text, RefKind::Address, nav(Target::Bytes(e.span))),
-            _ => Cell::mono(text),
+            PseudoCol::SiteRva => {
+                Cell::link(text, RefKind::PseudoReloc, nav(Target::Rva(e.target_rva, u64::from(e.width / 8).max(1))))
+                    .tip("Show the bytes this entry patches")
+            }
+            PseudoCol::Site => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
+            PseudoCol::Entry => Cell::link(text, RefKind::Address, nav(Target::Bytes(e.span))),
+            PseudoCol::Index | PseudoCol::Width | PseudoCol::Stored | PseudoCol::FlagsAddend => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {

@@ -14,33 +14,24 @@ use crate::gui::omf::{
     base_type, checksum_help, checksum_tone, fixup_details, fixup_place, fixup_raw, is_envelope, record_help,
     record_kind, record_span,
 };
-use crate::gui::table::{empty_note, Cell, Column, Facet, TableModel, Tone};
+use crate::gui::table::{columns, empty_note, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
 use crate::gui::theme::{self, RefKind};
 use crate::model::{OmfRecord, Span};
 
 use super::headers::bytes_hex;
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("#", 40.0, "Record number in file order, from 0."),
-    Column::num("Offset", 64.0, "File offset of the record's type byte. Click to see the record's bytes."),
-    Column::text(
-        "Type",
-        86.0,
-        "Record type. A 32 suffix marks the 32-bit variant (odd type byte), whose offset fields are 4 bytes wide. Hover for what the record is for.",
-    ),
-    Column::num(
-        "Length",
-        56.0,
-        "The record length field: body bytes plus the checksum byte. The record takes 3 more bytes (type and length).",
-    ),
-    Column::text(
-        "Checksum",
-        70.0,
-        "ok: the record's bytes sum to 0 modulo 256. zero: the checksum byte is 0, meaning not computed (accepted). bad: neither. missing: the record is cut off.",
-    ),
-    Column::text("Summary", 420.0, "What the record says, in one line."),
-];
+columns! {
+    /// Columns of the OMF record table.
+    enum RecordCol {
+        Index => Column::num("#", 40.0, "Record number in file order, from 0."),
+        Offset => Column::num("Offset", 64.0, "File offset of the record's type byte. Click to see the record's bytes."),
+        Type => Column::text("Type", 86.0, "Record type. A 32 suffix marks the 32-bit variant (odd type byte), whose offset fields are 4 bytes wide. Hover for what the record is for."),
+        Length => Column::num("Length", 56.0, "The record length field: body bytes plus the checksum byte. The record takes 3 more bytes (type and length)."),
+        Checksum => Column::text("Checksum", 70.0, "ok: the record's bytes sum to 0 modulo 256. zero: the checksum byte is 0, meaning not computed (accepted). bad: neither. missing: the record is cut off."),
+        Summary => Column::text("Summary", 420.0, "What the record says, in one line."),
+    }
+}
 
 /// The records of an OMF module (or the LIBHDR / LIBEND records of a library).
 pub struct RecordModel<'a> {
@@ -56,37 +47,39 @@ impl RecordModel<'_> {
 
 impl TableModel for RecordModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        RecordCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.omf_records.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(r) = self.rec(row) else { return String::new() };
+        let Some(col) = RecordCol::from_index(col) else { return String::new() };
         match col {
-            0 => row.to_string(),
-            1 => format!("{:#x}", r.offset),
-            2 => r.type_name.clone(),
-            3 => r.length.to_string(),
-            4 => r.checksum.clone(),
-            _ => r.summary.clone(),
+            RecordCol::Index => row.to_string(),
+            RecordCol::Offset => format!("{:#x}", r.offset),
+            RecordCol::Type => r.type_name.clone(),
+            RecordCol::Length => r.length.to_string(),
+            RecordCol::Checksum => r.checksum.clone(),
+            RecordCol::Summary => r.summary.clone(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(r) = self.rec(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = RecordCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 => match record_span(&self.core.bin, row) {
+            RecordCol::Offset => match record_span(&self.core.bin, row) {
                 Some(span) => {
                     Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target: Target::Bytes(span) })
                         .tip("Show the record's bytes in the hex view")
                 }
                 None => Cell::mono(text),
             },
-            2 => Cell::mono(text).tone(Tone::Kind(record_kind(r.record_type))).tip(record_help(r)),
-            4 => Cell::mono(text).tone(checksum_tone(&r.checksum)).tip(checksum_help(&r.checksum)),
-            5 => Cell::plain(text.clone()).tip(text),
-            _ => Cell::mono(text),
+            RecordCol::Type => Cell::mono(text).tone(Tone::Kind(record_kind(r.record_type))).tip(record_help(r)),
+            RecordCol::Checksum => Cell::mono(text).tone(checksum_tone(&r.checksum)).tip(checksum_help(&r.checksum)),
+            RecordCol::Summary => Cell::plain(text.clone()).tip(text),
+            RecordCol::Index | RecordCol::Length => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {
@@ -97,9 +90,9 @@ impl TableModel for RecordModel<'_> {
     }
     fn facets(&self) -> Vec<Facet> {
         let ix = &self.core.lookup.omf;
-        let mut v = vec![Facet { name: "Type", col: 2, options: ix.record_types.clone() }];
+        let mut v = vec![Facet::new("Type", RecordCol::Type, ix.record_types.clone())];
         if ix.checksums.len() > 1 {
-            v.push(Facet { name: "Checksum", col: 4, options: ix.checksums.clone() });
+            v.push(Facet::new("Checksum", RecordCol::Checksum, ix.checksums.clone()));
         }
         v
     }

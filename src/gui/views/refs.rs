@@ -9,26 +9,29 @@ use eframe::egui;
 use crate::analysis::{ImportRef, Mode, Site, TargetKind};
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
-use crate::gui::table::{Cell, Column, Facet, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::Span;
 use crate::report::refs::{explain, reach_text, Namer};
 
 use super::{intro, show_table, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::num("Site", 90.0, "Instruction (or data field) address (RVA; section offset in objects). Click: the disassembly."),
-    Column::text("Section", 70.0, "Section holding the site."),
-    Column::num("Field", 44.0, "Where the patched bytes start, from the site. Click: the bytes."),
-    Column::num("Width", 44.0, "Bits of the field."),
-    Column::text("Mode", 110.0, "How the address is encoded: RIP-relative, absolute, absolute + register, immediate, data pointer."),
-    Column::num("Target", 90.0, "The address the field names at link time (RVA)."),
-    Column::text("Kind", 70.0, "What the target is: IAT slot, jmp [IAT] thunk, CFG pointer, GOT / COPY slot, data, code, header, outside."),
-    Column::text("Import / symbol", 200.0, "The import reached (the pseudo-relocation list decides where there is one), else the nearest symbol."),
-    Column::num("Offset", 60.0, "Target minus the start of the import slot or symbol: &arr[3] is arr + 12."),
-    Column::text("Reach", 110.0, "Fields narrower than a pointer: the value after loading and whether it fits (MinGW runtime's rule for pseudo-relocated fields, signed 32-bit for RIP-relative)."),
-    Column::text("Notes", 260.0, "Ambiguous naive reading, pseudo-relocation, external data."),
-];
+columns! {
+    /// Columns of the data-reference table.
+    enum RefCol {
+        Site => Column::num("Site", 90.0, "Instruction (or data field) address (RVA; section offset in objects). Click: the disassembly."),
+        Section => Column::text("Section", 70.0, "Section holding the site."),
+        Field => Column::num("Field", 44.0, "Where the patched bytes start, from the site. Click: the bytes."),
+        Width => Column::num("Width", 44.0, "Bits of the field."),
+        Mode => Column::text("Mode", 110.0, "How the address is encoded: RIP-relative, absolute, absolute + register, immediate, data pointer."),
+        Target => Column::num("Target", 90.0, "The address the field names at link time (RVA)."),
+        Kind => Column::text("Kind", 70.0, "What the target is: IAT slot, jmp [IAT] thunk, CFG pointer, GOT / COPY slot, data, code, header, outside."),
+        Import => Column::text("Import / symbol", 200.0, "The import reached (the pseudo-relocation list decides where there is one), else the nearest symbol."),
+        Offset => Column::num("Offset", 60.0, "Target minus the start of the import slot or symbol: &arr[3] is arr + 12."),
+        Reach => Column::text("Reach", 110.0, "Fields narrower than a pointer: the value after loading and whether it fits (MinGW runtime's rule for pseudo-relocated fields, signed 32-bit for RIP-relative)."),
+        Notes => Column::text("Notes", 260.0, "Ambiguous naive reading, pseudo-relocation, external data."),
+    }
+}
 
 /// The data-reference sites.
 pub struct RefsModel<'a> {
@@ -55,32 +58,33 @@ fn import_row(r: ImportRef) -> Option<usize> {
 
 impl TableModel for RefsModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        RefCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.refs.sites.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(s) = self.site(row) else { return String::new() };
+        let Some(col) = RefCol::from_index(col) else { return String::new() };
         let n = self.namer();
         match col {
-            0 => format!("{:#x}", s.site_rva),
-            1 => n.section(s.section).unwrap_or_default(),
-            2 => format!("+{}", s.field_rva.wrapping_sub(s.site_rva)),
-            3 => s.width.to_string(),
-            4 => s.mode.name().to_string(),
-            5 => s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}")),
-            6 => s.target_kind.name().to_string(),
-            7 => n.site_name(s).unwrap_or_default(),
-            8 => s.offset.map_or_else(String::new, |o| {
+            RefCol::Site => format!("{:#x}", s.site_rva),
+            RefCol::Section => n.section(s.section).unwrap_or_default(),
+            RefCol::Field => format!("+{}", s.field_rva.wrapping_sub(s.site_rva)),
+            RefCol::Width => s.width.to_string(),
+            RefCol::Mode => s.mode.name().to_string(),
+            RefCol::Target => s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}")),
+            RefCol::Kind => s.target_kind.name().to_string(),
+            RefCol::Import => n.site_name(s).unwrap_or_default(),
+            RefCol::Offset => s.offset.map_or_else(String::new, |o| {
                 if o < 0 {
                     format!("-{:#x}", o.unsigned_abs())
                 } else {
                     format!("{o:#x}")
                 }
             }),
-            9 => reach_text(s, if self.core.bin.is_64 { 64 } else { 32 }),
-            _ => {
+            RefCol::Reach => reach_text(s, if self.core.bin.is_64 { 64 } else { 32 }),
+            RefCol::Notes => {
                 let mut notes = Vec::new();
                 if s.ambiguous {
                     notes.push(format!(
@@ -104,22 +108,23 @@ impl TableModel for RefsModel<'_> {
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(s) = self.site(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = RefCol::from_index(col) else { return Cell::plain(text) };
         let nav = |target| Action::Navigate { doc: None, target };
         let core = self.core;
         match col {
-            0 => match core.refs.insns.row_of(s.site_rva, Some(s.section as usize)) {
+            RefCol::Site => match core.refs.insns.row_of(s.site_rva, Some(s.section as usize)) {
                 Some(r) if s.instr_len > 0 => Cell::link(text, RefKind::Address, nav(Target::Row(TableId::Disasm, r)))
                     .tip("Show the instruction in the disassembly"),
                 _ => Cell::mono(text),
             },
-            2 => match field_span(core, s) {
+            RefCol::Field => match field_span(core, s) {
                 Some(span) => {
                     Cell::link(text, RefKind::Reloc, nav(Target::Bytes(span))).tip("Show the bytes a patch rewrites")
                 }
                 None => Cell::mono(text),
             },
-            4 => Cell::mono(text).tone(Tone::Plain).tip(mode_help(s.mode)),
-            5 => match (s.target_rva, s.target_kind) {
+            RefCol::Mode => Cell::mono(text).tone(Tone::Plain).tip(mode_help(s.mode)),
+            RefCol::Target => match (s.target_rva, s.target_kind) {
                 (Some(t), TargetKind::Code) => match core.refs.insns.row_of(t, None) {
                     Some(r) => Cell::link(text, RefKind::Address, nav(Target::Row(TableId::Disasm, r))),
                     None => Cell::mono(text),
@@ -129,17 +134,19 @@ impl TableModel for RefsModel<'_> {
                 }
                 _ => Cell::mono(text),
             },
-            7 => match s.import.and_then(import_row) {
+            RefCol::Import => match s.import.and_then(import_row) {
                 Some(r) => Cell::link(text, RefKind::Import, Action::FollowImport(r))
                     .tip("Go to the export in the open DLL it names (or the import table)"),
                 None if s.import.is_some() => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
                 None => Cell::plain(text).tone(Tone::Kind(RefKind::Symbol)),
             },
-            8 if s.offset.is_some_and(|o| o != 0) => Cell::mono(text).tone(Tone::Kind(RefKind::PseudoReloc)),
-            9 if s.reachable == Some(false) || s.wraps => {
+            RefCol::Offset if s.offset.is_some_and(|o| o != 0) => {
+                Cell::mono(text).tone(Tone::Kind(RefKind::PseudoReloc))
+            }
+            RefCol::Reach if s.reachable == Some(false) || s.wraps => {
                 Cell::mono(text).tone(Tone::Severity(crate::model::Severity::Error))
             }
-            10 => match s.pseudo_reloc {
+            RefCol::Notes => match s.pseudo_reloc {
                 Some(p) => Cell::link(text, RefKind::PseudoReloc, nav(Target::Row(TableId::PseudoRelocs, p as usize))),
                 None => Cell::plain(text),
             },
@@ -170,9 +177,9 @@ impl TableModel for RefsModel<'_> {
         let n = self.namer();
         let imports: BTreeSet<String> = sites.iter().filter_map(|s| s.import).map(|i| n.import_label(i)).collect();
         vec![
-            Facet { name: "Mode", col: 4, options: modes.into_iter().map(String::from).collect() },
-            Facet { name: "Target", col: 6, options: kinds.into_iter().map(String::from).collect() },
-            Facet { name: "Import", col: 7, options: imports.into_iter().collect() },
+            Facet::new("Mode", RefCol::Mode, modes.into_iter().map(String::from).collect()),
+            Facet::new("Target", RefCol::Kind, kinds.into_iter().map(String::from).collect()),
+            Facet::new("Import", RefCol::Import, imports.into_iter().collect()),
         ]
     }
 }

@@ -7,23 +7,26 @@ use eframe::egui;
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::{base_reloc_normalized, base_reloc_width};
-use crate::gui::table::{Cell, Column, Facet, SortKey, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, SortKey, TableModel, Tone};
 use crate::gui::theme::{signed_hex, RefKind};
 use crate::model::{BaseReloc, Relocation, Span};
 
 use super::{intro, show_table, ModelOpts, ViewCtx};
 
-const COLUMNS: &[Column] = &[
-    Column::text("Source", 64.0, "base: PE base relocation (applied if the image is loaded away from its preferred base); object: applied by the linker; dynamic: applied by the ELF dynamic loader."),
-    Column::text("Section", 90.0, "The section holding the patched bytes."),
-    Column::num("Site", 90.0, "Where the patch goes: an RVA, or +offset into the section for object files. Click to see the bytes."),
-    Column::text("Type", 150.0, "The format's own relocation type."),
-    Column::text("Kind", 80.0, "Normalised kind: absolute, pc-relative, image-relative, got, copy, …"),
-    Column::num("Width", 50.0, "Bits patched."),
-    Column::text("Target", 300.0, "The symbol the patch refers to; for base relocations, the address the site holds now."),
-    Column::num("Addend", 70.0, "Constant added to the target."),
-    Column::num("Record", 80.0, "File offset of the relocation record itself. Click to see it."),
-];
+columns! {
+    /// Columns of the relocation table.
+    enum RelocCol {
+        Source => Column::text("Source", 64.0, "base: PE base relocation (applied if the image is loaded away from its preferred base); object: applied by the linker; dynamic: applied by the ELF dynamic loader."),
+        Section => Column::text("Section", 90.0, "The section holding the patched bytes."),
+        Site => Column::num("Site", 90.0, "Where the patch goes: an RVA, or +offset into the section for object files. Click to see the bytes."),
+        Type => Column::text("Type", 150.0, "The format's own relocation type."),
+        Kind => Column::text("Kind", 80.0, "Normalised kind: absolute, pc-relative, image-relative, got, copy, …"),
+        Width => Column::num("Width", 50.0, "Bits patched."),
+        Target => Column::text("Target", 300.0, "The symbol the patch refers to; for base relocations, the address the site holds now."),
+        Addend => Column::num("Addend", 70.0, "Constant added to the target."),
+        Record => Column::num("Record", 80.0, "File offset of the relocation record itself. Click to see it."),
+    }
+}
 
 /// One row, base or other.
 enum Row<'a> {
@@ -113,54 +116,60 @@ impl<'a> RelocModel<'a> {
 
 impl TableModel for RelocModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        RelocCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.nb + self.core.bin.relocations.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(r) = self.row(row) else { return String::new() };
+        let Some(col) = RelocCol::from_index(col) else { return String::new() };
         match (col, &r) {
-            (0, Row::Base(_)) => "base".into(),
-            (0, Row::Other(o)) => if o.dynamic { "dynamic" } else { "object" }.into(),
-            (1, _) => self.section_text(&r),
-            (2, Row::Base(b)) => format!("{:#x}", b.rva),
-            (2, Row::Other(o)) if o.dynamic || o.section.is_none() => format!("{:#x}", o.offset),
-            (2, Row::Other(o)) => format!("+{:#x}", o.offset),
-            (3, Row::Base(b)) => b.kind.to_string(),
-            (3, Row::Other(o)) => o.kind.to_string(),
-            (4, Row::Base(b)) => base_reloc_normalized(b.raw_type).to_string(),
-            (4, Row::Other(o)) => o.normalized.to_string(),
-            (5, Row::Base(b)) => (base_reloc_width(b.raw_type) * 8).to_string(),
-            (5, Row::Other(o)) => o.width.to_string(),
-            (6, Row::Base(b)) => b.value.map_or_else(String::new, |v| self.describe_pointer(v)),
-            (6, Row::Other(o)) => self.target_name(o),
-            (7, Row::Base(_)) => String::new(),
-            (7, Row::Other(o)) => signed_hex(o.addend),
-            (_, Row::Base(b)) => format!("{:#x}", b.span.offset),
-            (_, Row::Other(o)) => format!("{:#x}", o.span.offset),
+            (RelocCol::Source, Row::Base(_)) => "base".into(),
+            (RelocCol::Source, Row::Other(o)) => if o.dynamic { "dynamic" } else { "object" }.into(),
+            (RelocCol::Section, _) => self.section_text(&r),
+            (RelocCol::Site, Row::Base(b)) => format!("{:#x}", b.rva),
+            (RelocCol::Site, Row::Other(o)) if o.dynamic || o.section.is_none() => format!("{:#x}", o.offset),
+            (RelocCol::Site, Row::Other(o)) => format!("+{:#x}", o.offset),
+            (RelocCol::Type, Row::Base(b)) => b.kind.to_string(),
+            (RelocCol::Type, Row::Other(o)) => o.kind.to_string(),
+            (RelocCol::Kind, Row::Base(b)) => base_reloc_normalized(b.raw_type).to_string(),
+            (RelocCol::Kind, Row::Other(o)) => o.normalized.to_string(),
+            (RelocCol::Width, Row::Base(b)) => (base_reloc_width(b.raw_type) * 8).to_string(),
+            (RelocCol::Width, Row::Other(o)) => o.width.to_string(),
+            (RelocCol::Target, Row::Base(b)) => b.value.map_or_else(String::new, |v| self.describe_pointer(v)),
+            (RelocCol::Target, Row::Other(o)) => self.target_name(o),
+            (RelocCol::Addend, Row::Base(_)) => String::new(),
+            (RelocCol::Addend, Row::Other(o)) => signed_hex(o.addend),
+            (RelocCol::Record, Row::Base(b)) => format!("{:#x}", b.span.offset),
+            (RelocCol::Record, Row::Other(o)) => format!("{:#x}", o.span.offset),
         }
     }
     fn sort_key(&self, row: usize, col: usize) -> SortKey {
         // Numeric columns without formatting, so sorting a million rows stays quick.
-        match (col, self.row(row)) {
-            (2, Some(Row::Base(b))) => SortKey::Num(i128::from(b.rva)),
-            (2, Some(Row::Other(o))) => SortKey::Num(i128::from(o.offset)),
-            (8, Some(Row::Base(b))) => SortKey::Num(i128::from(b.span.offset)),
-            (8, Some(Row::Other(o))) => SortKey::Num(i128::from(o.span.offset)),
-            (7, Some(Row::Other(o))) => SortKey::Num(i128::from(o.addend)),
-            (6, Some(Row::Base(b))) => b.value.map_or(SortKey::Missing, |v| SortKey::Num(i128::from(v))),
-            (5, _) => crate::gui::table::parse_num(&self.text(row, col)).map_or(SortKey::Missing, SortKey::Num),
+        match (RelocCol::from_index(col), self.row(row)) {
+            (Some(RelocCol::Site), Some(Row::Base(b))) => SortKey::Num(i128::from(b.rva)),
+            (Some(RelocCol::Site), Some(Row::Other(o))) => SortKey::Num(i128::from(o.offset)),
+            (Some(RelocCol::Record), Some(Row::Base(b))) => SortKey::Num(i128::from(b.span.offset)),
+            (Some(RelocCol::Record), Some(Row::Other(o))) => SortKey::Num(i128::from(o.span.offset)),
+            (Some(RelocCol::Addend), Some(Row::Other(o))) => SortKey::Num(i128::from(o.addend)),
+            (Some(RelocCol::Target), Some(Row::Base(b))) => {
+                b.value.map_or(SortKey::Missing, |v| SortKey::Num(i128::from(v)))
+            }
+            (Some(RelocCol::Width), _) => {
+                crate::gui::table::parse_num(&self.text(row, col)).map_or(SortKey::Missing, SortKey::Num)
+            }
             _ => SortKey::Text(self.text(row, col).to_lowercase()),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(r) = self.row(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = RelocCol::from_index(col) else { return Cell::plain(text) };
         let nav = |target| Action::Navigate { doc: None, target };
         match col {
-            0 => Cell::plain(text).tone(Tone::Weak),
-            1 => {
+            RelocCol::Source => Cell::plain(text).tone(Tone::Weak),
+            RelocCol::Section => {
                 let idx = match &r {
                     Row::Other(o) if !o.dynamic => o.section,
                     Row::Base(b) => self
@@ -181,16 +190,16 @@ impl TableModel for RelocModel<'_> {
                     None => Cell::plain(text),
                 }
             }
-            2 => match self.site(row, &r) {
+            RelocCol::Site => match self.site(row, &r) {
                 Some(span) => Cell::link(text, RefKind::Reloc, nav(Target::Bytes(span)))
                     .tip("Show the bytes this relocation patches"),
                 None => Cell::mono(text).tip("No bytes in the file at this address"),
             },
-            3 => match self.omf_fixup(row) {
+            RelocCol::Type => match self.omf_fixup(row) {
                 Some(f) => Cell::mono(text).tone(Tone::Kind(RefKind::Reloc)).tip(crate::gui::omf::fixup_details(f)),
                 None => Cell::mono(text).tone(Tone::Kind(RefKind::Reloc)),
             },
-            6 => match &r {
+            RelocCol::Target => match &r {
                 Row::Base(b) => match (b.value, self.core.bin.image_base) {
                     (Some(v), Some(base)) if v >= base => {
                         Cell::link(text, RefKind::Address, nav(Target::Rva(v - base, 1)))
@@ -215,14 +224,14 @@ impl TableModel for RelocModel<'_> {
                     }
                 }
             },
-            8 => match (self.omf_fixup(row), &r) {
+            RelocCol::Record => match (self.omf_fixup(row), &r) {
                 // OMF: the fixup's FIXUPP record, where its fields are explained.
                 (Some(f), _) => Cell::link(text, RefKind::Address, nav(Target::Row(TableId::OmfRecords, f.record)))
                     .tip("Show the FIXUPP record holding this fixup"),
                 (None, Row::Base(b)) => Cell::link(text, RefKind::Address, nav(Target::Bytes(b.span))),
                 (None, Row::Other(o)) => Cell::link(text, RefKind::Address, nav(Target::Bytes(o.span))),
             },
-            _ => Cell::mono(text),
+            RelocCol::Kind | RelocCol::Width | RelocCol::Addend => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {
@@ -238,9 +247,9 @@ impl TableModel for RelocModel<'_> {
     fn facets(&self) -> Vec<Facet> {
         let l = &self.core.lookup;
         vec![
-            Facet { name: "Source", col: 0, options: l.reloc_sources.clone() },
-            Facet { name: "Kind", col: 4, options: l.reloc_kinds.clone() },
-            Facet { name: "Section", col: 1, options: l.reloc_sections.clone() },
+            Facet::new("Source", RelocCol::Source, l.reloc_sources.clone()),
+            Facet::new("Kind", RelocCol::Kind, l.reloc_kinds.clone()),
+            Facet::new("Section", RelocCol::Section, l.reloc_sections.clone()),
         ]
     }
 }

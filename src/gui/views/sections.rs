@@ -7,50 +7,67 @@ use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::is_object;
 use crate::gui::omf;
-use crate::gui::table::{Cell, Column, TableModel, Tone};
+use crate::gui::table::{columns, Cell, Column, ColumnEnum, ColumnSet, TableModel, Tone};
 use crate::gui::theme::RefKind;
 use crate::model::{Format, OmfComdat, OmfSegment, Span};
 
 use super::{intro, show_table, ViewCtx};
 
-const IMAGE_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Section number (1-based in PE/COFF)."),
-    Column::text("Name", 90.0, "Section name. Click to see its bytes."),
-    Column::num("RVA", 80.0, "Address relative to the image base once loaded."),
-    Column::num("VA", 120.0, "Virtual address: image base + RVA (where it sits in memory at the preferred base)."),
-    Column::num("Virtual size", 86.0, "Bytes the section occupies in memory."),
-    Column::num("File offset", 80.0, "Where the section's bytes start in the file."),
-    Column::num(
-        "File size",
-        76.0,
-        "Bytes stored in the file (rounded up to the file alignment; 0 for uninitialised data).",
-    ),
-    Column::num("Flags", 90.0, "Raw characteristics / flags."),
-    Column::text("Meaning", 300.0, "The flags decoded."),
-];
+/// A column of the sections table of a PE image, an ELF file or a COFF object (each layout lists
+/// the ones it shows, in its order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecCol {
+    Index,
+    Name,
+    Type,
+    Rva,
+    Va,
+    VirtualSize,
+    FileOffset,
+    FileSize,
+    Relocs,
+    Flags,
+    Meaning,
+    Comdat,
+}
 
-const ELF_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Section-header index."),
-    Column::text("Name", 130.0, "Section name. Click to see its bytes."),
-    Column::text("Type", 90.0, "sh_type: what the section holds."),
-    Column::num("RVA", 80.0, "Address relative to the lowest loaded address (0 for sections not loaded)."),
-    Column::num("Size", 76.0, "Size in memory."),
-    Column::num("File offset", 80.0, "Where the section's bytes start in the file."),
-    Column::num("File size", 76.0, "Bytes stored in the file (0 for NOBITS such as .bss)."),
-    Column::num("Flags", 70.0, "Raw sh_flags."),
-    Column::text("Meaning", 220.0, "The flags decoded."),
-];
+/// The columns of a PE image's sections.
+const IMAGE_COLUMNS: ColumnSet<SecCol> = columns!(@set SecCol;
+    Index => Column::num("#", 34.0, "Section number (1-based in PE/COFF)."),
+    Name => Column::text("Name", 90.0, "Section name. Click to see its bytes."),
+    Rva => Column::num("RVA", 80.0, "Address relative to the image base once loaded."),
+    Va => Column::num("VA", 120.0, "Virtual address: image base + RVA (where it sits in memory at the preferred base)."),
+    VirtualSize => Column::num("Virtual size", 86.0, "Bytes the section occupies in memory."),
+    FileOffset => Column::num("File offset", 80.0, "Where the section's bytes start in the file."),
+    FileSize => Column::num("File size", 76.0, "Bytes stored in the file (rounded up to the file alignment; 0 for uninitialised data)."),
+    Flags => Column::num("Flags", 90.0, "Raw characteristics / flags."),
+    Meaning => Column::text("Meaning", 300.0, "The flags decoded."),
+);
 
-const OBJECT_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Section number (1-based)."),
-    Column::text("Name", 90.0, "Section name; many sections may share one (e.g. one .text per inline function)."),
-    Column::num("File offset", 80.0, "Where the section's bytes start in the file."),
-    Column::num("Size", 70.0, "Bytes of raw data."),
-    Column::num("Relocs", 56.0, "Number of relocation records the linker applies to this section."),
-    Column::num("Flags", 90.0, "Raw characteristics."),
-    Column::text("Meaning", 250.0, "The flags decoded."),
-    Column::text("COMDAT", 220.0, "For COMDAT sections: the selection rule, or the leader an associative section follows. Click to see it in the COMDAT tree."),
-];
+/// The columns of ELF sections (Size: the size in memory).
+const ELF_COLUMNS: ColumnSet<SecCol> = columns!(@set SecCol;
+    Index => Column::num("#", 34.0, "Section-header index."),
+    Name => Column::text("Name", 130.0, "Section name. Click to see its bytes."),
+    Type => Column::text("Type", 90.0, "sh_type: what the section holds."),
+    Rva => Column::num("RVA", 80.0, "Address relative to the lowest loaded address (0 for sections not loaded)."),
+    VirtualSize => Column::num("Size", 76.0, "Size in memory."),
+    FileOffset => Column::num("File offset", 80.0, "Where the section's bytes start in the file."),
+    FileSize => Column::num("File size", 76.0, "Bytes stored in the file (0 for NOBITS such as .bss)."),
+    Flags => Column::num("Flags", 70.0, "Raw sh_flags."),
+    Meaning => Column::text("Meaning", 220.0, "The flags decoded."),
+);
+
+/// The columns of a COFF object's sections (Size: the raw data in the file).
+const OBJECT_COLUMNS: ColumnSet<SecCol> = columns!(@set SecCol;
+    Index => Column::num("#", 34.0, "Section number (1-based)."),
+    Name => Column::text("Name", 90.0, "Section name; many sections may share one (e.g. one .text per inline function)."),
+    FileOffset => Column::num("File offset", 80.0, "Where the section's bytes start in the file."),
+    FileSize => Column::num("Size", 70.0, "Bytes of raw data."),
+    Relocs => Column::num("Relocs", 56.0, "Number of relocation records the linker applies to this section."),
+    Flags => Column::num("Flags", 90.0, "Raw characteristics."),
+    Meaning => Column::text("Meaning", 250.0, "The flags decoded."),
+    Comdat => Column::text("COMDAT", 220.0, "For COMDAT sections: the selection rule, or the leader an associative section follows. Click to see it in the COMDAT tree."),
+);
 
 /// The sections table.
 pub struct SectionModel<'a> {
@@ -66,21 +83,24 @@ enum Layout {
     Omf,
 }
 
-const OMF_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "SEGDEF index (1-based); COMDATs are numbered after the segments."),
-    Column::text("Kind", 60.0, "SEGDEF: a segment definition. COMDAT: a COMDAT record's data. VIRDEF: a Borland virtual segment."),
-    Column::text("Name", 96.0, "Segment or COMDAT name. Click to show the record that defines it."),
-    Column::text("Class", 70.0, "Class name: the linker puts segments of one class together (CODE, DATA, BSS, STACK, …)."),
-    Column::text("Group", 70.0, "The GRPDEF that lists the segment (DGROUP, FLAT): its segments share one frame. Click to see the group."),
-    Column::text("Align", 76.0, "Alignment from the ACBP byte (A): absolute, byte, word, paragraph (16), page (256), dword, 4K page. COMDATs: their own or the SEGDEF's."),
-    Column::text("Combine", 68.0, "Combine type from the ACBP byte (C): private segments stay apart; public and stack ones of the same name are concatenated; common ones overlap."),
-    Column::text("Use", 52.0, "P bit of the ACBP byte: USE32 segments have 32-bit offsets, USE16 ones 16-bit. COMDATs: the allocation when it implies one."),
-    Column::num("Length", 70.0, "Segment length (the B bit means exactly 64 KiB or 4 GiB), or the bytes a COMDAT's records hold."),
-    Column::text("Data", 130.0, "The LEDATA / LIDATA / COMDAT records that put bytes here. Click to show the first."),
-    Column::num("Fixups", 52.0, "Number of fixups that patch this segment's bytes."),
-    Column::num("ACBP", 52.0, "The raw SEGDEF attribute byte (A:3 C:3 B:1 P:1), or a COMDAT's attributes byte (selection:4 allocation:4)."),
-    Column::text("Notes", 200.0, "Absolute segments: their frame. COMDATs: selection, allocation (click to see it in the COMDAT view)."),
-];
+columns! {
+    /// Columns of the OMF segment and COMDAT table.
+    enum OmfCol {
+        Index => Column::num("#", 34.0, "SEGDEF index (1-based); COMDATs are numbered after the segments."),
+        Kind => Column::text("Kind", 60.0, "SEGDEF: a segment definition. COMDAT: a COMDAT record's data. VIRDEF: a Borland virtual segment."),
+        Name => Column::text("Name", 96.0, "Segment or COMDAT name. Click to show the record that defines it."),
+        Class => Column::text("Class", 70.0, "Class name: the linker puts segments of one class together (CODE, DATA, BSS, STACK, …)."),
+        Group => Column::text("Group", 70.0, "The GRPDEF that lists the segment (DGROUP, FLAT): its segments share one frame. Click to see the group."),
+        Align => Column::text("Align", 76.0, "Alignment from the ACBP byte (A): absolute, byte, word, paragraph (16), page (256), dword, 4K page. COMDATs: their own or the SEGDEF's."),
+        Combine => Column::text("Combine", 68.0, "Combine type from the ACBP byte (C): private segments stay apart; public and stack ones of the same name are concatenated; common ones overlap."),
+        Use => Column::text("Use", 52.0, "P bit of the ACBP byte: USE32 segments have 32-bit offsets, USE16 ones 16-bit. COMDATs: the allocation when it implies one."),
+        Length => Column::num("Length", 70.0, "Segment length (the B bit means exactly 64 KiB or 4 GiB), or the bytes a COMDAT's records hold."),
+        Data => Column::text("Data", 130.0, "The LEDATA / LIDATA / COMDAT records that put bytes here. Click to show the first."),
+        Fixups => Column::num("Fixups", 52.0, "Number of fixups that patch this segment's bytes."),
+        Acbp => Column::num("ACBP", 52.0, "The raw SEGDEF attribute byte (A:3 C:3 B:1 P:1), or a COMDAT's attributes byte (selection:4 allocation:4)."),
+        Notes => Column::text("Notes", 200.0, "Absolute segments: their frame. COMDATs: selection, allocation (click to see it in the COMDAT view)."),
+    }
+}
 
 impl<'a> SectionModel<'a> {
     /// The sections of `core`.
@@ -97,8 +117,13 @@ impl<'a> SectionModel<'a> {
         SectionModel { core, kind }
     }
 
-    fn col_name(&self, col: usize) -> &'static str {
-        self.columns().get(col).map_or("", |c| c.name)
+    /// The columns of a PE image, an ELF file or a COFF object.
+    fn set(&self) -> &'static ColumnSet<SecCol> {
+        match self.kind {
+            Layout::Elf => &ELF_COLUMNS,
+            Layout::Object => &OBJECT_COLUMNS,
+            Layout::Image | Layout::Omf => &IMAGE_COLUMNS,
+        }
     }
 
     fn comdat_text(&self, index: u32) -> (String, Option<u32>) {
@@ -122,10 +147,8 @@ impl<'a> SectionModel<'a> {
 impl TableModel for SectionModel<'_> {
     fn columns(&self) -> &'static [Column] {
         match self.kind {
-            Layout::Image => IMAGE_COLUMNS,
-            Layout::Elf => ELF_COLUMNS,
-            Layout::Object => OBJECT_COLUMNS,
-            Layout::Omf => OMF_COLUMNS,
+            Layout::Omf => OmfCol::COLUMNS,
+            _ => self.set().columns,
         }
     }
     fn len(&self) -> usize {
@@ -137,21 +160,22 @@ impl TableModel for SectionModel<'_> {
         if self.kind == Layout::Omf {
             return self.omf_text(row, col);
         }
-        match self.col_name(col) {
-            "#" => s.index.to_string(),
-            "Name" => s.name.clone(),
-            "Type" => s.kind.map(|k| k.to_string()).unwrap_or_default(),
-            "RVA" => format!("{:#x}", s.rva),
-            "VA" => bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(s.rva))),
-            "Virtual size" | "Size" if self.kind != Layout::Object => format!("{:#x}", s.virtual_size),
-            "Size" => format!("{:#x}", s.file_size),
-            "File offset" => format!("{:#x}", s.file_offset),
-            "File size" => format!("{:#x}", s.file_size),
-            "Relocs" => s.reloc_count.to_string(),
-            "Flags" => format!("{:#x}", s.flags),
-            "Meaning" => s.flag_names.iter().map(|f| f.trim_start_matches("IMAGE_SCN_")).collect::<Vec<_>>().join(" "),
-            "COMDAT" => self.comdat_text(s.index).0,
-            _ => String::new(),
+        let Some(col) = self.set().get(col) else { return String::new() };
+        match col {
+            SecCol::Index => s.index.to_string(),
+            SecCol::Name => s.name.clone(),
+            SecCol::Type => s.kind.map(|k| k.to_string()).unwrap_or_default(),
+            SecCol::Rva => format!("{:#x}", s.rva),
+            SecCol::Va => bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(s.rva))),
+            SecCol::VirtualSize => format!("{:#x}", s.virtual_size),
+            SecCol::FileOffset => format!("{:#x}", s.file_offset),
+            SecCol::FileSize => format!("{:#x}", s.file_size),
+            SecCol::Relocs => s.reloc_count.to_string(),
+            SecCol::Flags => format!("{:#x}", s.flags),
+            SecCol::Meaning => {
+                s.flag_names.iter().map(|f| f.trim_start_matches("IMAGE_SCN_")).collect::<Vec<_>>().join(" ")
+            }
+            SecCol::Comdat => self.comdat_text(s.index).0,
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
@@ -160,21 +184,22 @@ impl TableModel for SectionModel<'_> {
             return self.omf_cell(row, col);
         }
         let text = self.text(row, col);
+        let Some(col) = self.set().get(col) else { return Cell::plain(text) };
         let body = Span::new(s.file_offset, s.file_size);
         let to_body = Action::Navigate { doc: None, target: Target::Bytes(body) };
-        match self.col_name(col) {
-            "Name" if s.file_size > 0 => Cell::link(text, RefKind::Section, to_body),
-            "Name" => {
+        match col {
+            SecCol::Name if s.file_size > 0 => Cell::link(text, RefKind::Section, to_body),
+            SecCol::Name => {
                 Cell::mono(text).tone(Tone::Kind(RefKind::Section)).tip("No bytes in the file (uninitialised data).")
             }
-            "File offset" if s.file_size > 0 => Cell::link(text, RefKind::Address, to_body),
-            "COMDAT" => match self.comdat_text(s.index).1 {
+            SecCol::FileOffset if s.file_size > 0 => Cell::link(text, RefKind::Address, to_body),
+            SecCol::Comdat => match self.comdat_text(s.index).1 {
                 Some(target) => {
                     Cell::link(text, RefKind::Comdat, Action::Navigate { doc: None, target: Target::Comdat(target) })
                 }
                 None => Cell::plain(text),
             },
-            "Meaning" | "Type" => Cell::plain(text),
+            SecCol::Meaning | SecCol::Type => Cell::plain(text),
             _ => Cell::mono(text),
         }
     }
@@ -225,36 +250,37 @@ impl SectionModel<'_> {
             Some(OmfSec::Comdat(c)) => c.data.as_slice(),
             None => &[],
         };
-        match (self.col_name(col), &sec) {
-            ("#", _) => s.index.to_string(),
-            ("Kind", _) => s.kind.map(|k| k.to_string()).unwrap_or_default(),
-            ("Name", _) => s.name.clone(),
-            ("Class", Some(OmfSec::Segment(g))) => g.class.clone(),
-            ("Group", Some(OmfSec::Segment(g))) => {
+        let Some(col) = OmfCol::from_index(col) else { return String::new() };
+        match (col, &sec) {
+            (OmfCol::Index, _) => s.index.to_string(),
+            (OmfCol::Kind, _) => s.kind.map(|k| k.to_string()).unwrap_or_default(),
+            (OmfCol::Name, _) => s.name.clone(),
+            (OmfCol::Class, Some(OmfSec::Segment(g))) => g.class.clone(),
+            (OmfCol::Group, Some(OmfSec::Segment(g))) => {
                 g.group.and_then(|i| omf::group_name(bin, i)).map(str::to_string).unwrap_or_default()
             }
-            ("Group", Some(OmfSec::Comdat(c))) => {
+            (OmfCol::Group, Some(OmfSec::Comdat(c))) => {
                 c.base_group.and_then(|i| omf::group_name(bin, i)).map(str::to_string).unwrap_or_default()
             }
-            ("Align", Some(OmfSec::Segment(g))) => g.alignment.clone(),
-            ("Align", Some(OmfSec::Comdat(c))) => c.align.clone(),
-            ("Combine", Some(OmfSec::Segment(g))) => g.combine.clone(),
-            ("Use", Some(OmfSec::Segment(g))) => if g.use32 { "USE32" } else { "USE16" }.into(),
-            ("Use", Some(OmfSec::Comdat(c))) => match c.allocation.as_str() {
+            (OmfCol::Align, Some(OmfSec::Segment(g))) => g.alignment.clone(),
+            (OmfCol::Align, Some(OmfSec::Comdat(c))) => c.align.clone(),
+            (OmfCol::Combine, Some(OmfSec::Segment(g))) => g.combine.clone(),
+            (OmfCol::Use, Some(OmfSec::Segment(g))) => if g.use32 { "USE32" } else { "USE16" }.into(),
+            (OmfCol::Use, Some(OmfSec::Comdat(c))) => match c.allocation.as_str() {
                 "code32" | "data32" => "USE32".into(),
                 "far-code" | "far-data" => "USE16".into(),
                 _ => String::new(),
             },
-            ("Length", _) => format!("{:#x}", s.virtual_size),
-            ("Data", _) => match data {
+            (OmfCol::Length, _) => format!("{:#x}", s.virtual_size),
+            (OmfCol::Data, _) => match data {
                 [] => "none".into(),
                 [d] => self.record_label(d.record),
                 [d, ..] => format!("{} +{} more", self.record_label(d.record), data.len() - 1),
             },
-            ("Fixups", _) => s.reloc_count.to_string(),
-            ("ACBP", Some(OmfSec::Segment(g))) => format!("{:#04x}", g.acbp),
-            ("ACBP", Some(OmfSec::Comdat(c))) => format!("{:#04x}", c.attributes),
-            ("Notes", Some(OmfSec::Segment(g))) => {
+            (OmfCol::Fixups, _) => s.reloc_count.to_string(),
+            (OmfCol::Acbp, Some(OmfSec::Segment(g))) => format!("{:#04x}", g.acbp),
+            (OmfCol::Acbp, Some(OmfSec::Comdat(c))) => format!("{:#04x}", c.attributes),
+            (OmfCol::Notes, Some(OmfSec::Segment(g))) => {
                 let mut notes = Vec::new();
                 if let Some(f) = g.frame {
                     notes.push(format!("absolute at {f:04x}:{:04x}", g.frame_offset.unwrap_or(0)));
@@ -267,7 +293,7 @@ impl SectionModel<'_> {
                 }
                 notes.join("; ")
             }
-            ("Notes", Some(OmfSec::Comdat(c))) => {
+            (OmfCol::Notes, Some(OmfSec::Comdat(c))) => {
                 let mut n = format!("{}, {}", c.selection, c.allocation);
                 if c.local {
                     n.push_str(", local");
@@ -288,13 +314,14 @@ impl SectionModel<'_> {
         let text = self.omf_text(row, col);
         let sec = self.omf_sec(s.index);
         let to_row = |r: usize| Action::Navigate { doc: None, target: Target::Row(TableId::OmfRecords, r) };
-        match (self.col_name(col), &sec) {
-            ("Kind", _) => Cell::plain(text).tone(Tone::Weak),
-            ("Name", _) => match self.omf_record(s.index) {
+        let Some(col) = OmfCol::from_index(col) else { return Cell::plain(text) };
+        match (col, &sec) {
+            (OmfCol::Kind, _) => Cell::plain(text).tone(Tone::Weak),
+            (OmfCol::Name, _) => match self.omf_record(s.index) {
                 Some(r) => Cell::link(text, RefKind::Section, to_row(r)).tip("Show the record that defines it"),
                 None => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
             },
-            ("Group", Some(OmfSec::Segment(g))) => match g.group {
+            (OmfCol::Group, Some(OmfSec::Segment(g))) => match g.group {
                 Some(i) if !text.is_empty() => Cell::link(
                     text,
                     RefKind::Section,
@@ -305,7 +332,7 @@ impl SectionModel<'_> {
                 ),
                 _ => Cell::plain(text),
             },
-            ("Data", Some(OmfSec::Segment(OmfSegment { data, .. }) | OmfSec::Comdat(OmfComdat { data, .. }))) => {
+            (OmfCol::Data, Some(OmfSec::Segment(OmfSegment { data, .. }) | OmfSec::Comdat(OmfComdat { data, .. }))) => {
                 match data.first() {
                     Some(d) => {
                         let all = data.iter().map(|d| self.record_label(d.record)).collect::<Vec<_>>().join(", ");
@@ -314,7 +341,7 @@ impl SectionModel<'_> {
                     None => Cell::plain(text).tone(Tone::Weak).tip("No data record writes here (uninitialised)."),
                 }
             }
-            ("ACBP", Some(OmfSec::Segment(g))) => Cell::mono(text).tip(format!(
+            (OmfCol::Acbp, Some(OmfSec::Segment(g))) => Cell::mono(text).tip(format!(
                 "A={} ({}), C={} ({}), B={}, P={} ({})",
                 g.acbp >> 5,
                 g.alignment,
@@ -324,22 +351,25 @@ impl SectionModel<'_> {
                 g.acbp & 1,
                 if g.use32 { "USE32" } else { "USE16" }
             )),
-            ("Notes", Some(OmfSec::Comdat(_))) => {
+            (OmfCol::Notes, Some(OmfSec::Comdat(_))) => {
                 Cell::link(text, RefKind::Comdat, Action::Navigate { doc: None, target: Target::Comdat(s.index) })
                     .tip("Selection and allocation. Click to see the COMDAT in the COMDAT view.")
             }
-            ("Class" | "Align" | "Combine" | "Use" | "Notes", _) => Cell::plain(text),
+            (OmfCol::Class | OmfCol::Align | OmfCol::Combine | OmfCol::Use | OmfCol::Notes, _) => Cell::plain(text),
             _ => Cell::mono(text),
         }
     }
 }
 
-const GROUP_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "GRPDEF index (1-based); fixups name a group as a frame or target by it."),
-    Column::text("Name", 110.0, "Group name (DGROUP, FLAT, …). Click to show the GRPDEF record."),
-    Column::num("Segments", 70.0, "Number of segments in the group."),
-    Column::text("Members", 420.0, "The segments the linker keeps within the group's frame, in GRPDEF order. An empty FLAT group stands for the whole 32-bit address space."),
-];
+columns! {
+    /// Columns of the OMF group table.
+    enum GroupCol {
+        Index => Column::num("#", 34.0, "GRPDEF index (1-based); fixups name a group as a frame or target by it."),
+        Name => Column::text("Name", 110.0, "Group name (DGROUP, FLAT, …). Click to show the GRPDEF record."),
+        Segments => Column::num("Segments", 70.0, "Number of segments in the group."),
+        Members => Column::text("Members", 420.0, "The segments the linker keeps within the group's frame, in GRPDEF order. An empty FLAT group stands for the whole 32-bit address space."),
+    }
+}
 
 /// OMF groups (GRPDEF records).
 pub struct OmfGroupModel<'a> {
@@ -355,18 +385,19 @@ impl OmfGroupModel<'_> {
 
 impl TableModel for OmfGroupModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        GROUP_COLUMNS
+        GroupCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.omf.as_ref().map_or(0, |o| o.groups.len())
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(g) = self.group(row) else { return String::new() };
+        let Some(col) = GroupCol::from_index(col) else { return String::new() };
         match col {
-            0 => g.index.to_string(),
-            1 => g.name.clone(),
-            2 => g.segments.len().to_string(),
-            _ => g
+            GroupCol::Index => g.index.to_string(),
+            GroupCol::Name => g.name.clone(),
+            GroupCol::Segments => g.segments.len().to_string(),
+            GroupCol::Members => g
                 .segments
                 .iter()
                 .map(|&i| omf::segment_of(&self.core.bin, i).map_or_else(|| format!("#{i}"), |s| s.name.clone()))
@@ -377,15 +408,15 @@ impl TableModel for OmfGroupModel<'_> {
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(g) = self.group(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = GroupCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 => Cell::link(
+            GroupCol::Name => Cell::link(
                 text,
                 RefKind::Section,
                 Action::Navigate { doc: None, target: Target::Row(TableId::OmfRecords, g.record) },
             ),
-            3 if g.segments.is_empty() => Cell::plain("(no segments)").tone(Tone::Weak),
-            3 => Cell::mono(text),
-            _ => Cell::mono(text),
+            GroupCol::Members if g.segments.is_empty() => Cell::plain("(no segments)").tone(Tone::Weak),
+            GroupCol::Members | GroupCol::Index | GroupCol::Segments => Cell::mono(text),
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {
@@ -397,16 +428,19 @@ impl TableModel for OmfGroupModel<'_> {
     }
 }
 
-const SEGMENT_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Program-header index."),
-    Column::text("Type", 110.0, "p_type: LOAD segments are mapped by the loader; others describe parts of them."),
-    Column::num("VAddr", 110.0, "Virtual address where the segment is mapped."),
-    Column::num("Mem size", 80.0, "Bytes in memory (larger than the file size for .bss)."),
-    Column::num("File offset", 80.0, "Where the segment's bytes start in the file. Click to see them."),
-    Column::num("File size", 80.0, "Bytes taken from the file."),
-    Column::text("Flags", 60.0, "R(ead), W(rite), E(xecute)."),
-    Column::num("Align", 70.0, "Alignment."),
-];
+columns! {
+    /// Columns of the ELF program-header table.
+    enum SegmentCol {
+        Index => Column::num("#", 34.0, "Program-header index."),
+        Type => Column::text("Type", 110.0, "p_type: LOAD segments are mapped by the loader; others describe parts of them."),
+        VAddr => Column::num("VAddr", 110.0, "Virtual address where the segment is mapped."),
+        MemSize => Column::num("Mem size", 80.0, "Bytes in memory (larger than the file size for .bss)."),
+        FileOffset => Column::num("File offset", 80.0, "Where the segment's bytes start in the file. Click to see them."),
+        FileSize => Column::num("File size", 80.0, "Bytes taken from the file."),
+        Flags => Column::text("Flags", 60.0, "R(ead), W(rite), E(xecute)."),
+        Align => Column::num("Align", 70.0, "Alignment."),
+    }
+}
 
 /// The ELF program headers.
 pub struct SegmentModel<'a> {
@@ -416,35 +450,36 @@ pub struct SegmentModel<'a> {
 
 impl TableModel for SegmentModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        SEGMENT_COLUMNS
+        SegmentCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.segments.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(s) = self.core.bin.segments.get(row) else { return String::new() };
+        let Some(col) = SegmentCol::from_index(col) else { return String::new() };
         match col {
-            0 => s.index.to_string(),
-            1 => s.kind.to_string(),
-            2 => format!("{:#x}", s.vaddr),
-            3 => format!("{:#x}", s.mem_size),
-            4 => format!("{:#x}", s.file_offset),
-            5 => format!("{:#x}", s.file_size),
-            6 => s.flag_names.join(""),
-            _ => format!("{:#x}", s.align),
+            SegmentCol::Index => s.index.to_string(),
+            SegmentCol::Type => s.kind.to_string(),
+            SegmentCol::VAddr => format!("{:#x}", s.vaddr),
+            SegmentCol::MemSize => format!("{:#x}", s.mem_size),
+            SegmentCol::FileOffset => format!("{:#x}", s.file_offset),
+            SegmentCol::FileSize => format!("{:#x}", s.file_size),
+            SegmentCol::Flags => s.flag_names.join(""),
+            SegmentCol::Align => format!("{:#x}", s.align),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
         let Some(s) = self.core.bin.segments.get(row) else { return Cell::plain("") };
         let text = self.text(row, col);
+        let Some(col) = SegmentCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 => Cell::plain(text).tone(Tone::Kind(RefKind::Section)),
-            4 if s.file_size > 0 => Cell::link(
+            SegmentCol::Type => Cell::plain(text).tone(Tone::Kind(RefKind::Section)),
+            SegmentCol::FileOffset if s.file_size > 0 => Cell::link(
                 text,
                 RefKind::Address,
                 Action::Navigate { doc: None, target: Target::Bytes(Span::new(s.file_offset, s.file_size)) },
             ),
-            6 => Cell::mono(text),
             _ => Cell::mono(text),
         }
     }
@@ -453,17 +488,16 @@ impl TableModel for SegmentModel<'_> {
     }
 }
 
-const DIR_COLUMNS: &[Column] = &[
-    Column::num("#", 34.0, "Directory index (fixed by the PE format)."),
-    Column::text("Directory", 150.0, "What the directory holds. Hover for an explanation."),
-    Column::num(
-        "RVA",
-        80.0,
-        "Where it is (the security directory holds a file offset instead). Click to see its bytes.",
-    ),
-    Column::num("Size", 70.0, "Its size in bytes."),
-    Column::text("Section", 90.0, "The section that contains it."),
-];
+columns! {
+    /// Columns of the data-directory table.
+    enum DirCol {
+        Index => Column::num("#", 34.0, "Directory index (fixed by the PE format)."),
+        Directory => Column::text("Directory", 150.0, "What the directory holds. Hover for an explanation."),
+        Rva => Column::num("RVA", 80.0, "Where it is (the security directory holds a file offset instead). Click to see its bytes."),
+        Size => Column::num("Size", 70.0, "Its size in bytes."),
+        Section => Column::text("Section", 90.0, "The section that contains it."),
+    }
+}
 
 /// The PE data directories.
 pub struct DataDirModel<'a> {
@@ -497,19 +531,20 @@ pub fn directory_help(name: &str) -> &'static str {
 
 impl TableModel for DataDirModel<'_> {
     fn columns(&self) -> &'static [Column] {
-        DIR_COLUMNS
+        DirCol::COLUMNS
     }
     fn len(&self) -> usize {
         self.core.bin.pe.as_ref().map_or(0, |p| p.data_directories.len())
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(d) = self.core.bin.pe.as_ref().and_then(|p| p.data_directories.get(row)) else { return String::new() };
+        let Some(col) = DirCol::from_index(col) else { return String::new() };
         match col {
-            0 => d.index.to_string(),
-            1 => d.name.clone(),
-            2 => format!("{:#x}", d.rva),
-            3 => format!("{:#x}", d.size),
-            _ => d.section.clone().unwrap_or_default(),
+            DirCol::Index => d.index.to_string(),
+            DirCol::Directory => d.name.clone(),
+            DirCol::Rva => format!("{:#x}", d.rva),
+            DirCol::Size => format!("{:#x}", d.size),
+            DirCol::Section => d.section.clone().unwrap_or_default(),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
@@ -518,16 +553,17 @@ impl TableModel for DataDirModel<'_> {
         };
         let text = self.text(row, col);
         let empty = d.rva == 0 && d.size == 0;
+        let Some(col) = DirCol::from_index(col) else { return Cell::plain(text) };
         match col {
-            1 => Cell::plain(text)
+            DirCol::Directory => Cell::plain(text)
                 .tone(if empty { Tone::Weak } else { Tone::Kind(RefKind::DataDir) })
                 .tip(directory_help(&d.name)),
-            2 if !empty => {
+            DirCol::Rva if !empty => {
                 let target =
                     if d.index == 4 { Target::Bytes(Span::new(d.rva, d.size)) } else { Target::Rva(d.rva, d.size) };
                 Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target })
             }
-            4 => {
+            DirCol::Section => {
                 let sec = self.core.index.section_pos_by_rva(d.rva).and_then(|p| self.core.bin.sections.get(p));
                 match sec {
                     Some(s) if !empty => Cell::link(
