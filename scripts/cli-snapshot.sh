@@ -66,6 +66,13 @@ find tests/fixtures/link -name '*.cmd' | sort | while read -r c; do
   mapfile -t args < <(grep -v '^$' "$c" | tail -n +2)
   (cd "$dir" && "$bin" link --flavor "$flavor" --json -- "${args[@]}" >"$out/$k.link-json" 2>&1
     echo $? >"$out/$k.link-rc"
-    "$bin" link --flavor "$flavor" -- "${args[@]}" >"$out/$k.link" 2>&1)
+    "$bin" link --flavor "$flavor" -- "${args[@]}" >"$out/$k.link" 2>&1
+    name=$(basename "${c%.cmd}")
+    for map in "$name.lldmap" "$name.gnumap"; do
+      if [ -f "$name.exe" ] && [ -f "$map" ]; then
+        "$bin" link --flavor "$flavor" --compare "$name.exe" --map "$map" -- "${args[@]}" >"$out/$k.compare" 2>&1
+        echo $? >>"$out/$k.compare"
+      fi
+    done)
 done
 echo "$(find "$out" -type f | wc -l) files in $out"

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::link::compare::{self, Comparison};
-use crate::link::{self, Flavor, Report};
+use crate::link::{self, Flavor};
+use crate::{report, session};
 
 /// Run `link`; returns the exit code: 0 the link would succeed (and, with `--compare`, no
 /// difference), 1 the linker would refuse it (or a difference), 2 unreadable input.
@@ -18,7 +18,7 @@ pub fn run(flavor: Flavor, args: &[String], json: bool, image: Option<&Path>, ma
             return 2;
         }
     };
-    let cmp = match image.map(|i| compare_with(&rep, i, map)).transpose() {
+    let cmp = match image.map(|i| session::link::compare_files(&rep, i, map)).transpose() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("linkscope: link --compare: {e}");
@@ -30,113 +30,10 @@ pub fn run(flavor: Flavor, args: &[String], json: bool, image: Option<&Path>, ma
         code = 1;
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let r = if json { write_json(&mut out, &rep, cmp.as_ref()) } else { write_text(&mut out, &rep, cmp.as_ref()) };
-    super::finish(r.and_then(|()| out.flush()), code, 2)
-}
-
-/// Compare with an image file and an optional map file.
-pub fn compare_with(rep: &Report, image: &Path, map: Option<&Path>) -> Result<Comparison, String> {
-    let bytes = std::fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
-    let map = match map {
-        Some(m) => {
-            let text = std::fs::read(m).map_err(|e| format!("{}: {e}", m.display()))?;
-            Some(link::map::parse(&String::from_utf8_lossy(&text)).map_err(|e| format!("{}: {e}", m.display()))?)
-        }
-        None => None,
+    let r = if json {
+        report::link::write_json(&mut out, &rep, cmp.as_ref())
+    } else {
+        report::link::write_text(&mut out, &rep, cmp.as_ref())
     };
-    compare::compare(rep, &bytes, map.as_ref()).map_err(|e| e.to_string())
-}
-
-/// The JSON document: the report, and `compare` with `--compare`.
-#[derive(serde::Serialize)]
-struct Document<'a> {
-    #[serde(flatten)]
-    report: &'a Report,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compare: Option<&'a Comparison>,
-}
-
-fn write_json(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, &Document { report: rep, compare: cmp }).map_err(std::io::Error::other)?;
-    writeln!(out)
-}
-
-/// The text report: outcome, sections, the layout map, COMDATs, discarded sections, messages.
-pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{} link ({}): {}; image base 0x{:x}; entry {}",
-        rep.flavor,
-        rep.machine,
-        if rep.succeeds { "succeeds" } else { "REFUSED" },
-        rep.image_base,
-        rep.entry.as_ref().map_or("none".into(), |e| match e.rva {
-            Some(r) => format!("{} at 0x{r:x}", e.symbol),
-            None => format!("{} (undefined)", e.symbol),
-        })
-    )?;
-    for d in &rep.diagnostics {
-        match d.severity {
-            link::resolve::LinkSeverity::Note => writeln!(out, "note: {}", d.message)?,
-            _ => writeln!(out, "{}", d.message)?,
-        }
-    }
-    if !rep.ignored_options.is_empty() {
-        writeln!(out, "ignored options (not modelled): {}", rep.ignored_options.join(" "))?;
-    }
-    if !rep.output_sections.is_empty() {
-        writeln!(out, "\nOutput sections\n  {:<10} {:>10} {:>10} {:>10}", "name", "rva", "size", "chars")?;
-        for s in &rep.output_sections {
-            writeln!(out, "  {:<10} {:>#10x} {:>#10x} {:>#10x}", s.name, s.rva, s.virtual_size, s.characteristics)?;
-        }
-        writeln!(out, "\nLayout\n  {:>10} {:>8} {:>5}  {:<8} input", "rva", "size", "align", "out")?;
-        for p in &rep.placements {
-            writeln!(
-                out,
-                "  {:>#10x} {:>#8x} {:>5}  {:<8} {}:({}) [{}]",
-                p.rva, p.size, p.align, p.output_section, p.file, p.name, p.section
-            )?;
-        }
-        for s in &rep.synthetic {
-            writeln!(out, "  {:>#10x} {:>#8x} {:>5}  {:<8} <linker> {}", s.rva, s.size, "", s.output_section, s.name)?;
-        }
-    }
-    if !rep.comdats.is_empty() {
-        writeln!(out, "\nCOMDATs")?;
-        for c in &rep.comdats {
-            let kept =
-                c.kept.as_ref().map_or("none".to_string(), |k| format!("{}:({}) [{}]", k.file, k.name, k.section));
-            let shown = c.demangled.as_deref().unwrap_or(&c.symbol);
-            let odr = if c.copies_differ && c.copies.len() > 1 { "  copies differ" } else { "" };
-            writeln!(out, "  {shown} ({}, {} copies): kept {kept}{odr}", c.selection, c.copies.len())?;
-        }
-    }
-    if !rep.discarded.is_empty() {
-        writeln!(out, "\nDiscarded")?;
-        for d in &rep.discarded {
-            let kept =
-                d.kept.as_ref().map_or(String::new(), |k| format!(" (kept {}:({}) [{}])", k.file, k.name, k.section));
-            writeln!(out, "  {:<11} {}:({}) [{}]{kept}: {}", d.reason, d.file, d.name, d.section, d.detail)?;
-        }
-    }
-    if let Some(c) = cmp {
-        writeln!(
-            out,
-            "\nCompared: {} output sections, {} input sections; {} differences",
-            c.sections_compared,
-            c.placements_compared,
-            c.differences.len()
-        )?;
-        for d in &c.differences {
-            writeln!(
-                out,
-                "  {:<9} {}: predicted {}, actual {}",
-                d.kind,
-                d.what,
-                d.predicted.as_deref().unwrap_or("nothing"),
-                d.actual.as_deref().unwrap_or("nothing")
-            )?;
-        }
-    }
-    Ok(())
+    super::finish(r.and_then(|()| out.flush()), code, 2)
 }

@@ -9,32 +9,10 @@ use std::sync::Arc;
 
 use super::document::{DocCore, DocId};
 use crate::link::compare::Comparison;
+use crate::link::report::SectionRow;
 use crate::link::{self, Flavor, Report};
 use crate::model::{Arch, Binding, Format};
 use crate::session::{Job, Waker};
-
-/// One row of the Link view's table: an input section and what became of it.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// `placed`, `comdat`, `associative`, `gc`, `icf` or `not linked`.
-    pub fate: &'static str,
-    /// Output section (placed rows).
-    pub out: String,
-    /// RVA (placed rows).
-    pub rva: Option<u64>,
-    /// Size.
-    pub size: u64,
-    /// Alignment (placed rows).
-    pub align: u64,
-    /// File.
-    pub file: String,
-    /// Section index in the file.
-    pub section: u32,
-    /// Section name.
-    pub name: String,
-    /// Why, in words, with the section kept instead.
-    pub why: String,
-}
 
 /// A finished simulation.
 #[derive(Debug)]
@@ -44,7 +22,7 @@ pub struct LinkData {
     /// The command line simulated, as one string.
     pub command: String,
     /// Every input section.
-    pub rows: Vec<Row>,
+    pub rows: Vec<SectionRow>,
     /// The comparison with the real image, when one was chosen: (image name, result).
     pub compare: Option<(String, Result<Comparison, String>)>,
 }
@@ -188,89 +166,14 @@ fn compute(
     };
     let report = link::simulate(flavor, args, &read).map_err(|e| e.to_string())?;
     let compare = image.map(|img| {
-        let map = find_map(&img.path);
+        let map = crate::session::link::map_beside(&img.path).map(Ok::<_, String>);
         let r = map
             .transpose()
             .and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()).map_err(|e| e.to_string()));
         (img.name.clone(), r)
     });
-    let rows = rows(&report);
+    let rows = report.section_rows();
     Ok(Arc::new(LinkData { report, command: args.join(" "), rows, compare }))
-}
-
-/// The map beside an image: `NAME.lldmap`, `NAME.gnumap` or `NAME.map`, the first that parses.
-fn find_map(image: &std::path::Path) -> Option<Result<crate::link::map::LinkMap, String>> {
-    for ext in ["lldmap", "gnumap", "map"] {
-        let p = image.with_extension(ext);
-        if let Ok(text) = std::fs::read(&p) {
-            if let Ok(m) = crate::link::map::parse(&String::from_utf8_lossy(&text)) {
-                return Some(Ok(m));
-            }
-        }
-    }
-    None
-}
-
-fn rows(rep: &Report) -> Vec<Row> {
-    let mut out = Vec::new();
-    for p in &rep.placements {
-        let mut why = p.comdat.as_ref().map_or(String::new(), |k| {
-            let shown = crate::demangle::demangle(k).unwrap_or_else(|| k.clone());
-            format!("COMDAT {shown}: this copy is kept")
-        });
-        let folded: Vec<String> = rep
-            .folds
-            .iter()
-            .filter(|f| f.into.file == p.file && f.into.section == p.section)
-            .map(|f| format!("{} [{}]", f.folded.file, f.folded.section))
-            .collect();
-        if !folded.is_empty() {
-            if !why.is_empty() {
-                why.push_str("; ");
-            }
-            why.push_str(&format!("ICF folded into it: {}", folded.join(", ")));
-        }
-        out.push(Row {
-            fate: "placed",
-            out: p.output_section.clone(),
-            rva: Some(p.rva),
-            size: p.size,
-            align: p.align,
-            file: p.file.clone(),
-            section: p.section,
-            name: p.name.clone(),
-            why,
-        });
-    }
-    for d in &rep.discarded {
-        let kept =
-            d.kept.as_ref().map_or(String::new(), |k| format!(" — kept: {}:({}) [{}]", k.file, k.name, k.section));
-        out.push(Row {
-            fate: d.reason,
-            out: String::new(),
-            rva: None,
-            size: d.size,
-            align: 0,
-            file: d.file.clone(),
-            section: d.section,
-            name: d.name.clone(),
-            why: format!("{}{kept}", d.detail),
-        });
-    }
-    for n in &rep.not_linked {
-        out.push(Row {
-            fate: "not linked",
-            out: String::new(),
-            rva: None,
-            size: 0,
-            align: 0,
-            file: n.file.clone(),
-            section: n.section,
-            name: n.name.clone(),
-            why: n.why.to_string(),
-        });
-    }
-    out
 }
 
 impl App {
@@ -333,6 +236,6 @@ pub fn link_compare_target(doc: &crate::gui::Document, docs: &[crate::gui::Docum
     let dir = first.core.path.parent()?;
     docs.iter()
         .filter(|d| d.core.bin.format.is_pe() && d.core.path.parent() == Some(dir))
-        .find(|d| ["lldmap", "gnumap", "map"].iter().any(|e| d.core.path.with_extension(e).is_file()))
+        .find(|d| crate::session::link::MAP_EXTENSIONS.iter().any(|e| d.core.path.with_extension(e).is_file()))
         .map(|d| d.id)
 }

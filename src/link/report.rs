@@ -649,3 +649,94 @@ pub fn undefined_gnu(w: &mut World, live: &Live) {
         w.error_plain(l);
     }
 }
+
+/// An input section and what became of it (placed, discarded and why, or not linked): one row
+/// of the app's Link table.
+#[derive(Debug, Clone)]
+pub struct SectionRow {
+    /// `placed`, `comdat`, `associative`, `gc`, `icf` or `not linked`.
+    pub fate: &'static str,
+    /// Output section (placed rows).
+    pub out: String,
+    /// RVA (placed rows).
+    pub rva: Option<u64>,
+    /// Size.
+    pub size: u64,
+    /// Alignment (placed rows).
+    pub align: u64,
+    /// File.
+    pub file: String,
+    /// Section index in the file.
+    pub section: u32,
+    /// Section name.
+    pub name: String,
+    /// Why, in words, with the section kept instead.
+    pub why: String,
+}
+
+impl Report {
+    /// Every input section with its fate, in placement order, then the discarded, then those
+    /// not linked; the reason in words, COMDAT keys demangled.
+    pub fn section_rows(&self) -> Vec<SectionRow> {
+        let rep = self;
+        let mut out = Vec::new();
+        for p in &rep.placements {
+            let mut why = p.comdat.as_ref().map_or(String::new(), |k| {
+                let shown = crate::demangle::demangle(k).unwrap_or_else(|| k.clone());
+                format!("COMDAT {shown}: this copy is kept")
+            });
+            let folded: Vec<String> = rep
+                .folds
+                .iter()
+                .filter(|f| f.into.file == p.file && f.into.section == p.section)
+                .map(|f| format!("{} [{}]", f.folded.file, f.folded.section))
+                .collect();
+            if !folded.is_empty() {
+                if !why.is_empty() {
+                    why.push_str("; ");
+                }
+                why.push_str(&format!("ICF folded into it: {}", folded.join(", ")));
+            }
+            out.push(SectionRow {
+                fate: "placed",
+                out: p.output_section.clone(),
+                rva: Some(p.rva),
+                size: p.size,
+                align: p.align,
+                file: p.file.clone(),
+                section: p.section,
+                name: p.name.clone(),
+                why,
+            });
+        }
+        for d in &rep.discarded {
+            let kept =
+                d.kept.as_ref().map_or(String::new(), |k| format!(" — kept: {}:({}) [{}]", k.file, k.name, k.section));
+            out.push(SectionRow {
+                fate: d.reason,
+                out: String::new(),
+                rva: None,
+                size: d.size,
+                align: 0,
+                file: d.file.clone(),
+                section: d.section,
+                name: d.name.clone(),
+                why: format!("{}{kept}", d.detail),
+            });
+        }
+        for n in &rep.not_linked {
+            out.push(SectionRow {
+                fate: "not linked",
+                out: String::new(),
+                rva: None,
+                size: 0,
+                align: 0,
+                file: n.file.clone(),
+                section: n.section,
+                name: n.name.clone(),
+                why: n.why.to_string(),
+            });
+        }
+        out
+    }
+}

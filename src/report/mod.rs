@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod disasm;
+pub mod link;
 pub mod patch;
 pub mod refs;
 pub mod table;

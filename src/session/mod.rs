@@ -6,13 +6,15 @@
 //!   documents, the files given), and their placement for the scan's reach;
 //! * [`place`]: the app's base presets with checked arithmetic;
 //! * [`plan`]: the one entry point of a patch plan;
-//! * [`job`]: long work on a named thread with progress, cancel and a wake-up callback.
+//! * [`job`]: long work on a named thread with progress, cancel and a wake-up callback;
+//! * [`link`]: the map beside a linked image, and a prediction compared with files on disk.
 //!
 //! It reads files (the core below it never does) but prints nothing and exits nothing: errors are
 //! typed and the faces decide what they mean.
 
 pub mod analyzed;
 pub mod job;
+pub mod link;
 pub mod modules;
 pub mod place;
 pub mod plan;
