@@ -90,10 +90,12 @@ impl<'a> Listing<'a> {
     /// `{section, rva, va, bytes, text, sites[]}` written as soon as it is formatted.
     pub fn write_json(&self, out: &mut impl Write, keep: &dyn Fn(usize, u64) -> bool) -> std::io::Result<()> {
         let namer = Namer { bin: self.bin, index: self.index };
-        write!(out, "{{\"schema_version\":1,\"format\":")?;
-        serde_json::to_writer(&mut *out, self.bin.format.name())?;
-        write!(out, ",\"arch\":")?;
-        serde_json::to_writer(&mut *out, &self.bin.arch)?;
+        let head = [
+            ("schema_version", 1.into()),
+            ("format", self.bin.format.name().into()),
+            ("arch", self.bin.arch.to_string().into()),
+        ];
+        super::write_json_head(out, &head)?;
         write!(out, ",\"lines\":[")?;
         let mut first = true;
         self.each(keep, |l| {

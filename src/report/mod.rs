@@ -114,3 +114,19 @@ fn filter(v: &mut serde_json::Value, part: Part) {
         }
     }
 }
+
+/// Start a JSON object that is written piece by piece: `{` and the small leading `fields` (no
+/// closing brace). A caller then writes its long list element by element and the `}` itself, so
+/// no tree of the whole document is ever built.
+pub fn write_json_head(w: &mut impl Write, fields: &[(&str, serde_json::Value)]) -> std::io::Result<()> {
+    w.write_all(b"{")?;
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, k)?;
+        w.write_all(b":")?;
+        serde_json::to_writer(&mut *w, v)?;
+    }
+    Ok(())
+}

@@ -201,18 +201,18 @@ pub fn write_refs_json(
     summary_only: bool,
 ) -> io::Result<()> {
     // Written field by field, each site as it is formatted: no tree of the whole document.
-    write!(w, "{{\"schema_version\":1,\"format\":")?;
-    serde_json::to_writer(&mut *w, n.bin.format.name())?;
-    write!(w, ",\"arch\":")?;
-    serde_json::to_writer(&mut *w, &n.bin.arch)?;
-    write!(w, ",\"image_base\":")?;
-    serde_json::to_writer(&mut *w, &n.bin.image_base)?;
-    write!(w, ",\"summary\":")?;
-    serde_json::to_writer(&mut *w, &summary_json(&refs.summary))?;
-    write!(w, ",\"modules\":")?;
-    serde_json::to_writer(&mut *w, modules)?;
-    write!(w, ",\"note\":")?;
-    serde_json::to_writer(&mut *w, &refs.note)?;
+    super::write_json_head(
+        w,
+        &[
+            ("schema_version", 1.into()),
+            ("format", n.bin.format.name().into()),
+            ("arch", n.bin.arch.to_string().into()),
+            ("image_base", n.bin.image_base.into()),
+            ("summary", summary_json(&refs.summary)),
+            ("modules", serde_json::to_value(modules).unwrap_or_default()),
+            ("note", refs.note.clone().into()),
+        ],
+    )?;
     if !summary_only {
         write!(w, ",\"refs\":[")?;
         let mut first = true;
