@@ -16,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, pos2, vec2, Event, Modifiers, MouseWheelUnit, RawInput, Rect};
+use linkscope::gui::action::TableAction;
 use linkscope::gui::{Action, App, Settings, TableId, Target, View};
 
 mod support {
@@ -124,12 +125,12 @@ fn main() {
         app.apply(Action::Navigate { doc: None, target: Target::Row(TableId::Relocations, row) });
     }));
     let t1 = Instant::now();
-    app.apply(Action::SetFacet(TableId::Relocations, 1, Some("padding".into())));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Facet(1, Some("padding".into()))));
     app.wait_for_orders(Duration::from_secs(120));
     let filter = t1.elapsed();
-    app.apply(Action::SetFacet(TableId::Relocations, 1, None));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Facet(1, None)));
     let t2 = Instant::now();
-    app.apply(Action::SortBy(TableId::Relocations, 6));
+    app.apply(Action::Table(TableId::Relocations, TableAction::SortBy(6)));
     app.wait_for_orders(Duration::from_secs(120));
     let sort = t2.elapsed();
 

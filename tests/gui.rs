@@ -15,7 +15,7 @@ use eframe::egui::{self, Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use gui_support::{active, click_view, harness};
-use linkscope::gui::action::{DiffAction, LinkAction, PatchAction};
+use linkscope::gui::action::{DiffAction, LinkAction, PatchAction, TableAction};
 use linkscope::gui::nav::AddrKind;
 use linkscope::gui::regions::What;
 use linkscope::gui::{Action, App, DocId, ExportFormat, Settings, TableId, Target, View};
@@ -110,7 +110,7 @@ fn clicking_an_import_lands_on_its_iat_bytes() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     click_view(&mut h, View::Imports);
     // Only rows on screen exist as widgets: narrow the table to data.dll first.
-    h.state_mut().apply(Action::SetFilter(TableId::Imports, "data.dll".into()));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Filter("data.dll".into())));
     h.run();
     // The IAT RVA of data.dll!arr.
     h.get_by_label("0xd3d0").click();
@@ -140,7 +140,7 @@ fn import_links_to_the_export_in_the_open_dll_and_back() {
     let mut h = harness(loaded(&["autoimport.exe", "data.dll"]));
     activate(&mut h, "autoimport.exe");
     click_view(&mut h, View::Imports);
-    h.state_mut().apply(Action::SetFilter(TableId::Imports, "data.dll".into()));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Filter("data.dll".into())));
     h.run();
     h.get_by_label("counter").click();
     h.run();
@@ -221,7 +221,7 @@ fn back_and_forward_with_keys_and_mouse_buttons() {
     activate(&mut h, "autoimport.exe");
     click_view(&mut h, View::Sections);
     click_view(&mut h, View::Imports);
-    h.state_mut().apply(Action::SetFilter(TableId::Imports, "data.dll".into()));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Filter("data.dll".into())));
     h.run();
     h.get_by_label("0xd3d0").click(); // → hex
     h.run();
@@ -332,7 +332,7 @@ fn sorting_copying_and_exporting_a_table() {
     // Select a row and copy it with Ctrl+C.
     h.get_by_label("WideCharToMultiByte").click(); // follows the link; data.dll is not open
     h.run();
-    h.state_mut().apply(Action::SelectRow(TableId::Imports, Some(first)));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Select(Some(first))));
     h.event(egui::Event::Copy);
     h.run();
     let copied = h.state().last_copied.clone().expect("copied");
@@ -342,9 +342,9 @@ fn sorting_copying_and_exporting_a_table() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let csv = dir.join("imports.csv");
     let json = dir.join("imports.json");
-    h.state_mut().apply(Action::SetFilter(TableId::Imports, "msvcrt".into()));
-    h.state_mut().apply(Action::ExportTable(TableId::Imports, ExportFormat::Csv, csv.clone()));
-    h.state_mut().apply(Action::ExportTable(TableId::Imports, ExportFormat::Json, json.clone()));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Filter("msvcrt".into())));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Export(ExportFormat::Csv, csv.clone())));
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Export(ExportFormat::Json, json.clone())));
     let text = std::fs::read_to_string(&csv).expect("csv written");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "DLL,Name,Ordinal,Hint,IAT RVA,IAT VA,On disk,Table");
@@ -368,14 +368,14 @@ fn relocations_filter_by_kind_and_section_and_link_to_sites() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     click_view(&mut h, View::Relocations);
     let app = h.state_mut();
-    app.apply(Action::SetFacet(TableId::Relocations, 2, Some(".data".into())));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Facet(2, Some(".data".into()))));
     let doc = app.active_doc().expect("doc");
     assert_eq!(doc.table(TableId::Relocations).shown(58), 14, "14 base relocations in .data");
-    app.apply(Action::SetFacet(TableId::Relocations, 1, Some("padding".into())));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Facet(1, Some("padding".into()))));
     assert_eq!(app.active_doc().expect("doc").table(TableId::Relocations).shown(58), 0);
-    app.apply(Action::SetFacet(TableId::Relocations, 1, None));
-    app.apply(Action::SetFilterColumn(TableId::Relocations, Some(6)));
-    app.apply(Action::SetFilter(TableId::Relocations, "14000d3d".into()));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Facet(1, None)));
+    app.apply(Action::Table(TableId::Relocations, TableAction::FilterColumn(Some(6))));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Filter("14000d3d".into())));
     // Base relocations whose target is one of data.dll's IAT slots (the pseudo-reloc sites).
     assert_eq!(app.active_doc().expect("doc").table(TableId::Relocations).shown(58), 2);
     h.run();
@@ -392,7 +392,7 @@ fn relocations_filter_by_kind_and_section_and_link_to_sites() {
 fn sections_link_to_their_comdat_leader() {
     let mut h = harness(loaded(&["comdat.obj"]));
     click_view(&mut h, View::Sections);
-    h.state_mut().apply(Action::SetFilter(TableId::Sections, "associative → .text#4".into()));
+    h.state_mut().apply(Action::Table(TableId::Sections, TableAction::Filter("associative → .text#4".into())));
     h.run();
     assert_eq!(active(&h).table(TableId::Sections).shown(38), 3, ".xdata, .debug$S and .pdata follow section 4");
     h.get_all_by_label("associative → .text#4 (#4)").next().expect("a link").click();
@@ -431,7 +431,7 @@ fn hex_view_explains_bytes_and_selects_structures() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     // Select the e_lfanew field from the Headers table: its bytes are highlighted.
     click_view(&mut h, View::Headers);
-    h.state_mut().apply(Action::SetFilter(TableId::Headers, "e_lfanew".into()));
+    h.state_mut().apply(Action::Table(TableId::Headers, TableAction::Filter("e_lfanew".into())));
     h.run();
     h.get_by_label("e_lfanew").click();
     h.run();
@@ -532,7 +532,7 @@ fn a_million_relocations_filter_on_a_worker_thread() {
     let core = linkscope_bench_support::million_reloc_core(1_000_000);
     let mut app = App::new(Vec::new(), Settings::default());
     let id: DocId = app.add_core(core, View::Relocations);
-    app.apply(Action::SetFacet(TableId::Relocations, 1, Some("padding".into())));
+    app.apply(Action::Table(TableId::Relocations, TableAction::Facet(1, Some("padding".into()))));
     assert!(
         app.doc(id).expect("doc").table(TableId::Relocations).pending.is_some(),
         "big tables filter off the UI thread"
@@ -542,7 +542,7 @@ fn a_million_relocations_filter_on_a_worker_thread() {
     assert_eq!(n, 1_000_000 / 512, "one padding entry per block");
     // The wheel scrolls the virtual table: the first row's widgets go away, later ones appear.
     let mut h = harness(app);
-    h.state_mut().apply(Action::SetFacet(TableId::Relocations, 1, None));
+    h.state_mut().apply(Action::Table(TableId::Relocations, TableAction::Facet(1, None)));
     h.run();
     let core = active(&h).core.clone();
     let record = |row: usize| format!("{:#x}", core.bin.base_relocations[row].span.offset);
@@ -707,7 +707,7 @@ fn an_export_row_selects_its_address_table_slot() {
 fn address_valued_header_fields_are_links() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     click_view(&mut h, View::Headers);
-    h.state_mut().apply(Action::SetFilter(TableId::Headers, "AddressOfEntryPoint".into()));
+    h.state_mut().apply(Action::Table(TableId::Headers, TableAction::Filter("AddressOfEntryPoint".into())));
     h.run();
     h.get_by_label("0x14d0").click();
     h.run();
@@ -741,7 +741,7 @@ fn data_references_and_disassembly_link_to_each_other() {
     activate(&mut h, "autoimport-small.exe");
     click_view(&mut h, View::Refs);
     // The three sites whose naive reading names the wrong import (&arr[3] and &arr[2]).
-    h.state_mut().apply(Action::SetFilter(TableId::Refs, "ambiguous".into()));
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Filter("ambiguous".into())));
     h.run();
     let doc = active(&h);
     assert_eq!(doc.table(TableId::Refs).shown(doc.core.refs.sites.len()), 3);
@@ -898,7 +898,7 @@ fn diff_view_compares_two_files_steps_through_changes_and_shows_a_patch_applied(
     // The selected change's bytes side by side.
     assert!(h.query_by_label("before").is_some() && h.query_by_label("after").is_some());
     // Filter by structure kind.
-    h.state_mut().apply(Action::SetFacet(TableId::Diff, 0, Some("pseudo-reloc-site".into())));
+    h.state_mut().apply(Action::Table(TableId::Diff, TableAction::Facet(0, Some("pseudo-reloc-site".into()))));
     h.run();
     let doc = active(&h);
     assert_eq!(doc.table(TableId::Diff).shown(data.diff.changes.len()), 9);

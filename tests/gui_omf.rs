@@ -19,6 +19,7 @@ use std::time::Duration;
 use eframe::egui::{self, Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use linkscope::gui::action::TableAction;
 use linkscope::gui::document::DocCore;
 use linkscope::gui::regions::What;
 use linkscope::gui::{Action, App, RecordTab, Settings, TableId, Target, View};
@@ -101,7 +102,7 @@ fn records_view_lists_every_record_and_explains_the_selected_one() {
     assert!(has_part(&h, "Select a record"), "nothing selected yet");
 
     // Click a row (its summary): the record's bytes are selected, every field is listed.
-    h.state_mut().apply(Action::SetFacet(TableId::OmfRecords, 0, Some("SEGDEF".into())));
+    h.state_mut().apply(Action::Table(TableId::OmfRecords, TableAction::Facet(0, Some("SEGDEF".into()))));
     h.run();
     assert!(has_part(&h, "3 of 21 rows"));
     h.get_by_label("#1 _TEXT class CODE paragraph public USE32 length 0x2f").click();
@@ -252,15 +253,15 @@ fn the_records_table_filters_by_text_and_type() {
     assert!(has_part(&h, "2 of 21 rows"));
     assert!(!has(&h, "THEADR"), "filtered out");
     // Arrow keys walk the filtered rows (focus leaves the filter first).
-    h.state_mut().apply(Action::SetFilter(TableId::OmfRecords, String::new()));
-    h.state_mut().apply(Action::SetFacet(TableId::OmfRecords, 0, Some("COMENT".into())));
+    h.state_mut().apply(Action::Table(TableId::OmfRecords, TableAction::Filter(String::new())));
+    h.state_mut().apply(Action::Table(TableId::OmfRecords, TableAction::Facet(0, Some("COMENT".into()))));
     h.run();
     assert_eq!(active(&h).table(TableId::OmfRecords).shown(21), 6);
     assert!(has(&h, "translator: The Netwide Assembler"));
     assert!(!has(&h, "LNAMES"));
     // The hex-pane selection follows the filtered row chosen.
     let row = active(&h).table(TableId::OmfRecords).row_at(5).expect("row");
-    h.state_mut().apply(Action::SelectRow(TableId::OmfRecords, Some(row)));
+    h.state_mut().apply(Action::Table(TableId::OmfRecords, TableAction::Select(Some(row))));
     h.run();
     let doc = active(&h);
     let rec = &doc.core.bin.omf_records[row];
@@ -420,7 +421,7 @@ fn a_bad_checksum_is_flagged_in_the_records_table() {
     assert!(has(&h, "bad"));
     assert!(has(&h, "zero"));
     // The checksum facet appears when statuses differ.
-    h.state_mut().apply(Action::SetFacet(TableId::OmfRecords, 1, Some("bad".into())));
+    h.state_mut().apply(Action::Table(TableId::OmfRecords, TableAction::Facet(1, Some("bad".into()))));
     h.run();
     assert!(has_part(&h, "1 of"));
 }
@@ -526,7 +527,7 @@ fn every_record_of_the_omf_fixtures_draws() {
         let n = h.state().doc(id).expect("doc").core.bin.omf_records.len();
         assert!(n > 0);
         for r in 0..n {
-            h.state_mut().apply(Action::SelectRow(TableId::OmfRecords, Some(r)));
+            h.state_mut().apply(Action::Table(TableId::OmfRecords, TableAction::Select(Some(r))));
             h.state_mut().apply(Action::Navigate { doc: None, target: Target::View(View::Records) });
             h.run_steps(1);
         }

@@ -73,28 +73,14 @@ pub enum Action {
     ShowGoto(bool),
     /// Go to an address typed as `0x…` (VA), `rva:…` or `file:…`.
     GoTo(String),
-    /// Select a row (model order) of a table in the active document, highlighting its bytes.
-    SelectRow(TableId, Option<usize>),
-    /// Set a table's text filter.
-    SetFilter(TableId, String),
-    /// Restrict the text filter to one column (`None`: all columns).
-    SetFilterColumn(TableId, Option<usize>),
-    /// Set a table facet (`None`: any value).
-    SetFacet(TableId, usize, Option<String>),
-    /// Sort a table by a column (again: reverse; a third time: unsorted).
-    SortBy(TableId, usize),
+    /// Something done to a table of the active document.
+    Table(TableId, TableAction),
     /// Move keyboard focus to the current table's filter.
     FocusFilter,
     /// Put text on the clipboard.
     Copy(String),
-    /// Copy a table row (tab-separated) to the clipboard.
-    CopyRow(TableId, usize),
     /// Show the export prompt for a table.
     ShowExport(Option<(TableId, ExportFormat)>),
-    /// Ask the system file dialog for an export path.
-    ExportDialog(TableId, ExportFormat),
-    /// Write a table (filtered and sorted as shown) to a file, atomically.
-    ExportTable(TableId, ExportFormat, PathBuf),
     /// Follow an import of the active document to the export in the open DLL it names.
     FollowImport(usize),
     /// From an export of the active document, go to an open file that imports it.
@@ -128,6 +114,27 @@ pub enum Action {
     Link(LinkAction),
     /// The Diff view.
     Diff(DiffAction),
+}
+
+/// What is done to one table of the active document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableAction {
+    /// Select a row (model order), highlighting its bytes.
+    Select(Option<usize>),
+    /// Set the text filter.
+    Filter(String),
+    /// Restrict the text filter to one column (`None`: all columns).
+    FilterColumn(Option<usize>),
+    /// Set a facet (`None`: any value).
+    Facet(usize, Option<String>),
+    /// Sort by a column (again: reverse; a third time: unsorted).
+    SortBy(usize),
+    /// Copy a row (tab-separated) to the clipboard.
+    CopyRow(usize),
+    /// Ask the system file dialog for an export path.
+    ExportDialog(ExportFormat),
+    /// Write the rows (filtered and sorted as shown) to a file, atomically.
+    Export(ExportFormat, PathBuf),
 }
 
 /// What the Patch view asks for (of the active document).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
 
-use super::action::{Action, DiffAction, ExportFormat, PatchAction};
+use super::action::{Action, DiffAction, ExportFormat, PatchAction, TableAction};
 use super::document::{DocId, Document, TableId, View};
 use super::loader::{LoadJob, Phase};
 use super::nav::{History, Resolved};
@@ -304,7 +304,7 @@ impl App {
                 let copy = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
                 if copy {
                     if let Some((t, row)) = self.selected_row() {
-                        actions.push(Action::CopyRow(t, row));
+                        actions.push(Action::Table(t, TableAction::CopyRow(row)));
                     }
                 }
                 for (key, delta) in [(Key::ArrowDown, 1i64), (Key::ArrowUp, -1i64)] {
@@ -341,7 +341,7 @@ impl App {
         };
         let row = state.row_at(next)?;
         state.scroll_to.set(Some(row));
-        Some(Action::SelectRow(t, Some(row)))
+        Some(Action::Table(t, TableAction::Select(Some(row))))
     }
 
     fn dropped_files(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
@@ -729,10 +729,13 @@ impl App {
                     ui.data_mut(|d| d.insert_temp(id, text.clone()));
                     ui.horizontal(|ui| {
                         if ui.button("Save").clicked() && !text.trim().is_empty() {
-                            actions.push(Action::ExportTable(p.table, p.format, PathBuf::from(text.trim())));
+                            actions.push(Action::Table(
+                                p.table,
+                                TableAction::Export(p.format, PathBuf::from(text.trim())),
+                            ));
                         }
                         if ui.button("Browse…").clicked() {
-                            actions.push(Action::ExportDialog(p.table, p.format));
+                            actions.push(Action::Table(p.table, TableAction::ExportDialog(p.format)));
                         }
                         if ui.button("Cancel").clicked() {
                             actions.push(Action::ShowExport(None));
@@ -785,7 +788,7 @@ impl App {
                 DialogResult::Open(paths) => self.apply(Action::OpenFiles(paths)),
                 DialogResult::Export(doc, t, f, path) => {
                     if self.active == Some(doc) {
-                        self.apply(Action::ExportTable(t, f, path));
+                        self.apply(Action::Table(t, TableAction::Export(f, path)));
                     }
                 }
                 DialogResult::Dump(doc, path) => {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::action::{Action, ExportFormat, Target};
+use super::action::{Action, ExportFormat, TableAction, Target};
 use super::app::{App, DialogResult, ExportPrompt, Status};
 use super::document::{DocCore, DocId, Document, TableId, View};
 use super::loader::LoadJob;
@@ -70,33 +70,9 @@ impl App {
                 }
             }
             Action::GoTo(text) => self.goto(&text),
-            Action::SelectRow(t, row) => self.select_row(t, row),
-            Action::SetFilter(t, text) => self.update_table(t, |s| s.filter = text),
-            Action::SetFilterColumn(t, col) => self.update_table(t, |s| s.filter_col = col),
-            Action::SetFacet(t, i, value) => self.update_table(t, |s| {
-                if s.facets.len() <= i {
-                    s.facets.resize(i + 1, None);
-                }
-                s.facets[i] = value;
-            }),
-            Action::SortBy(t, col) => self.update_table(t, |s| {
-                s.sort = match s.sort {
-                    Some((c, true)) if c == col => Some((col, false)),
-                    Some((c, false)) if c == col => None,
-                    _ => Some((col, true)),
-                }
-            }),
+            Action::Table(t, action) => self.apply_table(t, action),
             Action::FocusFilter => self.focus_filter.set(true),
             Action::Copy(text) => self.copy(text),
-            Action::CopyRow(t, row) => {
-                let text = self.active_doc().map(|doc| {
-                    let m = views::model(&doc.core, &doc.results, t, self.model_opts());
-                    table::row_text(m.as_ref(), row)
-                });
-                if let Some(text) = text {
-                    self.copy(text);
-                }
-            }
             Action::ShowExport(p) => {
                 self.export_prompt = p.and_then(|(t, format)| {
                     let doc = self.active_doc()?;
@@ -109,8 +85,6 @@ impl App {
                     })
                 });
             }
-            Action::ExportDialog(t, format) => self.export_dialog(t, format),
-            Action::ExportTable(t, format, path) => self.export(t, format, &path),
             Action::FollowImport(row) => self.follow_import(row),
             Action::FollowExport(row) => self.follow_export(row),
             Action::FollowSymbol(name) => self.follow_symbol(&name),
@@ -160,6 +134,39 @@ impl App {
             Action::Patch(a) => self.apply_patch(a),
             Action::Link(a) => self.apply_link(a),
             Action::Diff(a) => self.apply_diff(a),
+        }
+    }
+
+    /// Apply an action to table `t` of the active document.
+    fn apply_table(&mut self, t: TableId, action: TableAction) {
+        match action {
+            TableAction::Select(row) => self.select_row(t, row),
+            TableAction::Filter(text) => self.update_table(t, |s| s.filter = text),
+            TableAction::FilterColumn(col) => self.update_table(t, |s| s.filter_col = col),
+            TableAction::Facet(i, value) => self.update_table(t, |s| {
+                if s.facets.len() <= i {
+                    s.facets.resize(i + 1, None);
+                }
+                s.facets[i] = value;
+            }),
+            TableAction::SortBy(col) => self.update_table(t, |s| {
+                s.sort = match s.sort {
+                    Some((c, true)) if c == col => Some((col, false)),
+                    Some((c, false)) if c == col => None,
+                    _ => Some((col, true)),
+                }
+            }),
+            TableAction::CopyRow(row) => {
+                let text = self.active_doc().map(|doc| {
+                    let m = views::model(&doc.core, &doc.results, t, self.model_opts());
+                    table::row_text(m.as_ref(), row)
+                });
+                if let Some(text) = text {
+                    self.copy(text);
+                }
+            }
+            TableAction::ExportDialog(format) => self.export_dialog(t, format),
+            TableAction::Export(format, path) => self.export(t, format, &path),
         }
     }
 

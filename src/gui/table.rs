@@ -13,7 +13,7 @@ use egui_extras::{Column as EColumn, TableBuilder};
 
 use crate::model::{Severity, Span};
 
-use super::action::{Action, ExportFormat};
+use super::action::{Action, ExportFormat, TableAction};
 use super::document::TableId;
 use super::theme::{self, RefKind};
 
@@ -421,18 +421,18 @@ fn toolbar(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableS
         let edit =
             egui::TextEdit::singleline(&mut text).id(filter_id(t)).hint_text("Filter (Ctrl+F)").desired_width(180.0);
         if ui.add(edit).changed() {
-            actions.push(Action::SetFilter(t, text));
+            actions.push(Action::Table(t, TableAction::Filter(text)));
         }
         let col_name = state.filter_col.and_then(|c| columns.get(c)).map_or("all columns", |c| c.name);
         let label = ui.label("in");
         ui.label_inputs_by(label.id, |ui| {
             egui::ComboBox::from_id_salt(("filter-col", t.name())).selected_text(col_name).show_ui(ui, |ui| {
                 if ui.selectable_label(state.filter_col.is_none(), "all columns").clicked() {
-                    actions.push(Action::SetFilterColumn(t, None));
+                    actions.push(Action::Table(t, TableAction::FilterColumn(None)));
                 }
                 for (i, c) in columns.iter().enumerate() {
                     if ui.selectable_label(state.filter_col == Some(i), c.name).clicked() {
-                        actions.push(Action::SetFilterColumn(t, Some(i)));
+                        actions.push(Action::Table(t, TableAction::FilterColumn(Some(i))));
                     }
                 }
             });
@@ -445,11 +445,11 @@ fn toolbar(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableS
                     .selected_text(current.clone().unwrap_or_else(|| "any".into()))
                     .show_ui(ui, |ui| {
                         if ui.selectable_label(current.is_none(), "any").clicked() {
-                            actions.push(Action::SetFacet(t, i, None));
+                            actions.push(Action::Table(t, TableAction::Facet(i, None)));
                         }
                         for opt in &facet.options {
                             if ui.selectable_label(current.as_deref() == Some(opt.as_str()), opt).clicked() {
-                                actions.push(Action::SetFacet(t, i, Some(opt.clone())));
+                                actions.push(Action::Table(t, TableAction::Facet(i, Some(opt.clone()))));
                             }
                         }
                     });
@@ -541,7 +541,7 @@ fn body(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableStat
                         .add(egui::Button::new(RichText::new(format!("{}{arrow}", c.name)).strong()).frame(false))
                         .on_hover_text(format!("{}\n\nClick to sort.", c.help));
                     if resp.clicked() {
-                        actions.push(Action::SortBy(t, i));
+                        actions.push(Action::Table(t, TableAction::SortBy(i)));
                     }
                 });
             }
@@ -572,7 +572,7 @@ fn body(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableStat
                             actions.push(Action::Copy(cell.text.clone()));
                         }
                         if ui.button("Copy row").clicked() {
-                            actions.push(Action::CopyRow(t, model_row));
+                            actions.push(Action::Table(t, TableAction::CopyRow(model_row)));
                         }
                         if let Some(link) = &cell.link {
                             if ui.button("Follow link").clicked() {
@@ -587,7 +587,7 @@ fn body(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableStat
                         actions.push(a);
                     }
                 } else if resp.clicked() {
-                    actions.push(Action::SelectRow(t, Some(model_row)));
+                    actions.push(Action::Table(t, TableAction::Select(Some(model_row))));
                 }
                 if let Some(tip) = model.row_tooltip(model_row) {
                     resp.on_hover_text(tip);

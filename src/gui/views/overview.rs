@@ -3,7 +3,7 @@
 
 use eframe::egui::{self, RichText};
 
-use crate::gui::action::{Action, Target};
+use crate::gui::action::{Action, TableAction, Target};
 use crate::gui::document::View;
 use crate::gui::theme::{self, RefKind};
 use crate::model::{Format, Severity};
@@ -239,7 +239,10 @@ fn import_rows(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                         if open { "Show these imports (the DLL is open in another tab)" } else { "Show these imports" };
                     if theme::link(ui, text, RefKind::Import).on_hover_text(tip).clicked() {
                         actions.push(Action::Navigate { doc: None, target: Target::View(View::Imports) });
-                        actions.push(Action::SetFilter(crate::gui::document::TableId::Imports, m.dll.clone()));
+                        actions.push(Action::Table(
+                            crate::gui::document::TableId::Imports,
+                            TableAction::Filter(m.dll.clone()),
+                        ));
                     }
                 }
             });
