@@ -2,13 +2,12 @@
 //! memory images of it (the Patch view's before / after, or its prediction against a dump),
 //! computed on a worker thread.
 
-use super::action::DiffAction;
-use super::app::App;
-use super::document::{TableId, View};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::document::DocCore;
+use super::action::DiffAction;
+use super::app::App;
+use super::document::{DocCore, TableId, View};
 use crate::diff::{self, Diff, Limits, Side};
 use crate::session::{Job, Waker};
 

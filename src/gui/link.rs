@@ -2,11 +2,11 @@
 //! objects and archives), or a pasted command line; the simulation and, against an open image
 //! (with its map from beside it), the comparison, computed on a worker thread.
 
-use super::action::LinkAction;
-use super::app::App;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::action::LinkAction;
+use super::app::App;
 use super::document::{DocCore, DocId};
 use crate::link::compare::Comparison;
 use crate::link::report::SectionRow;

@@ -1,9 +1,6 @@
 //! The Patch view's state: which scheme and bases, which steps are off, the plan computed on a
 //! worker thread from the open DLLs (or those beside the image), and a loaded memory dump.
 
-use super::action::PatchAction;
-use super::app::{App, DialogResult};
-use super::document::DocCore;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +9,10 @@ use crate::patch::verify::Verification;
 use crate::patch::{self, PatchOptions, PatchPlan, SchemeKind};
 use crate::session::modules::{self, Folder, ModuleSource};
 use crate::session::{self, place, Analyzed, Job, Waker};
+
+use super::action::PatchAction;
+use super::app::{App, DialogResult};
+use super::document::DocCore;
 
 pub use crate::session::place::Preset;
 

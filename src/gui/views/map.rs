@@ -2,13 +2,13 @@
 //! sections, data directories, IAT, base-relocation pages, pseudo-relocation sites, segments.
 //! Scroll to zoom around the pointer, drag to pan; click a region to go to it.
 
-use crate::session::analyzed::SitePage;
 use eframe::egui::{self, pos2, vec2, Align2, Color32, CornerRadius, FontId, Rect, RichText, Sense, Stroke};
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::is_object;
 use crate::gui::theme::{self, RefKind};
+use crate::session::analyzed::SitePage;
 
 use super::{intro, ViewCtx};
 
