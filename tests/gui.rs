@@ -969,3 +969,33 @@ fn link_view_links_the_open_objects_compares_with_the_image_and_follows_the_inpu
     assert!(data.rows.iter().any(|r| r.fate == "placed"));
     assert!(h.query_all_by_label("placed").count() >= 1);
 }
+
+#[test]
+fn far_preset_counts_the_steps_after_the_abort_as_not_reached_and_recounts_on_a_switch() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Patch);
+    wait_for_plan(&mut h);
+    h.get_by_label("Far (> 4 GiB away)").click();
+    let plan = wait_for_plan(&mut h);
+    // The runtime aborts at step 0: nothing after it is applied, and the summary says so.
+    assert!(plan.failure.is_some());
+    let n = plan.steps.len();
+    assert_eq!(plan.steps[0].status.name(), "out-of-range");
+    assert!(plan.steps[1..].iter().all(|s| s.status.name() == "not-reached" && !s.reached), "{:?}", plan.steps);
+    assert!(h.query_by_label(&format!("mingw: 1 out-of-range, {} not-reached", n - 1)).is_some());
+    assert!(h.query_by_label("applied").is_none(), "no step's status reads applied");
+    // The Status facet offers not-reached and keeps exactly those rows.
+    let facet = Action::Table(TableId::Patch, TableAction::Facet(0, Some("not-reached".into())));
+    h.state_mut().apply(facet);
+    h.run();
+    assert_eq!(active(&h).table(TableId::Patch).shown(n), n - 1);
+    h.state_mut().apply(Action::Table(TableId::Patch, TableAction::Facet(0, None)));
+    h.run();
+    // Switching step 0 off recomputes the plan and its counts: the runtime stops at step 1.
+    h.get_all_by_label("on").next().unwrap().click();
+    let plan = wait_for_plan(&mut h);
+    assert!(!plan.steps[0].enabled && plan.steps[1].reached && !plan.steps[2].reached);
+    assert!(h.query_by_label(&format!("mingw: 2 out-of-range, {} not-reached; 1 switched off", n - 2)).is_some());
+}
