@@ -999,3 +999,59 @@ fn far_preset_counts_the_steps_after_the_abort_as_not_reached_and_recounts_on_a_
     assert!(!plan.steps[0].enabled && plan.steps[1].reached && !plan.steps[2].reached);
     assert!(h.query_by_label(&format!("mingw: 2 out-of-range, {} not-reached; 1 switched off", n - 2)).is_some());
 }
+
+#[test]
+fn the_target_facet_keeps_every_site_whose_true_target_is_an_import() {
+    // x86: `pt.y` through a pseudo-relocation is data.dll!pt + 8, an address past its IAT slot
+    // that lands on data: its naive kind is `data`, its true target an import.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x86-collide");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("collide.exe")]));
+    click_view(&mut h, View::Refs);
+    let sites = &active(&h).core.refs.sites;
+    let n = sites.len();
+    let imports = sites
+        .iter()
+        .filter(|s| {
+            matches!(s.import, Some(linkscope::analysis::ImportRef::Row(_)))
+                && s.target_kind != linkscope::analysis::TargetKind::Thunk
+        })
+        .count();
+    let naive_data = sites.iter().filter(|s| s.import.is_some() && s.target_kind.name() == "data").count();
+    assert!(naive_data >= 1, "the fixture has a site whose address lands on data");
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(1, Some("iat".into()))));
+    h.run();
+    assert_eq!(active(&h).table(TableId::Refs).shown(n), imports);
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(1, Some("data".into()))));
+    h.run();
+    let doc = active(&h);
+    let shown: Vec<usize> =
+        (0..doc.table(TableId::Refs).shown(n)).filter_map(|p| doc.table(TableId::Refs).row_at(p)).collect();
+    assert!(shown.iter().all(|&r| doc.core.refs.sites[r].import.is_none()), "no import site under data");
+}
+
+#[test]
+fn the_reach_facet_filters_by_reach_not_by_text() {
+    // data.dll far away: the five pseudo-relocated RIP-relative fields are out of reach; one
+    // pointer's target lies outside the image (kind `outside`), which the text "OUT" matches too.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-far");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe")]));
+    click_view(&mut h, View::Refs);
+    let n = active(&h).core.refs.sites.len();
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(3, Some("out".into()))));
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.table(TableId::Refs).shown(n), 5);
+    assert_eq!(doc.core.refs.summary.unreachable, 5);
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(3, Some("ok".into()))));
+    h.run();
+    let ok = active(&h).table(TableId::Refs).shown(n);
+    assert!(ok > 0);
+    // Near enough to be accepted, far enough to wrap: the same five fields.
+    let mut h = harness(loaded(&["autoimport-small.exe", "data.dll"]));
+    activate(&mut h, "autoimport-small.exe");
+    click_view(&mut h, View::Refs);
+    let n = active(&h).core.refs.sites.len();
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(3, Some("wraps".into()))));
+    h.run();
+    assert_eq!(active(&h).table(TableId::Refs).shown(n), 5);
+}
