@@ -1055,3 +1055,35 @@ fn the_reach_facet_filters_by_reach_not_by_text() {
     h.run();
     assert_eq!(active(&h).table(TableId::Refs).shown(n), 5);
 }
+
+#[test]
+fn following_an_import_names_the_export_by_its_ordinal() {
+    let mut h = harness(loaded(&["autoimport.exe", "data.dll"]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Imports);
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Filter("data_name".into())));
+    h.run();
+    h.get_by_label("data_name").click();
+    h.run();
+    let doc = active(&h);
+    let row = doc.table(TableId::Exports).selected.expect("export selected");
+    let ordinal = doc.core.bin.exports[row].ordinal;
+    assert_ne!(row as u32, ordinal, "row and ordinal differ in data.dll");
+    let status = h.state().status.as_ref().expect("a status line").text.clone();
+    assert_eq!(status, format!("data.dll!data_name → export #{ordinal} of data.dll"));
+}
+
+#[test]
+fn the_instruction_count_is_one_fact_across_views() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    let doc = active(&h);
+    let instructions = doc.core.refs.summary.instructions;
+    let rows = doc.core.refs.insns.len();
+    // One relocated pointer in .text is a row of the listing, not an instruction.
+    assert_eq!(rows as u64, instructions + 1);
+    click_view(&mut h, View::Refs);
+    assert!(h.query_by_label_contains(&format!("{instructions} instructions,")).is_some());
+    click_view(&mut h, View::Disassembly);
+    assert!(h.query_by_label(&format!("{instructions} instructions and 1 pointer in code")).is_some());
+    assert!(h.query_by_label_contains(&format!("{rows} instructions")).is_none());
+}
