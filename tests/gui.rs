@@ -969,3 +969,121 @@ fn link_view_links_the_open_objects_compares_with_the_image_and_follows_the_inpu
     assert!(data.rows.iter().any(|r| r.fate == "placed"));
     assert!(h.query_all_by_label("placed").count() >= 1);
 }
+
+#[test]
+fn far_preset_counts_the_steps_after_the_abort_as_not_reached_and_recounts_on_a_switch() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Patch);
+    wait_for_plan(&mut h);
+    h.get_by_label("Far (> 4 GiB away)").click();
+    let plan = wait_for_plan(&mut h);
+    // The runtime aborts at step 0: nothing after it is applied, and the summary says so.
+    assert!(plan.failure.is_some());
+    let n = plan.steps.len();
+    assert_eq!(plan.steps[0].status.name(), "out-of-range");
+    assert!(plan.steps[1..].iter().all(|s| s.status.name() == "not-reached" && !s.reached), "{:?}", plan.steps);
+    assert!(h.query_by_label(&format!("mingw: 1 out-of-range, {} not-reached", n - 1)).is_some());
+    assert!(h.query_by_label("applied").is_none(), "no step's status reads applied");
+    // The Status facet offers not-reached and keeps exactly those rows.
+    let facet = Action::Table(TableId::Patch, TableAction::Facet(0, Some("not-reached".into())));
+    h.state_mut().apply(facet);
+    h.run();
+    assert_eq!(active(&h).table(TableId::Patch).shown(n), n - 1);
+    h.state_mut().apply(Action::Table(TableId::Patch, TableAction::Facet(0, None)));
+    h.run();
+    // Switching step 0 off recomputes the plan and its counts: the runtime stops at step 1.
+    h.get_all_by_label("on").next().unwrap().click();
+    let plan = wait_for_plan(&mut h);
+    assert!(!plan.steps[0].enabled && plan.steps[1].reached && !plan.steps[2].reached);
+    assert!(h.query_by_label(&format!("mingw: 2 out-of-range, {} not-reached; 1 switched off", n - 2)).is_some());
+}
+
+#[test]
+fn the_target_facet_keeps_every_site_whose_true_target_is_an_import() {
+    // x86: `pt.y` through a pseudo-relocation is data.dll!pt + 8, an address past its IAT slot
+    // that lands on data: its naive kind is `data`, its true target an import.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x86-collide");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("collide.exe")]));
+    click_view(&mut h, View::Refs);
+    let sites = &active(&h).core.refs.sites;
+    let n = sites.len();
+    let imports = sites
+        .iter()
+        .filter(|s| {
+            matches!(s.import, Some(linkscope::analysis::ImportRef::Row(_)))
+                && s.target_kind != linkscope::analysis::TargetKind::Thunk
+        })
+        .count();
+    let naive_data = sites.iter().filter(|s| s.import.is_some() && s.target_kind.name() == "data").count();
+    assert!(naive_data >= 1, "the fixture has a site whose address lands on data");
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(1, Some("iat".into()))));
+    h.run();
+    assert_eq!(active(&h).table(TableId::Refs).shown(n), imports);
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(1, Some("data".into()))));
+    h.run();
+    let doc = active(&h);
+    let shown: Vec<usize> =
+        (0..doc.table(TableId::Refs).shown(n)).filter_map(|p| doc.table(TableId::Refs).row_at(p)).collect();
+    assert!(shown.iter().all(|&r| doc.core.refs.sites[r].import.is_none()), "no import site under data");
+}
+
+#[test]
+fn the_reach_facet_filters_by_reach_not_by_text() {
+    // data.dll far away: the five pseudo-relocated RIP-relative fields are out of reach; one
+    // pointer's target lies outside the image (kind `outside`), which the text "OUT" matches too.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-far");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe")]));
+    click_view(&mut h, View::Refs);
+    let n = active(&h).core.refs.sites.len();
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(3, Some("out".into()))));
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.table(TableId::Refs).shown(n), 5);
+    assert_eq!(doc.core.refs.summary.unreachable, 5);
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(3, Some("ok".into()))));
+    h.run();
+    let ok = active(&h).table(TableId::Refs).shown(n);
+    assert!(ok > 0);
+    // Near enough to be accepted, far enough to wrap: the same five fields.
+    let mut h = harness(loaded(&["autoimport-small.exe", "data.dll"]));
+    activate(&mut h, "autoimport-small.exe");
+    click_view(&mut h, View::Refs);
+    let n = active(&h).core.refs.sites.len();
+    h.state_mut().apply(Action::Table(TableId::Refs, TableAction::Facet(3, Some("wraps".into()))));
+    h.run();
+    assert_eq!(active(&h).table(TableId::Refs).shown(n), 5);
+}
+
+#[test]
+fn following_an_import_names_the_export_by_its_ordinal() {
+    let mut h = harness(loaded(&["autoimport.exe", "data.dll"]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Imports);
+    h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Filter("data_name".into())));
+    h.run();
+    h.get_by_label("data_name").click();
+    h.run();
+    let doc = active(&h);
+    let row = doc.table(TableId::Exports).selected.expect("export selected");
+    let ordinal = doc.core.bin.exports[row].ordinal;
+    assert_ne!(row as u32, ordinal, "row and ordinal differ in data.dll");
+    let status = h.state().status.as_ref().expect("a status line").text.clone();
+    assert_eq!(status, format!("data.dll!data_name → export #{ordinal} of data.dll"));
+}
+
+#[test]
+fn the_instruction_count_is_one_fact_across_views() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    let doc = active(&h);
+    let instructions = doc.core.refs.summary.instructions;
+    let rows = doc.core.refs.insns.len();
+    // One relocated pointer in .text is a row of the listing, not an instruction.
+    assert_eq!(rows as u64, instructions + 1);
+    click_view(&mut h, View::Refs);
+    assert!(h.query_by_label_contains(&format!("{instructions} instructions,")).is_some());
+    click_view(&mut h, View::Disassembly);
+    assert!(h.query_by_label(&format!("{instructions} instructions and 1 pointer in code")).is_some());
+    assert!(h.query_by_label_contains(&format!("{rows} instructions")).is_none());
+}

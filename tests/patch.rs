@@ -376,3 +376,46 @@ fn explicit_lists_match_the_programs_that_apply_them() {
         assert_eq!(arr3.after, plan.modules[1].base + 0x3040 + 12, "{case}: &arr[3]");
     }
 }
+
+#[test]
+fn steps_after_the_abort_are_not_reached_and_counted_as_such() {
+    let files = Files::read("x64-gnu-small-far", &["autoimport.exe", "data.dll"]);
+    let plan = plan_for(&files, "autoimport.exe", None, &[], None);
+    let first_bad = plan.steps.iter().position(|s| s.status == Status::OutOfRange).unwrap();
+    let after = &plan.steps[first_bad + 1..];
+    assert!(!after.is_empty());
+    // Whatever they would have been, the runtime never gets there; the reason keeps the rest.
+    assert!(after.iter().all(|s| s.status == Status::NotReached && !s.reached && !s.written));
+    assert!(after
+        .iter()
+        .all(|s| s.reason.starts_with(&format!("not reached: the runtime aborts at step {first_bad}"))));
+    assert!(after.iter().any(|s| s.reason.contains("had it got here: applied")));
+    let counts = plan.counts();
+    let count = |st: Status| counts[Status::ALL.iter().position(|x| *x == st).unwrap()];
+    assert_eq!(count(Status::NotReached), after.len());
+    assert_eq!(count(Status::OutOfRange), 1);
+    assert_eq!(counts.iter().sum::<usize>(), plan.steps.len());
+    // The JSON counts and the text say the same.
+    let json = linkscope::report::patch::plan_json(&plan, None);
+    assert_eq!(json["summary"]["by_status"]["not-reached"], after.len());
+    assert_eq!(json["summary"]["by_status"]["out-of-range"], 1);
+    assert_eq!(json["steps"][first_bad + 1]["status"], "not-reached");
+    let mut text = Vec::new();
+    linkscope::report::patch::write_plan_text(&mut text, &plan).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let summary = format!("steps: {}", linkscope::report::patch::counts_text(&plan));
+    assert!(text.contains(&summary), "{text}");
+    assert!(summary.ends_with(&format!("1 out-of-range, {} not-reached", after.len())), "{summary}");
+    assert!(!text.contains("(not reached)"));
+    // Switched off, the bad step no longer stops the runtime: the counts follow.
+    let (_, data, bin) = files.get("autoimport.exe");
+    let index = Index::new(bin);
+    let opts = PatchOptions { disabled: BTreeSet::from([plan.steps[first_bad].index]), ..Default::default() };
+    let off = patch::plan(bin, data, &index, &files.dlls("autoimport.exe"), &opts).unwrap();
+    let next_bad = off.steps.iter().position(|s| s.status == Status::OutOfRange && s.enabled).unwrap();
+    assert!(off.steps[first_bad + 1..=next_bad].iter().all(|s| s.reached && s.status != Status::NotReached));
+    assert!(off.steps[next_bad + 1..].iter().all(|s| s.status == Status::NotReached));
+    assert_eq!(off.switched_off(), 1);
+    assert!(linkscope::report::patch::counts_text(&off).ends_with("; 1 switched off"));
+    assert_ne!(off.counts(), plan.counts());
+}

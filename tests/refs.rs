@@ -400,3 +400,59 @@ fn very_many_code_sections_scan_in_bounded_time() {
     assert_eq!(refs.summary.rip_relative_operands, u64::from(n));
     assert_eq!(refs.insns.row_of(7, Some(n as usize - 1)), Some(2 * n as usize - 1));
 }
+
+#[test]
+fn a_site_reaching_an_import_has_an_import_target_whatever_its_address_lands_on() {
+    use linkscope::report::refs::RefFilter;
+    // x86: pt.y through a pseudo-relocation is data.dll!pt + 8, past its IAT slot, on data.
+    let (bin, index, refs) = scan("patch/x86-collide/collide.exe", Vec::new());
+    let odd: Vec<&Site> =
+        refs.sites.iter().filter(|s| s.import.is_some() && s.target_kind == TargetKind::Data).collect();
+    assert!(!odd.is_empty());
+    for s in &odd {
+        assert_eq!(s.reached_kind(), TargetKind::Iat, "{}", label(&bin, &index, s.import.unwrap()));
+        assert!(RefFilter::Iat.keep(s), "refs --only iat keeps it");
+    }
+    // Every site refs --only iat keeps reaches an import by the same fact, and no other does.
+    for s in &refs.sites {
+        let import_kind =
+            matches!(s.reached_kind(), TargetKind::Iat | TargetKind::Thunk | TargetKind::Got | TargetKind::Copy);
+        assert_eq!(RefFilter::Iat.keep(s), s.import.is_some());
+        if s.import.is_none() {
+            assert_eq!(s.reached_kind(), s.target_kind);
+        } else {
+            assert!(import_kind || s.reached_kind() == TargetKind::External);
+        }
+    }
+}
+
+#[test]
+fn reach_in_one_word_and_refs_only_unreachable_agree() {
+    use linkscope::analysis::Reach;
+    use linkscope::report::refs::{reach_text, RefFilter};
+    let rel = "mingw64/autoimport-small.exe";
+    let words = |placements| {
+        let (_, _, refs) = scan(rel, placements);
+        let narrow: Vec<Option<Reach>> =
+            refs.sites.iter().filter(|s| s.pseudo_reloc.is_some() && s.width == 32).map(|s| s.reach(64)).collect();
+        for s in &refs.sites {
+            assert_eq!(RefFilter::Unreachable.keep(s), s.reach(64) == Some(Reach::Out));
+            let text = reach_text(s, 64);
+            match s.reach(64) {
+                Some(Reach::Ok) => assert!(text.starts_with("ok "), "{text}"),
+                Some(Reach::Out) => assert!(text.starts_with("OUT "), "{text}"),
+                Some(Reach::Wraps) => assert!(text.starts_with("WRAPS "), "{text}"),
+                Some(Reach::Unknown) => assert_eq!(text, "?"),
+                None => assert_eq!(text, ""),
+            }
+        }
+        narrow
+    };
+    let far = words(vec![dll("mingw64/data.dll", "data.dll", Some(0x2_fdd0_0000))]);
+    assert_eq!(far, vec![Some(Reach::Out); 5]);
+    let near = words(vec![dll("mingw64/data.dll", "data.dll", Some(0x1_8000_0000))]);
+    assert_eq!(near, vec![Some(Reach::Ok); 5]);
+    let wrap = words(vec![dll("mingw64/data.dll", "data.dll", Some(0x1_fe10_0000))]);
+    assert_eq!(wrap, vec![Some(Reach::Wraps); 5]);
+    assert_eq!(words(Vec::new()), vec![Some(Reach::Unknown); 5]);
+}

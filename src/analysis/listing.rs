@@ -42,6 +42,9 @@ pub struct InsnIndex {
     pub offsets: Vec<u32>,
     /// Decoder bitness.
     pub bitness: u32,
+    /// Rows that are pointers in code ([`DATA_ROW`]): the other rows are the scan's
+    /// `Summary::instructions`.
+    pub data_rows: usize,
 }
 
 impl InsnIndex {
@@ -67,10 +70,11 @@ impl InsnIndex {
                 first_row: base_row + first,
             });
         }
+        self.data_rows += offsets.iter().filter(|&&o| o & DATA_ROW != 0).count();
         self.offsets.extend(offsets);
     }
 
-    /// Number of instructions.
+    /// Number of rows: instructions and pointers in code.
     pub fn len(&self) -> usize {
         self.offsets.len()
     }

@@ -11,7 +11,7 @@ pub mod site;
 mod sweeper;
 
 pub use reach::{Placement, Resolved};
-pub use site::{ImportRef, Mode, Site, Summary, SymRef, TargetKind};
+pub use site::{ImportRef, Mode, Reach, Site, Summary, SymRef, TargetKind};
 
 use crate::model::index::Index;
 use crate::model::Binary;

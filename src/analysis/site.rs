@@ -172,6 +172,69 @@ pub struct Site {
     pub needs_import_fixup: bool,
 }
 
+impl Site {
+    /// What the site really reaches: an import's kind (IAT slot, GOT slot, copy, external
+    /// symbol) when it reaches an import, through a pseudo-relocation or as import + offset,
+    /// whatever slot or section the raw address lands on; else the kind of its target address.
+    /// A `jmp [IAT]` thunk stays a thunk.
+    pub fn reached_kind(&self) -> TargetKind {
+        match (self.import, self.target_kind) {
+            (None, k) | (Some(_), k @ (TargetKind::Iat | TargetKind::Thunk | TargetKind::Got | TargetKind::Copy)) => k,
+            (Some(ImportRef::Row(_)), _) => TargetKind::Iat,
+            (Some(ImportRef::Got(_)), _) => TargetKind::Got,
+            (Some(ImportRef::Copy(_)), _) => TargetKind::Copy,
+            (Some(ImportRef::Symbol(_)), _) => TargetKind::External,
+        }
+    }
+
+    /// Whether the field reaches its target once the DLLs are placed, in one word; `None` where
+    /// there is nothing to say (a pointer-wide field, or one that reaches inside its own image).
+    pub fn reach(&self, pointer_bits: u8) -> Option<Reach> {
+        if self.import.is_none() && self.reachable != Some(false) {
+            return None;
+        }
+        match (self.reachable, self.distance) {
+            (Some(true), Some(_)) if self.wraps => Some(Reach::Wraps),
+            (Some(true), Some(_)) => Some(Reach::Ok),
+            (Some(false), Some(_)) => Some(Reach::Out),
+            _ if self.import.is_some() && self.width < pointer_bits && self.pseudo_reloc.is_some() => {
+                Some(Reach::Unknown)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A site's reach in one word ([`Site::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// The value the field must hold fits it.
+    Ok,
+    /// It does not fit: the MinGW runtime aborts (a pseudo-relocated field), or the field cannot
+    /// name its target.
+    Out,
+    /// The runtime accepts the value (its unsigned range), but the CPU sign-extends the
+    /// displacement: the field silently reaches another address.
+    Wraps,
+    /// A narrow pseudo-relocated field reaching an import whose DLL's place is not known.
+    Unknown,
+}
+
+impl Reach {
+    /// Every reach, in display order.
+    pub const ALL: [Reach; 4] = [Reach::Ok, Reach::Out, Reach::Wraps, Reach::Unknown];
+
+    /// The word (`ok`, `out`, `wraps`, `unknown`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reach::Ok => "ok",
+            Reach::Out => "out",
+            Reach::Wraps => "wraps",
+            Reach::Unknown => "unknown",
+        }
+    }
+}
+
 /// Counts over a scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {

@@ -581,8 +581,10 @@ impl App {
                 let tid = t.id;
                 match pos {
                     Some(p) => {
+                        // The export's ordinal, not its row.
+                        let ordinal = t.core.bin.exports.get(p).map_or(0, |e| e.ordinal);
                         self.navigate(Some(tid), Target::Row(TableId::Exports, p));
-                        self.set_status(format!("{label} → export #{p} of {}", module_name(&dll)), false);
+                        self.set_status(format!("{label} → export #{ordinal} of {}", module_name(&dll)), false);
                     }
                     None => {
                         self.navigate(Some(tid), Target::View(View::Exports));

@@ -160,7 +160,8 @@ impl Cell {
     }
 }
 
-/// A filter on the exact text of one column, with the values to choose from.
+/// A filter on the exact value of one column ([`TableModel::facet_text`]: the cell's text unless
+/// the model says otherwise), with the values to choose from.
 #[derive(Debug, Clone)]
 pub struct Facet {
     /// Label in the toolbar.
@@ -235,6 +236,11 @@ pub trait TableModel {
     fn facets(&self) -> Vec<Facet> {
         Vec::new()
     }
+    /// The value a facet on column `col` compares (default: the cell's text). A model answers
+    /// here when the fact a facet filters by is not the text the column shows.
+    fn facet_text(&self, row: usize, col: usize) -> String {
+        self.text(row, col)
+    }
 }
 
 /// Parse `0x…`, `-0x…`, `+0x…`, `rva 0x…` or a decimal number.
@@ -296,7 +302,7 @@ pub fn compute_order(model: &dyn TableModel, spec: &OrderSpec, cancel: &dyn Fn()
         if row % 65_536 == 0 && cancel() {
             return None;
         }
-        if !spec.facets.iter().all(|(col, v)| model.text(row, *col) == *v) {
+        if !spec.facets.iter().all(|(col, v)| model.facet_text(row, *col) == *v) {
             continue;
         }
         if !spec.filter.is_empty() {

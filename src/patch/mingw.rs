@@ -149,8 +149,8 @@ fn run_v2(cx: &mut Cx<'_>, out: &mut Outcome) {
         step.offset = e.slot_offset;
         let live = !cx.is_disabled(i) && out.failure.is_none();
         cx.commit(out, step, bytes);
-        if live && abort.is_some() {
-            out.failure = abort;
+        if let Some(message) = abort.filter(|_| live) {
+            out.abort(i, message);
         }
     }
 }
@@ -190,10 +190,13 @@ fn fault(cx: &mut Cx<'_>, out: &mut Outcome, i: usize, rva: u64, width: u32, imp
     let live = !cx.is_disabled(i) && out.failure.is_none();
     cx.commit(out, step, 0);
     if live {
-        out.failure = Some(if why.starts_with("  ") {
-            why.to_string()
-        } else {
-            format!("access violation: pseudo relocation {i}: {why}")
-        });
+        out.abort(
+            i,
+            if why.starts_with("  ") {
+                why.to_string()
+            } else {
+                format!("access violation: pseudo relocation {i}: {why}")
+            },
+        );
     }
 }

@@ -82,17 +82,21 @@ pub enum Status {
     Missed,
     /// Applied, in a page that is not writable: the runtime must change its protection.
     NeedsWritablePage,
+    /// After the runtime's abort: it never gets here, so nothing is written (the reason says
+    /// what the step would have been).
+    NotReached,
 }
 
 impl Status {
     /// Every status, in display order.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Applied,
         Status::NeedsWritablePage,
         Status::OutOfRange,
         Status::Unresolved,
         Status::Misidentified,
         Status::Missed,
+        Status::NotReached,
     ];
 
     /// The JSON name.
@@ -104,6 +108,7 @@ impl Status {
             Status::Misidentified => "misidentified",
             Status::Missed => "missed",
             Status::NeedsWritablePage => "needs-writable-page",
+            Status::NotReached => "not-reached",
         }
     }
 
@@ -128,7 +133,7 @@ pub struct Step {
     pub before: u64,
     /// The value the scheme computes (for `missed`: the truth it should have written).
     pub after: u64,
-    /// What happened.
+    /// What happened (`not-reached` after the runtime's abort, whatever the step would have been).
     pub status: Status,
     /// The import the step targets (`dll!name`).
     pub import: Option<String>,
@@ -146,7 +151,7 @@ pub struct Step {
     pub insn_rva: Option<u64>,
     /// False when the user switched the step off (it is computed, not written).
     pub enabled: bool,
-    /// False after the runtime's abort: the runtime never gets here.
+    /// False after the runtime's abort: the runtime never gets here (status `not-reached`).
     pub reached: bool,
     /// Whether the step changed memory.
     pub written: bool,
@@ -247,15 +252,21 @@ impl PatchPlan {
         &self.modules[0]
     }
 
-    /// Steps per status, in [`Status::ALL`] order.
-    pub fn counts(&self) -> [usize; 6] {
-        let mut c = [0; 6];
+    /// Steps per status, in [`Status::ALL`] order (a step switched off counts by the status it
+    /// computes; one after the runtime's abort is `not-reached`).
+    pub fn counts(&self) -> [usize; Status::ALL.len()] {
+        let mut c = [0; Status::ALL.len()];
         for s in &self.steps {
             if let Some(i) = Status::ALL.iter().position(|x| *x == s.status) {
                 c[i] += 1;
             }
         }
         c
+    }
+
+    /// Steps the user switched off.
+    pub fn switched_off(&self) -> usize {
+        self.steps.iter().filter(|s| !s.enabled).count()
     }
 }
 
@@ -314,10 +325,19 @@ impl Cx<'_> {
     }
 
     /// Record `step` in `out` and write its `after` value (`bytes` wide) when it is enabled,
-    /// reached (no abort before it) and its status writes.
+    /// reached (no abort before it) and its status writes. After an abort the step is
+    /// `not-reached`, its reason keeping what it would have been.
     pub fn commit(&mut self, out: &mut Outcome, mut step: Step, bytes: usize) {
         step.enabled = !self.is_disabled(step.index);
-        step.reached = out.failure.is_none();
+        step.reached = out.aborted_at.is_none();
+        if let Some(at) = out.aborted_at {
+            step.reason = format!(
+                "not reached: the runtime aborts at step {at}, before this one (had it got here: {}, {})",
+                step.status.name(),
+                step.reason
+            );
+            step.status = Status::NotReached;
+        }
         step.written =
             step.enabled && step.reached && step.status.wrote() && self.write(step.target_rva, bytes, step.after);
         if step.section.is_none() {
@@ -334,10 +354,21 @@ pub struct Outcome {
     pub steps: Vec<Step>,
     /// The runtime's abort message.
     pub failure: Option<String>,
+    /// The index of the step the runtime aborts at: every step committed after it is
+    /// `not-reached`.
+    pub aborted_at: Option<usize>,
     /// Notes (what it found, what it could not do).
     pub notes: Vec<String>,
     /// Symbols it could not resolve (ELF; PE imports are the loader's, in the bindings).
     pub unresolved: Vec<Unresolved>,
+}
+
+impl Outcome {
+    /// The runtime aborts at step `index` with `message`: the steps after it are not reached.
+    pub fn abort(&mut self, index: usize, message: String) {
+        self.failure = Some(message);
+        self.aborted_at = Some(index);
+    }
 }
 
 /// A fix-up scheme: one per file of this module.

@@ -54,13 +54,31 @@ pub fn plan_json(plan: &PatchPlan, out: Option<&str>) -> Value {
         "unresolved": plan.unresolved,
         "failure": plan.failure,
         "notes": plan.notes,
-        "summary": { "steps": plan.steps.len(), "by_status": by_status, "bindings": plan.bindings.len(),
+        "summary": { "steps": plan.steps.len(), "by_status": by_status, "switched_off": plan.switched_off(),
+                     "bindings": plan.bindings.len(),
                      "bound": plan.bindings.iter().filter(|b| b.value.is_some()).count() },
         "out": out,
     })
 }
 
-/// The plan as text: modules, a step table, the failure.
+/// The steps counted by status in words (`1 out-of-range, 20 not-reached; 1 switched off`), the
+/// statuses without a step left out; the Patch view's summary says the same.
+pub fn counts_text(plan: &PatchPlan) -> String {
+    let parts: Vec<String> = Status::ALL
+        .iter()
+        .zip(plan.counts())
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {}", s.name()))
+        .collect();
+    let mut t = if parts.is_empty() { "no steps".to_string() } else { parts.join(", ") };
+    match plan.switched_off() {
+        0 => {}
+        n => t.push_str(&format!("; {n} switched off")),
+    }
+    t
+}
+
+/// The plan as text: modules, the counts, a step table, the failure.
 pub fn write_plan_text(w: &mut dyn Write, plan: &PatchPlan) -> io::Result<()> {
     writeln!(w, "scheme: {}{}", plan.scheme.name(), detected_text(plan))?;
     writeln!(w, "modules:")?;
@@ -80,6 +98,7 @@ pub fn write_plan_text(w: &mut dyn Write, plan: &PatchPlan) -> io::Result<()> {
     }
     let bound = plan.bindings.iter().filter(|b| b.value.is_some()).count();
     writeln!(w, "IAT: {bound} of {} slots bound", plan.bindings.len())?;
+    writeln!(w, "steps: {}", counts_text(plan))?;
     writeln!(
         w,
         "\n{:>4}  {:>10}  {:<8} {:>3}  {:<18} {:<18} {:<19} {:<28} reason",
@@ -95,7 +114,7 @@ pub fn write_plan_text(w: &mut dyn Write, plan: &PatchPlan) -> io::Result<()> {
             s.width,
             format!("0x{:x}", s.before),
             format!("0x{:x}", s.after),
-            format!("{}{}", s.status.name(), if !s.reached { " (not reached)" } else { "" }),
+            s.status.name(),
             match (&s.import, s.offset) {
                 (Some(i), Some(o)) if o != 0 => format!("{i} + {o}"),
                 (Some(i), _) => i.clone(),

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::analysis::{ImportRef, Mode, Refs, Site, Summary, SymRef, TargetKind};
+use crate::analysis::{ImportRef, Mode, Reach, Refs, Site, Summary, SymRef, TargetKind};
 use crate::model::index::{import_name, Index};
 use crate::model::Binary;
 
@@ -232,14 +232,11 @@ pub fn write_refs_json(
 /// its own image).
 pub fn reach_text(s: &Site, pointer_bits: u8) -> String {
     // A field inside the image reaches: say so only for imports and for fields that do not.
-    if s.import.is_none() && s.reachable != Some(false) {
-        return String::new();
-    }
-    match (s.reachable, s.distance) {
-        (Some(true), Some(d)) if s.wraps => format!("WRAPS {}", human(d)),
-        (Some(true), Some(d)) => format!("ok {}", signed(d)),
-        (Some(false), Some(d)) => format!("OUT {}", human(d)),
-        _ if s.import.is_some() && s.width < pointer_bits && s.pseudo_reloc.is_some() => "?".into(),
+    match (s.reach(pointer_bits), s.distance) {
+        (Some(Reach::Wraps), Some(d)) => format!("WRAPS {}", human(d)),
+        (Some(Reach::Ok), Some(d)) => format!("ok {}", signed(d)),
+        (Some(Reach::Out), Some(d)) => format!("OUT {}", human(d)),
+        (Some(Reach::Unknown), _) => "?".into(),
         _ => String::new(),
     }
 }

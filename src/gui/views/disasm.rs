@@ -224,7 +224,18 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 .on_hover_text(super::refs::mode_help(m));
         }
         ui.separator();
-        ui.label(format!("{} instructions", core.refs.insns.len()));
+        ui.label(rows_text(core.refs.summary.instructions, core.refs.insns.data_rows))
+            .on_hover_text("Each row is an instruction or a relocated pointer the sweep found inside code.");
     });
     show_table(ui, cx, TableId::Disasm, actions);
+}
+
+/// The Disassembly's rows in words: instructions (the count Data references shows too) and
+/// pointers in code, which are rows but not instructions.
+fn rows_text(instructions: u64, pointers: usize) -> String {
+    match pointers {
+        0 => format!("{instructions} instructions"),
+        1 => format!("{instructions} instructions and 1 pointer in code"),
+        n => format!("{instructions} instructions and {n} pointers in code"),
+    }
 }

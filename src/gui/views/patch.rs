@@ -26,7 +26,7 @@ columns! {
         Width => Column::num("Width", 44.0, "Bits written."),
         Before => Column::num("Before", 130.0, "The field after the loader (relocated, IAT bound), before this step."),
         After => Column::num("After", 130.0, "What the step writes (for a missed step: what it should have written)."),
-        Status => Column::text("Status", 120.0, "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed."),
+        Status => Column::text("Status", 120.0, "applied, needs-writable-page, out-of-range (the runtime aborts), unresolved, misidentified, missed, not-reached (after the abort)."),
         Import => Column::text("Import", 150.0, "The import (and offset into it) the step targets."),
         Instruction => Column::text("Instruction", 300.0, "For a field inside an instruction: before → after."),
         Why => Column::text("Why", 420.0, "The step in words."),
@@ -45,7 +45,7 @@ fn status_tone(s: Status) -> Tone {
     match s {
         Status::Applied => Tone::Plain,
         Status::NeedsWritablePage => Tone::Severity(Severity::Info),
-        Status::Unresolved => Tone::Weak,
+        Status::Unresolved | Status::NotReached => Tone::Weak,
         Status::OutOfRange | Status::Misidentified | Status::Missed => Tone::Severity(Severity::Error),
     }
 }
@@ -68,7 +68,7 @@ impl TableModel for PatchModel {
             PatchCol::Width => s.width.to_string(),
             PatchCol::Before => format!("{:#x}", s.before),
             PatchCol::After => format!("{:#x}", s.after),
-            PatchCol::Status => format!("{}{}", s.status.name(), if s.reached { "" } else { " (not reached)" }),
+            PatchCol::Status => s.status.name().to_string(),
             PatchCol::Import => match (&s.import, s.offset) {
                 (Some(i), Some(o)) if o != 0 => format!("{i} {o:+}"),
                 (Some(i), _) => i.clone(),
@@ -95,7 +95,7 @@ impl TableModel for PatchModel {
                 };
                 Cell::link(text, RefKind::PseudoReloc, Action::Navigate { doc: None, target })
             }
-            PatchCol::Status => Cell::plain(text).tone(if s.reached { status_tone(s.status) } else { Tone::Weak }),
+            PatchCol::Status => Cell::plain(text).tone(status_tone(s.status)),
             PatchCol::Import => Cell::plain(text).tone(Tone::Kind(RefKind::Import)),
             PatchCol::Why => Cell::plain(text.clone()).tip(text),
             PatchCol::Section => Cell::mono(text).tone(Tone::Kind(RefKind::Section)),
@@ -257,14 +257,7 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan, actions: &mut Vec<Action>) {
         let bound = plan.bindings.iter().filter(|b| b.value.is_some()).count();
         ui.label(format!("IAT {bound}/{} bound", plan.bindings.len()));
         ui.separator();
-        let c = plan.counts();
-        let parts: Vec<String> =
-            Status::ALL.iter().zip(c).filter(|(_, n)| *n > 0).map(|(s, n)| format!("{n} {}", s.name())).collect();
-        ui.label(format!(
-            "{}: {}",
-            plan.scheme.name(),
-            if parts.is_empty() { "no steps".into() } else { parts.join(", ") }
-        ));
+        ui.label(format!("{}: {}", plan.scheme.name(), crate::report::patch::counts_text(plan)));
     });
     let mut missing: Vec<&str> = Vec::new();
     for u in &plan.unresolved {

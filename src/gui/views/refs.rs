@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use eframe::egui;
 
-use crate::analysis::{ImportRef, Mode, Site, TargetKind};
+use crate::analysis::{ImportRef, Mode, Reach, Site, TargetKind};
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
@@ -25,10 +25,10 @@ columns! {
         Width => Column::num("Width", 44.0, "Bits of the field."),
         Mode => Column::text("Mode", 110.0, "How the address is encoded: RIP-relative, absolute, absolute + register, immediate, data pointer."),
         Target => Column::num("Target", 90.0, "The address the field names at link time (RVA)."),
-        Kind => Column::text("Kind", 70.0, "What the target is: IAT slot, jmp [IAT] thunk, CFG pointer, GOT / COPY slot, data, code, header, outside."),
+        Kind => Column::text("Kind", 70.0, "What the target address is: IAT slot, jmp [IAT] thunk, CFG pointer, GOT / COPY slot, data, code, header, outside. The Target facet filters by what the site really reaches: a site reaching an import (through a pseudo-relocation, or import + offset) is an import's whatever the address lands on."),
         Import => Column::text("Import / symbol", 200.0, "The import reached (the pseudo-relocation list decides where there is one), else the nearest symbol."),
         Offset => Column::num("Offset", 60.0, "Target minus the start of the import slot or symbol: &arr[3] is arr + 12."),
-        Reach => Column::text("Reach", 110.0, "Fields narrower than a pointer: the value after loading and whether it fits (MinGW runtime's rule for pseudo-relocated fields, signed 32-bit for RIP-relative)."),
+        Reach => Column::text("Reach", 110.0, "Fields narrower than a pointer: the value after loading and whether it fits (MinGW runtime's rule for pseudo-relocated fields, signed 32-bit for RIP-relative): ok, OUT, WRAPS (the runtime accepts it, the CPU misaddresses), ? (the DLL's place is unknown). The Reach facet filters by it."),
         Notes => Column::text("Notes", 260.0, "Ambiguous naive reading, pseudo-relocation, external data."),
     }
 }
@@ -45,6 +45,13 @@ impl RefsModel<'_> {
     }
     fn namer(&self) -> Namer<'_> {
         Namer { bin: &self.core.bin, index: &self.core.index }
+    }
+    fn pointer_bits(&self) -> u8 {
+        if self.core.bin.is_64 {
+            64
+        } else {
+            32
+        }
     }
 }
 
@@ -83,7 +90,7 @@ impl TableModel for RefsModel<'_> {
                     format!("{o:#x}")
                 }
             }),
-            RefCol::Reach => reach_text(s, if self.core.bin.is_64 { 64 } else { 32 }),
+            RefCol::Reach => reach_text(s, self.pointer_bits()),
             RefCol::Notes => {
                 let mut notes = Vec::new();
                 if s.ambiguous {
@@ -172,15 +179,32 @@ impl TableModel for RefsModel<'_> {
     }
     fn facets(&self) -> Vec<Facet> {
         let sites = &self.core.refs.sites;
+        let bits = self.pointer_bits();
         let modes: BTreeSet<&str> = sites.iter().map(|s| s.mode.name()).collect();
-        let kinds: BTreeSet<&str> = sites.iter().map(|s| s.target_kind.name()).collect();
+        let kinds: BTreeSet<&str> = sites.iter().map(|s| s.reached_kind().name()).collect();
+        let reaches: BTreeSet<&str> = sites.iter().filter_map(|s| s.reach(bits)).map(Reach::name).collect();
         let n = self.namer();
         let imports: BTreeSet<String> = sites.iter().filter_map(|s| s.import).map(|i| n.import_label(i)).collect();
         vec![
             Facet::new("Mode", RefCol::Mode, modes.into_iter().map(String::from).collect()),
             Facet::new("Target", RefCol::Kind, kinds.into_iter().map(String::from).collect()),
             Facet::new("Import", RefCol::Import, imports.into_iter().collect()),
+            Facet::new(
+                "Reach",
+                RefCol::Reach,
+                Reach::ALL.iter().map(|r| r.name()).filter(|r| reaches.contains(r)).map(String::from).collect(),
+            ),
         ]
+    }
+    /// The Target facet compares what the site really reaches ([`Site::reached_kind`]), the Reach
+    /// facet its reach in one word ([`Site::reach`]).
+    fn facet_text(&self, row: usize, col: usize) -> String {
+        let Some(s) = self.site(row) else { return String::new() };
+        match RefCol::from_index(col) {
+            Some(RefCol::Kind) => s.reached_kind().name().to_string(),
+            Some(RefCol::Reach) => s.reach(self.pointer_bits()).map_or("", Reach::name).to_string(),
+            _ => self.text(row, col),
+        }
     }
 }
 
