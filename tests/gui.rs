@@ -752,10 +752,17 @@ fn data_references_and_disassembly_link_to_each_other() {
     assert_eq!(doc.view, View::Disassembly);
     let row = doc.table(TableId::Disasm).selected.expect("instruction selected");
     assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(0x159a));
-    // The instruction names the import and shows the offset and the ambiguity.
-    assert!(h.query_by_label_contains("rip-relative data.dll!arr +12 [WRAPS 3.0 GiB] [AMBIGUOUS]").is_some());
+    // The instruction names what the runtime patches in (the pseudo-relocation's import and
+    // offset), not the slot its stored address lands on; the naive reading is the ambiguity note.
+    assert!(h.query_by_label("mov r8d, [data.dll!arr+0xc]").is_some());
+    assert!(h.query_by_label("mov r8d, [data.dll!counter+0x4]").is_none());
+    assert!(h
+        .query_by_label_contains(
+            "rip-relative data.dll!arr+0xc [WRAPS 3.0 GiB] [AMBIGUOUS: naive data.dll!counter+0x4]"
+        )
+        .is_some());
     // Clicking the reference follows the import to the export in the open DLL.
-    h.get_by_label_contains("rip-relative data.dll!arr +12").click();
+    h.get_by_label_contains("rip-relative data.dll!arr+0xc").click();
     h.run();
     let doc = active(&h);
     assert_eq!(doc.core.name, "data.dll");
