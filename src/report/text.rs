@@ -348,7 +348,7 @@ fn write_relocations(w: &mut impl Write, bin: &Binary) -> std::io::Result<()> {
             r.kind.to_string(),
             r.width.to_string(),
             r.symbol.clone().unwrap_or_else(|| "-".into()),
-            r.addend.to_string(),
+            signed_hex(r.addend),
             crate::model::relocation_formula(&r.kind).unwrap_or("").to_string(),
         ]);
     }
