@@ -124,7 +124,14 @@ impl Namer<'_> {
             (Some(slot), Some(t)) => Some(t.wrapping_sub(slot) as i64),
             _ => None,
         };
-        Some(with_offset(&self.import_label(r), off))
+        let label = with_offset(&self.import_label(r), off);
+        // Another slot of the same import (a v1 extra descriptor's): say which.
+        match slot {
+            Some(slot) if s.import.map(|i| self.import_label(i)) == Some(self.import_label(r)) => {
+                Some(format!("{label} (slot {slot:#x})"))
+            }
+            _ => Some(label),
+        }
     }
 
     /// The names the sites of one instruction give its operands (see [`Namer::operand_name`]).
