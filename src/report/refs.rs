@@ -285,7 +285,7 @@ pub fn explain(n: &Namer<'_>, s: &Site, modules: &[ModuleJson]) -> String {
     if s.ambiguous {
         let naive = n.naive_label(s).unwrap_or_default();
         t.push_str(&format!(
-            "; the stored address reads as {naive} (another import's slot), so a walk that guesses the import from the address picks the wrong one"
+            "; the stored address reads as {naive}, another slot, so a walk that guesses the import from the address picks the wrong one"
         ));
     }
     let dll = s.import.and_then(|i| n.import(i)).and_then(|i| i.dll);
