@@ -752,10 +752,17 @@ fn data_references_and_disassembly_link_to_each_other() {
     assert_eq!(doc.view, View::Disassembly);
     let row = doc.table(TableId::Disasm).selected.expect("instruction selected");
     assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(0x159a));
-    // The instruction names the import and shows the offset and the ambiguity.
-    assert!(h.query_by_label_contains("rip-relative data.dll!arr +12 [WRAPS 3.0 GiB] [AMBIGUOUS]").is_some());
+    // The instruction names what the runtime patches in (the pseudo-relocation's import and
+    // offset), not the slot its stored address lands on; the naive reading is the ambiguity note.
+    assert!(h.query_by_label("mov r8d, [data.dll!arr+0xc]").is_some());
+    assert!(h.query_by_label("mov r8d, [data.dll!counter+0x4]").is_none());
+    assert!(h
+        .query_by_label_contains(
+            "rip-relative data.dll!arr+0xc [WRAPS 3.0 GiB] [AMBIGUOUS: naive data.dll!counter+0x4]"
+        )
+        .is_some());
     // Clicking the reference follows the import to the export in the open DLL.
-    h.get_by_label_contains("rip-relative data.dll!arr +12").click();
+    h.get_by_label_contains("rip-relative data.dll!arr+0xc").click();
     h.run();
     let doc = active(&h);
     assert_eq!(doc.core.name, "data.dll");
@@ -847,6 +854,26 @@ fn patch_view_plans_aborts_toggles_takes_typed_bases_and_verifies_a_dump() {
     h.state_mut().apply(Action::Patch(PatchAction::Dump(dir.join("autoimport.exe.mem.gz"))));
     wait_for_plan(&mut h);
     assert!(h.query_by_label_contains("match, 0 differ").is_some());
+}
+
+#[test]
+fn patch_view_names_each_instruction_by_its_target_before_and_after() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Patch);
+    let plan = wait_for_plan(&mut h);
+    // &arr[3] in small-model code: its v2 item has no offset of its own; the site gives +0xc.
+    let st = plan.steps.iter().find(|s| s.target_rva == 0x1598).expect("step");
+    assert_eq!((st.import.as_deref(), st.offset), (Some("data.dll!arr"), Some(12)));
+    assert_eq!(st.insn_before.as_deref(), Some("mov r8d, [data.dll!arr+0xc]"));
+    assert_eq!(st.insn_after.as_deref(), Some("mov r8d, [data.dll!arr+0xc]"), "the same target after");
+    assert_eq!(
+        h.query_all_by_label("data.dll!arr+0xc").count(),
+        2,
+        "the Import column: the code field and &arr[3] in .data"
+    );
+    assert!(h.query_by_label("mov r8d, [data.dll!arr+0xc]  →  mov r8d, [data.dll!arr+0xc]").is_some());
 }
 
 /// Run frames until the active document's diff is in.

@@ -2,11 +2,14 @@
 //! formatting of single instructions with operands that name imports, thunks, symbols and exports
 //! (iced's `SymbolResolver`), so a listing shows `call [KERNEL32.dll!ExitProcess]`, not a number.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, SymbolResolver, SymbolResult};
+use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, OpKind, SymbolResolver, SymbolResult};
 
 use super::code::CodeRegion;
+use super::namer::{with_offset, OperandName};
 use crate::model::index::{import_name, is_object, Index};
 use crate::model::Binary;
 
@@ -178,21 +181,45 @@ impl Names {
     }
 }
 
+/// The names the sites of the instruction being formatted give its operands: the label, and the
+/// address it requires, if any.
+#[derive(Default)]
+struct Known {
+    /// The memory operand's displacement.
+    displacement: Option<(String, Option<u64>)>,
+    /// The immediate (or branch target).
+    immediate: Option<(String, Option<u64>)>,
+}
+
 struct Resolver {
     names: Arc<Names>,
+    known: Rc<RefCell<Known>>,
 }
 
 impl SymbolResolver for Resolver {
     fn symbol(
         &mut self,
-        _instruction: &Instruction,
+        instruction: &Instruction,
         _operand: u32,
-        _instruction_operand: Option<u32>,
+        instruction_operand: Option<u32>,
         address: u64,
         _address_size: u32,
     ) -> Option<SymbolResult<'_>> {
+        // What the instruction's sites say the operand names comes first: the address may land
+        // on another slot (a pseudo-relocated field holds an offset from the wrong one) or, after
+        // patching, outside the image.
+        let known = self.known.borrow();
+        let site = match instruction_operand.map(|o| instruction.op_kind(o)) {
+            Some(OpKind::Memory) => known.displacement.as_ref(),
+            Some(_) => known.immediate.as_ref(),
+            None => None,
+        };
+        if let Some((label, _)) = site.filter(|(_, want)| want.is_none_or(|w| w == address)) {
+            return Some(SymbolResult::with_string(address, label.clone()));
+        }
+        drop(known);
         let (name, off) = self.names.lookup(address)?;
-        let text = if off == 0 { name.to_string() } else { format!("{name}+{off:#x}") };
+        let text = with_offset(name, i64::try_from(off).ok());
         Some(SymbolResult::with_string(address, text))
     }
 }
@@ -201,12 +228,15 @@ impl SymbolResolver for Resolver {
 pub struct Lister {
     formatter: IntelFormatter,
     bitness: u32,
+    known: Rc<RefCell<Known>>,
 }
 
 impl Lister {
     /// A lister for code of `bitness` naming addresses through `names`.
     pub fn new(bitness: u32, names: Arc<Names>) -> Self {
-        let mut formatter = IntelFormatter::with_options(Some(Box::new(Resolver { names })), None);
+        let known = Rc::new(RefCell::new(Known::default()));
+        let resolver = Resolver { names, known: known.clone() };
+        let mut formatter = IntelFormatter::with_options(Some(Box::new(resolver)), None);
         let o = formatter.options_mut();
         o.set_hex_prefix("0x");
         o.set_hex_suffix("");
@@ -214,19 +244,41 @@ impl Lister {
         o.set_rip_relative_addresses(false);
         o.set_show_branch_size(false);
         o.set_space_after_operand_separator(true);
-        Lister { formatter, bitness }
+        Lister { formatter, bitness, known }
     }
 
-    /// Decode and format the instruction at the start of `bytes`, whose address is `va`.
+    /// Decode and format the instruction at the start of `bytes`, whose address is `va`, its
+    /// operands named by their addresses.
     pub fn format(&mut self, bytes: &[u8], va: u64) -> Option<(Instruction, String)> {
+        self.format_named(bytes, va, &[])
+    }
+
+    /// Decode and format the instruction at the start of `bytes`, whose address is `va`: an
+    /// operand whose field one of `operands` covers is named by that site's target (the same
+    /// name before and after patching), the others by their addresses.
+    pub fn format_named(&mut self, bytes: &[u8], va: u64, operands: &[OperandName]) -> Option<(Instruction, String)> {
         let mut d = Decoder::with_ip(self.bitness, bytes, va, DecoderOptions::NONE);
         let ins = d.decode();
         let mut s = String::new();
         if ins.is_invalid() {
             s.push_str("(bad)");
-        } else {
-            self.formatter.format(&ins, &mut s);
+            return Some((ins, s));
         }
+        let mut known = Known::default();
+        if !operands.is_empty() {
+            let co = d.get_constant_offsets(&ins);
+            for o in operands {
+                let f = usize::from(o.field);
+                if co.has_displacement() && co.displacement_offset() == f {
+                    known.displacement = Some((o.label.clone(), o.address));
+                } else if co.has_immediate() && co.immediate_offset() == f {
+                    known.immediate = Some((o.label.clone(), o.address));
+                }
+            }
+        }
+        *self.known.borrow_mut() = known;
+        self.formatter.format(&ins, &mut s);
+        *self.known.borrow_mut() = Known::default();
         Some((ins, s))
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod code;
 pub mod listing;
+pub mod namer;
 mod objects;
 pub mod reach;
 mod scan;

@@ -361,7 +361,7 @@ impl<'a> Ctx<'a> {
             }
             // v1: the field is itself an IAT slot of an extra descriptor (settled above); the
             // addend is the offset into the imported object.
-            (None, Some(_)) => s.offset = e.addend.map(|a| i64::from(a as i32)),
+            (None, Some(_)) => s.offset = e.signed_addend(),
             (None, None) => {}
         }
     }

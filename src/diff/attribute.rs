@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{Mode, Side};
 use crate::analysis::code::bitness;
 use crate::analysis::listing::Lister;
+use crate::analysis::namer::{Namer, OperandName};
 use crate::model::index::{import_name, Index};
 use crate::model::regions::{Regions, What};
 use crate::model::{Binary, SymbolKind};
@@ -244,10 +245,32 @@ impl<'a> Attributor<'a> {
                 let other = self.other_bytes(b, b_start, at, r);
                 let mine = self.memory_a(at, at + 16);
                 // The second file names its own addresses (image mode: the same image).
+                // Operands named by what the sites say they reach; after patching (a memory image)
+                // the instruction still names the same target.
+                let ops_a = operand_names(bin, index, self.side.refs, at);
+                // A memory image (a dump) after loading: an operand keeps its name where it
+                // reaches the target as loaded there (slot values read from that memory).
+                let ops_loaded = match (self.mode, self.side.refs) {
+                    (Mode::Image, Some(refs)) => {
+                        let section = index.section_pos_by_rva(at).map_or(u32::MAX, |p| p as u32);
+                        let ptr = if bin.is_64 { 8 } else { 4 };
+                        let slot_value = |rva: u64| read_ptr(b.data, rva, ptr);
+                        Namer { bin, index }.loaded_operand_names(
+                            refs.sites_at(section, at),
+                            bin.image_base.unwrap_or(0),
+                            &slot_value,
+                        )
+                    }
+                    _ => ops_a.clone(),
+                };
+                let mut ops_b = Vec::new();
                 let b_va = match (self.mode, b.bin, b.index) {
                     (Mode::Files, Some(bb), Some(bi)) => {
                         let pos = b_start.checked_sub(r - at);
                         let rva = pos.and_then(|p| bi.offset_to_rva(p, bb));
+                        if let Some(rva) = rva {
+                            ops_b = operand_names(bb, bi, b.refs, rva);
+                        }
                         if self.lister_b.is_none() {
                             self.lister_b = Some(bitness(bb).map(|x| {
                                 Lister::new(x, std::sync::Arc::new(crate::analysis::listing::Names::new(bb, bi)))
@@ -259,10 +282,12 @@ impl<'a> Attributor<'a> {
                 };
                 if let (Some(l), Some(mine)) = (self.lister.as_mut(), mine) {
                     let va = bin.image_base.unwrap_or(0).wrapping_add(at);
-                    let before = l.format(&mine, va).map(|(_, t)| t);
+                    let before = l.format_named(&mine, va, &ops_a).map(|(_, t)| t);
                     let after = match (b_va, self.lister_b.as_mut().and_then(Option::as_mut)) {
-                        (Some(bva), Some(lb)) => other.and_then(|o| lb.format(&o, bva).map(|(_, t)| t)),
-                        _ => other.and_then(|o| self.lister.as_mut().and_then(|l| l.format(&o, va)).map(|(_, t)| t)),
+                        (Some(bva), Some(lb)) => other.and_then(|o| lb.format_named(&o, bva, &ops_b).map(|(_, t)| t)),
+                        _ => other.and_then(|o| {
+                            self.lister.as_mut().and_then(|l| l.format_named(&o, va, &ops_loaded)).map(|(_, t)| t)
+                        }),
                     };
                     out.push(Structure {
                         kind: "instruction",
@@ -459,6 +484,8 @@ pub fn words(structures: &[Structure], len: u64) -> String {
         .map(|s| format!(" in {}", s.name));
     let insn = structures.iter().skip(1).find(|s| s.kind == "instruction").and_then(|s| match (&s.before, &s.after) {
         (Some(b), Some(a)) if b != a => Some(format!("; {b} → {a}")),
+        // Other bytes, the same target: a field patched to where its target was loaded.
+        (Some(b), Some(_)) => Some(format!("; {b} (the same target after)")),
         _ => None,
     });
     format!(
@@ -479,4 +506,17 @@ fn priority(kind: &str) -> u8 {
         "instruction" => 4,
         _ => 5,
     }
+}
+
+/// The names the sites of the instruction at RVA `at` give its operands (none without a scan).
+fn operand_names(bin: &Binary, index: &Index, refs: Option<&crate::analysis::Refs>, at: u64) -> Vec<OperandName> {
+    let (Some(refs), Some(p)) = (refs, index.section_pos_by_rva(at)) else { return Vec::new() };
+    Namer { bin, index }.operand_names(refs.sites_at(p as u32, at))
+}
+
+/// The little-endian pointer of `ptr` bytes at `at` in `data` (a memory image: offset = RVA).
+fn read_ptr(data: &[u8], at: u64, ptr: usize) -> Option<u64> {
+    let start = usize::try_from(at).ok()?;
+    let b = data.get(start..start.checked_add(ptr)?)?;
+    Some(b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
 }

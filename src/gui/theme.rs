@@ -169,12 +169,3 @@ pub fn install(ctx: &egui::Context) {
 pub fn hex(v: u64) -> String {
     format!("{v:#x}")
 }
-
-/// Format a signed value as `+0x…` / `-0x…`.
-pub fn signed_hex(v: i64) -> String {
-    if v < 0 {
-        format!("-{:#x}", v.unsigned_abs())
-    } else {
-        format!("+{v:#x}")
-    }
-}

@@ -597,6 +597,14 @@ pub struct PseudoReloc {
     pub span: Span,
 }
 
+impl PseudoReloc {
+    /// v1: the addend as the offset into the imported object it is (the runtime adds it modulo
+    /// 2^32, so `0xfffffff8` is -8).
+    pub fn signed_addend(&self) -> Option<i64> {
+        self.addend.map(|a| i64::from(a as i32))
+    }
+}
+
 /// An archive member.
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {

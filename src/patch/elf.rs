@@ -6,6 +6,7 @@
 //! relocated bytes.
 
 use super::{load, read_le, write_le, Cx, DllInput, Outcome, Scheme, SchemeKind, Status, Step, Unresolved};
+use crate::analysis::namer::signed_hex;
 use crate::model::{Binary, Binding, RelocKind, Relocation};
 
 /// The ELF scheme.
@@ -122,7 +123,7 @@ impl Scheme for Elf {
             let (status, reason) = match (r.normalized, &found) {
                 (RelocKind::Relative, _) => {
                     after = bias.wrapping_add(r.addend as u64);
-                    (Status::Applied, format!("RELATIVE: load bias 0x{bias:x} + addend {:#x}", r.addend))
+                    (Status::Applied, format!("RELATIVE: load bias 0x{bias:x}, addend {}", signed_hex(r.addend)))
                 }
                 (RelocKind::GlobDat | RelocKind::JumpSlot, Some((a, m, _))) => {
                     after = *a;
@@ -146,10 +147,10 @@ impl Scheme for Elf {
                     (
                         Status::Applied,
                         format!(
-                            "{}: {} in {m} + {:#x}: an explicit addend, never guessed",
+                            "{}: {} in {m}, addend {}: an explicit addend, never guessed",
                             r.kind,
                             sym.unwrap_or("?"),
-                            r.addend
+                            signed_hex(r.addend)
                         ),
                     )
                 }
@@ -222,7 +223,8 @@ impl Scheme for Elf {
             step.before = old;
             step.after = after;
             step.import = import;
-            step.offset = (r.addend != 0).then_some(r.addend);
+            // The addend is the offset into the symbol the step targets (0 included).
+            step.offset = step.import.is_some().then_some(r.addend);
             step.enabled = enabled;
             step.written = written;
             out.steps.push(step);

@@ -8,6 +8,7 @@
 //! ranges, else the runtime prints its message and aborts.
 
 use super::{runtime_ptr, Cx, Outcome, Scheme, SchemeKind, Status, Step};
+use crate::analysis::namer::signed_hex;
 use crate::model::Binary;
 
 /// The MinGW scheme.
@@ -44,6 +45,7 @@ fn slot_import(cx: &Cx<'_>, rva: u64) -> Option<String> {
 fn run_v1(cx: &mut Cx<'_>, out: &mut Outcome) {
     let entries = cx.bin.pseudo_relocations.entries.clone();
     for (i, e) in entries.iter().enumerate() {
+        let offset = e.signed_addend().unwrap_or(0);
         let addend = u64::from(e.addend.unwrap_or(0));
         let rva = e.target_rva;
         let import = e.import.clone().or_else(|| slot_import(cx, rva));
@@ -54,12 +56,15 @@ fn run_v1(cx: &mut Cx<'_>, out: &mut Outcome) {
         let new = (old + addend) & 0xffff_ffff;
         let bound = cx.binding_at(rva).map(|b| b.value.is_some());
         let (status, reason) = if bound == Some(false) {
-            (Status::Unresolved, format!("the loader left the slot unbound, so adding {addend:#x} gives garbage"))
+            (
+                Status::Unresolved,
+                format!("the loader left the slot unbound, so adding {} gives garbage", signed_hex(offset)),
+            )
         } else {
             let what = if bound == Some(true) {
-                format!("the loader bound this field (an IAT slot of an extra import descriptor) to the import's address; the runtime adds the addend {addend:#x}")
+                format!("the loader bound this field (an IAT slot of an extra import descriptor) to the import's address; the runtime adds the addend {}", signed_hex(offset))
             } else {
-                format!("the runtime adds the addend {addend:#x} to the 32-bit field")
+                format!("the runtime adds the addend {} to the 32-bit field", signed_hex(offset))
             };
             writable_status(cx, rva, what)
         };
@@ -67,7 +72,7 @@ fn run_v1(cx: &mut Cx<'_>, out: &mut Outcome) {
         step.before = old;
         step.after = new;
         step.import = import;
-        step.offset = Some(addend as i64);
+        step.offset = Some(offset);
         cx.commit(out, step, 4);
     }
 }
@@ -118,8 +123,8 @@ fn run_v2(cx: &mut Cx<'_>, out: &mut Outcome) {
             (
                 Status::OutOfRange,
                 format!(
-                    "the {bits}-bit field would have to hold {} (0x{new:x}), outside [-2^{}, 2^{bits}-1]{}: the runtime prints its message and aborts",
-                    sign(new, cx.ptr),
+                    "the {bits}-bit field would have to hold {}, outside [-2^{}, 2^{bits}-1]{}: the runtime prints its message and aborts",
+                    signed_hex(sign(new, cx.ptr)),
                     bits - 1,
                     if bits == 32 { ", so the DLL is too far from the field (more than 2 GiB below or 4 GiB above)" } else { "" }
                 ),
@@ -129,8 +134,9 @@ fn run_v2(cx: &mut Cx<'_>, out: &mut Outcome) {
                 let signed = sign(new, cx.ptr);
                 let wraps = bits == 32 && signed > i64::from(i32::MAX);
                 format!(
-                    "{bits}-bit field: old {} - &slot 0x{addr_sym:x} + slot value 0x{slot:x} = {signed}{}",
-                    sign(ext, cx.ptr),
+                    "{bits}-bit field: old {} - &slot 0x{addr_sym:x} + slot value 0x{slot:x} = {}{}",
+                    signed_hex(sign(ext, cx.ptr)),
+                    signed_hex(signed),
                     if wraps {
                         " (accepted by the runtime's unsigned range, but a sign-extended displacement reaches another address)"
                     } else {

@@ -4,6 +4,7 @@
 //! `*slot + symbolOff` there: `*adr = **adr + symbolOff`.
 
 use super::{Cx, Outcome, Scheme, SchemeKind, Status, Step};
+use crate::analysis::namer::signed_hex;
 use crate::model::Binary;
 
 /// The `.reldata` scheme.
@@ -68,10 +69,11 @@ pub(super) fn redirect(cx: &mut Cx<'_>, out: &mut Outcome, field: u64, bytes: us
     } else if binding.is_some_and(|b| b.value.is_none()) {
         (Status::Unresolved, "the IAT slot the field points at is not bound".to_string())
     } else {
+        let plus = if offset == 0 { String::new() } else { format!(" {}", signed_hex(offset)) };
         let what = match &import {
-            Some(i) => format!("record at 0x{record:x}: the field points at the IAT slot of {i}; it becomes the slot's value + {offset}"),
+            Some(i) => format!("record at 0x{record:x}: the field points at the IAT slot of {i}; it becomes the slot's value{plus}"),
             None => format!(
-                "record at 0x{record:x}: the field holds 0x{old:x}, which is not an IAT slot; the runtime still stores *(0x{old:x}) + {offset}"
+                "record at 0x{record:x}: the field holds 0x{old:x}, which is not an IAT slot; the runtime still stores *(0x{old:x}){plus}"
             ),
         };
         (if cx.writable(field) { Status::Applied } else { Status::NeedsWritablePage }, what)

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use super::{mingw::Mingw, Cx, Outcome, Scheme, SchemeKind, Status, Step};
+use crate::analysis::namer::with_offset;
 use crate::model::Binary;
 
 /// The walk scheme.
@@ -95,11 +96,10 @@ impl Scheme for Walk {
             } else if let Some(t) = truth_value.filter(|t| *t != new) {
                 let why = match pseudo.and_then(|p| cx.bin.pseudo_relocations.entries.get(p)) {
                     Some(e) => format!(
-                        "the field {how} at {read_slot}{}; the walk stores {}, but the pseudo-relocation list says it refers to {}{}, i.e. 0x{t:x}",
+                        "the field {how} at {read_slot}{}; the walk stores {}, but the pseudo-relocation list says it refers to {}, i.e. 0x{t:x}",
                         if aligned { String::new() } else { format!(" (inside the slot at 0x{slot_start:x})") },
                         slot_import.as_deref().map_or_else(|| format!("0x{new:x}"), |i| format!("0x{new:x} (the value of {i})")),
-                        e.import.as_deref().unwrap_or("its import"),
-                        e.slot_offset.filter(|o| *o != 0).map_or(String::new(), |o| format!(" + {o}")),
+                        with_offset(e.import.as_deref().unwrap_or("its import"), e.slot_offset),
                     ),
                     None => format!(
                         "the field {how} at {read_slot}, but nothing says it is an import reference: it is a pointer to the IAT slot itself (a __imp_ reference), which must stay 0x{t:x}; the walk wrongly rewrites it to 0x{new:x}"

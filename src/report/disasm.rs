@@ -47,6 +47,7 @@ impl<'a> Listing<'a> {
     ) -> std::io::Result<()> {
         let ix = self.insns;
         let mut lister = Lister::new(ix.bitness.max(16), self.names.clone());
+        let namer = Namer { bin: self.bin, index: self.index };
         let base = if is_object(self.bin) { 0 } else { self.bin.image_base.unwrap_or(0) };
         for row in 0..ix.len() {
             let Some((reg, rva)) = ix.at(row) else { continue };
@@ -57,15 +58,15 @@ impl<'a> Listing<'a> {
             let Some(sec) = self.bin.sections.get(reg.section) else { continue };
             let bytes = sec.bytes(self.data);
             let Some(b) = bytes.get(off..(off + 15).min(bytes.len())) else { continue };
+            let sites = self.refs.sites_at(reg.section as u32, rva);
             let (len, text) = match ix.data_width(row) {
                 Some(w) => (usize::from(w), data_text(b, w)),
-                None => match lister.format(b, base.wrapping_add(rva)) {
+                None => match lister.format_named(b, base.wrapping_add(rva), &namer.operand_names(sites)) {
                     Some((ins, text)) => (ins.len(), text),
                     None => continue,
                 },
             };
             let raw = &b[..len.min(b.len())];
-            let sites = self.refs.sites_at(reg.section as u32, rva);
             emit(Line { section: reg.section, rva, va: base.wrapping_add(rva), raw, text, sites })?;
         }
         Ok(())
@@ -118,18 +119,14 @@ impl<'a> Listing<'a> {
 
 /// A site in words, for a listing's comment.
 pub fn site_words(n: &Namer<'_>, s: &Site) -> String {
-    let what = n.site_name(s).unwrap_or_else(|| s.target_kind.name().to_string());
-    let off = match s.offset {
-        Some(o) if o != 0 => format!(" + {o}"),
-        _ => String::new(),
-    };
+    let what = n.site_label(s).unwrap_or_else(|| s.target_kind.name().to_string());
     let reach = rr::reach_text(s, if n.bin.is_64 { 64 } else { 32 });
-    let mut w = format!("{} {}{off}", s.mode.name(), what);
+    let mut w = format!("{} {what}", s.mode.name());
     if !reach.is_empty() {
         w.push_str(&format!(" [{reach}]"));
     }
     if s.ambiguous {
-        w.push_str(" AMBIGUOUS");
+        w.push_str(&format!(" AMBIGUOUS (naive: {})", n.naive_label(s).unwrap_or_default()));
     }
     w
 }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use crate::analysis::namer::with_offset;
 use crate::patch::verify::Verification;
 use crate::patch::{PatchPlan, Status, Step};
 
@@ -115,11 +116,7 @@ pub fn write_plan_text(w: &mut dyn Write, plan: &PatchPlan) -> io::Result<()> {
             format!("0x{:x}", s.before),
             format!("0x{:x}", s.after),
             s.status.name(),
-            match (&s.import, s.offset) {
-                (Some(i), Some(o)) if o != 0 => format!("{i} + {o}"),
-                (Some(i), _) => i.clone(),
-                _ => "-".into(),
-            },
+            s.import.as_deref().map_or_else(|| "-".into(), |i| with_offset(i, s.offset)),
             s.reason
         )?;
         if let (Some(b), Some(a)) = (&s.insn_before, &s.insn_after) {

@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::analysis::{ImportRef, Mode, Reach, Refs, Site, Summary, SymRef, TargetKind};
-use crate::model::index::{import_name, Index};
-use crate::model::Binary;
+use crate::analysis::namer::signed_hex;
+pub use crate::analysis::namer::{ImportJson, Namer};
+use crate::analysis::{Mode, Reach, Refs, Site, Summary, TargetKind};
 
 /// `--only` filters of `refs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,83 +33,6 @@ impl RefFilter {
             RefFilter::Unreachable => s.reachable == Some(false),
             RefFilter::Ambiguous => s.ambiguous,
         }
-    }
-}
-
-/// An import as the JSON shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ImportJson {
-    /// DLL (`null` for objects' external symbols and ELF GOT slots).
-    pub dll: Option<String>,
-    /// Imported name (`#ordinal` when by ordinal).
-    pub name: String,
-    /// RVA of the IAT / GOT slot.
-    pub slot_rva: Option<u64>,
-}
-
-/// The names a site refers to, resolved against the model.
-pub struct Namer<'a> {
-    /// The model.
-    pub bin: &'a Binary,
-    /// Its index.
-    pub index: &'a Index,
-}
-
-impl Namer<'_> {
-    /// The import a reference names.
-    pub fn import(&self, r: ImportRef) -> Option<ImportJson> {
-        match r {
-            ImportRef::Row(row) => {
-                let m = self.index.import_module(self.bin, row as usize)?;
-                let e = self.index.import_entry(self.bin, row as usize)?;
-                Some(ImportJson { dll: Some(m.dll.clone()), name: import_name(e), slot_rva: Some(e.iat_rva) })
-            }
-            ImportRef::Symbol(p) => {
-                let s = self.bin.symbols.get(p as usize)?;
-                let name = s.name.strip_prefix("__imp_").unwrap_or(&s.name).to_string();
-                Some(ImportJson { dll: None, name, slot_rva: None })
-            }
-            ImportRef::Got(i) => {
-                let g = self.bin.elf.as_ref()?.got_slots.get(i as usize)?;
-                Some(ImportJson { dll: None, name: g.symbol.clone(), slot_rva: Some(g.rva) })
-            }
-            ImportRef::Copy(i) => {
-                let g = self.bin.elf.as_ref()?.copy_relocations.get(i as usize)?;
-                Some(ImportJson { dll: None, name: g.symbol.clone(), slot_rva: Some(g.rva) })
-            }
-        }
-    }
-
-    /// `dll!name` of an import reference.
-    pub fn import_label(&self, r: ImportRef) -> String {
-        match self.import(r) {
-            Some(ImportJson { dll: Some(d), name, .. }) => format!("{d}!{name}"),
-            Some(i) => i.name,
-            None => "?".into(),
-        }
-    }
-
-    /// The name of a symbol reference.
-    pub fn symbol(&self, r: SymRef) -> Option<String> {
-        match r {
-            SymRef::Symbol(p) => self.bin.symbols.get(p as usize).map(|s| s.name.clone()),
-            SymRef::Export(p) => self.bin.exports.get(p as usize).and_then(|e| e.name.clone()),
-        }
-    }
-
-    /// What a site reaches, by name: its import (`dll!name`), else its symbol; `None` when it
-    /// has neither.
-    pub fn site_name(&self, s: &Site) -> Option<String> {
-        match (s.import, s.symbol) {
-            (Some(i), _) => Some(self.import_label(i)),
-            (None, Some(sym)) => Some(self.symbol(sym).unwrap_or_default()),
-            _ => None,
-        }
-    }
-
-    /// The label of section position `p`.
-    pub fn section(&self, p: u32) -> Option<String> {
-        (p != u32::MAX).then(|| self.index.section_label_at(p as usize).to_string())
     }
 }
 
@@ -234,18 +157,10 @@ pub fn reach_text(s: &Site, pointer_bits: u8) -> String {
     // A field inside the image reaches: say so only for imports and for fields that do not.
     match (s.reach(pointer_bits), s.distance) {
         (Some(Reach::Wraps), Some(d)) => format!("WRAPS {}", human(d)),
-        (Some(Reach::Ok), Some(d)) => format!("ok {}", signed(d)),
+        (Some(Reach::Ok), Some(d)) => format!("ok {}", signed_hex(d)),
         (Some(Reach::Out), Some(d)) => format!("OUT {}", human(d)),
         (Some(Reach::Unknown), _) => "?".into(),
         _ => String::new(),
-    }
-}
-
-fn signed(v: i64) -> String {
-    if v < 0 {
-        format!("-{:#x}", v.unsigned_abs())
-    } else {
-        format!("+{v:#x}")
     }
 }
 
@@ -314,7 +229,7 @@ pub fn write_refs_text(
         let name = n.site_name(s).unwrap_or_default();
         let mut notes = Vec::new();
         if s.ambiguous {
-            let naive = s.naive_import.map(|i| n.import_label(i)).unwrap_or_default();
+            let naive = n.naive_label(s).unwrap_or_default();
             notes.push(format!("AMBIGUOUS: the naive reading lands on {naive}"));
         }
         if let Some(p) = s.pseudo_reloc {
@@ -332,7 +247,7 @@ pub fn write_refs_text(
             target,
             s.target_kind.name().to_string(),
             name.chars().map(|c| if c.is_control() { '?' } else { c }).collect(),
-            s.offset.map_or_else(String::new, |o| if o == 0 { "0".into() } else { signed(o) }),
+            s.offset.map_or_else(String::new, |o| if o == 0 { "0".into() } else { signed_hex(o) }),
             reach_text(s, ptr_bits),
             notes.join("; "),
         ]);
@@ -352,15 +267,11 @@ pub fn explain(n: &Namer<'_>, s: &Site, modules: &[ModuleJson]) -> String {
         Mode::Immediate => format!("{}-bit immediate at +{at}", s.width),
         Mode::DataPointer => format!("{}-bit pointer", s.width),
     };
-    let what = n.site_name(s).unwrap_or_else(|| {
+    let what = n.site_label(s).unwrap_or_else(|| {
         format!("{} {}", s.target_kind.name(), s.target_rva.map_or_else(String::new, |t| format!("{t:#x}")))
     });
-    let off = match s.offset {
-        Some(o) if o != 0 => format!(" + {o}"),
-        _ => String::new(),
-    };
     let verb = if s.mode == Mode::DataPointer { "points at" } else { "reads" };
-    let mut t = format!("{field} {verb} {what}{off} ({})", s.target_kind.name());
+    let mut t = format!("{field} {verb} {what} ({})", s.target_kind.name());
     if let Some(p) = s.pseudo_reloc {
         let e = n.bin.pseudo_relocations.entries.get(p as usize);
         let place = e
@@ -369,9 +280,9 @@ pub fn explain(n: &Namer<'_>, s: &Site, modules: &[ModuleJson]) -> String {
         t.push_str(&format!(" through pseudo-relocation #{p} {place}"));
     }
     if s.ambiguous {
-        let naive = s.naive_import.map(|i| n.import_label(i)).unwrap_or_default();
+        let naive = n.naive_label(s).unwrap_or_default();
         t.push_str(&format!(
-            "; the stored address lands on {naive}'s slot, so a walk that guesses the import from the address picks the wrong one"
+            "; the stored address reads as {naive}, another slot, so a walk that guesses the import from the address picks the wrong one"
         ));
     }
     let dll = s.import.and_then(|i| n.import(i)).and_then(|i| i.dll);

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::table::Table;
 use super::Part;
+use crate::analysis::namer::signed_hex;
 use crate::model::Binary;
 
 fn hex(v: u64) -> String {
@@ -347,7 +348,7 @@ fn write_relocations(w: &mut impl Write, bin: &Binary) -> std::io::Result<()> {
             r.kind.to_string(),
             r.width.to_string(),
             r.symbol.clone().unwrap_or_else(|| "-".into()),
-            r.addend.to_string(),
+            signed_hex(r.addend),
             crate::model::relocation_formula(&r.kind).unwrap_or("").to_string(),
         ]);
     }
@@ -378,11 +379,11 @@ fn write_pseudo_relocs(w: &mut impl Write, bin: &Binary, alone: bool) -> std::io
                 },
                 e.width.to_string(),
                 match (e.stored_value, e.slot_offset) {
-                    (Some(v), Some(o)) => format!("{v:#x} (slot{o:+})"),
+                    (Some(v), Some(o)) => format!("{v:#x} (slot{})", signed_hex(o)),
                     (Some(v), None) => format!("{v:#x}"),
                     _ => "-".into(),
                 },
-                e.addend.map_or("-".into(), |a| format!("{a:#x}")),
+                e.signed_addend().map_or("-".into(), signed_hex),
             ]);
         }
         t.print(w)?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use eframe::egui;
 
 use crate::analysis::listing::{data_text, Lister, Names};
+use crate::analysis::namer::OperandName;
 use crate::analysis::{Site, TargetKind};
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
@@ -35,8 +36,15 @@ thread_local! {
     static LISTER: RefCell<Option<(usize, u32, Lister)>> = const { RefCell::new(None) };
 }
 
-/// Format with the thread's formatter for `names` (made anew when the document changes).
-fn format(names: &Arc<Names>, bitness: u32, bytes: &[u8], va: u64) -> Option<(usize, String)> {
+/// Format with the thread's formatter for `names` (made anew when the document changes), the
+/// operands the instruction's sites name called by their targets.
+fn format(
+    names: &Arc<Names>,
+    bitness: u32,
+    bytes: &[u8],
+    va: u64,
+    operands: &[OperandName],
+) -> Option<(usize, String)> {
     LISTER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let key = Arc::as_ptr(names) as usize;
@@ -44,7 +52,7 @@ fn format(names: &Arc<Names>, bitness: u32, bytes: &[u8], va: u64) -> Option<(us
             *slot = Some((key, bitness, Lister::new(bitness, names.clone())));
         }
         let (_, _, lister) = slot.as_mut()?;
-        lister.format(bytes, va).map(|(ins, text)| (ins.len(), text))
+        lister.format_named(bytes, va, operands).map(|(ins, text)| (ins.len(), text))
     })
 }
 
@@ -71,7 +79,10 @@ impl DisasmModel<'_> {
         let (_, _, b, va) = self.at(row)?;
         match self.core.refs.insns.data_width(row) {
             Some(w) => Some((usize::from(w), data_text(b, w))),
-            None => format(self.core.names(), self.core.refs.insns.bitness, b, va),
+            None => {
+                let operands = self.namer().operand_names(self.sites(row));
+                format(self.core.names(), self.core.refs.insns.bitness, b, va, &operands)
+            }
         }
     }
 
@@ -114,16 +125,13 @@ impl TableModel for DisasmModel<'_> {
                 self.sites(row)
                     .iter()
                     .map(|s| {
-                        let mut t = format!("{} {}", s.mode.name(), n.site_name(s).unwrap_or_default());
-                        if let Some(o) = s.offset.filter(|&o| o != 0) {
-                            t.push_str(&format!(" +{o}"));
-                        }
+                        let mut t = format!("{} {}", s.mode.name(), n.site_label(s).unwrap_or_default());
                         let reach = reach_text(s, ptr);
                         if !reach.is_empty() && (s.pseudo_reloc.is_some() || s.reachable == Some(false)) {
                             t.push_str(&format!(" [{reach}]"));
                         }
                         if s.ambiguous {
-                            t.push_str(" [AMBIGUOUS]");
+                            t.push_str(&format!(" [AMBIGUOUS: naive {}]", n.naive_label(s).unwrap_or_default()));
                         }
                         t
                     })

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
+use crate::analysis::namer::with_offset;
 use crate::gui::action::{Action, DiffAction, PatchAction, Target};
 use crate::gui::document::TableId;
 use crate::gui::patch::Preset;
@@ -69,11 +70,7 @@ impl TableModel for PatchModel {
             PatchCol::Before => format!("{:#x}", s.before),
             PatchCol::After => format!("{:#x}", s.after),
             PatchCol::Status => s.status.name().to_string(),
-            PatchCol::Import => match (&s.import, s.offset) {
-                (Some(i), Some(o)) if o != 0 => format!("{i} {o:+}"),
-                (Some(i), _) => i.clone(),
-                _ => String::new(),
-            },
+            PatchCol::Import => s.import.as_deref().map_or_else(String::new, |i| with_offset(i, s.offset)),
             PatchCol::Instruction => match (&s.insn_before, &s.insn_after) {
                 (Some(b), Some(a)) => format!("{b}  →  {a}"),
                 _ => String::new(),

@@ -3,6 +3,7 @@
 
 use eframe::egui;
 
+use crate::analysis::namer::signed_hex;
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::table::{columns, Cell, Column, ColumnEnum, TableModel, Tone};
@@ -55,21 +56,16 @@ impl TableModel for PseudoModel<'_> {
             },
             PseudoCol::Width => e.width.to_string(),
             PseudoCol::Stored => {
-                let stored = e.stored_value.map_or_else(String::new, |v| {
-                    if v < 0 {
-                        theme::signed_hex(v)
-                    } else {
-                        format!("{v:#x}")
-                    }
-                });
+                let stored =
+                    e.stored_value.map_or_else(String::new, |v| if v < 0 { signed_hex(v) } else { format!("{v:#x}") });
                 match e.slot_offset {
-                    Some(o) => format!("{stored} (slot{o:+})"),
+                    Some(o) => format!("{stored} (slot{})", signed_hex(o)),
                     None => stored,
                 }
             }
             PseudoCol::FlagsAddend => match (e.flags, e.addend) {
                 (Some(f), _) => format!("{f:#x}"),
-                (None, Some(a)) => format!("{a:#x}"),
+                (None, Some(_)) => e.signed_addend().map(signed_hex).unwrap_or_default(),
                 _ => String::new(),
             },
             PseudoCol::Entry => format!("{:#x}", e.span.offset),

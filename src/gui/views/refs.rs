@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use eframe::egui;
 
+use crate::analysis::namer::signed_hex;
 use crate::analysis::{ImportRef, Mode, Reach, Site, TargetKind};
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
@@ -83,21 +84,12 @@ impl TableModel for RefsModel<'_> {
             RefCol::Target => s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}")),
             RefCol::Kind => s.target_kind.name().to_string(),
             RefCol::Import => n.site_name(s).unwrap_or_default(),
-            RefCol::Offset => s.offset.map_or_else(String::new, |o| {
-                if o < 0 {
-                    format!("-{:#x}", o.unsigned_abs())
-                } else {
-                    format!("{o:#x}")
-                }
-            }),
+            RefCol::Offset => s.offset.map_or_else(String::new, signed_hex),
             RefCol::Reach => reach_text(s, self.pointer_bits()),
             RefCol::Notes => {
                 let mut notes = Vec::new();
                 if s.ambiguous {
-                    notes.push(format!(
-                        "ambiguous: naive reading is {}",
-                        s.naive_import.map(|i| n.import_label(i)).unwrap_or_default()
-                    ));
+                    notes.push(format!("ambiguous: naive reading is {}", n.naive_label(s).unwrap_or_default()));
                 }
                 if s.wraps {
                     notes.push("runtime accepts, CPU misaddresses".into());

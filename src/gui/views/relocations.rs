@@ -4,11 +4,12 @@
 
 use eframe::egui;
 
+use crate::analysis::namer::signed_hex;
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::lookup::{base_reloc_normalized, base_reloc_width};
 use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, SortKey, TableModel, Tone};
-use crate::gui::theme::{signed_hex, RefKind};
+use crate::gui::theme::RefKind;
 use crate::model::{BaseReloc, Relocation, Span};
 
 use super::{intro, show_table, ModelOpts, ViewCtx};
