@@ -149,8 +149,9 @@ fn import_links_to_the_export_in_the_open_dll_and_back() {
     assert_eq!(doc.view, View::Exports);
     let row = doc.table(TableId::Exports).selected.expect("export selected");
     assert_eq!(doc.core.bin.exports[row].name.as_deref(), Some("counter"));
-    // And back from the export to its importer.
-    h.get_by_label("counter").click();
+    // And back from the export to its importer (the selected row shows in the table and, in
+    // full, in the details pane: either link goes back).
+    h.get_all_by_label("counter").next().expect("the export's link").click();
     h.run();
     let doc = active(&h);
     assert_eq!(doc.core.name, "autoimport.exe");
@@ -754,15 +755,16 @@ fn data_references_and_disassembly_link_to_each_other() {
     assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(0x159a));
     // The instruction names what the runtime patches in (the pseudo-relocation's import and
     // offset), not the slot its stored address lands on; the naive reading is the ambiguity note.
-    assert!(h.query_by_label("mov r8d, [data.dll!arr+0xc]").is_some());
-    assert!(h.query_by_label("mov r8d, [data.dll!counter+0x4]").is_none());
+    assert!(h.query_all_by_label("mov r8d, [data.dll!arr+0xc]").next().is_some());
+    assert!(h.query_all_by_label("mov r8d, [data.dll!counter+0x4]").next().is_none());
     assert!(h
-        .query_by_label_contains(
+        .query_all_by_label_contains(
             "rip-relative data.dll!arr+0xc [WRAPS 3.0 GiB] [AMBIGUOUS: naive data.dll!counter+0x4]"
         )
+        .next()
         .is_some());
     // Clicking the reference follows the import to the export in the open DLL.
-    h.get_by_label_contains("rip-relative data.dll!arr+0xc").click();
+    h.get_all_by_label_contains("rip-relative data.dll!arr+0xc").next().expect("the reference").click();
     h.run();
     let doc = active(&h);
     assert_eq!(doc.core.name, "data.dll");
@@ -797,7 +799,7 @@ fn a_large_disassembly_draws_only_what_is_visible() {
     assert_eq!(doc.table(TableId::Disasm).selected, Some(n - 1));
     let (_, rva) = doc.core.refs.insns.at(n - 1).expect("row");
     let va = format!("{:#x}", doc.core.bin.image_base.unwrap_or(0) + rva);
-    assert!(h.query_by_label(&va).is_some(), "{va} on screen");
+    assert!(h.query_all_by_label(&va).next().is_some(), "{va} on screen");
 }
 
 /// Run frames until the active document's plan (and its dump verification) is in.
@@ -1113,4 +1115,30 @@ fn the_instruction_count_is_one_fact_across_views() {
     click_view(&mut h, View::Disassembly);
     assert!(h.query_by_label(&format!("{instructions} instructions and 1 pointer in code")).is_some());
     assert!(h.query_by_label_contains(&format!("{rows} instructions")).is_none());
+}
+
+#[test]
+fn a_selected_row_shows_in_full_below_the_table_which_scrolls_sideways() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Patch);
+    let plan = wait_for_plan(&mut h);
+    // The Patch table's columns need more than 1280 px: the table scrolls sideways (the reason
+    // column stays its width, off to the right) instead of squeezing the last column.
+    let reason = plan.steps[4].reason.clone();
+    assert!(reason.chars().count() > 40, "{reason}");
+    let in_table = h.query_all_by_label(&reason).count();
+    assert!(h.query_by_label_contains("in full").is_none(), "no details without a selection");
+    h.state_mut().apply(Action::Table(TableId::Patch, TableAction::Select(Some(4))));
+    h.run();
+    // The whole row, the reason unabridged and wrapped, in the details pane.
+    assert!(h.query_by_label_contains("in full").is_some());
+    assert!(h.query_by_label("Why:").is_some());
+    assert_eq!(h.query_all_by_label(&reason).count(), in_table + 1, "the reason in full");
+    // Deselecting closes it.
+    h.get_by_label("Deselect").click();
+    h.run();
+    assert_eq!(active(&h).table(TableId::Patch).selected, None);
+    assert!(h.query_by_label_contains("in full").is_none());
 }

@@ -417,7 +417,63 @@ pub fn row_text(model: &dyn TableModel, row: usize) -> String {
 pub fn show(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableState, actions: &mut Vec<Action>) {
     toolbar(ui, t, model, state, actions);
     ui.add_space(2.0);
+    if let Some(row) = state.selected.filter(|&r| r < model.len()) {
+        egui::Panel::bottom(egui::Id::unique(("row-details", t.name())))
+            .resizable(true)
+            .default_size(150.0)
+            .size_range(48.0..=400.0)
+            .show(ui, |ui| details(ui, t, model, row, actions));
+    }
     body(ui, t, model, state, actions);
+}
+
+/// The selected row in full: every column's text wrapped (a cell may be cut off in the table),
+/// and the row's explanation; links work here too.
+fn details(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, row: usize, actions: &mut Vec<Action>) {
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.strong(format!("Row {row}"));
+        ui.weak("in full (the selected row; drag the edge above to resize)");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.small_button("Deselect").on_hover_text("Deselect the row and close these details").clicked() {
+                actions.push(Action::Table(t, TableAction::Select(None)));
+            }
+        });
+    });
+    let visuals = ui.visuals().clone();
+    let cells: Vec<(usize, Cell)> =
+        (0..model.columns().len()).map(|c| (c, model.cell(row, c))).filter(|(_, cell)| !cell.text.is_empty()).collect();
+    let field = |ui: &mut egui::Ui, c: usize, cell: &Cell, actions: &mut Vec<Action>| {
+        let col = &model.columns()[c];
+        ui.label(RichText::new(format!("{}:", col.name)).color(visuals.weak_text_color())).on_hover_text(col.help);
+        let rt = cell_text(cell, &visuals);
+        match &cell.link {
+            Some(link) => {
+                if ui.add(egui::Link::new(rt)).clicked() {
+                    actions.push(link.clone());
+                }
+            }
+            None => {
+                ui.add(egui::Label::new(rt).wrap());
+            }
+        }
+    };
+    egui::ScrollArea::vertical().id_salt(("row-details-scroll", t.name())).auto_shrink(false).show(ui, |ui| {
+        // Short values side by side, long ones (reasons, notes, instructions) each on a line.
+        ui.horizontal_wrapped(|ui| {
+            for (c, cell) in cells.iter().filter(|(_, cell)| cell.text.chars().count() <= 40) {
+                field(ui, *c, cell, actions);
+                ui.add_space(10.0);
+            }
+        });
+        for (c, cell) in cells.iter().filter(|(_, cell)| cell.text.chars().count() > 40) {
+            ui.horizontal_wrapped(|ui| field(ui, *c, cell, actions));
+        }
+        if let Some(tip) = model.row_tooltip(row) {
+            ui.add_space(4.0);
+            ui.add(egui::Label::new(RichText::new(tip).color(visuals.weak_text_color())).wrap());
+        }
+    });
 }
 
 fn toolbar(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableState, actions: &mut Vec<Action>) {
@@ -471,15 +527,15 @@ fn toolbar(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableS
         } else {
             ui.weak(format!("{shown} of {total} rows"));
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("JSON").on_hover_text("Export the rows shown to a JSON file").clicked() {
-                actions.push(Action::ShowExport(Some((t, ExportFormat::Json))));
-            }
-            if ui.button("CSV").on_hover_text("Export the rows shown to a CSV file").clicked() {
-                actions.push(Action::ShowExport(Some((t, ExportFormat::Csv))));
-            }
-            ui.weak("Export:");
-        });
+        // In the flow (not right-aligned): on a narrow window it wraps instead of overlapping.
+        ui.separator();
+        ui.weak("Export:");
+        if ui.button("CSV").on_hover_text("Export the rows shown to a CSV file").clicked() {
+            actions.push(Action::ShowExport(Some((t, ExportFormat::Csv))));
+        }
+        if ui.button("JSON").on_hover_text("Export the rows shown to a JSON file").clicked() {
+            actions.push(Action::ShowExport(Some((t, ExportFormat::Json))));
+        }
     });
 }
 
@@ -499,15 +555,35 @@ fn cell_text(cell: &Cell, visuals: &egui::Visuals) -> RichText {
 
 fn body(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableState, actions: &mut Vec<Action>) {
     let columns = model.columns();
-    let total = model.len();
-    let shown = state.shown(total);
-    if total == 0 {
+    if model.is_empty() {
         return;
     }
     let row_height =
         ui.text_style_height(&egui::TextStyle::Body).max(ui.text_style_height(&egui::TextStyle::Monospace)) + 4.0;
-    let visuals = ui.visuals().clone();
     let ui_height = ui.available_height();
+    // Columns keep their widths (resized ones are remembered with the table's id); when they
+    // need more room than there is, the table scrolls sideways instead of squeezing the last
+    // column, and the last (widest, text) column takes whatever room is left otherwise.
+    let wanted: f32 = columns.iter().map(|c| c.width + 8.0).sum();
+    let fits = wanted <= ui.available_width();
+    egui::ScrollArea::horizontal().id_salt(("table-h", t.name())).auto_shrink([false, true]).show(ui, |ui| {
+        table_body(ui, t, model, state, actions, (row_height, ui_height, fits));
+    });
+}
+
+/// The table itself (inside [`body`]'s horizontal scroll area).
+fn table_body(
+    ui: &mut egui::Ui,
+    t: TableId,
+    model: &dyn TableModel,
+    state: &TableState,
+    actions: &mut Vec<Action>,
+    (row_height, ui_height, fits): (f32, f32, bool),
+) {
+    let columns = model.columns();
+    let total = model.len();
+    let shown = state.shown(total);
+    let visuals = ui.visuals().clone();
     let mut builder = TableBuilder::new(ui)
         .id_salt(("table", t.name()))
         .striped(true)
@@ -518,7 +594,7 @@ fn body(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &TableStat
         .min_scrolled_height(0.0)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
     for (i, c) in columns.iter().enumerate() {
-        let col = if i + 1 == columns.len() {
+        let col = if i + 1 == columns.len() && fits {
             EColumn::remainder().at_least(c.width.min(120.0))
         } else {
             EColumn::initial(c.width).at_least(24.0)

@@ -239,8 +239,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         ui.label(if s.unreachable + s.ambiguous + s.wraps > 0 { bad.color(ui.visuals().warn_fg_color) } else { bad });
         for m in &core.modules {
             ui.separator();
-            let base = m.base.map_or_else(|| "not placed".to_string(), |b| format!("{b:#x}"));
-            ui.label(format!("{} at {base}", m.name)).on_hover_text(
+            let placed = m.base.map_or_else(|| "not placed".to_string(), |b| format!("at {b:#x}"));
+            ui.label(format!("{} {placed}", m.name)).on_hover_text(
                 "Where the DLL is assumed to load: its preferred base when its file sits beside this one. Reach of imports from DLLs not placed is unknown.",
             );
         }
