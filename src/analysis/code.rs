@@ -3,7 +3,7 @@
 //! exports, function symbols, x64 `.pdata` starts, TLS callbacks), chunks split at those starts for
 //! threads, and the sweep itself.
 
-use iced_x86::{Decoder, DecoderOptions, Instruction};
+use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
 
 use crate::model::index::{is_object, Index};
 use crate::model::{Arch, Binary, SymbolKind};
@@ -17,6 +17,10 @@ pub struct CodeRegion<'a> {
     pub rva: u64,
     /// The section's bytes in the file (uninitialised tail excluded).
     pub bytes: &'a [u8],
+    /// Whether jump tables of 32-bit RVAs may sit between functions (x64 PE images: MSVC puts
+    /// a `switch`'s table right after the function, as image-relative offsets no base relocation
+    /// marks).
+    pub rva_tables: bool,
 }
 
 /// A piece of a code region that one worker sweeps: `[start, end)` as offsets into the region.
@@ -57,7 +61,8 @@ pub fn code_regions<'a>(bin: &Binary, data: &'a [u8]) -> Vec<CodeRegion<'a>> {
             } else {
                 bytes.len().min(usize::try_from(s.virtual_size).unwrap_or(usize::MAX))
             };
-            CodeRegion { section: p, rva: s.rva, bytes: &bytes[..mapped] }
+            let rva_tables = bin.format.is_pe() && bin.is_64 && !is_object(bin);
+            CodeRegion { section: p, rva: s.rva, bytes: &bytes[..mapped], rva_tables }
         })
         .filter(|r| !r.bytes.is_empty())
         .collect()
@@ -179,6 +184,60 @@ pub trait Visit {
     fn skipped(&mut self, _off: usize, _len: usize, _invalid: bool) {}
 }
 
+/// Entries a run of RVAs needs before it is taken for a jump table.
+const MIN_TABLE_ENTRIES: usize = 4;
+
+/// After an instruction that ends the flow of control, a jump table of 32-bit RVAs that point
+/// into this region, behind `int3` / `nop` padding: `(first entry, entries)`, as region offsets,
+/// not past `limit`. Four entries at least, 4-aligned, each inside the region's code.
+fn rva_table(region: &CodeRegion<'_>, from: usize, limit: usize) -> Option<(usize, usize)> {
+    let b = region.bytes;
+    let mut p = from;
+    // Padding: int3, nop and the multi-byte nops compilers align with, one alignment's worth.
+    while p < limit && p < from + 16 {
+        match padding_len(b.get(p..).unwrap_or_default()) {
+            0 => break,
+            n => p += n,
+        }
+    }
+    if p % 4 != 0 {
+        return None;
+    }
+    let (lo, hi) = (region.rva, region.rva.saturating_add(b.len() as u64));
+    let mut n = 0;
+    while let Some(e) = b.get(p + 4 * n..p + 4 * n + 4).filter(|_| p + 4 * n + 4 <= limit) {
+        let v = u64::from(u32::from_le_bytes([e[0], e[1], e[2], e[3]]));
+        if !(lo..hi).contains(&v) {
+            break;
+        }
+        n += 1;
+    }
+    (n >= MIN_TABLE_ENTRIES).then_some((p, n))
+}
+
+/// Length of the padding instruction at the start of `b`: `int3`, `nop`, `66 90`, or a `0f 1f /0`
+/// multi-byte nop (with an optional `66` prefix); 0 for anything else.
+fn padding_len(b: &[u8]) -> usize {
+    let (prefix, rest) = match b {
+        [0x66, rest @ ..] => (1, rest),
+        _ => (0, b),
+    };
+    match rest {
+        [0xcc | 0x90, ..] => prefix + 1,
+        [0x0f, 0x1f, modrm, ..] if modrm & 0x38 == 0 => {
+            // ModRM with reg = 0: no SIB/displacement, disp8, or disp32 (a SIB byte when rm = 4).
+            let sib = usize::from(modrm & 7 == 4 && modrm >> 6 != 3);
+            let disp = match modrm >> 6 {
+                1 => 1,
+                2 => 4,
+                _ => 0,
+            };
+            prefix + 3 + sib + disp
+        }
+        _ => 0,
+    }
+}
+
 /// Linear sweep of `chunk`, re-synchronised at the region's known starts: an instruction that would
 /// run over a known start is dropped and decoding restarts at that start; invalid bytes are skipped
 /// one at a time. `va` is the virtual address of the region's first byte. Each instruction start
@@ -241,6 +300,25 @@ pub fn sweep(
                         r.push(pos as u32);
                     }
                     pos = next;
+                    // A table follows the end of a function's flow, or alignment padding (after
+                    // another table's bytes, decoded as whatever they spell).
+                    let before_table = matches!(
+                        ins.mnemonic(),
+                        Mnemonic::Ret | Mnemonic::Jmp | Mnemonic::Int3 | Mnemonic::Ud2 | Mnemonic::Nop
+                    );
+                    if region.rva_tables && before_table {
+                        if let Some((first, n)) = rva_table(region, pos, end.min(next_known)) {
+                            // A jump table: its entries are data, not instructions.
+                            v.skipped(pos, first + 4 * n - pos, false);
+                            if let Some(r) = rows.as_deref_mut() {
+                                r.extend((0..n).map(|i| (first + 4 * i) as u32 | super::listing::DATA_ROW));
+                            }
+                            pos = first + 4 * n;
+                            if !reposition(&mut decoder, pos) {
+                                return count;
+                            }
+                        }
+                    }
                 }
                 Step::Data { field, width } => {
                     if let Some(r) = rows.as_deref_mut() {
@@ -263,4 +341,46 @@ pub fn sweep(
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(bytes: &[u8]) -> CodeRegion<'_> {
+        CodeRegion { section: 0, rva: 0x1000, bytes, rva_tables: true }
+    }
+
+    #[test]
+    fn padding_is_int3_nop_and_the_multi_byte_nops() {
+        assert_eq!(padding_len(&[0xcc]), 1);
+        assert_eq!(padding_len(&[0x66, 0x90]), 2);
+        assert_eq!(padding_len(&[0x0f, 0x1f, 0x00]), 3);
+        assert_eq!(padding_len(&[0x0f, 0x1f, 0x40, 0x00]), 4);
+        assert_eq!(padding_len(&[0x0f, 0x1f, 0x44, 0x00, 0x00]), 5);
+        assert_eq!(padding_len(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00]), 6);
+        assert_eq!(padding_len(&[0x0f, 0x1f, 0x80, 0, 0, 0, 0]), 7);
+        assert_eq!(padding_len(&[0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0]), 8);
+        assert_eq!(padding_len(&[0x48, 0x8b, 0xc3]), 0);
+        assert_eq!(padding_len(&[0x0f, 0x1f]), 0, "a cut-off nop is no padding");
+        assert_eq!(padding_len(&[]), 0);
+    }
+
+    #[test]
+    fn a_table_of_rvas_after_padding_is_found_and_code_is_not() {
+        // jmp rax; int3; 66 90; int3 × 3 (to offset 8); five RVAs into this region; code.
+        let mut b = vec![0xff, 0xe0, 0xcc, 0x66, 0x90, 0xcc, 0xcc, 0xcc];
+        for r in [0x1000u32, 0x1010, 0x1020, 0x1004, 0x1030] {
+            b.extend(r.to_le_bytes());
+        }
+        b.extend([0x48, 0x8b, 0xc3, 0xc3]);
+        b.resize(0x40, 0xcc);
+        let reg = region(&b);
+        assert_eq!(rva_table(&reg, 2, b.len()), Some((8, 5)));
+        // Not 4-aligned after the padding, too few entries, values outside the region, a limit.
+        assert_eq!(rva_table(&reg, 1, b.len()), None, "starts inside the jmp");
+        assert_eq!(rva_table(&reg, 2, 8 + 12), None, "three entries before the limit");
+        let outside: Vec<u8> = [0x9000u32; 6].iter().flat_map(|r| r.to_le_bytes()).collect();
+        assert_eq!(rva_table(&region(&outside), 0, outside.len()), None);
+    }
 }
