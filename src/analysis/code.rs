@@ -200,7 +200,7 @@ fn rva_table(region: &CodeRegion<'_>, from: usize, limit: usize) -> Option<(usiz
             n => p += n,
         }
     }
-    if p % 4 != 0 {
+    if !p.is_multiple_of(4) {
         return None;
     }
     let (lo, hi) = (region.rva, region.rva.saturating_add(b.len() as u64));
