@@ -1186,3 +1186,23 @@ fn link_table_says_another_copy_won_demangled() {
     assert_eq!(active(&h).table(TableId::Link).shown(data.rows.len()), lost);
     assert!(h.query_all_by_label("another copy won").count() >= 1);
 }
+
+#[test]
+fn link_view_leaves_out_neighbours_it_cannot_link_and_those_beside_an_image() {
+    // comdat.obj sits beside omf32.obj (OMF: not a COFF input) and two images.
+    let mut h = harness(loaded(&["comdat.obj", "autoimport.exe"]));
+    activate(&mut h, "comdat.obj");
+    click_view(&mut h, View::Link);
+    h.run();
+    let open: Vec<_> = h.state().docs.iter().map(|d| d.core.clone()).collect();
+    let doc = active(&h);
+    let names: Vec<String> = doc.link.entries(&open, &doc.core).into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["comdat.obj"]);
+    // Beside an image, only open inputs: nothing is picked up from disk.
+    let mut h = harness(loaded(&["link/cxx.exe"]));
+    click_view(&mut h, View::Link);
+    h.run();
+    let open: Vec<_> = h.state().docs.iter().map(|d| d.core.clone()).collect();
+    let doc = active(&h);
+    assert!(doc.link.entries(&open, &doc.core).is_empty());
+}

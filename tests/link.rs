@@ -437,3 +437,16 @@ fn the_cli_takes_the_linker_from_the_program_name() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["compare"]["placements_compared"].as_u64().unwrap() > 0, "{json}");
 }
+
+#[test]
+fn noduplicates_is_explained_as_the_rule_it_is() {
+    let r = run(&case("asm64/nodup/lld-ab"));
+    assert!(!r.succeeds);
+    assert!(r.linker_output().contains("duplicate symbol: c_f"), "{}", r.linker_output());
+    let c = r.comdats.iter().find(|c| c.symbol == "c_f").unwrap();
+    assert_eq!(c.selection, "NODUPLICATES");
+    assert!(c.why.contains("only one definition may exist") && c.why.contains("duplicate symbol"), "{}", c.why);
+    let rows = r.section_rows();
+    let placed = rows.iter().find(|row| row.fate == "placed" && row.name == ".text$c_f").unwrap();
+    assert!(placed.why.contains("NODUPLICATES: only one definition may exist"), "{}", placed.why);
+}

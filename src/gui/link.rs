@@ -103,11 +103,16 @@ impl LinkState {
         }
         let dir = here.path.parent();
         let here_open: Vec<&Arc<DocCore>> = open.iter().filter(|c| is_input(c) && c.path.parent() == dir).collect();
-        let alone = here_open.len() <= 1;
+        // Files beside it on disk: only when the document is an input itself.
+        let alone = here_open.len() <= 1 && is_input(here);
         let pool: Vec<&Arc<DocCore>> =
             if here_open.is_empty() { open.iter().filter(|c| is_input(c)).collect() } else { here_open };
         let mut names: Vec<String> = pool.iter().map(|c| c.name.clone()).collect();
-        let beside: Vec<String> = self.beside.iter().filter(|n| !names.contains(n)).cloned().collect();
+        let beside: Vec<String> = if is_input(here) {
+            self.beside.iter().filter(|n| !names.contains(n)).cloned().collect()
+        } else {
+            Vec::new()
+        };
         names.extend(beside.iter().cloned());
         let mut out: Vec<String> = self.order.iter().filter(|n| names.contains(n)).cloned().collect();
         for n in names {

@@ -65,8 +65,25 @@ pub fn compare_files(rep: &Report, image: Option<&Path>, map: Option<&Path>) -> 
     }
 }
 
-/// What sits in `dir` that a link can use: the linker inputs (`.obj`, `.o`, `.lib`, `.a`) and
-/// the map files ([`MAP_EXTENSIONS`]), each sorted by name. An unreadable folder has none.
+/// Whether a file starts like a linker input the simulation reads: an `ar` archive or a COFF
+/// object (x64, x86, bigobj). OMF and ELF objects are not.
+fn looks_linkable(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    if f.read_exact(&mut head).is_err() {
+        return false;
+    }
+    let machine = u16::from_le_bytes([head[0], head[1]]);
+    &head == b"!<arch>\n"
+        || &head == b"!<thin>\n"
+        || matches!(machine, 0x8664 | 0x14c)
+        || head[..4] == [0, 0, 0xff, 0xff]
+}
+
+/// What sits in `dir` that a link can use: the linker inputs (`.obj`, `.o`, `.lib`, `.a` files
+/// that start like a COFF object or an archive) and the map files ([`MAP_EXTENSIONS`]), each
+/// sorted by name. An unreadable folder has none.
 pub fn files_beside(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let (mut inputs, mut maps) = (Vec::new(), Vec::new());
     let Ok(entries) = std::fs::read_dir(dir) else { return (inputs, maps) };
@@ -76,7 +93,7 @@ pub fn files_beside(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
             continue;
         }
         let ext = p.extension().map(|x| x.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        if ["obj", "o", "lib", "a"].contains(&ext.as_str()) {
+        if ["obj", "o", "lib", "a"].contains(&ext.as_str()) && looks_linkable(&p) {
             inputs.push(p);
         } else if MAP_EXTENSIONS.contains(&ext.as_str()) {
             maps.push(p);
