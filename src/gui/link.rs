@@ -4,6 +4,7 @@
 //! an open image (with its map from beside it) or a map alone, the comparison, computed on a
 //! worker thread.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -107,30 +108,36 @@ impl LinkState {
         let alone = here_open.len() <= 1 && is_input(here);
         let pool: Vec<&Arc<DocCore>> =
             if here_open.is_empty() { open.iter().filter(|c| is_input(c)).collect() } else { here_open };
+        // Sets, not list searches: a folder can hold thousands of objects, and this runs each frame.
         let mut names: Vec<String> = pool.iter().map(|c| c.name.clone()).collect();
-        let beside: Vec<String> = if is_input(here) {
-            self.beside.iter().filter(|n| !names.contains(n)).cloned().collect()
+        let open_names: HashSet<&str> = pool.iter().map(|c| c.name.as_str()).collect();
+        let beside: HashSet<&str> = if is_input(here) {
+            self.beside.iter().map(String::as_str).filter(|n| !open_names.contains(n)).collect()
         } else {
-            Vec::new()
+            HashSet::new()
         };
-        names.extend(beside.iter().cloned());
-        let mut out: Vec<String> = self.order.iter().filter(|n| names.contains(n)).cloned().collect();
-        for n in names {
-            if !out.contains(&n) {
+        names.extend(self.beside.iter().filter(|n| beside.contains(n.as_str())).cloned());
+        let known: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut out: Vec<&str> = Vec::new();
+        for n in self.order.iter().map(String::as_str).chain(names.iter().map(String::as_str)) {
+            if known.contains(n) && seen.insert(n) {
                 out.push(n);
             }
         }
+        let excluded: HashSet<&str> = self.excluded.iter().map(String::as_str).collect();
+        let added: HashSet<&str> = self.added.iter().map(String::as_str).collect();
         out.into_iter()
             .map(|name| {
-                let is_beside = beside.contains(&name);
-                let on = if self.excluded.contains(&name) {
+                let is_beside = beside.contains(name);
+                let on = if excluded.contains(name) {
                     false
-                } else if self.added.contains(&name) {
+                } else if added.contains(name) {
                     true
                 } else {
                     !is_beside || alone
                 };
-                InputEntry { name, on, beside: is_beside }
+                InputEntry { name: name.to_string(), on, beside: is_beside }
             })
             .collect()
     }
