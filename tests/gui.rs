@@ -1142,3 +1142,95 @@ fn a_selected_row_shows_in_full_below_the_table_which_scrolls_sideways() {
     assert_eq!(active(&h).table(TableId::Patch).selected, None);
     assert!(h.query_by_label_contains("in full").is_none());
 }
+
+#[test]
+fn link_view_takes_the_neighbours_of_one_object_a_pasted_program_name_and_a_map_alone() {
+    use linkscope::link::Flavor;
+    let mut h = harness(loaded(&["link/crt0.obj"]));
+    click_view(&mut h, View::Link);
+    let data = wait_for_link(&mut h);
+    // Opened on one object: the objects beside it on disk are inputs too, listed and switchable.
+    assert_eq!(data.command, "/entry:start crt0.obj a.obj b.obj odr1.obj odr2.obj");
+    assert!(data.report.succeeds, "{:?}", data.report.diagnostics);
+    let doc = active(&h);
+    let open: Vec<_> = h.state().docs.iter().map(|d| d.core.clone()).collect();
+    let entries = doc.link.entries(&open, &doc.core);
+    assert!(entries.iter().all(|e| e.on));
+    assert_eq!(entries.iter().filter(|e| e.beside).count(), 4);
+    h.run();
+    assert!(h.query_by_label("odr2.obj").is_some(), "a neighbour has its checkbox");
+    h.state_mut().apply(Action::Link(LinkAction::Include("b.obj".into(), false)));
+    let data = wait_for_link(&mut h);
+    assert_eq!(data.command, "/entry:start crt0.obj a.obj odr1.obj odr2.obj");
+    h.state_mut().apply(Action::Link(LinkAction::Include("b.obj".into(), true)));
+    wait_for_link(&mut h);
+    // "Compare with" offers the map beside the inputs alone; comparing with it compares its chunks.
+    let map = active(&h).link.maps.iter().find(|m| m.ends_with("cxx.lldmap")).cloned().expect("map listed");
+    h.state_mut().apply(Action::Link(LinkAction::Extra("/brepro".into())));
+    wait_for_link(&mut h);
+    h.state_mut().apply(Action::Link(LinkAction::CompareMap(map)));
+    let data = wait_for_link(&mut h);
+    let (name, c) = data.compare.as_ref().expect("compared");
+    assert_eq!(name, "cxx.lldmap");
+    let c = c.as_ref().expect("the map reads");
+    assert_eq!(c.placements_compared, 64);
+    assert!(c.differences.is_empty(), "{:?}", c.differences);
+    assert!(h.query_by_label_contains("64 input sections compared, no difference").is_some());
+    // A command line pasted as typed: the program name picks the linker, the view says so, and
+    // the inputs row shows the inputs it names, in its order.
+    h.state_mut().apply(Action::Link(LinkAction::Paste("lld-link /entry:start /brepro crt0.obj a.obj b.obj".into())));
+    let data = wait_for_link(&mut h);
+    assert_eq!(data.report.flavor, "lld-link");
+    assert_eq!(data.command, "/entry:start /brepro crt0.obj a.obj b.obj");
+    assert!(h.query_by_label_contains("picked from `lld-link`").is_some());
+    h.state_mut().apply(Action::Link(LinkAction::Paste("x86_64-w64-mingw32-ld -e start b.obj crt0.obj a.obj".into())));
+    let data = wait_for_link(&mut h);
+    assert_eq!(data.report.flavor, Flavor::GnuLd.name());
+    assert_eq!(active(&h).link.flavor(), Flavor::GnuLd);
+    let doc = active(&h);
+    let names: Vec<String> = doc.link.entries(&open, &doc.core).into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["b.obj", "crt0.obj", "a.obj"]);
+    h.run();
+    assert!(h.query_by_label_contains("picked from `x86_64-w64-mingw32-ld`").is_some());
+    assert!(h.query_by_label("odr2.obj").is_none(), "the inputs row follows the pasted line");
+    assert!(h.query_all_by_label("b.obj").next().is_some());
+}
+
+#[test]
+fn link_table_says_another_copy_won_demangled() {
+    let files = ["crt0.obj", "a.obj", "b.obj", "odr1.obj", "odr2.obj"];
+    let mut h = harness(loaded(&files.map(|f| format!("link/{f}")).iter().map(String::as_str).collect::<Vec<_>>()));
+    activate(&mut h, "crt0.obj");
+    click_view(&mut h, View::Link);
+    let data = wait_for_link(&mut h);
+    let lost = data.rows.iter().find(|r| r.fate == "comdat" && r.why.contains("odr_f")).expect("a copy lost");
+    assert!(lost.why.starts_with("another copy of COMDAT int __cdecl odr_f(void) won"), "{}", lost.why);
+    h.get_by_label_contains("Input sections (").click();
+    h.run();
+    // The Fate facet offers the words the column shows, and keeps exactly those rows.
+    h.state_mut().apply(Action::Table(TableId::Link, TableAction::Facet(0, Some("another copy won".into()))));
+    h.run();
+    let lost = data.rows.iter().filter(|r| r.fate == "comdat").count();
+    assert_eq!(active(&h).table(TableId::Link).shown(data.rows.len()), lost);
+    assert!(h.query_all_by_label("another copy won").count() >= 1);
+}
+
+#[test]
+fn link_view_leaves_out_neighbours_it_cannot_link_and_those_beside_an_image() {
+    // comdat.obj sits beside omf32.obj (OMF: not a COFF input) and two images.
+    let mut h = harness(loaded(&["comdat.obj", "autoimport.exe"]));
+    activate(&mut h, "comdat.obj");
+    click_view(&mut h, View::Link);
+    h.run();
+    let open: Vec<_> = h.state().docs.iter().map(|d| d.core.clone()).collect();
+    let doc = active(&h);
+    let names: Vec<String> = doc.link.entries(&open, &doc.core).into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["comdat.obj"]);
+    // Beside an image, only open inputs: nothing is picked up from disk.
+    let mut h = harness(loaded(&["link/cxx.exe"]));
+    click_view(&mut h, View::Link);
+    h.run();
+    let open: Vec<_> = h.state().docs.iter().map(|d| d.core.clone()).collect();
+    let doc = active(&h);
+    assert!(doc.link.entries(&open, &doc.core).is_empty());
+}

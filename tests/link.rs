@@ -340,3 +340,113 @@ fn hostile_inputs_get_diagnostics() {
     assert!(r.placements.len() + r.discarded.len() <= n as usize + 16, "{} placements", r.placements.len());
     assert!(r.comdats.len() + r.diagnostics.len() + r.output_sections.len() <= n as usize + 16);
 }
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn the_program_name_picks_the_linker_in_every_spelling() {
+    use linkscope::link::command::{read, strip_program};
+    let cases = [
+        ("lld-link /out:x.exe a.obj", Some(Flavor::LldLink)),
+        ("LLD-LINK.EXE /out:x.exe a.obj", Some(Flavor::LldLink)),
+        (r"C:\llvm\bin\lld-link.exe /out:x.exe a.obj", Some(Flavor::LldLink)),
+        ("link /out:x.exe a.obj", Some(Flavor::LldLink)),
+        ("Link.exe /out:x.exe a.obj", Some(Flavor::LldLink)),
+        ("ld.lld -m i386pep a.obj", Some(Flavor::LldMingw)),
+        ("/usr/bin/ld.lld -m i386pep a.obj", Some(Flavor::LldMingw)),
+        ("ld -o x.exe a.obj", Some(Flavor::GnuLd)),
+        ("x86_64-w64-mingw32-ld -o x.exe a.obj", Some(Flavor::GnuLd)),
+        ("/usr/bin/i686-w64-mingw32-ld -o x.exe a.obj", Some(Flavor::GnuLd)),
+        ("collect2 -o x.exe a.obj", Some(Flavor::GnuLd)),
+    ];
+    for (line, flavor) in cases {
+        let (f, args) = strip_program(&words(line));
+        assert_eq!(f, flavor, "{line}");
+        assert_eq!(args, words(line)[1..].to_vec(), "{line}");
+    }
+    // No program name: the line is the linker's arguments as they are.
+    assert_eq!(strip_program(&words("/out:x.exe a.obj")), (None, words("/out:x.exe a.obj")));
+    assert_eq!(strip_program(&words("a.obj b.obj")), (None, words("a.obj b.obj")));
+    assert_eq!(strip_program(&[]), (None, Vec::new()));
+    // Driver lines: the inputs and -Wl, options, the rest in a note.
+    let c = read(&words("x86_64-w64-mingw32-gcc -O2 -o x.exe main.o a.o -Wl,--gc-sections,-e,start -nostdlib"));
+    assert_eq!(c.flavor, Some(Flavor::GnuLd));
+    assert_eq!(c.args, words("-o x.exe main.o a.o --gc-sections -e start"));
+    assert!(c.notes.iter().any(|n| n.contains("-O2")), "{:?}", c.notes);
+    let c = read(&words("clang -fuse-ld=lld -m64 main.o libx.a -Wl,--icf=all"));
+    assert_eq!(c.flavor, Some(Flavor::LldMingw));
+    assert_eq!(c.args, words("-m i386pep main.o libx.a --icf=all"));
+    assert!(c.notes.iter().any(|n| n.contains("start-up objects")), "{:?}", c.notes);
+    for (line, flavor) in [
+        ("gcc a.o", Flavor::GnuLd),
+        ("g++ a.o", Flavor::GnuLd),
+        ("i686-w64-mingw32-g++ a.o", Flavor::GnuLd),
+        ("gcc-13 a.o", Flavor::GnuLd),
+        ("clang++ a.o", Flavor::LldMingw),
+        ("clang -fuse-ld=bfd a.o", Flavor::GnuLd),
+        ("gcc -fuse-ld=lld a.o", Flavor::LldMingw),
+    ] {
+        let c = read(&words(line));
+        assert_eq!(c.flavor, Some(flavor), "{line}");
+        assert_eq!(c.args, words("a.o"), "{line}");
+    }
+    // Each recorded link's command line, program name first, reads as the test reads it.
+    for rel in all_cases() {
+        let c = case(&rel);
+        let text = std::fs::read_to_string(c.dir.join(format!("{}.cmd", c.name))).unwrap();
+        let line: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+        assert_eq!(strip_program(&line), (Some(c.flavor), c.args.clone()), "{rel}");
+    }
+}
+
+fn cli_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_linkscope")).current_dir(dir).args(args).output().unwrap()
+}
+
+#[test]
+fn the_cli_takes_the_linker_from_the_program_name() {
+    let c = case("asm64/assoc/lld-ab");
+    let line = std::fs::read_to_string(c.dir.join("lld-ab.cmd")).unwrap();
+    let line: Vec<&str> = line.lines().filter(|l| !l.is_empty()).collect();
+    let mut args = vec!["link", "--json", "--"];
+    args.extend(line.iter().copied());
+    let out = cli_in(&c.dir, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["flavor"], "lld-link");
+    // --flavor still works, and wins (with a note) when the program name says otherwise.
+    let gnu = std::fs::read_to_string(c.dir.join("gnu-ab.cmd")).unwrap();
+    let mut args = vec!["link", "--flavor", "lld-mingw", "--json", "--"];
+    args.extend(gnu.lines().filter(|l| !l.is_empty()));
+    let out = cli_in(&c.dir, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(json["flavor"], "lld-mingw");
+    assert!(stderr.contains("--flavor lld-mingw wins over x86_64-w64-mingw32-ld"), "{stderr}");
+    // Neither: exit 2, saying how to name the linker.
+    let out = cli_in(&c.dir, &["link", "--", "main.obj", "a.obj"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--flavor"));
+    // A map alone is compared: every input section, no difference.
+    let mut args = vec!["link", "--map", "lld-ab.lldmap", "--json", "--"];
+    args.extend(line.iter().copied());
+    let out = cli_in(&c.dir, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["compare"]["placements_compared"].as_u64().unwrap() > 0, "{json}");
+}
+
+#[test]
+fn noduplicates_is_explained_as_the_rule_it_is() {
+    let r = run(&case("asm64/nodup/lld-ab"));
+    assert!(!r.succeeds);
+    assert!(r.linker_output().contains("duplicate symbol: c_f"), "{}", r.linker_output());
+    let c = r.comdats.iter().find(|c| c.symbol == "c_f").unwrap();
+    assert_eq!(c.selection, "NODUPLICATES");
+    assert!(c.why.contains("only one definition may exist") && c.why.contains("duplicate symbol"), "{}", c.why);
+    let rows = r.section_rows();
+    let placed = rows.iter().find(|row| row.fate == "placed" && row.name == ".text$c_f").unwrap();
+    assert!(placed.why.contains("NODUPLICATES: only one definition may exist"), "{}", placed.why);
+}

@@ -1,5 +1,6 @@
-//! `linkscope link`: simulate a link from the linker's own command line, as text or JSON, and
-//! optionally compare it with the real image and map.
+//! `linkscope link`: simulate a link from the linker's own command line (optionally after the
+//! linker's program name, which picks the flavour), as text or JSON, and optionally compare it
+//! with the real image and / or map.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,23 +8,49 @@ use std::path::Path;
 use crate::link::{self, Flavor};
 use crate::{report, session};
 
-/// Run `link`; returns the exit code: 0 the link would succeed (and, with `--compare`, no
-/// difference), 1 the linker would refuse it (or a difference), 2 unreadable input.
-pub fn run(flavor: Flavor, args: &[String], json: bool, image: Option<&Path>, map: Option<&Path>) -> i32 {
+/// Run `link`; returns the exit code: 0 the link would succeed (and, with `--compare` /
+/// `--map`, no difference), 1 the linker would refuse it (or a difference), 2 unreadable input.
+pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&Path>, map: Option<&Path>) -> i32 {
+    let cmd = link::command::read(args);
+    let flavor = match (flavor, cmd.flavor) {
+        (Some(f), Some(g)) if f != g => {
+            eprintln!(
+                "linkscope: link: note: --flavor {} wins over {} (which is {})",
+                f.name(),
+                cmd.program.as_deref().unwrap_or_default(),
+                g.name()
+            );
+            f
+        }
+        (Some(f), _) | (None, Some(f)) => f,
+        (None, None) => {
+            eprintln!(
+                "linkscope: link: which linker? give --flavor, or start the command line with its name (lld-link, ld.lld, x86_64-w64-mingw32-ld, …)"
+            );
+            return 2;
+        }
+    };
+    for n in &cmd.notes {
+        eprintln!("linkscope: link: note: {n}");
+    }
     let read = |p: &str| std::fs::read(p);
-    let rep = match link::simulate(flavor, args, &read) {
+    let rep = match link::simulate(flavor, &cmd.args, &read) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("linkscope: link: {e}");
             return 2;
         }
     };
-    let cmp = match image.map(|i| session::link::compare_files(&rep, i, map)).transpose() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("linkscope: link --compare: {e}");
-            return 2;
+    let cmp = if image.is_some() || map.is_some() {
+        match session::link::compare_files(&rep, image, map) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("linkscope: link --compare: {e}");
+                return 2;
+            }
         }
+    } else {
+        None
     };
     let mut code = rep.exit_code();
     if cmp.as_ref().is_some_and(|c| !c.differences.is_empty()) {

@@ -132,18 +132,22 @@ pub enum Command {
     /// input section lands. Give the linker's own command line after `--`.
     Link {
         /// The linker: lld-link, lld-mingw (ld.lld -m i386pep / lld-link -lldmingw) or gnu-ld.
+        /// Optional when the command line starts with the linker's name (`lld-link`, `ld.lld`,
+        /// `x86_64-w64-mingw32-ld`, a `clang` / `gcc` driver line); given both, this wins.
         #[arg(long, value_name = "FLAVOR", value_enum, hide_possible_values = true)]
-        flavor: crate::link::Flavor,
+        flavor: Option<crate::link::Flavor>,
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
         /// Put the prediction beside this linked image and list every difference.
         #[arg(long, value_name = "IMAGE")]
         compare: Option<PathBuf>,
-        /// With --compare: the linker's map (/lldmap, --Map, -Map) to compare every input section.
-        #[arg(long, value_name = "FILE", requires = "compare")]
+        /// The linker's map (/lldmap, --Map, -Map) to compare every input section with (alone,
+        /// or with --compare).
+        #[arg(long, value_name = "FILE")]
         map: Option<PathBuf>,
-        /// The linker's command line: inputs and options, as the linker takes them.
+        /// The linker's command line: inputs and options, as the linker takes them, optionally
+        /// after the linker's program name.
         #[arg(last = true, allow_hyphen_values = true, value_name = "LINKER-ARGS")]
         args: Vec<String>,
     },

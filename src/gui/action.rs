@@ -179,6 +179,8 @@ pub enum LinkAction {
     Include(String, bool),
     /// The image to compare the prediction with (None: nothing).
     CompareWith(Option<DocId>),
+    /// A map file to compare the prediction with, alone.
+    CompareMap(std::path::PathBuf),
 }
 
 /// What the Diff view asks for (of the active document).

@@ -1,7 +1,10 @@
 //! The Link view's state: the linker, its options and the order of the inputs (the open COFF
-//! objects and archives), or a pasted command line; the simulation and, against an open image
-//! (with its map from beside it), the comparison, computed on a worker thread.
+//! objects and archives, and the objects and archives beside them on disk), or a pasted command
+//! line (the program name, when it starts with one, picks the linker); the simulation and, against
+//! an open image (with its map from beside it) or a map alone, the comparison, computed on a
+//! worker thread.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,8 +26,10 @@ pub struct LinkData {
     pub command: String,
     /// Every input section.
     pub rows: Vec<SectionRow>,
-    /// The comparison with the real image, when one was chosen: (image name, result).
+    /// The comparison with the real image or map, when one was chosen: (its name, result).
     pub compare: Option<(String, Result<Comparison, String>)>,
+    /// What a pasted line's program does that is not modelled (a compiler driver's options).
+    pub notes: Vec<String>,
 }
 
 /// The result of a link job.
@@ -49,8 +54,17 @@ pub struct LinkState {
     pub order: Vec<String>,
     /// Inputs switched off.
     pub excluded: Vec<String>,
+    /// Files beside the document switched on (those off by default: see [`LinkState::entries`]).
+    pub added: Vec<String>,
+    /// The objects and archives beside the document on disk that are not open (names), as last
+    /// listed.
+    pub beside: Vec<String>,
+    /// The map files beside the document on disk, as last listed.
+    pub maps: Vec<PathBuf>,
     /// The image to compare with (None: the first open image named like an input's directory).
     pub compare: Option<Option<DocId>>,
+    /// A map file to compare with alone (wins over `compare`).
+    pub compare_map: Option<PathBuf>,
     /// The job.
     pub job: Option<Job<LinkResult>>,
     /// The last result.
@@ -63,26 +77,80 @@ pub fn is_input(core: &DocCore) -> bool {
 }
 
 impl LinkState {
-    /// The linker (lld-link unless chosen).
-    pub fn flavor(&self) -> Flavor {
-        self.flavor.unwrap_or(Flavor::LldLink)
+    /// The pasted command line read (program name off), when one is pasted.
+    pub fn pasted_command(&self) -> Option<link::command::Command> {
+        self.pasted.as_ref().map(|p| link::command::read(&split_args(p)))
     }
 
-    /// The inputs in link order (names): the open objects and archives in the directory of the
-    /// document `here` (all open ones when none is there).
+    /// The linker: the one a pasted line's program names, else the one chosen, else lld-link.
+    pub fn flavor(&self) -> Flavor {
+        self.pasted_command().and_then(|c| c.flavor).or(self.flavor).unwrap_or(Flavor::LldLink)
+    }
+
+    /// The inputs in link order (names): a pasted line's, else the open objects and archives in
+    /// the directory of the document `here` (all open ones when none is there) and the files
+    /// beside them on disk.
     pub fn inputs(&self, open: &[Arc<DocCore>], here: &DocCore) -> Vec<String> {
+        self.entries(open, here).into_iter().map(|e| e.name).collect()
+    }
+
+    /// The inputs in link order, each with whether it takes part and whether it is a file beside
+    /// the document that is not open. A pasted line names its own inputs, all taking part. Files
+    /// beside the document take part by default when it is the only open input there.
+    pub fn entries(&self, open: &[Arc<DocCore>], here: &DocCore) -> Vec<InputEntry> {
+        if let Some(cmd) = self.pasted_command() {
+            let inputs = link::args::parse(self.flavor(), &cmd.args).map(|c| c.inputs).unwrap_or_default();
+            return inputs.into_iter().map(|name| InputEntry { name, on: true, beside: false }).collect();
+        }
         let dir = here.path.parent();
-        let beside: Vec<&Arc<DocCore>> = open.iter().filter(|c| is_input(c) && c.path.parent() == dir).collect();
+        let here_open: Vec<&Arc<DocCore>> = open.iter().filter(|c| is_input(c) && c.path.parent() == dir).collect();
+        // Files beside it on disk: only when the document is an input itself.
+        let alone = here_open.len() <= 1 && is_input(here);
         let pool: Vec<&Arc<DocCore>> =
-            if beside.is_empty() { open.iter().filter(|c| is_input(c)).collect() } else { beside };
-        let names: Vec<String> = pool.iter().map(|c| c.name.clone()).collect();
-        let mut out: Vec<String> = self.order.iter().filter(|n| names.contains(n)).cloned().collect();
-        for n in names {
-            if !out.contains(&n) {
+            if here_open.is_empty() { open.iter().filter(|c| is_input(c)).collect() } else { here_open };
+        // Sets, not list searches: a folder can hold thousands of objects, and this runs each frame.
+        let mut names: Vec<String> = pool.iter().map(|c| c.name.clone()).collect();
+        let open_names: HashSet<&str> = pool.iter().map(|c| c.name.as_str()).collect();
+        let beside: HashSet<&str> = if is_input(here) {
+            self.beside.iter().map(String::as_str).filter(|n| !open_names.contains(n)).collect()
+        } else {
+            HashSet::new()
+        };
+        names.extend(self.beside.iter().filter(|n| beside.contains(n.as_str())).cloned());
+        let known: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut out: Vec<&str> = Vec::new();
+        for n in self.order.iter().map(String::as_str).chain(names.iter().map(String::as_str)) {
+            if known.contains(n) && seen.insert(n) {
                 out.push(n);
             }
         }
-        out
+        let excluded: HashSet<&str> = self.excluded.iter().map(String::as_str).collect();
+        let added: HashSet<&str> = self.added.iter().map(String::as_str).collect();
+        out.into_iter()
+            .map(|name| {
+                let is_beside = beside.contains(name);
+                let on = if excluded.contains(name) {
+                    false
+                } else if added.contains(name) {
+                    true
+                } else {
+                    !is_beside || alone
+                };
+                InputEntry { name: name.to_string(), on, beside: is_beside }
+            })
+            .collect()
+    }
+
+    /// Switch input `name` on or off.
+    pub fn include(&mut self, name: String, on: bool) {
+        self.excluded.retain(|n| *n != name);
+        self.added.retain(|n| *n != name);
+        if on {
+            self.added.push(name);
+        } else {
+            self.excluded.push(name);
+        }
     }
 
     /// Move input `name` one place up or down.
@@ -100,16 +168,27 @@ impl LinkState {
     /// The command line the options and inputs make; `implied` are options read off the image
     /// compared with (see [`implied_options`]).
     pub fn command_line(&self, open: &[Arc<DocCore>], here: &DocCore, implied: &[String]) -> Vec<String> {
-        if let Some(p) = &self.pasted {
-            return split_args(p);
+        if let Some(cmd) = self.pasted_command() {
+            return cmd.args;
         }
-        let inputs: Vec<String> = self.inputs(open, here).into_iter().filter(|n| !self.excluded.contains(n)).collect();
+        let inputs: Vec<String> = self.entries(open, here).into_iter().filter(|e| e.on).map(|e| e.name).collect();
         let entry =
             if self.entry.trim().is_empty() { guess_entry(open, &inputs) } else { Some(self.entry.trim().to_string()) };
         let x86 = open.iter().any(|c| inputs.contains(&c.name) && c.bin.arch == Arch::X86);
         let opts = link::options::LinkOptions { flavor: self.flavor(), gc: self.gc, icf: self.icf, entry, x86 };
         link::options::command_line(&opts, implied, &split_args(&self.extra), &inputs)
     }
+}
+
+/// One input of the Link view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputEntry {
+    /// Its name (as a pasted line writes it).
+    pub name: String,
+    /// Whether it takes part in the link.
+    pub on: bool,
+    /// A file beside the document on disk that is not open (read from disk by the link job).
+    pub beside: bool,
 }
 
 /// Options a real image shows it was linked with: lld-link's `/brepro` leaves a REPRO debug
@@ -137,25 +216,38 @@ fn guess_entry(open: &[Arc<DocCore>], inputs: &[String]) -> Option<String> {
     link::options::guess_entry(defined)
 }
 
+/// What the Link view compares the prediction with.
+#[derive(Debug, Clone)]
+pub enum CompareWith {
+    /// An open image (with the map beside it, when there is one).
+    Image(Arc<DocCore>),
+    /// A map file alone.
+    Map(PathBuf),
+}
+
 /// Run the simulation of `args` on a worker: files are the open documents by name, else read
-/// from `dir`; `image` (with a map beside it) is compared.
+/// from `dir`; `with` (an image with a map beside it, or a map alone) is compared; `notes` (what
+/// the pasted line's program does that is not modelled) are shown with the result.
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     flavor: Flavor,
     args: Vec<String>,
+    notes: Vec<String>,
     open: Vec<Arc<DocCore>>,
     dir: Option<PathBuf>,
-    image: Option<Arc<DocCore>>,
+    with: Option<CompareWith>,
     wake: Waker,
 ) -> Job<LinkResult> {
-    Job::spawn("link", Some(wake), move |_| compute(flavor, &args, &open, dir.as_deref(), image.as_deref()))
+    Job::spawn("link", Some(wake), move |_| compute(flavor, &args, notes, &open, dir.as_deref(), with.as_ref()))
 }
 
 fn compute(
     flavor: Flavor,
     args: &[String],
+    notes: Vec<String>,
     open: &[Arc<DocCore>],
     dir: Option<&std::path::Path>,
-    image: Option<&DocCore>,
+    with: Option<&CompareWith>,
 ) -> LinkResult {
     let read = |p: &str| {
         let base = crate::link::inputs::base_name(p);
@@ -165,15 +257,22 @@ fn compute(
         }
     };
     let report = link::simulate(flavor, args, &read).map_err(|e| e.to_string())?;
-    let compare = image.map(|img| {
-        let map = crate::session::link::map_beside(&img.path).map(Ok::<_, String>);
-        let r = map
-            .transpose()
-            .and_then(|m| crate::link::compare::compare(&report, &img.data, m.as_ref()).map_err(|e| e.to_string()));
-        (img.name.clone(), r)
+    let compare = with.map(|w| match w {
+        CompareWith::Image(img) => {
+            let map = crate::session::link::map_beside(&img.path);
+            let r = crate::link::compare::compare(&report, &img.data, map.as_ref()).map_err(|e| e.to_string());
+            (img.name.clone(), r)
+        }
+        CompareWith::Map(path) => {
+            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+            let r = crate::session::link::read_map(path)
+                .map(|m| crate::link::compare::compare_map_only(&report, &m))
+                .map_err(|e| e.to_string());
+            (name, r)
+        }
     });
     let rows = report.section_rows();
-    Ok(Arc::new(LinkData { report, command: args.join(" "), rows, compare }))
+    Ok(Arc::new(LinkData { report, command: args.join(" "), rows, compare, notes }))
 }
 
 impl App {
@@ -192,13 +291,12 @@ impl App {
                 let Some(here) = self.active_doc().map(|d| d.core.clone()) else { return };
                 self.link_change(|st| st.move_input(&open, &here, &name, up));
             }
-            LinkAction::Include(name, on) => self.link_change(|st| {
-                st.excluded.retain(|n| *n != name);
-                if !on {
-                    st.excluded.push(name);
-                }
+            LinkAction::Include(name, on) => self.link_change(|st| st.include(name, on)),
+            LinkAction::CompareWith(id) => self.link_change(|st| {
+                st.compare = Some(id);
+                st.compare_map = None;
             }),
-            LinkAction::CompareWith(id) => self.link_change(|st| st.compare = Some(id)),
+            LinkAction::CompareMap(path) => self.link_change(|st| st.compare_map = Some(path)),
         }
     }
 
@@ -210,8 +308,8 @@ impl App {
         self.link_run();
     }
 
-    /// Start the active document's link simulation (the open objects and archives are the
-    /// inputs; files not open are read beside the active document).
+    /// Start the active document's link simulation (the open objects and archives and the files
+    /// beside the active document are the inputs; files not open are read from disk).
     fn link_run(&mut self) {
         let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
         let Some(active) = self.active else { return };
@@ -219,10 +317,23 @@ impl App {
         let image = target.and_then(|id| self.doc(id)).map(|d| d.core.clone());
         let waker = self.waker();
         let Some(doc) = self.active_mut() else { return };
-        let implied = image.as_ref().map_or(Vec::new(), |i| crate::gui::link::implied_options(doc.link.flavor(), i));
-        let args = doc.link.command_line(&open, &doc.core, &implied);
         let dir = doc.core.path.parent().map(|p| p.to_path_buf());
-        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, open, dir, image, waker));
+        // What sits beside the document on disk, listed again at each run.
+        let (files, maps) = dir.as_deref().map_or_else(Default::default, crate::session::link::files_beside);
+        let name = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        doc.link.beside = files.iter().filter_map(name).filter(|n| !open.iter().any(|c| c.name == *n)).collect();
+        doc.link.maps = maps;
+        let with = match &doc.link.compare_map {
+            Some(m) => Some(CompareWith::Map(m.clone())),
+            None => image.clone().map(CompareWith::Image),
+        };
+        let implied = match &with {
+            Some(CompareWith::Image(i)) => crate::gui::link::implied_options(doc.link.flavor(), i),
+            _ => Vec::new(),
+        };
+        let args = doc.link.command_line(&open, &doc.core, &implied);
+        let notes = doc.link.pasted_command().map_or(Vec::new(), |c| c.notes);
+        doc.link.job = Some(crate::gui::link::start(doc.link.flavor(), args, notes, open, dir, with, waker));
     }
 }
 

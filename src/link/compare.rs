@@ -1,6 +1,6 @@
 //! The prediction beside a real link: the image's section table and entry point, and (with a
 //! map) every input section's RVA and size, and GNU ld's discarded list. Every difference is
-//! listed.
+//! listed. A map alone can be compared too ([`compare_map_only`]).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -109,6 +109,14 @@ fn map_file(kind: MapKind, file: &str) -> String {
         },
         MapKind::Gnu => file.to_string(),
     }
+}
+
+/// Compare with a map alone (no image): every input section's RVA and size, and GNU ld's
+/// discarded list.
+pub fn compare_map_only(rep: &Report, map: &LinkMap) -> Comparison {
+    let mut c = Comparison::default();
+    compare_map(rep, map, &mut c);
+    c
 }
 
 fn compare_map(rep: &Report, m: &LinkMap, c: &mut Comparison) {

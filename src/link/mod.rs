@@ -3,13 +3,14 @@
 //! three linkers with their own rules: lld-link (MSVC mode), lld in MinGW mode (`ld.lld -m
 //! i386pep`, `lld-link -lldmingw`) and GNU ld (binutils PE). Pure: the caller supplies the bytes.
 //!
-//! Pipeline: [`args`] reads the command line, [`inputs`] the files, [`resolve`] reads them in the
+//! Pipeline: [`command`] reads the program name off a line as typed, [`args`] reads the command line, [`inputs`] the files, [`resolve`] reads them in the
 //! linker's order (symbols, archive members, COMDAT selection in [`comdat`] and [`gnu`]),
 //! [`live`] garbage-collects and folds, [`layout`] / [`gnu_layout`] place what is left, and
 //! [`report`] says what happened; [`compare`] puts a real image and map beside it.
 
 pub mod args;
 pub mod comdat;
+pub mod command;
 pub mod compare;
 pub mod drectve;
 pub mod gnu;

@@ -283,6 +283,10 @@ fn sref(w: &World, c: ChunkId) -> SectionRef {
     }
 }
 
+/// What NODUPLICATES means, in the words the Link view and the COMDAT report use.
+const NODUP_RULE: &str =
+    "NODUPLICATES: only one definition may exist; a second definition is an error (duplicate symbol)";
+
 fn selection_name(s: u8) -> String {
     crate::formats::coff::symbols::selection_name(s).to_string()
 }
@@ -536,6 +540,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
                 "LARGEST: a later, larger copy replaced the first".into()
             }
             (_, 6, Some(_)) => "LARGEST: no later copy was larger".into(),
+            (_, 1, Some(_)) => NODUP_RULE.into(),
             _ => "lld keeps the first definition it reads".into(),
         };
         let demangled = crate::demangle::demangle(&g.symbol).filter(|d| *d != g.symbol);
@@ -680,10 +685,16 @@ impl Report {
     pub fn section_rows(&self) -> Vec<SectionRow> {
         let rep = self;
         let mut out = Vec::new();
+        let shown = |k: &str| crate::demangle::demangle(k).unwrap_or_else(|| k.to_string());
+        let nodup: HashSet<&str> =
+            rep.comdats.iter().filter(|c| c.selection == "NODUPLICATES").map(|c| c.symbol.as_str()).collect();
         for p in &rep.placements {
             let mut why = p.comdat.as_ref().map_or(String::new(), |k| {
-                let shown = crate::demangle::demangle(k).unwrap_or_else(|| k.clone());
-                format!("COMDAT {shown}: this copy is kept")
+                if nodup.contains(k.as_str()) {
+                    format!("COMDAT {}: the one definition ({NODUP_RULE})", shown(k))
+                } else {
+                    format!("COMDAT {}: this copy is kept", shown(k))
+                }
             });
             let folded: Vec<String> = rep
                 .folds
@@ -709,9 +720,23 @@ impl Report {
                 why,
             });
         }
+        // Each kept copy's COMDAT key.
+        let key_of: HashMap<(&str, u32), &str> = rep
+            .comdats
+            .iter()
+            .filter_map(|c| c.kept.as_ref().map(|k| ((k.file.as_str(), k.section), c.symbol.as_str())))
+            .collect();
         for d in &rep.discarded {
             let kept =
                 d.kept.as_ref().map_or(String::new(), |k| format!(" — kept: {}:({}) [{}]", k.file, k.name, k.section));
+            // The COMDAT key demangled, as the COMDATs tab shows it.
+            let detail = match (d.reason, &d.kept) {
+                ("comdat", Some(k)) => match key_of.get(&(k.file.as_str(), k.section)) {
+                    Some(key) => format!("another copy of COMDAT {} won", shown(key)),
+                    None => d.detail.clone(),
+                },
+                _ => d.detail.clone(),
+            };
             out.push(SectionRow {
                 fate: d.reason,
                 out: String::new(),
@@ -721,7 +746,7 @@ impl Report {
                 file: d.file.clone(),
                 section: d.section,
                 name: d.name.clone(),
-                why: format!("{}{kept}", d.detail),
+                why: format!("{detail}{kept}"),
             });
         }
         for n in &rep.not_linked {

@@ -43,19 +43,63 @@ pub enum CompareFilesError {
     Compare(#[from] compare::CompareError),
 }
 
-/// Compare `rep` with the image file `image` and, when given, the map file `map`.
-pub fn compare_files(rep: &Report, image: &Path, map: Option<&Path>) -> Result<Comparison, CompareFilesError> {
-    let read = |p: &Path| std::fs::read(p).map_err(|source| CompareFilesError::Read { path: p.to_path_buf(), source });
-    let bytes = read(image)?;
-    let map = match map {
-        Some(m) => {
-            let text = read(m)?;
-            Some(
-                map::parse(&String::from_utf8_lossy(&text))
-                    .map_err(|source| CompareFilesError::Map { path: m.to_path_buf(), source })?,
-            )
+fn read(p: &Path) -> Result<Vec<u8>, CompareFilesError> {
+    std::fs::read(p).map_err(|source| CompareFilesError::Read { path: p.to_path_buf(), source })
+}
+
+/// Read and parse a map file.
+pub fn read_map(path: &Path) -> Result<LinkMap, CompareFilesError> {
+    let text = read(path)?;
+    map::parse(&String::from_utf8_lossy(&text))
+        .map_err(|source| CompareFilesError::Map { path: path.to_path_buf(), source })
+}
+
+/// Compare `rep` with the image file `image` and the map file `map`, each when given (a map
+/// alone compares its chunks; neither compares nothing).
+pub fn compare_files(rep: &Report, image: Option<&Path>, map: Option<&Path>) -> Result<Comparison, CompareFilesError> {
+    let map = map.map(read_map).transpose()?;
+    match (image, map) {
+        (Some(i), m) => Ok(compare::compare(rep, &read(i)?, m.as_ref())?),
+        (None, Some(m)) => Ok(compare::compare_map_only(rep, &m)),
+        (None, None) => Ok(Comparison::default()),
+    }
+}
+
+/// Whether a file starts like a linker input the simulation reads: an `ar` archive or a COFF
+/// object (x64, x86, bigobj). OMF and ELF objects are not.
+fn looks_linkable(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    if f.read_exact(&mut head).is_err() {
+        return false;
+    }
+    let machine = u16::from_le_bytes([head[0], head[1]]);
+    &head == b"!<arch>\n"
+        || &head == b"!<thin>\n"
+        || matches!(machine, 0x8664 | 0x14c)
+        || head[..4] == [0, 0, 0xff, 0xff]
+}
+
+/// What sits in `dir` that a link can use: the linker inputs (`.obj`, `.o`, `.lib`, `.a` files
+/// that start like a COFF object or an archive) and the map files ([`MAP_EXTENSIONS`]), each
+/// sorted by name. An unreadable folder has none.
+pub fn files_beside(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut inputs, mut maps) = (Vec::new(), Vec::new());
+    let Ok(entries) = std::fs::read_dir(dir) else { return (inputs, maps) };
+    for e in entries.flatten() {
+        let p = e.path();
+        if !p.is_file() {
+            continue;
         }
-        None => None,
-    };
-    Ok(compare::compare(rep, &bytes, map.as_ref())?)
+        let ext = p.extension().map(|x| x.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if ["obj", "o", "lib", "a"].contains(&ext.as_str()) && looks_linkable(&p) {
+            inputs.push(p);
+        } else if MAP_EXTENSIONS.contains(&ext.as_str()) {
+            maps.push(p);
+        }
+    }
+    inputs.sort();
+    maps.sort();
+    (inputs, maps)
 }

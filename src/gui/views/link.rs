@@ -1,9 +1,10 @@
-//! The Link view: the open objects and archives linked as a chosen linker would link them. The
-//! inputs in order (move them, switch them off), the linker and its options, or a pasted command
-//! line; the outcome in the linker's own words; the output sections; every input section with
+//! The Link view: the open objects and archives (and those beside them on disk) linked as a
+//! chosen linker would link them. The inputs in order (move them, switch them off), the linker and
+//! its options, or a pasted command line (whose program name picks the linker and whose inputs the
+//! inputs row then shows); the outcome in the linker's own words; the output sections; every input section with
 //! where it lands or why it is gone; each COMDAT with its copies, the winner and why, copies that
 //! differ; ICF folds; the `.CRT$X*` initialisers in the order they run; and, against an open
-//! image (with its map from beside it), every difference.
+//! image (with its map from beside it) or a map alone, every difference.
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use super::{intro, show_table, ViewCtx};
 columns! {
     /// Columns of the link-section table.
     enum LinkCol {
-        Fate => Column::text("Fate", 80.0, "placed, or why not: comdat (another copy won), associative (its leader is gone), gc (nothing live refers to it), icf (folded into an identical section), not linked."),
+        Fate => Column::text("Fate", 80.0, "placed, or why not: another copy won (of its COMDAT), associative (its leader is gone), gc (nothing live refers to it), icf (folded into an identical section), not linked."),
         Out => Column::text("Out", 60.0, "The output section it lands in."),
         Rva => Column::num("RVA", 80.0, "Where it lands."),
         Size => Column::num("Size", 60.0, "Bytes."),
@@ -40,6 +41,14 @@ pub struct LinkModel {
 }
 
 impl LinkModel {}
+
+/// A fate as the table shows it (and its Fate facet offers it): `comdat` reads "another copy won".
+pub fn fate_label(fate: &str) -> &str {
+    match fate {
+        "comdat" => "another copy won",
+        other => other,
+    }
+}
 
 fn fate_kind(fate: &str) -> RefKind {
     match fate {
@@ -62,7 +71,7 @@ impl TableModel for LinkModel {
         let Some(r) = self.data.as_ref().and_then(|d| d.rows.get(row)) else { return String::new() };
         let Some(col) = LinkCol::from_index(col) else { return String::new() };
         match col {
-            LinkCol::Fate => r.fate.to_string(),
+            LinkCol::Fate => fate_label(r.fate).to_string(),
             LinkCol::Out => r.out.clone(),
             LinkCol::Rva => r.rva.map_or(String::new(), |v| format!("{v:#x}")),
             LinkCol::Size => format!("{:#x}", r.size),
@@ -111,7 +120,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     intro(
         ui,
         "Link",
-        "What a linker would make of the open objects and archives: which COMDAT copy survives and why, what is discarded (another copy won, its leader is gone, garbage-collected, folded), and where every input section lands. Change the order or an option and see what moves; pick the real image to compare.",
+        "What a linker would make of the open objects and archives and those beside them: which COMDAT copy survives and why, what is discarded (another copy won, its leader is gone, garbage-collected, folded), and where every input section lands. Change the order or an option and see what moves; pick the real image or its map to compare.",
     );
     let st = &cx.doc.link;
     let open: Vec<Arc<DocCore>> = cx.docs.iter().map(|d| d.core.clone()).collect();
@@ -161,15 +170,34 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
 
 fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], actions: &mut Vec<Action>) {
     let st = &cx.doc.link;
-    let inputs = st.inputs(open, &cx.doc.core);
+    let entries = st.entries(open, &cx.doc.core);
     ui.horizontal_wrapped(|ui| {
         ui.label("Inputs:");
-        if inputs.is_empty() {
+        if st.pasted.is_some() {
+            // The pasted line names the inputs, in its order: edit it to change them.
+            if entries.is_empty() {
+                ui.label(RichText::new("none on the command line").weak());
+            }
+            for e in &entries {
+                ui.label(RichText::new(&e.name).monospace()).on_hover_text("An input the pasted command line names");
+                ui.separator();
+            }
+            ui.label(RichText::new("(from the command line; edit it to change them)").weak());
+            return;
+        }
+        if entries.is_empty() {
             ui.label(RichText::new("none open: open COFF objects or archives").weak());
         }
-        for (i, name) in inputs.iter().enumerate() {
-            let mut on = !st.excluded.contains(name);
-            if ui.checkbox(&mut on, name.as_str()).on_hover_text("Take part in the link").changed() {
+        let inputs: Vec<&String> = entries.iter().map(|e| &e.name).collect();
+        for (i, e) in entries.iter().enumerate() {
+            let name = &e.name;
+            let mut on = e.on;
+            let tip = if e.beside {
+                "Take part in the link (a file beside it on disk, not open: read from disk)"
+            } else {
+                "Take part in the link"
+            };
+            if ui.checkbox(&mut on, name.as_str()).on_hover_text(tip).changed() {
                 actions.push(Action::Link(LinkAction::Include(name.clone(), on)));
             }
             if i > 0 && ui.small_button("◀").on_hover_text(format!("Move {name} earlier")).clicked() {
@@ -184,12 +212,18 @@ fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], action
     let images: Vec<_> = cx.docs.iter().filter(|d| d.core.bin.format.is_pe() && !is_input(&d.core)).collect();
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Compare with:");
-        let chosen = crate::gui::link::link_compare_target(cx.doc, cx.docs);
-        let text =
-            chosen.and_then(|id| cx.docs.iter().find(|d| d.id == id)).map_or("nothing".into(), |d| d.core.name.clone());
+        let map = st.compare_map.as_ref();
+        let chosen = if map.is_some() { None } else { crate::gui::link::link_compare_target(cx.doc, cx.docs) };
+        let file_name = |p: &std::path::Path| p.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let text = match map {
+            Some(m) => format!("{} (map alone)", file_name(m)),
+            None => chosen
+                .and_then(|id| cx.docs.iter().find(|d| d.id == id))
+                .map_or("nothing".into(), |d| d.core.name.clone()),
+        };
         ui.label_inputs_by(label.id, |ui| {
             egui::ComboBox::from_id_salt("link-compare").selected_text(text).show_ui(ui, |ui| {
-                if ui.selectable_label(chosen.is_none(), "nothing").clicked() {
+                if ui.selectable_label(chosen.is_none() && map.is_none(), "nothing").clicked() {
                     actions.push(Action::Link(LinkAction::CompareWith(None)));
                 }
                 for d in &images {
@@ -197,10 +231,16 @@ fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], action
                         actions.push(Action::Link(LinkAction::CompareWith(Some(d.id))));
                     }
                 }
+                for m in &st.maps {
+                    let label = format!("{} (map alone)", file_name(m));
+                    if ui.selectable_label(map == Some(m), label).clicked() {
+                        actions.push(Action::Link(LinkAction::CompareMap(m.clone())));
+                    }
+                }
             });
         });
         ui.label(
-            RichText::new("(an open image; its map is read from beside it: NAME.lldmap, NAME.gnumap, NAME.map)").weak(),
+            RichText::new("(an open image, with its map read from beside it: NAME.lldmap, NAME.gnumap, NAME.map; or a map beside the inputs alone)").weak(),
         );
     });
 }
@@ -218,6 +258,10 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 }
             });
         });
+        if let Some(program) = st.pasted_command().filter(|c| c.flavor.is_some()).and_then(|c| c.program) {
+            ui.label(RichText::new(format!("(picked from `{program}` on the command line)")).weak())
+                .on_hover_text("The pasted command line's program name says which linker it is");
+        }
         ui.separator();
         for (name, value, gc) in [("GC", st.gc, true), ("ICF", st.icf, false)] {
             let text = match value {
@@ -269,7 +313,7 @@ fn options_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             "link-pasted",
             &current,
             ui.available_width() - 260.0,
-            "Paste the linker's command line (inputs are found among the open files, else beside the first); empty: use the inputs and options above",
+            "Paste the linker's command line as typed, program name included or not (lld-link, ld.lld, x86_64-w64-mingw32-ld, a clang / gcc driver line: it picks the linker); inputs are found among the open files, else beside the document; empty: use the inputs and options above",
             |t| Action::Link(LinkAction::Paste(t)),
             actions,
         );
@@ -337,6 +381,9 @@ fn outcome(ui: &mut egui::Ui, data: &LinkData) {
         };
         let text = if d.severity == "note" { format!("Note: {}", d.message) } else { d.message.clone() };
         ui.label(RichText::new(text).monospace().color(color));
+    }
+    for n in &data.notes {
+        ui.label(RichText::new(format!("Note: {n}")).weak());
     }
     if !r.ignored_options.is_empty() {
         ui.label(RichText::new(format!("Not modelled (ignored): {}", r.ignored_options.join(" "))).weak());
