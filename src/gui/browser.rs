@@ -182,7 +182,7 @@ pub fn show(ctx: &egui::Context, b: &Browser, actions: &mut Vec<Action>) {
 
 fn body(ui: &mut egui::Ui, b: &Browser, actions: &mut Vec<Action>) {
     if let Some(note) = &b.note {
-        ui.label(RichText::new(note).color(ui.visuals().weak_text_color()));
+        ui.label(RichText::new(note).italics());
     }
     ui.horizontal(|ui| {
         if ui.button("↑ Up").on_hover_text("The parent folder").clicked() {
