@@ -1234,3 +1234,234 @@ fn link_view_leaves_out_neighbours_it_cannot_link_and_those_beside_an_image() {
     let doc = active(&h);
     assert!(doc.link.entries(&open, &doc.core).is_empty());
 }
+
+#[test]
+fn ctrl_tab_and_ctrl_page_keys_switch_tabs() {
+    let mut h = harness(loaded(&["autoimport.exe", "autoimport-small.exe", "data.dll"]));
+    activate(&mut h, "autoimport.exe");
+    let name = |h: &Harness<'_, App>| active(h).core.name.clone();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Tab);
+    h.run();
+    assert_eq!(name(&h), "autoimport-small.exe");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Tab);
+    h.run();
+    assert_eq!(name(&h), "autoimport.exe", "Ctrl+Shift+Tab goes back");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Tab);
+    h.run();
+    assert_eq!(name(&h), "data.dll", "wraps around to the last tab");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::PageDown);
+    h.run();
+    assert_eq!(name(&h), "autoimport.exe", "Ctrl+PgDn wraps around to the first");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::PageDown);
+    h.run();
+    assert_eq!(name(&h), "autoimport-small.exe");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::PageUp);
+    h.run();
+    assert_eq!(name(&h), "autoimport.exe");
+    // Switching tabs is history: Back returns to the tab before.
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowLeft);
+    h.run();
+    assert_eq!(name(&h), "autoimport-small.exe");
+}
+
+#[test]
+fn goto_with_a_bad_address_keeps_the_prompt_open_with_its_text_and_selects_it_when_reopened() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::G);
+    h.run();
+    let input = |h: &Harness<'_, App>| {
+        let n = h.get_by_role(egui::accesskit::Role::TextInput);
+        (n.value().unwrap_or_default(), n.is_focused())
+    };
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("0xzz12");
+    h.key_press(Key::Enter);
+    h.run();
+    assert!(h.state().goto_open, "the prompt stays open after an error");
+    assert!(
+        h.state().status.as_ref().is_some_and(|s| s.error && s.text.starts_with("Go to:")),
+        "{:?}",
+        h.state().status
+    );
+    assert_eq!(input(&h), ("0xzz12".to_string(), true), "its text is kept and it keeps the keyboard");
+    // Typing more goes on from the text (nothing was selected after the error).
+    h.event(egui::Event::Key {
+        key: Key::Backspace,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    assert_eq!(input(&h).0, "0xzz1");
+    // Closed and opened again, the old text is selected: typing replaces it.
+    h.key_press(Key::Escape);
+    h.run();
+    assert!(!h.state().goto_open);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::G);
+    h.run();
+    assert_eq!(input(&h), ("0xzz1".to_string(), true));
+    h.event(egui::Event::Text("0x140009e80".into()));
+    h.run();
+    assert_eq!(input(&h).0, "0x140009e80", "the old text was selected and replaced");
+    h.key_press(Key::Enter);
+    h.run();
+    assert!(!h.state().goto_open, "a good address closes the prompt");
+    assert_eq!(h.state().last_goto.as_ref().and_then(|r| r.rva), Some(0x9e80));
+}
+
+#[test]
+fn the_theme_and_the_file_browser_choice_round_trip_through_settings() {
+    use linkscope::gui::persist::ThemeChoice;
+    #[derive(Default)]
+    struct Mem(std::collections::HashMap<String, String>);
+    impl eframe::Storage for Mem {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.into(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+    assert_eq!(Settings::default().theme, ThemeChoice::System, "follows the system by default");
+    for choice in ThemeChoice::ALL {
+        let mut h = harness(App::new(Vec::new(), Settings::default()));
+        h.state_mut().apply(Action::SetTheme(choice));
+        h.state_mut().apply(Action::SetBuiltinBrowser(true));
+        h.run();
+        let want = match choice {
+            ThemeChoice::System => egui::ThemePreference::System,
+            ThemeChoice::Dark => egui::ThemePreference::Dark,
+            ThemeChoice::Light => egui::ThemePreference::Light,
+        };
+        assert_eq!(h.ctx.options(|o| o.theme_preference), want, "{choice:?} is applied");
+        let mut mem = Mem::default();
+        h.state().settings.save(&mut mem);
+        let back = Settings::load(Some(&mem));
+        assert_eq!((back.theme, back.builtin_browser), (choice, true));
+        assert_eq!(back, h.state().settings);
+    }
+    // Settings stored before these fields existed still load, with the defaults for them.
+    let mut mem = Mem::default();
+    eframe::Storage::set_string(
+        &mut mem,
+        linkscope::gui::persist::KEY,
+        "(recent: [], last_view: {}, hex_pane: false, demangle: true)".into(),
+    );
+    let old = Settings::load(Some(&mem));
+    assert_eq!((old.hex_pane, old.theme, old.builtin_browser), (false, ThemeChoice::System, false));
+    // The View menu's radio buttons set it.
+    let mut h = harness(App::new(Vec::new(), Settings::default()));
+    h.get_by_label("View").click();
+    h.run();
+    h.get_by_label("Light").click();
+    h.run();
+    assert_eq!(h.state().settings.theme, ThemeChoice::Light);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+}
+
+#[test]
+fn the_built_in_file_browser_lists_filters_opens_compares_and_saves() {
+    use linkscope::gui::action::BrowserAction;
+    use linkscope::gui::browser::Purpose;
+    let dir = std::env::temp_dir().join(format!("linkscope-browser-test-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("Sub")).unwrap();
+    std::fs::create_dir_all(dir.join("another")).unwrap();
+    std::fs::copy(sample("data.dll"), dir.join("data.dll")).unwrap();
+    std::fs::copy(sample("autoimport-small.exe"), dir.join("autoimport-small.exe")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "x").unwrap();
+    let dir = std::fs::canonicalize(&dir).unwrap();
+    let settings = Settings { builtin_browser: true, ..Settings::default() };
+    // Frames a 60th of a second apart, so that two clicks make a double-click.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(64)
+        .with_context_setup(linkscope::gui::theme::install)
+        .build_ui_state(|ui, app: &mut App| app.ui_contents(ui), App::new(Vec::new(), settings));
+    // Open… shows the built-in browser (the setting asks for it).
+    h.state_mut().apply(Action::OpenDialog);
+    h.run();
+    assert_eq!(h.state().browser.as_ref().map(|b| b.purpose.clone()), Some(Purpose::Open));
+    h.state_mut().apply(Action::Browser(BrowserAction::Pick(dir.clone())));
+    h.run();
+    let b = h.state().browser.clone().expect("open");
+    assert_eq!(b.dir, dir);
+    let names: Vec<(&str, bool)> = b.entries.iter().map(|e| (e.name.as_str(), e.dir)).collect();
+    assert_eq!(
+        names,
+        [("another", true), ("Sub", true), ("autoimport-small.exe", false), ("data.dll", false), ("notes.txt", false)],
+        "folders first, each by name"
+    );
+    assert!(h.query_by_label_contains("data.dll").is_some(), "entries are drawn");
+    // A double-click opens a folder in place; ↑ / ↓ in the filter move the selection.
+    h.get_by_label("Sub/").click();
+    h.step();
+    h.get_by_label("Sub/").click();
+    h.run();
+    assert_eq!(h.state().browser.as_ref().map(|b| b.dir.clone()), Some(dir.join("Sub")));
+    h.state_mut().apply(Action::Browser(BrowserAction::Pick(dir.clone())));
+    h.run();
+    h.key_press(Key::ArrowDown);
+    h.key_press(Key::ArrowDown);
+    h.run();
+    assert_eq!(h.state().browser.as_ref().and_then(|b| b.selected), Some(1));
+    // Up, and back into the folder by typing its path.
+    h.state_mut().apply(Action::Browser(BrowserAction::Up));
+    assert_eq!(h.state().browser.as_ref().map(|b| b.dir.clone()), dir.parent().map(Path::to_path_buf));
+    h.state_mut().apply(Action::Browser(BrowserAction::Pick(dir.clone())));
+    h.run();
+    // Typing filters (the filter has the keyboard); Enter opens the only match.
+    h.event(egui::Event::Text("DATA".into()));
+    h.run();
+    let b = h.state().browser.clone().expect("open");
+    assert_eq!(b.filter, "DATA");
+    assert_eq!(b.shown().iter().map(|&i| b.entries[i].name.as_str()).collect::<Vec<_>>(), ["data.dll"]);
+    assert!(h.query_by_label_contains("notes.txt").is_none(), "filtered out");
+    h.key_press(Key::Enter);
+    h.step(); // the welcome screen's spinner repaints while the file loads
+    assert!(h.state().browser.is_none(), "closed once a file is picked");
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(60)));
+    h.run();
+    assert_eq!(active(&h).core.name, "data.dll");
+    assert_eq!(h.state().settings.last_dir.as_deref(), Some(dir.as_path()), "the folder is remembered");
+    // File → Open path… is the same browser, at the folder used last.
+    h.state_mut().apply(Action::ShowOpenPath(true));
+    assert_eq!(h.state().browser.as_ref().map(|b| b.dir.clone()), Some(dir.clone()));
+    // A missing file is refused in the browser.
+    h.state_mut().apply(Action::Browser(BrowserAction::Pick(dir.join("missing.exe"))));
+    assert!(h.state().browser.as_ref().is_some_and(|b| b.error.as_deref().is_some_and(|e| e.contains("no such file"))));
+    h.key_press(Key::Escape);
+    h.run();
+    assert!(h.state().browser.is_none(), "Esc closes it");
+
+    // Compare with → A file…: the file is opened and the active document diffed against it.
+    h.state_mut().apply(Action::CompareDialog);
+    assert!(matches!(h.state().browser.as_ref().map(|b| &b.purpose), Some(Purpose::Compare(_))));
+    h.state_mut().apply(Action::Browser(BrowserAction::Pick(dir.join("autoimport-small.exe"))));
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(60)));
+    let diff = wait_for_diff(&mut h);
+    assert_eq!(active(&h).core.name, "data.dll");
+    assert_eq!(active(&h).view, View::Diff);
+    assert!(!diff.diff.changes.is_empty());
+
+    // Export → Browse…: the browser asks for a file name, suggested from the table.
+    activate(&mut h, "data.dll");
+    h.state_mut().apply(Action::ShowExport(Some((TableId::Exports, ExportFormat::Csv))));
+    h.state_mut().apply(Action::Table(TableId::Exports, TableAction::ExportDialog(ExportFormat::Csv)));
+    let b = h.state().browser.clone().expect("export browser");
+    assert!(b.purpose.saves());
+    assert_eq!(b.dir, dir, "beside the document");
+    assert!(b.name.ends_with(".csv"), "{}", b.name);
+    h.state_mut().apply(Action::Browser(BrowserAction::Name("exports.csv".into())));
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert!(h.state().browser.is_none());
+    let text = std::fs::read_to_string(dir.join("exports.csv")).expect("written");
+    assert!(text.lines().count() > 1, "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -48,10 +48,23 @@ impl ExportFormat {
 pub enum Action {
     /// Read these files (off the UI thread) and open each in a tab.
     OpenFiles(Vec<PathBuf>),
-    /// Show the system file picker (rfd) to open files.
+    /// Pick files to open: the system file dialog (rfd), or the built-in browser where that
+    /// cannot appear or the user prefers it.
     OpenDialog,
-    /// Show or hide the "open a path" prompt (works without a file-dialog portal).
+    /// Show (or close) the built-in file browser to open a file (File → Open path…); it works
+    /// without a file-dialog portal.
     ShowOpenPath(bool),
+    /// Pick a file to diff the active document against (File → Compare with → A file…).
+    CompareDialog,
+    /// Something done in the built-in file browser.
+    Browser(BrowserAction),
+    /// Always use the built-in file browser instead of the system dialog.
+    SetBuiltinBrowser(bool),
+    /// Dark, light, or follow the system.
+    SetTheme(super::persist::ThemeChoice),
+    /// Activate the next tab (true) or the previous one, wrapping around (Ctrl+Tab, Ctrl+PgDn;
+    /// Ctrl+Shift+Tab, Ctrl+PgUp).
+    CycleDoc(bool),
     /// Cancel a load in progress.
     CancelLoad(DocId),
     /// Close a tab.
@@ -114,6 +127,25 @@ pub enum Action {
     Link(LinkAction),
     /// The Diff view.
     Diff(DiffAction),
+}
+
+/// What is done in the built-in file browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrowserAction {
+    /// Go to the parent folder.
+    Up,
+    /// The folder path as typed (listed when Enter picks it).
+    DirText(String),
+    /// Filter the entries by name.
+    Filter(String),
+    /// The file name to save as.
+    Name(String),
+    /// Select an entry (index into the folder's entries).
+    Select(Option<usize>),
+    /// A path picked: a folder is listed, a file completes the browser's purpose.
+    Pick(PathBuf),
+    /// Close the browser without picking.
+    Close,
 }
 
 /// What is done to one table of the active document.

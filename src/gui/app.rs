@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::action::{Action, DiffAction, ExportFormat, PatchAction, TableAction};
+use super::browser::{self, Browser, Purpose};
 use super::document::{DocId, Document, TableId, View};
 use super::loader::{LoadJob, Phase};
 use super::nav::{History, Resolved};
@@ -48,6 +49,18 @@ pub enum DialogResult {
     Export(DocId, TableId, ExportFormat, PathBuf),
     /// A memory dump picked to verify a document's plan against.
     Dump(DocId, PathBuf),
+    /// A file picked to diff a document against.
+    Compare(DocId, PathBuf),
+}
+
+/// A system dialog open on its own thread.
+pub(crate) struct PendingDialog {
+    /// The dialog's thread; `None` is "cancelled".
+    pub job: Job<Option<DialogResult>>,
+    /// What it picks for (the built-in browser takes over with it if the dialog never showed).
+    pub purpose: Purpose,
+    /// When it was asked for.
+    pub started: Instant,
 }
 
 /// The linkscope desktop app.
@@ -68,8 +81,8 @@ pub struct App {
     pub goto_open: bool,
     /// The last Go-to that succeeded.
     pub last_goto: Option<Resolved>,
-    /// Whether the open-a-path prompt is open.
-    pub open_path_open: bool,
+    /// The built-in file browser, when open.
+    pub browser: Option<Browser>,
     /// The export prompt, when open.
     pub export_prompt: Option<ExportPrompt>,
     /// The last text put on the clipboard.
@@ -81,8 +94,14 @@ pub struct App {
     pub(crate) pending_copy: Option<String>,
     pub(crate) focus_filter: Cell<bool>,
     pub(crate) focus_goto: Cell<bool>,
+    /// Select the Go-to text when it next takes the focus (the prompt was just opened).
+    pub(crate) select_goto: Cell<bool>,
+    /// Open the Help menu at the next frame (screenshot mode, `LINKSCOPE_MENU=help`).
+    pub(crate) open_help: Cell<bool>,
     /// System dialogs open on their own threads.
-    pub(crate) dialogs: Vec<Job<Option<DialogResult>>>,
+    pub(crate) dialogs: Vec<PendingDialog>,
+    /// Diff this document (second) against the one being loaded (first) when it arrives.
+    pub(crate) compare_after_load: Option<(DocId, DocId)>,
     pub(crate) next_id: u64,
     /// The context background work wakes (set at the first frame; jobs started before it read
     /// it when they finish).
@@ -145,7 +164,7 @@ impl App {
             settings,
             goto_open: false,
             last_goto: None,
-            open_path_open: false,
+            browser: None,
             export_prompt: None,
             last_copied: None,
             last_export: None,
@@ -153,6 +172,9 @@ impl App {
             pending_copy: None,
             focus_filter: Cell::new(false),
             focus_goto: Cell::new(false),
+            select_goto: Cell::new(false),
+            open_help: Cell::new(false),
+            compare_after_load: None,
             dialogs: Vec::new(),
             next_id: 1,
             ctx: Arc::default(),
@@ -258,6 +280,10 @@ impl App {
             theme::install(ui.ctx());
             let _ = self.ctx.set(ui.ctx().clone());
         }
+        let want = self.settings.theme.preference();
+        if ui.ctx().options(|o| o.theme_preference) != want {
+            ui.ctx().set_theme(want);
+        }
         self.poll();
         let mut actions = Vec::new();
         self.shortcuts(ui.ctx(), &mut actions);
@@ -284,6 +310,14 @@ impl App {
             if i.consume_shortcut(&cmd(Key::O)) {
                 actions.push(Action::OpenDialog);
             }
+            // Shift first: Ctrl+Tab also matches Ctrl+Shift+Tab (shift is ignored when unasked).
+            let cmd_shift = |k| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, k);
+            if i.consume_shortcut(&cmd_shift(Key::Tab)) || i.consume_shortcut(&cmd(Key::PageUp)) {
+                actions.push(Action::CycleDoc(false));
+            }
+            if i.consume_shortcut(&cmd(Key::Tab)) || i.consume_shortcut(&cmd(Key::PageDown)) {
+                actions.push(Action::CycleDoc(true));
+            }
             if i.consume_shortcut(&cmd(Key::W)) {
                 if let Some(id) = self.active {
                     actions.push(Action::CloseDoc(id));
@@ -297,7 +331,7 @@ impl App {
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
                 actions.push(Action::ShowGoto(false));
-                actions.push(Action::ShowOpenPath(false));
+                actions.push(Action::Browser(super::action::BrowserAction::Close));
                 actions.push(Action::ShowExport(None));
             }
             if !text_focused {
@@ -407,8 +441,18 @@ impl App {
                 if ui.add(egui::Button::new("Open…").shortcut_text("Ctrl+O")).clicked() {
                     actions.push(Action::OpenDialog);
                 }
-                if ui.button("Open path…").clicked() {
+                if ui.button("Open path…").on_hover_text("The built-in file browser: type or pick a path").clicked() {
                     actions.push(Action::ShowOpenPath(true));
+                }
+                let mut builtin = self.settings.builtin_browser;
+                if ui
+                    .checkbox(&mut builtin, "Use the built-in file browser")
+                    .on_hover_text(
+                        "Instead of the system file dialog (which needs an XDG desktop portal; without one the built-in browser opens anyway)",
+                    )
+                    .changed()
+                {
+                    actions.push(Action::SetBuiltinBrowser(builtin));
                 }
                 ui.menu_button("Recent", |ui| {
                     if self.settings.recent.is_empty() {
@@ -427,13 +471,13 @@ impl App {
                 ui.separator();
                 ui.menu_button("Compare with", |ui| {
                     let others: Vec<&Document> = self.docs.iter().filter(|d| Some(d.id) != self.active).collect();
-                    if others.is_empty() {
-                        ui.weak("(open a second file)");
-                    }
                     for d in others {
                         if ui.button(&d.core.name).clicked() {
                             actions.push(Action::Diff(DiffAction::With(d.id)));
                         }
+                    }
+                    if ui.add_enabled(self.active.is_some(), egui::Button::new("A file…")).clicked() {
+                        actions.push(Action::CompareDialog);
                     }
                 });
                 ui.separator();
@@ -484,26 +528,18 @@ impl App {
                 if ui.checkbox(&mut dm, "Demangle names").changed() {
                     actions.push(Action::SetDemangle(dm));
                 }
-            });
-            ui.menu_button("Help", |ui| {
-                ui.label(RichText::new("linkscope").strong());
-                ui.label("Look inside executables, DLLs and object files.");
                 ui.separator();
-                for (k, v) in [
-                    ("Ctrl+O", "open files"),
-                    ("Ctrl+G", "go to 0x… (VA), rva:… or file:…"),
-                    ("Ctrl+F", "filter the current table"),
-                    ("Alt+← / Alt+→", "back / forward (also the mouse's side buttons)"),
-                    ("Ctrl+C", "copy the selected row"),
-                    ("↑ / ↓", "move the selection"),
-                    ("Ctrl+W", "close the tab"),
-                ] {
-                    ui.horizontal(|ui| {
-                        ui.label(theme::mono(k));
-                        ui.label(v);
-                    });
+                ui.label("Theme");
+                for t in super::persist::ThemeChoice::ALL {
+                    if ui.radio(self.settings.theme == t, t.label()).clicked() {
+                        actions.push(Action::SetTheme(t));
+                    }
                 }
             });
+            let menu = ui.menu_button("Help", help);
+            if self.open_help.take() {
+                egui::Popup::open_id(ui.ctx(), egui::Popup::default_response_id(&menu.response));
+            }
         });
     }
 
@@ -614,7 +650,7 @@ impl App {
                     }
                 }
                 None => {
-                    ui.weak("Ctrl+G go to · Ctrl+F filter · Alt+←/→ back/forward · drop files to open");
+                    ui.weak("Ctrl+G go to · Ctrl+F filter · Alt+←/→ back/forward · Ctrl+Tab next tab · drop files to open · Help lists every key");
                 }
             }
             if let Some(doc) = self.active_doc() {
@@ -676,6 +712,12 @@ impl App {
                     );
                     if self.focus_goto.take() {
                         resp.request_focus();
+                        if self.select_goto.take() {
+                            // Opened again: the old text is selected, so typing replaces it.
+                            let mut state = egui::TextEdit::load_state(ui.ctx(), resp.id).unwrap_or_default();
+                            state.cursor.set_char_range(Some(egui::text::CCursorRange::select_all_str(&text)));
+                            state.store(ui.ctx(), resp.id);
+                        }
                     }
                     let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
                     ui.data_mut(|d| d.insert_temp(id, text.clone()));
@@ -689,43 +731,22 @@ impl App {
                     });
                 });
         }
-        if self.open_path_open {
-            let id = egui::Id::unique("open-path-text");
-            egui::Window::new("Open a file")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 80.0))
-                .show(ctx, |ui| {
-                    let mut text: String = ui.data(|d| d.get_temp(id)).unwrap_or_default();
-                    let resp = ui
-                        .add(egui::TextEdit::singleline(&mut text).hint_text("/path/to/file.dll").desired_width(420.0));
-                    let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
-                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
-                    ui.horizontal(|ui| {
-                        if (ui.button("Open").clicked() || enter) && !text.trim().is_empty() {
-                            actions.push(Action::OpenFiles(vec![PathBuf::from(text.trim())]));
-                            actions.push(Action::ShowOpenPath(false));
-                        }
-                        if ui.button("Browse…").clicked() {
-                            actions.push(Action::OpenDialog);
-                        }
-                        if ui.button("Cancel").clicked() {
-                            actions.push(Action::ShowOpenPath(false));
-                        }
-                    });
-                });
+        if let Some(b) = &self.browser {
+            browser::show(ctx, b, actions);
         }
-        if let Some(p) = &self.export_prompt {
+        // While the browser picks its path, the export prompt waits behind it.
+        let browsing = self.browser.as_ref().is_some_and(|b| b.purpose.saves());
+        if let Some(p) = self.export_prompt.as_ref().filter(|_| !browsing) {
             let id = egui::Id::unique(("export-path", p.table.name(), p.format.ext()));
             egui::Window::new(format!("Export {} as {}", p.table.name(), p.format.ext().to_uppercase()))
                 .collapsible(false)
                 .resizable(false)
                 .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 80.0))
                 .show(ctx, |ui| {
-                    ui.label("The rows shown (filtered and sorted as in the table) are written to:");
+                    let label = ui.label("The rows shown (filtered and sorted as in the table) are written to:");
                     let mut text: String =
                         ui.data(|d| d.get_temp(id)).unwrap_or_else(|| p.suggested.display().to_string());
-                    ui.add(egui::TextEdit::singleline(&mut text).desired_width(460.0));
+                    ui.add(egui::TextEdit::singleline(&mut text).desired_width(460.0)).labelled_by(label.id);
                     ui.data_mut(|d| d.insert_temp(id, text.clone()));
                     ui.horizontal(|ui| {
                         if ui.button("Save").clicked() && !text.trim().is_empty() {
@@ -770,32 +791,127 @@ impl App {
                 self.apply(Action::Diff(DiffAction::With(b)));
             }
         }
-        let (mut picked, mut failed) = (Vec::new(), false);
-        self.dialogs.retain_mut(|j| match j.try_take() {
+        let (mut picked, mut unseen) = (Vec::new(), Vec::new());
+        self.dialogs.retain_mut(|d| match d.job.try_take() {
+            Some(Ok(Some(r))) => {
+                picked.push(r);
+                false
+            }
+            Some(Ok(None)) if d.started.elapsed() >= browser::TOO_FAST => false,
             Some(r) => {
-                failed |= r.is_err();
-                picked.extend(r.ok().flatten());
+                // Failed, or "cancelled" before anyone could see it: the dialog never showed.
+                let why = match r {
+                    Err(e) => format!("the system file dialog failed ({e})"),
+                    Ok(_) => "no system file dialog appeared (no XDG desktop portal?)".to_string(),
+                };
+                unseen.push((d.purpose.clone(), why));
                 false
             }
             None => true,
         });
-        if failed {
-            // No dialog could be shown: the path prompt does the same.
-            self.open_path_open = true;
+        for (purpose, why) in unseen {
+            self.show_browser(purpose, Some(format!("Using the built-in file browser: {why}.")));
         }
         for r in picked {
-            match r {
-                DialogResult::Open(paths) => self.apply(Action::OpenFiles(paths)),
-                DialogResult::Export(doc, t, f, path) => {
-                    if self.active == Some(doc) {
-                        self.apply(Action::Table(t, TableAction::Export(f, path)));
-                    }
+            self.dialog_done(r);
+        }
+    }
+
+    /// Do what a path picked in a dialog (system or built-in) was for.
+    pub(crate) fn dialog_done(&mut self, r: DialogResult) {
+        match r {
+            DialogResult::Open(paths) => self.apply(Action::OpenFiles(paths)),
+            DialogResult::Export(doc, t, f, path) => {
+                if self.active == Some(doc) {
+                    self.apply(Action::Table(t, TableAction::Export(f, path)));
                 }
-                DialogResult::Dump(doc, path) => {
-                    if self.active == Some(doc) {
-                        self.apply(Action::Patch(PatchAction::Dump(path)));
-                    }
+            }
+            DialogResult::Dump(doc, path) => {
+                if self.active == Some(doc) {
+                    self.apply(Action::Patch(PatchAction::Dump(path)));
                 }
+            }
+            DialogResult::Compare(doc, path) => self.compare_with_file(doc, path),
+        }
+    }
+}
+
+/// The README's sections, as (heading, anchor, whether it is a subsection of the one before).
+const README_SECTIONS: [(&str, &str, bool); 10] = [
+    ("Set up", "set-up", false),
+    ("The app", "the-app", false),
+    ("The CLI", "the-cli", false),
+    ("Data references", "data-references", true),
+    ("Patch and verify", "patch-and-verify", true),
+    ("Link", "link", true),
+    ("Diff", "diff", true),
+    ("JSON", "json", true),
+    ("Performance", "performance", false),
+    ("How it is checked", "how-it-is-checked", false),
+];
+
+/// Every keyboard shortcut, as (keys, what they do).
+pub const SHORTCUTS: [(&str, &str); 15] = [
+    ("Ctrl+O", "open files"),
+    ("Ctrl+G", "go to 0x… (VA), rva:… or file:…"),
+    ("Ctrl+F", "filter the current table"),
+    ("Alt+← / Alt+→", "back / forward (also the mouse's side buttons)"),
+    ("Ctrl+Tab / Ctrl+Shift+Tab", "next / previous tab"),
+    ("Ctrl+PgDn / Ctrl+PgUp", "next / previous tab"),
+    ("Ctrl+W", "close the tab (also a middle click on it)"),
+    ("Ctrl+C", "copy the selected row"),
+    ("↑ / ↓", "move the selection"),
+    ("F8 / Shift+F8", "next / previous change (Diff view)"),
+    ("Enter", "Patch view: apply a typed base; prompts: go / open"),
+    ("Esc", "close the Go-to prompt, the file browser or the export prompt"),
+    ("Scroll / drag", "zoom / pan the layout map (Sections view)"),
+    ("Double-click", "open a file or folder in the file browser"),
+    ("Drop files", "open them (a memory dump on the Patch view verifies it)"),
+];
+
+/// The README on disk, if the app runs from its source tree.
+fn readme_path() -> Option<PathBuf> {
+    [PathBuf::from("README.md"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]
+        .into_iter()
+        .find(|p| p.is_file())
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+}
+
+/// The Help menu: what the app is, every shortcut, and the README's sections.
+fn help(ui: &mut egui::Ui) {
+    ui.label(RichText::new("linkscope").strong());
+    ui.label("Look inside executables, DLLs and object files.");
+    ui.separator();
+    ui.label(RichText::new("Keyboard").strong());
+    egui::Grid::new("help-keys").num_columns(2).spacing(egui::vec2(12.0, 2.0)).show(ui, |ui| {
+        for (k, v) in SHORTCUTS {
+            ui.label(theme::mono(k));
+            ui.label(v);
+            ui.end_row();
+        }
+    });
+    ui.separator();
+    ui.label(RichText::new("The README").strong());
+    match readme_path() {
+        Some(readme) => {
+            // Opened with the system (a Markdown viewer or the browser); the anchor is the
+            // heading's, which renderers of Markdown follow.
+            let url = format!("file://{}", readme.display());
+            ui.hyperlink_to("README.md", &url).on_hover_text(readme.display().to_string());
+            for (title, anchor, sub) in README_SECTIONS {
+                ui.horizontal(|ui| {
+                    ui.add_space(if sub { 24.0 } else { 8.0 });
+                    ui.hyperlink_to(format!("§ {title}"), format!("{url}#{anchor}"));
+                });
+            }
+        }
+        None => {
+            ui.label("README.md, next to the program's sources; its sections:");
+            for (title, _, sub) in README_SECTIONS {
+                ui.horizontal(|ui| {
+                    ui.add_space(if sub { 24.0 } else { 8.0 });
+                    ui.label(format!("§ {title}"));
+                });
             }
         }
     }

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::action::{Action, ExportFormat, TableAction, Target};
-use super::app::{App, DialogResult, ExportPrompt, Status};
+use std::time::Instant;
+
+use super::action::{Action, BrowserAction, DiffAction, ExportFormat, TableAction, Target};
+use super::app::{App, DialogResult, ExportPrompt, PendingDialog, Status};
+use super::browser::{self, Browser, Purpose};
 use super::document::{DocCore, DocId, Document, TableId, View};
 use super::loader::LoadJob;
 use super::lookup::member_data_span;
@@ -20,8 +23,26 @@ impl App {
     pub fn apply(&mut self, action: Action) {
         match action {
             Action::OpenFiles(paths) => self.open_files(paths),
-            Action::OpenDialog => self.open_dialog(),
-            Action::ShowOpenPath(open) => self.open_path_open = open,
+            Action::OpenDialog => self.pick(Purpose::Open),
+            Action::ShowOpenPath(true) => self.show_browser(Purpose::Open, None),
+            Action::ShowOpenPath(false) => self.close_browser(Purpose::Open),
+            Action::CompareDialog => {
+                if let Some(id) = self.active {
+                    self.pick(Purpose::Compare(id));
+                }
+            }
+            Action::Browser(a) => self.apply_browser(a),
+            Action::SetBuiltinBrowser(on) => self.settings.builtin_browser = on,
+            Action::SetTheme(t) => self.settings.theme = t,
+            Action::CycleDoc(forward) => {
+                let n = self.docs.len();
+                let pos = self.active.and_then(|id| self.docs.iter().position(|d| d.id == id));
+                if let (Some(p), true) = (pos, n > 1) {
+                    let next = if forward { (p + 1) % n } else { (p + n - 1) % n };
+                    let id = self.docs[next].id;
+                    self.apply(Action::ActivateDoc(id));
+                }
+            }
             Action::CancelLoad(id) => {
                 if let Some(pos) = self.loads.iter().position(|j| j.id == id) {
                     let job = self.loads.remove(pos);
@@ -67,6 +88,7 @@ impl App {
                 self.goto_open = open;
                 if open {
                     self.focus_goto.set(true);
+                    self.select_goto.set(true);
                 }
             }
             Action::GoTo(text) => self.goto(&text),
@@ -216,35 +238,153 @@ impl App {
         }
     }
 
-    /// Run a system dialog on its own thread; its answer arrives through [`App::poll`].
-    pub(crate) fn dialog(&mut self, name: &str, f: impl FnOnce() -> Option<DialogResult> + Send + 'static) {
-        self.dialogs.push(Job::spawn(name, Some(self.waker()), move |_| f()));
+    /// Run a system dialog for `purpose` on its own thread; its answer arrives through
+    /// [`App::poll`], which opens the built-in browser instead if the dialog never showed.
+    pub(crate) fn dialog(
+        &mut self,
+        name: &str,
+        purpose: Purpose,
+        f: impl FnOnce() -> Option<DialogResult> + Send + 'static,
+    ) {
+        let job = Job::spawn(name, Some(self.waker()), move |_| f());
+        self.dialogs.push(PendingDialog { job, purpose, started: Instant::now() });
     }
 
-    fn open_dialog(&mut self) {
-        self.dialog("file dialog", || {
-            Some(DialogResult::Open(rfd::FileDialog::new().set_title("Open files").pick_files()?))
+    /// Pick a path for `purpose`: the system dialog where one can appear, else (or when the user
+    /// prefers it) the built-in browser.
+    pub(crate) fn pick(&mut self, purpose: Purpose) {
+        if self.settings.builtin_browser {
+            self.show_browser(purpose, None);
+            return;
+        }
+        if !browser::portal_expected() {
+            let note = "Using the built-in file browser: no D-Bus session, so no desktop portal for the system dialog.";
+            self.show_browser(purpose, Some(note.into()));
+            return;
+        }
+        let (dir, name) = self.suggestion(&purpose);
+        let p = purpose.clone();
+        self.dialog("file dialog", purpose, move || {
+            let dialog = rfd::FileDialog::new().set_title(p.title()).set_directory(&dir);
+            match p {
+                Purpose::Open => Some(DialogResult::Open(dialog.pick_files()?)),
+                Purpose::Dump(id) => Some(DialogResult::Dump(id, dialog.pick_file()?)),
+                Purpose::Compare(id) => Some(DialogResult::Compare(id, dialog.pick_file()?)),
+                Purpose::Export(id, t, format) => {
+                    let dialog = dialog.add_filter(format.ext(), &[format.ext()]).set_file_name(name);
+                    Some(DialogResult::Export(id, t, format, dialog.save_file()?))
+                }
+            }
         });
-        self.set_status(
-            "File → Open path… works too, if no file dialog appears (it needs an XDG desktop portal).",
-            false,
-        );
+    }
+
+    /// Where a dialog for `purpose` starts, and the file name it suggests.
+    fn suggestion(&self, purpose: &Purpose) -> (PathBuf, String) {
+        let doc_dir = self.active_doc().and_then(|d| d.core.path.parent().map(Path::to_path_buf));
+        let last = self.settings.last_dir.clone().filter(|d| d.is_dir());
+        let cwd = || std::env::current_dir().unwrap_or_default();
+        match purpose {
+            Purpose::Export(..) => {
+                let suggested = self.export_prompt.as_ref().map(|p| p.suggested.clone()).unwrap_or_default();
+                let dir = suggested.parent().filter(|d| d.is_dir()).map(Path::to_path_buf);
+                let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                (dir.or(last).or(doc_dir).unwrap_or_else(cwd), name)
+            }
+            Purpose::Dump(_) | Purpose::Compare(_) => (doc_dir.or(last).unwrap_or_else(cwd), String::new()),
+            Purpose::Open => (last.or(doc_dir).unwrap_or_else(cwd), String::new()),
+        }
+    }
+
+    /// Open the built-in browser for `purpose`, with a note saying why if it replaces the system
+    /// dialog (also put on the status line).
+    pub(crate) fn show_browser(&mut self, purpose: Purpose, note: Option<String>) {
+        let (dir, name) = self.suggestion(&purpose);
+        let mut b = Browser::new(purpose, dir, name);
+        if let Some(n) = &note {
+            self.set_status(n.clone(), false);
+        }
+        b.note = note;
+        self.browser = Some(b);
+    }
+
+    fn close_browser(&mut self, purpose: Purpose) {
+        if self.browser.as_ref().is_some_and(|b| b.purpose == purpose) {
+            self.browser = None;
+        }
+    }
+
+    fn apply_browser(&mut self, action: BrowserAction) {
+        let Some(b) = self.browser.as_mut() else { return };
+        match action {
+            BrowserAction::Up => {
+                if let Some(parent) = b.dir.parent() {
+                    let parent = parent.to_path_buf();
+                    b.cd(parent);
+                }
+            }
+            BrowserAction::DirText(t) => b.dir_text = t,
+            BrowserAction::Filter(f) => b.filter = f,
+            BrowserAction::Name(n) => b.name = n,
+            BrowserAction::Select(i) => b.selected = i,
+            BrowserAction::Close => self.browser = None,
+            BrowserAction::Pick(path) => {
+                // A relative path is taken from the folder shown.
+                let path = if path.is_absolute() { path } else { b.dir.join(path) };
+                if path.is_dir() {
+                    b.cd(path);
+                    self.settings.last_dir = Some(b.dir.clone());
+                    return;
+                }
+                let saves = b.purpose.saves();
+                let usable = if saves { path.parent().is_some_and(Path::is_dir) } else { path.is_file() };
+                if !usable {
+                    b.error = Some(format!("{}: no such {}", path.display(), if saves { "folder" } else { "file" }));
+                    return;
+                }
+                let purpose = b.purpose.clone();
+                self.settings.last_dir = path.parent().map(Path::to_path_buf);
+                self.browser = None;
+                let r = match purpose {
+                    Purpose::Open => DialogResult::Open(vec![path]),
+                    Purpose::Export(id, t, f) => DialogResult::Export(id, t, f, path),
+                    Purpose::Dump(id) => DialogResult::Dump(id, path),
+                    Purpose::Compare(id) => DialogResult::Compare(id, path),
+                };
+                self.dialog_done(r);
+            }
+        }
+    }
+
+    /// Diff document `doc` against the file at `path`, opening it first if needed.
+    pub(crate) fn compare_with_file(&mut self, doc: DocId, path: PathBuf) {
+        if self.doc(doc).is_none() {
+            return;
+        }
+        let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let open = self.docs.iter().find(|d| {
+            d.id != doc
+                && !d.core.name.contains('(')
+                && std::fs::canonicalize(&d.core.path).unwrap_or_else(|_| d.core.path.clone()) == canon
+        });
+        match open {
+            Some(other) => {
+                let other = other.id;
+                self.active = Some(doc);
+                self.apply(Action::Diff(DiffAction::With(other)));
+            }
+            None => {
+                let id = self.alloc_id();
+                self.set_status(format!("Opening {} to compare with it…", path.display()), false);
+                self.loads.push(LoadJob::start(id, path, false, Some(self.waker())));
+                self.compare_after_load = Some((id, doc));
+            }
+        }
     }
 
     fn export_dialog(&mut self, t: TableId, format: ExportFormat) {
         let Some(doc) = self.active_doc() else { return };
         let id = doc.id;
-        let suggested = self.export_prompt.as_ref().map(|p| p.suggested.clone()).unwrap_or_default();
-        self.dialog("export dialog", move || {
-            let mut dialog = rfd::FileDialog::new().add_filter(format.ext(), &[format.ext()]);
-            if let Some(dir) = suggested.parent() {
-                dialog = dialog.set_directory(dir);
-            }
-            if let Some(name) = suggested.file_name() {
-                dialog = dialog.set_file_name(name.to_string_lossy());
-            }
-            Some(DialogResult::Export(id, t, format, dialog.save_file()?))
-        });
+        self.pick(Purpose::Export(id, t, format));
     }
 
     pub(crate) fn finish_load(&mut self, job: LoadJob, result: Result<DocCore, String>) {
@@ -278,6 +418,15 @@ impl App {
                         self.history.push(here);
                     }
                     self.active = Some(job.id);
+                }
+                if let Some((waiting, src)) = self.compare_after_load {
+                    if waiting == job.id {
+                        self.compare_after_load = None;
+                        if self.doc(src).is_some() {
+                            self.active = Some(src);
+                            self.apply(Action::Diff(DiffAction::With(waiting)));
+                        }
+                    }
                 }
                 if let Some((waiting, src, row)) = self.follow_after_load {
                     if waiting == job.id {
@@ -486,6 +635,8 @@ impl App {
             Err(e) => {
                 self.last_goto = None;
                 self.set_status(format!("Go to: {e}"), true);
+                // The prompt stays open with its text and keeps the keyboard, to correct it.
+                self.focus_goto.set(true);
             }
         }
     }

@@ -7,6 +7,7 @@
 pub mod action;
 pub mod app;
 pub mod apply;
+pub mod browser;
 pub mod diff;
 pub mod document;
 pub mod link;
@@ -76,16 +77,18 @@ pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String
         ctx,
         Box::new(move |cc| {
             let settings = if shot_for_app.is_some() { Settings::default() } else { Settings::load(cc.storage) };
+            let mut settings = settings;
             theme::install(&cc.egui_ctx);
             if shot_for_app.is_some() {
                 if let Ok(t) = std::env::var("LINKSCOPE_THEME") {
                     match t.as_str() {
-                        "light" => cc.egui_ctx.set_theme(egui::Theme::Light),
-                        "dark" => cc.egui_ctx.set_theme(egui::Theme::Dark),
+                        "light" => settings.theme = persist::ThemeChoice::Light,
+                        "dark" => settings.theme = persist::ThemeChoice::Dark,
                         _ => {}
                     }
                 }
             }
+            cc.egui_ctx.set_theme(settings.theme.preference());
             let mut app = App::new(Vec::new(), settings).with_initial_view(view);
             app.pending_compare = compare;
             app.set_context(cc.egui_ctx.clone());

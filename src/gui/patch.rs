@@ -11,7 +11,7 @@ use crate::session::modules::{self, Folder, ModuleSource};
 use crate::session::{self, place, Analyzed, Job, Waker};
 
 use super::action::PatchAction;
-use super::app::{App, DialogResult};
+use super::app::App;
 use super::document::DocCore;
 
 pub use crate::session::place::Preset;
@@ -136,10 +136,7 @@ impl App {
             }),
             PatchAction::DumpDialog => {
                 let Some(id) = self.active else { return };
-                self.dialog("file dialog", move || {
-                    let path = rfd::FileDialog::new().set_title("Memory dump to verify").pick_file()?;
-                    Some(DialogResult::Dump(id, path))
-                });
+                self.pick(crate::gui::browser::Purpose::Dump(id));
             }
             PatchAction::Base(name, text) => {
                 let t = text.trim();

@@ -26,11 +26,60 @@ pub struct Settings {
     pub hex_pane: bool,
     /// Show demangled names where there are some.
     pub demangle: bool,
+    /// Dark, light, or follow the system.
+    pub theme: ThemeChoice,
+    /// Always use the built-in file browser instead of the system file dialog.
+    pub builtin_browser: bool,
+    /// The folder the built-in file browser showed last.
+    pub last_dir: Option<PathBuf>,
+}
+
+/// The colour theme chosen in the View menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    /// Follow the system's preference.
+    #[default]
+    System,
+    /// Light text on a dark background.
+    Dark,
+    /// Dark text on a light background.
+    Light,
+}
+
+impl ThemeChoice {
+    /// Every choice, in menu order.
+    pub const ALL: [ThemeChoice; 3] = [ThemeChoice::System, ThemeChoice::Dark, ThemeChoice::Light];
+
+    /// The menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ThemeChoice::System => "Follow the system",
+            ThemeChoice::Dark => "Dark",
+            ThemeChoice::Light => "Light",
+        }
+    }
+
+    /// egui's preference for this choice.
+    pub fn preference(self) -> eframe::egui::ThemePreference {
+        match self {
+            ThemeChoice::System => eframe::egui::ThemePreference::System,
+            ThemeChoice::Dark => eframe::egui::ThemePreference::Dark,
+            ThemeChoice::Light => eframe::egui::ThemePreference::Light,
+        }
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { recent: Vec::new(), last_view: BTreeMap::new(), hex_pane: true, demangle: true }
+        Settings {
+            recent: Vec::new(),
+            last_view: BTreeMap::new(),
+            hex_pane: true,
+            demangle: true,
+            theme: ThemeChoice::System,
+            builtin_browser: false,
+            last_dir: None,
+        }
     }
 }
 

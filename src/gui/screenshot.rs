@@ -55,8 +55,21 @@ pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
 
 impl App {
     /// Screenshot-mode extras for the screenshot script: `LINKSCOPE_GOTO` (an address as Ctrl+G
-    /// takes it) and `LINKSCOPE_SELECT_ROW` (a row of the current view's table to select).
+    /// takes it), `LINKSCOPE_SELECT_ROW` (a row of the current view's table to select),
+    /// `LINKSCOPE_BROWSER` (a folder to show in the built-in file browser) and
+    /// `LINKSCOPE_MENU=help` (the Help menu, open) and `LINKSCOPE_MENU=open` (File → Open…, to
+    /// see what appears where no desktop portal runs).
     fn screenshot_setup(&mut self) {
+        if std::env::var("LINKSCOPE_MENU").is_ok_and(|m| m.eq_ignore_ascii_case("open")) {
+            self.apply(Action::OpenDialog);
+        }
+        if let Ok(dir) = std::env::var("LINKSCOPE_BROWSER") {
+            self.settings.last_dir = Some(PathBuf::from(dir));
+            self.apply(Action::ShowOpenPath(true));
+        }
+        if std::env::var("LINKSCOPE_MENU").is_ok_and(|m| m.eq_ignore_ascii_case("help")) {
+            self.open_help.set(true);
+        }
         if let Ok(addr) = std::env::var("LINKSCOPE_GOTO") {
             self.apply(Action::GoTo(addr));
         }
@@ -73,7 +86,8 @@ impl App {
 
     /// One frame of screenshot mode: wait for loads, settle, request, then close.
     pub(crate) fn screenshot_step(&mut self, ctx: &egui::Context) {
-        let busy = self.busy();
+        // A system dialog still open (or failing) is waited for too.
+        let busy = self.busy() || !self.dialogs.is_empty();
         let Some(shot) = self.screenshot.as_mut() else { return };
         ctx.request_repaint();
         let done = shot.result.lock().map(|r| r.is_some()).unwrap_or(true);
