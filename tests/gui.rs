@@ -1465,3 +1465,49 @@ fn the_built_in_file_browser_lists_filters_opens_compares_and_saves() {
     assert!(text.lines().count() > 1, "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Run frames until the active document's re-scan (after a placement change) is in.
+fn wait_for_rescan(h: &mut Harness<'_, App>) {
+    for _ in 0..1000 {
+        h.run();
+        if active(h).rescan.is_none() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no re-scan");
+}
+
+#[test]
+fn the_dll_placement_is_one_setting_shared_by_data_references_and_the_patch_view() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));
+    activate(&mut h, "autoimport.exe");
+    click_view(&mut h, View::Refs);
+    // data.dll at its preferred base, 256 MiB away: every small-model site reaches it.
+    assert_eq!(active(&h).core.refs.summary.unreachable, 0);
+    assert!(h.query_by_label("0 unreachable").is_some());
+    // Far, picked in Data references: the sites are scanned again with the DLL > 4 GiB away.
+    h.get_by_label("Far (> 4 GiB away)").click();
+    wait_for_rescan(&mut h);
+    let out = active(&h).core.refs.summary.unreachable;
+    assert!(out >= 5, "the five RIP-relative fields no longer reach: {out}");
+    let data_dll = active(&h).core.modules.iter().find(|m| m.name == "data.dll").and_then(|m| m.base);
+    assert!(data_dll.is_some_and(|b| b >= 0x1_4000_0000 + (4 << 30)), "{data_dll:x?}");
+    // The Patch view follows the same setting: its plan aborts.
+    let plan = wait_for_plan(&mut h);
+    assert!(plan.failure.is_some());
+    assert_eq!(active(&h).patch.preset, linkscope::session::place::Preset::Far);
+    // "N unreachable" links to those rows: the Reach facet set to "out".
+    click_view(&mut h, View::Refs);
+    h.get_by_label(&format!("{out} unreachable")).click();
+    h.run();
+    assert_eq!(active(&h).table(TableId::Refs).shown(active(&h).core.refs.sites.len()), out as usize);
+    // A typed base in Data references (Enter applies) brings it back within reach.
+    h.state_mut().apply(Action::Patch(PatchAction::Base("data.dll".into(), "0x150000000".into())));
+    wait_for_rescan(&mut h);
+    assert_eq!(active(&h).core.refs.summary.unreachable, 0);
+    // The Disassembly shows the same placement bar.
+    click_view(&mut h, View::Disassembly);
+    assert!(h.query_by_label("DLLs placed:").is_some());
+}

@@ -783,6 +783,7 @@ impl App {
         for doc in &mut self.docs {
             doc.take_results();
         }
+        self.take_rescans();
         if self.pending_compare && self.loads.is_empty() {
             self.pending_compare = false;
             if let [a, b, ..] = &self.docs[..] {
@@ -917,6 +918,35 @@ fn help(ui: &mut egui::Ui) {
     }
 }
 
+impl App {
+    /// Put each finished re-scan (the document's DLL placement changed) in place of the
+    /// document's analysed file; the tables that show the scan are ordered again.
+    fn take_rescans(&mut self) {
+        let mut done = Vec::new();
+        for doc in &mut self.docs {
+            let Some(r) = doc.rescan.as_mut().and_then(Job::try_take) else { continue };
+            doc.rescan = None;
+            match r.map_err(|e| e.to_string()).and_then(|r| r) {
+                Ok(core) => {
+                    doc.core = Arc::new(core);
+                    done.push((doc.id, None));
+                }
+                Err(e) => done.push((doc.id, Some(e))),
+            }
+        }
+        for (id, err) in done {
+            match err {
+                None => {
+                    for t in [TableId::Refs, TableId::Disasm] {
+                        self.refresh_order(id, t);
+                    }
+                }
+                Some(e) => self.set_status(format!("The DLLs could not be placed: {e}"), true),
+            }
+        }
+    }
+}
+
 impl Document {
     /// Take the results of this document's finished jobs: table orders, the plan, the diff and
     /// the link; a table whose data changed is re-ordered from scratch.
@@ -979,6 +1009,7 @@ impl Document {
         self.patch.job.is_some()
             || self.diff.job.is_some()
             || self.link.job.is_some()
+            || self.rescan.is_some()
             || TableId::ALL.iter().any(|t| self.table(*t).pending.is_some())
     }
 }

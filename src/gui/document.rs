@@ -378,6 +378,9 @@ pub struct Document {
     pub diff: crate::gui::diff::DiffState,
     /// The Link view's inputs, options and result.
     pub link: crate::gui::link::LinkState,
+    /// The scan again with the document's DLL placement, when it changed (its result replaces
+    /// `core`).
+    pub rescan: Option<crate::session::Job<Result<DocCore, String>>>,
 }
 
 impl Document {
@@ -403,6 +406,7 @@ impl Document {
             patch: Default::default(),
             diff: Default::default(),
             link: Default::default(),
+            rescan: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::patch::verify::Verification;
 use crate::patch::{self, PatchOptions, PatchPlan, SchemeKind};
 use crate::session::modules::{self, Folder, ModuleSource};
-use crate::session::{self, place, Analyzed, Job, Waker};
+use crate::session::{self, place, Analysis, Analyzed, Job, Scan, Waker};
 
 use super::action::PatchAction;
 use super::app::App;
@@ -124,7 +124,7 @@ impl App {
     pub(crate) fn apply_patch(&mut self, action: PatchAction) {
         match action {
             PatchAction::Run => self.patch_run(),
-            PatchAction::Preset(p) => self.patch_change(|st| st.preset = p),
+            PatchAction::Preset(p) => self.placement_change(|st| st.preset = p),
             PatchAction::Scheme(k) => self.patch_change(|st| {
                 st.scheme = k;
                 st.disabled.clear();
@@ -142,7 +142,7 @@ impl App {
                 let t = text.trim();
                 let value = if t.is_empty() { Some(None) } else { crate::analysis::reach::parse_addr(t).map(Some) };
                 match value {
-                    Some(v) => self.patch_change(|st| st.set_typed(&name, v)),
+                    Some(v) => self.placement_change(|st| st.set_typed(&name, v)),
                     None => self.set_status(format!("{t}: not an address (hex with 0x, or decimal)"), true),
                 }
             }
@@ -153,6 +153,36 @@ impl App {
                 self.patch_run();
             }
         }
+    }
+
+    /// Change the active document's DLL placement: plan again, and scan the sites' reach again
+    /// (Data references, Disassembly and the layout map follow the placement too).
+    fn placement_change(&mut self, f: impl FnOnce(&mut crate::gui::patch::PatchState)) {
+        self.patch_change(f);
+        self.rescan();
+    }
+
+    /// Scan the active document again with its DLL placement, on a worker thread; the result
+    /// replaces the document's analysed file in [`App::poll`].
+    fn rescan(&mut self) {
+        let open: Vec<Arc<Analyzed>> = self.docs.iter().map(|d| d.core.file.clone()).collect();
+        let waker = self.waker();
+        let Some(doc) = self.active_mut() else { return };
+        let (file, preset, typed) = (doc.core.file.clone(), doc.patch.preset, doc.patch.typed.clone());
+        if let Some(old) = doc.rescan.take() {
+            old.cancel();
+        }
+        doc.rescan = Some(Job::spawn("rescan", Some(waker), move |_| {
+            let others: Vec<Arc<Analyzed>> = open.into_iter().filter(|o| !Arc::ptr_eq(o, &file)).collect();
+            let sources: [&dyn ModuleSource; 2] = [&modules::Open(others), &Folder::beside(&file.path)];
+            let modules = modules::gather(&file.bin, Vec::new(), &sources);
+            let bases = place::bases(&file.bin, &modules, preset, &typed).map_err(|e| e.to_string())?;
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+            let analysis = Analysis { scan: Scan::Listing, threads, bases: bases.dlls, ..Analysis::default() };
+            let a = file.rescan(&analysis);
+            let _ = (a.regions(), a.names(), a.site_pages());
+            Ok(DocCore::new(Arc::new(a)))
+        }));
     }
 
     /// Change the active document's Patch inputs and recompute.

@@ -76,12 +76,12 @@ pub struct Analyzed {
     pub path: PathBuf,
     /// Its name as shown (file name, or `archive(member)`).
     pub name: String,
-    /// The bytes (memory-mapped for the CLI, owned for the app).
-    pub data: Input,
-    /// The model.
-    pub bin: Binary,
-    /// The index of sections, addresses, imports and symbols.
-    pub index: Index,
+    /// The bytes (memory-mapped for the CLI, owned for the app); shared with a re-scan.
+    pub data: Arc<Input>,
+    /// The model; shared with a re-scan.
+    pub bin: Arc<Binary>,
+    /// The index of sections, addresses, imports and symbols; shared with a re-scan.
+    pub index: Arc<Index>,
     /// The data-reference scan (empty when none was asked for).
     pub refs: Refs,
     /// Where the imported DLLs were placed for the scan's reach.
@@ -127,6 +127,24 @@ impl Analyzed {
     /// Analyse a file already parsed.
     pub fn from_parts(path: PathBuf, name: String, data: Input, bin: Binary, analysis: &Analysis) -> Self {
         let index = Index::new(&bin);
+        Self::scanned(path, name, Arc::new(data), Arc::new(bin), Arc::new(index), analysis)
+    }
+
+    /// The same file scanned again with other DLL placements (`analysis.bases`): bytes, model and
+    /// index are shared, the scan and the placements are new.
+    pub fn rescan(&self, analysis: &Analysis) -> Self {
+        let (data, bin, index) = (self.data.clone(), self.bin.clone(), self.index.clone());
+        Self::scanned(self.path.clone(), self.name.clone(), data, bin, index, analysis)
+    }
+
+    fn scanned(
+        path: PathBuf,
+        name: String,
+        data: Arc<Input>,
+        bin: Arc<Binary>,
+        index: Arc<Index>,
+        analysis: &Analysis,
+    ) -> Self {
         let (refs, modules) = match analysis.scan {
             Scan::None => (Refs::default(), Vec::new()),
             scan => {

@@ -235,6 +235,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         ui.label(rows_text(core.refs.summary.instructions, core.refs.insns.data_rows))
             .on_hover_text("Each row is an instruction or a relocated pointer the sweep found inside code.");
     });
+    if !core.modules.is_empty() {
+        super::placement_bar(ui, cx, actions);
+    }
     show_table(ui, cx, TableId::Disasm, actions);
 }
 

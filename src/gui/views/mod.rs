@@ -156,3 +156,70 @@ pub fn intro(ui: &mut egui::Ui, title: &str, text: &str) {
     ui.label(egui::RichText::new(text).color(ui.visuals().weak_text_color()));
     ui.add_space(4.0);
 }
+
+/// The document's DLL placement, one setting shared by Data references, Disassembly, Patch and
+/// the layout map: the presets, and each imported DLL's base as an editable field (Enter applies,
+/// empty resets). Changing it re-plans the load and re-scans the sites' reach.
+pub fn placement_bar(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
+    use crate::gui::action::PatchAction;
+    let st = &cx.doc.patch;
+    let core = &cx.doc.core;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("DLLs placed:").on_hover_text(
+            "Where the imported DLLs load, for every view of this document: reach here, the plan in the Patch view, the layout map.",
+        );
+        for p in crate::session::place::Preset::ALL {
+            if ui.selectable_label(st.preset == p, p.label()).clicked() {
+                actions.push(Action::Patch(PatchAction::Preset(p)));
+            }
+        }
+        if cx.doc.rescan.is_some() {
+            ui.weak("re-scanning…");
+        }
+        for m in &core.modules {
+            ui.separator();
+            base_field(ui, &m.name, &m.name, m.base, actions).on_hover_text(format!(
+                "{}. Type an address and press Enter; empty resets it.",
+                match (m.source, &m.path) {
+                    ("file", Some(p)) => format!("Placed from its file {p}"),
+                    ("given", _) => "Placed where you put it".to_string(),
+                    _ => "Not placed: no file beside this one (the reach of its imports is unknown)".to_string(),
+                }
+            ));
+        }
+    });
+}
+
+/// A module's base as an editable field (`key`: the module as the placement names it, `""` for
+/// the image): Enter applies the typed address, an empty field resets it.
+pub fn base_field(
+    ui: &mut egui::Ui,
+    name: &str,
+    key: &str,
+    base: Option<u64>,
+    actions: &mut Vec<Action>,
+) -> egui::Response {
+    use crate::gui::action::PatchAction;
+    let label = ui.label(egui::RichText::new(name).monospace());
+    let id = egui::Id::unique(("module-base", key));
+    let shown = base.map_or_else(String::new, |b| format!("{b:#x}"));
+    let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or(shown);
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(140.0)
+                .font(egui::TextStyle::Monospace)
+                .hint_text("not placed"),
+        )
+        .labelled_by(label.id);
+    if r.changed() {
+        ui.data_mut(|d| d.insert_temp(id, text.clone()));
+    }
+    if r.lost_focus() {
+        if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(Action::Patch(PatchAction::Base(key.to_string(), text)));
+        }
+        ui.data_mut(|d| d.remove::<String>(id));
+    }
+    r
+}

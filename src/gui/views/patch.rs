@@ -138,7 +138,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     }
     let st = &cx.doc.patch;
     ui.horizontal_wrapped(|ui| {
-        ui.label("DLL bases:");
+        ui.label("DLL bases:").on_hover_text(
+            "The document's DLL placement: Data references, Disassembly and the layout map follow it too.",
+        );
         for p in Preset::ALL {
             if ui.selectable_label(st.preset == p, p.label()).clicked() {
                 actions.push(Action::Patch(PatchAction::Preset(p)));
@@ -244,7 +246,7 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan, actions: &mut Vec<Action>) {
         ui.label("Bases:");
         for (k, m) in plan.modules.iter().enumerate() {
             let key = if k == 0 { String::new() } else { m.name.clone() };
-            base_field(ui, &m.name, &key, m.base, actions).on_hover_text(format!(
+            super::base_field(ui, &m.name, &key, Some(m.base), actions).on_hover_text(format!(
                 "{}{}. Type an address and press Enter; empty resets it.",
                 m.placement,
                 if m.relocated { " (moved from its preferred base)" } else { "" }
@@ -283,24 +285,4 @@ fn summary(ui: &mut egui::Ui, plan: &PatchPlan, actions: &mut Vec<Action>) {
     for n in plan.notes.iter().take(4) {
         ui.label(egui::RichText::new(format!("Note: {n}")).color(ui.visuals().weak_text_color()));
     }
-}
-
-/// A module's base as an editable field: Enter applies the typed address.
-fn base_field(ui: &mut egui::Ui, name: &str, key: &str, base: u64, actions: &mut Vec<Action>) -> egui::Response {
-    let label = ui.label(egui::RichText::new(name).monospace());
-    let id = egui::Id::unique(("patch-base", key));
-    let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| format!("{base:#x}"));
-    let r = ui
-        .add(egui::TextEdit::singleline(&mut text).desired_width(140.0).font(egui::TextStyle::Monospace))
-        .labelled_by(label.id);
-    if r.changed() {
-        ui.data_mut(|d| d.insert_temp(id, text.clone()));
-    }
-    if r.lost_focus() {
-        if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-            actions.push(Action::Patch(PatchAction::Base(key.to_string(), text)));
-        }
-        ui.data_mut(|d| d.remove::<String>(id));
-    }
-    r
 }

@@ -8,7 +8,7 @@ use eframe::egui;
 
 use crate::analysis::namer::signed_hex;
 use crate::analysis::{ImportRef, Mode, Reach, Site, TargetKind};
-use crate::gui::action::{Action, Target};
+use crate::gui::action::{Action, TableAction, Target};
 use crate::gui::document::{DocCore, TableId};
 use crate::gui::table::{columns, Cell, Column, ColumnEnum, Facet, TableModel, Tone};
 use crate::gui::theme::RefKind;
@@ -170,6 +170,7 @@ impl TableModel for RefsModel<'_> {
         Some(explain(&self.namer(), self.site(row)?, &self.core.modules))
     }
     fn facets(&self) -> Vec<Facet> {
+        const _: () = assert!(REACH_FACET == 3);
         let sites = &self.core.refs.sites;
         let bits = self.pointer_bits();
         let modes: BTreeSet<&str> = sites.iter().map(|s| s.mode.name()).collect();
@@ -181,6 +182,7 @@ impl TableModel for RefsModel<'_> {
             Facet::new("Mode", RefCol::Mode, modes.into_iter().map(String::from).collect()),
             Facet::new("Target", RefCol::Kind, kinds.into_iter().map(String::from).collect()),
             Facet::new("Import", RefCol::Import, imports.into_iter().collect()),
+            // REACH_FACET: the summary's "N unreachable" link sets this one.
             Facet::new(
                 "Reach",
                 RefCol::Reach,
@@ -221,6 +223,9 @@ pub fn mode_help(m: Mode) -> &'static str {
     }
 }
 
+/// Position of the Reach facet among the table's facets.
+const REACH_FACET: usize = 3;
+
 /// Draw the Data references view.
 pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     intro(
@@ -231,20 +236,28 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     let core = &cx.doc.core;
     let s = &core.refs.summary;
     ui.horizontal_wrapped(|ui| {
-        ui.label(format!("{} instructions, {} RIP-relative operands, {} sites", s.instructions, s.rip_relative_operands, s.sites));
+        ui.label(format!(
+            "{} instructions, {} RIP-relative operands, {} sites",
+            s.instructions, s.rip_relative_operands, s.sites
+        ));
         ui.separator();
         ui.label(format!("{} with an import, {} with an offset", s.with_import, s.with_offset));
         ui.separator();
-        let bad = egui::RichText::new(format!("{} unreachable, {} ambiguous, {} misaddressed", s.unreachable, s.ambiguous, s.wraps));
-        ui.label(if s.unreachable + s.ambiguous + s.wraps > 0 { bad.color(ui.visuals().warn_fg_color) } else { bad });
-        for m in &core.modules {
-            ui.separator();
-            let placed = m.base.map_or_else(|| "not placed".to_string(), |b| format!("at {b:#x}"));
-            ui.label(format!("{} {placed}", m.name)).on_hover_text(
-                "Where the DLL is assumed to load: its preferred base when its file sits beside this one. Reach of imports from DLLs not placed is unknown.",
-            );
+        let warn = ui.visuals().warn_fg_color;
+        let unreachable = egui::RichText::new(format!("{} unreachable", s.unreachable));
+        if s.unreachable > 0 {
+            // A link to those rows: the Reach facet set to "out".
+            if ui.add(egui::Link::new(unreachable.color(warn))).on_hover_text("Show them").clicked() {
+                let facet = REACH_FACET;
+                actions.push(Action::Table(TableId::Refs, TableAction::Facet(facet, Some(Reach::Out.name().into()))));
+            }
+        } else {
+            ui.label(unreachable);
         }
+        let bad = egui::RichText::new(format!("{} ambiguous, {} misaddressed", s.ambiguous, s.wraps));
+        ui.label(if s.ambiguous + s.wraps > 0 { bad.color(warn) } else { bad });
     });
+    super::placement_bar(ui, cx, actions);
     if let Some(note) = &core.refs.note {
         crate::gui::table::empty_note(ui, note);
         return;
