@@ -420,7 +420,8 @@ pub fn show(ui: &mut egui::Ui, t: TableId, model: &dyn TableModel, state: &Table
     if let Some(row) = state.selected.filter(|&r| r < model.len()) {
         egui::Panel::bottom(egui::Id::unique(("row-details", t.name())))
             .resizable(true)
-            .default_size(150.0)
+            // A share of the room, so the table keeps most of a small window.
+            .default_size((ui.available_height() * 0.22).clamp(60.0, 150.0))
             .size_range(48.0..=400.0)
             .show(ui, |ui| details(ui, t, model, row, actions));
     }

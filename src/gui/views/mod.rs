@@ -111,10 +111,14 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     let has_rows = count(&doc.core, doc.view).is_some_and(|n| n > 0);
     let with_pane = cx.hex_pane && has_rows && doc.current_table().is_some() && !doc.core.data.is_empty();
     if with_pane {
-        egui::Panel::bottom("hex-pane").resizable(true).default_size(190.0).size_range(90.0..=600.0).show(ui, |ui| {
-            ui.add_space(4.0);
-            hex::show(ui, cx, actions, true);
-        });
+        egui::Panel::bottom("hex-pane")
+            .resizable(true)
+            .default_size((ui.available_height() * 0.25).clamp(90.0, 190.0))
+            .size_range(90.0..=600.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                hex::show(ui, cx, actions, true);
+            });
     }
     egui::CentralPanel::default_margins().show(ui, |ui| match doc.view {
         View::Overview => overview::show(ui, cx, actions),
