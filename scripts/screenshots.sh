@@ -22,10 +22,11 @@ S=assets/samples
 
 # LINKSCOPE_SELECT_ROW=N selects row N of the view's table; LINKSCOPE_GOTO=ADDR goes to an
 # address as Ctrl+G would (both only in --screenshot mode).
+# SIZE=WxH picks the screen (default 1280x800).
 shot() {
     name=$1
     shift
-    xvfb-run -a -s "-screen 0 1280x800x24" "$BIN" --screenshot "$OUT/$name.png" "$@" >/dev/null
+    xvfb-run -a -s "-screen 0 ${SIZE:-1280x800}x24" "$BIN" --screenshot "$OUT/$name.png" "$@" >/dev/null
     echo "$OUT/$name.png"
 }
 
@@ -66,3 +67,13 @@ L=$S/link
 shot link --view link $L/crt0.obj $L/a.obj $L/b.obj $L/odr1.obj $L/odr2.obj $L/cxx.exe
 N=tests/fixtures/link/asm64/nodup
 shot link-refused --view link $N/main.obj $N/a.obj $N/b.obj
+# The four views whose answers sit in wide columns, at 1000x700 too, each with a row selected (its
+# full text in the details pane): the table scrolls sideways instead of squeezing them.
+LINKSCOPE_SELECT_ROW=2 shot patch-row --view patch $S/autoimport-small.exe $S/data.dll
+SIZE=1000x700 LINKSCOPE_SELECT_ROW=2 shot patch-1000 --view patch $S/autoimport-small.exe $S/data.dll
+SIZE=1000x700 LINKSCOPE_SELECT_ROW=52 shot refs-1000 --view refs $S/autoimport-small.exe $S/data.dll
+SIZE=1000x700 LINKSCOPE_GOTO=0x14000159a shot disassembly-1000 --view disassembly $S/autoimport-small.exe $S/data.dll
+SIZE=1000x700 shot link-1000 --view link $L/crt0.obj $L/a.obj $L/b.obj $L/odr1.obj $L/odr2.obj $L/cxx.exe
+# The built-in file browser (where no system file dialog can appear) and the Help menu.
+LINKSCOPE_BROWSER=$S shot browser --view overview $S/autoimport.exe
+LINKSCOPE_MENU=help shot help --view disassembly $S/autoimport.exe
