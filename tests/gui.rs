@@ -1511,3 +1511,18 @@ fn the_dll_placement_is_one_setting_shared_by_data_references_and_the_patch_view
     click_view(&mut h, View::Disassembly);
     assert!(h.query_by_label("DLLs placed:").is_some());
 }
+
+#[test]
+fn copy_address_gives_the_va_of_a_rows_bytes_in_go_to_notation() {
+    let mut app = gui_support::loaded_paths(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/autoimport.exe")]);
+    let doc = app.active_doc().expect("doc");
+    let row = doc.core.index.imports[0];
+    let slot = doc.core.bin.imports[row.module as usize].entries[row.entry as usize].iat_rva;
+    let base = doc.core.bin.image_base.expect("an image");
+    app.apply(Action::Table(TableId::Imports, TableAction::CopyAddress(0)));
+    assert_eq!(app.last_copied.as_deref(), Some(format!("{:#x}", base + slot).as_str()));
+    // The copied text goes back to the same bytes through Go to.
+    let copied = app.last_copied.clone().expect("copied");
+    app.apply(Action::GoTo(copied));
+    assert!(app.status.as_ref().is_some_and(|s| !s.error), "{:?}", app.status);
+}

@@ -163,6 +163,8 @@ pub enum TableAction {
     SortBy(usize),
     /// Copy a row (tab-separated) to the clipboard.
     CopyRow(usize),
+    /// Copy the address of a row's bytes (VA in images, file offset otherwise).
+    CopyAddress(usize),
     /// Ask the system file dialog for an export path.
     ExportDialog(ExportFormat),
     /// Write the rows (filtered and sorted as shown) to a file, atomically.

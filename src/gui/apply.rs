@@ -187,6 +187,22 @@ impl App {
                     self.copy(text);
                 }
             }
+            TableAction::CopyAddress(row) => {
+                let text = self.active_doc().and_then(|doc| {
+                    let m = views::model(&doc.core, &doc.results, t, self.model_opts());
+                    let off = m.row_span(row)?.offset;
+                    let (bin, index) = (&doc.core.bin, &doc.core.index);
+                    Some(match (index.offset_to_rva(off, bin), bin.image_base) {
+                        (Some(rva), Some(base)) => format!("{:#x}", base.wrapping_add(rva)),
+                        (Some(rva), None) => format!("rva:{rva:#x}"),
+                        _ => format!("file:{off:#x}"),
+                    })
+                });
+                match text {
+                    Some(text) => self.copy(text),
+                    None => self.set_status("This row has no bytes of its own to give an address of", true),
+                }
+            }
             TableAction::ExportDialog(format) => self.export_dialog(t, format),
             TableAction::Export(format, path) => self.export(t, format, &path),
         }

@@ -632,6 +632,7 @@ fn table_body(
         .body(|body| {
             body.rows(row_height, shown, |mut row| {
                 let Some(model_row) = state.row_at(row.index()) else { return };
+                let has_span = model.row_span(model_row).is_some();
                 row.set_selected(state.selected == Some(model_row));
                 for c in 0..columns.len() {
                     let cell = model.cell(model_row, c);
@@ -656,6 +657,9 @@ fn table_body(
                         }
                         if ui.button("Copy row").clicked() {
                             actions.push(Action::Table(t, TableAction::CopyRow(model_row)));
+                        }
+                        if has_span && ui.button("Copy address").on_hover_text("The VA of the row's bytes (a file offset where the file is not mapped), in the notation Go to takes").clicked() {
+                            actions.push(Action::Table(t, TableAction::CopyAddress(model_row)));
                         }
                         if let Some(link) = &cell.link {
                             if ui.button("Follow link").clicked() {
