@@ -1514,7 +1514,8 @@ fn the_dll_placement_is_one_setting_shared_by_data_references_and_the_patch_view
 
 #[test]
 fn copy_address_gives_the_va_of_a_rows_bytes_in_go_to_notation() {
-    let mut app = gui_support::loaded_paths(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/autoimport.exe")]);
+    let mut app =
+        gui_support::loaded_paths(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/autoimport.exe")]);
     let doc = app.active_doc().expect("doc");
     let row = doc.core.index.imports[0];
     let slot = doc.core.bin.imports[row.module as usize].entries[row.entry as usize].iat_rva;
