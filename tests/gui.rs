@@ -495,20 +495,7 @@ fn diagnostics_and_pseudo_relocations_navigate() {
 
 #[test]
 fn settings_survive_a_round_trip_and_bad_state_falls_back_to_defaults() {
-    #[derive(Default)]
-    struct Mem(std::collections::HashMap<String, String>);
-    impl eframe::Storage for Mem {
-        fn get_string(&self, key: &str) -> Option<String> {
-            self.0.get(key).cloned()
-        }
-        fn set_string(&mut self, key: &str, value: String) {
-            self.0.insert(key.into(), value);
-        }
-        fn remove_string(&mut self, key: &str) {
-            self.0.remove(key);
-        }
-        fn flush(&mut self) {}
-    }
+    use gui_support::MemStorage as Mem;
     let mut s = Settings::default();
     s.add_recent(&sample("data.dll"));
     s.set_view_for(&sample("data.dll"), View::Exports);
@@ -1311,21 +1298,8 @@ fn goto_with_a_bad_address_keeps_the_prompt_open_with_its_text_and_selects_it_wh
 
 #[test]
 fn the_theme_and_the_file_browser_choice_round_trip_through_settings() {
+    use gui_support::MemStorage as Mem;
     use linkscope::gui::persist::ThemeChoice;
-    #[derive(Default)]
-    struct Mem(std::collections::HashMap<String, String>);
-    impl eframe::Storage for Mem {
-        fn get_string(&self, key: &str) -> Option<String> {
-            self.0.get(key).cloned()
-        }
-        fn set_string(&mut self, key: &str, value: String) {
-            self.0.insert(key.into(), value);
-        }
-        fn remove_string(&mut self, key: &str) {
-            self.0.remove(key);
-        }
-        fn flush(&mut self) {}
-    }
     assert_eq!(Settings::default().theme, ThemeChoice::System, "follows the system by default");
     for choice in ThemeChoice::ALL {
         let mut h = harness(App::new(Vec::new(), Settings::default()));

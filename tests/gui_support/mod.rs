@@ -45,3 +45,20 @@ pub fn click_view(h: &mut Harness<'_, App>, view: View) {
     .click();
     h.run();
 }
+
+/// Settings storage in memory (what eframe keeps on disk), for round trips.
+#[derive(Default)]
+pub struct MemStorage(pub std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.into(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
