@@ -113,7 +113,8 @@ fn exercise(data: &[u8], orig: &[u8]) {
                     regions: None,
                     refs: None,
                 };
-                linkscope::diff::diff_memory(linkscope::diff::Side { data: &plan.loaded, ..file_side }, raw, limits);
+                let loaded = plan.loaded_image();
+                linkscope::diff::diff_memory(linkscope::diff::Side { data: &loaded, ..file_side }, raw, limits);
             }
             let original =
                 linkscope::diff::Side { bin: None, data: orig, file: orig, index: None, regions: None, refs: None };

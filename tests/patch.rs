@@ -419,3 +419,78 @@ fn steps_after_the_abort_are_not_reached_and_counted_as_such() {
     assert!(linkscope::report::patch::counts_text(&off).ends_with("; 1 switched off"));
     assert_ne!(off.counts(), plan.counts());
 }
+
+/// The memory after the loader, before the scheme, as the plan rebuilds it from the patched image
+/// ([`PatchPlan::loaded_bytes`] / [`PatchPlan::loaded_image`]), is the image mapped, relocated and
+/// bound (`patch::load` + `patch::bind`), on every patch fixture, for every scheme that applies,
+/// with every step on and with every other step switched off.
+#[test]
+fn loaded_memory_is_rebuilt_from_the_patched_image() {
+    let mut planned = 0;
+    for case in [
+        "elf-nopie",
+        "elf-pie",
+        "x64-collide",
+        "x64-gnu",
+        "x64-gnu-small-far",
+        "x64-gnu-small-near",
+        "x64-lld",
+        "x64-reloc-holder",
+        "x86-collide",
+        "x86-gnu",
+        "x86-gnu-v1",
+        "x86-lld",
+        "x86-reloc-holder",
+        "explicit/x64-dllra",
+        "explicit/x86-dllra",
+        "explicit/x86-reldata",
+        "explicit/x86-reldata-holder",
+    ] {
+        let mods = modules(case);
+        let names: Vec<&str> = mods.iter().map(|m| m.name.as_str()).collect();
+        let files = Files::read(case, &names);
+        let bases: Vec<(String, u64)> = mods.iter().map(|m| (m.name.clone(), m.base)).collect();
+        for m in &mods {
+            let (_, data, bin) = files.get(&m.name);
+            let index = Index::new(bin);
+            let dlls = files.dlls(&m.name);
+            for scheme in SchemeKind::ALL.into_iter().filter(|k| k.fits(bin)) {
+                let mut opts = PatchOptions {
+                    image_base: Some(m.base),
+                    bases: bases.clone(),
+                    scheme: Some(scheme),
+                    ..Default::default()
+                };
+                // What the old `loaded` field held: the loader's memory, mapped, relocated, bound.
+                let Ok(mut world) = patch::load::load_all(bin, data, &dlls, &opts) else { continue };
+                if bin.format.is_pe() {
+                    patch::bind::bind(bin, &mut world.memory, &world.modules, &world.dlls, world.ptr);
+                }
+                let want = world.memory;
+                let all = patch::plan(bin, data, &index, &dlls, &opts).unwrap();
+                for off in [false, true] {
+                    if off {
+                        opts.disabled = (0..all.steps.len()).step_by(2).collect();
+                    }
+                    let plan = patch::plan(bin, data, &index, &dlls, &opts).unwrap();
+                    let what = format!("{case}/{} {} (every other step off: {off})", m.name, scheme.name());
+                    assert_eq!(plan.loaded_image(), want, "{what}");
+                    for s in &plan.steps {
+                        let len = (s.width / 8).max(1) as usize;
+                        for (at, n) in [(s.target_rva, len), (s.target_rva.saturating_sub(3), len + 7)] {
+                            let (a, e) = (at as usize, at as usize + n);
+                            assert_eq!(plan.loaded_bytes(at, n).as_deref(), want.get(a..e), "{what}: step {}", s.index);
+                        }
+                        if s.written {
+                            let (a, e) = (s.target_rva as usize, s.target_rva as usize + len);
+                            assert_ne!(plan.patched.get(a..e), None, "{what}");
+                        }
+                    }
+                    assert_eq!(plan.loaded_bytes(plan.patched.len() as u64, 1), None);
+                    planned += 1;
+                }
+            }
+        }
+    }
+    assert!(planned >= 40, "{planned} plans");
+}

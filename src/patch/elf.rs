@@ -202,10 +202,7 @@ impl Scheme for Elf {
                     match bytes {
                         Some(b) => {
                             let b = b.to_vec();
-                            let at = rva as usize;
-                            if let Some(dst) = cx.mem.get_mut(at..at.saturating_add(b.len())) {
-                                dst.copy_from_slice(&b);
-                            }
+                            cx.write_bytes(rva, &b);
                             after = read_le(&b, 0, b.len().min(8)).unwrap_or(0);
                             width = (b.len() * 8) as u32;
                         }
@@ -213,7 +210,7 @@ impl Scheme for Elf {
                             out.notes.push(format!("COPY of {}: the source is outside its module", sym.unwrap_or("?")))
                         }
                     }
-                } else if !write_le(&mut cx.mem, rva, bytes, after) {
+                } else if !cx.write(rva, bytes, after) {
                     written = false;
                     out.notes.push(format!("relocation at 0x{rva:x} lies outside the image"));
                 }

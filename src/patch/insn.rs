@@ -38,11 +38,14 @@ pub fn annotate(plan: &mut PatchPlan, bin: &Binary, index: &Index, refs: &Refs, 
     let mut lister = Lister::new(bits, names);
     let bound: HashMap<u64, u64> = plan.bindings.iter().filter_map(|b| Some((b.slot_rva, b.value?))).collect();
     let base = plan.modules[0].base;
-    for st in &mut plan.steps {
+    let mut steps = std::mem::take(&mut plan.steps);
+    for st in &mut steps {
         let Some(site) = by_field.get(&st.target_rva).filter(|s| s.instr_len > 0) else { continue };
         let (at, len) = (site.site_rva, site.instr_len);
         let (s, e) = (at as usize, at as usize + usize::from(len));
-        let (Some(before), Some(after)) = (plan.loaded.get(s..e), plan.patched.get(s..e)) else { continue };
+        let (Some(before), Some(after)) = (plan.loaded_bytes(at, usize::from(len)), plan.patched.get(s..e)) else {
+            continue;
+        };
         let va = base.wrapping_add(at);
         let here = refs.sites_at(site.section, at);
         let operands = namer.operand_names(here);
@@ -50,7 +53,7 @@ pub fn annotate(plan: &mut PatchPlan, bin: &Binary, index: &Index, refs: &Refs, 
         // as loaded: a wrong write shows its address.
         let loaded = namer.loaded_operand_names(here, base, &|slot| bound.get(&slot).copied());
         st.insn_rva = Some(at);
-        st.insn_before = lister.format_named(before, va, &operands).map(|(_, t)| t);
+        st.insn_before = lister.format_named(&before, va, &operands).map(|(_, t)| t);
         // A step the runtime never writes still shows what it would make of the instruction.
         let mut would = after.to_vec();
         if !st.written {
@@ -62,4 +65,5 @@ pub fn annotate(plan: &mut PatchPlan, bin: &Binary, index: &Index, refs: &Refs, 
         }
         st.insn_after = lister.format_named(&would, va, &loaded).map(|(_, t)| t);
     }
+    plan.steps = steps;
 }

@@ -238,10 +238,12 @@ pub struct PatchPlan {
     pub failure: Option<String>,
     /// Notes on the plan (collisions, refused relocations, a scheme without data).
     pub notes: Vec<String>,
-    /// The image's memory after the loader (mapped, relocated, bound), before the scheme.
-    pub loaded: Vec<u8>,
-    /// The image's memory after the scheme.
+    /// The image's memory after the scheme (the memory after the loader, before the scheme, is
+    /// [`PatchPlan::loaded_bytes`] / [`PatchPlan::loaded_image`], rebuilt from this and the
+    /// scheme's writes).
     pub patched: Vec<u8>,
+    /// The bytes each of the scheme's writes replaced, in write order.
+    undo: Writes,
     /// Whether pointers are 8 bytes.
     pub is_64: bool,
 }
@@ -268,6 +270,96 @@ impl PatchPlan {
     pub fn switched_off(&self) -> usize {
         self.steps.iter().filter(|s| !s.enabled).count()
     }
+
+    /// The image's memory after the loader (mapped, relocated, bound), before the scheme, at
+    /// `len` bytes from `rva`: the patched bytes with every write of the scheme undone. None
+    /// when the window is not inside the image.
+    pub fn loaded_bytes(&self, rva: u64, len: usize) -> Option<Vec<u8>> {
+        let s = usize::try_from(rva).ok()?;
+        let mut v = self.patched.get(s..s.checked_add(len)?)?.to_vec();
+        self.undo.apply_window(rva, &mut v);
+        Some(v)
+    }
+
+    /// The image's whole memory after the loader, before the scheme (a new copy: for the few
+    /// callers that need all of it at once).
+    pub fn loaded_image(&self) -> Vec<u8> {
+        let mut v = self.patched.clone();
+        self.undo.apply_all(&mut v);
+        v
+    }
+}
+
+/// A sparse list of byte runs written over an image: `(rva, bytes)` in the order they were
+/// recorded, with an index by RVA so a window finds its runs without a walk of the list.
+#[derive(Debug, Clone, Default)]
+pub struct Writes {
+    /// `(rva, start in pool, length)` in record order.
+    runs: Vec<(u64, usize, usize)>,
+    /// Every run's bytes, one after another.
+    pool: Vec<u8>,
+    /// `(rva, position in runs)` of every run.
+    by_rva: BTreeSet<(u64, usize)>,
+    /// The longest run.
+    max_len: usize,
+}
+
+impl Writes {
+    /// Record `bytes` at `rva`.
+    pub fn push(&mut self, rva: u64, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.by_rva.insert((rva, self.runs.len()));
+        self.runs.push((rva, self.pool.len(), bytes.len()));
+        self.pool.extend_from_slice(bytes);
+        self.max_len = self.max_len.max(bytes.len());
+    }
+
+    /// `(rva, length)` of every run, in record order.
+    pub fn spans(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.runs.iter().map(|&(rva, _, len)| (rva, len))
+    }
+
+    /// Lay every run over `mem` (offset = RVA), the last recorded first, so the first recorded
+    /// run wins where runs overlap (an undo log: memory before the first write).
+    pub fn apply_all(&self, mem: &mut [u8]) {
+        for &(rva, at, len) in self.runs.iter().rev() {
+            lay(mem, 0, rva, &self.pool[at..at + len]);
+        }
+    }
+
+    /// Lay the runs that overlap `window` (which starts at `start`) over it, the last recorded
+    /// first, as [`Writes::apply_all`] does.
+    pub fn apply_window(&self, start: u64, window: &mut [u8]) {
+        if self.runs.is_empty() || window.is_empty() {
+            return;
+        }
+        let end = start.saturating_add(window.len() as u64);
+        let from = start.saturating_sub(self.max_len as u64);
+        let mut hit: Vec<usize> = self
+            .by_rva
+            .range((from, 0)..(end, 0))
+            .map(|&(_, k)| k)
+            .filter(|&k| self.runs[k].0.saturating_add(self.runs[k].2 as u64) > start)
+            .collect();
+        hit.sort_unstable_by(|a, b| b.cmp(a));
+        for k in hit {
+            let (rva, at, len) = self.runs[k];
+            lay(window, start, rva, &self.pool[at..at + len]);
+        }
+    }
+}
+
+/// Copy the part of `run` (at `rva`) that falls inside `buf` (which starts at `start`).
+fn lay(buf: &mut [u8], start: u64, rva: u64, run: &[u8]) {
+    let end = start.saturating_add(buf.len() as u64);
+    let (s, e) = (rva.max(start), rva.saturating_add(run.len() as u64).min(end));
+    if s >= e {
+        return;
+    }
+    let (bs, rs, n) = ((s - start) as usize, (s - rva) as usize, (e - s) as usize);
+    buf[bs..bs + n].copy_from_slice(&run[rs..rs + n]);
 }
 
 /// What a scheme works on: the image's memory after the loader, and what the loader bound.
@@ -290,6 +382,9 @@ pub struct Cx<'a> {
     pub dlls: &'a [Option<DllInput<'a>>],
     /// Steps switched off.
     pub disabled: &'a BTreeSet<usize>,
+    /// The bytes every write replaced, in write order (write through [`Cx::write`] or
+    /// [`Cx::write_bytes`] so that the memory before the scheme can be rebuilt).
+    pub undo: Writes,
 }
 
 impl Cx<'_> {
@@ -300,7 +395,24 @@ impl Cx<'_> {
 
     /// Write a little-endian value of `bytes` bytes at `rva`; false when outside the image.
     pub fn write(&mut self, rva: u64, bytes: usize, value: u64) -> bool {
+        let Some(old) = self.window(rva, bytes) else { return false };
+        self.undo.push(rva, &old);
         write_le(&mut self.mem, rva, bytes, value)
+    }
+
+    /// Write `bytes` at `rva`; false (nothing written) when they do not fit inside the image.
+    pub fn write_bytes(&mut self, rva: u64, bytes: &[u8]) -> bool {
+        let Some(old) = self.window(rva, bytes.len()) else { return false };
+        self.undo.push(rva, &old);
+        let s = rva as usize;
+        self.mem[s..s + bytes.len()].copy_from_slice(bytes);
+        true
+    }
+
+    /// A copy of `len` bytes at `rva`, when inside the image.
+    fn window(&self, rva: u64, len: usize) -> Option<Vec<u8>> {
+        let s = usize::try_from(rva).ok()?;
+        self.mem.get(s..s.checked_add(len)?).map(<[u8]>::to_vec)
     }
 
     /// The binding of the IAT slot at `rva`.
@@ -446,7 +558,6 @@ pub fn plan(
     if !scheme(kind).detect(bin) && kind != SchemeKind::BaserelWalk {
         notes.push(format!("the image carries no {} data: the scheme has nothing to do", kind.name()));
     }
-    let loaded = world.memory.clone();
     let mut cx = Cx {
         bin,
         index,
@@ -457,9 +568,11 @@ pub fn plan(
         modules: &world.modules,
         dlls: &world.dlls,
         disabled: &opts.disabled,
+        undo: Writes::default(),
     };
     let outcome = scheme(kind).run(&mut cx);
     let patched = cx.mem;
+    let undo = cx.undo;
     notes.extend(outcome.notes);
     unresolved.extend(outcome.unresolved);
     Ok(PatchPlan {
@@ -471,8 +584,8 @@ pub fn plan(
         unresolved,
         failure: outcome.failure,
         notes,
-        loaded,
         patched,
+        undo,
         is_64: bin.is_64,
     })
 }

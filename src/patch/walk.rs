@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::{mingw::Mingw, Cx, Outcome, Scheme, SchemeKind, Status, Step};
+use super::{mingw::Mingw, Cx, Outcome, Scheme, SchemeKind, Status, Step, Writes};
 use crate::analysis::namer::with_offset;
 use crate::model::Binary;
 
@@ -29,23 +29,42 @@ impl Scheme for Walk {
 
     fn run(&self, cx: &mut Cx<'_>) -> Outcome {
         let mut out = Outcome::default();
-        // The truth, where the image says it: what the MinGW runtime makes of every field.
+        // The truth, where the image says it: what the MinGW runtime makes of every field. It
+        // runs on the image's own memory, which its undo log then restores; what it wrote is
+        // kept as a sparse list of (rva, final bytes), never a second image.
         let truth = Mingw.detect(cx.bin).then(|| {
             let none = Default::default();
             let mut scratch = Cx {
                 bin: cx.bin,
                 index: cx.index,
-                mem: cx.mem.clone(),
+                mem: std::mem::take(&mut cx.mem),
                 base: cx.base,
                 ptr: cx.ptr,
                 bindings: cx.bindings,
                 modules: cx.modules,
                 dlls: cx.dlls,
                 disabled: &none,
+                undo: Writes::default(),
             };
             let o = Mingw.run(&mut scratch);
-            (scratch.mem, o.steps)
+            let mut wrote = Writes::default();
+            for (rva, len) in scratch.undo.spans() {
+                let s = rva as usize;
+                wrote.push(rva, &scratch.mem[s..s + len]);
+            }
+            scratch.undo.apply_all(&mut scratch.mem);
+            cx.mem = scratch.mem;
+            (wrote, o.steps)
         });
+        // The truth's bytes at `len` bytes from `rva`: the memory before the walk (its own writes
+        // so far undone) with the MinGW run's writes laid over it.
+        let truth_read = |cx: &Cx<'_>, wrote: &Writes, rva: u64, len: usize| -> Option<u64> {
+            let s = usize::try_from(rva).ok()?;
+            let mut w = cx.mem.get(s..s.checked_add(len)?)?.to_vec();
+            cx.undo.apply_window(rva, &mut w);
+            wrote.apply_window(rva, &mut w);
+            super::read_le(&w, 0, len)
+        };
         let pseudo_at: HashMap<u64, usize> =
             cx.bin.pseudo_relocations.entries.iter().enumerate().map(|(i, e)| (e.target_rva, i)).collect();
         let iats = iat_ranges(cx);
@@ -77,7 +96,7 @@ impl Scheme for Walk {
                 None => (slot, None),
             };
             let binding = cx.binding_at(slot_start);
-            let truth_value = truth.as_ref().map(|(mem, _)| super::read_le(mem, rva, bytes).unwrap_or(0));
+            let truth_value = truth.as_ref().map(|(wrote, _)| truth_read(cx, wrote, rva, bytes).unwrap_or(0));
             let pseudo = pseudo_at.get(&rva).copied();
             let read_slot = format!("0x{slot:x}");
             let aligned = slot == slot_start;
@@ -118,7 +137,7 @@ impl Scheme for Walk {
             cx.commit(&mut out, step, bytes);
         }
         // What the truth patches that the walk never looked at.
-        if let Some((mem, steps)) = &truth {
+        if let Some((wrote, steps)) = &truth {
             seen_fields.sort_unstable();
             for t in steps {
                 if seen_fields.binary_search(&t.target_rva).is_ok() || !t.status.wrote() {
@@ -138,7 +157,7 @@ impl Scheme for Walk {
                 let mut step = Step::new(out.steps.len(), t.target_rva, t.width, Status::Missed, reason);
                 step.section = t.section.clone();
                 step.before = t.before;
-                step.after = super::read_le(mem, t.target_rva, bytes).unwrap_or(t.after);
+                step.after = truth_read(cx, wrote, t.target_rva, bytes).unwrap_or(t.after);
                 step.import = t.import.clone();
                 step.offset = t.offset;
                 step.source = t.source;
