@@ -91,26 +91,65 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
             return 2;
         }
     };
-    let bytes = match std::fs::read(dump).and_then(patch::verify::dump_bytes) {
-        Ok(b) => b,
+    let size = p.plan.patched.len();
+    let dump_name = dump.display();
+    // A raw dump is read once, front to back, as the places are compared; a gzip one in memory.
+    let opened = std::fs::File::open(dump).and_then(|mut f| {
+        use std::io::{Read, Seek};
+        let mut magic = [0u8; 2];
+        let n = f.read(&mut magic)?;
+        f.rewind()?;
+        let len = f.metadata()?.len();
+        Ok((f, n == 2 && magic == [0x1f, 0x8b], len))
+    });
+    let (file, gzip, len) = match opened {
+        Ok(o) => o,
         Err(e) => {
-            eprintln!("linkscope: {}: {e}", dump.display());
+            eprintln!("linkscope: {dump_name}: {e}");
             return 2;
         }
     };
-    let size = p.plan.patched.len();
-    if let Err(e) = patch::verify::check_dump_len(bytes.len(), size) {
-        eprintln!("linkscope: {}: {e}", dump.display());
+    let whole = if gzip {
+        match patch::verify::dump_bytes({
+            let mut raw = Vec::new();
+            match std::io::Read::read_to_end(&mut &file, &mut raw) {
+                Ok(_) => raw,
+                Err(e) => {
+                    eprintln!("linkscope: {dump_name}: {e}");
+                    return 2;
+                }
+            }
+        }) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("linkscope: {dump_name}: {e}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
+    let dump_len = whole.as_ref().map_or(usize::try_from(len).unwrap_or(usize::MAX), Vec::len);
+    if let Err(e) = patch::verify::check_dump_len(dump_len, size) {
+        eprintln!("linkscope: {dump_name}: {e}");
         return 2;
     }
-    if bytes.len() > size {
+    if dump_len > size {
         eprintln!(
-            "linkscope: {}: the dump has {} bytes more than the image's memory; comparing the first {size}",
-            dump.display(),
-            bytes.len() - size
+            "linkscope: {dump_name}: the dump has {} bytes more than the image's memory; comparing the first {size}",
+            dump_len - size
         );
     }
-    let v = patch::verify::verify(&p.plan, &p.image.bin, Some(&p.image.refs), &bytes);
+    let v = match &whole {
+        Some(bytes) => patch::verify::verify(&p.plan, &p.image.bin, Some(&p.image.refs), bytes),
+        None => match patch::verify::verify_stream(&p.plan, &p.image.bin, Some(&p.image.refs), file) {
+            (v, None) => v,
+            (_, Some(e)) => {
+                eprintln!("linkscope: {dump_name}: {e}");
+                return 2;
+            }
+        },
+    };
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     finish(
         |w| {

@@ -40,20 +40,52 @@ pub struct Verification {
     pub mismatches: Vec<Mismatch>,
 }
 
-/// A place to compare.
+/// A place to compare (its name is written only when it is reported).
 struct Place {
     rva: u64,
     len: u64,
     kind: &'static str,
-    name: String,
+    from: Origin,
     predictable: bool,
+}
+
+/// What a place comes from, by position in its list.
+#[derive(Clone, Copy)]
+enum Origin {
+    Step(usize),
+    Binding(usize),
+    Reloc(usize),
+    Site(usize),
+}
+
+impl Place {
+    /// The place's name in a mismatch (`mingw 3 (data.dll!arr)`, the import of a slot, …).
+    fn name(&self, plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> String {
+        match self.from {
+            Origin::Step(i) => {
+                let s = &plan.steps[i];
+                format!(
+                    "{} {}{}",
+                    plan.scheme.name(),
+                    s.index,
+                    s.import.as_ref().map_or(String::new(), |i| format!(" ({i})"))
+                )
+            }
+            Origin::Binding(i) => plan.bindings[i].import.clone(),
+            Origin::Reloc(i) => format!("{i} ({})", bin.base_relocations[i].kind),
+            Origin::Site(i) => match refs.and_then(|r| r.sites.get(i)) {
+                Some(s) => format!("{} at 0x{:x}", s.mode.name(), s.site_rva),
+                None => String::new(),
+            },
+        }
+    }
 }
 
 /// The places of `bin` that loading and the scheme write.
 fn places(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> Vec<Place> {
     let mut v = Vec::new();
     let ptr = if plan.is_64 { 8 } else { 4 };
-    for s in &plan.steps {
+    for (i, s) in plan.steps.iter().enumerate() {
         if s.width == 0 {
             continue;
         }
@@ -66,62 +98,144 @@ fn places(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> Vec<Place> {
                 super::SchemeKind::Elf => "dynamic-reloc",
                 _ => "scheme-step",
             },
-            name: format!(
-                "{} {}{}",
-                plan.scheme.name(),
-                s.index,
-                s.import.as_ref().map_or(String::new(), |i| format!(" ({i})"))
-            ),
+            from: Origin::Step(i),
             predictable,
         });
     }
-    for b in &plan.bindings {
+    for (i, b) in plan.bindings.iter().enumerate() {
         v.push(Place {
             rva: b.slot_rva,
             len: ptr,
             kind: "iat-slot",
-            name: b.import.clone(),
+            from: Origin::Binding(i),
             predictable: b.value.is_some(),
         });
     }
     for (i, r) in bin.base_relocations.iter().enumerate() {
         let len = crate::model::index::base_reloc_width(r.raw_type);
         if len > 0 {
-            v.push(Place {
-                rva: r.rva,
-                len,
-                kind: "base-reloc-entry",
-                name: format!("{i} ({})", r.kind),
-                predictable: true,
-            });
+            v.push(Place { rva: r.rva, len, kind: "base-reloc-entry", from: Origin::Reloc(i), predictable: true });
         }
     }
     if let Some(refs) = refs {
-        for s in &refs.sites {
+        // The fields of steps the plan cannot predict (an unbound import).
+        let mut unbound: Vec<u64> =
+            plan.steps.iter().filter(|s| s.status == Status::Unresolved).map(|s| s.target_rva).collect();
+        unbound.sort_unstable();
+        for (i, s) in refs.sites.iter().enumerate() {
             let len = u64::from(s.width / 8);
             if len == 0 {
                 continue;
             }
-            let predictable = !unbound_pseudo(plan, s.field_rva);
-            v.push(Place {
-                rva: s.field_rva,
-                len,
-                kind: "data-ref-site",
-                name: format!("{} at 0x{:x}", s.mode.name(), s.site_rva),
-                predictable,
-            });
+            let predictable = unbound.binary_search(&s.field_rva).is_err();
+            v.push(Place { rva: s.field_rva, len, kind: "data-ref-site", from: Origin::Site(i), predictable });
         }
     }
     v.sort_by_key(|p| (p.rva, p.len));
     v
 }
 
-fn unbound_pseudo(plan: &PatchPlan, rva: u64) -> bool {
-    plan.steps.iter().any(|s| s.target_rva == rva && s.status == Status::Unresolved)
-}
-
 /// Compare `plan.patched` with `dump` (the module's memory from its base, offset = RVA).
 pub fn verify(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &[u8]) -> Verification {
+    compare(plan, bin, refs, &mut Whole(dump))
+}
+
+/// [`verify`] reading the dump from `reader` once, front to back (the places are visited in RVA
+/// order), holding a small window of it instead of the whole: the result is the same as
+/// [`verify`] on the bytes `reader` gives. A read error ends the dump there and is returned.
+pub fn verify_stream(
+    plan: &PatchPlan,
+    bin: &Binary,
+    refs: Option<&Refs>,
+    reader: impl std::io::Read,
+) -> (Verification, Option<std::io::Error>) {
+    let mut src = Stream { reader, buf: Vec::new(), start: 0, eof: false, error: None };
+    let v = compare(plan, bin, refs, &mut src);
+    (v, src.error)
+}
+
+/// Where the compared bytes of a dump come from.
+trait Dump {
+    /// Bytes `s..e` of the dump; `s` never decreases from one call to the next.
+    fn get(&mut self, s: usize, e: usize) -> Option<&[u8]>;
+}
+
+/// A dump in memory.
+struct Whole<'a>(&'a [u8]);
+
+impl Dump for Whole<'_> {
+    fn get(&mut self, s: usize, e: usize) -> Option<&[u8]> {
+        self.0.get(s..e)
+    }
+}
+
+/// A dump read front to back through a window.
+struct Stream<R> {
+    reader: R,
+    /// The window.
+    buf: Vec<u8>,
+    /// Offset of `buf[0]` in the dump.
+    start: usize,
+    eof: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<R: std::io::Read> Dump for Stream<R> {
+    fn get(&mut self, s: usize, e: usize) -> Option<&[u8]> {
+        const CHUNK: usize = 1 << 16;
+        if s < self.start || e < s {
+            return None;
+        }
+        if s >= self.start + self.buf.len() {
+            // Skip to `s` without keeping what lies before it.
+            let mut skip = (s - self.start - self.buf.len()) as u64;
+            self.buf.clear();
+            while skip > 0 && !self.eof {
+                let n = skip.min(CHUNK as u64) as usize;
+                self.buf.resize(n, 0);
+                match self.reader.read(&mut self.buf) {
+                    Ok(0) => self.eof = true,
+                    Ok(k) => skip -= k as u64,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => {
+                        self.error = Some(err);
+                        self.eof = true;
+                    }
+                }
+            }
+            self.buf.clear();
+            if skip > 0 {
+                return None;
+            }
+            self.start = s;
+        } else if s - self.start >= CHUNK {
+            self.buf.drain(..s - self.start);
+            self.start = s;
+        }
+        while self.start + self.buf.len() < e && !self.eof {
+            let have = self.buf.len();
+            self.buf.resize(have + CHUNK, 0);
+            match self.reader.read(&mut self.buf[have..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.buf.truncate(have + k),
+                Err(err) => {
+                    self.buf.truncate(have);
+                    if err.kind() != std::io::ErrorKind::Interrupted {
+                        self.error = Some(err);
+                        self.eof = true;
+                    }
+                }
+            }
+            if self.eof {
+                self.buf.truncate(have);
+            }
+        }
+        self.buf.get(s - self.start..e - self.start)
+    }
+}
+
+/// Compare `plan.patched` with the dump, place by place in RVA order.
+fn compare(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &mut impl Dump) -> Verification {
     let expected = &plan.patched;
     let mut out = Verification {
         checked: 0,
@@ -139,7 +253,8 @@ pub fn verify(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &[u8]) 
             continue;
         }
         let (s, e) = (p.rva as usize, (p.rva + p.len) as usize);
-        let (Some(want), Some(got)) = (expected.get(s..e), dump.get(s..e)) else {
+        let Some(want) = expected.get(s..e) else { continue };
+        let Some(got) = dump.get(s, e) else {
             continue;
         };
         out.checked += 1;
@@ -166,7 +281,7 @@ pub fn verify(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &[u8]) 
                 len: p.len,
                 expected: hex(want),
                 actual: hex(got),
-                structure: format!("{} {}", p.kind, p.name),
+                structure: format!("{} {}", p.kind, p.name(plan, bin, refs)),
             });
         }
     }
