@@ -1501,3 +1501,19 @@ fn copy_address_gives_the_va_of_a_rows_bytes_in_go_to_notation() {
     app.apply(Action::GoTo(copied));
     assert!(app.status.as_ref().is_some_and(|s| !s.error), "{:?}", app.status);
 }
+
+#[test]
+fn a_document_opened_later_joins_the_link_shown() {
+    let mut h = harness(loaded(&["link/crt0.obj", "link/a.obj"]));
+    activate(&mut h, "crt0.obj");
+    click_view(&mut h, View::Link);
+    let data = wait_for_link(&mut h);
+    assert!(!data.command.contains("b.obj"), "b.obj beside, not open, is off: {}", data.command);
+    // Opening b.obj (as a load finishing late would) links again with it.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/link");
+    h.state_mut().apply(Action::OpenFiles(vec![dir.join("b.obj")]));
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(60)));
+    activate(&mut h, "crt0.obj");
+    let data = wait_for_link(&mut h);
+    assert!(data.command.contains("b.obj"), "{}", data.command);
+}

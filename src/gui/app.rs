@@ -1004,6 +1004,20 @@ impl Document {
         }
     }
 
+    /// Forget what depends on which documents are open (a document opened or closed): the plan
+    /// (its DLLs) unless one is being computed, and the link (its inputs, the image compared
+    /// with), whose job, started with the old set, is dropped. The views compute them again when
+    /// shown.
+    pub fn forget_open_set_results(&mut self) {
+        if self.patch.job.is_none() {
+            self.patch.result = None;
+        }
+        if self.link.result.is_some() || self.link.job.is_some() {
+            self.link.job = None;
+            self.link.result = None;
+        }
+    }
+
     /// Whether any of this document's jobs is running.
     pub fn busy(&self) -> bool {
         self.patch.job.is_some()

@@ -421,11 +421,10 @@ impl App {
                 };
                 let view = if views::applies(&core, view) { view } else { View::Overview };
                 let doc = Document::new(job.id, Arc::new(core), view);
-                // A new document may be a DLL another document's plan was missing.
+                // A new document may be a DLL another document's plan was missing, or an input (or
+                // the image to compare with) of a link: those views compute again when shown.
                 for d in &mut self.docs {
-                    if d.patch.job.is_none() {
-                        d.patch.result = None;
-                    }
+                    d.forget_open_set_results();
                 }
                 let pos = self.docs.partition_point(|d| d.id < job.id);
                 self.docs.insert(pos, doc);
@@ -468,6 +467,9 @@ impl App {
         self.history.forget(id);
         if self.active == Some(id) {
             self.active = self.docs.get(pos).or_else(|| self.docs.last()).map(|d| d.id);
+        }
+        for d in &mut self.docs {
+            d.forget_open_set_results();
         }
     }
 
