@@ -213,7 +213,7 @@ pub fn write_refs_text(
         return Ok(());
     }
     let ptr_bits = if n.bin.is_64 { 64 } else { 32 };
-    let mut t = crate::report::table::Table::new(&[
+    let t = crate::report::table::Table::new(&[
         "site>",
         "field",
         "w>",
@@ -225,36 +225,39 @@ pub fn write_refs_text(
         "reach",
         "notes",
     ]);
-    for s in refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
-        let name = n.site_name(s).unwrap_or_default();
-        let mut notes = Vec::new();
-        if s.ambiguous {
-            let naive = n.naive_label(s).unwrap_or_default();
-            notes.push(format!("AMBIGUOUS: the naive reading lands on {naive}"));
-        }
-        if let Some(p) = s.pseudo_reloc {
-            notes.push(format!("pseudo-reloc #{p}"));
-        }
-        if s.needs_import_fixup {
-            notes.push("external data: needs an import fix-up".into());
-        }
-        let target = s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}"));
-        t.row(vec![
-            format!("{:#x}", s.site_rva),
-            format!("+{}", s.field_rva.wrapping_sub(s.site_rva)),
-            s.width.to_string(),
-            s.mode.name().to_string(),
-            target,
-            s.target_kind.name().to_string(),
-            name.chars().map(|c| if c.is_control() { '?' } else { c }).collect(),
-            s.offset.map_or_else(String::new, |o| if o == 0 { "0".into() } else { signed_hex(o) }),
-            reach_text(s, ptr_bits),
-            notes.join("; "),
-        ]);
-    }
     writeln!(w, "\n== data references ==")?;
-    t.print(w)?;
-    Ok(())
+    // Rows are formatted twice (widths, then text) rather than kept: bounded memory.
+    let rows = || refs.sites.iter().filter(move |s| filter.is_none_or(|f| f.keep(s))).map(|s| site_row(n, s, ptr_bits));
+    t.print_streamed(w, rows)
+}
+
+/// One site as the cells of the `refs` text table.
+fn site_row(n: &Namer<'_>, s: &Site, ptr_bits: u8) -> Vec<String> {
+    let name = n.site_name(s).unwrap_or_default();
+    let mut notes = Vec::new();
+    if s.ambiguous {
+        let naive = n.naive_label(s).unwrap_or_default();
+        notes.push(format!("AMBIGUOUS: the naive reading lands on {naive}"));
+    }
+    if let Some(p) = s.pseudo_reloc {
+        notes.push(format!("pseudo-reloc #{p}"));
+    }
+    if s.needs_import_fixup {
+        notes.push("external data: needs an import fix-up".into());
+    }
+    let target = s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}"));
+    vec![
+        format!("{:#x}", s.site_rva),
+        format!("+{}", s.field_rva.wrapping_sub(s.site_rva)),
+        s.width.to_string(),
+        s.mode.name().to_string(),
+        target,
+        s.target_kind.name().to_string(),
+        name.chars().map(|c| if c.is_control() { '?' } else { c }).collect(),
+        s.offset.map_or_else(String::new, |o| if o == 0 { "0".into() } else { signed_hex(o) }),
+        reach_text(s, ptr_bits),
+        notes.join("; "),
+    ]
 }
 
 /// A site explained in words (the app's tooltip; `disasm --json` too).

@@ -40,13 +40,41 @@ impl Table {
 
     /// Print the table.
     pub fn print(&self, w: &mut impl Write) -> std::io::Result<()> {
+        let widths = self.widths(self.rows.iter());
+        self.print_rows(w, &widths, self.rows.iter())
+    }
+
+    /// Print a table whose rows `rows` produces twice, once to measure the columns and once to
+    /// write them, so no row is kept (a million-row table in bounded memory). Rows added with
+    /// [`Table::row`] are ignored.
+    pub fn print_streamed<I: Iterator<Item = Vec<String>>>(
+        &self,
+        w: &mut impl Write,
+        rows: impl Fn() -> I,
+    ) -> std::io::Result<()> {
+        let widths = self.widths(rows());
+        self.print_rows(w, &widths, rows())
+    }
+
+    /// Each column's width: the widest of its header and its cells.
+    fn widths<R: AsRef<[String]>>(&self, rows: impl Iterator<Item = R>) -> Vec<usize> {
         let n = self.headers.len();
         let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate().take(n) {
+        for r in rows {
+            for (i, c) in r.as_ref().iter().enumerate().take(n) {
                 width[i] = width[i].max(c.chars().count());
             }
         }
+        width
+    }
+
+    fn print_rows<R: AsRef<[String]>>(
+        &self,
+        w: &mut impl Write,
+        width: &[usize],
+        rows: impl Iterator<Item = R>,
+    ) -> std::io::Result<()> {
+        let n = self.headers.len();
         let line = |cells: &[&str], w: &mut dyn Write| -> std::io::Result<()> {
             let mut out = String::new();
             for (i, c) in cells.iter().enumerate().take(n) {
@@ -70,8 +98,8 @@ impl Table {
         line(&self.headers, w)?;
         let rule: Vec<String> = width.iter().map(|&x| "-".repeat(x)).collect();
         line(&rule.iter().map(String::as_str).collect::<Vec<_>>(), w)?;
-        for r in &self.rows {
-            line(&r.iter().map(String::as_str).collect::<Vec<_>>(), w)?;
+        for r in rows {
+            line(&r.as_ref().iter().map(String::as_str).collect::<Vec<_>>(), w)?;
         }
         Ok(())
     }
