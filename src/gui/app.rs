@@ -918,15 +918,22 @@ fn help(ui: &mut egui::Ui) {
     }
 }
 
+/// The result of `job` once it has finished (the job is then dropped), its own error and the
+/// job's failure (a panic, a lost thread) alike as a message.
+fn finished<T>(job: &mut Option<Job<Result<T, String>>>) -> Option<Result<T, String>> {
+    let r = job.as_mut()?.try_take()?;
+    *job = None;
+    Some(r.unwrap_or_else(|e| Err(e.to_string())))
+}
+
 impl App {
     /// Put each finished re-scan (the document's DLL placement changed) in place of the
     /// document's analysed file; the tables that show the scan are ordered again.
     fn take_rescans(&mut self) {
         let mut done = Vec::new();
         for doc in &mut self.docs {
-            let Some(r) = doc.rescan.as_mut().and_then(Job::try_take) else { continue };
-            doc.rescan = None;
-            match r.map_err(|e| e.to_string()).and_then(|r| r) {
+            let Some(r) = finished(&mut doc.rescan) else { continue };
+            match r {
                 Ok(core) => {
                     doc.core = Arc::new(core);
                     done.push((doc.id, None));
@@ -974,18 +981,14 @@ impl Document {
             }
             self.patch.result = Some(result);
         }
-        if let Some(r) = self.diff.job.as_mut().and_then(Job::try_take) {
-            self.diff.job = None;
-            let r = r.unwrap_or_else(|e| Err(e.to_string()));
+        if let Some(r) = finished(&mut self.diff.job) {
             if let Ok(d) = &r {
                 self.results.diff = Some(d.clone());
                 self.reset_table(TableId::Diff, true);
             }
             self.diff.result = Some(r);
         }
-        if let Some(r) = self.link.job.as_mut().and_then(Job::try_take) {
-            self.link.job = None;
-            let r = r.unwrap_or_else(|e| Err(e.to_string()));
+        if let Some(r) = finished(&mut self.link.job) {
             if let Ok(d) = &r {
                 self.results.link = Some(d.clone());
                 self.reset_table(TableId::Link, false);

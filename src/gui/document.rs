@@ -290,12 +290,23 @@ impl DocCore {
         DocCore { file, lookup }
     }
 
-    /// Analyse a parsed file as a document needs it: every site, the instruction index, regions
-    /// and names built now (this runs on the loader thread, not the UI's).
+    /// Analyse a parsed file as a document needs it (see [`DocCore::analysis`] and
+    /// [`DocCore::prepared`]), its DLLs at their preferred bases.
     pub fn analyse(path: PathBuf, name: String, data: Vec<u8>, bin: Binary) -> Self {
+        let analysis = Self::analysis(Vec::new());
+        Self::prepared(Analyzed::from_parts(path, name, crate::input::Input::Owned(data), bin, &analysis))
+    }
+
+    /// The scan a document gets: every site and the instruction index, on up to four threads,
+    /// the imported DLLs at `bases` (the others at their preferred bases).
+    pub fn analysis(bases: Vec<(String, u64)>) -> Analysis {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        let analysis = Analysis::scan(Scan::Listing, threads);
-        let file = Analyzed::from_parts(path, name, crate::input::Input::Owned(data), bin, &analysis);
+        Analysis { scan: Scan::Listing, threads, bases, ..Analysis::default() }
+    }
+
+    /// A document of an analysed file, with its regions, operand names and site pages built now:
+    /// this runs on a worker thread (the loader's, a re-scan's), not the UI's.
+    pub fn prepared(file: Analyzed) -> Self {
         let _ = (file.regions(), file.names(), file.site_pages());
         DocCore::new(Arc::new(file))
     }

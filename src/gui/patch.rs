@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::patch::verify::Verification;
 use crate::patch::{self, PatchOptions, PatchPlan, SchemeKind};
 use crate::session::modules::{self, Folder, ModuleSource};
-use crate::session::{self, place, Analysis, Analyzed, Job, Scan, Waker};
+use crate::session::{self, place, Analyzed, Job, Waker};
 
 use super::action::PatchAction;
 use super::app::App;
@@ -57,7 +57,7 @@ impl PatchState {
 }
 
 /// Compute a plan for `core` on a worker thread, with the DLLs it imports taken from the `open`
-/// documents first, then from the files beside it; `dump` is verified when given.
+/// documents (itself excepted) first, then from the files beside it; `dump` is verified when given.
 pub fn start(
     core: Arc<Analyzed>,
     open: Vec<Arc<Analyzed>>,
@@ -88,11 +88,24 @@ struct Inputs {
     typed: Vec<(String, u64)>,
 }
 
+/// The document's DLL placement applied: the modules `file` imports, from the `open` documents
+/// (itself excepted) then the files beside it, and where the preset and typed bases put them.
+fn placement(
+    file: &Analyzed,
+    open: Vec<Arc<Analyzed>>,
+    preset: Preset,
+    typed: &[(String, u64)],
+) -> Result<(Vec<modules::Module>, place::Bases), String> {
+    let others: Vec<Arc<Analyzed>> = open.into_iter().filter(|o| !std::ptr::eq(o.as_ref(), file)).collect();
+    let sources: [&dyn ModuleSource; 2] = [&modules::Open(others), &Folder::beside(&file.path)];
+    let modules = modules::gather(&file.bin, Vec::new(), &sources);
+    let bases = place::bases(&file.bin, &modules, preset, typed).map_err(|e| e.to_string())?;
+    Ok((modules, bases))
+}
+
 fn compute(core: &Analyzed, open: Vec<Arc<Analyzed>>, inputs: Inputs) -> PlanResult {
     let Inputs { scheme, preset, disabled, typed } = inputs;
-    let sources: [&dyn ModuleSource; 2] = [&modules::Open(open), &Folder::beside(&core.path)];
-    let modules = modules::gather(&core.bin, Vec::new(), &sources);
-    let bases = place::bases(&core.bin, &modules, preset, &typed).map_err(|e| e.to_string())?;
+    let (modules, bases) = placement(core, open, preset, &typed)?;
     let opts = PatchOptions {
         scheme,
         bases: bases.dlls,
@@ -173,15 +186,8 @@ impl App {
             old.cancel();
         }
         doc.rescan = Some(Job::spawn("rescan", Some(waker), move |_| {
-            let others: Vec<Arc<Analyzed>> = open.into_iter().filter(|o| !Arc::ptr_eq(o, &file)).collect();
-            let sources: [&dyn ModuleSource; 2] = [&modules::Open(others), &Folder::beside(&file.path)];
-            let modules = modules::gather(&file.bin, Vec::new(), &sources);
-            let bases = place::bases(&file.bin, &modules, preset, &typed).map_err(|e| e.to_string())?;
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-            let analysis = Analysis { scan: Scan::Listing, threads, bases: bases.dlls, ..Analysis::default() };
-            let a = file.rescan(&analysis);
-            let _ = (a.regions(), a.names(), a.site_pages());
-            Ok(DocCore::new(Arc::new(a)))
+            let (_, bases) = placement(&file, open, preset, &typed)?;
+            Ok(DocCore::prepared(file.rescan(&DocCore::analysis(bases.dlls))))
         }));
     }
 
@@ -195,11 +201,10 @@ impl App {
 
     /// Start computing the active document's plan (with the other open documents as DLLs).
     fn patch_run(&mut self) {
-        let open: Vec<Arc<DocCore>> = self.docs.iter().map(|d| d.core.clone()).collect();
+        let open: Vec<Arc<Analyzed>> = self.docs.iter().map(|d| d.core.file.clone()).collect();
         let waker = self.waker();
         let Some(doc) = self.active_mut() else { return };
         let dump = doc.patch.dump.as_ref().map(|(p, _)| p.clone());
-        let others = open.iter().filter(|c| !Arc::ptr_eq(c, &doc.core)).map(|c| c.file.clone()).collect();
-        doc.patch.job = Some(crate::gui::patch::start(doc.core.file.clone(), others, &doc.patch, dump, waker));
+        doc.patch.job = Some(crate::gui::patch::start(doc.core.file.clone(), open, &doc.patch, dump, waker));
     }
 }
