@@ -180,18 +180,38 @@ pub fn placement_bar(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Acti
         if cx.doc.rescan.is_some() {
             ui.weak("re-scanning…");
         }
-        for m in &core.modules {
+        // The placed DLLs inline; the others (often a dozen system DLLs with no file beside the
+        // image) folded away, so the bar stays one or two lines.
+        for m in core.modules.iter().filter(|m| m.base.is_some()) {
             ui.separator();
-            base_field(ui, &m.name, &m.name, m.base, actions).on_hover_text(format!(
-                "{}. Type an address and press Enter; empty resets it.",
-                match (m.source, &m.path) {
-                    ("file", Some(p)) => format!("Placed from its file {p}"),
-                    ("given", _) => "Placed where you put it".to_string(),
-                    _ => "Not placed: no file beside this one (the reach of its imports is unknown)".to_string(),
-                }
-            ));
+            module_base(ui, m, actions);
         }
     });
+    let unplaced: Vec<_> = core.modules.iter().filter(|m| m.base.is_none()).collect();
+    if !unplaced.is_empty() {
+        egui::CollapsingHeader::new(format!("{} DLLs not placed (no file beside this one)", unplaced.len()))
+            .id_salt("unplaced-dlls")
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for m in unplaced {
+                        module_base(ui, m, actions);
+                        ui.separator();
+                    }
+                });
+            });
+    }
+}
+
+/// One imported DLL's base field, with where its base comes from.
+fn module_base(ui: &mut egui::Ui, m: &crate::report::refs::ModuleJson, actions: &mut Vec<Action>) {
+    base_field(ui, &m.name, &m.name, m.base, actions).on_hover_text(format!(
+        "{}. Type an address and press Enter; empty resets it.",
+        match (m.source, &m.path) {
+            ("file", Some(p)) => format!("Placed from its file {p}"),
+            ("given", _) => "Placed where you put it".to_string(),
+            _ => "Not placed: no file beside this one (the reach of its imports is unknown)".to_string(),
+        }
+    ));
 }
 
 /// A module's base as an editable field (`key`: the module as the placement names it, `""` for
