@@ -68,7 +68,12 @@ fn every_corpus_file_loads_or_fails_cleanly() {
                                 ..Default::default()
                             };
                             if let Ok(plan) = linkscope::patch::plan(&bin, &data, &index, &[dll], &opts) {
-                                let v = linkscope::patch::verify::verify(&plan, &bin, None, &plan.patched);
+                                let v = linkscope::patch::verify::verify(
+                                    &plan,
+                                    &bin,
+                                    None::<&linkscope::analysis::Refs>,
+                                    &plan.patched,
+                                );
                                 assert!(v.mismatches.is_empty());
                             }
                         }

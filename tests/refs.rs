@@ -300,6 +300,49 @@ fn threads_give_identical_results() {
     assert!(one.summary.instructions > 1000);
 }
 
+/// The sites streamed piece by piece (`refs --json`, `refs`, `patch`, `verify`) are the collected
+/// scan's, in its order, for every image and object fixture and any thread count; pieces are
+/// made small so every fixture is split.
+#[test]
+fn streamed_sites_equal_the_collected_scan() {
+    let (mut files, mut split) = (0, 0);
+    for dir in ["mingw64", "mingw32", "msvc64", "msvc32", "lld64", "elf", "nasm", "patch"] {
+        let Ok(rd) = std::fs::read_dir(fixture_path(dir)) else { continue };
+        let mut paths: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let Ok(data) = std::fs::read(&path) else { continue };
+            let Ok(bin) = linkscope::load(&data) else { continue };
+            let index = Index::new(&bin);
+            let o = RefOptions { collect: true, min_chunk: 64, ..RefOptions::default() };
+            let want = scan_refs(&bin, &data, &index, &o).sites;
+            for threads in [1, 2, 3, 7] {
+                let o = RefOptions { threads, ..o.clone() };
+                let mut got = Vec::new();
+                let mut pieces = 0;
+                linkscope::analysis::stream::stream_sites(
+                    &bin,
+                    &data,
+                    &index,
+                    &o,
+                    |b| b.to_vec(),
+                    |b| {
+                        pieces += 1;
+                        got.extend(b);
+                        Ok(())
+                    },
+                )
+                .unwrap();
+                assert_eq!(got, want, "{} with {threads} threads", path.display());
+                split += usize::from(threads == 1 && pieces > 2);
+            }
+            files += 1;
+        }
+    }
+    assert!(files > 30, "{files} files");
+    assert!(split > 10, "only {split} files came in more than two pieces");
+}
+
 #[test]
 fn garbage_and_truncated_code_is_bounded() {
     // A copy of an image whose code is noise: no panic, every instruction accounted for.

@@ -9,6 +9,7 @@ mod objects;
 pub mod reach;
 mod scan;
 pub mod site;
+pub mod stream;
 mod sweeper;
 
 pub use reach::{Placement, Resolved};
@@ -51,10 +52,16 @@ impl Refs {
     /// The sites whose instruction (or field) starts at `rva` in section position `section`
     /// (the list is sorted by section, then site).
     pub fn sites_at(&self, section: u32, rva: u64) -> &[Site] {
-        let i = self.sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
-        let n = self.sites[i..].iter().take_while(|s| s.section == section && s.site_rva == rva).count();
-        &self.sites[i..i + n]
+        sites_at(&self.sites, section, rva)
     }
+}
+
+/// The sites of `sites` (sorted as [`Refs::sites`]) whose instruction (or field) starts at `rva`
+/// in section position `section`.
+pub fn sites_at(sites: &[Site], section: u32, rva: u64) -> &[Site] {
+    let i = sites.partition_point(|s| (s.section, s.site_rva) < (section, rva));
+    let n = sites[i..].iter().take_while(|s| s.section == section && s.site_rva == rva).count();
+    &sites[i..i + n]
 }
 
 /// Find and classify every site of `bin` that references data through an address.

@@ -435,17 +435,27 @@ impl<'a> Ctx<'a> {
 
     /// Data-pointer sites outside the decoded code (data sections, and fields in no section).
     pub(crate) fn data_sites(&self, out: &mut Out) {
+        for (section, c) in self.outside_covers() {
+            self.data_pointer(&self.covers[c as usize], section, out);
+        }
+    }
+
+    /// The covers outside the decoded code, as `(section position or u32::MAX, index into
+    /// covers)`, in cover order.
+    pub(crate) fn outside_covers(&self) -> Vec<(u32, u32)> {
         let mut code: Vec<(u64, u64)> =
             self.regions.iter().map(|r| (r.rva, r.rva.saturating_add(r.bytes.len() as u64))).collect();
         code.sort_unstable();
-        for c in &self.covers {
-            let p = self.index.section_pos_by_rva(c.rva);
+        let mut v = Vec::new();
+        for (k, c) in self.covers.iter().enumerate() {
             let i = code.partition_point(|&(s, _)| s <= c.rva);
             let in_code = code.get(i.wrapping_sub(1)).is_some_and(|&(s, e)| s <= c.rva && c.rva < e);
             if !in_code {
-                self.data_pointer(c, p.map_or(u32::MAX, |p| p as u32), out);
+                let p = self.index.section_pos_by_rva(c.rva);
+                v.push((p.map_or(u32::MAX, |p| p as u32), k as u32));
             }
         }
+        v
     }
 }
 

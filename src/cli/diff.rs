@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::analysis::reach::parse_addr;
-use crate::diff::{self, Diff, Limits, Side};
+use crate::diff::{self, Change, Diff, Limits, Mode, Side};
 use crate::report;
 use crate::session::{Analysis, Analyzed, Scan};
 
@@ -83,12 +83,22 @@ pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&
         Some(Ok(v)) => Some(v),
         None => None,
     };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mode = if dump.is_some() { Mode::Image } else { Mode::Files };
+    // JSON: each change written as it is found, none kept; text: kept (the summary comes first).
+    let mut stream = json.then(|| report::diff::JsonStream::new(&mut out, mode));
+    let mut kept = Vec::new();
+    let mut sink = |c: Change| match &mut stream {
+        Some(s) => s.change(&c),
+        None => kept.push(c),
+    };
     let result = match (b, dump) {
-        (Some(b), None) => files(a, b, limits),
-        (None, Some(d)) => image(a, d, limits),
+        (Some(b), None) => files(a, b, limits, &mut sink),
+        (None, Some(d)) => image(a, d, limits, &mut sink),
         _ => Err("linkscope: diff takes two files, or an image and --dump FILE".to_string()),
     };
-    let (d, names) = match result {
+    let (mut d, names) = match result {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{e}");
@@ -96,18 +106,17 @@ pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&
         }
     };
     let code = if d.identical() { 0 } else { 1 };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let r = if json {
-        let b_key = if dump.is_some() { "dump" } else { "b" };
-        report::diff::write_json(&mut out, &d, &names, b_key, base)
-    } else {
-        report::diff::write_text(&mut out, &d, base)
+    let r = match stream {
+        Some(s) => s.finish(&d, &names, if dump.is_some() { "dump" } else { "b" }, base),
+        None => {
+            d.changes = kept;
+            report::diff::write_text(&mut out, &d, base)
+        }
     };
     super::finish(r.and_then(|()| out.flush()), code, 2)
 }
 
-fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
+fn files(a: &Path, b: &Path, limits: Limits, sink: &mut dyn FnMut(Change)) -> Result<(Diff, (String, String)), String> {
     let names = (a.display().to_string(), b.display().to_string());
     let read = |p: &Path| crate::input::Input::open(p).map_err(|e| format!("linkscope: {}: {e}", p.display()));
     let (da, db) = (read(a)?, read(b)?);
@@ -116,7 +125,7 @@ fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)),
         return Ok((diff::identical(da.len() as u64), names));
     }
     let (x, y) = (Input::parse(a, da, true), Input::parse(b, db, false));
-    let mut d = diff::diff_files(x.side(x.data(), true), y.side(y.data(), false), limits);
+    let mut d = diff::diff_files_to(x.side(x.data(), true), y.side(y.data(), false), limits, sink);
     for (p, i) in [(a, &x), (b, &y)] {
         if let Some(e) = i.error() {
             d.notes.push(format!("{}: {e}; compared as bytes", p.display()));
@@ -125,7 +134,12 @@ fn files(a: &Path, b: &Path, limits: Limits) -> Result<(Diff, (String, String)),
     Ok((d, names))
 }
 
-fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String)), String> {
+fn image(
+    a: &Path,
+    dump: &Path,
+    limits: Limits,
+    sink: &mut dyn FnMut(Change),
+) -> Result<(Diff, (String, String)), String> {
     let x = Input::open(a, true)?;
     let bin = match &x {
         Input::Analyzed(an) => &an.bin,
@@ -137,7 +151,7 @@ fn image(a: &Path, dump: &Path, limits: Limits) -> Result<(Diff, (String, String
     crate::patch::verify::check_dump_len(mem.len(), mapped.len())
         .map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let after = Side { bin: None, data: &mem[..mapped.len()], file: &[], index: None, regions: None, refs: None };
-    let mut d = diff::diff_memory(x.side(&mapped, true), after, limits);
+    let mut d = diff::diff_memory_to(x.side(&mapped, true), after, limits, sink);
     if mem.len() > mapped.len() {
         d.notes.push(format!("the dump has {} bytes past the image's memory; not compared", mem.len() - mapped.len()));
     }

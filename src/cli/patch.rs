@@ -25,7 +25,8 @@ pub struct PlanArgs {
 
 /// A plan with the image it was computed from.
 pub struct Planned {
-    /// The image, analysed with its data-reference sites (for instructions and `verify`).
+    /// The image, its DLLs placed; its data-reference sites are streamed (for instructions and
+    /// `verify`).
     pub image: Analyzed,
     /// The plan.
     pub plan: PatchPlan,
@@ -33,7 +34,7 @@ pub struct Planned {
 
 /// Read the inputs and compute the plan; `Err` is the message for exit code 2.
 pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
-    let image = Analyzed::open(&a.image, &Analysis::scan(Scan::Sites, super::default_threads()))
+    let image = Analyzed::open(&a.image, &Analysis::scan(Scan::OnDemand, super::default_threads()))
         .map_err(|e| format!("linkscope: {e}"))?;
     let mut opts =
         PatchOptions { scheme: a.scheme, image_path: Some(a.image.display().to_string()), ..Default::default() };
@@ -141,8 +142,8 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
         );
     }
     let v = match &whole {
-        Some(bytes) => patch::verify::verify(&p.plan, &p.image.bin, Some(&p.image.refs), bytes),
-        None => match patch::verify::verify_stream(&p.plan, &p.image.bin, Some(&p.image.refs), file) {
+        Some(bytes) => patch::verify::verify(&p.plan, &p.image.bin, Some(&p.image), bytes),
+        None => match patch::verify::verify_stream(&p.plan, &p.image.bin, Some(&p.image), file) {
             (v, None) => v,
             (_, Some(e)) => {
                 eprintln!("linkscope: {dump_name}: {e}");

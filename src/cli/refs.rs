@@ -22,8 +22,9 @@ pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bas
             }
         }
     }
-    let scan = if summary { Scan::Summary } else { Scan::Sites };
-    let a = match Analyzed::open(file, &Analysis { scan, threads, bases: parsed, ..Analysis::default() }) {
+    // The sites are streamed from a second scan as they are written, never kept.
+    let a = match Analyzed::open(file, &Analysis { scan: Scan::Summary, threads, bases: parsed, ..Analysis::default() })
+    {
         Ok(a) => a,
         Err(e) => {
             eprintln!("linkscope: {e}");
@@ -35,9 +36,9 @@ pub fn refs(file: &Path, json: bool, summary: bool, only: Option<RefFilter>, bas
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let r = if json {
-        rr::write_refs_json(&mut out, &namer, result, modules, only, summary)
+        rr::write_refs_json(&mut out, &namer, result, &a, modules, only, summary)
     } else {
-        rr::write_refs_text(&mut out, &namer, result, modules, only, summary)
+        rr::write_refs_text(&mut out, &namer, result, &a, modules, only, summary)
     };
     finish(r.and_then(|()| out.flush()))
 }

@@ -299,6 +299,27 @@ pub fn identical(len: u64) -> Diff {
 
 /// Diff two files by file offset.
 pub fn diff_files(a: Side<'_>, b: Side<'_>, limits: Limits) -> Diff {
+    kept(|sink| diff_files_to(a, b, limits, sink))
+}
+
+/// Diff two memory images of the image `a` describes (offset = RVA): `a.data` before,
+/// `b.data` after. `b.bin` may be None (a dump).
+pub fn diff_memory(a: Side<'_>, b: Side<'_>, limits: Limits) -> Diff {
+    kept(|sink| diff_memory_to(a, b, limits, sink))
+}
+
+/// A diff whose changes `run` hands to a sink, with the changes kept in it.
+fn kept(run: impl FnOnce(&mut dyn FnMut(Change)) -> Diff) -> Diff {
+    let mut changes = Vec::new();
+    let mut d = run(&mut |c| changes.push(c));
+    d.changes = changes;
+    d
+}
+
+/// [`diff_files`] handing each change to `sink` in address order as it is found, without
+/// keeping it (the returned diff's `changes` is empty): a diff of any number of changes in
+/// bounded memory.
+pub fn diff_files_to(a: Side<'_>, b: Side<'_>, limits: Limits, sink: &mut dyn FnMut(Change)) -> Diff {
     let mut notes = Vec::new();
     let same = same_layout(&a, &b);
     let pairs = if same {
@@ -313,7 +334,7 @@ pub fn diff_files(a: Side<'_>, b: Side<'_>, limits: Limits) -> Diff {
     if a.bin.map(|x| x.format) != b.bin.map(|y| y.format) {
         notes.push("the two files are not of the same format: only their bytes are compared".into());
     }
-    let mut d = collect(Mode::Files, &a, &b, &pairs, limits, &mut notes);
+    let mut d = collect(Mode::Files, &a, &b, &pairs, limits, &mut notes, sink);
     d.summary.aligned_by = if same { "offset" } else { "section" };
     d.summary.structural = structural.len() as u64;
     d.summary.identical = d.summary.bytes_changed == 0 && structural.is_empty();
@@ -322,26 +343,44 @@ pub fn diff_files(a: Side<'_>, b: Side<'_>, limits: Limits) -> Diff {
     d
 }
 
-/// Diff two memory images of the image `a` describes (offset = RVA): `a.data` before,
-/// `b.data` after. `b.bin` may be None (a dump).
-pub fn diff_memory(a: Side<'_>, b: Side<'_>, limits: Limits) -> Diff {
+/// [`diff_memory`] handing each change to `sink` as [`diff_files_to`] does.
+pub fn diff_memory_to(a: Side<'_>, b: Side<'_>, limits: Limits, sink: &mut dyn FnMut(Change)) -> Diff {
     let mut notes = Vec::new();
     let (la, lb) = (a.data.len() as u64, b.data.len() as u64);
     if la != lb {
         notes.push(format!("the memory images differ in size: {la:#x} and {lb:#x} bytes; the common part is compared"));
     }
     let pairs = vec![Pair { a: 0, b: 0, len_a: la, len_b: lb }];
-    let mut d = collect(Mode::Image, &a, &b, &pairs, limits, &mut notes);
+    let mut d = collect(Mode::Image, &a, &b, &pairs, limits, &mut notes, sink);
     d.summary.aligned_by = "rva";
     d.summary.identical = d.summary.bytes_changed == 0 && la == lb;
     d.notes = notes;
     d
 }
 
-fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limits, notes: &mut Vec<String>) -> Diff {
+fn collect(
+    mode: Mode,
+    a: &Side<'_>,
+    b: &Side<'_>,
+    pairs: &[Pair],
+    limits: Limits,
+    notes: &mut Vec<String>,
+    sink: &mut dyn FnMut(Change),
+) -> Diff {
     let mut at = attribute::Attributor::new(mode, a, limits.max_instructions);
     let mut summary = Summary::default();
-    let mut changes: Vec<Change> = Vec::new();
+    // The last change, which the next may extend; the ones before it are handed over.
+    let mut last: Option<Change> = None;
+    let mut listed = 0u64;
+    let mut by_kind: Vec<(String, u64)> = Vec::new();
+    let mut hand = |c: Change, by_kind: &mut Vec<(String, u64)>| {
+        let k = c.structures.first().map_or("bytes", |s| s.kind);
+        match by_kind.iter_mut().find(|(n, _)| n == k) {
+            Some(e) => e.1 += 1,
+            None => by_kind.push((k.to_string(), 1)),
+        }
+        sink(c);
+    };
     // (a offset, b offset, len, bytes A has, bytes B has): a grown or shrunk tail has bytes on
     // one side only.
     let mut raw: Vec<(u64, u64, u64, u64, u64)> = Vec::new();
@@ -381,7 +420,7 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
                 pos += piece;
                 continue;
             }
-            if changes.len() >= limits.max_changes {
+            if listed as usize >= limits.max_changes {
                 unlisted += 1;
                 pos += piece;
                 continue;
@@ -419,30 +458,30 @@ fn collect(mode: Mode, a: &Side<'_>, b: &Side<'_>, pairs: &[Pair], limits: Limit
                     structures,
                     words,
                 };
-                match changes.last_mut() {
-                    Some(last) if mergeable(last, &c, mode) => merge(last, c, a, b, mode),
-                    _ => changes.push(c),
+                match &mut last {
+                    Some(l) if mergeable(l, &c, mode) => merge(l, c, a, b, mode),
+                    _ => {
+                        if let Some(l) = last.replace(c) {
+                            hand(l, &mut by_kind);
+                        }
+                        listed += 1;
+                    }
                 }
             }
             pos += piece;
         }
     }
-    summary.listed = changes.len() as u64;
+    if let Some(l) = last {
+        hand(l, &mut by_kind);
+    }
+    summary.listed = listed;
     summary.changes = summary.listed + unlisted;
     if unlisted > 0 {
         notes.push(format!("{unlisted} more changes are counted but not listed (limit {})", limits.max_changes));
     }
-    let mut by_kind: Vec<(String, u64)> = Vec::new();
-    for c in &changes {
-        let k = c.structures.first().map_or("bytes", |s| s.kind);
-        match by_kind.iter_mut().find(|(n, _)| n == k) {
-            Some(e) => e.1 += 1,
-            None => by_kind.push((k.to_string(), 1)),
-        }
-    }
     summary.by_kind = by_kind;
     notes.extend(at.notes());
-    Diff { mode, changes, structural: Vec::new(), summary, notes: Vec::new() }
+    Diff { mode, changes: Vec::new(), structural: Vec::new(), summary, notes: Vec::new() }
 }
 
 /// Two changes of the same innermost leaf structure (a field whose bytes 0 and 2 changed) are one.

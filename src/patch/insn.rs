@@ -9,16 +9,24 @@ use std::sync::Arc;
 use super::PatchPlan;
 use crate::analysis::listing::{Lister, Names};
 use crate::analysis::namer::Namer;
-use crate::analysis::{code, Refs, Site};
+use crate::analysis::stream::SiteSource;
+use crate::analysis::{code, sites_at, Site};
 use crate::model::index::Index;
 use crate::model::Binary;
 
 /// Fill `insn_rva`, `insn_before` and `insn_after` of every step whose field lies inside an
 /// instruction the scan decoded, and the `offset` of a step into the import its site reaches when
 /// the scheme left it unknown.
-pub fn annotate(plan: &mut PatchPlan, bin: &Binary, index: &Index, refs: &Refs, names: Arc<Names>) {
+pub fn annotate<S: SiteSource + ?Sized>(
+    plan: &mut PatchPlan,
+    bin: &Binary,
+    index: &Index,
+    sites: &S,
+    names: Arc<Names>,
+) {
+    let kept = steps_sites(plan, sites);
     let mut by_field: HashMap<u64, &Site> = HashMap::new();
-    for s in &refs.sites {
+    for s in &kept {
         // A field inside an instruction over a pointer the sweep saw as data.
         if s.instr_len > 0 || !by_field.contains_key(&s.field_rva) {
             by_field.insert(s.field_rva, s);
@@ -47,7 +55,7 @@ pub fn annotate(plan: &mut PatchPlan, bin: &Binary, index: &Index, refs: &Refs, 
             continue;
         };
         let va = base.wrapping_add(at);
-        let here = refs.sites_at(site.section, at);
+        let here = sites_at(&kept, site.section, at);
         let operands = namer.operand_names(here);
         // After the step an operand keeps its target's name only where it reaches that target
         // as loaded: a wrong write shows its address.
@@ -66,4 +74,32 @@ pub fn annotate(plan: &mut PatchPlan, bin: &Binary, index: &Index, refs: &Refs, 
         st.insn_after = lister.format_named(&would, va, &loaded).map(|(_, t)| t);
     }
     plan.steps = steps;
+}
+
+/// The sites whose field a step writes, and every site of their instructions, in the scan's
+/// order: all `annotate` reads of the scan, kept while the rest streams past.
+fn steps_sites<S: SiteSource + ?Sized>(plan: &PatchPlan, sites: &S) -> Vec<Site> {
+    let mut fields: Vec<u64> = plan.steps.iter().map(|s| s.target_rva).collect();
+    fields.sort_unstable();
+    fields.dedup();
+    let mut kept = Vec::new();
+    if fields.is_empty() {
+        return kept;
+    }
+    let piece = |b: &[Site]| -> Vec<Site> {
+        let mut mine: Vec<Site> = Vec::new();
+        // Sites of one instruction are neighbours in a piece (sorted by section, then site).
+        for group in b.chunk_by(|x, y| (x.section, x.site_rva) == (y.section, y.site_rva)) {
+            if group.iter().any(|s| fields.binary_search(&s.field_rva).is_ok()) {
+                mine.extend_from_slice(group);
+            }
+        }
+        mine
+    };
+    // Nothing but the sink can fail, and it does not.
+    let _ = sites.each_piece(piece, |p| {
+        kept.extend(p);
+        Ok(())
+    });
+    kept
 }

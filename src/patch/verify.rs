@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::{PatchPlan, Status};
-use crate::analysis::Refs;
+use crate::analysis::stream::SiteSource;
+use crate::analysis::Mode;
 use crate::model::Binary;
 
 /// One place whose bytes differ.
@@ -40,30 +41,59 @@ pub struct Verification {
     pub mismatches: Vec<Mismatch>,
 }
 
-/// A place to compare (its name is written only when it is reported).
+/// A place to compare (its name is written only when it is reported): 24 bytes, as there is one
+/// per data-reference site (1.5 million in a 120 MB DLL).
 struct Place {
     rva: u64,
-    len: u64,
-    kind: &'static str,
+    /// Position in the list before sorting: the sort is unstable (no buffer the size of the
+    /// list), this keeps it in a stable sort's order.
+    seq: u32,
     from: Origin,
+    len: u8,
+    kind: PlaceKind,
     predictable: bool,
 }
 
-/// What a place comes from, by position in its list.
+/// What a place is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PlaceKind {
+    PseudoRelocItem,
+    DynamicReloc,
+    SchemeStep,
+    IatSlot,
+    BaseRelocEntry,
+    DataRefSite,
+}
+
+impl PlaceKind {
+    fn name(self) -> &'static str {
+        match self {
+            PlaceKind::PseudoRelocItem => "pseudo-reloc-item",
+            PlaceKind::DynamicReloc => "dynamic-reloc",
+            PlaceKind::SchemeStep => "scheme-step",
+            PlaceKind::IatSlot => "iat-slot",
+            PlaceKind::BaseRelocEntry => "base-reloc-entry",
+            PlaceKind::DataRefSite => "data-ref-site",
+        }
+    }
+}
+
+/// What a place comes from: by position in its list, or (a site) what names it.
 #[derive(Clone, Copy)]
 enum Origin {
-    Step(usize),
-    Binding(usize),
-    Reloc(usize),
-    Site(usize),
+    Step(u32),
+    Binding(u32),
+    Reloc(u32),
+    /// A data-reference site: its mode and how far its instruction starts before the field.
+    Site(Mode, u8),
 }
 
 impl Place {
     /// The place's name in a mismatch (`mingw 3 (data.dll!arr)`, the import of a slot, …).
-    fn name(&self, plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> String {
+    fn name(&self, plan: &PatchPlan, bin: &Binary) -> String {
         match self.from {
             Origin::Step(i) => {
-                let s = &plan.steps[i];
+                let s = &plan.steps[i as usize];
                 format!(
                     "{} {}{}",
                     plan.scheme.name(),
@@ -71,18 +101,15 @@ impl Place {
                     s.import.as_ref().map_or(String::new(), |i| format!(" ({i})"))
                 )
             }
-            Origin::Binding(i) => plan.bindings[i].import.clone(),
-            Origin::Reloc(i) => format!("{i} ({})", bin.base_relocations[i].kind),
-            Origin::Site(i) => match refs.and_then(|r| r.sites.get(i)) {
-                Some(s) => format!("{} at 0x{:x}", s.mode.name(), s.site_rva),
-                None => String::new(),
-            },
+            Origin::Binding(i) => plan.bindings[i as usize].import.clone(),
+            Origin::Reloc(i) => format!("{i} ({})", bin.base_relocations[i as usize].kind),
+            Origin::Site(mode, back) => format!("{} at 0x{:x}", mode.name(), self.rva - u64::from(back)),
         }
     }
 }
 
-/// The places of `bin` that loading and the scheme write.
-fn places(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> Vec<Place> {
+/// The places of `bin` that loading and the scheme write, the sites' streamed from `sites`.
+fn places<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Option<&S>) -> Merged {
     let mut v = Vec::new();
     let ptr = if plan.is_64 { 8 } else { 4 };
     for (i, s) in plan.steps.iter().enumerate() {
@@ -92,65 +119,133 @@ fn places(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>) -> Vec<Place> {
         let predictable = s.status != Status::Unresolved && s.enabled;
         v.push(Place {
             rva: s.target_rva,
-            len: u64::from(s.width / 8),
+            seq: 0,
+            len: (s.width / 8) as u8,
             kind: match plan.scheme {
-                super::SchemeKind::Mingw => "pseudo-reloc-item",
-                super::SchemeKind::Elf => "dynamic-reloc",
-                _ => "scheme-step",
+                super::SchemeKind::Mingw => PlaceKind::PseudoRelocItem,
+                super::SchemeKind::Elf => PlaceKind::DynamicReloc,
+                _ => PlaceKind::SchemeStep,
             },
-            from: Origin::Step(i),
+            from: Origin::Step(i as u32),
             predictable,
         });
     }
     for (i, b) in plan.bindings.iter().enumerate() {
         v.push(Place {
             rva: b.slot_rva,
+            seq: 0,
             len: ptr,
-            kind: "iat-slot",
-            from: Origin::Binding(i),
+            kind: PlaceKind::IatSlot,
+            from: Origin::Binding(i as u32),
             predictable: b.value.is_some(),
         });
     }
     for (i, r) in bin.base_relocations.iter().enumerate() {
-        let len = crate::model::index::base_reloc_width(r.raw_type);
+        let len = crate::model::index::base_reloc_width(r.raw_type) as u8;
         if len > 0 {
-            v.push(Place { rva: r.rva, len, kind: "base-reloc-entry", from: Origin::Reloc(i), predictable: true });
+            let from = Origin::Reloc(i as u32);
+            v.push(Place { rva: r.rva, seq: 0, len, kind: PlaceKind::BaseRelocEntry, from, predictable: true });
         }
     }
-    if let Some(refs) = refs {
+    let mut lists = vec![v];
+    if let Some(sites) = sites {
         // The fields of steps the plan cannot predict (an unbound import).
         let mut unbound: Vec<u64> =
             plan.steps.iter().filter(|s| s.status == Status::Unresolved).map(|s| s.target_rva).collect();
         unbound.sort_unstable();
-        for (i, s) in refs.sites.iter().enumerate() {
-            let len = u64::from(s.width / 8);
-            if len == 0 {
-                continue;
-            }
-            let predictable = unbound.binary_search(&s.field_rva).is_err();
-            v.push(Place { rva: s.field_rva, len, kind: "data-ref-site", from: Origin::Site(i), predictable });
-        }
+        let piece = |b: &[crate::analysis::Site]| -> Vec<Place> {
+            let mut mine = Vec::with_capacity(b.iter().filter(|s| s.width >= 8).count());
+            mine.extend(b.iter().filter(|s| s.width >= 8).map(|s| Place {
+                rva: s.field_rva,
+                seq: 0,
+                len: s.width / 8,
+                kind: PlaceKind::DataRefSite,
+                from: Origin::Site(s.mode, s.field_rva.saturating_sub(s.site_rva).min(255) as u8),
+                predictable: unbound.binary_search(&s.field_rva).is_err(),
+            }));
+            mine
+        };
+        // Kept per piece, each sorted, and merged as they are compared: no list of millions
+        // copied or sorted whole. Nothing but the sink can fail, and it does not.
+        let _ = sites.each_piece(piece, |p| {
+            lists.push(p);
+            Ok(())
+        });
     }
-    v.sort_by_key(|p| (p.rva, p.len));
-    v
+    let mut seq = 0u32;
+    for list in &mut lists {
+        for p in list.iter_mut() {
+            p.seq = seq;
+            seq += 1;
+        }
+        list.sort_unstable_by_key(Place::key);
+    }
+    Merged::new(lists)
+}
+
+/// Where a place sorts: field, length, position in the lists.
+type Key = (u64, u8, u32);
+
+/// Sorted lists of places merged into one sorted sequence.
+struct Merged {
+    lists: Vec<std::vec::IntoIter<Place>>,
+    /// Each list's next key and the list, smallest first.
+    heads: std::collections::BinaryHeap<std::cmp::Reverse<(Key, usize)>>,
+    next: Vec<Option<Place>>,
+}
+
+impl Merged {
+    fn new(lists: Vec<Vec<Place>>) -> Self {
+        let mut lists: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
+        let mut heads = std::collections::BinaryHeap::new();
+        let mut next = Vec::with_capacity(lists.len());
+        for (i, l) in lists.iter_mut().enumerate() {
+            let p = l.next();
+            if let Some(p) = &p {
+                heads.push(std::cmp::Reverse((p.key(), i)));
+            }
+            next.push(p);
+        }
+        Merged { lists, heads, next }
+    }
+}
+
+impl Iterator for Merged {
+    type Item = Place;
+    fn next(&mut self) -> Option<Place> {
+        let std::cmp::Reverse((_, i)) = self.heads.pop()?;
+        let p = self.next[i].take();
+        self.next[i] = self.lists[i].next();
+        if let Some(n) = &self.next[i] {
+            self.heads.push(std::cmp::Reverse((n.key(), i)));
+        }
+        p
+    }
+}
+
+impl Place {
+    /// The order places are compared in: by field, shorter first, then as listed.
+    fn key(&self) -> Key {
+        (self.rva, self.len, self.seq)
+    }
 }
 
 /// Compare `plan.patched` with `dump` (the module's memory from its base, offset = RVA).
-pub fn verify(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &[u8]) -> Verification {
-    compare(plan, bin, refs, &mut Whole(dump))
+pub fn verify<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Option<&S>, dump: &[u8]) -> Verification {
+    compare(plan, bin, sites, &mut Whole(dump))
 }
 
 /// [`verify`] reading the dump from `reader` once, front to back (the places are visited in RVA
 /// order), holding a small window of it instead of the whole: the result is the same as
 /// [`verify`] on the bytes `reader` gives. A read error ends the dump there and is returned.
-pub fn verify_stream(
+pub fn verify_stream<S: SiteSource + ?Sized>(
     plan: &PatchPlan,
     bin: &Binary,
-    refs: Option<&Refs>,
+    sites: Option<&S>,
     reader: impl std::io::Read,
 ) -> (Verification, Option<std::io::Error>) {
     let mut src = Stream { reader, buf: Vec::new(), start: 0, eof: false, error: None };
-    let v = compare(plan, bin, refs, &mut src);
+    let v = compare(plan, bin, sites, &mut src);
     (v, src.error)
 }
 
@@ -235,7 +330,12 @@ impl<R: std::io::Read> Dump for Stream<R> {
 }
 
 /// Compare `plan.patched` with the dump, place by place in RVA order.
-fn compare(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &mut impl Dump) -> Verification {
+fn compare<S: SiteSource + ?Sized>(
+    plan: &PatchPlan,
+    bin: &Binary,
+    sites: Option<&S>,
+    dump: &mut impl Dump,
+) -> Verification {
     let expected = &plan.patched;
     let mut out = Verification {
         checked: 0,
@@ -246,27 +346,30 @@ fn compare(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &mut impl 
         mismatches: Vec::new(),
     };
     let mut covered_to = 0u64;
-    let mut reported: Vec<(u64, u64)> = Vec::new();
-    for p in places(plan, bin, refs) {
+    // Places of equal (rva, len) are neighbours in the sorted list: the last one reported is
+    // the only one to check against.
+    let mut reported: Option<(u64, u64)> = None;
+    for p in places(plan, bin, sites) {
         if !p.predictable {
             out.unpredicted += 1;
             continue;
         }
-        let (s, e) = (p.rva as usize, (p.rva + p.len) as usize);
+        let len = u64::from(p.len);
+        let (s, e) = (p.rva as usize, (p.rva + len) as usize);
         let Some(want) = expected.get(s..e) else { continue };
         let Some(got) = dump.get(s, e) else {
             continue;
         };
         out.checked += 1;
         let start = p.rva.max(covered_to);
-        if p.rva + p.len > start {
-            out.checked_bytes += p.rva + p.len - start;
-            covered_to = p.rva + p.len;
+        if p.rva + len > start {
+            out.checked_bytes += p.rva + len - start;
+            covered_to = p.rva + len;
         }
-        let k = match out.by_kind.iter().position(|(n, _, _)| n == p.kind) {
+        let k = match out.by_kind.iter().position(|(n, _, _)| n == p.kind.name()) {
             Some(k) => k,
             None => {
-                out.by_kind.push((p.kind.to_string(), 0, 0));
+                out.by_kind.push((p.kind.name().to_string(), 0, 0));
                 out.by_kind.len() - 1
             }
         };
@@ -274,14 +377,14 @@ fn compare(plan: &PatchPlan, bin: &Binary, refs: Option<&Refs>, dump: &mut impl 
         if want == got {
             out.matched += 1;
             out.by_kind[k].2 += 1;
-        } else if !reported.contains(&(p.rva, p.len)) {
-            reported.push((p.rva, p.len));
+        } else if reported != Some((p.rva, len)) {
+            reported = Some((p.rva, len));
             out.mismatches.push(Mismatch {
                 rva: p.rva,
-                len: p.len,
+                len,
                 expected: hex(want),
                 actual: hex(got),
-                structure: format!("{} {}", p.kind, p.name(plan, bin, refs)),
+                structure: format!("{} {}", p.kind.name(), p.name(plan, bin)),
             });
         }
     }

@@ -5,31 +5,84 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::diff::Diff;
+use crate::diff::{Change, Diff, Mode};
 
 /// JSON schema version of `diff`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The diff as one JSON document: the diff's own fields, `schema_version`, `a`, the second side
-/// under `b_key` (`b`, or `dump` for a memory image), and `image_base` when one was given.
-pub fn write_json(
-    out: &mut impl Write,
-    d: &Diff,
-    names: &(String, String),
-    b_key: &str,
-    base: Option<u64>,
-) -> std::io::Result<()> {
-    let mut doc = serde_json::to_value(d).unwrap_or_default();
-    if let Some(o) = doc.as_object_mut() {
-        o.insert("schema_version".into(), json!(SCHEMA_VERSION));
-        o.insert("a".into(), json!(names.0));
-        o.insert(b_key.into(), json!(names.1));
-        if let Some(b) = base {
-            o.insert("image_base".into(), json!(b));
+/// The `diff` JSON document written as the diff runs: the diff's own fields (`mode`,
+/// `changes[]` each as it is handed over, `structural`, `summary`, `notes`), then
+/// `schema_version`, `a`, the second side under `b_key` (`b`, or `dump` for a memory image), and
+/// `image_base` when one was given. Nothing is written before the first change, so a diff that
+/// fails before it leaves no output; a write error is kept and returned by [`JsonStream::finish`].
+pub struct JsonStream<'w, W: Write> {
+    out: &'w mut W,
+    mode: Mode,
+    written: u64,
+    error: Option<std::io::Error>,
+}
+
+impl<'w, W: Write> JsonStream<'w, W> {
+    /// A document about to list the changes of a diff of `mode`.
+    pub fn new(out: &'w mut W, mode: Mode) -> Self {
+        JsonStream { out, mode, written: 0, error: None }
+    }
+
+    /// Write one change.
+    pub fn change(&mut self, c: &Change) {
+        if self.error.is_none() {
+            if let Err(e) = self.write_change(c) {
+                self.error = Some(e);
+            }
         }
     }
-    serde_json::to_writer(&mut *out, &doc)?;
-    writeln!(out)
+
+    fn write_change(&mut self, c: &Change) -> std::io::Result<()> {
+        if self.written == 0 {
+            self.head()?;
+        } else {
+            self.out.write_all(b",")?;
+        }
+        self.written += 1;
+        serde_json::to_writer(&mut *self.out, c).map_err(std::io::Error::from)
+    }
+
+    fn head(&mut self) -> std::io::Result<()> {
+        self.out.write_all(b"{\"mode\":")?;
+        serde_json::to_writer(&mut *self.out, &self.mode)?;
+        self.out.write_all(b",\"changes\":[")
+    }
+
+    /// Write the rest of `d` (its `changes` are the ones already written) and the names.
+    pub fn finish(mut self, d: &Diff, names: &(String, String), b_key: &str, base: Option<u64>) -> std::io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.written == 0 {
+            self.head()?;
+        }
+        let w = &mut *self.out;
+        w.write_all(b"],\"structural\":")?;
+        serde_json::to_writer(&mut *w, &d.structural)?;
+        w.write_all(b",\"summary\":")?;
+        serde_json::to_writer(&mut *w, &d.summary)?;
+        w.write_all(b",\"notes\":")?;
+        serde_json::to_writer(&mut *w, &d.notes)?;
+        let mut tail = serde_json::Map::new();
+        tail.insert("schema_version".into(), json!(SCHEMA_VERSION));
+        tail.insert("a".into(), json!(names.0));
+        tail.insert(b_key.into(), json!(names.1));
+        if let Some(b) = base {
+            tail.insert("image_base".into(), json!(b));
+        }
+        for (k, v) in &tail {
+            w.write_all(b",")?;
+            serde_json::to_writer(&mut *w, k)?;
+            w.write_all(b":")?;
+            serde_json::to_writer(&mut *w, v)?;
+        }
+        w.write_all(b"}\n")
+    }
 }
 
 /// The change list as text.

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::analysis::namer::signed_hex;
 pub use crate::analysis::namer::{ImportJson, Namer};
+use crate::analysis::stream::SiteSource;
 use crate::analysis::{Mode, Reach, Refs, Site, Summary, TargetKind};
 
 /// `--only` filters of `refs`.
@@ -119,6 +120,7 @@ pub fn write_refs_json(
     w: &mut impl Write,
     n: &Namer<'_>,
     refs: &Refs,
+    sites: &(impl SiteSource + ?Sized),
     modules: &[ModuleJson],
     filter: Option<RefFilter>,
     summary_only: bool,
@@ -138,13 +140,22 @@ pub fn write_refs_json(
     )?;
     if !summary_only {
         write!(w, ",\"refs\":[")?;
-        let mut first = true;
-        for s in refs.sites.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
-            if !std::mem::take(&mut first) {
-                w.write_all(b",")?;
+        // Each piece formatted on the scan's workers, written in order.
+        let piece = |b: &[Site]| {
+            let mut buf = Vec::with_capacity(b.len() * 400);
+            for s in b.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
+                buf.push(b',');
+                serde_json::to_writer(&mut buf, &ref_json(n, s)).map_err(io::Error::from)?;
             }
-            serde_json::to_writer(&mut *w, &ref_json(n, s))?;
-        }
+            Ok::<_, io::Error>(buf)
+        };
+        let mut first = true;
+        sites.each_piece(piece, |buf| {
+            let buf = buf?;
+            let skip = usize::from(first && !buf.is_empty());
+            first &= buf.is_empty();
+            w.write_all(&buf[skip..])
+        })?;
         w.write_all(b"]")?;
     }
     writeln!(w, "}}")
@@ -182,6 +193,7 @@ pub fn write_refs_text(
     w: &mut impl Write,
     n: &Namer<'_>,
     refs: &Refs,
+    sites: &(impl SiteSource + ?Sized),
     modules: &[ModuleJson],
     filter: Option<RefFilter>,
     summary_only: bool,
@@ -226,9 +238,32 @@ pub fn write_refs_text(
         "notes",
     ]);
     writeln!(w, "\n== data references ==")?;
-    // Rows are formatted twice (widths, then text) rather than kept: bounded memory.
-    let rows = || refs.sites.iter().filter(move |s| filter.is_none_or(|f| f.keep(s))).map(|s| site_row(n, s, ptr_bits));
-    t.print_streamed(w, rows)
+    // Rows are formatted twice (widths, then text) rather than kept: bounded memory; each piece
+    // on the scan's workers.
+    let rows = |b: &[Site]| {
+        b.iter().filter(|s| filter.is_none_or(|f| f.keep(s))).map(|s| site_row(n, s, ptr_bits)).collect::<Vec<_>>()
+    };
+    let mut width = t.header_widths();
+    let columns = width.len();
+    sites.each_piece(
+        |b| {
+            let mut mine = vec![0; columns];
+            t.measure(&mut mine, rows(b).into_iter());
+            mine
+        },
+        |mine| {
+            width.iter_mut().zip(mine).for_each(|(a, b)| *a = (*a).max(b));
+            Ok(())
+        },
+    )?;
+    t.write_head(w, &width)?;
+    sites.each_piece(
+        |b| {
+            let mut buf = Vec::new();
+            rows(b).iter().try_for_each(|r| t.write_row(&mut buf, &width, r)).map(|()| buf)
+        },
+        |buf| w.write_all(&buf?),
+    )
 }
 
 /// One site as the cells of the `refs` text table.

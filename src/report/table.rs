@@ -44,28 +44,55 @@ impl Table {
         self.print_rows(w, &widths, self.rows.iter())
     }
 
-    /// Print a table whose rows `rows` produces twice, once to measure the columns and once to
-    /// write them, so no row is kept (a million-row table in bounded memory). Rows added with
-    /// [`Table::row`] are ignored.
-    pub fn print_streamed<I: Iterator<Item = Vec<String>>>(
-        &self,
-        w: &mut impl Write,
-        rows: impl Fn() -> I,
-    ) -> std::io::Result<()> {
-        let widths = self.widths(rows());
-        self.print_rows(w, &widths, rows())
-    }
-
     /// Each column's width: the widest of its header and its cells.
     fn widths<R: AsRef<[String]>>(&self, rows: impl Iterator<Item = R>) -> Vec<usize> {
-        let n = self.headers.len();
         let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        self.measure(&mut width, rows);
+        width
+    }
+
+    /// Widen `width` (one entry per column, e.g. from [`Table::header_widths`]) to fit `rows`.
+    pub fn measure<R: AsRef<[String]>>(&self, width: &mut [usize], rows: impl Iterator<Item = R>) {
         for r in rows {
-            for (i, c) in r.as_ref().iter().enumerate().take(n) {
+            for (i, c) in r.as_ref().iter().enumerate().take(width.len()) {
                 width[i] = width[i].max(c.chars().count());
             }
         }
-        width
+    }
+
+    /// Each column's width from its header alone.
+    pub fn header_widths(&self) -> Vec<usize> {
+        self.widths(std::iter::empty::<Vec<String>>())
+    }
+
+    /// Write the header line and the rule under it, for columns `width` wide.
+    pub fn write_head(&self, w: &mut dyn Write, width: &[usize]) -> std::io::Result<()> {
+        self.write_row(w, width, &self.headers)?;
+        let rule: Vec<String> = width.iter().map(|&x| "-".repeat(x)).collect();
+        self.write_row(w, width, &rule)
+    }
+
+    /// Write one row, its cells padded to `width`.
+    pub fn write_row<S: AsRef<str>>(&self, w: &mut dyn Write, width: &[usize], cells: &[S]) -> std::io::Result<()> {
+        let n = self.headers.len();
+        let mut out = String::new();
+        for (i, c) in cells.iter().map(AsRef::as_ref).enumerate().take(n) {
+            let pad = width[i].saturating_sub(c.chars().count());
+            let last = i + 1 == n;
+            if self.align[i] == Align::Right {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(c);
+            } else {
+                out.push_str(c);
+                if !last {
+                    out.push_str(&" ".repeat(pad));
+                }
+            }
+            if !last {
+                out.push_str("  ");
+            }
+        }
+        writeln!(w, "{}", out.trim_end())
     }
 
     fn print_rows<R: AsRef<[String]>>(
@@ -74,32 +101,9 @@ impl Table {
         width: &[usize],
         rows: impl Iterator<Item = R>,
     ) -> std::io::Result<()> {
-        let n = self.headers.len();
-        let line = |cells: &[&str], w: &mut dyn Write| -> std::io::Result<()> {
-            let mut out = String::new();
-            for (i, c) in cells.iter().enumerate().take(n) {
-                let pad = width[i].saturating_sub(c.chars().count());
-                let last = i + 1 == n;
-                if self.align[i] == Align::Right {
-                    out.push_str(&" ".repeat(pad));
-                    out.push_str(c);
-                } else {
-                    out.push_str(c);
-                    if !last {
-                        out.push_str(&" ".repeat(pad));
-                    }
-                }
-                if !last {
-                    out.push_str("  ");
-                }
-            }
-            writeln!(w, "{}", out.trim_end())
-        };
-        line(&self.headers, w)?;
-        let rule: Vec<String> = width.iter().map(|&x| "-".repeat(x)).collect();
-        line(&rule.iter().map(String::as_str).collect::<Vec<_>>(), w)?;
+        self.write_head(w, width)?;
         for r in rows {
-            line(&r.as_ref().iter().map(String::as_str).collect::<Vec<_>>(), w)?;
+            self.write_row(w, width, r.as_ref())?;
         }
         Ok(())
     }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::analysis::listing::Names;
-use crate::analysis::{scan_refs, RefOptions, Refs};
+use crate::analysis::stream::{stream_sites, SiteSource};
+use crate::analysis::{scan_refs, RefOptions, Refs, Site};
 use crate::input::Input;
 use crate::model::index::Index;
 use crate::model::regions::Regions;
@@ -48,6 +49,9 @@ pub enum Scan {
     Sites,
     /// Every site and the index of instruction starts (for a listing).
     Listing,
+    /// No scan now, but the DLLs placed: the sites are scanned each time they are streamed
+    /// (through [`SiteSource`]), never kept.
+    OnDemand,
 }
 
 /// What to compute besides the model and the index.
@@ -86,6 +90,8 @@ pub struct Analyzed {
     pub refs: Refs,
     /// Where the imported DLLs were placed for the scan's reach.
     pub modules: Vec<ModuleJson>,
+    /// The scan's options, to stream the sites again when they were not kept.
+    options: RefOptions,
     regions: OnceLock<Regions>,
     names: OnceLock<Arc<Names>>,
     site_pages: OnceLock<Vec<SitePage>>,
@@ -145,19 +151,21 @@ impl Analyzed {
         index: Arc<Index>,
         analysis: &Analysis,
     ) -> Self {
-        let (refs, modules) = match analysis.scan {
-            Scan::None => (Refs::default(), Vec::new()),
-            scan => {
-                let (placements, modules) = modules::placements(&modules::Folder::beside(&path), &bin, &analysis.bases);
-                let opts = RefOptions {
-                    threads: analysis.threads,
-                    placements,
-                    collect: scan != Scan::Summary,
-                    instructions: scan == Scan::Listing,
-                    min_chunk: analysis.min_chunk,
-                };
-                (scan_refs(&bin, &data, &index, &opts), modules)
-            }
+        let scan = analysis.scan;
+        let (placements, modules) = match scan {
+            Scan::None => (Vec::new(), Vec::new()),
+            _ => modules::placements(&modules::Folder::beside(&path), &bin, &analysis.bases),
+        };
+        let options = RefOptions {
+            threads: analysis.threads,
+            placements,
+            collect: matches!(scan, Scan::Sites | Scan::Listing),
+            instructions: scan == Scan::Listing,
+            min_chunk: analysis.min_chunk,
+        };
+        let refs = match scan {
+            Scan::None | Scan::OnDemand => Refs::default(),
+            _ => scan_refs(&bin, &data, &index, &options),
         };
         Analyzed {
             path,
@@ -167,6 +175,7 @@ impl Analyzed {
             index,
             refs,
             modules,
+            options,
             regions: OnceLock::new(),
             names: OnceLock::new(),
             site_pages: OnceLock::new(),
@@ -212,6 +221,22 @@ impl Analyzed {
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_else(|| self.name.to_ascii_lowercase())
+    }
+}
+
+impl SiteSource for Analyzed {
+    /// The kept sites, or (a summary scan, or none) the scan run again with the same placements
+    /// and threads, its sites streamed without being kept.
+    fn each_piece<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        sink: impl FnMut(T) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if self.options.collect {
+            self.refs.sites.each_piece(work, sink)
+        } else {
+            stream_sites(&self.bin, &self.data, &self.index, &self.options, work, sink)
+        }
     }
 }
 

@@ -53,7 +53,7 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
     } else {
         size
     };
-    let mut pages: Vec<(u64, u32)> = Vec::new();
+    let mut pages: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
     let mut off = 0u64;
     while off + 8 <= size {
         let b = start + off;
@@ -100,15 +100,16 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
                 ),
             );
         }
-        if let Some(&(_, prev)) = pages.iter().rev().find(|(p, _)| *p == page) {
+        if let Some(prev) = pages.insert(page, block_index) {
             bin.diag(
                 Severity::Warning,
                 loc,
                 format!("base-relocation block {block_index} covers page 0x{page:x} again (also block {prev})"),
             );
         }
-        pages.push((page, block_index));
         let n = (bsize_eff - 8) / 2;
+        // Where the page's bytes are in the file, found once for the block's entries.
+        let page_run = map.file_run(page);
         let mut k = 0u64;
         while k < n {
             let e = b + 8 + k * 2;
@@ -131,8 +132,12 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
                 }
             }
             let w = kind_width(t);
-            let value =
-                if w > 0 { map.offset(site).and_then(|o| crate::formats::bytes::uint_at(data, o, w)) } else { None };
+            let in_page = site - page;
+            let at = match page_run {
+                Some((o, run)) if in_page + u64::from(w) <= run => Some(o + in_page),
+                _ => map.offset(site),
+            };
+            let value = if w > 0 { at.and_then(|o| crate::formats::bytes::uint_at(data, o, w)) } else { None };
             bin.base_relocations.push(BaseReloc {
                 rva: site,
                 kind: kind_name(t),

@@ -185,6 +185,15 @@ impl<'a> PeMap<'a> {
         }
     }
 
+    /// File offset of `rva` and how many bytes from there on come from the file contiguously,
+    /// when the byte there comes from the file.
+    pub fn file_run(&self, rva: u64) -> Option<(u64, u64)> {
+        match self.source_run(rva) {
+            (Source::File(o), run) => Some((o, run)),
+            _ => None,
+        }
+    }
+
     /// SizeOfHeaders.
     pub fn headers_size(&self) -> u64 {
         self.headers_size

@@ -283,21 +283,19 @@ fn scan(bin: &Binary, map: &PeMap, iat: &IatIndex) -> Option<(u64, u64)> {
     }
     let size_of_image = map.size_of_image.max(1);
     let mut best: Option<(u64, u64)> = None;
+    let header = memchr::memmem::Finder::new(&[0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
     for s in bin.sections.iter().filter(|s| !s.is_exec && s.file_size >= 24) {
         let data = s.bytes(map.data);
-        // Walk the section as 32-bit words (the list is 4-byte aligned, as sections are): find
-        // each word 1, then check the two zero words before it.
-        let word = |k: usize| data.get(k * 4..k * 4 + 4);
+        // The header `{0, 0, 1}` as bytes, 4-byte aligned (as the list is, and sections are):
+        // found by a vectorised search, each hit tried in turn (hits may overlap).
         let nwords = data.len() / 4;
+        let words = &data[..nwords * 4];
         let mut skip_to = 0usize;
-        let mut k = 2usize;
-        while k < nwords {
-            let Some(step) = data[k * 4..nwords * 4].chunks_exact(4).position(|w| w == [1, 0, 0, 0]) else { break };
-            k += step;
-            let header = word(k - 1) == Some(&[0; 4]) && word(k - 2) == Some(&[0; 4]);
-            let i = (k - 2) * 4;
-            k += 1;
-            if header && i >= skip_to && i + 24 <= data.len() {
+        let mut from = 0usize;
+        while let Some(hit) = header.find(&words[from..]) {
+            let i = from + hit;
+            from = i + 1;
+            if i.is_multiple_of(4) && i >= skip_to && i + 24 <= data.len() {
                 let mut n = 0u64;
                 loop {
                     let p = (i + 12) as u64 + n * 12;
