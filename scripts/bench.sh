@@ -29,7 +29,7 @@ fi
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 cargo build --release --no-default-features --quiet
 bin=target/release/linkscope
-echo "file: $dll ($(stat -c %s "$dll") bytes)"
+echo "file: $dll ($(stat -L -c %s "$dll") bytes)"
 echo "base relocations: $($bin inspect "$dll" --json --only basereloc | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["base_relocations"]))')"
 echo "imports: $($bin inspect "$dll" --json --only imports | python3 -c 'import json,sys; print(sum(len(m["entries"]) for m in json.load(sys.stdin)["imports"]))')"
 hyperfine --warmup 2 --runs 10 --export-json "$work/bench.json" \

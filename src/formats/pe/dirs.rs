@@ -280,9 +280,15 @@ pub fn read_exceptions(bin: &mut Binary, pe: &mut PeInfo, map: &PeMap, (rva, siz
     }
     let n = (size / 12).min(1 << 22);
     pe.exceptions.reserve(n as usize);
+    // The directory's bytes found once when the file holds them in one run (as it does).
+    let run = map.file_run(rva).filter(|&(_, run)| run >= n * 12);
+    let word = |at: u64| match run {
+        Some((o, _)) => crate::formats::bytes::u32_at(map.data, o + (at - rva)),
+        None => map.u32(at),
+    };
     for i in 0..n {
         let e = rva + i * 12;
-        let (Some(b), Some(en), Some(u)) = (map.u32(e), map.u32(e + 4), map.u32(e + 8)) else {
+        let (Some(b), Some(en), Some(u)) = (word(e), word(e + 4), word(e + 8)) else {
             bin.diag(
                 Severity::Warning,
                 Location::rva(e),

@@ -251,7 +251,10 @@ pub fn load_pe(data: &[u8]) -> Binary {
     let imports = |n: &str| bin.imports.iter().any(|m| m.dll.to_ascii_lowercase().starts_with(n));
     let mingw_like =
         crate::formats::bytes::u8_at(data, opt + 2) == Some(2) || (imports("msvcrt.dll") && !imports("vcruntime"));
-    pseudo::read_pseudo_relocs(&mut bin, &map, &table, mingw_like);
+    // A Rich header is written by Microsoft's linker alone, which makes no pseudo-relocation list
+    // (GNU ld and LLD make them, and write no Rich header): no scan of its read-only data.
+    let scan = pe.rich.is_none();
+    pseudo::read_pseudo_relocs(&mut bin, &map, &table, mingw_like, scan);
     bin.pe = Some(pe);
     bin
 }

@@ -78,8 +78,9 @@ fn marker_rvas(bin: &Binary, map: &PeMap, table: &SymbolTable) -> Option<Markers
     Some(Markers::RefPtr(slot(START)?, slot(END)?))
 }
 
-/// Read the pseudo-relocation list of an image into `bin.pseudo_relocations`.
-pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mingw_like: bool) {
+/// Read the pseudo-relocation list of an image into `bin.pseudo_relocations`: through its marker
+/// symbols, else (when `scan_data`) by scanning the read-only data for a v2 header.
+pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mingw_like: bool, scan_data: bool) {
     let iat = IatIndex::new(bin);
     let markers = marker_rvas(bin, map, table);
     if let Some(Markers::RefPtr(s, _)) = markers {
@@ -100,7 +101,7 @@ pub fn read_pseudo_relocs(bin: &mut Binary, map: &PeMap, table: &SymbolTable, mi
         }
         (s, e, "symbols")
     } else {
-        match scan(bin, map, &iat) {
+        match scan_data.then(|| scan(bin, map, &iat)).flatten() {
             Some((s, e)) => {
                 bin.diag(
                     Severity::Info,
