@@ -55,7 +55,8 @@ impl Table {
     pub fn measure<R: AsRef<[String]>>(&self, width: &mut [usize], rows: impl Iterator<Item = R>) {
         for r in rows {
             for (i, c) in r.as_ref().iter().enumerate().take(width.len()) {
-                width[i] = width[i].max(c.chars().count());
+                let chars = if c.is_ascii() { c.len() } else { c.chars().count() };
+                width[i] = width[i].max(chars);
             }
         }
     }
@@ -75,24 +76,29 @@ impl Table {
     /// Write one row, its cells padded to `width`.
     pub fn write_row<S: AsRef<str>>(&self, w: &mut dyn Write, width: &[usize], cells: &[S]) -> std::io::Result<()> {
         let n = self.headers.len();
-        let mut out = String::new();
+        let mut out = String::with_capacity(width.iter().sum::<usize>() + 2 * n + 1);
+        let pad = |out: &mut String, k: usize| out.extend(std::iter::repeat_n(' ', k));
         for (i, c) in cells.iter().map(AsRef::as_ref).enumerate().take(n) {
-            let pad = width[i].saturating_sub(c.chars().count());
+            let chars = if c.is_ascii() { c.len() } else { c.chars().count() };
+            let room = width[i].saturating_sub(chars);
             let last = i + 1 == n;
             if self.align[i] == Align::Right {
-                out.push_str(&" ".repeat(pad));
+                pad(&mut out, room);
                 out.push_str(c);
             } else {
                 out.push_str(c);
                 if !last {
-                    out.push_str(&" ".repeat(pad));
+                    pad(&mut out, room);
                 }
             }
             if !last {
                 out.push_str("  ");
             }
         }
-        writeln!(w, "{}", out.trim_end())
+        let end = out.trim_end().len();
+        out.truncate(end);
+        out.push('\n');
+        w.write_all(out.as_bytes())
     }
 
     fn print_rows<R: AsRef<[String]>>(
