@@ -9,9 +9,9 @@ fn main() {
         Some(Command::Inspect { file, json, pretty, only, member }) => {
             cli::inspect(&file, json, pretty, only, member.as_deref())
         }
-        Some(Command::Refs { file, json, summary, only, bases, threads }) => {
+        Some(Command::Refs { file, json, summary, only, to, bases, threads }) => {
             let threads = threads.unwrap_or_else(cli::default_threads);
-            cli::refs::refs(&file, json, summary, only, &bases, threads)
+            cli::refs::refs(&file, &cli::refs::RefsArgs { json, summary, only, to, bases, threads })
         }
         Some(Command::Disasm { file, section, range, symbol, json }) => {
             cli::refs::disasm(&file, &cli::refs::Selection { section, range, symbol }, json)

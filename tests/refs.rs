@@ -178,6 +178,58 @@ fn pseudo_relocated_data_pointers_have_import_and_offset() {
     }
 }
 
+/// `refs --to data.dll!arr` keeps exactly the sites whose pseudo-relocation item names `arr`
+/// (the list, not the slot their address lands on: `&arr[3]` lands on `counter`'s slot), and a
+/// site whose slot is `arr`'s without an item (none here) — checked against the list itself.
+#[test]
+fn refs_to_an_import_keeps_exactly_its_sites() {
+    use linkscope::analysis::xref::Targets;
+    for rel in ["mingw64/autoimport.exe", "mingw64/autoimport-stripped.exe", "lld64/autoimport.exe"] {
+        let (bin, index, refs) = scan(rel, Vec::new());
+        let n = Namer { bin: &bin, index: &index };
+        let t = Targets::resolve(&n, &["data.dll!arr".to_string()]).unwrap();
+        let mut got: Vec<u64> = refs.sites.iter().filter(|s| t.reaches(s)).map(|s| s.field_rva).collect();
+        got.sort_unstable();
+        // The items the list names `arr` by, and the fields that hold arr's IAT slot itself
+        // (LLD's code loads the pointer straight from the slot).
+        let slots: Vec<u64> = bin
+            .imports
+            .iter()
+            .filter(|m| m.dll.eq_ignore_ascii_case("data.dll"))
+            .flat_map(|m| &m.entries)
+            .filter(|e| e.name.as_deref() == Some("arr"))
+            .map(|e| e.iat_rva)
+            .collect();
+        let mut want: Vec<u64> = bin
+            .pseudo_relocations
+            .entries
+            .iter()
+            .filter(|e| e.import.as_deref() == Some("data.dll!arr"))
+            .map(|e| e.target_rva)
+            .collect();
+        let listed = want.clone();
+        want.extend(
+            refs.sites
+                .iter()
+                .filter(|s| s.target_rva.is_some_and(|t| slots.contains(&t)) && !listed.contains(&s.field_rva))
+                .map(|s| s.field_rva),
+        );
+        want.sort_unstable();
+        want.dedup();
+        assert!(listed.len() >= 2 && want.len() >= 3, "{rel}: {want:?}");
+        assert_eq!(got, want, "{rel}");
+        // The DLL's name in any case, the bare name, the slot's address: the same sites.
+        let slot = refs.sites.iter().find(|s| t.reaches(s) && !s.ambiguous).and_then(|s| n.import(s.import?)?.slot_rva);
+        for spec in ["DATA.DLL!arr".to_string(), "arr".to_string(), format!("rva:{:#x}", slot.unwrap())] {
+            let t2 = Targets::resolve(&n, std::slice::from_ref(&spec)).unwrap();
+            let mut g2: Vec<u64> = refs.sites.iter().filter(|s| t2.reaches(s)).map(|s| s.field_rva).collect();
+            g2.sort_unstable();
+            assert!(want.iter().all(|w| g2.contains(w)), "{rel} {spec}: {g2:?}");
+        }
+        assert!(Targets::resolve(&n, &["data.dll!no_such".to_string()]).is_err());
+    }
+}
+
 #[test]
 fn small_code_model_sites_are_rip_relative_with_offsets() {
     let sites = pseudo_sites("mingw64/autoimport-small.exe");

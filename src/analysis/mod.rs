@@ -11,6 +11,7 @@ mod scan;
 pub mod site;
 pub mod stream;
 mod sweeper;
+pub mod xref;
 
 pub use reach::{Placement, Resolved};
 pub use site::{ImportRef, Mode, Reach, Site, Summary, SymRef, TargetKind};

@@ -67,6 +67,11 @@ pub enum Command {
         /// Only these sites.
         #[arg(long, value_enum)]
         only: Option<crate::report::refs::RefFilter>,
+        /// Only the sites that reach this target: an import (`dll!name`, or its name alone), a
+        /// symbol or export (as stored or demangled), or an address (a VA, or `rva:0x…`); may
+        /// repeat (a site reaching any of them is listed).
+        #[arg(long = "to", value_name = "NAME|ADDR")]
+        to: Vec<String>,
         /// Place a DLL: `NAME=ADDR` (NAME as the image imports it; ADDR hex with 0x).
         #[arg(long = "base", value_name = "NAME=ADDR")]
         bases: Vec<String>,

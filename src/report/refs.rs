@@ -122,7 +122,7 @@ pub fn write_refs_json(
     refs: &Refs,
     sites: &(impl SiteSource + ?Sized),
     modules: &[ModuleJson],
-    filter: Option<RefFilter>,
+    keep: &(dyn Fn(&Site) -> bool + Sync),
     summary_only: bool,
 ) -> io::Result<()> {
     // Written field by field, each site as it is formatted: no tree of the whole document.
@@ -143,7 +143,7 @@ pub fn write_refs_json(
         // Each piece formatted on the scan's workers, written in order.
         let piece = |b: &[Site]| {
             let mut buf = Vec::with_capacity(b.len() * 400);
-            for s in b.iter().filter(|s| filter.is_none_or(|f| f.keep(s))) {
+            for s in b.iter().filter(|s| keep(s)) {
                 buf.push(b',');
                 serde_json::to_writer(&mut buf, &ref_json(n, s)).map_err(io::Error::from)?;
             }
@@ -195,7 +195,7 @@ pub fn write_refs_text(
     refs: &Refs,
     sites: &(impl SiteSource + ?Sized),
     modules: &[ModuleJson],
-    filter: Option<RefFilter>,
+    keep: &(dyn Fn(&Site) -> bool + Sync),
     summary_only: bool,
 ) -> io::Result<()> {
     let s = &refs.summary;
@@ -240,9 +240,7 @@ pub fn write_refs_text(
     writeln!(w, "\n== data references ==")?;
     // Rows are formatted twice (widths, then text) rather than kept: bounded memory; each piece
     // on the scan's workers.
-    let rows = |b: &[Site]| {
-        b.iter().filter(|s| filter.is_none_or(|f| f.keep(s))).map(|s| site_row(n, s, ptr_bits)).collect::<Vec<_>>()
-    };
+    let rows = |b: &[Site]| b.iter().filter(|s| keep(s)).map(|s| site_row(n, s, ptr_bits)).collect::<Vec<_>>();
     let mut width = t.header_widths();
     let columns = width.len();
     sites.each_piece(

@@ -1,0 +1,114 @@
+//! Cross-references: which sites reach a target named by the user (`refs --to`): an import
+//! (`dll!name`, or a bare name), a symbol or export (mangled or demangled), or an address. A site
+//! reaches an import by its true import (the pseudo-relocation's, not the slot its address lands
+//! on), and a symbol by the symbol its target lies in (`&arr[3]` reaches `arr`).
+
+use super::namer::{ImportJson, Namer};
+use super::reach::parse_addr;
+use super::site::{ImportRef, Site, SymRef};
+use crate::model::index::is_object;
+use crate::model::SpecialSection;
+
+/// Why a target could not be named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Nothing in the file has this name or address.
+    #[error("{0}: no import, export, symbol or address of the file has this name")]
+    Unknown(String),
+}
+
+/// The targets of one or more `--to` values: a site that reaches any of them is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Imports (IAT rows, an object's undefined symbols, GOT and COPY slots).
+    pub imports: Vec<ImportRef>,
+    /// Symbols and exports.
+    pub symbols: Vec<SymRef>,
+    /// Addresses (RVAs; section offsets in objects).
+    pub rvas: Vec<u64>,
+}
+
+impl Targets {
+    /// Resolve each of `specs`: `dll!name` (the DLL's name in any case), an address (`0x…` VA, or
+    /// an RVA below the image base, or `rva:0x…`), else a name matched against the imports'
+    /// function names, the symbols and the exports (as stored or demangled).
+    pub fn resolve(n: &Namer<'_>, specs: &[String]) -> Result<Self, TargetError> {
+        let mut t = Targets::default();
+        let imports = all_imports(n);
+        for spec in specs {
+            let before = (t.imports.len(), t.symbols.len(), t.rvas.len());
+            if let Some(rva) = address(n, spec) {
+                // An IAT or GOT slot's address names its import too.
+                t.imports.extend(imports.iter().filter(|(_, i)| i.slot_rva == Some(rva)).map(|(r, _)| *r));
+                t.rvas.push(rva);
+                continue;
+            }
+            let (dll, name) = match spec.split_once('!') {
+                Some((d, f)) => (Some(d), f),
+                None => (None, spec.as_str()),
+            };
+            for (r, i) in &imports {
+                let dll_ok = match (dll, &i.dll) {
+                    (None, _) => true,
+                    (Some(d), Some(ld)) => d.eq_ignore_ascii_case(ld),
+                    (Some(_), None) => false,
+                };
+                if dll_ok && i.name == name {
+                    t.imports.push(*r);
+                }
+            }
+            if dll.is_none() {
+                for (p, s) in n.bin.symbols.iter().enumerate() {
+                    if s.name == name || s.demangled.as_deref() == Some(name) {
+                        t.symbols.push(SymRef::Symbol(p as u32));
+                    }
+                }
+                let named = |s: &str| s == name || crate::demangle::demangle(s).is_some_and(|d| d == name);
+                for (p, e) in n.bin.exports.iter().enumerate() {
+                    if e.name.as_deref().is_some_and(named) {
+                        t.symbols.push(SymRef::Export(p as u32));
+                    }
+                }
+            }
+            if before == (t.imports.len(), t.symbols.len(), t.rvas.len()) {
+                return Err(TargetError::Unknown(spec.clone()));
+            }
+        }
+        Ok(t)
+    }
+
+    /// Whether `s` reaches one of the targets.
+    pub fn reaches(&self, s: &Site) -> bool {
+        s.import.is_some_and(|i| self.imports.contains(&i))
+            || s.symbol.is_some_and(|y| self.symbols.contains(&y))
+            || s.target_rva.is_some_and(|r| self.rvas.contains(&r))
+    }
+}
+
+/// Every import the file has, with its DLL, function name and slot.
+fn all_imports(n: &Namer<'_>) -> Vec<(ImportRef, ImportJson)> {
+    let mut refs: Vec<ImportRef> = (0..n.index.imports.len() as u32).map(ImportRef::Row).collect();
+    let undefined = |s: &&crate::model::Symbol| s.section_kind == Some(SpecialSection::Undefined);
+    refs.extend(
+        n.bin.symbols.iter().enumerate().filter(|(_, s)| undefined(s)).map(|(p, _)| ImportRef::Symbol(p as u32)),
+    );
+    if let Some(elf) = &n.bin.elf {
+        refs.extend((0..elf.got_slots.len() as u32).map(ImportRef::Got));
+        refs.extend((0..elf.copy_relocations.len() as u32).map(ImportRef::Copy));
+    }
+    refs.into_iter().filter_map(|r| n.import(r).map(|i| (r, i))).collect()
+}
+
+/// The RVA (section offset in objects) `spec` names as an address, when it is one: `rva:0x…`,
+/// or a number (a VA at or above the image base, else an RVA).
+fn address(n: &Namer<'_>, spec: &str) -> Option<u64> {
+    if let Some(r) = spec.strip_prefix("rva:") {
+        return parse_addr(r);
+    }
+    if !spec.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let v = parse_addr(spec)?;
+    let base = if is_object(n.bin) { 0 } else { n.bin.image_base.unwrap_or(0) };
+    Some(if base > 0 && v >= base { v - base } else { v })
+}
