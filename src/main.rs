@@ -16,6 +16,7 @@ fn main() {
         Some(Command::Disasm { file, section, range, symbol, json }) => {
             cli::refs::disasm(&file, &cli::refs::Selection { section, range, symbol }, json)
         }
+        Some(Command::Strings { file, min, json }) => cli::strings::run(&file, min, json),
         Some(Command::Patch { image, plan, out, json }) => {
             cli::patch::run_patch(&plan.args(image), out.as_deref(), json)
         }

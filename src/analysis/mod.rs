@@ -10,6 +10,7 @@ pub mod reach;
 mod scan;
 pub mod site;
 pub mod stream;
+pub mod strings;
 mod sweeper;
 pub mod xref;
 

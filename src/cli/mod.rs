@@ -5,6 +5,7 @@ pub mod diff;
 pub mod link;
 pub mod patch;
 pub mod refs;
+pub mod strings;
 mod values;
 
 use std::io::Write;
@@ -92,6 +93,18 @@ pub enum Command {
         /// Only this symbol or export.
         #[arg(long, value_name = "NAME")]
         symbol: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The printable strings of a file's sections (ASCII and UTF-16LE), with the sites that
+    /// reference each.
+    Strings {
+        /// The file to read.
+        file: PathBuf,
+        /// The shortest string listed, in characters.
+        #[arg(long, default_value_t = 4, value_name = "N")]
+        min: usize,
         /// Print one JSON document.
         #[arg(long)]
         json: bool,

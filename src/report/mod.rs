@@ -6,6 +6,7 @@ pub mod disasm;
 pub mod link;
 pub mod patch;
 pub mod refs;
+pub mod strings;
 pub mod table;
 pub mod text;
 
