@@ -4,6 +4,8 @@
 //! found that does not touch its section's ends is one of GNU's. Then the references: the
 //! auto-import sample's printf format is referenced by the instruction that loads it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{fixture_bytes, fixture_path};
