@@ -326,7 +326,7 @@ fn sorting_copying_and_exporting_a_table() {
     h.run();
     let doc = active(&h);
     let state = doc.table(TableId::Imports);
-    assert_eq!(state.sort, Some((3, false)));
+    assert_eq!(state.sort, Some((4, false)));
     let first = state.row_at(0).expect("rows");
     let (_, _, e) = linkscope::gui::views::imports::import_at(&doc.core, first).expect("row");
     assert_eq!(e.name.as_deref(), Some("WideCharToMultiByte"), "highest hint first");
@@ -348,7 +348,7 @@ fn sorting_copying_and_exporting_a_table() {
     h.state_mut().apply(Action::Table(TableId::Imports, TableAction::Export(ExportFormat::Json, json.clone())));
     let text = std::fs::read_to_string(&csv).expect("csv written");
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "DLL,Name,Ordinal,Hint,IAT RVA,IAT VA,On disk,Table");
+    assert_eq!(lines[0], "DLL,Name,Sites,Ordinal,Hint,IAT RVA,IAT VA,On disk,Table");
     assert_eq!(lines.len(), 1 + 35, "header + the 35 msvcrt imports");
     assert!(lines[1].starts_with("msvcrt.dll,wcslen,"), "sorted by hint, descending: {}", lines[1]);
     let v: serde_json::Value =
@@ -721,6 +721,35 @@ fn selecting_a_diagnostic_shows_its_bytes() {
     let rva = d.location.rva.expect("an RVA");
     let off = doc.core.bin.rva_to_offset(rva).expect("mapped");
     assert_eq!(doc.hex.selection, Some(Span::new(off, 1)));
+}
+
+#[test]
+fn an_imports_site_count_lists_the_sites_that_reach_it() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Imports);
+    let doc = active(&h);
+    let row = (0..doc.core.index.imports.len())
+        .find(|&r| {
+            linkscope::gui::views::imports::import_at(&doc.core, r)
+                .is_some_and(|(_, m, e)| m.dll == "data.dll" && e.name.as_deref() == Some("arr"))
+        })
+        .expect("data.dll!arr");
+    // Every site whose true import is arr (&arr[3] lands on counter's slot, and counts here).
+    let want: Vec<usize> = (0..doc.core.refs.sites.len())
+        .filter(|&i| doc.core.refs.sites[i].import == Some(linkscope::analysis::ImportRef::Row(row as u32)))
+        .collect();
+    assert!(want.len() >= 3 && want.iter().any(|&i| doc.core.refs.sites[i].ambiguous));
+    assert_eq!(doc.core.import_uses()[row] as usize, want.len());
+    // The Sites cell's link (the count is drawn as a link that does this).
+    h.state_mut().apply(Action::RefsToImport(row));
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Refs);
+    let t = doc.table(TableId::Refs);
+    let shown: Vec<usize> = (0..t.shown(doc.core.refs.sites.len())).filter_map(|p| t.row_at(p)).collect();
+    let mut sorted = shown.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, want);
 }
 
 #[test]

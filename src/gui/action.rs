@@ -96,6 +96,9 @@ pub enum Action {
     ShowExport(Option<(TableId, ExportFormat)>),
     /// Follow an import of the active document to the export in the open DLL it names.
     FollowImport(usize),
+    /// List the data references that reach import row `usize` of the active document (the Data
+    /// references view, its Import facet set to the import).
+    RefsToImport(usize),
     /// From an export of the active document, go to an open file that imports it.
     FollowExport(usize),
     /// Find the definition of a symbol name in another open file (ELF libraries, objects).

@@ -108,6 +108,14 @@ impl App {
                 });
             }
             Action::FollowImport(row) => self.follow_import(row),
+            Action::RefsToImport(row) => {
+                let Some(doc) = self.active_doc() else { return };
+                let n = crate::analysis::namer::Namer { bin: &doc.core.bin, index: &doc.core.index };
+                let label = n.import_label(crate::analysis::ImportRef::Row(row as u32));
+                let facet = TableAction::Facet(views::refs::IMPORT_FACET, Some(label));
+                self.apply_table(TableId::Refs, facet);
+                self.navigate(None, Target::View(View::Refs));
+            }
             Action::FollowExport(row) => self.follow_export(row),
             Action::FollowSymbol(name) => self.follow_symbol(&name),
             Action::HexSelect(span) => {

@@ -95,6 +95,7 @@ pub struct Analyzed {
     regions: OnceLock<Regions>,
     names: OnceLock<Arc<Names>>,
     site_pages: OnceLock<Vec<SitePage>>,
+    import_uses: OnceLock<Vec<u32>>,
 }
 
 /// A 4 KiB page of an image holding sites that reach an import (for the layout map).
@@ -179,6 +180,7 @@ impl Analyzed {
             regions: OnceLock::new(),
             names: OnceLock::new(),
             site_pages: OnceLock::new(),
+            import_uses: OnceLock::new(),
         }
     }
 
@@ -212,6 +214,22 @@ impl Analyzed {
                 }
             }
             pages
+        })
+    }
+
+    /// For each import row, how many of the kept sites reach it (their true import: through a
+    /// pseudo-relocation, or the IAT slot itself); all 0 when the sites were not kept.
+    pub fn import_uses(&self) -> &[u32] {
+        self.import_uses.get_or_init(|| {
+            let mut v = vec![0u32; self.index.imports.len()];
+            for s in &self.refs.sites {
+                if let Some(crate::analysis::ImportRef::Row(r)) = s.import {
+                    if let Some(c) = v.get_mut(r as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+            v
         })
     }
 

@@ -18,6 +18,7 @@ columns! {
     enum ImportCol {
         Dll => Column::text("DLL", 110.0, "The module that must provide the import."),
         Name => Column::text("Name", 220.0, "Imported name (or #ordinal). Click to jump to the export in that DLL, if it is open."),
+        Sites => Column::num("Sites", 60.0, "Data references that reach this import: through its IAT slot, or through a pseudo-relocation (whatever slot the address lands on). Click to list them."),
         Ordinal => Column::num("Ordinal", 60.0, "Set when imported by number instead of name."),
         Hint => Column::num("Hint", 50.0, "Guess at the export's position in the DLL's name table; speeds up the lookup."),
         IatRva => Column::num("IAT RVA", 80.0, "The slot the loader overwrites with the import's address. Click to see its bytes."),
@@ -66,6 +67,7 @@ impl TableModel for ImportModel<'_> {
                 (Some(d), true) => d.clone(),
                 _ => import_name(e),
             },
+            ImportCol::Sites => self.core.import_uses().get(row).map_or_else(String::new, u32::to_string),
             ImportCol::Ordinal => e.ordinal.map_or_else(String::new, |o| o.to_string()),
             ImportCol::Hint => e.hint.map_or_else(String::new, |h| h.to_string()),
             ImportCol::IatRva => format!("{:#x}", e.iat_rva),
@@ -91,6 +93,10 @@ impl TableModel for ImportModel<'_> {
                 Cell::link(text, RefKind::Import, Action::Navigate { doc: None, target })
                     .tip("Show the IAT slot's bytes")
             }
+            ImportCol::Sites if self.core.import_uses().get(row).is_some_and(|&n| n > 0) => {
+                Cell::link(text, RefKind::Import, Action::RefsToImport(row)).tip("List the sites in Data references")
+            }
+            ImportCol::Sites => Cell::mono(text).tone(Tone::Weak),
             ImportCol::Table => Cell::plain(text).tone(Tone::Weak),
             ImportCol::Ordinal | ImportCol::Hint | ImportCol::IatVa | ImportCol::OnDisk => Cell::mono(text),
         }

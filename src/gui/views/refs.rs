@@ -170,7 +170,7 @@ impl TableModel for RefsModel<'_> {
         Some(explain(&self.namer(), self.site(row)?, &self.core.modules))
     }
     fn facets(&self) -> Vec<Facet> {
-        const _: () = assert!(REACH_FACET == 3);
+        const _: () = assert!(REACH_FACET == 3 && IMPORT_FACET == 2);
         let sites = &self.core.refs.sites;
         let bits = self.pointer_bits();
         let modes: BTreeSet<&str> = sites.iter().map(|s| s.mode.name()).collect();
@@ -181,6 +181,7 @@ impl TableModel for RefsModel<'_> {
         vec![
             Facet::new("Mode", RefCol::Mode, modes.into_iter().map(String::from).collect()),
             Facet::new("Target", RefCol::Kind, kinds.into_iter().map(String::from).collect()),
+            // IMPORT_FACET: an import's "Sites" link in the Imports view sets this one.
             Facet::new("Import", RefCol::Import, imports.into_iter().collect()),
             // REACH_FACET: the summary's "N unreachable" link sets this one.
             Facet::new(
@@ -225,6 +226,9 @@ pub fn mode_help(m: Mode) -> &'static str {
 
 /// Position of the Reach facet among the table's facets.
 const REACH_FACET: usize = 3;
+
+/// Position of the Import facet (the import a site really reaches, `dll!name`).
+pub const IMPORT_FACET: usize = 2;
 
 /// Draw the Data references view.
 pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
