@@ -58,6 +58,7 @@ shot comdats-omf --view comdats $O/comdat.obj
 # Data references and disassembly of the -mcmodel=small sample, its DLL beside it (at GNU ld's
 # base, 3 GiB above the EXE: the runtime accepts the 32-bit sites but they wrap).
 LINKSCOPE_SELECT_ROW=52 shot refs --view refs $S/autoimport-small.exe $S/data.dll
+LINKSCOPE_SELECT_ROW=412 shot strings --view strings $S/autoimport.exe
 LINKSCOPE_GOTO=0x14000157d shot disassembly --view disassembly $S/autoimport-small.exe $S/data.dll
 shot patch --view patch $S/autoimport-small.exe $S/data.dll
 LINKSCOPE_SELECT_ROW=5 shot diff --compare tests/fixtures/patch/x64-gnu/autoimport.exe tests/fixtures/patch/x64-gnu-small-near/autoimport.exe

@@ -753,6 +753,29 @@ fn an_imports_site_count_lists_the_sites_that_reach_it() {
 }
 
 #[test]
+fn the_strings_view_lists_a_format_string_and_the_instruction_that_loads_it() {
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Strings);
+    let doc = active(&h);
+    let t = doc.core.strings();
+    let k = t.found.iter().position(|f| f.text.starts_with("add=%d counter=%d")).expect("autoimport.c's format");
+    assert_eq!(t.sites_of(k).len(), 1);
+    let site = doc.core.refs.sites[t.sites_of(k)[0] as usize];
+    assert_eq!(site.target_rva, t.found[k].rva);
+    let n = t.found.len();
+    h.state_mut().apply(Action::Table(TableId::Strings, TableAction::Filter("add=%d counter".into())));
+    h.run();
+    assert_eq!(active(&h).table(TableId::Strings).shown(n), 1);
+    // Its reference count links to the instruction in the disassembly.
+    h.get_by_label("1").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Disassembly);
+    let row = doc.table(TableId::Disasm).selected.expect("instruction selected");
+    assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(site.site_rva));
+}
+
+#[test]
 fn data_references_and_disassembly_link_to_each_other() {
     let mut h = harness(loaded(&["autoimport-small.exe", "data.dll"]));
     activate(&mut h, "autoimport-small.exe");

@@ -137,3 +137,53 @@ pub fn referenced(by_rva: &[(u64, u64, u32)], sites: &[Site]) -> Vec<(u32, u64)>
     }
     hits
 }
+
+/// A file's strings with the sites that reference each (positions in a kept site list), for the
+/// app's Strings view.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The strings, as [`find`] returns them.
+    pub found: Vec<Found>,
+    /// `sites[starts[k]..starts[k + 1]]` are string k's.
+    starts: Vec<u32>,
+    sites: Vec<u32>,
+}
+
+impl Table {
+    /// The strings of at least `min` characters of `bin`, each with the sites of `sites` (sorted
+    /// as a scan keeps them) whose target lies in it.
+    pub fn new(bin: &Binary, data: &[u8], min: usize, sites: &[Site]) -> Self {
+        let found = find(bin, data, min);
+        let by = by_rva(&found);
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for (i, s) in sites.iter().enumerate() {
+            let Some(t) = s.target_rva else { continue };
+            let p = by.partition_point(|&(start, _, _)| start <= t);
+            if let Some(&(start, end, k)) = p.checked_sub(1).and_then(|p| by.get(p)) {
+                if start <= t && t < end {
+                    pairs.push((k, i as u32));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        let mut starts = Vec::with_capacity(found.len() + 1);
+        let mut at = 0;
+        for k in 0..found.len() as u32 {
+            starts.push(at as u32);
+            while pairs.get(at).is_some_and(|p| p.0 == k) {
+                at += 1;
+            }
+        }
+        starts.push(at as u32);
+        Table { found, starts, sites: pairs.into_iter().map(|p| p.1).collect() }
+    }
+
+    /// The positions (in the site list given to [`Table::new`]) of the sites that reference
+    /// string `k`.
+    pub fn sites_of(&self, k: usize) -> &[u32] {
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&a), Some(&b)) => self.sites.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}

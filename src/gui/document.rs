@@ -44,6 +44,8 @@ pub enum View {
     PseudoRelocs,
     /// Every site that references data: mode, target, import + offset, reach.
     Refs,
+    /// The printable strings, with the sites that reference each.
+    Strings,
     /// The code, decoded, with the sites highlighted.
     Disassembly,
     /// The raw bytes with structure highlighting.
@@ -62,7 +64,7 @@ pub enum View {
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 19] = [
+    pub const ALL: [View; 20] = [
         View::Overview,
         View::Headers,
         View::Records,
@@ -75,6 +77,7 @@ impl View {
         View::Relocations,
         View::PseudoRelocs,
         View::Refs,
+        View::Strings,
         View::Disassembly,
         View::Patch,
         View::Diff,
@@ -99,6 +102,7 @@ impl View {
             View::Relocations => "relocations",
             View::PseudoRelocs => "pseudo-relocs",
             View::Refs => "refs",
+            View::Strings => "strings",
             View::Disassembly => "disassembly",
             View::Hex => "hex",
             View::Diagnostics => "diagnostics",
@@ -124,6 +128,7 @@ impl View {
             View::Relocations => "Relocations",
             View::PseudoRelocs => "Pseudo-relocations",
             View::Refs => "Data references",
+            View::Strings => "Strings",
             View::Disassembly => "Disassembly",
             View::Hex => "Hex",
             View::Diagnostics => "Diagnostics",
@@ -183,6 +188,8 @@ pub enum TableId {
     OmfGroups,
     /// Data-reference sites.
     Refs,
+    /// Strings.
+    Strings,
     /// Disassembly rows.
     Disasm,
     /// Steps of the patch plan.
@@ -195,7 +202,7 @@ pub enum TableId {
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 18] = [
+    pub const ALL: [TableId; 19] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -210,6 +217,7 @@ impl TableId {
         TableId::OmfRecords,
         TableId::OmfGroups,
         TableId::Refs,
+        TableId::Strings,
         TableId::Disasm,
         TableId::Patch,
         TableId::Diff,
@@ -230,6 +238,7 @@ impl TableId {
             TableId::Members => View::Members,
             TableId::OmfRecords => View::Records,
             TableId::Refs => View::Refs,
+            TableId::Strings => View::Strings,
             TableId::Disasm => View::Disassembly,
             TableId::Patch => View::Patch,
             TableId::Diff => View::Diff,
@@ -254,6 +263,7 @@ impl TableId {
             TableId::OmfRecords => "omf-records",
             TableId::OmfGroups => "omf-groups",
             TableId::Refs => "data-references",
+            TableId::Strings => "strings",
             TableId::Disasm => "disassembly",
             TableId::Patch => "patch-steps",
             TableId::Diff => "diff-changes",

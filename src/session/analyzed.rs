@@ -96,6 +96,7 @@ pub struct Analyzed {
     names: OnceLock<Arc<Names>>,
     site_pages: OnceLock<Vec<SitePage>>,
     import_uses: OnceLock<Vec<u32>>,
+    strings: OnceLock<crate::analysis::strings::Table>,
 }
 
 /// A 4 KiB page of an image holding sites that reach an import (for the layout map).
@@ -181,6 +182,7 @@ impl Analyzed {
             names: OnceLock::new(),
             site_pages: OnceLock::new(),
             import_uses: OnceLock::new(),
+            strings: OnceLock::new(),
         }
     }
 
@@ -231,6 +233,17 @@ impl Analyzed {
             }
             v
         })
+    }
+
+    /// The strings of the sections (at least 4 characters) with the kept sites that reference
+    /// each (built on first use).
+    pub fn strings(&self) -> &crate::analysis::strings::Table {
+        self.strings.get_or_init(|| crate::analysis::strings::Table::new(&self.bin, &self.data, 4, &self.refs.sites))
+    }
+
+    /// The strings, when [`Analyzed::strings`] has found them.
+    pub fn strings_found(&self) -> Option<&crate::analysis::strings::Table> {
+        self.strings.get()
     }
 
     /// Lower-case file name, for matching an import's DLL name.

@@ -19,6 +19,7 @@ pub mod records;
 pub mod refs;
 pub mod relocations;
 pub mod sections;
+pub mod strings;
 pub mod symbols;
 
 use eframe::egui;
@@ -65,6 +66,7 @@ pub fn model<'a>(core: &'a DocCore, results: &Results, t: TableId, opts: ModelOp
         TableId::OmfRecords => Box::new(records::RecordModel { core }),
         TableId::OmfGroups => Box::new(sections::OmfGroupModel { core }),
         TableId::Refs => Box::new(refs::RefsModel { core }),
+        TableId::Strings => Box::new(strings::StringModel { core }),
         TableId::Disasm => Box::new(disasm::DisasmModel { core }),
         TableId::Patch => Box::new(patch::PatchModel { plan: results.plan.clone() }),
         TableId::Diff => Box::new(diff::DiffModel { data: results.diff.clone() }),
@@ -77,6 +79,8 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
     let b = &core.bin;
     Some(match view {
         View::Overview | View::Map | View::Hex => return None,
+        // Strings are found when the view is first shown.
+        View::Strings => return core.strings_found().map(|t| t.found.len()),
         View::Headers => b.headers.iter().map(|h| h.fields.len()).sum(),
         View::Records => b.omf_records.len(),
         View::Sections => b.sections.len().max(b.segments.len()),
@@ -133,6 +137,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Relocations => relocations::show(ui, cx, actions),
         View::PseudoRelocs => pseudo::show(ui, cx, actions),
         View::Refs => refs::show(ui, cx, actions),
+        View::Strings => strings::show(ui, cx, actions),
         View::Disassembly => disasm::show(ui, cx, actions),
         View::Hex => hex::show(ui, cx, actions, false),
         View::Diagnostics => diagnostics::show(ui, cx, actions),
