@@ -428,6 +428,45 @@ fn invalid_comdat_associations_are_highlighted_with_their_diagnostic() {
 }
 
 #[test]
+fn ctrl_f_in_the_hex_view_searches_bytes_and_text() {
+    use linkscope::analysis::search::SearchKind;
+    use linkscope::gui::views::hex_search::SearchAction;
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Hex);
+    // Ctrl+F focuses the search field; typed text and Enter search it.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    h.run();
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("4d 5a");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.hex.search.kind, SearchKind::Hex);
+    assert_eq!(doc.hex.search.hits.first(), Some(&0), "the MZ signature");
+    assert_eq!(doc.hex.selection, Some(Span::new(0, 2)));
+    // Text: autoimport.c's format string, where GNU strings puts it (0x7451).
+    h.state_mut().apply(Action::HexSearch(SearchAction::Find(SearchKind::Ascii, "add=%d counter".into())));
+    let doc = active(&h);
+    assert_eq!(doc.hex.search.hits, vec![0x7451]);
+    assert_eq!(doc.hex.selection, Some(Span::new(0x7451, 14)));
+    // A wildcard pattern with several hits: forward and back wrap around.
+    h.state_mut().apply(Action::HexSearch(SearchAction::Find(SearchKind::Hex, "ff 25 ?? ??".into())));
+    let n = active(&h).hex.search.hits.len();
+    assert!(n > 1, "jmp [rip+…] thunks");
+    h.state_mut().apply(Action::HexSearch(SearchAction::Step(false)));
+    let doc = active(&h);
+    assert_eq!(doc.hex.search.current, Some(n - 1));
+    assert_eq!(doc.hex.selection.map(|s| s.offset), doc.hex.search.hits.last().copied());
+    // A bad pattern says why, and selects nothing new.
+    h.state_mut().apply(Action::HexSearch(SearchAction::Find(SearchKind::Hex, "4g".into())));
+    assert!(active(&h).hex.search.error.as_deref().is_some_and(|e| e.contains("not a hex byte")));
+    h.run();
+    assert!(h.query_by_label_contains("not a hex byte").is_some());
+}
+
+#[test]
 fn hex_view_explains_bytes_and_selects_structures() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     // Select the e_lfanew field from the Headers table: its bytes are highlighted.

@@ -8,6 +8,7 @@ pub mod namer;
 mod objects;
 pub mod reach;
 mod scan;
+pub mod search;
 pub mod site;
 pub mod stream;
 pub mod strings;

@@ -108,6 +108,8 @@ pub enum Action {
     /// Select bytes and scroll the hex view (or the hex pane) to them, without changing view
     /// (not recorded in history): a field or fixup picked from a list.
     HexShow(Span),
+    /// The hex view's search: find, step through the hits, show one.
+    HexSearch(super::views::hex_search::SearchAction),
     /// Choose the list the Records view shows for the selected record.
     SetRecordTab(RecordTab),
     /// Choose the table the Sections view shows.

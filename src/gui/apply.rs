@@ -131,6 +131,15 @@ impl App {
                     }
                 }
             }
+            Action::HexSearch(a) => {
+                if let Some(doc) = self.active_mut() {
+                    let selection = doc.hex.selection;
+                    if let Some(span) = doc.hex.search.apply(a, &doc.core.data, selection) {
+                        doc.hex.selection = Some(span);
+                        doc.hex.scroll_to.set(Some(span.offset));
+                    }
+                }
+            }
             Action::SetRecordTab(tab) => {
                 if let Some(doc) = self.active_mut() {
                     doc.record_tab = Some(tab);

@@ -352,6 +352,8 @@ pub struct HexState {
     pub selection: Option<Span>,
     /// One-shot request to scroll so this offset is visible.
     pub scroll_to: Cell<Option<u64>>,
+    /// The hex view's search and its hits.
+    pub search: super::views::hex_search::HexSearch,
 }
 
 /// Layout-map state.

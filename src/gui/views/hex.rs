@@ -144,9 +144,10 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
         intro(
             ui,
             "Hex",
-            "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address.",
+            "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address; Ctrl+F to search bytes or text.",
         );
         legend(ui, !core.bin.omf_records.is_empty());
+        super::hex_search::bar(ui, cx, actions);
     }
     let hid = hover_id(core, pane);
     let hovered: Option<u64> = ui.data(|d| d.get_temp(hid));

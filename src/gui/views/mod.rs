@@ -8,6 +8,7 @@ pub mod disasm;
 pub mod exports;
 pub mod headers;
 pub mod hex;
+pub mod hex_search;
 pub mod imports;
 pub mod link;
 pub mod map;
