@@ -815,6 +815,43 @@ fn the_strings_view_lists_a_format_string_and_the_instruction_that_loads_it() {
 }
 
 #[test]
+fn references_to_an_import_list_its_sites_in_a_panel_linked_to_the_code() {
+    use linkscope::gui::xrefs::RefsTo;
+    let mut h = harness(loaded(&["autoimport-small.exe"]));
+    click_view(&mut h, View::Imports);
+    let doc = active(&h);
+    let row = (0..doc.core.index.imports.len())
+        .find(|&r| {
+            linkscope::gui::views::imports::import_at(&doc.core, r)
+                .is_some_and(|(_, m, e)| m.dll == "data.dll" && e.name.as_deref() == Some("arr"))
+        })
+        .expect("data.dll!arr");
+    // Right-click → References to this.
+    h.state_mut().apply(Action::ShowRefs(RefsTo::Import(row)));
+    h.run();
+    let doc = active(&h);
+    let panel = doc.refs_panel.as_ref().expect("panel");
+    assert_eq!(panel.title, "data.dll!arr");
+    assert_eq!(panel.sites.len(), doc.core.import_uses()[row] as usize);
+    // &arr[3]: the RIP-relative site at 0x159a whose address lands on counter's slot.
+    assert!(panel.sites.iter().any(|&i| doc.core.refs.sites[i as usize].site_rva == 0x159a));
+    assert!(h.query_by_label_contains("to data.dll!arr:").is_some());
+    h.get_by_label("0x159a").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Disassembly);
+    let sel = doc.table(TableId::Disasm).selected.expect("instruction selected");
+    assert_eq!(doc.core.refs.insns.at(sel).map(|(_, rva)| rva), Some(0x159a));
+    // An address: the slot of arr names the same import's sites.
+    let slot = linkscope::gui::views::imports::import_at(&doc.core, row).expect("row").2.iat_rva;
+    h.state_mut().apply(Action::ShowRefs(RefsTo::Rva(slot)));
+    let n = active(&h).refs_panel.as_ref().expect("panel").sites.len();
+    assert!(n >= active(&h).core.import_uses()[row] as usize);
+    h.state_mut().apply(Action::CloseRefs);
+    assert!(active(&h).refs_panel.is_none());
+}
+
+#[test]
 fn data_references_and_disassembly_link_to_each_other() {
     let mut h = harness(loaded(&["autoimport-small.exe", "data.dll"]));
     activate(&mut h, "autoimport-small.exe");

@@ -96,6 +96,10 @@ pub enum Action {
     ShowExport(Option<(TableId, ExportFormat)>),
     /// Follow an import of the active document to the export in the open DLL it names.
     FollowImport(usize),
+    /// Show the data references that reach this in a panel beside the view.
+    ShowRefs(crate::gui::xrefs::RefsTo),
+    /// Close that panel.
+    CloseRefs,
     /// List the data references that reach import row `usize` of the active document (the Data
     /// references view, its Import facet set to the import).
     RefsToImport(usize),

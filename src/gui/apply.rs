@@ -108,6 +108,16 @@ impl App {
                 });
             }
             Action::FollowImport(row) => self.follow_import(row),
+            Action::ShowRefs(to) => {
+                if let Some(doc) = self.active_mut() {
+                    doc.refs_panel = Some(crate::gui::xrefs::RefsPanel::new(&doc.core, to));
+                }
+            }
+            Action::CloseRefs => {
+                if let Some(doc) = self.active_mut() {
+                    doc.refs_panel = None;
+                }
+            }
             Action::RefsToImport(row) => {
                 let Some(doc) = self.active_doc() else { return };
                 let n = crate::analysis::namer::Namer { bin: &doc.core.bin, index: &doc.core.index };

@@ -404,6 +404,8 @@ pub struct Document {
     /// The scan again with the document's DLL placement, when it changed (its result replaces
     /// `core`).
     pub rescan: Option<crate::session::Job<Result<DocCore, String>>>,
+    /// "References to this", when asked for: the panel beside the view.
+    pub refs_panel: Option<crate::gui::xrefs::RefsPanel>,
 }
 
 impl Document {
@@ -430,6 +432,7 @@ impl Document {
             diff: Default::default(),
             link: Default::default(),
             rescan: None,
+            refs_panel: None,
         }
     }
 

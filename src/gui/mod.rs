@@ -22,6 +22,7 @@ pub mod screenshot;
 pub mod table;
 pub mod theme;
 pub mod views;
+pub mod xrefs;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -232,6 +232,10 @@ pub trait TableModel {
     fn row_tooltip(&self, _row: usize) -> Option<String> {
         None
     }
+    /// What "References to this" on a cell lists the references to (`None`: not offered).
+    fn refs_to(&self, _row: usize, _col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        None
+    }
     /// Facets offered in the toolbar.
     fn facets(&self) -> Vec<Facet> {
         Vec::new()
@@ -664,6 +668,11 @@ fn table_body(
                         if let Some(link) = &cell.link {
                             if ui.button("Follow link").clicked() {
                                 actions.push(link.clone());
+                            }
+                        }
+                        if let Some(to) = model.refs_to(model_row, c) {
+                            if ui.button("References to this").on_hover_text("The data references that reach it, in a panel").clicked() {
+                                actions.push(Action::ShowRefs(to));
                             }
                         }
                     });

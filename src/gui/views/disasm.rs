@@ -173,6 +173,10 @@ impl TableModel for DisasmModel<'_> {
             DisasmCol::Section => Cell::mono(text),
         }
     }
+    /// The references to the instruction's address (a jump table's entry, a function pointer).
+    fn refs_to(&self, row: usize, _col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        self.core.refs.insns.at(row).map(|(_, rva)| crate::gui::xrefs::RefsTo::Rva(rva))
+    }
     fn row_span(&self, row: usize) -> Option<Span> {
         let (sec, rva, _, _) = self.at(row)?;
         let (len, _) = self.decoded(row)?;

@@ -87,6 +87,9 @@ impl TableModel for ExportModel<'_> {
             ExportCol::Ordinal | ExportCol::Rva | ExportCol::Va => Cell::mono(text),
         }
     }
+    fn refs_to(&self, row: usize, _col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        Some(crate::gui::xrefs::RefsTo::Export(row))
+    }
     fn row_span(&self, row: usize) -> Option<Span> {
         let e = self.core.bin.exports.get(row)?;
         // The entry's own bytes (its address-table slot); else the first byte it points at.

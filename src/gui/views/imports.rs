@@ -107,6 +107,9 @@ impl TableModel for ImportModel<'_> {
     fn activate(&self, row: usize) -> Option<Action> {
         Some(Action::FollowImport(row))
     }
+    fn refs_to(&self, row: usize, _col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        Some(crate::gui::xrefs::RefsTo::Import(row))
+    }
 }
 
 /// Draw the Imports view.

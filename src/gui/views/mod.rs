@@ -125,6 +125,13 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 hex::show(ui, cx, actions, true);
             });
     }
+    if let Some(panel) = &doc.refs_panel {
+        egui::Panel::right("refs-panel")
+            .resizable(true)
+            .default_size(340.0)
+            .size_range(220.0..=700.0)
+            .show(ui, |ui| crate::gui::xrefs::show(ui, &doc.core, panel, actions));
+    }
     egui::CentralPanel::default_margins().show(ui, |ui| match doc.view {
         View::Overview => overview::show(ui, cx, actions),
         View::Headers => headers::show(ui, cx, actions),

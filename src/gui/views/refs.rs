@@ -152,6 +152,18 @@ impl TableModel for RefsModel<'_> {
             _ => Cell::mono(text),
         }
     }
+    /// On the Target column: the references to that address; elsewhere, to what the site
+    /// reaches (its import, or its target).
+    fn refs_to(&self, row: usize, col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        use crate::gui::xrefs::RefsTo;
+        let s = self.site(row)?;
+        match (RefCol::from_index(col), s.import) {
+            (Some(RefCol::Target), _) | (_, None) => s.target_rva.map(RefsTo::Rva),
+            (_, Some(crate::analysis::ImportRef::Row(r))) => Some(RefsTo::Import(r as usize)),
+            (_, Some(crate::analysis::ImportRef::Symbol(p))) => Some(RefsTo::Symbol(p as usize)),
+            _ => s.target_rva.map(RefsTo::Rva),
+        }
+    }
     fn row_span(&self, row: usize) -> Option<Span> {
         field_span(self.core, self.site(row)?)
     }

@@ -108,6 +108,9 @@ impl TableModel for SymbolModel<'_> {
             SymCol::Kind | SymCol::Binding => Cell::plain(text),
         }
     }
+    fn refs_to(&self, row: usize, _col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        Some(crate::gui::xrefs::RefsTo::Symbol(row))
+    }
     fn row_span(&self, row: usize) -> Option<Span> {
         self.core.bin.symbols.get(row).map(|s| s.span)
     }
