@@ -14,7 +14,8 @@ for t in clang lld-link hyperfine; do
   command -v $t >/dev/null || { echo "$t is needed (apt-get install clang lld hyperfine)" >&2; exit 1; }
 done
 cargo build --release --no-default-features --quiet
-bin=$PWD/target/release/linkscope
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/linkscope
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 mkdir -p "$work"
 cd "$work"
 if [ ! -f tu$((n - 1)).obj ]; then

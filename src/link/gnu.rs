@@ -41,9 +41,8 @@ pub fn place(w: &World, c: ChunkId, off: u64) -> String {
         .bin
         .symbols
         .iter()
-        .find(|s| s.kind == crate::model::SymbolKind::File)
-        .and_then(|s| s.aux.first())
-        .and_then(|a| a.strip_prefix("file name: "))
+        .position(|s| s.kind == crate::model::SymbolKind::File)
+        .and_then(|pos| o.bin.file_name(o.data(), pos))
         .map(|f| format!(":{f}"))
         .unwrap_or_default();
     format!("{}{src}:({}+0x{off:x})", o.gnu_name, section_desc(w, c))
@@ -152,7 +151,7 @@ pub fn add_symbols(w: &mut World, oi: usize) {
         }
     }
     for (g, tag) in weak {
-        if let Some(&p) = w.objs[oi].sym_at.get(&tag) {
+        if let Some(p) = w.objs[oi].sym_at(tag) {
             let t = w.symbol_target(oi, p);
             w.globals[g].weak_alias = Some(t);
         }
@@ -166,7 +165,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
     let mut referenced = std::collections::HashSet::new();
     for (oi, o) in w.objs.iter().enumerate() {
         for r in &o.bin.relocations {
-            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
+            let Some(pos) = r.symbol_index.and_then(|i| o.sym_at(i)) else { continue };
             if let Target::Global(g) = w.sym_targets[oi][pos] {
                 referenced.insert((g, oi));
             }

@@ -483,12 +483,12 @@ fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
 
 /// Whether relocation `r` of object `oi` makes the linker write a base relocation: DIR64 (x64
 /// ADDR64) or HIGHLOW (i386 DIR32), unless its target is absolute or nothing.
-pub fn makes_base_reloc(w: &World, oi: usize, r: &crate::model::Relocation) -> bool {
+pub fn makes_base_reloc(w: &World, oi: usize, r: &crate::formats::coff::lean::LeanReloc) -> bool {
     let based = match w.machine {
         Machine::X64 => r.raw_type == 1,
         Machine::X86 => r.raw_type == 6,
     };
-    let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at.get(&i)).copied();
+    let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at(i));
     let absolute = pos.is_some_and(|p| match w.sym_targets[oi][p] {
         super::resolve::Target::Global(g) => matches!(w.globals[g].def, Def::Absolute(_)),
         super::resolve::Target::None => true,

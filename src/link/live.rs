@@ -86,7 +86,7 @@ pub fn mark(w: &World, roots: &[GlobalId]) -> Live {
         }
         *slot = true;
         let o = &w.objs[oi];
-        for &pos in o.relocs(sec).filter_map(|r| r.symbol_index.and_then(|i| o.sym_at.get(&i))) {
+        for pos in o.relocs(sec).filter_map(|r| r.symbol_index.and_then(|i| o.sym_at(i))) {
             if let Some((c, _)) = target_chunk(w, oi, pos) {
                 work.push(c);
             }
@@ -136,7 +136,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     for (i, &ChunkId { obj: ObjId(oi), section: sec }) in chunks.iter().enumerate() {
         let o = &w.objs[oi];
         for r in o.relocs(sec) {
-            let pos = r.symbol_index.and_then(|x| o.sym_at.get(&x)).copied();
+            let pos = r.symbol_index.and_then(|x| o.sym_at(x));
             let target = pos.and_then(|p| target_chunk(w, oi, p));
             let global = pos.and_then(|p| match w.sym_targets[oi][p] {
                 Target::Global(g) if target.is_none() => Some(g),
@@ -239,7 +239,7 @@ fn keep_unique(w: &World) -> std::collections::HashSet<ChunkId> {
                             break;
                         }
                     }
-                    if let Some(&p) = u32::try_from(n).ok().and_then(|n| o.sym_at.get(&n)) {
+                    if let Some(p) = u32::try_from(n).ok().and_then(|n| o.sym_at(n)) {
                         v.push(p);
                     }
                 }

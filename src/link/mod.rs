@@ -20,6 +20,7 @@ pub mod layout;
 pub mod live;
 pub mod map;
 pub mod options;
+pub mod par;
 pub mod read;
 pub mod report;
 pub mod resolve;
@@ -91,26 +92,41 @@ pub enum Unreadable {
     },
 }
 
-/// Simulate a link. `read` fetches a file's bytes by the name the command line gives.
-pub fn simulate(
+/// A file reader for [`simulate`]: the bytes of an input by the name the command line gives,
+/// called from several threads at once.
+pub type ReadFile<'a> = &'a (dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync);
+
+/// Simulate a link. `read` fetches a file's bytes by the name the command line gives. The
+/// objects are read on one thread per core; the result does not depend on the count.
+pub fn simulate(flavor: Flavor, command_line: &[String], read: ReadFile) -> Result<Report, Unreadable> {
+    simulate_threads(flavor, command_line, read, par::default_threads())
+}
+
+/// [`simulate`] reading the objects on `threads` threads (the command line's objects at once,
+/// archive members in batches of those fetched together); resolution stays in the linker's
+/// order, so the report is the same for any count.
+pub fn simulate_threads(
     flavor: Flavor,
     command_line: &[String],
-    read: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+    read: ReadFile,
+    threads: usize,
 ) -> Result<Report, Unreadable> {
     let cfg = args::parse(flavor, command_line)?;
     if cfg.inputs.is_empty() {
         return Err(Unreadable::NoInputs);
     }
-    let mut inputs = Vec::new();
-    for path in &cfg.inputs {
+    let read_one = |path: &String| -> Result<inputs::Input, Unreadable> {
         let bytes = read(path).map_err(|source| Unreadable::Io { path: path.clone(), source })?;
-        inputs.push(inputs::read_input(path, bytes)?);
-    }
+        Ok(inputs::read_input(path, bytes)?)
+    };
+    // The first input that cannot be read, in command-line order, is the one reported.
+    let inputs = par::map_ordered(&cfg.inputs, threads, read_one).into_iter().collect::<Result<Vec<_>, _>>()?;
     let machine = match cfg.machine {
         Some(m) => m,
         None => first_machine(&inputs)?,
     };
     let mut w = resolve::World::new(cfg, machine);
+    w.threads = threads;
     let mut queue = VecDeque::new();
     w.define_linker_symbols(true);
     for input in inputs {
