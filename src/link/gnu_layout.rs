@@ -315,7 +315,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
             has_data: true,
         });
     }
-    Layout { sections, chunks, size_of_headers, notes }
+    Layout { sections, chunks, size_of_headers, notes, merged: Vec::new() }
 }
 
 /// GNU ld's `.reloc` size: blocks of `8 + 2n` bytes per page, padded to 4, for the fields

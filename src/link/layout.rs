@@ -73,6 +73,8 @@ pub struct Layout {
     pub size_of_headers: u64,
     /// What was approximated or left out.
     pub notes: Vec<String>,
+    /// lld's merged string literals: each merged chunk's position in `chunks` and its pieces.
+    pub merged: Vec<(usize, super::merge::Merged)>,
 }
 
 const CODE: u32 = 0x20;
@@ -144,8 +146,9 @@ fn strip_suffix(mingw: bool, comdat: bool, name: &str) -> bool {
 /// A chunk of a partial section: origin, name, size, alignment, whether it has file data.
 type PartialChunk = (Origin, String, u64, u64, bool);
 
-/// Lay out the image from the live, unfolded sections.
-pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> Layout {
+/// Lay out the image from the live, unfolded sections; the string literals lld tail-merges
+/// (`merged`, see [`super::merge`]) go into its merged chunks.
+pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merged: &HashSet<ChunkId>) -> Layout {
     let mingw = w.cfg.mingw;
     let mut b = Builder { sections: Vec::new(), chunks: Vec::new(), by_key: HashMap::new() };
     // link.exe's order.
@@ -171,7 +174,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
     for (oi, o) in w.objs.iter().enumerate() {
         for s in w.read_order[oi].iter().filter_map(|&i| o.section(i)) {
             let id = ChunkId::new(oi, s.index);
-            if !live[oi][s.index as usize - 1] || folded.contains(&id) {
+            if !live[oi][s.index as usize - 1] || folded.contains(&id) || merged.contains(&id) {
                 continue;
             }
             let flags = s.flags as u32;
@@ -258,7 +261,14 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
             b.add(text, Origin::Synthetic("import thunk"), format!("import thunk {}", imp.symbol), 6, align, true);
         }
     }
-    // Linker-made chunks of known size.
+    // Linker-made chunks of known size: the merged string literals, then the debug directory.
+    let rdata = b.section(".rdata", DATA | R);
+    let mut merged_chunks = Vec::new();
+    for m in super::merge::chunks(w, live, merged) {
+        merged_chunks.push((b.chunks.len(), m.clone()));
+        let name = format!("merged string literals (align {})", m.align);
+        b.add(rdata, Origin::Synthetic("merged string literals"), name, m.size, m.align, true);
+    }
     let debug_sec = if mingw { b.section(".buildid", DATA | R) } else { b.section(".rdata", DATA | R) };
     if w.cfg.debug || w.cfg.repro {
         let entries = u64::from(w.cfg.debug) + u64::from(w.cfg.repro);
@@ -392,7 +402,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         }
         sections.push(b.sections[i].clone());
     }
-    Layout { sections, chunks, size_of_headers, notes }
+    Layout { sections, chunks, size_of_headers, notes, merged: merged_chunks }
 }
 
 /// lld's import tables (`IdataContents::create`) as partial sections `.idata$2` (directory),

@@ -8,7 +8,7 @@
 //! name, contents, relocations and associated children, refined until stable; the first in input
 //! order is kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::resolve::{ChunkId, Def, Fate, GlobalId, ObjId, Target, World};
 use super::Flavor;
@@ -104,8 +104,9 @@ pub fn mark(w: &World, roots: &[GlobalId]) -> Live {
 /// global it names when that is not in a section.
 type RelocShape = (u64, u32, Option<(ChunkId, u64)>, Option<GlobalId>);
 
-/// ICF: every folded section and the section it was folded into.
-pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
+/// ICF: every folded section and the section it was folded into. The string literals lld
+/// tail-merges (`merged`) are not its chunks, so never folded.
+pub fn fold(w: &World, live: &Live, merged: &HashSet<ChunkId>) -> Vec<(ChunkId, ChunkId)> {
     let unique = keep_unique(w);
     let vtable: std::collections::HashSet<ChunkId> =
         w.comdats.iter().filter(|g| g.symbol.starts_with("??_7")).filter_map(|g| g.kept).collect();
@@ -113,7 +114,11 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     for (oi, o) in w.objs.iter().enumerate() {
         for s in &o.bin.sections {
             let flags = s.flags as u32;
-            if !live[oi][s.index as usize - 1] || flags & scn::LNK_COMDAT == 0 || flags & scn::WRITE != 0 {
+            if !live[oi][s.index as usize - 1]
+                || flags & scn::LNK_COMDAT == 0
+                || flags & scn::WRITE != 0
+                || merged.contains(&ChunkId::new(oi, s.index))
+            {
                 continue;
             }
             let out = s.name.split('$').next().unwrap_or("");

@@ -19,6 +19,7 @@ pub mod inputs;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod merge;
 pub mod options;
 pub mod par;
 pub mod read;
@@ -152,12 +153,14 @@ pub fn simulate_threads(
     if flavor == Flavor::GnuLd && w.machine == args::Machine::X86 {
         gnu::drop_unused_thunks(&w, &mut live);
     }
-    let folds = if w.cfg.icf && flavor != Flavor::GnuLd { live::fold(&w, &live) } else { Vec::new() };
+    let merged = merge::candidates(&w);
+    let folds = if w.cfg.icf && flavor != Flavor::GnuLd { live::fold(&w, &live, &merged) } else { Vec::new() };
     if flavor == Flavor::GnuLd {
         report::undefined_gnu(&mut w, &live);
     }
     let folded: HashSet<_> = folds.iter().map(|f| f.0).collect();
-    let lay = if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded) };
+    let lay =
+        if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded, &merged) };
     Ok(report::build(&w, &roots, Some((live, folds, lay))))
 }
 

@@ -61,6 +61,10 @@ pub struct Placement {
     /// The COMDAT key when the section is a COMDAT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comdat: Option<String>,
+    /// A string literal lld tail-merged: it lies inside the merged chunk (at `rva`, sharing
+    /// bytes with others), which the linker's map lists under no object.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub merged: bool,
 }
 
 /// An input section that is not in the image.
@@ -345,7 +349,8 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     }
     let key_of: HashMap<ChunkId, String> =
         w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
-    let in_order = lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c)));
+    let in_order =
+        lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c).map(|ch| (c, ch))));
     let common_rva: HashMap<(GlobalId, usize), u64> = lay
         .chunks
         .iter()
@@ -354,8 +359,34 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             _ => None,
         })
         .collect();
-    for c in in_order {
+    let merged_at: HashMap<usize, &super::merge::Merged> = lay.merged.iter().map(|(i, m)| (*i, m)).collect();
+    for (ci, c) in in_order {
         let out = lay.sections.get(c.out).map(|s| s.name.clone()).unwrap_or_default();
+        if let Some(m) = merged_at.get(&ci) {
+            // The merged chunk, then each literal in it.
+            rep.synthetic.push(Synthetic {
+                name: c.name.clone(),
+                output_section: out.clone(),
+                rva: c.rva,
+                size: c.size,
+            });
+            for &(id, off) in &m.pieces {
+                rva_of.insert(id, c.rva + off);
+                let r = sref(w, id);
+                rep.placements.push(Placement {
+                    file: r.file,
+                    section: r.section,
+                    name: r.name,
+                    output_section: out.clone(),
+                    rva: c.rva + off,
+                    size: super::comdat::size(w, id),
+                    align: m.align,
+                    comdat: key_of.get(&id).cloned(),
+                    merged: true,
+                });
+            }
+            continue;
+        }
         match c.origin {
             Origin::Input(id) => {
                 rva_of.insert(id, c.rva);
@@ -369,6 +400,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                     size: c.size,
                     align: c.align,
                     comdat: key_of.get(&id).cloned(),
+                    merged: false,
                 };
                 if p.name.starts_with(".CRT$XC") || p.name.starts_with(".CRT$XI") {
                     rep.crt.push(p.clone());
@@ -385,6 +417,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                 size: c.size,
                 align: c.align,
                 comdat: None,
+                merged: false,
             }),
             Origin::Common(..) | Origin::Synthetic(_) => {
                 if let Some(imp) = c.name.strip_prefix("IAT ").filter(|n| !n.ends_with(" end")) {
