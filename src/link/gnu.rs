@@ -18,15 +18,15 @@ pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
             continue;
         }
         if seen_def {
-            return s.name.clone();
+            return s.name.to_string();
         }
     }
-    o.section(sec).map(|s| s.name.clone()).unwrap_or_default()
+    o.section(sec).map(|s| s.name.to_string()).unwrap_or_default()
 }
 
 /// How GNU ld names a section in messages: `.text$c_f[c_f]` for a COMDAT.
 pub fn section_desc(w: &World, c: ChunkId) -> String {
-    let name = w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
+    let name = w.objs[c.obj].section(c.section).map(|s| s.name.to_string()).unwrap_or_default();
     if w.objs[c.obj].is_comdat(c.section) {
         format!("{name}[{}]", comdat_name(w, c.oi(), c.section))
     } else {
@@ -60,7 +60,7 @@ pub fn add_symbols(w: &mut World, oi: usize) {
             w.mark_read(oi, sec);
             continue;
         }
-        let name = w.objs[oi].section(sec).map(|s| s.name.clone()).unwrap_or_default();
+        let name = w.objs[oi].section(sec).map(|s| s.name.to_string()).unwrap_or_default();
         let cname = comdat_name(w, oi, sec);
         let key = format!("{name}[{cname}]");
         let symbol = if cname == name { name.clone() } else { cname.clone() };
@@ -181,7 +181,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
                 .symbols
                 .iter()
                 .filter(|x| x.section == Some(s.index) && x.binding == crate::model::Binding::External)
-                .filter_map(|x| w.by_name.get(&x.name).copied())
+                .filter_map(|x| w.by_name.get(x.name.as_ref()).copied())
                 .collect();
             let called = defines.iter().any(|g| referenced.iter().any(|&(rg, ro)| rg == *g && ro != oi));
             if !defines.is_empty() && !called {

@@ -182,13 +182,13 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
             let key_name = if strip_suffix(mingw, comdat, &s.name) {
                 s.name.split('$').next().unwrap_or(&s.name).to_string()
             } else {
-                s.name.clone()
+                s.name.to_string()
             };
             let chars = flags & (0xFE00_0000 | 0xE0);
             let has_data = flags & scn::CNT_UNINIT == 0;
             partial.entry((key_name.into_bytes(), chars)).or_default().push((
                 Origin::Input(id),
-                s.name.clone(),
+                s.name.to_string(),
                 s.virtual_size,
                 chunk_align(flags),
                 has_data,
@@ -198,7 +198,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
         // aligned to the size's power of two up to 32, whichever declaration wins.
         for s in &o.bin.symbols {
             if s.section_kind == Some(crate::model::SpecialSection::Common) {
-                if let Some(&g) = w.by_name.get(&s.name) {
+                if let Some(&g) = w.by_name.get(s.name.as_ref()) {
                     let a = s.value.max(1).next_power_of_two().min(32);
                     partial.entry((b".bss".to_vec(), BSS | R | W)).or_default().push((
                         Origin::Common(g, oi),

@@ -157,7 +157,7 @@ pub fn fold(w: &World, live: &Live, merged: &HashSet<ChunkId>) -> Vec<(ChunkId, 
         let s = w.objs[oi].section(sec);
         let mut k = Vec::new();
         k.extend_from_slice(&(s.map_or(0, |s| s.flags) as u32).to_le_bytes());
-        k.extend_from_slice(s.map_or("", |s| s.name.as_str()).as_bytes());
+        k.extend_from_slice(s.map_or("", |s| s.name.as_ref()).as_bytes());
         k.push(0);
         k.extend_from_slice(&s.map_or(0, |s| s.virtual_size).to_le_bytes());
         k.extend_from_slice(w.objs[oi].section_bytes(sec));

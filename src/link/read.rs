@@ -228,9 +228,10 @@ impl World {
             if self.fatal {
                 return;
             }
-            let s = self.objs[oi].bin.symbols[pos].clone();
+            // The symbol without its name (cloned only where a global is looked up).
+            let s = self.objs[oi].bin.symbols[pos].without_name();
             let external = s.binding == crate::model::Binding::External;
-            let name = s.name.clone();
+            let name = self.objs[oi].bin.symbols[pos].name.clone();
             match (s.section, s.section_kind) {
                 (None, Some(crate::model::SpecialSection::Common)) => {
                     let size = s.value;
@@ -481,7 +482,7 @@ impl World {
                 Def::Regular { chunk, .. } => Some(chunk),
                 _ => None,
             };
-            self.fates[oi][sec as usize - 1] = Fate::LostComdat { kept, key: name };
+            self.fates[oi][sec as usize - 1] = Fate::LostComdat { kept, key: name.into_owned() };
         }
     }
 

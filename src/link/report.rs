@@ -96,7 +96,7 @@ pub struct Copy {
     /// Section name.
     pub name: String,
     /// Selection of this copy.
-    pub selection: String,
+    pub selection: &'static str,
     /// Size.
     pub size: u64,
     /// Whether its bytes differ from the kept copy's.
@@ -112,7 +112,7 @@ pub struct ComdatReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demangled: Option<String>,
     /// Selection of the first copy.
-    pub selection: String,
+    pub selection: &'static str,
     /// The copy kept.
     pub kept: Option<SectionRef>,
     /// Every copy in the order read.
@@ -283,7 +283,7 @@ fn sref(w: &World, c: ChunkId) -> SectionRef {
     SectionRef {
         file: o.name.clone(),
         section: c.section,
-        name: o.section(c.section).map(|s| s.name.clone()).unwrap_or_default(),
+        name: o.section(c.section).map(|s| s.name.to_string()).unwrap_or_default(),
     }
 }
 
@@ -291,8 +291,8 @@ fn sref(w: &World, c: ChunkId) -> SectionRef {
 const NODUP_RULE: &str =
     "NODUPLICATES: only one definition may exist; a second definition is an error (duplicate symbol)";
 
-fn selection_name(s: u8) -> String {
-    crate::formats::coff::symbols::selection_name(s).to_string()
+fn selection_name(s: u8) -> &'static str {
+    crate::formats::coff::symbols::selection_name(s)
 }
 
 fn default_base(w: &World) -> u64 {
@@ -347,8 +347,8 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             raw_size: s.raw_size,
         });
     }
-    let key_of: HashMap<ChunkId, String> =
-        w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
+    let key_of: HashMap<ChunkId, &str> =
+        w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.as_str()))).collect();
     let in_order =
         lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c).map(|ch| (c, ch))));
     let common_rva: HashMap<(GlobalId, usize), u64> = lay
@@ -381,7 +381,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                     rva: c.rva + off,
                     size: super::comdat::size(w, id),
                     align: m.align,
-                    comdat: key_of.get(&id).cloned(),
+                    comdat: key_of.get(&id).map(|k| k.to_string()),
                     merged: true,
                 });
             }
@@ -399,7 +399,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                     rva: c.rva,
                     size: c.size,
                     align: c.align,
-                    comdat: key_of.get(&id).cloned(),
+                    comdat: key_of.get(&id).map(|k| k.to_string()),
                     merged: false,
                 };
                 if p.name.starts_with(".CRT$XC") || p.name.starts_with(".CRT$XI") {

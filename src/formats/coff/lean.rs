@@ -7,6 +7,8 @@
 //! taken from its model with [`LeanObject::from_binary`], so both ways give the same values and
 //! the same first error.
 
+use std::borrow::Cow;
+
 use super::header::{scn, section_name};
 use super::symbols::{string_table, CLASS_EXTERNAL, CLASS_FILE, CLASS_FUNCTION, CLASS_STATIC};
 use crate::formats::bytes::{array_at, cstr_at, text, u16_at, u32_at, u8_at};
@@ -17,8 +19,8 @@ use crate::model::{Binary, Binding, ImportObject, SpecialSection, SymbolKind};
 pub struct LeanSection {
     /// 1-based index.
     pub index: u32,
-    /// Name, long names resolved.
-    pub name: String,
+    /// Name, long names resolved (the common ones not allocated).
+    pub name: Cow<'static, str>,
     /// Characteristics.
     pub flags: u64,
     /// Size (SizeOfRawData: an object's VirtualSize is 0).
@@ -45,8 +47,8 @@ impl LeanSection {
 pub struct LeanSymbol {
     /// Index in the table, counting aux records.
     pub index: u32,
-    /// Raw name.
-    pub name: String,
+    /// Raw name (the common ones not allocated).
+    pub name: Cow<'static, str>,
     /// Value.
     pub value: u64,
     /// Section (1-based), None for undefined / absolute / common / debug.
@@ -61,6 +63,13 @@ pub struct LeanSymbol {
     pub aux_count: u8,
     /// File offset of the record (its aux records follow).
     pub offset: u64,
+}
+
+impl LeanSymbol {
+    /// A copy with an empty name (cheap: the name is the only allocation).
+    pub fn without_name(&self) -> LeanSymbol {
+        LeanSymbol { name: Cow::Borrowed(""), ..*self }
+    }
 }
 
 /// A relocation: where, which type, which symbol.
@@ -146,7 +155,11 @@ impl LeanObject {
         for i in 0..nsec {
             let h = sect_off + u64::from(i) * 40;
             let r = |off| u32_at(data, h + off).unwrap_or(0);
-            let (name, _) = section_name(&array_at::<8>(data, h)?, strtab);
+            let raw = array_at::<8>(data, h)?;
+            let name = match common(&raw[..raw.iter().position(|&b| b == 0).unwrap_or(8)]) {
+                Some(n) => Cow::Borrowed(n),
+                None => Cow::Owned(section_name(&raw, strtab).0),
+            };
             let c = r(36);
             let size = r(16);
             let file_size = if c & scn::CNT_UNINIT != 0 { 0 } else { u64::from(size) };
@@ -204,10 +217,10 @@ impl LeanObject {
             let Some(raw_name) = array_at::<8>(data, off) else { break };
             let name = if raw_name[..4] == [0, 0, 0, 0] {
                 let so = u64::from(u32::from_le_bytes([raw_name[4], raw_name[5], raw_name[6], raw_name[7]]));
-                strtab.and_then(|t| cstr_at(t, so, 65536)).map_or_else(|| "<bad name>".to_string(), text)
+                strtab.and_then(|t| cstr_at(t, so, 65536)).map_or(Cow::Borrowed("<bad name>"), |b| Cow::Owned(text(b)))
             } else {
-                let end = raw_name.iter().position(|&b| b == 0).unwrap_or(8);
-                text(&raw_name[..end])
+                let b = &raw_name[..raw_name.iter().position(|&b| b == 0).unwrap_or(8)];
+                common(b).map_or_else(|| Cow::Owned(text(b)), Cow::Borrowed)
             };
             let value = u32_at(data, off + 8).unwrap_or(0);
             let (section, typ, class, naux) = if bigobj {
@@ -293,7 +306,7 @@ impl LeanObject {
             .iter()
             .map(|s| LeanSection {
                 index: s.index,
-                name: s.name.clone(),
+                name: Cow::Owned(s.name.clone()),
                 flags: s.flags,
                 virtual_size: s.virtual_size,
                 file_offset: s.file_offset,
@@ -312,7 +325,7 @@ impl LeanObject {
                 by_index.extend(std::iter::repeat_n(u32::MAX, usize::from(s.aux_count)));
                 LeanSymbol {
                     index: s.index,
-                    name: s.name.clone(),
+                    name: Cow::Owned(s.name.clone()),
                     value: s.value,
                     section: s.section,
                     section_kind: s.section_kind,
@@ -393,6 +406,30 @@ impl LeanObject {
         let b = &data[start..end];
         Some(text(&b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]))
     }
+}
+
+/// The section and symbol names nearly every object repeats, kept as static strings instead
+/// of one allocation per section and section symbol.
+fn common(b: &[u8]) -> Option<&'static str> {
+    const NAMES: [&str; 16] = [
+        ".text",
+        ".data",
+        ".bss",
+        ".rdata",
+        ".xdata",
+        ".pdata",
+        ".drectve",
+        ".llvm_addrsig",
+        ".debug$S",
+        ".debug$T",
+        "@feat.00",
+        ".file",
+        ".text$mn",
+        ".CRT$XCU",
+        ".tls",
+        ".edata",
+    ];
+    NAMES.iter().find(|n| n.as_bytes() == b).copied()
 }
 
 /// The special meaning of a symbol without a section.
