@@ -132,3 +132,26 @@ r = {x["command"]: x["median"] for x in json.load(open("link.json"))["results"]}
 a, b = "linkscope link --json", "lld-link (links, writes image and map)"
 print(f"{a}: {r[a]*1000:.0f} ms, {r[a]/r[b]:.2f}x {b} ({r[b]*1000:.0f} ms)")
 PY
+# Paired runs: the two commands one after the other (alternating which goes first), 20 times;
+# the median of the per-pair ratios is robust to the machine's speed drifting during the run.
+python3 - "$bin" "$args" "$objs" <<'PY'
+import statistics, subprocess, sys, time
+bin, args, objs = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+lld = ["lld-link", *args, "/out:bench.exe", "/lldmap:bench.lldmap", *objs]
+ls = [bin, "link", "--flavor", "lld-link", "--json", "--", *args, *objs]
+def run(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+ratios, tl, ts = [], [], []
+for i in range(20):
+    if i % 2:
+        a, b = run(ls), run(lld)
+    else:
+        b, a = run(lld), run(ls)
+    ratios.append(a / b)
+    tl.append(b)
+    ts.append(a)
+print(f"paired (20 pairs): linkscope {statistics.median(ts)*1000:.0f} ms, lld-link {statistics.median(tl)*1000:.0f} ms;"
+      f" median ratio linkscope/lld-link {statistics.median(ratios):.2f}x (lld-link/linkscope {1/statistics.median(ratios):.2f})")
+PY

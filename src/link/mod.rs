@@ -161,7 +161,13 @@ pub fn simulate_threads(
     let folded: HashSet<_> = folds.iter().map(|f| f.0).collect();
     let lay =
         if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded, &merged) };
-    Ok(report::build(&w, &roots, Some((live, folds, lay))))
+    let report = report::build(&w, &roots, Some((live, folds, lay)));
+    if threads > 1 {
+        // Freeing every object, symbol and section takes a while: done beside the caller's
+        // printing of the report (if no thread can be made, the closure drops it here).
+        let _ = std::thread::Builder::new().name("link-free".into()).spawn(move || drop(w));
+    }
+    Ok(report)
 }
 
 fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> {

@@ -335,6 +335,27 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
         diagnostics: w.messages.iter().map(|m| Message { severity: m.severity, message: m.text.clone() }).collect(),
     };
     let Some((live, folds, lay)) = done else { return rep };
+    if w.threads > 1 {
+        // The COMDAT reports (demangled names, every copy compared) on a thread of their own.
+        std::thread::scope(|s| {
+            let comdats = s.spawn(|| comdat_reports(w));
+            let join = || comdats.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            finish(w, roots, &mut rep, (live, folds, lay), join);
+        });
+    } else {
+        finish(w, roots, &mut rep, (live, folds, lay), || comdat_reports(w));
+    }
+    rep
+}
+
+/// The rest of [`build`] for a link that ran to the end; `comdats` gives the COMDAT reports.
+fn finish(
+    w: &World,
+    roots: &[GlobalId],
+    rep: &mut Report,
+    (live, folds, lay): Finished,
+    comdats: impl FnOnce() -> Vec<ComdatReport>,
+) {
     let fold_of: HashMap<ChunkId, ChunkId> = folds.iter().copied().collect();
     let mut rva_of: HashMap<ChunkId, u64> = HashMap::new();
     for s in lay.sections.iter().filter(|s| s.virtual_size > 0) {
@@ -433,6 +454,9 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     for (oi, fates) in w.fates.iter().enumerate() {
         for (i, fate) in fates.iter().enumerate() {
             let id = ChunkId::new(oi, i as u32 + 1);
+            if *fate == Fate::Read && rva_of.contains_key(&id) {
+                continue;
+            }
             let r = sref(w, id);
             let d = |reason, kept: Option<ChunkId>, detail: String| Discarded {
                 file: r.file.clone(),
@@ -485,7 +509,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     for (f, into) in &folds {
         rep.folds.push(Fold { folded: sref(w, *f), into: sref(w, *into) });
     }
-    comdat_reports(w, &mut rep);
+    rep.comdats = comdats();
     for (gi, g) in w.globals.iter().enumerate() {
         let (kind, file, value) = match &g.def {
             Def::Regular { chunk, value, .. } => {
@@ -543,10 +567,10 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             });
         }
     }
-    rep
 }
 
-fn comdat_reports(w: &World, rep: &mut Report) {
+fn comdat_reports(w: &World) -> Vec<ComdatReport> {
+    let mut out = Vec::with_capacity(w.comdats.len());
     for g in &w.comdats {
         let kept = g.kept;
         let mut copies = Vec::new();
@@ -577,7 +601,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
             _ => "lld keeps the first definition it reads".into(),
         };
         let demangled = crate::demangle::demangle(&g.symbol).filter(|d| *d != g.symbol);
-        rep.comdats.push(ComdatReport {
+        out.push(ComdatReport {
             symbol: g.symbol.clone(),
             demangled,
             selection: selection_name(g.selection),
@@ -587,6 +611,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
             why,
         });
     }
+    out
 }
 
 /// The symbol of object `oi` nearest before `off` in section `sec` (lld's `getSymbol`).
