@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use object::read::archive::ArchiveFile;
 
+pub use crate::input::Input as FileBytes;
+
 use crate::formats::coff::header::scn;
 use crate::formats::coff::lean::{LeanObject, LeanReloc, LeanSection};
 use crate::model::{Format, Severity};
@@ -25,7 +27,7 @@ pub struct Obj {
     /// The archive a member comes from (None: a command-line object).
     pub archive: Option<String>,
     /// The file (or archive) bytes.
-    bytes: Arc<Vec<u8>>,
+    bytes: Arc<FileBytes>,
     /// This object's range inside `bytes`.
     start: usize,
     end: usize,
@@ -92,11 +94,17 @@ pub struct MemberRef {
 pub struct Archive {
     /// File name as given.
     pub name: String,
-    bytes: Arc<Vec<u8>>,
+    bytes: Arc<FileBytes>,
     /// Members in file order.
     pub members: Vec<MemberRef>,
     /// Symbol index: (name, member position), in index order.
     pub symbols: Vec<(String, usize)>,
+}
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(v: Vec<u8>) -> Self {
+        FileBytes::Owned(v)
+    }
 }
 
 /// A command-line input.
@@ -173,8 +181,8 @@ pub enum InputError {
 }
 
 /// Read one command-line input from its bytes. `Err` says why it cannot take part.
-pub fn read_input(path: &str, bytes: Vec<u8>) -> Result<Input, InputError> {
-    let bytes = Arc::new(bytes);
+pub fn read_input(path: &str, bytes: impl Into<FileBytes>) -> Result<Input, InputError> {
+    let bytes = Arc::new(bytes.into());
     if bytes.starts_with(b"!<arch>\n") || bytes.starts_with(b"!<thin>\n") {
         return read_archive(path, bytes).map(Input::Archive);
     }
@@ -189,7 +197,7 @@ pub fn read_object(
     name: String,
     short: String,
     gnu_name: String,
-    bytes: Arc<Vec<u8>>,
+    bytes: Arc<FileBytes>,
     start: usize,
     end: usize,
 ) -> Result<Obj, InputError> {
@@ -224,9 +232,9 @@ fn full_read(name: &str, data: &[u8]) -> Result<LeanObject, InputError> {
     Ok(LeanObject::from_binary(&bin))
 }
 
-fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, InputError> {
+fn read_archive(path: &str, bytes: Arc<FileBytes>) -> Result<Archive, InputError> {
     let name = base_name(path);
-    let ar = match ArchiveFile::parse(bytes.as_slice()) {
+    let ar = match ArchiveFile::parse(&bytes[..]) {
         Ok(ar) => ar,
         Err(source) => return Err(InputError::Archive { name, source }),
     };

@@ -93,23 +93,27 @@ pub enum Unreadable {
     },
 }
 
-/// A file reader for [`simulate`]: the bytes of an input by the name the command line gives,
-/// called from several threads at once.
-pub type ReadFile<'a> = &'a (dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync);
+/// A file reader for [`simulate`]: the bytes of an input by the name the command line gives
+/// (read into a `Vec<u8>`, or a [`inputs::FileBytes`] map), called from several threads at once.
+pub type ReadFile<'a, B> = &'a (dyn Fn(&str) -> std::io::Result<B> + Sync);
 
 /// Simulate a link. `read` fetches a file's bytes by the name the command line gives. The
 /// objects are read on one thread per core; the result does not depend on the count.
-pub fn simulate(flavor: Flavor, command_line: &[String], read: ReadFile) -> Result<Report, Unreadable> {
+pub fn simulate<B: Into<inputs::FileBytes>>(
+    flavor: Flavor,
+    command_line: &[String],
+    read: ReadFile<B>,
+) -> Result<Report, Unreadable> {
     simulate_threads(flavor, command_line, read, par::default_threads())
 }
 
 /// [`simulate`] reading the objects on `threads` threads (the command line's objects at once,
 /// archive members in batches of those fetched together); resolution stays in the linker's
 /// order, so the report is the same for any count.
-pub fn simulate_threads(
+pub fn simulate_threads<B: Into<inputs::FileBytes>>(
     flavor: Flavor,
     command_line: &[String],
-    read: ReadFile,
+    read: ReadFile<B>,
     threads: usize,
 ) -> Result<Report, Unreadable> {
     let cfg = args::parse(flavor, command_line)?;
