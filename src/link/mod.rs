@@ -165,6 +165,8 @@ pub fn simulate_threads<B: Into<inputs::FileBytes>>(
     let folded: HashSet<_> = folds.iter().map(|f| f.0).collect();
     let lay =
         if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded, &merged) };
+    // The report needs no symbol or relocation any more: its strings take their place.
+    w.release_symbols();
     let report = report::build(&w, &roots, Some((live, folds, lay)));
     if threads > 1 {
         // Freeing every object, symbol and section takes a while: done beside the caller's

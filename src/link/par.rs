@@ -19,17 +19,20 @@ pub fn map_ordered<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T)
     }
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = Some(r);
-                }
-            });
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let r = f(item);
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(r);
         }
+    };
+    // The calling thread is one of the workers.
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
     });
     slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
 }

@@ -482,6 +482,18 @@ impl World {
         }
     }
 
+    /// Free every object's symbols and relocations and what they resolved to, once the layout
+    /// is done (the report reads sections, fates, globals and COMDAT groups only).
+    pub fn release_symbols(&mut self) {
+        for o in &mut self.objs {
+            o.bin.symbols = Vec::new();
+            o.bin.by_index = Vec::new();
+            o.bin.relocations = Vec::new();
+            o.bin.reloc_ranges = Vec::new();
+        }
+        self.sym_targets = Vec::new();
+    }
+
     /// A weak external's default symbol (its aux record's tag index).
     pub fn weak_tag(&self, oi: usize, pos: usize) -> u32 {
         let o = &self.objs[oi];
