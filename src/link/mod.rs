@@ -25,6 +25,8 @@ pub mod par;
 pub mod read;
 pub mod report;
 pub mod resolve;
+pub mod rows;
+pub mod undefined;
 
 use std::collections::{HashSet, VecDeque};
 

@@ -1,5 +1,6 @@
-//! What the simulated link did, as the JSON contract of `linkscope link --json` gives it, and
-//! the undefined-symbol messages in each linker's words.
+//! What the simulated link did, as the JSON contract of `linkscope link --json` gives it (the
+//! undefined-symbol messages in each linker's words are in [`super::undefined`], the app's
+//! rows in [`super::rows`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,8 +8,11 @@ use serde::Serialize;
 
 use super::layout::{Layout, Origin};
 use super::live::Live;
-use super::resolve::{ChunkId, Def, Fate, GlobalId, LinkSeverity, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, LinkSeverity, World};
 use super::Flavor;
+
+pub use super::rows::SectionRow;
+pub use super::undefined::{undefined_gnu, undefined_lld};
 
 /// Version of the JSON shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -288,7 +292,7 @@ fn sref(w: &World, c: ChunkId) -> SectionRef {
 }
 
 /// What NODUPLICATES means, in the words the Link view and the COMDAT report use.
-const NODUP_RULE: &str =
+pub(super) const NODUP_RULE: &str =
     "NODUPLICATES: only one definition may exist; a second definition is an error (duplicate symbol)";
 
 fn selection_name(s: u8) -> &'static str {
@@ -612,214 +616,4 @@ fn comdat_reports(w: &World) -> Vec<ComdatReport> {
         });
     }
     out
-}
-
-/// The symbol of object `oi` nearest before `off` in section `sec` (lld's `getSymbol`).
-fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
-    let mut best: Option<(u64, &str)> = None;
-    for s in &w.objs[oi].bin.symbols {
-        if s.section != Some(sec) || s.value > off || s.kind == crate::model::SymbolKind::File {
-            continue;
-        }
-        if best.is_none_or(|(v, _)| s.value >= v) {
-            best = Some((s.value, &s.name));
-        }
-    }
-    best.map(|(_, n)| w.lld_name(n))
-}
-
-/// lld's undefined-symbol errors: per symbol, in file and symbol-table order, at most three
-/// places.
-pub fn undefined_lld(w: &mut World, roots: &[GlobalId]) {
-    let undefined = |w: &World, g: GlobalId| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
-    let mut order: Vec<GlobalId> = Vec::new();
-    let mut places: HashMap<GlobalId, Vec<String>> = HashMap::new();
-    for oi in 0..w.objs.len() {
-        for pos in 0..w.objs[oi].bin.symbols.len() {
-            let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
-            if !undefined(w, g) || w.objs[oi].bin.symbols[pos].section.is_some() {
-                continue;
-            }
-            let index = w.objs[oi].bin.symbols[pos].index;
-            let mut here = Vec::new();
-            for r in &w.objs[oi].bin.relocations {
-                let Some(sec) = r.section else { continue };
-                if r.symbol_index != Some(index) || w.fates[oi].get(sec as usize - 1) != Some(&Fate::Read) {
-                    continue;
-                }
-                if let Some(sym) = symbol_at(w, oi, sec, r.offset) {
-                    here.push(format!("\n>>> referenced by {}:({sym})", w.objs[oi].name));
-                }
-            }
-            if here.is_empty() {
-                here.push(format!("\n>>> referenced by {}\n", w.objs[oi].name));
-            }
-            if !places.contains_key(&g) {
-                order.push(g);
-            }
-            places.entry(g).or_default().extend(here);
-        }
-    }
-    for &g in roots {
-        if undefined(w, g) && !places.contains_key(&g) {
-            order.push(g);
-            places.insert(g, vec!["\n>>> referenced by <root>".into()]);
-        }
-    }
-    for g in order {
-        let list = places.remove(&g).unwrap_or_default();
-        let mut text = format!("undefined symbol: {}", w.lld_name(&w.globals[g].name));
-        for p in list.iter().take(3) {
-            text.push_str(p);
-        }
-        if list.len() > 3 {
-            text.push_str(&format!("\n>>> referenced {} more times", list.len() - 3));
-        }
-        let text = text.trim_end().to_string();
-        if w.cfg.force_unresolved {
-            w.warn(text, true);
-        } else {
-            w.error(text);
-        }
-    }
-}
-
-/// GNU ld's `undefined reference` errors, one per relocation of a live section (at most five
-/// in a row for one symbol), and for the entry point a warning, as ld gives it.
-pub fn undefined_gnu(w: &mut World, live: &Live) {
-    let mut lines = Vec::new();
-    let mut last: Option<(GlobalId, usize)> = None;
-    for (oi, sec, r, g) in w.live_global_refs(live) {
-        if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
-            continue;
-        }
-        let run = match last {
-            Some((lg, n)) if lg == g => n + 1,
-            _ => 0,
-        };
-        last = Some((g, run));
-        let name = w.gnu_name(&w.globals[g].name);
-        if run < 5 {
-            lines.push(format!(
-                "{}: undefined reference to `{name}'",
-                super::gnu::place(w, ChunkId::new(oi, sec), r.offset)
-            ));
-        } else if run == 5 {
-            lines.push(format!("{}: more undefined references to `{name}' follow", w.objs[oi].gnu_name));
-        }
-    }
-    for l in lines {
-        w.error_plain(l);
-    }
-}
-
-/// An input section and what became of it (placed, discarded and why, or not linked): one row
-/// of the app's Link table.
-#[derive(Debug, Clone)]
-pub struct SectionRow {
-    /// `placed`, `comdat`, `associative`, `gc`, `icf` or `not linked`.
-    pub fate: &'static str,
-    /// Output section (placed rows).
-    pub out: String,
-    /// RVA (placed rows).
-    pub rva: Option<u64>,
-    /// Size.
-    pub size: u64,
-    /// Alignment (placed rows).
-    pub align: u64,
-    /// File.
-    pub file: String,
-    /// Section index in the file.
-    pub section: u32,
-    /// Section name.
-    pub name: String,
-    /// Why, in words, with the section kept instead.
-    pub why: String,
-}
-
-impl Report {
-    /// Every input section with its fate, in placement order, then the discarded, then those
-    /// not linked; the reason in words, COMDAT keys demangled.
-    pub fn section_rows(&self) -> Vec<SectionRow> {
-        let rep = self;
-        let mut out = Vec::new();
-        let shown = |k: &str| crate::demangle::demangle(k).unwrap_or_else(|| k.to_string());
-        let nodup: HashSet<&str> =
-            rep.comdats.iter().filter(|c| c.selection == "NODUPLICATES").map(|c| c.symbol.as_str()).collect();
-        for p in &rep.placements {
-            let mut why = p.comdat.as_ref().map_or(String::new(), |k| {
-                if nodup.contains(k.as_str()) {
-                    format!("COMDAT {}: the one definition ({NODUP_RULE})", shown(k))
-                } else {
-                    format!("COMDAT {}: this copy is kept", shown(k))
-                }
-            });
-            let folded: Vec<String> = rep
-                .folds
-                .iter()
-                .filter(|f| f.into.file == p.file && f.into.section == p.section)
-                .map(|f| format!("{} [{}]", f.folded.file, f.folded.section))
-                .collect();
-            if !folded.is_empty() {
-                if !why.is_empty() {
-                    why.push_str("; ");
-                }
-                why.push_str(&format!("ICF folded into it: {}", folded.join(", ")));
-            }
-            out.push(SectionRow {
-                fate: "placed",
-                out: p.output_section.clone(),
-                rva: Some(p.rva),
-                size: p.size,
-                align: p.align,
-                file: p.file.clone(),
-                section: p.section,
-                name: p.name.clone(),
-                why,
-            });
-        }
-        // Each kept copy's COMDAT key.
-        let key_of: HashMap<(&str, u32), &str> = rep
-            .comdats
-            .iter()
-            .filter_map(|c| c.kept.as_ref().map(|k| ((k.file.as_str(), k.section), c.symbol.as_str())))
-            .collect();
-        for d in &rep.discarded {
-            let kept =
-                d.kept.as_ref().map_or(String::new(), |k| format!(" — kept: {}:({}) [{}]", k.file, k.name, k.section));
-            // The COMDAT key demangled, as the COMDATs tab shows it.
-            let detail = match (d.reason, &d.kept) {
-                ("comdat", Some(k)) => match key_of.get(&(k.file.as_str(), k.section)) {
-                    Some(key) => format!("another copy of COMDAT {} won", shown(key)),
-                    None => d.detail.clone(),
-                },
-                _ => d.detail.clone(),
-            };
-            out.push(SectionRow {
-                fate: d.reason,
-                out: String::new(),
-                rva: None,
-                size: d.size,
-                align: 0,
-                file: d.file.clone(),
-                section: d.section,
-                name: d.name.clone(),
-                why: format!("{detail}{kept}"),
-            });
-        }
-        for n in &rep.not_linked {
-            out.push(SectionRow {
-                fate: "not linked",
-                out: String::new(),
-                rva: None,
-                size: 0,
-                align: 0,
-                file: n.file.clone(),
-                section: n.section,
-                name: n.name.clone(),
-                why: n.why.to_string(),
-            });
-        }
-        out
-    }
 }
