@@ -33,7 +33,8 @@ pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&P
     for n in &cmd.notes {
         eprintln!("linkscope: link: note: {n}");
     }
-    let read = |p: &str| std::fs::read(p);
+    // Mapped: the objects' pages stay the page cache's.
+    let read = |p: &str| crate::input::Input::open(Path::new(p));
     let rep = match link::simulate(flavor, &cmd.args, &read) {
         Ok(r) => r,
         Err(e) => {

@@ -20,6 +20,9 @@ pub struct Config {
     pub gc: bool,
     /// Identical COMDAT folding (`/opt:icf`, `--icf=all`).
     pub icf: bool,
+    /// lld's tail merging of string literals (`/opt:lldtailmerge`; on with ICF unless
+    /// `/opt:nolldtailmerge`).
+    pub tail_merge: bool,
     /// `/merge:from=to`, in command-line order.
     pub merges: Vec<(String, String)>,
     /// Section alignment (`/align`).
@@ -82,6 +85,7 @@ impl Config {
             entry: None,
             gc: flavor == Flavor::LldLink,
             icf: flavor == Flavor::LldLink,
+            tail_merge: flavor == Flavor::LldLink,
             merges: Vec::new(),
             align: 0x1000,
             file_align: 0x200,
@@ -188,7 +192,7 @@ fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
 
 fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     let mut c = Config::new(Flavor::LldLink);
-    let (mut ref_set, mut icf_set) = (None, None);
+    let (mut ref_set, mut icf_set, mut tail) = (None, None, None);
     for a in args {
         let is_opt = (a.starts_with('/') || a.starts_with('-')) && a.len() > 1 && !looks_like_path(a);
         if !is_opt {
@@ -217,9 +221,9 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                             icf_set = Some(true);
                             c.ignored.push("/opt:safeicf (simulated as /opt:icf)".into())
                         }
-                        x if matches!(x, "lbr" | "nolbr" | "lldtailmerge" | "nolldtailmerge")
-                            || x.starts_with("lldlto") =>
-                        {
+                        "lldtailmerge" => tail = Some(true),
+                        "nolldtailmerge" => tail = Some(false),
+                        x if matches!(x, "lbr" | "nolbr") || x.starts_with("lldlto") => {
                             c.ignored.push(format!("/opt:{o}"))
                         }
                         _ => return Err(ArgsError::UnknownOpt { arg: a.clone(), value: o.to_string() }),
@@ -284,6 +288,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     let gc = ref_set.unwrap_or(!c.debug);
     c.gc = gc;
     c.icf = icf_set.unwrap_or(ref_set.unwrap_or(!c.debug));
+    c.tail_merge = tail.unwrap_or(c.icf);
     Ok(c)
 }
 
@@ -421,6 +426,7 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError>
     if flavor == Flavor::LldMingw {
         // The MinGW driver passes -opt:noref -opt:noicf unless asked, and -debug:dwarf.
         c.icf = icf;
+        c.tail_merge = icf;
         c.debug = true;
         c.repro = false;
     }

@@ -23,12 +23,12 @@ pub fn size(w: &World, c: ChunkId) -> u64 {
 /// The section-definition aux length (what lld compares in MinGW mode).
 fn aux_length(w: &World, c: ChunkId) -> Option<u64> {
     let o = &w.objs[c.obj];
-    let sym =
-        o.bin.symbols.iter().find(|s| s.section == Some(c.section) && s.kind == crate::model::SymbolKind::Section)?;
-    let a = sym.aux.first()?;
-    let hex = a.strip_prefix("section definition: length 0x")?;
-    let end = hex.find(',').unwrap_or(hex.len());
-    u64::from_str_radix(&hex[..end], 16).ok()
+    let pos = o
+        .bin
+        .symbols
+        .iter()
+        .position(|s| s.section == Some(c.section) && s.kind == crate::model::SymbolKind::Section)?;
+    crate::formats::bytes::u32_at(o.bin.aux(o.data(), pos)?, 0).map(u64::from)
 }
 
 /// Whether two copies have the same bytes.

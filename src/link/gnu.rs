@@ -18,15 +18,15 @@ pub fn comdat_name(w: &World, oi: usize, sec: u32) -> String {
             continue;
         }
         if seen_def {
-            return s.name.clone();
+            return s.name.to_string();
         }
     }
-    o.section(sec).map(|s| s.name.clone()).unwrap_or_default()
+    o.section(sec).map(|s| s.name.to_string()).unwrap_or_default()
 }
 
 /// How GNU ld names a section in messages: `.text$c_f[c_f]` for a COMDAT.
 pub fn section_desc(w: &World, c: ChunkId) -> String {
-    let name = w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
+    let name = w.objs[c.obj].section(c.section).map(|s| s.name.to_string()).unwrap_or_default();
     if w.objs[c.obj].is_comdat(c.section) {
         format!("{name}[{}]", comdat_name(w, c.oi(), c.section))
     } else {
@@ -41,9 +41,8 @@ pub fn place(w: &World, c: ChunkId, off: u64) -> String {
         .bin
         .symbols
         .iter()
-        .find(|s| s.kind == crate::model::SymbolKind::File)
-        .and_then(|s| s.aux.first())
-        .and_then(|a| a.strip_prefix("file name: "))
+        .position(|s| s.kind == crate::model::SymbolKind::File)
+        .and_then(|pos| o.bin.file_name(o.data(), pos))
         .map(|f| format!(":{f}"))
         .unwrap_or_default();
     format!("{}{src}:({}+0x{off:x})", o.gnu_name, section_desc(w, c))
@@ -61,7 +60,7 @@ pub fn add_symbols(w: &mut World, oi: usize) {
             w.mark_read(oi, sec);
             continue;
         }
-        let name = w.objs[oi].section(sec).map(|s| s.name.clone()).unwrap_or_default();
+        let name = w.objs[oi].section(sec).map(|s| s.name.to_string()).unwrap_or_default();
         let cname = comdat_name(w, oi, sec);
         let key = format!("{name}[{cname}]");
         let symbol = if cname == name { name.clone() } else { cname.clone() };
@@ -152,7 +151,7 @@ pub fn add_symbols(w: &mut World, oi: usize) {
         }
     }
     for (g, tag) in weak {
-        if let Some(&p) = w.objs[oi].sym_at.get(&tag) {
+        if let Some(p) = w.objs[oi].sym_at(tag) {
             let t = w.symbol_target(oi, p);
             w.globals[g].weak_alias = Some(t);
         }
@@ -166,7 +165,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
     let mut referenced = std::collections::HashSet::new();
     for (oi, o) in w.objs.iter().enumerate() {
         for r in &o.bin.relocations {
-            let Some(&pos) = r.symbol_index.and_then(|i| o.sym_at.get(&i)) else { continue };
+            let Some(pos) = r.symbol_index.and_then(|i| o.sym_at(i)) else { continue };
             if let Target::Global(g) = w.sym_targets[oi][pos] {
                 referenced.insert((g, oi));
             }
@@ -182,7 +181,7 @@ pub fn drop_unused_thunks(w: &World, live: &mut super::live::Live) {
                 .symbols
                 .iter()
                 .filter(|x| x.section == Some(s.index) && x.binding == crate::model::Binding::External)
-                .filter_map(|x| w.by_name.get(&x.name).copied())
+                .filter_map(|x| w.by_name.get(x.name.as_ref()).copied())
                 .collect();
             let called = defines.iter().any(|g| referenced.iter().any(|&(rg, ro)| rg == *g && ro != oi));
             if !defines.is_empty() && !called {

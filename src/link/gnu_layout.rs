@@ -173,7 +173,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 .into(),
         );
     }
-    let name_of = |c: &ChunkId| w.objs[c.obj].section(c.section).map(|s| s.name.clone()).unwrap_or_default();
+    let name_of = |c: &ChunkId| w.objs[c.obj].section(c.section).map(|s| s.name.to_string()).unwrap_or_default();
     let is64 = x64;
     let mut sections: Vec<OutSection> = Vec::new();
     let mut chunks: Vec<Chunk> = Vec::new();
@@ -232,7 +232,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                             .iter()
                             .filter(|s| s.section_kind == Some(crate::model::SpecialSection::Common))
                         {
-                            let Some(&g) = w.by_name.get(&s.name) else { continue };
+                            let Some(&g) = w.by_name.get(s.name.as_ref()) else { continue };
                             if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == ObjId(oi)) {
                                 let a = s.value.max(1).next_power_of_two().min(16);
                                 size = align_up(size, a) + s.value;
@@ -315,7 +315,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
             has_data: true,
         });
     }
-    Layout { sections, chunks, size_of_headers, notes }
+    Layout { sections, chunks, size_of_headers, notes, merged: Vec::new() }
 }
 
 /// GNU ld's `.reloc` size: blocks of `8 + 2n` bytes per page, padded to 4, for the fields

@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use object::read::archive::ArchiveFile;
 
+pub use crate::input::Input as FileBytes;
+
 use crate::formats::coff::header::scn;
-use crate::model::{Binary, Format, Severity};
+use crate::formats::coff::lean::{LeanObject, LeanReloc, LeanSection};
+use crate::model::{Format, Severity};
 
 /// Most members read from one archive.
 const MAX_MEMBERS: usize = 1 << 20;
@@ -24,20 +27,14 @@ pub struct Obj {
     /// The archive a member comes from (None: a command-line object).
     pub archive: Option<String>,
     /// The file (or archive) bytes.
-    bytes: Arc<Vec<u8>>,
+    bytes: Arc<FileBytes>,
     /// This object's range inside `bytes`.
     start: usize,
     end: usize,
-    /// The object as the format reader sees it.
-    pub bin: Binary,
-    /// COFF symbol index → position in `bin.symbols`.
-    pub sym_at: HashMap<u32, usize>,
+    /// The object's header, sections, symbols and relocations, read lean.
+    pub bin: LeanObject,
     /// COFF machine field.
     pub machine: u16,
-    /// Per section: positions of its relocations in `bin.relocations`.
-    pub relocs_of: HashMap<u32, Vec<usize>>,
-    /// Per COMDAT section: (selection, associated section).
-    pub comdat_of: HashMap<u32, (u8, u32)>,
 }
 
 impl Obj {
@@ -47,7 +44,7 @@ impl Obj {
     }
 
     /// Section `index` (1-based), if it exists.
-    pub fn section(&self, index: u32) -> Option<&crate::model::Section> {
+    pub fn section(&self, index: u32) -> Option<&LeanSection> {
         index.checked_sub(1).and_then(|i| self.bin.sections.get(i as usize))
     }
 
@@ -57,8 +54,22 @@ impl Obj {
     }
 
     /// The relocations of section `sec`.
-    pub fn relocs(&self, sec: u32) -> impl Iterator<Item = &crate::model::Relocation> {
-        self.relocs_of.get(&sec).into_iter().flatten().filter_map(|&i| self.bin.relocations.get(i))
+    pub fn relocs(&self, sec: u32) -> impl Iterator<Item = &LeanReloc> {
+        let (a, b) = sec
+            .checked_sub(1)
+            .and_then(|i| self.bin.reloc_ranges.get(i as usize))
+            .map_or((0, 0), |&(a, b)| (a as usize, b as usize));
+        self.bin.relocations.get(a..b).unwrap_or(&[]).iter()
+    }
+
+    /// The position in `bin.symbols` of the symbol at table index `index`.
+    pub fn sym_at(&self, index: u32) -> Option<usize> {
+        self.bin.symbol_at(index)
+    }
+
+    /// The COMDAT section-definition aux of section `sec`: (selection, associated section).
+    pub fn comdat(&self, sec: u32) -> Option<(u8, u32)> {
+        self.bin.comdat(sec)
     }
 
     /// Whether section `index` is a COMDAT.
@@ -83,11 +94,17 @@ pub struct MemberRef {
 pub struct Archive {
     /// File name as given.
     pub name: String,
-    bytes: Arc<Vec<u8>>,
+    bytes: Arc<FileBytes>,
     /// Members in file order.
     pub members: Vec<MemberRef>,
     /// Symbol index: (name, member position), in index order.
     pub symbols: Vec<(String, usize)>,
+}
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(v: Vec<u8>) -> Self {
+        FileBytes::Owned(v)
+    }
 }
 
 /// A command-line input.
@@ -164,8 +181,8 @@ pub enum InputError {
 }
 
 /// Read one command-line input from its bytes. `Err` says why it cannot take part.
-pub fn read_input(path: &str, bytes: Vec<u8>) -> Result<Input, InputError> {
-    let bytes = Arc::new(bytes);
+pub fn read_input(path: &str, bytes: impl Into<FileBytes>) -> Result<Input, InputError> {
+    let bytes = Arc::new(bytes.into());
     if bytes.starts_with(b"!<arch>\n") || bytes.starts_with(b"!<thin>\n") {
         return read_archive(path, bytes).map(Input::Archive);
     }
@@ -180,47 +197,44 @@ pub fn read_object(
     name: String,
     short: String,
     gnu_name: String,
-    bytes: Arc<Vec<u8>>,
+    bytes: Arc<FileBytes>,
     start: usize,
     end: usize,
 ) -> Result<Obj, InputError> {
     let data = bytes.get(start..end).unwrap_or(&[]);
-    let bin = match crate::formats::load(data) {
-        Ok(bin) => bin,
-        Err(source) => return Err(InputError::Load { name, source }),
+    let bin = match LeanObject::read(data) {
+        Some(lean) => lean,
+        None => full_read(&name, data)?,
     };
-    if !matches!(bin.format, Format::Coff | Format::CoffBigobj | Format::ImportObject) {
-        return Err(InputError::NotCoff { name, format: bin.format.name() });
-    }
-    // A damaged structure makes the object unreadable; a bad COMDAT association is the
-    // linker's to report (it names it in its own words).
-    if let Some(d) = bin.diagnostics.iter().find(|d| d.severity == Severity::Error && !d.message.contains("associat")) {
-        return Err(InputError::Damaged { name, message: d.message.clone() });
-    }
-    let machine = if bin.format == Format::CoffBigobj {
+    let machine = if crate::formats::coff::is_bigobj(data) {
         data.get(6..8).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
     } else {
         data.get(0..2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
     };
-    let sym_at = bin.symbols.iter().enumerate().map(|(i, s)| (s.index, i)).collect();
-    let mut relocs_of: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, r) in bin.relocations.iter().enumerate() {
-        if let Some(sec) = r.section {
-            relocs_of.entry(sec).or_default().push(i);
-        }
-    }
-    let comdat_of = bin
-        .comdats
-        .iter()
-        .rev()
-        .map(|c| (c.section, (c.selection.unwrap_or(0), c.associated_section.unwrap_or(0))))
-        .collect();
-    Ok(Obj { name, short, gnu_name, archive: None, bytes, start, end, bin, sym_at, machine, relocs_of, comdat_of })
+    Ok(Obj { name, short, gnu_name, archive: None, bytes, start, end, bin, machine })
 }
 
-fn read_archive(path: &str, bytes: Arc<Vec<u8>>) -> Result<Archive, InputError> {
+/// An object the lean reader leaves to the full one: anything but a plain, well-formed COFF
+/// object (an import member, a damaged table, another format).
+fn full_read(name: &str, data: &[u8]) -> Result<LeanObject, InputError> {
+    let bin = match crate::formats::load(data) {
+        Ok(bin) => bin,
+        Err(source) => return Err(InputError::Load { name: name.to_string(), source }),
+    };
+    if !matches!(bin.format, Format::Coff | Format::CoffBigobj | Format::ImportObject) {
+        return Err(InputError::NotCoff { name: name.to_string(), format: bin.format.name() });
+    }
+    // A damaged structure makes the object unreadable; a bad COMDAT association is the
+    // linker's to report (it names it in its own words).
+    if let Some(d) = bin.diagnostics.iter().find(|d| d.severity == Severity::Error && !d.message.contains("associat")) {
+        return Err(InputError::Damaged { name: name.to_string(), message: d.message.clone() });
+    }
+    Ok(LeanObject::from_binary(&bin))
+}
+
+fn read_archive(path: &str, bytes: Arc<FileBytes>) -> Result<Archive, InputError> {
     let name = base_name(path);
-    let ar = match ArchiveFile::parse(bytes.as_slice()) {
+    let ar = match ArchiveFile::parse(&bytes[..]) {
         Ok(ar) => ar,
         Err(source) => return Err(InputError::Archive { name, source }),
     };

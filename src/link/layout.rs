@@ -73,6 +73,8 @@ pub struct Layout {
     pub size_of_headers: u64,
     /// What was approximated or left out.
     pub notes: Vec<String>,
+    /// lld's merged string literals: each merged chunk's position in `chunks` and its pieces.
+    pub merged: Vec<(usize, super::merge::Merged)>,
 }
 
 const CODE: u32 = 0x20;
@@ -144,8 +146,9 @@ fn strip_suffix(mingw: bool, comdat: bool, name: &str) -> bool {
 /// A chunk of a partial section: origin, name, size, alignment, whether it has file data.
 type PartialChunk = (Origin, String, u64, u64, bool);
 
-/// Lay out the image from the live, unfolded sections.
-pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> Layout {
+/// Lay out the image from the live, unfolded sections; the string literals lld tail-merges
+/// (`merged`, see [`super::merge`]) go into its merged chunks.
+pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merged: &HashSet<ChunkId>) -> Layout {
     let mingw = w.cfg.mingw;
     let mut b = Builder { sections: Vec::new(), chunks: Vec::new(), by_key: HashMap::new() };
     // link.exe's order.
@@ -171,7 +174,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
     for (oi, o) in w.objs.iter().enumerate() {
         for s in w.read_order[oi].iter().filter_map(|&i| o.section(i)) {
             let id = ChunkId::new(oi, s.index);
-            if !live[oi][s.index as usize - 1] || folded.contains(&id) {
+            if !live[oi][s.index as usize - 1] || folded.contains(&id) || merged.contains(&id) {
                 continue;
             }
             let flags = s.flags as u32;
@@ -179,13 +182,13 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
             let key_name = if strip_suffix(mingw, comdat, &s.name) {
                 s.name.split('$').next().unwrap_or(&s.name).to_string()
             } else {
-                s.name.clone()
+                s.name.to_string()
             };
             let chars = flags & (0xFE00_0000 | 0xE0);
             let has_data = flags & scn::CNT_UNINIT == 0;
             partial.entry((key_name.into_bytes(), chars)).or_default().push((
                 Origin::Input(id),
-                s.name.clone(),
+                s.name.to_string(),
                 s.virtual_size,
                 chunk_align(flags),
                 has_data,
@@ -195,7 +198,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         // aligned to the size's power of two up to 32, whichever declaration wins.
         for s in &o.bin.symbols {
             if s.section_kind == Some(crate::model::SpecialSection::Common) {
-                if let Some(&g) = w.by_name.get(&s.name) {
+                if let Some(&g) = w.by_name.get(s.name.as_ref()) {
                     let a = s.value.max(1).next_power_of_two().min(32);
                     partial.entry((b".bss".to_vec(), BSS | R | W)).or_default().push((
                         Origin::Common(g, oi),
@@ -258,7 +261,14 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
             b.add(text, Origin::Synthetic("import thunk"), format!("import thunk {}", imp.symbol), 6, align, true);
         }
     }
-    // Linker-made chunks of known size.
+    // Linker-made chunks of known size: the merged string literals, then the debug directory.
+    let rdata = b.section(".rdata", DATA | R);
+    let mut merged_chunks = Vec::new();
+    for m in super::merge::chunks(w, live, merged) {
+        merged_chunks.push((b.chunks.len(), m.clone()));
+        let name = format!("merged string literals (align {})", m.align);
+        b.add(rdata, Origin::Synthetic("merged string literals"), name, m.size, m.align, true);
+    }
     let debug_sec = if mingw { b.section(".buildid", DATA | R) } else { b.section(".rdata", DATA | R) };
     if w.cfg.debug || w.cfg.repro {
         let entries = u64::from(w.cfg.debug) + u64::from(w.cfg.repro);
@@ -392,7 +402,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>) -> La
         }
         sections.push(b.sections[i].clone());
     }
-    Layout { sections, chunks, size_of_headers, notes }
+    Layout { sections, chunks, size_of_headers, notes, merged: merged_chunks }
 }
 
 /// lld's import tables (`IdataContents::create`) as partial sections `.idata$2` (directory),
@@ -483,12 +493,12 @@ fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
 
 /// Whether relocation `r` of object `oi` makes the linker write a base relocation: DIR64 (x64
 /// ADDR64) or HIGHLOW (i386 DIR32), unless its target is absolute or nothing.
-pub fn makes_base_reloc(w: &World, oi: usize, r: &crate::model::Relocation) -> bool {
+pub fn makes_base_reloc(w: &World, oi: usize, r: &crate::formats::coff::lean::LeanReloc) -> bool {
     let based = match w.machine {
         Machine::X64 => r.raw_type == 1,
         Machine::X86 => r.raw_type == 6,
     };
-    let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at.get(&i)).copied();
+    let pos = r.symbol_index.and_then(|i| w.objs[oi].sym_at(i));
     let absolute = pos.is_some_and(|p| match w.sym_targets[oi][p] {
         super::resolve::Target::Global(g) => matches!(w.globals[g].def, Def::Absolute(_)),
         super::resolve::Target::None => true,

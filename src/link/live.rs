@@ -8,7 +8,7 @@
 //! name, contents, relocations and associated children, refined until stable; the first in input
 //! order is kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::resolve::{ChunkId, Def, Fate, GlobalId, ObjId, Target, World};
 use super::Flavor;
@@ -86,7 +86,7 @@ pub fn mark(w: &World, roots: &[GlobalId]) -> Live {
         }
         *slot = true;
         let o = &w.objs[oi];
-        for &pos in o.relocs(sec).filter_map(|r| r.symbol_index.and_then(|i| o.sym_at.get(&i))) {
+        for pos in o.relocs(sec).filter_map(|r| r.symbol_index.and_then(|i| o.sym_at(i))) {
             if let Some((c, _)) = target_chunk(w, oi, pos) {
                 work.push(c);
             }
@@ -104,8 +104,9 @@ pub fn mark(w: &World, roots: &[GlobalId]) -> Live {
 /// global it names when that is not in a section.
 type RelocShape = (u64, u32, Option<(ChunkId, u64)>, Option<GlobalId>);
 
-/// ICF: every folded section and the section it was folded into.
-pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
+/// ICF: every folded section and the section it was folded into. The string literals lld
+/// tail-merges (`merged`) are not its chunks, so never folded.
+pub fn fold(w: &World, live: &Live, merged: &HashSet<ChunkId>) -> Vec<(ChunkId, ChunkId)> {
     let unique = keep_unique(w);
     let vtable: std::collections::HashSet<ChunkId> =
         w.comdats.iter().filter(|g| g.symbol.starts_with("??_7")).filter_map(|g| g.kept).collect();
@@ -113,7 +114,11 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     for (oi, o) in w.objs.iter().enumerate() {
         for s in &o.bin.sections {
             let flags = s.flags as u32;
-            if !live[oi][s.index as usize - 1] || flags & scn::LNK_COMDAT == 0 || flags & scn::WRITE != 0 {
+            if !live[oi][s.index as usize - 1]
+                || flags & scn::LNK_COMDAT == 0
+                || flags & scn::WRITE != 0
+                || merged.contains(&ChunkId::new(oi, s.index))
+            {
                 continue;
             }
             let out = s.name.split('$').next().unwrap_or("");
@@ -136,7 +141,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
     for (i, &ChunkId { obj: ObjId(oi), section: sec }) in chunks.iter().enumerate() {
         let o = &w.objs[oi];
         for r in o.relocs(sec) {
-            let pos = r.symbol_index.and_then(|x| o.sym_at.get(&x)).copied();
+            let pos = r.symbol_index.and_then(|x| o.sym_at(x));
             let target = pos.and_then(|p| target_chunk(w, oi, p));
             let global = pos.and_then(|p| match w.sym_targets[oi][p] {
                 Target::Global(g) if target.is_none() => Some(g),
@@ -152,7 +157,7 @@ pub fn fold(w: &World, live: &Live) -> Vec<(ChunkId, ChunkId)> {
         let s = w.objs[oi].section(sec);
         let mut k = Vec::new();
         k.extend_from_slice(&(s.map_or(0, |s| s.flags) as u32).to_le_bytes());
-        k.extend_from_slice(s.map_or("", |s| s.name.as_str()).as_bytes());
+        k.extend_from_slice(s.map_or("", |s| s.name.as_ref()).as_bytes());
         k.push(0);
         k.extend_from_slice(&s.map_or(0, |s| s.virtual_size).to_le_bytes());
         k.extend_from_slice(w.objs[oi].section_bytes(sec));
@@ -239,7 +244,7 @@ fn keep_unique(w: &World) -> std::collections::HashSet<ChunkId> {
                             break;
                         }
                     }
-                    if let Some(&p) = u32::try_from(n).ok().and_then(|n| o.sym_at.get(&n)) {
+                    if let Some(p) = u32::try_from(n).ok().and_then(|n| o.sym_at(n)) {
                         v.push(p);
                     }
                 }

@@ -19,10 +19,14 @@ pub mod inputs;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod merge;
 pub mod options;
+pub mod par;
 pub mod read;
 pub mod report;
 pub mod resolve;
+pub mod rows;
+pub mod undefined;
 
 use std::collections::{HashSet, VecDeque};
 
@@ -91,26 +95,45 @@ pub enum Unreadable {
     },
 }
 
-/// Simulate a link. `read` fetches a file's bytes by the name the command line gives.
-pub fn simulate(
+/// A file reader for [`simulate`]: the bytes of an input by the name the command line gives
+/// (read into a `Vec<u8>`, or a [`inputs::FileBytes`] map), called from several threads at once.
+pub type ReadFile<'a, B> = &'a (dyn Fn(&str) -> std::io::Result<B> + Sync);
+
+/// Simulate a link. `read` fetches a file's bytes by the name the command line gives. The
+/// objects are read on one thread per core; the result does not depend on the count.
+pub fn simulate<B: Into<inputs::FileBytes>>(
     flavor: Flavor,
     command_line: &[String],
-    read: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+    read: ReadFile<B>,
+) -> Result<Report, Unreadable> {
+    simulate_threads(flavor, command_line, read, par::default_threads())
+}
+
+/// [`simulate`] reading the objects on `threads` threads (the command line's objects at once,
+/// archive members in batches of those fetched together); resolution stays in the linker's
+/// order, so the report is the same for any count.
+pub fn simulate_threads<B: Into<inputs::FileBytes>>(
+    flavor: Flavor,
+    command_line: &[String],
+    read: ReadFile<B>,
+    threads: usize,
 ) -> Result<Report, Unreadable> {
     let cfg = args::parse(flavor, command_line)?;
     if cfg.inputs.is_empty() {
         return Err(Unreadable::NoInputs);
     }
-    let mut inputs = Vec::new();
-    for path in &cfg.inputs {
+    let read_one = |path: &String| -> Result<inputs::Input, Unreadable> {
         let bytes = read(path).map_err(|source| Unreadable::Io { path: path.clone(), source })?;
-        inputs.push(inputs::read_input(path, bytes)?);
-    }
+        Ok(inputs::read_input(path, bytes)?)
+    };
+    // The first input that cannot be read, in command-line order, is the one reported.
+    let inputs = par::map_ordered(&cfg.inputs, threads, read_one).into_iter().collect::<Result<Vec<_>, _>>()?;
     let machine = match cfg.machine {
         Some(m) => m,
         None => first_machine(&inputs)?,
     };
     let mut w = resolve::World::new(cfg, machine);
+    w.threads = threads;
     let mut queue = VecDeque::new();
     w.define_linker_symbols(true);
     for input in inputs {
@@ -136,13 +159,23 @@ pub fn simulate(
     if flavor == Flavor::GnuLd && w.machine == args::Machine::X86 {
         gnu::drop_unused_thunks(&w, &mut live);
     }
-    let folds = if w.cfg.icf && flavor != Flavor::GnuLd { live::fold(&w, &live) } else { Vec::new() };
+    let merged = merge::candidates(&w);
+    let folds = if w.cfg.icf && flavor != Flavor::GnuLd { live::fold(&w, &live, &merged) } else { Vec::new() };
     if flavor == Flavor::GnuLd {
         report::undefined_gnu(&mut w, &live);
     }
     let folded: HashSet<_> = folds.iter().map(|f| f.0).collect();
-    let lay = if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded) };
-    Ok(report::build(&w, &roots, Some((live, folds, lay))))
+    let lay =
+        if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded, &merged) };
+    // The report needs no symbol or relocation any more: its strings take their place.
+    w.release_symbols();
+    let report = report::build(&w, &roots, Some((live, folds, lay)));
+    if threads > 1 {
+        // Freeing every object, symbol and section takes a while: done beside the caller's
+        // printing of the report (if no thread can be made, the closure drops it here).
+        let _ = std::thread::Builder::new().name("link-free".into()).spawn(move || drop(w));
+    }
+    Ok(report)
 }
 
 fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> {

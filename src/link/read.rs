@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use super::comdat::{self, Verdict};
 use super::inputs::{Input, Obj};
 use super::resolve::{ChunkId, ComdatGroup, Def, Fate, GlobalId, Loaded, ObjId, Target, World};
-use super::Flavor;
+use super::{par, Flavor};
 use crate::formats::coff::header::scn;
 
 /// An archive member fetched for an undefined symbol, waiting to be read.
@@ -105,18 +105,38 @@ impl World {
         }
     }
 
-    /// Load queued members until the queue is empty.
+    /// Load queued members until the queue is empty, in the order fetched. The members queued
+    /// together are read in parallel, then added one by one in that order (the members they
+    /// fetch are queued after them, as one by one).
     pub fn drain(&mut self, queue: &mut LoadQueue) {
-        while let Some(MemberLoad { archive, member, symbol }) = queue.pop_front() {
-            self.load_member(archive, member, symbol, queue);
+        while !queue.is_empty() {
+            let batch: Vec<MemberLoad> = queue.drain(..).collect();
+            let archives = &self.archives;
+            let read = par::map_ordered(&batch, self.threads, |l| archives.get(l.archive).map(|a| a.member(l.member)));
+            for (MemberLoad { archive, member, symbol }, obj) in batch.into_iter().zip(read) {
+                self.add_member(archive, member, symbol, obj, queue);
+            }
         }
     }
 
     fn load_member(&mut self, ai: usize, m: usize, symbol: String, queue: &mut LoadQueue) {
-        let Some(a) = self.archives.get(ai) else { return };
+        let obj = self.archives.get(ai).map(|a| a.member(m));
+        self.add_member(ai, m, symbol, obj, queue);
+    }
+
+    /// Add member `m` of archive `ai`, read as `obj` (None: no such archive).
+    fn add_member(
+        &mut self,
+        ai: usize,
+        m: usize,
+        symbol: String,
+        obj: Option<Result<Obj, super::inputs::InputError>>,
+        queue: &mut LoadQueue,
+    ) {
+        let (Some(a), Some(obj)) = (self.archives.get(ai), obj) else { return };
         let member = a.members.get(m).map(|x| x.name.clone()).unwrap_or_default();
         let archive = a.name.clone();
-        match a.member(m) {
+        match obj {
             Ok(o) => {
                 self.loaded.push(Loaded { archive, member, symbol });
                 self.add_object(o, queue)
@@ -208,9 +228,10 @@ impl World {
             if self.fatal {
                 return;
             }
-            let s = self.objs[oi].bin.symbols[pos].clone();
+            // The symbol without its name (cloned only where a global is looked up).
+            let s = self.objs[oi].bin.symbols[pos].without_name();
             let external = s.binding == crate::model::Binding::External;
-            let name = s.name.clone();
+            let name = self.objs[oi].bin.symbols[pos].name.clone();
             match (s.section, s.section_kind) {
                 (None, Some(crate::model::SpecialSection::Common)) => {
                     let size = s.value;
@@ -315,7 +336,7 @@ impl World {
             }
         }
         for (g, tag) in weak {
-            let p = self.objs[oi].sym_at.get(&tag).copied();
+            let p = self.objs[oi].sym_at(tag);
             let t = p.map_or(Target::None, |p| self.symbol_target(oi, p));
             self.globals[g].weak_alias = Some(t);
         }
@@ -461,7 +482,7 @@ impl World {
                 Def::Regular { chunk, .. } => Some(chunk),
                 _ => None,
             };
-            self.fates[oi][sec as usize - 1] = Fate::LostComdat { kept, key: name };
+            self.fates[oi][sec as usize - 1] = Fate::LostComdat { kept, key: name.into_owned() };
         }
     }
 

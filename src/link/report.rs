@@ -1,5 +1,6 @@
-//! What the simulated link did, as the JSON contract of `linkscope link --json` gives it, and
-//! the undefined-symbol messages in each linker's words.
+//! What the simulated link did, as the JSON contract of `linkscope link --json` gives it (the
+//! undefined-symbol messages in each linker's words are in [`super::undefined`], the app's
+//! rows in [`super::rows`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,8 +8,11 @@ use serde::Serialize;
 
 use super::layout::{Layout, Origin};
 use super::live::Live;
-use super::resolve::{ChunkId, Def, Fate, GlobalId, LinkSeverity, Target, World};
+use super::resolve::{ChunkId, Def, Fate, GlobalId, LinkSeverity, World};
 use super::Flavor;
+
+pub use super::rows::SectionRow;
+pub use super::undefined::{undefined_gnu, undefined_lld};
 
 /// Version of the JSON shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -61,6 +65,10 @@ pub struct Placement {
     /// The COMDAT key when the section is a COMDAT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comdat: Option<String>,
+    /// A string literal lld tail-merged: it lies inside the merged chunk (at `rva`, sharing
+    /// bytes with others), which the linker's map lists under no object.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub merged: bool,
 }
 
 /// An input section that is not in the image.
@@ -92,7 +100,7 @@ pub struct Copy {
     /// Section name.
     pub name: String,
     /// Selection of this copy.
-    pub selection: String,
+    pub selection: &'static str,
     /// Size.
     pub size: u64,
     /// Whether its bytes differ from the kept copy's.
@@ -108,7 +116,7 @@ pub struct ComdatReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demangled: Option<String>,
     /// Selection of the first copy.
-    pub selection: String,
+    pub selection: &'static str,
     /// The copy kept.
     pub kept: Option<SectionRef>,
     /// Every copy in the order read.
@@ -279,16 +287,16 @@ fn sref(w: &World, c: ChunkId) -> SectionRef {
     SectionRef {
         file: o.name.clone(),
         section: c.section,
-        name: o.section(c.section).map(|s| s.name.clone()).unwrap_or_default(),
+        name: o.section(c.section).map(|s| s.name.to_string()).unwrap_or_default(),
     }
 }
 
 /// What NODUPLICATES means, in the words the Link view and the COMDAT report use.
-const NODUP_RULE: &str =
+pub(super) const NODUP_RULE: &str =
     "NODUPLICATES: only one definition may exist; a second definition is an error (duplicate symbol)";
 
-fn selection_name(s: u8) -> String {
-    crate::formats::coff::symbols::selection_name(s).to_string()
+fn selection_name(s: u8) -> &'static str {
+    crate::formats::coff::symbols::selection_name(s)
 }
 
 fn default_base(w: &World) -> u64 {
@@ -331,6 +339,27 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
         diagnostics: w.messages.iter().map(|m| Message { severity: m.severity, message: m.text.clone() }).collect(),
     };
     let Some((live, folds, lay)) = done else { return rep };
+    if w.threads > 1 {
+        // The COMDAT reports (demangled names, every copy compared) on a thread of their own.
+        std::thread::scope(|s| {
+            let comdats = s.spawn(|| comdat_reports(w));
+            let join = || comdats.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            finish(w, roots, &mut rep, (live, folds, lay), join);
+        });
+    } else {
+        finish(w, roots, &mut rep, (live, folds, lay), || comdat_reports(w));
+    }
+    rep
+}
+
+/// The rest of [`build`] for a link that ran to the end; `comdats` gives the COMDAT reports.
+fn finish(
+    w: &World,
+    roots: &[GlobalId],
+    rep: &mut Report,
+    (live, folds, lay): Finished,
+    comdats: impl FnOnce() -> Vec<ComdatReport>,
+) {
     let fold_of: HashMap<ChunkId, ChunkId> = folds.iter().copied().collect();
     let mut rva_of: HashMap<ChunkId, u64> = HashMap::new();
     for s in lay.sections.iter().filter(|s| s.virtual_size > 0) {
@@ -343,9 +372,10 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             raw_size: s.raw_size,
         });
     }
-    let key_of: HashMap<ChunkId, String> =
-        w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.clone()))).collect();
-    let in_order = lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c)));
+    let key_of: HashMap<ChunkId, &str> =
+        w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.as_str()))).collect();
+    let in_order =
+        lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c).map(|ch| (c, ch))));
     let common_rva: HashMap<(GlobalId, usize), u64> = lay
         .chunks
         .iter()
@@ -354,8 +384,34 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             _ => None,
         })
         .collect();
-    for c in in_order {
+    let merged_at: HashMap<usize, &super::merge::Merged> = lay.merged.iter().map(|(i, m)| (*i, m)).collect();
+    for (ci, c) in in_order {
         let out = lay.sections.get(c.out).map(|s| s.name.clone()).unwrap_or_default();
+        if let Some(m) = merged_at.get(&ci) {
+            // The merged chunk, then each literal in it.
+            rep.synthetic.push(Synthetic {
+                name: c.name.clone(),
+                output_section: out.clone(),
+                rva: c.rva,
+                size: c.size,
+            });
+            for &(id, off) in &m.pieces {
+                rva_of.insert(id, c.rva + off);
+                let r = sref(w, id);
+                rep.placements.push(Placement {
+                    file: r.file,
+                    section: r.section,
+                    name: r.name,
+                    output_section: out.clone(),
+                    rva: c.rva + off,
+                    size: super::comdat::size(w, id),
+                    align: m.align,
+                    comdat: key_of.get(&id).map(|k| k.to_string()),
+                    merged: true,
+                });
+            }
+            continue;
+        }
         match c.origin {
             Origin::Input(id) => {
                 rva_of.insert(id, c.rva);
@@ -368,7 +424,8 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                     rva: c.rva,
                     size: c.size,
                     align: c.align,
-                    comdat: key_of.get(&id).cloned(),
+                    comdat: key_of.get(&id).map(|k| k.to_string()),
+                    merged: false,
                 };
                 if p.name.starts_with(".CRT$XC") || p.name.starts_with(".CRT$XI") {
                     rep.crt.push(p.clone());
@@ -385,6 +442,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
                 size: c.size,
                 align: c.align,
                 comdat: None,
+                merged: false,
             }),
             Origin::Common(..) | Origin::Synthetic(_) => {
                 if let Some(imp) = c.name.strip_prefix("IAT ").filter(|n| !n.ends_with(" end")) {
@@ -400,6 +458,9 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     for (oi, fates) in w.fates.iter().enumerate() {
         for (i, fate) in fates.iter().enumerate() {
             let id = ChunkId::new(oi, i as u32 + 1);
+            if *fate == Fate::Read && rva_of.contains_key(&id) {
+                continue;
+            }
             let r = sref(w, id);
             let d = |reason, kept: Option<ChunkId>, detail: String| Discarded {
                 file: r.file.clone(),
@@ -452,7 +513,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
     for (f, into) in &folds {
         rep.folds.push(Fold { folded: sref(w, *f), into: sref(w, *into) });
     }
-    comdat_reports(w, &mut rep);
+    rep.comdats = comdats();
     for (gi, g) in w.globals.iter().enumerate() {
         let (kind, file, value) = match &g.def {
             Def::Regular { chunk, value, .. } => {
@@ -510,10 +571,10 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             });
         }
     }
-    rep
 }
 
-fn comdat_reports(w: &World, rep: &mut Report) {
+fn comdat_reports(w: &World) -> Vec<ComdatReport> {
+    let mut out = Vec::with_capacity(w.comdats.len());
     for g in &w.comdats {
         let kept = g.kept;
         let mut copies = Vec::new();
@@ -544,7 +605,7 @@ fn comdat_reports(w: &World, rep: &mut Report) {
             _ => "lld keeps the first definition it reads".into(),
         };
         let demangled = crate::demangle::demangle(&g.symbol).filter(|d| *d != g.symbol);
-        rep.comdats.push(ComdatReport {
+        out.push(ComdatReport {
             symbol: g.symbol.clone(),
             demangled,
             selection: selection_name(g.selection),
@@ -554,214 +615,5 @@ fn comdat_reports(w: &World, rep: &mut Report) {
             why,
         });
     }
-}
-
-/// The symbol of object `oi` nearest before `off` in section `sec` (lld's `getSymbol`).
-fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
-    let mut best: Option<(u64, &str)> = None;
-    for s in &w.objs[oi].bin.symbols {
-        if s.section != Some(sec) || s.value > off || s.kind == crate::model::SymbolKind::File {
-            continue;
-        }
-        if best.is_none_or(|(v, _)| s.value >= v) {
-            best = Some((s.value, &s.name));
-        }
-    }
-    best.map(|(_, n)| w.lld_name(n))
-}
-
-/// lld's undefined-symbol errors: per symbol, in file and symbol-table order, at most three
-/// places.
-pub fn undefined_lld(w: &mut World, roots: &[GlobalId]) {
-    let undefined = |w: &World, g: GlobalId| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
-    let mut order: Vec<GlobalId> = Vec::new();
-    let mut places: HashMap<GlobalId, Vec<String>> = HashMap::new();
-    for oi in 0..w.objs.len() {
-        for pos in 0..w.objs[oi].bin.symbols.len() {
-            let Target::Global(g) = w.sym_targets[oi][pos] else { continue };
-            if !undefined(w, g) || w.objs[oi].bin.symbols[pos].section.is_some() {
-                continue;
-            }
-            let index = w.objs[oi].bin.symbols[pos].index;
-            let mut here = Vec::new();
-            for r in &w.objs[oi].bin.relocations {
-                let Some(sec) = r.section else { continue };
-                if r.symbol_index != Some(index) || w.fates[oi].get(sec as usize - 1) != Some(&Fate::Read) {
-                    continue;
-                }
-                if let Some(sym) = symbol_at(w, oi, sec, r.offset) {
-                    here.push(format!("\n>>> referenced by {}:({sym})", w.objs[oi].name));
-                }
-            }
-            if here.is_empty() {
-                here.push(format!("\n>>> referenced by {}\n", w.objs[oi].name));
-            }
-            if !places.contains_key(&g) {
-                order.push(g);
-            }
-            places.entry(g).or_default().extend(here);
-        }
-    }
-    for &g in roots {
-        if undefined(w, g) && !places.contains_key(&g) {
-            order.push(g);
-            places.insert(g, vec!["\n>>> referenced by <root>".into()]);
-        }
-    }
-    for g in order {
-        let list = places.remove(&g).unwrap_or_default();
-        let mut text = format!("undefined symbol: {}", w.lld_name(&w.globals[g].name));
-        for p in list.iter().take(3) {
-            text.push_str(p);
-        }
-        if list.len() > 3 {
-            text.push_str(&format!("\n>>> referenced {} more times", list.len() - 3));
-        }
-        let text = text.trim_end().to_string();
-        if w.cfg.force_unresolved {
-            w.warn(text, true);
-        } else {
-            w.error(text);
-        }
-    }
-}
-
-/// GNU ld's `undefined reference` errors, one per relocation of a live section (at most five
-/// in a row for one symbol), and for the entry point a warning, as ld gives it.
-pub fn undefined_gnu(w: &mut World, live: &Live) {
-    let mut lines = Vec::new();
-    let mut last: Option<(GlobalId, usize)> = None;
-    for (oi, sec, r, g) in w.live_global_refs(live) {
-        if !matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. }) {
-            continue;
-        }
-        let run = match last {
-            Some((lg, n)) if lg == g => n + 1,
-            _ => 0,
-        };
-        last = Some((g, run));
-        let name = w.gnu_name(&w.globals[g].name);
-        if run < 5 {
-            lines.push(format!(
-                "{}: undefined reference to `{name}'",
-                super::gnu::place(w, ChunkId::new(oi, sec), r.offset)
-            ));
-        } else if run == 5 {
-            lines.push(format!("{}: more undefined references to `{name}' follow", w.objs[oi].gnu_name));
-        }
-    }
-    for l in lines {
-        w.error_plain(l);
-    }
-}
-
-/// An input section and what became of it (placed, discarded and why, or not linked): one row
-/// of the app's Link table.
-#[derive(Debug, Clone)]
-pub struct SectionRow {
-    /// `placed`, `comdat`, `associative`, `gc`, `icf` or `not linked`.
-    pub fate: &'static str,
-    /// Output section (placed rows).
-    pub out: String,
-    /// RVA (placed rows).
-    pub rva: Option<u64>,
-    /// Size.
-    pub size: u64,
-    /// Alignment (placed rows).
-    pub align: u64,
-    /// File.
-    pub file: String,
-    /// Section index in the file.
-    pub section: u32,
-    /// Section name.
-    pub name: String,
-    /// Why, in words, with the section kept instead.
-    pub why: String,
-}
-
-impl Report {
-    /// Every input section with its fate, in placement order, then the discarded, then those
-    /// not linked; the reason in words, COMDAT keys demangled.
-    pub fn section_rows(&self) -> Vec<SectionRow> {
-        let rep = self;
-        let mut out = Vec::new();
-        let shown = |k: &str| crate::demangle::demangle(k).unwrap_or_else(|| k.to_string());
-        let nodup: HashSet<&str> =
-            rep.comdats.iter().filter(|c| c.selection == "NODUPLICATES").map(|c| c.symbol.as_str()).collect();
-        for p in &rep.placements {
-            let mut why = p.comdat.as_ref().map_or(String::new(), |k| {
-                if nodup.contains(k.as_str()) {
-                    format!("COMDAT {}: the one definition ({NODUP_RULE})", shown(k))
-                } else {
-                    format!("COMDAT {}: this copy is kept", shown(k))
-                }
-            });
-            let folded: Vec<String> = rep
-                .folds
-                .iter()
-                .filter(|f| f.into.file == p.file && f.into.section == p.section)
-                .map(|f| format!("{} [{}]", f.folded.file, f.folded.section))
-                .collect();
-            if !folded.is_empty() {
-                if !why.is_empty() {
-                    why.push_str("; ");
-                }
-                why.push_str(&format!("ICF folded into it: {}", folded.join(", ")));
-            }
-            out.push(SectionRow {
-                fate: "placed",
-                out: p.output_section.clone(),
-                rva: Some(p.rva),
-                size: p.size,
-                align: p.align,
-                file: p.file.clone(),
-                section: p.section,
-                name: p.name.clone(),
-                why,
-            });
-        }
-        // Each kept copy's COMDAT key.
-        let key_of: HashMap<(&str, u32), &str> = rep
-            .comdats
-            .iter()
-            .filter_map(|c| c.kept.as_ref().map(|k| ((k.file.as_str(), k.section), c.symbol.as_str())))
-            .collect();
-        for d in &rep.discarded {
-            let kept =
-                d.kept.as_ref().map_or(String::new(), |k| format!(" — kept: {}:({}) [{}]", k.file, k.name, k.section));
-            // The COMDAT key demangled, as the COMDATs tab shows it.
-            let detail = match (d.reason, &d.kept) {
-                ("comdat", Some(k)) => match key_of.get(&(k.file.as_str(), k.section)) {
-                    Some(key) => format!("another copy of COMDAT {} won", shown(key)),
-                    None => d.detail.clone(),
-                },
-                _ => d.detail.clone(),
-            };
-            out.push(SectionRow {
-                fate: d.reason,
-                out: String::new(),
-                rva: None,
-                size: d.size,
-                align: 0,
-                file: d.file.clone(),
-                section: d.section,
-                name: d.name.clone(),
-                why: format!("{detail}{kept}"),
-            });
-        }
-        for n in &rep.not_linked {
-            out.push(SectionRow {
-                fate: "not linked",
-                out: String::new(),
-                rva: None,
-                size: 0,
-                align: 0,
-                file: n.file.clone(),
-                section: n.section,
-                name: n.name.clone(),
-                why: n.why.to_string(),
-            });
-        }
-        out
-    }
+    out
 }

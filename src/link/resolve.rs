@@ -273,6 +273,8 @@ pub struct World {
     pub imports: Vec<ObjId>,
     /// Globals with a member load pending (lld's `pendingArchiveLoad`).
     pub pending_load: std::collections::HashSet<GlobalId>,
+    /// Threads for reading fetched archive members (1 unless the caller sets more).
+    pub threads: usize,
 }
 
 impl World {
@@ -299,6 +301,7 @@ impl World {
             read_order: Vec::new(),
             imports: Vec::new(),
             common_holders: std::collections::HashSet::new(),
+            threads: 1,
         }
     }
 
@@ -479,11 +482,23 @@ impl World {
         }
     }
 
+    /// Free every object's symbols and relocations and what they resolved to, once the layout
+    /// is done (the report reads sections, fates, globals and COMDAT groups only).
+    pub fn release_symbols(&mut self) {
+        for o in &mut self.objs {
+            o.bin.symbols = Vec::new();
+            o.bin.by_index = Vec::new();
+            o.bin.relocations = Vec::new();
+            o.bin.reloc_ranges = Vec::new();
+        }
+        self.sym_targets = Vec::new();
+    }
+
     /// A weak external's default symbol (its aux record's tag index).
     pub fn weak_tag(&self, oi: usize, pos: usize) -> u32 {
-        let s = &self.objs[oi].bin.symbols[pos];
-        let rs = s.span.len / (1 + u64::from(s.aux_count));
-        crate::formats::bytes::u32_at(self.objs[oi].data(), s.span.offset + rs).unwrap_or(u32::MAX)
+        let o = &self.objs[oi];
+        let at = o.bin.symbols[pos].offset + o.bin.record_size;
+        crate::formats::bytes::u32_at(o.data(), at).unwrap_or(u32::MAX)
     }
 
     /// Every relocation of a live section that names a global: (object, section, relocation,
@@ -491,14 +506,14 @@ impl World {
     pub fn live_global_refs<'a>(
         &'a self,
         live: &'a super::live::Live,
-    ) -> impl Iterator<Item = (usize, u32, &'a crate::model::Relocation, GlobalId)> + 'a {
+    ) -> impl Iterator<Item = (usize, u32, &'a crate::formats::coff::lean::LeanReloc, GlobalId)> + 'a {
         self.objs.iter().enumerate().flat_map(move |(oi, o)| {
             o.bin.relocations.iter().filter_map(move |r| {
                 let sec = r.section?;
                 if !live[oi].get(sec as usize - 1).copied().unwrap_or(false) {
                     return None;
                 }
-                let pos = *r.symbol_index.and_then(|i| o.sym_at.get(&i))?;
+                let pos = r.symbol_index.and_then(|i| o.sym_at(i))?;
                 match self.sym_targets[oi][pos] {
                     Target::Global(g) => Some((oi, sec, r, g)),
                     _ => None,
@@ -509,7 +524,7 @@ impl World {
 
     /// The COMDAT section-definition aux of section `sec`: (selection, associated section).
     pub fn comdat_aux(&self, oi: usize, sec: u32) -> Option<(u8, u32)> {
-        self.objs[oi].comdat_of.get(&sec).copied()
+        self.objs[oi].comdat(sec)
     }
 
     /// Resolve weak aliases and `/alternatename`s of symbols still undefined.

@@ -53,8 +53,15 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
         for p in &rep.placements {
             writeln!(
                 out,
-                "  {:>#10x} {:>#8x} {:>5}  {:<8} {}:({}) [{}]",
-                p.rva, p.size, p.align, p.output_section, p.file, p.name, p.section
+                "  {:>#10x} {:>#8x} {:>5}  {:<8} {}:({}) [{}]{}",
+                p.rva,
+                p.size,
+                p.align,
+                p.output_section,
+                p.file,
+                p.name,
+                p.section,
+                if p.merged { " in the merged string literals" } else { "" }
             )?;
         }
         for s in &rep.synthetic {

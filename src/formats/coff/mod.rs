@@ -3,6 +3,7 @@
 
 pub mod comdat;
 pub mod header;
+pub mod lean;
 pub mod relocs;
 pub mod symbols;
 

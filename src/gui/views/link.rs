@@ -434,7 +434,7 @@ fn comdats(ui: &mut egui::Ui, data: &LinkData) {
             let differ = c.copies_differ && c.copies.len() > 1;
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(shown).monospace().strong()).on_hover_text(&c.symbol);
-                ui.label(RichText::new(&c.selection).color(weak));
+                ui.label(RichText::new(c.selection).color(weak));
                 let kept =
                     c.kept.as_ref().map_or("nothing kept".into(), |k| format!("kept {} [{}]", k.file, k.section));
                 ui.label(kept);
