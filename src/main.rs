@@ -13,8 +13,9 @@ fn main() {
             let threads = threads.unwrap_or_else(cli::default_threads);
             cli::refs::refs(&file, json, summary, only, &bases, threads)
         }
-        Some(Command::Disasm { file, section, range, symbol, json }) => {
-            cli::refs::disasm(&file, &cli::refs::Selection { section, range, symbol }, json)
+        Some(Command::Disasm { file, section, range, symbol, json, threads }) => {
+            let threads = threads.unwrap_or_else(cli::default_threads);
+            cli::disasm::disasm(&file, &cli::disasm::Selection { section, range, symbol }, json, threads)
         }
         Some(Command::Patch { image, plan, out, json }) => {
             cli::patch::run_patch(&plan.args(image), out.as_deref(), json)

@@ -2,6 +2,7 @@
 //! desktop app.
 
 pub mod diff;
+pub mod disasm;
 pub mod link;
 pub mod patch;
 pub mod refs;
@@ -90,6 +91,9 @@ pub enum Command {
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
+        /// Worker threads (default: one per core; the listing is the same for any number).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Simulate loading an image with its DLLs and applying a fix-up scheme: every step, its
     /// status and reason, the runtime's abort message.
