@@ -35,7 +35,10 @@ pub struct Listing<'a> {
     pub threads: usize,
 }
 
-/// One piece's lines, formatted.
+/// Bytes of listing a worker formats before handing them to the writer.
+const PART_BYTES: usize = 1 << 20;
+
+/// Some lines of one piece, formatted.
 struct Formatted {
     /// The section of the piece.
     section: usize,
@@ -63,10 +66,10 @@ impl<'a> Listing<'a> {
         // The buffers written go back to the workers: a few pieces' worth of memory in all.
         let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
         let init = || Worker { lister: Lister::new(bitness, self.names.clone()), text: String::new() };
-        let make = |w: &mut Worker, i: usize| {
+        let make = |w: &mut Worker, i: usize, parts: &mut ordered::Parts<'_, Formatted>| {
             let piece = self.sweep.piece(i).unwrap_or_default();
-            let buf = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
-            self.format_piece(&piece, keep, json, w, buf)
+            let buf = || pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+            self.format_piece(&piece, keep, json, w, &buf, parts);
         };
         let mut emit = emit;
         ordered::run(self.sweep.len(), self.threads, init, make, |mut f: Formatted| {
@@ -79,14 +82,22 @@ impl<'a> Listing<'a> {
         })
     }
 
-    /// The lines of one piece, text or JSON (each JSON line after a comma).
-    fn format_piece(&self, p: &Piece, keep: &Keep, json: bool, w: &mut Worker, buf: Vec<u8>) -> Formatted {
+    /// The lines of one piece, text or JSON (each JSON line after a comma), handed to `parts`
+    /// about [`PART_BYTES`] at a time.
+    fn format_piece(
+        &self,
+        p: &Piece,
+        keep: &Keep,
+        json: bool,
+        w: &mut Worker,
+        buf: &dyn Fn() -> Vec<u8>,
+        parts: &mut ordered::Parts<'_, Formatted>,
+    ) {
         let namer = Namer { bin: self.bin, index: self.index };
         let base = if is_object(self.bin) { 0 } else { self.bin.image_base.unwrap_or(0) };
-        let mut f = Formatted { section: p.section, lines: 0, buf };
-        let Some(sec) = self.bin.sections.get(p.section) else { return f };
+        let Some(sec) = self.bin.sections.get(p.section) else { return };
         let bytes = sec.bytes(self.data);
-        f.buf.reserve(p.offsets.len() * if json { 144 } else { 72 });
+        let mut f = Formatted { section: p.section, lines: 0, buf: buf() };
         let mut cursor = 0;
         let mut decoder = w.lister.decoder(bytes);
         let label = json.then(|| serde_json::to_string(self.index.section_label_at(p.section)).unwrap_or_default());
@@ -122,8 +133,14 @@ impl<'a> Listing<'a> {
                 None => text_line(out, &namer, va, raw, &w.text, sites),
             }
             f.lines += 1;
+            if f.buf.len() >= PART_BYTES {
+                let next = Formatted { section: p.section, lines: 0, buf: buf() };
+                if !parts.send(std::mem::replace(&mut f, next)) {
+                    return;
+                }
+            }
         }
-        f
+        parts.send(f);
     }
 
     /// The listing as text: a heading per section, then `va:  bytes  text  ; sites`.
