@@ -135,6 +135,8 @@ impl InsnIndex {
 pub struct Names {
     /// `(va, size, name)` sorted by VA; `size` 0 means "up to the next name in the section".
     entries: Vec<(u64, u64, String)>,
+    /// `[lo, hi)`: the addresses some name covers lie inside (most operands lie outside).
+    span: (u64, u64),
 }
 
 impl Names {
@@ -168,12 +170,17 @@ impl Names {
         }
         entries.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
         entries.dedup_by_key(|e| e.0);
-        Names { entries }
+        let lo = entries.first().map_or(0, |e| e.0);
+        let hi = entries.iter().map(|e| e.0.saturating_add(if e.1 > 0 { e.1 } else { 0x1_0000 })).max().unwrap_or(0);
+        Names { entries, span: (lo, hi) }
     }
 
     /// The name at or just below `va` with the offset into it, when `va` is inside it (a sized
     /// name) or close after it (within 64 KiB, for unsized names).
     pub fn lookup(&self, va: u64) -> Option<(&str, u64)> {
+        if va < self.span.0 || va >= self.span.1 {
+            return None;
+        }
         let i = self.entries.partition_point(|e| e.0 <= va);
         let (start, size, name) = self.entries.get(i.checked_sub(1)?)?;
         let off = va - start;
@@ -225,6 +232,9 @@ impl SymbolResolver for Resolver {
             return Some(SymbolResult::with_string(address, label.clone()));
         }
         drop(known);
+        if address < self.names.span.0 || address >= self.names.span.1 {
+            return None;
+        }
         let slot = (address ^ (address >> 12)) as usize & (NAME_CACHE - 1);
         let names = &self.names;
         let entry = self.cache.get_mut(slot)?;
