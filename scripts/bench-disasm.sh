@@ -19,7 +19,7 @@ bin=${CARGO_TARGET_DIR:-target}/release/linkscope
 size=$(stat -c %s "$dll")
 echo "file: $dll ($size bytes), $(nproc) cores"
 ours=$($bin disasm "$dll" | grep -cE '^ *[0-9a-f]+:  ')
-theirs=$(llvm-objdump -d "$dll" | grep -cE '^ *[0-9a-f]+:	')
+theirs=$(llvm-objdump -d "$dll" | grep -cE '^ *[0-9a-f]+: ')
 echo "instruction lines: linkscope $ours, llvm-objdump -d $theirs"
 hyperfine --warmup 1 --runs 3 --export-json "$work/disasm.json" \
   -n "llvm-objdump -d" "llvm-objdump -d '$dll' > /dev/null" \
