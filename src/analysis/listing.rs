@@ -6,7 +6,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, OpKind, SymbolResolver, SymbolResult};
+use iced_x86::{
+    Decoder, DecoderOptions, Formatter, FormatterOutput, FormatterTextKind, Instruction, IntelFormatter, OpKind,
+    SymbolResolver, SymbolResult,
+};
 
 use super::code::{self, Chunk, CodeRegion};
 use super::namer::{with_offset, OperandName};
@@ -292,22 +295,36 @@ impl Lister {
         self.format_next(&mut d, operands, s)
     }
 
-    /// A decoder of this lister's bitness over `bytes` (for [`Lister::format_next`]).
-    pub fn decoder<'b>(&self, bytes: &'b [u8]) -> Decoder<'b> {
-        Decoder::new(self.bitness, bytes, DecoderOptions::NONE)
+    /// A decoder of this lister's bitness over `bytes` from `va` (for [`Lister::format_next`] and
+    /// [`Lister::format_decoded`]).
+    pub fn decoder<'b>(&self, bytes: &'b [u8], va: u64) -> Decoder<'b> {
+        Decoder::with_ip(self.bitness, bytes, va, DecoderOptions::NONE)
     }
 
     /// [`Lister::format_into`] of the instruction at `d`'s position and IP (a listing moves one
     /// decoder over a section instead of making one per instruction).
     pub fn format_next(&mut self, d: &mut Decoder<'_>, operands: &[OperandName], s: &mut String) -> Instruction {
         let ins = d.decode();
+        self.format_decoded(d, &ins, operands, s);
+        ins
+    }
+
+    /// Format `ins`, the instruction `d` decoded last, into `out` (`(bad)` when invalid): the
+    /// operands `operands` cover named by their sites, the others by their addresses.
+    pub fn format_decoded(
+        &mut self,
+        d: &Decoder<'_>,
+        ins: &Instruction,
+        operands: &[OperandName],
+        out: &mut dyn FormatterOutput,
+    ) {
         if ins.is_invalid() {
-            s.push_str("(bad)");
-            return ins;
+            out.write("(bad)", FormatterTextKind::Text);
+            return;
         }
         let mut known = Known::default();
         if !operands.is_empty() {
-            let co = d.get_constant_offsets(&ins);
+            let co = d.get_constant_offsets(ins);
             for o in operands {
                 let f = usize::from(o.field);
                 if co.has_displacement() && co.displacement_offset() == f {
@@ -321,11 +338,10 @@ impl Lister {
         if named {
             *self.known.borrow_mut() = known;
         }
-        self.formatter.format(&ins, s);
+        self.formatter.format(ins, out);
         if named {
             *self.known.borrow_mut() = Known::default();
         }
-        ins
     }
 }
 
@@ -454,7 +470,11 @@ impl<'a> PieceSweep<'a> {
                 let reg = ix.regions.get(i)?;
                 let end = ix.regions.get(i + 1).map_or(ix.offsets.len(), |n| n.first_row);
                 let offsets = ix.offsets.get(reg.first_row..end).unwrap_or_default().to_vec();
-                let sites = refs.sites.iter().filter(|s| s.section as usize == reg.section).cloned().collect();
+                // The scan sorts its sites by section first (those in no section last).
+                let key = |s: &Site| (s.section == u32::MAX, s.section as usize);
+                let lo = refs.sites.partition_point(|s| key(s) < (false, reg.section));
+                let hi = refs.sites.partition_point(|s| key(s) <= (false, reg.section));
+                let sites = refs.sites.get(lo..hi).unwrap_or_default().to_vec();
                 Some(Piece { section: reg.section, region_rva: reg.rva, offsets, sites })
             }
         }

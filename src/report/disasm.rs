@@ -7,6 +7,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use iced_x86::{FormatterOutput, FormatterTextKind};
+
 use crate::analysis::listing::{data_text, Lister, Names, Piece, PieceSweep, DATA_QUAD, DATA_ROW, OFFSET_MASK};
 use crate::analysis::Site;
 use crate::model::index::{is_object, Index};
@@ -51,7 +53,6 @@ struct Formatted {
 /// What one worker keeps between pieces.
 struct Worker {
     lister: Lister,
-    text: String,
 }
 
 impl<'a> Listing<'a> {
@@ -65,7 +66,7 @@ impl<'a> Listing<'a> {
         let bitness = self.sweep.bitness().max(16);
         // The buffers written go back to the workers: a few pieces' worth of memory in all.
         let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-        let init = || Worker { lister: Lister::new(bitness, self.names.clone()), text: String::new() };
+        let init = || Worker { lister: Lister::new(bitness, self.names.clone()) };
         let make = |w: &mut Worker, i: usize, parts: &mut ordered::Parts<'_, Formatted>| {
             let piece = self.sweep.piece(i).unwrap_or_default();
             let buf = || pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
@@ -99,7 +100,7 @@ impl<'a> Listing<'a> {
         let bytes = sec.bytes(self.data);
         let mut f = Formatted { section: p.section, lines: 0, buf: buf() };
         let mut cursor = 0;
-        let mut decoder = w.lister.decoder(bytes);
+        let mut decoder = w.lister.decoder(bytes, 0);
         let label = json.then(|| serde_json::to_string(self.index.section_label_at(p.section)).unwrap_or_default());
         for &o in &p.offsets {
             let rva = p.region_rva + u64::from(o & OFFSET_MASK);
@@ -110,27 +111,58 @@ impl<'a> Listing<'a> {
             let Some(b) = bytes.get(off..(off + 15).min(bytes.len())) else { continue };
             let sites = p.sites_at(rva, &mut cursor);
             let va = base.wrapping_add(rva);
-            w.text.clear();
-            let len = if o & DATA_ROW != 0 {
-                let width = if o & DATA_QUAD != 0 { 8 } else { 4 };
-                w.text.push_str(&data_text(b, width));
-                usize::from(width)
-            } else {
-                let ops = if sites.is_empty() { Vec::new() } else { namer.operand_names(sites) };
-                // One decoder over the section: its bytes past the 15 an instruction may take are
-                // never read, so the instruction is the one decoded from `b` alone.
-                if b.len() == 15 && decoder.set_position(off).is_ok() {
-                    decoder.set_ip(va);
-                    w.lister.format_next(&mut decoder, &ops, &mut w.text).len()
-                } else {
-                    w.lister.format_into(b, va, &ops, &mut w.text).len()
-                }
-            };
-            let raw = &b[..len.min(b.len())];
             let out = &mut f.buf;
-            match &label {
-                Some(label) => json_line(out, &namer, label, rva, va, raw, &w.text, sites),
-                None => text_line(out, &namer, va, raw, &w.text, sites),
+            if o & DATA_ROW != 0 {
+                let width = if o & DATA_QUAD != 0 { 8 } else { 4 };
+                let raw = &b[..usize::from(width).min(b.len())];
+                let text = data_text(b, width);
+                match &label {
+                    Some(label) => {
+                        json_head(out, label, rva, va, raw);
+                        push_json_str(out, &text);
+                        json_tail(out, &namer, sites);
+                    }
+                    None => {
+                        text_head(out, va, raw);
+                        out.extend_from_slice(text.as_bytes());
+                        text_tail(out, &namer, sites);
+                    }
+                }
+            } else {
+                // One decoder over the section: its bytes past the 15 an instruction may take
+                // are never read, so the instruction is the one decoded from `b` alone.
+                let mut alone;
+                let d = if b.len() == 15 && decoder.set_position(off).is_ok() {
+                    decoder.set_ip(va);
+                    &mut decoder
+                } else {
+                    alone = w.lister.decoder(b, va);
+                    &mut alone
+                };
+                let ins = d.decode();
+                let raw = &b[..ins.len().min(b.len())];
+                let ops = if sites.is_empty() { Vec::new() } else { namer.operand_names(sites) };
+                match &label {
+                    Some(label) => {
+                        json_head(out, label, rva, va, raw);
+                        let start = out.len();
+                        out.push(b'"');
+                        w.lister.format_decoded(d, &ins, &ops, &mut Bytes(out));
+                        if out[start + 1..].iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+                            let text = String::from_utf8_lossy(&out[start + 1..]).into_owned();
+                            out.truncate(start);
+                            push_json_str(out, &text);
+                        } else {
+                            out.push(b'"');
+                        }
+                        json_tail(out, &namer, sites);
+                    }
+                    None => {
+                        text_head(out, va, raw);
+                        w.lister.format_decoded(d, &ins, &ops, &mut Bytes(out));
+                        text_tail(out, &namer, sites);
+                    }
+                }
             }
             f.lines += 1;
             if f.buf.len() >= PART_BYTES {
@@ -178,8 +210,17 @@ impl<'a> Listing<'a> {
     }
 }
 
-/// `{va:>12x}:  {bytes:<30} {text}  ; {site}; {site}` and a newline.
-fn text_line(out: &mut Vec<u8>, namer: &Namer<'_>, va: u64, raw: &[u8], text: &str, sites: &[Site]) {
+/// The formatter's text appended to a byte buffer.
+struct Bytes<'b>(&'b mut Vec<u8>);
+
+impl FormatterOutput for Bytes<'_> {
+    fn write(&mut self, text: &str, _kind: FormatterTextKind) {
+        self.0.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// `{va:>12x}:  {bytes:<30} ` of a text line.
+fn text_head(out: &mut Vec<u8>, va: u64, raw: &[u8]) {
     let mut digits = [0u8; 16];
     let hex = hex_digits(va, &mut digits);
     out.resize(out.len() + 12usize.saturating_sub(hex.len()), b' ');
@@ -195,26 +236,19 @@ fn text_line(out: &mut Vec<u8>, namer: &Namer<'_>, va: u64, raw: &[u8], text: &s
     let width = out.len() - start;
     out.resize(out.len() + 30usize.saturating_sub(width), b' ');
     out.push(b' ');
-    out.extend_from_slice(text.as_bytes());
+}
+
+/// `  ; {site}; {site}` and the newline of a text line.
+fn text_tail(out: &mut Vec<u8>, namer: &Namer<'_>, sites: &[Site]) {
     for (i, s) in sites.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"  ; " } else { b"; " });
-        out.extend_from_slice(site_words(namer, s).as_bytes());
+        push_site_words(out, namer, s);
     }
     out.push(b'\n');
 }
 
-/// `,{"section":…,"rva":…,"va":…,"bytes":"…","text":"…","sites":[…]}`.
-#[allow(clippy::too_many_arguments)]
-fn json_line(
-    out: &mut Vec<u8>,
-    namer: &Namer<'_>,
-    label: &str,
-    rva: u64,
-    va: u64,
-    raw: &[u8],
-    text: &str,
-    sites: &[Site],
-) {
+/// `,{"section":…,"rva":…,"va":…,"bytes":"…","text":` of a JSON line.
+fn json_head(out: &mut Vec<u8>, label: &str, rva: u64, va: u64, raw: &[u8]) {
     out.extend_from_slice(b",{\"section\":");
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b",\"rva\":");
@@ -226,7 +260,10 @@ fn json_line(
         push_hex_byte(out, *x);
     }
     out.extend_from_slice(b"\",\"text\":");
-    push_json_str(out, text);
+}
+
+/// `,"sites":[…]}` of a JSON line.
+fn json_tail(out: &mut Vec<u8>, namer: &Namer<'_>, sites: &[Site]) {
     out.extend_from_slice(b",\"sites\":[");
     for (i, s) in sites.iter().enumerate() {
         if i > 0 {
@@ -285,14 +322,28 @@ fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
 
 /// A site in words, for a listing's comment.
 pub fn site_words(n: &Namer<'_>, s: &Site) -> String {
-    let what = n.site_label(s).unwrap_or_else(|| s.target_kind.name().to_string());
+    let mut out = Vec::new();
+    push_site_words(&mut out, n, s);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`site_words`] appended to `out`.
+fn push_site_words(out: &mut Vec<u8>, n: &Namer<'_>, s: &Site) {
+    out.extend_from_slice(s.mode.name().as_bytes());
+    out.push(b' ');
+    match n.site_label(s) {
+        Some(label) => out.extend_from_slice(label.as_bytes()),
+        None => out.extend_from_slice(s.target_kind.name().as_bytes()),
+    }
     let reach = rr::reach_text(s, if n.bin.is_64 { 64 } else { 32 });
-    let mut w = format!("{} {what}", s.mode.name());
     if !reach.is_empty() {
-        w.push_str(&format!(" [{reach}]"));
+        out.extend_from_slice(b" [");
+        out.extend_from_slice(reach.as_bytes());
+        out.push(b']');
     }
     if s.ambiguous {
-        w.push_str(&format!(" AMBIGUOUS (naive: {})", n.naive_label(s).unwrap_or_default()));
+        out.extend_from_slice(b" AMBIGUOUS (naive: ");
+        out.extend_from_slice(n.naive_label(s).unwrap_or_default().as_bytes());
+        out.push(b')');
     }
-    w
 }
