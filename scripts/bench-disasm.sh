@@ -26,6 +26,23 @@ hyperfine --warmup 1 --runs 3 --export-json "$work/disasm.json" \
   -n "linkscope disasm" "$bin disasm '$dll' > /dev/null" \
   -n "linkscope disasm --threads 1" "$bin disasm --threads 1 '$dll' > /dev/null" \
   -n "linkscope disasm --json" "$bin disasm --json '$dll' > /dev/null"
+# Paired runs (llvm-objdump, then linkscope, five times): the median of the ratios, which a load
+# drifting between the hyperfine batches above does not skew.
+python3 - "$bin" "$dll" > "$work/disasm-paired.txt" <<'PY'
+import statistics, subprocess, sys, time
+bin, dll = sys.argv[1:3]
+def run(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+ratios = []
+for _ in range(5):
+    o = run(["llvm-objdump", "-d", dll])
+    l = run([bin, "disasm", dll])
+    ratios.append(o / l)
+print(f"paired runs: linkscope disasm {statistics.median(ratios):.1f}x faster than llvm-objdump -d "
+      f"(median of 5; {min(ratios):.1f}x to {max(ratios):.1f}x)")
+PY
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 r_obj=$(rss llvm-objdump -d "$dll")
 r_txt=$(rss "$bin" disasm "$dll")
@@ -42,3 +59,4 @@ for name, mib in [("linkscope disasm", txt), ("linkscope disasm --threads 1", on
     print(f"{name}: {t:.2f} s, {base / t:.1f}x faster than llvm-objdump -d ({base:.2f} s); "
           f"peak {mib:.0f} MiB = file + {mib - size:.0f} MiB (llvm-objdump {obj:.0f} MiB)")
 PY
+cat "$work/disasm-paired.txt"
