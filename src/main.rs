@@ -13,8 +13,9 @@ fn main() {
             let threads = threads.unwrap_or_else(cli::default_threads);
             cli::refs::refs(&file, &cli::refs::RefsArgs { json, summary, only, to, bases, threads })
         }
-        Some(Command::Disasm { file, section, range, symbol, json }) => {
-            cli::refs::disasm(&file, &cli::refs::Selection { section, range, symbol }, json)
+        Some(Command::Disasm { file, section, range, symbol, json, threads }) => {
+            let threads = threads.unwrap_or_else(cli::default_threads);
+            cli::disasm::disasm(&file, &cli::disasm::Selection { section, range, symbol }, json, threads)
         }
         Some(Command::Strings { file, min, json }) => cli::strings::run(&file, min, json),
         Some(Command::Patch { image, plan, out, json }) => {

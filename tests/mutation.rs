@@ -1,7 +1,8 @@
 //! Mutation test over the PE / COFF / archive / ELF readers and the data-reference scan:
 //! truncations and bit flips of every fixture must load or be rejected cleanly — no panic, no
-//! hang — and still render as JSON (every 8th also through `refs`, the patch engine and the
-//! diff against the unmutated fixture; every object and archive through the link simulation).
+//! hang — and still render as JSON (every 8th also through `refs`, `disasm`, the patch engine
+//! and the diff against the unmutated fixture; every object and archive through the link
+//! simulation).
 //! Deterministic (fixed seed): a fixed number of inputs, each checked for bounded work (the
 //! diagnostics capped, every decoded instruction covering code bytes), not against a clock.
 
@@ -125,6 +126,14 @@ fn exercise(data: &[u8], orig: &[u8]) {
             linkscope::report::refs::write_refs_json(&mut out, &namer, refs, &refs.sites[..], &[], &|_| true, false)
                 .unwrap();
             assert!(refs.insns.len() as u64 >= refs.summary.instructions);
+            // The listing, swept piece by piece on three threads: one line per row of the index.
+            let sweep = linkscope::analysis::listing::PieceSweep::new(bin, data, index, Vec::new(), 4096);
+            let names = a.names().clone();
+            let l = linkscope::report::disasm::Listing { bin, index, data, sweep: &sweep, names, threads: 3 };
+            let mut text = Vec::new();
+            l.write_text(&mut text, &|_, _| true).unwrap();
+            let lines = text.split(|&b| b == b'\n').filter(|l| l.windows(3).any(|w| w == b":  ")).count();
+            assert_eq!(lines, refs.insns.len());
         }
     }
 }

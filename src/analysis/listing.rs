@@ -6,10 +6,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, OpKind, SymbolResolver, SymbolResult};
+use iced_x86::{
+    Decoder, DecoderOptions, Formatter, FormatterOutput, FormatterTextKind, Instruction, IntelFormatter, OpKind,
+    SymbolResolver, SymbolResult,
+};
 
-use super::code::CodeRegion;
+use super::code::{self, Chunk, CodeRegion};
 use super::namer::{with_offset, OperandName};
+use super::{reach, scan, Placement, RefOptions, Refs, Site};
 use crate::model::index::{import_name, is_object, Index};
 use crate::model::Binary;
 
@@ -134,6 +138,8 @@ impl InsnIndex {
 pub struct Names {
     /// `(va, size, name)` sorted by VA; `size` 0 means "up to the next name in the section".
     entries: Vec<(u64, u64, String)>,
+    /// `[lo, hi)`: the addresses some name covers lie inside (most operands lie outside).
+    span: (u64, u64),
 }
 
 impl Names {
@@ -167,12 +173,17 @@ impl Names {
         }
         entries.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
         entries.dedup_by_key(|e| e.0);
-        Names { entries }
+        let lo = entries.first().map_or(0, |e| e.0);
+        let hi = entries.iter().map(|e| e.0.saturating_add(if e.1 > 0 { e.1 } else { 0x1_0000 })).max().unwrap_or(0);
+        Names { entries, span: (lo, hi) }
     }
 
     /// The name at or just below `va` with the offset into it, when `va` is inside it (a sized
     /// name) or close after it (within 64 KiB, for unsized names).
     pub fn lookup(&self, va: u64) -> Option<(&str, u64)> {
+        if va < self.span.0 || va >= self.span.1 {
+            return None;
+        }
         let i = self.entries.partition_point(|e| e.0 <= va);
         let (start, size, name) = self.entries.get(i.checked_sub(1)?)?;
         let off = va - start;
@@ -194,7 +205,13 @@ struct Known {
 struct Resolver {
     names: Arc<Names>,
     known: Rc<RefCell<Known>>,
+    /// Names of recent addresses, direct-mapped by address (a listing names the same calls and
+    /// globals over and over): `(address, name)`, `None` when nothing is named there.
+    cache: Vec<(u64, Option<String>)>,
 }
+
+/// Slots of [`Resolver::cache`] (a power of two).
+const NAME_CACHE: usize = 1 << 12;
 
 impl SymbolResolver for Resolver {
     fn symbol(
@@ -218,9 +235,16 @@ impl SymbolResolver for Resolver {
             return Some(SymbolResult::with_string(address, label.clone()));
         }
         drop(known);
-        let (name, off) = self.names.lookup(address)?;
-        let text = with_offset(name, i64::try_from(off).ok());
-        Some(SymbolResult::with_string(address, text))
+        if address < self.names.span.0 || address >= self.names.span.1 {
+            return None;
+        }
+        let slot = (address ^ (address >> 12)) as usize & (NAME_CACHE - 1);
+        let names = &self.names;
+        let entry = self.cache.get_mut(slot)?;
+        if entry.0 != address || address == u64::MAX {
+            *entry = (address, names.lookup(address).map(|(name, off)| with_offset(name, i64::try_from(off).ok())));
+        }
+        Some(SymbolResult::with_str(address, entry.1.as_deref()?))
     }
 }
 
@@ -235,7 +259,9 @@ impl Lister {
     /// A lister for code of `bitness` naming addresses through `names`.
     pub fn new(bitness: u32, names: Arc<Names>) -> Self {
         let known = Rc::new(RefCell::new(Known::default()));
-        let resolver = Resolver { names, known: known.clone() };
+        // `u64::MAX` marks an empty slot (that address is looked up every time).
+        let cache = vec![(u64::MAX, None); NAME_CACHE];
+        let resolver = Resolver { names, known: known.clone(), cache };
         let mut formatter = IntelFormatter::with_options(Some(Box::new(resolver)), None);
         let o = formatter.options_mut();
         o.set_hex_prefix("0x");
@@ -257,16 +283,48 @@ impl Lister {
     /// operand whose field one of `operands` covers is named by that site's target (the same
     /// name before and after patching), the others by their addresses.
     pub fn format_named(&mut self, bytes: &[u8], va: u64, operands: &[OperandName]) -> Option<(Instruction, String)> {
-        let mut d = Decoder::with_ip(self.bitness, bytes, va, DecoderOptions::NONE);
-        let ins = d.decode();
         let mut s = String::new();
+        let ins = self.format_into(bytes, va, operands, &mut s);
+        Some((ins, s))
+    }
+
+    /// [`Lister::format_named`] appending the text to `s` (a listing reuses one buffer): returns
+    /// the decoded instruction (invalid bytes append `(bad)`).
+    pub fn format_into(&mut self, bytes: &[u8], va: u64, operands: &[OperandName], s: &mut String) -> Instruction {
+        let mut d = Decoder::with_ip(self.bitness, bytes, va, DecoderOptions::NONE);
+        self.format_next(&mut d, operands, s)
+    }
+
+    /// A decoder of this lister's bitness over `bytes` from `va` (for [`Lister::format_next`] and
+    /// [`Lister::format_decoded`]).
+    pub fn decoder<'b>(&self, bytes: &'b [u8], va: u64) -> Decoder<'b> {
+        Decoder::with_ip(self.bitness, bytes, va, DecoderOptions::NONE)
+    }
+
+    /// [`Lister::format_into`] of the instruction at `d`'s position and IP (a listing moves one
+    /// decoder over a section instead of making one per instruction).
+    pub fn format_next(&mut self, d: &mut Decoder<'_>, operands: &[OperandName], s: &mut String) -> Instruction {
+        let ins = d.decode();
+        self.format_decoded(d, &ins, operands, s);
+        ins
+    }
+
+    /// Format `ins`, the instruction `d` decoded last, into `out` (`(bad)` when invalid): the
+    /// operands `operands` cover named by their sites, the others by their addresses.
+    pub fn format_decoded(
+        &mut self,
+        d: &Decoder<'_>,
+        ins: &Instruction,
+        operands: &[OperandName],
+        out: &mut dyn FormatterOutput,
+    ) {
         if ins.is_invalid() {
-            s.push_str("(bad)");
-            return Some((ins, s));
+            out.write("(bad)", FormatterTextKind::Text);
+            return;
         }
         let mut known = Known::default();
         if !operands.is_empty() {
-            let co = d.get_constant_offsets(&ins);
+            let co = d.get_constant_offsets(ins);
             for o in operands {
                 let f = usize::from(o.field);
                 if co.has_displacement() && co.displacement_offset() == f {
@@ -276,10 +334,14 @@ impl Lister {
                 }
             }
         }
-        *self.known.borrow_mut() = known;
-        self.formatter.format(&ins, &mut s);
-        *self.known.borrow_mut() = Known::default();
-        Some((ins, s))
+        let named = known.displacement.is_some() || known.immediate.is_some();
+        if named {
+            *self.known.borrow_mut() = known;
+        }
+        self.formatter.format(ins, out);
+        if named {
+            *self.known.borrow_mut() = Known::default();
+        }
     }
 }
 
@@ -291,4 +353,130 @@ pub fn data_text(bytes: &[u8], width: u8) -> String {
         _ => 0,
     };
     format!("{} {v:#x}", if width == 8 { "dq" } else { "dd" })
+}
+
+/// Code bytes of one listing piece at least (the sweep cuts pieces at known function starts, so
+/// a piece's instructions are those of one sweep over the whole region).
+pub const PIECE_BYTES: usize = 1 << 16;
+
+/// The code of a file cut into pieces at function starts (`.pdata` starts, symbols, exports: the
+/// scan's re-synchronisation points), each swept on its own when it is listed: a listing holds
+/// the instructions and sites of the pieces being formatted, never the whole file's.
+pub struct PieceSweep<'a> {
+    how: How<'a>,
+    bitness: u32,
+}
+
+enum How<'a> {
+    /// An image: the scan's tables, and the pieces.
+    Image { cx: Box<scan::Ctx<'a>>, chunks: Vec<Chunk> },
+    /// An object (or no code): one scan of everything, listed region by region.
+    Whole(Box<Refs>),
+}
+
+/// The rows of one piece: instruction starts (and pointers in code) of one region, with the
+/// sites they hold.
+#[derive(Debug, Clone, Default)]
+pub struct Piece {
+    /// Position of the region's section in `bin.sections`.
+    pub section: usize,
+    /// RVA of the region's first byte.
+    pub region_rva: u64,
+    /// Offsets into the region, as [`InsnIndex::offsets`] ([`DATA_ROW`] marks a pointer).
+    pub offsets: Vec<u32>,
+    /// The sites of these rows, sorted by site then field address.
+    pub sites: Vec<Site>,
+}
+
+impl Piece {
+    /// The sites whose instruction (or field) starts at `rva`, from `*cursor` on when `rva` is
+    /// not below the last one asked for (the rows come in address order), else by a search;
+    /// the cursor moves to them.
+    pub fn sites_at(&self, rva: u64, cursor: &mut usize) -> &[Site] {
+        let sites = &self.sites;
+        let mut i = (*cursor).min(sites.len());
+        if i > 0 && sites[i - 1].site_rva >= rva {
+            i = sites.partition_point(|s| s.site_rva < rva);
+        } else {
+            while sites.get(i).is_some_and(|s| s.site_rva < rva) {
+                i += 1;
+            }
+        }
+        *cursor = i;
+        let n = sites[i..].iter().take_while(|s| s.site_rva == rva).count();
+        &sites[i..i + n]
+    }
+}
+
+impl<'a> PieceSweep<'a> {
+    /// The pieces of `bin` (at least `piece_bytes` of code each), its DLLs placed by `placements`
+    /// for the sites' reach.
+    pub fn new(
+        bin: &'a Binary,
+        data: &'a [u8],
+        index: &'a Index,
+        placements: Vec<Placement>,
+        piece_bytes: usize,
+    ) -> Self {
+        let bitness = code::bitness(bin).unwrap_or(0);
+        if scan::is_image(bin) && bitness != 0 {
+            let resolved = reach::resolve(bin, index, &placements);
+            if let Some(mut cx) = scan::Ctx::new(bin, data, index, resolved) {
+                cx.need_fields = true;
+                let chunks = code::chunks(&cx.regions, &cx.starts, usize::MAX, piece_bytes.max(1));
+                return PieceSweep { how: How::Image { cx: Box::new(cx), chunks }, bitness };
+            }
+        }
+        let opts = RefOptions { threads: 1, placements, collect: true, instructions: true, min_chunk: 0 };
+        let refs = super::scan_refs(bin, data, index, &opts);
+        PieceSweep { how: How::Whole(Box::new(refs)), bitness }
+    }
+
+    /// Decoder bitness (0: no x86 code).
+    pub fn bitness(&self) -> u32 {
+        self.bitness
+    }
+
+    /// Number of pieces.
+    pub fn len(&self) -> usize {
+        match &self.how {
+            How::Image { chunks, .. } => chunks.len(),
+            How::Whole(refs) => refs.insns.regions.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sweep piece `i` (out of range: `None`).
+    pub fn piece(&self, i: usize) -> Option<Piece> {
+        match &self.how {
+            How::Image { cx, chunks } => {
+                let c = *chunks.get(i)?;
+                let region = cx.regions.get(c.region)?;
+                let mut out = scan::Out { sites: Some(Vec::new()), insns: Some(Vec::new()), ..scan::Out::default() };
+                cx.sweep_chunk(c, &mut out);
+                let mut sites = out.sites.unwrap_or_default();
+                // The scan's order (stable, as its sort of every piece's sites together).
+                sites.sort_by_key(|s| (s.section, s.site_rva, s.field_rva));
+                let section = region.section;
+                sites.retain(|s| s.section as usize == section);
+                Some(Piece { section, region_rva: region.rva, offsets: out.insns.unwrap_or_default(), sites })
+            }
+            How::Whole(refs) => {
+                let ix = &refs.insns;
+                let reg = ix.regions.get(i)?;
+                let end = ix.regions.get(i + 1).map_or(ix.offsets.len(), |n| n.first_row);
+                let offsets = ix.offsets.get(reg.first_row..end).unwrap_or_default().to_vec();
+                // The scan sorts its sites by section first (those in no section last).
+                let key = |s: &Site| (s.section == u32::MAX, s.section as usize);
+                let lo = refs.sites.partition_point(|s| key(s) < (false, reg.section));
+                let hi = refs.sites.partition_point(|s| key(s) <= (false, reg.section));
+                let sites = refs.sites.get(lo..hi).unwrap_or_default().to_vec();
+                Some(Piece { section: reg.section, region_rva: reg.rva, offsets, sites })
+            }
+        }
+    }
 }

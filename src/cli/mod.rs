@@ -2,6 +2,7 @@
 //! desktop app.
 
 pub mod diff;
+pub mod disasm;
 pub mod link;
 pub mod patch;
 pub mod refs;
@@ -96,6 +97,9 @@ pub enum Command {
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
+        /// Worker threads (default: one per core; the listing is the same for any number).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// The printable strings of a file's sections (ASCII and UTF-16LE), with the sites that
     /// reference each.

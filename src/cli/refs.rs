@@ -1,4 +1,4 @@
-//! `linkscope refs` and `linkscope disasm`.
+//! `linkscope refs`.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,9 +6,6 @@ use std::path::Path;
 use crate::analysis::reach::parse_base;
 use crate::analysis::xref::Targets;
 use crate::analysis::Site;
-use crate::model::index::{is_object, Index};
-use crate::model::Binary;
-use crate::report::disasm::Listing;
 use crate::report::refs::{self as rr, Namer, RefFilter};
 use crate::session::{Analysis, Analyzed, Scan};
 
@@ -77,80 +74,4 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
 
 fn finish(r: std::io::Result<()>) -> i32 {
     super::finish(r, 0, 1)
-}
-
-/// What part of the code `disasm` lists.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// A section by name.
-    pub section: Option<String>,
-    /// `START..END` (VAs in images, or RVAs below the image base; section offsets in objects).
-    pub range: Option<String>,
-    /// A symbol or export by name.
-    pub symbol: Option<String>,
-}
-
-/// Run `disasm`; returns the exit code.
-pub fn disasm(file: &Path, sel: &Selection, json: bool) -> i32 {
-    let mut a = match Analyzed::open(file, &Analysis::scan(Scan::Listing, 1)) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("linkscope: {e}");
-            return 2;
-        }
-    };
-    let ix = std::mem::take(&mut a.refs.insns);
-    let (bin, index, data, refs) = (&a.bin, &a.index, &a.data, &a.refs);
-    let Some(filter) = select(bin, index, sel) else {
-        eprintln!("linkscope: {}: nothing matches the selection", file.display());
-        return 2;
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let listing = Listing { bin, index, data, refs, insns: &ix, names: a.names().clone() };
-    let r = if json { listing.write_json(&mut out, &filter) } else { listing.write_text(&mut out, &filter) };
-    finish(r.and_then(|()| out.flush()))
-}
-
-type Filter = Box<dyn Fn(usize, u64) -> bool>;
-
-fn select(bin: &Binary, index: &Index, sel: &Selection) -> Option<Filter> {
-    let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
-    if let Some(name) = &sel.section {
-        let p = bin.sections.iter().position(|s| &s.name == name)?;
-        return Some(Box::new(move |sec, _| sec == p));
-    }
-    if let Some(r) = &sel.range {
-        let (a, b) = r.split_once("..")?;
-        let to_rva = |v: u64| if v >= base { v - base } else { v };
-        let (a, b) = (to_rva(crate::analysis::reach::parse_addr(a)?), to_rva(crate::analysis::reach::parse_addr(b)?));
-        return Some(Box::new(move |_, rva| a <= rva && rva < b));
-    }
-    if let Some(name) = &sel.symbol {
-        let (start, end, sec) = symbol_range(bin, index, name)?;
-        return Some(Box::new(move |s, rva| sec.is_none_or(|p| p == s) && start <= rva && rva < end));
-    }
-    Some(Box::new(|_, _| true))
-}
-
-/// `[start, end)` of a symbol or export (its size, else up to the next name), and its section.
-fn symbol_range(bin: &Binary, index: &Index, name: &str) -> Option<(u64, u64, Option<usize>)> {
-    let object = is_object(bin);
-    let hit = index.symbols_sorted.iter().position(|&(_, p)| {
-        bin.symbols.get(p as usize).is_some_and(|s| s.name == name || s.demangled.as_deref() == Some(name))
-    });
-    if let Some(i) = hit {
-        let (rva, p) = index.symbols_sorted[i];
-        let sym = bin.symbols.get(p as usize)?;
-        let sec = sym.section.and_then(|s| index.section_pos(s));
-        let next = index.symbols_sorted[i + 1..]
-            .iter()
-            .find(|&&(r, q)| r > rva && (!object || bin.symbols.get(q as usize).and_then(|s| s.section) == sym.section))
-            .map(|&(r, _)| r);
-        let end = sym.size.filter(|&s| s > 0).map(|s| rva + s).or(next).unwrap_or(u64::MAX);
-        return Some((rva, end, sec.filter(|_| object)));
-    }
-    let e = bin.exports.iter().find(|e| e.name.as_deref() == Some(name) && e.forwarder.is_none())?;
-    let next = index.exports_sorted.iter().map(|&(r, _)| r).find(|&r| r > e.rva).unwrap_or(u64::MAX);
-    Some((e.rva, next, None))
 }
