@@ -395,6 +395,31 @@ fn streamed_sites_equal_the_collected_scan() {
     assert!(split > 10, "only {split} files came in more than two pieces");
 }
 
+/// The hand-written JSON of a site is the bytes `serde_json` writes for it, on every fixture.
+#[test]
+fn hand_written_site_json_equals_serde_json() {
+    let mut sites = 0;
+    for dir in ["mingw64", "mingw32", "msvc64", "msvc32", "lld64", "elf", "nasm", "patch"] {
+        let Ok(rd) = std::fs::read_dir(fixture_path(dir)) else { continue };
+        for path in rd.flatten().map(|e| e.path()) {
+            let Ok(data) = std::fs::read(&path) else { continue };
+            let Ok(bin) = linkscope::load(&data) else { continue };
+            let index = Index::new(&bin);
+            let o = RefOptions { collect: true, ..RefOptions::default() };
+            let refs = scan_refs(&bin, &data, &index, &o);
+            let n = Namer { bin: &bin, index: &index };
+            for s in &refs.sites {
+                let mut hand = Vec::new();
+                linkscope::report::refs::write_ref_json(&mut hand, &n, s).unwrap();
+                let serde = serde_json::to_vec(&linkscope::report::refs::ref_json(&n, s)).unwrap();
+                assert_eq!(String::from_utf8_lossy(&hand), String::from_utf8_lossy(&serde), "{}", path.display());
+                sites += 1;
+            }
+        }
+    }
+    assert!(sites > 1000, "{sites} sites");
+}
+
 #[test]
 fn garbage_and_truncated_code_is_bounded() {
     // A copy of an image whose code is noise: no panic, every instruction accounted for.
