@@ -16,7 +16,7 @@ fi
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 cargo build --release --no-default-features --quiet
 bin=${CARGO_TARGET_DIR:-target}/release/linkscope
-size=$(stat -c %s "$dll")
+size=$(stat -L -c %s "$dll")
 echo "file: $dll ($size bytes), $(nproc) cores"
 ours=$($bin disasm "$dll" | grep -cE '^ *[0-9a-f]+:  ')
 theirs=$(llvm-objdump -d "$dll" | grep -cE '^ *[0-9a-f]+: ')

@@ -119,7 +119,7 @@ if [ $big = 1 ]; then
   args="$args /opt:ref,icf"
 fi
 lld-link $args /out:bench.exe /lldmap:bench.lldmap $objs
-echo "inputs: $n objects, $(du -cb tu*.obj | tail -1 | cut -f1) bytes$([ $big = 1 ] && echo ", bench.lib $(stat -c %s bench.lib) bytes"); image $(stat -c %s bench.exe) bytes"
+echo "inputs: $n objects, $(du -cb tu*.obj | tail -1 | cut -f1) bytes$([ $big = 1 ] && echo ", bench.lib $(stat -L -c %s bench.lib) bytes"); image $(stat -L -c %s bench.exe) bytes"
 "$bin" link --flavor lld-link --compare bench.exe --map bench.lldmap -- $args $objs | grep -E "^Compared|^lld-link link|^  placement|^  section" || true
 hyperfine --warmup 1 --runs 10 --export-json link.json \
   -n "lld-link (links, writes image and map)" "lld-link $args /out:bench.exe /lldmap:bench.lldmap $objs" \
