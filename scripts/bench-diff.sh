@@ -15,15 +15,19 @@ fi
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 cargo build --release --no-default-features --quiet
 bin=target/release/linkscope
-edited=$work/$(basename "$dll" .dll)-edited.dll
-python3 - "$dll" "$edited" <<'PY'
+# A copy of the DLL with N scattered one-byte edits (deterministic): edited_copy N OUT.
+edited_copy() {
+  python3 - "$dll" "$2" "$1" <<'PY'
 import random, sys
 d = bytearray(open(sys.argv[1], "rb").read())
 r = random.Random(7)
-for _ in range(100):
+for _ in range(int(sys.argv[3])):
     d[r.randrange(0x1000, len(d))] ^= 0x5A
 open(sys.argv[2], "wb").write(d)
 PY
+}
+edited=$work/$(basename "$dll" .dll)-edited.dll
+edited_copy 100 "$edited"
 echo "file: $dll ($(stat -L -c %s "$dll") bytes); edited copy: $edited"
 $bin diff --json "$dll" "$edited" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("changes", s["changes"], "bytes_changed", s["bytes_changed"], "by_kind", s["by_kind"])' || true
 hyperfine --warmup 1 --runs 10 -i --export-json "$work/diff.json" \
@@ -42,14 +46,7 @@ for a, b in [("linkscope diff (itself)", "cmp (itself)"), ("linkscope diff (100 
 PY
 # 100,000 edits: each change is written as it is found, none kept.
 many=$work/$(basename "$dll" .dll)-100k.dll
-python3 - "$dll" "$many" <<'PY'
-import random, sys
-d = bytearray(open(sys.argv[1], "rb").read())
-r = random.Random(7)
-for _ in range(100000):
-    d[r.randrange(0x1000, len(d))] ^= 0x5A
-open(sys.argv[2], "wb").write(d)
-PY
+edited_copy 100000 "$many"
 $bin diff --json "$dll" "$many" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("100,000 edits: changes", s["changes"], "listed", s["listed"])' || true
 inputs_kib=$(( ($(stat -L -c %s "$dll") + $(stat -L -c %s "$many")) / 1024 ))
 peak=$( { /usr/bin/time -f "%M" $bin diff --json "$dll" "$many" > /dev/null || true; } 2>&1 | tail -1)

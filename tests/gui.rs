@@ -762,17 +762,22 @@ fn selecting_a_diagnostic_shows_its_bytes() {
     assert_eq!(doc.hex.selection, Some(Span::new(off, 1)));
 }
 
+/// The import row of `dll!name` in `doc`.
+fn import_row(doc: &linkscope::gui::Document, dll: &str, name: &str) -> usize {
+    (0..doc.core.index.imports.len())
+        .find(|&r| {
+            linkscope::gui::views::imports::import_at(&doc.core, r)
+                .is_some_and(|(_, m, e)| m.dll == dll && e.name.as_deref() == Some(name))
+        })
+        .expect("the import")
+}
+
 #[test]
 fn an_imports_site_count_lists_the_sites_that_reach_it() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     click_view(&mut h, View::Imports);
     let doc = active(&h);
-    let row = (0..doc.core.index.imports.len())
-        .find(|&r| {
-            linkscope::gui::views::imports::import_at(&doc.core, r)
-                .is_some_and(|(_, m, e)| m.dll == "data.dll" && e.name.as_deref() == Some("arr"))
-        })
-        .expect("data.dll!arr");
+    let row = import_row(doc, "data.dll", "arr");
     // Every site whose true import is arr (&arr[3] lands on counter's slot, and counts here).
     let want: Vec<usize> = (0..doc.core.refs.sites.len())
         .filter(|&i| doc.core.refs.sites[i].import == Some(linkscope::analysis::ImportRef::Row(row as u32)))
@@ -797,10 +802,14 @@ fn the_strings_view_lists_a_format_string_and_the_instruction_that_loads_it() {
     click_view(&mut h, View::Strings);
     let doc = active(&h);
     let t = doc.core.strings();
-    let k = t.found.iter().position(|f| f.text.starts_with("add=%d counter=%d")).expect("autoimport.c's format");
+    let k = t
+        .found
+        .iter()
+        .position(|f| f.text(&doc.core.data).starts_with("add=%d counter=%d"))
+        .expect("autoimport.c's format");
     assert_eq!(t.sites_of(k).len(), 1);
     let site = doc.core.refs.sites[t.sites_of(k)[0] as usize];
-    assert_eq!(site.target_rva, t.found[k].rva);
+    assert_eq!(site.target_rva, t.found[k].rva(&doc.core.bin));
     let n = t.found.len();
     h.state_mut().apply(Action::Table(TableId::Strings, TableAction::Filter("add=%d counter".into())));
     h.run();
@@ -820,12 +829,7 @@ fn references_to_an_import_list_its_sites_in_a_panel_linked_to_the_code() {
     let mut h = harness(loaded(&["autoimport-small.exe"]));
     click_view(&mut h, View::Imports);
     let doc = active(&h);
-    let row = (0..doc.core.index.imports.len())
-        .find(|&r| {
-            linkscope::gui::views::imports::import_at(&doc.core, r)
-                .is_some_and(|(_, m, e)| m.dll == "data.dll" && e.name.as_deref() == Some("arr"))
-        })
-        .expect("data.dll!arr");
+    let row = import_row(doc, "data.dll", "arr");
     // Right-click → References to this.
     h.state_mut().apply(Action::ShowRefs(RefsTo::Import(row)));
     h.run();

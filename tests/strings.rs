@@ -40,7 +40,7 @@ fn strings_agree_with_gnu_strings() {
         for (enc, suffix, unit) in [(Encoding::Ascii, "strings", 1), (Encoding::Utf16Le, "strings-el", 2)] {
             let gnu = capture(&format!("{rel}.{suffix}"));
             let ours: Vec<(u64, String)> =
-                found.iter().filter(|f| f.encoding == enc).map(|f| (f.offset, f.text.clone())).collect();
+                found.iter().filter(|f| f.encoding == enc).map(|f| (f.offset, f.text(&data))).collect();
             let mut compared = 0;
             for (off, text) in &gnu {
                 let end = off + (text.len() * unit) as u64;
@@ -51,12 +51,13 @@ fn strings_agree_with_gnu_strings() {
             }
             for f in found.iter().filter(|f| f.encoding == enc) {
                 let sec = &bin.sections[f.section as usize];
-                if f.section_offset > 0 && f.section_offset + f.len < sec.file_size {
+                let at = f.section_offset(&bin);
+                if at > 0 && at + u64::from(f.len) < sec.file_size {
                     assert!(
-                        gnu.contains(&(f.offset, f.text.clone())),
+                        gnu.contains(&(f.offset, f.text(&data))),
                         "{rel} {suffix}: {} {:?} is not GNU's",
                         f.offset,
-                        f.text
+                        f.text(&data)
                     );
                 }
             }
@@ -74,14 +75,14 @@ fn a_string_is_referenced_by_the_code_that_loads_it() {
     let bin = linkscope::load(&data).unwrap();
     let index = linkscope::model::index::Index::new(&bin);
     let found = strings::find(&bin, &data, 4);
-    let k = found.iter().position(|f| f.text.starts_with("arr[0]=%d arr[3]=%d")).expect("autoimport.c's format");
+    let k = found.iter().position(|f| f.text(&data).starts_with("arr[0]=%d arr[3]=%d")).expect("autoimport.c's format");
     let o = linkscope::analysis::RefOptions { collect: true, ..Default::default() };
     let refs = linkscope::analysis::scan_refs(&bin, &data, &index, &o);
-    let hits = strings::referenced(&strings::by_rva(&found), &refs.sites);
+    let hits = strings::referenced(&strings::by_rva(&bin, &found), &refs.sites);
     let sites: Vec<u64> = hits.iter().filter(|h| h.0 as usize == k).map(|h| h.1).collect();
     // One `lea rcx, [rip + …]` in main loads it.
     assert_eq!(sites.len(), 1, "{sites:x?}");
     let s = refs.sites.iter().find(|s| s.site_rva == sites[0]).unwrap();
-    assert_eq!(s.target_rva, found[k].rva);
+    assert_eq!(s.target_rva, found[k].rva(&bin));
     assert_eq!(s.mode, linkscope::analysis::Mode::RipRelative);
 }

@@ -29,23 +29,41 @@ impl Encoding {
     }
 }
 
-/// One string found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One string found: where, how long, how stored (24 bytes; the text is read from the file when
+/// shown, as a large DLL has millions of strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Found {
-    /// Position of its section in `bin.sections`.
-    pub section: u32,
-    /// Offset in the section.
-    pub section_offset: u64,
     /// File offset.
     pub offset: u64,
-    /// RVA (images only).
-    pub rva: Option<u64>,
     /// Its bytes' length in the file.
-    pub len: u64,
+    pub len: u32,
+    /// Position of its section in `bin.sections`.
+    pub section: u32,
     /// How it is stored.
     pub encoding: Encoding,
-    /// The characters.
-    pub text: String,
+}
+
+impl Found {
+    /// Offset in its section.
+    pub fn section_offset(&self, bin: &Binary) -> u64 {
+        bin.sections.get(self.section as usize).map_or(0, |s| self.offset - s.file_offset)
+    }
+
+    /// RVA (images only).
+    pub fn rva(&self, bin: &Binary) -> Option<u64> {
+        let s = bin.sections.get(self.section as usize)?;
+        (!is_object(bin)).then(|| s.rva + (self.offset - s.file_offset))
+    }
+
+    /// The characters, read from `data` (the file).
+    pub fn text(&self, data: &[u8]) -> String {
+        let bytes =
+            usize::try_from(self.offset).ok().and_then(|o| data.get(o..o + self.len as usize)).unwrap_or_default();
+        match self.encoding {
+            Encoding::Ascii => bytes.iter().map(|&b| b as char).collect(),
+            Encoding::Utf16Le => bytes.iter().step_by(2).map(|&b| b as char).collect(),
+        }
+    }
 }
 
 /// A byte GNU `strings` counts as printable.
@@ -57,22 +75,14 @@ fn printable(b: u8) -> bool {
 /// in section order, then offset (ASCII before UTF-16LE at one offset).
 pub fn find(bin: &Binary, data: &[u8], min: usize) -> Vec<Found> {
     let min = min.max(1);
-    let image = !is_object(bin);
     let mut out = Vec::new();
     for (p, sec) in bin.sections.iter().enumerate() {
         let bytes = sec.bytes(data);
         let file_off = sec.file_offset;
         let mut mine = Vec::new();
-        let mut push = |start: usize, len: usize, encoding: Encoding, text: String| {
-            mine.push(Found {
-                section: p as u32,
-                section_offset: start as u64,
-                offset: file_off + start as u64,
-                rva: image.then_some(sec.rva + start as u64),
-                len: len as u64,
-                encoding,
-                text,
-            });
+        let mut push = |start: usize, len: usize, encoding: Encoding| {
+            let len = u32::try_from(len).unwrap_or(u32::MAX);
+            mine.push(Found { offset: file_off + start as u64, len, section: p as u32, encoding });
         };
         // ASCII runs.
         let mut i = 0;
@@ -86,7 +96,7 @@ pub fn find(bin: &Binary, data: &[u8], min: usize) -> Vec<Found> {
                 i += 1;
             }
             if i - s >= min {
-                push(s, i - s, Encoding::Ascii, String::from_utf8_lossy(&bytes[s..i]).into_owned());
+                push(s, i - s, Encoding::Ascii);
             }
         }
         // UTF-16LE runs, at even and odd offsets.
@@ -103,21 +113,26 @@ pub fn find(bin: &Binary, data: &[u8], min: usize) -> Vec<Found> {
                     i += 2;
                 }
                 if (i - s) / 2 >= min {
-                    let text: String = bytes[s..i].iter().step_by(2).map(|&b| b as char).collect();
-                    push(s, i - s, Encoding::Utf16Le, text);
+                    push(s, i - s, Encoding::Utf16Le);
                 }
             }
         }
-        mine.sort_by_key(|f| (f.section_offset, f.encoding));
+        mine.sort_by_key(|f| (f.offset, f.encoding));
         out.extend(mine);
     }
     out
 }
 
 /// The strings' `(rva, end, position)` sorted by RVA, for [`referenced`] (images only).
-pub fn by_rva(strings: &[Found]) -> Vec<(u64, u64, u32)> {
-    let mut v: Vec<(u64, u64, u32)> =
-        strings.iter().enumerate().filter_map(|(k, f)| Some((f.rva?, f.rva? + f.len, k as u32))).collect();
+pub fn by_rva(bin: &Binary, strings: &[Found]) -> Vec<(u64, u64, u32)> {
+    let mut v: Vec<(u64, u64, u32)> = strings
+        .iter()
+        .enumerate()
+        .filter_map(|(k, f)| {
+            let r = f.rva(bin)?;
+            Some((r, r + u64::from(f.len), k as u32))
+        })
+        .collect();
     v.sort_unstable();
     v
 }
@@ -154,7 +169,7 @@ impl Table {
     /// as a scan keeps them) whose target lies in it.
     pub fn new(bin: &Binary, data: &[u8], min: usize, sites: &[Site]) -> Self {
         let found = find(bin, data, min);
-        let by = by_rva(&found);
+        let by = by_rva(bin, &found);
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         for (i, s) in sites.iter().enumerate() {
             let Some(t) = s.target_rva else { continue };

@@ -19,7 +19,7 @@ pub fn run(file: &Path, min: usize, json: bool) -> i32 {
         }
     };
     let found = strings::find(&a.bin, &a.data, min);
-    let by_rva = strings::by_rva(&found);
+    let by_rva = strings::by_rva(&a.bin, &found);
     let mut refs: Vec<Vec<u64>> = vec![Vec::new(); found.len()];
     if !by_rva.is_empty() {
         let r = a.each_piece(
@@ -38,7 +38,7 @@ pub fn run(file: &Path, min: usize, json: bool) -> i32 {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let doc = rs::Strings { bin: &a.bin, min: min.max(1), found: &found, refs: &refs };
+    let doc = rs::Strings { bin: &a.bin, data: &a.data, min: min.max(1), found: &found, refs: &refs };
     let r = if json { rs::write_json(&mut out, &doc) } else { rs::write_text(&mut out, &doc) };
     super::finish(r.and_then(|()| out.flush()), 0, 1)
 }

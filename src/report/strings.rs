@@ -14,6 +14,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Strings<'a> {
     /// The model.
     pub bin: &'a Binary,
+    /// The file's bytes.
+    pub data: &'a [u8],
     /// The shortest string listed.
     pub min: usize,
     /// The strings, in section and offset order.
@@ -31,7 +33,7 @@ struct StringJson<'a> {
     section_offset: u64,
     len: u64,
     encoding: Encoding,
-    text: &'a str,
+    text: String,
     refs: &'a [u64],
 }
 
@@ -52,13 +54,13 @@ pub fn write_json(w: &mut impl Write, s: &Strings<'_>) -> io::Result<()> {
             w.write_all(b",")?;
         }
         let j = StringJson {
-            rva: f.rva,
+            rva: f.rva(s.bin),
             offset: f.offset,
             section: s.bin.sections.get(f.section as usize).map(|x| x.name.as_str()),
-            section_offset: f.section_offset,
-            len: f.len,
+            section_offset: f.section_offset(s.bin),
+            len: u64::from(f.len),
             encoding: f.encoding,
-            text: &f.text,
+            text: f.text(s.data),
             refs: s.refs.get(k).map_or(&[], Vec::as_slice),
         };
         serde_json::to_writer(&mut *w, &j)?;
@@ -83,12 +85,12 @@ pub fn write_text(w: &mut impl Write, s: &Strings<'_>) -> io::Result<()> {
     let t = super::table::Table::new(&["rva>", "offset>", "section", "encoding", "refs>", "text"]);
     let row = |k: usize, f: &Found| {
         vec![
-            f.rva.map_or_else(String::new, |r| format!("{r:#x}")),
+            f.rva(s.bin).map_or_else(String::new, |r| format!("{r:#x}")),
             format!("{:#x}", f.offset),
             s.bin.sections.get(f.section as usize).map_or_else(String::new, |x| x.name.clone()),
             f.encoding.name().to_string(),
             s.refs.get(k).map_or(0, Vec::len).to_string(),
-            f.text.replace('\t', "\\t"),
+            f.text(s.data).replace('\t', "\\t"),
         ]
     };
     let mut width = t.header_widths();

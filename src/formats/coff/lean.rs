@@ -223,21 +223,7 @@ impl LeanObject {
                 common(b).map_or_else(|| Cow::Owned(text(b)), Cow::Borrowed)
             };
             let value = u32_at(data, off + 8).unwrap_or(0);
-            let (section, typ, class, naux) = if bigobj {
-                (
-                    u32_at(data, off + 12).unwrap_or(0) as i32,
-                    u16_at(data, off + 16).unwrap_or(0),
-                    u8_at(data, off + 18).unwrap_or(0),
-                    u8_at(data, off + 19).unwrap_or(0),
-                )
-            } else {
-                (
-                    i32::from(u16_at(data, off + 12).unwrap_or(0) as i16),
-                    u16_at(data, off + 14).unwrap_or(0),
-                    u8_at(data, off + 16).unwrap_or(0),
-                    u8_at(data, off + 17).unwrap_or(0),
-                )
-            };
+            let (section, typ, class, naux) = super::symbols::record_fields(data, off, bigobj);
             let naux = if i + 1 + u64::from(naux) > n { (n - i - 1) as u8 } else { naux };
             let pos = self.symbols.len() as u32;
             self.by_index.push(pos);

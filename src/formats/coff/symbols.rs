@@ -150,21 +150,7 @@ pub fn read_symbols(
         };
         let name = text(name_bytes);
         let value = u32_at(data, off + 8).unwrap_or(0);
-        let (section, typ, class, naux) = if bigobj {
-            (
-                u32_at(data, off + 12).unwrap_or(0) as i32,
-                u16_at(data, off + 16).unwrap_or(0),
-                u8_at(data, off + 18).unwrap_or(0),
-                u8_at(data, off + 19).unwrap_or(0),
-            )
-        } else {
-            (
-                i32::from(u16_at(data, off + 12).unwrap_or(0) as i16),
-                u16_at(data, off + 14).unwrap_or(0),
-                u8_at(data, off + 16).unwrap_or(0),
-                u8_at(data, off + 17).unwrap_or(0),
-            )
-        };
+        let (section, typ, class, naux) = record_fields(data, off, bigobj);
         let naux_eff = if u64::from(i) + 1 + u64::from(naux) > u64::from(n) {
             bin.diag(
                 Severity::Warning,
@@ -296,5 +282,25 @@ pub fn selection_name(s: u8) -> &'static str {
         6 => "LARGEST",
         7 => "NEWEST",
         _ => "invalid",
+    }
+}
+
+/// A symbol record's section number, type, storage class and aux count (the bigobj layout has a
+/// 32-bit section number).
+pub(crate) fn record_fields(data: &[u8], off: u64, bigobj: bool) -> (i32, u16, u8, u8) {
+    if bigobj {
+        (
+            u32_at(data, off + 12).unwrap_or(0) as i32,
+            u16_at(data, off + 16).unwrap_or(0),
+            u8_at(data, off + 18).unwrap_or(0),
+            u8_at(data, off + 19).unwrap_or(0),
+        )
+    } else {
+        (
+            i32::from(u16_at(data, off + 12).unwrap_or(0) as i16),
+            u16_at(data, off + 14).unwrap_or(0),
+            u8_at(data, off + 16).unwrap_or(0),
+            u8_at(data, off + 17).unwrap_or(0),
+        )
     }
 }

@@ -42,14 +42,14 @@ impl TableModel for StringModel<'_> {
         let Some(f) = t.found.get(row) else { return String::new() };
         let Some(col) = StringCol::from_index(col) else { return String::new() };
         match col {
-            StringCol::Rva => f.rva.map_or_else(String::new, |r| format!("{r:#x}")),
+            StringCol::Rva => f.rva(&self.core.bin).map_or_else(String::new, |r| format!("{r:#x}")),
             StringCol::Offset => format!("{:#x}", f.offset),
             StringCol::Section => {
                 self.core.bin.sections.get(f.section as usize).map_or_else(String::new, |s| s.name.clone())
             }
             StringCol::Encoding => f.encoding.name().to_string(),
             StringCol::Refs => t.sites_of(row).len().to_string(),
-            StringCol::Text => f.text.replace('\t', "\\t"),
+            StringCol::Text => f.text(&self.core.data).replace('\t', "\\t"),
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
@@ -59,10 +59,9 @@ impl TableModel for StringModel<'_> {
         let Some(col) = StringCol::from_index(col) else { return Cell::plain(text) };
         let nav = |target| Action::Navigate { doc: None, target };
         match col {
-            StringCol::Rva => match f.rva {
-                Some(r) => {
-                    Cell::link(text, RefKind::Address, nav(Target::Rva(r, f.len))).tip("Show the string's bytes")
-                }
+            StringCol::Rva => match f.rva(&self.core.bin) {
+                Some(r) => Cell::link(text, RefKind::Address, nav(Target::Rva(r, u64::from(f.len))))
+                    .tip("Show the string's bytes"),
                 None => Cell::mono(text),
             },
             StringCol::Refs => {
@@ -93,11 +92,11 @@ impl TableModel for StringModel<'_> {
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {
-        self.core.strings().found.get(row).map(|f| Span::new(f.offset, f.len))
+        self.core.strings().found.get(row).map(|f| Span::new(f.offset, u64::from(f.len)))
     }
     fn activate(&self, row: usize) -> Option<Action> {
         let f = self.core.strings().found.get(row)?;
-        Some(Action::Navigate { doc: None, target: Target::Bytes(Span::new(f.offset, f.len)) })
+        Some(Action::Navigate { doc: None, target: Target::Bytes(Span::new(f.offset, u64::from(f.len))) })
     }
 }
 
