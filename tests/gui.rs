@@ -856,6 +856,19 @@ fn references_to_an_import_list_its_sites_in_a_panel_linked_to_the_code() {
 }
 
 #[test]
+fn an_exports_site_count_is_the_references_panels_list() {
+    use linkscope::gui::xrefs::{RefsPanel, RefsTo};
+    let h = harness(loaded(&["data.dll"]));
+    let doc = active(&h);
+    let uses = doc.core.export_uses();
+    assert_eq!(uses.len(), doc.core.bin.exports.len());
+    for (i, &n) in uses.iter().enumerate() {
+        assert_eq!(RefsPanel::new(&doc.core, RefsTo::Export(i)).sites.len(), n as usize, "export {i}");
+    }
+    assert!(uses.iter().any(|&n| n > 0), "data.dll's code uses its own exported data");
+}
+
+#[test]
 fn data_references_and_disassembly_link_to_each_other() {
     let mut h = harness(loaded(&["autoimport-small.exe", "data.dll"]));
     activate(&mut h, "autoimport-small.exe");

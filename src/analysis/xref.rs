@@ -1,7 +1,9 @@
 //! Cross-references: which sites reach a target named by the user (`refs --to`): an import
 //! (`dll!name`, or a bare name), a symbol or export (mangled or demangled), or an address. A site
 //! reaches an import by its true import (the pseudo-relocation's, not the slot its address lands
-//! on), and a symbol by the symbol its target lies in (`&arr[3]` reaches `arr`).
+//! on), and a symbol by the symbol its target lies in (`&arr[3]` reaches `arr`): within its
+//! size when the file records one; a function without one at its address only; data without one
+//! anywhere up to the next name ([`extent`]).
 
 use super::namer::{ImportJson, Namer};
 use super::reach::parse_addr;
@@ -22,8 +24,8 @@ pub enum TargetError {
 pub struct Targets {
     /// Imports (IAT rows, an object's undefined symbols, GOT and COPY slots).
     pub imports: Vec<ImportRef>,
-    /// Symbols and exports.
-    pub symbols: Vec<SymRef>,
+    /// Symbols and exports, each with the offsets into it that count ([`extent`]).
+    pub symbols: Vec<(SymRef, Option<u64>)>,
     /// Addresses (RVAs; section offsets in objects).
     pub rvas: Vec<u64>,
 }
@@ -60,13 +62,13 @@ impl Targets {
             if dll.is_none() {
                 for (p, s) in n.bin.symbols.iter().enumerate() {
                     if s.name == name || s.demangled.as_deref() == Some(name) {
-                        t.symbols.push(SymRef::Symbol(p as u32));
+                        t.add_symbol(n, SymRef::Symbol(p as u32));
                     }
                 }
                 let named = |s: &str| s == name || crate::demangle::demangle(s).is_some_and(|d| d == name);
                 for (p, e) in n.bin.exports.iter().enumerate() {
                     if e.name.as_deref().is_some_and(named) {
-                        t.symbols.push(SymRef::Export(p as u32));
+                        t.add_symbol(n, SymRef::Export(p as u32));
                     }
                 }
             }
@@ -77,11 +79,56 @@ impl Targets {
         Ok(t)
     }
 
+    /// Add symbol or export `r` with its [`extent`].
+    pub fn add_symbol(&mut self, n: &Namer<'_>, r: SymRef) {
+        self.symbols.push((r, extent(n.bin, r)));
+    }
+
     /// Whether `s` reaches one of the targets.
     pub fn reaches(&self, s: &Site) -> bool {
         s.import.is_some_and(|i| self.imports.contains(&i))
-            || s.symbol.is_some_and(|y| self.symbols.contains(&y))
+            || s.symbol.is_some_and(|y| self.symbols.iter().any(|&(r, ext)| r == y && inside(s, ext)))
             || s.target_rva.is_some_and(|r| self.rvas.contains(&r))
+    }
+}
+
+/// How far into symbol or export `r` a site's target may lie and still reach it (`None`: up to
+/// the next name, the scan's nearest-below rule): its size when the file records one (ELF and
+/// COFF function symbols); 1 (its address alone) for code without a size, as code is referenced
+/// at a function's start and what follows an exported function without a name of its own is
+/// other code; unbounded for data without a size (`&arr[3]` is `arr`).
+pub fn extent(bin: &crate::model::Binary, r: SymRef) -> Option<u64> {
+    let (size, rva) = match r {
+        SymRef::Symbol(p) => {
+            let s = bin.symbols.get(p as usize)?;
+            (s.size.filter(|&z| z > 0), s.value)
+        }
+        SymRef::Export(p) => (None, bin.exports.get(p as usize)?.rva),
+    };
+    if size.is_some() {
+        return size;
+    }
+    let exec = match r {
+        SymRef::Symbol(p) => bin
+            .symbols
+            .get(p as usize)
+            .and_then(|s| s.section)
+            .and_then(|i| bin.sections.iter().find(|sec| sec.index == i).map(|sec| sec.is_exec)),
+        SymRef::Export(_) => bin
+            .sections
+            .iter()
+            .find(|s| s.rva <= rva && rva < s.rva + s.virtual_size.max(s.file_size))
+            .map(|s| s.is_exec),
+    };
+    exec.filter(|&e| e).map(|_| 1)
+}
+
+/// Whether `s`'s offset into its symbol lies within `extent`.
+pub fn inside(s: &Site, extent: Option<u64>) -> bool {
+    match (s.offset, extent) {
+        (Some(o), Some(e)) => o >= 0 && (o as u64) < e,
+        (Some(o), None) => o >= 0,
+        (None, _) => true,
     }
 }
 

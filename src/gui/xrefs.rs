@@ -47,13 +47,13 @@ impl RefsPanel {
                 n.import_label(ImportRef::Row(row as u32))
             }
             RefsTo::Export(p) => {
-                t.symbols.push(SymRef::Export(p as u32));
+                t.add_symbol(&n, SymRef::Export(p as u32));
                 let e = core.bin.exports.get(p);
                 t.rvas.extend(e.filter(|e| e.forwarder.is_none()).map(|e| e.rva));
                 n.symbol(SymRef::Export(p as u32)).unwrap_or_else(|| format!("export #{}", e.map_or(0, |e| e.ordinal)))
             }
             RefsTo::Symbol(p) => {
-                t.symbols.push(SymRef::Symbol(p as u32));
+                t.add_symbol(&n, SymRef::Symbol(p as u32));
                 // An object's undefined symbol is an import of its sites.
                 t.imports.push(ImportRef::Symbol(p as u32));
                 n.symbol(SymRef::Symbol(p as u32)).unwrap_or_default()

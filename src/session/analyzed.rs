@@ -96,6 +96,7 @@ pub struct Analyzed {
     names: OnceLock<Arc<Names>>,
     site_pages: OnceLock<Vec<SitePage>>,
     import_uses: OnceLock<Vec<u32>>,
+    export_uses: OnceLock<Vec<u32>>,
     strings: OnceLock<crate::analysis::strings::Table>,
 }
 
@@ -182,6 +183,7 @@ impl Analyzed {
             names: OnceLock::new(),
             site_pages: OnceLock::new(),
             import_uses: OnceLock::new(),
+            export_uses: OnceLock::new(),
             strings: OnceLock::new(),
         }
     }
@@ -227,6 +229,41 @@ impl Analyzed {
             for s in &self.refs.sites {
                 if let Some(crate::analysis::ImportRef::Row(r)) = s.import {
                     if let Some(c) = v.get_mut(r as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+            v
+        })
+    }
+
+    /// For each export, how many of the kept sites reference it: their target lies in it (the
+    /// export is the nearest at or below, within [`crate::analysis::xref::extent`]) or is its
+    /// address (all 0 when the sites were not kept).
+    pub fn export_uses(&self) -> &[u32] {
+        self.export_uses.get_or_init(|| {
+            let exports = &self.bin.exports;
+            // Exports by address (aliases share one).
+            let mut by_rva: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+            for (i, e) in exports.iter().enumerate().filter(|(_, e)| e.forwarder.is_none()) {
+                by_rva.entry(e.rva).or_default().push(i);
+            }
+            let extents: Vec<Option<u64>> = (0..exports.len() as u32)
+                .map(|i| crate::analysis::xref::extent(&self.bin, crate::analysis::SymRef::Export(i)))
+                .collect();
+            let mut v = vec![0u32; exports.len()];
+            for s in &self.refs.sites {
+                let named = match s.symbol {
+                    Some(crate::analysis::SymRef::Export(i))
+                        if crate::analysis::xref::inside(s, extents.get(i as usize).copied().flatten()) =>
+                    {
+                        Some(i as usize)
+                    }
+                    _ => None,
+                };
+                let at = s.target_rva.and_then(|t| by_rva.get(&t)).map_or(&[][..], Vec::as_slice);
+                for i in named.into_iter().chain(at.iter().copied().filter(|&a| Some(a) != named)) {
+                    if let Some(c) = v.get_mut(i) {
                         *c += 1;
                     }
                 }

@@ -15,6 +15,7 @@ columns! {
     enum ExportCol {
         Ordinal => Column::num("Ordinal", 60.0, "The export's number (ordinal base + position in the address table)."),
         Name => Column::text("Name", 220.0, "Exported name. Click to jump to an open file that imports it."),
+        Sites => Column::num("Sites", 60.0, "Data references in this file whose target is the export (its address, or inside it). Click to list them."),
         Rva => Column::num("RVA", 80.0, "Address of the exported function or variable. Click to see its bytes."),
         Va => Column::num("VA", 110.0, "The address at the preferred image base."),
         Section => Column::text("Section", 80.0, "Section holding it: code exports sit in .text, data exports in .data/.bss."),
@@ -47,6 +48,7 @@ impl TableModel for ExportModel<'_> {
                 (_, Some(n), _) => n.clone(),
                 _ => String::new(),
             },
+            ExportCol::Sites => self.core.export_uses().get(row).map_or_else(String::new, u32::to_string),
             ExportCol::Rva => format!("{:#x}", e.rva),
             ExportCol::Va => {
                 self.core.bin.image_base.map_or_else(String::new, |b| format!("{:#x}", b.wrapping_add(e.rva)))
@@ -83,6 +85,11 @@ impl TableModel for ExportModel<'_> {
                     _ => Cell::plain(text),
                 }
             }
+            ExportCol::Sites if self.core.export_uses().get(row).is_some_and(|&n| n > 0) => {
+                Cell::link(text, RefKind::Export, Action::ShowRefs(crate::gui::xrefs::RefsTo::Export(row)))
+                    .tip("List them in the References panel")
+            }
+            ExportCol::Sites => Cell::mono(text).tone(Tone::Weak),
             ExportCol::Forwarder => Cell::mono(text).tone(Tone::Kind(RefKind::Import)),
             ExportCol::Ordinal | ExportCol::Rva | ExportCol::Va => Cell::mono(text),
         }
