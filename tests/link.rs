@@ -50,21 +50,10 @@ fn run(c: &Case) -> Report {
 
 fn all_cases() -> Vec<String> {
     let root = common::fixture_path("link");
-    let mut out = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "cmd") {
-                let rel = p.strip_prefix(&root).unwrap().with_extension("");
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
+    common::link_cmd_files()
+        .iter()
+        .map(|p| p.strip_prefix(&root).unwrap().with_extension("").to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]

@@ -13,27 +13,20 @@ use std::path::{Path, PathBuf};
 use linkscope::link::{self, Flavor};
 
 fn cases() -> Vec<(PathBuf, Flavor, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![common::fixture_path("link")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "cmd") {
-                let text = std::fs::read_to_string(&p).unwrap();
-                let mut lines = text.lines().filter(|l| !l.is_empty());
-                let flavor = match lines.next().unwrap() {
-                    "lld-link" => Flavor::LldLink,
-                    "ld.lld" => Flavor::LldMingw,
-                    _ => Flavor::GnuLd,
-                };
-                out.push((p, flavor, lines.map(str::to_string).collect()));
-            }
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    common::link_cmd_files()
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let mut lines = text.lines().filter(|l| !l.is_empty());
+            let flavor = match lines.next().unwrap() {
+                "lld-link" => Flavor::LldLink,
+                "ld.lld" => Flavor::LldMingw,
+                _ => Flavor::GnuLd,
+            };
+            let args = lines.map(str::to_string).collect();
+            (p, flavor, args)
+        })
+        .collect()
 }
 
 /// The report's JSON and text, or the error, on `threads` threads.

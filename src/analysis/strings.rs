@@ -140,17 +140,14 @@ pub fn by_rva(bin: &Binary, strings: &[Found]) -> Vec<(u64, u64, u32)> {
 /// The sites among `sites` whose target lies in a string of `by_rva` ([`by_rva`]): `(string
 /// position, site RVA)` pairs, to be gathered by the caller.
 pub fn referenced(by_rva: &[(u64, u64, u32)], sites: &[Site]) -> Vec<(u32, u64)> {
-    let mut hits = Vec::new();
-    for s in sites {
-        let Some(t) = s.target_rva else { continue };
-        let i = by_rva.partition_point(|&(start, _, _)| start <= t);
-        if let Some(&(start, end, k)) = i.checked_sub(1).and_then(|i| by_rva.get(i)) {
-            if start <= t && t < end {
-                hits.push((k, s.site_rva));
-            }
-        }
-    }
-    hits
+    sites.iter().filter_map(|s| Some((containing(by_rva, s.target_rva?)?, s.site_rva))).collect()
+}
+
+/// The position of the string of `by_rva` ([`by_rva`]) that holds address `t`.
+fn containing(by_rva: &[(u64, u64, u32)], t: u64) -> Option<u32> {
+    let i = by_rva.partition_point(|&(start, _, _)| start <= t);
+    let &(start, end, k) = by_rva.get(i.checked_sub(1)?)?;
+    (start <= t && t < end).then_some(k)
 }
 
 /// A file's strings with the sites that reference each (positions in a kept site list), for the
@@ -170,16 +167,8 @@ impl Table {
     pub fn new(bin: &Binary, data: &[u8], min: usize, sites: &[Site]) -> Self {
         let found = find(bin, data, min);
         let by = by_rva(bin, &found);
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for (i, s) in sites.iter().enumerate() {
-            let Some(t) = s.target_rva else { continue };
-            let p = by.partition_point(|&(start, _, _)| start <= t);
-            if let Some(&(start, end, k)) = p.checked_sub(1).and_then(|p| by.get(p)) {
-                if start <= t && t < end {
-                    pairs.push((k, i as u32));
-                }
-            }
-        }
+        let mut pairs: Vec<(u32, u32)> =
+            sites.iter().enumerate().filter_map(|(i, s)| Some((containing(&by, s.target_rva?)?, i as u32))).collect();
         pairs.sort_unstable();
         let mut starts = Vec::with_capacity(found.len() + 1);
         let mut at = 0;

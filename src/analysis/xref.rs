@@ -40,9 +40,7 @@ impl Targets {
         for spec in specs {
             let before = (t.imports.len(), t.symbols.len(), t.rvas.len());
             if let Some(rva) = address(n, spec) {
-                // An IAT or GOT slot's address names its import too.
-                t.imports.extend(imports.iter().filter(|(_, i)| i.slot_rva == Some(rva)).map(|(r, _)| *r));
-                t.rvas.push(rva);
+                t.add_address(&imports, rva);
                 continue;
             }
             let (dll, name) = match spec.split_once('!') {
@@ -77,6 +75,13 @@ impl Targets {
             }
         }
         Ok(t)
+    }
+
+    /// Add address `rva`; an IAT or GOT slot's address names its import too (`imports` as
+    /// [`all_imports`] lists them).
+    pub fn add_address(&mut self, imports: &[(ImportRef, ImportJson)], rva: u64) {
+        self.imports.extend(imports.iter().filter(|(_, i)| i.slot_rva == Some(rva)).map(|(r, _)| *r));
+        self.rvas.push(rva);
     }
 
     /// Add symbol or export `r` with its [`extent`].
@@ -133,7 +138,7 @@ pub fn inside(s: &Site, extent: Option<u64>) -> bool {
 }
 
 /// Every import the file has, with its DLL, function name and slot.
-fn all_imports(n: &Namer<'_>) -> Vec<(ImportRef, ImportJson)> {
+pub fn all_imports(n: &Namer<'_>) -> Vec<(ImportRef, ImportJson)> {
     let mut refs: Vec<ImportRef> = (0..n.index.imports.len() as u32).map(ImportRef::Row).collect();
     let undefined = |s: &&crate::model::Symbol| s.section_kind == Some(SpecialSection::Undefined);
     refs.extend(

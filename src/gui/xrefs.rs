@@ -59,11 +59,7 @@ impl RefsPanel {
                 n.symbol(SymRef::Symbol(p as u32)).unwrap_or_default()
             }
             RefsTo::Rva(r) => {
-                t.rvas.push(r);
-                // An IAT slot's address names its import too.
-                if let Some(&(_, row)) = core.index.iat_sorted.iter().find(|&&(slot, _)| slot == r) {
-                    t.imports.push(ImportRef::Row(row));
-                }
+                t.add_address(&crate::analysis::xref::all_imports(&n), r);
                 format!("{r:#x}")
             }
         };

@@ -252,9 +252,9 @@ fn json_head(out: &mut Vec<u8>, label: &str, rva: u64, va: u64, raw: &[u8]) {
     out.extend_from_slice(b",{\"section\":");
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b",\"rva\":");
-    push_decimal(out, rva);
+    out.extend_from_slice(itoa::Buffer::new().format(rva).as_bytes());
     out.extend_from_slice(b",\"va\":");
-    push_decimal(out, va);
+    out.extend_from_slice(itoa::Buffer::new().format(va).as_bytes());
     out.extend_from_slice(b",\"bytes\":\"");
     for x in raw {
         push_hex_byte(out, *x);
@@ -270,7 +270,7 @@ fn json_tail(out: &mut Vec<u8>, namer: &Namer<'_>, sites: &[Site]) {
             out.push(b',');
         }
         // Writing to a Vec cannot fail; a site that could not be serialised would be a bug.
-        let _ = serde_json::to_writer(&mut *out, &rr::ref_json(namer, s));
+        let _ = rr::write_ref_json(out, namer, s);
     }
     out.extend_from_slice(b"]}");
 }
@@ -304,20 +304,6 @@ fn hex_digits(mut v: u64, buf: &mut [u8; 16]) -> &[u8] {
             return &buf[i..];
         }
     }
-}
-
-fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
 }
 
 /// A site in words, for a listing's comment.

@@ -7,6 +7,24 @@ use std::path::{Path, PathBuf};
 
 use linkscope::Binary;
 
+/// Every recorded link's command file (`tests/fixtures/link/**.cmd`), sorted.
+pub fn link_cmd_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![fixture_path("link")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "cmd") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Path of a fixture file.
 pub fn fixture_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
