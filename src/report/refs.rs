@@ -62,7 +62,8 @@ pub struct RefJson {
     needs_import_fixup: bool,
 }
 
-/// A site as JSON.
+/// A site as JSON, through `serde_json`: the reference [`write_ref_json`] writes the bytes of
+/// (tests compare the two on every fixture).
 pub fn ref_json(n: &Namer<'_>, s: &Site) -> RefJson {
     RefJson {
         site_rva: s.site_rva,
