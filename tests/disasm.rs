@@ -32,7 +32,8 @@ fn cli(args: &[&str]) -> Vec<u8> {
 /// The listing of `a` (text or JSON) with pieces of `piece_bytes` on `threads` threads.
 fn listing(a: &Analyzed, piece_bytes: usize, threads: usize, json: bool) -> Vec<u8> {
     let sweep = PieceSweep::new(&a.bin, &a.data, &a.index, Vec::new(), piece_bytes);
-    let l = Listing { bin: &a.bin, index: &a.index, data: &a.data, sweep: &sweep, names: a.names().clone(), threads };
+    let (names, labels) = (a.names().clone(), a.labels().clone());
+    let l = Listing { bin: &a.bin, index: &a.index, data: &a.data, sweep: &sweep, names, labels, threads };
     let mut out = Vec::new();
     let all = |_: usize, _: u64| true;
     if json {
@@ -166,4 +167,129 @@ fn a_large_image_is_listed_in_bounded_memory() {
         assert!(peak <= bound, "{args:?}: peak {peak} KiB over {bound} KiB");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Fixtures with `llvm-objdump -d` label and call lines captured beside them
+/// (`tests/fixtures/capture-disasm.sh`).
+const LABELLED: &[&str] = &[
+    "mingw64/autoimport.exe",
+    "mingw64/autoimport-stripped.exe",
+    "mingw64/data.dll",
+    "mingw32/autoimport.exe",
+    "mingw32/data.dll",
+    "lld64/autoimport-symtab.exe",
+    "lld64/autoimport.exe",
+    "msvc64/features.dll",
+    "elf/main-nopie",
+    "elf/main-pie",
+    "elf/libdata.so",
+];
+
+/// `ADDR <name>:` of a listing.
+fn label_line(l: &str) -> Option<(u64, &str)> {
+    let (addr, rest) = l.split_once(" <")?;
+    let name = rest.strip_suffix(">:")?;
+    Some((u64::from_str_radix(addr, 16).ok()?, name))
+}
+
+/// objdump's direct `call` / `jmp` lines: site → (mnemonic, target, `<name>`).
+fn objdump_branches(text: &str) -> Vec<(u64, String, u64, String)> {
+    let mut out = Vec::new();
+    for l in text.lines().filter(|l| label_line(l).is_none()) {
+        let (site, rest) = l.trim_start().split_once(':').unwrap();
+        let mut w = rest.split_whitespace();
+        let mnemonic = w.next().unwrap().trim_end_matches('q').to_string();
+        let target = w.next().unwrap().trim_start_matches("0x");
+        let name = rest.split_once('<').unwrap().1.trim_end().trim_end_matches('>').to_string();
+        out.push((u64::from_str_radix(site, 16).unwrap(), mnemonic, u64::from_str_radix(target, 16).unwrap(), name));
+    }
+    out
+}
+
+#[test]
+fn labels_and_call_names_agree_with_llvm_objdump() {
+    for f in LABELLED {
+        let path = common::fixture_path(f);
+        let reference = std::fs::read_to_string(
+            path.with_file_name(format!("{}.objdump-labels", path.file_name().unwrap().to_str().unwrap())),
+        )
+        .unwrap();
+        let a = Analyzed::open(&path, &Analysis::scan(Scan::None, 1)).unwrap();
+        let text = String::from_utf8(listing(&a, PIECE_BYTES, 1, false)).unwrap();
+        // Ours: label lines, instruction starts, and each row's instruction text.
+        let mut labels = std::collections::HashMap::new();
+        let mut rows = std::collections::HashMap::new();
+        for l in text.lines() {
+            if let Some((va, name)) = label_line(l) {
+                labels.insert(va, name.to_string());
+            } else if let Some((va, rest)) = l.trim_start().split_once(":  ") {
+                if let Ok(va) = u64::from_str_radix(va, 16) {
+                    let insn = rest.get(31..).unwrap_or("").split("  ;").next().unwrap().trim().to_string();
+                    rows.insert(va, insn);
+                }
+            }
+        }
+        for (va, name) in &labels {
+            if let Some(hex) = name.strip_prefix("sub_") {
+                assert_eq!(u64::from_str_radix(hex, 16).ok(), Some(*va), "{f}: label {name} at {va:#x}");
+            }
+        }
+        // Every name a label or a symbol gives an address, to resolve our operands.
+        let base = a.bin.image_base.unwrap_or(0);
+        let mut address_of: std::collections::HashMap<String, Vec<u64>> = std::collections::HashMap::new();
+        for (va, name) in &labels {
+            address_of.entry(name.clone()).or_default().push(*va);
+        }
+        for &(rva, p) in &a.index.symbols_sorted {
+            let s = &a.bin.symbols[p as usize];
+            address_of.entry(s.name.clone()).or_default().push(base + rva);
+        }
+        let alias = |va: u64, name: &str| address_of.get(name).is_some_and(|v| v.contains(&va));
+        // Labels: objdump's symbol labels where an instruction starts are ours (or an alias).
+        let mut checked = 0;
+        for l in reference.lines() {
+            let Some((va, name)) = label_line(l) else { continue };
+            if name.starts_with('.') || !rows.contains_key(&va) {
+                continue; // a section symbol, or a data label where no instruction starts
+            }
+            let ours = labels.get(&va).unwrap_or_else(|| panic!("{f}: no label at {va:#x} (objdump: {name})"));
+            assert!(ours == name || alias(va, ours) && alias(va, name), "{f}: {va:#x}: {ours} vs objdump's {name}");
+            checked += 1;
+        }
+        // Direct calls and jumps: our operand names exactly objdump's target.
+        for (site, mnemonic, target, name) in objdump_branches(&reference) {
+            let insn = rows.get(&site).unwrap_or_else(|| panic!("{f}: no instruction at {site:#x}"));
+            let operand =
+                insn.strip_prefix(&format!("{mnemonic} ")).unwrap_or_else(|| panic!("{f}: {site:#x}: {insn}"));
+            if operand.starts_with("0x") {
+                // Unnamed: only where objdump, too, knows no name but a section's.
+                assert!(name.starts_with('.'), "{f}: {site:#x}: {insn} unnamed, objdump: <{name}>");
+                assert!(mnemonic != "call" || a.bin.format.is_elf(), "{f}: {site:#x}: a call target without a label");
+                continue;
+            }
+            let (label, off) = match operand.rsplit_once('+') {
+                Some((l, o)) if o.starts_with("0x") => (l, u64::from_str_radix(&o[2..], 16).unwrap()),
+                _ => (operand, 0),
+            };
+            let resolved = address_of.get(label).is_some_and(|v| v.iter().any(|&va| va + off == target));
+            assert!(resolved, "{f}: {site:#x}: `{insn}` does not name {target:#x} (objdump: <{name}>)");
+            if !name.contains('+') && !name.starts_with('.') {
+                assert!(
+                    label == name || alias(target, label) && alias(target, &name),
+                    "{f}: {site:#x}: {insn} vs <{name}>"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 0, "{f}: nothing compared");
+        // `disasm --json` carries the same labels.
+        let json: serde_json::Value = serde_json::from_slice(&listing(&a, PIECE_BYTES, 1, true)).unwrap();
+        let lines = json["lines"].as_array().unwrap();
+        let in_json: std::collections::HashMap<u64, String> =
+            lines.iter().filter_map(|l| Some((l["va"].as_u64()?, l["label"].as_str()?.to_string()))).collect();
+        assert!(lines.iter().all(|l| l.get("label").is_some()), "{f}: a JSON line without `label`");
+        let shown: std::collections::HashMap<u64, String> =
+            labels.into_iter().filter(|(va, _)| rows.contains_key(va)).collect();
+        assert_eq!(in_json, shown, "{f}: JSON labels differ from the text's");
+    }
 }

@@ -856,6 +856,52 @@ fn references_to_an_import_list_its_sites_in_a_panel_linked_to_the_code() {
 }
 
 #[test]
+fn a_function_is_labelled_in_the_disassembly_and_its_callers_are_listed() {
+    use linkscope::gui::xrefs::RefsTo;
+    let mut h = harness(loaded(&["autoimport.exe"]));
+    click_view(&mut h, View::Disassembly);
+    let doc = active(&h);
+    let (rva, p) = doc
+        .core
+        .index
+        .symbols_sorted
+        .iter()
+        .copied()
+        .find(|&(_, p)| doc.core.bin.symbols[p as usize].name == "main")
+        .expect("main");
+    let row = doc.core.refs.insns.row_of(rva, None).expect("main's first instruction");
+    assert_eq!(
+        doc.core.labels().at(doc.core.refs.insns.at(row).unwrap().0.section, rva).map(|l| l.name.as_str()),
+        Some("main")
+    );
+    // The label is drawn in its row, and `__tmainCRTStartup` calls it by that name.
+    h.state_mut().apply(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, row) });
+    h.run();
+    assert!(h.query_all_by_label("main").next().is_some(), "the Label column shows main");
+    h.state_mut().apply(Action::ShowRefs(RefsTo::Symbol(p as usize)));
+    h.run();
+    let doc = active(&h);
+    let panel = doc.refs_panel.as_ref().expect("panel");
+    assert_eq!(panel.branches.len(), 1, "one call to main");
+    let (site, jmp) = panel.branches[0];
+    assert!(!jmp);
+    let caller = doc.core.labels().before(site).map(|(l, _)| l.name.clone());
+    assert_eq!(caller.as_deref(), Some("__tmainCRTStartup"));
+    assert!(h.query_by_label_contains("1 calls and jumps").is_some());
+    // Following it lands on the call, which names main.
+    h.get_by_label(&format!("{site:#x}")).click();
+    h.run();
+    let doc = active(&h);
+    let sel = doc.table(TableId::Disasm).selected.expect("call selected");
+    assert_eq!(doc.core.refs.insns.at(sel).map(|(_, r)| r), Some(site));
+    use linkscope::gui::table::TableModel;
+    let model = linkscope::gui::views::disasm::DisasmModel { core: &doc.core };
+    let col = model.columns().iter().position(|c| c.name == "Instruction").expect("column");
+    let text = model.text(sel, col);
+    assert_eq!(text, "call main");
+}
+
+#[test]
 fn an_exports_site_count_is_the_references_panels_list() {
     use linkscope::gui::xrefs::{RefsPanel, RefsTo};
     let h = harness(loaded(&["data.dll"]));

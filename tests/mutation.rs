@@ -129,7 +129,8 @@ fn exercise(data: &[u8], orig: &[u8]) {
             // The listing, swept piece by piece on three threads: one line per row of the index.
             let sweep = linkscope::analysis::listing::PieceSweep::new(bin, data, index, Vec::new(), 4096);
             let names = a.names().clone();
-            let l = linkscope::report::disasm::Listing { bin, index, data, sweep: &sweep, names, threads: 3 };
+            let labels = a.labels().clone();
+            let l = linkscope::report::disasm::Listing { bin, index, data, sweep: &sweep, names, labels, threads: 3 };
             let mut text = Vec::new();
             l.write_text(&mut text, &|_, _| true).unwrap();
             let lines = text.split(|&b| b == b'\n').filter(|l| l.windows(3).any(|w| w == b":  ")).count();

@@ -12,6 +12,7 @@ use iced_x86::{
 };
 
 use super::code::{self, Chunk, CodeRegion};
+use super::labels::Labels;
 use super::namer::{with_offset, OperandName};
 use super::{reach, scan, Placement, RefOptions, Refs, Site};
 use crate::model::index::{import_name, is_object, Index};
@@ -143,36 +144,40 @@ pub struct Names {
 }
 
 impl Names {
-    /// The names of `bin` (VAs; section offsets in objects).
-    pub fn new(bin: &Binary, index: &Index) -> Self {
+    /// The names of `bin` (VAs; section offsets in objects), code addresses named by `labels`
+    /// first (each up to the next label), then IAT slots, symbols and exports.
+    pub fn new(bin: &Binary, index: &Index, labels: Option<&Labels>) -> Self {
         let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
         let ptr = if bin.is_64 { 8 } else { 4 };
-        let mut entries = Vec::new();
+        // `(va, rank, size, name)`: at one address the lowest rank wins, then the larger size.
+        let mut entries: Vec<(u64, u8, u64, String)> = Vec::new();
         for &(rva, row) in &index.iat_sorted {
             let (Some(m), Some(e)) = (index.import_module(bin, row as usize), index.import_entry(bin, row as usize))
             else {
                 continue;
             };
-            entries.push((base + rva, ptr, format!("{}!{}", m.dll, import_name(e))));
+            entries.push((base + rva, 0, ptr, format!("{}!{}", m.dll, import_name(e))));
         }
         if !is_object(bin) {
+            for l in labels.into_iter().flat_map(Labels::iter) {
+                entries.push((base + l.rva, 1, l.end - l.rva, l.name.clone()));
+            }
             for &(rva, sym) in &index.symbols_sorted {
                 if let Some(s) = bin.symbols.get(sym as usize) {
-                    entries.push((
-                        base + rva,
-                        s.size.unwrap_or(0),
-                        s.demangled.clone().unwrap_or_else(|| s.name.clone()),
-                    ));
+                    let name = s.demangled.clone().unwrap_or_else(|| s.name.clone());
+                    entries.push((base + rva, 2, s.size.unwrap_or(0), name));
                 }
             }
             for &(rva, e) in &index.exports_sorted {
                 if let Some(n) = bin.exports.get(e as usize).and_then(|e| e.name.clone()) {
-                    entries.push((base + rva, 0, n));
+                    entries.push((base + rva, 2, 0, n));
                 }
             }
         }
-        entries.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
+        entries.sort_by_key(|e| (e.0, e.1, std::cmp::Reverse(e.2)));
         entries.dedup_by_key(|e| e.0);
+        let entries: Vec<(u64, u64, String)> =
+            entries.into_iter().map(|(va, _, size, name)| (va, size, name)).collect();
         let lo = entries.first().map_or(0, |e| e.0);
         let hi = entries.iter().map(|e| e.0.saturating_add(if e.1 > 0 { e.1 } else { 0x1_0000 })).max().unwrap_or(0);
         Names { entries, span: (lo, hi) }
@@ -427,7 +432,7 @@ impl<'a> PieceSweep<'a> {
                 return PieceSweep { how: How::Image { cx: Box::new(cx), chunks }, bitness };
             }
         }
-        let opts = RefOptions { threads: 1, placements, collect: true, instructions: true, min_chunk: 0 };
+        let opts = RefOptions { threads: 1, placements, collect: true, instructions: true, ..RefOptions::default() };
         let refs = super::scan_refs(bin, data, index, &opts);
         PieceSweep { how: How::Whole(Box::new(refs)), bitness }
     }

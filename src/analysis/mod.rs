@@ -3,6 +3,7 @@
 //! CLI and the app both show.
 
 pub mod code;
+pub mod labels;
 pub mod listing;
 pub mod namer;
 mod objects;
@@ -32,6 +33,8 @@ pub struct RefOptions {
     pub collect: bool,
     /// Build the index of instruction starts (for a listing).
     pub instructions: bool,
+    /// Collect the direct calls and jumps (for labels and cross-references; images only).
+    pub branches: bool,
     /// Smallest piece of code one worker takes (0: 64 KiB); tests make it small to split fixtures.
     pub min_chunk: usize,
 }
@@ -49,13 +52,37 @@ pub struct Refs {
     pub note: Option<String>,
     /// Every instruction start (when asked for).
     pub insns: listing::InsnIndex,
+    /// Direct `call`s and `jmp`s (when asked for; images only): `(target RVA, site RVA)` sorted,
+    /// the site's [`BRANCH_JMP`] bit set for a `jmp`.
+    pub branches: Vec<(u32, u32)>,
 }
+
+/// Bit of a [`Refs::branches`] site RVA marking a `jmp` (else it is a `call`).
+pub const BRANCH_JMP: u32 = 1 << 31;
 
 impl Refs {
     /// The sites whose instruction (or field) starts at `rva` in section position `section`
     /// (the list is sorted by section, then site).
     pub fn sites_at(&self, section: u32, rva: u64) -> &[Site] {
         sites_at(&self.sites, section, rva)
+    }
+
+    /// The RVAs direct calls go to, sorted, each once.
+    pub fn call_targets(&self) -> Vec<u64> {
+        let mut v: Vec<u64> =
+            self.branches.iter().filter(|&&(_, s)| s & BRANCH_JMP == 0).map(|&(t, _)| u64::from(t)).collect();
+        v.dedup();
+        v
+    }
+
+    /// The direct calls and jumps to `rva`: their site RVAs, each with whether it is a `jmp`.
+    pub fn branches_to(&self, rva: u64) -> impl Iterator<Item = (u64, bool)> + '_ {
+        let t = u32::try_from(rva).unwrap_or(u32::MAX);
+        let i = self.branches.partition_point(|&(x, _)| x < t);
+        self.branches[i..]
+            .iter()
+            .take_while(move |&&(x, _)| x == t && u64::from(t) == rva)
+            .map(|&(_, s)| (u64::from(s & !BRANCH_JMP), s & BRANCH_JMP != 0))
     }
 }
 
@@ -74,6 +101,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
     let new_out = || scan::Out {
         sites: opts.collect.then(Vec::new),
         insns: opts.instructions.then(Vec::new),
+        branches: opts.branches.then(Vec::new),
         pseudo_seen: vec![false; pseudo_n],
         ..scan::Out::default()
     };
@@ -136,7 +164,9 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         if let Some(v) = o.sites {
             refs.sites.extend(v);
         }
+        refs.branches.extend(o.branches.unwrap_or_default());
     }
+    refs.branches.sort_unstable();
     refs.summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
     refs.sites.sort_by_key(|s| (s.section == u32::MAX, s.section_key(), s.site_rva, s.field_rva));
     refs

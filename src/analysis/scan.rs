@@ -75,6 +75,9 @@ pub(crate) struct Out {
     pub insns: Option<Vec<u32>>,
     /// `(region, first position in insns)` each time the region changes.
     pub insn_regions: Vec<(usize, usize)>,
+    /// Direct `call`s and `jmp`s, when wanted (for labels and cross-references): see
+    /// [`crate::analysis::Refs::branches`].
+    pub branches: Option<Vec<(u32, u32)>>,
 }
 
 impl Out {

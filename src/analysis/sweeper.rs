@@ -8,6 +8,7 @@ use iced_x86::{Decoder, Instruction, Mnemonic, OpKind};
 use super::code::{self, Chunk, CodeRegion, Step, Visit};
 use super::scan::{blank, Cover, Ctx, Out};
 use super::site::{Mode, TargetKind};
+use super::BRANCH_JMP;
 
 impl Ctx<'_> {
     /// Sweep one chunk of code.
@@ -61,10 +62,25 @@ impl Visit for Sweeper<'_, '_, '_> {
     #[inline(always)]
     fn instruction(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
         // The fast path: no relocation inside, no RIP-relative operand, no 32-bit displacement.
-        if self.next_cover_off >= off + ins.len() && !ins.is_ip_rel_memory_operand() && ins.memory_displ_size() < 4 {
-            return Step::Next;
+        let step =
+            if self.next_cover_off >= off + ins.len() && !ins.is_ip_rel_memory_operand() && ins.memory_displ_size() < 4
+            {
+                Step::Next
+            } else {
+                self.slow(ins, off, decoder)
+            };
+        if let (Some(branches), Step::Next) = (self.out.branches.as_mut(), &step) {
+            if let Some((t, call)) = direct_branch(ins) {
+                let site = self.region.rva + off as u64;
+                let (Ok(t), Ok(site)) = (u32::try_from(t.wrapping_sub(self.cx.base)), u32::try_from(site)) else {
+                    return step;
+                };
+                if site & BRANCH_JMP == 0 {
+                    branches.push((t, if call { site } else { site | BRANCH_JMP }));
+                }
+            }
         }
-        self.slow(ins, off, decoder)
+        step
     }
 }
 
@@ -180,6 +196,19 @@ impl Sweeper<'_, '_, '_> {
             self.operand_site(ins, rva, c.rva, c.width * 8, Mode::Immediate, c.value.unwrap_or(0), Some(c));
         }
         Step::Next
+    }
+}
+
+/// The target of a direct `call` or `jmp` (to an immediate address; not a conditional jump) and
+/// whether it is a call.
+pub(crate) fn direct_branch(ins: &Instruction) -> Option<(u64, bool)> {
+    if !matches!(ins.op0_kind(), OpKind::NearBranch64 | OpKind::NearBranch32 | OpKind::NearBranch16) {
+        return None;
+    }
+    match ins.mnemonic() {
+        Mnemonic::Call => Some((ins.near_branch_target(), true)),
+        Mnemonic::Jmp => Some((ins.near_branch_target(), false)),
+        _ => None,
     }
 }
 

@@ -41,7 +41,8 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool, threads: usize) -> i32 {
     let sweep = PieceSweep::new(bin, data, index, placements, PIECE_BYTES);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let listing = Listing { bin, index, data, sweep: &sweep, names: a.names().clone(), threads };
+    let listing =
+        Listing { bin, index, data, sweep: &sweep, names: a.names().clone(), labels: a.labels().clone(), threads };
     let r = if json { listing.write_json(&mut out, &filter) } else { listing.write_text(&mut out, &filter) };
     super::finish(r.and_then(|()| out.flush()), 0, 1)
 }

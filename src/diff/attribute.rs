@@ -96,7 +96,8 @@ impl<'a> Attributor<'a> {
                 sites.sort_unstable();
             }
             if let Some(b) = bitness(bin) {
-                lister = Some(Lister::new(b, std::sync::Arc::new(crate::analysis::listing::Names::new(bin, index))));
+                lister =
+                    Some(Lister::new(b, std::sync::Arc::new(crate::analysis::listing::Names::new(bin, index, None))));
             }
         }
         Attributor {
@@ -273,7 +274,7 @@ impl<'a> Attributor<'a> {
                         }
                         if self.lister_b.is_none() {
                             self.lister_b = Some(bitness(bb).map(|x| {
-                                Lister::new(x, std::sync::Arc::new(crate::analysis::listing::Names::new(bb, bi)))
+                                Lister::new(x, std::sync::Arc::new(crate::analysis::listing::Names::new(bb, bi, None)))
                             }));
                         }
                         rva.map(|v| bb.image_base.unwrap_or(0).wrapping_add(v))

@@ -6,7 +6,7 @@
 
 use eframe::egui;
 
-use crate::analysis::namer::Namer;
+use crate::analysis::namer::{with_offset, Namer};
 use crate::analysis::xref::Targets;
 use crate::analysis::{ImportRef, SymRef};
 use crate::gui::action::{Action, Target};
@@ -34,6 +34,8 @@ pub struct RefsPanel {
     pub title: String,
     /// Positions in the document's sites, in address order.
     pub sites: Vec<u32>,
+    /// The direct calls and jumps to its start: site RVAs, each with whether it is a `jmp`.
+    pub branches: Vec<(u64, bool)>,
 }
 
 impl RefsPanel {
@@ -64,7 +66,14 @@ impl RefsPanel {
             }
         };
         let sites = (0..core.refs.sites.len() as u32).filter(|&i| t.reaches(&core.refs.sites[i as usize])).collect();
-        RefsPanel { to, title, sites }
+        let start = match to {
+            RefsTo::Import(_) => None,
+            RefsTo::Export(p) => core.bin.exports.get(p).filter(|e| e.forwarder.is_none()).map(|e| e.rva),
+            RefsTo::Symbol(p) => core.index.symbols_sorted.iter().find(|&&(_, q)| q as usize == p).map(|&(r, _)| r),
+            RefsTo::Rva(r) => Some(r),
+        };
+        let branches = start.map(|r| core.refs.branches_to(r).collect()).unwrap_or_default();
+        RefsPanel { to, title, sites, branches }
     }
 }
 
@@ -77,10 +86,15 @@ pub fn show(ui: &mut egui::Ui, core: &DocCore, panel: &RefsPanel, actions: &mut 
             actions.push(Action::CloseRefs);
         }
     });
-    ui.label(format!("to {}: {} data references", panel.title, panel.sites.len()));
+    ui.label(format!(
+        "to {}: {} data references, {} calls and jumps",
+        panel.title,
+        panel.sites.len(),
+        panel.branches.len()
+    ));
     ui.label(
         egui::RichText::new(
-            "Sites whose true target is this (through a pseudo-relocation, an IAT slot or an address inside it). Direct calls and jumps are not listed.",
+            "Direct calls and jumps to its first byte, then the sites whose true target is this (through a pseudo-relocation, an IAT slot or an address inside it).",
         )
         .small()
         .color(ui.visuals().weak_text_color()),
@@ -91,9 +105,26 @@ pub fn show(ui: &mut egui::Ui, core: &DocCore, panel: &RefsPanel, actions: &mut 
     egui::ScrollArea::vertical().id_salt("refs-panel").auto_shrink(false).show_rows(
         ui,
         h,
-        panel.sites.len(),
+        panel.branches.len() + panel.sites.len(),
         |ui, range| {
-            for &i in &panel.sites[range] {
+            let nb = panel.branches.len();
+            for &(site, jmp) in &panel.branches[range.start.min(nb)..range.end.min(nb)] {
+                ui.horizontal(|ui| {
+                    let target = match core.refs.insns.row_of(site, None) {
+                        Some(r) => Target::Row(TableId::Disasm, r),
+                        None => Target::Rva(site, 1),
+                    };
+                    let addr = egui::RichText::new(format!("{site:#x}")).monospace();
+                    if ui.link(addr).on_hover_text("Show it").clicked() {
+                        actions.push(Action::Navigate { doc: None, target });
+                    }
+                    let what = if jmp { "jmp" } else { "call" };
+                    ui.label(egui::RichText::new(what).small().color(ui.visuals().weak_text_color()));
+                    let from = core.labels().before(site).map(|(l, off)| with_offset(&l.name, Some(off as i64)));
+                    ui.label(egui::RichText::new(format!("in {}", from.unwrap_or_else(|| "?".into()))).monospace());
+                });
+            }
+            for &i in &panel.sites[range.start.saturating_sub(nb)..range.end.saturating_sub(nb)] {
                 let Some(s) = core.refs.sites.get(i as usize) else { continue };
                 ui.horizontal(|ui| {
                     let target = match core.refs.insns.row_of(s.site_rva, Some(s.section as usize)) {

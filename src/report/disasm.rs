@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use iced_x86::{FormatterOutput, FormatterTextKind};
 
+use crate::analysis::labels::Labels;
 use crate::analysis::listing::{data_text, Lister, Names, Piece, PieceSweep, DATA_QUAD, DATA_ROW, OFFSET_MASK};
 use crate::analysis::Site;
 use crate::model::index::{is_object, Index};
@@ -33,6 +34,8 @@ pub struct Listing<'a> {
     pub sweep: &'a PieceSweep<'a>,
     /// Names for operands.
     pub names: Arc<Names>,
+    /// Labels of function starts, each shown on a line of its own before its instruction.
+    pub labels: Arc<Labels>,
     /// Worker threads (0 or 1: the calling thread).
     pub threads: usize,
 }
@@ -102,8 +105,15 @@ impl<'a> Listing<'a> {
         let mut cursor = 0;
         let mut decoder = w.lister.decoder(bytes, 0);
         let label = json.then(|| serde_json::to_string(self.index.section_label_at(p.section)).unwrap_or_default());
+        let labels = self.labels.from(p.section, p.region_rva);
+        let mut li = 0;
+        let va_digits = if self.bin.is_64 { 16 } else { 8 };
         for &o in &p.offsets {
             let rva = p.region_rva + u64::from(o & OFFSET_MASK);
+            while labels.get(li).is_some_and(|l| l.section as usize == p.section && l.rva < rva) {
+                li += 1;
+            }
+            let name = labels.get(li).filter(|l| l.section as usize == p.section && l.rva == rva).map(|l| &l.name);
             if !keep(p.section, rva) {
                 continue;
             }
@@ -112,6 +122,10 @@ impl<'a> Listing<'a> {
             let sites = p.sites_at(rva, &mut cursor);
             let va = base.wrapping_add(rva);
             let out = &mut f.buf;
+            if let (Some(name), None) = (name, &label) {
+                label_line(out, va, va_digits, name);
+            }
+            let name = name.map(String::as_str);
             if o & DATA_ROW != 0 {
                 let width = if o & DATA_QUAD != 0 { 8 } else { 4 };
                 let raw = &b[..usize::from(width).min(b.len())];
@@ -120,7 +134,7 @@ impl<'a> Listing<'a> {
                     Some(label) => {
                         json_head(out, label, rva, va, raw);
                         push_json_str(out, &text);
-                        json_tail(out, &namer, sites);
+                        json_tail(out, name, &namer, sites);
                     }
                     None => {
                         text_head(out, va, raw);
@@ -155,7 +169,7 @@ impl<'a> Listing<'a> {
                         } else {
                             out.push(b'"');
                         }
-                        json_tail(out, &namer, sites);
+                        json_tail(out, name, &namer, sites);
                     }
                     None => {
                         text_head(out, va, raw);
@@ -175,7 +189,8 @@ impl<'a> Listing<'a> {
         parts.send(f);
     }
 
-    /// The listing as text: a heading per section, then `va:  bytes  text  ; sites`.
+    /// The listing as text: a heading per section, then `va:  bytes  text  ; sites`, a label
+    /// line `{va} <name>:` before a function's first instruction.
     pub fn write_text(&self, out: &mut impl Write, keep: &Keep) -> std::io::Result<()> {
         let mut last_section = usize::MAX;
         self.each(keep, false, |f| {
@@ -191,7 +206,8 @@ impl<'a> Listing<'a> {
     }
 
     /// The listing as one JSON document `{schema_version, format, arch, lines[]}`, each line
-    /// `{section, rva, va, bytes, text, sites[]}`, written piece by piece as they are formatted.
+    /// `{section, rva, va, bytes, text, label, sites[]}` (`label`: the function's name on its first
+    /// instruction, else `null`), written piece by piece as they are formatted.
     pub fn write_json(&self, out: &mut impl Write, keep: &Keep) -> std::io::Result<()> {
         let head = [
             ("schema_version", 1.into()),
@@ -262,8 +278,25 @@ fn json_head(out: &mut Vec<u8>, label: &str, rva: u64, va: u64, raw: &[u8]) {
     out.extend_from_slice(b"\",\"text\":");
 }
 
-/// `,"sites":[…]}` of a JSON line.
-fn json_tail(out: &mut Vec<u8>, namer: &Namer<'_>, sites: &[Site]) {
+/// `\n{va:016x} <{name}>:\n`: a label on a line of its own, after an empty one (as objdump).
+fn label_line(out: &mut Vec<u8>, va: u64, digits: usize, name: &str) {
+    let mut buf = [0u8; 16];
+    let hex = hex_digits(va, &mut buf);
+    out.push(b'\n');
+    out.resize(out.len() + digits.saturating_sub(hex.len()), b'0');
+    out.extend_from_slice(hex);
+    out.extend_from_slice(b" <");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b">:\n");
+}
+
+/// `,"label":…,"sites":[…]}` of a JSON line.
+fn json_tail(out: &mut Vec<u8>, label: Option<&str>, namer: &Namer<'_>, sites: &[Site]) {
+    out.extend_from_slice(b",\"label\":");
+    match label {
+        Some(l) => push_json_str(out, l),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"sites\":[");
     for (i, s) in sites.iter().enumerate() {
         if i > 0 {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use crate::analysis::labels::Labels;
 use crate::analysis::listing::Names;
 use crate::analysis::stream::{stream_sites, SiteSource};
 use crate::analysis::{scan_refs, RefOptions, Refs, Site};
@@ -94,6 +95,7 @@ pub struct Analyzed {
     options: RefOptions,
     regions: OnceLock<Regions>,
     names: OnceLock<Arc<Names>>,
+    labels: OnceLock<Arc<Labels>>,
     site_pages: OnceLock<Vec<SitePage>>,
     import_uses: OnceLock<Vec<u32>>,
     export_uses: OnceLock<Vec<u32>>,
@@ -164,6 +166,7 @@ impl Analyzed {
             placements,
             collect: matches!(scan, Scan::Sites | Scan::Listing),
             instructions: scan == Scan::Listing,
+            branches: scan == Scan::Listing,
             min_chunk: analysis.min_chunk,
         };
         let refs = match scan {
@@ -181,6 +184,7 @@ impl Analyzed {
             options,
             regions: OnceLock::new(),
             names: OnceLock::new(),
+            labels: OnceLock::new(),
             site_pages: OnceLock::new(),
             import_uses: OnceLock::new(),
             export_uses: OnceLock::new(),
@@ -193,9 +197,23 @@ impl Analyzed {
         self.regions.get_or_init(|| Regions::new(&self.bin, &self.index))
     }
 
-    /// Names for operands and labels (built on first use).
+    /// Names for operands, code addresses named by [`Analyzed::labels`] (built on first use).
     pub fn names(&self) -> &Arc<Names> {
-        self.names.get_or_init(|| Arc::new(Names::new(&self.bin, &self.index)))
+        self.names.get_or_init(|| Arc::new(Names::new(&self.bin, &self.index, Some(self.labels()))))
+    }
+
+    /// The labels of the code (built on first use): the call targets come from the scan when it
+    /// collected them (a listing scan), else from a scan of the code that collects only them.
+    pub fn labels(&self) -> &Arc<Labels> {
+        self.labels.get_or_init(|| {
+            let calls = if self.options.branches {
+                self.refs.call_targets()
+            } else {
+                let o = RefOptions { threads: self.options.threads, branches: true, ..RefOptions::default() };
+                scan_refs(&self.bin, &self.data, &self.index, &o).call_targets()
+            };
+            Arc::new(Labels::new(&self.bin, &self.data, &self.index, &calls))
+        })
     }
 
     /// The pages of an image holding sites that reach an import, in address order (none for

@@ -24,6 +24,7 @@ columns! {
     /// Columns of the disassembly.
     enum DisasmCol {
         Address => Column::num("Address", 110.0, "Virtual address of the instruction (section offset in objects)."),
+        Label => Column::text("Label", 150.0, "The function this instruction starts: a symbol, export, the entry point, a TLS callback, an import thunk (j_name, name@plt), or sub_<address> for a .pdata function start or call target nothing names. Right-click for the references to it."),
         Section => Column::text("Section", 64.0, "The code section."),
         Bytes => Column::text("Bytes", 170.0, "The instruction's bytes."),
         Instruction => Column::text("Instruction", 330.0, "Intel syntax; addresses named after imports, thunks, symbols and exports."),
@@ -93,6 +94,12 @@ impl DisasmModel<'_> {
         }
     }
 
+    /// The label of the function the row's instruction starts, if any.
+    fn label(&self, row: usize) -> Option<&crate::analysis::labels::Label> {
+        let (sec, rva, _, _) = self.at(row)?;
+        self.core.labels().at(sec, rva)
+    }
+
     fn namer(&self) -> Namer<'_> {
         Namer { bin: &self.core.bin, index: &self.core.index }
     }
@@ -109,6 +116,7 @@ impl TableModel for DisasmModel<'_> {
         let Some(col) = DisasmCol::from_index(col) else { return String::new() };
         match col {
             DisasmCol::Address => self.at(row).map_or_else(String::new, |(_, _, _, va)| format!("{va:#x}")),
+            DisasmCol::Label => self.label(row).map(|l| l.name.clone()).unwrap_or_default(),
             DisasmCol::Section => {
                 self.at(row).map_or_else(String::new, |(sec, ..)| self.core.index.section_label_at(sec).to_string())
             }
@@ -171,6 +179,10 @@ impl TableModel for DisasmModel<'_> {
                 cell.tip(tip)
             }
             DisasmCol::Section => Cell::mono(text),
+            DisasmCol::Label => {
+                let tip = self.label(row).map(|l| format!("{} ({})", l.name, l.kind.name())).unwrap_or_default();
+                Cell::mono(text).tone(Tone::Kind(RefKind::Symbol)).tip(tip)
+            }
         }
     }
     /// The references to the instruction's address (a jump table's entry, a function pointer).
@@ -221,7 +233,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     intro(
         ui,
         "Disassembly",
-        "The code, decoded by a linear sweep that restarts at every known instruction start (entry point, exports, functions, .pdata). Instructions that reference data are coloured by how they address it; hover the reference for an explanation, click it to follow the target.",
+        "The code, decoded by a linear sweep that restarts at every known instruction start (entry point, exports, functions, .pdata). A function's first instruction carries its label, and calls and jumps are named by those labels (sub_<address> where nothing names a called function). Instructions that reference data are coloured by how they address it; hover the reference for an explanation, click it to follow the target.",
     );
     let core = &cx.doc.core;
     if core.refs.insns.is_empty() {
