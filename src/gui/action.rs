@@ -100,6 +100,9 @@ pub enum Action {
     ShowRefs(crate::gui::xrefs::RefsTo),
     /// Close that panel.
     CloseRefs,
+    /// Find the active document's strings on a worker thread (the Strings view asks while they
+    /// are not found; asking again while the job runs does nothing).
+    FindStrings,
     /// List the data references that reach import row `usize` of the active document (the Data
     /// references view, its Import facet set to the import).
     RefsToImport(usize),

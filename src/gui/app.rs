@@ -1028,6 +1028,7 @@ impl Document {
             || self.link.job.is_some()
             || self.rescan.is_some()
             || TableId::ALL.iter().any(|t| self.table(*t).pending.is_some())
+            || (self.view == View::Strings && self.core.strings_found().is_none())
     }
 }
 

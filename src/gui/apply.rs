@@ -113,6 +113,18 @@ impl App {
                     doc.refs_panel = Some(crate::gui::xrefs::RefsPanel::new(&doc.core, to));
                 }
             }
+            Action::FindStrings => {
+                let waker = self.waker();
+                let Some(doc) = self.active_mut() else { return };
+                let key = Arc::as_ptr(&doc.core) as usize;
+                if doc.core.strings_found().is_none() && doc.strings_job.as_ref().is_none_or(|(k, _)| *k != key) {
+                    let core = doc.core.clone();
+                    let job = crate::session::Job::spawn("strings", Some(waker), move |_| {
+                        core.strings();
+                    });
+                    doc.strings_job = Some((key, job));
+                }
+            }
             Action::CloseRefs => {
                 if let Some(doc) = self.active_mut() {
                     doc.refs_panel = None;

@@ -406,6 +406,9 @@ pub struct Document {
     pub rescan: Option<crate::session::Job<Result<DocCore, String>>>,
     /// "References to this", when asked for: the panel beside the view.
     pub refs_panel: Option<crate::gui::xrefs::RefsPanel>,
+    /// The job finding the strings of `core` (the address of the core it works on, so a rescan's
+    /// new core gets its own).
+    pub strings_job: Option<(usize, crate::session::Job<()>)>,
 }
 
 impl Document {
@@ -433,6 +436,7 @@ impl Document {
             link: Default::default(),
             rescan: None,
             refs_panel: None,
+            strings_job: None,
         }
     }
 

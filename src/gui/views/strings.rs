@@ -107,7 +107,16 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         "Strings",
         "Printable text in the sections, as GNU strings finds it: runs of at least 4 ASCII characters, and UTF-16LE (Windows wide) strings. Refs counts the data references that point into each string: click it to see the first one's instruction.",
     );
-    if cx.doc.core.strings().found.is_empty() {
+    // Found on a worker thread (a large DLL has a million strings); the table appears when done.
+    let Some(found) = cx.doc.core.strings_found() else {
+        actions.push(Action::FindStrings);
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Finding strings…");
+        });
+        return;
+    };
+    if found.found.is_empty() {
         crate::gui::table::empty_note(ui, "No string of 4 or more printable characters in the sections.");
         return;
     }
