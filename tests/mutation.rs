@@ -123,8 +123,17 @@ fn exercise(data: &[u8], orig: &[u8]) {
             assert_eq!(d.identical(), data == orig);
             let namer = linkscope::report::refs::Namer { bin, index };
             let mut out = Vec::new();
-            linkscope::report::refs::write_refs_json(&mut out, &namer, refs, &refs.sites[..], &[], &|_| true, false)
-                .unwrap();
+            linkscope::report::refs::write_refs_json(
+                &mut out,
+                &namer,
+                refs,
+                &refs.sites[..],
+                &[],
+                &|_| true,
+                false,
+                &[],
+            )
+            .unwrap();
             assert!(refs.insns.len() as u64 >= refs.summary.instructions);
             // The listing, swept piece by piece on three threads: one line per row of the index.
             let sweep = linkscope::analysis::listing::PieceSweep::new(bin, data, index, Vec::new(), 4096);

@@ -230,6 +230,49 @@ fn refs_to_an_import_keeps_exactly_its_sites() {
     }
 }
 
+/// `refs --to NAME` lists the direct calls and jumps to the named function: exactly the
+/// `call` / `jmp` lines `llvm-objdump -d` names it in (captured as `*.objdump-labels`), with the
+/// function each sits in.
+#[test]
+fn refs_to_a_function_lists_its_calls_and_jumps_as_objdump_shows_them() {
+    for (rel, name) in [
+        ("mingw64/autoimport.exe", "printf"),
+        ("mingw64/autoimport.exe", "main"),
+        ("lld64/autoimport-symtab.exe", "printf"),
+    ] {
+        let path = common::fixture_path(rel);
+        let capture = std::fs::read_to_string(format!("{}.objdump-labels", path.display())).unwrap();
+        let mut want: Vec<(u64, String)> = capture
+            .lines()
+            .filter(|l| l.ends_with(&format!("<{name}>")))
+            .map(|l| {
+                let (site, rest) = l.trim_start().split_once(':').unwrap();
+                let kind = rest.split_whitespace().next().unwrap().trim_end_matches('q').to_string();
+                (u64::from_str_radix(site, 16).unwrap(), kind)
+            })
+            .collect();
+        want.sort();
+        assert!(!want.is_empty(), "{rel}: objdump calls {name}");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_linkscope"))
+            .args(["refs", path.to_str().unwrap(), "--to", name, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got: Vec<(u64, String)> = v["branches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["site_va"].as_u64().unwrap(), b["kind"].as_str().unwrap().to_string()))
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{rel} --to {name}");
+        for b in v["branches"].as_array().unwrap() {
+            assert!(b["function"].as_str().is_some_and(|f| !f.is_empty()), "{rel}: {b}");
+        }
+    }
+}
+
 #[test]
 fn small_code_model_sites_are_rip_relative_with_offsets() {
     let sites = pseudo_sites("mingw64/autoimport-small.exe");

@@ -89,6 +89,22 @@ impl Targets {
         self.symbols.push((r, extent(n.bin, r)));
     }
 
+    /// The addresses a direct `call` or `jmp` reaches the targets at: each symbol's and export's
+    /// first byte, and each address (sorted, each once).
+    pub fn starts(&self, n: &Namer<'_>) -> Vec<u64> {
+        let mut v = self.rvas.clone();
+        for &(r, _) in &self.symbols {
+            let start = match r {
+                SymRef::Symbol(p) => n.index.symbols_sorted.iter().find(|&&(_, q)| q == p).map(|&(rva, _)| rva),
+                SymRef::Export(p) => n.bin.exports.get(p as usize).filter(|e| e.forwarder.is_none()).map(|e| e.rva),
+            };
+            v.extend(start);
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     /// Whether `s` reaches one of the targets.
     pub fn reaches(&self, s: &Site) -> bool {
         s.import.is_some_and(|i| self.imports.contains(&i))

@@ -39,7 +39,10 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
         }
     }
     // The sites are streamed from a second scan as they are written, never kept.
-    let analysis = Analysis { scan: Scan::Summary, threads: args.threads, bases: parsed, ..Analysis::default() };
+    // With `--to`, the direct calls and jumps too (collected by the same scan).
+    let branches = !args.to.is_empty();
+    let analysis =
+        Analysis { scan: Scan::Summary, threads: args.threads, bases: parsed, branches, ..Analysis::default() };
     let a = match Analyzed::open(file, &analysis) {
         Ok(a) => a,
         Err(e) => {
@@ -64,10 +67,20 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
     let keep = |s: &Site| only.is_none_or(|f| f.keep(s)) && targets.as_ref().is_none_or(|t| t.reaches(s));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // The calls and jumps to a target's first byte (images; objects reach theirs by relocations).
+    let starts = targets.as_ref().map(|t| t.starts(&namer)).unwrap_or_default();
+    let branches = rr::branches_to(result, &starts);
     let r = if args.json {
-        rr::write_refs_json(&mut out, &namer, result, &a, modules, &keep, args.summary)
+        let extra = match &targets {
+            Some(_) => vec![("branches", rr::branches_json(&namer, a.labels(), &branches))],
+            None => Vec::new(),
+        };
+        rr::write_refs_json(&mut out, &namer, result, &a, modules, &keep, args.summary, &extra)
     } else {
-        rr::write_refs_text(&mut out, &namer, result, &a, modules, &keep, args.summary)
+        rr::write_refs_text(&mut out, &namer, result, &a, modules, &keep, args.summary).and_then(|()| match &targets {
+            Some(_) if !args.summary => rr::write_branches_text(&mut out, &namer, a.labels(), &branches),
+            _ => Ok(()),
+        })
     };
     finish(r.and_then(|()| out.flush()))
 }

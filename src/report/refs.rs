@@ -4,7 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::analysis::namer::signed_hex;
+use crate::analysis::labels::Labels;
+use crate::analysis::namer::{signed_hex, with_offset};
 pub use crate::analysis::namer::{ImportJson, Namer};
 use crate::analysis::stream::SiteSource;
 use crate::analysis::{Mode, Reach, Refs, Site, Summary, TargetKind};
@@ -198,6 +199,7 @@ pub fn write_refs_json(
     modules: &[ModuleJson],
     keep: &(dyn Fn(&Site) -> bool + Sync),
     summary_only: bool,
+    extra: &[(&str, serde_json::Value)],
 ) -> io::Result<()> {
     // Written field by field, each site as it is formatted: no tree of the whole document.
     super::write_json_head(
@@ -232,7 +234,53 @@ pub fn write_refs_json(
         })?;
         w.write_all(b"]")?;
     }
+    for (k, v) in extra {
+        write!(w, ",{}:", serde_json::Value::from(*k))?;
+        serde_json::to_writer(&mut *w, v)?;
+    }
     writeln!(w, "}}")
+}
+
+/// The direct calls and jumps to `starts` (RVAs), as `refs --to` lists them: `(target, site, is
+/// jmp)` in order of target then site.
+pub fn branches_to(refs: &Refs, starts: &[u64]) -> Vec<(u64, u64, bool)> {
+    starts.iter().flat_map(|&t| refs.branches_to(t).map(move |(site, jmp)| (t, site, jmp))).collect()
+}
+
+/// `branches[]` of `refs --to --json`: `{target_rva, site_rva, site_va, kind, function}` (`kind`
+/// `call` or `jmp`; `function` the label the site lies in, with its offset).
+pub fn branches_json(n: &Namer<'_>, labels: &Labels, branches: &[(u64, u64, bool)]) -> serde_json::Value {
+    let base = n.bin.image_base.unwrap_or(0);
+    branches
+        .iter()
+        .map(|&(t, site, jmp)| {
+            serde_json::json!({
+                "target_rva": t,
+                "site_rva": site,
+                "site_va": base.wrapping_add(site),
+                "kind": if jmp { "jmp" } else { "call" },
+                "function": labels.before(site).map(|(l, off)| with_offset(&l.name, i64::try_from(off).ok())),
+            })
+        })
+        .collect()
+}
+
+/// The text form of [`branches_json`]: a heading and one line per call or jump.
+pub fn write_branches_text(
+    w: &mut impl Write,
+    n: &Namer<'_>,
+    labels: &Labels,
+    branches: &[(u64, u64, bool)],
+) -> io::Result<()> {
+    let base = n.bin.image_base.unwrap_or(0);
+    writeln!(w, "\n{} direct calls and jumps to the target", branches.len())?;
+    for &(t, site, jmp) in branches {
+        let from = labels.before(site).map(|(l, off)| with_offset(&l.name, i64::try_from(off).ok()));
+        let kind = if jmp { "jmp " } else { "call" };
+        let (va, to) = (base.wrapping_add(site), base.wrapping_add(t));
+        writeln!(w, "  {va:#x}  {kind} {to:#x}  in {}", from.unwrap_or_else(|| "?".into()))?;
+    }
+    Ok(())
 }
 
 /// The reach column: `ok +0x1234`, `OUT 7.4 GiB`, `WRAPS 3.0 GiB` (the runtime accepts the value,

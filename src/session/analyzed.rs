@@ -66,6 +66,9 @@ pub struct Analysis {
     pub bases: Vec<(String, u64)>,
     /// Smallest piece of code one scan worker takes (0: the scan's default; tests make it small).
     pub min_chunk: usize,
+    /// Collect the direct calls and jumps ([`crate::analysis::Refs::branches`]; a listing scan
+    /// always does).
+    pub branches: bool,
 }
 
 impl Analysis {
@@ -166,7 +169,7 @@ impl Analyzed {
             placements,
             collect: matches!(scan, Scan::Sites | Scan::Listing),
             instructions: scan == Scan::Listing,
-            branches: scan == Scan::Listing,
+            branches: scan == Scan::Listing || analysis.branches,
             min_chunk: analysis.min_chunk,
         };
         let refs = match scan {
