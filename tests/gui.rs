@@ -908,6 +908,10 @@ fn a_function_is_labelled_in_the_disassembly_and_its_callers_are_listed() {
     let col = model.columns().iter().position(|c| c.name == "Instruction").expect("column");
     let text = model.text(sel, col);
     assert_eq!(text, "call main");
+    // "References to this" on the operand is about main again; on the address, about the call.
+    assert_eq!(model.refs_to(sel, col), Some(RefsTo::Rva(rva)));
+    let addr = model.columns().iter().position(|c| c.name == "Address").expect("column");
+    assert_eq!(model.refs_to(sel, addr), Some(RefsTo::Rva(site)));
 }
 
 #[test]

@@ -185,9 +185,33 @@ impl TableModel for DisasmModel<'_> {
             }
         }
     }
-    /// The references to the instruction's address (a jump table's entry, a function pointer).
-    fn refs_to(&self, row: usize, _col: usize) -> Option<crate::gui::xrefs::RefsTo> {
-        self.core.refs.insns.at(row).map(|(_, rva)| crate::gui::xrefs::RefsTo::Rva(rva))
+    /// On the instruction or its data reference: the references to what its operand names (its
+    /// import, the address it reaches, a call's or jump's target); elsewhere, to the
+    /// instruction's own address (a function, a jump table's entry, a function pointer).
+    fn refs_to(&self, row: usize, col: usize) -> Option<crate::gui::xrefs::RefsTo> {
+        use crate::gui::xrefs::RefsTo;
+        let (_, rva, b, va) = self.at(row)?;
+        if matches!(DisasmCol::from_index(col), Some(DisasmCol::Instruction | DisasmCol::DataRef)) {
+            if let Some(s) = self.sites(row).first() {
+                return match (s.import, s.target_rva) {
+                    (Some(crate::analysis::ImportRef::Row(r)), _) => Some(RefsTo::Import(r as usize)),
+                    (_, Some(t)) => Some(RefsTo::Rva(t)),
+                    _ => None,
+                };
+            }
+            let bitness = self.core.refs.insns.bitness;
+            if self.core.refs.insns.data_width(row).is_none() && bitness != 0 {
+                let ins = iced_x86::Decoder::with_ip(bitness, b, va, iced_x86::DecoderOptions::NONE).decode();
+                use iced_x86::OpKind::{NearBranch16, NearBranch32, NearBranch64};
+                if matches!(ins.op0_kind(), NearBranch16 | NearBranch32 | NearBranch64) {
+                    let t = ins.near_branch_target();
+                    if t != 0 && !crate::gui::lookup::is_object(&self.core.bin) {
+                        return Some(RefsTo::Rva(t.wrapping_sub(va.wrapping_sub(rva))));
+                    }
+                }
+            }
+        }
+        Some(RefsTo::Rva(rva))
     }
     fn row_span(&self, row: usize) -> Option<Span> {
         let (sec, rva, _, _) = self.at(row)?;
