@@ -56,7 +56,8 @@ pub struct Label {
     pub end: u64,
     /// What gave it.
     pub kind: LabelKind,
-    /// The label (a symbol's demangled name, when it has one).
+    /// The label (in images a symbol's demangled name, when it has one; in objects the raw name
+    /// their relocations name operands by).
     pub name: String,
 }
 
@@ -93,7 +94,8 @@ impl Labels {
                 _ => 4,
             };
             let local = u8::from(!matches!(s.binding, Binding::Global | Binding::External));
-            let name = s.demangled.clone().unwrap_or_else(|| s.name.clone());
+            // Images name operands by demangled names, objects by their relocations' raw ones.
+            let name = if object { s.name.clone() } else { s.demangled.clone().unwrap_or_else(|| s.name.clone()) };
             c.push((sec as u32, rva, LabelKind::Symbol, kind_rank + local, name));
         }
         // A static function with an aux record at its section's start reads as a section symbol
