@@ -6,6 +6,7 @@ pub mod code;
 pub mod listing;
 pub mod namer;
 mod objects;
+pub mod omf;
 pub mod reach;
 mod scan;
 pub mod search;
