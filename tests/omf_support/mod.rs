@@ -430,3 +430,23 @@ pub fn check_bounded_work(bin: &Binary, data_len: u64) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The disassembly of `bin`'s code as `disasm` writes it (text, pieces of 64 bytes): the number
+/// of lines written.
+pub fn listing_lines(bin: &Binary, data: &[u8]) -> usize {
+    let index = linkscope::model::index::Index::new(bin);
+    let names = std::sync::Arc::new(linkscope::analysis::listing::Names::new(bin, &index));
+    let sweep = linkscope::analysis::listing::PieceSweep::new(bin, data, &index, Vec::new(), 64);
+    let l = linkscope::report::disasm::Listing { bin, index: &index, data, sweep: &sweep, names, threads: 1 };
+    let mut out = Vec::new();
+    l.write_text(&mut out, &|_, _| true).expect("writing to memory");
+    out.split(|&b| b == b'\n').filter(|l| l.windows(3).any(|w| w == b":  ")).count()
+}
+
+/// Bytes of code `bin` holds (its executable sections, OMF segments as assembled).
+pub fn code_bytes(bin: &Binary, data: &[u8]) -> usize {
+    (0..bin.sections.len())
+        .filter(|&p| bin.sections[p].is_exec)
+        .map(|p| linkscope::analysis::code::section_code(bin, data, p).len())
+        .sum()
+}
