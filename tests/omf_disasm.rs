@@ -37,6 +37,8 @@ struct Line {
     text: String,
     /// Offsets of the sites' fields from the instruction's start.
     fields: Vec<u64>,
+    /// The sites' modes.
+    modes: Vec<String>,
 }
 
 fn hex_bytes(s: &str) -> Vec<u8> {
@@ -69,6 +71,7 @@ fn our_listing(bytes: &[u8]) -> (Binary, Vec<Line>) {
                 .iter()
                 .map(|s| s["field_rva"].as_u64().unwrap() - s["site_rva"].as_u64().unwrap())
                 .collect(),
+            modes: l["sites"].as_array().unwrap().iter().map(|s| s["mode"].as_str().unwrap().to_string()).collect(),
         })
         .collect();
     (bin, lines)
@@ -425,6 +428,24 @@ fn lidata_code_and_displacement_in_the_fixupp() {
     assert!(span.offset > ledata.offset && span.end() <= ledata.offset + u64::from(ledata.length) + 3);
     assert_eq!(bytes[span.offset as usize], 0xa1);
     assert_eq!(linkscope::analysis::code::file_span(&bin, code, 12, 1), None);
+}
+
+#[test]
+fn code_comdats_are_listed_each_with_its_bitness() {
+    let (bin, lines) = our_listing(&omf_support::comdat_object());
+    let at = |sec: &str, rva: u64| lines.iter().find(|l| l.section == sec && l.rva == rva).expect("a line");
+    // _f: explicit in the use16 _TEXT, its continuation record appended: `call _g; ret; nop; nop`.
+    let f: Vec<&str> = lines.iter().filter(|l| l.section == "_f").map(|l| l.text.as_str()).collect();
+    assert_eq!(f, ["call _g", "ret", "nop", "nop"]);
+    assert_eq!(at("_f", 0).bytes, [0xe8, 0, 0], "a 16-bit call");
+    // _big32 (code32) holds data, not code: its fixup sits on no operand of what the sweep
+    // decoded, and the site says it is a pointer in data.
+    let big = at("_big32", 0);
+    assert_eq!(big.modes, ["data-pointer"], "{}", big.text);
+    assert!(!big.text.contains("_ext"), "no operand is named: {}", big.text);
+    // _s is far data: not listed.
+    assert!(bin.sections.iter().any(|s| s.name == "_s" && !s.is_exec));
+    assert!(!lines.iter().any(|l| l.section == "_s"));
 }
 
 #[test]

@@ -243,6 +243,13 @@ impl Visit for ObjSweeper<'_, '_> {
                 }
             } else if r.pc_relative {
                 Mode::RipRelative
+            } else if self.bin.omf.is_some()
+                && !(co.has_immediate() && f == co.immediate_offset())
+                && !(co.has_immediate2() && f == co.immediate_offset2())
+            {
+                // OMF: a fixup on no operand of the decoded "instruction" patches data the
+                // sweep took for code (a jump table in a code segment): say so.
+                Mode::DataPointer
             } else {
                 Mode::Immediate
             };
