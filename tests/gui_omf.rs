@@ -533,3 +533,73 @@ fn every_record_of_the_omf_fixtures_draws() {
         }
     }
 }
+
+#[test]
+fn omf_code_in_the_disassembly_links_to_its_fixupp_records_and_back() {
+    let mut h = harness(loaded(&[omf_fixture("omf32.obj")]));
+    click_view(&mut h, View::Disassembly);
+    // The use32 code of _TEXT, each fixup's operand named by its target.
+    for text in [
+        "push _DATA",
+        "call _printf",
+        "mov eax, [_table+0x8]",
+        "mov ebx, [_counter]",
+        "call dword ptr [MessageBoxA]",
+        "jmp _exit",
+    ] {
+        assert!(has(&h, text), "{text}");
+    }
+    assert!(has(&h, "rip-relative _printf"), "the site in words");
+    assert!(has_part(&h, "9 instructions"));
+
+    // The bytes the fixup patches link to its FIXUPP record.
+    h.get_by_label("e8 00 00 00 00").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Records);
+    let r = doc.table(TableId::OmfRecords).selected.expect("a record selected");
+    assert_eq!(doc.core.bin.omf_records[r].type_name, "FIXUPP32");
+    assert_eq!(r, record_index(&h, "FIXUPP32", 0));
+
+    // Its fixups list the instruction each patches; following one lands on that instruction.
+    assert_eq!(h.query_all_by_label("Show in disassembly").count(), 8, "every fixup of _TEXT is in code");
+    let fixups = fixups_in(&h, r);
+    let printf = fixups.iter().position(|f| f.description.contains("_printf")).expect("printf fixup");
+    h.get_all_by_label("Show in disassembly").nth(printf).expect("link").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Disassembly);
+    let row = doc.table(TableId::Disasm).selected.expect("an instruction selected");
+    assert_eq!(doc.core.refs.insns.at(row).map(|(_, rva)| rva), Some(5), "call _printf at _TEXT+0x5");
+    // Its bytes are selected in the LEDATA record that holds them.
+    let sel = doc.hex.selection.expect("bytes selected");
+    assert_eq!(sel.len, 5);
+    assert_eq!(doc.core.data[sel.offset as usize], 0xe8);
+
+    // The data segment's fixups are not in code.
+    let r2 = record_index(&h, "FIXUPP32", 1);
+    select_record(&mut h, r2);
+    assert_eq!(h.query_all_by_label("Show in disassembly").count(), 0);
+    assert!(h.query_all_by_label("not in code").count() > 0);
+}
+
+#[test]
+fn use16_and_use32_segments_of_one_module_are_decoded_each_with_its_bitness() {
+    let mut h = harness(loaded(&[omf_fixture("omfcode.obj")]));
+    click_view(&mut h, View::Disassembly);
+    assert!(has(&h, "mov ax, seg DGROUP"));
+    assert!(has(&h, "call far ExtFunc16, seg ExtFunc16"));
+    let show = |h: &mut Harness<'_, App>, seg: &str, off: u64| {
+        let doc = active(h);
+        let p = doc.core.bin.sections.iter().position(|s| s.name == seg).expect("segment");
+        let row = doc.core.refs.insns.row_of(off, Some(p)).expect("a row");
+        h.state_mut().apply(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, row) });
+        h.run();
+    };
+    show(&mut h, "CODE16", 0x31);
+    assert!(has(&h, "mov bp, sp"), "16-bit registers in CODE16");
+    assert!(has(&h, "mov si, helper16+0x8"));
+    show(&mut h, "CODE32", 0);
+    assert!(has(&h, "mov eax, [counter32]"), "32-bit code in CODE32");
+    assert!(has(&h, "add eax, [table32+0x8]"));
+}

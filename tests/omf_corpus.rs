@@ -94,6 +94,12 @@ fn every_corpus_file_loads_or_is_rejected_cleanly() {
                 if let Err(e) = check_bounded_work(&bin, data.len() as u64) {
                     problems.push(format!("{rel}: {e}"));
                 }
+                // Its code disassembled (a library's members each), every fixup named.
+                for m in objects(&bin) {
+                    if std::panic::catch_unwind(|| omf_support::listing_lines(m, &data)).is_err() {
+                        problems.push(format!("{rel}: the disassembly panicked"));
+                    }
+                }
                 let n = count_diags(&bin);
                 if n == 0 {
                     clean += 1;

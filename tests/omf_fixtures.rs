@@ -539,6 +539,19 @@ fn omf32_matches_nasm_listing_and_source() {
 }
 
 #[test]
+fn omfcode_matches_nasm_listing_and_source() {
+    // The disassembly fixture: use16 and use32 code in one module (tests/omf_disasm.rs).
+    let (obj, lst) = fixture("omfcode");
+    let bin = load(&obj);
+    let listing = parse_listing(&lst);
+    let decls = parse_decls(&listing.source);
+    check_against_listing(&bin, &listing, &decls);
+    let omf = bin.omf.as_ref().expect("omf");
+    let use32: Vec<(&str, bool)> = omf.segments.iter().map(|s| (s.name.as_str(), s.use32)).collect();
+    assert_eq!(use32, [("CODE16", false), ("DATA16", false), ("CODE32", true), ("DATA32", true)]);
+}
+
+#[test]
 fn omf16_borland_debug_records() {
     let (obj, lst) = fixture("omf16-borland");
     let bin = load(&obj);

@@ -15,8 +15,11 @@ pub struct CodeRegion<'a> {
     pub section: usize,
     /// RVA of the first byte (section offset 0 in objects).
     pub rva: u64,
-    /// The section's bytes in the file (uninitialised tail excluded).
+    /// The section's bytes in the file (uninitialised tail excluded; an OMF segment's bytes as
+    /// its data records assembled them).
     pub bytes: &'a [u8],
+    /// Decoder bitness of this code (16, 32 or 64: an OMF segment says its own).
+    pub bitness: u32,
     /// Whether jump tables of 32-bit RVAs may sit between functions (x64 PE images: MSVC puts
     /// a `switch`'s table right after the function, as image-relative offsets no base relocation
     /// marks).
@@ -43,18 +46,49 @@ pub fn bitness(bin: &Binary) -> Option<u32> {
     }
 }
 
-/// The executable sections of `bin` that have bytes, in section order. OMF segment data is not
-/// contiguous in the file, so OMF objects have none (their sites come from fixups alone).
-pub fn code_regions<'a>(bin: &Binary, data: &'a [u8]) -> Vec<CodeRegion<'a>> {
-    if bin.omf.is_some() || bitness(bin).is_none() {
+/// Decoder bitness of the code in section position `p`: an OMF segment's USE16 / USE32 (one
+/// module may hold both), else the machine's ([`bitness`]).
+pub fn section_bitness(bin: &Binary, p: usize) -> Option<u32> {
+    match (&bin.omf, bin.sections.get(p)) {
+        (Some(omf), Some(s)) => super::omf::section_bitness(omf, s.index),
+        _ => bitness(bin),
+    }
+}
+
+/// The bytes of section position `p`: its range of the file, or for an OMF segment or COMDAT the
+/// bytes its data records assembled (LIDATA expanded), which no one range of the file holds.
+pub fn section_code<'a>(bin: &'a Binary, data: &'a [u8], p: usize) -> &'a [u8] {
+    match (&bin.omf, bin.sections.get(p)) {
+        (Some(omf), Some(s)) => super::omf::section_bytes(omf, s.index),
+        (None, Some(s)) => s.bytes(data),
+        _ => &[],
+    }
+}
+
+/// Where `len` bytes at section offset `off` of section position `p` lie in the file (`None`
+/// where no file range holds them: an OMF segment's iterated data).
+pub fn file_span(bin: &Binary, p: usize, off: u64, len: u64) -> Option<crate::model::Span> {
+    let s = bin.sections.get(p)?;
+    match &bin.omf {
+        Some(omf) => super::omf::file_span(omf, s.index, off, len),
+        None => Some(crate::model::Span::new(s.file_offset.checked_add(off)?, len)),
+    }
+}
+
+/// The executable sections of `bin` that have bytes, in section order (OMF: the code segments
+/// and COMDATs with the bytes their data records assembled).
+pub fn code_regions<'a>(bin: &'a Binary, data: &'a [u8]) -> Vec<CodeRegion<'a>> {
+    if bitness(bin).is_none() {
         return Vec::new();
     }
+    let omf = bin.omf.is_some();
     bin.sections
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.is_exec && s.file_size > 0 && (s.is_alloc || is_object(bin)))
-        .map(|(p, s)| {
-            let bytes = s.bytes(data);
+        .filter(|(_, s)| s.is_exec && (s.file_size > 0 || omf) && (s.is_alloc || is_object(bin)))
+        .filter_map(|(p, s)| {
+            let bytes = section_code(bin, data, p);
+            let bitness = section_bitness(bin, p)?;
             // A section's file data past its virtual size is not mapped (images only).
             let mapped = if is_object(bin) || s.virtual_size == 0 {
                 bytes.len()
@@ -62,7 +96,7 @@ pub fn code_regions<'a>(bin: &Binary, data: &'a [u8]) -> Vec<CodeRegion<'a>> {
                 bytes.len().min(usize::try_from(s.virtual_size).unwrap_or(usize::MAX))
             };
             let rva_tables = bin.format.is_pe() && bin.is_64 && !is_object(bin);
-            CodeRegion { section: p, rva: s.rva, bytes: &bytes[..mapped], rva_tables }
+            Some(CodeRegion { section: p, rva: s.rva, bytes: &bytes[..mapped], bitness, rva_tables })
         })
         .filter(|r| !r.bytes.is_empty())
         .collect()
@@ -348,7 +382,7 @@ mod tests {
     use super::*;
 
     fn region(bytes: &[u8]) -> CodeRegion<'_> {
-        CodeRegion { section: 0, rva: 0x1000, bytes, rva_tables: true }
+        CodeRegion { section: 0, rva: 0x1000, bytes, bitness: 64, rva_tables: true }
     }
 
     #[test]

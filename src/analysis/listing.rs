@@ -205,6 +205,8 @@ struct Known {
     displacement: Option<(String, Option<u64>)>,
     /// The immediate (or branch target).
     immediate: Option<(String, Option<u64>)>,
+    /// A far branch's selector (OMF: a segment-base fixup, `seg name`).
+    selector: Option<(String, Option<u64>)>,
 }
 
 struct Resolver {
@@ -222,7 +224,7 @@ impl SymbolResolver for Resolver {
     fn symbol(
         &mut self,
         instruction: &Instruction,
-        _operand: u32,
+        operand: u32,
         instruction_operand: Option<u32>,
         address: u64,
         _address_size: u32,
@@ -233,6 +235,8 @@ impl SymbolResolver for Resolver {
         let known = self.known.borrow();
         let site = match instruction_operand.map(|o| instruction.op_kind(o)) {
             Some(OpKind::Memory) => known.displacement.as_ref(),
+            // iced asks for a far branch's offset (operand 0), then its selector (operand 1).
+            Some(OpKind::FarBranch16 | OpKind::FarBranch32) if operand == 1 => known.selector.as_ref(),
             Some(_) => known.immediate.as_ref(),
             None => None,
         };
@@ -336,10 +340,12 @@ impl Lister {
                     known.displacement = Some((o.label.clone(), o.address));
                 } else if co.has_immediate() && co.immediate_offset() == f {
                     known.immediate = Some((o.label.clone(), o.address));
+                } else if co.has_immediate2() && co.immediate_offset2() == f {
+                    known.selector = Some((o.label.clone(), o.address));
                 }
             }
         }
-        let named = known.displacement.is_some() || known.immediate.is_some();
+        let named = known.displacement.is_some() || known.immediate.is_some() || known.selector.is_some();
         if named {
             *self.known.borrow_mut() = known;
         }

@@ -7,6 +7,7 @@ pub mod labels;
 pub mod listing;
 pub mod namer;
 mod objects;
+pub mod omf;
 pub mod reach;
 mod scan;
 pub mod search;

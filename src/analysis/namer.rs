@@ -100,13 +100,21 @@ impl Namer<'_> {
         }
     }
 
-    /// What a site reaches, by name: its import (`dll!name`), else its symbol; `None` when it
-    /// has neither.
+    /// What a site reaches, by name: its import (`dll!name`), else its symbol, else (OMF) the
+    /// segment or group its fixup targets; `None` when it has none of these. An OMF segment-base
+    /// fixup reads as nasm writes it: `seg name`.
     pub fn site_name(&self, s: &Site) -> Option<String> {
-        match (s.import, s.symbol) {
-            (Some(i), _) => Some(self.import_label(i)),
-            (None, Some(sym)) => Some(self.symbol(sym).unwrap_or_default()),
-            _ => None,
+        let name = match (s.import, s.symbol) {
+            (Some(i), _) => self.import_label(i),
+            (None, Some(sym)) => self.symbol(sym).unwrap_or_default(),
+            (None, None) if self.bin.omf.is_some() => {
+                self.bin.relocations.get(s.reloc? as usize)?.symbol.clone().filter(|n| !n.is_empty())?
+            }
+            _ => return None,
+        };
+        match s.reloc {
+            Some(r) if super::omf::is_segment_base(self.bin, r as usize) => Some(format!("seg {name}")),
+            _ => Some(name),
         }
     }
 

@@ -10,15 +10,18 @@
 use iced_x86::{Decoder, Instruction, Mnemonic};
 
 use super::code::{self, Step, Visit};
+use super::omf;
 use super::scan::{blank, Out};
 use super::site::{ImportRef, Mode, SymRef, TargetKind};
 use crate::model::index::Index;
 use crate::model::{Binary, RelocKind, Relocation, SpecialSection, SymbolKind};
 
-/// Whether an object relocation of this normalised kind stores an address (and so is a site).
-fn is_address(r: &Relocation) -> bool {
-    matches!(r.normalized, RelocKind::Absolute | RelocKind::PcRelative | RelocKind::Got | RelocKind::Plt)
-        && r.width >= 8
+/// Whether an object relocation of this normalised kind stores an address (and so is a site);
+/// in OMF also a segment base (`seg name`: the paragraph or selector half of a far address).
+fn is_address(r: &Relocation, omf: bool) -> bool {
+    let kinds = matches!(r.normalized, RelocKind::Absolute | RelocKind::PcRelative | RelocKind::Got | RelocKind::Plt)
+        || (omf && r.normalized == RelocKind::SectionIndex);
+    kinds && r.width >= 8
 }
 
 /// Scan the relocations of an object.
@@ -26,7 +29,7 @@ pub(crate) fn scan(bin: &Binary, data: &[u8], index: &Index, out: &mut Out) {
     // Relocation positions per section (position in bin.sections), sorted by offset.
     let mut per_section: Vec<Vec<u32>> = vec![Vec::new(); bin.sections.len()];
     for (i, r) in bin.relocations.iter().enumerate() {
-        if r.dynamic || !is_address(r) {
+        if r.dynamic || !is_address(r, bin.omf.is_some()) {
             continue;
         }
         // Debug information is not loaded: its addresses are not references a loader patches.
@@ -40,7 +43,6 @@ pub(crate) fn scan(bin: &Binary, data: &[u8], index: &Index, out: &mut Out) {
     }
     let regions = code::code_regions(bin, data);
     let starts = code::known_starts(bin, index, &regions);
-    let bitness = code::bitness(bin).unwrap_or(64);
     let mut in_code = vec![false; bin.sections.len()];
     for (ri, region) in regions.iter().enumerate() {
         in_code[region.section] = true;
@@ -51,7 +53,7 @@ pub(crate) fn scan(bin: &Binary, data: &[u8], index: &Index, out: &mut Out) {
         out_code_bytes(v.out, region.bytes.len());
         v.out.enter_region(ri);
         let mut rows = v.out.insns.take();
-        let n = code::sweep(bitness, region, region.rva, s, chunk, &mut v, rows.as_mut());
+        let n = code::sweep(region.bitness, region, region.rva, s, chunk, &mut v, rows.as_mut());
         v.out.insns = rows;
         v.out.summary.instructions += n;
         // Relocations after the last decoded instruction.
@@ -119,11 +121,31 @@ impl ObjSweeper<'_, '_> {
         s.offset = Some(offset);
         let sym_pos = r.symbol_index.and_then(|i| self.index.symbol_pos(i));
         let sym = sym_pos.and_then(|p| self.bin.symbols.get(p));
+        // An OMF fixup may target an offset in a segment (no symbol) or store a segment base.
+        let omf = omf::fixup_target(self.bin, |i| self.index.section_pos(i), ri as usize);
+        if omf::is_segment_base(self.bin, ri as usize) {
+            // `seg name`: a paragraph or selector, named by the fixup's target, not an address.
+            s.offset = None;
+            s.target_kind = if sym.is_some() { TargetKind::External } else { TargetKind::Data };
+            if let (Some(p), Some(_)) = (sym_pos, sym) {
+                s.symbol = Some(SymRef::Symbol(p as u32));
+                s.import = Some(ImportRef::Symbol(p as u32));
+            }
+            self.out.push(s);
+            return;
+        }
+        let place = match (sym, omf) {
+            (_, Some(omf::FixupTarget::Segment(p))) => Some((Some(p), 0)),
+            (Some(sym), _) if sym.section.is_some() => {
+                Some((sym.section.and_then(|i| self.index.section_pos(i)), sym.value))
+            }
+            _ => None,
+        };
         match sym {
-            Some(sym) if sym.section.is_some() => {
-                let tsec = sym.section.and_then(|i| self.index.section_pos(i));
+            _ if place.is_some() => {
+                let (tsec, base) = place.unwrap_or_default();
                 s.target_section = tsec.map(|p| p as u32);
-                let t = sym.value.wrapping_add(offset as u64);
+                let t = base.wrapping_add(offset as u64);
                 s.target_va = t;
                 s.target_rva = Some(t);
                 let exec = tsec.and_then(|p| self.bin.sections.get(p)).is_some_and(|x| x.is_exec);
@@ -152,11 +174,14 @@ impl ObjSweeper<'_, '_> {
                     TargetKind::External
                 };
                 let branch = insn.is_some_and(|i| i.branch) || r.normalized == RelocKind::Plt;
-                s.needs_import_fixup = !imp
+                // OMF toolchains have no auto-import: an external is resolved by the linker.
+                s.needs_import_fixup = self.bin.omf.is_none()
+                    && !imp
                     && !branch
                     && sym.kind != SymbolKind::Function
                     && sym.section_kind != Some(SpecialSection::Absolute);
             }
+            None if matches!(omf, Some(omf::FixupTarget::Other)) => s.target_kind = TargetKind::Data,
             None => s.target_kind = TargetKind::External,
         }
         self.out.push(s);
@@ -218,6 +243,13 @@ impl Visit for ObjSweeper<'_, '_> {
                 }
             } else if r.pc_relative {
                 Mode::RipRelative
+            } else if self.bin.omf.is_some()
+                && !(co.has_immediate() && f == co.immediate_offset())
+                && !(co.has_immediate2() && f == co.immediate_offset2())
+            {
+                // OMF: a fixup on no operand of the decoded "instruction" patches data the
+                // sweep took for code (a jump table in a code segment): say so.
+                Mode::DataPointer
             } else {
                 Mode::Immediate
             };

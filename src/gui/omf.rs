@@ -249,3 +249,32 @@ pub fn fixup_details(f: &OmfFixup) -> String {
     }
     s
 }
+
+/// The Disassembly row of the instruction that fixup `i` (lowered as `relocations[i]`) patches:
+/// the instruction the scan found the fixup's field in. `None` for a fixup in data, or in bytes
+/// the sweep did not decode as an instruction.
+pub fn fixup_insn_row(core: &super::document::DocCore, i: usize) -> Option<usize> {
+    let r = core.bin.relocations.get(i)?;
+    let pos = core.index.section_pos(r.section?)?;
+    let row = core.refs.insns.row_of(r.offset, Some(pos))?;
+    let (_, rva) = core.refs.insns.at(row)?;
+    let sites = core.refs.sites_at(pos as u32, rva);
+    sites.iter().any(|s| s.reloc == Some(i as u32) && s.instr_len > 0).then_some(row)
+}
+
+/// For an instruction whose `sites` hold OMF fixups: the link to the FIXUPP record of the first
+/// (the Records view with that record selected) and a tooltip naming each fixup in words.
+pub fn fixup_record_link(bin: &Binary, sites: &[crate::analysis::Site]) -> Option<(super::action::Action, String)> {
+    let omf = bin.omf.as_ref()?;
+    let fixups: Vec<(usize, &OmfFixup)> =
+        sites.iter().filter_map(|s| s.reloc).filter_map(|r| Some((r as usize, omf.fixups.get(r as usize)?))).collect();
+    let &(_, first) = fixups.first()?;
+    let mut tip = String::new();
+    for (i, f) in &fixups {
+        let rec = bin.omf_records.get(f.record).map_or("FIXUPP", |r| r.type_name.as_str());
+        tip.push_str(&format!("Fixup {i} in {rec} record #{}: {}\n", f.record, f.description));
+    }
+    tip.push_str("Click to show the FIXUPP record in the Records view.");
+    let target = super::action::Target::Row(super::document::TableId::OmfRecords, first.record);
+    Some((super::action::Action::Navigate { doc: None, target }, tip))
+}

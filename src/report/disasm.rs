@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use iced_x86::{FormatterOutput, FormatterTextKind};
 
+use crate::analysis::code;
 use crate::analysis::labels::Labels;
 use crate::analysis::listing::{data_text, Lister, Names, Piece, PieceSweep, DATA_QUAD, DATA_ROW, OFFSET_MASK};
 use crate::analysis::Site;
@@ -56,6 +57,8 @@ struct Formatted {
 /// What one worker keeps between pieces.
 struct Worker {
     lister: Lister,
+    /// The lister's bitness.
+    bits: u32,
 }
 
 impl<'a> Listing<'a> {
@@ -69,7 +72,7 @@ impl<'a> Listing<'a> {
         let bitness = self.sweep.bitness().max(16);
         // The buffers written go back to the workers: a few pieces' worth of memory in all.
         let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-        let init = || Worker { lister: Lister::new(bitness, self.names.clone()) };
+        let init = || Worker { lister: Lister::new(bitness, self.names.clone()), bits: bitness };
         let make = |w: &mut Worker, i: usize, parts: &mut ordered::Parts<'_, Formatted>| {
             let piece = self.sweep.piece(i).unwrap_or_default();
             let buf = || pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
@@ -99,8 +102,14 @@ impl<'a> Listing<'a> {
     ) {
         let namer = Namer { bin: self.bin, index: self.index };
         let base = if is_object(self.bin) { 0 } else { self.bin.image_base.unwrap_or(0) };
-        let Some(sec) = self.bin.sections.get(p.section) else { return };
-        let bytes = sec.bytes(self.data);
+        if self.bin.sections.get(p.section).is_none() {
+            return;
+        }
+        // OMF: a segment's assembled bytes, decoded as its SEGDEF says (use16 or use32).
+        let bytes = code::section_code(self.bin, self.data, p.section);
+        if let Some(bits) = code::section_bitness(self.bin, p.section).filter(|&b| b != w.bits) {
+            *w = Worker { lister: Lister::new(bits, self.names.clone()), bits };
+        }
         let mut f = Formatted { section: p.section, lines: 0, buf: buf() };
         let mut cursor = 0;
         let mut decoder = w.lister.decoder(bytes, 0);

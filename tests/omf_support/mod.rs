@@ -223,6 +223,37 @@ pub fn threads_object() -> Vec<u8> {
     ])
 }
 
+// LNAMES 1 "", 2 CODE32S, 3 CODE, 4 DATA32S, 5 DATA; SEGDEF 1 CODE32S (use32), 2 DATA32S;
+// external 1 ext; publics entry (CODE32S+0), tbl (DATA32S+4).
+/// Use32 code whose bytes come from LEDATA and LIDATA records: `mov eax, [tbl+0x4]` (the offset
+/// in the FIXUPP's target displacement, none stored), `call ext`, LIDATA `inc eax; dec eax` × 3,
+/// `ret`.
+pub fn code_object() -> Vec<u8> {
+    cat(&[
+        &theadr("code32"),
+        &lnames(&["", "CODE32S", "CODE", "DATA32S", "DATA"]),
+        &segdef32(0x69, 0x11, 2, 3),
+        &segdef32(0x49, 0x10, 4, 5),
+        &extdef(&["ext"]),
+        &rec(0x90, &cat(&[&idx(0), &idx(1), &name("entry"), &w(0), &[0]])),
+        &rec(0x90, &cat(&[&idx(0), &idx(2), &name("tbl"), &w(4), &[0]])),
+        &rec(0xa1, &cat(&[&idx(1), &d(0), &[0xa1, 0, 0, 0, 0, 0xe8, 0, 0, 0, 0]])),
+        &rec(
+            0x9d,
+            &cat(&[
+                // 32-bit offset at 1 of SEGDEF 2 + 8 (frame F5: the target's; P=0, 4-byte displacement).
+                &fixup(true, 9, 1, fixdat(false, 5, false, false, 0), &cat(&[&idx(2), &d(8)])),
+                // Self-relative 32-bit offset at 6 of EXTDEF 1 (T6: no displacement).
+                &fixup(false, 9, 6, fixdat(false, 5, false, true, 2), &idx(1)),
+            ]),
+        ),
+        &rec(0xa3, &cat(&[&idx(1), &d(10), &leaf(3, 4, &[0x40, 0x48])])),
+        &rec(0xa1, &cat(&[&idx(1), &d(16), &[0xc3]])),
+        &rec(0xa1, &cat(&[&idx(2), &d(0), &[0; 0x10]])),
+        &modend(),
+    ])
+}
+
 pub fn module(module_name: &str, public: &str, libmod: Option<&str>) -> Vec<u8> {
     let mut v = theadr(module_name);
     if let Some(l) = libmod {
@@ -398,4 +429,24 @@ pub fn check_bounded_work(bin: &Binary, data_len: u64) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The disassembly of `bin`'s code as `disasm` writes it (text, pieces of 64 bytes): the number
+/// of lines written.
+pub fn listing_lines(bin: &Binary, data: &[u8]) -> usize {
+    let index = linkscope::model::index::Index::new(bin);
+    let names = std::sync::Arc::new(linkscope::analysis::listing::Names::new(bin, &index));
+    let sweep = linkscope::analysis::listing::PieceSweep::new(bin, data, &index, Vec::new(), 64);
+    let l = linkscope::report::disasm::Listing { bin, index: &index, data, sweep: &sweep, names, threads: 1 };
+    let mut out = Vec::new();
+    l.write_text(&mut out, &|_, _| true).expect("writing to memory");
+    out.split(|&b| b == b'\n').filter(|l| l.windows(3).any(|w| w == b":  ")).count()
+}
+
+/// Bytes of code `bin` holds (its executable sections, OMF segments as assembled).
+pub fn code_bytes(bin: &Binary, data: &[u8]) -> usize {
+    (0..bin.sections.len())
+        .filter(|&p| bin.sections[p].is_exec)
+        .map(|p| linkscope::analysis::code::section_code(bin, data, p).len())
+        .sum()
 }

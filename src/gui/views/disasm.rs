@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
+use crate::analysis::code;
 use crate::analysis::listing::{data_text, Lister, Names};
 use crate::analysis::namer::OperandName;
 use crate::analysis::{Site, TargetKind};
@@ -67,9 +68,8 @@ impl DisasmModel<'_> {
     /// Section position, RVA, bytes from the row on, VA.
     fn at(&self, row: usize) -> Option<(usize, u64, &[u8], u64)> {
         let (reg, rva) = self.core.refs.insns.at(row)?;
-        let sec = self.core.bin.sections.get(reg.section)?;
         let off = usize::try_from(rva - reg.rva).ok()?;
-        let bytes = sec.bytes(&self.core.data);
+        let bytes = code::section_code(&self.core.bin, &self.core.data, reg.section);
         let b = bytes.get(off..(off + 15).min(bytes.len()))?;
         let base =
             if crate::gui::lookup::is_object(&self.core.bin) { 0 } else { self.core.bin.image_base.unwrap_or(0) };
@@ -77,12 +77,13 @@ impl DisasmModel<'_> {
     }
 
     fn decoded(&self, row: usize) -> Option<(usize, String)> {
-        let (_, _, b, va) = self.at(row)?;
+        let (sec, _, b, va) = self.at(row)?;
         match self.core.refs.insns.data_width(row) {
             Some(w) => Some((usize::from(w), data_text(b, w))),
             None => {
                 let operands = self.namer().operand_names(self.sites(row));
-                format(self.core.names(), self.core.refs.insns.bitness, b, va, &operands)
+                let bits = code::section_bitness(&self.core.bin, sec).unwrap_or(self.core.refs.insns.bitness);
+                format(self.core.names(), bits, b, va, &operands)
             }
         }
     }
@@ -154,7 +155,12 @@ impl TableModel for DisasmModel<'_> {
         let sites = self.sites(row);
         let first = sites.first();
         match col {
-            DisasmCol::Address | DisasmCol::Bytes => Cell::mono(text).tone(Tone::Weak),
+            // OMF: the bytes a fixup patches link to its FIXUPP record.
+            DisasmCol::Bytes => match crate::gui::omf::fixup_record_link(&self.core.bin, sites) {
+                Some((action, tip)) => Cell::link(text, RefKind::Reloc, action).tip(tip),
+                None => Cell::mono(text).tone(Tone::Weak),
+            },
+            DisasmCol::Address => Cell::mono(text).tone(Tone::Weak),
             DisasmCol::Instruction => match first {
                 Some(s) => Cell::mono(text).tone(Tone::Site(s.mode)),
                 None if self.core.refs.insns.data_width(row).is_some() => {
@@ -217,8 +223,7 @@ impl TableModel for DisasmModel<'_> {
         let (sec, rva, _, _) = self.at(row)?;
         let (len, _) = self.decoded(row)?;
         let s = self.core.bin.sections.get(sec)?;
-        let off = s.file_offset.checked_add(rva.checked_sub(s.rva)?)?;
-        Some(Span::new(off, len as u64))
+        code::file_span(&self.core.bin, sec, rva.checked_sub(s.rva)?, len as u64)
     }
     fn activate(&self, row: usize) -> Option<Action> {
         let sites = self.sites(row);

@@ -16,6 +16,7 @@ pub mod members;
 pub mod overview;
 pub mod patch;
 pub mod pseudo;
+pub mod record_lists;
 pub mod records;
 pub mod refs;
 pub mod relocations;
