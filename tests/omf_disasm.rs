@@ -39,6 +39,8 @@ struct Line {
     fields: Vec<u64>,
     /// The sites' modes.
     modes: Vec<String>,
+    /// The line's label (`null`: none).
+    label: Option<String>,
 }
 
 fn hex_bytes(s: &str) -> Vec<u8> {
@@ -49,9 +51,10 @@ fn hex_bytes(s: &str) -> Vec<u8> {
 fn our_listing(bytes: &[u8]) -> (Binary, Vec<Line>) {
     let bin = linkscope::load(bytes).expect("loads");
     let index = Index::new(&bin);
-    let names = std::sync::Arc::new(linkscope::analysis::listing::Names::new(&bin, &index));
+    let labels = std::sync::Arc::new(linkscope::analysis::labels::Labels::new(&bin, bytes, &index, &[]));
+    let names = std::sync::Arc::new(linkscope::analysis::listing::Names::new(&bin, &index, Some(&labels)));
     let sweep = PieceSweep::new(&bin, bytes, &index, Vec::new(), PIECE_BYTES);
-    let listing = Listing { bin: &bin, index: &index, data: bytes, sweep: &sweep, names, threads: 2 };
+    let listing = Listing { bin: &bin, index: &index, data: bytes, sweep: &sweep, names, labels, threads: 2 };
     let mut out = Vec::new();
     listing.write_json(&mut out, &|_, _| true).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out).expect("one JSON document");
@@ -72,6 +75,7 @@ fn our_listing(bytes: &[u8]) -> (Binary, Vec<Line>) {
                 .map(|s| s["field_rva"].as_u64().unwrap() - s["site_rva"].as_u64().unwrap())
                 .collect(),
             modes: l["sites"].as_array().unwrap().iter().map(|s| s["mode"].as_str().unwrap().to_string()).collect(),
+            label: l["label"].as_str().map(str::to_string),
         })
         .collect();
     (bin, lines)
@@ -307,6 +311,13 @@ fn check_fixture(name: &str) -> usize {
     let with_bytes: HashSet<&str> =
         lst.items.iter().filter(|i| code.contains(&i.segment)).map(|i| i.segment.as_str()).collect();
     assert_eq!(listed, with_bytes, "{name}: the segments listed are the code segments with bytes");
+    // The source's public labels in code are the listing's labels where an instruction starts.
+    for (label, (seg, off)) in lst.labels.iter().filter(|(l, (seg, _))| lst.globals.contains(*l) && code.contains(seg))
+    {
+        if let Some(l) = lines.iter().find(|l| &l.section == seg && l.rva == *off) {
+            assert_eq!(l.label.as_deref(), Some(label.as_str()), "{name} {seg}+{off:#x}");
+        }
+    }
     let mut compared = 0;
     for seg in &code {
         let ours: Vec<&Line> = lines.iter().filter(|l| &l.section == seg).collect();

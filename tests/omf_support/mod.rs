@@ -435,9 +435,10 @@ pub fn check_bounded_work(bin: &Binary, data_len: u64) -> Result<(), String> {
 /// of lines written.
 pub fn listing_lines(bin: &Binary, data: &[u8]) -> usize {
     let index = linkscope::model::index::Index::new(bin);
-    let names = std::sync::Arc::new(linkscope::analysis::listing::Names::new(bin, &index));
+    let labels = std::sync::Arc::new(linkscope::analysis::labels::Labels::new(bin, data, &index, &[]));
+    let names = std::sync::Arc::new(linkscope::analysis::listing::Names::new(bin, &index, Some(&labels)));
     let sweep = linkscope::analysis::listing::PieceSweep::new(bin, data, &index, Vec::new(), 64);
-    let l = linkscope::report::disasm::Listing { bin, index: &index, data, sweep: &sweep, names, threads: 1 };
+    let l = linkscope::report::disasm::Listing { bin, index: &index, data, sweep: &sweep, names, labels, threads: 1 };
     let mut out = Vec::new();
     l.write_text(&mut out, &|_, _| true).expect("writing to memory");
     out.split(|&b| b == b'\n').filter(|l| l.windows(3).any(|w| w == b":  ")).count()
