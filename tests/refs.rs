@@ -230,6 +230,43 @@ fn refs_to_an_import_keeps_exactly_its_sites() {
     }
 }
 
+/// `refs --to` keeps its sites from one scan (the rest are counted, not kept): its rows are the
+/// whole list's rows of exactly the sites that reach the target, byte for byte.
+#[test]
+fn refs_to_rows_are_the_whole_lists_rows_of_its_sites() {
+    use linkscope::analysis::xref::Targets;
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let mut compared = 0;
+    for rel in ["mingw64/autoimport.exe", "lld64/autoimport.exe", "elf/main-pie", "elf/pic.o"] {
+        let path = common::fixture_path(rel);
+        let p = path.to_str().unwrap();
+        let all = run(&["refs", p, "--json"]);
+        let (bin, index, refs) = scan(rel, Vec::new());
+        let n = Namer { bin: &bin, index: &index };
+        for spec in ["data.dll!arr", "counter", "main", "arr"] {
+            let Ok(t) = Targets::resolve(&n, &[spec.to_string()]) else { continue };
+            let want: Vec<(u64, u64)> =
+                refs.sites.iter().filter(|s| t.reaches(s)).map(|s| (s.site_rva, s.field_rva)).collect();
+            let rows: Vec<&serde_json::Value> = all["refs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| want.contains(&(r["site_rva"].as_u64().unwrap(), r["field_rva"].as_u64().unwrap())))
+                .collect();
+            let to = run(&["refs", p, "--to", spec, "--json"]);
+            let got: Vec<&serde_json::Value> = to["refs"].as_array().unwrap().iter().collect();
+            assert_eq!(got, rows, "{rel} --to {spec}");
+            assert_eq!(to["summary"], all["summary"], "{rel}: the summary counts every site");
+            compared += got.len();
+        }
+    }
+    assert!(compared >= 10, "{compared} rows compared");
+}
+
 /// `refs --to NAME` lists the direct calls and jumps to the named function: exactly the
 /// `call` / `jmp` lines `llvm-objdump -d` names it in (captured as `*.objdump-labels`), with the
 /// function each sits in.

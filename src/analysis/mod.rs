@@ -36,8 +36,21 @@ pub struct RefOptions {
     pub instructions: bool,
     /// Collect the direct calls and jumps (for labels and cross-references; images only).
     pub branches: bool,
+    /// Keep only the sites this accepts (with `collect`; the summary still counts every site).
+    pub keep: Option<SiteFilter>,
     /// Smallest piece of code one worker takes (0: 64 KiB); tests make it small to split fixtures.
     pub min_chunk: usize,
+}
+
+/// Which sites a scan keeps ([`RefOptions::keep`]): `refs --to` keeps the few that reach its
+/// target from one scan instead of streaming all of them from a second.
+#[derive(Clone)]
+pub struct SiteFilter(pub std::sync::Arc<dyn Fn(&Site) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for SiteFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SiteFilter")
+    }
 }
 
 /// The result of a scan.
@@ -103,6 +116,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         sites: opts.collect.then(Vec::new),
         insns: opts.instructions.then(Vec::new),
         branches: opts.branches.then(Vec::new),
+        keep: opts.keep.clone(),
         pseudo_seen: vec![false; pseudo_n],
         ..scan::Out::default()
     };
@@ -122,6 +136,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         let iat_in_code =
             cx.regions.iter().any(|r| cx.iat_range.0 < r.rva + r.bytes.len() as u64 && r.rva < cx.iat_range.1);
         cx.need_fields = opts.collect || !cx.pseudo.is_empty() || iat_in_code;
+        cx.keep = opts.keep.clone().filter(|_| opts.collect);
         let threads = opts.threads.max(1);
         let min = if opts.min_chunk == 0 { 1 << 16 } else { opts.min_chunk };
         let chunks = code::chunks(&cx.regions, &cx.starts, threads * 4, min);
@@ -167,7 +182,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         }
         refs.branches.extend(o.branches.unwrap_or_default());
     }
-    refs.branches.sort_unstable();
+    refs.branches.sort_unstable_by_key(|&(t, s)| (u64::from(t) << 32) | u64::from(s));
     refs.summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
     refs.sites.sort_by_key(|s| (s.section == u32::MAX, s.section_key(), s.site_rva, s.field_rva));
     refs

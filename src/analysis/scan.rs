@@ -61,6 +61,9 @@ pub(crate) struct Ctx<'a> {
     /// Whether sites need their exact field (kept, or matched against pseudo-relocations or IAT
     /// slots in code); a count-only scan of RIP-relative operands can skip iced's constant offsets.
     pub need_fields: bool,
+    /// The sites kept ([`super::RefOptions::keep`]): a RIP-relative operand's field is placed
+    /// exactly only for a site this accepts.
+    pub keep: Option<super::SiteFilter>,
     pub starts: Vec<Vec<usize>>,
 }
 
@@ -75,6 +78,8 @@ pub(crate) struct Out {
     pub insns: Option<Vec<u32>>,
     /// `(region, first position in insns)` each time the region changes.
     pub insn_regions: Vec<(usize, usize)>,
+    /// Which sites to keep (all when `None`).
+    pub keep: Option<super::SiteFilter>,
     /// Direct `call`s and `jmp`s, when wanted (for labels and cross-references): see
     /// [`crate::analysis::Refs::branches`].
     pub branches: Option<Vec<(u32, u32)>>,
@@ -97,7 +102,9 @@ impl Out {
             *p = true;
         }
         if let Some(v) = &mut self.sites {
-            v.push(s);
+            if self.keep.as_ref().is_none_or(|k| (k.0)(&s)) {
+                v.push(s);
+            }
         }
     }
 }
@@ -161,6 +168,7 @@ impl<'a> Ctx<'a> {
             thunk_range: (1, 0),
             pages: Vec::new(),
             need_fields: true,
+            keep: None,
         };
         if let (Some(first), Some(last)) = (index.iat_sorted.first(), index.iat_sorted.last()) {
             cx.iat_range = (first.0, last.0.saturating_add(ptr));

@@ -52,6 +52,7 @@ pub fn stream_sites<T: Send>(
     let new_out = || Out {
         sites: Some(Vec::new()),
         pseudo_seen: vec![false; bin.pseudo_relocations.entries.len()],
+        keep: opts.keep.clone(),
         ..Out::default()
     };
     // The data pointers outside the code, in the order of their sites (section, field): each

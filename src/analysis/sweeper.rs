@@ -124,6 +124,17 @@ impl Sweeper<'_, '_, '_> {
         self.out.push(s);
     }
 
+    /// Whether `keep` accepts the site of RIP-relative `ins` at `rva` (classified as the scan
+    /// classifies it, its field not yet placed: no filter looks at the field's place).
+    fn kept(&self, keep: &super::SiteFilter, ins: &Instruction, rva: u64) -> bool {
+        let mut s = blank(rva, rva, 32, Mode::RipRelative, self.region.section as u32);
+        s.instr_len = ins.len() as u8;
+        s.target_va = ins.ip_rel_memory_address();
+        self.cx.classify(&mut s);
+        self.cx.reach(&mut s, ins.next_ip(), &mut super::site::Summary::default());
+        (keep.0)(&s)
+    }
+
     #[inline(never)]
     fn slow(&mut self, ins: &Instruction, off: usize, decoder: &Decoder<'_>) -> Step {
         let cx = self.cx;
@@ -148,7 +159,7 @@ impl Sweeper<'_, '_, '_> {
         // Where the fields are (iced's constant offsets) matters for relocations inside the
         // instruction and for sites that are kept or matched against pseudo-relocations; a
         // RIP-relative operand's field is 32 bits wide whatever its place.
-        if rip && !has_cover && !cx.need_fields {
+        if rip && !has_cover && (!cx.need_fields || cx.keep.as_ref().is_some_and(|k| !self.kept(k, ins, rva))) {
             self.out.summary.rip_relative_operands += 1;
             self.operand_site(ins, rva, rva, 32, Mode::RipRelative, ins.ip_rel_memory_address(), None);
             return Step::Next;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::analysis::reach::parse_base;
 use crate::analysis::xref::Targets;
-use crate::analysis::Site;
+use crate::analysis::{Site, SiteFilter};
 use crate::report::refs::{self as rr, Namer, RefFilter};
 use crate::session::{Analysis, Analyzed, Scan};
 
@@ -38,11 +38,7 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             }
         }
     }
-    // The sites are streamed from a second scan as they are written, never kept.
-    // With `--to`, the direct calls and jumps too (collected by the same scan).
-    let branches = !args.to.is_empty();
-    let analysis =
-        Analysis { scan: Scan::Summary, threads: args.threads, bases: parsed, branches, ..Analysis::default() };
+    let analysis = Analysis { scan: Scan::None, threads: args.threads, bases: parsed, ..Analysis::default() };
     let a = match Analyzed::open(file, &analysis) {
         Ok(a) => a,
         Err(e) => {
@@ -50,8 +46,7 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             return 2;
         }
     };
-    let (bin, index, result, modules) = (&a.bin, &a.index, &a.refs, &a.modules);
-    let namer = Namer { bin, index };
+    let namer = Namer { bin: &a.bin, index: &a.index };
     let targets = if args.to.is_empty() {
         None
     } else {
@@ -64,21 +59,41 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
         }
     };
     let only = args.only;
-    let keep = |s: &Site| only.is_none_or(|f| f.keep(s)) && targets.as_ref().is_none_or(|t| t.reaches(s));
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let keep = {
+        let targets = targets.clone();
+        move |s: &Site| only.is_none_or(|f| f.keep(s)) && targets.as_ref().is_none_or(|t| t.reaches(s))
+    };
+    // With `--to`, one scan keeps the few sites that reach the target (and the direct calls and
+    // jumps); else the summary now and the sites streamed from a second scan as they are written.
     // The calls and jumps to a target's first byte (images; objects reach theirs by relocations).
     let starts = targets.as_ref().map(|t| t.starts(&namer)).unwrap_or_default();
+    let analysis = match &targets {
+        Some(_) => Analysis {
+            scan: Scan::Sites,
+            branches: !starts.is_empty(),
+            keep: Some(SiteFilter(std::sync::Arc::new(keep.clone()))),
+            ..analysis
+        },
+        None => Analysis { scan: Scan::Summary, ..analysis },
+    };
+    let a = a.rescan(&analysis);
+    let (bin, index, result, modules) = (&a.bin, &a.index, &a.refs, &a.modules);
+    let namer = Namer { bin, index };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let branches = rr::branches_to(result, &starts);
+    // Labels name the function of each call or jump (none to name: no need to find them).
+    let empty = crate::analysis::labels::Labels::default();
+    let labels = if branches.is_empty() { &empty } else { a.labels().as_ref() };
     let r = if args.json {
         let extra = match &targets {
-            Some(_) => vec![("branches", rr::branches_json(&namer, a.labels(), &branches))],
+            Some(_) => vec![("branches", rr::branches_json(&namer, labels, &branches))],
             None => Vec::new(),
         };
         rr::write_refs_json(&mut out, &namer, result, &a, modules, &keep, args.summary, &extra)
     } else {
         rr::write_refs_text(&mut out, &namer, result, &a, modules, &keep, args.summary).and_then(|()| match &targets {
-            Some(_) if !args.summary => rr::write_branches_text(&mut out, &namer, a.labels(), &branches),
+            Some(_) if !args.summary => rr::write_branches_text(&mut out, &namer, labels, &branches),
             _ => Ok(()),
         })
     };

@@ -69,6 +69,8 @@ pub struct Analysis {
     /// Collect the direct calls and jumps ([`crate::analysis::Refs::branches`]; a listing scan
     /// always does).
     pub branches: bool,
+    /// With [`Scan::Sites`]: keep only the sites this accepts (the summary counts them all).
+    pub keep: Option<crate::analysis::SiteFilter>,
 }
 
 impl Analysis {
@@ -170,6 +172,7 @@ impl Analyzed {
             collect: matches!(scan, Scan::Sites | Scan::Listing),
             instructions: scan == Scan::Listing,
             branches: scan == Scan::Listing || analysis.branches,
+            keep: analysis.keep.clone(),
             min_chunk: analysis.min_chunk,
         };
         let refs = match scan {
