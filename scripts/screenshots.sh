@@ -53,6 +53,7 @@ LINKSCOPE_THEME=light LINKSCOPE_SELECT_ROW=4 shot pseudo-relocs-light --view pse
 # COMDAT sample.
 O=tests/fixtures/omf
 LINKSCOPE_SELECT_ROW=17 shot records --view records $O/omf32.obj
+LINKSCOPE_SELECT_ROW=4 shot disassembly-omf --view disassembly $O/omfcode.obj
 LINKSCOPE_SELECT_ROW=0 shot sections-omf --view sections $O/omf16.obj
 shot comdats-omf --view comdats $O/comdat.obj
 # Data references and disassembly of the -mcmodel=small sample, its DLL beside it (at GNU ld's

@@ -2,7 +2,7 @@
 //! formatting of single instructions with operands that name imports, thunks, symbols and exports
 //! (iced's `SymbolResolver`), so a listing shows `call [KERNEL32.dll!ExitProcess]`, not a number.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -141,6 +141,9 @@ pub struct Names {
     entries: Vec<(u64, u64, String)>,
     /// `[lo, hi)`: the addresses some name covers lie inside (most operands lie outside).
     span: (u64, u64),
+    /// Objects (whose sections all start at 0): each section's labels, `(offset, end, name)`,
+    /// for the branches inside it.
+    sections: Vec<Vec<(u64, u64, String)>>,
 }
 
 impl Names {
@@ -180,7 +183,24 @@ impl Names {
             entries.into_iter().map(|(va, _, size, name)| (va, size, name)).collect();
         let lo = entries.first().map_or(0, |e| e.0);
         let hi = entries.iter().map(|e| e.0.saturating_add(if e.1 > 0 { e.1 } else { 0x1_0000 })).max().unwrap_or(0);
-        Names { entries, span: (lo, hi) }
+        let mut sections: Vec<Vec<(u64, u64, String)>> = Vec::new();
+        if is_object(bin) {
+            sections = vec![Vec::new(); bin.sections.len()];
+            for l in labels.into_iter().flat_map(Labels::iter) {
+                if let Some(v) = sections.get_mut(l.section as usize) {
+                    v.push((l.rva, l.end, l.name.clone()));
+                }
+            }
+        }
+        Names { entries, span: (lo, hi), sections }
+    }
+
+    /// In an object: the label of section position `section` that `offset` lies in, with the
+    /// offset into it.
+    pub fn lookup_in(&self, section: usize, offset: u64) -> Option<(&str, u64)> {
+        let v = self.sections.get(section)?;
+        let (start, end, name) = v.get(v.partition_point(|e| e.0 <= offset).checked_sub(1)?)?;
+        (offset < *end).then(|| (name.as_str(), offset - start))
     }
 
     /// The name at or just below `va` with the offset into it, when `va` is inside it (a sized
@@ -212,6 +232,8 @@ struct Known {
 struct Resolver {
     names: Arc<Names>,
     known: Rc<RefCell<Known>>,
+    /// The section being listed (objects: its labels name the branches inside it).
+    section: Rc<Cell<Option<usize>>>,
     /// Names of recent addresses, direct-mapped by address (a listing names the same calls and
     /// globals over and over): `(address, name)`, `None` when nothing is named there.
     cache: Vec<(u64, Option<String>)>,
@@ -244,6 +266,13 @@ impl SymbolResolver for Resolver {
             return Some(SymbolResult::with_string(address, label.clone()));
         }
         drop(known);
+        let branch = instruction_operand
+            .map(|o| instruction.op_kind(o))
+            .is_some_and(|k| matches!(k, OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64));
+        if let Some(sec) = self.section.get().filter(|_| branch) {
+            let (name, off) = self.names.lookup_in(sec, address)?;
+            return Some(SymbolResult::with_string(address, with_offset(name, i64::try_from(off).ok())));
+        }
         if address < self.names.span.0 || address >= self.names.span.1 {
             return None;
         }
@@ -262,6 +291,8 @@ pub struct Lister {
     formatter: IntelFormatter,
     bitness: u32,
     known: Rc<RefCell<Known>>,
+    /// Objects: the section being formatted, shared with the resolver.
+    section: Option<Rc<Cell<Option<usize>>>>,
 }
 
 impl Lister {
@@ -270,7 +301,9 @@ impl Lister {
         let known = Rc::new(RefCell::new(Known::default()));
         // `u64::MAX` marks an empty slot (that address is looked up every time).
         let cache = vec![(u64::MAX, None); NAME_CACHE];
-        let resolver = Resolver { names, known: known.clone(), cache };
+        let section = Rc::new(Cell::new(None));
+        let objects = !names.sections.is_empty();
+        let resolver = Resolver { names, known: known.clone(), section: section.clone(), cache };
         let mut formatter = IntelFormatter::with_options(Some(Box::new(resolver)), None);
         let o = formatter.options_mut();
         o.set_hex_prefix("0x");
@@ -279,7 +312,15 @@ impl Lister {
         o.set_rip_relative_addresses(false);
         o.set_show_branch_size(false);
         o.set_space_after_operand_separator(true);
-        Lister { formatter, bitness, known }
+        Lister { formatter, bitness, known, section: objects.then_some(section) }
+    }
+
+    /// The section whose code is formatted next (objects name the branches inside a section by
+    /// its labels; images ignore it).
+    pub fn set_section(&self, section: usize) {
+        if let Some(s) = &self.section {
+            s.set(Some(section));
+        }
     }
 
     /// Decode and format the instruction at the start of `bytes`, whose address is `va`, its

@@ -110,6 +110,7 @@ impl<'a> Listing<'a> {
         if let Some(bits) = code::section_bitness(self.bin, p.section).filter(|&b| b != w.bits) {
             *w = Worker { lister: Lister::new(bits, self.names.clone()), bits };
         }
+        w.lister.set_section(p.section);
         let mut f = Formatted { section: p.section, lines: 0, buf: buf() };
         let mut cursor = 0;
         let mut decoder = w.lister.decoder(bytes, 0);

@@ -25,9 +25,9 @@ columns! {
     /// Columns of the disassembly.
     enum DisasmCol {
         Address => Column::num("Address", 110.0, "Virtual address of the instruction (section offset in objects)."),
-        Label => Column::text("Label", 150.0, "The function this instruction starts: a symbol, export, the entry point, a TLS callback, an import thunk (j_name, name@plt), or sub_<address> for a .pdata function start or call target nothing names. Right-click for the references to it."),
+        Label => Column::text("Label", 100.0, "The function this instruction starts: a symbol, export, the entry point, a TLS callback, an import thunk (j_name, name@plt), or sub_<address> for a .pdata function start or call target nothing names. Right-click for the references to it."),
         Section => Column::text("Section", 64.0, "The code section."),
-        Bytes => Column::text("Bytes", 170.0, "The instruction's bytes."),
+        Bytes => Column::text("Bytes", 150.0, "The instruction's bytes."),
         Instruction => Column::text("Instruction", 330.0, "Intel syntax; addresses named after imports, thunks, symbols and exports."),
         DataRef => Column::text("Data reference", 330.0, "The site's mode, what it reaches with its offset, and its reach. Click to follow the target."),
     }
@@ -42,7 +42,7 @@ thread_local! {
 /// operands the instruction's sites name called by their targets.
 fn format(
     names: &Arc<Names>,
-    bitness: u32,
+    (bitness, section): (u32, usize),
     bytes: &[u8],
     va: u64,
     operands: &[OperandName],
@@ -54,6 +54,7 @@ fn format(
             *slot = Some((key, bitness, Lister::new(bitness, names.clone())));
         }
         let (_, _, lister) = slot.as_mut()?;
+        lister.set_section(section);
         lister.format_named(bytes, va, operands).map(|(ins, text)| (ins.len(), text))
     })
 }
@@ -83,7 +84,7 @@ impl DisasmModel<'_> {
             None => {
                 let operands = self.namer().operand_names(self.sites(row));
                 let bits = code::section_bitness(&self.core.bin, sec).unwrap_or(self.core.refs.insns.bitness);
-                format(self.core.names(), bits, b, va, &operands)
+                format(self.core.names(), (bits, sec), b, va, &operands)
             }
         }
     }

@@ -83,7 +83,7 @@ pub(super) fn fixup_list(
             h.col(|ui| {
                 header_cell(
                     ui,
-                    "Code",
+                    "Instruction",
                     "The instruction whose bytes the fixup patches, for a fixup in a code segment. Click to show it in the Disassembly view.",
                 )
             });
@@ -147,8 +147,12 @@ pub(super) fn fixup_list(
                 });
                 row.col(|ui| match fixup_insn_row(core, i as usize) {
                     Some(insn) => {
-                        if theme::link(ui, "Show in disassembly", RefKind::Address)
-                            .on_hover_text("Show the instruction this fixup patches in the Disassembly view")
+                        use crate::gui::table::TableModel;
+                        let model = super::disasm::DisasmModel { core };
+                        let col = model.columns().iter().position(|c| c.name == "Instruction").unwrap_or(0);
+                        let text = model.text(insn, col);
+                        if theme::link(ui, &text, RefKind::Address)
+                            .on_hover_text("The instruction this fixup patches: click to show it in the Disassembly view")
                             .clicked()
                         {
                             actions.push(Action::Navigate { doc: None, target: Target::Row(TableId::Disasm, insn) });
