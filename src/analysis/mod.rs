@@ -36,6 +36,9 @@ pub struct RefOptions {
     pub instructions: bool,
     /// Collect the direct calls and jumps (for labels and cross-references; images only).
     pub branches: bool,
+    /// With `branches`: keep only the calls and jumps to these RVAs (sorted; the call targets
+    /// are all collected still).
+    pub branch_targets: Option<std::sync::Arc<[u32]>>,
     /// Keep only the sites this accepts (with `collect`; the summary still counts every site).
     pub keep: Option<SiteFilter>,
     /// Smallest piece of code one worker takes (0: 64 KiB); tests make it small to split fixtures.
@@ -69,6 +72,8 @@ pub struct Refs {
     /// Direct `call`s and `jmp`s (when asked for; images only): `(target RVA, site RVA)` sorted,
     /// the site's [`BRANCH_JMP`] bit set for a `jmp`.
     pub branches: Vec<(u32, u32)>,
+    /// The RVAs direct calls go to, sorted, each once (when `branches` were asked for).
+    pub calls: Vec<u32>,
 }
 
 /// Bit of a [`Refs::branches`] site RVA marking a `jmp` (else it is a `call`).
@@ -83,10 +88,7 @@ impl Refs {
 
     /// The RVAs direct calls go to, sorted, each once.
     pub fn call_targets(&self) -> Vec<u64> {
-        let mut v: Vec<u64> =
-            self.branches.iter().filter(|&&(_, s)| s & BRANCH_JMP == 0).map(|&(t, _)| u64::from(t)).collect();
-        v.dedup();
-        v
+        self.calls.iter().map(|&t| u64::from(t)).collect()
     }
 
     /// The direct calls and jumps to `rva`: their site RVAs, each with whether it is a `jmp`.
@@ -116,6 +118,8 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         sites: opts.collect.then(Vec::new),
         insns: opts.instructions.then(Vec::new),
         branches: opts.branches.then(Vec::new),
+        calls: opts.branches.then(Vec::new),
+        branch_targets: opts.branch_targets.clone(),
         keep: opts.keep.clone(),
         pseudo_seen: vec![false; pseudo_n],
         ..scan::Out::default()
@@ -181,7 +185,10 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
             refs.sites.extend(v);
         }
         refs.branches.extend(o.branches.unwrap_or_default());
+        refs.calls.extend(o.calls.unwrap_or_default());
     }
+    refs.calls.sort_unstable();
+    refs.calls.dedup();
     refs.branches.sort_unstable_by_key(|&(t, s)| (u64::from(t) << 32) | u64::from(s));
     refs.summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
     refs.sites.sort_by_key(|s| (s.section == u32::MAX, s.section_key(), s.site_rva, s.field_rva));

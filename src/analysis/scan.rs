@@ -83,6 +83,10 @@ pub(crate) struct Out {
     /// Direct `call`s and `jmp`s, when wanted (for labels and cross-references): see
     /// [`crate::analysis::Refs::branches`].
     pub branches: Option<Vec<(u32, u32)>>,
+    /// Only the branches to these (sorted) are kept in `branches`.
+    pub branch_targets: Option<std::sync::Arc<[u32]>>,
+    /// The targets of direct calls, with `branches`.
+    pub calls: Option<Vec<u32>>,
 }
 
 impl Out {

@@ -75,8 +75,12 @@ impl Visit for Sweeper<'_, '_, '_> {
                 let (Ok(t), Ok(site)) = (u32::try_from(t.wrapping_sub(self.cx.base)), u32::try_from(site)) else {
                     return step;
                 };
-                if site & BRANCH_JMP == 0 {
+                let wanted = self.out.branch_targets.as_ref().is_none_or(|w| w.binary_search(&t).is_ok());
+                if site & BRANCH_JMP == 0 && wanted {
                     branches.push((t, if call { site } else { site | BRANCH_JMP }));
+                }
+                if let Some(c) = self.out.calls.as_mut().filter(|_| call) {
+                    c.push(t);
                 }
             }
         }

@@ -71,6 +71,7 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
         Some(_) => Analysis {
             scan: Scan::Sites,
             branches: !starts.is_empty(),
+            branch_targets: Some(starts.iter().filter_map(|&t| u32::try_from(t).ok()).collect()),
             keep: Some(SiteFilter(std::sync::Arc::new(keep.clone()))),
             ..analysis
         },
@@ -82,9 +83,23 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let branches = rr::branches_to(result, &starts);
-    // Labels name the function of each call or jump (none to name: no need to find them).
-    let empty = crate::analysis::labels::Labels::default();
-    let labels = if branches.is_empty() { &empty } else { a.labels().as_ref() };
+    // Labels name the function of each call or jump: those of the file, and of the call targets
+    // only the one nearest below each site (the others name no site here).
+    let labels = if branches.is_empty() {
+        crate::analysis::labels::Labels::default()
+    } else {
+        let mut near: Vec<u64> = branches
+            .iter()
+            .filter_map(|&(_, site, _)| {
+                let i = result.calls.partition_point(|&c| u64::from(c) <= site);
+                Some(u64::from(*result.calls.get(i.checked_sub(1)?)?))
+            })
+            .collect();
+        near.sort_unstable();
+        near.dedup();
+        crate::analysis::labels::Labels::new(bin, &a.data, index, &near)
+    };
+    let labels = &labels;
     let r = if args.json {
         let extra = match &targets {
             Some(_) => vec![("branches", rr::branches_json(&namer, labels, &branches))],

@@ -71,6 +71,8 @@ pub struct Analysis {
     pub branches: bool,
     /// With [`Scan::Sites`]: keep only the sites this accepts (the summary counts them all).
     pub keep: Option<crate::analysis::SiteFilter>,
+    /// With `branches`: keep only the calls and jumps to these RVAs (sorted).
+    pub branch_targets: Option<Arc<[u32]>>,
 }
 
 impl Analysis {
@@ -173,6 +175,7 @@ impl Analyzed {
             instructions: scan == Scan::Listing,
             branches: scan == Scan::Listing || analysis.branches,
             keep: analysis.keep.clone(),
+            branch_targets: analysis.branch_targets.clone(),
             min_chunk: analysis.min_chunk,
         };
         let refs = match scan {
