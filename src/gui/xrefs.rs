@@ -137,6 +137,12 @@ pub fn show(ui: &mut egui::Ui, core: &DocCore, panel: &RefsPanel, actions: &mut 
                     }
                     ui.label(egui::RichText::new(s.mode.name()).small().color(ui.visuals().weak_text_color()));
                     ui.label(egui::RichText::new(n.site_label(s).unwrap_or_default()).monospace());
+                    if !crate::gui::lookup::is_object(&core.bin) && s.instr_len > 0 {
+                        if let Some((l, off)) = core.labels().before(s.site_rva) {
+                            let from = with_offset(&l.name, i64::try_from(off).ok());
+                            ui.label(egui::RichText::new(format!("in {from}")).small().monospace());
+                        }
+                    }
                     if s.ambiguous {
                         ui.colored_label(ui.visuals().warn_fg_color, "ambiguous");
                     }
