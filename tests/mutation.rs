@@ -130,8 +130,7 @@ fn exercise(data: &[u8], orig: &[u8]) {
                 &refs.sites[..],
                 &[],
                 &|_| true,
-                false,
-                &[],
+                &Default::default(),
             )
             .unwrap();
             assert!(refs.insns.len() as u64 >= refs.summary.instructions);

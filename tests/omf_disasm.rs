@@ -327,9 +327,9 @@ fn check_fixture(name: &str) -> usize {
         let Some(l) = lines.iter().find(|l| l.section == item.segment && l.rva == item.offset) else { continue };
         let named = lines
             .iter()
+            .rev()
             .filter(|m| &m.section == seg && m.rva <= *off)
-            .filter_map(|m| Some((m.rva, m.label.clone()?)))
-            .last();
+            .find_map(|m| Some((m.rva, m.label.clone()?)));
         let want = named.map(|(at, name)| with_offset(&name, off - at)).unwrap_or_else(|| target.to_string());
         assert_eq!(l.text, format!("{op} {want}"), "{name} {}+{:#x}: {}", item.segment, item.offset, item.code);
     }

@@ -105,7 +105,8 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             Some(_) => vec![("branches", rr::branches_json(&namer, labels, &branches))],
             None => Vec::new(),
         };
-        rr::write_refs_json(&mut out, &namer, result, &a, modules, &keep, args.summary, &extra)
+        let doc = rr::Doc { summary_only: args.summary, extra: &extra };
+        rr::write_refs_json(&mut out, &namer, result, &a, modules, &keep, &doc)
     } else {
         rr::write_refs_text(&mut out, &namer, result, &a, modules, &keep, args.summary).and_then(|()| match &targets {
             Some(_) if !args.summary => rr::write_branches_text(&mut out, &namer, labels, &branches),

@@ -190,6 +190,16 @@ pub struct ModuleJson {
     pub path: Option<String>,
 }
 
+/// What the `refs` JSON document holds besides its head: the sites (unless `summary_only`) and
+/// `extra` keys after them (`refs --to`'s `branches`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Doc<'a> {
+    /// Only the head and the summary, no `refs[]`.
+    pub summary_only: bool,
+    /// Keys written after `refs[]`.
+    pub extra: &'a [(&'a str, serde_json::Value)],
+}
+
 /// Write the `refs` JSON document.
 pub fn write_refs_json(
     w: &mut impl Write,
@@ -198,9 +208,9 @@ pub fn write_refs_json(
     sites: &(impl SiteSource + ?Sized),
     modules: &[ModuleJson],
     keep: &(dyn Fn(&Site) -> bool + Sync),
-    summary_only: bool,
-    extra: &[(&str, serde_json::Value)],
+    doc: &Doc<'_>,
 ) -> io::Result<()> {
+    let Doc { summary_only, extra } = *doc;
     // Written field by field, each site as it is formatted: no tree of the whole document.
     super::write_json_head(
         w,
