@@ -20,13 +20,7 @@ use linkscope::analysis::listing::{PieceSweep, PIECE_BYTES};
 use linkscope::model::index::Index;
 use linkscope::model::Binary;
 use linkscope::report::disasm::Listing;
-
-fn fixture(name: &str) -> (Vec<u8>, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/omf");
-    let obj = std::fs::read(dir.join(format!("{name}.obj"))).expect("fixture object");
-    let lst = std::fs::read_to_string(dir.join(format!("{name}.lst"))).expect("fixture listing");
-    (obj, lst)
-}
+use omf_support::nasm_fixture as fixture;
 
 /// One line of our listing (`disasm --json`).
 #[derive(Debug, Clone)]

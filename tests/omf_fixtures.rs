@@ -13,17 +13,10 @@
 mod omf_support;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
 use linkscope::model::{Binary, Binding, Severity, SpecialSection};
 use omf_support::check_invariants;
-
-fn fixture(name: &str) -> (Vec<u8>, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/omf");
-    let obj = std::fs::read(dir.join(format!("{name}.obj"))).expect("fixture object");
-    let lst = std::fs::read_to_string(dir.join(format!("{name}.lst"))).expect("fixture listing");
-    (obj, lst)
-}
+use omf_support::nasm_fixture as fixture;
 
 fn load(bytes: &[u8]) -> Binary {
     let bin = linkscope::load(bytes).expect("OMF fixture loads");

@@ -35,7 +35,9 @@ pub fn active<'a>(h: &'a Harness<'_, App>) -> &'a linkscope::gui::Document {
     h.state().active_doc().expect("an active document")
 }
 
-/// Click the sidebar entry of `view` (its label starts with the view's title).
+/// Click the sidebar entry of `view` (its label starts with the view's title), then step frames
+/// until the document's jobs are done (a view showing a spinner meanwhile, as Strings does while
+/// its job runs, never settles for [`Harness::run`]), and settle.
 pub fn click_view(h: &mut Harness<'_, App>, view: View) {
     let title = view.title();
     h.get_by(|n| {
@@ -43,6 +45,14 @@ pub fn click_view(h: &mut Harness<'_, App>, view: View) {
             && n.label().is_some_and(|l| l == title || l.starts_with(&format!("{title} ")))
     })
     .click();
+    h.step();
+    for _ in 0..2000 {
+        if !active(h).busy() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        h.step();
+    }
     h.run();
 }
 

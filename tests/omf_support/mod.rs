@@ -451,3 +451,11 @@ pub fn code_bytes(bin: &Binary, data: &[u8]) -> usize {
         .map(|p| linkscope::analysis::code::section_code(bin, data, p).len())
         .sum()
 }
+
+/// A nasm-built fixture of `tests/fixtures/omf`: the object and nasm's listing of it.
+pub fn nasm_fixture(name: &str) -> (Vec<u8>, String) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/omf");
+    let obj = std::fs::read(dir.join(format!("{name}.obj"))).expect("fixture object");
+    let lst = std::fs::read_to_string(dir.join(format!("{name}.lst"))).expect("fixture listing");
+    (obj, lst)
+}

@@ -32,16 +32,7 @@ pub(super) fn fixup_list(
     let row_h = row_height(ui);
     let selection = cx.doc.hex.selection;
     let visuals = ui.visuals().clone();
-    TableBuilder::new(ui)
-        .id_salt(("omf-fixups", r))
-        .striped(true)
-        .resizable(true)
-        .sense(egui::Sense::click())
-        .animate_scrolling(false)
-        .auto_shrink([false, true])
-        .min_scrolled_height(0.0)
-        .max_scroll_height((height - row_h - 8.0).max(row_h * 2.0))
-        .cell_layout(Layout::left_to_right(Align::Center))
+    list_table(ui, ("omf-fixups", r), height, row_h)
         .column(EColumn::initial(44.0).at_least(30.0).clip(true))
         .column(EColumn::initial(104.0).at_least(50.0).clip(true))
         .column(EColumn::initial(54.0).at_least(40.0).clip(true))
@@ -186,16 +177,7 @@ pub(super) fn thread_list(
     let Some(omf) = &core.bin.omf else { return };
     let row_h = row_height(ui);
     let selection = cx.doc.hex.selection;
-    TableBuilder::new(ui)
-        .id_salt(("omf-threads", r))
-        .striped(true)
-        .resizable(true)
-        .sense(egui::Sense::click())
-        .animate_scrolling(false)
-        .auto_shrink([false, true])
-        .min_scrolled_height(0.0)
-        .max_scroll_height((height - row_h - 8.0).max(row_h * 2.0))
-        .cell_layout(Layout::left_to_right(Align::Center))
+    list_table(ui, ("omf-threads", r), height, row_h)
         .column(EColumn::initial(110.0).at_least(60.0).clip(true))
         .column(EColumn::initial(64.0).at_least(40.0).clip(true))
         .column(EColumn::initial(64.0).at_least(40.0).clip(true))
@@ -229,4 +211,24 @@ pub(super) fn thread_list(
                 }
             });
         });
+}
+
+/// A record's sub-list (fields, fixups, threads): striped, resizable, clickable rows, at most
+/// `height` tall.
+pub(super) fn list_table<'a>(
+    ui: &'a mut egui::Ui,
+    id: (&'static str, usize),
+    height: f32,
+    row_h: f32,
+) -> TableBuilder<'a> {
+    TableBuilder::new(ui)
+        .id_salt(id)
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .animate_scrolling(false)
+        .auto_shrink([false, true])
+        .min_scrolled_height(0.0)
+        .max_scroll_height((height - row_h - 8.0).max(row_h * 2.0))
+        .cell_layout(Layout::left_to_right(Align::Center))
 }

@@ -5,8 +5,8 @@
 //! that FIXUPP patches, lists its fixups in words. Every field, fixup and thread is clickable and
 //! selects its bytes.
 
-use eframe::egui::{self, Align, Layout, RichText};
-use egui_extras::{Column as EColumn, TableBuilder};
+use eframe::egui::{self, RichText};
+use egui_extras::Column as EColumn;
 
 use crate::gui::action::{Action, Target};
 use crate::gui::document::{DocCore, RecordTab, TableId};
@@ -273,16 +273,7 @@ fn field_list(ui: &mut egui::Ui, cx: &ViewCtx<'_>, r: usize, height: f32, action
     let row_h = row_height(ui);
     let kind = record_kind(rec.record_type);
     let selection = cx.doc.hex.selection;
-    TableBuilder::new(ui)
-        .id_salt(("omf-fields", r))
-        .striped(true)
-        .resizable(true)
-        .sense(egui::Sense::click())
-        .animate_scrolling(false)
-        .auto_shrink([false, true])
-        .min_scrolled_height(0.0)
-        .max_scroll_height((height - row_h - 8.0).max(row_h * 2.0))
-        .cell_layout(Layout::left_to_right(Align::Center))
+    super::record_lists::list_table(ui, ("omf-fields", r), height, row_h)
         .column(EColumn::initial(170.0).at_least(60.0).clip(true))
         .column(EColumn::initial(64.0).at_least(40.0).clip(true))
         .column(EColumn::initial(190.0).at_least(40.0).clip(true))
