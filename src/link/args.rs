@@ -3,6 +3,7 @@
 //! layout are accepted; options the simulation does not model are listed in
 //! [`Config::ignored`], never dropped silently.
 
+use super::search::InputSpec;
 use super::Flavor;
 
 /// What the simulation needs from a command line.
@@ -49,8 +50,21 @@ pub struct Config {
     pub debug: bool,
     /// Base relocations are written (`/dynamicbase`, the default; off with `/fixed`).
     pub relocatable: bool,
-    /// Input files, in command-line order.
-    pub inputs: Vec<String>,
+    /// Inputs in command-line order: files, and `-l` libraries to search for.
+    pub inputs: Vec<InputSpec>,
+    /// Library directories in command-line order (`-L`, `/libpath:`), as written.
+    pub lib_dirs: Vec<String>,
+    /// lld-link's `/defaultlib:` libraries from the command line, in order.
+    pub default_libs: Vec<String>,
+    /// lld-link's `/nodefaultlib:name`: libraries (`.lib` added when there is no `.`, lower
+    /// case) never read as default libraries.
+    pub no_default_lib_names: Vec<String>,
+    /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
+    pub sysroot: Option<String>,
+    /// lld-link's `/lldignoreenv`: `LIB` is not searched.
+    pub ignore_env: bool,
+    /// GNU ld's `-s` / `-S` (`--strip-all`, `--strip-debug`): debugging sections are dropped.
+    pub strip_debug: bool,
     /// Options accepted but not modelled, as written.
     pub ignored: Vec<String>,
     /// Options that only name outputs (`/out`, `/lldmap`, `-Map`): accepted, never written.
@@ -77,7 +91,8 @@ impl Machine {
 }
 
 impl Config {
-    fn new(flavor: Flavor) -> Self {
+    /// The defaults of `flavor` before any option.
+    pub fn new(flavor: Flavor) -> Self {
         Config {
             flavor,
             mingw: flavor == Flavor::LldMingw,
@@ -100,6 +115,12 @@ impl Config {
             debug: false,
             relocatable: true,
             inputs: Vec::new(),
+            lib_dirs: Vec::new(),
+            default_libs: Vec::new(),
+            no_default_lib_names: Vec::new(),
+            sysroot: None,
+            ignore_env: false,
+            strip_debug: false,
             ignored: Vec::new(),
             outputs: Vec::new(),
         }
@@ -196,7 +217,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     for a in args {
         let is_opt = (a.starts_with('/') || a.starts_with('-')) && a.len() > 1 && !looks_like_path(a);
         if !is_opt {
-            c.inputs.push(a.clone());
+            c.inputs.push(InputSpec::File(a.clone()));
             continue;
         }
         let body = &a[1..];
@@ -267,15 +288,21 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Some((from, to)) => c.alternates.push((from.to_string(), to.to_string())),
                 None => return Err(ArgsError::NeedsFromTo { arg: a.clone(), option: "/alternatename" }),
             },
-            "nodefaultlib" if value.is_none() => c.no_default_libs = true,
+            "nodefaultlib" => match value {
+                None => c.no_default_libs = true,
+                Some(v) => c.no_default_lib_names.push(library_file_name(v)),
+            },
+            "defaultlib" => c.default_libs.push(need("/defaultlib")?.to_string()),
+            "libpath" => c.lib_dirs.push(need("/libpath")?.to_string()),
+            "lldignoreenv" => c.ignore_env = true,
             "brepro" => c.repro = true,
             "debug" => c.debug = !matches!(value.map(str::to_ascii_lowercase).as_deref(), Some("none")),
             "fixed" => c.relocatable = value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "dynamicbase" => c.relocatable = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "out" | "lldmap" | "map" | "pdb" | "implib" | "mapinfo" | "pdbaltpath" => c.outputs.push(a.clone()),
-            "nodefaultlib" | "subsystem" | "nologo" | "incremental" | "wx" | "timestamp" | "demangle" | "manifest"
-            | "manifestuac" | "nxcompat" | "highentropyva" | "largeaddressaware" | "safeseh" | "release"
-            | "verbose" | "threads" | "errorlimit" => {
+            "subsystem" | "nologo" | "incremental" | "wx" | "timestamp" | "demangle" | "manifest" | "manifestuac"
+            | "nxcompat" | "highentropyva" | "largeaddressaware" | "safeseh" | "release" | "verbose" | "threads"
+            | "errorlimit" => {
                 if name == "timestamp" {
                     c.repro = c.repro || value == Some("0");
                 }
@@ -323,6 +350,17 @@ pub fn split_command_line(s: &str) -> Vec<String> {
     out
 }
 
+/// A library name as lld-link compares `/nodefaultlib:` with `/defaultlib:`: `.lib` added when
+/// it has no `.`, lower case.
+pub fn library_file_name(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n.contains('.') {
+        n
+    } else {
+        format!("{n}.lib")
+    }
+}
+
 /// `/path/to/file.obj` is an input on Unix, not an option.
 fn looks_like_path(a: &str) -> bool {
     a.starts_with('/') && a[1..].contains('/')
@@ -331,8 +369,21 @@ fn looks_like_path(a: &str) -> bool {
 fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
     let mut c = Config::new(flavor);
     let mut icf = false;
+    // -Bstatic / -Bdynamic hold for the -l's after them (GNU ld, and the MinGW driver).
+    let mut dynamic = true;
+    let mut strip_all = false;
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
+        // Joined -L / -l before `=` is looked at: `-L=/lib` is the directory `=/lib` (the
+        // sysroot's /lib for GNU ld), `-l:file` a file name.
+        if let Some(dir) = a.strip_prefix("-L").filter(|d| !d.is_empty()) {
+            c.lib_dirs.push(dir.to_string());
+            continue;
+        }
+        if let Some(name) = a.strip_prefix("-l").filter(|n| !n.is_empty()) {
+            c.inputs.push(InputSpec::Library { name: name.to_string(), dynamic });
+            continue;
+        }
         let (key, inline) = match a.split_once('=') {
             Some((k, v)) if k.starts_with('-') => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
@@ -376,6 +427,25 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError>
             "--section-alignment" => c.align = power_of_two(&take("--section-alignment")?, "--section-alignment")?,
             "--file-alignment" => c.file_align = power_of_two(&take("--file-alignment")?, "--file-alignment")?,
             "--disable-dynamicbase" => c.relocatable = false,
+            "-L" | "--library-path" => c.lib_dirs.push(take("-L")?),
+            "-l" | "--library" => c.inputs.push(InputSpec::Library { name: take("-l")?, dynamic }),
+            "-Bstatic" | "--Bstatic" | "-dn" | "-non_shared" | "-static" => dynamic = false,
+            "-Bdynamic" | "--Bdynamic" | "-dy" | "-call_shared" => dynamic = true,
+            "--sysroot" => {
+                let v = take("--sysroot")?;
+                // lld's MinGW driver accepts it and reads no `=` in -L.
+                if flavor == Flavor::GnuLd {
+                    c.sysroot = Some(v);
+                } else {
+                    c.ignored.push(format!("--sysroot {v}"));
+                }
+            }
+            // The compiler driver's LTO plugin and its options (gcc's collect2 line): accepted and
+            // ignored, as the linkers do when no LTO object is linked.
+            "-plugin" | "--plugin" | "-plugin-opt" | "--plugin-opt" => {
+                let v = take(&key)?;
+                c.ignored.push(format!("{key} {v}"));
+            }
             "-o" | "--out" | "-Map" | "--Map" | "-M" | "--print-map" | "--out-implib" | "--pdb" => {
                 if matches!(key.as_str(), "-M" | "--print-map") {
                     c.outputs.push(a.clone());
@@ -390,9 +460,7 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError>
             | "--major-subsystem-version"
             | "--minor-subsystem-version"
             | "--stack"
-            | "--heap"
-            | "-L"
-            | "--sysroot" => {
+            | "--heap" => {
                 let v = take(&key)?;
                 c.ignored.push(format!("{key} {v}"));
             }
@@ -404,30 +472,27 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError>
             | "--nxcompat"
             | "--high-entropy-va"
             | "--no-seh"
-            | "-s"
-            | "--strip-all"
-            | "-S"
-            | "--strip-debug"
-            | "--verbose"
-            | "--Bstatic"
-            | "-Bstatic"
-            | "--Bdynamic"
-            | "-Bdynamic" => {
+            | "--verbose" => {
                 if key.ends_with("insert-timestamp") && key.starts_with("--no") {
                     c.repro = flavor == Flavor::LldMingw;
                 }
                 c.ignored.push(a.clone())
             }
-            k if k.starts_with("-l") && k.len() > 2 => c.ignored.push(a.clone()),
+            "-s" | "--strip-all" | "-S" | "--strip-debug" => {
+                // The MinGW driver: -s passes no -debug:dwarf, -S passes -debug:symtab (below).
+                c.strip_debug = true;
+                strip_all |= matches!(key.as_str(), "-s" | "--strip-all");
+                c.ignored.push(a.clone())
+            }
             k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
-            _ => c.inputs.push(a.clone()),
+            _ => c.inputs.push(InputSpec::File(a.clone())),
         }
     }
     if flavor == Flavor::LldMingw {
         // The MinGW driver passes -opt:noref -opt:noicf unless asked, and -debug:dwarf.
         c.icf = icf;
         c.tail_merge = icf;
-        c.debug = true;
+        c.debug = !strip_all;
         c.repro = false;
     }
     Ok(c)
@@ -446,11 +511,11 @@ mod tests {
         let c =
             parse(Flavor::LldLink, &v(&["/entry:start", "a.obj", "/opt:noref,icf"])).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.gc && c.icf);
-        assert_eq!(c.inputs, ["a.obj"]);
+        assert_eq!(c.inputs, [InputSpec::File("a.obj".into())]);
         let c = parse(Flavor::LldLink, &v(&["/debug", "a.obj"])).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.gc && !c.icf);
         let c = parse(Flavor::LldLink, &v(&["/tmp/x/a.obj", "/wibble"])).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.inputs, ["/tmp/x/a.obj"]);
+        assert_eq!(c.inputs, [InputSpec::File("/tmp/x/a.obj".into())]);
         assert_eq!(c.ignored, ["/wibble"]);
         assert!(parse(Flavor::LldLink, &v(&["/merge:.a"])).is_err());
         assert!(parse(Flavor::LldLink, &v(&["/align:3"])).is_err());
@@ -462,7 +527,54 @@ mod tests {
         assert!(c.mingw && !c.gc && !c.icf && c.machine == Some(Machine::X64));
         let c = parse(Flavor::LldMingw, &v(&["--gc-sections", "--icf=all", "-o", "x.exe", "a.o"]))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(c.gc && c.icf && c.inputs == ["a.o"]);
+        assert!(c.gc && c.icf && c.inputs == [InputSpec::File("a.o".into())]);
         assert!(parse(Flavor::GnuLd, &v(&["-o"])).is_err());
+    }
+
+    #[test]
+    fn driver_lines_read_libraries_in_order_and_ignore_the_plugin() {
+        let c = parse(
+            Flavor::GnuLd,
+            &v(&[
+                "-plugin",
+                "/usr/lib/gcc/x/liblto_plugin.so",
+                "-plugin-opt=-pass-through=-lgcc",
+                "-m",
+                "i386pep",
+                "-Bdynamic",
+                "crt2.o",
+                "-L/a",
+                "-lmingw32",
+                "-Bstatic",
+                "-l",
+                "gcc",
+                "-L",
+                "=/b",
+                "-l:x.a",
+                "--sysroot=/sr",
+                "-Bdynamic",
+                "--library=k32",
+            ]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let lib = |n: &str, dynamic| InputSpec::Library { name: n.into(), dynamic };
+        assert_eq!(
+            c.inputs,
+            [
+                InputSpec::File("crt2.o".into()),
+                lib("mingw32", true),
+                lib("gcc", false),
+                lib(":x.a", false),
+                lib("k32", true)
+            ]
+        );
+        assert_eq!(c.lib_dirs, ["/a", "=/b"]);
+        assert_eq!(c.sysroot.as_deref(), Some("/sr"));
+        assert!(c.ignored.iter().any(|i| i.starts_with("-plugin /usr")));
+        let c =
+            parse(Flavor::LldLink, &v(&["/libpath:d", "/defaultlib:k", "/nodefaultlib:LIBCMT", "/lldignoreenv", "a"]))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.lib_dirs, c.default_libs, c.no_default_lib_names), (v(&["d"]), v(&["k"]), v(&["libcmt.lib"])));
+        assert!(c.ignore_env && !c.no_default_libs);
     }
 }
