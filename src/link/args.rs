@@ -61,6 +61,8 @@ pub struct Config {
     pub no_default_lib_names: Vec<String>,
     /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
     pub sysroot: Option<String>,
+    /// `/export:` (and, once read, the objects' `/EXPORT:` directives), in order.
+    pub exports: Vec<super::exports::Export>,
     /// lld-link's `/lldignoreenv`: `LIB` is not searched.
     pub ignore_env: bool,
     /// GNU ld's `-s` / `-S` (`--strip-all`, `--strip-debug`): debugging sections are dropped.
@@ -120,6 +122,7 @@ impl Config {
             no_default_lib_names: Vec::new(),
             sysroot: None,
             ignore_env: false,
+            exports: Vec::new(),
             strip_debug: false,
             ignored: Vec::new(),
             outputs: Vec::new(),
@@ -178,6 +181,9 @@ pub enum ArgsError {
         /// The machine, lower-case.
         machine: String,
     },
+    /// An `/export:` that cannot be read.
+    #[error(transparent)]
+    Export(#[from] super::exports::ExportError),
     /// A `-m` emulation that is not simulated.
     #[error("-m {emulation}: emulation not simulated (i386pep and i386pe are)")]
     UnknownEmulation {
@@ -295,6 +301,10 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
             "defaultlib" => c.default_libs.push(need("/defaultlib")?.to_string()),
             "libpath" => c.lib_dirs.push(need("/libpath")?.to_string()),
             "lldignoreenv" => c.ignore_env = true,
+            "export" => match super::exports::parse(need("/export")?) {
+                Ok(e) => c.exports.push(e),
+                Err(e) => return Err(ArgsError::Export(e)),
+            },
             "brepro" => c.repro = true,
             "debug" => c.debug = !matches!(value.map(str::to_ascii_lowercase).as_deref(), Some("none")),
             "fixed" => c.relocatable = value.is_some_and(|v| v.eq_ignore_ascii_case("no")),

@@ -31,6 +31,11 @@ pub fn apply(w: &mut World, oi: usize) {
                 None => other.push(arg),
             },
             ("defaultlib", Some(lib)) => w.pending_libs.push(lib),
+            // __declspec(dllexport): `/EXPORT:f` (MSVC), `-export:f[,data]` (MinGW).
+            ("export", Some(v)) => match super::exports::parse(&v) {
+                Ok(e) => w.cfg.exports.push(e),
+                Err(_) => other.push(arg),
+            },
             _ => other.push(arg),
         }
     }

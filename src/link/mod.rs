@@ -15,6 +15,7 @@ pub mod comdat;
 pub mod command;
 pub mod compare;
 pub mod drectve;
+pub mod exports;
 pub mod gnu;
 pub mod gnu_layout;
 pub mod inputs;
@@ -223,6 +224,14 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     w.drain(&mut queue);
     directive_libs(&mut w, &mut queue, read)?;
+    // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
+    w.exports = exports::finish(&w.cfg.exports);
+    let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
+    w.dll_name = exports::dll_name(&w.cfg.outputs, first.as_deref());
+    let x86 = w.machine == args::Machine::X86;
+    if let Some(n) = exports::unmodelled(flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports) {
+        w.note(n);
+    }
     let roots = roots(&mut w, &mut queue);
     directive_libs(&mut w, &mut queue, read)?;
     w.define_linker_symbols(false);
@@ -367,6 +376,16 @@ fn roots(w: &mut resolve::World, queue: &mut read::LoadQueue) -> Vec<resolve::Gl
     let mut names: Vec<String> = entry.into_iter().collect();
     for i in w.cfg.includes.clone() {
         names.push(i);
+    }
+    // Exported symbols are roots (lld: `addUndefined` of each; x86 names decorated unless they
+    // are already, `isDecorated`).
+    if w.cfg.flavor != Flavor::GnuLd {
+        for e in w.exports.iter().filter(|e| e.forward.is_none()) {
+            let s = &e.symbol;
+            let decorated =
+                s.starts_with('@') || s.starts_with('?') || s.contains("@@") || (!w.cfg.mingw && s.contains('@'));
+            names.push(if x86 && !decorated { format!("_{s}") } else { s.clone() });
+        }
     }
     let mut out = Vec::new();
     for n in names {

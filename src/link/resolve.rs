@@ -281,6 +281,10 @@ pub struct World {
     pub visited: super::search::Visited,
     /// `/defaultlib:` libraries objects asked for, not yet searched.
     pub pending_libs: Vec<String>,
+    /// The exports after lld's fixup (sorted, one per name, ordinals assigned).
+    pub exports: Vec<super::exports::Export>,
+    /// The DLL name the export directory gives.
+    pub dll_name: String,
 }
 
 impl World {
@@ -311,6 +315,8 @@ impl World {
             search_dirs: Vec::new(),
             visited: super::search::Visited::default(),
             pending_libs: Vec::new(),
+            exports: Vec::new(),
+            dll_name: String::new(),
         }
     }
 
