@@ -80,6 +80,11 @@ fn an_export_table_not_laid_out_is_a_note() {
         link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/export:f_b=k32.Sleep", "dll.obj"]), &read)
             .unwrap();
     assert!(says(&r));
+    let r = link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/def:x.def", "dll.obj"]), &read).unwrap();
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == "note" && d.message.starts_with("/def:x.def: module-definition")));
     // A bad /export: is the command line's error.
     assert!(link::simulate(Flavor::LldLink, &args(&["/dll", "/export:f_b,@x", "dll.obj"]), &read).is_err());
 }

@@ -495,6 +495,9 @@ fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError>
                 c.ignored.push(a.clone())
             }
             k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
+            // A module-definition file (GNU ld and the MinGW driver take it as an input): its
+            // exports are not read (a note says so).
+            _ if a.to_ascii_lowercase().ends_with(".def") => c.ignored.push(a.clone()),
             _ => c.inputs.push(InputSpec::File(a.clone())),
         }
     }

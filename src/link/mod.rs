@@ -232,6 +232,13 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     if let Some(n) = exports::unmodelled(flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports) {
         w.note(n);
     }
+    let is_def = |o: &String| {
+        let l = o.to_ascii_lowercase();
+        l.ends_with(".def") || l.starts_with("/def:") || l.starts_with("-def:")
+    };
+    if let Some(def) = w.cfg.ignored.iter().find(|o| is_def(o)).cloned() {
+        w.note(format!("{def}: module-definition files are not read: their exports are neither GC roots nor laid out"));
+    }
     let roots = roots(&mut w, &mut queue);
     directive_libs(&mut w, &mut queue, read)?;
     w.define_linker_symbols(false);
