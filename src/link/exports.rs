@@ -168,9 +168,7 @@ pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, x86: bool, expo
         "GNU ld's .edata, its dllexport directives and --export-all-symbols"
     } else if mingw && dll && exports.is_empty() {
         "MinGW exports every global symbol of a DLL without dllexport"
-    } else if exports.is_empty() {
-        return None;
-    } else if flavor == super::Flavor::GnuLd {
+    } else if exports.is_empty() || flavor == super::Flavor::GnuLd {
         return None;
     } else if mingw {
         // ld.lld's table for the same directives differed from this one by 3 bytes.
