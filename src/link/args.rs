@@ -1,7 +1,7 @@
-//! The linker's own command line, read into a [`Config`]: lld-link's `/opt` spellings, ld.lld's
-//! MinGW driver (which becomes `lld-link -lldmingw`) and GNU ld. Options that do not change the
-//! layout are accepted; options the simulation does not model are listed in
-//! [`Config::ignored`], never dropped silently.
+//! The linker's own command line, read into a [`Config`]: lld-link's `/opt` spellings here,
+//! ld.lld's MinGW driver (which becomes `lld-link -lldmingw`) and GNU ld in `gnu_args.rs`.
+//! Options that do not change the layout are accepted; options the simulation does not model
+//! are listed in [`Config::ignored`], never dropped silently.
 
 use super::search::InputSpec;
 use super::Flavor;
@@ -196,11 +196,11 @@ pub enum ArgsError {
 pub fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
     match flavor {
         Flavor::LldLink => parse_lld_link(args),
-        Flavor::LldMingw | Flavor::GnuLd => parse_gnu_style(flavor, args),
+        Flavor::LldMingw | Flavor::GnuLd => super::gnu_args::parse(flavor, args),
     }
 }
 
-fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
+pub(super) fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
     let t = v.trim();
     let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(h) => u64::from_str_radix(h, 16),
@@ -209,7 +209,7 @@ fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
     r.map_err(|_| ArgsError::BadNumber { option: what.to_string(), value: v.to_string() })
 }
 
-fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
+pub(super) fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
     let n = number(v, what)?;
     if n == 0 || !n.is_power_of_two() {
         return Err(ArgsError::NotPowerOfTwo { option: what.to_string(), value: v.to_string() });
@@ -374,141 +374,6 @@ pub fn library_file_name(name: &str) -> String {
 /// `/path/to/file.obj` is an input on Unix, not an option.
 fn looks_like_path(a: &str) -> bool {
     a.starts_with('/') && a[1..].contains('/')
-}
-
-fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
-    let mut c = Config::new(flavor);
-    let mut icf = false;
-    // -Bstatic / -Bdynamic hold for the -l's after them (GNU ld, and the MinGW driver).
-    let mut dynamic = true;
-    let mut strip_all = false;
-    let mut it = args.iter().peekable();
-    while let Some(a) = it.next() {
-        // Joined -L / -l before `=` is looked at: `-L=/lib` is the directory `=/lib` (the
-        // sysroot's /lib for GNU ld), `-l:file` a file name.
-        if let Some(dir) = a.strip_prefix("-L").filter(|d| !d.is_empty()) {
-            c.lib_dirs.push(dir.to_string());
-            continue;
-        }
-        if let Some(name) = a.strip_prefix("-l").filter(|n| !n.is_empty()) {
-            c.inputs.push(InputSpec::Library { name: name.to_string(), dynamic });
-            continue;
-        }
-        let (key, inline) = match a.split_once('=') {
-            Some((k, v)) if k.starts_with('-') => (k.to_string(), Some(v.to_string())),
-            _ => (a.clone(), None),
-        };
-        let mut take = |what: &str| -> Result<String, ArgsError> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| ArgsError::MissingValue { arg: a.clone(), option: what.to_string() }),
-            }
-        };
-        match key.as_str() {
-            "-m" => {
-                c.machine = Some(match take("-m")?.as_str() {
-                    "i386pep" => Machine::X64,
-                    "i386pe" => Machine::X86,
-                    other => return Err(ArgsError::UnknownEmulation { emulation: other.to_string() }),
-                })
-            }
-            "-e" | "--entry" | "-entry" => c.entry = Some(take("--entry")?),
-            "--gc-sections" => c.gc = true,
-            "--no-gc-sections" => c.gc = false,
-            "--icf" => icf = matches!(take("--icf")?.as_str(), "all" | "safe"),
-            "--image-base" => c.image_base = Some(number(&take("--image-base")?, "--image-base")?),
-            "--shared" | "-shared" => c.dll = true,
-            "--allow-multiple-definition" | "-z" => {
-                if key == "-z" {
-                    let v = take("-z")?;
-                    if v == "muldefs" {
-                        c.force_multiple = true;
-                    } else {
-                        c.ignored.push(format!("-z {v}"));
-                    }
-                } else {
-                    c.force_multiple = true;
-                }
-            }
-            "-u" | "--undefined" => c.includes.push(take("--undefined")?),
-            "--section-alignment" => c.align = power_of_two(&take("--section-alignment")?, "--section-alignment")?,
-            "--file-alignment" => c.file_align = power_of_two(&take("--file-alignment")?, "--file-alignment")?,
-            "--disable-dynamicbase" => c.relocatable = false,
-            "-L" | "--library-path" => c.lib_dirs.push(take("-L")?),
-            "-l" | "--library" => c.inputs.push(InputSpec::Library { name: take("-l")?, dynamic }),
-            "-Bstatic" | "--Bstatic" | "-dn" | "-non_shared" | "-static" => dynamic = false,
-            "-Bdynamic" | "--Bdynamic" | "-dy" | "-call_shared" => dynamic = true,
-            "--sysroot" => {
-                let v = take("--sysroot")?;
-                // lld's MinGW driver accepts it and reads no `=` in -L.
-                if flavor == Flavor::GnuLd {
-                    c.sysroot = Some(v);
-                } else {
-                    c.ignored.push(format!("--sysroot {v}"));
-                }
-            }
-            // The compiler driver's LTO plugin and its options (gcc's collect2 line): accepted and
-            // ignored, as the linkers do when no LTO object is linked.
-            "-plugin" | "--plugin" | "-plugin-opt" | "--plugin-opt" => {
-                let v = take(&key)?;
-                c.ignored.push(format!("{key} {v}"));
-            }
-            "-o" | "--out" | "-Map" | "--Map" | "-M" | "--print-map" | "--out-implib" | "--pdb" => {
-                if matches!(key.as_str(), "-M" | "--print-map") {
-                    c.outputs.push(a.clone());
-                } else {
-                    let v = take(&key)?;
-                    c.outputs.push(format!("{key} {v}"));
-                }
-            }
-            "--subsystem"
-            | "--major-os-version"
-            | "--minor-os-version"
-            | "--major-subsystem-version"
-            | "--minor-subsystem-version"
-            | "--stack"
-            | "--heap" => {
-                let v = take(&key)?;
-                c.ignored.push(format!("{key} {v}"));
-            }
-            "--no-insert-timestamp"
-            | "--insert-timestamp"
-            | "--enable-auto-import"
-            | "--disable-auto-import"
-            | "--dynamicbase"
-            | "--nxcompat"
-            | "--high-entropy-va"
-            | "--no-seh"
-            | "--verbose" => {
-                if key.ends_with("insert-timestamp") && key.starts_with("--no") {
-                    c.repro = flavor == Flavor::LldMingw;
-                }
-                c.ignored.push(a.clone())
-            }
-            "-s" | "--strip-all" | "-S" | "--strip-debug" => {
-                // The MinGW driver: -s passes no -debug:dwarf, -S passes -debug:symtab (below).
-                c.strip_debug = true;
-                strip_all |= matches!(key.as_str(), "-s" | "--strip-all");
-                c.ignored.push(a.clone())
-            }
-            k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
-            // A module-definition file (GNU ld and the MinGW driver take it as an input): its
-            // exports are not read (a note says so).
-            _ if a.to_ascii_lowercase().ends_with(".def") => c.ignored.push(a.clone()),
-            _ => c.inputs.push(InputSpec::File(a.clone())),
-        }
-    }
-    if flavor == Flavor::LldMingw {
-        // The MinGW driver passes -opt:noref -opt:noicf unless asked, and -debug:dwarf.
-        c.icf = icf;
-        c.tail_merge = icf;
-        c.debug = !strip_all;
-        c.repro = false;
-    }
-    Ok(c)
 }
 
 #[cfg(test)]

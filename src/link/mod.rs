@@ -17,6 +17,7 @@ pub mod compare;
 pub mod drectve;
 pub mod exports;
 pub mod gnu;
+mod gnu_args;
 pub mod gnu_layout;
 pub mod inputs;
 pub mod layout;
