@@ -99,8 +99,9 @@ pub fn compare(rep: &Report, image: &[u8], map: Option<&LinkMap>) -> Result<Comp
     Ok(c)
 }
 
-/// A GNU ld map's file name without its directories: `d1/libm.a(m1.obj)` → `libm.a(m1.obj)`.
-fn gnu_base(file: &str) -> String {
+/// A map's file name without its directories: `d1/libm.a(m1.obj)` → `libm.a(m1.obj)`,
+/// `/usr/…/crt2.o` → `crt2.o` (both linkers print the path a command-line file was opened by).
+fn base_file(file: &str) -> String {
     let (outer, member) = match file.find('(') {
         Some(i) if file.ends_with(')') => (&file[..i], &file[i..]),
         _ => (file, ""),
@@ -118,7 +119,7 @@ fn map_file(kind: MapKind, file: &str) -> String {
         },
         // GNU ld prints the path it opened (`d1/libm.a(m1.obj)`, `/usr/…/crt2.o`); the
         // prediction names files as the other linkers do, by their base name.
-        MapKind::Gnu => gnu_base(file),
+        MapKind::Gnu => base_file(file),
     }
 }
 
@@ -140,7 +141,7 @@ fn compare_map(rep: &Report, m: &LinkMap, c: &mut Comparison) {
     let mut actual: BTreeMap<(String, String), Vec<(u64, u64)>> = BTreeMap::new();
     // GNU ld's own inputs (`dll stuff`, the import stubs' `.idata` of no file) are not predicted.
     for ch in m.chunks.iter().filter(|c| c.file != "dll stuff" && !c.file.is_empty()) {
-        let file = if m.kind == MapKind::Gnu { gnu_base(&ch.file) } else { ch.file.clone() };
+        let file = base_file(&ch.file);
         actual.entry((file, ch.section.clone())).or_default().push((ch.rva, ch.size));
     }
     let keys: HashSet<_> = predicted.keys().chain(actual.keys()).cloned().collect();
@@ -171,7 +172,7 @@ fn compare_map(rep: &Report, m: &LinkMap, c: &mut Comparison) {
             .chain(rep.not_linked.iter().map(|n| (n.file.clone(), n.name.clone())))
             .collect();
         let mut ad: Vec<(String, String)> =
-            m.discarded.iter().map(|d| (gnu_base(&d.file), d.section.clone())).collect();
+            m.discarded.iter().map(|d| (base_file(&d.file), d.section.clone())).collect();
         pd.sort();
         ad.sort();
         let mut i = 0;
