@@ -373,7 +373,8 @@ pub fn library_file_name(name: &str) -> String {
 
 /// `/path/to/file.obj` is an input on Unix, not an option.
 fn looks_like_path(a: &str) -> bool {
-    a.starts_with('/') && a[1..].contains('/')
+    // `/out:/tmp/x.dll` is an option: its name (before the first `:`) has no `/`.
+    a.starts_with('/') && a[1..].split(':').next().is_some_and(|name| name.contains('/'))
 }
 
 #[cfg(test)]
@@ -392,8 +393,10 @@ mod tests {
         assert_eq!(c.inputs, [InputSpec::File("a.obj".into())]);
         let c = parse(Flavor::LldLink, &v(&["/debug", "a.obj"])).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.gc && !c.icf);
-        let c = parse(Flavor::LldLink, &v(&["/tmp/x/a.obj", "/wibble"])).unwrap_or_else(|e| panic!("{e}"));
+        let c = parse(Flavor::LldLink, &v(&["/tmp/x/a.obj", "/wibble", "/out:/tmp/x.dll"]))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.inputs, [InputSpec::File("/tmp/x/a.obj".into())]);
+        assert_eq!(c.outputs, ["/out:/tmp/x.dll"]);
         assert_eq!(c.ignored, ["/wibble"]);
         assert!(parse(Flavor::LldLink, &v(&["/merge:.a"])).is_err());
         assert!(parse(Flavor::LldLink, &v(&["/align:3"])).is_err());

@@ -86,15 +86,22 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
 
 /// lld's `fixupExports` and `assignExportOrdinals`: sorted by name, one per name (a second
 /// naming a different symbol is dropped), ordinals given from the largest written one up.
-pub fn finish(exports: &[Export]) -> Vec<Export> {
+/// The second list: lld's warnings (`duplicate /export option: f`, for a name exported twice
+/// with other attributes).
+pub fn finish(exports: &[Export]) -> (Vec<Export>, Vec<String>) {
     let mut v: Vec<Export> = Vec::new();
-    let mut sorted = exports.to_vec();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    for e in sorted {
-        if !v.iter().any(|x| x.name == e.name) {
-            v.push(e);
+    let mut warnings = Vec::new();
+    // lld keeps the first of each name in command-line order, then sorts.
+    for e in exports {
+        match v.iter().find(|x| x.name == e.name) {
+            None => v.push(e.clone()),
+            Some(x) if x != e && x.symbol == e.symbol => {
+                warnings.push(format!("duplicate /export option: {}", e.symbol))
+            }
+            Some(_) => {}
         }
     }
+    v.sort_by(|a, b| a.name.cmp(&b.name));
     let mut max = v.iter().map(|e| e.ordinal).max().unwrap_or(0);
     for e in &mut v {
         if e.ordinal == 0 {
@@ -102,7 +109,7 @@ pub fn finish(exports: &[Export]) -> Vec<Export> {
             e.ordinal = max;
         }
     }
-    v
+    (v, warnings)
 }
 
 /// The `.edata` chunks lld-link writes, in order: (what, size).
@@ -210,7 +217,9 @@ mod tests {
         assert!(e.noname && e.data && e.private && e.forward.is_none());
         assert_eq!(parse("f=k32.Sleep").map(|e| e.forward), Ok(Some("k32.Sleep".into())));
         assert!(parse("f,@0").is_err() && parse("f,WHAT").is_err() && parse(",DATA").is_err());
-        let v = finish(&[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b").unwrap()]);
+        let (v, warnings) =
+            finish(&[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()]);
+        assert_eq!(warnings, ["duplicate /export option: b"]);
         let got: Vec<(&str, u16)> = v.iter().map(|e| (e.name.as_str(), e.ordinal)).collect();
         assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);
         let sizes: Vec<u64> = edata_chunks(&v, "x.dll").iter().map(|c| c.1).collect();

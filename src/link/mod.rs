@@ -226,7 +226,11 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     w.drain(&mut queue);
     directive_libs(&mut w, &mut queue, read)?;
     // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
-    w.exports = exports::finish(&w.cfg.exports);
+    let (list, warnings) = exports::finish(&w.cfg.exports);
+    w.exports = list;
+    for text in warnings {
+        w.warn(text, true);
+    }
     let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
     w.dll_name = exports::dll_name(&w.cfg.outputs, first.as_deref());
     let x86 = w.machine == args::Machine::X86;
