@@ -244,7 +244,13 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
     import_tables(w, &imports, ptr, &mut partial);
     for ((name, chars), list) in partial {
         let name = String::from_utf8_lossy(&name).into_owned();
-        let out_name = name.split('$').next().unwrap_or(&name).to_string();
+        // lld's getOutputSectionName: up to the `$`, and up to a later `.` (`.ctors.65535`,
+        // gcc's `.text.startup` → `.ctors`, `.text`).
+        let base = name.split('$').next().unwrap_or(&name);
+        let out_name = match base.get(1..).and_then(|t| t.find('.')) {
+            Some(i) => base[..i + 1].to_string(),
+            None => base.to_string(),
+        };
         let chars = if out_name == ".CRT" { DATA | R } else { chars };
         let out = b.section(&out_name, chars);
         for (origin, n, size, align, has_data) in list {
