@@ -1,7 +1,8 @@
 //! A DLL's exports in the simulated link, against lld-link's real links
 //! (`tests/fixtures/link/exports64`, also predicted exactly by `tests/link.rs`): dllexport
 //! directives and `/export:` (an alias with an ordinal, `NONAME`, `PRIVATE`) are GC roots, and
-//! the export table equals the one the image holds; what is not laid out is a note.
+//! the export table equals the one the image holds (lld-link and ld.lld's MinGW mode); what is
+//! not laid out is a note.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,9 +13,10 @@ use linkscope::link::{self, Flavor, Report};
 fn recorded(name: &str) -> Report {
     let dir = common::fixture_path("link/exports64");
     let text = std::fs::read_to_string(dir.join(format!("{name}.cmd"))).unwrap();
-    let args: Vec<String> = text.lines().skip(1).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let words: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let cmd = link::command::read(&words);
     let read = |p: &str| std::fs::read(dir.join(p));
-    link::simulate(Flavor::LldLink, &args, &read).unwrap()
+    link::simulate(cmd.flavor.unwrap(), &cmd.args, &read).unwrap()
 }
 
 fn placed(r: &Report) -> Vec<&str> {
@@ -34,7 +36,7 @@ fn exported_functions_are_gc_roots() {
 #[test]
 fn the_export_table_is_the_images() {
     let dir = common::fixture_path("link/exports64");
-    for name in ["lld-dll", "lld-dll-noref", "lld-dll-directives"] {
+    for name in ["lld-dll", "lld-dll-noref", "lld-dll-directives", "lldmingw-dll", "lldmingw-dll-gc"] {
         let r = recorded(name);
         let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
         let bin = linkscope::formats::load(&image).unwrap();
@@ -66,16 +68,14 @@ fn an_export_table_not_laid_out_is_a_note() {
     // GNU ld's .edata, and MinGW's export-everything default.
     let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dll.obj"]), &read).unwrap();
     assert!(says(&r) && r.exports.is_empty());
-    let r = link::simulate(
-        Flavor::LldLink,
-        &args(&["/dll", "/entry:start", "-lldmingw", "/nodefaultlib", "dll.obj"]),
-        &read,
-    );
-    // lld's MinGW mode lays its table out otherwise: said, and no table reported; its
-    // exported symbols are roots all the same.
-    let r = r.unwrap();
+    // MinGW mode with no dllexport at all: lld exports every global symbol (not laid out).
+    let dotted = common::fixture_path("link/dotted64");
+    let read_dotted = |p: &str| std::fs::read(dotted.join(p));
+    let r = link::simulate(Flavor::LldMingw, &args(&["--shared", "-e", "start", "main.obj"]), &read_dotted).unwrap();
     assert!(says(&r) && r.exports.is_empty());
-    assert!(r.placements.iter().any(|p| p.name == ".text$f_a"));
+    // With its directives, MinGW mode's table is laid out (lldmingw-dll, above).
+    let r = link::simulate(Flavor::LldMingw, &args(&["--shared", "-e", "start", "dllm.obj"]), &read).unwrap();
+    assert!(!says(&r) && r.exports.len() == 2);
     let r =
         link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/export:f_b=k32.Sleep", "dll.obj"]), &read)
             .unwrap();

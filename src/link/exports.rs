@@ -7,9 +7,9 @@
 //! largest: lld writes `Base` 0 and an empty slot 0), the name pointers (4 per named export), the ordinals (2 per named export), then
 //! each name, sorted; none aligned.
 //!
-//! Simulated for lld-link in MSVC mode on x64; what is not (lld's MinGW mode and its
-//! export-everything default, x86 name decoration, forwarders, `.def` files, GNU ld's `.edata`)
-//! is named in a note by
+//! Simulated for lld-link (MSVC and MinGW mode) on x64; what is not (MinGW's export-everything
+//! default, x86 name decoration, forwarders, `.def` files, GNU ld's `.edata`) is named in a note
+//! by
 //! [`unmodelled`], so a layout that depends on it never passes silently.
 
 /// One export.
@@ -177,9 +177,6 @@ pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, x86: bool, expo
         "MinGW exports every global symbol of a DLL without dllexport"
     } else if exports.is_empty() || flavor == super::Flavor::GnuLd {
         return None;
-    } else if mingw {
-        // ld.lld's table for the same directives differed from this one by 3 bytes.
-        "lld's MinGW mode, whose table is not this one"
     } else if x86 {
         "x86 export names (decoration)"
     } else if exports.iter().any(|e| e.forward.is_some()) {
@@ -196,6 +193,10 @@ pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, x86: bool, expo
 /// with `.dll`.
 pub fn dll_name(outputs: &[String], first_input: Option<&str>) -> String {
     for o in outputs {
+        // lld-link's `/out:x.dll`; the MinGW driver's `-o x.dll` (kept as `-o x.dll`).
+        if let Some(v) = o.strip_prefix("-o ").or_else(|| o.strip_prefix("--out ")) {
+            return super::inputs::base_name(v);
+        }
         let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
         if v.len() > 4 && v[..4].eq_ignore_ascii_case("out:") {
             return super::inputs::base_name(&v[4..]);
@@ -225,6 +226,7 @@ mod tests {
         let sizes: Vec<u64> = edata_chunks(&v, "x.dll").iter().map(|c| c.1).collect();
         assert_eq!(sizes, [40, 6, 24, 12, 6, 2, 2, 2]);
         assert_eq!(dll_name(&["/out:d/x.dll".into()], None), "x.dll");
+        assert_eq!(dll_name(&["-o d/y.dll".into()], None), "y.dll");
         assert_eq!(dll_name(&[], Some("d/m.obj")), "m.dll");
     }
 }
