@@ -34,7 +34,7 @@ pub fn apply(w: &mut World, oi: usize) {
             // __declspec(dllexport): `/EXPORT:f` (MSVC), `-export:f[,data]` (MinGW).
             ("export", Some(v)) => match super::exports::parse(&v) {
                 Ok(e) => w.cfg.exports.push(e),
-                Err(_) => other.push(arg),
+                Err(e) => w.error(e.to_string()),
             },
             _ => other.push(arg),
         }

@@ -31,14 +31,15 @@ pub struct Export {
     pub forward: Option<String>,
 }
 
-/// Why an export cannot be read.
+/// Why an export cannot be read, in lld's words (`invalid /export: f,NONAME`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
     /// An empty name.
-    #[error("/export: `{0}`: no name")]
+    #[error("invalid /export: {0}")]
     NoName(String),
-    /// A word after the name that is none of `@N`, `NONAME`, `DATA`, `PRIVATE`, `CONSTANT`.
-    #[error("/export: `{arg}`: invalid option `{word}`")]
+    /// A word after the name that is none of `@N` (1–65535), `NONAME` (after an ordinal),
+    /// `DATA`, `PRIVATE`, `CONSTANT`.
+    #[error("invalid /export: {arg}")]
     Invalid {
         /// The export as written.
         arg: String,
@@ -71,7 +72,8 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
     let invalid = |w: &str| ExportError::Invalid { arg: arg.to_string(), word: w.to_string() };
     for w in words {
         match w.to_ascii_lowercase().as_str() {
-            "noname" => e.noname = true,
+            // lld: NONAME only after an ordinal.
+            "noname" if e.ordinal != 0 => e.noname = true,
             "data" => e.data = true,
             "private" => e.private = true,
             "constant" => {}
@@ -86,11 +88,28 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
 
 /// lld's `fixupExports` and `assignExportOrdinals`: sorted by name, one per name (a second
 /// naming a different symbol is dropped), ordinals given from the largest written one up.
-/// The second list: lld's warnings (`duplicate /export option: f`, for a name exported twice
-/// with other attributes).
-pub fn finish(exports: &[Export]) -> (Vec<Export>, Vec<String>) {
+/// What lld's fixup of the exports makes of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fixup {
+    /// The exports, sorted by name, ordinals assigned.
+    pub exports: Vec<Export>,
+    /// lld's warnings (`duplicate /export option: f`: a name exported twice otherwise).
+    pub warnings: Vec<String>,
+    /// lld's errors (`duplicate export ordinal: f`).
+    pub errors: Vec<String>,
+}
+
+/// lld's `fixupExports` and `assignExportOrdinals` ([`Fixup`]).
+pub fn finish(exports: &[Export]) -> Fixup {
     let mut v: Vec<Export> = Vec::new();
     let mut warnings = Vec::new();
+    // Written ordinals must be unique, over every export in command-line order.
+    let mut ordinals = std::collections::HashSet::new();
+    let errors = exports
+        .iter()
+        .filter(|e| e.ordinal != 0 && !ordinals.insert(e.ordinal))
+        .map(|e| format!("duplicate export ordinal: {}", e.symbol))
+        .collect();
     // lld keeps the first of each name in command-line order, then sorts.
     for e in exports {
         match v.iter().find(|x| x.name == e.name) {
@@ -109,7 +128,7 @@ pub fn finish(exports: &[Export]) -> (Vec<Export>, Vec<String>) {
             e.ordinal = max;
         }
     }
-    (v, warnings)
+    Fixup { exports: v, warnings, errors }
 }
 
 /// The `.edata` chunks lld-link writes, in order: (what, size).
@@ -218,9 +237,12 @@ mod tests {
         assert!(e.noname && e.data && e.private && e.forward.is_none());
         assert_eq!(parse("f=k32.Sleep").map(|e| e.forward), Ok(Some("k32.Sleep".into())));
         assert!(parse("f,@0").is_err() && parse("f,WHAT").is_err() && parse(",DATA").is_err());
-        let (v, warnings) =
+        assert_eq!(parse("f,NONAME,@3").map_err(|e| e.to_string()), Err("invalid /export: f,NONAME,@3".into()));
+        let fx = finish(&[parse("b,@3").unwrap(), parse("c,@3").unwrap()]);
+        assert_eq!(fx.errors, ["duplicate export ordinal: c"]);
+        let Fixup { exports: v, warnings, errors } =
             finish(&[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()]);
-        assert_eq!(warnings, ["duplicate /export option: b"]);
+        assert_eq!((warnings, errors.len()), (vec!["duplicate /export option: b".to_string()], 0));
         let got: Vec<(&str, u16)> = v.iter().map(|e| (e.name.as_str(), e.ordinal)).collect();
         assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);
         let sizes: Vec<u64> = edata_chunks(&v, "x.dll").iter().map(|c| c.1).collect();

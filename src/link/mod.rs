@@ -226,9 +226,12 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     w.drain(&mut queue);
     directive_libs(&mut w, &mut queue, read)?;
     // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
-    let (list, warnings) = exports::finish(&w.cfg.exports);
-    w.exports = list;
-    for text in warnings {
+    let fixup = exports::finish(&w.cfg.exports);
+    w.exports = fixup.exports;
+    for text in fixup.errors {
+        w.error(text);
+    }
+    for text in fixup.warnings {
         w.warn(text, true);
     }
     let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
