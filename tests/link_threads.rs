@@ -2,7 +2,7 @@
 //! several threads and resolves them in the linker's order: on every recorded link in
 //! `tests/fixtures/link`, the report — JSON and text, byte for byte — is the same on 1, 2, 3
 //! and 7 threads, and an input that cannot be read is the first one in command-line order
-//! whatever the count.
+//! whatever the count (inputs not found: every one, in that order, as the linker says it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -67,14 +67,24 @@ fn every_recorded_link_reports_the_same_on_any_thread_count() {
 fn the_first_unreadable_input_in_command_line_order_is_reported_on_any_thread_count() {
     let (cmd, flavor, args) = cases().into_iter().find(|(_, f, a)| *f == Flavor::LldLink && a.len() >= 3).unwrap();
     let dir = cmd.parent().unwrap();
-    // Two inputs that do not exist, then the link's own: the first missing one is named.
+    let at = args.iter().position(|a| a.ends_with(".obj")).unwrap();
+    // Two inputs that cannot be read (directories), then the link's own: the first is named.
     let mut bad = args.clone();
-    let at = bad.iter().position(|a| a.ends_with(".obj")).unwrap();
-    bad.insert(at, "missing-second.obj".into());
-    bad.insert(at, "missing-first.obj".into());
+    bad.insert(at, ".".into());
+    bad.insert(at, "..".into());
     let one = outputs(dir, flavor, &bad, 1);
-    assert!(one.starts_with("unreadable: missing-first.obj"), "{one}");
+    assert!(one.starts_with("unreadable: ..:"), "{one}");
     for threads in [2, 3, 7] {
         assert_eq!(outputs(dir, flavor, &bad, threads), one);
+    }
+    // Two that do not exist: lld-link's own errors, both, in command-line order.
+    let mut missing = args.clone();
+    missing.insert(at, "missing-second.obj".into());
+    missing.insert(at, "missing-first.obj".into());
+    let one = outputs(dir, flavor, &missing, 1);
+    let first = one.find("could not open 'missing-first.obj'").unwrap();
+    assert!(one[first..].contains("could not open 'missing-second.obj'"), "{one}");
+    for threads in [2, 3, 7] {
+        assert_eq!(outputs(dir, flavor, &missing, threads), one);
     }
 }

@@ -35,7 +35,9 @@ pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&P
     }
     // Mapped: the objects' pages stay the page cache's.
     let read = |p: &str| crate::input::Input::open(Path::new(p));
-    let rep = match link::simulate(flavor, &cmd.args, &read) {
+    // lld-link searches the directories of LIB too.
+    let env = link::search::Environment { lib: std::env::var("LIB").ok() };
+    let rep = match link::simulate_in(flavor, &cmd.args, &env, &read, link::par::default_threads()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("linkscope: link: {e}");

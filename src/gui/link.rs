@@ -100,7 +100,7 @@ impl LinkState {
     pub fn entries(&self, open: &[Arc<DocCore>], here: &DocCore) -> Vec<InputEntry> {
         if let Some(cmd) = self.pasted_command() {
             let inputs = link::args::parse(self.flavor(), &cmd.args).map(|c| c.inputs).unwrap_or_default();
-            return inputs.into_iter().map(|name| InputEntry { name, on: true, beside: false }).collect();
+            return inputs.iter().map(|i| InputEntry { name: i.as_written(), on: true, beside: false }).collect();
         }
         let dir = here.path.parent();
         let here_open: Vec<&Arc<DocCore>> = open.iter().filter(|c| is_input(c) && c.path.parent() == dir).collect();
@@ -256,7 +256,9 @@ fn compute(
             None => std::fs::read(dir.map_or_else(|| PathBuf::from(p), |d| d.join(p))),
         }
     };
-    let report = link::simulate(flavor, args, &read).map_err(|e| e.to_string())?;
+    let env = link::search::Environment { lib: std::env::var("LIB").ok() };
+    let report =
+        link::simulate_in(flavor, args, &env, &read, link::par::default_threads()).map_err(|e| e.to_string())?;
     let compare = with.map(|w| match w {
         CompareWith::Image(img) => {
             let map = crate::session::link::map_beside(&img.path);

@@ -1,8 +1,9 @@
-//! The linker's own command line, read into a [`Config`]: lld-link's `/opt` spellings, ld.lld's
-//! MinGW driver (which becomes `lld-link -lldmingw`) and GNU ld. Options that do not change the
-//! layout are accepted; options the simulation does not model are listed in
-//! [`Config::ignored`], never dropped silently.
+//! The linker's own command line, read into a [`Config`]: lld-link's `/opt` spellings here,
+//! ld.lld's MinGW driver (which becomes `lld-link -lldmingw`) and GNU ld in `gnu_args.rs`.
+//! Options that do not change the layout are accepted; options the simulation does not model
+//! are listed in [`Config::ignored`], never dropped silently.
 
+use super::search::InputSpec;
 use super::Flavor;
 
 /// What the simulation needs from a command line.
@@ -49,8 +50,23 @@ pub struct Config {
     pub debug: bool,
     /// Base relocations are written (`/dynamicbase`, the default; off with `/fixed`).
     pub relocatable: bool,
-    /// Input files, in command-line order.
-    pub inputs: Vec<String>,
+    /// Inputs in command-line order: files, and `-l` libraries to search for.
+    pub inputs: Vec<InputSpec>,
+    /// Library directories in command-line order (`-L`, `/libpath:`), as written.
+    pub lib_dirs: Vec<String>,
+    /// lld-link's `/defaultlib:` libraries from the command line, in order.
+    pub default_libs: Vec<String>,
+    /// lld-link's `/nodefaultlib:name`: libraries (`.lib` added when there is no `.`, lower
+    /// case) never read as default libraries.
+    pub no_default_lib_names: Vec<String>,
+    /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
+    pub sysroot: Option<String>,
+    /// `/export:` (and, once read, the objects' `/EXPORT:` directives), in order.
+    pub exports: Vec<super::exports::Export>,
+    /// lld-link's `/lldignoreenv`: `LIB` is not searched.
+    pub ignore_env: bool,
+    /// GNU ld's `-s` / `-S` (`--strip-all`, `--strip-debug`): debugging sections are dropped.
+    pub strip_debug: bool,
     /// Options accepted but not modelled, as written.
     pub ignored: Vec<String>,
     /// Options that only name outputs (`/out`, `/lldmap`, `-Map`): accepted, never written.
@@ -77,7 +93,8 @@ impl Machine {
 }
 
 impl Config {
-    fn new(flavor: Flavor) -> Self {
+    /// The defaults of `flavor` before any option.
+    pub fn new(flavor: Flavor) -> Self {
         Config {
             flavor,
             mingw: flavor == Flavor::LldMingw,
@@ -100,6 +117,13 @@ impl Config {
             debug: false,
             relocatable: true,
             inputs: Vec::new(),
+            lib_dirs: Vec::new(),
+            default_libs: Vec::new(),
+            no_default_lib_names: Vec::new(),
+            sysroot: None,
+            ignore_env: false,
+            exports: Vec::new(),
+            strip_debug: false,
             ignored: Vec::new(),
             outputs: Vec::new(),
         }
@@ -157,6 +181,9 @@ pub enum ArgsError {
         /// The machine, lower-case.
         machine: String,
     },
+    /// An `/export:` that cannot be read.
+    #[error(transparent)]
+    Export(#[from] super::exports::ExportError),
     /// A `-m` emulation that is not simulated.
     #[error("-m {emulation}: emulation not simulated (i386pep and i386pe are)")]
     UnknownEmulation {
@@ -169,11 +196,11 @@ pub enum ArgsError {
 pub fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
     match flavor {
         Flavor::LldLink => parse_lld_link(args),
-        Flavor::LldMingw | Flavor::GnuLd => parse_gnu_style(flavor, args),
+        Flavor::LldMingw | Flavor::GnuLd => super::gnu_args::parse(flavor, args),
     }
 }
 
-fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
+pub(super) fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
     let t = v.trim();
     let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(h) => u64::from_str_radix(h, 16),
@@ -182,7 +209,7 @@ fn number(v: &str, what: &str) -> Result<u64, ArgsError> {
     r.map_err(|_| ArgsError::BadNumber { option: what.to_string(), value: v.to_string() })
 }
 
-fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
+pub(super) fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
     let n = number(v, what)?;
     if n == 0 || !n.is_power_of_two() {
         return Err(ArgsError::NotPowerOfTwo { option: what.to_string(), value: v.to_string() });
@@ -196,7 +223,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     for a in args {
         let is_opt = (a.starts_with('/') || a.starts_with('-')) && a.len() > 1 && !looks_like_path(a);
         if !is_opt {
-            c.inputs.push(a.clone());
+            c.inputs.push(InputSpec::File(a.clone()));
             continue;
         }
         let body = &a[1..];
@@ -267,15 +294,25 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Some((from, to)) => c.alternates.push((from.to_string(), to.to_string())),
                 None => return Err(ArgsError::NeedsFromTo { arg: a.clone(), option: "/alternatename" }),
             },
-            "nodefaultlib" if value.is_none() => c.no_default_libs = true,
+            "nodefaultlib" => match value {
+                None => c.no_default_libs = true,
+                Some(v) => c.no_default_lib_names.push(library_file_name(v)),
+            },
+            "defaultlib" => c.default_libs.push(need("/defaultlib")?.to_string()),
+            "libpath" => c.lib_dirs.push(need("/libpath")?.to_string()),
+            "lldignoreenv" => c.ignore_env = true,
+            "export" => match super::exports::parse(need("/export")?) {
+                Ok(e) => c.exports.push(e),
+                Err(e) => return Err(ArgsError::Export(e)),
+            },
             "brepro" => c.repro = true,
             "debug" => c.debug = !matches!(value.map(str::to_ascii_lowercase).as_deref(), Some("none")),
             "fixed" => c.relocatable = value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "dynamicbase" => c.relocatable = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "out" | "lldmap" | "map" | "pdb" | "implib" | "mapinfo" | "pdbaltpath" => c.outputs.push(a.clone()),
-            "nodefaultlib" | "subsystem" | "nologo" | "incremental" | "wx" | "timestamp" | "demangle" | "manifest"
-            | "manifestuac" | "nxcompat" | "highentropyva" | "largeaddressaware" | "safeseh" | "release"
-            | "verbose" | "threads" | "errorlimit" => {
+            "subsystem" | "nologo" | "incremental" | "wx" | "timestamp" | "demangle" | "manifest" | "manifestuac"
+            | "nxcompat" | "highentropyva" | "largeaddressaware" | "safeseh" | "release" | "verbose" | "threads"
+            | "errorlimit" => {
                 if name == "timestamp" {
                     c.repro = c.repro || value == Some("0");
                 }
@@ -323,114 +360,21 @@ pub fn split_command_line(s: &str) -> Vec<String> {
     out
 }
 
-/// `/path/to/file.obj` is an input on Unix, not an option.
-fn looks_like_path(a: &str) -> bool {
-    a.starts_with('/') && a[1..].contains('/')
+/// A library name as lld-link compares `/nodefaultlib:` with `/defaultlib:`: `.lib` added when
+/// it has no `.`, lower case.
+pub fn library_file_name(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n.contains('.') {
+        n
+    } else {
+        format!("{n}.lib")
+    }
 }
 
-fn parse_gnu_style(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError> {
-    let mut c = Config::new(flavor);
-    let mut icf = false;
-    let mut it = args.iter().peekable();
-    while let Some(a) = it.next() {
-        let (key, inline) = match a.split_once('=') {
-            Some((k, v)) if k.starts_with('-') => (k.to_string(), Some(v.to_string())),
-            _ => (a.clone(), None),
-        };
-        let mut take = |what: &str| -> Result<String, ArgsError> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| ArgsError::MissingValue { arg: a.clone(), option: what.to_string() }),
-            }
-        };
-        match key.as_str() {
-            "-m" => {
-                c.machine = Some(match take("-m")?.as_str() {
-                    "i386pep" => Machine::X64,
-                    "i386pe" => Machine::X86,
-                    other => return Err(ArgsError::UnknownEmulation { emulation: other.to_string() }),
-                })
-            }
-            "-e" | "--entry" | "-entry" => c.entry = Some(take("--entry")?),
-            "--gc-sections" => c.gc = true,
-            "--no-gc-sections" => c.gc = false,
-            "--icf" => icf = matches!(take("--icf")?.as_str(), "all" | "safe"),
-            "--image-base" => c.image_base = Some(number(&take("--image-base")?, "--image-base")?),
-            "--shared" | "-shared" => c.dll = true,
-            "--allow-multiple-definition" | "-z" => {
-                if key == "-z" {
-                    let v = take("-z")?;
-                    if v == "muldefs" {
-                        c.force_multiple = true;
-                    } else {
-                        c.ignored.push(format!("-z {v}"));
-                    }
-                } else {
-                    c.force_multiple = true;
-                }
-            }
-            "-u" | "--undefined" => c.includes.push(take("--undefined")?),
-            "--section-alignment" => c.align = power_of_two(&take("--section-alignment")?, "--section-alignment")?,
-            "--file-alignment" => c.file_align = power_of_two(&take("--file-alignment")?, "--file-alignment")?,
-            "--disable-dynamicbase" => c.relocatable = false,
-            "-o" | "--out" | "-Map" | "--Map" | "-M" | "--print-map" | "--out-implib" | "--pdb" => {
-                if matches!(key.as_str(), "-M" | "--print-map") {
-                    c.outputs.push(a.clone());
-                } else {
-                    let v = take(&key)?;
-                    c.outputs.push(format!("{key} {v}"));
-                }
-            }
-            "--subsystem"
-            | "--major-os-version"
-            | "--minor-os-version"
-            | "--major-subsystem-version"
-            | "--minor-subsystem-version"
-            | "--stack"
-            | "--heap"
-            | "-L"
-            | "--sysroot" => {
-                let v = take(&key)?;
-                c.ignored.push(format!("{key} {v}"));
-            }
-            "--no-insert-timestamp"
-            | "--insert-timestamp"
-            | "--enable-auto-import"
-            | "--disable-auto-import"
-            | "--dynamicbase"
-            | "--nxcompat"
-            | "--high-entropy-va"
-            | "--no-seh"
-            | "-s"
-            | "--strip-all"
-            | "-S"
-            | "--strip-debug"
-            | "--verbose"
-            | "--Bstatic"
-            | "-Bstatic"
-            | "--Bdynamic"
-            | "-Bdynamic" => {
-                if key.ends_with("insert-timestamp") && key.starts_with("--no") {
-                    c.repro = flavor == Flavor::LldMingw;
-                }
-                c.ignored.push(a.clone())
-            }
-            k if k.starts_with("-l") && k.len() > 2 => c.ignored.push(a.clone()),
-            k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
-            _ => c.inputs.push(a.clone()),
-        }
-    }
-    if flavor == Flavor::LldMingw {
-        // The MinGW driver passes -opt:noref -opt:noicf unless asked, and -debug:dwarf.
-        c.icf = icf;
-        c.tail_merge = icf;
-        c.debug = true;
-        c.repro = false;
-    }
-    Ok(c)
+/// `/path/to/file.obj` is an input on Unix, not an option.
+fn looks_like_path(a: &str) -> bool {
+    // `/out:/tmp/x.dll` is an option: its name (before the first `:`) has no `/`.
+    a.starts_with('/') && a[1..].split(':').next().is_some_and(|name| name.contains('/'))
 }
 
 #[cfg(test)]
@@ -446,11 +390,13 @@ mod tests {
         let c =
             parse(Flavor::LldLink, &v(&["/entry:start", "a.obj", "/opt:noref,icf"])).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.gc && c.icf);
-        assert_eq!(c.inputs, ["a.obj"]);
+        assert_eq!(c.inputs, [InputSpec::File("a.obj".into())]);
         let c = parse(Flavor::LldLink, &v(&["/debug", "a.obj"])).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.gc && !c.icf);
-        let c = parse(Flavor::LldLink, &v(&["/tmp/x/a.obj", "/wibble"])).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.inputs, ["/tmp/x/a.obj"]);
+        let c = parse(Flavor::LldLink, &v(&["/tmp/x/a.obj", "/wibble", "/out:/tmp/x.dll"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.inputs, [InputSpec::File("/tmp/x/a.obj".into())]);
+        assert_eq!(c.outputs, ["/out:/tmp/x.dll"]);
         assert_eq!(c.ignored, ["/wibble"]);
         assert!(parse(Flavor::LldLink, &v(&["/merge:.a"])).is_err());
         assert!(parse(Flavor::LldLink, &v(&["/align:3"])).is_err());
@@ -462,7 +408,54 @@ mod tests {
         assert!(c.mingw && !c.gc && !c.icf && c.machine == Some(Machine::X64));
         let c = parse(Flavor::LldMingw, &v(&["--gc-sections", "--icf=all", "-o", "x.exe", "a.o"]))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(c.gc && c.icf && c.inputs == ["a.o"]);
+        assert!(c.gc && c.icf && c.inputs == [InputSpec::File("a.o".into())]);
         assert!(parse(Flavor::GnuLd, &v(&["-o"])).is_err());
+    }
+
+    #[test]
+    fn driver_lines_read_libraries_in_order_and_ignore_the_plugin() {
+        let c = parse(
+            Flavor::GnuLd,
+            &v(&[
+                "-plugin",
+                "/usr/lib/gcc/x/liblto_plugin.so",
+                "-plugin-opt=-pass-through=-lgcc",
+                "-m",
+                "i386pep",
+                "-Bdynamic",
+                "crt2.o",
+                "-L/a",
+                "-lmingw32",
+                "-Bstatic",
+                "-l",
+                "gcc",
+                "-L",
+                "=/b",
+                "-l:x.a",
+                "--sysroot=/sr",
+                "-Bdynamic",
+                "--library=k32",
+            ]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let lib = |n: &str, dynamic| InputSpec::Library { name: n.into(), dynamic };
+        assert_eq!(
+            c.inputs,
+            [
+                InputSpec::File("crt2.o".into()),
+                lib("mingw32", true),
+                lib("gcc", false),
+                lib(":x.a", false),
+                lib("k32", true)
+            ]
+        );
+        assert_eq!(c.lib_dirs, ["/a", "=/b"]);
+        assert_eq!(c.sysroot.as_deref(), Some("/sr"));
+        assert!(c.ignored.iter().any(|i| i.starts_with("-plugin /usr")));
+        let c =
+            parse(Flavor::LldLink, &v(&["/libpath:d", "/defaultlib:k", "/nodefaultlib:LIBCMT", "/lldignoreenv", "a"]))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.lib_dirs, c.default_libs, c.no_default_lib_names), (v(&["d"]), v(&["k"]), v(&["libcmt.lib"])));
+        assert!(c.ignore_env && !c.no_default_libs);
     }
 }

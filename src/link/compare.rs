@@ -99,6 +99,16 @@ pub fn compare(rep: &Report, image: &[u8], map: Option<&LinkMap>) -> Result<Comp
     Ok(c)
 }
 
+/// A map's file name without its directories: `d1/libm.a(m1.obj)` → `libm.a(m1.obj)`,
+/// `/usr/…/crt2.o` → `crt2.o` (both linkers print the path a command-line file was opened by).
+fn base_file(file: &str) -> String {
+    let (outer, member) = match file.find('(') {
+        Some(i) if file.ends_with(')') => (&file[..i], &file[i..]),
+        _ => (file, ""),
+    };
+    format!("{}{member}", super::inputs::base_name(outer))
+}
+
 /// The file name as the map prints it.
 fn map_file(kind: MapKind, file: &str) -> String {
     match kind {
@@ -107,7 +117,9 @@ fn map_file(kind: MapKind, file: &str) -> String {
             Some(i) if file.ends_with(')') => file[i + 1..file.len() - 1].to_string(),
             _ => file.to_string(),
         },
-        MapKind::Gnu => file.to_string(),
+        // GNU ld prints the path it opened (`d1/libm.a(m1.obj)`, `/usr/…/crt2.o`); the
+        // prediction names files as the other linkers do, by their base name.
+        MapKind::Gnu => base_file(file),
     }
 }
 
@@ -129,7 +141,8 @@ fn compare_map(rep: &Report, m: &LinkMap, c: &mut Comparison) {
     let mut actual: BTreeMap<(String, String), Vec<(u64, u64)>> = BTreeMap::new();
     // GNU ld's own inputs (`dll stuff`, the import stubs' `.idata` of no file) are not predicted.
     for ch in m.chunks.iter().filter(|c| c.file != "dll stuff" && !c.file.is_empty()) {
-        actual.entry((ch.file.clone(), ch.section.clone())).or_default().push((ch.rva, ch.size));
+        let file = base_file(&ch.file);
+        actual.entry((file, ch.section.clone())).or_default().push((ch.rva, ch.size));
     }
     let keys: HashSet<_> = predicted.keys().chain(actual.keys()).cloned().collect();
     let mut keys: Vec<_> = keys.into_iter().collect();
@@ -158,7 +171,8 @@ fn compare_map(rep: &Report, m: &LinkMap, c: &mut Comparison) {
             .map(|d| (d.file.clone(), d.name.clone()))
             .chain(rep.not_linked.iter().map(|n| (n.file.clone(), n.name.clone())))
             .collect();
-        let mut ad: Vec<(String, String)> = m.discarded.iter().map(|d| (d.file.clone(), d.section.clone())).collect();
+        let mut ad: Vec<(String, String)> =
+            m.discarded.iter().map(|d| (base_file(&d.file), d.section.clone())).collect();
         pd.sort();
         ad.sort();
         let mut i = 0;

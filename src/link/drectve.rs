@@ -1,7 +1,7 @@
 //! Linker directives an object carries in its `.drectve` section (lld reads them as it reads
 //! the object): `/include` adds a root, `/alternatename:A=B` lets an undefined `A` resolve to
-//! `B`, `/merge` joins the command line's merges (which win). `/defaultlib` names a library the
-//! simulation does not search (no library paths): a note says so unless `/nodefaultlib`.
+//! `B`, `/merge` joins the command line's merges (which win), `/defaultlib` names a library
+//! searched as lld-link searches it ([`super::search`]) once the objects read so far are in.
 //! Everything else (`/export`, `/failifmismatch`, `/manifestdependency`, …) is listed in a note.
 
 use super::resolve::World;
@@ -13,7 +13,6 @@ pub fn apply(w: &mut World, oi: usize) {
     let bytes = sec.bytes(o.data());
     let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned();
     let name = o.name.clone();
-    let mut libs = Vec::new();
     let mut other = Vec::new();
     for arg in super::args::split_command_line(&text) {
         let body = arg.trim_start_matches(['/', '-']);
@@ -31,15 +30,14 @@ pub fn apply(w: &mut World, oi: usize) {
                 Some((from, to)) => w.cfg.merges.push((from.to_string(), to.to_string())),
                 None => other.push(arg),
             },
-            ("defaultlib", Some(lib)) => libs.push(lib),
+            ("defaultlib", Some(lib)) => w.pending_libs.push(lib),
+            // __declspec(dllexport): `/EXPORT:f` (MSVC), `-export:f[,data]` (MinGW).
+            ("export", Some(v)) => match super::exports::parse(&v) {
+                Ok(e) => w.cfg.exports.push(e),
+                Err(e) => w.error(e.to_string()),
+            },
             _ => other.push(arg),
         }
-    }
-    if !libs.is_empty() && !w.cfg.no_default_libs {
-        w.note(format!(
-            "{name} asks for {} (/DEFAULTLIB): libraries are not searched here; give them on the command line, or /nodefaultlib",
-            libs.join(", ")
-        ));
     }
     if !other.is_empty() {
         w.note(format!("{name}: directives not modelled: {}", other.join(" ")));

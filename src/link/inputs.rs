@@ -22,7 +22,8 @@ pub struct Obj {
     pub name: String,
     /// Name as the linkers print it in messages and LLD maps (`m1.obj` for a member).
     pub short: String,
-    /// The archive's name for a member, as GNU ld prints it (`libm.a(m1.obj)`).
+    /// The name GNU ld prints: the path it opened (`d1/a.o`), for a member with its archive's
+    /// (`d1/libm.a(m1.obj)`).
     pub gnu_name: String,
     /// The archive a member comes from (None: a command-line object).
     pub archive: Option<String>,
@@ -94,6 +95,8 @@ pub struct MemberRef {
 pub struct Archive {
     /// File name as given.
     pub name: String,
+    /// The path it was opened by (what GNU ld prints).
+    pub path: String,
     bytes: Arc<FileBytes>,
     /// Members in file order.
     pub members: Vec<MemberRef>,
@@ -188,7 +191,7 @@ pub fn read_input(path: &str, bytes: impl Into<FileBytes>) -> Result<Input, Inpu
     }
     let name = base_name(path);
     let end = bytes.len();
-    let obj = read_object(name.clone(), name.clone(), name, bytes, 0, end)?;
+    let obj = read_object(name.clone(), name, path.to_string(), bytes, 0, end)?;
     Ok(Input::Object(Box::new(obj)))
 }
 
@@ -269,7 +272,7 @@ fn read_archive(path: &str, bytes: Arc<FileBytes>) -> Result<Archive, InputError
             }
         }
     }
-    Ok(Archive { name, bytes, members, symbols })
+    Ok(Archive { name, path: path.to_string(), bytes, members, symbols })
 }
 
 impl Archive {
@@ -279,7 +282,7 @@ impl Archive {
         let mut o = read_object(
             format!("{}({})", self.name, m.name),
             m.name.clone(),
-            format!("{}({})", self.name, m.name),
+            format!("{}({})", self.path, m.name),
             Arc::clone(&self.bytes),
             m.start,
             m.end,

@@ -244,7 +244,13 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
     import_tables(w, &imports, ptr, &mut partial);
     for ((name, chars), list) in partial {
         let name = String::from_utf8_lossy(&name).into_owned();
-        let out_name = name.split('$').next().unwrap_or(&name).to_string();
+        // lld's getOutputSectionName: up to the `$`, and up to a later `.` (`.ctors.65535`,
+        // gcc's `.text.startup` → `.ctors`, `.text`).
+        let base = name.split('$').next().unwrap_or(&name);
+        let out_name = match base.get(1..).and_then(|t| t.find('.')) {
+            Some(i) => base[..i + 1].to_string(),
+            None => base.to_string(),
+        };
         let chars = if out_name == ".CRT" { DATA | R } else { chars };
         let out = b.section(&out_name, chars);
         for (origin, n, size, align, has_data) in list {
@@ -298,6 +304,17 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
             });
             b.sections[sec].chunks.insert(0, head);
             b.add(sec, Origin::Synthetic(what), format!("{what} end (0)"), ptr, ptr, true);
+        }
+    }
+    // lld's createExportTable: the export directory's chunks in `.edata`, unless inputs bring
+    // their own `.edata` (then lld writes those); none where a note says it is not modelled.
+    let x86 = w.machine == Machine::X86;
+    if super::exports::unmodelled(w.cfg.flavor, mingw, w.cfg.dll, x86, &w.exports).is_none() && !w.exports.is_empty() {
+        let edata = b.section(".edata", DATA | R);
+        if b.sections[edata].chunks.is_empty() {
+            for (name, size) in super::exports::edata_chunks(&w.exports, &w.dll_name) {
+                b.add(edata, Origin::Synthetic("export table"), name, size, 1, true);
+            }
         }
     }
     // Discardable sections last, .rsrc just before them.

@@ -3,7 +3,9 @@
 //! three linkers with their own rules: lld-link (MSVC mode), lld in MinGW mode (`ld.lld -m
 //! i386pep`, `lld-link -lldmingw`) and GNU ld (binutils PE). Pure: the caller supplies the bytes.
 //!
-//! Pipeline: [`command`] reads the program name off a line as typed, [`args`] reads the command line, [`inputs`] the files, [`resolve`] reads them in the
+//! Pipeline: [`command`] reads the program name off a line as typed, [`args`] reads the command
+//! line, [`search`] finds its files and `-l` libraries as the linker does, [`inputs`] reads
+//! them, [`resolve`] reads them in the
 //! linker's order (symbols, archive members, COMDAT selection in [`comdat`] and [`gnu`]),
 //! [`live`] garbage-collects and folds, [`layout`] / [`gnu_layout`] place what is left, and
 //! [`report`] says what happened; [`compare`] puts a real image and map beside it.
@@ -13,7 +15,9 @@ pub mod comdat;
 pub mod command;
 pub mod compare;
 pub mod drectve;
+pub mod exports;
 pub mod gnu;
+mod gnu_args;
 pub mod gnu_layout;
 pub mod inputs;
 pub mod layout;
@@ -26,6 +30,7 @@ pub mod read;
 pub mod report;
 pub mod resolve;
 pub mod rows;
+pub mod search;
 pub mod undefined;
 
 use std::collections::{HashSet, VecDeque};
@@ -99,14 +104,16 @@ pub enum Unreadable {
 /// (read into a `Vec<u8>`, or a [`inputs::FileBytes`] map), called from several threads at once.
 pub type ReadFile<'a, B> = &'a (dyn Fn(&str) -> std::io::Result<B> + Sync);
 
-/// Simulate a link. `read` fetches a file's bytes by the name the command line gives. The
-/// objects are read on one thread per core; the result does not depend on the count.
+/// Simulate a link. `read` fetches a file's bytes by the name the command line gives (or a
+/// path the linker's search makes of it; `NotFound` means "try the next"). The objects are read
+/// on one thread per core; the result does not depend on the count. No environment is read:
+/// see [`simulate_in`].
 pub fn simulate<B: Into<inputs::FileBytes>>(
     flavor: Flavor,
     command_line: &[String],
     read: ReadFile<B>,
 ) -> Result<Report, Unreadable> {
-    simulate_threads(flavor, command_line, read, par::default_threads())
+    simulate_in(flavor, command_line, &search::Environment::default(), read, par::default_threads())
 }
 
 /// [`simulate`] reading the objects on `threads` threads (the command line's objects at once,
@@ -118,25 +125,96 @@ pub fn simulate_threads<B: Into<inputs::FileBytes>>(
     read: ReadFile<B>,
     threads: usize,
 ) -> Result<Report, Unreadable> {
+    simulate_in(flavor, command_line, &search::Environment::default(), read, threads)
+}
+
+/// One command-line input after the search: read, or not found (its "not found" message).
+type Found = Result<inputs::Input, String>;
+
+/// The first of `paths` that `read` finds, read as an input; `Ok(None)` when none exists.
+fn first_found<B: Into<inputs::FileBytes>>(
+    paths: &[String],
+    read: ReadFile<B>,
+) -> Result<Option<(String, inputs::Input)>, Unreadable> {
+    for p in paths {
+        match read(p) {
+            Ok(bytes) => return Ok(Some((p.clone(), inputs::read_input(p, bytes)?))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(Unreadable::Io { path: p.clone(), source }),
+        }
+    }
+    Ok(None)
+}
+
+/// [`simulate_threads`] with the linker's environment (`LIB` for lld-link's search).
+pub fn simulate_in<B: Into<inputs::FileBytes>>(
+    flavor: Flavor,
+    command_line: &[String],
+    env: &search::Environment,
+    read: ReadFile<B>,
+    threads: usize,
+) -> Result<Report, Unreadable> {
     let cfg = args::parse(flavor, command_line)?;
-    if cfg.inputs.is_empty() {
+    if cfg.inputs.is_empty() && cfg.default_libs.is_empty() {
         return Err(Unreadable::NoInputs);
     }
-    let read_one = |path: &String| -> Result<inputs::Input, Unreadable> {
-        let bytes = read(path).map_err(|source| Unreadable::Io { path: path.clone(), source })?;
-        Ok(inputs::read_input(path, bytes)?)
+    // Plain files first (GNU ld's default search directory depends on the machine, which the
+    // first object may decide), then the libraries; both on `threads` threads, in order.
+    let lld_dirs = search::directories(flavor, &cfg, args::Machine::X64, env);
+    let find = |spec: &search::InputSpec, dirs: &[String]| -> Result<(Option<String>, Found), Unreadable> {
+        let paths = search::candidates(flavor, spec, dirs);
+        Ok(match first_found(&paths, read)? {
+            Some((path, input)) => (Some(path), Ok(input)),
+            None => (None, Err(spec.file().unwrap_or_default().to_string())),
+        })
     };
-    // The first input that cannot be read, in command-line order, is the one reported.
-    let inputs = par::map_ordered(&cfg.inputs, threads, read_one).into_iter().collect::<Result<Vec<_>, _>>()?;
+    let files: Vec<_> = par::map_ordered(&cfg.inputs, threads, |spec| match spec {
+        search::InputSpec::File(_) => find(spec, &lld_dirs).map(Some),
+        search::InputSpec::Library { .. } => Ok(None),
+    })
+    .into_iter()
+    .collect::<Result<_, _>>()?;
     let machine = match cfg.machine {
         Some(m) => m,
-        None => first_machine(&inputs)?,
+        None => first_machine(files.iter().flatten().filter_map(|(_, f)| f.as_ref().ok()))?,
     };
+    let dirs = search::directories(flavor, &cfg, machine, env);
+    let libs: Vec<_> = par::map_ordered(&cfg.inputs, threads, |spec| match spec {
+        search::InputSpec::Library { .. } => find(spec, &dirs).map(Some),
+        search::InputSpec::File(_) => Ok(None),
+    })
+    .into_iter()
+    .collect::<Result<_, _>>()?;
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for ((spec, file), lib) in cfg.inputs.iter().zip(files).zip(libs) {
+        match file.or(lib) {
+            Some((Some(path), Ok(input))) => found.push((path, input)),
+            Some((_, Err(name))) => missing.push((spec.clone(), name)),
+            _ => {}
+        }
+    }
     let mut w = resolve::World::new(cfg, machine);
     w.threads = threads;
+    w.search_dirs = dirs;
+    if flavor != Flavor::GnuLd {
+        // lld reads one file once, however it is named.
+        found.retain(|(path, _)| w.visited.file(path));
+    }
+    // lld-link reads the command line's /defaultlib: after its inputs.
+    for lib in w.cfg.default_libs.clone() {
+        match default_lib(&mut w, &lib, read)? {
+            DefaultLib::Found(path, input) => found.push((path, input)),
+            DefaultLib::Missing(name) => missing.push((search::InputSpec::File(name.clone()), name)),
+            DefaultLib::Skipped => {}
+        }
+    }
+    if refuse_missing(&mut w, &missing) {
+        return Ok(report::build(&w, &[], None));
+    }
     let mut queue = VecDeque::new();
     w.define_linker_symbols(true);
-    for input in inputs {
+    for (_, input) in found {
         w.add_input(input, &mut queue);
         if w.fatal {
             break;
@@ -146,7 +224,31 @@ pub fn simulate_threads<B: Into<inputs::FileBytes>>(
         }
     }
     w.drain(&mut queue);
+    directive_libs(&mut w, &mut queue, read)?;
+    // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
+    let fixup = exports::finish(&w.cfg.exports);
+    w.exports = fixup.exports;
+    for text in fixup.errors {
+        w.error(text);
+    }
+    for text in fixup.warnings {
+        w.warn(text, true);
+    }
+    let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
+    w.dll_name = exports::dll_name(&w.cfg.outputs, first.as_deref());
+    let x86 = w.machine == args::Machine::X86;
+    if let Some(n) = exports::unmodelled(flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports) {
+        w.note(n);
+    }
+    let is_def = |o: &String| {
+        let l = o.to_ascii_lowercase();
+        l.ends_with(".def") || l.starts_with("/def:") || l.starts_with("-def:")
+    };
+    if let Some(def) = w.cfg.ignored.iter().find(|o| is_def(o)).cloned() {
+        w.note(format!("{def}: module-definition files are not read: their exports are neither GC roots nor laid out"));
+    }
     let roots = roots(&mut w, &mut queue);
+    directive_libs(&mut w, &mut queue, read)?;
     w.define_linker_symbols(false);
     w.finish_symbols();
     if w.fatal {
@@ -178,7 +280,84 @@ pub fn simulate_threads<B: Into<inputs::FileBytes>>(
     Ok(report)
 }
 
-fn first_machine(inputs: &[inputs::Input]) -> Result<args::Machine, Unreadable> {
+/// Report the inputs not found as the linker does; true when the link stops there. GNU ld
+/// names every one; the MinGW driver names its `-l`s and stops before lld-link runs; lld-link
+/// names every file it could not open.
+fn refuse_missing(w: &mut resolve::World, missing: &[(search::InputSpec, String)]) -> bool {
+    if missing.is_empty() {
+        return false;
+    }
+    let flavor = w.cfg.flavor;
+    let libs_first = flavor == Flavor::LldMingw && missing.iter().any(|(s, _)| s.file().is_none());
+    for (spec, name) in missing {
+        if libs_first && spec.file().is_some() {
+            continue;
+        }
+        let text = search::not_found(flavor, w.prefix(), spec, name);
+        w.error_raw(text);
+    }
+    w.fatal = true;
+    true
+}
+
+/// What lld-link's `findLib` made of a `/defaultlib:`.
+enum DefaultLib {
+    Found(String, inputs::Input),
+    /// Not found: the name its message gives.
+    Missing(String),
+    /// Seen already, or excluded by `/nodefaultlib`.
+    Skipped,
+}
+
+fn default_lib<B: Into<inputs::FileBytes>>(
+    w: &mut resolve::World,
+    name: &str,
+    read: ReadFile<B>,
+) -> Result<DefaultLib, Unreadable> {
+    // /nodefaultlib:x names the library as /defaultlib: does (lld compares the paths its search
+    // gives, here the names).
+    let excluded = |w: &resolve::World, n: &str| w.cfg.no_default_lib_names.contains(&args::library_file_name(n));
+    if w.cfg.no_default_libs || excluded(w, name) || !w.visited.library(name) {
+        return Ok(DefaultLib::Skipped);
+    }
+    let (paths, tried) = search::default_lib_candidates(name, w.cfg.mingw, &w.search_dirs);
+    let Some((path, input)) = first_found(&paths, read)? else { return Ok(DefaultLib::Missing(tried)) };
+    if excluded(w, &inputs::base_name(&path)) || !w.visited.file(&path) {
+        return Ok(DefaultLib::Skipped);
+    }
+    Ok(DefaultLib::Found(path, input))
+}
+
+/// The `/defaultlib:` libraries objects asked for (`.drectve`), read after the command line's
+/// inputs as lld reads them, until no object asks for more. One not found is lld-link's error,
+/// and the link stops after reading the rest. (lld runs one queue of files and fetched members;
+/// here a library waits until the members fetched before it are read.)
+fn directive_libs<B: Into<inputs::FileBytes>>(
+    w: &mut resolve::World,
+    queue: &mut read::LoadQueue,
+    read: ReadFile<B>,
+) -> Result<(), Unreadable> {
+    while !w.pending_libs.is_empty() {
+        for name in std::mem::take(&mut w.pending_libs) {
+            match default_lib(w, &name, read)? {
+                DefaultLib::Found(_, input) => {
+                    w.add_input(input, queue);
+                    w.drain(queue);
+                }
+                DefaultLib::Missing(tried) => {
+                    let text =
+                        search::not_found(w.cfg.flavor, w.prefix(), &search::InputSpec::File(tried.clone()), &tried);
+                    w.error_raw(text);
+                    w.fatal = true;
+                }
+                DefaultLib::Skipped => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn first_machine<'a>(inputs: impl Iterator<Item = &'a inputs::Input>) -> Result<args::Machine, Unreadable> {
     let mut m = None;
     for i in inputs {
         let machine = match i {
@@ -212,6 +391,16 @@ fn roots(w: &mut resolve::World, queue: &mut read::LoadQueue) -> Vec<resolve::Gl
     let mut names: Vec<String> = entry.into_iter().collect();
     for i in w.cfg.includes.clone() {
         names.push(i);
+    }
+    // Exported symbols are roots (lld: `addUndefined` of each; x86 names decorated unless they
+    // are already, `isDecorated`).
+    if w.cfg.flavor != Flavor::GnuLd {
+        for e in w.exports.iter().filter(|e| e.forward.is_none()) {
+            let s = &e.symbol;
+            let decorated =
+                s.starts_with('@') || s.starts_with('?') || s.contains("@@") || (!w.cfg.mingw && s.contains('@'));
+            names.push(if x86 && !decorated { format!("_{s}") } else { s.clone() });
+        }
     }
     let mut out = Vec::new();
     for n in names {

@@ -48,8 +48,13 @@ fn not_linked(name: &str, flags: u32, debug: bool) -> Option<&'static str> {
     None
 }
 
-/// GNU ld's `/DISCARD/` patterns and non-allocated sections.
-fn gnu_not_linked(name: &str, flags: u32) -> Option<&'static str> {
+/// GNU ld's `/DISCARD/` patterns and non-allocated sections; `strip`: `-s` / `-S`, under which
+/// GNU ld drops every debugging section (`SEC_DEBUGGING`: BFD's COFF reader gives it to
+/// `.debug*` / `.zdebug*`) before the script sees it (`ldlang.c` `lang_add_section`).
+fn gnu_not_linked(name: &str, flags: u32, strip: bool) -> Option<&'static str> {
+    if strip && (name.starts_with(".debug") || name.starts_with(".zdebug")) {
+        return Some("debugging section, stripped (-s / -S)");
+    }
     if matches!(name, ".debug$S" | ".debug$T" | ".debug$F" | ".drectve" | ".note.GNU-stack")
         || name.starts_with(".gnu.lto_")
     {
@@ -175,7 +180,11 @@ impl World {
         let mut fates = Vec::with_capacity(nsec);
         for s in &o.bin.sections {
             let flags = s.flags as u32;
-            let why = if gnu { gnu_not_linked(&s.name, flags) } else { not_linked(&s.name, flags, self.cfg.debug) };
+            let why = if gnu {
+                gnu_not_linked(&s.name, flags, self.cfg.strip_debug)
+            } else {
+                not_linked(&s.name, flags, self.cfg.debug)
+            };
             fates.push(match why {
                 Some(w) => Fate::NotLinked(w),
                 None if flags & scn::LNK_COMDAT != 0 => Fate::Pending,

@@ -249,6 +249,8 @@ pub struct Report {
     pub crt: Vec<Placement>,
     /// Archive members loaded, in load order.
     pub members_loaded: Vec<MemberLoad>,
+    /// The export table lld-link writes, by ordinal (empty where a note says it is not laid out).
+    pub exports: Vec<super::exports::ExportReport>,
     /// Sections no linker places.
     pub not_linked: Vec<NotLinked>,
     /// Options accepted and not modelled.
@@ -334,6 +336,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             .iter()
             .map(|l| MemberLoad { file: format!("{}({})", l.archive, l.member), symbol: l.symbol.clone() })
             .collect(),
+        exports: Vec::new(),
         not_linked: Vec::new(),
         ignored_options: w.cfg.ignored.clone(),
         diagnostics: w.messages.iter().map(|m| Message { severity: m.severity, message: m.text.clone() }).collect(),
@@ -531,6 +534,7 @@ fn finish(
         };
         rep.symbols.push(Resolved { symbol: g.name.clone(), kind, file, value, weak_default: g.weak_default_used });
     }
+    rep.exports = super::exports::report(w, &rep.symbols);
     if let Some(&g) = roots.first() {
         let rva = match w.globals[g].def {
             Def::Regular { chunk, value, .. } => {

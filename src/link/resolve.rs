@@ -275,6 +275,16 @@ pub struct World {
     pub pending_load: std::collections::HashSet<GlobalId>,
     /// Threads for reading fetched archive members (1 unless the caller sets more).
     pub threads: usize,
+    /// The directories the linker searches ([`super::search::directories`]).
+    pub search_dirs: Vec<String>,
+    /// What lld has read already (files by path, libraries by name).
+    pub visited: super::search::Visited,
+    /// `/defaultlib:` libraries objects asked for, not yet searched.
+    pub pending_libs: Vec<String>,
+    /// The exports after lld's fixup (sorted, one per name, ordinals assigned).
+    pub exports: Vec<super::exports::Export>,
+    /// The DLL name the export directory gives.
+    pub dll_name: String,
 }
 
 impl World {
@@ -302,6 +312,11 @@ impl World {
             imports: Vec::new(),
             common_holders: std::collections::HashSet::new(),
             threads: 1,
+            search_dirs: Vec::new(),
+            visited: super::search::Visited::default(),
+            pending_libs: Vec::new(),
+            exports: Vec::new(),
+            dll_name: String::new(),
         }
     }
 
@@ -317,6 +332,11 @@ impl World {
 
     pub(super) fn error(&mut self, text: String) {
         let text = format!("{}: error: {text}", self.prefix());
+        self.messages.push(LinkerMessage { severity: LinkSeverity::Error, text });
+    }
+
+    /// An error as written, prefix included (the MinGW driver's messages name `lld`).
+    pub(super) fn error_raw(&mut self, text: String) {
         self.messages.push(LinkerMessage { severity: LinkSeverity::Error, text });
     }
 

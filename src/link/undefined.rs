@@ -20,10 +20,23 @@ fn symbol_at(w: &World, oi: usize, sec: u32, off: u64) -> Option<String> {
     best.map(|(_, n)| w.lld_name(n))
 }
 
-/// lld's undefined-symbol errors: per symbol, in file and symbol-table order, at most three
-/// places.
+/// lld's undefined-symbol errors: the roots' (`<root>: undefined symbol: x`), then per symbol
+/// an object refers to, in file and symbol-table order, at most three places.
 pub fn undefined_lld(w: &mut World, roots: &[GlobalId]) {
     let undefined = |w: &World, g: GlobalId| matches!(w.globals[g].def, Def::Undefined | Def::Lazy { .. });
+    // The roots first (lld's `reportProblemSymbols`: the entry, /include, the exports), each
+    // once, in its own words whether or not an object refers to it too.
+    let mut seen = std::collections::HashSet::new();
+    for &g in roots {
+        if undefined(w, g) && seen.insert(g) {
+            let text = format!("<root>: undefined symbol: {}", w.lld_name(&w.globals[g].name));
+            if w.cfg.force_unresolved {
+                w.warn(text, true);
+            } else {
+                w.error(text);
+            }
+        }
+    }
     let mut order: Vec<GlobalId> = Vec::new();
     let mut places: HashMap<GlobalId, Vec<String>> = HashMap::new();
     for oi in 0..w.objs.len() {
@@ -50,12 +63,6 @@ pub fn undefined_lld(w: &mut World, roots: &[GlobalId]) {
                 order.push(g);
             }
             places.entry(g).or_default().extend(here);
-        }
-    }
-    for &g in roots {
-        if undefined(w, g) && !places.contains_key(&g) {
-            order.push(g);
-            places.insert(g, vec!["\n>>> referenced by <root>".into()]);
         }
     }
     for g in order {

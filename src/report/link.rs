@@ -86,6 +86,15 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
             writeln!(out, "  {:<11} {}:({}) [{}]{kept}: {}", d.reason, d.file, d.name, d.section, d.detail)?;
         }
     }
+    if !rep.exports.is_empty() {
+        writeln!(out, "\nExports\n  {:>7} {:>10}  name (symbol)", "ordinal", "rva")?;
+        for e in &rep.exports {
+            let rva = e.rva.map_or("undefined".to_string(), |r| format!("{r:#x}"));
+            let flags = format!("{}{}", if e.data { " DATA" } else { "" }, if e.private { " PRIVATE" } else { "" });
+            let name = e.name.as_deref().unwrap_or("(NONAME)");
+            writeln!(out, "  {:>7} {rva:>10}  {name} ({}){flags}", e.ordinal, e.symbol)?;
+        }
+    }
     if let Some(c) = cmp {
         writeln!(
             out,

@@ -1,0 +1,254 @@
+//! A DLL's exports as lld-link reads them (`lld/COFF/Driver.cpp` `parseExport`, `fixupExports`,
+//! `assignExportOrdinals`; `lld/COFF/DLL.cpp` `EdataContents`): `/export:` on the command line
+//! and `/EXPORT:` / `-export:` in an object's `.drectve` (what `__declspec(dllexport)` writes),
+//! `name[=internal][,@ordinal[,NONAME]][,DATA][,PRIVATE]`. Each exported symbol is a GC root;
+//! lld-link lays the export directory out as the `.edata` chunks (merged into `.rdata`): the
+//! directory (40 bytes), the DLL name, the address table (4 bytes per ordinal from 0 to the
+//! largest: lld writes `Base` 0 and an empty slot 0), the name pointers (4 per named export), the ordinals (2 per named export), then
+//! each name, sorted; none aligned.
+//!
+//! Simulated for lld-link (MSVC and MinGW mode) on x64; what is not (MinGW's export-everything
+//! default, x86 name decoration, forwarders, `.def` files, GNU ld's `.edata`) is named in a note
+//! by
+//! [`unmodelled`], so a layout that depends on it never passes silently.
+
+/// One export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// The symbol exported (`internal` of `name=internal`, else `name`).
+    pub symbol: String,
+    /// The name in the export table.
+    pub name: String,
+    /// `@ordinal` (0: assigned by the linker).
+    pub ordinal: u16,
+    /// `NONAME`: by ordinal only (no name pointer).
+    pub noname: bool,
+    /// `DATA`.
+    pub data: bool,
+    /// `PRIVATE`: not in the import library (still in the table).
+    pub private: bool,
+    /// `name=other.dll.func`: a forwarder.
+    pub forward: Option<String>,
+}
+
+/// Why an export cannot be read, in lld's words (`invalid /export: f,NONAME`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// An empty name.
+    #[error("invalid /export: {0}")]
+    NoName(String),
+    /// A word after the name that is none of `@N` (1–65535), `NONAME` (after an ordinal),
+    /// `DATA`, `PRIVATE`, `CONSTANT`.
+    #[error("invalid /export: {arg}")]
+    Invalid {
+        /// The export as written.
+        arg: String,
+        /// The word.
+        word: String,
+    },
+}
+
+/// Read one `/export:` value (lld's `parseExport`).
+pub fn parse(arg: &str) -> Result<Export, ExportError> {
+    let mut words = arg.split(',');
+    let head = words.next().unwrap_or_default();
+    let (name, symbol, forward) = match head.split_once('=') {
+        Some((x, y)) if y.contains('.') => (x, x, Some(y.to_string())),
+        Some((x, y)) => (x, y, None),
+        None => (head, head, None),
+    };
+    if name.is_empty() || symbol.is_empty() {
+        return Err(ExportError::NoName(arg.to_string()));
+    }
+    let mut e = Export {
+        symbol: symbol.to_string(),
+        name: name.to_string(),
+        ordinal: 0,
+        noname: false,
+        data: false,
+        private: false,
+        forward,
+    };
+    let invalid = |w: &str| ExportError::Invalid { arg: arg.to_string(), word: w.to_string() };
+    for w in words {
+        match w.to_ascii_lowercase().as_str() {
+            // lld: NONAME only after an ordinal.
+            "noname" if e.ordinal != 0 => e.noname = true,
+            "data" => e.data = true,
+            "private" => e.private = true,
+            "constant" => {}
+            x if x.starts_with('@') => {
+                e.ordinal = x[1..].parse::<u16>().ok().filter(|&n| n != 0).ok_or_else(|| invalid(w))?;
+            }
+            _ => return Err(invalid(w)),
+        }
+    }
+    Ok(e)
+}
+
+/// lld's `fixupExports` and `assignExportOrdinals`: sorted by name, one per name (a second
+/// naming a different symbol is dropped), ordinals given from the largest written one up.
+/// What lld's fixup of the exports makes of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fixup {
+    /// The exports, sorted by name, ordinals assigned.
+    pub exports: Vec<Export>,
+    /// lld's warnings (`duplicate /export option: f`: a name exported twice otherwise).
+    pub warnings: Vec<String>,
+    /// lld's errors (`duplicate export ordinal: f`).
+    pub errors: Vec<String>,
+}
+
+/// lld's `fixupExports` and `assignExportOrdinals` ([`Fixup`]).
+pub fn finish(exports: &[Export]) -> Fixup {
+    let mut v: Vec<Export> = Vec::new();
+    let mut warnings = Vec::new();
+    // Written ordinals must be unique, over every export in command-line order.
+    let mut ordinals = std::collections::HashSet::new();
+    let errors = exports
+        .iter()
+        .filter(|e| e.ordinal != 0 && !ordinals.insert(e.ordinal))
+        .map(|e| format!("duplicate export ordinal: {}", e.symbol))
+        .collect();
+    // lld keeps the first of each name in command-line order, then sorts.
+    for e in exports {
+        match v.iter().find(|x| x.name == e.name) {
+            None => v.push(e.clone()),
+            Some(x) if x != e && x.symbol == e.symbol => {
+                warnings.push(format!("duplicate /export option: {}", e.symbol))
+            }
+            Some(_) => {}
+        }
+    }
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut max = v.iter().map(|e| e.ordinal).max().unwrap_or(0);
+    for e in &mut v {
+        if e.ordinal == 0 {
+            max = max.saturating_add(1);
+            e.ordinal = max;
+        }
+    }
+    Fixup { exports: v, warnings, errors }
+}
+
+/// The `.edata` chunks lld-link writes, in order: (what, size).
+pub fn edata_chunks(exports: &[Export], dll_name: &str) -> Vec<(String, u64)> {
+    let max = exports.iter().map(|e| u64::from(e.ordinal)).max().unwrap_or(0);
+    let named: Vec<&Export> = exports.iter().filter(|e| !e.noname).collect();
+    let n = named.len() as u64;
+    let mut out = vec![
+        ("export directory".to_string(), 40),
+        (format!("DLL name {dll_name}"), dll_name.len() as u64 + 1),
+        // Ordinal base 0: slot 0 is written, empty.
+        ("export address table".to_string(), 4 * (max + 1)),
+        ("export name pointers".to_string(), 4 * n),
+        ("export ordinals".to_string(), 2 * n),
+    ];
+    out.extend(named.iter().map(|e| (format!("export name {}", e.name), e.name.len() as u64 + 1)));
+    out
+}
+
+/// One entry of the export table the link writes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportReport {
+    /// Its ordinal.
+    pub ordinal: u16,
+    /// The name in the table (None: `NONAME`).
+    pub name: Option<String>,
+    /// The symbol exported.
+    pub symbol: String,
+    /// The symbol's RVA (None: undefined).
+    pub rva: Option<u64>,
+    /// `DATA`.
+    pub data: bool,
+    /// `PRIVATE`.
+    pub private: bool,
+}
+
+/// The export table, by ordinal, with each symbol's RVA from the report's `symbols`; empty
+/// where [`unmodelled`] says the table is not laid out.
+pub fn report(w: &super::resolve::World, symbols: &[super::report::Resolved]) -> Vec<ExportReport> {
+    let x86 = w.machine == super::args::Machine::X86;
+    if unmodelled(w.cfg.flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports).is_some() {
+        return Vec::new();
+    }
+    let mut out: Vec<ExportReport> = w
+        .exports
+        .iter()
+        .map(|e| ExportReport {
+            ordinal: e.ordinal,
+            name: (!e.noname).then(|| e.name.clone()),
+            symbol: e.symbol.clone(),
+            rva: symbols.iter().find(|s| s.symbol == e.symbol).and_then(|s| s.value),
+            data: e.data,
+            private: e.private,
+        })
+        .collect();
+    out.sort_by_key(|e| e.ordinal);
+    out
+}
+
+/// What the simulation does not lay out for these exports, as a note (None: all of it is).
+pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, x86: bool, exports: &[Export]) -> Option<String> {
+    let why = if flavor == super::Flavor::GnuLd && dll {
+        "GNU ld's .edata, its dllexport directives and --export-all-symbols"
+    } else if mingw && dll && exports.is_empty() {
+        "MinGW exports every global symbol of a DLL without dllexport"
+    } else if exports.is_empty() || flavor == super::Flavor::GnuLd {
+        return None;
+    } else if x86 {
+        "x86 export names (decoration)"
+    } else if exports.iter().any(|e| e.forward.is_some()) {
+        "forwarders"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "the export directory is not laid out ({why}): the exported symbols are kept, but the sections after it may sit elsewhere than the linker puts them"
+    ))
+}
+
+/// The DLL name lld-link writes: the output file's name (`/out:`), else the first input's stem
+/// with `.dll`.
+pub fn dll_name(outputs: &[String], first_input: Option<&str>) -> String {
+    for o in outputs {
+        // lld-link's `/out:x.dll`; the MinGW driver's `-o x.dll` (kept as `-o x.dll`).
+        if let Some(v) = o.strip_prefix("-o ").or_else(|| o.strip_prefix("--out ")) {
+            return super::inputs::base_name(v);
+        }
+        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
+        if v.len() > 4 && v[..4].eq_ignore_ascii_case("out:") {
+            return super::inputs::base_name(&v[4..]);
+        }
+    }
+    let first = super::inputs::base_name(first_input.unwrap_or("a"));
+    let stem = first.rsplit_once('.').map_or(first.as_str(), |(s, _)| s);
+    format!("{stem}.dll")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_read_as_lld_reads_them() {
+        let e = parse("alias=f_c,@5,NONAME,DATA,PRIVATE").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((e.name.as_str(), e.symbol.as_str(), e.ordinal), ("alias", "f_c", 5));
+        assert!(e.noname && e.data && e.private && e.forward.is_none());
+        assert_eq!(parse("f=k32.Sleep").map(|e| e.forward), Ok(Some("k32.Sleep".into())));
+        assert!(parse("f,@0").is_err() && parse("f,WHAT").is_err() && parse(",DATA").is_err());
+        assert_eq!(parse("f,NONAME,@3").map_err(|e| e.to_string()), Err("invalid /export: f,NONAME,@3".into()));
+        let fx = finish(&[parse("b,@3").unwrap(), parse("c,@3").unwrap()]);
+        assert_eq!(fx.errors, ["duplicate export ordinal: c"]);
+        let Fixup { exports: v, warnings, errors } =
+            finish(&[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()]);
+        assert_eq!((warnings, errors.len()), (vec!["duplicate /export option: b".to_string()], 0));
+        let got: Vec<(&str, u16)> = v.iter().map(|e| (e.name.as_str(), e.ordinal)).collect();
+        assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);
+        let sizes: Vec<u64> = edata_chunks(&v, "x.dll").iter().map(|c| c.1).collect();
+        assert_eq!(sizes, [40, 6, 24, 12, 6, 2, 2, 2]);
+        assert_eq!(dll_name(&["/out:d/x.dll".into()], None), "x.dll");
+        assert_eq!(dll_name(&["-o d/y.dll".into()], None), "y.dll");
+        assert_eq!(dll_name(&[], Some("d/m.obj")), "m.dll");
+    }
+}

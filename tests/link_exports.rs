@@ -1,0 +1,90 @@
+//! A DLL's exports in the simulated link, against lld-link's real links
+//! (`tests/fixtures/link/exports64`, also predicted exactly by `tests/link.rs`): dllexport
+//! directives and `/export:` (an alias with an ordinal, `NONAME`, `PRIVATE`) are GC roots, and
+//! the export table equals the one the image holds (lld-link and ld.lld's MinGW mode); what is
+//! not laid out is a note.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use linkscope::link::{self, Flavor, Report};
+
+fn recorded(name: &str) -> Report {
+    let dir = common::fixture_path("link/exports64");
+    let text = std::fs::read_to_string(dir.join(format!("{name}.cmd"))).unwrap();
+    let words: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let cmd = link::command::read(&words);
+    let read = |p: &str| std::fs::read(dir.join(p));
+    link::simulate(cmd.flavor.unwrap(), &cmd.args, &read).unwrap()
+}
+
+fn placed(r: &Report) -> Vec<&str> {
+    r.placements.iter().filter(|p| p.name.starts_with(".text$")).map(|p| p.name.as_str()).collect()
+}
+
+#[test]
+fn exported_functions_are_gc_roots() {
+    let r = recorded("lld-dll");
+    assert_eq!(placed(&r), [".text$f_a", ".text$f_b", ".text$f_c", ".text$f_hidden", ".text$f_priv"]);
+    assert!(r.discarded.iter().any(|d| d.name == ".text$f_unused" && d.reason == "gc"));
+    // Only the directives' exports: the command line's are collected.
+    assert_eq!(placed(&recorded("lld-dll-directives")), [".text$f_a"]);
+    assert_eq!(placed(&recorded("lld-dll-noref")).len(), 6);
+}
+
+#[test]
+fn the_export_table_is_the_images() {
+    let dir = common::fixture_path("link/exports64");
+    for name in ["lld-dll", "lld-dll-noref", "lld-dll-directives", "lldmingw-dll", "lldmingw-dll-gc"] {
+        let r = recorded(name);
+        let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
+        let bin = linkscope::formats::load(&image).unwrap();
+        // The image's table by ordinal, slot 0 and unused ordinals (RVA 0) left out.
+        let mut real: Vec<(u32, Option<String>, u64)> =
+            bin.exports.iter().filter(|e| e.rva != 0).map(|e| (e.ordinal, e.name.clone(), e.rva)).collect();
+        real.sort();
+        let predicted: Vec<(u32, Option<String>, u64)> =
+            r.exports.iter().map(|e| (u32::from(e.ordinal), e.name.clone(), e.rva.unwrap())).collect();
+        assert_eq!(predicted, real, "{name}");
+        assert!(!r.diagnostics.iter().any(|d| d.severity == "note"), "{name}: {:?}", r.diagnostics);
+    }
+    let r = recorded("lld-dll");
+    let alias = r.exports.iter().find(|e| e.name.as_deref() == Some("alias")).unwrap();
+    assert_eq!((alias.ordinal, alias.symbol.as_str()), (5, "f_c"));
+    assert!(r.exports.iter().any(|e| e.ordinal == 9 && e.name.is_none()));
+    assert!(r.exports.iter().any(|e| e.symbol == "d_x" && e.data));
+    assert!(r.synthetic.iter().any(|s| s.name == "export directory" && s.output_section == ".rdata"));
+}
+
+#[test]
+fn an_export_table_not_laid_out_is_a_note() {
+    let dir = common::fixture_path("link/exports64");
+    let read = |p: &str| std::fs::read(dir.join(p));
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let says = |r: &Report| {
+        r.diagnostics.iter().any(|d| d.severity == "note" && d.message.contains("export directory is not laid out"))
+    };
+    // GNU ld's .edata, and MinGW's export-everything default.
+    let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dll.obj"]), &read).unwrap();
+    assert!(says(&r) && r.exports.is_empty());
+    // MinGW mode with no dllexport at all: lld exports every global symbol (not laid out).
+    let dotted = common::fixture_path("link/dotted64");
+    let read_dotted = |p: &str| std::fs::read(dotted.join(p));
+    let r = link::simulate(Flavor::LldMingw, &args(&["--shared", "-e", "start", "main.obj"]), &read_dotted).unwrap();
+    assert!(says(&r) && r.exports.is_empty());
+    // With its directives, MinGW mode's table is laid out (lldmingw-dll, above).
+    let r = link::simulate(Flavor::LldMingw, &args(&["--shared", "-e", "start", "dllm.obj"]), &read).unwrap();
+    assert!(!says(&r) && r.exports.len() == 2);
+    let r =
+        link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/export:f_b=k32.Sleep", "dll.obj"]), &read)
+            .unwrap();
+    assert!(says(&r));
+    let r = link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/def:x.def", "dll.obj"]), &read).unwrap();
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == "note" && d.message.starts_with("/def:x.def: module-definition")));
+    // A bad /export: is the command line's error.
+    assert!(link::simulate(Flavor::LldLink, &args(&["/dll", "/export:f_b,@x", "dll.obj"]), &read).is_err());
+}
