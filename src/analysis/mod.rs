@@ -72,7 +72,8 @@ pub struct Refs {
     /// Direct `call`s and `jmp`s (when asked for; images only): `(target RVA, site RVA)` sorted,
     /// the site's [`BRANCH_JMP`] bit set for a `jmp`.
     pub branches: Vec<(u32, u32)>,
-    /// The RVAs direct calls go to, sorted, each once (when `branches` were asked for).
+    /// The RVAs direct calls go to (when `branches` were asked for), in no order, with repeats:
+    /// [`Refs::call_targets`] sorts them.
     pub calls: Vec<u32>,
 }
 
@@ -88,7 +89,15 @@ impl Refs {
 
     /// The RVAs direct calls go to, sorted, each once.
     pub fn call_targets(&self) -> Vec<u64> {
-        self.calls.iter().map(|&t| u64::from(t)).collect()
+        let mut v: Vec<u32> = self.calls.clone();
+        v.sort_unstable();
+        v.dedup();
+        v.into_iter().map(u64::from).collect()
+    }
+
+    /// The call target nearest at or below `rva` (a function a call or jump at `rva` may sit in).
+    pub fn call_target_below(&self, rva: u64) -> Option<u64> {
+        self.calls.iter().map(|&c| u64::from(c)).filter(|&c| c <= rva).max()
     }
 
     /// The direct calls and jumps to `rva`: their site RVAs, each with whether it is a `jmp`.
@@ -187,8 +196,6 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         refs.branches.extend(o.branches.unwrap_or_default());
         refs.calls.extend(o.calls.unwrap_or_default());
     }
-    refs.calls.sort_unstable();
-    refs.calls.dedup();
     refs.branches.sort_unstable_by_key(|&(t, s)| (u64::from(t) << 32) | u64::from(s));
     refs.summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
     refs.sites.sort_by_key(|s| (s.section == u32::MAX, s.section_key(), s.site_rva, s.field_rva));

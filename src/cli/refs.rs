@@ -88,13 +88,16 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
     let labels = if branches.is_empty() {
         crate::analysis::labels::Labels::default()
     } else {
-        let mut near: Vec<u64> = branches
-            .iter()
-            .filter_map(|&(_, site, _)| {
-                let i = result.calls.partition_point(|&c| u64::from(c) <= site);
-                Some(u64::from(*result.calls.get(i.checked_sub(1)?)?))
-            })
-            .collect();
+        // A few sites: one pass over the call targets each; many: sorted once.
+        let mut near: Vec<u64> = if branches.len() <= 16 {
+            branches.iter().filter_map(|&(_, site, _)| result.call_target_below(site)).collect()
+        } else {
+            let calls = result.call_targets();
+            branches
+                .iter()
+                .filter_map(|&(_, site, _)| calls.get(calls.partition_point(|&c| c <= site).checked_sub(1)?).copied())
+                .collect()
+        };
         near.sort_unstable();
         near.dedup();
         crate::analysis::labels::Labels::new(bin, &a.data, index, &near)
