@@ -208,20 +208,6 @@ impl Labels {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
-
-    /// Labels of each kind, in [`LabelKind`]'s order.
-    pub fn counts(&self) -> Vec<(LabelKind, usize)> {
-        let mut out: Vec<(LabelKind, usize)> = Vec::new();
-        let mut kinds: Vec<LabelKind> = self.list.iter().map(|l| l.kind).collect();
-        kinds.sort_unstable();
-        for k in kinds {
-            match out.last_mut() {
-                Some((last, n)) if *last == k => *n += 1,
-                _ => out.push((k, 1)),
-            }
-        }
-        out
-    }
 }
 
 /// The `jmp [slot]` thunks of `bin`'s code (`FF 25` with the address of an IAT or GOT slot:

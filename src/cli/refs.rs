@@ -63,10 +63,10 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
         let targets = targets.clone();
         move |s: &Site| only.is_none_or(|f| f.keep(s)) && targets.as_ref().is_none_or(|t| t.reaches(s))
     };
-    // With `--to`, one scan keeps the few sites that reach the target (and the direct calls and
-    // jumps); else the summary now and the sites streamed from a second scan as they are written.
     // The calls and jumps to a target's first byte (images; objects reach theirs by relocations).
     let starts = targets.as_ref().map(|t| t.starts(&namer)).unwrap_or_default();
+    // With `--to`, one scan keeps the few sites that reach the target (and the direct calls and
+    // jumps); else the summary now and the sites streamed from a second scan as they are written.
     let analysis = match &targets {
         Some(_) => Analysis {
             scan: Scan::Sites,
