@@ -102,6 +102,25 @@ pub fn code_regions<'a>(bin: &'a Binary, data: &'a [u8]) -> Vec<CodeRegion<'a>> 
         .collect()
 }
 
+/// Every `FF 25` (`jmp [mem]`, a thunk's one instruction) in `regions`, with the RVA of the slot
+/// it jumps through: RIP-relative in 64-bit code, absolute (less `base`) in 32-bit code. A byte
+/// search: callers keep the ones whose slot is an import's.
+pub fn slot_jumps<'r>(regions: &'r [CodeRegion<'_>], base: u64) -> impl Iterator<Item = (u64, u64)> + 'r {
+    regions.iter().flat_map(move |r| {
+        memchr::memmem::find_iter(r.bytes, b"\xff\x25").filter_map(move |at| {
+            let &[a, b, c, d] = r.bytes.get(at + 2..at + 6)? else { return None };
+            let d = u32::from_le_bytes([a, b, c, d]);
+            let rva = r.rva + at as u64;
+            let slot = if r.bitness == 64 {
+                rva.wrapping_add(6).wrapping_add(i64::from(d as i32) as u64)
+            } else {
+                u64::from(d).wrapping_sub(base)
+            };
+            Some((rva, slot))
+        })
+    })
+}
+
 /// Known instruction starts per region (offsets into the region, sorted, deduplicated): the entry
 /// point, exports, function symbols, `.pdata` function starts and TLS callbacks.
 pub fn known_starts(bin: &Binary, index: &Index, regions: &[CodeRegion<'_>]) -> Vec<Vec<usize>> {

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::code;
+use super::namer::with_offset;
 use crate::model::index::{import_name, is_object, Index};
 use crate::model::{Binary, Binding, SymbolKind};
 
@@ -72,13 +73,18 @@ pub struct Labels {
 type Candidate = (u32, u64, LabelKind, u8, String);
 
 impl Labels {
-    /// The labels of `bin`'s code (its bytes `data`); `calls` are the RVAs of direct call targets
-    /// (from the scan, [`crate::analysis::RefOptions::calls`]; empty: none are labelled for being
-    /// called).
+    /// The labels of `bin`'s code (its bytes `data`: the regions a listing decodes); `calls` are
+    /// the RVAs of direct call targets, sorted (from the scan, [`crate::analysis::Refs::calls`];
+    /// empty: none are labelled for being called).
     pub fn new(bin: &Binary, data: &[u8], index: &Index, calls: &[u64]) -> Self {
         let object = is_object(bin);
-        let code: Vec<bool> =
-            bin.sections.iter().map(|s| s.is_exec && s.file_size > 0 && (s.is_alloc || object)).collect();
+        let regions = code::code_regions(bin, data);
+        let mut code = vec![false; bin.sections.len()];
+        for r in &regions {
+            if let Some(c) = code.get_mut(r.section) {
+                *c = true;
+            }
+        }
         let base = if object { 0 } else { bin.image_base.unwrap_or(0) };
         let in_code = |rva: u64| index.section_pos_by_rva(rva).filter(|&p| code.get(p) == Some(&true));
         let mut c: Vec<Candidate> = Vec::new();
@@ -138,7 +144,7 @@ impl Labels {
                 bin.pe.iter().flat_map(|pe| &pe.exceptions).map(|f| u64::from(f.begin)).collect();
             begins.sort_unstable();
             let entered = |rva: &u64| calls.binary_search(rva).is_ok() || begins.binary_search(rva).is_ok();
-            for (rva, name) in thunks(bin, data, index).into_iter().filter(|(r, _)| entered(r)) {
+            for (rva, name) in thunks(bin, &regions, index).into_iter().filter(|(r, _)| entered(r)) {
                 if let Some(sec) = in_code(rva) {
                     c.push((sec as u32, rva, LabelKind::Thunk, 0, name));
                 }
@@ -194,6 +200,11 @@ impl Labels {
         Some((l, rva - l.rva))
     }
 
+    /// [`Labels::before`] in words: `main+0x1a`, the function `rva` lies in.
+    pub fn function_of(&self, rva: u64) -> Option<String> {
+        self.before(rva).map(|(l, off)| with_offset(&l.name, i64::try_from(off).ok()))
+    }
+
     /// The labels in order of section position and RVA.
     pub fn iter(&self) -> impl Iterator<Item = &Label> {
         self.list.iter()
@@ -212,8 +223,7 @@ impl Labels {
 
 /// The `jmp [slot]` thunks of `bin`'s code (`FF 25` with the address of an IAT or GOT slot:
 /// RIP-relative in 64-bit code, absolute in 32-bit), each with its label.
-fn thunks(bin: &Binary, data: &[u8], index: &Index) -> Vec<(u64, String)> {
-    let base = bin.image_base.unwrap_or(0);
+fn thunks(bin: &Binary, regions: &[code::CodeRegion<'_>], index: &Index) -> Vec<(u64, String)> {
     let mut slots: Vec<(u64, String)> = Vec::new();
     for &(rva, row) in &index.iat_sorted {
         if let Some(e) = index.import_entry(bin, row as usize) {
@@ -227,23 +237,9 @@ fn thunks(bin: &Binary, data: &[u8], index: &Index) -> Vec<(u64, String)> {
         return Vec::new();
     }
     slots.sort_by_key(|s| s.0);
-    let mut out = Vec::new();
-    for r in code::code_regions(bin, data) {
-        for at in memchr::memmem::find_iter(r.bytes, b"\xff\x25") {
-            let Some(&[a, b, c, d]) = r.bytes.get(at + 2..at + 6) else { continue };
-            let d = u32::from_le_bytes([a, b, c, d]);
-            let rva = r.rva + at as u64;
-            let target = if bin.is_64 {
-                rva.wrapping_add(6).wrapping_add(i64::from(d as i32) as u64)
-            } else {
-                u64::from(d).wrapping_sub(base)
-            };
-            if let Ok(i) = slots.binary_search_by_key(&target, |s| s.0) {
-                out.push((rva, slots[i].1.clone()));
-            }
-        }
-    }
-    out
+    code::slot_jumps(regions, bin.image_base.unwrap_or(0))
+        .filter_map(|(rva, slot)| Some((rva, slots[slots.binary_search_by_key(&slot, |s| s.0).ok()?].1.clone())))
+        .collect()
 }
 
 /// `sub_<va>` for a function start nothing names.

@@ -149,7 +149,6 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         let iat_in_code =
             cx.regions.iter().any(|r| cx.iat_range.0 < r.rva + r.bytes.len() as u64 && r.rva < cx.iat_range.1);
         cx.need_fields = opts.collect || !cx.pseudo.is_empty() || iat_in_code;
-        cx.keep = opts.keep.clone().filter(|_| opts.collect);
         let threads = opts.threads.max(1);
         let min = if opts.min_chunk == 0 { 1 << 16 } else { opts.min_chunk };
         let chunks = code::chunks(&cx.regions, &cx.starts, threads * 4, min);

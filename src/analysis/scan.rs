@@ -61,9 +61,6 @@ pub(crate) struct Ctx<'a> {
     /// Whether sites need their exact field (kept, or matched against pseudo-relocations or IAT
     /// slots in code); a count-only scan of RIP-relative operands can skip iced's constant offsets.
     pub need_fields: bool,
-    /// The sites kept ([`super::RefOptions::keep`]): a RIP-relative operand's field is placed
-    /// exactly only for a site this accepts.
-    pub keep: Option<super::SiteFilter>,
     pub starts: Vec<Vec<usize>>,
 }
 
@@ -172,7 +169,6 @@ impl<'a> Ctx<'a> {
             thunk_range: (1, 0),
             pages: Vec::new(),
             need_fields: true,
-            keep: None,
         };
         if let (Some(first), Some(last)) = (index.iat_sorted.first(), index.iat_sorted.last()) {
             cx.iat_range = (first.0, last.0.saturating_add(ptr));
@@ -255,25 +251,13 @@ impl<'a> Ctx<'a> {
 
     /// `jmp [IAT slot]` thunks: `FF 25` whose operand names the start of an IAT slot.
     fn find_thunks(&self) -> Vec<(u64, u32)> {
-        let mut out = Vec::new();
         if self.index.iat_sorted.is_empty() {
-            return out;
+            return Vec::new();
         }
-        for r in &self.regions {
-            for at in memchr::memmem::find_iter(r.bytes, b"\xff\x25") {
-                let Some(d) = r.bytes.get(at + 2..at + 6) else { continue };
-                let d = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
-                let rva = r.rva + at as u64;
-                let target = if self.bitness == 64 {
-                    rva.wrapping_add(6).wrapping_add(i64::from(d as i32) as u64)
-                } else {
-                    u64::from(d).wrapping_sub(self.base)
-                };
-                if let Ok(i) = self.index.iat_sorted.binary_search_by_key(&target, |&(s, _)| s) {
-                    out.push((rva, self.index.iat_sorted[i].1));
-                }
-            }
-        }
+        let iat = &self.index.iat_sorted;
+        let mut out: Vec<(u64, u32)> = code::slot_jumps(&self.regions, self.base)
+            .filter_map(|(rva, slot)| Some((rva, iat[iat.binary_search_by_key(&slot, |&(s, _)| s).ok()?].1)))
+            .collect();
         out.sort_unstable();
         out
     }

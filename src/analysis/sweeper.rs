@@ -163,7 +163,9 @@ impl Sweeper<'_, '_, '_> {
         // Where the fields are (iced's constant offsets) matters for relocations inside the
         // instruction and for sites that are kept or matched against pseudo-relocations; a
         // RIP-relative operand's field is 32 bits wide whatever its place.
-        if rip && !has_cover && (!cx.need_fields || cx.keep.as_ref().is_some_and(|k| !self.kept(k, ins, rva))) {
+        // A kept list with a filter places a field exactly only for a site the filter keeps.
+        let keep = self.out.keep.as_ref().filter(|_| self.out.sites.is_some());
+        if rip && !has_cover && (!cx.need_fields || keep.is_some_and(|k| !self.kept(k, ins, rva))) {
             self.out.summary.rip_relative_operands += 1;
             self.operand_site(ins, rva, rva, 32, Mode::RipRelative, ins.ip_rel_memory_address(), None);
             return Step::Next;

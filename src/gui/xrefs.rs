@@ -6,7 +6,7 @@
 
 use eframe::egui;
 
-use crate::analysis::namer::{with_offset, Namer};
+use crate::analysis::namer::Namer;
 use crate::analysis::xref::Targets;
 use crate::analysis::{ImportRef, SymRef};
 use crate::gui::action::{Action, Target};
@@ -66,13 +66,8 @@ impl RefsPanel {
             }
         };
         let sites = (0..core.refs.sites.len() as u32).filter(|&i| t.reaches(&core.refs.sites[i as usize])).collect();
-        let start = match to {
-            RefsTo::Import(_) => None,
-            RefsTo::Export(p) => core.bin.exports.get(p).filter(|e| e.forwarder.is_none()).map(|e| e.rva),
-            RefsTo::Symbol(p) => core.index.symbols_sorted.iter().find(|&&(_, q)| q as usize == p).map(|&(r, _)| r),
-            RefsTo::Rva(r) => Some(r),
-        };
-        let branches = start.map(|r| core.refs.branches_to(r).collect()).unwrap_or_default();
+        // The calls and jumps to its first byte (an import has none: its thunk is called).
+        let branches = t.starts(&n).into_iter().flat_map(|r| core.refs.branches_to(r)).collect();
         RefsPanel { to, title, sites, branches }
     }
 }
@@ -120,7 +115,7 @@ pub fn show(ui: &mut egui::Ui, core: &DocCore, panel: &RefsPanel, actions: &mut 
                     }
                     let what = if jmp { "jmp" } else { "call" };
                     ui.label(egui::RichText::new(what).small().color(ui.visuals().weak_text_color()));
-                    let from = core.labels().before(site).map(|(l, off)| with_offset(&l.name, Some(off as i64)));
+                    let from = core.labels().function_of(site);
                     ui.label(egui::RichText::new(format!("in {}", from.unwrap_or_else(|| "?".into()))).monospace());
                 });
             }
@@ -138,8 +133,7 @@ pub fn show(ui: &mut egui::Ui, core: &DocCore, panel: &RefsPanel, actions: &mut 
                     ui.label(egui::RichText::new(s.mode.name()).small().color(ui.visuals().weak_text_color()));
                     ui.label(egui::RichText::new(n.site_label(s).unwrap_or_default()).monospace());
                     if !crate::gui::lookup::is_object(&core.bin) && s.instr_len > 0 {
-                        if let Some((l, off)) = core.labels().before(s.site_rva) {
-                            let from = with_offset(&l.name, i64::try_from(off).ok());
+                        if let Some(from) = core.labels().function_of(s.site_rva) {
                             ui.label(egui::RichText::new(format!("in {from}")).small().monospace());
                         }
                     }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::analysis::labels::Labels;
-use crate::analysis::namer::{signed_hex, with_offset};
+use crate::analysis::namer::signed_hex;
 pub use crate::analysis::namer::{ImportJson, Namer};
 use crate::analysis::stream::SiteSource;
 use crate::analysis::{Mode, Reach, Refs, Site, Summary, TargetKind};
@@ -269,7 +269,7 @@ pub fn branches_json(n: &Namer<'_>, labels: &Labels, branches: &[(u64, u64, bool
                 "site_rva": site,
                 "site_va": base.wrapping_add(site),
                 "kind": if jmp { "jmp" } else { "call" },
-                "function": labels.before(site).map(|(l, off)| with_offset(&l.name, i64::try_from(off).ok())),
+                "function": labels.function_of(site),
             })
         })
         .collect()
@@ -285,7 +285,7 @@ pub fn write_branches_text(
     let base = n.bin.image_base.unwrap_or(0);
     writeln!(w, "\n{} direct calls and jumps to the target", branches.len())?;
     for &(t, site, jmp) in branches {
-        let from = labels.before(site).map(|(l, off)| with_offset(&l.name, i64::try_from(off).ok()));
+        let from = labels.function_of(site);
         let kind = if jmp { "jmp " } else { "call" };
         let (va, to) = (base.wrapping_add(site), base.wrapping_add(t));
         writeln!(w, "  {va:#x}  {kind} {to:#x}  in {}", from.unwrap_or_else(|| "?".into()))?;
