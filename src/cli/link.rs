@@ -36,7 +36,7 @@ pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&P
     // Mapped: the objects' pages stay the page cache's.
     let read = |p: &str| crate::input::Input::open(Path::new(p));
     // lld-link searches the directories of LIB too.
-    let env = link::search::Environment { lib: std::env::var("LIB").ok() };
+    let env = crate::session::link::environment(None);
     let rep = match link::simulate_in(flavor, &cmd.args, &env, &read, link::par::default_threads()) {
         Ok(r) => r,
         Err(e) => {

@@ -256,7 +256,7 @@ fn compute(
             None => std::fs::read(dir.map_or_else(|| PathBuf::from(p), |d| d.join(p))),
         }
     };
-    let env = link::search::Environment { lib: std::env::var("LIB").ok() };
+    let env = crate::session::link::environment(dir);
     let report =
         link::simulate_in(flavor, args, &env, &read, link::par::default_threads()).map_err(|e| e.to_string())?;
     let compare = with.map(|w| match w {

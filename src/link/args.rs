@@ -48,6 +48,15 @@ pub struct Config {
     pub repro: bool,
     /// `/debug`, `-debug:dwarf`: lld writes a debug directory (and turns ICF off by default).
     pub debug: bool,
+    /// `/debug` of a kind that writes a PDB (not `dwarf`): the CodeView record holds its path.
+    pub pdb: bool,
+    /// `/pdb:` (the MinGW driver's `--pdb=`), as written.
+    pub pdb_path: Option<String>,
+    /// `/pdbaltpath:`, as written.
+    pub pdb_alt_path: Option<String>,
+    /// The path the CodeView record holds, once [`super::debug::codeview_path`] has made it
+    /// (filled in by the simulation; empty without a PDB).
+    pub codeview_path: String,
     /// Base relocations are written (`/dynamicbase`, the default; off with `/fixed`).
     pub relocatable: bool,
     /// Inputs in command-line order: files, and `-l` libraries to search for.
@@ -115,6 +124,10 @@ impl Config {
             no_default_libs: false,
             repro: false,
             debug: false,
+            pdb: false,
+            pdb_path: None,
+            pdb_alt_path: None,
+            codeview_path: String::new(),
             relocatable: true,
             inputs: Vec::new(),
             lib_dirs: Vec::new(),
@@ -164,6 +177,12 @@ pub enum ArgsError {
         arg: String,
         /// The value.
         value: String,
+    },
+    /// A `/debug:` kind lld-link does not know.
+    #[error("{arg}: /debug: unknown option")]
+    UnknownDebug {
+        /// The argument as written.
+        arg: String,
     },
     /// `/merge` or `/alternatename` without `from=to`.
     #[error("{arg}: {option} needs from=to")]
@@ -220,6 +239,7 @@ pub(super) fn power_of_two(v: &str, what: &str) -> Result<u64, ArgsError> {
 fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     let mut c = Config::new(Flavor::LldLink);
     let (mut ref_set, mut icf_set, mut tail) = (None, None, None);
+    let mut debug_no_gc = false;
     for a in args {
         let is_opt = (a.starts_with('/') || a.starts_with('-')) && a.len() > 1 && !looks_like_path(a);
         if !is_opt {
@@ -306,10 +326,20 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Err(e) => return Err(ArgsError::Export(e)),
             },
             "brepro" => c.repro = true,
-            "debug" => c.debug = !matches!(value.map(str::to_ascii_lowercase).as_deref(), Some("none")),
+            "debug" => match super::debug::kind(value) {
+                Some(k) => (c.debug, c.pdb, debug_no_gc) = (k.debug, k.pdb, k.no_gc),
+                None => return Err(ArgsError::UnknownDebug { arg: a.clone() }),
+            },
             "fixed" => c.relocatable = value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "dynamicbase" => c.relocatable = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
-            "out" | "lldmap" | "map" | "pdb" | "implib" | "mapinfo" | "pdbaltpath" => c.outputs.push(a.clone()),
+            "out" | "lldmap" | "map" | "pdb" | "implib" | "mapinfo" | "pdbaltpath" => {
+                match name.as_str() {
+                    "pdb" => c.pdb_path = Some(need("/pdb")?.to_string()),
+                    "pdbaltpath" => c.pdb_alt_path = Some(need("/pdbaltpath")?.to_string()),
+                    _ => {}
+                }
+                c.outputs.push(a.clone())
+            }
             "subsystem" | "nologo" | "incremental" | "wx" | "timestamp" | "demangle" | "manifest" | "manifestuac"
             | "nxcompat" | "highentropyva" | "largeaddressaware" | "safeseh" | "release" | "verbose" | "threads"
             | "errorlimit" => {
@@ -321,10 +351,11 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
             _ => c.ignored.push(a.clone()),
         }
     }
-    // lld: /opt:ref is the default unless /debug; /opt:icf follows /opt:ref unless given.
-    let gc = ref_set.unwrap_or(!c.debug);
+    // lld: /opt:ref is the default unless /debug (of any kind but none); /opt:icf follows
+    // /opt:ref unless given.
+    let gc = ref_set.unwrap_or(!debug_no_gc);
     c.gc = gc;
-    c.icf = icf_set.unwrap_or(ref_set.unwrap_or(!c.debug));
+    c.icf = icf_set.unwrap_or(ref_set.unwrap_or(!debug_no_gc));
     c.tail_merge = tail.unwrap_or(c.icf);
     Ok(c)
 }

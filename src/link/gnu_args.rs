@@ -13,7 +13,6 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
     let mut icf = false;
     // -Bstatic / -Bdynamic hold for the -l's after them (GNU ld, and the MinGW driver).
     let mut dynamic = true;
-    let mut strip_all = false;
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         // Joined -L / -l before `=` is looked at: `-L=/lib` is the directory `=/lib` (the
@@ -93,6 +92,11 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
                     c.outputs.push(a.clone());
                 } else {
                     let v = take(&key)?;
+                    if key == "--pdb" && flavor == Flavor::LldMingw {
+                        // The MinGW driver: `--pdb=` passes `-debug` (and `-pdb:` when named).
+                        c.pdb = true;
+                        c.pdb_path = (!v.is_empty()).then(|| v.clone());
+                    }
                     c.outputs.push(format!("{key} {v}"));
                 }
             }
@@ -123,7 +127,6 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
             "-s" | "--strip-all" | "-S" | "--strip-debug" => {
                 // The MinGW driver: -s passes no -debug:dwarf, -S passes -debug:symtab (below).
                 c.strip_debug = true;
-                strip_all |= matches!(key.as_str(), "-s" | "--strip-all");
                 c.ignored.push(a.clone())
             }
             k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
@@ -134,10 +137,11 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
         }
     }
     if flavor == Flavor::LldMingw {
-        // The MinGW driver passes -opt:noref -opt:noicf unless asked, and -debug:dwarf.
+        // The MinGW driver passes -opt:noref -opt:noicf unless asked; `-debug` with `--pdb`, else
+        // `-debug:symtab` with -S, else `-debug:dwarf` unless -s.
         c.icf = icf;
         c.tail_merge = icf;
-        c.debug = !strip_all;
+        c.debug = c.pdb || !c.strip_debug;
         c.repro = false;
     }
     Ok(c)

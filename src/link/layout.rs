@@ -281,12 +281,9 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
         b.add(debug_sec, Origin::Synthetic("debug directory"), "debug directory".into(), 28 * entries, 4, true);
     }
     if w.cfg.debug {
-        b.add(debug_sec, Origin::Synthetic("CodeView record"), "CodeView build id".into(), 25, 4, true);
-        if !mingw {
-            notes.push(
-                "the CodeView record holds the PDB path, whose length is not known here: counted as empty".into(),
-            );
-        }
+        // `RSDS`, GUID, age and the PDB path (lld's `CVDebugRecordChunk`, byte-aligned).
+        let size = super::debug::codeview_size(&w.cfg.codeview_path);
+        b.add(debug_sec, Origin::Synthetic("CodeView record"), "CodeView build id".into(), size, 1, true);
     }
     if mingw {
         let ctors = b.section(".ctors", DATA | R | W);

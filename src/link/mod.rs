@@ -14,6 +14,7 @@ pub mod args;
 pub mod comdat;
 pub mod command;
 pub mod compare;
+pub mod debug;
 pub mod drectve;
 pub mod exports;
 pub mod gnu;
@@ -154,7 +155,9 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     read: ReadFile<B>,
     threads: usize,
 ) -> Result<Report, Unreadable> {
-    let cfg = args::parse(flavor, command_line)?;
+    let mut cfg = args::parse(flavor, command_line)?;
+    let (codeview_path, codeview_note) = debug::codeview_path(&cfg, env.cwd.as_deref());
+    cfg.codeview_path = codeview_path;
     if cfg.inputs.is_empty() && cfg.default_libs.is_empty() {
         return Err(Unreadable::NoInputs);
     }
@@ -195,6 +198,9 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         }
     }
     let mut w = resolve::World::new(cfg, machine);
+    if let Some(n) = codeview_note {
+        w.note(n);
+    }
     w.threads = threads;
     w.search_dirs = dirs;
     if flavor != Flavor::GnuLd {

@@ -73,6 +73,9 @@ impl InputSpec {
 pub struct Environment {
     /// `LIB`: lld-link's further library directories, `;`-separated.
     pub lib: Option<String>,
+    /// The directory the link runs in: lld-link makes the PDB path it writes into the CodeView
+    /// record absolute against it.
+    pub cwd: Option<String>,
 }
 
 /// The directories a linker searches, in order. `machine` picks GNU ld's default script
@@ -359,7 +362,7 @@ mod tests {
         assert_eq!(d, ["/sr/lib", "/sr/x", "plain", "/usr/i686-w64-mingw32/lib"]);
         let mut cfg = super::super::args::Config::new(Flavor::LldLink);
         cfg.lib_dirs = dirs(&["p"]);
-        let env = Environment { lib: Some("a;;b".into()) };
+        let env = Environment { lib: Some("a;;b".into()), cwd: None };
         assert_eq!(directories(Flavor::LldLink, &cfg, Machine::X64, &env), ["", "p", "a", "b"]);
         cfg.ignore_env = true;
         assert_eq!(directories(Flavor::LldLink, &cfg, Machine::X64, &env), ["", "p"]);

@@ -103,3 +103,16 @@ pub fn files_beside(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     maps.sort();
     (inputs, maps)
 }
+
+/// The environment a link run from `dir` (else the current directory) sees: `LIB` (lld-link's
+/// further library directories) and the directory the link runs in (against which lld-link
+/// makes the PDB path absolute).
+pub fn environment(dir: Option<&Path>) -> crate::link::search::Environment {
+    let cwd = std::env::current_dir().ok();
+    let run_in = match (dir, &cwd) {
+        (Some(d), Some(c)) if d.is_relative() => Some(c.join(d)),
+        (Some(d), _) => Some(d.to_path_buf()),
+        (None, c) => c.clone(),
+    };
+    crate::link::search::Environment { lib: std::env::var("LIB").ok(), cwd: run_in.map(|d| d.display().to_string()) }
+}
