@@ -2,7 +2,8 @@
 //! (`tests/fixtures/link/exports64`, also predicted exactly by `tests/link.rs`): dllexport
 //! directives and `/export:` (an alias with an ordinal, `NONAME`, `PRIVATE`) are GC roots, and
 //! the export table equals the one the image holds (lld-link and ld.lld's MinGW mode); what is
-//! not laid out is a note.
+//! not laid out is a note. And the other side of a DLL's data: MinGW's automatic import
+//! (`autoimport64`, `autoimport32`), whose runtime pseudo-relocation list equals the image's.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,7 +12,11 @@ mod common;
 use linkscope::link::{self, Flavor, Report};
 
 fn recorded(name: &str) -> Report {
-    let dir = common::fixture_path("link/exports64");
+    recorded_in("exports64", name)
+}
+
+fn recorded_in(case: &str, name: &str) -> Report {
+    let dir = common::fixture_path(&format!("link/{case}"));
     let text = std::fs::read_to_string(dir.join(format!("{name}.cmd"))).unwrap();
     let words: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
     let cmd = link::command::read(&words);
@@ -87,4 +92,41 @@ fn an_export_table_not_laid_out_is_a_note() {
         .any(|d| d.severity == "note" && d.message.starts_with("/def:x.def: module-definition")));
     // A bad /export: is the command line's error.
     assert!(link::simulate(Flavor::LldLink, &args(&["/dll", "/export:f_b,@x", "dll.obj"]), &read).is_err());
+}
+
+#[test]
+fn automatic_imports_give_the_images_pseudo_relocation_list() {
+    for case in ["autoimport64", "autoimport32"] {
+        let dir = common::fixture_path(&format!("link/{case}"));
+        for name in ["lld-autoimport", "lld-autoimport-gc"] {
+            let r = recorded_in(case, name);
+            assert!(r.succeeds, "{case}/{name}: {:?}", r.diagnostics);
+            let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
+            let bin = linkscope::formats::load(&image).unwrap();
+            let real: Vec<(u64, u64, u32)> = bin
+                .pseudo_relocations
+                .entries
+                .iter()
+                .map(|e| (e.sym_rva.unwrap_or(0), e.target_rva, e.width))
+                .collect();
+            let predicted: Vec<(u64, u64, u32)> =
+                r.pseudo_relocs.iter().map(|p| (p.sym_rva, p.target_rva, u32::from(p.bits))).collect();
+            assert_eq!(predicted, real, "{case}/{name}");
+            // The 3 initialisers; the code goes through the .refptr slots.
+            assert_eq!(real.len(), 3, "{case}/{name}");
+            // The .refptr slots lld dropped, their users pointed at the IAT.
+            let dropped = r.not_linked.iter().filter(|n| n.name.starts_with(".rdata$.refptr.")).count();
+            assert_eq!(dropped, 3, "{case}/{name}: {:?}", r.not_linked);
+            for import in ["data.dll!arr", "data.dll!counter", "data.dll!pt"] {
+                assert!(r.imports.iter().any(|i| i.import == import), "{case}/{name}: {import}");
+            }
+        }
+    }
+    // Without automatic import, the data stays undefined.
+    let dir = common::fixture_path("link/autoimport64");
+    let read = |p: &str| std::fs::read(dir.join(p));
+    let args: Vec<String> =
+        ["-m", "i386pep", "--disable-auto-import", "-e", "start", "main.o", "libdata.a"].map(String::from).to_vec();
+    let r = link::simulate(Flavor::LldMingw, &args, &read).unwrap();
+    assert!(!r.succeeds && r.pseudo_relocs.is_empty());
 }

@@ -110,7 +110,7 @@ fn default_libraries_are_searched_in_libpath_and_lib() {
     assert!(r.linker_output().starts_with("lld-link: error: undefined symbol: c_baz"));
     // LIB: searched after /libpath:, in its order; /lldignoreenv turns it off.
     let line = ["lld-link", "/entry:start", "/subsystem:console", "main.obj", "dl.obj"];
-    let env = Environment { lib: Some("d2;d1".into()) };
+    let env = Environment { lib: Some("d2;d1".into()), cwd: None };
     let r = run_line(&dir(), &line, &env);
     assert_eq!(members(&r), ["baz.lib(baz-d1-lib.o)", "libbar.a(bar-d2-a.o)", "libfoo.a(foo-d1-a.o)"]);
     let mut ignore = line.to_vec();

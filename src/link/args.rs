@@ -57,6 +57,9 @@ pub struct Config {
     /// The path the CodeView record holds, once [`super::debug::codeview_path`] has made it
     /// (filled in by the simulation; empty without a PDB).
     pub codeview_path: String,
+    /// lld's MinGW automatic import of data (on unless `-auto-import:no`,
+    /// `--disable-auto-import`).
+    pub auto_import: bool,
     /// Base relocations are written (`/dynamicbase`, the default; off with `/fixed`).
     pub relocatable: bool,
     /// Inputs in command-line order: files, and `-l` libraries to search for.
@@ -125,6 +128,7 @@ impl Config {
             repro: false,
             debug: false,
             pdb: false,
+            auto_import: true,
             pdb_path: None,
             pdb_alt_path: None,
             codeview_path: String::new(),
@@ -326,6 +330,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Err(e) => return Err(ArgsError::Export(e)),
             },
             "brepro" => c.repro = true,
+            "auto-import" => c.auto_import = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "debug" => match super::debug::kind(value) {
                 Some(k) => (c.debug, c.pdb, debug_no_gc) = (k.debug, k.pdb, k.no_gc),
                 None => return Err(ArgsError::UnknownDebug { arg: a.clone() }),

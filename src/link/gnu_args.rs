@@ -122,6 +122,10 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
                 if key.ends_with("insert-timestamp") && key.starts_with("--no") {
                     c.repro = flavor == Flavor::LldMingw;
                 }
+                if key.ends_with("auto-import") && flavor == Flavor::LldMingw {
+                    c.auto_import = key == "--enable-auto-import";
+                    continue;
+                }
                 c.ignored.push(a.clone())
             }
             "-s" | "--strip-all" | "-S" | "--strip-debug" => {

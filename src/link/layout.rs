@@ -285,6 +285,12 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
         let size = super::debug::codeview_size(&w.cfg.codeview_path);
         b.add(debug_sec, Origin::Synthetic("CodeView record"), "CodeView build id".into(), size, 1, true);
     }
+    // MinGW: the runtime pseudo-relocation list (empty: no bytes, still 4-aligned).
+    if super::autoimport::enabled(w) {
+        let size = super::autoimport::table_size(w.pseudo_relocs.len());
+        let name = format!("runtime pseudo-relocation list ({} entries)", w.pseudo_relocs.len());
+        b.add(rdata, Origin::Synthetic("runtime pseudo-relocation list"), name, size, 4, true);
+    }
     if mingw {
         let ctors = b.section(".ctors", DATA | R | W);
         let dtors = b.section(".dtors", DATA | R | W);
@@ -419,6 +425,11 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
     Layout { sections, chunks, size_of_headers, notes, merged: merged_chunks }
 }
 
+/// How an import's table chunks name it: its name, or `#ordinal`.
+pub fn import_shown(imp: &crate::model::ImportObject) -> String {
+    imp.import_name.clone().unwrap_or_else(|| format!("#{}", imp.ordinal_or_hint))
+}
+
 /// lld's import tables (`IdataContents::create`) as partial sections `.idata$2` (directory),
 /// `$4` (lookup), `$5` (IAT), `$6` (hint/name), `$7` (DLL names), after the inputs of the same
 /// names: DLLs in the order their first import was loaded, each DLL's imports sorted by name.
@@ -450,7 +461,7 @@ fn import_tables(
         list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         for imp in list.iter() {
             let by_name = imp.name_type != crate::model::ImportNameType::Ordinal && imp.import_name.is_some();
-            let shown = imp.import_name.clone().unwrap_or_else(|| format!("#{}", imp.ordinal_or_hint));
+            let shown = import_shown(imp);
             lookups.push(syn(format!("ILT {dll}!{shown}"), ptr, ptr, true));
             addresses.push(syn(format!("IAT {dll}!{shown}"), ptr, ptr, true));
             if by_name {

@@ -11,6 +11,7 @@
 //! [`report`] says what happened; [`compare`] puts a real image and map beside it.
 
 pub mod args;
+pub mod autoimport;
 pub mod comdat;
 pub mod command;
 pub mod compare;
@@ -255,8 +256,16 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     let roots = roots(&mut w, &mut queue);
     directive_libs(&mut w, &mut queue, read)?;
+    let auto_import = autoimport::enabled(&w);
+    if auto_import {
+        autoimport::load_members(&mut w, &mut queue);
+    }
     w.define_linker_symbols(false);
     w.finish_symbols();
+    if auto_import {
+        autoimport::resolve(&mut w);
+    }
+    autoimport::gnu_note(&mut w);
     if w.fatal {
         return Ok(report::build(&w, &roots, None));
     }
@@ -273,6 +282,9 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         report::undefined_gnu(&mut w, &live);
     }
     let folded: HashSet<_> = folds.iter().map(|f| f.0).collect();
+    if auto_import {
+        w.pseudo_relocs = autoimport::relocs(&mut w, &live, &folded);
+    }
     let lay =
         if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded, &merged) };
     // The report needs no symbol or relocation any more: its strings take their place.

@@ -101,7 +101,7 @@ impl World {
     }
 
     /// Queue a member for loading (lld loads fetched members in the order they were fetched).
-    fn fetch(&mut self, ai: usize, member: usize, symbol: &str, queue: &mut LoadQueue) {
+    pub(super) fn fetch(&mut self, ai: usize, member: usize, symbol: &str, queue: &mut LoadQueue) {
         if let Some(slot) = self.loaded_members.get_mut(ai).and_then(|m| m.get_mut(member)) {
             if !*slot {
                 *slot = true;

@@ -251,6 +251,9 @@ pub struct Report {
     pub members_loaded: Vec<MemberLoad>,
     /// The export table lld-link writes, by ordinal (empty where a note says it is not laid out).
     pub exports: Vec<super::exports::ExportReport>,
+    /// MinGW (lld): the runtime pseudo-relocation list lld writes for data imported
+    /// automatically, in its order.
+    pub pseudo_relocs: Vec<super::autoimport::PseudoReloc>,
     /// Sections no linker places.
     pub not_linked: Vec<NotLinked>,
     /// Options accepted and not modelled.
@@ -337,6 +340,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             .map(|l| MemberLoad { file: format!("{}({})", l.archive, l.member), symbol: l.symbol.clone() })
             .collect(),
         exports: Vec::new(),
+        pseudo_relocs: Vec::new(),
         not_linked: Vec::new(),
         ignored_options: w.cfg.ignored.clone(),
         diagnostics: w.messages.iter().map(|m| Message { severity: m.severity, message: m.text.clone() }).collect(),
@@ -535,6 +539,7 @@ fn finish(
         rep.symbols.push(Resolved { symbol: g.name.clone(), kind, file, value, weak_default: g.weak_default_used });
     }
     rep.exports = super::exports::report(w, &rep.symbols);
+    rep.pseudo_relocs = super::autoimport::entries(w, &lay);
     if let Some(&g) = roots.first() {
         let rva = match w.globals[g].def {
             Def::Regular { chunk, value, .. } => {

@@ -285,6 +285,11 @@ pub struct World {
     pub exports: Vec<super::exports::Export>,
     /// The DLL name the export directory gives.
     pub dll_name: String,
+    /// Symbols lld imported automatically (MinGW): each relocation against one is an entry of
+    /// the runtime pseudo-relocation list.
+    pub auto_imported: std::collections::HashSet<GlobalId>,
+    /// The relocations against them, the runtime pseudo-relocation list (set before layout).
+    pub pseudo_relocs: Vec<super::autoimport::PseudoRef>,
 }
 
 impl World {
@@ -317,6 +322,8 @@ impl World {
             pending_libs: Vec::new(),
             exports: Vec::new(),
             dll_name: String::new(),
+            auto_imported: Default::default(),
+            pseudo_relocs: Vec::new(),
         }
     }
 

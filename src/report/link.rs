@@ -86,6 +86,16 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
             writeln!(out, "  {:<11} {}:({}) [{}]{kept}: {}", d.reason, d.file, d.name, d.section, d.detail)?;
         }
     }
+    if !rep.pseudo_relocs.is_empty() {
+        writeln!(
+            out,
+            "\nRuntime pseudo-relocations (automatic imports)\n  {:>10} {:>10} bits",
+            "sym_rva", "target_rva"
+        )?;
+        for p in &rep.pseudo_relocs {
+            writeln!(out, "  {:>#10x} {:>#10x} {}", p.sym_rva, p.target_rva, p.bits)?;
+        }
+    }
     if !rep.exports.is_empty() {
         writeln!(out, "\nExports\n  {:>7} {:>10}  name (symbol)", "ordinal", "rva")?;
         for e in &rep.exports {
