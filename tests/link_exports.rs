@@ -41,7 +41,15 @@ fn exported_functions_are_gc_roots() {
 #[test]
 fn the_export_table_is_the_images() {
     let dir = common::fixture_path("link/exports64");
-    for name in ["lld-dll", "lld-dll-noref", "lld-dll-directives", "lldmingw-dll", "lldmingw-dll-gc"] {
+    for name in [
+        "lld-dll",
+        "lld-dll-noref",
+        "lld-dll-directives",
+        "lldmingw-dll",
+        "lldmingw-dll-gc",
+        "lld-dll-def",
+        "lldmingw-dll-def",
+    ] {
         let r = recorded(name);
         let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
         let bin = linkscope::formats::load(&image).unwrap();
@@ -85,11 +93,18 @@ fn an_export_table_not_laid_out_is_a_note() {
         link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/export:f_b=k32.Sleep", "dll.obj"]), &read)
             .unwrap();
     assert!(says(&r));
+    // A .def file lld cannot open is its error; GNU ld's reading of one is a note.
     let r = link::simulate(Flavor::LldLink, &args(&["/dll", "/entry:start", "/def:x.def", "dll.obj"]), &read).unwrap();
+    assert!(
+        !r.succeeds && r.diagnostics.iter().any(|d| d.message.starts_with("lld-link: error: could not open x.def"))
+    );
+    let r =
+        link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dll.obj", "../src/exports/dll.def"]), &read)
+            .unwrap();
     assert!(r
         .diagnostics
         .iter()
-        .any(|d| d.severity == "note" && d.message.starts_with("/def:x.def: module-definition")));
+        .any(|d| d.severity == "note" && d.message.contains("module-definition files are not read")));
     // A bad /export: is the command line's error.
     assert!(link::simulate(Flavor::LldLink, &args(&["/dll", "/export:f_b,@x", "dll.obj"]), &read).is_err());
 }

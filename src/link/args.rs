@@ -73,6 +73,8 @@ pub struct Config {
     pub no_default_lib_names: Vec<String>,
     /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
     pub sysroot: Option<String>,
+    /// lld-link's `/def:` (the MinGW driver's `.def` input): a module-definition file.
+    pub def_file: Option<String>,
     /// `/export:` (and, once read, the objects' `/EXPORT:` directives), in order.
     pub exports: Vec<super::exports::Export>,
     /// lld-link's `/lldignoreenv`: `LIB` is not searched.
@@ -129,6 +131,7 @@ impl Config {
             debug: false,
             pdb: false,
             auto_import: true,
+            def_file: None,
             pdb_path: None,
             pdb_alt_path: None,
             codeview_path: String::new(),
@@ -329,6 +332,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Ok(e) => c.exports.push(e),
                 Err(e) => return Err(ArgsError::Export(e)),
             },
+            "def" => c.def_file = Some(need("/def")?.to_string()),
             "brepro" => c.repro = true,
             "auto-import" => c.auto_import = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "debug" => match super::debug::kind(value) {

@@ -8,7 +8,7 @@
 //! each name, sorted; none aligned.
 //!
 //! Simulated for lld-link (MSVC and MinGW mode) on x64; what is not (MinGW's export-everything
-//! default, x86 name decoration, forwarders, `.def` files, GNU ld's `.edata`) is named in a note
+//! default, x86 name decoration, forwarders, GNU ld's `.edata` and its reading of `.def` files) is named in a note
 //! by
 //! [`unmodelled`], so a layout that depends on it never passes silently.
 

@@ -16,6 +16,7 @@ pub mod comdat;
 pub mod command;
 pub mod compare;
 pub mod debug;
+pub mod deffile;
 pub mod drectve;
 pub mod exports;
 pub mod gnu;
@@ -157,8 +158,6 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     threads: usize,
 ) -> Result<Report, Unreadable> {
     let mut cfg = args::parse(flavor, command_line)?;
-    let (codeview_path, codeview_note) = debug::codeview_path(&cfg, env.cwd.as_deref());
-    cfg.codeview_path = codeview_path;
     if cfg.inputs.is_empty() && cfg.default_libs.is_empty() {
         return Err(Unreadable::NoInputs);
     }
@@ -198,7 +197,19 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
             _ => {}
         }
     }
+    // lld-link's /def: after the command line's /export:s, before the objects' directives.
+    let def_error = match cfg.def_file.clone() {
+        Some(path) => read_def(&mut cfg, &path, read, machine).err(),
+        None => None,
+    };
+    let (codeview_path, codeview_note) = debug::codeview_path(&cfg, env.cwd.as_deref());
+    cfg.codeview_path = codeview_path;
     let mut w = resolve::World::new(cfg, machine);
+    if let Some(e) = def_error {
+        w.error(e);
+        w.fatal = true;
+        return Ok(report::build(&w, &[], None));
+    }
     if let Some(n) = codeview_note {
         w.note(n);
     }
@@ -296,6 +307,28 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         let _ = std::thread::Builder::new().name("link-free".into()).spawn(move || drop(w));
     }
     Ok(report)
+}
+
+/// Read a `.def` file into the configuration: its exports, and its `LIBRARY` name as the output
+/// file unless `/out:` gives one. `Err`: lld's message.
+fn read_def<B: Into<inputs::FileBytes>>(
+    cfg: &mut args::Config,
+    path: &str,
+    read: ReadFile<B>,
+    machine: args::Machine,
+) -> Result<(), String> {
+    let bytes: inputs::FileBytes = read(path).map_err(|e| format!("could not open {path}: {e}"))?.into();
+    let text = String::from_utf8_lossy(&bytes);
+    let def = deffile::parse(&text, machine == args::Machine::X86, cfg.mingw).map_err(|e| e.to_string())?;
+    let has_out = cfg.outputs.iter().any(|o| {
+        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
+        o.starts_with("-o ") || (v.len() > 4 && v[..4].eq_ignore_ascii_case("out:"))
+    });
+    if let (Some(out), false) = (def.output, has_out) {
+        cfg.outputs.push(format!("/out:{out}"));
+    }
+    cfg.exports.extend(def.exports);
+    Ok(())
 }
 
 /// Report the inputs not found as the linker does; true when the link stops there. GNU ld
