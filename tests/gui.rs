@@ -1328,6 +1328,22 @@ fn a_selected_row_shows_in_full_below_the_table_which_scrolls_sideways() {
 }
 
 #[test]
+fn link_view_lists_the_runtime_pseudo_relocations_of_automatic_imports() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/link/autoimport64");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("main.o")]));
+    click_view(&mut h, View::Link);
+    wait_for_link(&mut h);
+    h.state_mut().apply(Action::Link(LinkAction::Paste("ld.lld -m i386pep -e start main.o libdata.a".into())));
+    let data = wait_for_link(&mut h);
+    assert!(data.report.succeeds, "{:?}", data.report.diagnostics);
+    h.get_by_label_contains("Image: sections").click();
+    h.run();
+    assert!(h.query_by_label("Runtime pseudo-relocations (3)").is_some());
+    // Each entry names the import whose IAT slot it adds: arr[3]'s address in .data.
+    assert!(h.query_by_label("0x4000 ← data.dll!arr (64 bits)").is_some());
+}
+
+#[test]
 fn link_view_takes_the_neighbours_of_one_object_a_pasted_program_name_and_a_map_alone() {
     use linkscope::link::Flavor;
     let mut h = harness(loaded(&["link/crt0.obj"]));

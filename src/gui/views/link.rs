@@ -506,5 +506,24 @@ fn side_panels(ui: &mut egui::Ui, data: &LinkData) {
                 }
             }
         });
+        if !r.pseudo_relocs.is_empty() {
+            ui.separator();
+            ui.vertical(|ui| pseudo_relocs(ui, r));
+        }
     });
+}
+
+/// The runtime pseudo-relocation list the link writes for automatic imports, each entry with the
+/// import whose IAT slot it names.
+fn pseudo_relocs(ui: &mut egui::Ui, r: &crate::link::Report) {
+    ui.label(RichText::new(format!("Runtime pseudo-relocations ({})", r.pseudo_relocs.len())).strong()).on_hover_text(
+        "Data used without dllimport: the linker points each reference at the IAT slot and lists it; at start-up the MinGW runtime adds the slot's value minus its address to the field.",
+    );
+    for p in r.pseudo_relocs.iter().take(12) {
+        let import = r.imports.iter().find(|i| i.iat_rva == p.sym_rva).map_or("?", |i| i.import.as_str());
+        ui.label(RichText::new(format!("{:#x} ← {import} ({} bits)", p.target_rva, p.bits)).monospace());
+    }
+    if r.pseudo_relocs.len() > 12 {
+        ui.label(RichText::new(format!("… {} more (link --json lists all)", r.pseudo_relocs.len() - 12)).weak());
+    }
 }
