@@ -3,7 +3,8 @@
 //! directives and `/export:` (an alias with an ordinal, `NONAME`, `PRIVATE`) are GC roots, and
 //! the export table equals the one the image holds (lld-link and ld.lld's MinGW mode); what is
 //! not laid out is a note. And the other side of a DLL's data: MinGW's automatic import
-//! (`autoimport64`, `autoimport32`), whose runtime pseudo-relocation list equals the image's.
+//! (`autoimport64`, `autoimport32`), whose runtime pseudo-relocation list equals the image's, and
+//! delay-loaded imports (`delay64`, `delay32`), whose slots equal the image's delay import table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -144,4 +145,43 @@ fn automatic_imports_give_the_images_pseudo_relocation_list() {
         ["-m", "i386pep", "--disable-auto-import", "-e", "start", "main.o", "libdata.a"].map(String::from).to_vec();
     let r = link::simulate(Flavor::LldMingw, &args, &read).unwrap();
     assert!(!r.succeeds && r.pseudo_relocs.is_empty());
+}
+
+#[test]
+fn delay_loaded_imports_are_laid_out_as_the_images_delay_import_table() {
+    for case in ["delay64", "delay32"] {
+        let dir = common::fixture_path(&format!("link/{case}"));
+        for name in ["lld-delay", "lld-delay-both"] {
+            let r = recorded_in(case, name);
+            assert!(r.succeeds, "{case}/{name}: {:?}", r.diagnostics);
+            let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
+            let bin = linkscope::formats::load(&image).unwrap();
+            let slots = |modules: &[linkscope::model::ImportModule]| -> Vec<(String, u64)> {
+                let mut v: Vec<(String, u64)> = modules
+                    .iter()
+                    .flat_map(|m| {
+                        m.entries.iter().map(move |e| {
+                            let shown = e.name.clone().unwrap_or_else(|| format!("#{}", e.ordinal.unwrap_or(0)));
+                            (format!("{}!{shown}", m.dll), e.iat_rva)
+                        })
+                    })
+                    .collect();
+                v.sort();
+                v
+            };
+            let predicted = |list: &[link::report::ImportSlot]| -> Vec<(String, u64)> {
+                let mut v: Vec<(String, u64)> = list.iter().map(|i| (i.import.clone(), i.iat_rva)).collect();
+                v.sort();
+                v
+            };
+            assert_eq!(predicted(&r.delay_imports), slots(&bin.delay_imports), "{case}/{name}");
+            assert_eq!(predicted(&r.imports), slots(&bin.imports), "{case}/{name}");
+            // dord is imported by ordinal only; both DLLs delay-loaded leave no import table.
+            assert!(r.delay_imports.iter().any(|i| i.import == "d.dll!#7"), "{case}/{name}");
+            assert_eq!(r.imports.is_empty(), name == "lld-delay-both", "{case}/{name}");
+        }
+        // Without the helper lld-link refuses, naming it.
+        let r = recorded_in(case, "lld-delay-nohelper");
+        assert!(!r.succeeds && r.diagnostics.iter().any(|d| d.message.contains("delayLoadHelper2")), "{case}");
+    }
 }

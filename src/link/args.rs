@@ -73,6 +73,8 @@ pub struct Config {
     pub no_default_lib_names: Vec<String>,
     /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
     pub sysroot: Option<String>,
+    /// lld-link's `/delayload:` DLLs, as written.
+    pub delay_loads: Vec<String>,
     /// lld-link's `/def:` (the MinGW driver's `.def` input): a module-definition file.
     pub def_file: Option<String>,
     /// `/export:` (and, once read, the objects' `/EXPORT:` directives), in order.
@@ -132,6 +134,7 @@ impl Config {
             pdb: false,
             auto_import: true,
             def_file: None,
+            delay_loads: Vec::new(),
             pdb_path: None,
             pdb_alt_path: None,
             codeview_path: String::new(),
@@ -333,6 +336,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Err(e) => return Err(ArgsError::Export(e)),
             },
             "def" => c.def_file = Some(need("/def")?.to_string()),
+            "delayload" => c.delay_loads.push(need("/delayload")?.to_string()),
             "brepro" => c.repro = true,
             "auto-import" => c.auto_import = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),
             "debug" => match super::debug::kind(value) {

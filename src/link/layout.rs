@@ -241,7 +241,10 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
     }
     let imports = super::live::imports(w, live);
     let ptr = if w.machine == Machine::X64 { 8 } else { 4 };
-    import_tables(w, &imports, ptr, &mut partial);
+    // Imports of delay-loaded DLLs leave the import tables for lld's delay-load chunks.
+    let (delayed, regular): (Vec<_>, Vec<_>) =
+        imports.iter().copied().partition(|&(obj, _)| super::delay::member_delayed(w, obj));
+    import_tables(w, &regular, ptr, &mut partial);
     for ((name, chars), list) in partial {
         let name = String::from_utf8_lossy(&name).into_owned();
         // lld's getOutputSectionName: up to the `$`, and up to a later `.` (`.ctors.65535`,
@@ -266,6 +269,15 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
             let align = if w.machine == Machine::X64 { 16 } else { 1 };
             b.add(text, Origin::Synthetic("import thunk"), format!("import thunk {}", imp.symbol), 6, align, true);
         }
+    }
+    for (sec, origin, name, size, align, data) in super::delay::chunks(w, &by_dll(w, &delayed)) {
+        let chars = match sec {
+            ".text" => CODE | R | X,
+            ".data" => DATA | R | W,
+            _ => DATA | R,
+        };
+        let out = b.section(sec, chars);
+        b.add(out, origin, name, size, align, data);
     }
     // Linker-made chunks of known size: the merged string literals, then the debug directory.
     let rdata = b.section(".rdata", DATA | R);
@@ -425,6 +437,23 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
     Layout { sections, chunks, size_of_headers, notes, merged: merged_chunks }
 }
 
+/// The import members grouped by DLL as lld's `binImports` groups them: DLLs in the order their
+/// first import was loaded, each DLL's imports sorted by symbol.
+fn by_dll<'a>(w: &'a World, imports: &[(ObjId, bool)]) -> Vec<(String, Vec<&'a crate::model::ImportObject>)> {
+    let mut dlls: Vec<(String, Vec<&crate::model::ImportObject>)> = Vec::new();
+    for &(ObjId(oi), _) in imports {
+        let Some(imp) = w.objs[oi].bin.import_object.as_ref() else { continue };
+        match dlls.iter_mut().find(|(d, _)| d.eq_ignore_ascii_case(&imp.dll)) {
+            Some((_, list)) => list.push(imp),
+            None => dlls.push((imp.dll.clone(), vec![imp])),
+        }
+    }
+    for (_, list) in &mut dlls {
+        list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+    }
+    dlls
+}
+
 /// How an import's table chunks name it: its name, or `#ordinal`.
 pub fn import_shown(imp: &crate::model::ImportObject) -> String {
     imp.import_name.clone().unwrap_or_else(|| format!("#{}", imp.ordinal_or_hint))
@@ -439,14 +468,7 @@ fn import_tables(
     ptr: u64,
     partial: &mut BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>>,
 ) {
-    let mut dlls: Vec<(String, Vec<&crate::model::ImportObject>)> = Vec::new();
-    for &(ObjId(oi), _) in imports {
-        let Some(imp) = w.objs[oi].bin.import_object.as_ref() else { continue };
-        match dlls.iter_mut().find(|(d, _)| d.eq_ignore_ascii_case(&imp.dll)) {
-            Some((_, list)) => list.push(imp),
-            None => dlls.push((imp.dll.clone(), vec![imp])),
-        }
-    }
+    let mut dlls = by_dll(w, imports);
     // lld writes the directory's terminator whenever there are import tables at all, dlltool's
     // `.idata$*` inputs included.
     let gnu_idata = partial.iter().any(|((n, _), v)| n.starts_with(b".idata") && !v.is_empty());
@@ -458,7 +480,6 @@ fn import_tables(
     let (mut dirs, mut lookups, mut addresses, mut hints, mut names) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (dll, list) in &mut dlls {
-        list.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         for imp in list.iter() {
             let by_name = imp.name_type != crate::model::ImportNameType::Ordinal && imp.import_name.is_some();
             let shown = import_shown(imp);
@@ -492,6 +513,9 @@ fn add_base_relocs(w: &World, b: &mut Builder, reloc_sec: usize) {
         // An i386 thunk's `jmp [IAT]` holds the slot's address.
         if ch.origin == Origin::Synthetic("import thunk") && w.machine == Machine::X86 {
             fields.push(ch.rva + 2);
+        }
+        if ch.origin == Origin::Synthetic("delay-load imports") {
+            fields.extend(super::delay::base_reloc_field(w.machine, &ch.name, ch.rva));
         }
         let Origin::Input(ChunkId { obj: ObjId(oi), section: sec }) = ch.origin else { continue };
         if b.sections[ch.out].characteristics & DISCARD != 0 {

@@ -17,6 +17,7 @@ pub mod command;
 pub mod compare;
 pub mod debug;
 pub mod deffile;
+pub mod delay;
 pub mod drectve;
 pub mod exports;
 pub mod gnu;
@@ -196,6 +197,10 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
             Some((_, Err(name))) => missing.push((spec.clone(), name)),
             _ => {}
         }
+    }
+    // /delayload: lld-link needs the helper that loads the DLL (a GC root that must be defined).
+    if !cfg.delay_loads.is_empty() && flavor != Flavor::GnuLd {
+        cfg.includes.push(delay::helper(machine).to_string());
     }
     // lld-link's /def: after the command line's /export:s, before the objects' directives.
     let def_error = match cfg.def_file.clone() {

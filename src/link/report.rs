@@ -254,6 +254,8 @@ pub struct Report {
     /// MinGW (lld): the runtime pseudo-relocation list lld writes for data imported
     /// automatically, in its order.
     pub pseudo_relocs: Vec<super::autoimport::PseudoReloc>,
+    /// The imports of delay-loaded DLLs (`/delayload:`), with their delay IAT slots.
+    pub delay_imports: Vec<ImportSlot>,
     /// Sections no linker places.
     pub not_linked: Vec<NotLinked>,
     /// Options accepted and not modelled.
@@ -341,6 +343,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             .collect(),
         exports: Vec::new(),
         pseudo_relocs: Vec::new(),
+        delay_imports: Vec::new(),
         not_linked: Vec::new(),
         ignored_options: w.cfg.ignored.clone(),
         diagnostics: w.messages.iter().map(|m| Message { severity: m.severity, message: m.text.clone() }).collect(),
@@ -452,6 +455,9 @@ fn finish(
                 merged: false,
             }),
             Origin::Common(..) | Origin::Synthetic(_) => {
+                if let Some(imp) = super::delay::slot_name(&c.name) {
+                    rep.delay_imports.push(ImportSlot { import: imp.to_string(), iat_rva: c.rva });
+                }
                 if let Some(imp) = c.name.strip_prefix("IAT ").filter(|n| !n.ends_with(" end")) {
                     rep.imports.push(ImportSlot { import: imp.to_string(), iat_rva: c.rva });
                 }

@@ -86,6 +86,12 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
             writeln!(out, "  {:<11} {}:({}) [{}]{kept}: {}", d.reason, d.file, d.name, d.section, d.detail)?;
         }
     }
+    if !rep.delay_imports.is_empty() {
+        writeln!(out, "\nDelay-load imports\n  {:>10}  import", "slot_rva")?;
+        for d in &rep.delay_imports {
+            writeln!(out, "  {:>#10x}  {}", d.iat_rva, d.import)?;
+        }
+    }
     if !rep.pseudo_relocs.is_empty() {
         writeln!(
             out,
