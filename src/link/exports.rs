@@ -1,16 +1,16 @@
 //! A DLL's exports as lld-link reads them (`lld/COFF/Driver.cpp` `parseExport`, `fixupExports`,
 //! `assignExportOrdinals`; `lld/COFF/DLL.cpp` `EdataContents`): `/export:` on the command line
 //! and `/EXPORT:` / `-export:` in an object's `.drectve` (what `__declspec(dllexport)` writes),
-//! `name[=internal][,@ordinal[,NONAME]][,DATA][,PRIVATE]`. Each exported symbol is a GC root;
-//! lld-link lays the export directory out as the `.edata` chunks (merged into `.rdata`): the
-//! directory (40 bytes), the DLL name, the address table (4 bytes per ordinal from 0 to the
-//! largest: lld writes `Base` 0 and an empty slot 0), the name pointers (4 per named export), the ordinals (2 per named export), then
-//! each name, sorted; none aligned.
+//! `name[=internal][,@ordinal[,NONAME]][,DATA][,PRIVATE]`, `name=dll.func` a forwarder. Each
+//! exported symbol is a GC root; lld-link lays the export directory out as the `.edata` chunks
+//! (merged into `.rdata`): the directory (40 bytes), the DLL name, the address table (4 bytes per
+//! ordinal from 0 to the largest: lld writes `Base` 0 and an empty slot 0), the name pointers (4
+//! per named export), the ordinals (2 per named export), then each name, sorted, then each
+//! forwarder's `dll.func`; none aligned.
 //!
 //! Simulated for lld-link (MSVC and MinGW mode) on x64; what is not (MinGW's export-everything
-//! default, x86 name decoration, forwarders, GNU ld's `.edata` and its reading of `.def` files) is named in a note
-//! by
-//! [`unmodelled`], so a layout that depends on it never passes silently.
+//! default, x86 name decoration, GNU ld's `.edata` and its reading of `.def` files) is named in a
+//! note by [`unmodelled`], so a layout that depends on it never passes silently.
 
 /// One export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,10 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
         private: false,
         forward,
     };
+    if e.forward.is_some() {
+        // lld returns a forwarder as soon as it is read: what follows the name is not looked at.
+        return Ok(e);
+    }
     let invalid = |w: &str| ExportError::Invalid { arg: arg.to_string(), word: w.to_string() };
     for w in words {
         match w.to_ascii_lowercase().as_str() {
@@ -145,6 +149,11 @@ pub fn edata_chunks(exports: &[Export], dll_name: &str) -> Vec<(String, u64)> {
         ("export ordinals".to_string(), 2 * n),
     ];
     out.extend(named.iter().map(|e| (format!("export name {}", e.name), e.name.len() as u64 + 1)));
+    // Then each forwarder's `dll.name` string, which its address-table slot points at.
+    out.extend(exports.iter().filter_map(|e| {
+        let f = e.forward.as_ref()?;
+        Some((format!("export forwarder {}", e.name), f.len() as u64 + 1))
+    }));
     out
 }
 
@@ -163,11 +172,17 @@ pub struct ExportReport {
     pub data: bool,
     /// `PRIVATE`.
     pub private: bool,
+    /// `dll.name` of a forwarder (its `rva` is the string's).
+    pub forwarder: Option<String>,
 }
 
 /// The export table, by ordinal, with each symbol's RVA from the report's `symbols`; empty
 /// where [`unmodelled`] says the table is not laid out.
-pub fn report(w: &super::resolve::World, symbols: &[super::report::Resolved]) -> Vec<ExportReport> {
+pub fn report(
+    w: &super::resolve::World,
+    symbols: &[super::report::Resolved],
+    chunks: &[super::layout::Chunk],
+) -> Vec<ExportReport> {
     let x86 = w.machine == super::args::Machine::X86;
     if unmodelled(w.cfg.flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports).is_some() {
         return Vec::new();
@@ -179,9 +194,16 @@ pub fn report(w: &super::resolve::World, symbols: &[super::report::Resolved]) ->
             ordinal: e.ordinal,
             name: (!e.noname).then(|| e.name.clone()),
             symbol: e.symbol.clone(),
-            rva: symbols.iter().find(|s| s.symbol == e.symbol).and_then(|s| s.value),
+            rva: match &e.forward {
+                Some(_) => {
+                    let want = format!("export forwarder {}", e.name);
+                    chunks.iter().find(|c| c.name == want).map(|c| c.rva)
+                }
+                None => symbols.iter().find(|s| s.symbol == e.symbol).and_then(|s| s.value),
+            },
             data: e.data,
             private: e.private,
+            forwarder: e.forward.clone(),
         })
         .collect();
     out.sort_by_key(|e| e.ordinal);
@@ -198,8 +220,6 @@ pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, x86: bool, expo
         return None;
     } else if x86 {
         "x86 export names (decoration)"
-    } else if exports.iter().any(|e| e.forward.is_some()) {
-        "forwarders"
     } else {
         return None;
     };

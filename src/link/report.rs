@@ -544,7 +544,7 @@ fn finish(
         };
         rep.symbols.push(Resolved { symbol: g.name.clone(), kind, file, value, weak_default: g.weak_default_used });
     }
-    rep.exports = super::exports::report(w, &rep.symbols);
+    rep.exports = super::exports::report(w, &rep.symbols, &lay.chunks);
     rep.pseudo_relocs = super::autoimport::entries(w, &lay);
     if let Some(&g) = roots.first() {
         let rva = match w.globals[g].def {
