@@ -188,3 +188,31 @@ fn delay_loaded_imports_are_laid_out_as_the_images_delay_import_table() {
         assert!(!r.succeeds && r.diagnostics.iter().any(|d| d.message.contains("delayLoadHelper2")), "{case}");
     }
 }
+
+#[test]
+fn i386_export_names_are_undecorated_as_lld_writes_them() {
+    let dir = common::fixture_path("link/exports32");
+    for name in ["lld-dll", "lldmingw-dll", "lldmingw-dll-def"] {
+        let r = recorded_in("exports32", name);
+        assert!(r.succeeds, "{name}: {:?}", r.diagnostics);
+        let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
+        let bin = linkscope::formats::load(&image).unwrap();
+        let mut real: Vec<(u32, Option<String>, u64)> =
+            bin.exports.iter().filter(|e| e.rva != 0).map(|e| (e.ordinal, e.name.clone(), e.rva)).collect();
+        real.sort();
+        let predicted: Vec<(u32, Option<String>, u64)> =
+            r.exports.iter().map(|e| (u32::from(e.ordinal), e.name.clone(), e.rva.unwrap())).collect();
+        assert_eq!(predicted, real, "{name}");
+    }
+    let names = |name: &str| -> Vec<String> {
+        let mut v: Vec<String> = recorded_in("exports32", name).exports.iter().filter_map(|e| e.name.clone()).collect();
+        v.sort();
+        v
+    };
+    // MSVC keeps a stdcall name whole; MinGW drops only the `_`.
+    assert_eq!(names("lld-dll"), ["@f_fast@4", "_f_b_std@8", "_f_std@4", "alias", "d_x", "f_a", "f_b"]);
+    assert_eq!(names("lldmingw-dll"), ["@f_fast@4", "d_x", "f_a", "f_std@4"]);
+    // In MSVC mode a .def name with `@` counts as decorated: no `_`, so lld-link cannot find it.
+    let r = recorded_in("exports32", "lld-dll-def");
+    assert!(!r.succeeds && r.diagnostics.iter().any(|d| d.message.contains("undefined symbol: f_b_std@8")));
+}

@@ -332,7 +332,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
             "libpath" => c.lib_dirs.push(need("/libpath")?.to_string()),
             "lldignoreenv" => c.ignore_env = true,
             "export" => match super::exports::parse(need("/export")?) {
-                Ok(e) => c.exports.push(e),
+                Ok(e) => c.exports.push(super::exports::Export { decorate: true, ..e }),
                 Err(e) => return Err(ArgsError::Export(e)),
             },
             "def" => c.def_file = Some(need("/def")?.to_string()),

@@ -194,10 +194,6 @@ fn parse_int(w: &str) -> Option<u64> {
     }
 }
 
-fn decorated(sym: &str, mingw: bool) -> bool {
-    sym.starts_with('@') || sym.contains("@@") || sym.starts_with('?') || (!mingw && sym.contains('@'))
-}
-
 /// One `EXPORTS` entry after its first name (LLVM's `parseExport`), as lld-link's
 /// `parseModuleDefs` makes it an export.
 fn export(lx: &mut Lexer<'_>, first: &str, x86: bool, mingw: bool) -> Result<Export, DefError> {
@@ -211,10 +207,10 @@ fn export(lx: &mut Lexer<'_>, first: &str, x86: bool, mingw: bool) -> Result<Exp
         lx.unget(t);
     }
     if x86 {
-        if !decorated(&name, mingw) {
+        if !super::exports::is_decorated(&name, mingw) {
             name.insert(0, '_');
         }
-        if !ext.is_empty() && !decorated(&ext, mingw) {
+        if !ext.is_empty() && !super::exports::is_decorated(&ext, mingw) {
             ext.insert(0, '_');
         }
     }
@@ -226,6 +222,7 @@ fn export(lx: &mut Lexer<'_>, first: &str, x86: bool, mingw: bool) -> Result<Exp
         data: false,
         private: false,
         forward: None,
+        decorate: false,
     };
     loop {
         let t = lx.next();

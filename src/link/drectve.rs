@@ -33,7 +33,10 @@ pub fn apply(w: &mut World, oi: usize) {
             ("defaultlib", Some(lib)) => w.pending_libs.push(lib),
             // __declspec(dllexport): `/EXPORT:f` (MSVC), `-export:f[,data]` (MinGW).
             ("export", Some(v)) => match super::exports::parse(&v) {
-                Ok(e) => w.cfg.exports.push(e),
+                Ok(e) => {
+                    let decorate = w.cfg.mingw;
+                    w.cfg.exports.push(super::exports::Export { decorate, ..e })
+                }
                 Err(e) => w.error(e.to_string()),
             },
             _ => other.push(arg),

@@ -8,9 +8,10 @@
 //! per named export), the ordinals (2 per named export), then each name, sorted, then each
 //! forwarder's `dll.func`; none aligned.
 //!
-//! Simulated for lld-link (MSVC and MinGW mode) on x64; what is not (MinGW's export-everything
-//! default, x86 name decoration, GNU ld's `.edata` and its reading of `.def` files) is named in a
-//! note by [`unmodelled`], so a layout that depends on it never passes silently.
+//! Simulated for lld-link (MSVC and MinGW mode), i386 names decorated and undecorated as lld
+//! does; what is not (MinGW's export-everything default, GNU ld's `.edata` and its reading of
+//! `.def` files) is named in a note by [`unmodelled`], so a layout that depends on it never
+//! passes silently.
 
 /// One export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,9 @@ pub struct Export {
     pub private: bool,
     /// `name=other.dll.func`: a forwarder.
     pub forward: Option<String>,
+    /// On i386 the names get the C `_` unless decorated already (the command line's `/export:`,
+    /// MinGW's `-export:` directives; MSVC's directives and `.def` files come decorated).
+    pub decorate: bool,
 }
 
 /// Why an export cannot be read, in lld's words (`invalid /export: f,NONAME`).
@@ -68,6 +72,7 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
         data: false,
         private: false,
         forward,
+        decorate: false,
     };
     if e.forward.is_some() {
         // lld returns a forwarder as soon as it is read: what follows the name is not looked at.
@@ -103,8 +108,40 @@ pub struct Fixup {
     pub errors: Vec<String>,
 }
 
-/// lld's `fixupExports` and `assignExportOrdinals` ([`Fixup`]).
-pub fn finish(exports: &[Export]) -> Fixup {
+/// lld's `isDecorated`: an i386 name that needs no `_`.
+pub fn is_decorated(sym: &str, mingw: bool) -> bool {
+    sym.starts_with('@') || sym.contains("@@") || sym.starts_with('?') || (!mingw && sym.contains('@'))
+}
+
+/// lld's i386 names: the symbol decorated where the export asks for it, the exported name
+/// undecorated (`_f` → `f`; MSVC keeps a stdcall `_f@4`, MinGW exports it as `f@4`).
+fn x86_names(e: &mut Export, mingw: bool) {
+    let had_ext = e.name != e.symbol;
+    if e.decorate && e.forward.is_none() {
+        if !is_decorated(&e.symbol, mingw) {
+            e.symbol.insert(0, '_');
+        }
+        if had_ext && !is_decorated(&e.name, mingw) {
+            e.name.insert(0, '_');
+        }
+    }
+    let exported = if had_ext || e.forward.is_some() { &e.name } else { &e.symbol };
+    let keep = exported.starts_with('_') && exported.contains('@') && !mingw;
+    e.name = if keep { exported.clone() } else { exported.strip_prefix('_').unwrap_or(exported).to_string() };
+}
+
+/// lld's `fixupExports` and `assignExportOrdinals` ([`Fixup`]); `x86`: i386's names.
+pub fn finish(exports: &[Export], x86: bool, mingw: bool) -> Fixup {
+    let exports: Vec<Export> = exports
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            if x86 {
+                x86_names(&mut e, mingw);
+            }
+            e
+        })
+        .collect();
     let mut v: Vec<Export> = Vec::new();
     let mut warnings = Vec::new();
     // Written ordinals must be unique, over every export in command-line order.
@@ -115,7 +152,7 @@ pub fn finish(exports: &[Export]) -> Fixup {
         .map(|e| format!("duplicate export ordinal: {}", e.symbol))
         .collect();
     // lld keeps the first of each name in command-line order, then sorts.
-    for e in exports {
+    for e in &exports {
         match v.iter().find(|x| x.name == e.name) {
             None => v.push(e.clone()),
             Some(x) if x != e && x.symbol == e.symbol => {
@@ -183,8 +220,7 @@ pub fn report(
     symbols: &[super::report::Resolved],
     chunks: &[super::layout::Chunk],
 ) -> Vec<ExportReport> {
-    let x86 = w.machine == super::args::Machine::X86;
-    if unmodelled(w.cfg.flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports).is_some() {
+    if unmodelled(w.cfg.flavor, w.cfg.mingw, w.cfg.dll, &w.exports).is_some() {
         return Vec::new();
     }
     let mut out: Vec<ExportReport> = w
@@ -211,15 +247,13 @@ pub fn report(
 }
 
 /// What the simulation does not lay out for these exports, as a note (None: all of it is).
-pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, x86: bool, exports: &[Export]) -> Option<String> {
+pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, exports: &[Export]) -> Option<String> {
     let why = if flavor == super::Flavor::GnuLd && dll {
         "GNU ld's .edata, its dllexport directives and --export-all-symbols"
     } else if mingw && dll && exports.is_empty() {
         "MinGW exports every global symbol of a DLL without dllexport"
     } else if exports.is_empty() || flavor == super::Flavor::GnuLd {
         return None;
-    } else if x86 {
-        "x86 export names (decoration)"
     } else {
         return None;
     };
@@ -258,10 +292,13 @@ mod tests {
         assert_eq!(parse("f=k32.Sleep").map(|e| e.forward), Ok(Some("k32.Sleep".into())));
         assert!(parse("f,@0").is_err() && parse("f,WHAT").is_err() && parse(",DATA").is_err());
         assert_eq!(parse("f,NONAME,@3").map_err(|e| e.to_string()), Err("invalid /export: f,NONAME,@3".into()));
-        let fx = finish(&[parse("b,@3").unwrap(), parse("c,@3").unwrap()]);
+        let fx = finish(&[parse("b,@3").unwrap(), parse("c,@3").unwrap()], false, false);
         assert_eq!(fx.errors, ["duplicate export ordinal: c"]);
-        let Fixup { exports: v, warnings, errors } =
-            finish(&[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()]);
+        let Fixup { exports: v, warnings, errors } = finish(
+            &[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()],
+            false,
+            false,
+        );
         assert_eq!((warnings, errors.len()), (vec!["duplicate /export option: b".to_string()], 0));
         let got: Vec<(&str, u16)> = v.iter().map(|e| (e.name.as_str(), e.ordinal)).collect();
         assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);

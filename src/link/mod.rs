@@ -249,7 +249,8 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     w.drain(&mut queue);
     directive_libs(&mut w, &mut queue, read)?;
     // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
-    let fixup = exports::finish(&w.cfg.exports);
+    let x86 = w.machine == args::Machine::X86;
+    let fixup = exports::finish(&w.cfg.exports, x86, w.cfg.mingw);
     w.exports = fixup.exports;
     for text in fixup.errors {
         w.error(text);
@@ -259,8 +260,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
     w.dll_name = exports::dll_name(&w.cfg.outputs, first.as_deref());
-    let x86 = w.machine == args::Machine::X86;
-    if let Some(n) = exports::unmodelled(flavor, w.cfg.mingw, w.cfg.dll, x86, &w.exports) {
+    if let Some(n) = exports::unmodelled(flavor, w.cfg.mingw, w.cfg.dll, &w.exports) {
         w.note(n);
     }
     let is_def = |o: &String| {
@@ -448,15 +448,10 @@ fn roots(w: &mut resolve::World, queue: &mut read::LoadQueue) -> Vec<resolve::Gl
     for i in w.cfg.includes.clone() {
         names.push(i);
     }
-    // Exported symbols are roots (lld: `addUndefined` of each; x86 names decorated unless they
-    // are already, `isDecorated`).
+    // Exported symbols are roots (lld: `addUndefined` of each; x86 names decorated by
+    // `exports::finish`).
     if w.cfg.flavor != Flavor::GnuLd {
-        for e in w.exports.iter().filter(|e| e.forward.is_none()) {
-            let s = &e.symbol;
-            let decorated =
-                s.starts_with('@') || s.starts_with('?') || s.contains("@@") || (!w.cfg.mingw && s.contains('@'));
-            names.push(if x86 && !decorated { format!("_{s}") } else { s.clone() });
-        }
+        names.extend(w.exports.iter().filter(|e| e.forward.is_none()).map(|e| e.symbol.clone()));
     }
     let mut out = Vec::new();
     for n in names {
