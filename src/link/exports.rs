@@ -250,10 +250,8 @@ pub fn report(
 pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, exports: &[Export]) -> Option<String> {
     let why = if flavor == super::Flavor::GnuLd && dll {
         "GNU ld's .edata, its dllexport directives and --export-all-symbols"
-    } else if mingw && dll && exports.is_empty() {
+    } else if mingw && dll && exports.is_empty() && flavor != super::Flavor::GnuLd {
         "MinGW exports every global symbol of a DLL without dllexport"
-    } else if exports.is_empty() || flavor == super::Flavor::GnuLd {
-        return None;
     } else {
         return None;
     };
