@@ -79,9 +79,12 @@ fn an_export_table_not_laid_out_is_a_note() {
     let says = |r: &Report| {
         r.diagnostics.iter().any(|d| d.severity == "note" && d.message.contains("export directory is not laid out"))
     };
-    // GNU ld's .edata, and MinGW's export-everything default.
+    // GNU ld's export-everything default (it does not read MSVC's /EXPORT: directives); its
+    // -export: directives are laid out (gnu-dll, above).
     let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dll.obj"]), &read).unwrap();
     assert!(says(&r) && r.exports.is_empty());
+    let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dllm.obj"]), &read).unwrap();
+    assert!(!says(&r) && r.exports.len() == 2);
     // MinGW mode with no dllexport at all: lld exports every global symbol (not laid out).
     let dotted = common::fixture_path("link/dotted64");
     let read_dotted = |p: &str| std::fs::read(dotted.join(p));
@@ -192,7 +195,7 @@ fn delay_loaded_imports_are_laid_out_as_the_images_delay_import_table() {
 #[test]
 fn i386_export_names_are_undecorated_as_lld_writes_them() {
     let dir = common::fixture_path("link/exports32");
-    for name in ["lld-dll", "lldmingw-dll", "lldmingw-dll-def"] {
+    for name in ["lld-dll", "lldmingw-dll", "lldmingw-dll-def", "gnu-dll"] {
         let r = recorded_in("exports32", name);
         assert!(r.succeeds, "{name}: {:?}", r.diagnostics);
         let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();

@@ -223,6 +223,7 @@ fn export(lx: &mut Lexer<'_>, first: &str, x86: bool, mingw: bool) -> Result<Exp
         private: false,
         forward: None,
         decorate: false,
+        ordinal_given: false,
     };
     loop {
         let t = lx.next();

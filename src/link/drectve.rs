@@ -6,13 +6,33 @@
 
 use super::resolve::World;
 
+/// The text of object `oi`'s `.drectve` (a UTF-8 byte-order mark dropped).
+fn directives(w: &World, oi: usize) -> Option<String> {
+    let o = &w.objs[oi];
+    let sec = o.bin.sections.iter().find(|s| s.name == ".drectve")?;
+    let bytes = sec.bytes(o.data());
+    Some(String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned())
+}
+
+/// GNU ld's reading of the directives (`deffilep.y` `def_file_add_directive`): only the exports
+/// are modelled, `-export:name[,data]` as gcc and clang write them for `__declspec(dllexport)`
+/// (MSVC's `/EXPORT:` is not among GNU ld's spellings); the names get i386's `_`.
+pub fn gnu_exports(w: &mut World, oi: usize) {
+    let Some(text) = directives(w, oi) else { return };
+    for arg in super::args::split_command_line(&text) {
+        if let Some(v) = arg.strip_prefix("-export:") {
+            match super::exports::parse(v) {
+                Ok(e) => w.cfg.exports.push(super::exports::Export { decorate: true, ..e }),
+                Err(e) => w.error_plain(e.to_string()),
+            }
+        }
+    }
+}
+
 /// Apply the directives of object `oi`.
 pub fn apply(w: &mut World, oi: usize) {
-    let o = &w.objs[oi];
-    let Some(sec) = o.bin.sections.iter().find(|s| s.name == ".drectve") else { return };
-    let bytes = sec.bytes(o.data());
-    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned();
-    let name = o.name.clone();
+    let Some(text) = directives(w, oi) else { return };
+    let name = w.objs[oi].name.clone();
     let mut other = Vec::new();
     for arg in super::args::split_command_line(&text) {
         let body = arg.trim_start_matches(['/', '-']);

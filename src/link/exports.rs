@@ -33,6 +33,8 @@ pub struct Export {
     /// On i386 the names get the C `_` unless decorated already (the command line's `/export:`,
     /// MinGW's `-export:` directives; MSVC's directives and `.def` files come decorated).
     pub decorate: bool,
+    /// The ordinal was written (`@n`), not assigned by [`finish`].
+    pub ordinal_given: bool,
 }
 
 /// Why an export cannot be read, in lld's words (`invalid /export: f,NONAME`).
@@ -73,6 +75,7 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
         private: false,
         forward,
         decorate: false,
+        ordinal_given: false,
     };
     if e.forward.is_some() {
         // lld returns a forwarder as soon as it is read: what follows the name is not looked at.
@@ -139,6 +142,7 @@ pub fn finish(exports: &[Export], x86: bool, mingw: bool) -> Fixup {
             if x86 {
                 x86_names(&mut e, mingw);
             }
+            e.ordinal_given = e.ordinal != 0;
             e
         })
         .collect();
@@ -192,6 +196,18 @@ pub fn edata_chunks(exports: &[Export], dll_name: &str) -> Vec<(String, u64)> {
         Some((format!("export forwarder {}", e.name), f.len() as u64 + 1))
     }));
     out
+}
+
+/// The size of GNU ld's `.edata` (`pe-dll.c` `generate_edata`): the directory, an address per
+/// ordinal, a name pointer and an ordinal per named export, every export's name and forwarder,
+/// and the DLL's name; written as one block.
+pub fn gnu_edata_size(exports: &[Export], dll_name: &str) -> u64 {
+    let min = exports.iter().map(|e| u64::from(e.ordinal)).min().unwrap_or(1);
+    let max = exports.iter().map(|e| u64::from(e.ordinal)).max().unwrap_or(0);
+    let named = exports.iter().filter(|e| !e.noname).count() as u64;
+    let names: u64 = exports.iter().map(|e| e.name.len() as u64 + 1).sum();
+    let forwards: u64 = exports.iter().filter_map(|e| e.forward.as_ref()).map(|f| f.len() as u64 + 1).sum();
+    40 + 4 * (max + 1).saturating_sub(min) + 6 * named + names + forwards + dll_name.len() as u64 + 1
 }
 
 /// One entry of the export table the link writes.
@@ -248,8 +264,10 @@ pub fn report(
 
 /// What the simulation does not lay out for these exports, as a note (None: all of it is).
 pub fn unmodelled(flavor: super::Flavor, mingw: bool, dll: bool, exports: &[Export]) -> Option<String> {
-    let why = if flavor == super::Flavor::GnuLd && dll {
-        "GNU ld's .edata, its dllexport directives and --export-all-symbols"
+    let why = if flavor == super::Flavor::GnuLd && dll && exports.is_empty() {
+        "GNU ld exports every global symbol of a DLL without dllexport (--export-all-symbols and its exclusions)"
+    } else if flavor == super::Flavor::GnuLd && exports.iter().any(|e| e.ordinal_given) {
+        "GNU ld's ordinals when some are given"
     } else if mingw && dll && exports.is_empty() && flavor != super::Flavor::GnuLd {
         "MinGW exports every global symbol of a DLL without dllexport"
     } else {

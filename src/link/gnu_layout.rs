@@ -28,7 +28,7 @@ enum Stmt {
 use Stmt::{Align, ByFile, Common, Data, Wild};
 
 /// The default script's output sections, in order, with their characteristics.
-fn script(x64: bool) -> Vec<(&'static str, u32, Vec<Stmt>)> {
+fn script(x64: bool, edata: u64) -> Vec<(&'static str, u32, Vec<Stmt>)> {
     // `LONG (-1); LONG (-1);` on x64, one `LONG (-1);` on x86 (and the same for the 0 end).
     let list = if x64 { 8 } else { 4 };
     let mut text = vec![
@@ -89,7 +89,14 @@ fn script(x64: bool) -> Vec<(&'static str, u32, Vec<Stmt>)> {
     }
     out.extend([
         (".bss", 0xC000_0080, vec![Wild(".bss", false), Common]),
-        (".edata", 0x4000_0040, vec![Wild(".edata", false)]),
+        (".edata", 0x4000_0040, {
+            // The export directory GNU ld makes for a DLL's exports (`pe-dll.c`).
+            let mut v = vec![Wild(".edata", false)];
+            if edata > 0 {
+                v.push(Data("export directory", edata));
+            }
+            v
+        }),
         (".idata", 0xC000_0040, idata),
         (
             ".CRT",
@@ -136,7 +143,13 @@ fn align_up(v: u64, a: u64) -> u64 {
 /// Lay out the live sections as GNU ld's default script does.
 pub fn layout(w: &World, live: &Live) -> Layout {
     let x64 = w.machine == Machine::X64;
-    let script = script(x64);
+    let laid_out = super::exports::unmodelled(w.cfg.flavor, w.cfg.mingw, w.cfg.dll, &w.exports).is_none();
+    let edata = if w.cfg.dll && laid_out && !w.exports.is_empty() {
+        super::exports::gnu_edata_size(&w.exports, &w.dll_name)
+    } else {
+        0
+    };
+    let script = script(x64, edata);
     // (object, section) in input order, assigned to (output, statement) or orphaned.
     let mut placed: Vec<Vec<Vec<ChunkId>>> = script.iter().map(|(_, _, s)| vec![Vec::new(); s.len()]).collect();
     let mut orphans: Vec<Vec<ChunkId>> = vec![Vec::new(); script.len()];

@@ -250,7 +250,8 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     directive_libs(&mut w, &mut queue, read)?;
     // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
     let x86 = w.machine == args::Machine::X86;
-    let fixup = exports::finish(&w.cfg.exports, x86, w.cfg.mingw);
+    // GNU ld names i386 exports as lld's MinGW mode does (`_` dropped, stdcall `@n` kept).
+    let fixup = exports::finish(&w.cfg.exports, x86, w.cfg.mingw || flavor == Flavor::GnuLd);
     w.exports = fixup.exports;
     for text in fixup.errors {
         w.error(text);
@@ -448,11 +449,9 @@ fn roots(w: &mut resolve::World, queue: &mut read::LoadQueue) -> Vec<resolve::Gl
     for i in w.cfg.includes.clone() {
         names.push(i);
     }
-    // Exported symbols are roots (lld: `addUndefined` of each; x86 names decorated by
-    // `exports::finish`).
-    if w.cfg.flavor != Flavor::GnuLd {
-        names.extend(w.exports.iter().filter(|e| e.forward.is_none()).map(|e| e.symbol.clone()));
-    }
+    // Exported symbols are roots (lld: `addUndefined` of each; GNU ld keeps them from
+    // --gc-sections; x86 names decorated by `exports::finish`).
+    names.extend(w.exports.iter().filter(|e| e.forward.is_none()).map(|e| e.symbol.clone()));
     let mut out = Vec::new();
     for n in names {
         let g = w.global(&n);

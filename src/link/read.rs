@@ -203,6 +203,7 @@ impl World {
             return;
         }
         if gnu {
+            super::drectve::gnu_exports(self, oi);
             super::gnu::add_symbols(self, oi);
         } else {
             super::drectve::apply(self, oi);
