@@ -73,6 +73,8 @@ pub struct Config {
     pub no_default_lib_names: Vec<String>,
     /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
     pub sysroot: Option<String>,
+    /// GNU ld's `--start-group` … `--end-group` (`-(` … `-)`): ranges of `inputs` positions.
+    pub groups: Vec<(usize, usize)>,
     /// lld-link's `/delayload:` DLLs, as written.
     pub delay_loads: Vec<String>,
     /// lld-link's `/def:` (the MinGW driver's `.def` input): a module-definition file.
@@ -135,6 +137,7 @@ impl Config {
             auto_import: true,
             def_file: None,
             delay_loads: Vec::new(),
+            groups: Vec::new(),
             pdb_path: None,
             pdb_alt_path: None,
             codeview_path: String::new(),

@@ -13,6 +13,7 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
     let mut icf = false;
     // -Bstatic / -Bdynamic hold for the -l's after them (GNU ld, and the MinGW driver).
     let mut dynamic = true;
+    let mut group_start: Option<usize> = None;
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         // Joined -L / -l before `=` is looked at: `-L=/lib` is the directory `=/lib` (the
@@ -70,6 +71,14 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
             "--disable-dynamicbase" => c.relocatable = false,
             "-L" | "--library-path" => c.lib_dirs.push(take("-L")?),
             "-l" | "--library" => c.inputs.push(InputSpec::Library { name: take("-l")?, dynamic }),
+            // Archives searched again together until none loads more (GNU ld); lld, which
+            // searches every archive it has seen anyway, accepts and ignores them.
+            "--start-group" | "-(" => group_start = Some(c.inputs.len()),
+            "--end-group" | "-)" => {
+                if let Some(start) = group_start.take() {
+                    c.groups.push((start, c.inputs.len()));
+                }
+            }
             "-Bstatic" | "--Bstatic" | "-dn" | "-non_shared" | "-static" => dynamic = false,
             "-Bdynamic" | "--Bdynamic" | "-dy" | "-call_shared" => dynamic = true,
             "--sysroot" => {

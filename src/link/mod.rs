@@ -37,7 +37,7 @@ pub mod rows;
 pub mod search;
 pub mod undefined;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 pub use report::Report;
 
@@ -191,9 +191,9 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     .collect::<Result<_, _>>()?;
     let mut found = Vec::new();
     let mut missing = Vec::new();
-    for ((spec, file), lib) in cfg.inputs.iter().zip(files).zip(libs) {
+    for (i, ((spec, file), lib)) in cfg.inputs.iter().zip(files).zip(libs).enumerate() {
         match file.or(lib) {
-            Some((Some(path), Ok(input))) => found.push((path, input)),
+            Some((Some(path), Ok(input))) => found.push((path, input, Some(i))),
             Some((_, Err(name))) => missing.push((spec.clone(), name)),
             _ => {}
         }
@@ -222,12 +222,12 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     w.search_dirs = dirs;
     if flavor != Flavor::GnuLd {
         // lld reads one file once, however it is named.
-        found.retain(|(path, _)| w.visited.file(path));
+        found.retain(|(path, _, _)| w.visited.file(path));
     }
     // lld-link reads the command line's /defaultlib: after its inputs.
     for lib in w.cfg.default_libs.clone() {
         match default_lib(&mut w, &lib, read)? {
-            DefaultLib::Found(path, input) => found.push((path, input)),
+            DefaultLib::Found(path, input) => found.push((path, input, None)),
             DefaultLib::Missing(name) => missing.push((search::InputSpec::File(name.clone()), name)),
             DefaultLib::Skipped => {}
         }
@@ -237,13 +237,23 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     let mut queue = VecDeque::new();
     w.define_linker_symbols(true);
-    for (_, input) in found {
+    // GNU ld: the archives of each `--start-group` … `--end-group`, by command-line position.
+    let mut archive_at: HashMap<usize, usize> = HashMap::new();
+    for (_, input, at) in found {
+        let archives = w.archives.len();
         w.add_input(input, &mut queue);
         if w.fatal {
             break;
         }
+        if let (Some(i), true) = (at, w.archives.len() > archives) {
+            archive_at.insert(i, archives);
+        }
         if flavor == Flavor::GnuLd {
             w.drain(&mut queue);
+            for &(start, end) in w.cfg.groups.clone().iter().filter(|g| at.is_some_and(|i| g.1 == i + 1)) {
+                let group: Vec<usize> = (start..end).filter_map(|i| archive_at.get(&i).copied()).collect();
+                w.gnu_rescan_group(&group);
+            }
         }
     }
     w.drain(&mut queue);

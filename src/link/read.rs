@@ -150,6 +150,22 @@ impl World {
         }
     }
 
+    /// GNU ld's `--start-group` … `--end-group`: the group's archives searched again, in order,
+    /// until none loads another member.
+    pub(super) fn gnu_rescan_group(&mut self, group: &[usize]) {
+        let loaded =
+            |w: &World| group.iter().map(|&ai| w.loaded_members[ai].iter().filter(|&&l| l).count()).sum::<usize>();
+        loop {
+            let before = loaded(self);
+            for &ai in group {
+                self.gnu_scan_archive(ai);
+            }
+            if loaded(self) == before {
+                break;
+            }
+        }
+    }
+
     fn gnu_scan_archive(&mut self, ai: usize) {
         let mut none = VecDeque::new();
         loop {
