@@ -8,6 +8,7 @@ mod diag;
 mod extras;
 pub mod index;
 mod kinds;
+pub mod dump;
 pub mod memory;
 mod omf;
 pub mod regions;
