@@ -20,8 +20,8 @@ const MAX_SEGMENTS: usize = 1 << 20;
 /// Read an ELF core.
 pub fn read(data: &[u8]) -> Result<ProcessDump, DumpError> {
     match data.get(4) {
-        Some(&elf::ELFCLASS64) => read_as::<elf::FileHeader64<Endianness>>(data),
-        Some(&elf::ELFCLASS32) => read_as::<elf::FileHeader32<Endianness>>(data),
+        Some(&c) if c == elf::ELFCLASS64.0 => read_as::<elf::FileHeader64<Endianness>>(data),
+        Some(&c) if c == elf::ELFCLASS32.0 => read_as::<elf::FileHeader32<Endianness>>(data),
         _ => Err(DumpError::Core("unknown ELF class".into())),
     }
 }
@@ -35,7 +35,7 @@ fn read_as<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<ProcessDum
     }
     let mut out = ProcessDump {
         format: DumpFormat::ElfCore,
-        arch: Some(Arch::from_elf_machine(header.e_machine(endian))),
+        arch: Some(Arch::from_elf_machine(header.e_machine(endian).0)),
         modules: Vec::new(),
         memory: Vec::new(),
         diagnostics: Vec::new(),
@@ -57,7 +57,7 @@ fn read_as<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<ProcessDum
             elf::PT_NOTE => match ph.notes(endian, data) {
                 Ok(Some(mut notes)) => loop {
                     match notes.next() {
-                        Ok(Some(n)) if n.name() == b"CORE" && n.n_type(endian) == NT_FILE && files.is_none() => {
+                        Ok(Some(n)) if n.name() == b"CORE" && n.n_type(endian).0 == NT_FILE && files.is_none() => {
                             files = Some(nt_file(n.desc(), endian, header.is_class_64(), &mut out.diagnostics));
                         }
                         Ok(Some(_)) => {}

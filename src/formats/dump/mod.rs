@@ -49,7 +49,7 @@ pub fn sniff(data: &[u8]) -> Option<Kind> {
             Some(2) => u16::from_be_bytes([t[0], t[1]]),
             _ => u16::from_le_bytes([t[0], t[1]]),
         };
-        if e_type == object::elf::ET_CORE {
+        if e_type == object::elf::ET_CORE.0 {
             return Some(Kind::ElfCore);
         }
     }
