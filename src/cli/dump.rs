@@ -157,7 +157,12 @@ pub fn inspect(file: &Path, json: bool, pretty: bool) -> i32 {
     } else {
         write_text(&mut out, d, &modules)
     };
-    super::finish(r.and_then(|()| out.flush()), 0, 2)
+    // A damaged dump is listed as far as it reads, and fails.
+    let code = if d.diagnostics.is_empty() { 0 } else { 2 };
+    for n in &d.diagnostics {
+        eprintln!("linkscope: {}: {n}", file.display());
+    }
+    super::finish(r.and_then(|()| out.flush()), code, 2)
 }
 
 fn write_text(w: &mut dyn Write, d: &ProcessDump, modules: &[Value]) -> std::io::Result<()> {
@@ -183,9 +188,6 @@ fn write_text(w: &mut dyn Write, d: &ProcessDump, modules: &[Value]) -> std::io:
     writeln!(w, "memory: {} ranges, {} bytes", d.memory.len(), total)?;
     for r in &d.memory {
         writeln!(w, "  0x{:016x}  0x{:x}", r.start, r.size)?;
-    }
-    for n in &d.diagnostics {
-        writeln!(w, "warning: {n}")?;
     }
     Ok(())
 }

@@ -154,6 +154,14 @@ pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool) -> i32 {
 
 /// `verify` against a module of a dump or a process.
 fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, json: bool) -> i32 {
+    // A damaged dump is not compared: what it holds cannot be trusted to be where it says.
+    if !src.dump().diagnostics.is_empty() {
+        for n in &src.dump().diagnostics {
+            eprintln!("linkscope: {}: {n}", src.name());
+        }
+        eprintln!("linkscope: {}: the dump is damaged; `linkscope inspect` lists what it holds", src.name());
+        return 2;
+    }
     let (found, by) = match src.find(module, &a.image) {
         Ok(f) => f,
         Err(e) => {

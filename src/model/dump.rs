@@ -166,6 +166,12 @@ impl ProcessDump {
                 "{clipped} memory range(s) run past the end of the dump (truncated?): clipped, the rest is not in the dump"
             ));
         }
+        let absurd = self.modules.iter().filter(|m| m.size > MAX_MODULE || m.base.checked_add(m.size).is_none()).count();
+        if absurd > 0 {
+            self.diagnostics.push(format!(
+                "{absurd} module(s) claim more than 0x{MAX_MODULE:x} bytes of memory or wrap the address space: they cannot be compared"
+            ));
+        }
         if overlapping > 0 {
             self.diagnostics.push(format!(
                 "{overlapping} memory range(s) overlap an earlier one: the earlier range's bytes are used"
