@@ -25,7 +25,11 @@ fn main() {
             cli::patch::run_verify(&plan.args(image), &cli::patch::MemoryArgs { dump, pid, module }, json)
         }
         Some(Command::Diff { a, b, dump, module, image_base, json, max_changes }) => {
-            let d = cli::diff::DumpArgs { dump: dump.as_deref(), module: module.as_deref(), image_base: image_base.as_deref() };
+            let d = cli::diff::DumpArgs {
+                dump: dump.as_deref(),
+                module: module.as_deref(),
+                image_base: image_base.as_deref(),
+            };
             cli::diff::run(&a, b.as_deref(), &d, json, max_changes)
         }
         Some(Command::Link { flavor, json, compare, map, args }) => {

@@ -182,7 +182,10 @@ fn image(
         return Ok((d, (a.display().to_string(), format!("{} ({} at 0x{:x})", src.name(), m.name, m.base))));
     }
     if let Some(m) = module {
-        return Err(format!("linkscope: {}: --module {m} needs a minidump or an ELF core (this is a raw image dump)", dump.display()));
+        return Err(format!(
+            "linkscope: {}: --module {m} needs a minidump or an ELF core (this is a raw image dump)",
+            dump.display()
+        ));
     }
     let raw = std::fs::read(dump).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let mem = crate::patch::verify::dump_bytes(raw).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;

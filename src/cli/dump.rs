@@ -152,7 +152,8 @@ pub fn inspect(file: &Path, json: bool, pretty: bool) -> i32 {
             "memory": d.memory.iter().map(|r| json!({"start": r.start, "size": r.size})).collect::<Vec<_>>(),
             "diagnostics": d.diagnostics,
         });
-        let w = if pretty { serde_json::to_writer_pretty(&mut out, &doc) } else { serde_json::to_writer(&mut out, &doc) };
+        let w =
+            if pretty { serde_json::to_writer_pretty(&mut out, &doc) } else { serde_json::to_writer(&mut out, &doc) };
         w.map_err(std::io::Error::from).and_then(|()| writeln!(out))
     } else {
         write_text(&mut out, d, &modules)
@@ -180,7 +181,11 @@ fn write_text(w: &mut dyn Write, d: &ProcessDump, modules: &[Value]) -> std::io:
             m.base,
             m.size,
             if v["file_found"].as_bool().unwrap_or(false) { "found" } else { "missing" },
-            if complete { "complete".to_string() } else { format!("{}%", v["held"].as_u64().unwrap_or(0) * 100 / m.size.max(1)) },
+            if complete {
+                "complete".to_string()
+            } else {
+                format!("{}%", v["held"].as_u64().unwrap_or(0) * 100 / m.size.max(1))
+            },
             m.path
         )?;
     }

@@ -142,7 +142,10 @@ pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool) -> i32 {
         (Some(src), _) => run_verify_in(a, &src, m.module.as_deref(), json),
         (None, Some(dump)) if m.module.is_none() => run_verify_raw(a, dump, json),
         (None, Some(dump)) => {
-            eprintln!("linkscope: {}: --module needs a minidump, an ELF core or --pid (this is a raw image dump)", dump.display());
+            eprintln!(
+                "linkscope: {}: --module needs a minidump, an ELF core or --pid (this is a raw image dump)",
+                dump.display()
+            );
             2
         }
         (None, None) => {
@@ -205,7 +208,8 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
     let v = patch::verify::verify_memory(&p.plan, &p.image.bin, Some(&p.image), &mem);
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     // Where each base came from: typed, the process, or the module's own preference.
-    let typed = |name: &str| a.bases.iter().any(|b| b.split_once('=').is_some_and(|(n, _)| n.eq_ignore_ascii_case(name)));
+    let typed =
+        |name: &str| a.bases.iter().any(|b| b.split_once('=').is_some_and(|(n, _)| n.eq_ignore_ascii_case(name)));
     let from: Vec<&str> = p
         .plan
         .modules
@@ -226,14 +230,19 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
         |w| {
             if json {
                 let mut doc = rp::verify_json(&p.plan, &v);
-                rp::add_process_keys(&mut doc, &from, v.not_in_dump, &rp::InDump {
-                    source: src.dump().format.name(),
-                    module: &found.name,
-                    found_by: super::dump::found_by_name(by),
-                    base,
-                    held,
-                    size: mem.len() as u64,
-                });
+                rp::add_process_keys(
+                    &mut doc,
+                    &from,
+                    v.not_in_dump,
+                    &rp::InDump {
+                        source: src.dump().format.name(),
+                        module: &found.name,
+                        found_by: super::dump::found_by_name(by),
+                        base,
+                        held,
+                        size: mem.len() as u64,
+                    },
+                );
                 serde_json::to_writer(&mut *w, &doc)?;
                 writeln!(w)
             } else {

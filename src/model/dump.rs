@@ -166,7 +166,8 @@ impl ProcessDump {
                 "{clipped} memory range(s) run past the end of the dump (truncated?): clipped, the rest is not in the dump"
             ));
         }
-        let absurd = self.modules.iter().filter(|m| m.size > MAX_MODULE || m.base.checked_add(m.size).is_none()).count();
+        let absurd =
+            self.modules.iter().filter(|m| m.size > MAX_MODULE || m.base.checked_add(m.size).is_none()).count();
         if absurd > 0 {
             self.diagnostics.push(format!(
                 "{absurd} module(s) claim more than 0x{MAX_MODULE:x} bytes of memory or wrap the address space: they cannot be compared"
@@ -227,14 +228,13 @@ impl ProcessDump {
         let ranges = self.spanning(base, size);
         // One run of the dump: the ranges follow one another in memory and in the file.
         if let Some(first) = ranges.first() {
-            let contiguous = ranges.windows(2).all(|w| {
-                w[0].start + w[0].size == w[1].start && w[0].offset + w[0].size == w[1].offset
-            });
+            let contiguous = ranges
+                .windows(2)
+                .all(|w| w[0].start + w[0].size == w[1].start && w[0].offset + w[0].size == w[1].offset);
             if contiguous && first.start <= base && self.complete(base, size) {
                 let off = first.offset + (base - first.start);
-                let slice = usize::try_from(off)
-                    .ok()
-                    .and_then(|o| data.get(o..o.checked_add(usize::try_from(size).ok()?)?));
+                let slice =
+                    usize::try_from(off).ok().and_then(|o| data.get(o..o.checked_add(usize::try_from(size).ok()?)?));
                 if let Some(bytes) = slice {
                     let held = if size == 0 { Vec::new() } else { vec![(0, size)] };
                     return Ok(ModuleMemory { base: Some(base), bytes: Cow::Borrowed(bytes), held });
@@ -259,7 +259,13 @@ mod tests {
     use super::*;
 
     fn dump(memory: Vec<DumpRange>, len: u64) -> ProcessDump {
-        let mut d = ProcessDump { format: DumpFormat::ElfCore, arch: None, modules: Vec::new(), memory, diagnostics: Vec::new() };
+        let mut d = ProcessDump {
+            format: DumpFormat::ElfCore,
+            arch: None,
+            modules: Vec::new(),
+            memory,
+            diagnostics: Vec::new(),
+        };
         d.normalise(len);
         d
     }
@@ -267,11 +273,17 @@ mod tests {
     #[test]
     fn contiguous_ranges_are_borrowed_and_holes_are_not_held() {
         let data: Vec<u8> = (0..64u8).collect();
-        let d = dump(vec![DumpRange { start: 0x1010, size: 16, offset: 16 }, DumpRange { start: 0x1000, size: 16, offset: 0 }], 64);
+        let d = dump(
+            vec![DumpRange { start: 0x1010, size: 16, offset: 16 }, DumpRange { start: 0x1000, size: 16, offset: 0 }],
+            64,
+        );
         let m = d.module_memory(&data, 0x1000, 32).unwrap();
         assert!(matches!(m.bytes, Cow::Borrowed(_)));
         assert_eq!(m.bytes[17], 17);
-        let d = dump(vec![DumpRange { start: 0x1000, size: 8, offset: 0 }, DumpRange { start: 0x1010, size: 8, offset: 40 }], 64);
+        let d = dump(
+            vec![DumpRange { start: 0x1000, size: 8, offset: 0 }, DumpRange { start: 0x1010, size: 8, offset: 40 }],
+            64,
+        );
         let m = d.module_memory(&data, 0x1000, 32).unwrap();
         assert!(matches!(m.bytes, Cow::Owned(_)));
         assert_eq!(m.held, vec![(0, 8), (16, 24)]);

@@ -5,10 +5,10 @@
 //! explain raw bytes. Field names follow the JSON contract of `linkscope inspect --json`.
 
 mod diag;
+pub mod dump;
 mod extras;
 pub mod index;
 mod kinds;
-pub mod dump;
 pub mod memory;
 mod omf;
 pub mod regions;

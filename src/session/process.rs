@@ -76,12 +76,15 @@ pub fn refused_why() -> String {
 impl Process {
     /// Read `/proc/PID/maps` and check that `/proc/PID/mem` may be read.
     pub fn open(pid: u32) -> Result<Self, ProcessError> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|source| ProcessError::Maps { pid, source })?;
+        let text = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .map_err(|source| ProcessError::Maps { pid, source })?;
         let mut mappings = Vec::new();
         let mut maps = Vec::new();
         for line in text.lines().take(MAX_MAPS) {
             let mut f = line.split_whitespace();
-            let (Some(range), Some(_perms), Some(off), Some(_dev), Some(_inode)) = (f.next(), f.next(), f.next(), f.next(), f.next()) else {
+            let (Some(range), Some(_perms), Some(off), Some(_dev), Some(_inode)) =
+                (f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
                 continue;
             };
             let path = f.collect::<Vec<_>>().join(" ");
@@ -123,9 +126,13 @@ impl Process {
         if size > MAX_MODULE {
             return Err(ProcessError::Memory { pid, source: MemoryError::TooLarge { size } });
         }
-        let end = base.checked_add(size).ok_or(ProcessError::Memory { pid, source: MemoryError::Wraps { base, size } })?;
-        let file = std::fs::File::open(format!("/proc/{pid}/mem"))
-            .map_err(|source| ProcessError::Refused { pid, source, why: refused_why() })?;
+        let end =
+            base.checked_add(size).ok_or(ProcessError::Memory { pid, source: MemoryError::Wraps { base, size } })?;
+        let file = std::fs::File::open(format!("/proc/{pid}/mem")).map_err(|source| ProcessError::Refused {
+            pid,
+            source,
+            why: refused_why(),
+        })?;
         let mut bytes = vec![0u8; size as usize];
         let mut held = Vec::new();
         let mut refused = None;

@@ -105,7 +105,11 @@ fn nt_file(desc: &[u8], endian: Endianness, is_64: bool, diags: &mut Vec<String>
         let big = matches!(endian, Endianness::Big);
         Some(if is_64 {
             let a: [u8; 8] = b.try_into().ok()?;
-            if big { u64::from_be_bytes(a) } else { u64::from_le_bytes(a) }
+            if big {
+                u64::from_be_bytes(a)
+            } else {
+                u64::from_le_bytes(a)
+            }
         } else {
             let a: [u8; 4] = b.try_into().ok()?;
             u64::from(if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
@@ -118,7 +122,10 @@ fn nt_file(desc: &[u8], endian: Endianness, is_64: bool, diags: &mut Vec<String>
     // Each entry takes 3 words and at least a 1-byte path.
     let fits = (desc.len().saturating_sub(2 * w) / (3 * w + 1)) as u64;
     let n = if count > fits {
-        diags.push(format!("NT_FILE claims {count} mappings, its {} bytes hold at most {fits}: the rest are ignored", desc.len()));
+        diags.push(format!(
+            "NT_FILE claims {count} mappings, its {} bytes hold at most {fits}: the rest are ignored",
+            desc.len()
+        ));
         fits
     } else {
         count

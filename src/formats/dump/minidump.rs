@@ -2,9 +2,7 @@
 //! TimeDateStamp, CheckSum, CodeView), `Memory64List` (full-memory dumps), `MemoryList`, and the
 //! system info's architecture.
 
-use minidump::{
-    CodeView, Minidump, MinidumpMemory64List, MinidumpMemoryList, MinidumpModuleList, MinidumpSystemInfo,
-};
+use minidump::{CodeView, Minidump, MinidumpMemory64List, MinidumpMemoryList, MinidumpModuleList, MinidumpSystemInfo};
 
 use super::{file_name, DumpError};
 use crate::model::dump::{CodeViewId, DumpFormat, DumpModule, DumpRange, ProcessDump};
@@ -60,7 +58,8 @@ pub fn read(data: &[u8]) -> Result<ProcessDump, DumpError> {
                 });
             }
             if list.iter().count() > MAX_MODULES {
-                out.diagnostics.push(format!("the module list holds more than {MAX_MODULES} modules: the rest are left out"));
+                out.diagnostics
+                    .push(format!("the module list holds more than {MAX_MODULES} modules: the rest are left out"));
             }
         }
         Err(e) => out.diagnostics.push(format!("module list: {e}")),
