@@ -382,3 +382,26 @@ fn mutated_dumps_never_panic() {
         }
     }
 }
+
+/// With no DLL file at hand (the image and the dump alone in a folder), the DLLs are read from
+/// their images in the dump: the same places are checked, every IAT slot and pseudo-relocation
+/// included, with the same result.
+#[test]
+fn dlls_not_at_hand_are_bound_from_their_images_in_the_dump() {
+    let dir = std::env::temp_dir().join(format!("linkscope-dumps-alone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["collide.exe", "self.dmp.gz"] {
+        std::fs::copy(p(&format!("md-x64-collide/{f}")), dir.join(f)).unwrap();
+    }
+    let (alone, code) =
+        verify(&dir.join("collide.exe").display().to_string(), &dir.join("self.dmp.gz").display().to_string(), &[]);
+    assert_eq!(code, 0, "{alone}");
+    let (with_files, _) = verify(&p("md-x64-collide/collide.exe"), &p("md-x64-collide/self.dmp.gz"), &[]);
+    for k in ["checked", "matched", "unpredicted", "by_kind"] {
+        assert_eq!(alone[k], with_files[k], "{k}");
+    }
+    let data2 = alone["modules"].as_array().unwrap().iter().find(|m| m["name"] == "data2.dll").unwrap().clone();
+    assert!(data2["path"].as_str().unwrap().starts_with("(its image in the dump)"), "{data2}");
+    assert_eq!(data2["base"], 0x830000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -62,10 +62,12 @@ impl Source {
     }
 
     /// The modules' files, found by the names an image imports.
-    pub fn files(&self) -> crate::session::dump::DumpFiles {
+    pub fn files(&self) -> crate::session::dump::DumpFiles<'_> {
         match self {
             Source::Dump(d) => d.files(),
-            Source::Process(p) => crate::session::dump::DumpFiles { modules: p.dump.modules.clone(), beside: None },
+            Source::Process(p) => {
+                crate::session::dump::DumpFiles { modules: p.dump.modules.clone(), beside: None, memory: Some(p) }
+            }
         }
     }
 

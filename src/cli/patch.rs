@@ -39,18 +39,18 @@ pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
 
 /// Where a process had its modules: the image's base and every module's by file name, and
 /// where their files are.
-pub struct InProcess {
+pub struct InProcess<'a> {
     /// The image's base.
     pub image_base: u64,
     /// Every module's (file name, base).
     pub bases: Vec<(String, u64)>,
     /// The modules' files.
-    pub files: crate::session::dump::DumpFiles,
+    pub files: crate::session::dump::DumpFiles<'a>,
 }
 
 /// [`compute`] for an image in a process: bases not given come from `in_process`, and DLL
 /// files not given or beside the image from where the process had them.
-pub fn compute_in(a: &PlanArgs, in_process: Option<&InProcess>) -> Result<Planned, String> {
+pub fn compute_in(a: &PlanArgs, in_process: Option<&InProcess<'_>>) -> Result<Planned, String> {
     let image = Analyzed::open(&a.image, &Analysis::scan(Scan::OnDemand, super::default_threads()))
         .map_err(|e| format!("linkscope: {e}"))?;
     let mut opts =

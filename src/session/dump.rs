@@ -109,9 +109,14 @@ impl OpenedDump {
         module_file(m, self.path.parent())
     }
 
-    /// The modules' files as a source of DLLs (by the name imported).
-    pub fn files(&self) -> DumpFiles {
-        DumpFiles { modules: self.dump.modules.clone(), beside: self.path.parent().map(Path::to_path_buf) }
+    /// The modules' files as a source of DLLs (by the name imported), a PE module whose file
+    /// is not at hand read from its image in the dump.
+    pub fn files(&self) -> DumpFiles<'_> {
+        DumpFiles {
+            modules: self.dump.modules.clone(),
+            beside: self.path.parent().map(Path::to_path_buf),
+            memory: Some(self),
+        }
     }
 }
 
@@ -125,20 +130,51 @@ pub fn module_file(m: &DumpModule, beside: Option<&Path>) -> Option<PathBuf> {
     super::Folder { dir: dir.to_path_buf() }.file(&m.name)
 }
 
-/// The files of a process's modules, found by the name an image imports.
-#[derive(Debug, Clone)]
-pub struct DumpFiles {
+/// A source of a module's memory image (a dump, a process).
+pub trait ModuleImage {
+    /// The module's memory from its base, when every byte of it is held.
+    fn module_image(&self, m: &DumpModule) -> Option<Vec<u8>>;
+}
+
+impl ModuleImage for OpenedDump {
+    fn module_image(&self, m: &DumpModule) -> Option<Vec<u8>> {
+        let mem = self.memory(m.base, m.size).ok()?;
+        (mem.not_held() == 0).then(|| mem.bytes.into_owned())
+    }
+}
+
+impl ModuleImage for super::process::Process {
+    fn module_image(&self, m: &DumpModule) -> Option<Vec<u8>> {
+        let mem = self.memory(m.base, m.size).ok()?;
+        (mem.not_held() == 0).then(|| mem.bytes.into_owned())
+    }
+}
+
+/// The files of a process's modules, found by the name an image imports; a PE module whose
+/// file is not at hand is read from its image in memory (section data where it was mapped), so
+/// its exports bind the importer's slots.
+#[derive(Clone)]
+pub struct DumpFiles<'a> {
     /// The modules.
     pub modules: Vec<DumpModule>,
     /// The folder to look in when a recorded path does not exist here.
     pub beside: Option<PathBuf>,
+    /// Where the modules' memory images are (None: files only).
+    pub memory: Option<&'a dyn ModuleImage>,
 }
 
-impl ModuleSource for DumpFiles {
+impl ModuleSource for DumpFiles<'_> {
     fn find(&self, name: &str) -> Option<Module> {
         let want = name.to_ascii_lowercase();
         let m = self.modules.iter().find(|m| m.name.to_ascii_lowercase() == want)?;
-        Module::read(&module_file(m, self.beside.as_deref())?).ok()
+        if let Some(f) = module_file(m, self.beside.as_deref()) {
+            return Module::read(&f).ok();
+        }
+        let image = self.memory?.module_image(m)?;
+        let file = fd::pe_file_from_memory(image)?;
+        let bin = crate::load(&file).ok()?;
+        let path = format!("(its image in the dump) {}", m.path);
+        Some(Module::Read(std::sync::Arc::new(super::modules::ReadModule { path, data: Input::Owned(file), bin })))
     }
 }
 

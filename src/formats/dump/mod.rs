@@ -88,3 +88,29 @@ pub fn read(data: &[u8]) -> Result<ProcessDump, DumpError> {
 pub(crate) fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
+
+/// A PE module's memory image turned back into a file the PE reader maps the same way: every
+/// section's `PointerToRawData` := `VirtualAddress` and `SizeOfRawData` := its virtual size
+/// (clipped to the image), so file offset = RVA. None when `image` is not a PE image.
+pub fn pe_file_from_memory(mut image: Vec<u8>) -> Option<Vec<u8>> {
+    use crate::formats::bytes::{u16_at, u32_at};
+    if !image.starts_with(b"MZ") {
+        return None;
+    }
+    let nt = u64::from(u32_at(&image, 0x3c)?);
+    if image.get(nt as usize..nt as usize + 4)? != b"PE\0\0" {
+        return None;
+    }
+    let count = u64::from(u16_at(&image, nt + 6)?);
+    let opt_size = u64::from(u16_at(&image, nt + 20)?);
+    let table = nt + 24 + opt_size;
+    let len = image.len() as u64;
+    for i in 0..count.min(96) {
+        let h = table + 40 * i;
+        let (Some(vsize), Some(va)) = (u32_at(&image, h + 8), u32_at(&image, h + 12)) else { break };
+        let size = u64::from(vsize).min(len.saturating_sub(u64::from(va))) as u32;
+        let at = h as usize;
+        image.get_mut(at + 16..at + 24)?.copy_from_slice(&[size.to_le_bytes(), va.to_le_bytes()].concat());
+    }
+    Some(image)
+}
