@@ -21,9 +21,16 @@ fn main() {
         Some(Command::Patch { image, plan, out, json }) => {
             cli::patch::run_patch(&plan.args(image), out.as_deref(), json)
         }
-        Some(Command::Verify { image, dump, plan, json }) => cli::patch::run_verify(&plan.args(image), &dump, json),
-        Some(Command::Diff { a, b, dump, image_base, json, max_changes }) => {
-            cli::diff::run(&a, b.as_deref(), dump.as_deref(), image_base.as_deref(), json, max_changes)
+        Some(Command::Verify { image, dump, pid, module, plan, json }) => {
+            cli::patch::run_verify(&plan.args(image), &cli::patch::MemoryArgs { dump, pid, module }, json)
+        }
+        Some(Command::Diff { a, b, dump, module, image_base, json, max_changes }) => {
+            let d = cli::diff::DumpArgs {
+                dump: dump.as_deref(),
+                module: module.as_deref(),
+                image_base: image_base.as_deref(),
+            };
+            cli::diff::run(&a, b.as_deref(), &d, json, max_changes)
         }
         Some(Command::Link { flavor, json, compare, map, args }) => {
             cli::link::run(flavor, &args, json, compare.as_deref(), map.as_deref())

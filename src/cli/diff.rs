@@ -73,9 +73,22 @@ impl Input {
 }
 
 /// Run `diff`; returns the exit code (0 identical, 1 different, 2 unreadable input).
-pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&str>, json: bool, max: usize) -> i32 {
+/// `diff`'s memory side: `--dump FILE`, `--module NAME`, `--image-base ADDR`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DumpArgs<'a> {
+    /// `--dump FILE`.
+    pub dump: Option<&'a Path>,
+    /// `--module NAME` (a minidump or core).
+    pub module: Option<&'a str>,
+    /// `--image-base ADDR`.
+    pub image_base: Option<&'a str>,
+}
+
+/// Run `diff`; returns the exit code.
+pub fn run(a: &Path, b: Option<&Path>, da: &DumpArgs<'_>, json: bool, max: usize) -> i32 {
+    let (dump, image_base) = (da.dump, da.image_base);
     let limits = Limits { max_changes: max, ..Limits::default() };
-    let base = match image_base.map(|s| parse_addr(s).ok_or(s)) {
+    let mut base = match image_base.map(|s| parse_addr(s).ok_or(s)) {
         Some(Err(s)) => {
             eprintln!("linkscope: --image-base {s}: not an address");
             return 2;
@@ -95,7 +108,7 @@ pub fn run(a: &Path, b: Option<&Path>, dump: Option<&Path>, image_base: Option<&
     };
     let result = match (b, dump) {
         (Some(b), None) => files(a, b, limits, &mut sink),
-        (None, Some(d)) => image(a, d, limits, &mut sink),
+        (None, Some(d)) => image(a, d, da.module, &mut base, limits, &mut sink),
         _ => Err("linkscope: diff takes two files, or an image and --dump FILE".to_string()),
     };
     let (mut d, names) = match result {
@@ -137,6 +150,8 @@ fn files(a: &Path, b: &Path, limits: Limits, sink: &mut dyn FnMut(Change)) -> Re
 fn image(
     a: &Path,
     dump: &Path,
+    module: Option<&str>,
+    base: &mut Option<u64>,
     limits: Limits,
     sink: &mut dyn FnMut(Change),
 ) -> Result<(Diff, (String, String)), String> {
@@ -146,6 +161,32 @@ fn image(
         Input::Raw(_, e) => return Err(format!("linkscope: {}: {e}", a.display())),
     };
     let mapped = crate::patch::load::map(bin, x.data()).map_err(|e| format!("linkscope: {}: {e}", a.display()))?;
+    if let Some(src) = super::dump::Source::open(Some(dump), None)? {
+        let (m, _) = src.find(module, a)?;
+        base.get_or_insert(m.base);
+        let mem = src.memory(m.base, mapped.len() as u64)?;
+        // Bytes not in the dump are unknown: shown as the image's, so they never differ.
+        let mut bytes = mem.bytes.clone().into_owned();
+        let mut at = 0usize;
+        for &(s, e) in mem.held.iter().chain(std::iter::once(&(mapped.len() as u64, mapped.len() as u64))) {
+            if let Some(gap) = bytes.get_mut(at..s as usize) {
+                gap.copy_from_slice(&mapped[at..s as usize]);
+            }
+            at = e as usize;
+        }
+        let after = Side { bin: None, data: &bytes, file: &[], index: None, regions: None, refs: None };
+        let mut d = diff::diff_memory_to(x.side(&mapped, true), after, limits, sink);
+        if mem.not_held() > 0 {
+            d.notes.push(format!("{} bytes of the module are not in the dump: not compared", mem.not_held()));
+        }
+        return Ok((d, (a.display().to_string(), format!("{} ({} at 0x{:x})", src.name(), m.name, m.base))));
+    }
+    if let Some(m) = module {
+        return Err(format!(
+            "linkscope: {}: --module {m} needs a minidump or an ELF core (this is a raw image dump)",
+            dump.display()
+        ));
+    }
     let raw = std::fs::read(dump).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     let mem = crate::patch::verify::dump_bytes(raw).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     crate::patch::verify::check_dump_len(mem.len(), mapped.len())

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod disasm;
+pub mod dump;
 pub mod link;
 pub mod patch;
 pub mod refs;
@@ -39,7 +40,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print what a file contains: headers, sections, symbols, imports, relocations, …
+    /// Print what a file contains: headers, sections, symbols, imports, relocations, … (a
+    /// minidump or an ELF core: its modules and memory ranges).
     Inspect {
         /// The file to read.
         file: PathBuf,
@@ -136,10 +138,14 @@ pub enum Command {
         /// The second file.
         #[arg(required_unless_present = "dump", conflicts_with = "dump")]
         b: Option<PathBuf>,
-        /// Compare the image, mapped as the loader maps it, with this memory image (SizeOfImage
-        /// bytes from its base; gzip accepted).
+        /// Compare the image, mapped as the loader maps it, with its memory: a raw image dump
+        /// (SizeOfImage bytes from its base), a minidump or an ELF core; gzip accepted.
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
+        /// With --dump: the module in a minidump or core (default: the image's file name, else
+        /// the module whose headers match).
+        #[arg(long, value_name = "NAME", requires = "dump")]
+        module: Option<String>,
         /// With --dump: the base the module had (shown as VAs).
         #[arg(long, value_name = "ADDR", requires = "dump")]
         image_base: Option<String>,
@@ -178,9 +184,17 @@ pub enum Command {
     Verify {
         /// The image.
         image: PathBuf,
-        /// The memory image: SizeOfImage bytes from the module's base (gzip accepted).
-        #[arg(long, value_name = "FILE")]
-        dump: PathBuf,
+        /// The memory: a minidump, an ELF core, or a raw image dump (SizeOfImage bytes from the
+        /// module's base); gzip accepted.
+        #[arg(long, value_name = "FILE", required_unless_present = "pid", conflicts_with = "pid")]
+        dump: Option<PathBuf>,
+        /// A running process (Linux: /proc/PID/maps and /proc/PID/mem, read only).
+        #[arg(long, value_name = "PID")]
+        pid: Option<u32>,
+        /// The module in the dump or process (default: the image's file name, else the module
+        /// whose headers match the image's).
+        #[arg(long, value_name = "NAME")]
+        module: Option<String>,
         /// DLLs, bases, scheme.
         #[command(flatten)]
         plan: PlanFlags,
@@ -235,6 +249,9 @@ pub fn finish(r: std::io::Result<()>, code: i32, error_code: i32) -> i32 {
 
 /// Run `inspect`; returns the process exit code.
 pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
+    if only.is_none() && member.is_none() && crate::session::dump::is_dump(file) {
+        return dump::inspect(file, json, pretty);
+    }
     let data = match crate::input::Input::open(file) {
         Ok(d) => d,
         Err(e) => {

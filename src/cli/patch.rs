@@ -34,10 +34,30 @@ pub struct Planned {
 
 /// Read the inputs and compute the plan; `Err` is the message for exit code 2.
 pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
+    compute_in(a, None)
+}
+
+/// Where a process had its modules: the image's base and every module's by file name, and
+/// where their files are.
+pub struct InProcess<'a> {
+    /// The image's base.
+    pub image_base: u64,
+    /// Every module's (file name, base).
+    pub bases: Vec<(String, u64)>,
+    /// The modules' files.
+    pub files: crate::session::dump::DumpFiles<'a>,
+}
+
+/// [`compute`] for an image in a process: bases not given come from `in_process`, and DLL
+/// files not given or beside the image from where the process had them.
+pub fn compute_in(a: &PlanArgs, in_process: Option<&InProcess<'_>>) -> Result<Planned, String> {
     let image = Analyzed::open(&a.image, &Analysis::scan(Scan::OnDemand, super::default_threads()))
         .map_err(|e| format!("linkscope: {e}"))?;
     let mut opts =
         PatchOptions { scheme: a.scheme, image_path: Some(a.image.display().to_string()), ..Default::default() };
+    if let Some(p) = in_process {
+        opts.image_base = Some(p.image_base);
+    }
     if let Some(b) = &a.image_base {
         opts.image_base = Some(
             parse_addr(b)
@@ -49,7 +69,22 @@ pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
     }
     let given =
         a.dlls.iter().map(|d| Module::read(d)).collect::<Result<Vec<_>, _>>().map_err(|e| format!("linkscope: {e}"))?;
-    let modules = modules::gather(&image.bin, given, &[&Folder::beside(&a.image)]);
+    let beside = Folder::beside(&a.image);
+    let modules = match in_process {
+        Some(p) => {
+            let given_names = a.dlls.iter().filter_map(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
+            for name in patch::load::imported_names(&image.bin).into_iter().chain(given_names) {
+                let typed = opts.bases.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name));
+                if let Some(&(_, b)) = p.bases.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                    if !typed {
+                        opts.bases.push((name, b));
+                    }
+                }
+            }
+            modules::gather(&image.bin, given, &[&beside, &p.files])
+        }
+        None => modules::gather(&image.bin, given, &[&beside]),
+    };
     let plan = session::plan(&image, &modules, &opts).map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
     Ok(Planned { image, plan })
 }
@@ -83,8 +118,162 @@ pub fn run_patch(a: &PlanArgs, out: Option<&Path>, json: bool) -> i32 {
     )
 }
 
+/// What `verify` compares with: `--dump FILE` or `--pid N`, and `--module NAME`.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryArgs {
+    /// `--dump FILE`: a raw image dump, a minidump or an ELF core (gzip accepted).
+    pub dump: Option<PathBuf>,
+    /// `--pid N`: a running process.
+    pub pid: Option<u32>,
+    /// `--module NAME`: the module in the dump or process.
+    pub module: Option<String>,
+}
+
 /// Run `verify`; returns the exit code.
-pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
+pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool) -> i32 {
+    let src = match super::dump::Source::open(m.dump.as_deref(), m.pid) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    match (src, &m.dump) {
+        (Some(src), _) => run_verify_in(a, &src, m.module.as_deref(), json),
+        (None, Some(dump)) if m.module.is_none() => run_verify_raw(a, dump, json),
+        (None, Some(dump)) => {
+            eprintln!(
+                "linkscope: {}: --module needs a minidump, an ELF core or --pid (this is a raw image dump)",
+                dump.display()
+            );
+            2
+        }
+        (None, None) => {
+            eprintln!("linkscope: verify needs --dump FILE or --pid N");
+            2
+        }
+    }
+}
+
+/// `verify` against a module of a dump or a process.
+fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, json: bool) -> i32 {
+    // A damaged dump is not compared: what it holds cannot be trusted to be where it says.
+    if !src.dump().diagnostics.is_empty() {
+        for n in &src.dump().diagnostics {
+            eprintln!("linkscope: {}: {n}", src.name());
+        }
+        eprintln!("linkscope: {}: the dump is damaged; `linkscope inspect` lists what it holds", src.name());
+        return 2;
+    }
+    let (found, by) = match src.find(module, &a.image) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    // A shared object's symbols bind to the executable's copies first: the process's executable
+    // (its first module: the lowest mapping of a file at offset 0, or /proc/PID/exe) joins the
+    // plan when the image is not it.
+    let mut a = a.clone();
+    if let Some(exe) = src.executable() {
+        let exe_name = exe.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase());
+        let image_name = a.image.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase());
+        let given = a.dlls.iter().any(|d| d.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()) == exe_name);
+        if exe_name != image_name && !given && is_elf_shared_object(&a.image) {
+            a.dlls.push(exe);
+        }
+    }
+    let a = &a;
+    let in_process = InProcess {
+        image_base: found.base,
+        bases: src.dump().modules.iter().map(|m| (m.name.clone(), m.base)).collect(),
+        files: src.files(),
+    };
+    let p = match compute_in(a, Some(&in_process)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let base = p.plan.modules.first().map_or(found.base, |m| m.base);
+    let mem = match src.memory(base, p.plan.patched.len() as u64) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let v = patch::verify::verify_memory(&p.plan, &p.image.bin, Some(&p.image), &mem);
+    let code = if v.mismatches.is_empty() { 0 } else { 1 };
+    // Where each base came from: typed, the process, or the module's own preference.
+    let typed =
+        |name: &str| a.bases.iter().any(|b| b.split_once('=').is_some_and(|(n, _)| n.eq_ignore_ascii_case(name)));
+    let from: Vec<&str> = p
+        .plan
+        .modules
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            if (i == 0 && a.image_base.is_some()) || (i > 0 && typed(&m.name)) {
+                "given"
+            } else if i == 0 || in_process.bases.iter().any(|(n, b)| n.eq_ignore_ascii_case(&m.name) && *b == m.base) {
+                "dump"
+            } else {
+                "preferred"
+            }
+        })
+        .collect();
+    let held = mem.len() as u64 - mem.not_held();
+    finish(
+        |w| {
+            if json {
+                let mut doc = rp::verify_json(&p.plan, &v);
+                rp::add_process_keys(
+                    &mut doc,
+                    &from,
+                    v.not_in_dump,
+                    &rp::InDump {
+                        source: src.dump().format.name(),
+                        module: &found.name,
+                        found_by: super::dump::found_by_name(by),
+                        base,
+                        held,
+                        size: mem.len() as u64,
+                    },
+                );
+                serde_json::to_writer(&mut *w, &doc)?;
+                writeln!(w)
+            } else {
+                writeln!(
+                    w,
+                    "module {} at 0x{base:x} in {} (found by {}); {held} of {} bytes in the dump",
+                    found.name,
+                    src.name(),
+                    super::dump::found_by_name(by),
+                    mem.len()
+                )?;
+                rp::write_verify_text(w, &v)?;
+                if v.not_in_dump > 0 {
+                    writeln!(w, "{} places not in the dump (not compared)", v.not_in_dump)?;
+                }
+                Ok(())
+            }
+        },
+        code,
+    )
+}
+
+/// Whether `path` is an ELF shared object (`ET_DYN` without `PT_INTERP`), read from its headers.
+fn is_elf_shared_object(path: &Path) -> bool {
+    let Ok(data) = crate::input::Input::open(path) else { return false };
+    crate::load(&data).is_ok_and(|b| b.elf.as_ref().is_some_and(|e| e.interpreter.is_none()))
+}
+
+/// `verify` against a raw image dump (SizeOfImage bytes from the base), as before dumps of
+/// whole processes were read.
+fn run_verify_raw(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
     let p = match compute(a) {
         Ok(p) => p,
         Err(e) => {

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod bytes;
 pub mod coff;
+pub mod dump;
 pub mod elf;
 mod elf_relocs;
 pub mod mz;

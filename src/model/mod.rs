@@ -5,6 +5,7 @@
 //! explain raw bytes. Field names follow the JSON contract of `linkscope inspect --json`.
 
 mod diag;
+pub mod dump;
 mod extras;
 pub mod index;
 mod kinds;

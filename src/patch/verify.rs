@@ -39,6 +39,14 @@ pub struct Verification {
     pub by_kind: Vec<(String, u64, u64)>,
     /// Every place that differs.
     pub mismatches: Vec<Mismatch>,
+    /// Places not compared because the source does not hold their bytes (pages a minidump, a
+    /// core or a live process leaves out): unknown, never a mismatch.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_in_dump: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A place to compare (its name is written only when it is reported): 24 bytes, as there is one
@@ -235,6 +243,20 @@ pub fn verify<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Opt
     compare(plan, bin, sites, &mut Whole(dump))
 }
 
+/// [`verify`] against a module's memory from any source: places whose bytes the source does not
+/// hold are counted in [`Verification::not_in_dump`], never compared.
+pub fn verify_memory<S: SiteSource + ?Sized>(
+    plan: &PatchPlan,
+    bin: &Binary,
+    sites: Option<&S>,
+    memory: &crate::model::memory::ModuleMemory<'_>,
+) -> Verification {
+    let mut src = Held { memory, not_held: 0 };
+    let mut v = compare(plan, bin, sites, &mut src);
+    v.not_in_dump = src.not_held;
+    v
+}
+
 /// [`verify`] reading the dump from `reader` once, front to back (the places are visited in RVA
 /// order), holding a small window of it instead of the whole: the result is the same as
 /// [`verify`] on the bytes `reader` gives. A read error ends the dump there and is returned.
@@ -261,6 +283,23 @@ struct Whole<'a>(&'a [u8]);
 impl Dump for Whole<'_> {
     fn get(&mut self, s: usize, e: usize) -> Option<&[u8]> {
         self.0.get(s..e)
+    }
+}
+
+/// A module's memory, some of it perhaps not held.
+struct Held<'a, 'b> {
+    memory: &'a crate::model::memory::ModuleMemory<'b>,
+    not_held: u64,
+}
+
+impl Dump for Held<'_, '_> {
+    fn get(&mut self, s: usize, e: usize) -> Option<&[u8]> {
+        let bytes = self.memory.bytes.get(s..e)?;
+        if !self.memory.holds(s as u64, (e - s) as u64) {
+            self.not_held += 1;
+            return None;
+        }
+        Some(bytes)
     }
 }
 
@@ -344,6 +383,7 @@ fn compare<S: SiteSource + ?Sized>(
         unpredicted: 0,
         by_kind: Vec::new(),
         mismatches: Vec::new(),
+        not_in_dump: 0,
     };
     let mut covered_to = 0u64;
     // Places of equal (rva, len) are neighbours in the sorted list: the last one reported is

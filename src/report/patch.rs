@@ -165,6 +165,42 @@ pub fn verify_json(plan: &PatchPlan, v: &Verification) -> Value {
     })
 }
 
+/// The module a verification found in a dump or a process.
+pub struct InDump<'a> {
+    /// The source's kind (`minidump`, `elf-core`, `process`).
+    pub source: &'a str,
+    /// The module's name there.
+    pub module: &'a str,
+    /// How it was found (`name`, `file-name`, `headers`).
+    pub found_by: &'a str,
+    /// Its base.
+    pub base: u64,
+    /// Bytes of its memory the source holds.
+    pub held: u64,
+    /// Its memory's size.
+    pub size: u64,
+}
+
+/// The keys a verification against a dump or a process adds to [`verify_json`]: `base_from`
+/// in each of `modules[]` (`dump`, `given`, `preferred`), `not_in_dump`, and `dump`.
+pub fn add_process_keys(doc: &mut Value, from: &[&str], not_in_dump: u64, d: &InDump<'_>) {
+    if let Some(mods) = doc.get_mut("modules").and_then(Value::as_array_mut) {
+        for (m, f) in mods.iter_mut().zip(from) {
+            if let Some(o) = m.as_object_mut() {
+                o.insert("base_from".into(), json!(f));
+            }
+        }
+    }
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("not_in_dump".into(), json!(not_in_dump));
+        o.insert(
+            "dump".into(),
+            json!({"format": d.source, "module": d.module, "found_by": d.found_by, "base": d.base,
+                   "held": d.held, "size": d.size}),
+        );
+    }
+}
+
 /// A verification as text.
 pub fn write_verify_text(w: &mut dyn Write, v: &Verification) -> io::Result<()> {
     writeln!(

@@ -13,11 +13,13 @@
 //! typed and the faces decide what they mean.
 
 pub mod analyzed;
+pub mod dump;
 pub mod job;
 pub mod link;
 pub mod modules;
 pub mod place;
 pub mod plan;
+pub mod process;
 
 pub use analyzed::{Analysis, Analyzed, OpenError, Scan};
 pub use job::{Job, JobCx, JobError, Waker};
