@@ -122,8 +122,94 @@ fn script(x64: bool, edata: u64) -> Vec<(&'static str, u32, Vec<Stmt>)> {
         ),
         (".rsrc", 0x4000_0040, vec![Wild(".rsrc", false), Wild(".rsrc$*", false)]),
     ]);
+    // After `.reloc`: the stabs and DWARF sections (`-g`), NOLOAD, each in a section of its own
+    // name (discardable, initialised, read).
+    for (name, patterns) in AFTER_RELOC {
+        out.push((name, 0x4200_0040, patterns.iter().map(|p| Wild(p, false)).collect()));
+    }
     out
 }
+
+/// `.reloc` (`reloc` bytes of base-relocation blocks) at `rva` / `file`, which move past it.
+fn push_reloc(
+    sections: &mut Vec<OutSection>,
+    chunks: &mut Vec<Chunk>,
+    reloc: u64,
+    rva: &mut u64,
+    file: &mut u64,
+    cfg: &super::args::Config,
+) {
+    sections.push(OutSection {
+        name: ".reloc".into(),
+        characteristics: 0x4200_0040,
+        rva: *rva,
+        virtual_size: reloc,
+        file_offset: *file,
+        raw_size: align_up(reloc, cfg.file_align),
+        chunks: vec![chunks.len()],
+    });
+    chunks.push(Chunk {
+        origin: Origin::Synthetic("base relocations"),
+        name: "base relocations".into(),
+        out: sections.len() - 1,
+        rva: *rva,
+        size: reloc,
+        align: 4,
+        has_data: true,
+    });
+    *rva += align_up(reloc, cfg.align);
+    *file += align_up(reloc, cfg.file_align);
+}
+
+/// The default script's sections after `.reloc`, with their input patterns (binutils 2.40).
+const AFTER_RELOC: [(&str, &[&str]); 46] = [
+    (".stab", &[".stab"]),
+    (".stabstr", &[".stabstr"]),
+    (".debug_aranges", &[".debug_aranges"]),
+    (".zdebug_aranges", &[".zdebug_aranges"]),
+    (".debug_pubnames", &[".debug_pubnames"]),
+    (".zdebug_pubnames", &[".zdebug_pubnames"]),
+    (".debug_info", &[".debug_info", ".gnu.linkonce.wi.*"]),
+    (".zdebug_info", &[".zdebug_info", ".zdebug.gnu.linkonce.wi.*"]),
+    (".debug_abbrev", &[".debug_abbrev"]),
+    (".zdebug_abbrev", &[".zdebug_abbrev"]),
+    (".debug_line", &[".debug_line"]),
+    (".zdebug_line", &[".zdebug_line"]),
+    (".debug_frame", &[".debug_frame*"]),
+    (".zdebug_frame", &[".zdebug_frame*"]),
+    (".debug_str", &[".debug_str"]),
+    (".zdebug_str", &[".zdebug_str"]),
+    (".debug_loc", &[".debug_loc"]),
+    (".zdebug_loc", &[".zdebug_loc"]),
+    (".debug_macinfo", &[".debug_macinfo"]),
+    (".zdebug_macinfo", &[".zdebug_macinfo"]),
+    (".debug_weaknames", &[".debug_weaknames"]),
+    (".zdebug_weaknames", &[".zdebug_weaknames"]),
+    (".debug_funcnames", &[".debug_funcnames"]),
+    (".zdebug_funcnames", &[".zdebug_funcnames"]),
+    (".debug_typenames", &[".debug_typenames"]),
+    (".zdebug_typenames", &[".zdebug_typenames"]),
+    (".debug_varnames", &[".debug_varnames"]),
+    (".zdebug_varnames", &[".zdebug_varnames"]),
+    (".debug_pubtypes", &[".debug_pubtypes"]),
+    (".zdebug_pubtypes", &[".zdebug_pubtypes"]),
+    (".debug_ranges", &[".debug_ranges"]),
+    (".zdebug_ranges", &[".zdebug_ranges"]),
+    (".debug_types", &[".debug_types", ".gnu.linkonce.wt.*"]),
+    (".zdebug_types", &[".zdebug_types"]),
+    (".debug_addr", &[".debug_addr"]),
+    (".zdebug_addr", &[".zdebug_addr"]),
+    (".debug_line_str", &[".debug_line_str"]),
+    (".zdebug_line_str", &[".zdebug_line_str"]),
+    (".debug_loclists", &[".debug_loclists"]),
+    (".zdebug_loclists", &[".zdebug_loclists"]),
+    (".debug_macro", &[".debug_macro"]),
+    (".debug_names", &[".debug_names"]),
+    (".debug_rnglists", &[".debug_rnglists"]),
+    (".debug_str_offsets", &[".debug_str_offsets"]),
+    (".debug_sup", &[".debug_sup"]),
+    (".debug_gdb_scripts", &[".debug_gdb_scripts"]),
+];
 
 fn matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
@@ -285,7 +371,12 @@ pub fn layout(w: &World, live: &Live) -> Layout {
     let size_of_headers = align_up(headers, w.cfg.file_align);
     let mut rva = align_up(size_of_headers, w.cfg.align);
     let mut file = size_of_headers;
+    let mut reloc_placed = reloc == 0;
     for (name, chars, list, size) in pending {
+        if !reloc_placed && AFTER_RELOC.iter().any(|(n, _)| *n == name) {
+            push_reloc(&mut sections, &mut chunks, reloc, &mut rva, &mut file, &w.cfg);
+            reloc_placed = true;
+        }
         let si = sections.len();
         let data_end = list.iter().filter(|c| c.has_data).map(|c| c.rva + c.size).max().unwrap_or(0);
         let raw = align_up(data_end, w.cfg.file_align);
@@ -308,25 +399,8 @@ pub fn layout(w: &World, live: &Live) -> Layout {
         rva += align_up(size, w.cfg.align);
         file += raw;
     }
-    if reloc > 0 {
-        sections.push(OutSection {
-            name: ".reloc".into(),
-            characteristics: 0x4200_0040,
-            rva,
-            virtual_size: reloc,
-            file_offset: file,
-            raw_size: align_up(reloc, w.cfg.file_align),
-            chunks: vec![chunks.len()],
-        });
-        chunks.push(Chunk {
-            origin: Origin::Synthetic("base relocations"),
-            name: "base relocations".into(),
-            out: sections.len() - 1,
-            rva,
-            size: reloc,
-            align: 4,
-            has_data: true,
-        });
+    if !reloc_placed {
+        push_reloc(&mut sections, &mut chunks, reloc, &mut rva, &mut file, &w.cfg);
     }
     Layout { sections, chunks, size_of_headers, notes, merged: Vec::new() }
 }
@@ -340,8 +414,12 @@ fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64
     }
     let mut fields = Vec::new();
     let mut base = 0u64;
-    for (_, _, list, size) in pending {
+    for (_, chars, list, size) in pending {
         for c in list {
+            // Debugging sections (NOLOAD, discardable) are never relocated by the loader.
+            if chars & 0x0200_0000 != 0 {
+                continue;
+            }
             let Origin::Input(ChunkId { obj: ObjId(oi), section: sec }) = c.origin else { continue };
             for r in w.objs[oi].relocs(sec) {
                 if super::layout::makes_base_reloc(w, oi, r) {
