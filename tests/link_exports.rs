@@ -72,6 +72,30 @@ fn the_export_table_is_the_images() {
 }
 
 #[test]
+fn a_mingw_dll_without_dllexport_exports_every_global_but_lld_s_exclusions() {
+    let names = |case: &str, name: &str| -> Vec<(String, bool)> {
+        recorded_in(case, name).exports.iter().map(|e| (e.name.clone().unwrap_or_default(), e.data)).collect()
+    };
+    let want = |v: &[(&str, bool)]| v.iter().map(|(n, d)| (n.to_string(), *d)).collect::<Vec<_>>();
+    // Statics, DllMain and _fmode stay out; data is DATA.
+    let all = want(&[
+        ("common_var", true),
+        ("counter", true),
+        ("f_one", false),
+        ("f_two", false),
+        ("start", false),
+        ("table", true),
+    ]);
+    assert_eq!(names("exports64", "lldmingw-dll-all"), all);
+    assert_eq!(names("exports64", "lldmingw-dll-all-gc"), all, "exported globals are GC roots");
+    // i386: lld's list names the stdcall `_DllMain@12`; this cdecl `_DllMain` is exported.
+    let mut all32 = want(&[("DllMain", false)]);
+    all32.extend(all.iter().cloned());
+    assert_eq!(names("exports32", "lldmingw-dll-all"), all32);
+    assert!(names("exports64", "lldmingw-dll-none").is_empty());
+}
+
+#[test]
 fn an_export_table_not_laid_out_is_a_note() {
     let dir = common::fixture_path("link/exports64");
     let read = |p: &str| std::fs::read(dir.join(p));
@@ -85,11 +109,6 @@ fn an_export_table_not_laid_out_is_a_note() {
     assert!(says(&r) && r.exports.is_empty());
     let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dllm.obj"]), &read).unwrap();
     assert!(!says(&r) && r.exports.len() == 2);
-    // MinGW mode with no dllexport at all: lld exports every global symbol (not laid out).
-    let dotted = common::fixture_path("link/dotted64");
-    let read_dotted = |p: &str| std::fs::read(dotted.join(p));
-    let r = link::simulate(Flavor::LldMingw, &args(&["--shared", "-e", "start", "main.obj"]), &read_dotted).unwrap();
-    assert!(says(&r) && r.exports.is_empty());
     // With its directives, MinGW mode's table is laid out (lldmingw-dll, above).
     let r = link::simulate(Flavor::LldMingw, &args(&["--shared", "-e", "start", "dllm.obj"]), &read).unwrap();
     assert!(!says(&r) && r.exports.len() == 2);
@@ -195,7 +214,7 @@ fn delay_loaded_imports_are_laid_out_as_the_images_delay_import_table() {
 #[test]
 fn i386_export_names_are_undecorated_as_lld_writes_them() {
     let dir = common::fixture_path("link/exports32");
-    for name in ["lld-dll", "lldmingw-dll", "lldmingw-dll-def", "gnu-dll"] {
+    for name in ["lld-dll", "lldmingw-dll", "lldmingw-dll-def", "gnu-dll", "lldmingw-dll-all"] {
         let r = recorded_in("exports32", name);
         assert!(r.succeeds, "{name}: {:?}", r.diagnostics);
         let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();

@@ -73,6 +73,9 @@ pub struct Config {
     pub no_default_lib_names: Vec<String>,
     /// GNU ld's `--sysroot` (what a leading `=` of a `-L` stands for).
     pub sysroot: Option<String>,
+    /// MinGW's `--export-all-symbols` (`Some(true)`) / `--exclude-all-symbols` (`Some(false)`);
+    /// by default lld exports every global of a DLL with no export of its own.
+    pub export_all: Option<bool>,
     /// GNU ld's `--start-group` … `--end-group` (`-(` … `-)`): ranges of `inputs` positions.
     pub groups: Vec<(usize, usize)>,
     /// lld-link's `/delayload:` DLLs, as written.
@@ -138,6 +141,7 @@ impl Config {
             def_file: None,
             delay_loads: Vec::new(),
             groups: Vec::new(),
+            export_all: None,
             pdb_path: None,
             pdb_alt_path: None,
             codeview_path: String::new(),
@@ -339,6 +343,8 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
                 Err(e) => return Err(ArgsError::Export(e)),
             },
             "def" => c.def_file = Some(need("/def")?.to_string()),
+            "export-all-symbols" => c.export_all = Some(true),
+            "exclude-all-symbols" => c.export_all = Some(false),
             "delayload" => c.delay_loads.push(need("/delayload")?.to_string()),
             "brepro" => c.repro = true,
             "auto-import" => c.auto_import = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),

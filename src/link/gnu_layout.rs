@@ -229,7 +229,7 @@ fn align_up(v: u64, a: u64) -> u64 {
 /// Lay out the live sections as GNU ld's default script does.
 pub fn layout(w: &World, live: &Live) -> Layout {
     let x64 = w.machine == Machine::X64;
-    let laid_out = super::exports::unmodelled(w.cfg.flavor, w.cfg.mingw, w.cfg.dll, &w.exports).is_none();
+    let laid_out = super::exports::unmodelled(w.cfg.flavor, w.cfg.dll, &w.exports).is_none();
     let edata = if w.cfg.dll && laid_out && !w.exports.is_empty() {
         super::exports::gnu_edata_size(&w.exports, &w.dll_name)
     } else {

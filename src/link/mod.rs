@@ -258,6 +258,12 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     w.drain(&mut queue);
     directive_libs(&mut w, &mut queue, read)?;
+    // lld's MinGW default: a DLL with no export of its own exports every global it defines.
+    let export_all = w.cfg.export_all.unwrap_or(w.cfg.exports.is_empty());
+    if flavor != Flavor::GnuLd && w.cfg.mingw && w.cfg.dll && export_all {
+        let auto = exports::mingw_auto_exports(&w);
+        w.cfg.exports.extend(auto);
+    }
     // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
     let x86 = w.machine == args::Machine::X86;
     // GNU ld names i386 exports as lld's MinGW mode does (`_` dropped, stdcall `@n` kept).
@@ -271,7 +277,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
     w.dll_name = exports::dll_name(&w.cfg.outputs, first.as_deref());
-    if let Some(n) = exports::unmodelled(flavor, w.cfg.mingw, w.cfg.dll, &w.exports) {
+    if let Some(n) = exports::unmodelled(flavor, w.cfg.dll, &w.exports) {
         w.note(n);
     }
     let is_def = |o: &String| {
