@@ -405,3 +405,20 @@ fn dlls_not_at_hand_are_bound_from_their_images_in_the_dump() {
     assert_eq!(data2["base"], 0x830000);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A module whose ranges follow one another in memory and in the file is borrowed from the
+/// dump's bytes, not copied.
+#[test]
+fn a_module_in_one_run_of_the_dump_is_borrowed() {
+    for (case, dump, modules) in CASES {
+        let bytes = gunzip(&format!("{case}/{dump}"));
+        let d = linkscope::formats::dump::read(&bytes).unwrap();
+        assert!(d.diagnostics.is_empty(), "{case}: {:?}", d.diagnostics);
+        for name in modules {
+            let m = d.module(name).unwrap();
+            let mem = d.module_memory(&bytes, m.base, m.size).unwrap();
+            assert!(matches!(mem.bytes, std::borrow::Cow::Borrowed(_)), "{case}/{name}");
+            assert_eq!(mem.not_held(), 0);
+        }
+    }
+}
