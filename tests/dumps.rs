@@ -422,3 +422,33 @@ fn a_module_in_one_run_of_the_dump_is_borrowed() {
         }
     }
 }
+
+/// The same program binding lazily: the PLT slots of functions it has not called yet still
+/// point into it, counted as `not_yet_bound`, not as mismatches.
+#[test]
+fn a_lazily_bound_process_has_slots_not_yet_bound() {
+    let mut child = Command::new(fixture_path("dumps/elf-core/main"))
+        .arg("wait")
+        .env_remove("LD_BIND_NOW")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = [0u8; 6];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut ready).unwrap();
+    let pid = child.id().to_string();
+    let result = std::panic::catch_unwind(|| {
+        let out = run(&["verify", &p("elf-core/main"), "--pid", &pid, "--json"]);
+        if String::from_utf8_lossy(&out.stderr).contains("refused") {
+            eprintln!("skipped: /proc/{pid}/mem is unreadable here");
+            return;
+        }
+        let v = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert!(v["not_yet_bound"].as_u64().unwrap() > 0, "{v}");
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
