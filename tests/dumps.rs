@@ -55,13 +55,38 @@ const CASES: [(&str, &str, &[&str]); 3] = [
     ("md-x64-collide", "self.dmp.gz", &["collide.exe", "data.dll", "data2.dll"]),
 ];
 
+/// Whether this machine's libc is the one the core's process bound to (the core does not hold
+/// libc's pages: its symbols' addresses come from the file at the recorded path).
+fn same_libc() -> bool {
+    let maps = std::fs::read_to_string(p("elf-core/maps.txt")).unwrap();
+    let Some(path) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libc.so")) else {
+        return false;
+    };
+    let want = std::fs::read_to_string(p("elf-core/libc.sha256")).unwrap();
+    Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next() == Some(want.trim()))
+}
+
 #[test]
 fn every_module_of_every_dump_verifies() {
+    let same_libc = same_libc();
     for (case, dump, modules) in CASES {
         for m in modules {
             let (v, code) = verify(&p(&format!("{case}/{m}")), &p(&format!("{case}/{dump}")), &[]);
+            let mm = v["mismatches"].as_array().unwrap();
+            if case == "elf-core" && !same_libc {
+                // Another libc: its slots may differ, nothing else.
+                eprintln!("note: this machine's libc is not the core's; libc's slots not required to match");
+                assert!(
+                    mm.iter().all(|m| m["structure"].as_str().unwrap().contains("libc.so.6!")),
+                    "{case}/{m}: {mm:?}"
+                );
+                continue;
+            }
             assert_eq!(code, 0, "{case}/{m}: {v}");
-            assert_eq!(v["mismatches"].as_array().unwrap().len(), 0, "{case}/{m}");
+            assert_eq!(mm.len(), 0, "{case}/{m}");
             assert!(v["checked"].as_u64().unwrap() > 30, "{case}/{m}: {v}");
             assert_eq!(v["not_in_dump"], 0, "{case}/{m}");
             assert_eq!(v["dump"]["found_by"], "file-name");
