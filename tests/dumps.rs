@@ -55,13 +55,38 @@ const CASES: [(&str, &str, &[&str]); 3] = [
     ("md-x64-collide", "self.dmp.gz", &["collide.exe", "data.dll", "data2.dll"]),
 ];
 
+/// Whether this machine's libc is the one the core's process bound to (the core does not hold
+/// libc's pages: its symbols' addresses come from the file at the recorded path).
+fn same_libc() -> bool {
+    let maps = std::fs::read_to_string(p("elf-core/maps.txt")).unwrap();
+    let Some(path) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libc.so")) else {
+        return false;
+    };
+    let want = std::fs::read_to_string(p("elf-core/libc.sha256")).unwrap();
+    Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next() == Some(want.trim()))
+}
+
 #[test]
 fn every_module_of_every_dump_verifies() {
+    let same_libc = same_libc();
     for (case, dump, modules) in CASES {
         for m in modules {
             let (v, code) = verify(&p(&format!("{case}/{m}")), &p(&format!("{case}/{dump}")), &[]);
+            let mm = v["mismatches"].as_array().unwrap();
+            if case == "elf-core" && !same_libc {
+                // Another libc: its slots may differ, nothing else.
+                eprintln!("note: this machine's libc is not the core's; libc's slots not required to match");
+                assert!(
+                    mm.iter().all(|m| m["structure"].as_str().unwrap().contains("libc.so.6!")),
+                    "{case}/{m}: {mm:?}"
+                );
+                continue;
+            }
             assert_eq!(code, 0, "{case}/{m}: {v}");
-            assert_eq!(v["mismatches"].as_array().unwrap().len(), 0, "{case}/{m}");
+            assert_eq!(mm.len(), 0, "{case}/{m}");
             assert!(v["checked"].as_u64().unwrap() > 30, "{case}/{m}: {v}");
             assert_eq!(v["not_in_dump"], 0, "{case}/{m}");
             assert_eq!(v["dump"]["found_by"], "file-name");
@@ -404,4 +429,51 @@ fn dlls_not_at_hand_are_bound_from_their_images_in_the_dump() {
     assert!(data2["path"].as_str().unwrap().starts_with("(its image in the dump)"), "{data2}");
     assert_eq!(data2["base"], 0x830000);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A module whose ranges follow one another in memory and in the file is borrowed from the
+/// dump's bytes, not copied.
+#[test]
+fn a_module_in_one_run_of_the_dump_is_borrowed() {
+    for (case, dump, modules) in CASES {
+        let bytes = gunzip(&format!("{case}/{dump}"));
+        let d = linkscope::formats::dump::read(&bytes).unwrap();
+        assert!(d.diagnostics.is_empty(), "{case}: {:?}", d.diagnostics);
+        for name in modules {
+            let m = d.module(name).unwrap();
+            let mem = d.module_memory(&bytes, m.base, m.size).unwrap();
+            assert!(matches!(mem.bytes, std::borrow::Cow::Borrowed(_)), "{case}/{name}");
+            assert_eq!(mem.not_held(), 0);
+        }
+    }
+}
+
+/// The same program binding lazily: the PLT slots of functions it has not called yet still
+/// point into it, counted as `not_yet_bound`, not as mismatches.
+#[test]
+fn a_lazily_bound_process_has_slots_not_yet_bound() {
+    let mut child = Command::new(fixture_path("dumps/elf-core/main"))
+        .arg("wait")
+        .env_remove("LD_BIND_NOW")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = [0u8; 6];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut ready).unwrap();
+    let pid = child.id().to_string();
+    let result = std::panic::catch_unwind(|| {
+        let out = run(&["verify", &p("elf-core/main"), "--pid", &pid, "--json"]);
+        if String::from_utf8_lossy(&out.stderr).contains("refused") {
+            eprintln!("skipped: /proc/{pid}/mem is unreadable here");
+            return;
+        }
+        let v = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert!(v["not_yet_bound"].as_u64().unwrap() > 0, "{v}");
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
 }

@@ -114,3 +114,30 @@ pub fn pe_file_from_memory(mut image: Vec<u8>) -> Option<Vec<u8>> {
     }
     Some(image)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn sniffing_and_unmapping_take_any_bytes() {
+        assert_eq!(sniff(b"MDMP\x93\xa7"), Some(Kind::Minidump));
+        assert_eq!(sniff(b"\x7fELF"), None);
+        assert!(matches!(read(b"MDMP"), Err(DumpError::Minidump(_))));
+        assert!(matches!(read(b"nothing"), Err(DumpError::NotADump)));
+        for n in 0..0x200 {
+            let mut v = vec![0u8; n];
+            if n >= 2 {
+                v[..2].copy_from_slice(b"MZ");
+            }
+            if n >= 0x48 {
+                v[0x3c] = 0x40;
+                v[0x40..0x44].copy_from_slice(b"PE\0\0");
+                v[0x46] = 0xff; // 255 sections claimed
+            }
+            let _ = pe_file_from_memory(v);
+        }
+        assert!(gunzip(&[0x1f, 0x8b, 0, 0], 16).is_err());
+    }
+}
