@@ -1043,6 +1043,22 @@ fn patch_view_plans_aborts_toggles_takes_typed_bases_and_verifies_a_dump() {
 }
 
 #[test]
+fn patch_view_verifies_against_a_minidump_with_the_bases_it_records() {
+    // wine moved data2.dll to 0x830000 (a collision): the preset says nothing of it, the dump does.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dumps/md-x64-collide");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("data2.dll")]));
+    click_view(&mut h, View::Patch);
+    wait_for_plan(&mut h);
+    h.state_mut().apply(Action::Patch(PatchAction::Dump(dir.join("self.dmp.gz"))));
+    let plan = wait_for_plan(&mut h);
+    assert_eq!(plan.image().base, 0x830000, "the base comes from the dump");
+    let (_, v) = active(&h).patch.dump.as_ref().expect("a dump");
+    let v = v.as_ref().expect("verified");
+    assert!(v.checked > 100 && v.mismatches.is_empty(), "{} checked, {:?}", v.checked, v.mismatches);
+    assert!(h.query_by_label_contains("match, 0 differ").is_some());
+}
+
+#[test]
 fn patch_view_names_each_instruction_by_its_target_before_and_after() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/x64-gnu-small-near");
     let mut h = harness(gui_support::loaded_paths(&[dir.join("autoimport.exe"), dir.join("data.dll")]));

@@ -65,19 +65,48 @@ pub fn start(
     dump: Option<PathBuf>,
     wake: Waker,
 ) -> Job<JobResult> {
-    let (scheme, preset, disabled, typed) = (st.scheme, st.preset, st.disabled.clone(), st.typed.clone());
+    let (scheme, preset, disabled, mut typed) = (st.scheme, st.preset, st.disabled.clone(), st.typed.clone());
     Job::spawn("patch plan", Some(wake), move |_| {
+        // A minidump or core file: the module is found in it, and every base comes from it (the
+        // bases typed in the view still win).
+        let process = dump.as_deref().filter(|p| session::dump::is_dump(p)).map(|p| in_process(&core, p));
+        if let Some(Ok((_, _, bases))) = &process {
+            typed.extend(bases.iter().cloned());
+        }
         let result = compute(&core, open, Inputs { scheme, preset, disabled, typed });
-        let verification = match (&result, dump) {
-            (Ok(plan), Some(path)) => Some(read_dump(&path).and_then(|d| {
+        let verification = match (&result, dump, process) {
+            (Ok(_), Some(_), Some(Err(e))) => Some(Err(e)),
+            (Ok(plan), Some(_), Some(Ok((d, m, _)))) => Some(
+                d.memory(m.base, m.size.min(plan.patched.len() as u64))
+                    .map(|mem| patch::verify::verify_memory(plan, &core.bin, Some(&core.refs), &mem))
+                    .map_err(|e| e.to_string()),
+            ),
+            (Ok(plan), Some(path), None) => Some(read_dump(&path).and_then(|d| {
                 patch::verify::check_dump_len(d.len(), plan.patched.len()).map_err(|e| e.to_string())?;
                 Ok(patch::verify::verify(plan, &core.bin, Some(&core.refs), &d))
             })),
-            (Err(e), Some(_)) => Some(Err(e.clone())),
+            (Err(e), Some(_), _) => Some(Err(e.clone())),
             _ => None,
         };
         (result, verification)
     })
+}
+
+/// A process dump (minidump or ELF core) `core` is a module of: the dump, the module (by the
+/// image's file name, else its headers), and the base of every module in it (the image's as
+/// the unnamed one), for the placement.
+type InProcess = (session::dump::OpenedDump, crate::model::dump::DumpModule, Vec<(String, u64)>);
+
+fn in_process(core: &Analyzed, path: &std::path::Path) -> Result<InProcess, String> {
+    let d = session::dump::OpenedDump::open(path).map_err(|e| e.to_string())?;
+    let name = core.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let first_page = |m: &crate::model::dump::DumpModule| d.memory(m.base, 0x1000).ok().map(|x| x.bytes.to_vec());
+    let (m, _) = session::dump::find_module(&d.dump, None, &name, &core.data, &first_page)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let m = m.clone();
+    let mut bases: Vec<(String, u64)> = d.dump.modules.iter().map(|x| (x.name.clone(), x.base)).collect();
+    bases.push((String::new(), m.base));
+    Ok((d, m, bases))
 }
 
 /// What the user chose.
@@ -117,13 +146,15 @@ fn compute(core: &Analyzed, open: Vec<Arc<Analyzed>>, inputs: Inputs) -> PlanRes
 }
 
 /// Whether a dropped file is meant as a memory dump of `core` rather than a file to open: its
-/// name says so (`.mem`, `.mem.gz`, `.dmp`) or its size is the image's memory size.
+/// name says so (`.mem`, `.mem.gz`, `.dmp`), it is a minidump or core file, or its size is the
+/// image's memory size.
 pub fn looks_like_dump(core: &Analyzed, path: &std::path::Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let size = patch::load::image_size(&core.bin);
     name.ends_with(".mem")
         || name.ends_with(".mem.gz")
         || name.ends_with(".dmp")
+        || session::dump::is_dump(path)
         || (size > 0 && std::fs::metadata(path).is_ok_and(|m| m.len() == size))
 }
 

@@ -172,7 +172,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         if ui
             .button("Load dump…")
             .on_hover_text(
-                "A memory image of this module from a real process (SizeOfImage bytes from its base; .gz accepted)",
+                "Memory of this module from a real process: a minidump (.dmp) or an ELF core file (the module found in it, every base taken from it), or a raw image (SizeOfImage bytes from its base); .gz accepted",
             )
             .clicked()
         {
