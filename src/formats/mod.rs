@@ -8,6 +8,7 @@ pub mod elf;
 mod elf_relocs;
 pub mod mz;
 pub mod omf;
+pub mod pdb;
 pub mod pe;
 
 use crate::model::{Arch, Binary, Format, Location, Severity};

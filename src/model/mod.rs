@@ -10,6 +10,7 @@ pub mod index;
 mod kinds;
 pub mod memory;
 mod omf;
+pub mod pdb;
 pub mod regions;
 
 pub use diag::{Diagnostic, Location, Repeated, Severity};
