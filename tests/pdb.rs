@@ -2,6 +2,8 @@
 //! against lld-link's map, the GUID/age check, the names in the disassembly, and hostile PDBs.
 //! Fixtures: `tests/fixtures/pdb/build.sh` (clang CodeView + lld-link /debug).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use linkscope::model::pdb::LoadedPdb;
@@ -118,7 +120,8 @@ fn publics_equal_llvm_pdbutil() {
                 want.push((quoted(l), s, o));
             }
         }
-        let mut got: Vec<(String, u16, u32)> = pdb.publics.iter().map(|p| (p.name.clone(), p.section, p.offset)).collect();
+        let mut got: Vec<(String, u16, u32)> =
+            pdb.publics.iter().map(|p| (p.name.clone(), p.section, p.offset)).collect();
         want.sort();
         got.sort();
         assert!(!want.is_empty());
@@ -208,7 +211,8 @@ fn wrong_guid_is_refused_unless_forced() {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).current_dir(dir()).output().unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).current_dir(dir()).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

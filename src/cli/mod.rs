@@ -269,14 +269,7 @@ pub fn finish(r: std::io::Result<()>, code: i32, error_code: i32) -> i32 {
 }
 
 /// Run `inspect`; returns the process exit code.
-pub fn inspect(
-    file: &Path,
-    json: bool,
-    pretty: bool,
-    only: Option<Part>,
-    member: Option<&str>,
-    pdb: &PdbFlags,
-) -> i32 {
+pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>, pdb: &PdbFlags) -> i32 {
     let data = match crate::input::Input::open(file) {
         Ok(d) => d,
         Err(e) => {

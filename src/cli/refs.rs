@@ -40,8 +40,13 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             }
         }
     }
-    let analysis =
-        Analysis { scan: Scan::None, threads: args.threads, bases: parsed, pdb: args.pdb.choice(), ..Analysis::default() };
+    let analysis = Analysis {
+        scan: Scan::None,
+        threads: args.threads,
+        bases: parsed,
+        pdb: args.pdb.choice(),
+        ..Analysis::default()
+    };
     let a = match Analyzed::open(file, &analysis) {
         Ok(a) => a,
         Err(e) => {

@@ -149,23 +149,24 @@ pub fn symbols(pdb: &LoadedPdb, bin: &Binary) -> Vec<Symbol> {
     let mut publics: Vec<(u16, u32)> = Vec::new();
     let mut out = Vec::new();
     let next = bin.symbols.len() as u32;
-    let mut push = |name: &str, demangled: Option<String>, sec: u16, off: u32, size: Option<u64>, function: bool, global: bool| {
-        out.push(Symbol {
-            index: next + out.len() as u32,
-            name: name.to_string(),
-            demangled,
-            value: u64::from(off),
-            size,
-            section: index_of(sec),
-            section_kind: None,
-            kind: if function { SymbolKind::Function } else { SymbolKind::Data },
-            binding: if global { Binding::External } else { Binding::Static },
-            raw_type: if function { 0x20 } else { 0 },
-            aux_count: 0,
-            aux: Vec::new(),
-            span: Span::new(0, 0),
-        });
-    };
+    let mut push =
+        |name: &str, demangled: Option<String>, sec: u16, off: u32, size: Option<u64>, function: bool, global: bool| {
+            out.push(Symbol {
+                index: next + out.len() as u32,
+                name: name.to_string(),
+                demangled,
+                value: u64::from(off),
+                size,
+                section: index_of(sec),
+                section_kind: None,
+                kind: if function { SymbolKind::Function } else { SymbolKind::Data },
+                binding: if global { Binding::External } else { Binding::Static },
+                raw_type: if function { 0x20 } else { 0 },
+                aux_count: 0,
+                aux: Vec::new(),
+                span: Span::new(0, 0),
+            });
+        };
     for p in pdb.publics.iter().filter(|p| valid(p.section)) {
         let size = length_at(p.section, p.offset);
         push(&p.name, p.demangled.clone(), p.section, p.offset, size, p.function || size.is_some(), true);

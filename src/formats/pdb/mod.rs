@@ -52,7 +52,11 @@ fn stream(what: &'static str) -> impl Fn(pdb2::Error) -> PdbError {
 }
 
 /// `f` on a freshly opened reader, a panic caught.
-fn with<'a, T>(data: &'a [u8], what: &'static str, f: impl FnOnce(&mut Reader<'a>) -> Result<T, PdbError>) -> Result<T, PdbError> {
+fn with<'a, T>(
+    data: &'a [u8],
+    what: &'static str,
+    f: impl FnOnce(&mut Reader<'a>) -> Result<T, PdbError>,
+) -> Result<T, PdbError> {
     catch_unwind(AssertUnwindSafe(|| {
         let mut pdb = pdb2::PDB::open(Cursor::new(data)).map_err(stream(what))?;
         f(&mut pdb)
@@ -96,7 +100,10 @@ impl<'a> Pdb<'a> {
                 if out.len() >= MAX_RECORDS {
                     break;
                 }
-                out.push(PdbModule { module: m.module_name().into_owned(), archive: m.object_file_name().into_owned() });
+                out.push(PdbModule {
+                    module: m.module_name().into_owned(),
+                    archive: m.object_file_name().into_owned(),
+                });
             }
             Ok(out)
         })
