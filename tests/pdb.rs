@@ -349,3 +349,33 @@ fn hostile_pdb_through_the_cli_still_opens_the_image() {
     assert!(!v["sections"].as_array().unwrap().is_empty());
     assert!(v["diagnostics"].as_array().unwrap().iter().any(|d| d["message"].as_str().unwrap().contains("PDB")));
 }
+
+#[test]
+fn diff_of_two_builds_names_exactly_the_changed_object() {
+    let (code, out, _) = run(&["diff", "x64.exe", "x64_changed.exe", "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let o = v["objects_changed"].as_array().unwrap();
+    assert!(!o.is_empty());
+    for c in o {
+        assert!(c["module"].as_str().unwrap().ends_with("/x64/text.obj"), "{c}");
+        assert_eq!(c["why"], "data crc differs");
+    }
+    assert_eq!(o[0]["rva"], 0x2020);
+    // Without PDBs (one side alone) no such key; the same build: nothing changed.
+    let (_, out, _) = run(&["diff", "x64.exe", "x64_opt.exe", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["objects_changed"].as_array().is_some());
+}
+
+#[test]
+fn objects_compare_appeared_and_went_away() {
+    use linkscope::diff::objects::compare;
+    let (_, a) = pdb_of("x64.exe");
+    let (_, b) = pdb_of("x64_opt.exe");
+    // /opt:ref drops helper_unused: its input section went away; nothing appears.
+    let d = compare(&a.contributions, &b.contributions);
+    assert!(d.iter().any(|c| c.why == "went away" && c.module == "helper.obj"), "{d:?}");
+    assert!(d.iter().all(|c| c.why != "appeared"), "{d:?}");
+    assert!(compare(&a.contributions, &a.contributions).is_empty());
+}
