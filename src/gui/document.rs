@@ -308,10 +308,12 @@ impl DocCore {
     }
 
     /// The scan a document gets: every site and the instruction index, on up to four threads,
-    /// the imported DLLs at `bases` (the others at their preferred bases).
+    /// the imported DLLs at `bases` (the others at their preferred bases), and the image's own
+    /// PDB (found as debuggers do, on the loader's thread) naming its addresses.
     pub fn analysis(bases: Vec<(String, u64)>) -> Analysis {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        Analysis { scan: Scan::Listing, threads, bases, ..Analysis::default() }
+        let pdb = crate::session::pdb::PdbChoice { auto: true, ..Default::default() };
+        Analysis { scan: Scan::Listing, threads, bases, pdb, ..Analysis::default() }
     }
 
     /// A document of an analysed file, with its regions, operand names and site pages built now:

@@ -151,13 +151,18 @@ impl Analyzed {
 
     /// Analyse a file already parsed.
     /// With a PDB asked for ([`Analysis::pdb`]), its publics and procedures join the model's
-    /// symbols before the index is built (see [`super::pdb::symbols`]).
+    /// symbols before the index is built (see [`super::pdb::symbols`]), and what went wrong
+    /// finding or reading it joins the diagnostics (and [`Analyzed::pdb_notes`]).
     pub fn from_parts(path: PathBuf, name: String, data: Input, mut bin: Binary, analysis: &Analysis) -> Self {
         let outcome =
             if analysis.pdb.wanted() { super::pdb::load(&path, &bin, &analysis.pdb) } else { Default::default() };
         if let Some(p) = &outcome.pdb {
             let syms = super::pdb::symbols(p, &bin);
             bin.symbols.extend(syms);
+        }
+        // The notes are the file's diagnostics too (the app's Diagnostics view shows them).
+        for n in &outcome.notes {
+            bin.diag(crate::model::Severity::Warning, crate::model::Location::both(None, None), n.clone());
         }
         let index = Index::new(&bin);
         let mut a = Self::scanned(path, name, Arc::new(data), Arc::new(bin), Arc::new(index), analysis);
