@@ -151,6 +151,20 @@ fn procedures_equal_llvm_pdbutil() {
             pdb.procedures.iter().map(|p| (p.module.clone(), p.name.clone(), p.section, p.offset, p.length)).collect();
         assert!(!want.is_empty());
         assert_eq!(got, want, "{name}");
+        // The modules' variables too (S_LDATA32 / S_GDATA32).
+        let mut want_data: Vec<(String, String, u16, u32)> = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            if t.starts_with("Mod ") {
+                module = quoted(t);
+            } else if t.contains("| S_LDATA32") || t.contains("| S_GDATA32") {
+                let (s, o) = addr(field(lines[i + 1], "addr = "));
+                want_data.push((module.clone(), quoted(t), s, o));
+            }
+        }
+        let got_data: Vec<(String, String, u16, u32)> =
+            pdb.data.iter().map(|d| (d.module.clone(), d.name.clone(), d.section, d.offset)).collect();
+        assert_eq!(got_data, want_data, "{name}");
     }
 }
 
@@ -239,6 +253,8 @@ fn disasm_names_calls_by_pdb_names() {
     let (code, out, _) = run(&["refs", "x64.exe", "--json"]);
     assert_eq!(code, 0);
     assert!(out.contains("\"symbol\":\"?area@Rect@@UEBAHXZ\""), "{out}");
+    // A static no public names (text.obj's kHello) names the site that loads it.
+    assert!(out.contains("\"symbol\":\"kHello\""), "{out}");
 }
 
 #[test]

@@ -60,6 +60,23 @@ pub struct PdbProcedure {
     pub global: bool,
 }
 
+/// A static or global variable (`S_LDATA32` / `S_GDATA32`) of a module's symbols.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PdbData {
+    /// RVA (absent when the section is not one of the image's).
+    pub rva: Option<u64>,
+    /// The name as stored.
+    pub name: String,
+    /// The module's name it came from.
+    pub module: String,
+    /// Section number as stored (1-based).
+    pub section: u16,
+    /// Offset in the section as stored.
+    pub offset: u32,
+    /// Whether it is global (`S_GDATA32`) rather than static (`S_LDATA32`).
+    pub global: bool,
+}
+
 /// A module (one object file of the link) of the DBI stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PdbModule {
@@ -106,6 +123,8 @@ pub struct LoadedPdb {
     pub publics: Vec<PdbPublic>,
     /// The procedures, by module.
     pub procedures: Vec<PdbProcedure>,
+    /// The variables of the modules' symbols (statics no public names), by module.
+    pub data: Vec<PdbData>,
     /// The section contributions, in the PDB's order.
     pub contributions: Vec<PdbContribution>,
 }

@@ -123,9 +123,10 @@ pub fn load(image: &Path, bin: &Binary, choice: &PdbChoice) -> PdbOutcome {
         Err(e) => outcome.notes.push(note(e)),
     }
     match pdb.procedures(&sections, &loaded.modules) {
-        Ok((p, failed)) => {
-            loaded.procedures = p;
-            outcome.notes.extend(failed.into_iter().map(|f| format!("PDB {}: {f}", path.display())));
+        Ok(m) => {
+            loaded.procedures = m.procedures;
+            loaded.data = m.data;
+            outcome.notes.extend(m.failed.into_iter().map(|f| format!("PDB {}: {f}", path.display())));
         }
         Err(e) => outcome.notes.push(note(e)),
     }
@@ -135,7 +136,8 @@ pub fn load(image: &Path, bin: &Binary, choice: &PdbChoice) -> PdbOutcome {
 
 /// The PDB's names as symbols of the image, so every place that names an address by a symbol
 /// (labels, operands, `refs`' `symbol`, `disasm --symbol`) names it by them: each public (its
-/// size the procedure's at the same address), and each procedure no public names (statics).
+/// size the procedure's at the same address), then each procedure and variable no public names
+/// (statics).
 pub fn symbols(pdb: &LoadedPdb, bin: &Binary) -> Vec<Symbol> {
     let mut procs: Vec<(u16, u32, u32, bool)> =
         pdb.procedures.iter().map(|p| (p.section, p.offset, p.length, p.global)).collect();
@@ -177,6 +179,12 @@ pub fn symbols(pdb: &LoadedPdb, bin: &Binary) -> Vec<Symbol> {
         if publics.binary_search(&(p.section, p.offset)).is_err() {
             push(&p.name, None, p.section, p.offset, Some(u64::from(p.length)), true, p.global);
             publics.insert(publics.partition_point(|q| *q < (p.section, p.offset)), (p.section, p.offset));
+        }
+    }
+    for d in pdb.data.iter().filter(|d| valid(d.section)) {
+        if publics.binary_search(&(d.section, d.offset)).is_err() {
+            push(&d.name, None, d.section, d.offset, None, false, d.global);
+            publics.insert(publics.partition_point(|q| *q < (d.section, d.offset)), (d.section, d.offset));
         }
     }
     out

@@ -15,7 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pdb2::FallibleIterator;
 
-use crate::model::pdb::{PdbContribution, PdbModule, PdbProcedure, PdbPublic};
+use crate::model::pdb::{PdbContribution, PdbData, PdbModule, PdbProcedure, PdbPublic};
 
 /// Most records of one kind kept (a hostile stream cannot grow the lists without bound).
 const MAX_RECORDS: usize = 10_000_000;
@@ -37,6 +37,18 @@ pub enum PdbError {
     /// The reader crate panicked (caught).
     #[error("{0}: the PDB reader failed on malformed data")]
     Panicked(&'static str),
+}
+
+/// What the modules' symbol streams hold that is read: procedures and variables, and the modules
+/// whose symbols could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleSymbols {
+    /// The procedures, by module.
+    pub procedures: Vec<PdbProcedure>,
+    /// The variables, by module.
+    pub data: Vec<PdbData>,
+    /// `module NAME: what went wrong`, for each module skipped.
+    pub failed: Vec<String>,
 }
 
 /// A PDB's bytes, validated, read part by part on request.
@@ -162,18 +174,14 @@ impl<'a> Pdb<'a> {
         })
     }
 
-    /// The procedures (`S_GPROC32`, `S_LPROC32` and their ID forms) of every module's symbols, by
-    /// module then in the module's order. A module whose symbols cannot be read is skipped and
-    /// named in the second list.
-    pub fn procedures(
-        &self,
-        section_rvas: &[u64],
-        modules: &[PdbModule],
-    ) -> Result<(Vec<PdbProcedure>, Vec<String>), PdbError> {
+    /// The procedures (`S_GPROC32`, `S_LPROC32` and their ID forms) and variables (`S_LDATA32`,
+    /// `S_GDATA32`) of every module's symbols, by module then in the module's order. A module
+    /// whose symbols cannot be read is skipped and named in [`ModuleSymbols::failed`].
+    pub fn procedures(&self, section_rvas: &[u64], modules: &[PdbModule]) -> Result<ModuleSymbols, PdbError> {
         with(self.data, "procedures", |p| {
             let dbi = p.debug_information().map_err(stream("DBI stream"))?;
             let mut it = dbi.modules().map_err(stream("DBI modules"))?;
-            let (mut out, mut failed) = (Vec::new(), Vec::new());
+            let (mut out, mut data, mut failed) = (Vec::new(), Vec::new(), Vec::new());
             let mut i = 0usize;
             while let Some(m) = it.next().map_err(stream("DBI modules"))? {
                 let name = modules.get(i).map_or_else(|| m.module_name().into_owned(), |m| m.module.clone());
@@ -196,10 +204,19 @@ impl<'a> Pdb<'a> {
                 loop {
                     match syms.next() {
                         Ok(Some(sym)) => {
-                            if out.len() >= MAX_RECORDS {
+                            if out.len() + data.len() >= MAX_RECORDS {
                                 break;
                             }
-                            if let Ok(pdb2::SymbolData::Procedure(s)) = sym.parse() {
+                            if let Ok(pdb2::SymbolData::Data(s)) = sym.parse() {
+                                data.push(PdbData {
+                                    rva: rva_of(section_rvas, s.offset.section, s.offset.offset),
+                                    name: s.name.to_string().into_owned(),
+                                    module: name.clone(),
+                                    section: s.offset.section,
+                                    offset: s.offset.offset,
+                                    global: s.global,
+                                });
+                            } else if let Ok(pdb2::SymbolData::Procedure(s)) = sym.parse() {
                                 out.push(PdbProcedure {
                                     rva: rva_of(section_rvas, s.offset.section, s.offset.offset),
                                     length: s.len,
@@ -219,7 +236,7 @@ impl<'a> Pdb<'a> {
                     }
                 }
             }
-            Ok((out, failed))
+            Ok(ModuleSymbols { procedures: out, data, failed })
         })
     }
 }
