@@ -395,3 +395,15 @@ fn objects_compare_appeared_and_went_away() {
     assert!(d.iter().all(|c| c.why != "appeared"), "{d:?}");
     assert!(compare(&a.contributions, &a.contributions).is_empty());
 }
+
+#[test]
+fn the_contribution_of_a_byte() {
+    let (_, pdb) = pdb_of("x64.exe");
+    // helper_sum's bytes came from helper.obj, a member of helper.lib.
+    let c = pdb.contribution_at(0x1185).unwrap();
+    assert_eq!(c.module.as_deref(), Some("helper.obj"));
+    assert!(c.archive.as_deref().unwrap().ends_with("helper.lib"));
+    // Size-0 contributions hold nothing; past the image's contributions, none.
+    assert_eq!(pdb.contribution_at(0x1000).unwrap().size, 3);
+    assert!(pdb.contribution_at(0x9000).is_none());
+}

@@ -128,3 +128,10 @@ pub struct LoadedPdb {
     /// The section contributions, in the PDB's order.
     pub contributions: Vec<PdbContribution>,
 }
+
+impl LoadedPdb {
+    /// The contribution holding `rva` (the first in the PDB's order; size-0 ones hold nothing).
+    pub fn contribution_at(&self, rva: u64) -> Option<&PdbContribution> {
+        self.contributions.iter().find(|c| c.rva.is_some_and(|r| r <= rva && rva - r < u64::from(c.size)))
+    }
+}
