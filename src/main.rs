@@ -6,16 +6,16 @@ use linkscope::cli::{self, Cli, Command};
 fn main() {
     let args = Cli::parse();
     let code = match args.command {
-        Some(Command::Inspect { file, json, pretty, only, member }) => {
-            cli::inspect(&file, json, pretty, only, member.as_deref())
+        Some(Command::Inspect { file, json, pretty, only, member, pdb }) => {
+            cli::inspect(&file, json, pretty, only, member.as_deref(), &pdb)
         }
-        Some(Command::Refs { file, json, summary, only, to, bases, threads }) => {
+        Some(Command::Refs { file, json, summary, only, to, bases, threads, pdb }) => {
             let threads = threads.unwrap_or_else(cli::default_threads);
-            cli::refs::refs(&file, &cli::refs::RefsArgs { json, summary, only, to, bases, threads })
+            cli::refs::refs(&file, &cli::refs::RefsArgs { json, summary, only, to, bases, threads, pdb })
         }
-        Some(Command::Disasm { file, section, range, symbol, json, threads }) => {
+        Some(Command::Disasm { file, section, range, symbol, json, threads, pdb }) => {
             let threads = threads.unwrap_or_else(cli::default_threads);
-            cli::disasm::disasm(&file, &cli::disasm::Selection { section, range, symbol }, json, threads)
+            cli::disasm::disasm(&file, &cli::disasm::Selection { section, range, symbol, pdb }, json, threads)
         }
         Some(Command::Strings { file, min, json }) => cli::strings::run(&file, min, json),
         Some(Command::Patch { image, plan, out, json }) => {

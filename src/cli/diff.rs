@@ -30,7 +30,10 @@ impl Input {
     /// only the first side's attribution uses.
     fn parse(path: &Path, data: crate::input::Input, first: bool) -> Self {
         let scan = if first && data.len() <= SCAN_SITES_BELOW { Scan::Sites } else { Scan::None };
-        let analysis = Analysis::scan(scan, super::default_threads());
+        // Each build's own PDB (found beside it, GUID and age checked) names its addresses, and
+        // with both the changed objects are listed.
+        let pdb = crate::session::pdb::PdbChoice { auto: true, ..Default::default() };
+        let analysis = Analysis { pdb, ..Analysis::scan(scan, super::default_threads()) };
         match crate::load(&data) {
             Ok(bin) => Input::Analyzed(Box::new(Analyzed::from_parts(
                 path.to_path_buf(),
@@ -139,6 +142,14 @@ fn files(a: &Path, b: &Path, limits: Limits, sink: &mut dyn FnMut(Change)) -> Re
     }
     let (x, y) = (Input::parse(a, da, true), Input::parse(b, db, false));
     let mut d = diff::diff_files_to(x.side(x.data(), true), y.side(y.data(), false), limits, sink);
+    if let (Input::Analyzed(p), Input::Analyzed(q)) = (&x, &y) {
+        for n in p.pdb_notes.iter().chain(q.pdb_notes.iter()) {
+            d.notes.push(n.clone());
+        }
+        if let (Some(pa), Some(pb)) = (&p.pdb, &q.pdb) {
+            d.objects_changed = Some(diff::objects::compare(&pa.contributions, &pb.contributions));
+        }
+    }
     for (p, i) in [(a, &x), (b, &y)] {
         if let Some(e) = i.error() {
             d.notes.push(format!("{}: {e}; compared as bytes", p.display()));

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::analysis::listing::{PieceSweep, PIECE_BYTES};
 use crate::model::index::{is_object, Index};
+use crate::model::pdb::LoadedPdb;
 use crate::model::Binary;
 use crate::report::disasm::{Keep, Listing};
 use crate::session::{modules, Analysis, Analyzed, Scan};
@@ -17,22 +18,26 @@ pub struct Selection {
     pub section: Option<String>,
     /// `START..END` (VAs in images, or RVAs below the image base; section offsets in objects).
     pub range: Option<String>,
-    /// A symbol or export by name.
+    /// A symbol or export by name (a PDB's public, mangled or demangled, or procedure too).
     pub symbol: Option<String>,
+    /// `--pdb`, `--pdb-mismatch-ok`.
+    pub pdb: super::PdbFlags,
 }
 
 /// Run `disasm` with `threads` workers (the output is the same for any number); returns the
 /// exit code.
 pub fn disasm(file: &Path, sel: &Selection, json: bool, threads: usize) -> i32 {
-    let a = match Analyzed::open(file, &Analysis::scan(Scan::None, threads)) {
+    let analysis = Analysis { pdb: sel.pdb.choice(), ..Analysis::scan(Scan::None, threads) };
+    let a = match Analyzed::open(file, &analysis) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("linkscope: {e}");
             return 2;
         }
     };
+    super::warn_pdb(file, &a.pdb_notes);
     let (bin, index, data) = (&a.bin, &a.index, &a.data);
-    let Some(filter) = select(bin, index, sel) else {
+    let Some(filter) = select(bin, index, sel, a.pdb.as_deref()) else {
         eprintln!("linkscope: {}: nothing matches the selection", file.display());
         return 2;
     };
@@ -49,7 +54,14 @@ pub fn disasm(file: &Path, sel: &Selection, json: bool, threads: usize) -> i32 {
 
 type Filter = Box<Keep>;
 
-fn select(bin: &Binary, index: &Index, sel: &Selection) -> Option<Filter> {
+/// `[start, end)` of a PDB procedure by its CodeView name (`Rect::area`), which no public spells.
+fn procedure_range(pdb: &LoadedPdb, name: &str) -> Option<(u64, u64, Option<usize>)> {
+    let p = pdb.procedures.iter().find(|p| p.name == name && p.rva.is_some())?;
+    let rva = p.rva?;
+    Some((rva, rva.saturating_add(u64::from(p.length.max(1))), None))
+}
+
+fn select(bin: &Binary, index: &Index, sel: &Selection, pdb: Option<&LoadedPdb>) -> Option<Filter> {
     let base = if is_object(bin) { 0 } else { bin.image_base.unwrap_or(0) };
     if let Some(name) = &sel.section {
         let p = bin.sections.iter().position(|s| &s.name == name)?;
@@ -62,7 +74,7 @@ fn select(bin: &Binary, index: &Index, sel: &Selection) -> Option<Filter> {
         return Some(Box::new(move |_, rva| a <= rva && rva < b));
     }
     if let Some(name) = &sel.symbol {
-        let (start, end, sec) = symbol_range(bin, index, name)?;
+        let (start, end, sec) = symbol_range(bin, index, name).or_else(|| procedure_range(pdb?, name))?;
         return Some(Box::new(move |s, rva| sec.is_none_or(|p| p == s) && start <= rva && rva < end));
     }
     Some(Box::new(|_, _| true))

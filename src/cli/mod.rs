@@ -57,6 +57,9 @@ pub enum Command {
         /// In an archive, only the member with this name.
         #[arg(long, value_name = "NAME")]
         member: Option<String>,
+        /// The PDB to use.
+        #[command(flatten)]
+        pdb: PdbFlags,
     },
     /// Every site that references data through an address: mode, target, import + offset, reach.
     Refs {
@@ -82,6 +85,9 @@ pub enum Command {
         /// Worker threads for decoding (default: one per core; results are identical for any number).
         #[arg(long)]
         threads: Option<usize>,
+        /// The PDB to name addresses by.
+        #[command(flatten)]
+        pdb: PdbFlags,
     },
     /// An objdump-like listing whose operands name imports and symbols, sites annotated.
     Disasm {
@@ -102,6 +108,9 @@ pub enum Command {
         /// Worker threads (default: one per core; the listing is the same for any number).
         #[arg(long)]
         threads: Option<usize>,
+        /// The PDB to name addresses by.
+        #[command(flatten)]
+        pdb: PdbFlags,
     },
     /// The printable strings of a file's sections (ASCII and UTF-16LE), with the sites that
     /// reference each.
@@ -204,6 +213,32 @@ pub enum Command {
     },
 }
 
+/// The PDB options of `inspect`, `refs` and `disasm`. Without `--pdb`, the image's own PDB is
+/// looked for as debuggers do (the CodeView entry's path, then that name beside the image).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PdbFlags {
+    /// Use this PDB instead of the one the image names.
+    #[arg(long = "pdb", value_name = "FILE")]
+    pub pdb: Option<PathBuf>,
+    /// Use the PDB even when its GUID or age differ from the image's CodeView entry.
+    #[arg(long)]
+    pub pdb_mismatch_ok: bool,
+}
+
+impl PdbFlags {
+    /// The PDB the session is to load.
+    pub fn choice(&self) -> crate::session::pdb::PdbChoice {
+        crate::session::pdb::PdbChoice { auto: true, file: self.pdb.clone(), mismatch_ok: self.pdb_mismatch_ok }
+    }
+}
+
+/// Print the notes of a PDB search as warnings on stderr.
+pub fn warn_pdb(file: &Path, notes: &[String]) {
+    for n in notes {
+        eprintln!("linkscope: {}: warning: {n}", file.display());
+    }
+}
+
 /// The options `patch` and `verify` share.
 #[derive(Debug, clap::Args)]
 pub struct PlanFlags {
@@ -248,7 +283,7 @@ pub fn finish(r: std::io::Result<()>, code: i32, error_code: i32) -> i32 {
 }
 
 /// Run `inspect`; returns the process exit code.
-pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>) -> i32 {
+pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member: Option<&str>, pdb: &PdbFlags) -> i32 {
     if only.is_none() && member.is_none() && crate::session::dump::is_dump(file) {
         return dump::inspect(file, json, pretty);
     }
@@ -288,12 +323,24 @@ pub fn inspect(file: &Path, json: bool, pretty: bool, only: Option<Part>, member
             }
         }
     }
+    // The image's PDB: its notes are the document's diagnostics.
+    let outcome = match member {
+        None if bin.pe.is_some() => crate::session::pdb::load(file, &bin, &pdb.choice()),
+        _ => Default::default(),
+    };
+    for n in &outcome.notes {
+        bin.diag(crate::model::Severity::Warning, crate::model::Location::both(None, None), n.clone());
+    }
+    let loaded = outcome.pdb.as_ref();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let r = if json {
+    let pdb_part = matches!(only, Some(Part::Pdb | Part::Contributions));
+    let r = if json && (loaded.is_some() || pdb_part) {
+        report::pdb::write_json(&mut out, &bin, loaded, only, pretty)
+    } else if json {
         report::write_json(&mut out, &bin, only, pretty)
     } else {
-        report::text::write_text(&mut out, &bin, only)
+        report::text::write_text(&mut out, &bin, only).and_then(|()| report::pdb::write_text(&mut out, loaded, only))
     };
     finish(r.and_then(|()| out.flush()), 0, 1)
 }

@@ -24,6 +24,8 @@ pub struct RefsArgs {
     pub bases: Vec<String>,
     /// Worker threads.
     pub threads: usize,
+    /// `--pdb`, `--pdb-mismatch-ok`.
+    pub pdb: super::PdbFlags,
 }
 
 /// Run `refs`; returns the exit code.
@@ -38,7 +40,13 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             }
         }
     }
-    let analysis = Analysis { scan: Scan::None, threads: args.threads, bases: parsed, ..Analysis::default() };
+    let analysis = Analysis {
+        scan: Scan::None,
+        threads: args.threads,
+        bases: parsed,
+        pdb: args.pdb.choice(),
+        ..Analysis::default()
+    };
     let a = match Analyzed::open(file, &analysis) {
         Ok(a) => a,
         Err(e) => {
@@ -46,6 +54,7 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             return 2;
         }
     };
+    super::warn_pdb(file, &a.pdb_notes);
     let namer = Namer { bin: &a.bin, index: &a.index };
     let targets = if args.to.is_empty() {
         None

@@ -30,6 +30,8 @@ impl ValueEnum for Part {
             Part::PseudoRelocs,
             Part::Diagnostics,
             Part::Records,
+            Part::Pdb,
+            Part::Contributions,
         ]
     }
 
@@ -47,6 +49,8 @@ impl ValueEnum for Part {
             Part::PseudoRelocs => value("pseudo-relocs", "MinGW pseudo-relocations"),
             Part::Diagnostics => value("diagnostics", "Diagnostics"),
             Part::Records => value("records", "OMF records (with their decoded fields) and OMF fixups"),
+            Part::Pdb => value("pdb", "The image's PDB (found beside it, or --pdb): publics and procedures"),
+            Part::Contributions => value("contributions", "The PDB's section contributions (object of every byte)"),
         })
     }
 }

@@ -4,6 +4,7 @@
 //! ([`attribute`]), plus the structural changes between two builds ([`structural`]). Pure.
 
 pub mod attribute;
+pub mod objects;
 pub mod structural;
 
 use serde::Serialize;
@@ -121,6 +122,9 @@ pub struct Diff {
     pub summary: Summary,
     /// What could not be compared or attributed.
     pub notes: Vec<String>,
+    /// With both builds' PDBs: the input sections that changed (none without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objects_changed: Option<Vec<objects::ObjectChange>>,
 }
 
 impl Diff {
@@ -294,6 +298,7 @@ pub fn identical(len: u64) -> Diff {
         structural: Vec::new(),
         summary: Summary { identical: true, bytes_compared: len, aligned_by: "offset", ..Summary::default() },
         notes: Vec::new(),
+        objects_changed: None,
     }
 }
 
@@ -481,7 +486,7 @@ fn collect(
     }
     summary.by_kind = by_kind;
     notes.extend(at.notes());
-    Diff { mode, changes: Vec::new(), structural: Vec::new(), summary, notes: Vec::new() }
+    Diff { mode, changes: Vec::new(), structural: Vec::new(), summary, notes: Vec::new(), objects_changed: None }
 }
 
 /// Two changes of the same innermost leaf structure (a field whose bytes 0 and 2 changed) are one.

@@ -9,6 +9,7 @@ pub mod elf;
 mod elf_relocs;
 pub mod mz;
 pub mod omf;
+pub mod pdb;
 pub mod pe;
 
 use crate::model::{Arch, Binary, Format, Location, Severity};

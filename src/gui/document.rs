@@ -60,11 +60,13 @@ pub enum View {
     Diff,
     /// The open objects linked as a chosen linker would link them.
     Link,
+    /// The PDB's section contributions: the object of every byte.
+    Contributions,
 }
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 20] = [
+    pub const ALL: [View; 21] = [
         View::Overview,
         View::Headers,
         View::Records,
@@ -82,6 +84,7 @@ impl View {
         View::Patch,
         View::Diff,
         View::Link,
+        View::Contributions,
         View::Hex,
         View::Diagnostics,
         View::Members,
@@ -110,6 +113,7 @@ impl View {
             View::Patch => "patch",
             View::Diff => "diff",
             View::Link => "link",
+            View::Contributions => "contributions",
         }
     }
 
@@ -136,6 +140,7 @@ impl View {
             View::Patch => "Patch",
             View::Diff => "Diff",
             View::Link => "Link",
+            View::Contributions => "Contributions",
         }
     }
 
@@ -198,11 +203,13 @@ pub enum TableId {
     Diff,
     /// Input sections of the simulated link.
     Link,
+    /// The PDB's section contributions.
+    Contributions,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 19] = [
+    pub const ALL: [TableId; 20] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -222,6 +229,7 @@ impl TableId {
         TableId::Patch,
         TableId::Diff,
         TableId::Link,
+        TableId::Contributions,
     ];
 
     /// The view that shows this table.
@@ -243,6 +251,7 @@ impl TableId {
             TableId::Patch => View::Patch,
             TableId::Diff => View::Diff,
             TableId::Link => View::Link,
+            TableId::Contributions => View::Contributions,
         }
     }
 
@@ -268,6 +277,7 @@ impl TableId {
             TableId::Patch => "patch-steps",
             TableId::Diff => "diff-changes",
             TableId::Link => "link-sections",
+            TableId::Contributions => "contributions",
         }
     }
 
@@ -308,10 +318,12 @@ impl DocCore {
     }
 
     /// The scan a document gets: every site and the instruction index, on up to four threads,
-    /// the imported DLLs at `bases` (the others at their preferred bases).
+    /// the imported DLLs at `bases` (the others at their preferred bases), and the image's own
+    /// PDB (found as debuggers do, on the loader's thread) naming its addresses.
     pub fn analysis(bases: Vec<(String, u64)>) -> Analysis {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        Analysis { scan: Scan::Listing, threads, bases, ..Analysis::default() }
+        let pdb = crate::session::pdb::PdbChoice { auto: true, ..Default::default() };
+        Analysis { scan: Scan::Listing, threads, bases, pdb, ..Analysis::default() }
     }
 
     /// A document of an analysed file, with its regions, operand names and site pages built now:

@@ -11,6 +11,7 @@ pub mod index;
 mod kinds;
 pub mod memory;
 mod omf;
+pub mod pdb;
 pub mod regions;
 
 pub use diag::{Diagnostic, Location, Repeated, Severity};

@@ -68,6 +68,10 @@ impl<'w, W: Write> JsonStream<'w, W> {
         serde_json::to_writer(&mut *w, &d.summary)?;
         w.write_all(b",\"notes\":")?;
         serde_json::to_writer(&mut *w, &d.notes)?;
+        if let Some(o) = &d.objects_changed {
+            w.write_all(b",\"objects_changed\":")?;
+            serde_json::to_writer(&mut *w, o)?;
+        }
         let mut tail = serde_json::Map::new();
         tail.insert("schema_version".into(), json!(SCHEMA_VERSION));
         tail.insert("a".into(), json!(names.0));
@@ -125,6 +129,14 @@ pub fn write_text(w: &mut impl Write, d: &Diff, base: Option<u64>) -> std::io::R
             st.name,
             if fields.is_empty() { String::new() } else { format!(": {}", fields.join(", ")) }
         )?;
+    }
+    if let Some(objects) = &d.objects_changed {
+        writeln!(w, "objects changed ({}), from the PDBs:", objects.len())?;
+        for o in objects {
+            let rva = o.rva.map_or_else(|| "-".into(), |r| format!("{r:#x}"));
+            let archive = if o.archive == o.module { String::new() } else { format!(" ({})", o.archive) };
+            writeln!(w, "  {}{archive} at rva {rva}, {:#x} bytes: {}", o.module, o.size, o.why)?;
+        }
     }
     for n in &d.notes {
         writeln!(w, "note: {n}")?;

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod disasm;
 pub mod link;
 pub mod patch;
+pub mod pdb;
 pub mod refs;
 pub mod strings;
 pub mod table;
@@ -46,6 +47,10 @@ pub enum Part {
     Diagnostics,
     /// OMF records (with their decoded fields) and OMF fixups.
     Records,
+    /// The image's PDB: which file, its publics and procedures.
+    Pdb,
+    /// The PDB's section contributions.
+    Contributions,
 }
 
 impl Part {
@@ -66,6 +71,8 @@ impl Part {
             Part::PseudoRelocs => &["pseudo_relocations"],
             Part::Diagnostics => &["diagnostics"],
             Part::Records => &["omf_records", "omf"],
+            Part::Pdb => &["pdb", "publics", "procedures"],
+            Part::Contributions => &["contributions"],
         }
     }
 }
@@ -102,6 +109,15 @@ pub fn write_json(w: &mut impl Write, bin: &Binary, only: Option<Part>, pretty: 
         }
     }
     writeln!(w)
+}
+
+/// The document for `bin` as a value, restricted to `only` (for a caller that adds keys).
+pub fn document_value(bin: &Binary, only: Option<Part>) -> serde_json::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(Document { schema_version: SCHEMA_VERSION, binary: bin })?;
+    if let Some(part) = only {
+        filter(&mut v, part);
+    }
+    Ok(v)
 }
 
 fn filter(v: &mut serde_json::Value, part: Part) {

@@ -16,6 +16,7 @@ use crate::model::Binary;
 use crate::report::refs::ModuleJson;
 
 use super::modules;
+use super::pdb::LoadedPdb;
 
 /// Why a file could not be analysed.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,8 @@ pub struct Analysis {
     pub keep: Option<crate::analysis::SiteFilter>,
     /// With `branches`: keep only the calls and jumps to these RVAs (sorted).
     pub branch_targets: Option<Arc<[u32]>>,
+    /// The PDB to name addresses by (none by default).
+    pub pdb: super::pdb::PdbChoice,
 }
 
 impl Analysis {
@@ -98,6 +101,10 @@ pub struct Analyzed {
     pub refs: Refs,
     /// Where the imported DLLs were placed for the scan's reach.
     pub modules: Vec<ModuleJson>,
+    /// The PDB whose names were added to the model's symbols, when one was asked for and used.
+    pub pdb: Option<Arc<LoadedPdb>>,
+    /// What went wrong finding or reading the PDB (warnings; the file is analysed all the same).
+    pub pdb_notes: Arc<[String]>,
     /// The scan's options, to stream the sites again when they were not kept.
     options: RefOptions,
     regions: OnceLock<Regions>,
@@ -143,16 +150,35 @@ impl Analyzed {
     }
 
     /// Analyse a file already parsed.
-    pub fn from_parts(path: PathBuf, name: String, data: Input, bin: Binary, analysis: &Analysis) -> Self {
+    /// With a PDB asked for ([`Analysis::pdb`]), its publics and procedures join the model's
+    /// symbols before the index is built (see [`super::pdb::symbols`]), and what went wrong
+    /// finding or reading it joins the diagnostics (and [`Analyzed::pdb_notes`]).
+    pub fn from_parts(path: PathBuf, name: String, data: Input, mut bin: Binary, analysis: &Analysis) -> Self {
+        let outcome =
+            if analysis.pdb.wanted() { super::pdb::load(&path, &bin, &analysis.pdb) } else { Default::default() };
+        if let Some(p) = &outcome.pdb {
+            let syms = super::pdb::symbols(p, &bin);
+            bin.symbols.extend(syms);
+        }
+        // The notes are the file's diagnostics too (the app's Diagnostics view shows them).
+        for n in &outcome.notes {
+            bin.diag(crate::model::Severity::Warning, crate::model::Location::both(None, None), n.clone());
+        }
         let index = Index::new(&bin);
-        Self::scanned(path, name, Arc::new(data), Arc::new(bin), Arc::new(index), analysis)
+        let mut a = Self::scanned(path, name, Arc::new(data), Arc::new(bin), Arc::new(index), analysis);
+        a.pdb = outcome.pdb.map(Arc::new);
+        a.pdb_notes = outcome.notes.into();
+        a
     }
 
     /// The same file scanned again with other DLL placements (`analysis.bases`): bytes, model and
     /// index are shared, the scan and the placements are new.
     pub fn rescan(&self, analysis: &Analysis) -> Self {
         let (data, bin, index) = (self.data.clone(), self.bin.clone(), self.index.clone());
-        Self::scanned(self.path.clone(), self.name.clone(), data, bin, index, analysis)
+        let mut a = Self::scanned(self.path.clone(), self.name.clone(), data, bin, index, analysis);
+        a.pdb = self.pdb.clone();
+        a.pdb_notes = self.pdb_notes.clone();
+        a
     }
 
     fn scanned(
@@ -190,6 +216,8 @@ impl Analyzed {
             index,
             refs,
             modules,
+            pdb: None,
+            pdb_notes: Arc::from([]),
             options,
             regions: OnceLock::new(),
             names: OnceLock::new(),

@@ -7,6 +7,8 @@
 //! * [`place`]: the app's base presets with checked arithmetic;
 //! * [`plan`]: the one entry point of a patch plan;
 //! * [`job`]: long work on a named thread with progress, cancel and a wake-up callback;
+//! * [`pdb`]: finding an image's PDB (CodeView path, beside the image, or given), checking its
+//!   GUID and age, loading it, and its names as symbols;
 //! * [`link`]: the map beside a linked image, and a prediction compared with files on disk.
 //!
 //! It reads files (the core below it never does) but prints nothing and exits nothing: errors are
@@ -17,6 +19,7 @@ pub mod dump;
 pub mod job;
 pub mod link;
 pub mod modules;
+pub mod pdb;
 pub mod place;
 pub mod plan;
 pub mod process;

@@ -108,6 +108,12 @@ fn tooltip(ui: &mut egui::Ui, core: &DocCore, off: u64) {
     if let Some(rva) = core.index.offset_to_rva(off, &core.bin) {
         let va = core.bin.image_base.map_or_else(String::new, |b| format!("  VA {:#x}", b.wrapping_add(rva)));
         ui.label(theme::mono(format!("RVA {rva:#x}{va}")));
+        // The object (and archive) the PDB says these bytes came from.
+        if let Some(c) = core.pdb.as_deref().and_then(|p| p.contribution_at(rva)) {
+            let module = c.module.as_deref().unwrap_or("?");
+            let archive = c.archive.as_deref().filter(|a| *a != module).map_or(String::new(), |a| format!(" ({a})"));
+            ui.label(format!("from {module}{archive}"));
+        }
     }
     let regions = core.regions().all_at(off);
     if regions.is_empty() {

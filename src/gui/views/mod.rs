@@ -2,6 +2,7 @@
 //! pushes [`Action`]s; none changes state itself.
 
 pub mod comdats;
+pub mod contributions;
 pub mod diagnostics;
 pub mod diff;
 pub mod disasm;
@@ -73,6 +74,7 @@ pub fn model<'a>(core: &'a DocCore, results: &Results, t: TableId, opts: ModelOp
         TableId::Patch => Box::new(patch::PatchModel { plan: results.plan.clone() }),
         TableId::Diff => Box::new(diff::DiffModel { data: results.diff.clone() }),
         TableId::Link => Box::new(link::LinkModel { data: results.link.clone() }),
+        TableId::Contributions => Box::new(contributions::ContribModel { core }),
     }
 }
 
@@ -96,6 +98,7 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Disassembly => core.refs.insns.len(),
         View::Diagnostics => b.diagnostics.len(),
         View::Members => b.members.len(),
+        View::Contributions => core.pdb.as_ref().map_or(0, |p| p.contributions.len()),
         View::Patch | View::Diff | View::Link => return None,
     })
 }
@@ -107,6 +110,7 @@ pub fn applies(core: &DocCore, view: View) -> bool {
     match view {
         View::Members => !core.bin.members.is_empty(),
         View::Records => !core.bin.omf_records.is_empty(),
+        View::Contributions => core.pdb.is_some(),
         _ => true,
     }
 }
@@ -154,6 +158,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Patch => patch::show(ui, cx, actions),
         View::Diff => diff::show(ui, cx, actions),
         View::Link => link::show(ui, cx, actions),
+        View::Contributions => contributions::show(ui, cx, actions),
     });
 }
 
