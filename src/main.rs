@@ -21,7 +21,9 @@ fn main() {
         Some(Command::Patch { image, plan, out, json }) => {
             cli::patch::run_patch(&plan.args(image), out.as_deref(), json)
         }
-        Some(Command::Verify { image, dump, plan, json }) => cli::patch::run_verify(&plan.args(image), &dump, json),
+        Some(Command::Verify { image, dump, plan, json, explain }) => {
+            cli::patch::run_verify(&plan.args(image), &dump, json, explain)
+        }
         Some(Command::Diff { a, b, dump, image_base, json, max_changes }) => {
             cli::diff::run(&a, b.as_deref(), dump.as_deref(), image_base.as_deref(), json, max_changes)
         }

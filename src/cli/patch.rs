@@ -30,6 +30,8 @@ pub struct Planned {
     pub image: Analyzed,
     /// The plan.
     pub plan: PatchPlan,
+    /// The DLL files given to the plan (given, or found beside the image).
+    pub modules: Vec<Module>,
 }
 
 /// Read the inputs and compute the plan; `Err` is the message for exit code 2.
@@ -51,7 +53,7 @@ pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
         a.dlls.iter().map(|d| Module::read(d)).collect::<Result<Vec<_>, _>>().map_err(|e| format!("linkscope: {e}"))?;
     let modules = modules::gather(&image.bin, given, &[&Folder::beside(&a.image)]);
     let plan = session::plan(&image, &modules, &opts).map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
-    Ok(Planned { image, plan })
+    Ok(Planned { image, plan, modules })
 }
 
 /// Run `patch`; returns the exit code.
@@ -84,7 +86,7 @@ pub fn run_patch(a: &PlanArgs, out: Option<&Path>, json: bool) -> i32 {
 }
 
 /// Run `verify`; returns the exit code.
-pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
+pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool, explain: bool) -> i32 {
     let p = match compute(a) {
         Ok(p) => p,
         Err(e) => {
@@ -151,6 +153,9 @@ pub fn run_verify(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
             }
         },
     };
+    if explain {
+        return super::explain::run(p, &v, dump, whole, json);
+    }
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     finish(
         |w| {
