@@ -111,6 +111,10 @@ pub struct Range {
     pub cause: Cause,
     /// What wrote it, or what was expected there, in words.
     pub detail: String,
+    /// RVA of the field (slot, relocated field, pseudo-relocation target) whose writer explains
+    /// the range (None: `runtime-write`, `unexplained`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<u64>,
     /// Whether the range lies in a writable section.
     pub writable: bool,
     /// The file's bytes (hex, memory order; the first 64).
@@ -296,8 +300,16 @@ pub fn explain(plan: &PatchPlan, inp: &Inputs<'_>, mem: &ModuleMemory<'_>) -> Ex
     let cx = Attr::new(plan, inp, &file, mem, delta);
     let mut counts = vec![CauseCount::default(); Cause::ALL.len()];
     let mut decoded = 0usize;
+    // The places that explain a byte, each counted once however many runs it explains.
+    let mut places: std::collections::BTreeSet<(Cause, u64)> = std::collections::BTreeSet::new();
     for &(s, e) in &runs {
-        for r in cx.attribute(s, e, &mut counts, &mut decoded) {
+        for r in cx.attribute(s, e, &mut decoded) {
+            match r.place {
+                Some(p) => {
+                    places.insert((r.cause, p));
+                }
+                None => counts[cause_pos(r.cause)].places += 1,
+            }
             if r.cause == Cause::Unexplained {
                 if !r.writable {
                     out.unexplained_protected += r.len;
@@ -307,6 +319,9 @@ pub fn explain(plan: &PatchPlan, inp: &Inputs<'_>, mem: &ModuleMemory<'_>) -> Ex
                 push_merged(&mut out.explained, r);
             }
         }
+    }
+    for (c, _) in places {
+        counts[cause_pos(c)].places += 1;
     }
     for r in out.explained.iter().chain(&out.unexplained) {
         let c = &mut counts[cause_pos(r.cause)];
@@ -460,7 +475,7 @@ impl<'a> Attr<'a> {
     }
 
     /// The ranges of `[s, e)` (differing bytes) by cause.
-    fn attribute(&self, s: u64, e: u64, counts: &mut [CauseCount], decoded: &mut usize) -> Vec<Range> {
+    fn attribute(&self, s: u64, e: u64, decoded: &mut usize) -> Vec<Range> {
         let over = self.over(s, e);
         // Per byte: the claim that explains it (a value that holds, the latest writer first;
         // else one that accepts any value), as a position in `over`.
@@ -481,7 +496,6 @@ impl<'a> Attr<'a> {
                 .map(|(i, _)| i)
         };
         let mut out = Vec::new();
-        let mut used = vec![false; over.len()];
         let mut b = s;
         while b < e {
             let who = best(b);
@@ -491,22 +505,11 @@ impl<'a> Attr<'a> {
             }
             match who {
                 Some(i) => {
-                    used[i] = true;
                     out.push(self.explained(b, n, &over[i]));
                 }
                 None => out.push(self.unexplained(b, n, &over, decoded)),
             }
             b = n;
-        }
-        for (i, c) in over.iter().enumerate() {
-            if used[i] {
-                counts[cause_pos(c.claim.from.cause(self.plan.scheme))].places += 1;
-            }
-        }
-        for r in &out {
-            if r.cause == Cause::Unexplained || r.cause == Cause::RuntimeWrite {
-                counts[cause_pos(r.cause)].places += 1;
-            }
         }
         out
     }
@@ -552,6 +555,7 @@ impl<'a> Attr<'a> {
             section: self.section(s),
             cause,
             detail,
+            place: None,
             writable: self.writable(s),
             file: hex(&f),
             memory: hex(m),
@@ -566,6 +570,7 @@ impl<'a> Attr<'a> {
     fn explained(&self, s: u64, e: u64, c: &Checked) -> Range {
         let cause = c.claim.from.cause(self.plan.scheme);
         let mut r = self.range(s, e, cause, self.detail(c));
+        r.place = Some(c.claim.rva);
         if let (From::Binding(_) | From::Delay(..), Some(v)) = (c.claim.from, self.value_at(c.claim.rva, c.claim.len)) {
             r.target_va = Some(v);
             r.target = Some(hook::name_va(v, self.plan, self.inp.dlls, self.inp.names));
