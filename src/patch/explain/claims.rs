@@ -145,7 +145,7 @@ pub(super) fn claims(plan: &PatchPlan, bin: &Binary, file: &FileImage<'_>) -> Ve
 fn image_base_field(file: &FileImage<'_>, is_64: bool) -> Option<u64> {
     let lfanew = file.read(0x3c, 4)?;
     // Signature (4), file header (20), then ImageBase at 0x18 (PE32+) or 0x1c (PE32).
-    Some(lfanew.checked_add(24)?.checked_add(if is_64 { 0x18 } else { 0x1c })?)
+    lfanew.checked_add(24)?.checked_add(if is_64 { 0x18 } else { 0x1c })
 }
 
 /// What `from` predicts, `len` bytes at its place.
