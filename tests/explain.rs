@@ -361,3 +361,27 @@ fn cli_explain_keeps_verify_keys_and_exits_by_code_changes() {
     assert!(text.contains("target: data.dll!data_add+0x0"), "{text}");
     assert!(text.contains("unexplained: 1 ranges"), "{text}");
 }
+
+#[test]
+fn the_file_read_a_window_at_a_time_is_the_materialised_image() {
+    for case in PE_CASES {
+        for (name, _, _) in modules(case) {
+            let data = std::fs::read(fixture_path(&format!("patch/{case}/{name}"))).unwrap();
+            let bin = linkscope::load(&data).unwrap();
+            let whole = linkscope::patch::load::map(&bin, &data).unwrap();
+            let file = explain::FileImage::new(&bin, &data).unwrap();
+            assert_eq!(file.len(), whole.len());
+            // Windows at odd starts and lengths, across section boundaries and past the end.
+            let mut at = 0usize;
+            let mut n = 1usize;
+            while at < whole.len() + 100 {
+                let mut w = vec![0xaau8; n];
+                file.window(at as u64, &mut w);
+                let want: Vec<u8> = (at..at + n).map(|k| whole.get(k).copied().unwrap_or(0)).collect();
+                assert_eq!(w, want, "{case}/{name} at 0x{at:x} +{n}");
+                at += n;
+                n = n % 4093 + 777;
+            }
+        }
+    }
+}

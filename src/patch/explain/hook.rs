@@ -89,7 +89,8 @@ pub(super) fn instructions(
     }
     let mut lister = names.operand_names().map(|n| Lister::new(bits, n));
     let before_text = listing(bits, &mut lister, before.get(at(first)..).unwrap_or(&[]), base, first, end);
-    let after_bytes = mem.bytes.get(first as usize..(first as usize).saturating_add(before.len())).unwrap_or(&[]);
+    let after_end = usize::try_from(win).unwrap_or(usize::MAX).saturating_add(before.len()).min(mem.bytes.len());
+    let after_bytes = mem.bytes.get(first as usize..after_end).unwrap_or(&[]);
     let after_text = listing(bits, &mut lister, after_bytes, base, first, end);
     Insns {
         rva: Some(first),
