@@ -385,3 +385,15 @@ fn the_file_read_a_window_at_a_time_is_the_materialised_image() {
         }
     }
 }
+
+#[test]
+fn the_streamed_json_is_the_document() {
+    let c = open("x64-collide", "data2.dll");
+    let e = explain(&c, &c.dump);
+    let v = linkscope::patch::verify::verify::<linkscope::session::Analyzed>(&c.plan, &c.image.bin, None, &c.dump);
+    let mut out = Vec::new();
+    linkscope::report::explain::write_explain_json(&mut out, &c.plan, &v, &e).unwrap();
+    let streamed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(streamed, linkscope::report::explain::explain_json(&c.plan, &v, &e));
+    assert_eq!(streamed["explain"]["by_cause"]["base-reloc"]["places"], 30);
+}

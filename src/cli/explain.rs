@@ -58,12 +58,7 @@ pub fn explain_memory(p: &Planned, v: &Verification, mem: &ModuleMemory<'_>, jso
     let code = if v.mismatches.is_empty() && e.unexplained_protected == 0 { 0 } else { 1 };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let r = if json {
-        serde_json::to_writer(&mut out, &re::explain_json(&p.plan, v, &e))
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        re::write_explain_text(&mut out, v, &e)
-    };
+    let r =
+        if json { re::write_explain_json(&mut out, &p.plan, v, &e) } else { re::write_explain_text(&mut out, v, &e) };
     super::finish(r.and_then(|()| out.flush()), code, 2)
 }

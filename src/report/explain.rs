@@ -16,28 +16,53 @@ const TEXT_UNEXPLAINED: usize = 200;
 /// `explained[]`, `unexplained[]` and `explain` (the counts).
 pub fn explain_json(plan: &PatchPlan, v: &Verification, e: &Explanation) -> Value {
     let mut doc = super::patch::verify_json(plan, v);
+    if let Value::Object(m) = &mut doc {
+        m.insert("explained".into(), json!(e.explained));
+        m.insert("unexplained".into(), json!(e.unexplained));
+        m.insert("explain".into(), explain_json_counts(e));
+    }
+    doc
+}
+
+/// [`explain_json`] written as it is formatted, range by range, followed by a newline: no tree
+/// of the whole document (a moved image has a range per relocated field). The keys are those of
+/// [`explain_json`], `explained`, `unexplained` and `explain` last.
+pub fn write_explain_json(w: &mut dyn Write, plan: &PatchPlan, v: &Verification, e: &Explanation) -> io::Result<()> {
+    let head = serde_json::to_string(&super::patch::verify_json(plan, v))?;
+    let head = head.strip_suffix('}').unwrap_or(&head);
+    w.write_all(head.as_bytes())?;
+    for (key, list) in [("explained", &e.explained), ("unexplained", &e.unexplained)] {
+        write!(w, "{}\"{key}\":[", if head.len() > 1 { "," } else { "" })?;
+        for (i, r) in list.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *w, r)?;
+        }
+        w.write_all(b"]")?;
+    }
+    let whole = explain_json_counts(e);
+    w.write_all(b",\"explain\":")?;
+    serde_json::to_writer(&mut *w, &whole)?;
+    w.write_all(b"}\n")
+}
+
+/// The `explain` object: the counts.
+fn explain_json_counts(e: &Explanation) -> Value {
     let by_cause: serde_json::Map<String, Value> = e
         .by_cause
         .iter()
         .map(|(c, n)| (c.name().to_string(), json!({"ranges": n.ranges, "places": n.places, "bytes": n.bytes})))
         .collect();
-    if let Value::Object(m) = &mut doc {
-        m.insert("explained".into(), json!(e.explained));
-        m.insert("unexplained".into(), json!(e.unexplained));
-        m.insert(
-            "explain".into(),
-            json!({
-                "by_cause": by_cause,
-                "bytes_compared": e.bytes_compared,
-                "bytes_differing": e.bytes_differing,
-                "not_in_dump": e.not_in_dump,
-                "unexplained_bytes": e.count(Cause::Unexplained).bytes,
-                "unexplained_protected_bytes": e.unexplained_protected,
-                "delta": e.delta,
-            }),
-        );
-    }
-    doc
+    json!({
+        "by_cause": by_cause,
+        "bytes_compared": e.bytes_compared,
+        "bytes_differing": e.bytes_differing,
+        "not_in_dump": e.not_in_dump,
+        "unexplained_bytes": e.count(Cause::Unexplained).bytes,
+        "unexplained_protected_bytes": e.unexplained_protected,
+        "delta": e.delta,
+    })
 }
 
 /// The explanation as text, after `verify`'s: the counts by cause, then every unexplained range
