@@ -397,3 +397,33 @@ fn the_streamed_json_is_the_document() {
     assert_eq!(streamed, linkscope::report::explain::explain_json(&c.plan, &v, &e));
     assert_eq!(streamed["explain"]["by_cause"]["base-reloc"]["places"], 30);
 }
+
+#[test]
+fn bytes_the_memory_does_not_hold_are_not_differences() {
+    let c = open("x86-gnu", "autoimport.exe");
+    let main = symbol_rva(&c, "_main") as usize;
+    // Garbage over .text, but the source holds only the first page and the rest after .text's
+    // first page: the garbage is not held, so nothing is unexplained.
+    let mut junk = c.dump.clone();
+    for (k, b) in junk[0x1000..0x2000].iter_mut().enumerate() {
+        *b = (k * 7 + 3) as u8;
+    }
+    let pieces = [(0u64, &junk[..0x1000]), (0x2000u64, &junk[0x2000..])];
+    let mem = ModuleMemory::from_pieces(Some(0x40_0000), junk.len(), pieces);
+    let paths: Vec<String> = c.modules.iter().map(Module::path).collect();
+    let dlls: Vec<DllInput<'_>> =
+        c.modules.iter().zip(&paths).map(|(m, p)| DllInput { path: p, data: m.data(), bin: m.bin() }).collect();
+    let inputs = Inputs { bin: &c.image.bin, data: &c.image.data, index: &c.image.index, dlls: &dlls, names: &c.image };
+    let e = explain::explain(&c.plan, &inputs, &mem);
+    assert_eq!(e.not_in_dump, 0x1000);
+    assert!(e.unexplained.is_empty(), "{:?}", e.unexplained);
+    assert_eq!(e.bytes_compared, junk.len() as u64 - 0x1000);
+    // A memory shorter than the image, and one of random bytes: diagnostics, no panic.
+    let short = ModuleMemory::whole(&c.dump[..main + 3]);
+    let e = explain::explain(&c.plan, &inputs, &short);
+    assert_eq!(e.not_in_dump, (c.dump.len() - main - 3) as u64);
+    let noise: Vec<u8> = (0..c.dump.len()).map(|k| (k.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let e = explain::explain(&c.plan, &inputs, &ModuleMemory::whole(&noise[..]));
+    assert!(e.unexplained_protected > 0);
+    assert!(e.unexplained.iter().filter(|r| r.before.is_some()).count() <= 1000, "decoding is bounded");
+}
