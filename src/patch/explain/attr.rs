@@ -66,7 +66,7 @@ impl<'a> Attr<'a> {
         v.sort_by_key(|c| (c.rva, c.from.stage()));
         v.into_iter()
             .map(|c| {
-                let want = claims::want(c.from, self.plan, self.inp.bin, self.file, self.inp.dlls, self.delta);
+                let want = claims::want(c, self.plan, self.inp.bin, self.file, self.inp.dlls, self.delta);
                 let holds = match want {
                     Want::Any => true,
                     Want::Value(x) => (0..u64::from(c.len)).all(|k| {
@@ -236,6 +236,10 @@ impl<'a> Attr<'a> {
             }
             From::LoadConfig(n) => format!("load config {n}: {}", claims::load_config_words(n)),
             From::TlsIndex => "the TLS directory's AddressOfIndex: the loader writes the module's TLS index".into(),
+            From::Dynamic(true) => "the DT_DEBUG entry of .dynamic: ld.so writes the address of its r_debug".into(),
+            From::Dynamic(false) => {
+                format!(".dynamic entry: an address ld.so moves by the load bias 0x{:x} in place", self.delta)
+            }
             From::Step(i) => {
                 let Some(s) = plan.steps.get(i as usize) else { return String::new() };
                 let what = match plan.scheme {
@@ -283,6 +287,10 @@ impl<'a> Attr<'a> {
                 From::Delay(..) => format!("the delay-load slot at 0x{:x} holds 0x{held:x}, not 0x{want:x}", c.claim.rva),
                 From::Header => format!("ImageBase holds 0x{held:x}, not the load base 0x{want:x}"),
                 From::LoadConfig(_) | From::TlsIndex => continue,
+                From::Dynamic(_) => format!(
+                    "the .dynamic entry's value at 0x{:x} predicts 0x{want:x} (file value + load bias), the memory holds 0x{held:x}",
+                    c.claim.rva
+                ),
             };
             why.push(what);
         }

@@ -31,6 +31,9 @@ pub(super) enum From {
     LoadConfig(&'static str),
     /// The TLS directory's AddressOfIndex.
     TlsIndex,
+    /// An ELF `.dynamic` entry's value, which ld.so rewrites in place: an address it moves by
+    /// the load bias (false), or `DT_DEBUG`, where it writes its `r_debug` (true).
+    Dynamic(bool),
     /// `plan.steps[i]`.
     Step(u32),
 }
@@ -56,6 +59,7 @@ impl From {
             From::Delay(..) => Cause::DelayIat,
             From::LoadConfig(_) => Cause::LoadConfig,
             From::TlsIndex => Cause::TlsIndex,
+            From::Dynamic(_) => Cause::DynamicSection,
             From::Step(_) => match scheme {
                 SchemeKind::Mingw => Cause::PseudoReloc,
                 SchemeKind::Elf => Cause::DynamicReloc,
@@ -71,7 +75,7 @@ impl From {
             From::Header => 0,
             From::Reloc(_) => 1,
             From::Binding(_) | From::Delay(..) => 2,
-            From::LoadConfig(_) | From::TlsIndex => 3,
+            From::LoadConfig(_) | From::TlsIndex | From::Dynamic(_) => 3,
             From::Step(_) => 4,
         }
     }
@@ -130,6 +134,9 @@ pub(super) fn claims(plan: &PatchPlan, bin: &Binary, file: &FileImage<'_>) -> Ve
             }
         }
     }
+    if bin.format.is_elf() {
+        dynamic(bin, file, ptr, plan.image().base != bin.image_base.unwrap_or(0), &mut v);
+    }
     for (i, s) in plan.steps.iter().enumerate() {
         let len = (s.width / 8).min(8) as u8;
         if len == 0 || !(s.written || s.status == Status::Unresolved) {
@@ -141,6 +148,33 @@ pub(super) fn claims(plan: &PatchPlan, bin: &Binary, file: &FileImage<'_>) -> Ve
     v
 }
 
+/// `DT_DEBUG`: ld.so writes the address of its `r_debug` there.
+const DT_DEBUG: u64 = 21;
+/// The tags whose address ld.so moves by the load bias in place (glibc's `elf_get_dynamic_info`,
+/// when the section is writable): `DT_PLTGOT`, `DT_HASH`, `DT_STRTAB`, `DT_SYMTAB`, `DT_RELA`,
+/// `DT_REL`, `DT_JMPREL`, `DT_VERSYM`, `DT_GNU_HASH`.
+const DT_MOVED: [u64; 9] = [3, 4, 5, 6, 7, 17, 23, 0x6fff_fff0, 0x6fff_fef5];
+/// Entries of `.dynamic` read at most.
+const MAX_DYNAMIC: u64 = 4096;
+
+/// The claims of ld.so's writes into `.dynamic` (the moved addresses only when the module
+/// moved).
+fn dynamic(bin: &Binary, file: &FileImage<'_>, ptr: u8, moved: bool, v: &mut Vec<Claim>) {
+    let Some(sec) = bin.sections.iter().find(|s| s.name == ".dynamic" && s.is_write) else { return };
+    let p = u64::from(ptr);
+    let entries = (sec.virtual_size / (2 * p)).min(MAX_DYNAMIC);
+    for k in 0..entries {
+        let at = sec.rva + k * 2 * p;
+        let Some(tag) = file.read(at, usize::from(ptr)) else { return };
+        if tag == 0 {
+            return;
+        }
+        if tag == DT_DEBUG || (moved && DT_MOVED.contains(&tag)) {
+            v.push(Claim { rva: at + p, len: ptr, from: From::Dynamic(tag == DT_DEBUG) });
+        }
+    }
+}
+
 /// RVA of the optional header's ImageBase field (the loader may write the load base there).
 fn image_base_field(file: &FileImage<'_>, is_64: bool) -> Option<u64> {
     let lfanew = file.read(0x3c, 4)?;
@@ -148,16 +182,16 @@ fn image_base_field(file: &FileImage<'_>, is_64: bool) -> Option<u64> {
     lfanew.checked_add(24)?.checked_add(if is_64 { 0x18 } else { 0x1c })
 }
 
-/// What `from` predicts, `len` bytes at its place.
+/// What claim `c` predicts, `c.len` bytes at its place.
 pub(super) fn want(
-    from: From,
+    c: Claim,
     plan: &PatchPlan,
     bin: &Binary,
     file: &FileImage<'_>,
     dlls: &[DllInput<'_>],
     delta: u64,
 ) -> Want {
-    match from {
+    match c.from {
         From::Header => Want::Value(plan.image().base),
         From::Reloc(i) => {
             let Some(r) = bin.base_relocations.get(i as usize) else { return Want::Any };
@@ -180,6 +214,11 @@ pub(super) fn want(
             }
         }
         From::LoadConfig(_) | From::TlsIndex => Want::Any,
+        From::Dynamic(true) => Want::Any,
+        From::Dynamic(false) => match file.read(c.rva, usize::from(c.len)) {
+            Some(v) => Want::Value(v.wrapping_add(delta)),
+            None => Want::Any,
+        },
         From::Step(i) => match plan.steps.get(i as usize) {
             Some(s) if s.written => Want::Value(s.after),
             _ => Want::Any,

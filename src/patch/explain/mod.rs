@@ -59,6 +59,8 @@ pub enum Cause {
     LoadConfig,
     /// The TLS directory's index slot.
     TlsIndex,
+    /// An ELF `.dynamic` entry ld.so rewrites (an address moved by the load bias, `DT_DEBUG`).
+    DynamicSection,
     /// A write at run time in a writable section.
     RuntimeWrite,
     /// Nothing explains it.
@@ -67,7 +69,7 @@ pub enum Cause {
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 11] = [
+    pub const ALL: [Cause; 12] = [
         Cause::Header,
         Cause::BaseReloc,
         Cause::Iat,
@@ -77,6 +79,7 @@ impl Cause {
         Cause::DynamicReloc,
         Cause::LoadConfig,
         Cause::TlsIndex,
+        Cause::DynamicSection,
         Cause::RuntimeWrite,
         Cause::Unexplained,
     ];
@@ -93,6 +96,7 @@ impl Cause {
             Cause::DynamicReloc => "dynamic-reloc",
             Cause::LoadConfig => "load-config",
             Cause::TlsIndex => "tls-index",
+            Cause::DynamicSection => "dynamic-section",
             Cause::RuntimeWrite => "runtime-write",
             Cause::Unexplained => "unexplained",
         }
