@@ -21,8 +21,8 @@ fn main() {
         Some(Command::Patch { image, plan, out, json }) => {
             cli::patch::run_patch(&plan.args(image), out.as_deref(), json)
         }
-        Some(Command::Verify { image, dump, pid, module, plan, json }) => {
-            cli::patch::run_verify(&plan.args(image), &cli::patch::MemoryArgs { dump, pid, module }, json)
+        Some(Command::Verify { image, dump, pid, module, plan, json, explain }) => {
+            cli::patch::run_verify(&plan.args(image), &cli::patch::MemoryArgs { dump, pid, module }, json, explain)
         }
         Some(Command::Diff { a, b, dump, module, image_base, json, max_changes }) => {
             let d = cli::diff::DumpArgs {

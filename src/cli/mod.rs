@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod disasm;
 pub mod dump;
+pub mod explain;
 pub mod link;
 pub mod patch;
 pub mod refs;
@@ -210,6 +211,10 @@ pub enum Command {
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
+        /// Also compare the whole module with its file and name the cause of every differing
+        /// byte (base relocation, IAT, pseudo-relocation, …, `runtime-write`, `unexplained`).
+        #[arg(long)]
+        explain: bool,
     },
 }
 

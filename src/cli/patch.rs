@@ -30,6 +30,8 @@ pub struct Planned {
     pub image: Analyzed,
     /// The plan.
     pub plan: PatchPlan,
+    /// The DLL files given to the plan (given, or found beside the image).
+    pub modules: Vec<Module>,
 }
 
 /// Read the inputs and compute the plan; `Err` is the message for exit code 2.
@@ -86,7 +88,7 @@ pub fn compute_in(a: &PlanArgs, in_process: Option<&InProcess<'_>>) -> Result<Pl
         None => modules::gather(&image.bin, given, &[&beside]),
     };
     let plan = session::plan(&image, &modules, &opts).map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
-    Ok(Planned { image, plan })
+    Ok(Planned { image, plan, modules })
 }
 
 /// Run `patch`; returns the exit code.
@@ -130,7 +132,7 @@ pub struct MemoryArgs {
 }
 
 /// Run `verify`; returns the exit code.
-pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool) -> i32 {
+pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool, explain: bool) -> i32 {
     let src = match super::dump::Source::open(m.dump.as_deref(), m.pid) {
         Ok(s) => s,
         Err(e) => {
@@ -139,8 +141,8 @@ pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool) -> i32 {
         }
     };
     match (src, &m.dump) {
-        (Some(src), _) => run_verify_in(a, &src, m.module.as_deref(), json),
-        (None, Some(dump)) if m.module.is_none() => run_verify_raw(a, dump, json),
+        (Some(src), _) => run_verify_in(a, &src, m.module.as_deref(), json, explain),
+        (None, Some(dump)) if m.module.is_none() => run_verify_raw(a, dump, json, explain),
         (None, Some(dump)) => {
             eprintln!(
                 "linkscope: {}: --module needs a minidump, an ELF core or --pid (this is a raw image dump)",
@@ -156,7 +158,7 @@ pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool) -> i32 {
 }
 
 /// `verify` against a module of a dump or a process.
-fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, json: bool) -> i32 {
+fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, json: bool, explain: bool) -> i32 {
     // A damaged dump is not compared: what it holds cannot be trusted to be where it says.
     if !src.dump().diagnostics.is_empty() {
         for n in &src.dump().diagnostics {
@@ -207,6 +209,9 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
     };
     let mut v = patch::verify::verify_memory(&p.plan, &p.image.bin, Some(&p.image), &mem);
     let lazy = lazy_slots(&p.plan, &mut v, base, mem.len() as u64);
+    if explain {
+        return super::explain::explain_memory(&p, &v, &mem, json);
+    }
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     // Where each base came from: typed, the process, or the module's own preference.
     let typed =
@@ -301,7 +306,7 @@ fn is_elf_shared_object(path: &Path) -> bool {
 
 /// `verify` against a raw image dump (SizeOfImage bytes from the base), as before dumps of
 /// whole processes were read.
-fn run_verify_raw(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
+fn run_verify_raw(a: &PlanArgs, dump: &Path, json: bool, explain: bool) -> i32 {
     let p = match compute(a) {
         Ok(p) => p,
         Err(e) => {
@@ -368,6 +373,9 @@ fn run_verify_raw(a: &PlanArgs, dump: &Path, json: bool) -> i32 {
             }
         },
     };
+    if explain {
+        return super::explain::run(p, &v, dump, whole, json);
+    }
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     finish(
         |w| {

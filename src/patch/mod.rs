@@ -7,6 +7,7 @@
 pub mod bind;
 pub mod dllra;
 pub mod elf;
+pub mod explain;
 pub mod insn;
 pub mod load;
 pub mod mingw;

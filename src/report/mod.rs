@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod disasm;
+pub mod explain;
 pub mod link;
 pub mod patch;
 pub mod pdb;

@@ -133,6 +133,34 @@ impl<'a> PeMap<'a> {
         out
     }
 
+    /// The bytes `[start, start + out.len())` of what [`PeMap::materialise`] of `len` bytes
+    /// gives, without materialising the rest (zeros past `len`).
+    pub fn window(&self, start: u64, out: &mut [u8], len: usize) {
+        out.fill(0);
+        let file_len = self.data.len() as u64;
+        let end = start.saturating_add(out.len() as u64).min(len as u64);
+        let mut copy = |rva: u64, off: u64, n: u64| {
+            let n = n.min(file_len.saturating_sub(off)).min((len as u64).saturating_sub(rva));
+            let (s, e) = (rva.max(start), rva.saturating_add(n).min(end));
+            if s < e {
+                let (o, k) = ((off + (s - rva)) as usize, (e - s) as usize);
+                let at = (s - start) as usize;
+                out[at..at + k].copy_from_slice(&self.data[o..o + k]);
+            }
+        };
+        if self.identity {
+            copy(0, 0, self.size_of_image);
+            return;
+        }
+        let first = self.secs.first().map_or(u64::MAX, |s| s.rva);
+        copy(0, 0, self.headers_size.min(first));
+        for (i, s) in self.secs.iter().enumerate() {
+            let limit = self.secs.get(i + 1).map_or(u64::MAX, |n| n.rva.saturating_sub(s.rva));
+            let page_end = s.vsize.checked_next_multiple_of(0x1000).unwrap_or(s.vsize);
+            copy(s.rva, s.raw_off, s.raw_rounded.min(page_end).min(limit));
+        }
+    }
+
     /// Where the byte at `rva` comes from, and how many bytes from there on come from the file
     /// contiguously (0 unless `File`).
     fn source_run(&self, rva: u64) -> (Source, u64) {
