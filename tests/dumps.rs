@@ -112,6 +112,23 @@ fn the_relocated_dll_is_where_wine_put_it_and_a_given_base_wins() {
     assert_eq!(data2["base_from"], "given");
 }
 
+#[test]
+fn explain_reads_the_memory_of_a_module_in_a_minidump() {
+    // data2.dll moved by wine: every byte of it that differs from its file has a cause.
+    for module in ["collide.exe", "data2.dll"] {
+        let (v, code) =
+            verify(&p(&format!("md-x64-collide/{module}")), &p("md-x64-collide/self.dmp.gz"), &["--explain"]);
+        assert_eq!(code, 0, "{module}: {v}");
+        assert_eq!(v["explain"]["unexplained_bytes"], 0, "{module}");
+        assert!(v["unexplained"].as_array().unwrap().is_empty(), "{module}");
+        assert!(v["explain"]["bytes_differing"].as_u64().unwrap() > 0, "{module}");
+    }
+    let (v, _) = verify(&p("md-x64-collide/data2.dll"), &p("md-x64-collide/self.dmp.gz"), &["--explain"]);
+    // Moved from its preferred base: its 30 base-relocated fields and its 22 IAT slots.
+    assert_eq!(v["explain"]["by_cause"]["base-reloc"]["places"], 30);
+    assert_eq!(v["explain"]["by_cause"]["iat"]["places"], 22);
+}
+
 /// `module NAME base 0x.. size 0x..` lines of a wine run; `/proc/PID/maps` offset-0 lines of
 /// the ELF run.
 fn recorded(case: &str) -> Vec<(String, u64)> {
