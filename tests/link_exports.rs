@@ -16,6 +16,27 @@ fn recorded(name: &str) -> Report {
     recorded_in("exports64", name)
 }
 
+/// A recorded link that succeeded, with the image the linker wrote.
+fn recorded_with_image(case: &str, name: &str) -> (Report, linkscope::model::Binary) {
+    let r = recorded_in(case, name);
+    assert!(r.succeeds, "{case}/{name}: {:?}", r.diagnostics);
+    let image = std::fs::read(common::fixture_path(&format!("link/{case}/{name}.exe"))).unwrap();
+    (r, linkscope::formats::load(&image).unwrap())
+}
+
+/// The recorded link's export table equals the one its image holds (by ordinal; slot 0 and
+/// unused ordinals, RVA 0, left out); the report.
+fn export_table_is_images(case: &str, name: &str) -> Report {
+    let (r, bin) = recorded_with_image(case, name);
+    let mut real: Vec<(u32, Option<String>, u64)> =
+        bin.exports.iter().filter(|e| e.rva != 0).map(|e| (e.ordinal, e.name.clone(), e.rva)).collect();
+    real.sort();
+    let predicted: Vec<(u32, Option<String>, u64)> =
+        r.exports.iter().map(|e| (u32::from(e.ordinal), e.name.clone(), e.rva.unwrap())).collect();
+    assert_eq!(predicted, real, "{case}/{name}");
+    r
+}
+
 fn recorded_in(case: &str, name: &str) -> Report {
     let dir = common::fixture_path(&format!("link/{case}"));
     let text = std::fs::read_to_string(dir.join(format!("{name}.cmd"))).unwrap();
@@ -41,7 +62,6 @@ fn exported_functions_are_gc_roots() {
 
 #[test]
 fn the_export_table_is_the_images() {
-    let dir = common::fixture_path("link/exports64");
     for name in [
         "lld-dll",
         "lld-dll-noref",
@@ -51,16 +71,7 @@ fn the_export_table_is_the_images() {
         "lld-dll-def",
         "lldmingw-dll-def",
     ] {
-        let r = recorded(name);
-        let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
-        let bin = linkscope::formats::load(&image).unwrap();
-        // The image's table by ordinal, slot 0 and unused ordinals (RVA 0) left out.
-        let mut real: Vec<(u32, Option<String>, u64)> =
-            bin.exports.iter().filter(|e| e.rva != 0).map(|e| (e.ordinal, e.name.clone(), e.rva)).collect();
-        real.sort();
-        let predicted: Vec<(u32, Option<String>, u64)> =
-            r.exports.iter().map(|e| (u32::from(e.ordinal), e.name.clone(), e.rva.unwrap())).collect();
-        assert_eq!(predicted, real, "{name}");
+        let r = export_table_is_images("exports64", name);
         assert!(!r.diagnostics.iter().any(|d| d.severity == "note"), "{name}: {:?}", r.diagnostics);
     }
     let r = recorded("lld-dll");
@@ -138,12 +149,8 @@ fn an_export_table_not_laid_out_is_a_note() {
 #[test]
 fn automatic_imports_give_the_images_pseudo_relocation_list() {
     for case in ["autoimport64", "autoimport32"] {
-        let dir = common::fixture_path(&format!("link/{case}"));
         for name in ["lld-autoimport", "lld-autoimport-gc"] {
-            let r = recorded_in(case, name);
-            assert!(r.succeeds, "{case}/{name}: {:?}", r.diagnostics);
-            let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
-            let bin = linkscope::formats::load(&image).unwrap();
+            let (r, bin) = recorded_with_image(case, name);
             let real: Vec<(u64, u64, u32)> = bin
                 .pseudo_relocations
                 .entries
@@ -175,12 +182,8 @@ fn automatic_imports_give_the_images_pseudo_relocation_list() {
 #[test]
 fn delay_loaded_imports_are_laid_out_as_the_images_delay_import_table() {
     for case in ["delay64", "delay32"] {
-        let dir = common::fixture_path(&format!("link/{case}"));
         for name in ["lld-delay", "lld-delay-both"] {
-            let r = recorded_in(case, name);
-            assert!(r.succeeds, "{case}/{name}: {:?}", r.diagnostics);
-            let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
-            let bin = linkscope::formats::load(&image).unwrap();
+            let (r, bin) = recorded_with_image(case, name);
             let slots = |modules: &[linkscope::model::ImportModule]| -> Vec<(String, u64)> {
                 let mut v: Vec<(String, u64)> = modules
                     .iter()
@@ -213,18 +216,8 @@ fn delay_loaded_imports_are_laid_out_as_the_images_delay_import_table() {
 
 #[test]
 fn i386_export_names_are_undecorated_as_lld_writes_them() {
-    let dir = common::fixture_path("link/exports32");
     for name in ["lld-dll", "lldmingw-dll", "lldmingw-dll-def", "gnu-dll", "lldmingw-dll-all"] {
-        let r = recorded_in("exports32", name);
-        assert!(r.succeeds, "{name}: {:?}", r.diagnostics);
-        let image = std::fs::read(dir.join(format!("{name}.exe"))).unwrap();
-        let bin = linkscope::formats::load(&image).unwrap();
-        let mut real: Vec<(u32, Option<String>, u64)> =
-            bin.exports.iter().filter(|e| e.rva != 0).map(|e| (e.ordinal, e.name.clone(), e.rva)).collect();
-        real.sort();
-        let predicted: Vec<(u32, Option<String>, u64)> =
-            r.exports.iter().map(|e| (u32::from(e.ordinal), e.name.clone(), e.rva.unwrap())).collect();
-        assert_eq!(predicted, real, "{name}");
+        export_table_is_images("exports32", name);
     }
     let names = |name: &str| -> Vec<String> {
         let mut v: Vec<String> = recorded_in("exports32", name).exports.iter().filter_map(|e| e.name.clone()).collect();
