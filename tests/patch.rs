@@ -145,19 +145,7 @@ fn verify_case(case: &str) -> u64 {
 
 #[test]
 fn every_pe_case_matches_the_memory_wine_gave_it() {
-    let cases = [
-        "x64-gnu",
-        "x64-gnu-small-near",
-        "x64-lld",
-        "x86-gnu",
-        "x86-gnu-v1",
-        "x86-lld",
-        "x64-collide",
-        "x86-collide",
-        "x64-reloc-holder",
-        "x86-reloc-holder",
-    ];
-    for c in cases {
+    for c in common::WINE_PE_CASES {
         assert!(verify_case(c) > 100, "{c}");
     }
 }

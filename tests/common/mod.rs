@@ -7,6 +7,21 @@ use std::path::{Path, PathBuf};
 
 use linkscope::Binary;
 
+/// The loader ground-truth cases of `tests/fixtures/patch/` whose modules wine loaded (the
+/// MinGW runtime's schemes); `explicit/` adds the cases built for the other schemes.
+pub const WINE_PE_CASES: [&str; 10] = [
+    "x64-gnu",
+    "x64-gnu-small-near",
+    "x64-lld",
+    "x86-gnu",
+    "x86-gnu-v1",
+    "x86-lld",
+    "x64-collide",
+    "x86-collide",
+    "x64-reloc-holder",
+    "x86-reloc-holder",
+];
+
 /// Every recorded link's command file (`tests/fixtures/link/**.cmd`), sorted.
 pub fn link_cmd_files() -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -109,28 +109,34 @@ impl<'a> PeMap<'a> {
     pub fn materialise(&self, len: usize) -> Vec<u8> {
         let mut out = vec![0u8; len];
         let file_len = self.data.len() as u64;
-        let mut copy = |rva: u64, off: u64, n: u64| {
+        self.mapped_runs(|rva, off, n| {
             let n = n.min(file_len.saturating_sub(off)).min((len as u64).saturating_sub(rva));
             if n > 0 {
                 let (r, o, n) = (rva as usize, off as usize, n as usize);
                 out[r..r + n].copy_from_slice(&self.data[o..o + n]);
             }
-        };
+        });
+        out
+    }
+
+    /// Each run of file bytes the loader maps, as `(rva, file offset, length)` before clipping to
+    /// the file and the image: the whole image of a low-alignment one, else the headers and each
+    /// section's raw data. A byte belongs to the last section starting at or below it (as
+    /// `source_run` reads it), and the loader maps whole pages: raw bytes past VirtualSize up to
+    /// its page end are there too (LLD pads `.text` with 0xCC to SizeOfRawData; wine shows the
+    /// padding).
+    fn mapped_runs(&self, mut run: impl FnMut(u64, u64, u64)) {
         if self.identity {
-            copy(0, 0, self.size_of_image);
-            return out;
+            run(0, 0, self.size_of_image);
+            return;
         }
         let first = self.secs.first().map_or(u64::MAX, |s| s.rva);
-        copy(0, 0, self.headers_size.min(first));
-        // As `source_run` reads it: a byte belongs to the last section starting at or below it.
-        // The loader maps whole pages: raw bytes past VirtualSize up to its page end are there
-        // too (LLD pads `.text` with 0xCC to SizeOfRawData; wine shows the padding).
+        run(0, 0, self.headers_size.min(first));
         for (i, s) in self.secs.iter().enumerate() {
             let limit = self.secs.get(i + 1).map_or(u64::MAX, |n| n.rva.saturating_sub(s.rva));
             let page_end = s.vsize.checked_next_multiple_of(0x1000).unwrap_or(s.vsize);
-            copy(s.rva, s.raw_off, s.raw_rounded.min(page_end).min(limit));
+            run(s.rva, s.raw_off, s.raw_rounded.min(page_end).min(limit));
         }
-        out
     }
 
     /// The bytes `[start, start + out.len())` of what [`PeMap::materialise`] of `len` bytes
@@ -139,7 +145,7 @@ impl<'a> PeMap<'a> {
         out.fill(0);
         let file_len = self.data.len() as u64;
         let end = start.saturating_add(out.len() as u64).min(len as u64);
-        let mut copy = |rva: u64, off: u64, n: u64| {
+        self.mapped_runs(|rva, off, n| {
             let n = n.min(file_len.saturating_sub(off)).min((len as u64).saturating_sub(rva));
             let (s, e) = (rva.max(start), rva.saturating_add(n).min(end));
             if s < e {
@@ -147,18 +153,7 @@ impl<'a> PeMap<'a> {
                 let at = (s - start) as usize;
                 out[at..at + k].copy_from_slice(&self.data[o..o + k]);
             }
-        };
-        if self.identity {
-            copy(0, 0, self.size_of_image);
-            return;
-        }
-        let first = self.secs.first().map_or(u64::MAX, |s| s.rva);
-        copy(0, 0, self.headers_size.min(first));
-        for (i, s) in self.secs.iter().enumerate() {
-            let limit = self.secs.get(i + 1).map_or(u64::MAX, |n| n.rva.saturating_sub(s.rva));
-            let page_end = s.vsize.checked_next_multiple_of(0x1000).unwrap_or(s.vsize);
-            copy(s.rva, s.raw_off, s.raw_rounded.min(page_end).min(limit));
-        }
+        });
     }
 
     /// Where the byte at `rva` comes from, and how many bytes from there on come from the file
