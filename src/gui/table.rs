@@ -177,6 +177,18 @@ impl Facet {
     pub fn new(name: &'static str, col: impl ColumnEnum, options: Vec<String>) -> Self {
         Facet { name, col: col.index(), options }
     }
+
+    /// A facet on column `col` offering every non-empty text the model's rows hold there, in
+    /// the order first met.
+    pub fn distinct(name: &'static str, col: impl ColumnEnum, model: &dyn TableModel) -> Self {
+        let c = col.index();
+        let mut seen = std::collections::HashSet::new();
+        let options = (0..model.len())
+            .map(|row| model.text(row, c))
+            .filter(|t| !t.is_empty() && seen.insert(t.clone()))
+            .collect();
+        Facet { name, col: c, options }
+    }
 }
 
 /// Sort key of a cell: missing values first, then numbers, then text.

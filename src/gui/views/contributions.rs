@@ -87,20 +87,10 @@ impl TableModel for ContribModel<'_> {
         Some(Action::Navigate { doc: None, target: Target::Rva(c.rva?, u64::from(c.size.max(1))) })
     }
     fn facets(&self) -> Vec<Facet> {
-        let mut f = Vec::new();
-        for (name, col) in
-            [("Object", ContribCol::Object), ("Archive", ContribCol::Archive), ("Section", ContribCol::Section)]
-        {
-            let mut options: Vec<String> = Vec::new();
-            for row in 0..self.len() {
-                let t = self.text(row, col.index());
-                if !t.is_empty() && !options.contains(&t) {
-                    options.push(t);
-                }
-            }
-            f.push(Facet::new(name, col, options));
-        }
-        f
+        [("Object", ContribCol::Object), ("Archive", ContribCol::Archive), ("Section", ContribCol::Section)]
+            .into_iter()
+            .map(|(name, col)| Facet::distinct(name, col, self))
+            .collect()
     }
 }
 

@@ -100,18 +100,10 @@ impl TableModel for LinkModel {
         }
     }
     fn facets(&self) -> Vec<Facet> {
-        let mut f = Vec::new();
-        for (name, col) in [("Fate", LinkCol::Fate), ("Out", LinkCol::Out), ("File", LinkCol::File)] {
-            let mut options: Vec<String> = Vec::new();
-            for row in 0..self.len() {
-                let t = self.text(row, col.index());
-                if !t.is_empty() && !options.contains(&t) {
-                    options.push(t);
-                }
-            }
-            f.push(Facet::new(name, col, options));
-        }
-        f
+        [("Fate", LinkCol::Fate), ("Out", LinkCol::Out), ("File", LinkCol::File)]
+            .into_iter()
+            .map(|(name, col)| Facet::distinct(name, col, self))
+            .collect()
     }
 }
 
