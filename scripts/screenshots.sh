@@ -42,6 +42,8 @@ LINKSCOPE_SELECT_ROW=2 shot relocations --view relocations $S/autoimport.exe
 LINKSCOPE_SELECT_ROW=2 shot relocations-elf --view relocations $S/main-nopie $S/libdata.so
 LINKSCOPE_SELECT_ROW=2 shot pseudo-relocs --view pseudo-relocs $S/autoimport.exe $S/data.dll
 shot comdats --view comdats $S/comdat.obj
+# PDB: the section contributions of an lld-link /debug build (its PDB found beside it).
+LINKSCOPE_SELECT_ROW=3 shot contributions --view contributions tests/fixtures/pdb/x64.exe
 shot layout-map-object --view map $S/comdat.obj
 LINKSCOPE_GOTO=0x140009e80 shot hex --view hex $S/autoimport.exe
 # A GNU ld v1 image: its extra import descriptors put IAT slots inside .text.
