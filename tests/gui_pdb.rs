@@ -41,3 +41,25 @@ fn contributions_view_lists_and_facets_the_pdb_contributions() {
     assert!(core.bin.symbols.iter().any(|s| s.name == "?total_area@@YAHPEAPEBUShape@@H@Z"));
     assert!(core.labels().iter().any(|l| l.name == "int __cdecl total_area(struct Shape const **, int)"));
 }
+
+#[test]
+fn go_to_takes_the_pdb_s_names_mangled_demangled_or_as_a_function_name() {
+    use linkscope::gui::Action;
+    let mut h = harness(loaded_paths(&[fixture("x64.exe")]));
+    let core = active(&h).core.clone();
+    let want = core
+        .labels()
+        .iter()
+        .find(|l| l.name == "int __cdecl total_area(struct Shape const **, int)")
+        .map(|l| l.rva)
+        .expect("the PDB's public labels the function");
+    for text in
+        ["?total_area@@YAHPEAPEBUShape@@H@Z", "int __cdecl total_area(struct Shape const **, int)", "total_area"]
+    {
+        h.state_mut().apply(Action::GoTo(text.into()));
+        let r = h.state().last_goto.clone().unwrap_or_else(|| panic!("{text}: {:?}", h.state().status));
+        assert_eq!(r.rva, Some(want), "{text}");
+    }
+    h.state_mut().apply(Action::GoTo("no_such_name".into()));
+    assert!(h.state().last_goto.is_none());
+}

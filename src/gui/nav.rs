@@ -113,7 +113,39 @@ pub fn instruction_row(core: &DocCore, r: &Resolved) -> Option<usize> {
     ix.row_of(s.rva + (off - s.file_offset), Some(p))
 }
 
-/// Read `input` (`0x…` or bare hex: VA; `rva:…`; `file:…`) against `core` and say what was used.
+/// The RVA a name designates in an image, and what it is: a symbol by its name or demangled
+/// name (the PDB's publics and procedures are symbols too), an export, a label; else the one
+/// function whose demangled name is `name(…)` (`Rect::area` for `int __cdecl Rect::area(void)`).
+fn by_name(name: &str, core: &DocCore) -> Option<(u64, String)> {
+    let (bin, index) = (&core.bin, &core.index);
+    if is_object(bin) || name.is_empty() {
+        return None;
+    }
+    let symbol = |pred: &dyn Fn(&crate::model::Symbol) -> bool| {
+        index.symbols_sorted.iter().find(|&&(_, p)| bin.symbols.get(p as usize).is_some_and(pred)).map(|&(rva, _)| rva)
+    };
+    if let Some(rva) = symbol(&|s| s.name == name || s.demangled.as_deref() == Some(name)) {
+        return Some((rva, format!("symbol {name}")));
+    }
+    if let Some(e) = bin.exports.iter().find(|e| e.name.as_deref() == Some(name) && e.forwarder.is_none()) {
+        return Some((e.rva, format!("export {name}")));
+    }
+    if let Some(l) = core.labels().iter().find(|l| l.name == name) {
+        return Some((l.rva, format!("label {name}")));
+    }
+    let call = format!("{name}(");
+    let mut calls = bin.symbols.iter().filter(|s| {
+        s.demangled.as_deref().is_some_and(|d| {
+            d.contains(&call) && d.find(&call).is_some_and(|i| i == 0 || d[..i].ends_with([' ', '*', '&']))
+        })
+    });
+    let s = calls.next()?;
+    let rva = symbol(&|x| std::ptr::eq(x, s))?;
+    Some((rva, format!("{} ({name})", s.demangled.as_deref().unwrap_or(&s.name))))
+}
+
+/// Read `input` (`0x…` or bare hex: VA; `rva:…`; `file:…`; or a name) against `core` and say
+/// what was used.
 pub fn resolve(input: &str, core: &DocCore) -> Result<Resolved, String> {
     let text = input.trim();
     let lower = text.to_ascii_lowercase();
@@ -126,8 +158,23 @@ pub fn resolve(input: &str, core: &DocCore) -> Result<Resolved, String> {
     } else {
         (AddrKind::Va, lower.as_str())
     };
-    let value =
-        parse_hex(rest).ok_or_else(|| format!("\"{text}\" is not an address; type 0x… (VA), rva:… or file:… (hex)"))?;
+    // Bare text that names something is the name (`add`, `face` are hex too); `0x…` is a number.
+    let bare = !text.contains(':') && !lower.starts_with("0x");
+    let named = if bare { by_name(text, core) } else { None };
+    let Some(value) = parse_hex(rest).filter(|_| named.is_none()) else {
+        // Not a number: a name (a symbol, the PDB's too, mangled or demangled; an export; a
+        // label such as `sub_140001000` or `j_Sleep`).
+        return match named.or_else(|| by_name(text, core)) {
+            Some((rva, what)) => {
+                let mut r = resolve(&format!("rva:{rva:#x}"), core)?;
+                r.message = format!("{what} at RVA {rva:#x}: {}", r.message);
+                Ok(r)
+            }
+            None => Err(format!(
+                "\"{text}\" is neither an address (0x… VA, rva:…, file:…) nor the name of a symbol, export or label"
+            )),
+        };
+    };
     let bin = &core.bin;
     // `used`: how the number was read; `target`: what it designates (a file offset or an RVA).
     let (used, note, file_offset, rva) = match asked {
