@@ -443,3 +443,29 @@ fn noduplicates_is_explained_as_the_rule_it_is() {
     let placed = rows.iter().find(|row| row.fate == "placed" && row.name == ".text$c_f").unwrap();
     assert!(placed.why.contains("NODUPLICATES: only one definition may exist"), "{}", placed.why);
 }
+
+#[test]
+fn without_a_map_the_images_pdb_is_the_truth() {
+    for arch in ["msvc64", "msvc32"] {
+        let c = case(&format!("{arch}/lld-debug"));
+        let image = c.dir.join("lld-debug.exe");
+        let r = run(&c);
+        // Against the PDB's section contributions: every input section, as against the map.
+        let by_pdb = linkscope::session::link::compare_files(&r, Some(&image), None).unwrap();
+        let by_map =
+            linkscope::session::link::compare_files(&r, Some(&image), Some(&c.dir.join("lld-debug.lldmap"))).unwrap();
+        assert!(by_pdb.differences.is_empty(), "{arch}: {:?}", by_pdb.differences);
+        assert_eq!(by_pdb.placements_compared, by_map.placements_compared, "{arch}");
+        assert!(by_pdb.placements_compared > 50, "{arch}");
+        // The inputs swapped: other COMDAT copies win, and the contributions say where.
+        let mut swapped = c.args.clone();
+        let objs: Vec<usize> = (0..swapped.len()).filter(|&i| swapped[i].ends_with(".obj")).collect();
+        let names: Vec<String> = objs.iter().rev().map(|&i| swapped[i].clone()).collect();
+        for (&i, n) in objs.iter().zip(names) {
+            swapped[i] = n;
+        }
+        let r = run_in(&c.dir, c.flavor, &swapped).unwrap();
+        let d = linkscope::session::link::compare_files(&r, Some(&image), None).unwrap();
+        assert!(d.differences.iter().any(|x| x.kind == "contribution"), "{arch}: {:?}", d.differences);
+    }
+}

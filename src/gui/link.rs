@@ -262,7 +262,11 @@ fn compute(
     let compare = with.map(|w| match w {
         CompareWith::Image(img) => {
             let map = crate::session::link::map_beside(&img.path);
-            let r = crate::link::compare::compare(&report, &img.data, map.as_ref()).map_err(|e| e.to_string());
+            let mut r = crate::link::compare::compare(&report, &img.data, map.as_ref()).map_err(|e| e.to_string());
+            // No map: the image's PDB, when it has one, is the truth for every input section.
+            if let (Ok(c), None, Some(pdb)) = (&mut r, &map, &img.pdb) {
+                crate::link::compare::compare_contributions(&report, &pdb.contributions, c);
+            }
             (img.name.clone(), r)
         }
         CompareWith::Map(path) => {

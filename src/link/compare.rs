@@ -27,7 +27,7 @@ pub struct Difference {
 pub struct Comparison {
     /// Output sections compared.
     pub sections_compared: usize,
-    /// Input sections compared (from the map).
+    /// Input sections compared (from the map, or the PDB's section contributions).
     pub placements_compared: usize,
     /// Every difference.
     pub differences: Vec<Difference>,
@@ -97,6 +97,42 @@ pub fn compare(rep: &Report, image: &[u8], map: Option<&LinkMap>) -> Result<Comp
         compare_map(rep, m, &mut c);
     }
     Ok(c)
+}
+
+/// The prediction against the section contributions of the link's PDB (lld-link `/debug`): every
+/// input section's RVA and size, per object (an archive member by its own name), as the PDB
+/// records them. The linker's own chunks (module `* Linker *`) and lld's merged string literals
+/// (in no object's name) are not compared; `placements_compared` counts the contributions
+/// compared, predicted or recorded.
+pub fn compare_contributions(rep: &Report, contributions: &[crate::model::pdb::PdbContribution], c: &mut Comparison) {
+    let object = |f: &str| super::inputs::base_name(&map_file(MapKind::Lld, f));
+    let mut predicted: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+    for p in rep.placements.iter().filter(|p| !p.merged) {
+        predicted.entry(object(&p.file)).or_default().push((p.rva, p.size));
+    }
+    let mut actual: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+    for x in contributions {
+        let (Some(rva), Some(module)) = (x.rva, x.module.as_deref()) else { continue };
+        if module == "* Linker *" {
+            continue;
+        }
+        actual.entry(super::inputs::base_name(module)).or_default().push((rva, u64::from(x.size)));
+    }
+    let keys: std::collections::BTreeSet<&String> = predicted.keys().chain(actual.keys()).collect();
+    for k in keys {
+        let mut p = predicted.get(k).cloned().unwrap_or_default();
+        let mut a = actual.get(k).cloned().unwrap_or_default();
+        p.sort_unstable();
+        a.sort_unstable();
+        for i in 0..p.len().max(a.len()) {
+            c.placements_compared += 1;
+            let (pp, aa) = (p.get(i), a.get(i));
+            if pp != aa {
+                let t = |x: Option<&(u64, u64)>| x.map(|(r, s)| format!("rva 0x{r:x} size 0x{s:x}"));
+                c.differences.push(diff("contribution", k.clone(), t(pp), t(aa)));
+            }
+        }
+    }
 }
 
 /// A map's file name without its directories: `d1/libm.a(m1.obj)` → `libm.a(m1.obj)`,

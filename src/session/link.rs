@@ -59,10 +59,27 @@ pub fn read_map(path: &Path) -> Result<LinkMap, CompareFilesError> {
 pub fn compare_files(rep: &Report, image: Option<&Path>, map: Option<&Path>) -> Result<Comparison, CompareFilesError> {
     let map = map.map(read_map).transpose()?;
     match (image, map) {
+        (Some(i), None) => {
+            // No map: the image's PDB (lld-link /debug), when it has one that matches, is the
+            // truth for every input section.
+            let bytes = read(i)?;
+            let mut c = compare::compare(rep, &bytes, None)?;
+            if let Some(pdb) = pdb_beside(i, &bytes) {
+                compare::compare_contributions(rep, &pdb.contributions, &mut c);
+            }
+            Ok(c)
+        }
         (Some(i), m) => Ok(compare::compare(rep, &read(i)?, m.as_ref())?),
         (None, Some(m)) => Ok(compare::compare_map_only(rep, &m)),
         (None, None) => Ok(Comparison::default()),
     }
+}
+
+/// The image's own PDB (its CodeView path, or that name beside it; GUID and age matching).
+fn pdb_beside(image: &Path, bytes: &[u8]) -> Option<crate::model::pdb::LoadedPdb> {
+    let bin = crate::formats::load(bytes).ok()?;
+    let choice = crate::session::pdb::PdbChoice { auto: true, ..Default::default() };
+    crate::session::pdb::load(image, &bin, &choice).pdb
 }
 
 /// Whether a file starts like a linker input the simulation reads: an `ar` archive or a COFF
