@@ -83,10 +83,7 @@ fn select(bin: &Binary, index: &Index, sel: &Selection, pdb: Option<&LoadedPdb>)
 /// `[start, end)` of a symbol or export (its size, else up to the next name), and its section.
 fn symbol_range(bin: &Binary, index: &Index, name: &str) -> Option<(u64, u64, Option<usize>)> {
     let object = is_object(bin);
-    let hit = index.symbols_sorted.iter().position(|&(_, p)| {
-        bin.symbols.get(p as usize).is_some_and(|s| s.name == name || s.demangled.as_deref() == Some(name))
-    });
-    if let Some(i) = hit {
+    if let Some(i) = index.symbol_named(bin, name) {
         let (rva, p) = index.symbols_sorted[i];
         let sym = bin.symbols.get(p as usize)?;
         let sec = sym.section.and_then(|s| index.section_pos(s));

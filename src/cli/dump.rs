@@ -83,11 +83,7 @@ impl Source {
     pub fn find(&self, module: Option<&str>, image: &Path) -> Result<(DumpModule, FoundBy), String> {
         let bytes = crate::input::Input::open(image).map_err(|e| format!("linkscope: {}: {e}", image.display()))?;
         let name = image.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let first = |m: &DumpModule| -> Option<Vec<u8>> {
-            let mem = self.memory(m.base, m.size.min(0x1000)).ok()?;
-            mem.holds(0, mem.len() as u64).then(|| mem.bytes.into_owned())
-        };
-        find_module(self.dump(), module, &name, &bytes, &first)
+        find_module(self.dump(), module, &name, &bytes, &|base, size| self.memory(base, size).ok())
             .map(|(m, by)| (m.clone(), by))
             .map_err(|e| format!("linkscope: {}: {e}", self.name()))
     }

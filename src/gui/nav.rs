@@ -121,11 +121,8 @@ fn by_name(name: &str, core: &DocCore) -> Option<(u64, String)> {
     if is_object(bin) || name.is_empty() {
         return None;
     }
-    let symbol = |pred: &dyn Fn(&crate::model::Symbol) -> bool| {
-        index.symbols_sorted.iter().find(|&&(_, p)| bin.symbols.get(p as usize).is_some_and(pred)).map(|&(rva, _)| rva)
-    };
-    if let Some(rva) = symbol(&|s| s.name == name || s.demangled.as_deref() == Some(name)) {
-        return Some((rva, format!("symbol {name}")));
+    if let Some(i) = index.symbol_named(bin, name) {
+        return Some((index.symbols_sorted[i].0, format!("symbol {name}")));
     }
     if let Some(e) = bin.exports.iter().find(|e| e.name.as_deref() == Some(name) && e.forwarder.is_none()) {
         return Some((e.rva, format!("export {name}")));
@@ -134,14 +131,11 @@ fn by_name(name: &str, core: &DocCore) -> Option<(u64, String)> {
         return Some((l.rva, format!("label {name}")));
     }
     let call = format!("{name}(");
-    let mut calls = bin.symbols.iter().filter(|s| {
-        s.demangled.as_deref().is_some_and(|d| {
-            d.contains(&call) && d.find(&call).is_some_and(|i| i == 0 || d[..i].ends_with([' ', '*', '&']))
-        })
-    });
-    let s = calls.next()?;
-    let rva = symbol(&|x| std::ptr::eq(x, s))?;
-    Some((rva, format!("{} ({name})", s.demangled.as_deref().unwrap_or(&s.name))))
+    index.symbols_sorted.iter().find_map(|&(rva, p)| {
+        let d = bin.symbols.get(p as usize)?.demangled.as_deref()?;
+        let i = d.find(&call)?;
+        (i == 0 || d[..i].ends_with([' ', '*', '&'])).then(|| (rva, format!("{d} ({name})")))
+    })
 }
 
 /// Read `input` (`0x…` or bare hex: VA; `rva:…`; `file:…`; or a name) against `core` and say

@@ -100,8 +100,7 @@ type InProcess = (session::dump::OpenedDump, crate::model::dump::DumpModule, Vec
 fn in_process(core: &Analyzed, path: &std::path::Path) -> Result<InProcess, String> {
     let d = session::dump::OpenedDump::open(path).map_err(|e| e.to_string())?;
     let name = core.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let first_page = |m: &crate::model::dump::DumpModule| d.memory(m.base, 0x1000).ok().map(|x| x.bytes.to_vec());
-    let (m, _) = session::dump::find_module(&d.dump, None, &name, &core.data, &first_page)
+    let (m, _) = session::dump::find_module(&d.dump, None, &name, &core.data, &|base, size| d.memory(base, size).ok())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let m = m.clone();
     let mut bases: Vec<(String, u64)> = d.dump.modules.iter().map(|x| (x.name.clone(), x.base)).collect();

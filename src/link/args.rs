@@ -382,6 +382,18 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
     Ok(c)
 }
 
+/// The output file a command line names: the last `/out:` (lld takes the last), or the MinGW
+/// driver's `-o` / `--out`.
+pub fn named_output(outputs: &[String]) -> Option<&str> {
+    outputs.iter().rev().find_map(|o| {
+        if let Some(v) = o.strip_prefix("-o ").or_else(|| o.strip_prefix("--out ")) {
+            return Some(v);
+        }
+        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
+        v.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("out:")).then(|| &v[4..])
+    })
+}
+
 /// Split a command line (a pasted one, or a `.drectve` section) at white space; double quotes
 /// group.
 pub fn split_command_line(s: &str) -> Vec<String> {

@@ -97,7 +97,6 @@ pub fn relocs(w: &mut World, live: &Live, folded: &std::collections::HashSet<Chu
     if w.auto_imported.is_empty() {
         return out;
     }
-    let machine = if w.machine == Machine::X64 { 0x8664 } else { 0x14c };
     for (oi, o) in w.objs.iter().enumerate() {
         for s in &o.bin.sections {
             let live = live.get(oi).and_then(|l| l.get(s.index as usize - 1)).copied().unwrap_or(false);
@@ -112,7 +111,7 @@ pub fn relocs(w: &mut World, live: &Live, folded: &std::collections::HashSet<Chu
                 }
                 let bits = pseudo_bits(w.machine, r.raw_type);
                 if bits == 0 {
-                    let (ty, ..) = crate::formats::coff::relocs::reloc_info(machine, r.raw_type as u16);
+                    let (ty, ..) = crate::formats::coff::relocs::reloc_info(o.machine, r.raw_type as u16);
                     errors.push(format!(
                         "unable to automatically import from {} with relocation type {ty} in {}",
                         w.globals[g].name, o.name

@@ -61,16 +61,10 @@ pub fn codeview_path(cfg: &Config, cwd: Option<&str>) -> (String, Option<String>
 }
 
 /// lld-link's output file: `/out:` (the MinGW driver's `-o`), else the first input with the
-/// image's extension.
-fn output_file(cfg: &Config) -> String {
-    for o in cfg.outputs.iter().rev() {
-        if let Some(v) = o.strip_prefix("-o ").or_else(|| o.strip_prefix("--out ")) {
-            return v.to_string();
-        }
-        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
-        if v.len() > 4 && v[..4].eq_ignore_ascii_case("out:") {
-            return v[4..].to_string();
-        }
+/// image's extension (lld's `getOutputPath`).
+pub fn output_file(cfg: &Config) -> String {
+    if let Some(out) = super::args::named_output(&cfg.outputs) {
+        return out.to_string();
     }
     let first = cfg.inputs.iter().find_map(|i| i.file()).unwrap_or("a");
     replace_extension(first, if cfg.dll { ".dll" } else { ".exe" })

@@ -214,17 +214,7 @@ fn export(lx: &mut Lexer<'_>, first: &str, x86: bool, mingw: bool) -> Result<Exp
             ext.insert(0, '_');
         }
     }
-    let mut e = Export {
-        symbol: name.clone(),
-        name: if ext.is_empty() { name.clone() } else { ext.clone() },
-        ordinal: 0,
-        noname: false,
-        data: false,
-        private: false,
-        forward: None,
-        decorate: false,
-        ordinal_given: false,
-    };
+    let mut e = Export::new(&name, if ext.is_empty() { &name } else { &ext });
     loop {
         let t = lx.next();
         match t {

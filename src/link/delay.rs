@@ -49,14 +49,8 @@ pub fn chunks(w: &World, dlls: &[(String, Vec<&ImportObject>)]) -> Vec<DelayChun
             code.push(syn(".text", format!("delay thunk {dll}!{shown}"), if x64 { 12 } else { 10 }, 1, true));
             addresses.push(syn(".data", format!("delay IAT {dll}!{shown}"), ptr, ptr, true));
             names.push(syn(".didat", format!("delay name table {dll}!{shown}"), ptr, ptr, true));
-            if let (Some(n), false) = (&imp.import_name, imp.name_type == crate::model::ImportNameType::Ordinal) {
-                hints.push(syn(
-                    ".didat",
-                    format!("delay hint/name {shown}"),
-                    (n.len() as u64 + 3).next_multiple_of(2),
-                    2,
-                    true,
-                ));
+            if let Some(size) = super::layout::hint_name_size(imp) {
+                hints.push(syn(".didat", format!("delay hint/name {shown}"), size, 2, true));
             }
         }
         code.push(syn(".text", format!("delay tail merge {dll}"), if x64 { 83 } else { 17 }, 1, true));

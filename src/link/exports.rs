@@ -38,6 +38,23 @@ pub struct Export {
     pub ordinal_given: bool,
 }
 
+impl Export {
+    /// `symbol` exported as `name`: no ordinal written, no flags, not a forwarder.
+    pub fn new(symbol: &str, name: &str) -> Self {
+        Export {
+            symbol: symbol.to_string(),
+            name: name.to_string(),
+            ordinal: 0,
+            noname: false,
+            data: false,
+            private: false,
+            forward: None,
+            decorate: false,
+            ordinal_given: false,
+        }
+    }
+}
+
 /// Why an export cannot be read, in lld's words (`invalid /export: f,NONAME`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
@@ -67,17 +84,7 @@ pub fn parse(arg: &str) -> Result<Export, ExportError> {
     if name.is_empty() || symbol.is_empty() {
         return Err(ExportError::NoName(arg.to_string()));
     }
-    let mut e = Export {
-        symbol: symbol.to_string(),
-        name: name.to_string(),
-        ordinal: 0,
-        noname: false,
-        data: false,
-        private: false,
-        forward,
-        decorate: false,
-        ordinal_given: false,
-    };
+    let mut e = Export { forward, ..Export::new(symbol, name) };
     if e.forward.is_some() {
         // lld returns a forwarder as soon as it is read: what follows the name is not looked at.
         return Ok(e);
@@ -317,17 +324,7 @@ pub fn mingw_auto_exports(w: &super::resolve::World) -> Vec<Export> {
             None => OBJECTS.contains(&super::inputs::base_name(&o.name).as_str()),
         };
         if !excluded {
-            out.push(Export {
-                symbol: name.to_string(),
-                name: name.to_string(),
-                ordinal: 0,
-                noname: false,
-                data,
-                private: false,
-                forward: None,
-                decorate: false,
-                ordinal_given: false,
-            });
+            out.push(Export { data, ..Export::new(name, name) });
         }
     }
     out
@@ -399,22 +396,9 @@ pub fn unmodelled(flavor: super::Flavor, dll: bool, exports: &[Export]) -> Optio
     ))
 }
 
-/// The DLL name lld-link writes: the output file's name (`/out:`), else the first input's stem
-/// with `.dll`.
-pub fn dll_name(outputs: &[String], first_input: Option<&str>) -> String {
-    for o in outputs {
-        // lld-link's `/out:x.dll`; the MinGW driver's `-o x.dll` (kept as `-o x.dll`).
-        if let Some(v) = o.strip_prefix("-o ").or_else(|| o.strip_prefix("--out ")) {
-            return super::inputs::base_name(v);
-        }
-        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
-        if v.len() > 4 && v[..4].eq_ignore_ascii_case("out:") {
-            return super::inputs::base_name(&v[4..]);
-        }
-    }
-    let first = super::inputs::base_name(first_input.unwrap_or("a"));
-    let stem = first.rsplit_once('.').map_or(first.as_str(), |(s, _)| s);
-    format!("{stem}.dll")
+/// The DLL name lld-link writes into the export directory: the output file's name.
+pub fn dll_name(cfg: &super::args::Config) -> String {
+    super::inputs::base_name(&super::debug::output_file(cfg))
 }
 
 #[cfg(test)]
@@ -441,8 +425,15 @@ mod tests {
         assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);
         let sizes: Vec<u64> = edata_chunks(&v, "x.dll").iter().map(|c| c.1).collect();
         assert_eq!(sizes, [40, 6, 24, 12, 6, 2, 2, 2]);
-        assert_eq!(dll_name(&["/out:d/x.dll".into()], None), "x.dll");
-        assert_eq!(dll_name(&["-o d/y.dll".into()], None), "y.dll");
-        assert_eq!(dll_name(&[], Some("d/m.obj")), "m.dll");
+        let cfg = |a: &[&str]| {
+            let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+            super::super::args::parse(super::super::Flavor::LldLink, &v).unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(dll_name(&cfg(&["/dll", "/out:d/x.dll", "a.obj"])), "x.dll");
+        assert_eq!(dll_name(&cfg(&["/dll", "d/lib.v1.obj"])), "lib.v1.dll");
+        let mingw = ["--shared", "-o", "d/y.dll", "a.o"].map(String::from);
+        let mingw = super::super::args::parse(super::super::Flavor::LldMingw, &mingw).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dll_name(&mingw), "y.dll");
+        assert_eq!(dll_name(&cfg(&["/dll", "d/m.obj"])), "m.dll");
     }
 }

@@ -453,6 +453,13 @@ fn by_dll<'a>(w: &'a World, imports: &[(ObjId, bool)]) -> Vec<(String, Vec<&'a c
     dlls
 }
 
+/// The size of an import's hint/name entry (lld's `HintNameChunk`: the hint, the name and its
+/// NUL, 2-aligned); None for an import by ordinal, which has none.
+pub fn hint_name_size(imp: &crate::model::ImportObject) -> Option<u64> {
+    let name = imp.import_name.as_deref().filter(|_| imp.name_type != crate::model::ImportNameType::Ordinal)?;
+    Some(align_up(name.len() as u64 + 3, 2))
+}
+
 /// How an import's table chunks name it: its name, or `#ordinal`.
 pub fn import_shown(imp: &crate::model::ImportObject) -> String {
     imp.import_name.clone().unwrap_or_else(|| format!("#{}", imp.ordinal_or_hint))
@@ -467,7 +474,7 @@ fn import_tables(
     ptr: u64,
     partial: &mut BTreeMap<(Vec<u8>, u32), Vec<PartialChunk>>,
 ) {
-    let mut dlls = by_dll(w, imports);
+    let dlls = by_dll(w, imports);
     // lld writes the directory's terminator whenever there are import tables at all, dlltool's
     // `.idata$*` inputs included.
     let gnu_idata = partial.iter().any(|((n, _), v)| n.starts_with(b".idata") && !v.is_empty());
@@ -478,15 +485,13 @@ fn import_tables(
         |name: String, size: u64, align: u64, data: bool| (Origin::Synthetic("import tables"), name, size, align, data);
     let (mut dirs, mut lookups, mut addresses, mut hints, mut names) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (dll, list) in &mut dlls {
-        for imp in list.iter() {
-            let by_name = imp.name_type != crate::model::ImportNameType::Ordinal && imp.import_name.is_some();
+    for (dll, list) in &dlls {
+        for imp in list {
             let shown = import_shown(imp);
             lookups.push(syn(format!("ILT {dll}!{shown}"), ptr, ptr, true));
             addresses.push(syn(format!("IAT {dll}!{shown}"), ptr, ptr, true));
-            if by_name {
-                let n = imp.import_name.as_deref().unwrap_or("").len() as u64;
-                hints.push(syn(format!("hint/name {shown}"), align_up(n + 3, 2), 2, true));
+            if let Some(size) = hint_name_size(imp) {
+                hints.push(syn(format!("hint/name {shown}"), size, 2, true));
             }
         }
         lookups.push(syn(format!("ILT {dll} end"), ptr, 1, false));

@@ -275,8 +275,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     for text in fixup.warnings {
         w.warn(text, true);
     }
-    let first = w.cfg.inputs.iter().find_map(|i| i.file().map(str::to_string));
-    w.dll_name = exports::dll_name(&w.cfg.outputs, first.as_deref());
+    w.dll_name = exports::dll_name(&w.cfg);
     if let Some(n) = exports::unmodelled(flavor, w.cfg.dll, &w.exports) {
         w.note(n);
     }
@@ -342,11 +341,7 @@ fn read_def<B: Into<inputs::FileBytes>>(
     let bytes: inputs::FileBytes = read(path).map_err(|e| format!("could not open {path}: {e}"))?.into();
     let text = String::from_utf8_lossy(&bytes);
     let def = deffile::parse(&text, machine == args::Machine::X86, cfg.mingw).map_err(|e| e.to_string())?;
-    let has_out = cfg.outputs.iter().any(|o| {
-        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
-        o.starts_with("-o ") || (v.len() > 4 && v[..4].eq_ignore_ascii_case("out:"))
-    });
-    if let (Some(out), false) = (def.output, has_out) {
+    if let (Some(out), None) = (def.output, args::named_output(&cfg.outputs)) {
         cfg.outputs.push(format!("/out:{out}"));
     }
     cfg.exports.extend(def.exports);

@@ -177,6 +177,14 @@ impl Index {
         self.symbol_by_index.get(&index).copied()
     }
 
+    /// Position in `symbols_sorted` of the first symbol (in RVA order) named `name` or whose
+    /// demangled name is `name`.
+    pub fn symbol_named(&self, bin: &Binary, name: &str) -> Option<usize> {
+        self.symbols_sorted.iter().position(|&(_, p)| {
+            bin.symbols.get(p as usize).is_some_and(|s| s.name == name || s.demangled.as_deref() == Some(name))
+        })
+    }
+
     /// Position in `bin.sections` of the section with format index `index`.
     pub fn section_pos(&self, index: u32) -> Option<usize> {
         self.by_index.get(&index).copied()

@@ -202,14 +202,18 @@ pub enum FindError {
 
 /// The module `image` (its file bytes, named `image_name`) is in `dump`: by `name` when given,
 /// else by the image's file name, else the first whose memory starts with the image's headers
-/// (`first_page` reads a module's first bytes).
-pub fn find_module<'d>(
+/// (`memory(base, size)` reads a module's memory; a first page not wholly held is not compared).
+pub fn find_module<'d, 'm>(
     dump: &'d ProcessDump,
     name: Option<&str>,
     image_name: &str,
     image: &[u8],
-    first_page: &dyn Fn(&DumpModule) -> Option<Vec<u8>>,
+    memory: &dyn Fn(u64, u64) -> Option<ModuleMemory<'m>>,
 ) -> Result<(&'d DumpModule, FoundBy), FindError> {
+    let first_page = |m: &DumpModule| {
+        let mem = memory(m.base, m.size.min(0x1000))?;
+        mem.holds(0, mem.len() as u64).then(|| mem.bytes.into_owned())
+    };
     if let Some(n) = name {
         return dump.module(n).map(|m| (m, FoundBy::Name)).ok_or_else(|| FindError::NoSuchName(n.to_string()));
     }
