@@ -17,22 +17,7 @@ fn value(name: &'static str, help: &'static str) -> PossibleValue {
 /// `inspect --only`.
 impl ValueEnum for Part {
     fn value_variants<'a>() -> &'a [Self] {
-        &[
-            Part::Headers,
-            Part::Sections,
-            Part::Segments,
-            Part::Symbols,
-            Part::Comdats,
-            Part::Imports,
-            Part::Exports,
-            Part::Basereloc,
-            Part::Relocs,
-            Part::PseudoRelocs,
-            Part::Diagnostics,
-            Part::Records,
-            Part::Pdb,
-            Part::Contributions,
-        ]
+        &Part::ALL
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {

@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod disasm;
 pub mod explain;
+pub mod json;
 pub mod link;
 pub mod patch;
 pub mod pdb;
@@ -55,6 +56,24 @@ pub enum Part {
 }
 
 impl Part {
+    /// Every part, in the order `--help` lists them.
+    pub const ALL: [Part; 14] = [
+        Part::Headers,
+        Part::Sections,
+        Part::Segments,
+        Part::Symbols,
+        Part::Comdats,
+        Part::Imports,
+        Part::Exports,
+        Part::Basereloc,
+        Part::Relocs,
+        Part::PseudoRelocs,
+        Part::Diagnostics,
+        Part::Records,
+        Part::Pdb,
+        Part::Contributions,
+    ];
+
     /// The JSON keys this part consists of.
     pub fn keys(self) -> &'static [&'static str] {
         match self {
@@ -88,26 +107,15 @@ struct Document<'a> {
 /// Keys every filtered document keeps.
 const ALWAYS: [&str; 4] = ["schema_version", "format", "arch", "members"];
 
-/// Write the JSON document for `bin`, optionally restricted to `only`.
+/// Write the JSON document for `bin`, optionally restricted to `only`: compact, key by key
+/// ([`json::write_document`]); pretty through serde.
 pub fn write_json(w: &mut impl Write, bin: &Binary, only: Option<Part>, pretty: bool) -> std::io::Result<()> {
-    let doc = Document { schema_version: SCHEMA_VERSION, binary: bin };
+    if !pretty {
+        return json::write_document(w, bin, only, &[]);
+    }
     match only {
-        None => {
-            if pretty {
-                serde_json::to_writer_pretty(&mut *w, &doc)?;
-            } else {
-                serde_json::to_writer(&mut *w, &doc)?;
-            }
-        }
-        Some(part) => {
-            let mut v = serde_json::to_value(&doc)?;
-            filter(&mut v, part);
-            if pretty {
-                serde_json::to_writer_pretty(&mut *w, &v)?;
-            } else {
-                serde_json::to_writer(&mut *w, &v)?;
-            }
-        }
+        None => serde_json::to_writer_pretty(&mut *w, &Document { schema_version: SCHEMA_VERSION, binary: bin })?,
+        Some(_) => serde_json::to_writer_pretty(&mut *w, &document_value(bin, only)?)?,
     }
     writeln!(w)
 }

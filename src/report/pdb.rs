@@ -15,28 +15,29 @@ fn wants(only: Option<Part>, part: Part) -> bool {
     only.is_none_or(|o| o == part)
 }
 
-/// Add the PDB's keys to the `inspect` document `doc` (an object): `pdb`, `publics`,
-/// `procedures` (part `pdb`) and `contributions` (part `contributions`). Without a PDB, a
-/// part asked for by `--only` is written empty (`pdb: null`), and nothing else is added.
-pub fn add_json(doc: &mut Value, pdb: Option<&LoadedPdb>, only: Option<Part>) -> Result<(), serde_json::Error> {
-    let Value::Object(map) = doc else { return Ok(()) };
+/// The PDB's keys of the `inspect` document: `pdb`, `publics`, `procedures` (part `pdb`) and
+/// `contributions` (part `contributions`). Without a PDB, a part asked for by `--only` is written
+/// empty (`pdb: null`), and nothing else is added.
+pub fn json_keys(pdb: Option<&LoadedPdb>, only: Option<Part>) -> Result<Vec<(&'static str, Value)>, serde_json::Error> {
+    let mut keys = Vec::new();
     if pdb.is_none() && only.is_none() {
-        return Ok(());
+        return Ok(keys);
     }
     let empty = LoadedPdb::default();
     let p = pdb.unwrap_or(&empty);
     if wants(only, Part::Pdb) {
-        map.insert("pdb".into(), serde_json::to_value(&p.header)?);
-        map.insert("publics".into(), serde_json::to_value(&p.publics)?);
-        map.insert("procedures".into(), serde_json::to_value(&p.procedures)?);
+        keys.push(("pdb", serde_json::to_value(&p.header)?));
+        keys.push(("publics", serde_json::to_value(&p.publics)?));
+        keys.push(("procedures", serde_json::to_value(&p.procedures)?));
     }
     if wants(only, Part::Contributions) {
-        map.insert("contributions".into(), serde_json::to_value(&p.contributions)?);
+        keys.push(("contributions", serde_json::to_value(&p.contributions)?));
     }
-    Ok(())
+    Ok(keys)
 }
 
-/// Write the `inspect` JSON document for `bin` with its PDB's keys (see [`add_json`]).
+/// Write the `inspect` JSON document for `bin` with its PDB's keys (see [`json_keys`]) after
+/// the file's own.
 pub fn write_json(
     w: &mut impl Write,
     bin: &Binary,
@@ -44,13 +45,15 @@ pub fn write_json(
     only: Option<Part>,
     pretty: bool,
 ) -> std::io::Result<()> {
-    let mut v = super::document_value(bin, only)?;
-    add_json(&mut v, pdb, only)?;
-    if pretty {
-        serde_json::to_writer_pretty(&mut *w, &v)?;
-    } else {
-        serde_json::to_writer(&mut *w, &v)?;
+    let keys = json_keys(pdb, only)?;
+    if !pretty {
+        return super::json::write_document(w, bin, only, &keys);
     }
+    let mut v = super::document_value(bin, only)?;
+    if let Value::Object(map) = &mut v {
+        map.extend(keys.into_iter().map(|(k, v)| (k.to_string(), v)));
+    }
+    serde_json::to_writer_pretty(&mut *w, &v)?;
     writeln!(w)
 }
 
