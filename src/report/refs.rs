@@ -9,6 +9,7 @@ use crate::analysis::namer::signed_hex;
 pub use crate::analysis::namer::{ImportJson, Namer};
 use crate::analysis::stream::SiteSource;
 use crate::analysis::{Mode, Reach, Refs, Site, Summary, TargetKind};
+use crate::report::table::{measure_cells, RowBuf};
 
 /// `--only` filters of `refs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,14 +372,16 @@ pub fn write_refs_text(
     ]);
     writeln!(w, "\n== data references ==")?;
     // Rows are formatted twice (widths, then text) rather than kept: bounded memory; each piece
-    // on the scan's workers.
-    let rows = |b: &[Site]| b.iter().filter(|s| keep(s)).map(|s| site_row(n, s, ptr_bits)).collect::<Vec<_>>();
+    // on the scan's workers, each row into one reused buffer.
     let mut width = t.header_widths();
     let columns = width.len();
     sites.each_piece(
         |b| {
-            let mut mine = vec![0; columns];
-            t.measure(&mut mine, rows(b).into_iter());
+            let (mut mine, mut row) = (vec![0; columns], RowBuf::default());
+            for s in b.iter().filter(|s| keep(s)) {
+                site_cells(n, s, ptr_bits, &mut row);
+                measure_cells(&mut mine, row.cells());
+            }
             mine
         },
         |mine| {
@@ -389,16 +392,45 @@ pub fn write_refs_text(
     t.write_head(w, &width)?;
     sites.each_piece(
         |b| {
-            let mut buf = Vec::new();
-            rows(b).iter().try_for_each(|r| t.write_row(&mut buf, &width, r)).map(|()| buf)
+            let (mut buf, mut row) = (Vec::new(), RowBuf::default());
+            for s in b.iter().filter(|s| keep(s)) {
+                site_cells(n, s, ptr_bits, &mut row);
+                t.push_row(&mut buf, &width, row.cells());
+            }
+            buf
         },
-        |buf| w.write_all(&buf?),
+        |buf| w.write_all(&buf),
     )
 }
 
-/// One site as the cells of the `refs` text table.
-fn site_row(n: &Namer<'_>, s: &Site, ptr_bits: u8) -> Vec<String> {
-    let name = n.site_name(s).unwrap_or_default();
+/// One site as the cells of the `refs` text table, written into `row`.
+fn site_cells(n: &Namer<'_>, s: &Site, ptr_bits: u8, row: &mut RowBuf) {
+    use std::fmt::Write as _;
+    row.clear();
+    let _ = write!(row.text(), "{:#x}", s.site_rva);
+    row.end_cell();
+    let _ = write!(row.text(), "+{}", s.field_rva.wrapping_sub(s.site_rva));
+    row.end_cell();
+    let _ = write!(row.text(), "{}", s.width);
+    row.end_cell();
+    row.cell(s.mode.name());
+    let _ = match s.target_rva {
+        Some(t) => write!(row.text(), "{t:#x}"),
+        None => write!(row.text(), "va {:#x}", s.target_va),
+    };
+    row.end_cell();
+    row.cell(s.target_kind.name());
+    if let Some(name) = n.site_name(s) {
+        row.text().extend(name.chars().map(|c| if c.is_control() { '?' } else { c }));
+    }
+    row.end_cell();
+    match s.offset {
+        Some(0) => row.text().push('0'),
+        Some(o) => row.text().push_str(&signed_hex(o)),
+        None => {}
+    }
+    row.end_cell();
+    row.cell(&reach_text(s, ptr_bits));
     let mut notes = Vec::new();
     if s.ambiguous {
         let naive = n.naive_label(s).unwrap_or_default();
@@ -410,19 +442,7 @@ fn site_row(n: &Namer<'_>, s: &Site, ptr_bits: u8) -> Vec<String> {
     if s.needs_import_fixup {
         notes.push("external data: needs an import fix-up".into());
     }
-    let target = s.target_rva.map_or_else(|| format!("va {:#x}", s.target_va), |t| format!("{t:#x}"));
-    vec![
-        format!("{:#x}", s.site_rva),
-        format!("+{}", s.field_rva.wrapping_sub(s.site_rva)),
-        s.width.to_string(),
-        s.mode.name().to_string(),
-        target,
-        s.target_kind.name().to_string(),
-        name.chars().map(|c| if c.is_control() { '?' } else { c }).collect(),
-        s.offset.map_or_else(String::new, |o| if o == 0 { "0".into() } else { signed_hex(o) }),
-        reach_text(s, ptr_bits),
-        notes.join("; "),
-    ]
+    row.cell(&notes.join("; "));
 }
 
 /// A site explained in words (the app's tooltip; `disasm --json` too).

@@ -54,10 +54,7 @@ impl Table {
     /// Widen `width` (one entry per column, e.g. from [`Table::header_widths`]) to fit `rows`.
     pub fn measure<R: AsRef<[String]>>(&self, width: &mut [usize], rows: impl Iterator<Item = R>) {
         for r in rows {
-            for (i, c) in r.as_ref().iter().enumerate().take(width.len()) {
-                let chars = if c.is_ascii() { c.len() } else { c.chars().count() };
-                width[i] = width[i].max(chars);
-            }
+            measure_cells(width, r.as_ref().iter().map(String::as_str));
         }
     }
 
@@ -75,30 +72,41 @@ impl Table {
 
     /// Write one row, its cells padded to `width`.
     pub fn write_row<S: AsRef<str>>(&self, w: &mut dyn Write, width: &[usize], cells: &[S]) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(width.iter().sum::<usize>() + 2 * self.headers.len() + 1);
+        self.push_row(&mut out, width, cells.iter().map(AsRef::as_ref));
+        w.write_all(&out)
+    }
+
+    /// Append one row to `out`, its cells padded to `width`, trailing blanks trimmed.
+    pub fn push_row<'c>(&self, out: &mut Vec<u8>, width: &[usize], cells: impl Iterator<Item = &'c str>) {
         let n = self.headers.len();
-        let mut out = String::with_capacity(width.iter().sum::<usize>() + 2 * n + 1);
-        let pad = |out: &mut String, k: usize| out.extend(std::iter::repeat_n(' ', k));
-        for (i, c) in cells.iter().map(AsRef::as_ref).enumerate().take(n) {
-            let chars = if c.is_ascii() { c.len() } else { c.chars().count() };
-            let room = width[i].saturating_sub(chars);
+        let start = out.len();
+        let pad = |out: &mut Vec<u8>, k: usize| out.resize(out.len() + k, b' ');
+        // Where the last non-empty cell ends: only blanks follow.
+        let mut content = start;
+        for (i, c) in cells.enumerate().take(n) {
+            let room = width[i].saturating_sub(chars(c));
             let last = i + 1 == n;
             if self.align[i] == Align::Right {
-                pad(&mut out, room);
-                out.push_str(c);
+                pad(out, room);
+                out.extend_from_slice(c.as_bytes());
             } else {
-                out.push_str(c);
-                if !last {
-                    pad(&mut out, room);
-                }
+                out.extend_from_slice(c.as_bytes());
+            }
+            if !c.is_empty() {
+                content = out.len();
+            }
+            if self.align[i] == Align::Left && !last {
+                pad(out, room);
             }
             if !last {
-                out.push_str("  ");
+                out.extend_from_slice(b"  ");
             }
         }
-        let end = out.trim_end().len();
-        out.truncate(end);
-        out.push('\n');
-        w.write_all(out.as_bytes())
+        // Whitespace at the end of the row (blank last cells, or a cell's own) is trimmed.
+        out.truncate(content);
+        trim_end(out, start);
+        out.push(b'\n');
     }
 
     fn print_rows<R: AsRef<[String]>>(
@@ -112,5 +120,108 @@ impl Table {
             self.write_row(w, width, r.as_ref())?;
         }
         Ok(())
+    }
+}
+
+/// Drop the whitespace (`char::is_whitespace`, as `str::trim_end`) at the end of `out[start..]`,
+/// which holds whole characters: ASCII blanks byte by byte, another character decoded only when
+/// its last byte is not ASCII.
+fn trim_end(out: &mut Vec<u8>, start: usize) {
+    while out.len() > start {
+        let last = out[out.len() - 1];
+        if last.is_ascii() {
+            if !last.is_ascii_whitespace() && last != 0x0b {
+                return;
+            }
+            out.pop();
+            continue;
+        }
+        let from = (start.max(out.len().saturating_sub(4))..out.len()).rfind(|&i| out[i] & 0xc0 != 0x80);
+        let ch = from.and_then(|i| std::str::from_utf8(&out[i..]).ok()?.chars().next().map(|c| (i, c)));
+        match ch {
+            Some((i, c)) if c.is_whitespace() => out.truncate(i),
+            _ => return,
+        }
+    }
+}
+
+/// A cell's width in characters.
+fn chars(c: &str) -> usize {
+    if c.is_ascii() {
+        c.len()
+    } else {
+        c.chars().count()
+    }
+}
+
+/// Widen `width` to fit one row's `cells`.
+pub fn measure_cells<'c>(width: &mut [usize], cells: impl Iterator<Item = &'c str>) {
+    for (w, c) in width.iter_mut().zip(cells) {
+        *w = (*w).max(chars(c));
+    }
+}
+
+/// One row's cells written into one reused buffer, for tables of millions of rows formatted
+/// twice (widths, then text) without a `String` per cell.
+#[derive(Default)]
+pub struct RowBuf {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowBuf {
+    /// Start a new row.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// The text of the cell being written (`write!` into it, or push).
+    pub fn text(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    /// End the cell being written; the next write starts the next cell.
+    pub fn end_cell(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    /// Add a whole cell.
+    pub fn cell(&mut self, c: &str) {
+        self.text.push_str(c);
+        self.end_cell();
+    }
+
+    /// The row's cells.
+    pub fn cells(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.text[a..b])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_trimmed_as_str_trim_end_trims() {
+        let t = Table::new(&["a", "b>", "c"]);
+        for cells in [["x", "1", ""], ["x\u{a0}", "", " \u{2003}\t\u{b}"], ["é", "ü", "ß\u{3000}"], ["", "", ""]] {
+            let mut out = b"keep ".to_vec();
+            let width = [3, 2, 4];
+            t.push_row(&mut out, &width, cells.iter().copied());
+            let mut full = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let pad = " ".repeat(width[i] - c.chars().count().min(width[i]));
+                if i == 1 {
+                    full += &(pad + c)
+                } else {
+                    full += &(c.to_string() + &pad)
+                }
+                full += "  ";
+            }
+            let expected = format!("keep {}\n", full.trim_end());
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{cells:?}");
+        }
     }
 }
