@@ -231,3 +231,96 @@ fn i386_export_names_are_undecorated_as_lld_writes_them() {
     let r = recorded_in("exports32", "lld-dll-def");
     assert!(!r.succeeds && r.diagnostics.iter().any(|d| d.message.contains("undefined symbol: f_b_std@8")));
 }
+
+/// The members of a real import library: (symbols, type, name type, import name, hint) of each,
+/// from linkscope's reader, checked against llvm-readobj's reading beside it.
+type Member = (Vec<String>, Option<String>, Option<String>, Option<String>, Option<u16>);
+
+fn real_library(dir: &std::path::Path, lib: &str) -> (String, Vec<Member>) {
+    let bin = linkscope::formats::load(&std::fs::read(dir.join(lib)).unwrap()).unwrap();
+    let mut dll = String::new();
+    let members: Vec<Member> = bin
+        .members
+        .iter()
+        .map(|m| {
+            dll = m.member_name.trim_end_matches('/').to_string();
+            let b = m.binary.as_deref().unwrap();
+            match &b.import_object {
+                Some(io) => {
+                    let mut symbols = vec![format!("__imp_{}", io.symbol)];
+                    if io.kind.to_string() != "data" {
+                        symbols.push(io.symbol.clone());
+                    }
+                    (
+                        symbols,
+                        Some(io.kind.to_string()),
+                        Some(io.name_type.to_string()),
+                        io.import_name.clone(),
+                        Some(io.ordinal_or_hint),
+                    )
+                }
+                // The special members: the symbol each defines (a section's, not its own name).
+                None => {
+                    let defined =
+                        b.symbols.iter().filter(|s| s.section.is_some_and(|x| x > 0) && !s.name.starts_with('.'));
+                    (defined.map(|s| s.name.clone()).collect(), None, None, None, None)
+                }
+            }
+        })
+        .collect();
+    // llvm-readobj prints each short import's symbols: the same, in the same order.
+    let readobj = std::fs::read_to_string(dir.join(format!("{lib}.readobj"))).unwrap();
+    let theirs: Vec<Vec<String>> = readobj
+        .split("\nFile: ")
+        .filter(|b| b.contains("COFF-import-file"))
+        .map(|b| b.lines().filter_map(|l| l.strip_prefix("Symbol: ")).map(str::to_string).collect())
+        .collect();
+    let ours: Vec<Vec<String>> = members.iter().filter(|m| m.1.is_some()).map(|m| m.0.clone()).collect();
+    assert_eq!(ours, theirs, "{lib}: linkscope's reading against llvm-readobj's");
+    (dll, members)
+}
+
+#[test]
+fn the_import_library_is_the_one_lld_link_writes() {
+    let mut compared = 0;
+    for case in ["exports64", "exports32"] {
+        let dir = common::fixture_path(&format!("link/{case}"));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".cmd").map(str::to_string))
+            .collect();
+        names.sort();
+        for name in names {
+            let r = recorded_in(case, &name);
+            let lib = format!("{name}.lib");
+            let written = dir.join(&lib).exists();
+            match &r.import_library {
+                Some(l) if r.succeeds => {
+                    assert!(written, "{case}/{name}: predicted {l:?}, lld-link wrote none");
+                    assert_eq!(l.path, lib, "{case}/{name}");
+                    let (dll, real) = real_library(&dir, &lib);
+                    assert_eq!(l.dll, dll, "{case}/{name}");
+                    let ours: Vec<Member> = l
+                        .members
+                        .iter()
+                        .map(|m| {
+                            let t = m.import_type.map(|t| t.to_string());
+                            (
+                                m.symbols.clone(),
+                                t,
+                                m.name_type.map(|n| n.to_string()),
+                                m.import_name.clone(),
+                                m.ordinal_or_hint,
+                            )
+                        })
+                        .collect();
+                    assert_eq!(ours, real, "{case}/{name}");
+                    compared += 1;
+                }
+                _ => assert!(!written || !r.succeeds, "{case}/{name}: lld-link wrote {lib}, none predicted"),
+            }
+        }
+    }
+    assert!(compared >= 9, "{compared} libraries compared");
+}

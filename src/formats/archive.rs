@@ -164,17 +164,7 @@ pub fn load_import_object(data: &[u8]) -> Binary {
     };
     let export_as = cstr_at(strings, dll_off + dll.len() as u64 + 1, strings.len()).map(text);
     let nt = ImportNameType::from_bits(ty as u16);
-    let import_name = match nt {
-        ImportNameType::Ordinal => None,
-        ImportNameType::Name => Some(symbol.clone()),
-        ImportNameType::NoPrefix => Some(symbol.trim_start_matches(['?', '@', '_']).to_string()),
-        ImportNameType::Undecorate => {
-            let s = symbol.trim_start_matches(['?', '@', '_']);
-            Some(s.split('@').next().unwrap_or(s).to_string())
-        }
-        ImportNameType::ExportAs => export_as,
-        ImportNameType::Invalid => None,
-    };
+    let import_name = nt.import_name(&symbol, export_as.as_deref());
     bin.import_object = Some(ImportObject {
         dll,
         symbol,

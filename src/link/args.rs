@@ -92,6 +92,8 @@ pub struct Config {
     pub ignored: Vec<String>,
     /// Options that only name outputs (`/out`, `/lldmap`, `-Map`): accepted, never written.
     pub outputs: Vec<String>,
+    /// A `.def` file's `LIBRARY` / `NAME` name, as written: the DLL the import library names.
+    pub import_name: Option<String>,
 }
 
 /// Target machine.
@@ -156,6 +158,7 @@ impl Config {
             strip_debug: false,
             ignored: Vec::new(),
             outputs: Vec::new(),
+            import_name: None,
         }
     }
 }

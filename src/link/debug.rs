@@ -72,7 +72,7 @@ pub fn output_file(cfg: &Config) -> String {
 
 /// LLVM's `sys::path::replace_extension`: the file name's extension (after its last `.`, not a
 /// leading one) replaced, or `ext` appended.
-fn replace_extension(path: &str, ext: &str) -> String {
+pub fn replace_extension(path: &str, ext: &str) -> String {
     let name_start = path.rfind(['/', '\\']).map_or(0, |i| i + 1);
     let name = &path[name_start..];
     let stem_len = match name.rfind('.') {

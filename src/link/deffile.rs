@@ -12,6 +12,8 @@ pub struct ModuleDef {
     /// `LIBRARY name` / `NAME name`: the output file (with `.dll` / `.exe` when it has no
     /// extension).
     pub output: Option<String>,
+    /// That name as written (the DLL an import library names).
+    pub import_name: Option<String>,
     /// The exports, in file order.
     pub exports: Vec<Export>,
 }
@@ -132,6 +134,7 @@ pub fn parse(text: &str, x86: bool, mingw: bool) -> Result<ModuleDef, DefError> 
                         ".exe"
                     };
                     def.output = Some(format!("{name}{ext}"));
+                    def.import_name = Some(name.to_string());
                     // `BASE=n` after the name.
                     let t = lx.next();
                     if t == Tok::Word("BASE") {

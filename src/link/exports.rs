@@ -36,6 +36,9 @@ pub struct Export {
     pub decorate: bool,
     /// The ordinal was written (`@n`), not assigned by [`finish`].
     pub ordinal_given: bool,
+    /// The symbol of its member in lld's import library (set by [`finish`]): the exported name,
+    /// on i386 decorated as the symbol is (`_f`, `_alias` for `alias=f`).
+    pub import_symbol: String,
 }
 
 impl Export {
@@ -51,6 +54,7 @@ impl Export {
             forward: None,
             decorate: false,
             ordinal_given: false,
+            import_symbol: String::new(),
         }
     }
 }
@@ -136,6 +140,9 @@ fn x86_names(e: &mut Export, mingw: bool) {
             e.name.insert(0, '_');
         }
     }
+    // lld's import library names the member by the symbol, its name replaced by the one
+    // exported under (`writeImportLibrary`'s `replace`); a forwarder by its name.
+    e.import_symbol = if had_ext || e.forward.is_some() { e.name.clone() } else { e.symbol.clone() };
     let exported = if had_ext || e.forward.is_some() { &e.name } else { &e.symbol };
     let keep = exported.starts_with('_') && exported.contains('@') && !mingw;
     e.name = if keep { exported.clone() } else { exported.strip_prefix('_').unwrap_or(exported).to_string() };
@@ -149,6 +156,8 @@ pub fn finish(exports: &[Export], x86: bool, mingw: bool) -> Fixup {
         .map(|mut e| {
             if x86 {
                 x86_names(&mut e, mingw);
+            } else {
+                e.import_symbol = e.name.clone();
             }
             e.ordinal_given = e.ordinal != 0;
             e

@@ -23,6 +23,7 @@ pub mod exports;
 pub mod gnu;
 mod gnu_args;
 pub mod gnu_layout;
+pub mod implib;
 pub mod inputs;
 pub mod layout;
 pub mod live;
@@ -343,6 +344,9 @@ fn read_def<B: Into<inputs::FileBytes>>(
     let def = deffile::parse(&text, machine == args::Machine::X86, cfg.mingw).map_err(|e| e.to_string())?;
     if let (Some(out), None) = (def.output, args::named_output(&cfg.outputs)) {
         cfg.outputs.push(format!("/out:{out}"));
+    }
+    if def.import_name.is_some() {
+        cfg.import_name = def.import_name;
     }
     cfg.exports.extend(def.exports);
     Ok(())

@@ -251,6 +251,9 @@ pub struct Report {
     pub members_loaded: Vec<MemberLoad>,
     /// The export table lld-link writes, by ordinal (empty where a note says it is not laid out).
     pub exports: Vec<super::exports::ExportReport>,
+    /// The import library lld-link writes beside the DLL, listed (`null`: none is written, or
+    /// it is GNU ld's).
+    pub import_library: Option<super::implib::ImportLibrary>,
     /// MinGW (lld): the runtime pseudo-relocation list lld writes for data imported
     /// automatically, in its order.
     pub pseudo_relocs: Vec<super::autoimport::PseudoReloc>,
@@ -342,6 +345,7 @@ pub fn build(w: &World, roots: &[GlobalId], done: Option<Finished>) -> Report {
             .map(|l| MemberLoad { file: format!("{}({})", l.archive, l.member), symbol: l.symbol.clone() })
             .collect(),
         exports: Vec::new(),
+        import_library: None,
         pseudo_relocs: Vec::new(),
         delay_imports: Vec::new(),
         not_linked: Vec::new(),
@@ -545,6 +549,7 @@ fn finish(
         rep.symbols.push(Resolved { symbol: g.name.clone(), kind, file, value, weak_default: g.weak_default_used });
     }
     rep.exports = super::exports::report(w, &rep.symbols, &lay.chunks);
+    rep.import_library = super::implib::listing(&w.cfg, &w.exports, w.machine == super::args::Machine::X86);
     rep.pseudo_relocs = super::autoimport::entries(w, &lay);
     if let Some(&g) = roots.first() {
         let rva = match w.globals[g].def {

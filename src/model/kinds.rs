@@ -803,6 +803,23 @@ impl ImportNameType {
             _ => ImportNameType::Invalid,
         }
     }
+
+    /// The name imported from the DLL for an import member's `symbol` (`export_as`: the name
+    /// after the DLL name), as lld's `ImportFile` reads it: one leading `?`, `@` or `_` dropped
+    /// (`noprefix`), and the `@…` suffix too (`undecorate`); `None` by ordinal.
+    pub fn import_name(self, symbol: &str, export_as: Option<&str>) -> Option<String> {
+        let trim1 = |s: &str| s.strip_prefix(['?', '@', '_']).unwrap_or(s).to_string();
+        match self {
+            ImportNameType::Ordinal | ImportNameType::Invalid => None,
+            ImportNameType::Name => Some(symbol.to_string()),
+            ImportNameType::NoPrefix => Some(trim1(symbol)),
+            ImportNameType::Undecorate => {
+                let s = trim1(symbol);
+                Some(s.split('@').next().unwrap_or(&s).to_string())
+            }
+            ImportNameType::ExportAs => export_as.map(str::to_string),
+        }
+    }
 }
 
 impl fmt::Display for ImportNameType {

@@ -111,6 +111,20 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
             writeln!(out, "  {:>7} {rva:>10}  {name} ({}){flags}", e.ordinal, e.symbol)?;
         }
     }
+    if let Some(l) = &rep.import_library {
+        writeln!(out, "\nImport library {} (for {}), listed, not written", l.path, l.dll)?;
+        for m in &l.members {
+            let what = match (m.import_type, m.name_type) {
+                (Some(t), Some(n)) => {
+                    let name = m.import_name.clone().unwrap_or_else(|| format!("#{}", m.ordinal_or_hint.unwrap_or(0)));
+                    format!("{t} {n} {name}")
+                }
+                _ => m.kind.to_string(),
+            };
+            let symbols: Vec<String> = m.symbols.iter().map(|s| s.escape_debug().to_string()).collect();
+            writeln!(out, "  {what:<32} {}", symbols.join(" "))?;
+        }
+    }
     if let Some(c) = cmp {
         writeln!(
             out,
