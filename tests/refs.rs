@@ -448,11 +448,14 @@ fn streamed_sites_equal_the_collected_scan() {
             let index = Index::new(&bin);
             let o = RefOptions { collect: true, min_chunk: 64, ..RefOptions::default() };
             let want = scan_refs(&bin, &data, &index, &o).sites;
+            // What the stream counts on the way is the summary scan's (the `refs` table's counts).
+            let counted = RefOptions { collect: false, ..o.clone() };
+            let summary = scan_refs(&bin, &data, &index, &counted);
             for threads in [1, 2, 3, 7] {
                 let o = RefOptions { threads, ..o.clone() };
                 let mut got = Vec::new();
                 let mut pieces = 0;
-                linkscope::analysis::stream::stream_sites(
+                let totals = linkscope::analysis::stream::stream_sites(
                     &bin,
                     &data,
                     &index,
@@ -466,6 +469,8 @@ fn streamed_sites_equal_the_collected_scan() {
                 )
                 .unwrap();
                 assert_eq!(got, want, "{} with {threads} threads", path.display());
+                assert_eq!(totals.summary, summary.summary, "{} with {threads} threads", path.display());
+                assert_eq!(totals.note, summary.note, "{}", path.display());
                 split += usize::from(threads == 1 && pieces > 2);
             }
             files += 1;

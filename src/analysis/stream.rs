@@ -10,7 +10,7 @@ use std::sync::{Condvar, Mutex};
 
 use super::code;
 use super::scan::{self, Ctx, Out};
-use super::{scan_refs, RefOptions, Site};
+use super::{scan_refs, RefOptions, Site, Summary};
 use crate::model::index::Index;
 use crate::model::Binary;
 
@@ -26,11 +26,22 @@ fn key(s: &Site) -> (bool, u32, u64, u64) {
     (s.section == u32::MAX, s.section, s.site_rva, s.field_rva)
 }
 
+/// What a streamed scan counted on the way: what [`scan_refs`] would give as the summary and the
+/// note, so an output that streams the sites before it writes the counts needs no scan of its
+/// own for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// The summary, equal to [`super::Refs::summary`] of the collected scan.
+    pub summary: Summary,
+    /// Why the file has no code to scan, as [`super::Refs::note`].
+    pub note: Option<String>,
+}
+
 /// Scan `bin` as [`scan_refs`] would with `opts.collect`, handing its sites to `work` in pieces,
 /// in the order of [`super::Refs::sites`], and each piece's result to `sink` in that order. The
 /// concatenation of the pieces is exactly the collected scan's sites, for any thread count.
 /// `work` runs on the scan's workers; `sink` on the calling thread. An error of `sink` stops
-/// the scan and is returned.
+/// the scan and is returned. Returns what the scan counted.
 pub fn stream_sites<T: Send>(
     bin: &Binary,
     data: &[u8],
@@ -38,10 +49,12 @@ pub fn stream_sites<T: Send>(
     opts: &RefOptions,
     work: impl Fn(&[Site]) -> T + Sync,
     mut sink: impl FnMut(T) -> io::Result<()>,
-) -> io::Result<()> {
+) -> io::Result<Totals> {
     let collected = |sink: &mut dyn FnMut(T) -> io::Result<()>| {
         let o = RefOptions { collect: true, instructions: false, ..opts.clone() };
-        scan_refs(bin, data, index, &o).sites.each_piece(&work, sink)
+        let refs = scan_refs(bin, data, index, &o);
+        refs.sites.each_piece(&work, sink)?;
+        Ok(Totals { summary: refs.summary, note: refs.note })
     };
     if code::bitness(bin).is_none() || !scan::is_image(bin) {
         return collected(&mut sink);
@@ -89,25 +102,35 @@ pub fn stream_sites<T: Send>(
             jobs.push(Job::Code(chunks[i]));
         }
     }
-    let job = |j: usize| -> T {
-        match &jobs[j] {
+    // Each piece's result with its counts, merged as the pieces are handed over.
+    let job = |j: usize| -> (T, Out) {
+        let mut out = new_out();
+        let t = match &jobs[j] {
             Job::Outside(r) => {
-                let mut out = new_out();
                 for &(p, c) in &outside[r.clone()] {
                     cx.data_pointer(&cx.covers[c as usize], p, &mut out);
                 }
                 work(out.sites.as_deref().unwrap_or_default())
             }
             Job::Code(c) => {
-                let mut out = new_out();
                 cx.sweep_chunk(*c, &mut out);
-                let mut mine = out.sites.unwrap_or_default();
+                let mut mine = out.sites.take().unwrap_or_default();
                 mine.sort_by_key(key);
                 work(&mine)
             }
-        }
+        };
+        out.sites = None;
+        (t, out)
     };
-    run_ordered(jobs.len(), threads, &job, &mut sink)
+    let mut summary = Summary::default();
+    let mut seen = vec![false; bin.pseudo_relocations.entries.len()];
+    run_ordered(jobs.len(), threads, &job, &mut |(t, out): (T, Out)| {
+        summary.merge(&out.summary);
+        seen.iter_mut().zip(&out.pseudo_seen).for_each(|(a, b)| *a |= *b);
+        sink(t)
+    })?;
+    summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
+    Ok(Totals { summary, note: None })
 }
 
 /// One piece of the streamed sites.
@@ -128,6 +151,16 @@ pub trait SiteSource: Sync {
         work: impl Fn(&[Site]) -> T + Sync,
         sink: impl FnMut(T) -> io::Result<()>,
     ) -> io::Result<()>;
+
+    /// [`SiteSource::each_piece`], and what a scan run for it counted (`None`: no scan ran; the
+    /// counts are the finished scan's).
+    fn each_piece_counted<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        sink: impl FnMut(T) -> io::Result<()>,
+    ) -> io::Result<Option<Totals>> {
+        self.each_piece(work, sink).map(|()| None)
+    }
 }
 
 impl SiteSource for super::Refs {

@@ -75,7 +75,8 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
     // The calls and jumps to a target's first byte (images; objects reach theirs by relocations).
     let starts = targets.as_ref().map(|t| t.starts(&namer)).unwrap_or_default();
     // With `--to`, one scan keeps the few sites that reach the target (and the direct calls and
-    // jumps); else the summary now and the sites streamed from a second scan as they are written.
+    // jumps); else the summary now and the sites streamed from a second scan as they are written
+    // (the table: both from the scans it streams).
     let analysis = match &targets {
         Some(_) => Analysis {
             scan: Scan::Sites,
@@ -84,6 +85,8 @@ pub fn refs(file: &Path, args: &RefsArgs) -> i32 {
             keep: Some(SiteFilter(std::sync::Arc::new(keep.clone()))),
             ..analysis
         },
+        // The table counts its sites while it measures its columns: no scan before it.
+        None if !args.json && !args.summary => Analysis { scan: Scan::OnDemand, ..analysis },
         None => Analysis { scan: Scan::Summary, ..analysis },
     };
     let a = a.rescan(&analysis);

@@ -321,7 +321,9 @@ pub fn human(v: i64) -> String {
     format!("{}{n:.1} {u}", if v < 0 { "-" } else { "" })
 }
 
-/// Write the `refs` text table.
+/// Write the `refs` text table. Its counts open it: those of `refs`, unless the sites come from
+/// a scan run for the table ([`SiteSource::each_piece_counted`]), which counts them on the way —
+/// the column widths and the counts from one sweep, the rows from a second.
 pub fn write_refs_text(
     w: &mut impl Write,
     n: &Namer<'_>,
@@ -331,9 +333,69 @@ pub fn write_refs_text(
     keep: &(dyn Fn(&Site) -> bool + Sync),
     summary_only: bool,
 ) -> io::Result<()> {
-    let s = &refs.summary;
+    if summary_only {
+        return write_refs_head(w, n, &refs.summary, refs.note.as_deref(), modules);
+    }
+    let ptr_bits = if n.bin.is_64 { 64 } else { 32 };
+    let t = crate::report::table::Table::new(&[
+        "site>",
+        "field",
+        "w>",
+        "mode",
+        "target>",
+        "kind",
+        "import / symbol",
+        "offset>",
+        "reach",
+        "notes",
+    ]);
+    // Rows are formatted twice (widths, then text) rather than kept: bounded memory; each piece
+    // on the scan's workers, each row into one reused buffer.
+    let mut width = t.header_widths();
+    let columns = width.len();
+    let totals = sites.each_piece_counted(
+        |b| {
+            let (mut mine, mut row) = (vec![0; columns], RowBuf::default());
+            for s in b.iter().filter(|s| keep(s)) {
+                site_cells(n, s, ptr_bits, &mut row);
+                measure_cells(&mut mine, row.cells());
+            }
+            mine
+        },
+        |mine| {
+            width.iter_mut().zip(mine).for_each(|(a, b)| *a = (*a).max(b));
+            Ok(())
+        },
+    )?;
+    match &totals {
+        Some(c) => write_refs_head(w, n, &c.summary, c.note.as_deref(), modules)?,
+        None => write_refs_head(w, n, &refs.summary, refs.note.as_deref(), modules)?,
+    }
+    writeln!(w, "\n== data references ==")?;
+    t.write_head(w, &width)?;
+    sites.each_piece(
+        |b| {
+            let (mut buf, mut row) = (Vec::new(), RowBuf::default());
+            for s in b.iter().filter(|s| keep(s)) {
+                site_cells(n, s, ptr_bits, &mut row);
+                t.push_row(&mut buf, &width, row.cells());
+            }
+            buf
+        },
+        |buf| w.write_all(&buf),
+    )
+}
+
+/// The lines before the `refs` table: the file, the DLLs' bases, the counts.
+fn write_refs_head(
+    w: &mut impl Write,
+    n: &Namer<'_>,
+    s: &Summary,
+    note: Option<&str>,
+    modules: &[ModuleJson],
+) -> io::Result<()> {
     writeln!(w, "format: {}   arch: {}", n.bin.format.name(), n.bin.arch)?;
-    if let Some(note) = &refs.note {
+    if let Some(note) = note {
         writeln!(w, "note: {note}")?;
     }
     for m in modules {
@@ -353,54 +415,7 @@ pub fn write_refs_text(
         .filter(|(_, c)| *c > 0)
         .map(|(k, c)| format!("{} {c}", k.name()))
         .collect();
-    writeln!(w, "by mode: {}\nby target: {}", modes.join(", "), kinds.join(", "))?;
-    if summary_only {
-        return Ok(());
-    }
-    let ptr_bits = if n.bin.is_64 { 64 } else { 32 };
-    let t = crate::report::table::Table::new(&[
-        "site>",
-        "field",
-        "w>",
-        "mode",
-        "target>",
-        "kind",
-        "import / symbol",
-        "offset>",
-        "reach",
-        "notes",
-    ]);
-    writeln!(w, "\n== data references ==")?;
-    // Rows are formatted twice (widths, then text) rather than kept: bounded memory; each piece
-    // on the scan's workers, each row into one reused buffer.
-    let mut width = t.header_widths();
-    let columns = width.len();
-    sites.each_piece(
-        |b| {
-            let (mut mine, mut row) = (vec![0; columns], RowBuf::default());
-            for s in b.iter().filter(|s| keep(s)) {
-                site_cells(n, s, ptr_bits, &mut row);
-                measure_cells(&mut mine, row.cells());
-            }
-            mine
-        },
-        |mine| {
-            width.iter_mut().zip(mine).for_each(|(a, b)| *a = (*a).max(b));
-            Ok(())
-        },
-    )?;
-    t.write_head(w, &width)?;
-    sites.each_piece(
-        |b| {
-            let (mut buf, mut row) = (Vec::new(), RowBuf::default());
-            for s in b.iter().filter(|s| keep(s)) {
-                site_cells(n, s, ptr_bits, &mut row);
-                t.push_row(&mut buf, &width, row.cells());
-            }
-            buf
-        },
-        |buf| w.write_all(&buf),
-    )
+    writeln!(w, "by mode: {}\nby target: {}", modes.join(", "), kinds.join(", "))
 }
 
 /// One site as the cells of the `refs` text table, written into `row`.

@@ -355,10 +355,19 @@ impl SiteSource for Analyzed {
         work: impl Fn(&[Site]) -> T + Sync,
         sink: impl FnMut(T) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
+        self.each_piece_counted(work, sink).map(|_| ())
+    }
+
+    /// A streamed scan also counts: the summary of an [`Scan::OnDemand`] file.
+    fn each_piece_counted<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        sink: impl FnMut(T) -> std::io::Result<()>,
+    ) -> std::io::Result<Option<crate::analysis::stream::Totals>> {
         if self.options.collect {
-            self.refs.sites.each_piece(work, sink)
+            self.refs.sites.each_piece(work, sink).map(|()| None)
         } else {
-            stream_sites(&self.bin, &self.data, &self.index, &self.options, work, sink)
+            stream_sites(&self.bin, &self.data, &self.index, &self.options, work, sink).map(Some)
         }
     }
 }
