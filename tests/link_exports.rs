@@ -107,6 +107,22 @@ fn a_mingw_dll_without_dllexport_exports_every_global_but_lld_s_exclusions() {
 }
 
 #[test]
+fn gnu_ld_exports_every_global_but_its_exclusions() {
+    let names = |case: &str, name: &str| -> Vec<String> {
+        export_table_is_images(case, name).exports.iter().filter_map(|e| e.name.clone()).collect()
+    };
+    // Not the statics, not _fmode; DllMain only on i386, whose list names `DllMain@12` only.
+    let all64 = ["common_var", "counter", "f_one", "f_two", "start", "table"];
+    assert_eq!(names("exports64", "gnu-dll-all"), all64);
+    assert_eq!(names("exports64", "gnu-dll-all-gc"), all64);
+    let mut all32 = vec!["DllMain"];
+    all32.extend(all64);
+    assert_eq!(names("exports32", "gnu-dll-all"), all32);
+    let data: Vec<bool> = recorded("gnu-dll-all").exports.iter().map(|e| e.data).collect();
+    assert_eq!(data, [true, true, false, false, false, true]);
+}
+
+#[test]
 fn an_export_table_not_laid_out_is_a_note() {
     let dir = common::fixture_path("link/exports64");
     let read = |p: &str| std::fs::read(dir.join(p));
@@ -114,10 +130,10 @@ fn an_export_table_not_laid_out_is_a_note() {
     let says = |r: &Report| {
         r.diagnostics.iter().any(|d| d.severity == "note" && d.message.contains("export directory is not laid out"))
     };
-    // GNU ld's export-everything default (it does not read MSVC's /EXPORT: directives); its
-    // -export: directives are laid out (gnu-dll, above).
+    // GNU ld does not read MSVC's /EXPORT: directives: its export-everything default is laid out
+    // (gnu-dll-all, below); its -export: directives too (gnu-dll, above).
     let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dll.obj"]), &read).unwrap();
-    assert!(says(&r) && r.exports.is_empty());
+    assert!(!says(&r) && r.exports.iter().any(|e| e.name.as_deref() == Some("f_unused")));
     let r = link::simulate(Flavor::GnuLd, &args(&["--shared", "-e", "start", "dllm.obj"]), &read).unwrap();
     assert!(!says(&r) && r.exports.len() == 2);
     // With its directives, MinGW mode's table is laid out (lldmingw-dll, above).

@@ -9,7 +9,7 @@
 //! forwarder's `dll.func`; none aligned.
 //!
 //! Simulated for lld-link (MSVC and MinGW mode, whose export-everything default is
-//! [`mingw_auto_exports`]), i386 names decorated and undecorated as lld does, and GNU ld's
+//! [`super::autoexport::lld_mingw`]), i386 names decorated and undecorated as lld does, and GNU ld's
 //! `.edata` for its `-export:` directives; what is not (GNU ld's export-everything default, its
 //! ordinals when some are given) is named in a note by [`unmodelled`], so a layout that depends on it never
 //! passes silently.
@@ -227,118 +227,6 @@ pub fn gnu_edata_size(exports: &[Export], dll_name: &str) -> u64 {
     40 + 4 * (max + 1).saturating_sub(min) + 6 * named + names + forwards + dll_name.len() as u64 + 1
 }
 
-/// lld's MinGW default (`maybeExportMinGWSymbols`, `AutoExporter`): a DLL with no export of its
-/// own (or `--export-all-symbols`) exports every defined global of a regular object, except
-/// lld's lists of runtime symbols, prefixes, suffixes, libraries and start-up objects, and any
-/// symbol whose `__imp_` symbol exists; data when its section is not code.
-pub fn mingw_auto_exports(w: &super::resolve::World) -> Vec<Export> {
-    use super::resolve::Def;
-    const LIBS: [&str; 24] = [
-        "libgcc",
-        "libgcc_s",
-        "libstdc++",
-        "libmingw32",
-        "libmingwex",
-        "libg2c",
-        "libsupc++",
-        "libobjc",
-        "libgcj",
-        "libclang_rt.builtins",
-        "libclang_rt.builtins-aarch64",
-        "libclang_rt.builtins-arm",
-        "libclang_rt.builtins-i386",
-        "libclang_rt.builtins-x86_64",
-        "libclang_rt.profile",
-        "libclang_rt.profile-aarch64",
-        "libclang_rt.profile-arm",
-        "libclang_rt.profile-i386",
-        "libclang_rt.profile-x86_64",
-        "libc++",
-        "libc++abi",
-        "libunwind",
-        "libmsvcrt",
-        "libucrtbase",
-    ];
-    const OBJECTS: [&str; 12] = [
-        "crt0.o",
-        "crt1.o",
-        "crt1u.o",
-        "crt2.o",
-        "crt2u.o",
-        "dllcrt1.o",
-        "dllcrt2.o",
-        "gcrt0.o",
-        "gcrt1.o",
-        "gcrt2.o",
-        "crtbegin.o",
-        "crtend.o",
-    ];
-    const PREFIXES: [&str; 9] =
-        ["__imp_", "__IMPORT_DESCRIPTOR_", "__nm_", "__rtti_", "__builtin_", ".", "__profc_", "__profd_", "__profvp_"];
-    const SUFFIXES: [&str; 2] = ["_iname", "_NULL_THUNK_DATA"];
-    const X64: [&str; 11] = [
-        "__NULL_IMPORT_DESCRIPTOR",
-        "_pei386_runtime_relocator",
-        "do_pseudo_reloc",
-        "impure_ptr",
-        "_impure_ptr",
-        "_fmode",
-        "environ",
-        "__dso_handle",
-        "DllMain",
-        "DllEntryPoint",
-        "DllMainCRTStartup",
-    ];
-    const X86: [&str; 11] = [
-        "__NULL_IMPORT_DESCRIPTOR",
-        "__pei386_runtime_relocator",
-        "_do_pseudo_reloc",
-        "_impure_ptr",
-        "__impure_ptr",
-        "__fmode",
-        "_environ",
-        "___dso_handle",
-        "_DllMain@12",
-        "_DllEntryPoint@12",
-        "_DllMainCRTStartup@12",
-    ];
-    let x86 = w.machine == super::args::Machine::X86;
-    let (symbols, head) = if x86 { (&X86, "__head_") } else { (&X64, "_head_") };
-    let mut out = Vec::new();
-    for g in &w.globals {
-        let name = g.name.as_str();
-        let (oi, data) = match g.def {
-            Def::Regular { chunk, .. } => {
-                let flags = w.objs[chunk.obj.0].section(chunk.section).map_or(0, |s| s.flags as u32);
-                (chunk.obj.0, flags & crate::formats::coff::header::scn::EXECUTE == 0)
-            }
-            Def::Common { obj, .. } => (obj.0, true),
-            _ => continue,
-        };
-        if name.is_empty()
-            || symbols.contains(&name)
-            || name.starts_with(head)
-            || PREFIXES.iter().any(|p| name.starts_with(p))
-            || SUFFIXES.iter().any(|s| name.ends_with(s))
-            || w.by_name.contains_key(&format!("__imp_{name}"))
-        {
-            continue;
-        }
-        let o = &w.objs[oi];
-        let excluded = match &o.archive {
-            Some(a) => {
-                let file = super::inputs::base_name(a);
-                LIBS.contains(&file.rsplit_once('.').map_or(file.as_str(), |(s, _)| s))
-            }
-            None => OBJECTS.contains(&super::inputs::base_name(&o.name).as_str()),
-        };
-        if !excluded {
-            out.push(Export { data, ..Export::new(name, name) });
-        }
-    }
-    out
-}
-
 /// One entry of the export table the link writes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ExportReport {
@@ -393,9 +281,7 @@ pub fn report(
 
 /// What the simulation does not lay out for these exports, as a note (None: all of it is).
 pub fn unmodelled(flavor: super::Flavor, dll: bool, exports: &[Export]) -> Option<String> {
-    let why = if flavor == super::Flavor::GnuLd && dll && exports.is_empty() {
-        "GNU ld exports every global symbol of a DLL without dllexport (--export-all-symbols and its exclusions)"
-    } else if flavor == super::Flavor::GnuLd && exports.iter().any(|e| e.ordinal_given) {
+    let why = if flavor == super::Flavor::GnuLd && dll && exports.iter().any(|e| e.ordinal_given) {
         "GNU ld's ordinals when some are given"
     } else {
         return None;

@@ -73,8 +73,8 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
             "-l" | "--library" => c.inputs.push(InputSpec::Library { name: take("-l")?, dynamic }),
             // Archives searched again together until none loads more (GNU ld); lld, which
             // searches every archive it has seen anyway, accepts and ignores them.
-            "--export-all-symbols" if flavor == Flavor::LldMingw => c.export_all = Some(true),
-            "--exclude-all-symbols" if flavor == Flavor::LldMingw => c.export_all = Some(false),
+            "--export-all-symbols" => c.export_all = Some(true),
+            "--exclude-all-symbols" => c.export_all = Some(false),
             "--start-group" | "-(" => group_start = Some(c.inputs.len()),
             "--end-group" | "-)" => {
                 if let Some(start) = group_start.take() {

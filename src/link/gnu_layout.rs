@@ -240,6 +240,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
     let mut placed: Vec<Vec<Vec<ChunkId>>> = script.iter().map(|(_, _, s)| vec![Vec::new(); s.len()]).collect();
     let mut orphans: Vec<Vec<ChunkId>> = vec![Vec::new(); script.len()];
     let mut notes = Vec::new();
+    let mut common_offsets = Vec::new();
     for (oi, o) in w.objs.iter().enumerate() {
         for s in &o.bin.sections {
             if !live[oi][s.index as usize - 1] {
@@ -322,22 +323,9 @@ pub fn layout(w: &World, live: &Live) -> Layout {
                 Common => {
                     // One COMMON input per declaring object, in input order; the storage of each
                     // symbol in the largest declaration's (the first of equals).
-                    for (oi, o) in w.objs.iter().enumerate() {
-                        let mut size = 0;
-                        let mut align = 1;
-                        for s in o
-                            .bin
-                            .symbols
-                            .iter()
-                            .filter(|s| s.section_kind == Some(crate::model::SpecialSection::Common))
-                        {
-                            let Some(&g) = w.by_name.get(s.name.as_ref()) else { continue };
-                            if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == ObjId(oi)) {
-                                let a = s.value.max(1).next_power_of_two().min(16);
-                                size = align_up(size, a) + s.value;
-                                align = align.max(a);
-                            }
-                        }
+                    for oi in 0..w.objs.len() {
+                        let (at, size, align) = common_block(w, oi);
+                        common_offsets.extend(at.into_iter().map(|(g, off)| (g, oi, off)));
                         if w.common_holders.contains(&ObjId(oi)) {
                             push(
                                 &mut list,
@@ -402,7 +390,7 @@ pub fn layout(w: &World, live: &Live) -> Layout {
     if !reloc_placed {
         push_reloc(&mut sections, &mut chunks, reloc, &mut rva, &mut file, &w.cfg);
     }
-    Layout { sections, chunks, size_of_headers, notes, merged: Vec::new() }
+    Layout { sections, chunks, size_of_headers, notes, merged: Vec::new(), common_offsets }
 }
 
 /// GNU ld's `.reloc` size: blocks of `8 + 2n` bytes per page, padded to 4, for the fields
@@ -431,4 +419,23 @@ fn base_reloc_size(w: &World, pending: &[(String, u32, Vec<Chunk>, u64)]) -> u64
     }
     let total = super::layout::reloc_blocks(fields).iter().map(|b| b.1).sum();
     total
+}
+
+/// The common symbols whose storage object `oi` holds (the largest declaration's, the first of
+/// equals), each at its offset in the object's COMMON input, and that input's size and
+/// alignment: in declaration order, each aligned to its size's power of two (at most 16).
+fn common_block(w: &World, oi: usize) -> (Vec<(GlobalId, u64)>, u64, u64) {
+    let (mut at, mut size, mut align) = (Vec::new(), 0, 1);
+    let common = w.objs[oi].bin.symbols.iter().filter(|s| s.section_kind == Some(crate::model::SpecialSection::Common));
+    for s in common {
+        let Some(&g) = w.by_name.get(s.name.as_ref()) else { continue };
+        if matches!(w.globals[g].def, Def::Common { obj, .. } if obj == ObjId(oi)) {
+            let a = s.value.max(1).next_power_of_two().min(16);
+            size = align_up(size, a);
+            at.push((g, size));
+            size += s.value;
+            align = align.max(a);
+        }
+    }
+    (at, size, align)
 }

@@ -75,6 +75,8 @@ pub struct Layout {
     pub notes: Vec<String>,
     /// lld's merged string literals: each merged chunk's position in `chunks` and its pieces.
     pub merged: Vec<(usize, super::merge::Merged)>,
+    /// GNU ld: each common symbol's offset in its object's COMMON input (global, object).
+    pub common_offsets: Vec<(GlobalId, usize, u64)>,
 }
 
 const CODE: u32 = 0x20;
@@ -433,7 +435,7 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
         }
         sections.push(b.sections[i].clone());
     }
-    Layout { sections, chunks, size_of_headers, notes, merged: merged_chunks }
+    Layout { sections, chunks, size_of_headers, notes, merged: merged_chunks, common_offsets: Vec::new() }
 }
 
 /// The import members grouped by DLL as lld's `binImports` groups them: DLLs in the order their

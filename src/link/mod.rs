@@ -11,6 +11,7 @@
 //! [`report`] says what happened; [`compare`] puts a real image and map beside it.
 
 pub mod args;
+pub mod autoexport;
 pub mod autoimport;
 pub mod comdat;
 pub mod command;
@@ -259,10 +260,15 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     w.drain(&mut queue);
     directive_libs(&mut w, &mut queue, read)?;
-    // lld's MinGW default: a DLL with no export of its own exports every global it defines.
+    // The MinGW default: a DLL with no export of its own exports every global it defines.
     let export_all = w.cfg.export_all.unwrap_or(w.cfg.exports.is_empty());
     if flavor != Flavor::GnuLd && w.cfg.mingw && w.cfg.dll && export_all {
-        let auto = exports::mingw_auto_exports(&w);
+        let auto = autoexport::lld_mingw(&w);
+        w.cfg.exports.extend(auto);
+    }
+    // GNU ld's likewise (for an executable too, with --export-all-symbols).
+    if flavor == Flavor::GnuLd && export_all && (w.cfg.dll || w.cfg.export_all == Some(true)) {
+        let auto = autoexport::gnu(&w);
         w.cfg.exports.extend(auto);
     }
     // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
