@@ -10,9 +10,8 @@
 //!
 //! Simulated for lld-link (MSVC and MinGW mode, whose export-everything default is
 //! [`super::autoexport::lld_mingw`]), i386 names decorated and undecorated as lld does, and GNU ld's
-//! `.edata` for its `-export:` directives; what is not (GNU ld's export-everything default, its
-//! ordinals when some are given) is named in a note by [`unmodelled`], so a layout that depends on it never
-//! passes silently.
+//! `.edata` (its `-export:` directives, `.def` files and export-everything default
+//! [`super::autoexport::gnu`], its ordinals [`gnu_ordinals`]).
 
 /// One export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,16 +245,12 @@ pub struct ExportReport {
     pub forwarder: Option<String>,
 }
 
-/// The export table, by ordinal, with each symbol's RVA from the report's `symbols`; empty
-/// where [`unmodelled`] says the table is not laid out.
+/// The export table, by ordinal, with each symbol's RVA from the report's `symbols`.
 pub fn report(
     w: &super::resolve::World,
     symbols: &[super::report::Resolved],
     chunks: &[super::layout::Chunk],
 ) -> Vec<ExportReport> {
-    if unmodelled(w.cfg.flavor, w.cfg.dll, &w.exports).is_some() {
-        return Vec::new();
-    }
     let mut out: Vec<ExportReport> = w
         .exports
         .iter()
@@ -279,21 +274,43 @@ pub fn report(
     out
 }
 
-/// What the simulation does not lay out for these exports, as a note (None: all of it is).
-pub fn unmodelled(flavor: super::Flavor, dll: bool, exports: &[Export]) -> Option<String> {
-    let why = if flavor == super::Flavor::GnuLd && dll && exports.iter().any(|e| e.ordinal_given) {
-        "GNU ld's ordinals when some are given"
-    } else {
-        return None;
-    };
-    Some(format!(
-        "the export directory is not laid out ({why}): the exported symbols are kept, but the sections after it may sit elsewhere than the linker puts them"
-    ))
+/// The DLL name written into the export directory: the output file's name (GNU ld: the `.def`
+/// file's `LIBRARY` / `NAME`, with `.dll` / `.exe` when it has no extension, when it gives one).
+pub fn dll_name(cfg: &super::args::Config) -> String {
+    match &cfg.import_name {
+        Some(n) if cfg.flavor == super::Flavor::GnuLd => {
+            let n = super::inputs::base_name(n);
+            if n.contains('.') {
+                n
+            } else {
+                format!("{n}{}", if cfg.dll { ".dll" } else { ".exe" })
+            }
+        }
+        _ => super::inputs::base_name(&super::debug::output_file(cfg)),
+    }
 }
 
-/// The DLL name lld-link writes into the export directory: the output file's name.
-pub fn dll_name(cfg: &super::args::Config) -> String {
-    super::inputs::base_name(&super::debug::output_file(cfg))
+/// GNU ld's ordinals (`generate_edata`): the written ones kept; the table starts at the lowest
+/// written ordinal, lowered so every export fits below the highest (from 1 when none is written);
+/// the others, in name order, take the free ordinals from its start.
+pub fn gnu_ordinals(exports: &mut [Export]) {
+    let count = exports.len() as u32;
+    let given: Vec<u32> = exports.iter().filter(|e| e.ordinal_given).map(|e| u32::from(e.ordinal)).collect();
+    let (mut min, max) = (given.iter().copied().min().unwrap_or(1), given.iter().copied().max().unwrap_or(0));
+    if given.is_empty() || max <= count {
+        min = 1;
+    } else if min > max - count + 1 {
+        min = max - count + 1;
+    }
+    let taken: std::collections::HashSet<u32> = given.into_iter().collect();
+    let mut next = min;
+    for e in exports.iter_mut().filter(|e| !e.ordinal_given) {
+        while taken.contains(&next) {
+            next += 1;
+        }
+        e.ordinal = u16::try_from(next).unwrap_or(u16::MAX);
+        next += 1;
+    }
 }
 
 #[cfg(test)]

@@ -145,16 +145,9 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
                 c.ignored.push(a.clone())
             }
             k if k.starts_with('-') && k.len() > 1 => c.ignored.push(a.clone()),
-            // A module-definition file (GNU ld and the MinGW driver take it as an input): its
-            // exports are not read (a note says so).
-            // The MinGW driver passes it as `-def:`; GNU ld's reading is not modelled (a note).
-            _ if a.to_ascii_lowercase().ends_with(".def") => {
-                if flavor == Flavor::LldMingw {
-                    c.def_file = Some(a.clone());
-                } else {
-                    c.ignored.push(a.clone())
-                }
-            }
+            // A module-definition file (GNU ld and the MinGW driver take it as an input; the
+            // driver passes it to lld-link as `-def:`).
+            _ if a.to_ascii_lowercase().ends_with(".def") => c.def_file = Some(a.clone()),
             _ => c.inputs.push(InputSpec::File(a.clone())),
         }
     }

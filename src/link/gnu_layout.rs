@@ -229,12 +229,8 @@ fn align_up(v: u64, a: u64) -> u64 {
 /// Lay out the live sections as GNU ld's default script does.
 pub fn layout(w: &World, live: &Live) -> Layout {
     let x64 = w.machine == Machine::X64;
-    let laid_out = super::exports::unmodelled(w.cfg.flavor, w.cfg.dll, &w.exports).is_none();
-    let edata = if w.cfg.dll && laid_out && !w.exports.is_empty() {
-        super::exports::gnu_edata_size(&w.exports, &w.dll_name)
-    } else {
-        0
-    };
+    let edata =
+        if w.cfg.dll && !w.exports.is_empty() { super::exports::gnu_edata_size(&w.exports, &w.dll_name) } else { 0 };
     let script = script(x64, edata);
     // (object, section) in input order, assigned to (output, statement) or orphaned.
     let mut placed: Vec<Vec<Vec<ChunkId>>> = script.iter().map(|(_, _, s)| vec![Vec::new(); s.len()]).collect();

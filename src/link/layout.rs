@@ -324,8 +324,8 @@ pub fn lld(w: &World, live: &super::live::Live, folded: &HashSet<ChunkId>, merge
         }
     }
     // lld's createExportTable: the export directory's chunks in `.edata`, unless inputs bring
-    // their own `.edata` (then lld writes those); none where a note says it is not modelled.
-    if super::exports::unmodelled(w.cfg.flavor, w.cfg.dll, &w.exports).is_none() && !w.exports.is_empty() {
+    // their own `.edata` (then lld writes those).
+    if !w.exports.is_empty() {
         let edata = b.section(".edata", DATA | R);
         if b.sections[edata].chunks.is_empty() {
             for (name, size) in super::exports::edata_chunks(&w.exports, &w.dll_name) {

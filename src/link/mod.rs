@@ -204,7 +204,8 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     if !cfg.delay_loads.is_empty() && flavor != Flavor::GnuLd {
         cfg.includes.push(delay::helper(machine).to_string());
     }
-    // lld-link's /def: after the command line's /export:s, before the objects' directives.
+    // The .def file (lld-link's /def:, a .def on ld.lld's or GNU ld's line): after the command
+    // line's /export:s, before the objects' directives.
     let def_error = match cfg.def_file.clone() {
         Some(path) => read_def(&mut cfg, &path, read, machine).err(),
         None => None,
@@ -271,11 +272,14 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         let auto = autoexport::gnu(&w);
         w.cfg.exports.extend(auto);
     }
-    // lld's fixupExports: one per name, sorted, ordinals assigned; what is not laid out, said.
+    // lld's fixupExports: one per name, sorted, ordinals assigned (GNU ld numbers its own way).
     let x86 = w.machine == args::Machine::X86;
     // GNU ld names i386 exports as lld's MinGW mode does (`_` dropped, stdcall `@n` kept).
     let fixup = exports::finish(&w.cfg.exports, x86, w.cfg.mingw || flavor == Flavor::GnuLd);
     w.exports = fixup.exports;
+    if flavor == Flavor::GnuLd {
+        exports::gnu_ordinals(&mut w.exports);
+    }
     for text in fixup.errors {
         w.error(text);
     }
@@ -283,16 +287,6 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         w.warn(text, true);
     }
     w.dll_name = exports::dll_name(&w.cfg);
-    if let Some(n) = exports::unmodelled(flavor, w.cfg.dll, &w.exports) {
-        w.note(n);
-    }
-    let is_def = |o: &String| {
-        let l = o.to_ascii_lowercase();
-        l.ends_with(".def") || l.starts_with("/def:") || l.starts_with("-def:")
-    };
-    if let Some(def) = w.cfg.ignored.iter().find(|o| is_def(o)).cloned() {
-        w.note(format!("{def}: module-definition files are not read: their exports are neither GC roots nor laid out"));
-    }
     let roots = roots(&mut w, &mut queue);
     directive_libs(&mut w, &mut queue, read)?;
     let auto_import = autoimport::enabled(&w);
@@ -338,7 +332,8 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
 }
 
 /// Read a `.def` file into the configuration: its exports, and its `LIBRARY` name as the output
-/// file unless `/out:` gives one. `Err`: lld's message.
+/// file unless `/out:` gives one (lld; GNU ld's names the DLL in the export directory only).
+/// `Err`: lld's message.
 fn read_def<B: Into<inputs::FileBytes>>(
     cfg: &mut args::Config,
     path: &str,
@@ -347,8 +342,10 @@ fn read_def<B: Into<inputs::FileBytes>>(
 ) -> Result<(), String> {
     let bytes: inputs::FileBytes = read(path).map_err(|e| format!("could not open {path}: {e}"))?.into();
     let text = String::from_utf8_lossy(&bytes);
-    let def = deffile::parse(&text, machine == args::Machine::X86, cfg.mingw).map_err(|e| e.to_string())?;
-    if let (Some(out), None) = (def.output, args::named_output(&cfg.outputs)) {
+    let gnu = cfg.flavor == Flavor::GnuLd;
+    let def = deffile::parse(&text, machine == args::Machine::X86, cfg.mingw || gnu).map_err(|e| e.to_string())?;
+    // GNU ld names its output by -o alone; the name is the export directory's DLL name there.
+    if let (Some(out), None, false) = (def.output, args::named_output(&cfg.outputs), gnu) {
         cfg.outputs.push(format!("/out:{out}"));
     }
     if def.import_name.is_some() {

@@ -249,7 +249,7 @@ pub struct Report {
     pub crt: Vec<Placement>,
     /// Archive members loaded, in load order.
     pub members_loaded: Vec<MemberLoad>,
-    /// The export table lld-link writes, by ordinal (empty where a note says it is not laid out).
+    /// The export table the linker writes, by ordinal.
     pub exports: Vec<super::exports::ExportReport>,
     /// The import library lld-link writes beside the DLL, listed (`null`: none is written, or
     /// it is GNU ld's).
