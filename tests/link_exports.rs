@@ -123,6 +123,18 @@ fn gnu_ld_exports_every_global_but_its_exclusions() {
 }
 
 #[test]
+fn kill_at_exports_i386_names_without_their_at_n() {
+    // f_std@4 and @f_fast@4 become f_std and f_fast, and sort as such (ld.lld and GNU ld).
+    for name in ["lldmingw-dll-killat", "gnu-dll-killat"] {
+        let r = export_table_is_images("exports32", name);
+        let names: Vec<&str> = r.exports.iter().filter_map(|e| e.name.as_deref()).collect();
+        assert_eq!(names, ["d_x", "f_a", "f_fast", "f_std"], "{name}");
+        let symbols: Vec<&str> = r.exports.iter().map(|e| e.symbol.as_str()).collect();
+        assert!(symbols.contains(&"@f_fast@4") && symbols.contains(&"_f_std@4"), "{name}: {symbols:?}");
+    }
+}
+
+#[test]
 fn gnu_ld_reads_a_def_file_and_numbers_around_the_written_ordinals() {
     // alias @5 and f_hidden @9 NONAME written: the table starts at 4 so the six fit below 9, the
     // others take 4, 6, 7, 8 in name order; the DLL name is the .def's LIBRARY.

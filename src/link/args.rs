@@ -92,6 +92,8 @@ pub struct Config {
     pub ignored: Vec<String>,
     /// Options that only name outputs (`/out`, `/lldmap`, `-Map`): accepted, never written.
     pub outputs: Vec<String>,
+    /// `--kill-at` (lld-link's `-kill-at`): i386 exports named without their `@n`.
+    pub kill_at: bool,
     /// A `.def` file's `LIBRARY` / `NAME` name, as written: the DLL the import library names.
     pub import_name: Option<String>,
 }
@@ -159,6 +161,7 @@ impl Config {
             ignored: Vec::new(),
             outputs: Vec::new(),
             import_name: None,
+            kill_at: false,
         }
     }
 }
@@ -348,6 +351,7 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
             "def" => c.def_file = Some(need("/def")?.to_string()),
             "export-all-symbols" => c.export_all = Some(true),
             "exclude-all-symbols" => c.export_all = Some(false),
+            "kill-at" => c.kill_at = true,
             "delayload" => c.delay_loads.push(need("/delayload")?.to_string()),
             "brepro" => c.repro = true,
             "auto-import" => c.auto_import = !value.is_some_and(|v| v.eq_ignore_ascii_case("no")),

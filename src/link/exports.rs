@@ -147,14 +147,35 @@ fn x86_names(e: &mut Export, mingw: bool) {
     e.name = if keep { exported.clone() } else { exported.strip_prefix('_').unwrap_or(exported).to_string() };
 }
 
-/// lld's `fixupExports` and `assignExportOrdinals` ([`Fixup`]); `x86`: i386's names.
-pub fn finish(exports: &[Export], x86: bool, mingw: bool) -> Fixup {
+/// `--kill-at` (lld's `killAt`, GNU ld's `pe_dll_kill_ats`): an i386 name without its stdcall or
+/// fastcall `@n` (`f@4` → `f`, `@g@8` → `g`); `prefix`: with the C `_` (`_f`).
+fn without_at(name: &str, prefix: bool) -> String {
+    if name.is_empty() {
+        return String::new();
+    }
+    let cut = name.get(1..).and_then(|r| r.find('@')).map_or(name.len(), |i| i + 1);
+    let base = &name[..cut];
+    match base.strip_prefix('@') {
+        Some(fast) if prefix => format!("_{fast}"),
+        Some(fast) => fast.to_string(),
+        None if prefix && !base.starts_with('_') => format!("_{base}"),
+        None => base.to_string(),
+    }
+}
+
+/// lld's `fixupExports` and `assignExportOrdinals` ([`Fixup`]); `x86`: i386's names, without
+/// their `@n` when `kill_at`.
+pub fn finish(exports: &[Export], x86: bool, mingw: bool, kill_at: bool) -> Fixup {
     let exports: Vec<Export> = exports
         .iter()
         .cloned()
         .map(|mut e| {
             if x86 {
                 x86_names(&mut e, mingw);
+                if kill_at {
+                    e.name = without_at(&e.name, false);
+                    e.import_symbol = without_at(&e.import_symbol, true);
+                }
             } else {
                 e.import_symbol = e.name.clone();
             }
@@ -325,7 +346,7 @@ mod tests {
         assert_eq!(parse("f=k32.Sleep").map(|e| e.forward), Ok(Some("k32.Sleep".into())));
         assert!(parse("f,@0").is_err() && parse("f,WHAT").is_err() && parse(",DATA").is_err());
         assert_eq!(parse("f,NONAME,@3").map_err(|e| e.to_string()), Err("invalid /export: f,NONAME,@3".into()));
-        let fx = finish(&[parse("b,@3").unwrap(), parse("c,@3").unwrap()], false, false);
+        let fx = finish(&[parse("b,@3").unwrap(), parse("c,@3").unwrap()], false, false, false);
         assert_eq!(fx.errors, ["duplicate export ordinal: c"]);
         let Fixup { exports: v, warnings, errors } = finish(
             &[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()],

@@ -75,6 +75,7 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
             // searches every archive it has seen anyway, accepts and ignores them.
             "--export-all-symbols" => c.export_all = Some(true),
             "--exclude-all-symbols" => c.export_all = Some(false),
+            "--kill-at" => c.kill_at = true,
             "--start-group" | "-(" => group_start = Some(c.inputs.len()),
             "--end-group" | "-)" => {
                 if let Some(start) = group_start.take() {

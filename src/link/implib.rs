@@ -134,7 +134,7 @@ mod tests {
             let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
             super::super::args::parse(f, &v).unwrap_or_else(|e| panic!("{e}"))
         };
-        let e = super::super::exports::finish(&[Export::new("f", "f")], false, false).exports;
+        let e = super::super::exports::finish(&[Export::new("f", "f")], false, false, false).exports;
         let l = listing(&cfg(&["/dll", "/out:d/x.dll", "a.obj"], Flavor::LldLink), &e, false);
         let l = l.unwrap_or_else(|| panic!("no library"));
         assert_eq!((l.path.as_str(), l.dll.as_str(), l.members.len()), ("d/x.lib", "x.dll", 4));

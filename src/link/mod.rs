@@ -275,7 +275,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     // lld's fixupExports: one per name, sorted, ordinals assigned (GNU ld numbers its own way).
     let x86 = w.machine == args::Machine::X86;
     // GNU ld names i386 exports as lld's MinGW mode does (`_` dropped, stdcall `@n` kept).
-    let fixup = exports::finish(&w.cfg.exports, x86, w.cfg.mingw || flavor == Flavor::GnuLd);
+    let fixup = exports::finish(&w.cfg.exports, x86, w.cfg.mingw || flavor == Flavor::GnuLd, w.cfg.kill_at);
     w.exports = fixup.exports;
     if flavor == Flavor::GnuLd {
         exports::gnu_ordinals(&mut w.exports);
