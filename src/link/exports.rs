@@ -352,7 +352,9 @@ mod tests {
             &[parse("b").unwrap(), parse("a,@3").unwrap(), parse("c").unwrap(), parse("b,DATA").unwrap()],
             false,
             false,
+            false,
         );
+        assert_eq!([without_at("_f@4", false), without_at("@g@8", true), without_at("h", true)], ["_f", "_g", "_h"]);
         assert_eq!((warnings, errors.len()), (vec!["duplicate /export option: b".to_string()], 0));
         let got: Vec<(&str, u16)> = v.iter().map(|e| (e.name.as_str(), e.ordinal)).collect();
         assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);
