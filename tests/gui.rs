@@ -1360,6 +1360,26 @@ fn link_view_lists_the_runtime_pseudo_relocations_of_automatic_imports() {
 }
 
 #[test]
+fn link_view_lists_a_dlls_exports_and_its_import_library() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/link/exports64");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("dll.obj")]));
+    click_view(&mut h, View::Link);
+    wait_for_link(&mut h);
+    let cmd = "lld-link /entry:start /dll /out:lld-dll.dll dll.obj /export:f_b /export:alias=f_c,@5 /export:f_hidden,@9,NONAME";
+    h.state_mut().apply(Action::Link(LinkAction::Paste(cmd.into())));
+    let data = wait_for_link(&mut h);
+    assert!(data.report.succeeds, "{:?}", data.report.diagnostics);
+    h.get_by_label_contains("Image: sections").click();
+    h.run();
+    let n = data.report.exports.len();
+    assert!(n >= 4 && h.query_by_label(&format!("Exports ({n})")).is_some());
+    let alias = data.report.exports.iter().find(|e| e.name.as_deref() == Some("alias")).unwrap();
+    assert!(h.query_by_label(&format!("  5 {:#x} alias", alias.rva.unwrap())).is_some());
+    assert!(h.query_by_label_contains("Import library lld-dll.lib").is_some());
+    assert!(h.query_by_label("__imp_alias → lld-dll.dll!alias (name)").is_some());
+}
+
+#[test]
 fn link_view_takes_the_neighbours_of_one_object_a_pasted_program_name_and_a_map_alone() {
     use linkscope::link::Flavor;
     let mut h = harness(loaded(&["link/crt0.obj"]));

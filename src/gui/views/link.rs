@@ -502,7 +502,42 @@ fn side_panels(ui: &mut egui::Ui, data: &LinkData) {
             ui.separator();
             ui.vertical(|ui| pseudo_relocs(ui, r));
         }
+        if !r.exports.is_empty() || r.import_library.is_some() {
+            ui.separator();
+            ui.vertical(|ui| exports(ui, r));
+        }
     });
+}
+
+/// The export table the link writes, and the import library lld-link writes beside the DLL.
+fn exports(ui: &mut egui::Ui, r: &crate::link::Report) {
+    ui.label(RichText::new(format!("Exports ({})", r.exports.len())).strong()).on_hover_text(
+        "The DLL's export table, by ordinal: what the dllexport directives, /export:, a .def file or MinGW's export-everything default put there.",
+    );
+    for e in r.exports.iter().take(12) {
+        let rva = e.rva.map_or_else(|| "undefined".to_string(), |v| format!("{v:#x}"));
+        let name = e.name.as_deref().unwrap_or("(by ordinal only)");
+        let what = match (&e.forwarder, e.data) {
+            (Some(f), _) => format!(" → {f}"),
+            (None, true) => " DATA".to_string(),
+            (None, false) => String::new(),
+        };
+        ui.label(RichText::new(format!("{:>3} {rva} {name}{what}", e.ordinal)).monospace());
+    }
+    if r.exports.len() > 12 {
+        ui.label(RichText::new(format!("… {} more (link --json lists all)", r.exports.len() - 12)).weak());
+    }
+    if let Some(l) = &r.import_library {
+        let shorts = l.members.iter().filter(|m| m.import_type.is_some()).count();
+        ui.label(RichText::new(format!("Import library {} ({shorts} imports)", l.path)).strong()).on_hover_text(
+            "What lld-link writes beside the DLL (listed, not written): the import descriptor, the null descriptor and thunk, and one short import member per export that is not PRIVATE.",
+        );
+        for m in l.members.iter().filter(|m| m.import_type.is_some()).take(8) {
+            let name = m.import_name.clone().unwrap_or_else(|| format!("#{}", m.ordinal_or_hint.unwrap_or(0)));
+            let nt = m.name_type.map(|n| n.to_string()).unwrap_or_default();
+            ui.label(RichText::new(format!("{} → {l_dll}!{name} ({nt})", m.symbols[0], l_dll = l.dll)).monospace());
+        }
+    }
 }
 
 /// The runtime pseudo-relocation list the link writes for automatic imports, each entry with the
