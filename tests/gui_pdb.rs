@@ -63,3 +63,61 @@ fn go_to_takes_the_pdb_s_names_mangled_demangled_or_as_a_function_name() {
     h.state_mut().apply(Action::GoTo("no_such_name".into()));
     assert!(h.state().last_goto.is_none());
 }
+
+#[test]
+fn layout_map_has_an_objects_lane_coloured_by_object() {
+    use linkscope::gui::action::Target;
+    use linkscope::gui::document::TableId;
+    use linkscope::gui::views::{map, map_objects};
+    let mut h = harness(loaded_paths(&[fixture("x64.exe")]));
+    click_view(&mut h, View::Map);
+    let core = active(&h).core.clone();
+    let pdb = core.pdb.clone().expect("the PDB beside the image is loaded");
+    let (lanes, _) = map::lanes(&core);
+    let names: Vec<&str> = lanes.iter().map(|l| l.name).collect();
+    assert_eq!(names[..2], ["Sections", "Objects"], "{names:?}");
+    let lane = &lanes[1];
+    // One box per contribution that holds bytes, where the PDB puts it, in address order.
+    let mut want: Vec<(u64, u64)> = pdb
+        .contributions
+        .iter()
+        .filter(|c| c.size > 0)
+        .filter_map(|c| Some((c.rva?, c.rva? + u64::from(c.size))))
+        .collect();
+    want.sort_unstable();
+    let got: Vec<(u64, u64)> = lane.items.iter().map(|i| (i.start, i.end)).collect();
+    assert_eq!(got, want);
+    for i in &lane.items {
+        let Some(Target::Row(TableId::Contributions, p)) = i.target else { panic!("{i:?}") };
+        let c = &pdb.contributions[p];
+        assert_eq!(c.rva, Some(i.start));
+        assert!(c.module.as_deref().unwrap().ends_with(&i.label), "{i:?}");
+        // The colour is the object's: the same for each of its contributions.
+        assert_eq!(i.kind, map_objects::color_of(c.module.as_deref().unwrap(), c.archive.as_deref().unwrap()));
+    }
+    let of = |name: &str| lane.items.iter().filter(|i| i.label == name).collect::<Vec<_>>();
+    let (helper, text) = (of("helper.obj"), of("text.obj"));
+    assert!(helper.len() > 1 && !text.is_empty(), "{:?}", lane.items);
+    assert_ne!(helper[0].kind, text[0].kind, "two objects, two colours");
+    // The tooltip names the object, its archive, the output section and the size.
+    let tip = map_objects::tooltip(&core, lane, helper[0]).unwrap();
+    assert!(tip.contains("Object helper.obj") && tip.contains("archive ") && tip.contains("helper.lib"), "{tip}");
+    assert!(tip.contains("section .text") && tip.contains(&format!("{:#x} bytes", helper[0].end - helper[0].start)));
+    assert!(map_objects::tooltip(&core, &lanes[0], &lanes[0].items[0]).is_none(), "other lanes keep theirs");
+    // Clicking the object in the map's index selects its contribution.
+    let Some(Target::Row(_, row)) = helper[0].target else { unreachable!() };
+    h.query_all_by_label("helper.obj").next().expect("listed under the map").click();
+    h.run();
+    let doc = active(&h);
+    assert_eq!(doc.view, View::Contributions);
+    assert_eq!(doc.table(TableId::Contributions).selected, Some(row));
+}
+
+#[test]
+fn object_colours_are_stable_and_spread() {
+    use linkscope::gui::views::map_objects::color_of;
+    assert_eq!(color_of("a/text.obj", "a/text.obj"), color_of("a/text.obj", "a/text.obj"));
+    // Forty objects take most of the twelve colours.
+    let kinds: std::collections::HashSet<_> = (0..40).map(|i| color_of(&format!("obj{i}.obj"), "lib.lib")).collect();
+    assert!(kinds.len() >= 10, "{}", kinds.len());
+}
