@@ -93,7 +93,7 @@ fn layout_map_has_an_objects_lane_coloured_by_object() {
         assert_eq!(c.rva, Some(i.start));
         assert!(c.module.as_deref().unwrap().ends_with(&i.label), "{i:?}");
         // The colour is the object's: the same for each of its contributions.
-        assert_eq!(i.kind, map_objects::color_of(c.module.as_deref().unwrap(), c.archive.as_deref().unwrap()));
+        assert_eq!(i.kind, map_objects::color_of(c.module_index));
     }
     let of = |name: &str| lane.items.iter().filter(|i| i.label == name).collect::<Vec<_>>();
     let (helper, text) = (of("helper.obj"), of("text.obj"));
@@ -114,10 +114,16 @@ fn layout_map_has_an_objects_lane_coloured_by_object() {
 }
 
 #[test]
-fn object_colours_are_stable_and_spread() {
-    use linkscope::gui::views::map_objects::color_of;
-    assert_eq!(color_of("a/text.obj", "a/text.obj"), color_of("a/text.obj", "a/text.obj"));
-    // Forty objects take most of the twelve colours.
-    let kinds: std::collections::HashSet<_> = (0..40).map(|i| color_of(&format!("obj{i}.obj"), "lib.lib")).collect();
-    assert!(kinds.len() >= 10, "{}", kinds.len());
+fn neighbouring_objects_have_different_colours() {
+    use linkscope::gui::views::{map, map_objects};
+    let h = harness(loaded_paths(&[fixture("x64.exe")]));
+    let core = active(&h).core.clone();
+    let (lanes, _) = map::lanes(&core);
+    let lane = lanes.iter().find(|l| l.name == map_objects::NAME).unwrap();
+    // Boxes side by side are of one object (one colour) or of two (two colours).
+    for w in lane.items.windows(2) {
+        assert_eq!(w[0].label == w[1].label, w[0].kind == w[1].kind, "{:?} {:?}", w[0], w[1]);
+    }
+    let kinds: std::collections::HashSet<_> = (0..40).map(map_objects::color_of).collect();
+    assert_eq!(kinds.len(), usize::from(linkscope::gui::theme::RefKind::OBJECT_COLORS));
 }

@@ -1,7 +1,7 @@
 //! The layout map's "Objects" lane: with a PDB loaded, each section contribution (the run of the
-//! image one object's input section filled) as a box, coloured by its object (the same object
-//! has the same colour in every image and every session), named in its tooltip with its archive,
-//! output section and size; a click selects it in the Contributions view.
+//! image one object's input section filled) as a box, coloured by its object, named in its
+//! tooltip with its archive, output section and size; a click selects it in the Contributions
+//! view.
 
 use crate::gui::action::Target;
 use crate::gui::document::{DocCore, TableId};
@@ -16,14 +16,12 @@ pub const NAME: &str = "Objects";
 /// What the lane shows.
 const HELP: &str = "From the PDB: each run of the image one object's input section filled (a section contribution), coloured by the object. Click: the contribution in the Contributions view.";
 
-/// The colour of an object: one of [`RefKind::OBJECT_COLORS`], picked by a hash (FNV-1a) of its
-/// module and archive names, so it does not depend on the order objects are met in.
-pub fn color_of(module: &str, archive: &str) -> RefKind {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in module.bytes().chain([0]).chain(archive.bytes()) {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    RefKind::Object((h % u32::from(RefKind::OBJECT_COLORS)) as u8)
+/// The colour of an object: one of [`RefKind::OBJECT_COLORS`], by its module index in the DBI
+/// stream (link order). So every contribution of one object has its colour, objects next to each
+/// other in link order (whose contributions the linker lays out side by side) have different
+/// ones, and two builds of one command line colour their objects alike.
+pub fn color_of(module_index: u32) -> RefKind {
+    RefKind::Object((module_index % u32::from(RefKind::OBJECT_COLORS)) as u8)
 }
 
 /// The object's file name: the last component of the module's stored path.
@@ -43,12 +41,11 @@ pub fn lane(core: &DocCore) -> Option<Lane> {
         .iter()
         .filter_map(|&(start, end, p)| {
             let c = pdb.contributions.get(p)?;
-            let (module, archive) = (c.module.as_deref().unwrap_or(""), c.archive.as_deref().unwrap_or(""));
             Some(Item {
                 start,
                 end,
-                label: short(module).to_string(),
-                kind: color_of(module, archive),
+                label: short(c.module.as_deref().unwrap_or("")).to_string(),
+                kind: color_of(c.module_index),
                 target: Some(Target::Row(TableId::Contributions, p)),
             })
         })
