@@ -79,7 +79,7 @@ cd "$work"
 bin=$(cd - >/dev/null && realpath "$bin")
 "$bin" refs --summary --json with/bench.exe | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("sites", s["sites"], "instructions", s["instructions"])'
 "$bin" inspect with/bench.exe --only pdb --json | python3 -c 'import json,sys; v=json.load(sys.stdin); print("PDB publics", len(v["publics"]), "procedures", len(v["procedures"]), "matches", v["pdb"]["matches"])'
-"$bin" refs --json with/bench.exe | python3 -c 'import json,sys; v=json.load(sys.stdin); n=[s for s in v["sites"] if s.get("symbol")]; print("sites named", len(n), "of", len(v["sites"]))' || true
+"$bin" refs --json with/bench.exe | python3 -c 'import json,sys; v=json.load(sys.stdin); n=[s for s in v["refs"] if s.get("symbol")]; print("sites named by a symbol", len(n), "of", len(v["refs"]))' || true
 hyperfine --warmup 1 --runs 5 --export-json refs-pdb.json \
   -n "refs --json, no PDB" "$bin refs --json without/bench.exe > /dev/null" \
   -n "refs --json, with its PDB" "$bin refs --json with/bench.exe > /dev/null"

@@ -127,3 +127,39 @@ fn neighbouring_objects_have_different_colours() {
     let kinds: std::collections::HashSet<_> = (0..40).map(map_objects::color_of).collect();
     assert_eq!(kinds.len(), usize::from(linkscope::gui::theme::RefKind::OBJECT_COLORS));
 }
+
+#[test]
+fn diff_view_names_the_object_of_each_change() {
+    use linkscope::gui::action::DiffAction;
+    use linkscope::gui::views::diff::DiffModel;
+    use linkscope::gui::Action;
+    let mut h = harness(loaded_paths(&[fixture("x64.exe"), fixture("x64_changed.exe")]));
+    let first = h.state().doc_named("x64.exe").unwrap().id;
+    h.state_mut().apply(Action::ActivateDoc(first));
+    let other = h.state().doc_named("x64_changed.exe").unwrap().id;
+    h.state_mut().apply(Action::Diff(DiffAction::With(other)));
+    let mut data = None;
+    for _ in 0..2000 {
+        h.run();
+        let d = &active(&h).diff;
+        if let (None, Some(Ok(x))) = (&d.job, &d.result) {
+            data = Some(x.clone());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let data = data.expect("the diff is in");
+    assert_eq!(active(&h).view, View::Diff);
+    let m = DiffModel { data: Some(data.clone()) };
+    let col = m.columns().iter().position(|c| c.name == "Object").unwrap();
+    // Each change names the object the second build's PDB says holds its bytes.
+    let pdb = h.state().doc(other).unwrap().core.pdb.clone().unwrap();
+    for (row, c) in data.diff.changes.iter().enumerate() {
+        let want = c.rva.and_then(|r| pdb.contribution_at(r)).and_then(|x| x.module.clone());
+        assert_eq!(m.text(row, col), want.unwrap_or_else(|| "none".into()), "{c:?}");
+    }
+    let facets = m.facets();
+    let objects = facets.iter().find(|f| f.name == "Object").expect("an Object facet");
+    assert!(objects.options.iter().any(|o| o.ends_with("/x64/text.obj")), "{:?}", objects.options);
+    assert!(h.query_all_by_label_contains("/x64/text.obj").next().is_some(), "the column is drawn");
+}

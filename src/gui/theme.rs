@@ -38,8 +38,11 @@ pub enum RefKind {
     Object(u8),
 }
 
+/// An RGB colour.
+type Rgb = (u8, u8, u8);
+
 /// The object colours (light theme, dark theme), hues spread around the wheel.
-const OBJECT_PALETTE: [((u8, u8, u8), (u8, u8, u8)); RefKind::OBJECT_COLORS as usize] = [
+const OBJECT_PALETTE: [(Rgb, Rgb); RefKind::OBJECT_COLORS as usize] = [
     ((0x1f, 0x6f, 0xb4), (0x6f, 0xb1, 0xf0)),
     ((0xc0, 0x5a, 0x0a), (0xff, 0xa9, 0x5c)),
     ((0x2a, 0x8a, 0x2a), (0x86, 0xe0, 0x86)),
