@@ -21,7 +21,8 @@ export XDG_RUNTIME_DIR
 S=assets/samples
 
 # LINKSCOPE_SELECT_ROW=N selects row N of the view's table; LINKSCOPE_GOTO=ADDR goes to an
-# address as Ctrl+G would (both only in --screenshot mode).
+# address as Ctrl+G would; LINKSCOPE_MAP=ZOOM,START zooms the layout map (START: the left edge
+# as a fraction of the space) (all only in --screenshot mode).
 # SIZE=WxH picks the screen (default 1280x800).
 shot() {
     name=$1
@@ -44,6 +45,8 @@ LINKSCOPE_SELECT_ROW=2 shot pseudo-relocs --view pseudo-relocs $S/autoimport.exe
 shot comdats --view comdats $S/comdat.obj
 # PDB: the section contributions of an lld-link /debug build (its PDB found beside it).
 LINKSCOPE_SELECT_ROW=3 shot contributions --view contributions tests/fixtures/pdb/x64.exe
+# The layout map's Objects lane on the same build, zoomed to .text.
+LINKSCOPE_MAP=24,0.165 shot map-objects --view map tests/fixtures/pdb/x64.exe
 shot layout-map-object --view map $S/comdat.obj
 LINKSCOPE_GOTO=0x140009e80 shot hex --view hex $S/autoimport.exe
 # A GNU ld v1 image: its extra import descriptors put IAT slots inside .text.

@@ -40,6 +40,7 @@ impl Parsed {
             index: Some(&self.index),
             regions: Some(&self.regions),
             refs: Some(&self.refs),
+            pdb: None,
         }
     }
 }
@@ -146,7 +147,7 @@ fn an_image_against_its_wine_memory_names_every_pseudo_relocation_and_bound_slot
         let a = parse(std::fs::read(fixture_path(&format!("patch/{case}/autoimport.exe"))).unwrap());
         let mapped = linkscope::patch::load::map(&a.bin, &a.data).unwrap();
         let dump = gunzip(&format!("patch/{case}/autoimport.exe.mem.gz"));
-        let after = Side { bin: None, data: &dump, file: &[], index: None, regions: None, refs: None };
+        let after = Side { bin: None, data: &dump, file: &[], index: None, regions: None, refs: None, pdb: None };
         let d = diff::diff_memory(a.side(&mapped), after, Limits::default());
         let at = |rva: u64| d.changes.iter().filter(move |c| c.rva.unwrap() <= rva && rva < c.rva.unwrap() + c.len);
         for (i, e) in a.bin.pseudo_relocations.entries.iter().enumerate() {
@@ -189,6 +190,7 @@ fn hostile_pairs_get_notes_not_panics() {
             index: index.as_ref(),
             regions: regions.as_ref(),
             refs: None,
+            pdb: None,
         };
         let d = diff::diff_files(a.side(&a.data), side, Limits::default());
         assert!(!d.identical());
@@ -198,7 +200,8 @@ fn hostile_pairs_get_notes_not_panics() {
     // Two unrelated 8 MiB buffers: the list stops at the limit, the counts go on.
     let x: Vec<u8> = (0..8u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let y: Vec<u8> = (0..8u32 << 20).map(|i| (i.wrapping_mul(40_503) >> 7) as u8).collect();
-    let side = |d: &'static [u8]| Side { bin: None, data: d, file: d, index: None, regions: None, refs: None };
+    let side =
+        |d: &'static [u8]| Side { bin: None, data: d, file: d, index: None, regions: None, refs: None, pdb: None };
     let (x, y): (&'static [u8], &'static [u8]) = (Box::leak(x.into_boxed_slice()), Box::leak(y.into_boxed_slice()));
     let d = diff::diff_files(side(x), side(y), Limits { max_changes: 1000, ..Limits::default() });
     assert!(d.changes.len() <= 1000 && d.summary.bytes_changed > 7 << 20);

@@ -101,6 +101,7 @@ fn exercise(data: &[u8], orig: &[u8]) {
                 index: Some(index),
                 regions: Some(a.regions()),
                 refs: Some(refs),
+                pdb: None,
             };
             let limits = linkscope::diff::Limits::default();
             if let Ok(plan) = linkscope::patch::plan(bin, data, index, &[dll], &Default::default()) {
@@ -113,12 +114,20 @@ fn exercise(data: &[u8], orig: &[u8]) {
                     index: None,
                     regions: None,
                     refs: None,
+                    pdb: None,
                 };
                 let loaded = plan.loaded_image();
                 linkscope::diff::diff_memory(linkscope::diff::Side { data: &loaded, ..file_side }, raw, limits);
             }
-            let original =
-                linkscope::diff::Side { bin: None, data: orig, file: orig, index: None, regions: None, refs: None };
+            let original = linkscope::diff::Side {
+                bin: None,
+                data: orig,
+                file: orig,
+                index: None,
+                regions: None,
+                refs: None,
+                pdb: None,
+            };
             let d = linkscope::diff::diff_files(file_side, original, limits);
             assert_eq!(d.identical(), data == orig);
             let namer = linkscope::report::refs::Namer { bin, index };

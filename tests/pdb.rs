@@ -407,3 +407,71 @@ fn the_contribution_of_a_byte() {
     assert_eq!(pdb.contribution_at(0x1000).unwrap().size, 3);
     assert!(pdb.contribution_at(0x9000).is_none());
 }
+
+/// The contribution holding `rva` found the slow way: the first in the PDB's order.
+fn holder(pdb: &LoadedPdb, rva: u64) -> Option<&linkscope::model::pdb::PdbContribution> {
+    pdb.contributions.iter().find(|c| c.rva.is_some_and(|r| r <= rva && rva - r < u64::from(c.size)))
+}
+
+#[test]
+fn diff_attributes_each_changed_byte_to_its_object() {
+    let (_, pb) = pdb_of("x64_changed.exe");
+    let (code, out, _) = run(&["diff", "x64.exe", "x64_changed.exe", "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    let mut named = std::collections::BTreeSet::new();
+    for c in changes {
+        // Same layout: the second build's RVA is the first's.
+        assert!(c.get("offset_b").is_none(), "{c}");
+        let object = c.get("object").unwrap_or_else(|| panic!("no object key with both PDBs: {c}"));
+        let (Some(rva), len) = (c["rva"].as_u64(), c["len"].as_u64().unwrap()) else {
+            assert!(object.is_null(), "{c}");
+            continue;
+        };
+        // Every byte of the change lies in the one contribution it names (or in none).
+        for b in rva..rva + len {
+            let want = holder(&pb, b).map(|h| h.module.clone().unwrap());
+            assert_eq!(object["module"].as_str().map(str::to_string), want, "byte {b:#x} of {c}");
+        }
+        if let Some(h) = holder(&pb, rva) {
+            assert_eq!(object["archive"].as_str(), h.archive.as_deref(), "{c}");
+            named.insert(h.module.clone().unwrap());
+        }
+    }
+    // The changed object's changed bytes are attributed to it: the first change past the
+    // headers, and each input section whose CRC differs, hold changes that name exactly it.
+    let first = changes.iter().find(|c| c["rva"].as_u64().is_some_and(|r| r >= 0x1000)).unwrap();
+    assert!(first["object"]["module"].as_str().unwrap().ends_with("/x64/text.obj"), "{first}");
+    for o in v["objects_changed"].as_array().unwrap() {
+        let (start, end) = (o["rva"].as_u64().unwrap(), o["rva"].as_u64().unwrap() + o["size"].as_u64().unwrap());
+        let inside: Vec<_> =
+            changes.iter().filter(|c| c["rva"].as_u64().is_some_and(|r| r >= start && r < end)).collect();
+        assert!(!inside.is_empty(), "{o}");
+        assert!(inside.iter().all(|c| c["object"]["module"] == o["module"]), "{o}: {inside:?}");
+    }
+    assert!(named.iter().any(|m| m.ends_with("/x64/text.obj")), "{named:?}");
+    // The text names it too; without both PDBs there is no such key.
+    let (_, text, _) = run(&["diff", "x64.exe", "x64_changed.exe"]);
+    assert!(text.contains("    object: /tmp/linkscope-pdb-fixtures/x64/text.obj\n"), "{text}");
+    assert!(text.contains("    object: none (no contribution of the PDB holds these bytes)\n"), "{text}");
+    let (_, out, _) = run(&["diff", "x64.exe", "../../../assets/samples/autoimport.exe", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["changes"].as_array().unwrap().iter().all(|c| c.get("object").is_none()));
+}
+
+#[test]
+fn the_contribution_index_agrees_with_a_walk() {
+    for name in FIXTURES {
+        let (_, pdb) = pdb_of(name);
+        let idx = pdb.by_rva();
+        let end = idx.runs().last().map_or(0, |r| r.1);
+        for rva in 0..end + 16 {
+            let (fast, slow) = (pdb.contribution_at(rva), holder(&pdb, rva));
+            assert_eq!(fast.map(|c| (c.rva, c.size)), slow.map(|c| (c.rva, c.size)), "{name} {rva:#x}");
+        }
+        // Disjoint and sorted.
+        assert!(idx.runs().windows(2).all(|w| w[0].1 <= w[1].0), "{name}");
+    }
+}

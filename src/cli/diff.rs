@@ -69,8 +69,11 @@ impl Input {
                 index: Some(&a.index),
                 regions: first.then(|| a.regions()),
                 refs: (first && a.data.len() <= SCAN_SITES_BELOW).then_some(&a.refs),
+                pdb: a.pdb.as_deref(),
             },
-            Input::Raw(d, _) => Side { bin: None, data: bytes, file: d, index: None, regions: None, refs: None },
+            Input::Raw(d, _) => {
+                Side { bin: None, data: bytes, file: d, index: None, regions: None, refs: None, pdb: None }
+            }
         }
     }
 }
@@ -185,7 +188,7 @@ fn image(
             }
             at = e as usize;
         }
-        let after = Side { bin: None, data: &bytes, file: &[], index: None, regions: None, refs: None };
+        let after = Side { bin: None, data: &bytes, file: &[], index: None, regions: None, refs: None, pdb: None };
         let mut d = diff::diff_memory_to(x.side(&mapped, true), after, limits, sink);
         if mem.not_held() > 0 {
             d.notes.push(format!("{} bytes of the module are not in the dump: not compared", mem.not_held()));
@@ -202,7 +205,8 @@ fn image(
     let mem = crate::patch::verify::dump_bytes(raw).map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
     crate::patch::verify::check_dump_len(mem.len(), mapped.len())
         .map_err(|e| format!("linkscope: {}: {e}", dump.display()))?;
-    let after = Side { bin: None, data: &mem[..mapped.len()], file: &[], index: None, regions: None, refs: None };
+    let after =
+        Side { bin: None, data: &mem[..mapped.len()], file: &[], index: None, regions: None, refs: None, pdb: None };
     let mut d = diff::diff_memory_to(x.side(&mapped, true), after, limits, sink);
     if mem.len() > mapped.len() {
         d.notes.push(format!("the dump has {} bytes past the image's memory; not compared", mem.len() - mapped.len()));

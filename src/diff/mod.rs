@@ -36,6 +36,9 @@ pub struct Side<'a> {
     pub regions: Option<&'a Regions>,
     /// Its data-reference sites (for `data-ref-site` attributions), when scanned.
     pub refs: Option<&'a crate::analysis::Refs>,
+    /// Its PDB, for the object of each changed byte (two files: both sides need one; a memory
+    /// image: the first side's serves both when the second has none).
+    pub pdb: Option<&'a crate::model::pdb::LoadedPdb>,
 }
 
 /// How much work a diff may do.
@@ -86,6 +89,11 @@ pub struct Change {
     pub structures: Vec<Structure>,
     /// The change in words.
     pub words: String,
+    /// The object (and archive) whose contribution holds the bytes, from the PDBs: the second
+    /// side's, the first's for bytes only the first has; `Some(None)` (JSON null) when no
+    /// contribution holds them; absent without the PDBs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<Option<objects::ObjectRef>>,
 }
 
 /// Counts.
@@ -373,6 +381,7 @@ fn collect(
     sink: &mut dyn FnMut(Change),
 ) -> Diff {
     let mut at = attribute::Attributor::new(mode, a, limits.max_instructions);
+    let objects = objects_of(mode, a, b);
     let mut summary = Summary::default();
     // The last change, which the next may extend; the ones before it are handed over.
     let mut last: Option<Change> = None;
@@ -416,7 +425,14 @@ fn collect(
         let mut pos = 0;
         while pos < len {
             // Bytes only in B (a grown tail) belong to no structure of A.
-            let piece = if pos < has_a { at.piece(oa + pos, has_a.min(len) - pos) } else { len - pos };
+            let mut piece = if pos < has_a { at.piece(oa + pos, has_a.min(len) - pos) } else { len - pos };
+            // One object per change: cut where the contribution holding the bytes ends.
+            let object = objects.map(|o| {
+                let (object, n) =
+                    if pos < has_b { o.b.object_run(ob + pos, piece) } else { o.a.object_run(oa + pos, piece) };
+                piece = n;
+                object
+            });
             let start = oa + pos;
             let (ra, rb) =
                 ((start as usize)..((start + piece) as usize), ((ob + pos) as usize)..((ob + pos + piece) as usize));
@@ -462,6 +478,7 @@ fn collect(
                     truncated: piece > MAX_HEX_BYTES,
                     structures,
                     words,
+                    object,
                 };
                 match &mut last {
                     Some(l) if mergeable(l, &c, mode) => merge(l, c, a, b, mode),
@@ -499,6 +516,30 @@ fn mergeable(last: &Change, c: &Change, mode: Mode) -> bool {
         && start(c) >= end(last)
         && last.offset_b.is_none()
         && c.offset_b.is_none()
+        && last.object == c.object
+}
+
+/// How the objects of changed bytes are found, when the PDBs are there: two files by their file
+/// offsets, each through its own PDB; two memory images by RVA, the second through the first's
+/// PDB when it has none (the same image).
+fn objects_of<'a>(mode: Mode, a: &Side<'a>, b: &Side<'a>) -> Option<objects::Objects<'a>> {
+    use objects::{ObjectSide, Objects, Place};
+    match mode {
+        Mode::Files => {
+            let (pa, pb, xa, xb) = (a.pdb?, b.pdb?, a.bin?, b.bin?);
+            Some(Objects {
+                a: ObjectSide { pdb: pa, place: Place::File(xa) },
+                b: ObjectSide { pdb: pb, place: Place::File(xb) },
+            })
+        }
+        Mode::Image => {
+            let pa = a.pdb?;
+            Some(Objects {
+                a: ObjectSide { pdb: pa, place: Place::Rva },
+                b: ObjectSide { pdb: b.pdb.unwrap_or(pa), place: Place::Rva },
+            })
+        }
+    }
 }
 
 fn merge(last: &mut Change, c: Change, a: &Side<'_>, b: &Side<'_>, mode: Mode) {

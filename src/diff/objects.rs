@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::pdb::PdbContribution;
+use crate::model::pdb::{LoadedPdb, PdbContribution};
+use crate::model::Binary;
 
 /// One changed input section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,4 +67,77 @@ pub fn compare(a: &[PdbContribution], b: &[PdbContribution]) -> Vec<ObjectChange
         }
     }
     out
+}
+
+/// The object a change's bytes came from (JSON `object` of a change): the module and archive
+/// as stored, as in `objects_changed[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectRef {
+    /// The object (module name as stored).
+    pub module: String,
+    /// Its archive ("obj file name" as stored).
+    pub archive: String,
+}
+
+impl ObjectRef {
+    fn of(c: &PdbContribution) -> Self {
+        ObjectRef { module: c.module.clone().unwrap_or_default(), archive: c.archive.clone().unwrap_or_default() }
+    }
+}
+
+/// How a side's positions become RVAs: positions are RVAs (a memory image), or file offsets of
+/// this image.
+#[derive(Clone, Copy)]
+pub(crate) enum Place<'a> {
+    /// Positions are RVAs.
+    Rva,
+    /// Positions are file offsets of this image.
+    File(&'a Binary),
+}
+
+/// One side's contributions and how to reach them from a position.
+#[derive(Clone, Copy)]
+pub(crate) struct ObjectSide<'a> {
+    /// The side's PDB.
+    pub pdb: &'a LoadedPdb,
+    /// How its positions are placed.
+    pub place: Place<'a>,
+}
+
+impl ObjectSide<'_> {
+    /// The RVA of position `pos`, and how many bytes from it keep the same mapping (to the end of
+    /// its section's file data); None when no section maps it.
+    fn rva(&self, pos: u64) -> Option<(u64, u64)> {
+        match self.place {
+            Place::Rva => Some((pos, u64::MAX - pos)),
+            Place::File(bin) => bin.sections.iter().find_map(|s| {
+                let end = s.file_offset.saturating_add(s.file_size);
+                (s.is_alloc && s.file_size > 0 && s.file_offset <= pos && pos < end)
+                    .then(|| (s.rva + (pos - s.file_offset), end - pos))
+            }),
+        }
+    }
+
+    /// The object of the byte at `pos` and how many bytes from it (at most `max`) share it: the
+    /// contribution's run, or the gap to the next one (object None).
+    pub fn object_run(&self, pos: u64, max: u64) -> (Option<ObjectRef>, u64) {
+        let Some((rva, left)) = self.rva(pos) else { return (None, max.max(1)) };
+        let max = max.min(left);
+        let (object, end) = match self.pdb.by_rva().run_at(rva) {
+            Ok((p, end)) => (self.pdb.contributions.get(p).map(ObjectRef::of), end),
+            Err(next) => (None, next),
+        };
+        (object, max.min(end.saturating_sub(rva)).max(1))
+    }
+}
+
+/// The objects of a diff's changed bytes: the second build's contribution holding each byte,
+/// the first build's for bytes only the first has (a range that went away or shrank). Each
+/// lookup is a binary search in the PDB's [`crate::model::pdb::ContributionIndex`].
+#[derive(Clone, Copy)]
+pub(crate) struct Objects<'a> {
+    /// The first build's.
+    pub a: ObjectSide<'a>,
+    /// The second build's.
+    pub b: ObjectSide<'a>,
 }

@@ -63,6 +63,7 @@ fn side<'a>(core: &'a DocCore, bytes: &'a [u8]) -> Side<'a> {
         index: Some(&core.index),
         regions: Some(core.regions()),
         refs: Some(&core.refs),
+        pdb: core.pdb.as_deref(),
     }
 }
 
@@ -107,7 +108,7 @@ pub fn start_memory(
         };
         crate::patch::verify::check_dump_len(after.len(), before.len()).map_err(|e| e.to_string())?;
         let after = after[..before.len()].to_vec();
-        let b = Side { bin: None, data: &after, file: &[], index: None, regions: None, refs: None };
+        let b = Side { bin: None, data: &after, file: &[], index: None, regions: None, refs: None, pdb: None };
         let d = diff::diff_memory(side(&a, &before), b, Limits::default());
         Ok(Arc::new(DiffData { diff: d, label, a: Bytes::Owned(before), b: Bytes::Owned(after) }))
     })

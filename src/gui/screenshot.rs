@@ -56,7 +56,8 @@ pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
 impl App {
     /// Screenshot-mode extras for the screenshot script: `LINKSCOPE_GOTO` (an address as Ctrl+G
     /// takes it), `LINKSCOPE_SELECT_ROW` (a row of the current view's table to select),
-    /// `LINKSCOPE_BROWSER` (a folder to show in the built-in file browser) and
+    /// `LINKSCOPE_BROWSER` (a folder to show in the built-in file browser), `LINKSCOPE_MAP`
+    /// (the layout map's zoom and left edge) and
     /// `LINKSCOPE_MENU=help` (the Help menu, open) and `LINKSCOPE_MENU=open` (File → Open…, to
     /// see what appears where no desktop portal runs).
     fn screenshot_setup(&mut self) {
@@ -72,6 +73,14 @@ impl App {
         }
         if let Ok(addr) = std::env::var("LINKSCOPE_GOTO") {
             self.apply(Action::GoTo(addr));
+        }
+        // The layout map's zoom and left edge (a fraction of the space): `LINKSCOPE_MAP=16,0.16`.
+        let map = std::env::var("LINKSCOPE_MAP").ok().and_then(|v| {
+            let (z, s) = v.split_once(',')?;
+            Some((z.trim().parse::<f64>().ok()?, s.trim().parse::<f64>().ok()?))
+        });
+        if let Some((zoom, start)) = map {
+            self.apply(Action::SetMap(zoom.clamp(1.0, 1.0e7), crate::gui::views::map::clamp_start(start, zoom)));
         }
         let row = std::env::var("LINKSCOPE_SELECT_ROW").ok().and_then(|r| r.parse::<usize>().ok());
         if let (Some(row), Some(t)) = (row, self.active_doc().and_then(|d| d.current_table())) {

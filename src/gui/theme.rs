@@ -33,9 +33,34 @@ pub enum RefKind {
     Comdat,
     /// Anything else (strings, padding, unclassified bytes).
     Other,
+    /// An object of the link (a PDB module): one of [`RefKind::OBJECT_COLORS`] colours, so
+    /// neighbouring objects can be told apart.
+    Object(u8),
 }
 
+/// An RGB colour.
+type Rgb = (u8, u8, u8);
+
+/// The object colours (light theme, dark theme), hues spread around the wheel.
+const OBJECT_PALETTE: [(Rgb, Rgb); RefKind::OBJECT_COLORS as usize] = [
+    ((0x1f, 0x6f, 0xb4), (0x6f, 0xb1, 0xf0)),
+    ((0xc0, 0x5a, 0x0a), (0xff, 0xa9, 0x5c)),
+    ((0x2a, 0x8a, 0x2a), (0x86, 0xe0, 0x86)),
+    ((0xb0, 0x26, 0x2d), (0xff, 0x8a, 0x8e)),
+    ((0x74, 0x4d, 0xb0), (0xc3, 0xa6, 0xf5)),
+    ((0x7a, 0x52, 0x3c), (0xd6, 0xad, 0x94)),
+    ((0xb8, 0x3f, 0x97), (0xf7, 0x9c, 0xdc)),
+    ((0x5c, 0x5c, 0x5c), (0xbd, 0xbd, 0xbd)),
+    ((0x8a, 0x8a, 0x10), (0xe0, 0xe0, 0x6a)),
+    ((0x10, 0x87, 0x96), (0x6c, 0xdd, 0xea)),
+    ((0x3d, 0x5a, 0x0f), (0xaf, 0xd6, 0x72)),
+    ((0x4b, 0x3b, 0x9c), (0x9d, 0x92, 0xf0)),
+];
+
 impl RefKind {
+    /// How many colours [`RefKind::Object`] has.
+    pub const OBJECT_COLORS: u8 = 12;
+
     /// The colour of this kind in the theme described by `visuals`.
     pub fn color(self, visuals: &Visuals) -> Color32 {
         let dark = visuals.dark_mode;
@@ -51,6 +76,7 @@ impl RefKind {
             RefKind::DataDir => ((0x0e, 0x74, 0x90), (0x67, 0xe8, 0xf9)),
             RefKind::Comdat => ((0x86, 0x19, 0x8f), (0xf0, 0xab, 0xfc)),
             RefKind::Other => ((0x52, 0x52, 0x5b), (0xa1, 0xa1, 0xaa)),
+            RefKind::Object(i) => OBJECT_PALETTE[usize::from(i) % OBJECT_PALETTE.len()],
         };
         let (r, g, b) = if dark { dark_c } else { light_c };
         Color32::from_rgb(r, g, b)
@@ -77,6 +103,7 @@ impl RefKind {
             RefKind::DataDir => "data directory",
             RefKind::Comdat => "COMDAT",
             RefKind::Other => "other",
+            RefKind::Object(_) => "object",
         }
     }
 }

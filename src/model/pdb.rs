@@ -112,6 +112,55 @@ pub struct PdbContribution {
     pub offset: u32,
 }
 
+/// The contributions that hold bytes, sorted by RVA and without overlaps: one binary search
+/// finds the contribution of a byte (the hex tooltip, the diff's `object`, the layout map's
+/// objects lane). Where two contributions overlap, the one that starts first keeps the shared
+/// bytes (equal starts: the first in the PDB's order); size-0 ones and those without an RVA
+/// hold nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ContributionIndex {
+    /// `(start, end, position in the PDB's list)`, sorted by start, disjoint.
+    runs: Vec<(u64, u64, usize)>,
+}
+
+impl ContributionIndex {
+    /// Index `list` (a PDB's contributions, in its order).
+    pub fn new(list: &[PdbContribution]) -> Self {
+        let mut all: Vec<(u64, u64, usize)> = list
+            .iter()
+            .enumerate()
+            .filter_map(|(p, c)| {
+                let rva = c.rva?;
+                (c.size > 0).then(|| (rva, rva.saturating_add(u64::from(c.size)), p))
+            })
+            .collect();
+        all.sort_unstable_by_key(|&(s, _, p)| (s, p));
+        let mut runs: Vec<(u64, u64, usize)> = Vec::with_capacity(all.len());
+        for (s, e, p) in all {
+            let s = runs.last().map_or(s, |l| s.max(l.1));
+            if s < e {
+                runs.push((s, e, p));
+            }
+        }
+        ContributionIndex { runs }
+    }
+
+    /// The runs: `(start RVA, end RVA, position in the PDB's list)`, in address order.
+    pub fn runs(&self) -> &[(u64, u64, usize)] {
+        &self.runs
+    }
+
+    /// The position (in the PDB's list) of the contribution holding `rva`, and the RVA where its
+    /// run ends; else (`Err`) the RVA where the next run starts (`u64::MAX`: none follows).
+    pub fn run_at(&self, rva: u64) -> Result<(usize, u64), u64> {
+        let i = self.runs.partition_point(|r| r.0 <= rva);
+        match i.checked_sub(1).and_then(|k| self.runs.get(k)) {
+            Some(&(_, e, p)) if rva < e => Ok((p, e)),
+            _ => Err(self.runs.get(i).map_or(u64::MAX, |r| r.0)),
+        }
+    }
+}
+
 /// A loaded PDB: everything the faces read of it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LoadedPdb {
@@ -127,11 +176,21 @@ pub struct LoadedPdb {
     pub data: Vec<PdbData>,
     /// The section contributions, in the PDB's order.
     pub contributions: Vec<PdbContribution>,
+    /// The contributions by RVA, built on first use.
+    #[serde(skip)]
+    by_rva: std::sync::OnceLock<ContributionIndex>,
 }
 
 impl LoadedPdb {
-    /// The contribution holding `rva` (the first in the PDB's order; size-0 ones hold nothing).
+    /// The contributions by RVA (built once, on first use; `contributions` must not change
+    /// after).
+    pub fn by_rva(&self) -> &ContributionIndex {
+        self.by_rva.get_or_init(|| ContributionIndex::new(&self.contributions))
+    }
+
+    /// The contribution holding `rva` (size-0 ones hold nothing; where two overlap, the one
+    /// that starts first), by binary search.
     pub fn contribution_at(&self, rva: u64) -> Option<&PdbContribution> {
-        self.contributions.iter().find(|c| c.rva.is_some_and(|r| r <= rva && rva - r < u64::from(c.size)))
+        self.by_rva().run_at(rva).ok().and_then(|(p, _)| self.contributions.get(p))
     }
 }

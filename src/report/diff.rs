@@ -118,6 +118,14 @@ pub fn write_text(w: &mut impl Write, d: &Diff, base: Option<u64>) -> std::io::R
         if !chain.is_empty() {
             writeln!(w, "    in: {}", chain.join(" < "))?;
         }
+        match &c.object {
+            Some(Some(o)) if o.archive != o.module && !o.archive.is_empty() => {
+                writeln!(w, "    object: {} ({})", o.module, o.archive)?
+            }
+            Some(Some(o)) => writeln!(w, "    object: {}", o.module)?,
+            Some(None) => writeln!(w, "    object: none (no contribution of the PDB holds these bytes)")?,
+            None => {}
+        }
     }
     for st in &d.structural {
         let fields: Vec<String> = st.fields.iter().map(|f| format!("{} {} → {}", f.field, f.before, f.after)).collect();

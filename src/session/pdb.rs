@@ -106,10 +106,8 @@ pub fn load(image: &Path, bin: &Binary, choice: &PdbChoice) -> PdbOutcome {
         }
     }
     let sections: Vec<u64> = bin.sections.iter().map(|s| s.rva).collect();
-    let mut loaded = LoadedPdb {
-        header: Some(PdbHeader { path: path.display().to_string(), guid, age, matches }),
-        ..LoadedPdb::default()
-    };
+    let mut loaded = LoadedPdb::default();
+    loaded.header = Some(PdbHeader { path: path.display().to_string(), guid, age, matches });
     match pdb.modules() {
         Ok(m) => loaded.modules = m,
         Err(e) => outcome.notes.push(note(e)),

@@ -23,6 +23,7 @@ columns! {
         Len => Column::num("Len", 44.0, "Bytes in the change."),
         Structure => Column::text("Structure", 120.0, "The innermost structure the change belongs to."),
         Name => Column::text("Name", 170.0, "Its name: the header field, the import, the section, …"),
+        Object => Column::text("Object", 150.0, "From the PDBs: the object (and archive) whose contribution holds the bytes, the second build's (the first's for bytes that went away). Empty without the PDBs; \"none\" where no contribution holds them."),
         Before => Column::num("Before", 150.0, "The first side's bytes."),
         After => Column::num("After", 150.0, "The second side's bytes."),
         WhatChanged => Column::text("What changed", 520.0, "The change in words, with every structure it overlaps (hover)."),
@@ -81,6 +82,11 @@ impl TableModel for DiffModel {
             DiffCol::Len => c.len.to_string(),
             DiffCol::Structure => first.map_or("bytes", |s| s.kind).to_string(),
             DiffCol::Name => first.map_or_else(String::new, |s| s.name.clone()),
+            DiffCol::Object => match &c.object {
+                Some(Some(o)) => o.module.clone(),
+                Some(None) => "none".into(),
+                None => String::new(),
+            },
             DiffCol::Before => format!("{}{cut}", c.before),
             DiffCol::After => format!("{}{cut}", c.after),
             DiffCol::WhatChanged => c.words.clone(),
@@ -100,6 +106,14 @@ impl TableModel for DiffModel {
                 Cell::link(text, RefKind::Address, Action::Navigate { doc: None, target })
             }
             DiffCol::Structure | DiffCol::Name => Cell::plain(text).tone(Tone::Kind(kind)),
+            DiffCol::Object => match &c.object {
+                Some(Some(o)) if o.archive != o.module && !o.archive.is_empty() => {
+                    let tip = format!("{} in {}", o.module, o.archive);
+                    Cell::plain(text).tip(tip)
+                }
+                Some(None) => Cell::plain(text).tone(Tone::Weak),
+                _ => Cell::plain(text.clone()).tip(text),
+            },
             DiffCol::WhatChanged => {
                 let chain: Vec<String> = c
                     .structures
@@ -122,7 +136,11 @@ impl TableModel for DiffModel {
                 kinds.push(k);
             }
         }
-        vec![Facet::new("Structure", DiffCol::Structure, kinds)]
+        let mut facets = vec![Facet::new("Structure", DiffCol::Structure, kinds)];
+        if self.data.as_ref().is_some_and(|d| d.diff.changes.iter().any(|c| c.object.is_some())) {
+            facets.push(Facet::distinct("Object", DiffCol::Object, self));
+        }
+        facets
     }
 }
 

@@ -1,5 +1,6 @@
 //! The layout map: the address space (images) or the file (objects) drawn to scale in lanes —
-//! sections, data directories, IAT, base-relocation pages, pseudo-relocation sites, segments.
+//! sections, the objects of a PDB ([`super::map_objects`]), data directories, IAT,
+//! base-relocation pages, pseudo-relocation sites, segments.
 //! Scroll to zoom around the pointer, drag to pan; click a region to go to it.
 
 use eframe::egui::{self, pos2, vec2, Align2, Color32, CornerRadius, FontId, Rect, RichText, Sense, Stroke};
@@ -79,6 +80,7 @@ pub fn lanes(core: &DocCore) -> (Vec<Lane>, u64) {
         },
         items: sections,
     });
+    lanes.extend(super::map_objects::lane(core));
     if !rva {
         let mut headers = Vec::new();
         for (g, h) in bin.headers.iter().enumerate() {
@@ -446,15 +448,17 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     }
     if let Some((lane, item)) = hovered {
         let what = if rva { "RVA" } else { "file" };
-        let text = format!(
-            "{}: {}\n{what} {:#x} – {:#x} ({:#x} bytes)\n{}\nClick to go there.",
-            lane.name,
-            item.label,
-            item.start,
-            item.end,
-            item.end.saturating_sub(item.start),
-            lane.help
-        );
+        let text = super::map_objects::tooltip(core, lane, item).unwrap_or_else(|| {
+            format!(
+                "{}: {}\n{what} {:#x} – {:#x} ({:#x} bytes)\n{}\nClick to go there.",
+                lane.name,
+                item.label,
+                item.start,
+                item.end,
+                item.end.saturating_sub(item.start),
+                lane.help
+            )
+        });
         let resp = resp.on_hover_text(text);
         if resp.clicked() {
             if let Some(target) = &item.target {

@@ -13,6 +13,7 @@ pub mod hex_search;
 pub mod imports;
 pub mod link;
 pub mod map;
+pub mod map_objects;
 pub mod members;
 pub mod overview;
 pub mod patch;
