@@ -33,6 +33,8 @@ pub enum RefKind {
     Comdat,
     /// Anything else (strings, padding, unclassified bytes).
     Other,
+    /// Bytes of a module's memory that nothing explains (a hook, a patch).
+    Unexplained,
 }
 
 impl RefKind {
@@ -51,6 +53,7 @@ impl RefKind {
             RefKind::DataDir => ((0x0e, 0x74, 0x90), (0x67, 0xe8, 0xf9)),
             RefKind::Comdat => ((0x86, 0x19, 0x8f), (0xf0, 0xab, 0xfc)),
             RefKind::Other => ((0x52, 0x52, 0x5b), (0xa1, 0xa1, 0xaa)),
+            RefKind::Unexplained => ((0xdc, 0x26, 0x26), (0xff, 0x55, 0x55)),
         };
         let (r, g, b) = if dark { dark_c } else { light_c };
         Color32::from_rgb(r, g, b)
@@ -77,7 +80,24 @@ impl RefKind {
             RefKind::DataDir => "data directory",
             RefKind::Comdat => "COMDAT",
             RefKind::Other => "other",
+            RefKind::Unexplained => "unexplained",
         }
+    }
+}
+
+/// The colour of a cause of `verify --explain` (the Verify view's rows, the layout map's
+/// "memory vs file" lane): what wrote the bytes, as the kind of structure it is; red for bytes
+/// nothing explains.
+pub fn cause_kind(cause: crate::patch::explain::Cause) -> RefKind {
+    use crate::patch::explain::Cause;
+    match cause {
+        Cause::Header => RefKind::Header,
+        Cause::BaseReloc | Cause::DynamicReloc => RefKind::Reloc,
+        Cause::Iat | Cause::DelayIat => RefKind::Import,
+        Cause::PseudoReloc | Cause::SchemeStep => RefKind::PseudoReloc,
+        Cause::LoadConfig | Cause::TlsIndex | Cause::DynamicSection => RefKind::DataDir,
+        Cause::RuntimeWrite => RefKind::Other,
+        Cause::Unexplained => RefKind::Unexplained,
     }
 }
 
