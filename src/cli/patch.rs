@@ -190,7 +190,7 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
     finish(
         |w| {
             if json {
-                let mut doc = rp::verify_json(&p.plan, &v);
+                let mut doc = rp::verify_json(&p.plan, v);
                 if let Some(o) = doc.as_object_mut() {
                     o.insert("not_yet_bound".into(), serde_json::json!(lazy));
                 }
@@ -218,7 +218,7 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
                     super::dump::found_by_name(by),
                     mem.len()
                 )?;
-                rp::write_verify_text(w, &v)?;
+                rp::write_verify_text(w, v)?;
                 if lazy > 0 {
                     writeln!(
                         w,

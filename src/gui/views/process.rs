@@ -44,6 +44,13 @@ pub struct ModuleModel<'a> {
     pub core: &'a DocCore,
 }
 
+impl ModuleModel<'_> {
+    /// Whether module `row` can be opened: its file is at hand, or the dump holds some of it.
+    fn openable(&self, row: usize) -> bool {
+        data(self.core).and_then(|p| p.modules.get(row)).is_some_and(|m| m.file.is_some() || m.held > 0)
+    }
+}
+
 impl TableModel for ModuleModel<'_> {
     fn columns(&self) -> &'static [Column] {
         ModuleCol::COLUMNS
@@ -67,8 +74,12 @@ impl TableModel for ModuleModel<'_> {
     fn cell(&self, row: usize, col: usize) -> Cell {
         let text = self.text(row, col);
         match ModuleCol::from_index(col) {
-            Some(ModuleCol::Name) => Cell::link(text, RefKind::Section, Action::OpenModule(row))
+            // A module neither at hand nor held cannot be opened.
+            Some(ModuleCol::Name) if self.openable(row) => Cell::link(text, RefKind::Section, Action::OpenModule(row))
                 .tip("Open it as an image linked to its memory here (Verify view)"),
+            Some(ModuleCol::Name) => {
+                Cell::plain(text).tone(Tone::Weak).tip("Neither its file nor its memory is at hand: nothing to open")
+            }
             Some(ModuleCol::File) if text == "missing" => Cell::plain(text).tone(Tone::Weak),
             Some(ModuleCol::Memory) if text != "complete" => Cell::plain(text).tone(Tone::Weak),
             Some(ModuleCol::Path) => Cell::plain(text.clone()).tip(text),
@@ -77,7 +88,7 @@ impl TableModel for ModuleModel<'_> {
         }
     }
     fn activate(&self, row: usize) -> Option<Action> {
-        Some(Action::OpenModule(row))
+        self.openable(row).then_some(Action::OpenModule(row))
     }
     fn facets(&self) -> Vec<Facet> {
         [("File", ModuleCol::File), ("Memory", ModuleCol::Memory)]

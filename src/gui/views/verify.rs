@@ -22,7 +22,7 @@ columns! {
         Len => Column::num("Len", 50.0, "Bytes in the range."),
         Section => Column::text("Section", 80.0, "The section holding it (empty: the headers)."),
         Cause => Column::text("Cause", 110.0, "What wrote these bytes: base-reloc, iat, delay-iat, pseudo-reloc, scheme-step, dynamic-reloc, load-config, tls-index, dynamic-section, header, runtime-write (a writable section written at run time) — or unexplained (red): what a hook or a patch looks like."),
-        Code => Column::text("Code", 90.0, "The instruction there, in the Disassembly (code only)."),
+        Code => Column::text("Code", 170.0, "The instruction there (code only; over an unexplained range the memory's). Click: the Disassembly; the tooltip gives the file's and the memory's."),
         Detail => Column::text("Detail", 380.0, "What wrote it (the relocation, the binding and its export), or what was expected."),
         File => Column::text("File", 150.0, "The file's bytes as the loader maps them (first 64)."),
         Memory => Column::text("Memory", 150.0, "The memory's bytes (first 64)."),
@@ -67,9 +67,11 @@ impl TableModel for VerifyModel<'_> {
             Some(VerifyCol::Len) => r.len.to_string(),
             Some(VerifyCol::Section) => r.section.clone().unwrap_or_default(),
             Some(VerifyCol::Cause) => r.cause.name().to_string(),
+            // The memory's instruction over an unexplained range; else the file's, as listed.
             Some(VerifyCol::Code) => match (self.insn_row(r), &r.after) {
                 (Some(_), Some(a)) => a.split("; ").next().unwrap_or_default().to_string(),
-                (Some(_), None) => "disassembly".to_string(),
+                (Some(i), None) => super::disasm::DisasmModel { core: self.core }
+                    .text(i, super::disasm::DisasmCol::Instruction.index()),
                 (None, _) => String::new(),
             },
             Some(VerifyCol::Detail) => r.detail.clone(),
