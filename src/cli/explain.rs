@@ -44,10 +44,25 @@ pub fn explain_memory(
     mem: &ModuleMemory<'_>,
     json: bool,
 ) -> i32 {
-    let e = crate::session::verify::explain(image, plan, modules, mem);
-    let code = if v.mismatches.is_empty() && e.unexplained_protected == 0 { 0 } else { 1 };
+    // The explained ranges are written as they are found (JSON) or only counted (text): a moved
+    // image has one per relocated field, never held.
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let r = if json { re::write_explain_json(&mut out, plan, v, &e) } else { re::write_explain_text(&mut out, v, &e) };
+    let explain = |sink: &mut dyn FnMut(crate::patch::explain::Range)| {
+        crate::session::verify::explain_to(image, plan, modules, mem, sink)
+    };
+    let mut protected = 0;
+    let r = if json {
+        re::write_explain_json_streamed(&mut out, plan, v, |sink| {
+            let e = explain(sink);
+            protected = e.unexplained_protected;
+            e
+        })
+    } else {
+        let e = explain(&mut |_| {});
+        protected = e.unexplained_protected;
+        re::write_explain_text(&mut out, v, &e)
+    };
+    let code = if v.mismatches.is_empty() && protected == 0 { 0 } else { 1 };
     super::finish(r.and_then(|()| out.flush()), code, 2)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::analysis::listing::Names;
 use crate::model::dump::{DumpModule, ProcessDump};
 use crate::model::memory::ModuleMemory;
-use crate::patch::explain::{self, Explanation, ImageNames, Inputs};
+use crate::patch::explain::{self, Explanation, ImageNames, Inputs, Range};
 use crate::patch::verify::Verification;
 use crate::patch::{self, DllInput, PatchOptions, PatchPlan, SchemeKind};
 
@@ -188,11 +188,26 @@ pub fn check_in<'s>(
 /// Explain every byte in which `mem` differs from `image`'s file, after `plan` (with the DLL
 /// files `modules` naming addresses).
 pub fn explain(image: &Analyzed, plan: &PatchPlan, modules: &[Module], mem: &ModuleMemory<'_>) -> Explanation {
+    let mut explained = Vec::new();
+    let mut e = explain_to(image, plan, modules, mem, &mut |r| explained.push(r));
+    e.explained = explained;
+    e
+}
+
+/// [`explain`] handing each explained range to `sink` as it is found instead of holding it
+/// (`patch::explain::explain_to`).
+pub fn explain_to(
+    image: &Analyzed,
+    plan: &PatchPlan,
+    modules: &[Module],
+    mem: &ModuleMemory<'_>,
+    sink: &mut dyn FnMut(Range),
+) -> Explanation {
     let paths: Vec<String> = modules.iter().map(Module::path).collect();
     let dlls: Vec<DllInput<'_>> =
         modules.iter().zip(&paths).map(|(m, path)| DllInput { path, data: m.data(), bin: m.bin() }).collect();
     let inputs = Inputs { bin: &image.bin, data: &image.data, index: &image.index, dlls: &dlls, names: image };
-    explain::explain(plan, &inputs, mem)
+    explain::explain_to(plan, &inputs, mem, sink)
 }
 
 /// ELF `JUMP_SLOT`s a lazily binding process has not bound yet (their value still points into
