@@ -228,7 +228,7 @@ fn summary(ui: &mut egui::Ui, d: &VerifyData, actions: &mut Vec<Action>) {
             }
         }
         let protected =
-            RichText::new(format!("{} unexplained bytes in code, read-only data or headers", e.unexplained_protected));
+            RichText::new(format!("unexplained in code, read-only data or headers: {} B", e.unexplained_protected));
         ui.label(if e.unexplained_protected > 0 { protected.color(red).strong() } else { protected });
     });
     if !v.mismatches.is_empty() {
