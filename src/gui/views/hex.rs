@@ -150,7 +150,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
         intro(
             ui,
             "Hex",
-            "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address; Ctrl+F to search bytes or text.",
+            "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address; Ctrl+F to search bytes or text. In a module opened from a process, bytes of its memory nothing explains are underlined in red (Verify view).",
         );
         legend(ui, !core.bin.omf_records.is_empty());
         super::hex_search::bar(ui, cx, actions);
