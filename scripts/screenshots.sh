@@ -84,3 +84,9 @@ SIZE=1000x700 shot link-1000 --view link $L/crt0.obj $L/a.obj $L/b.obj $L/odr1.o
 # The built-in file browser (where no system file dialog can appear) and the Help menu.
 LINKSCOPE_BROWSER=$S shot browser --view overview $S/autoimport.exe
 LINKSCOPE_MENU=help shot help --view disassembly $S/autoimport.exe
+# Process memory: a minidump as a Process document; a module of it opened and verified
+# (LINKSCOPE_OPEN_MODULE), and its layout map with the "Memory vs file" lane (LINKSCOPE_MODULE_VIEW).
+MD=tests/fixtures/dumps/md-x64-collide/self.dmp.gz
+shot process --view process $MD
+LINKSCOPE_OPEN_MODULE=data2.dll shot verify --view process $MD
+LINKSCOPE_OPEN_MODULE=data2.dll LINKSCOPE_MODULE_VIEW=map shot layout-map-memory --view process $MD

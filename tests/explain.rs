@@ -402,6 +402,35 @@ fn the_streamed_json_is_the_document() {
 }
 
 #[test]
+fn ranges_written_as_found_give_the_same_document() {
+    // data2.dll moved by wine: its base-relocated fields written one by one as they are found
+    // (never held) give the document written from the held explanation, byte for byte.
+    let c = open("x64-collide", "data2.dll");
+    let e = explain(&c, &c.dump);
+    let v = linkscope::patch::verify::verify::<linkscope::session::Analyzed>(&c.plan, &c.image.bin, None, &c.dump);
+    let mut held = Vec::new();
+    linkscope::report::explain::write_explain_json(&mut held, &c.plan, &v, &e).unwrap();
+    let paths: Vec<String> = c.modules.iter().map(Module::path).collect();
+    let dlls: Vec<DllInput<'_>> =
+        c.modules.iter().zip(&paths).map(|(m, p)| DllInput { path: p, data: m.data(), bin: m.bin() }).collect();
+    let inputs = Inputs { bin: &c.image.bin, data: &c.image.data, index: &c.image.index, dlls: &dlls, names: &c.image };
+    let mem = ModuleMemory::whole(&c.dump[..]);
+    let mut streamed = Vec::new();
+    let mut seen = 0;
+    linkscope::report::explain::write_explain_json_streamed(&mut streamed, &c.plan, &v, |sink| {
+        let e = explain::explain_to(&c.plan, &inputs, &mem, &mut |r| {
+            seen += 1;
+            sink(r)
+        });
+        assert!(e.explained.is_empty(), "the ranges are handed on, not held");
+        e
+    })
+    .unwrap();
+    assert!(seen > 0 && seen == e.explained.len(), "{seen} of {}", e.explained.len());
+    assert_eq!(String::from_utf8(streamed).unwrap(), String::from_utf8(held).unwrap());
+}
+
+#[test]
 fn bytes_the_memory_does_not_hold_are_not_differences() {
     let c = open("x86-gnu", "autoimport.exe");
     let main = symbol_rva(&c, "_main") as usize;

@@ -54,10 +54,7 @@ impl Source {
     pub fn executable(&self) -> Option<std::path::PathBuf> {
         match self {
             Source::Process(p) => p.exe(),
-            Source::Dump(d) if d.dump.format == crate::model::dump::DumpFormat::ElfCore => {
-                d.module_file(d.dump.modules.first()?)
-            }
-            Source::Dump(_) => None,
+            Source::Dump(d) => d.executable(),
         }
     }
 
@@ -95,6 +92,24 @@ impl Source {
             Source::Process(_) => None,
         };
         crate::session::dump::module_file(m, beside.as_deref()).is_some()
+    }
+}
+
+impl crate::session::verify::ProcessMemory for Source {
+    fn dump(&self) -> &ProcessDump {
+        Source::dump(self)
+    }
+    fn memory(&self, base: u64, size: u64) -> Result<ModuleMemory<'_>, String> {
+        match self {
+            Source::Dump(d) => crate::session::verify::ProcessMemory::memory(d, base, size),
+            Source::Process(p) => p.memory(base, size).map_err(|e| e.to_string()),
+        }
+    }
+    fn files(&self) -> crate::session::dump::DumpFiles<'_> {
+        Source::files(self)
+    }
+    fn executable(&self) -> Option<std::path::PathBuf> {
+        Source::executable(self)
     }
 }
 

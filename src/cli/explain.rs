@@ -3,26 +3,13 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use super::patch::Planned;
-use crate::analysis::listing::Names;
 use crate::model::memory::ModuleMemory;
-use crate::patch::explain::{self, ImageNames, Inputs};
 use crate::patch::verify::Verification;
-use crate::patch::DllInput;
+use crate::patch::PatchPlan;
 use crate::report::explain as re;
 use crate::session::{Analyzed, Module};
-
-impl ImageNames for Analyzed {
-    fn operand_names(&self) -> Option<Arc<Names>> {
-        Some(self.names().clone())
-    }
-
-    fn function(&self, rva: u64) -> Option<(String, u64)> {
-        self.labels().before(rva).map(|(l, _)| (l.name.clone(), l.rva))
-    }
-}
 
 /// Explain the memory of today's dump kinds (a raw image, mapped; or the gunzipped bytes in
 /// `whole`) after `v`; returns the exit code. The plan's predicted image is dropped first: the
@@ -43,22 +30,39 @@ pub fn run(mut p: Planned, v: &Verification, dump: &Path, whole: Option<Vec<u8>>
             }
         },
     };
-    explain_memory(&p, v, &ModuleMemory::whole(bytes), json)
+    explain_memory(&p.image, &p.plan, &p.modules, v, &ModuleMemory::whole(bytes), json)
 }
 
 /// Explain `mem` (the module's memory from its base) against the plan's image and print the
 /// verification `v` with the explanation; returns the exit code: 1 when verify found mismatches
 /// or a byte of code, read-only data or the headers is unexplained, else 0 (2: output failed).
-pub fn explain_memory(p: &Planned, v: &Verification, mem: &ModuleMemory<'_>, json: bool) -> i32 {
-    let paths: Vec<String> = p.modules.iter().map(Module::path).collect();
-    let dlls: Vec<DllInput<'_>> =
-        p.modules.iter().zip(&paths).map(|(m, path)| DllInput { path, data: m.data(), bin: m.bin() }).collect();
-    let inputs = Inputs { bin: &p.image.bin, data: &p.image.data, index: &p.image.index, dlls: &dlls, names: &p.image };
-    let e = explain::explain(&p.plan, &inputs, mem);
-    let code = if v.mismatches.is_empty() && e.unexplained_protected == 0 { 0 } else { 1 };
+pub fn explain_memory(
+    image: &Analyzed,
+    plan: &PatchPlan,
+    modules: &[Module],
+    v: &Verification,
+    mem: &ModuleMemory<'_>,
+    json: bool,
+) -> i32 {
+    // The explained ranges are written as they are found (JSON) or only counted (text): a moved
+    // image has one per relocated field, never held.
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let r =
-        if json { re::write_explain_json(&mut out, &p.plan, v, &e) } else { re::write_explain_text(&mut out, v, &e) };
+    let explain = |sink: &mut dyn FnMut(crate::patch::explain::Range)| {
+        crate::session::verify::explain_to(image, plan, modules, mem, sink)
+    };
+    let mut protected = 0;
+    let r = if json {
+        re::write_explain_json_streamed(&mut out, plan, v, |sink| {
+            let e = explain(sink);
+            protected = e.unexplained_protected;
+            e
+        })
+    } else {
+        let e = explain(&mut |_| {});
+        protected = e.unexplained_protected;
+        re::write_explain_text(&mut out, v, &e)
+    };
+    let code = if v.mismatches.is_empty() && protected == 0 { 0 } else { 1 };
     super::finish(r.and_then(|()| out.flush()), code, 2)
 }

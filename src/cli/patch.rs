@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::analysis::reach::{parse_addr, parse_base};
 use crate::patch::{self, PatchOptions, PatchPlan, SchemeKind};
 use crate::report::patch as rp;
-use crate::session::{self, modules, Analysis, Analyzed, Folder, Module, Scan};
+use crate::session::{self, Analysis, Analyzed, Module, Scan};
 
 /// What `patch` and `verify` share.
 #[derive(Debug, Clone)]
@@ -36,30 +36,23 @@ pub struct Planned {
 
 /// Read the inputs and compute the plan; `Err` is the message for exit code 2.
 pub fn compute(a: &PlanArgs) -> Result<Planned, String> {
-    compute_in(a, None)
+    let image = open_image(a)?;
+    let (given, opts) = inputs(a)?;
+    let (plan, modules) = session::verify::plan_in(&image, given, opts, None)
+        .map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
+    Ok(Planned { image, plan, modules })
 }
 
-/// Where a process had its modules: the image's base and every module's by file name, and
-/// where their files are.
-pub struct InProcess<'a> {
-    /// The image's base.
-    pub image_base: u64,
-    /// Every module's (file name, base).
-    pub bases: Vec<(String, u64)>,
-    /// The modules' files.
-    pub files: crate::session::dump::DumpFiles<'a>,
+/// The image, its data-reference sites streamed when read.
+fn open_image(a: &PlanArgs) -> Result<Analyzed, String> {
+    Analyzed::open(&a.image, &Analysis::scan(Scan::OnDemand, super::default_threads()))
+        .map_err(|e| format!("linkscope: {e}"))
 }
 
-/// [`compute`] for an image in a process: bases not given come from `in_process`, and DLL
-/// files not given or beside the image from where the process had them.
-pub fn compute_in(a: &PlanArgs, in_process: Option<&InProcess<'_>>) -> Result<Planned, String> {
-    let image = Analyzed::open(&a.image, &Analysis::scan(Scan::OnDemand, super::default_threads()))
-        .map_err(|e| format!("linkscope: {e}"))?;
+/// The DLL files given and the plan's options (`--image-base`, `--base`, `--scheme`).
+fn inputs(a: &PlanArgs) -> Result<(Vec<Module>, PatchOptions), String> {
     let mut opts =
         PatchOptions { scheme: a.scheme, image_path: Some(a.image.display().to_string()), ..Default::default() };
-    if let Some(p) = in_process {
-        opts.image_base = Some(p.image_base);
-    }
     if let Some(b) = &a.image_base {
         opts.image_base = Some(
             parse_addr(b)
@@ -71,24 +64,7 @@ pub fn compute_in(a: &PlanArgs, in_process: Option<&InProcess<'_>>) -> Result<Pl
     }
     let given =
         a.dlls.iter().map(|d| Module::read(d)).collect::<Result<Vec<_>, _>>().map_err(|e| format!("linkscope: {e}"))?;
-    let beside = Folder::beside(&a.image);
-    let modules = match in_process {
-        Some(p) => {
-            let given_names = a.dlls.iter().filter_map(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
-            for name in patch::load::imported_names(&image.bin).into_iter().chain(given_names) {
-                let typed = opts.bases.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name));
-                if let Some(&(_, b)) = p.bases.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-                    if !typed {
-                        opts.bases.push((name, b));
-                    }
-                }
-            }
-            modules::gather(&image.bin, given, &[&beside, &p.files])
-        }
-        None => modules::gather(&image.bin, given, &[&beside]),
-    };
-    let plan = session::plan(&image, &modules, &opts).map_err(|e| format!("linkscope: {}: {e}", a.image.display()))?;
-    Ok(Planned { image, plan, modules })
+    Ok((given, opts))
 }
 
 /// Run `patch`; returns the exit code.
@@ -160,8 +136,8 @@ pub fn run_verify(a: &PlanArgs, m: &MemoryArgs, json: bool, explain: bool) -> i3
 /// `verify` against a module of a dump or a process.
 fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, json: bool, explain: bool) -> i32 {
     // A damaged dump is not compared: what it holds cannot be trusted to be where it says.
-    if !src.dump().diagnostics.is_empty() {
-        for n in &src.dump().diagnostics {
+    if let Err(notes) = session::verify::usable(src) {
+        for n in &notes {
             eprintln!("linkscope: {}: {n}", src.name());
         }
         eprintln!("linkscope: {}: the dump is damaged; `linkscope inspect` lists what it holds", src.name());
@@ -174,44 +150,23 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
             return 2;
         }
     };
-    // A shared object's symbols bind to the executable's copies first: the process's executable
-    // (its first module: the lowest mapping of a file at offset 0, or /proc/PID/exe) joins the
-    // plan when the image is not it.
-    let mut a = a.clone();
-    if let Some(exe) = src.executable() {
-        let exe_name = exe.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase());
-        let image_name = a.image.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase());
-        let given = a.dlls.iter().any(|d| d.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()) == exe_name);
-        if exe_name != image_name && !given && is_elf_shared_object(&a.image) {
-            a.dlls.push(exe);
-        }
-    }
-    let a = &a;
-    let in_process = InProcess {
-        image_base: found.base,
-        bases: src.dump().modules.iter().map(|m| (m.name.clone(), m.base)).collect(),
-        files: src.files(),
-    };
-    let p = match compute_in(a, Some(&in_process)) {
-        Ok(p) => p,
+    let checked = open_image(a).and_then(|image| {
+        let (given, opts) = inputs(a)?;
+        let c = session::verify::check_in(&image, src, &found, given, opts).map_err(|e| format!("linkscope: {e}"))?;
+        Ok((image, c))
+    });
+    let (image, c) = match checked {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return 2;
         }
     };
-    let base = p.plan.modules.first().map_or(found.base, |m| m.base);
-    let mem = match src.memory(base, p.plan.patched.len() as u64) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
-    let mut v = patch::verify::verify_memory(&p.plan, &p.image.bin, Some(&p.image), &mem);
-    let lazy = lazy_slots(&p.plan, &mut v, base, mem.len() as u64);
     if explain {
-        return super::explain::explain_memory(&p, &v, &mem, json);
+        return super::explain::explain_memory(&image, &c.plan, &c.modules, &c.verification, &c.memory, json);
     }
+    let (p, v, lazy, base, mem) = (&c, &c.verification, c.not_yet_bound, c.base, &c.memory);
+    let in_process = session::verify::InProcess::of(src, &found);
     let code = if v.mismatches.is_empty() { 0 } else { 1 };
     // Where each base came from: typed, the process, or the module's own preference.
     let typed =
@@ -231,11 +186,11 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
             }
         })
         .collect();
-    let held = mem.len() as u64 - mem.not_held();
+    let held = c.held();
     finish(
         |w| {
             if json {
-                let mut doc = rp::verify_json(&p.plan, &v);
+                let mut doc = rp::verify_json(&p.plan, v);
                 if let Some(o) = doc.as_object_mut() {
                     o.insert("not_yet_bound".into(), serde_json::json!(lazy));
                 }
@@ -263,7 +218,7 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
                     super::dump::found_by_name(by),
                     mem.len()
                 )?;
-                rp::write_verify_text(w, &v)?;
+                rp::write_verify_text(w, v)?;
                 if lazy > 0 {
                     writeln!(
                         w,
@@ -278,30 +233,6 @@ fn run_verify_in(a: &PlanArgs, src: &super::dump::Source, module: Option<&str>, 
         },
         code,
     )
-}
-
-/// ELF `JUMP_SLOT`s a lazily binding process has not bound yet (their value still points into
-/// the module itself, at its PLT): taken out of the mismatches and counted.
-fn lazy_slots(plan: &PatchPlan, v: &mut patch::verify::Verification, base: u64, size: u64) -> u64 {
-    if plan.scheme != SchemeKind::Elf {
-        return 0;
-    }
-    let before = v.mismatches.len();
-    v.mismatches.retain(|m| {
-        let jump_slot = plan.steps.iter().any(|s| s.target_rva == m.rva && s.reason.contains("JUMP_SLOT"));
-        let value = (0..m.actual.len() / 2)
-            .filter_map(|i| u8::from_str_radix(m.actual.get(2 * i..2 * i + 2)?, 16).ok())
-            .rev()
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(b));
-        !(jump_slot && value >= base && value < base.saturating_add(size))
-    });
-    (before - v.mismatches.len()) as u64
-}
-
-/// Whether `path` is an ELF shared object (`ET_DYN` without `PT_INTERP`), read from its headers.
-fn is_elf_shared_object(path: &Path) -> bool {
-    let Ok(data) = crate::input::Input::open(path) else { return false };
-    crate::load(&data).is_ok_and(|b| b.elf.as_ref().is_some_and(|e| e.interpreter.is_none()))
 }
 
 /// `verify` against a raw image dump (SizeOfImage bytes from the base), as before dumps of

@@ -139,6 +139,10 @@ pub enum Action {
     Link(LinkAction),
     /// The Diff view.
     Diff(DiffAction),
+    /// Open module N of the active Process document as an image linked to its memory.
+    OpenModule(usize),
+    /// Verify the active document against its memory in the process it was opened from.
+    VerifyRun,
 }
 
 /// What is done in the built-in file browser.

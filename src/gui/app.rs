@@ -988,6 +988,9 @@ impl Document {
             }
             self.diff.result = Some(r);
         }
+        if let Some(r) = finished(&mut self.verify.job) {
+            self.take_verify(r);
+        }
         if let Some(r) = finished(&mut self.link.job) {
             if let Ok(d) = &r {
                 self.results.link = Some(d.clone());
@@ -998,7 +1001,7 @@ impl Document {
     }
 
     /// Drop table `t`'s order (its rows changed); `deselect` also clears the selection.
-    fn reset_table(&mut self, t: TableId, deselect: bool) {
+    pub(crate) fn reset_table(&mut self, t: TableId, deselect: bool) {
         let state = self.table_mut(t);
         state.order = None;
         state.generation += 1;
@@ -1026,6 +1029,7 @@ impl Document {
         self.patch.job.is_some()
             || self.diff.job.is_some()
             || self.link.job.is_some()
+            || self.verify.job.is_some()
             || self.rescan.is_some()
             || TableId::ALL.iter().any(|t| self.table(*t).pending.is_some())
             || (self.view == View::Strings && self.core.strings_found().is_none())

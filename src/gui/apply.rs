@@ -195,6 +195,8 @@ impl App {
             Action::Patch(a) => self.apply_patch(a),
             Action::Link(a) => self.apply_link(a),
             Action::Diff(a) => self.apply_diff(a),
+            Action::OpenModule(row) => self.open_module(row),
+            Action::VerifyRun => self.verify_run(),
         }
     }
 
@@ -262,7 +264,7 @@ impl App {
         self.doc_mut(id)
     }
 
-    fn alloc_id(&mut self) -> DocId {
+    pub(crate) fn alloc_id(&mut self) -> DocId {
         let id = DocId(self.next_id);
         self.next_id += 1;
         id
@@ -444,7 +446,12 @@ impl App {
 
     pub(crate) fn finish_load(&mut self, job: LoadJob, result: Result<DocCore, String>) {
         match result {
-            Ok(core) => {
+            Ok(mut core) => {
+                // A module opened from a Process document: linked to its memory, and verified.
+                let linked = job.link.is_some();
+                if linked {
+                    core.memory = job.link.clone();
+                }
                 let from_member = core.name.contains('(');
                 if !from_member {
                     self.settings.add_recent(&core.path);
@@ -458,7 +465,8 @@ impl App {
                     }
                     _ => remembered.unwrap_or(View::Overview),
                 };
-                let view = if views::applies(&core, view) { view } else { View::Overview };
+                let view = if linked { View::Verify } else { view };
+                let view = if views::applies(&core, view) { view } else { crate::gui::process::home(&core) };
                 let doc = Document::new(job.id, Arc::new(core), view);
                 // A new document may be a DLL another document's plan was missing, or an input (or
                 // the image to compare with) of a link: those views compute again when shown.
@@ -488,6 +496,9 @@ impl App {
                         self.active = Some(src);
                         self.follow_import(row);
                     }
+                }
+                if linked {
+                    self.verify_start(job.id);
                 }
             }
             Err(e) => {

@@ -62,11 +62,16 @@ pub enum View {
     Link,
     /// The PDB's section contributions: the object of every byte.
     Contributions,
+    /// A process dump's modules and memory ranges.
+    Process,
+    /// An image checked against its memory in a process, every differing byte explained.
+    Verify,
 }
 
 impl View {
     /// Every view, in sidebar order.
-    pub const ALL: [View; 21] = [
+    pub const ALL: [View; 23] = [
+        View::Process,
         View::Overview,
         View::Headers,
         View::Records,
@@ -82,6 +87,7 @@ impl View {
         View::Strings,
         View::Disassembly,
         View::Patch,
+        View::Verify,
         View::Diff,
         View::Link,
         View::Contributions,
@@ -114,6 +120,8 @@ impl View {
             View::Diff => "diff",
             View::Link => "link",
             View::Contributions => "contributions",
+            View::Process => "process",
+            View::Verify => "verify",
         }
     }
 
@@ -141,6 +149,8 @@ impl View {
             View::Diff => "Diff",
             View::Link => "Link",
             View::Contributions => "Contributions",
+            View::Process => "Process",
+            View::Verify => "Verify",
         }
     }
 
@@ -205,11 +215,17 @@ pub enum TableId {
     Link,
     /// The PDB's section contributions.
     Contributions,
+    /// A process's modules.
+    Modules,
+    /// A process's memory ranges.
+    MemoryRanges,
+    /// The differing ranges of a module's memory, with their causes.
+    Verify,
 }
 
 impl TableId {
     /// Every table.
-    pub const ALL: [TableId; 20] = [
+    pub const ALL: [TableId; 23] = [
         TableId::Headers,
         TableId::Sections,
         TableId::Segments,
@@ -230,6 +246,9 @@ impl TableId {
         TableId::Diff,
         TableId::Link,
         TableId::Contributions,
+        TableId::Modules,
+        TableId::MemoryRanges,
+        TableId::Verify,
     ];
 
     /// The view that shows this table.
@@ -252,6 +271,8 @@ impl TableId {
             TableId::Diff => View::Diff,
             TableId::Link => View::Link,
             TableId::Contributions => View::Contributions,
+            TableId::Modules | TableId::MemoryRanges => View::Process,
+            TableId::Verify => View::Verify,
         }
     }
 
@@ -278,6 +299,9 @@ impl TableId {
             TableId::Diff => "diff-changes",
             TableId::Link => "link-sections",
             TableId::Contributions => "contributions",
+            TableId::Modules => "modules",
+            TableId::MemoryRanges => "memory-ranges",
+            TableId::Verify => "memory-vs-file",
         }
     }
 
@@ -294,6 +318,10 @@ pub struct DocCore {
     pub file: Arc<Analyzed>,
     /// Facets and indexes only the screens need.
     pub lookup: Lookup,
+    /// A Process document's dump and modules.
+    pub process: Option<Arc<crate::gui::process::ProcessData>>,
+    /// An image opened from a Process document: its module's memory there.
+    pub memory: Option<Arc<crate::gui::process::MemoryLink>>,
 }
 
 impl std::ops::Deref for DocCore {
@@ -307,7 +335,7 @@ impl DocCore {
     /// The app's lookups for an analysed file.
     pub fn new(file: Arc<Analyzed>) -> Self {
         let lookup = Lookup::new(&file.bin, &file.index);
-        DocCore { file, lookup }
+        DocCore { file, lookup, process: None, memory: None }
     }
 
     /// Analyse a parsed file as a document needs it (see [`DocCore::analysis`] and
@@ -344,6 +372,8 @@ pub struct Results {
     pub diff: Option<Arc<crate::gui::diff::DiffData>>,
     /// The Link view's current simulation.
     pub link: Option<Arc<crate::gui::link::LinkData>>,
+    /// The Verify view's latest verification.
+    pub verify: Option<Arc<crate::gui::verify::VerifyData>>,
 }
 
 /// The lists the Records view shows for the selected record, one at a time.
@@ -413,6 +443,8 @@ pub struct Document {
     pub diff: crate::gui::diff::DiffState,
     /// The Link view's inputs, options and result.
     pub link: crate::gui::link::LinkState,
+    /// The Verify view's job and result.
+    pub verify: crate::gui::verify::VerifyState,
     /// The scan again with the document's DLL placement, when it changed (its result replaces
     /// `core`).
     pub rescan: Option<crate::session::Job<Result<DocCore, String>>>,
@@ -446,6 +478,7 @@ impl Document {
             patch: Default::default(),
             diff: Default::default(),
             link: Default::default(),
+            verify: Default::default(),
             rescan: None,
             refs_panel: None,
             strings_job: None,

@@ -43,6 +43,8 @@ pub struct LoadJob {
     pub name: String,
     /// Whether to make the document active when it arrives.
     pub activate: bool,
+    /// The module's memory in a process, for a module opened from a Process document.
+    pub link: Option<std::sync::Arc<super::process::MemoryLink>>,
     job: Job<Result<DocCore, String>>,
 }
 
@@ -77,7 +79,7 @@ impl LoadJob {
     ) -> Self {
         let (path2, name2) = (path.clone(), name.clone());
         let job = Job::spawn(&format!("load {name}"), wake, move |cx| load(path2, name2, data, cx));
-        LoadJob { id, path, name, activate, job }
+        LoadJob { id, path, name, activate, link: None, job }
     }
 
     /// What the load is doing, and the fraction of the bytes read.
@@ -111,6 +113,10 @@ fn flatten(r: Result<Result<DocCore, String>, JobError>) -> Result<DocCore, Stri
 }
 
 fn load(path: PathBuf, name: String, data: Option<Vec<u8>>, cx: &JobCx) -> Result<DocCore, String> {
+    // A minidump or an ELF core (gzip or not) is a Process document: its modules and ranges.
+    if data.is_none() && crate::session::dump::is_dump(&path) {
+        return super::process::load(path, name, cx);
+    }
     let data = match data {
         Some(d) => {
             cx.progress(d.len() as u64, d.len() as u64);

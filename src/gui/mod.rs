@@ -17,10 +17,12 @@ pub mod nav;
 pub mod omf;
 pub mod patch;
 pub mod persist;
+pub mod process;
 pub mod regions;
 pub mod screenshot;
 pub mod table;
 pub mod theme;
+pub mod verify;
 pub mod views;
 pub mod xrefs;
 

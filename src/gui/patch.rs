@@ -212,12 +212,15 @@ impl App {
         let waker = self.waker();
         let Some(doc) = self.active_mut() else { return };
         let (file, preset, typed) = (doc.core.file.clone(), doc.patch.preset, doc.patch.typed.clone());
+        let memory = doc.core.memory.clone();
         if let Some(old) = doc.rescan.take() {
             old.cancel();
         }
         doc.rescan = Some(Job::spawn("rescan", Some(waker), move |_| {
             let (_, bases) = placement(&file, open, preset, &typed)?;
-            Ok(DocCore::prepared(file.rescan(&DocCore::analysis(bases.dlls))))
+            let mut core = DocCore::prepared(file.rescan(&DocCore::analysis(bases.dlls)));
+            core.memory = memory;
+            Ok(core)
         }));
     }
 

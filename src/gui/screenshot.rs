@@ -59,8 +59,18 @@ impl App {
     /// `LINKSCOPE_BROWSER` (a folder to show in the built-in file browser), `LINKSCOPE_MAP`
     /// (the layout map's zoom and left edge) and
     /// `LINKSCOPE_MENU=help` (the Help menu, open) and `LINKSCOPE_MENU=open` (File → Open…, to
-    /// see what appears where no desktop portal runs).
+    /// see what appears where no desktop portal runs), and `LINKSCOPE_OPEN_MODULE` (a module of
+    /// the Process document shown, opened and verified; see [`App::screenshot_module_view`]).
     fn screenshot_setup(&mut self) {
+        if let Ok(name) = std::env::var("LINKSCOPE_OPEN_MODULE") {
+            let row = self
+                .active_doc()
+                .and_then(|d| d.core.process.as_ref())
+                .and_then(|p| p.modules.iter().position(|m| m.module.name.eq_ignore_ascii_case(&name)));
+            if let Some(row) = row {
+                self.apply(Action::OpenModule(row));
+            }
+        }
         if std::env::var("LINKSCOPE_MENU").is_ok_and(|m| m.eq_ignore_ascii_case("open")) {
             self.apply(Action::OpenDialog);
         }
@@ -88,6 +98,15 @@ impl App {
         }
     }
 
+    /// `LINKSCOPE_MODULE_VIEW=NAME`: once the module `LINKSCOPE_OPEN_MODULE` opened is loaded
+    /// and verified (the app is idle again), show this view of it (`map`: its layout map with
+    /// the "memory vs file" lane).
+    fn screenshot_module_view(&mut self) {
+        if let Some(v) = std::env::var("LINKSCOPE_MODULE_VIEW").ok().and_then(|v| super::View::from_name(&v)) {
+            self.apply(Action::Navigate { doc: None, target: Target::View(v) });
+        }
+    }
+
     /// Put the app in screenshot mode.
     pub fn set_screenshot(&mut self, shot: Screenshot) {
         self.screenshot = Some(shot);
@@ -112,6 +131,10 @@ impl App {
             self.screenshot_setup();
             return;
         }
+        if shot.frames == 2 {
+            self.screenshot_module_view();
+        }
+        let Some(shot) = self.screenshot.as_mut() else { return };
         if shot.frames >= SETTLE_FRAMES {
             shot.requested = true;
             let out = shot.out.clone();

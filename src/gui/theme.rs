@@ -36,6 +36,8 @@ pub enum RefKind {
     /// An object of the link (a PDB module): one of [`RefKind::OBJECT_COLORS`] colours, so
     /// neighbouring objects can be told apart.
     Object(u8),
+    /// Bytes of a module's memory that nothing explains (a hook, a patch).
+    Unexplained,
 }
 
 /// An RGB colour.
@@ -77,6 +79,7 @@ impl RefKind {
             RefKind::Comdat => ((0x86, 0x19, 0x8f), (0xf0, 0xab, 0xfc)),
             RefKind::Other => ((0x52, 0x52, 0x5b), (0xa1, 0xa1, 0xaa)),
             RefKind::Object(i) => OBJECT_PALETTE[usize::from(i) % OBJECT_PALETTE.len()],
+            RefKind::Unexplained => ((0xdc, 0x26, 0x26), (0xff, 0x55, 0x55)),
         };
         let (r, g, b) = if dark { dark_c } else { light_c };
         Color32::from_rgb(r, g, b)
@@ -104,7 +107,24 @@ impl RefKind {
             RefKind::Comdat => "COMDAT",
             RefKind::Other => "other",
             RefKind::Object(_) => "object",
+            RefKind::Unexplained => "unexplained",
         }
+    }
+}
+
+/// The colour of a cause of `verify --explain` (the Verify view's rows, the layout map's
+/// "memory vs file" lane): what wrote the bytes, as the kind of structure it is; red for bytes
+/// nothing explains.
+pub fn cause_kind(cause: crate::patch::explain::Cause) -> RefKind {
+    use crate::patch::explain::Cause;
+    match cause {
+        Cause::Header => RefKind::Header,
+        Cause::BaseReloc | Cause::DynamicReloc => RefKind::Reloc,
+        Cause::Iat | Cause::DelayIat => RefKind::Import,
+        Cause::PseudoReloc | Cause::SchemeStep => RefKind::PseudoReloc,
+        Cause::LoadConfig | Cause::TlsIndex | Cause::DynamicSection => RefKind::DataDir,
+        Cause::RuntimeWrite => RefKind::Other,
+        Cause::Unexplained => RefKind::Unexplained,
     }
 }
 

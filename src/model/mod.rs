@@ -86,6 +86,10 @@ pub enum Format {
     /// Plain DOS MZ executable.
     #[serde(rename = "mz")]
     Mz,
+    /// A process's memory (a minidump or an ELF core), as the app shows it: its modules and
+    /// ranges (`session::dump`); [`crate::formats::load`] never returns it.
+    #[serde(rename = "process-dump")]
+    ProcessDump,
 }
 
 impl Format {
@@ -103,6 +107,7 @@ impl Format {
             Format::Omf => "omf",
             Format::OmfLibrary => "omf-library",
             Format::Mz => "mz",
+            Format::ProcessDump => "process-dump",
         }
     }
     /// Whether this is a PE image.

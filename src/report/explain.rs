@@ -47,6 +47,45 @@ pub fn write_explain_json(w: &mut dyn Write, plan: &PatchPlan, v: &Verification,
     w.write_all(b"}\n")
 }
 
+/// [`write_explain_json`] with each explained range written as `explain` finds it and hands it
+/// to the sink it is given (see `patch::explain::explain_to`), never held: the same document.
+pub fn write_explain_json_streamed(
+    w: &mut dyn Write,
+    plan: &PatchPlan,
+    v: &Verification,
+    explain: impl FnOnce(&mut dyn FnMut(Range)) -> Explanation,
+) -> io::Result<()> {
+    let head = serde_json::to_string(&super::patch::verify_json(plan, v))?;
+    let head = head.strip_suffix('}').unwrap_or(&head);
+    w.write_all(head.as_bytes())?;
+    write!(w, "{}\"explained\":[", if head.len() > 1 { "," } else { "" })?;
+    let mut first = true;
+    let mut failed: Option<io::Error> = None;
+    let e = explain(&mut |r: Range| {
+        if failed.is_some() {
+            return;
+        }
+        let sep = if first { Ok(()) } else { w.write_all(b",") };
+        first = false;
+        if let Err(err) = sep.and_then(|()| serde_json::to_writer(&mut *w, &r).map_err(io::Error::from)) {
+            failed = Some(err);
+        }
+    });
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    w.write_all(b"],\"unexplained\":[")?;
+    for (i, r) in e.unexplained.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, r)?;
+    }
+    w.write_all(b"],\"explain\":")?;
+    serde_json::to_writer(&mut *w, &explain_json_counts(&e))?;
+    w.write_all(b"}\n")
+}
+
 /// The `explain` object: the counts.
 fn explain_json_counts(e: &Explanation) -> Value {
     let by_cause: serde_json::Map<String, Value> = e

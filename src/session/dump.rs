@@ -109,6 +109,15 @@ impl OpenedDump {
         module_file(m, self.path.parent())
     }
 
+    /// The file of the process's executable: a core's first module (the lowest mapping of a
+    /// file at offset 0) when its file is at hand; None for a minidump.
+    pub fn executable(&self) -> Option<PathBuf> {
+        if self.dump.format != crate::model::dump::DumpFormat::ElfCore {
+            return None;
+        }
+        self.module_file(self.dump.modules.first()?)
+    }
+
     /// The modules' files as a source of DLLs (by the name imported), a PE module whose file
     /// is not at hand read from its image in the dump.
     pub fn files(&self) -> DumpFiles<'_> {

@@ -9,7 +9,9 @@
 //! * [`job`]: long work on a named thread with progress, cancel and a wake-up callback;
 //! * [`pdb`]: finding an image's PDB (CodeView path, beside the image, or given), checking its
 //!   GUID and age, loading it, and its names as symbols;
-//! * [`link`]: the map beside a linked image, and a prediction compared with files on disk.
+//! * [`link`]: the map beside a linked image, and a prediction compared with files on disk;
+//! * [`dump`], [`process`]: process memory (a minidump, an ELF core, a live process);
+//! * [`verify`]: an image checked against its module in a process, and the explanation.
 //!
 //! It reads files (the core below it never does) but prints nothing and exits nothing: errors are
 //! typed and the faces decide what they mean.
@@ -23,6 +25,7 @@ pub mod pdb;
 pub mod place;
 pub mod plan;
 pub mod process;
+pub mod verify;
 
 pub use analyzed::{Analysis, Analyzed, OpenError, Scan};
 pub use job::{Job, JobCx, JobError, Waker};

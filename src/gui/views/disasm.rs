@@ -23,7 +23,7 @@ use super::{intro, show_table, ViewCtx};
 
 columns! {
     /// Columns of the disassembly.
-    enum DisasmCol {
+    pub enum DisasmCol {
         Address => Column::num("Address", 110.0, "Virtual address of the instruction (section offset in objects)."),
         Label => Column::text("Label", 100.0, "The function this instruction starts: a symbol, export, the entry point, a TLS callback, an import thunk (j_name, name@plt), or sub_<address> for a .pdata function start or call target nothing names. Right-click for the references to it."),
         Section => Column::text("Section", 64.0, "The code section."),

@@ -150,7 +150,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
         intro(
             ui,
             "Hex",
-            "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address; Ctrl+F to search bytes or text.",
+            "Bytes tinted by the structure they belong to (colours as in the legend). Hover a byte to see what it is; click to select its structure; Ctrl+G to go to an address; Ctrl+F to search bytes or text. In a module opened from a process, bytes of its memory nothing explains are underlined in red (Verify view).",
         );
         legend(ui, !core.bin.omf_records.is_empty());
         super::hex_search::bar(ui, cx, actions);
@@ -172,6 +172,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
     let text_color = visuals.text_color();
     let weak = visuals.weak_text_color();
     let mut new_hover = None;
+    let unexplained = core.memory.as_ref().and_then(|l| l.latest()).filter(|d| !d.explanation.unexplained.is_empty());
+    let red = RefKind::Unexplained.color(&visuals);
     ui.scope(|ui| {
         ui.spacing_mut().item_spacing.y = 0.0;
         let mut area = egui::ScrollArea::vertical().id_salt(("hex", pane)).auto_shrink(false);
@@ -234,6 +236,15 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>, pane
                             0.0,
                             fill,
                         );
+                    }
+                    // Bytes of a module's memory nothing explains (the Verify view's latest run):
+                    // underlined in red.
+                    if let Some(u) = &unexplained {
+                        if core.index.offset_to_rva(off, &core.bin).is_some_and(|rva| u.unexplained_in(rva, 1)) {
+                            let bar = |x: f32, w: f32| Rect::from_min_size(pos2(x, rect.bottom() - 2.0), vec2(w, 2.0));
+                            painter.rect_filled(bar(geo.hex_x(i), 2.0 * cw), 0.0, red);
+                            painter.rect_filled(bar(geo.x_asc + i as f32 * cw, cw), 0.0, red);
+                        }
                     }
                 }
                 painter.text(pos2(left, y), Align2::LEFT_TOP, format!("{base:08x}"), font.clone(), weak);

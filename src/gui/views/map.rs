@@ -291,6 +291,7 @@ pub fn lanes(core: &DocCore) -> (Vec<Lane>, u64) {
             items: sites,
         });
     }
+    lanes.extend(super::map_memory::lane(core));
     let mut size = lanes.iter().flat_map(|l| l.items.iter().map(|i| i.end)).max().unwrap_or(1);
     if let Some(size_of_image) =
         bin.headers.iter().flat_map(|h| h.fields.iter()).find(|f| f.name == "SizeOfImage").and_then(|f| f.value)

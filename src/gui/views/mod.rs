@@ -14,9 +14,11 @@ pub mod imports;
 pub mod link;
 pub mod map;
 pub mod map_objects;
+pub mod map_memory;
 pub mod members;
 pub mod overview;
 pub mod patch;
+pub mod process;
 pub mod pseudo;
 pub mod record_lists;
 pub mod records;
@@ -25,6 +27,7 @@ pub mod relocations;
 pub mod sections;
 pub mod strings;
 pub mod symbols;
+pub mod verify;
 
 use eframe::egui;
 
@@ -76,6 +79,9 @@ pub fn model<'a>(core: &'a DocCore, results: &Results, t: TableId, opts: ModelOp
         TableId::Diff => Box::new(diff::DiffModel { data: results.diff.clone() }),
         TableId::Link => Box::new(link::LinkModel { data: results.link.clone() }),
         TableId::Contributions => Box::new(contributions::ContribModel { core }),
+        TableId::Modules => Box::new(process::ModuleModel { core }),
+        TableId::MemoryRanges => Box::new(process::RangeModel { core }),
+        TableId::Verify => Box::new(verify::VerifyModel { core, data: results.verify.clone() }),
     }
 }
 
@@ -100,7 +106,8 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
         View::Diagnostics => b.diagnostics.len(),
         View::Members => b.members.len(),
         View::Contributions => core.pdb.as_ref().map_or(0, |p| p.contributions.len()),
-        View::Patch | View::Diff | View::Link => return None,
+        View::Process => core.process.as_ref().map_or(0, |p| p.modules.len()),
+        View::Patch | View::Diff | View::Link | View::Verify => return None,
     })
 }
 
@@ -108,7 +115,13 @@ pub fn count(core: &DocCore, view: View) -> Option<usize> {
 /// view is listed for every document (greyed, with a note, where there are no records), like the
 /// other format-specific views.
 pub fn applies(core: &DocCore, view: View) -> bool {
+    // A Process document is its modules and ranges (and what reading the dump noted).
+    if core.process.is_some() {
+        return matches!(view, View::Process | View::Diagnostics);
+    }
     match view {
+        View::Process => false,
+        View::Verify => core.memory.is_some(),
         View::Members => !core.bin.members.is_empty(),
         View::Records => !core.bin.omf_records.is_empty(),
         View::Contributions => core.pdb.is_some(),
@@ -160,6 +173,8 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         View::Diff => diff::show(ui, cx, actions),
         View::Link => link::show(ui, cx, actions),
         View::Contributions => contributions::show(ui, cx, actions),
+        View::Process => process::show(ui, cx, actions),
+        View::Verify => verify::show(ui, cx, actions),
     });
 }
 

@@ -27,6 +27,7 @@ pub fn format_help(f: Format) -> &'static str {
         Format::Omf => "An OMF object module (16/32-bit DOS and Windows toolchains).",
         Format::OmfLibrary => "An OMF library: a bundle of OMF object modules.",
         Format::Mz => "A DOS MZ executable.",
+        Format::ProcessDump => "A process's memory: a minidump or an ELF core file.",
     }
 }
 

@@ -284,6 +284,21 @@ pub struct Inputs<'a> {
 
 /// Explain every byte in which `mem` differs from the module's file.
 pub fn explain(plan: &PatchPlan, inp: &Inputs<'_>, mem: &ModuleMemory<'_>) -> Explanation {
+    let mut explained = Vec::new();
+    let mut e = explain_to(plan, inp, mem, &mut |r| explained.push(r));
+    e.explained = explained;
+    e
+}
+
+/// [`explain`] handing each explained range to `sink` as it is found, in RVA order, instead of
+/// holding it (`Explanation::explained` is left empty; the counts include them): a moved image
+/// has a range per relocated field, which a writer can put out one by one.
+pub fn explain_to(
+    plan: &PatchPlan,
+    inp: &Inputs<'_>,
+    mem: &ModuleMemory<'_>,
+    sink: &mut dyn FnMut(Range),
+) -> Explanation {
     let bin = inp.bin;
     let delta = plan.image().base.wrapping_sub(bin.image_base.unwrap_or(0));
     let mut out = Explanation {
@@ -305,6 +320,14 @@ pub fn explain(plan: &PatchPlan, inp: &Inputs<'_>, mem: &ModuleMemory<'_>) -> Ex
     let cx = Attr::new(plan, inp, &file, mem, delta);
     let mut counts = vec![CauseCount::default(); Cause::ALL.len()];
     let mut decoded = 0usize;
+    // The explained range not yet handed on: the next may continue it.
+    let mut pending: Option<Range> = None;
+    let mut emit = |r: Range, counts: &mut [CauseCount]| {
+        let c = &mut counts[cause_pos(r.cause)];
+        c.ranges += 1;
+        c.bytes += r.len;
+        sink(r);
+    };
     // The places that explain a byte, each counted once however many runs it explains.
     let mut places: std::collections::BTreeSet<(Cause, u64)> = std::collections::BTreeSet::new();
     for &(s, e) in &runs {
@@ -320,15 +343,18 @@ pub fn explain(plan: &PatchPlan, inp: &Inputs<'_>, mem: &ModuleMemory<'_>) -> Ex
                     out.unexplained_protected += r.len;
                 }
                 out.unexplained.push(r);
-            } else {
-                push_merged(&mut out.explained, r);
+            } else if let Some(done) = merge(&mut pending, r) {
+                emit(done, &mut counts);
             }
         }
+    }
+    if let Some(done) = pending.take() {
+        emit(done, &mut counts);
     }
     for (c, _) in places {
         counts[cause_pos(c)].places += 1;
     }
-    for r in out.explained.iter().chain(&out.unexplained) {
+    for r in &out.unexplained {
         let c = &mut counts[cause_pos(r.cause)];
         c.ranges += 1;
         c.bytes += r.len;
@@ -341,10 +367,11 @@ fn cause_pos(c: Cause) -> usize {
     Cause::ALL.iter().position(|x| *x == c).unwrap_or(0)
 }
 
-/// Append `r`, joined with the last range when it continues it with the same cause and detail
-/// (a table of relocated pointers is one range, its `place` the first field's).
-fn push_merged(list: &mut Vec<Range>, r: Range) {
-    if let Some(last) = list.last_mut() {
+/// Join `r` to the `pending` range when it continues it with the same cause and detail (a table
+/// of relocated pointers is one range, its `place` the first field's); else make `r` pending and
+/// return the range it replaces, which is complete.
+fn merge(pending: &mut Option<Range>, r: Range) -> Option<Range> {
+    if let Some(last) = pending.as_mut() {
         if last.rva + last.len == r.rva
             && last.cause == r.cause
             && last.detail == r.detail
@@ -358,10 +385,10 @@ fn push_merged(list: &mut Vec<Range>, r: Range) {
                 last.file.truncate(2 * MAX_SHOWN);
                 last.memory.truncate(2 * MAX_SHOWN);
             }
-            return;
+            return None;
         }
     }
-    list.push(r);
+    pending.replace(r)
 }
 
 /// The `[start, end)` runs of held bytes in which the memory differs from the file, in order.
