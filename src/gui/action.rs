@@ -139,6 +139,10 @@ pub enum Action {
     Link(LinkAction),
     /// The Diff view.
     Diff(DiffAction),
+    /// Something asked of the guided tour (start, next, back, skip, show me).
+    Tour(super::tour::TourAction),
+    /// Show (or leave) the Welcome page.
+    ShowWelcome(bool),
 }
 
 /// What is done in the built-in file browser.

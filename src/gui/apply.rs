@@ -195,6 +195,8 @@ impl App {
             Action::Patch(a) => self.apply_patch(a),
             Action::Link(a) => self.apply_link(a),
             Action::Diff(a) => self.apply_diff(a),
+            Action::Tour(a) => self.apply_tour(a),
+            Action::ShowWelcome(on) => self.welcome_open = on,
         }
     }
 
