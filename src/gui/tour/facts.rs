@@ -34,9 +34,24 @@ impl Facts {
         }
     }
 
+    /// `text` with every `{key}` replaced by its value, and whether all were known. A sentence
+    /// naming a value not known yet (one the step's own action computes) is left out.
+    pub fn fill(&self, text: &str) -> (String, bool) {
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut complete = true;
+        for sentence in text.split_inclusive(". ") {
+            let (filled, known) = self.fill_all(sentence);
+            if known {
+                out.push_str(&filled);
+            }
+            complete &= known;
+        }
+        (out.trim_end().to_string(), complete)
+    }
+
     /// `text` with every `{key}` replaced by its value (`…` where unknown), and whether all
     /// were known.
-    pub fn fill(&self, text: &str) -> (String, bool) {
+    pub fn fill_all(&self, text: &str) -> (String, bool) {
         let mut out = String::with_capacity(text.len() + 32);
         let mut complete = true;
         let mut rest = text;
@@ -83,7 +98,8 @@ mod tests {
     fn fills_known_values_and_marks_unknown_ones() {
         let mut f = Facts::default();
         f.set("n", 3);
-        assert_eq!(f.fill("{n} of {m}"), ("3 of …".to_string(), false));
+        assert_eq!(f.fill_all("{n} of {m}"), ("3 of …".to_string(), false));
+        assert_eq!(f.fill("Do this. Then {m} of {n}. And {n}."), ("Do this. And 3.".to_string(), false));
         assert_eq!(f.fill("just {n}"), ("just 3".to_string(), true));
         assert_eq!(Facts::keys("{a} and {b}"), vec!["a", "b"]);
         f.set("h", "0x1f");

@@ -77,7 +77,7 @@ static COMDATS: [StepDef; 9] = [
     step("link/a.obj", None, Point::Tab, Done::Doc,
         "The link/ objects are a small C++ program: a.obj and b.obj share inline functions and templates, so each carries its own copy of them, as COMDATs. Click a.obj's tab."),
     step("link/a.obj", None, Point::Sidebar(View::Link), Done::View(View::Link),
-        "Open the Link view: the open objects linked as {l_flavor} links them. {l_lost} COMDAT copies lose to another copy, and {l_assoc} associative sections go with them."),
+        "Open the Link view. It links the open objects as {l_flavor} does: {l_lost} COMDAT copies lose to another copy, and {l_assoc} associative sections go with them."),
     step("link/a.obj", Some(View::Link), Point::Row(TableId::Link, "l_copy_row"), Done::Selected(TableId::Link, "l_copy_row"),
         "Click this row: {l_lost_file}'s copy of {l_sym} (section {l_lost_sec}, selection {l_sel}). Another copy won: {l_kept_file}'s, the first the linker saw."),
     step("link/a.obj", Some(View::Link), Point::Row(TableId::Link, "l_assoc_row"), Done::Selected(TableId::Link, "l_assoc_row"),
@@ -96,20 +96,20 @@ static IMPORTED: [StepDef; 6] = [
     step("autoimport.exe", Some(View::PseudoRelocs), Point::Row(TableId::PseudoRelocs, "p_arr3_row"), Done::Selected(TableId::PseudoRelocs, "p_arr3_row"),
         "Click item {p_arr3_row}: &arr[3]. The field at {p_arr3_rva} refers to {p_arr3_import} + {p_arr3_off}, so the linker stored arr's slot + {p_arr3_off}: an address inside the next slot. Only the list says which import it means."),
     step("autoimport.exe", None, Point::Sidebar(View::Patch), Done::View(View::Patch),
-        "Open the Patch view: the load simulated, data.dll at {dll_base}, then the runtime's list ({scheme}): {counts}."),
+        "Open the Patch view. It simulates the load, data.dll at {dll_base}, then the runtime's list ({scheme}): {counts}."),
     step("autoimport.exe", Some(View::Patch), Point::SchemeMenu, Done::Scheme(SchemeKind::BaserelWalk),
         "The 2013 proposal for D had no list: walk the base relocations and redirect every pointer that lands in the IAT. Choose the scheme baserel-walk."),
     step("autoimport.exe", Some(View::Patch), Point::Row(TableId::Patch, "w_arr3_row"), Done::Selected(TableId::Patch, "w_arr3_row"),
         "Click step {w_arr3_row}, &arr[3] at {p_arr3_rva}: the walk sees {w_arr3_before}, inside {w_arr3_import}'s slot, and stores {w_arr3_after}, what it reads there: {w_arr3_status}, since it is {p_arr3_import} + {p_arr3_off}. {w_mis} of {w_n} steps are misidentified."),
     step("autoimport.exe", Some(View::Patch), Point::SchemeMenu, Done::Scheme(SchemeKind::Mingw),
-        "Choose mingw again: the runtime's list names the import and the offset, and the same field gets {m_arr3_after}, {m_arr3_import}: {m_arr3_status}."),
+        "Choose mingw again. The runtime's list names the import and the offset, so the same field gets {m_arr3_after}, {m_arr3_import}: {m_arr3_status}."),
 ];
 
 static REACH: [StepDef; 6] = [
     step("autoimport-small.exe", None, Point::Sidebar(View::PseudoRelocs), Done::View(View::PseudoRelocs),
         "autoimport-small.exe is the same program built with -mcmodel=small: {s_n32} of its {s_n} pseudo-relocations patch 32-bit fields in {s_sec32}, the disp32 of RIP-relative instructions."),
     step("autoimport-small.exe", None, Point::Sidebar(View::Patch), Done::View(View::Patch),
-        "Open the Patch view: data.dll at its preferred base {dll_base}, {dll_dist} the image: {counts}. {abort}"),
+        "Open the Patch view. data.dll sits at its preferred base {dll_base}, {dll_dist} the image: {counts}. {abort}"),
     step("autoimport-small.exe", Some(View::Patch), Point::Preset(Preset::Far), Done::Preset(Preset::Far),
         "Now let the loader put data.dll more than 4 GiB away: choose Far."),
     step("autoimport-small.exe", Some(View::Patch), Point::Row(TableId::Patch, "s_oor_row"), Done::Selected(TableId::Patch, "s_oor_row"),
@@ -117,7 +117,7 @@ static REACH: [StepDef; 6] = [
     step("autoimport.exe", None, Point::Tab, Done::Doc,
         "autoimport.exe is the default build: its code reads each import's address from a .refptr pointer, 64-bit and absolute. {d_n64} of its {d_n} pseudo-relocations are 64-bit, {d_n32} are 32-bit. Click its tab."),
     step("autoimport.exe", Some(View::Patch), Point::Preset(Preset::Far), Done::Preset(Preset::Far),
-        "In its Patch view, choose Far too: data.dll at {dll_base}, {counts}. {abort}"),
+        "In its Patch view, choose Far too. data.dll at {dll_base}: {counts}. {abort}"),
 ];
 
 static LINUX: [StepDef; 6] = [
@@ -126,7 +126,7 @@ static LINUX: [StepDef; 6] = [
     step("main-nopie", Some(View::Relocations), Point::Row(TableId::Relocations, "e_copy_row"), Done::Selected(TableId::Relocations, "e_copy_row"),
         "Click the COPY of {e_copy_sym}: ld.so copies the object's {e_copy_size} bytes from libdata.so into the executable's {e_copy_sec} at {e_copy_rva}; from then on that copy is the object, libdata.so's code included."),
     step("main-nopie", None, Point::Sidebar(View::Patch), Done::View(View::Patch),
-        "Open the Patch view, scheme {scheme}: {counts}. The fields are {e_widths} bits wide, none in code ({e_in_text} in .text): no field too narrow, nothing to patch in code."),
+        "Open the Patch view. Scheme {scheme}: {counts}. The fields are {e_widths} bits wide, none in code ({e_in_text} in .text): no field too narrow, nothing to patch in code."),
     step("libdata.so", None, Point::Tab, Done::Doc,
         "libdata.so is position-independent code. Click its tab."),
     step("libdata.so", None, Point::Sidebar(View::Relocations), Done::View(View::Relocations),
@@ -137,7 +137,7 @@ static LINUX: [StepDef; 6] = [
 
 static PROCESS: [StepDef; 5] = [
     step("process/autoimport.exe", None, Point::Sidebar(View::Patch), Done::View(View::Patch),
-        "process/autoimport.exe ran under wine and wrote a minidump of itself (self.dmp.gz) first thing in main. Open the Patch view: the prediction, {counts}."),
+        "process/autoimport.exe ran under wine and wrote a minidump of itself (self.dmp.gz) first thing in main. Open the Patch view. The prediction: {counts}."),
     step("process/autoimport.exe", Some(View::Patch), Point::LoadDump, Done::Dump("process/self.dmp.gz"),
         "Load the dump: Load dump… → assets/samples/process/self.dmp.gz (or drop it on the window). Every module's base is taken from it."),
     step("process/autoimport.exe", Some(View::Patch), Point::Verification, Done::Read,
