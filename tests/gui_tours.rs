@@ -373,3 +373,38 @@ fn show_me_does_the_step_and_back_and_skip_work() {
     assert!(h.state().tour.is_none());
     let _ = TableId::Patch;
 }
+
+#[test]
+fn the_tour_is_reachable_by_keyboard() {
+    let mut h = harness();
+    // The Welcome page's tour buttons and the tour panel's buttons take the focus with Tab and
+    // answer Enter.
+    let mut found = false;
+    for _ in 0..40 {
+        h.key_press(egui::Key::Tab);
+        h.run_steps(2);
+        if h.get_by_label("4. What happens on Linux").is_focused() {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "Tab reaches the tour button");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    settle(&mut h);
+    assert_eq!(h.state().tour.as_ref().map(|t| t.tour), Some(3));
+    let mut shown = false;
+    for _ in 0..80 {
+        h.key_press(egui::Key::Tab);
+        h.run_steps(2);
+        if h.get_by_label("Show me").is_focused() {
+            shown = true;
+            break;
+        }
+    }
+    assert!(shown, "Tab reaches Show me");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    settle(&mut h);
+    assert!(h.state().tour_step().unwrap().done);
+}

@@ -115,8 +115,9 @@ pub struct App {
     pub tour: Option<super::tour::TourState>,
     /// Whether the Welcome page is shown over the open documents (Help → Welcome and tours).
     pub welcome_open: bool,
-    /// Screenshot mode: walk the tour to this step (from 0) by its "Show me" and Next.
-    pub(crate) tour_goal: Option<usize>,
+    /// Screenshot mode: walk the tour to this step (from 0) by its "Show me" and Next, and the
+    /// frames walked so far (the walk gives up after [`super::tour::WALK_LIMIT`]).
+    pub(crate) tour_goal: Option<(usize, u32)>,
 }
 
 impl std::fmt::Debug for App {

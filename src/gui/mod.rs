@@ -124,7 +124,7 @@ pub fn run(
             }
             if let Some((t, step)) = tour {
                 app.apply(Action::Tour(tour::TourAction::Start(t)));
-                app.tour_goal = Some(step);
+                app.tour_goal = Some((step, 0));
             }
             Ok(Box::new(app))
         }),

@@ -154,6 +154,10 @@ pub enum TourAction {
     ShowMe,
 }
 
+/// Frames the screenshot walk (`--tour NAME --step N`) takes at most before it gives up and
+/// shows where it got to.
+pub const WALK_LIMIT: u32 = 3000;
+
 /// The tour named `name` (its name, or its number 1–5), as an index into [`TOURS`].
 pub fn find(name: &str) -> Option<usize> {
     if let Ok(n) = name.trim().parse::<usize>() {
@@ -429,11 +433,12 @@ impl App {
     /// step not done, Next on a done one. Returns whether the walk goes on (call again once the
     /// app is no longer busy).
     pub(crate) fn tour_walk(&mut self) -> bool {
-        let Some(goal) = self.tour_goal else { return false };
-        if self.tour.is_none() {
+        let Some((goal, frames)) = self.tour_goal else { return false };
+        if self.tour.is_none() || frames >= WALK_LIMIT {
             self.tour_goal = None;
             return false;
         }
+        self.tour_goal = Some((goal, frames + 1));
         let Some(step) = self.tour_step() else { return true };
         let at = self.tour.as_ref().map_or(0, |t| t.step);
         if at >= goal {
