@@ -99,5 +99,6 @@ shot tour-4-step-1 --tour 4 --step 1
 shot tour-4-step-2 --tour 4 --step 2
 shot tour-5-step-1 --tour 5 --step 1
 shot tour-5-step-3 --tour 5 --step 3
+shot tour-5-step-5 --tour 5 --step 5
 SIZE=1000x700 shot tour-2-step-5-1000 --tour 2 --step 5
 LINKSCOPE_THEME=light shot tour-4-step-3-light --tour 4 --step 3

@@ -24,7 +24,7 @@ pub const SAMPLES: [(&str, &str); 15] = [
     ("link/odr1.obj", "Defines inline odr_f one way …"),
     ("link/odr2.obj", "… and this one another (an ODR violation the link picks one copy of)."),
     ("link/cxx.exe", "The real lld-link image of the link samples (with its map) to compare a simulated link with."),
-    ("process/autoimport.exe", "autoimport.exe as run under wine, with self.dmp.gz, the minidump it wrote of itself."),
+    ("process/autoimport.exe", "autoimport.exe as run under wine, with self.dmp.gz, the minidump it wrote of itself (and self-hooked.dmp.gz, one byte changed)."),
 ];
 
 /// Draw the Welcome page.

@@ -9,9 +9,6 @@ use crate::session::place::Preset;
 
 use super::{Done, Facts, Point, StepDef, TourDef};
 
-/// The Patch table's "On" column (switch a step off).
-const PATCH_ON_COL: usize = 1;
-
 const fn step(doc: &'static str, view: Option<View>, point: Point, done: Done, text: &'static str) -> StepDef {
     StepDef { doc, view, text, point, done }
 }
@@ -142,8 +139,8 @@ static PROCESS: [StepDef; 5] = [
         "Load the dump: Load dump… → assets/samples/process/self.dmp.gz (or drop it on the window). Every module's base is taken from it."),
     step("process/autoimport.exe", Some(View::Patch), Point::Verification, Done::Read,
         "{v_checked} places checked (pseudo-relocation targets, IAT slots, base-relocated fields, data-reference sites): {v_matched} match, {v_differ} differ."),
-    step("process/autoimport.exe", Some(View::Patch), Point::Cell(TableId::Patch, "v_row", PATCH_ON_COL), Done::StepOff("v_row"),
-        "Flip one: switch step {v_row} off ({v_import} at {v_rva}). The prediction then leaves the field as the loader left it, but the process's runtime wrote it."),
+    step("process/autoimport.exe", Some(View::Patch), Point::LoadDump, Done::Dump("process/self-hooked.dmp.gz"),
+        "Flip a byte: load self-hooked.dmp.gz, the same dump with one byte changed (by make-hooked.py beside it), as an IAT hook would change it."),
     step("process/autoimport.exe", Some(View::Patch), Point::Verification, Done::Read,
         "Flagged: {v_differ} place differs, {v_first}. A hook or a patch in a real process shows up the same way."),
 ];
@@ -402,17 +399,6 @@ fn process_facts(app: &App) -> Facts {
     let Some(p) = plan(d) else { return f };
     plan_facts(&mut f, p);
     // The step to flip: the first pseudo-relocation step in written data (the runtime wrote it).
-    // Once switched off, it is the step switched off.
-    let flip = p.steps.iter().enumerate().find(|(_, s)| !s.enabled);
-    let flip = flip.or_else(|| p.steps.iter().enumerate().find(|(_, s)| s.status == Status::Applied && s.written));
-    if let Some((row, s)) = flip {
-        f.set("v_row", row);
-        f.set(
-            "v_import",
-            s.import.as_deref().map_or_else(String::new, |i| crate::analysis::namer::with_offset(i, s.offset)),
-        );
-        f.set("v_rva", format!("{:#x}", s.target_rva));
-    }
     if let Some((_, Ok(v))) = &d.patch.dump {
         f.set("v_checked", v.checked);
         f.set("v_matched", v.matched);
