@@ -31,8 +31,10 @@ shot() {
     echo "$OUT/$name.png"
 }
 
-# No file arguments: the app opens every bundled sample, autoimport.exe first.
-shot overview --view overview
+# Every bundled sample (File → Open every sample on the Welcome page), autoimport.exe first.
+ALL="$S/autoimport.exe $S/autoimport-small.exe $S/data.dll $S/comdat.obj $S/omf32.obj $S/main-nopie $S/libdata.so $S/link/crt0.obj $S/link/a.obj $S/link/b.obj $S/link/odr1.obj $S/link/odr2.obj $S/link/cxx.exe"
+# shellcheck disable=SC2086
+shot overview --view overview $ALL
 LINKSCOPE_SELECT_ROW=19 shot headers --view headers $S/autoimport.exe
 LINKSCOPE_SELECT_ROW=6 shot sections --view sections $S/autoimport.exe
 shot layout-map --view map $S/autoimport.exe $S/data.dll
@@ -51,7 +53,8 @@ shot layout-map-object --view map $S/comdat.obj
 LINKSCOPE_GOTO=0x140009e80 shot hex --view hex $S/autoimport.exe
 # A GNU ld v1 image: its extra import descriptors put IAT slots inside .text.
 LINKSCOPE_SELECT_ROW=0 shot diagnostics --view diagnostics tests/fixtures/mingw32/autoimport-v1.exe
-LINKSCOPE_THEME=light shot overview-light --view overview
+# shellcheck disable=SC2086
+LINKSCOPE_THEME=light shot overview-light --view overview $ALL
 LINKSCOPE_THEME=light LINKSCOPE_SELECT_ROW=4 shot pseudo-relocs-light --view pseudo-relocs $S/autoimport.exe $S/data.dll
 # OMF: the Records view with a FIXUPP record selected (its fixups listed, its bytes tinted field by
 # field in the hex pane), the segments of a 16-bit module, and the COMDATs of the byte-built
@@ -90,3 +93,21 @@ MD=tests/fixtures/dumps/md-x64-collide/self.dmp.gz
 shot process --view process $MD
 LINKSCOPE_OPEN_MODULE=data2.dll shot verify --view process $MD
 LINKSCOPE_OPEN_MODULE=data2.dll LINKSCOPE_MODULE_VIEW=map shot layout-map-memory --view process $MD
+# No file: the Welcome page (what the app is for, the tours, the samples, Open…), at both sizes.
+shot welcome
+SIZE=1000x700 shot welcome-1000
+# The guided tours: the first and a middle step of each (walked there by "Show me"), one at
+# 1000x700 and one in the light theme.
+shot tour-1-step-1 --tour 1 --step 1
+shot tour-1-step-5 --tour 1 --step 5
+shot tour-2-step-1 --tour 2 --step 1
+shot tour-2-step-5 --tour 2 --step 5
+shot tour-3-step-1 --tour 3 --step 1
+shot tour-3-step-4 --tour 3 --step 4
+shot tour-4-step-1 --tour 4 --step 1
+shot tour-4-step-2 --tour 4 --step 2
+shot tour-5-step-1 --tour 5 --step 1
+shot tour-5-step-3 --tour 5 --step 3
+shot tour-5-step-5 --tour 5 --step 5
+SIZE=1000x700 shot tour-2-step-5-1000 --tour 2 --step 5
+LINKSCOPE_THEME=light shot tour-4-step-3-light --tour 4 --step 3

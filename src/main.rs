@@ -42,7 +42,8 @@ fn main() {
 
 #[cfg(feature = "gui")]
 fn run_app(args: Cli) -> i32 {
-    linkscope::gui::run(args.files, args.screenshot, args.view, args.compare)
+    let tour = args.tour.map(|t| (t, args.step.unwrap_or(1)));
+    linkscope::gui::run(args.files, args.screenshot, args.view, args.compare, tour)
 }
 
 #[cfg(not(feature = "gui"))]

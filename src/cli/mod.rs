@@ -36,6 +36,13 @@ pub struct Cli {
     /// Open the two files and show the Diff view of the first against the second.
     #[arg(long)]
     pub compare: bool,
+    /// Start a guided tour: its name (comdats, imported-data, win64-reach, linux, process) or
+    /// number 1–5; it opens its own samples.
+    #[arg(long, value_name = "NAME")]
+    pub tour: Option<String>,
+    /// With --tour: the step to show (from 1), reached by each earlier step's "Show me".
+    #[arg(long, value_name = "N", requires = "tour")]
+    pub step: Option<usize>,
 }
 
 /// Subcommands.

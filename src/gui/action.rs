@@ -143,6 +143,10 @@ pub enum Action {
     OpenModule(usize),
     /// Verify the active document against its memory in the process it was opened from.
     VerifyRun,
+    /// Something asked of the guided tour (start, next, back, skip, show me).
+    Tour(super::tour::TourAction),
+    /// Show (or leave) the Welcome page.
+    ShowWelcome(bool),
 }
 
 /// What is done in the built-in file browser.

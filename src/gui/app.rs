@@ -111,6 +111,13 @@ pub struct App {
     pub(crate) follow_after_load: Option<(DocId, DocId, usize)>,
     /// Diff the first two documents once they are loaded (`--compare A B`).
     pub pending_compare: bool,
+    /// The guided tour in progress.
+    pub tour: Option<super::tour::TourState>,
+    /// Whether the Welcome page is shown over the open documents (Help → Welcome and tours).
+    pub welcome_open: bool,
+    /// Screenshot mode: walk the tour to this step (from 0) by its "Show me" and Next, and the
+    /// frames walked so far (the walk gives up after [`super::tour::WALK_LIMIT`]).
+    pub(crate) tour_goal: Option<(usize, u32)>,
 }
 
 impl std::fmt::Debug for App {
@@ -124,7 +131,8 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// The bundled samples opened when no file is given.
+/// The bundled samples the Welcome page's "Open every sample" opens (the tours' extra samples,
+/// `omf-comdat.obj` and `process/`, open with their tours).
 pub fn sample_paths() -> Vec<PathBuf> {
     let names = [
         "autoimport.exe",
@@ -141,15 +149,8 @@ pub fn sample_paths() -> Vec<PathBuf> {
         "link/odr2.obj",
         "link/cxx.exe",
     ];
-    let candidates =
-        [PathBuf::from("assets/samples"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples"))];
-    for dir in candidates {
-        let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect();
-        if !paths.is_empty() {
-            return paths;
-        }
-    }
-    Vec::new()
+    let Some(dir) = super::tour::samples_dir() else { return Vec::new() };
+    names.iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect()
 }
 
 impl App {
@@ -182,6 +183,9 @@ impl App {
             initial_view: None,
             follow_after_load: None,
             pending_compare: false,
+            tour: None,
+            welcome_open: false,
+            tour_goal: None,
         };
         if !files.is_empty() {
             app.apply(Action::OpenFiles(files));
@@ -394,10 +398,13 @@ impl App {
     }
 
     fn draw(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        // The tour's step, resolved once per frame; the views mark the widget it points at.
+        let step = self.tour.as_ref().and_then(|_| self.tour_step());
+        super::tour::begin_frame(ui.ctx(), step.as_ref().and_then(|s| s.widget.clone()));
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, actions));
         egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui, actions));
         egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui, actions));
-        match self.active_doc() {
+        match self.active_doc().filter(|_| !self.welcome_open) {
             Some(doc) => {
                 egui::Panel::left("views").resizable(true).default_size(180.0).size_range(140.0..=320.0).show(
                     ui,
@@ -416,10 +423,12 @@ impl App {
                 ui.push_id(("doc", doc.id.0), |ui| views::show(ui, &cx, actions));
             }
             None => {
-                egui::CentralPanel::default_margins().show(ui, |ui| self.welcome(ui, actions));
+                egui::CentralPanel::default_margins().show(ui, |ui| super::welcome::show(ui, self, actions));
             }
         }
         self.prompts(ui.ctx(), actions);
+        self.tour_scroll_rows(ui.ctx());
+        super::tour::overlay::show(ui.ctx(), self, step.as_ref(), actions);
         let hovering = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
         if hovering {
             let screen = ui.ctx().content_rect();
@@ -536,7 +545,13 @@ impl App {
                     }
                 }
             });
-            let menu = ui.menu_button("Help", help);
+            let menu = ui.menu_button("Help", |ui| {
+                if ui.button("Welcome and tours").on_hover_text("The Welcome page: guided tours, the samples, recent files").clicked() {
+                    actions.push(Action::ShowWelcome(true));
+                }
+                ui.separator();
+                help(ui);
+            });
             if self.open_help.take() {
                 egui::Popup::open_id(ui.ctx(), egui::Popup::default_response_id(&menu.response));
             }
@@ -563,6 +578,7 @@ impl App {
                 let resp = ui
                     .add(egui::Button::selectable(active, RichText::new(&doc.core.name).strong()))
                     .on_hover_text(doc.core.path.display().to_string());
+                super::tour::mark(ui, &resp, || super::tour::Widget::Tab(doc.id));
                 if resp.clicked() && !active {
                     actions.push(Action::ActivateDoc(doc.id));
                 }
@@ -629,7 +645,9 @@ impl App {
             if let Some(c) = count {
                 button = button.right_text(c);
             }
-            if ui.add(button).clicked() {
+            let resp = ui.add(button);
+            super::tour::mark(ui, &resp, || super::tour::Widget::Sidebar(v));
+            if resp.clicked() {
                 actions.push(Action::Navigate { doc: None, target: super::action::Target::View(v) });
             }
         }
@@ -658,38 +676,6 @@ impl App {
                     let b = &doc.core.bin;
                     ui.label(theme::mono(format!("{} · {} · {} bytes", b.format.name(), b.arch, b.file_size)).small());
                 });
-            }
-        });
-    }
-
-    fn welcome(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-        ui.vertical_centered(|ui| {
-            ui.add_space(60.0);
-            ui.heading("linkscope");
-            ui.label("Look inside executables, DLLs and object files.");
-            ui.add_space(12.0);
-            if !self.loads.is_empty() {
-                ui.spinner();
-                ui.label("Loading…");
-            } else {
-                if ui.button("Open a file…").clicked() {
-                    actions.push(Action::OpenDialog);
-                }
-                if ui.button("Type a path…").clicked() {
-                    actions.push(Action::ShowOpenPath(true));
-                }
-                let samples = sample_paths();
-                if !samples.is_empty() && ui.button("Open the bundled samples").clicked() {
-                    actions.push(Action::OpenFiles(samples));
-                }
-                ui.add_space(8.0);
-                ui.weak("…or drop files onto this window.");
-            }
-            for (p, e) in &self.load_errors {
-                ui.label(
-                    RichText::new(format!("{}: {e}", p.display()))
-                        .color(theme::severity_color(crate::model::Severity::Error, ui.visuals())),
-                );
             }
         });
     }

@@ -197,6 +197,8 @@ impl App {
             Action::Diff(a) => self.apply_diff(a),
             Action::OpenModule(row) => self.open_module(row),
             Action::VerifyRun => self.verify_run(),
+            Action::Tour(a) => self.apply_tour(a),
+            Action::ShowWelcome(on) => self.welcome_open = on,
         }
     }
 

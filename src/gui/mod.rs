@@ -23,7 +23,9 @@ pub mod screenshot;
 pub mod table;
 pub mod theme;
 pub mod verify;
+pub mod tour;
 pub mod views;
+pub mod welcome;
 pub mod xrefs;
 
 use std::path::PathBuf;
@@ -39,10 +41,17 @@ pub use persist::Settings;
 /// Window size in screenshot mode.
 pub const SCREENSHOT_SIZE: [f32; 2] = [1280.0, 800.0];
 
-/// Run the desktop app on `files` (the bundled samples when empty). With `screenshot`, render the
+/// Run the desktop app on `files` (the Welcome page when empty). With `screenshot`, render the
 /// window once (showing `view` if given), save it as PNG and exit. With `compare`, show the Diff
-/// view of the first file against the second. Returns the exit code.
-pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String>, compare: bool) -> i32 {
+/// view of the first file against the second. With `tour` (a tour's name or number, and a step
+/// from 1), start that tour and walk to the step. Returns the exit code.
+pub fn run(
+    files: Vec<PathBuf>,
+    screenshot: Option<PathBuf>,
+    view: Option<String>,
+    compare: bool,
+    tour: Option<(String, usize)>,
+) -> i32 {
     if compare && files.len() != 2 {
         eprintln!("linkscope: --compare takes two files");
         return 2;
@@ -56,7 +65,21 @@ pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String
         }
         None => None,
     };
-    let files = if files.is_empty() { app::sample_paths() } else { files };
+    let tour = match tour {
+        Some((name, step)) => match tour::find(&name) {
+            Some(t) if (1..=tour::TOURS[t].steps.len()).contains(&step) => Some((t, step - 1)),
+            Some(t) => {
+                eprintln!("linkscope: the tour {name:?} has steps 1 to {}", tour::TOURS[t].steps.len());
+                return 2;
+            }
+            None => {
+                let names: Vec<&str> = tour::TOURS.iter().map(|t| t.name).collect();
+                eprintln!("linkscope: unknown tour {name:?}; one of: {} (or 1–{})", names.join(", "), names.len());
+                return 2;
+            }
+        },
+        None => None,
+    };
     let shot_result: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));
     let mut viewport =
         egui::ViewportBuilder::default().with_title("linkscope").with_app_id("linkscope").with_drag_and_drop(true);
@@ -98,7 +121,13 @@ pub fn run(files: Vec<PathBuf>, screenshot: Option<PathBuf>, view: Option<String
             if let Some(shot) = shot_for_app {
                 app.set_screenshot(shot);
             }
-            app.apply(Action::OpenFiles(files));
+            if !files.is_empty() {
+                app.apply(Action::OpenFiles(files));
+            }
+            if let Some((t, step)) = tour {
+                app.apply(Action::Tour(tour::TourAction::Start(t)));
+                app.tour_goal = Some((step, 0));
+            }
             Ok(Box::new(app))
         }),
     );

@@ -116,6 +116,11 @@ impl App {
     pub(crate) fn screenshot_step(&mut self, ctx: &egui::Context) {
         // A system dialog still open (or failing) is waited for too.
         let busy = self.busy() || !self.dialogs.is_empty();
+        let requested = self.screenshot.as_ref().is_some_and(|s| s.requested);
+        if !busy && !requested && self.tour_walk() {
+            ctx.request_repaint();
+            return;
+        }
         let Some(shot) = self.screenshot.as_mut() else { return };
         ctx.request_repaint();
         let done = shot.result.lock().map(|r| r.is_some()).unwrap_or(true);

@@ -601,6 +601,7 @@ fn table_body(
     let total = model.len();
     let shown = state.shown(total);
     let visuals = ui.visuals().clone();
+    let (ctx, outer) = (ui.ctx().clone(), ui.clip_rect());
     let mut builder = TableBuilder::new(ui)
         .id_salt(("table", t.name()))
         .striped(true)
@@ -650,12 +651,18 @@ fn table_body(
                 let Some(model_row) = state.row_at(row.index()) else { return };
                 let has_span = model.row_span(model_row).is_some();
                 row.set_selected(state.selected == Some(model_row));
+                // Where the table's body shows rows (for the tour's highlight of a row).
+                let mut clip = egui::Rect::NOTHING;
                 for c in 0..columns.len() {
                     let cell = model.cell(model_row, c);
                     let (_, resp) = row.col(|ui| {
+                        if c == 0 {
+                            clip = ui.clip_rect();
+                        }
                         let rt = cell_text(&cell, &visuals);
                         let r = if let Some(link) = &cell.link {
                             let r = ui.add(egui::Link::new(rt));
+                            super::tour::mark(ui, &r, || super::tour::Widget::Cell(t, model_row, c));
                             if r.clicked() {
                                 actions.push(link.clone());
                             }
@@ -690,6 +697,8 @@ fn table_body(
                     });
                 }
                 let resp = row.response();
+                let clip = egui::Rect::from_x_y_ranges(outer.x_range(), clip.y_range());
+                super::tour::mark_in(&ctx, clip, &resp, || super::tour::Widget::Row(t, model_row));
                 if resp.double_clicked() {
                     if let Some(a) = model.activate(model_row) {
                         actions.push(a);

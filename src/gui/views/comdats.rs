@@ -143,14 +143,14 @@ fn show_omf(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         "COMDATs",
         "An OMF COMDAT record holds a named piece of code or data that many modules may define; the linker keeps one copy by its selection and places it by its allocation. Continuation records add bytes to the one before.",
     );
-    egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.0, RefKind::Comdat.tint(ui.visuals(), 0.6))).show(
-        ui,
-        |ui| {
+    let note = egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.0, RefKind::Comdat.tint(ui.visuals(), 0.6)))
+        .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.label(RichText::new("Why OMF has no associative COMDATs").strong());
             ui.add(egui::Label::new(crate::model::OMF_NO_ASSOCIATIVE_NOTE).wrap());
-        },
-    );
+        });
+    crate::gui::tour::mark(ui, &note.response, || crate::gui::tour::Widget::OmfNote);
     ui.add_space(6.0);
     let comdats = bin.omf.as_ref().map_or(&[][..], |o| o.comdats.as_slice());
     if comdats.is_empty() {
@@ -369,6 +369,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                         diag_lines(ui, &diagnostics_for(core, a));
                     }
                 });
+            crate::gui::tour::mark(ui, &resp.header_response, || crate::gui::tour::Widget::Comdat(c.section));
             resp.header_response.clone().on_hover_text(selection_help(&c.selection_name));
             if selected && cx.doc.comdat_scroll.take() {
                 resp.header_response.scroll_to_me(Some(egui::Align::Center));

@@ -142,7 +142,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             "The document's DLL placement: Data references, Disassembly and the layout map follow it too.",
         );
         for p in Preset::ALL {
-            if ui.selectable_label(st.preset == p, p.label()).clicked() {
+            let resp = ui.selectable_label(st.preset == p, p.label());
+            crate::gui::tour::mark(ui, &resp, || crate::gui::tour::Widget::Preset(p));
+            if resp.clicked() {
                 actions.push(Action::Patch(PatchAction::Preset(p)));
             }
         }
@@ -150,7 +152,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         let label = ui.label("Scheme:");
         let current = st.scheme.map_or("default", |s| s.name());
         ui.label_inputs_by(label.id, |ui| {
-            egui::ComboBox::from_id_salt("patch-scheme").selected_text(current).show_ui(ui, |ui| {
+            let combo = egui::ComboBox::from_id_salt("patch-scheme").selected_text(current).show_ui(ui, |ui| {
                 if ui.selectable_label(st.scheme.is_none(), "default").clicked() {
                     actions.push(Action::Patch(PatchAction::Scheme(None)));
                 }
@@ -160,6 +162,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                     }
                 }
             });
+            crate::gui::tour::mark(ui, &combo.response, || crate::gui::tour::Widget::SchemeMenu);
         });
         ui.separator();
         if ui
@@ -169,8 +172,9 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         {
             actions.push(Action::OpenDialog);
         }
-        if ui
-            .button("Load dump…")
+        let load = ui.button("Load dump…");
+        crate::gui::tour::mark(ui, &load, || crate::gui::tour::Widget::LoadDump);
+        if load
             .on_hover_text(
                 "Memory of this module from a real process: a minidump (.dmp) or an ELF core file (the module found in it, every base taken from it), or a raw image (SizeOfImage bytes from its base); .gz accepted",
             )
@@ -207,10 +211,13 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             }
         }
         Some(Err(e)) => crate::gui::table::empty_note(ui, &format!("No plan: {e}")),
-        Some(Ok(plan)) => summary(ui, plan, actions),
+        Some(Ok(plan)) => {
+            let r = ui.scope(|ui| summary(ui, plan, actions));
+            crate::gui::tour::mark(ui, &r.response, || crate::gui::tour::Widget::PlanSummary);
+        }
     }
     if let Some((path, v)) = &st.dump {
-        ui.horizontal_wrapped(|ui| match v {
+        let line = ui.horizontal_wrapped(|ui| match v {
             Ok(v) => {
                 let text = format!(
                     "Dump {}: {} places checked, {} match, {} differ",
@@ -236,6 +243,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
                 ui.colored_label(ui.visuals().error_fg_color, format!("Dump {}: {e}", path.display()));
             }
         });
+        crate::gui::tour::mark(ui, &line.response, || crate::gui::tour::Widget::Verification);
     }
     ui.add_space(4.0);
     show_table(ui, cx, TableId::Patch, actions);
