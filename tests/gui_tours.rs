@@ -4,6 +4,7 @@
 //! names are those of the open file, computed here from the documents' models and plans rather
 //! than from the tour's own facts. Each tour's claim is checked on its sample too.
 
+#![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
