@@ -260,23 +260,11 @@ fn back_and_forward_with_keys_and_mouse_buttons() {
     assert_eq!(active(&h).core.name, "data.dll");
 }
 
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
 #[test]
 fn dropping_a_file_opens_it_in_a_new_tab() {
     let mut h = harness(loaded(&["autoimport.exe"]));
     assert_eq!(h.state().docs.len(), 1);
-    h.input_mut().dropped_files.push(Arc::new(Dropped(sample("libdata.so"))));
+    h.input_mut().dropped_files.push(Arc::new(gui_support::Dropped(sample("libdata.so"))));
     h.step();
     assert_eq!(h.state().loads.len(), 1, "loading started off the UI thread");
     assert!(h.state_mut().wait_for_loads(Duration::from_secs(60)));
@@ -287,7 +275,7 @@ fn dropping_a_file_opens_it_in_a_new_tab() {
     assert!(h.state().settings.recent.iter().any(|p| p.ends_with("libdata.so")), "remembered in Recent");
     // Dropping it again only switches to its tab.
     activate(&mut h, "autoimport.exe");
-    h.input_mut().dropped_files.push(Arc::new(Dropped(sample("libdata.so"))));
+    h.input_mut().dropped_files.push(Arc::new(gui_support::Dropped(sample("libdata.so"))));
     h.run();
     assert_eq!(h.state().docs.len(), 2);
     assert_eq!(active(&h).core.name, "libdata.so");

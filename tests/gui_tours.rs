@@ -7,7 +7,8 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod gui_support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,18 +68,6 @@ fn click_at(h: &mut Harness<'_, App>, pos: egui::Pos2) {
     // Move away, so no tooltip covers the next widget.
     h.event(egui::Event::PointerMoved(egui::pos2(2.0, SIZE.y - 2.0)));
     h.step();
-}
-
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
 }
 
 /// The highlighted widget's rect: present, on screen, not under the tour's panel.
@@ -260,7 +249,7 @@ fn act(h: &mut Harness<'_, App>, tour: usize, at: usize) {
             (Done::Read, false) => return,
             (Done::Dump(path), false) => {
                 let p = tour::samples_dir().unwrap().join(path);
-                h.input_mut().dropped_files.push(Arc::new(Dropped(p)));
+                h.input_mut().dropped_files.push(Arc::new(gui_support::Dropped(p)));
                 h.step();
             }
             (Done::Scheme(k), false) => {

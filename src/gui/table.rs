@@ -189,6 +189,11 @@ impl Facet {
             .collect();
         Facet { name, col: c, options }
     }
+
+    /// A [`Facet::distinct`] for each `(name, column)`.
+    pub fn each_distinct<C: ColumnEnum>(columns: &[(&'static str, C)], model: &dyn TableModel) -> Vec<Self> {
+        columns.iter().map(|&(name, col)| Facet::distinct(name, col, model)).collect()
+    }
 }
 
 /// Sort key of a cell: missing values first, then numbers, then text.

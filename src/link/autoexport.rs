@@ -83,16 +83,7 @@ pub fn lld_mingw(w: &World) -> Vec<Export> {
     let x86 = w.machine == super::args::Machine::X86;
     let (symbols, head) = if x86 { (&X86, "__head_") } else { (&X64, "_head_") };
     let mut out = Vec::new();
-    for g in &w.globals {
-        let name = g.name.as_str();
-        let (oi, data) = match g.def {
-            Def::Regular { chunk, .. } => {
-                let flags = w.objs[chunk.obj.0].section(chunk.section).map_or(0, |s| s.flags as u32);
-                (chunk.obj.0, flags & crate::formats::coff::header::scn::EXECUTE == 0)
-            }
-            Def::Common { obj, .. } => (obj.0, true),
-            _ => continue,
-        };
+    for (name, oi, data) in defined(w) {
         if name.is_empty()
             || symbols.contains(&name)
             || name.starts_with(head)
@@ -193,16 +184,7 @@ pub fn gnu(w: &World) -> Vec<Export> {
     let x86 = w.machine == super::args::Machine::X86;
     let entries: &[&str] = if x86 { &X86 } else { &X64 };
     let mut out = Vec::new();
-    for g in &w.globals {
-        let sym = g.name.as_str();
-        let (oi, data) = match g.def {
-            Def::Regular { chunk, .. } => {
-                let flags = w.objs[chunk.obj.0].section(chunk.section).map_or(0, |s| s.flags as u32);
-                (chunk.obj.0, flags & crate::formats::coff::header::scn::EXECUTE == 0)
-            }
-            Def::Common { obj, .. } => (obj.0, true),
-            _ => continue,
-        };
+    for (sym, oi, data) in defined(w) {
         if sym.starts_with("__imp_") || w.by_name.contains_key(&format!("__imp_{sym}")) {
             continue;
         }
@@ -227,4 +209,20 @@ pub fn gnu(w: &World) -> Vec<Export> {
         out.push(Export { data, decorate: x86, ..Export::new(n, n) });
     }
     out
+}
+
+/// Every global a regular object defines: its name, the object, and whether it is data (its
+/// section is not code; a common symbol).
+fn defined(w: &World) -> impl Iterator<Item = (&str, usize, bool)> {
+    w.globals.iter().filter_map(|g| {
+        let (oi, data) = match g.def {
+            Def::Regular { chunk, .. } => {
+                let flags = w.objs[chunk.obj.0].section(chunk.section).map_or(0, |s| s.flags as u32);
+                (chunk.obj.0, flags & crate::formats::coff::header::scn::EXECUTE == 0)
+            }
+            Def::Common { obj, .. } => (obj.0, true),
+            _ => return None,
+        };
+        Some((g.name.as_str(), oi, data))
+    })
 }

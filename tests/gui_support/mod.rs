@@ -1,8 +1,8 @@
-//! Helpers shared by the headless GUI tests (tests/gui.rs, tests/gui_omf.rs).
+//! Helpers shared by the headless GUI tests (tests/gui*.rs).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use eframe::egui;
@@ -71,4 +71,17 @@ impl eframe::Storage for MemStorage {
         self.0.remove(key);
     }
     fn flush(&mut self) {}
+}
+
+/// A file dropped onto the window (`input_mut().dropped_files`), read from disk when asked.
+#[derive(Debug)]
+pub struct Dropped(pub PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
 }

@@ -87,10 +87,10 @@ impl TableModel for ContribModel<'_> {
         Some(Action::Navigate { doc: None, target: Target::Rva(c.rva?, u64::from(c.size.max(1))) })
     }
     fn facets(&self) -> Vec<Facet> {
-        [("Object", ContribCol::Object), ("Archive", ContribCol::Archive), ("Section", ContribCol::Section)]
-            .into_iter()
-            .map(|(name, col)| Facet::distinct(name, col, self))
-            .collect()
+        Facet::each_distinct(
+            &[("Object", ContribCol::Object), ("Archive", ContribCol::Archive), ("Section", ContribCol::Section)],
+            self,
+        )
     }
 }
 

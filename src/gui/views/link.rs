@@ -100,10 +100,7 @@ impl TableModel for LinkModel {
         }
     }
     fn facets(&self) -> Vec<Facet> {
-        [("Fate", LinkCol::Fate), ("Out", LinkCol::Out), ("File", LinkCol::File)]
-            .into_iter()
-            .map(|(name, col)| Facet::distinct(name, col, self))
-            .collect()
+        Facet::each_distinct(&[("Fate", LinkCol::Fate), ("Out", LinkCol::Out), ("File", LinkCol::File)], self)
     }
 }
 

@@ -91,10 +91,7 @@ impl TableModel for ModuleModel<'_> {
         self.openable(row).then_some(Action::OpenModule(row))
     }
     fn facets(&self) -> Vec<Facet> {
-        [("File", ModuleCol::File), ("Memory", ModuleCol::Memory)]
-            .into_iter()
-            .map(|(name, col)| Facet::distinct(name, col, self))
-            .collect()
+        Facet::each_distinct(&[("File", ModuleCol::File), ("Memory", ModuleCol::Memory)], self)
     }
 }
 

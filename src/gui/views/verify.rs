@@ -131,10 +131,7 @@ impl TableModel for VerifyModel<'_> {
         Some(format!("{} bytes at {:#x}: {}", r.len, r.rva, r.detail))
     }
     fn facets(&self) -> Vec<Facet> {
-        [("Cause", VerifyCol::Cause), ("Section", VerifyCol::Section)]
-            .into_iter()
-            .map(|(name, col)| Facet::distinct(name, col, self))
-            .collect()
+        Facet::each_distinct(&[("Cause", VerifyCol::Cause), ("Section", VerifyCol::Section)], self)
     }
 }
 
