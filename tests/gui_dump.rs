@@ -155,7 +155,8 @@ fn the_moved_dll_is_explained_in_the_verify_view_and_its_rows_lead_to_its_bytes(
     let mut h = harness(loaded_paths(std::slice::from_ref(&path)));
     // The module's name in the Process view's table opens it.
     h.get_by(|n| n.role() == egui::accesskit::Role::Link && n.label().as_deref() == Some("data2.dll")).click();
-    h.run();
+    // A few frames take the click; the verification's progress bar repaints until its job ends.
+    h.run_steps(2);
     let app = h.state_mut();
     assert!(app.wait_for_loads(Duration::from_secs(60)));
     settle(app);
