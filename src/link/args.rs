@@ -392,13 +392,31 @@ fn parse_lld_link(args: &[String]) -> Result<Config, ArgsError> {
 /// The output file a command line names: the last `/out:` (lld takes the last), or the MinGW
 /// driver's `-o` / `--out`.
 pub fn named_output(outputs: &[String]) -> Option<&str> {
+    named_file(outputs, "out:", &["-o", "--out"])
+}
+
+/// The file the last of the output options names: lld-link's `/name:` / `-name:` (`lld_key`,
+/// with its colon, any case), or a GNU-style `key value` as the argument readers keep it.
+pub fn named_file<'a>(outputs: &'a [String], lld_key: &str, gnu_keys: &[&str]) -> Option<&'a str> {
     outputs.iter().rev().find_map(|o| {
-        if let Some(v) = o.strip_prefix("-o ").or_else(|| o.strip_prefix("--out ")) {
+        if let Some(v) = gnu_keys.iter().find_map(|k| o.strip_prefix(k)?.strip_prefix(' ')) {
             return Some(v);
         }
         let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
-        v.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("out:")).then(|| &v[4..])
+        let n = lld_key.len();
+        v.get(..n).is_some_and(|k| k.eq_ignore_ascii_case(lld_key)).then(|| &v[n..])
     })
+}
+
+/// A module name as a file name: `.dll` (a DLL) or `.exe` added when its file name has no
+/// extension (LLVM's `getImportName`, GNU ld's `def_image_name`).
+pub fn with_image_extension(name: &str, dll: bool) -> String {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if file.contains('.') {
+        name.to_string()
+    } else {
+        format!("{name}{}", if dll { ".dll" } else { ".exe" })
+    }
 }
 
 /// Split a command line (a pasted one, or a `.drectve` section) at white space; double quotes

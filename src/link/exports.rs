@@ -300,12 +300,7 @@ pub fn report(
 pub fn dll_name(cfg: &super::args::Config) -> String {
     match &cfg.import_name {
         Some(n) if cfg.flavor == super::Flavor::GnuLd => {
-            let n = super::inputs::base_name(n);
-            if n.contains('.') {
-                n
-            } else {
-                format!("{n}{}", if cfg.dll { ".dll" } else { ".exe" })
-            }
+            super::args::with_image_extension(&super::inputs::base_name(n), cfg.dll)
         }
         _ => super::inputs::base_name(&super::debug::output_file(cfg)),
     }

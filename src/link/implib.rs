@@ -61,13 +61,7 @@ impl ImportMember {
 /// The import library of a link whose exports are `exports` (after lld's fixup, sorted), or
 /// `None` when the linker writes none (or it is GNU ld's).
 pub fn listing(cfg: &Config, exports: &[Export], x86: bool) -> Option<ImportLibrary> {
-    let named = cfg.outputs.iter().rev().find_map(|o| {
-        let v = o.strip_prefix('/').or_else(|| o.strip_prefix('-')).unwrap_or(o);
-        if let Some(p) = v.strip_prefix("-out-implib ") {
-            return Some(p.to_string());
-        }
-        v.get(..7).is_some_and(|k| k.eq_ignore_ascii_case("implib:")).then(|| v[7..].to_string())
-    });
+    let named = super::args::named_file(&cfg.outputs, "implib:", &["--out-implib"]).map(str::to_string);
     let writes = match cfg.flavor {
         Flavor::GnuLd => false,
         _ if cfg.mingw => named.is_some(),
@@ -81,8 +75,7 @@ pub fn listing(cfg: &Config, exports: &[Export], x86: bool) -> Option<ImportLibr
     // lld's `getImportName`: the `.def` name (with `.dll` / `.exe` when it has none), else the
     // output's file name.
     let dll = match &cfg.import_name {
-        Some(n) if n.rsplit(['/', '\\']).next().is_some_and(|f| f.contains('.')) => n.clone(),
-        Some(n) => format!("{n}{}", if cfg.dll { ".dll" } else { ".exe" }),
+        Some(n) => super::args::with_image_extension(n, cfg.dll),
         None => super::inputs::base_name(&output),
     };
     let stem = dll.rsplit_once('.').map_or(dll.as_str(), |(s, _)| s).to_string();

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Part, ALWAYS, SCHEMA_VERSION};
+use super::{selected, Part, SCHEMA_VERSION};
 use crate::model::{BaseReloc, Binary, Member};
 
 /// Write the compact document for `bin` restricted to `only`, then the `extra` keys (the PDB's),
@@ -34,13 +34,9 @@ struct Fields<'w, W: Write> {
 }
 
 impl<W: Write> Fields<'_, W> {
-    fn wants(&self, key: &str) -> bool {
-        self.only.is_none_or(|p| ALWAYS.contains(&key) || p.keys().contains(&key) || key.starts_with("member_"))
-    }
-
     /// Write `"key":` (after a comma unless first) when `key` is selected.
     fn key(&mut self, key: &str) -> io::Result<bool> {
-        if !self.wants(key) {
+        if !selected(key, self.only) {
             return Ok(false);
         }
         if !std::mem::take(&mut self.first) {

@@ -129,10 +129,14 @@ pub fn document_value(bin: &Binary, only: Option<Part>) -> serde_json::Result<se
     Ok(v)
 }
 
+/// Whether a document restricted to `only` keeps `key` (a file's or a member's).
+fn selected(key: &str, only: Option<Part>) -> bool {
+    only.is_none_or(|p| ALWAYS.contains(&key) || p.keys().contains(&key) || key.starts_with("member_"))
+}
+
 fn filter(v: &mut serde_json::Value, part: Part) {
-    let keys = part.keys();
     if let serde_json::Value::Object(map) = v {
-        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keys.contains(&k.as_str()) || k.starts_with("member_"));
+        map.retain(|k, _| selected(k, Some(part)));
         if let Some(serde_json::Value::Array(members)) = map.get_mut("members") {
             for m in members {
                 filter(m, part);
