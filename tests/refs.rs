@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{fixture_bytes, fixture_path};
+use linkscope::analysis::stream::SiteSource;
 use linkscope::analysis::{scan_refs, ImportRef, Mode, Placement, RefOptions, Refs, Site, TargetKind};
 use linkscope::model::index::Index;
 use linkscope::report::refs::Namer;
@@ -437,7 +438,7 @@ fn threads_give_identical_results() {
 /// made small so every fixture is split.
 #[test]
 fn streamed_sites_equal_the_collected_scan() {
-    let (mut files, mut split) = (0, 0);
+    let (mut files, mut split, mut floors) = (0, 0, 0);
     for dir in ["mingw64", "mingw32", "msvc64", "msvc32", "lld64", "elf", "nasm", "patch"] {
         let Ok(rd) = std::fs::read_dir(fixture_path(dir)) else { continue };
         let mut paths: Vec<_> = rd.flatten().map(|e| e.path()).collect();
@@ -454,21 +455,35 @@ fn streamed_sites_equal_the_collected_scan() {
             for threads in [1, 2, 3, 7] {
                 let o = RefOptions { threads, ..o.clone() };
                 let mut got = Vec::new();
+                let mut floored = Vec::new();
                 let mut pieces = 0;
-                let totals = linkscope::analysis::stream::stream_sites(
+                let totals = linkscope::analysis::stream::stream_sites_floored(
                     &bin,
                     &data,
                     &index,
                     &o,
                     |b| b.to_vec(),
-                    |b| {
+                    |b, floor| {
                         pieces += 1;
+                        floored.push((got.len(), floor));
                         got.extend(b);
                         Ok(())
                     },
                 )
                 .unwrap();
                 assert_eq!(got, want, "{} with {threads} threads", path.display());
+                floors += check_floors(&got, &floored, &path);
+                let (mut listed, mut at) = (Vec::new(), 0);
+                want.each_piece_floored(
+                    |b| b.len(),
+                    |n, floor| {
+                        listed.push((at, floor));
+                        at += n;
+                        Ok(())
+                    },
+                )
+                .unwrap();
+                floors += check_floors(&want, &listed, &path);
                 assert_eq!(totals.summary, summary.summary, "{} with {threads} threads", path.display());
                 assert_eq!(totals.note, summary.note, "{}", path.display());
                 split += usize::from(threads == 1 && pieces > 2);
@@ -478,6 +493,24 @@ fn streamed_sites_equal_the_collected_scan() {
     }
     assert!(files > 30, "{files} files");
     assert!(split > 10, "only {split} files came in more than two pieces");
+    assert!(floors > 100, "only {floors} pieces had a floor above 0 before the last");
+}
+
+/// Check that no site after each piece (`(first site, floor)`) has its field below the piece's
+/// floor, that the floors never go down and the last is `u64::MAX`; returns how many pieces
+/// before the last had a floor above 0 (a floor that lets a consumer go).
+fn check_floors(sites: &[Site], pieces: &[(usize, u64)], path: &std::path::Path) -> usize {
+    let mut least_after = u64::MAX;
+    let mut firsts = pieces.to_vec();
+    firsts.push((sites.len(), u64::MAX));
+    for w in firsts.windows(2).rev() {
+        let (start, floor) = w[0];
+        assert!(floor <= least_after, "{}: a site after the piece at {start} is below its floor", path.display());
+        least_after = sites[start..w[1].0].iter().map(|s| s.field_rva).fold(least_after, u64::min);
+    }
+    assert!(pieces.windows(2).all(|w| w[0].1 <= w[1].1), "{}: floors go down", path.display());
+    assert!(pieces.last().is_none_or(|p| p.1 == u64::MAX), "{}: the last floor", path.display());
+    pieces.iter().rev().skip(1).filter(|p| p.1 > 0).count()
 }
 
 /// The hand-written JSON of a site is the bytes `serde_json` writes for it, on every fixture.

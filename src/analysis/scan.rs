@@ -124,7 +124,8 @@ impl<'a> Ctx<'a> {
             .max()
             .unwrap_or(0);
         let headers_end = bin.sections.iter().filter(|s| s.is_alloc).map(|s| s.rva).min().unwrap_or(0);
-        let mut covers: Vec<Cover> = Vec::new();
+        let dynamic = if bin.format.is_elf() { bin.relocations.iter().filter(|r| r.dynamic).count() } else { 0 };
+        let mut covers: Vec<Cover> = Vec::with_capacity(bin.base_relocations.len() + dynamic);
         for (i, r) in bin.base_relocations.iter().enumerate() {
             let width = match r.raw_type {
                 3 => 4,

@@ -50,10 +50,23 @@ pub fn stream_sites<T: Send>(
     work: impl Fn(&[Site]) -> T + Sync,
     mut sink: impl FnMut(T) -> io::Result<()>,
 ) -> io::Result<Totals> {
-    let collected = |sink: &mut dyn FnMut(T) -> io::Result<()>| {
+    stream_sites_floored(bin, data, index, opts, work, |t, _| sink(t))
+}
+
+/// [`stream_sites`], each piece's result handed over with its floor, as
+/// [`SiteSource::each_piece_floored`] gives it.
+pub fn stream_sites_floored<T: Send>(
+    bin: &Binary,
+    data: &[u8],
+    index: &Index,
+    opts: &RefOptions,
+    work: impl Fn(&[Site]) -> T + Sync,
+    mut sink: impl FnMut(T, u64) -> io::Result<()>,
+) -> io::Result<Totals> {
+    let collected = |sink: &mut dyn FnMut(T, u64) -> io::Result<()>| {
         let o = RefOptions { collect: true, instructions: false, ..opts.clone() };
         let refs = scan_refs(bin, data, index, &o);
-        refs.sites.each_piece(&work, sink)?;
+        refs.sites.each_piece_floored(&work, sink)?;
         Ok(Totals { summary: refs.summary, note: refs.note })
     };
     if code::bitness(bin).is_none() || !scan::is_image(bin) {
@@ -102,6 +115,19 @@ pub fn stream_sites<T: Send>(
             jobs.push(Job::Code(chunks[i]));
         }
     }
+    // No site of a job has its field below the job's least RVA: a piece of code's sites are its
+    // instructions' and the base-relocated fields in it, an outside run's are its fields.
+    let least: Vec<u64> = jobs
+        .iter()
+        .map(|j| match j {
+            Job::Code(c) => cx.regions[c.region].rva + c.start as u64,
+            Job::Outside(r) => {
+                outside[r.clone()].iter().map(|&(_, c)| cx.covers[c as usize].rva).min().unwrap_or(u64::MAX)
+            }
+        })
+        .collect();
+    let floor = floors(&least);
+    let mut handed = 0;
     // Each piece's result with its counts, merged as the pieces are handed over.
     let job = |j: usize| -> (T, Out) {
         let mut out = new_out();
@@ -127,7 +153,8 @@ pub fn stream_sites<T: Send>(
     run_ordered(jobs.len(), threads, &job, &mut |(t, out): (T, Out)| {
         summary.merge(&out.summary);
         seen.iter_mut().zip(&out.pseudo_seen).for_each(|(a, b)| *a |= *b);
-        sink(t)
+        handed += 1;
+        sink(t, floor[handed - 1])
     })?;
     summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
     Ok(Totals { summary, note: None })
@@ -161,6 +188,27 @@ pub trait SiteSource: Sync {
     ) -> io::Result<Option<Totals>> {
         self.each_piece(work, sink).map(|()| None)
     }
+
+    /// [`SiteSource::each_piece`], each piece's result handed over with a floor: no site of a
+    /// later piece has its field below it (`u64::MAX` after the last piece; `0` where nothing
+    /// is known). A consumer that takes the sites in field order can let go of every field
+    /// below the floor instead of holding every piece.
+    fn each_piece_floored<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        mut sink: impl FnMut(T, u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.each_piece(work, |t| sink(t, 0))
+    }
+}
+
+/// `floors[j]`: the least of `least[j + 1..]` (`u64::MAX` for the last).
+fn floors(least: &[u64]) -> Vec<u64> {
+    let mut v = vec![u64::MAX; least.len()];
+    for j in (1..least.len()).rev() {
+        v[j - 1] = v[j].min(least[j]);
+    }
+    v
 }
 
 impl SiteSource for super::Refs {
@@ -172,6 +220,14 @@ impl SiteSource for super::Refs {
     ) -> io::Result<()> {
         self.sites.each_piece(work, sink)
     }
+
+    fn each_piece_floored<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        sink: impl FnMut(T, u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.sites.each_piece_floored(work, sink)
+    }
 }
 
 impl SiteSource for [Site] {
@@ -181,21 +237,39 @@ impl SiteSource for [Site] {
         work: impl Fn(&[Site]) -> T + Sync,
         mut sink: impl FnMut(T) -> io::Result<()>,
     ) -> io::Result<()> {
-        let mut rest = self;
-        while !rest.is_empty() {
-            let mut n = rest.len().min(BATCH);
-            while let (Some(a), Some(b)) = (rest.get(n - 1), rest.get(n)) {
-                if (a.section, a.site_rva) != (b.section, b.site_rva) {
-                    break;
-                }
-                n += 1;
-            }
-            let (piece, tail) = rest.split_at(n);
-            sink(work(piece))?;
-            rest = tail;
-        }
-        Ok(())
+        pieces(self).into_iter().try_for_each(|r| sink(work(&self[r])))
     }
+
+    /// The floors are the least fields of the pieces after each.
+    fn each_piece_floored<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        mut sink: impl FnMut(T, u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let pieces = pieces(self);
+        let least: Vec<u64> =
+            pieces.iter().map(|r| self[r.clone()].iter().map(|s| s.field_rva).min().unwrap_or(u64::MAX)).collect();
+        let floor = floors(&least);
+        pieces.into_iter().zip(floor).try_for_each(|(r, f)| sink(work(&self[r]), f))
+    }
+}
+
+/// `sites` cut into pieces of about [`BATCH`]; the sites of one instruction stay in one piece.
+fn pieces(sites: &[Site]) -> Vec<std::ops::Range<usize>> {
+    let mut v = Vec::new();
+    let mut at = 0;
+    while at < sites.len() {
+        let mut n = (sites.len() - at).min(BATCH);
+        while let (Some(a), Some(b)) = (sites.get(at + n - 1), sites.get(at + n)) {
+            if (a.section, a.site_rva) != (b.section, b.site_rva) {
+                break;
+            }
+            n += 1;
+        }
+        v.push(at..at + n);
+        at += n;
+    }
+    v
 }
 
 /// What the workers and the writer share.

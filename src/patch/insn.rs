@@ -16,13 +16,14 @@ use crate::model::Binary;
 
 /// Fill `insn_rva`, `insn_before` and `insn_after` of every step whose field lies inside an
 /// instruction the scan decoded, and the `offset` of a step into the import its site reaches when
-/// the scheme left it unknown.
+/// the scheme left it unknown. `names` (the listing's names, costly in a big image) is asked for
+/// only when some step lies in an instruction.
 pub fn annotate<S: SiteSource + ?Sized>(
     plan: &mut PatchPlan,
     bin: &Binary,
     index: &Index,
     sites: &S,
-    names: Arc<Names>,
+    names: impl FnOnce() -> Arc<Names>,
 ) {
     let kept = steps_sites(plan, sites);
     let mut by_field: HashMap<u64, &Site> = HashMap::new();
@@ -43,7 +44,7 @@ pub fn annotate<S: SiteSource + ?Sized>(
         }
     }
     let Some(bits) = code::bitness(bin) else { return };
-    let mut lister = Lister::new(bits, names);
+    let mut lister = Lister::new(bits, names());
     let bound: HashMap<u64, u64> = plan.bindings.iter().filter_map(|b| Some((b.slot_rva, b.value?))).collect();
     let base = plan.modules[0].base;
     let mut steps = std::mem::take(&mut plan.steps);

@@ -116,9 +116,10 @@ impl Place {
     }
 }
 
-/// The places of `bin` that loading and the scheme write, the sites' streamed from `sites`.
-fn places<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Option<&S>) -> Merged {
-    let mut v = Vec::new();
+/// The places of `bin` that loading and the scheme write, other than data-reference sites:
+/// steps, IAT slots and base-relocated fields, sorted (their `seq` from 0).
+fn fixed_places(plan: &PatchPlan, bin: &Binary) -> Vec<Place> {
+    let mut v = Vec::with_capacity(plan.steps.len() + plan.bindings.len() + bin.base_relocations.len());
     let ptr = if plan.is_64 { 8 } else { 4 };
     for (i, s) in plan.steps.iter().enumerate() {
         if s.width == 0 {
@@ -155,46 +156,76 @@ fn places<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Option<
             v.push(Place { rva: r.rva, seq: 0, len, kind: PlaceKind::BaseRelocEntry, from, predictable: true });
         }
     }
-    let mut lists = vec![v];
-    if let Some(sites) = sites {
-        // The fields of steps the plan cannot predict (an unbound import).
-        let mut unbound: Vec<u64> =
-            plan.steps.iter().filter(|s| s.status == Status::Unresolved).map(|s| s.target_rva).collect();
-        unbound.sort_unstable();
-        let piece = |b: &[crate::analysis::Site]| -> Vec<Place> {
-            let mut mine = Vec::with_capacity(b.iter().filter(|s| s.width >= 8).count());
-            mine.extend(b.iter().filter(|s| s.width >= 8).map(|s| Place {
-                rva: s.field_rva,
-                seq: 0,
-                len: s.width / 8,
-                kind: PlaceKind::DataRefSite,
-                from: Origin::Site(s.mode, s.field_rva.saturating_sub(s.site_rva).min(255) as u8),
-                predictable: unbound.binary_search(&s.field_rva).is_err(),
-            }));
-            mine
-        };
-        // Kept per piece, each sorted, and merged as they are compared: no list of millions
-        // copied or sorted whole. Nothing but the sink can fail, and it does not.
-        let _ = sites.each_piece(piece, |p| {
-            lists.push(p);
-            Ok(())
-        });
+    sorted(v)
+}
+
+/// `v` numbered in its order and sorted by [`Place::key`].
+fn sorted(mut v: Vec<Place>) -> Vec<Place> {
+    for (seq, p) in v.iter_mut().enumerate() {
+        p.seq = seq as u32;
     }
-    let mut seq = 0u32;
-    for list in &mut lists {
-        for p in list.iter_mut() {
-            p.seq = seq;
-            seq += 1;
+    v.sort_unstable_by_key(Place::key);
+    v
+}
+
+/// The places of one piece of data-reference sites (those of 8 bits and more), sorted, numbered
+/// from 0 in the piece.
+fn site_places(piece: &[crate::analysis::Site], unbound: &[u64]) -> Vec<Place> {
+    let mut mine = Vec::with_capacity(piece.iter().filter(|s| s.width >= 8).count());
+    mine.extend(piece.iter().filter(|s| s.width >= 8).map(|s| Place {
+        rva: s.field_rva,
+        seq: 0,
+        len: s.width / 8,
+        kind: PlaceKind::DataRefSite,
+        from: Origin::Site(s.mode, s.field_rva.saturating_sub(s.site_rva).min(255) as u8),
+        predictable: unbound.binary_search(&s.field_rva).is_err(),
+    }));
+    sorted(mine)
+}
+
+/// A piece of site places and its floor (no later piece has a place below it).
+type Piece = (Vec<Place>, u64);
+
+/// Every place in key order: the fixed ones merged with the site places as the scan hands them
+/// over. A place is given out once the floor has passed it, so only the pieces around the
+/// floor are held, not the 1.5 million places of a big image.
+struct Streamed {
+    merged: Merged,
+    /// The scan's pieces (`None`: no more).
+    pieces: Option<std::sync::mpsc::Receiver<Piece>>,
+    floor: u64,
+    /// The next piece's first number.
+    seq: u32,
+}
+
+impl Iterator for Streamed {
+    type Item = Place;
+    fn next(&mut self) -> Option<Place> {
+        loop {
+            let open = self.pieces.is_some();
+            if self.merged.peek().map_or(!open, |k| !open || k.0 < self.floor) {
+                return self.merged.pop();
+            }
+            match self.pieces.as_ref().map(std::sync::mpsc::Receiver::recv) {
+                Some(Ok((mut list, floor))) => {
+                    for p in &mut list {
+                        p.seq += self.seq;
+                    }
+                    self.seq += list.len() as u32;
+                    self.floor = floor;
+                    self.merged.push(list);
+                }
+                _ => self.pieces = None,
+            }
         }
-        list.sort_unstable_by_key(Place::key);
     }
-    Merged::new(lists)
 }
 
 /// Where a place sorts: field, length, position in the lists.
 type Key = (u64, u8, u32);
 
-/// Sorted lists of places merged into one sorted sequence.
+/// Sorted lists of places merged into one sorted sequence; a list is let go once it is used up.
+#[derive(Default)]
 struct Merged {
     lists: Vec<std::vec::IntoIter<Place>>,
     /// Each list's next key and the list, smallest first.
@@ -203,29 +234,27 @@ struct Merged {
 }
 
 impl Merged {
-    fn new(lists: Vec<Vec<Place>>) -> Self {
-        let mut lists: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
-        let mut heads = std::collections::BinaryHeap::new();
-        let mut next = Vec::with_capacity(lists.len());
-        for (i, l) in lists.iter_mut().enumerate() {
-            let p = l.next();
-            if let Some(p) = &p {
-                heads.push(std::cmp::Reverse((p.key(), i)));
-            }
-            next.push(p);
+    fn push(&mut self, list: Vec<Place>) {
+        let mut it = list.into_iter();
+        if let Some(p) = it.next() {
+            self.heads.push(std::cmp::Reverse((p.key(), self.lists.len())));
+            self.next.push(Some(p));
+            self.lists.push(it);
         }
-        Merged { lists, heads, next }
     }
-}
 
-impl Iterator for Merged {
-    type Item = Place;
-    fn next(&mut self) -> Option<Place> {
+    /// The next place's key.
+    fn peek(&self) -> Option<Key> {
+        self.heads.peek().map(|std::cmp::Reverse((k, _))| *k)
+    }
+
+    fn pop(&mut self) -> Option<Place> {
         let std::cmp::Reverse((_, i)) = self.heads.pop()?;
         let p = self.next[i].take();
         self.next[i] = self.lists[i].next();
-        if let Some(n) = &self.next[i] {
-            self.heads.push(std::cmp::Reverse((n.key(), i)));
+        match &self.next[i] {
+            Some(n) => self.heads.push(std::cmp::Reverse((n.key(), i))),
+            None => self.lists[i] = Vec::new().into_iter(),
         }
         p
     }
@@ -375,7 +404,6 @@ fn compare<S: SiteSource + ?Sized>(
     sites: Option<&S>,
     dump: &mut impl Dump,
 ) -> Verification {
-    let expected = &plan.patched;
     let mut out = Verification {
         checked: 0,
         matched: 0,
@@ -385,11 +413,49 @@ fn compare<S: SiteSource + ?Sized>(
         mismatches: Vec::new(),
         not_in_dump: 0,
     };
+    let fixed = fixed_places(plan, bin);
+    let seq = fixed.len() as u32;
+    let mut merged = Merged::default();
+    merged.push(fixed);
+    let Some(sites) = sites else {
+        let all = Streamed { merged, pieces: None, floor: u64::MAX, seq: 0 };
+        compare_places(plan, bin, all, dump, &mut out);
+        return out;
+    };
+    // The fields of steps the plan cannot predict (an unbound import).
+    let mut unbound: Vec<u64> =
+        plan.steps.iter().filter(|s| s.status == Status::Unresolved).map(|s| s.target_rva).collect();
+    unbound.sort_unstable();
+    std::thread::scope(|sc| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(2);
+        let unbound = &unbound;
+        sc.spawn(move || {
+            // Only the hand-over can fail: the comparison stopped reading.
+            let _ = sites.each_piece_floored(
+                |b| site_places(b, unbound),
+                |p, floor| tx.send((p, floor)).map_err(|_| std::io::Error::other("the comparison stopped")),
+            );
+        });
+        let all = Streamed { merged, pieces: Some(rx), floor: 0, seq };
+        compare_places(plan, bin, all, dump, &mut out);
+    });
+    out
+}
+
+/// Compare each of `places` (in key order) with the dump, counting into `out`.
+fn compare_places(
+    plan: &PatchPlan,
+    bin: &Binary,
+    places: impl Iterator<Item = Place>,
+    dump: &mut impl Dump,
+    out: &mut Verification,
+) {
+    let expected = &plan.patched;
     let mut covered_to = 0u64;
     // Places of equal (rva, len) are neighbours in the sorted list: the last one reported is
     // the only one to check against.
     let mut reported: Option<(u64, u64)> = None;
-    for p in places(plan, bin, sites) {
+    for p in places {
         if !p.predictable {
             out.unpredicted += 1;
             continue;
@@ -428,7 +494,6 @@ fn compare<S: SiteSource + ?Sized>(
             });
         }
     }
-    out
 }
 
 fn hex(b: &[u8]) -> String {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::analysis::labels::Labels;
 use crate::analysis::listing::Names;
-use crate::analysis::stream::{stream_sites, SiteSource};
+use crate::analysis::stream::{stream_sites, stream_sites_floored, SiteSource};
 use crate::analysis::{scan_refs, RefOptions, Refs, Site};
 use crate::input::Input;
 use crate::model::index::Index;
@@ -368,6 +368,18 @@ impl SiteSource for Analyzed {
             self.refs.sites.each_piece(work, sink).map(|()| None)
         } else {
             stream_sites(&self.bin, &self.data, &self.index, &self.options, work, sink).map(Some)
+        }
+    }
+
+    fn each_piece_floored<T: Send>(
+        &self,
+        work: impl Fn(&[Site]) -> T + Sync,
+        sink: impl FnMut(T, u64) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if self.options.collect {
+            self.refs.sites.each_piece_floored(work, sink)
+        } else {
+            stream_sites_floored(&self.bin, &self.data, &self.index, &self.options, work, sink).map(|_| ())
         }
     }
 }

@@ -27,6 +27,6 @@ pub fn plan(image: &Analyzed, modules: &[Module], opts: &PatchOptions) -> Result
     let dlls: Vec<DllInput<'_>> =
         modules.iter().zip(&paths).map(|(m, p)| DllInput { path: p, data: m.data(), bin: m.bin() }).collect();
     let mut plan = patch::plan(&image.bin, &image.data, &image.index, &dlls, opts)?;
-    patch::insn::annotate(&mut plan, &image.bin, &image.index, image, image.names().clone());
+    patch::insn::annotate(&mut plan, &image.bin, &image.index, image, || image.names().clone());
     Ok(plan)
 }

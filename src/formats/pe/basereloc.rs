@@ -22,6 +22,21 @@ pub fn kind_name(t: u8) -> &'static str {
     }
 }
 
+/// Entry slots in the blocks of the directory at `start` (`size` bytes, within `data`), read
+/// from the block headers alone, as the walk steps through them: the most entries the walk can
+/// list, so the list is sized once instead of grown by doubling (131,728 entries of 72 bytes
+/// in a 120 MB DLL).
+fn entry_slots(data: &[u8], start: u64, size: u64) -> usize {
+    let (mut off, mut n) = (0u64, 0u64);
+    while off + 8 <= size {
+        let Some(bsize) = u32_at(data, start + off + 4).filter(|&b| b >= 8) else { break };
+        let eff = u64::from(bsize).min(size - off);
+        n += (eff - 8) / 2;
+        off += eff;
+    }
+    n as usize
+}
+
 /// Width in bytes of the value a base relocation patches.
 pub fn kind_width(t: u8) -> u32 {
     match t {
@@ -53,6 +68,7 @@ pub fn read_base_relocs(bin: &mut Binary, map: &PeMap, (rva, size): (u64, u64)) 
     } else {
         size
     };
+    bin.base_relocations.reserve_exact(entry_slots(data, start, size));
     let mut pages: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
     let mut off = 0u64;
     while off + 8 <= size {
