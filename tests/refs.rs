@@ -694,3 +694,38 @@ fn reach_in_one_word_and_refs_only_unreachable_agree() {
     assert_eq!(wrap, vec![Some(Reach::Wraps); 5]);
     assert_eq!(words(Vec::new()), vec![Some(Reach::Unknown); 5]);
 }
+
+/// The `refs` table made in one sweep through a temporary file is the table made in two sweeps
+/// when no temporary file can be made (`TMPDIR` missing), byte for byte, and nothing is left in
+/// the temporary directory.
+#[test]
+fn the_spilled_table_is_the_two_sweep_table() {
+    let tmp = std::env::temp_dir().join(format!("linkscope-refs-spill-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut compared = 0;
+    for rel in ["mingw64/autoimport.exe", "msvc64/features.dll", "patch/x64-gnu/autoimport.exe", "elf/main-pie"] {
+        let path = fixture_path(rel);
+        if !path.exists() {
+            continue;
+        }
+        let run = |tmpdir: &std::path::Path| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_linkscope"))
+                .arg("refs")
+                .arg(&path)
+                .env("TMPDIR", tmpdir)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{rel}: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        let spilled = run(&tmp);
+        let twice = run(&tmp.join("missing"));
+        assert!(spilled.windows(19).any(|w| w == b"== data references "), "{rel}");
+        assert_eq!(String::from_utf8(spilled).unwrap(), String::from_utf8(twice).unwrap(), "{rel}");
+        compared += 1;
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert!(compared >= 3, "only {compared} fixtures found");
+    assert!(left.is_empty(), "left in the temporary directory: {left:?}");
+}

@@ -9,6 +9,7 @@ pub mod link;
 pub mod patch;
 pub mod pdb;
 pub mod refs;
+pub mod spill;
 pub mod strings;
 pub mod table;
 pub mod text;

@@ -349,10 +349,36 @@ pub fn write_refs_text(
         "reach",
         "notes",
     ]);
-    // Rows are formatted twice (widths, then text) rather than kept: bounded memory; each piece
-    // on the scan's workers, each row into one reused buffer.
     let mut width = t.header_widths();
     let columns = width.len();
+    // One sweep: each piece's rows formatted on the scan's workers, measured and spilled to a
+    // temporary file, then read back padded.
+    if let Ok(mut spill) = crate::report::spill::Spill::new() {
+        let totals = sites.each_piece_counted(
+            |b| {
+                let (mut mine, mut row, mut block) = (vec![0; columns], RowBuf::default(), Vec::new());
+                for s in b.iter().filter(|s| keep(s)) {
+                    site_cells(n, s, ptr_bits, &mut row);
+                    measure_cells(&mut mine, row.cells());
+                    crate::report::spill::Spill::encode(&mut block, row.cells());
+                }
+                (mine, block)
+            },
+            |(mine, block)| {
+                width.iter_mut().zip(mine).for_each(|(a, b)| *a = (*a).max(b));
+                spill.append(&block)
+            },
+        )?;
+        match &totals {
+            Some(c) => write_refs_head(w, n, &c.summary, c.note.as_deref(), modules)?,
+            None => write_refs_head(w, n, &refs.summary, refs.note.as_deref(), modules)?,
+        }
+        writeln!(w, "\n== data references ==")?;
+        t.write_head(w, &width)?;
+        return spill.write_rows(&t, &width, columns, w);
+    }
+    // No temporary file: rows are formatted twice (widths, then text) rather than kept, in
+    // bounded memory.
     let totals = sites.each_piece_counted(
         |b| {
             let (mut mine, mut row) = (vec![0; columns], RowBuf::default());

@@ -79,13 +79,18 @@ impl Table {
 
     /// Append one row to `out`, its cells padded to `width`, trailing blanks trimmed.
     pub fn push_row<'c>(&self, out: &mut Vec<u8>, width: &[usize], cells: impl Iterator<Item = &'c str>) {
+        self.push_counted(out, width, cells.map(|c| (c, chars(c))));
+    }
+
+    /// [`Table::push_row`] with each cell's width in characters already counted.
+    pub fn push_counted<'c>(&self, out: &mut Vec<u8>, width: &[usize], cells: impl Iterator<Item = (&'c str, usize)>) {
         let n = self.headers.len();
         let start = out.len();
         let pad = |out: &mut Vec<u8>, k: usize| out.resize(out.len() + k, b' ');
         // Where the last non-empty cell ends: only blanks follow.
         let mut content = start;
-        for (i, c) in cells.enumerate().take(n) {
-            let room = width[i].saturating_sub(chars(c));
+        for (i, (c, k)) in cells.enumerate().take(n) {
+            let room = width[i].saturating_sub(k);
             let last = i + 1 == n;
             if self.align[i] == Align::Right {
                 pad(out, room);
@@ -146,7 +151,7 @@ fn trim_end(out: &mut Vec<u8>, start: usize) {
 }
 
 /// A cell's width in characters.
-fn chars(c: &str) -> usize {
+pub fn chars(c: &str) -> usize {
     if c.is_ascii() {
         c.len()
     } else {
