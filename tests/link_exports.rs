@@ -332,7 +332,7 @@ fn the_import_library_is_the_one_lld_link_writes() {
             .filter_map(|e| e.file_name().to_str()?.strip_suffix(".cmd").map(str::to_string))
             .collect();
         names.sort();
-        for name in names {
+        for name in names.into_iter().filter(|n| !by_gnu_ld(&dir, n)) {
             let r = recorded_in(case, &name);
             let lib = format!("{name}.lib");
             let written = dir.join(&lib).exists();
@@ -364,4 +364,56 @@ fn the_import_library_is_the_one_lld_link_writes() {
         }
     }
     assert!(compared >= 9, "{compared} libraries compared");
+}
+
+/// GNU ld's `--out-implib` library: every member in llvm-ar's order, named as GNU ld named it,
+/// with the global symbols llvm-nm reads from it; a library wherever GNU ld wrote one.
+#[test]
+fn the_import_library_is_the_one_gnu_ld_writes() {
+    let mut compared = 0;
+    for case in ["exports64", "exports32"] {
+        let dir = common::fixture_path(&format!("link/{case}"));
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let Some(name) = file.strip_suffix(".cmd").filter(|n| by_gnu_ld(&dir, n)) else { continue };
+            let r = recorded_in(case, name);
+            let listing = dir.join(format!("{name}.dll.a.members"));
+            let Some(l) = &r.import_library else {
+                assert!(!listing.exists(), "{case}/{name}: GNU ld wrote a library, none predicted");
+                continue;
+            };
+            let text = std::fs::read_to_string(&listing)
+                .unwrap_or_else(|e| panic!("{case}/{name}: predicted {}, no listing of a real one: {e}", l.path));
+            let (order, symbols) = text.split_once("\n\n").unwrap();
+            let order: Vec<&str> = order.lines().collect();
+            let ours: Vec<&str> = l.members.iter().map(|m| m.member.as_deref().unwrap_or("?")).collect();
+            assert_eq!(ours, order, "{case}/{name}: the members");
+            for m in &l.members {
+                let member = m.member.as_deref().unwrap_or_default();
+                let mut theirs: Vec<&str> = symbols
+                    .lines()
+                    .filter_map(|line| {
+                        let (path, rest) = line.split_once(": ")?;
+                        let mut f = rest.split_whitespace();
+                        let (_, kind, sym) = (f.next()?, f.next()?, f.next()?);
+                        let global = kind.chars().all(|c| c.is_ascii_uppercase());
+                        (path.ends_with(&format!(":{member}")) && global).then_some(sym)
+                    })
+                    .collect();
+                let mut ours: Vec<&str> = m.symbols.iter().map(String::as_str).collect();
+                theirs.sort_unstable();
+                ours.sort_unstable();
+                assert_eq!(ours, theirs, "{case}/{name}: the symbols of {member}");
+            }
+            assert!(l.path.ends_with(".dll.a"), "{case}/{name}: {}", l.path);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 2, "{compared} libraries compared");
+}
+
+/// Whether the recorded link `name` in `dir` is GNU ld's.
+fn by_gnu_ld(dir: &std::path::Path, name: &str) -> bool {
+    let cmd = std::fs::read_to_string(dir.join(format!("{name}.cmd"))).unwrap_or_default();
+    cmd.starts_with("x86_64-w64-mingw32-ld") || cmd.starts_with("i686-w64-mingw32-ld")
 }

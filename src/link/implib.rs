@@ -1,9 +1,18 @@
-//! The import library lld-link writes beside a DLL (LLVM's `writeImportLibrary`), listed, not
-//! written: the import descriptor, the null import descriptor and the null thunk, then one short
-//! import member per export that is not `PRIVATE`, in the exports' sorted order. lld writes it
-//! for a DLL (or any image with exports; lld 14 has no `/noimplib`); in MinGW mode only when
-//! `--out-implib` names it. GNU ld's `--out-implib` library (dlltool's long-form members) is not
-//! listed.
+//! The import library a link writes beside a DLL, listed, not written.
+//!
+//! lld (LLVM's `writeImportLibrary`): the import descriptor, the null import descriptor and the
+//! null thunk, then one short import member per export that is not `PRIVATE`, in the exports'
+//! sorted order. lld writes it for a DLL (or any image with exports; lld 14 has no `/noimplib`);
+//! in MinGW mode only when `--out-implib` names it.
+//!
+//! GNU ld (`--out-implib`, binutils' `pe_dll_generate_implib`): dlltool-style long-form members,
+//! each an object named `<dll>_dNNNNNN.o` after the DLL's name with every character but letters
+//! and digits made `_`: the tail (`<dll>_iname`, the DLL's name) first, then the head (the import
+//! descriptor, `_head_<dll>`), then one member per export that is not `PRIVATE`, last export
+//! first (`make_one`: `__imp_<name>`, the jump thunk `<name>` unless DATA, `__nm_<name>` for
+//! DATA; i386 adds its `_` to each, except to a fastcall `@name`). The members are numbered from
+//! the head by one counter that GNU ld also steps for every object it made earlier in the link
+//! (one per automatic import's pseudo-relocation, and one for the runtime-relocator reference).
 
 use serde::Serialize;
 
@@ -26,8 +35,12 @@ pub struct ImportLibrary {
 /// One member of the import library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportMember {
-    /// `import-descriptor`, `null-import-descriptor`, `null-thunk` or `short-import`.
+    /// lld: `import-descriptor`, `null-import-descriptor`, `null-thunk` or `short-import`;
+    /// GNU ld: `tail`, `head` or `long-import`.
     pub kind: &'static str,
+    /// GNU ld: the member's name in the archive (`<dll>_d000001.o`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     /// The symbols it defines (an import: `__imp_` and, for code, the thunk's name).
     pub symbols: Vec<String>,
     /// A short import: `code`, `data` or `const`.
@@ -49,6 +62,7 @@ impl ImportMember {
     fn special(kind: &'static str, symbol: String) -> Self {
         ImportMember {
             kind,
+            member: None,
             symbols: vec![symbol],
             import_type: None,
             name_type: None,
@@ -58,17 +72,21 @@ impl ImportMember {
     }
 }
 
-/// The import library of a link whose exports are `exports` (after lld's fixup, sorted), or
-/// `None` when the linker writes none (or it is GNU ld's).
-pub fn listing(cfg: &Config, exports: &[Export], x86: bool) -> Option<ImportLibrary> {
+/// The import library of a link whose exports are `exports` (after the linker's fixup, sorted),
+/// or `None` when the linker writes none. `made_before`: the objects GNU ld made earlier in the
+/// link, which its member numbers count.
+pub fn listing(cfg: &Config, exports: &[Export], x86: bool, made_before: usize) -> Option<ImportLibrary> {
     let named = super::args::named_file(&cfg.outputs, "implib:", &["--out-implib"]).map(str::to_string);
     let writes = match cfg.flavor {
-        Flavor::GnuLd => false,
+        Flavor::GnuLd => named.is_some() && (cfg.dll || !exports.is_empty()),
         _ if cfg.mingw => named.is_some(),
         _ => cfg.dll || !exports.is_empty(),
     };
     if !writes {
         return None;
+    }
+    if cfg.flavor == Flavor::GnuLd {
+        return named.map(|path| gnu_listing(cfg, path, exports, x86, made_before));
     }
     let output = super::debug::output_file(cfg);
     let path = named.unwrap_or_else(|| super::debug::replace_extension(&output, ".lib"));
@@ -94,6 +112,7 @@ pub fn listing(cfg: &Config, exports: &[Export], x86: bool) -> Option<ImportLibr
         }
         members.push(ImportMember {
             kind: "short-import",
+            member: None,
             symbols,
             import_type: Some(import_type),
             name_type: Some(name_type),
@@ -102,6 +121,50 @@ pub fn listing(cfg: &Config, exports: &[Export], x86: bool) -> Option<ImportLibr
         });
     }
     Some(ImportLibrary { path, dll, members })
+}
+
+/// GNU ld's `--out-implib` library (`pe_dll_generate_implib`).
+fn gnu_listing(cfg: &Config, path: String, exports: &[Export], x86: bool, first: usize) -> ImportLibrary {
+    let dll = super::exports::dll_name(cfg);
+    let sym: String = dll.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let u = if x86 { "_" } else { "" };
+    let object = |n: usize| Some(format!("{sym}_d{n:06}.o"));
+    let long = |e: &Export, n: usize| {
+        let name = &e.name;
+        let mut symbols = Vec::new();
+        if name.starts_with('@') {
+            // Fastcall: no prefix, and no auto-import symbol (functions only).
+            if !e.data {
+                symbols.push(name.clone());
+            }
+            symbols.push(format!("__imp_{name}"));
+        } else {
+            if !e.data {
+                symbols.push(format!("{u}{name}"));
+            }
+            symbols.push(format!("__imp_{u}{name}"));
+            if e.data {
+                symbols.push(format!("__nm_{u}{name}"));
+            }
+        }
+        ImportMember {
+            kind: "long-import",
+            member: object(n),
+            symbols,
+            import_type: Some(if e.data { ImportType::Data } else { ImportType::Code }),
+            name_type: None,
+            import_name: (!e.noname).then(|| name.clone()),
+            ordinal_or_hint: Some(e.ordinal),
+        }
+    };
+    let listed: Vec<&Export> = exports.iter().filter(|e| !e.private).collect();
+    let tail = first + listed.len() + 1;
+    let mut members = vec![
+        ImportMember { member: object(tail), ..ImportMember::special("tail", format!("{u}{sym}_iname")) },
+        ImportMember { member: object(first), ..ImportMember::special("head", format!("{u}_head_{sym}")) },
+    ];
+    members.extend(listed.iter().enumerate().rev().map(|(i, e)| long(e, first + 1 + i)));
+    ImportLibrary { path, dll, members }
 }
 
 /// LLVM's `getNameType`, for an export whose symbol and name are lld's (the internal symbol, a
@@ -128,12 +191,13 @@ mod tests {
             super::super::args::parse(f, &v).unwrap_or_else(|e| panic!("{e}"))
         };
         let e = super::super::exports::finish(&[Export::new("f", "f")], false, false, false).exports;
-        let l = listing(&cfg(&["/dll", "/out:d/x.dll", "a.obj"], Flavor::LldLink), &e, false);
+        let l = listing(&cfg(&["/dll", "/out:d/x.dll", "a.obj"], Flavor::LldLink), &e, false, 0);
         let l = l.unwrap_or_else(|| panic!("no library"));
         assert_eq!((l.path.as_str(), l.dll.as_str(), l.members.len()), ("d/x.lib", "x.dll", 4));
         assert_eq!(l.members[3].symbols, ["__imp_f", "f"]);
-        assert!(listing(&cfg(&["/dll", "a.obj"], Flavor::GnuLd), &e, false).is_none());
-        assert!(listing(&cfg(&["/dll", "/implib:y.lib", "a.obj"], Flavor::LldLink), &e, false)
+        assert!(listing(&cfg(&["--shared", "a.obj"], Flavor::GnuLd), &e, false, 0).is_none());
+        assert!(listing(&cfg(&["--shared", "--out-implib", "l.a", "a.obj"], Flavor::GnuLd), &e, false, 0).is_some());
+        assert!(listing(&cfg(&["/dll", "/implib:y.lib", "a.obj"], Flavor::LldLink), &e, false, 0)
             .is_some_and(|l| l.path == "y.lib"));
     }
 }

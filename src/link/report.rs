@@ -555,7 +555,13 @@ fn finish(
         rep.symbols.push(Resolved { symbol: g.name.clone(), kind, file, value, weak_default: g.weak_default_used });
     }
     rep.exports = super::exports::report(w, &rep.symbols, &lay.chunks);
-    rep.import_library = super::implib::listing(&w.cfg, &w.exports, w.machine == super::args::Machine::X86);
+    // GNU ld's counter has stepped once per automatic import's pseudo-relocation and once for
+    // the runtime relocator's reference by the time it writes the library
+    // (`pe_create_import_fixup`, version 2).
+    let fixups = if w.cfg.flavor == super::Flavor::GnuLd { w.pseudo_relocs.len() } else { 0 };
+    let made_before = if fixups > 0 { fixups + 1 } else { 0 };
+    rep.import_library =
+        super::implib::listing(&w.cfg, &w.exports, w.machine == super::args::Machine::X86, made_before);
     rep.pseudo_relocs = super::autoimport::entries(w, &lay);
     if let Some(&g) = roots.first() {
         let rva = match w.globals[g].def {

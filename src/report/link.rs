@@ -121,6 +121,10 @@ pub fn write_text(out: &mut impl Write, rep: &Report, cmp: Option<&Comparison>) 
                 }
                 _ => m.kind.to_string(),
             };
+            let what = match &m.member {
+                Some(member) => format!("{member} {what}"),
+                None => what,
+            };
             let symbols: Vec<String> = m.symbols.iter().map(|s| s.escape_debug().to_string()).collect();
             writeln!(out, "  {what:<32} {}", symbols.join(" "))?;
         }

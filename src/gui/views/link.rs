@@ -526,13 +526,17 @@ fn exports(ui: &mut egui::Ui, r: &crate::link::Report) {
     }
     if let Some(l) = &r.import_library {
         let shorts = l.members.iter().filter(|m| m.import_type.is_some()).count();
-        ui.label(RichText::new(format!("Import library {} ({shorts} imports)", l.path)).strong()).on_hover_text(
-            "What lld-link writes beside the DLL (listed, not written): the import descriptor, the null descriptor and thunk, and one short import member per export that is not PRIVATE.",
-        );
+        let gnu = l.members.iter().any(|m| m.member.is_some());
+        ui.label(RichText::new(format!("Import library {} ({shorts} imports)", l.path)).strong()).on_hover_text(if gnu {
+            "What GNU ld's --out-implib writes (listed, not written): the tail (the DLL's name), the head (the import descriptor), and one long-form member per export that is not PRIVATE, last export first."
+        } else {
+            "What lld-link writes beside the DLL (listed, not written): the import descriptor, the null descriptor and thunk, and one short import member per export that is not PRIVATE."
+        });
         for m in l.members.iter().filter(|m| m.import_type.is_some()).take(8) {
             let name = m.import_name.clone().unwrap_or_else(|| format!("#{}", m.ordinal_or_hint.unwrap_or(0)));
-            let nt = m.name_type.map(|n| n.to_string()).unwrap_or_default();
-            ui.label(RichText::new(format!("{} → {l_dll}!{name} ({nt})", m.symbols[0], l_dll = l.dll)).monospace());
+            let how = m.name_type.map(|n| n.to_string()).or_else(|| m.member.clone()).unwrap_or_default();
+            let imp = m.symbols.iter().find(|s| s.starts_with("__imp_")).map_or("?", String::as_str);
+            ui.label(RichText::new(format!("{imp} → {l_dll}!{name} ({how})", l_dll = l.dll)).monospace());
         }
     }
 }
