@@ -1365,6 +1365,14 @@ fn link_view_lists_a_dlls_exports_and_its_import_library() {
     assert!(h.query_by_label(&format!("  5 {:#x} alias", alias.rva.unwrap())).is_some());
     assert!(h.query_by_label_contains("Import library lld-dll.lib").is_some());
     assert!(h.query_by_label("__imp_alias → lld-dll.dll!alias (name)").is_some());
+    // GNU ld's --out-implib library: long-form members, each named by its archive member.
+    let cmd = "x86_64-w64-mingw32-ld --shared -e start --out-implib g.dll.a dllm.obj ../src/exports/dll.def";
+    h.state_mut().apply(Action::Link(LinkAction::Paste(cmd.into())));
+    let data = wait_for_link(&mut h);
+    assert!(data.report.succeeds, "{:?}", data.report.diagnostics);
+    h.run();
+    assert!(h.query_by_label("Import library g.dll.a (5 imports)").is_some());
+    assert!(h.query_by_label("__imp_alias → defdll.dll!alias (defdll_dll_d000001.o)").is_some());
 }
 
 #[test]

@@ -370,6 +370,23 @@ fn show_me_does_the_step_and_back_and_skip_work() {
 }
 
 #[test]
+fn escape_closes_a_dialog_first_then_the_tour() {
+    let mut h = harness();
+    h.get_by_label("4. What happens on Linux").click();
+    h.step();
+    settle(&mut h);
+    assert!(h.state().tour.is_some());
+    h.state_mut().goto_open = true;
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    assert!(!h.state().goto_open, "Escape closes Go to");
+    assert!(h.state().tour.is_some(), "and leaves the tour");
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    assert!(h.state().tour.is_none(), "a second Escape leaves the tour");
+}
+
+#[test]
 fn the_tour_is_reachable_by_keyboard() {
     let mut h = harness();
     // The Welcome page's tour buttons and the tour panel's buttons take the focus with Tab and

@@ -334,6 +334,11 @@ impl App {
                 actions.push(Action::Forward);
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
+                // The topmost thing closes: a dialog, else the tour.
+                let dialog = self.goto_open || self.browser.is_some() || self.export_prompt.is_some();
+                if !dialog && self.tour.is_some() {
+                    actions.push(Action::Tour(super::tour::TourAction::Skip));
+                }
                 actions.push(Action::ShowGoto(false));
                 actions.push(Action::Browser(super::action::BrowserAction::Close));
                 actions.push(Action::ShowExport(None));
