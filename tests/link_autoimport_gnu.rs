@@ -177,3 +177,22 @@ fn a_gcc_driver_line_auto_importing_a_dlls_data_is_predicted_exactly() {
         );
     }
 }
+
+#[test]
+fn version_one_pseudo_relocations_are_a_note() {
+    let dir = common::fixture_path("link/gnuauto64");
+    let read = |p: &str| std::fs::read(dir.join(p));
+    for opt in ["--enable-runtime-pseudo-reloc-v1", "--disable-runtime-pseudo-reloc"] {
+        let args: Vec<String> = [opt, "-e", "start", "main.o", "libdata.dll.a"].map(String::from).to_vec();
+        let r = link::simulate(Flavor::GnuLd, &args, &read).unwrap();
+        assert!(
+            r.diagnostics.iter().any(|d| d.severity == "note" && d.message.starts_with(opt)),
+            "{opt}: {:?}",
+            r.diagnostics
+        );
+    }
+    // Without such an option, no note.
+    let args: Vec<String> = ["-e", "start", "main.o", "libdata.dll.a"].map(String::from).to_vec();
+    let r = link::simulate(Flavor::GnuLd, &args, &read).unwrap();
+    assert!(r.succeeds && !r.diagnostics.iter().any(|d| d.severity == "note"), "{:?}", r.diagnostics);
+}

@@ -63,6 +63,15 @@ pub fn run(w: &mut World, queue: &mut LoadQueue) {
             "GNU ld imports {first}{more} automatically from a short import member, whose IAT GNU ld lays out itself (not simulated): those runtime pseudo-relocations are not listed"
         ));
     }
+    // Version 1 (`.idata$2` fixup entries and `_nm_thnk_` name thunks, a pseudo-relocation only
+    // for a nonzero addend) and none at all are other layouts, not simulated.
+    let other = ["--enable-runtime-pseudo-reloc-v1", "--disable-runtime-pseudo-reloc"];
+    if let Some(opt) = w.cfg.ignored.iter().rev().find(|o| other.contains(&o.as_str())) {
+        let text = format!(
+            "{opt}: GNU ld's version-1 automatic import (or none) is not simulated; the layout here is version 2's"
+        );
+        w.note(text);
+    }
     let found = walk_relocs(w);
     let x64 = w.machine == Machine::X64;
     let stem: String = super::inputs::base_name(&super::debug::output_file(&w.cfg))
