@@ -196,3 +196,24 @@ fn version_one_pseudo_relocations_are_a_note() {
     let r = link::simulate(Flavor::GnuLd, &args, &read).unwrap();
     assert!(r.succeeds && !r.diagnostics.iter().any(|d| d.severity == "note"), "{:?}", r.diagnostics);
 }
+
+#[test]
+fn a_dll_importing_data_automatically_exports_only_its_own_globals() {
+    for case in ["gnuauto64", "gnuauto32"] {
+        let r = recorded(case, "gnu-auto-dll");
+        assert!(r.succeeds, "{case}: {}", r.linker_output());
+        let path = common::fixture_path(&format!("link/{case}/gnu-auto-dll.exe"));
+        let real = image_list(&path);
+        assert_eq!(predicted_list(&r), real, "{case}");
+        // The initialiser and the code's reference.
+        assert_eq!(real.len(), 2, "{case}: {real:?}");
+        let bin = linkscope::formats::load(&std::fs::read(&path).unwrap()).unwrap();
+        let mut image: Vec<(Option<String>, u64)> = bin.exports.iter().map(|e| (e.name.clone(), e.rva)).collect();
+        image.sort();
+        let mut predicted: Vec<(Option<String>, u64)> =
+            r.exports.iter().map(|e| (e.name.clone(), e.rva.unwrap())).collect();
+        predicted.sort();
+        assert_eq!(predicted, image, "{case}");
+        assert!(!predicted.iter().any(|(n, _)| n.as_deref().is_some_and(|n| n.contains("__fu"))));
+    }
+}
