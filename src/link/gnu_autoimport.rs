@@ -31,7 +31,7 @@ pub fn enabled(w: &World) -> bool {
 }
 
 /// `pe_find_data_imports` with `make_import_fixup`: resolve, collect the entries, add the
-/// runtime pseudo-relocation objects. Returns nothing; the entries go to `w.pseudo_relocs`.
+/// runtime pseudo-relocation objects; the entries go to `w.pseudo_relocs`.
 pub fn run(w: &mut World, queue: &mut LoadQueue) {
     if !enabled(w) {
         return;
