@@ -57,7 +57,7 @@ pub struct Config {
     /// The path the CodeView record holds, once [`super::debug::codeview_path`] has made it
     /// (filled in by the simulation; empty without a PDB).
     pub codeview_path: String,
-    /// lld's MinGW automatic import of data (on unless `-auto-import:no`,
+    /// Automatic import of data, lld's MinGW mode and GNU ld (on unless `-auto-import:no`,
     /// `--disable-auto-import`).
     pub auto_import: bool,
     /// Base relocations are written (`/dynamicbase`, the default; off with `/fixed`).

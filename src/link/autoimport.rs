@@ -194,33 +194,3 @@ pub fn entries(w: &World, lay: &super::layout::Layout) -> Vec<PseudoReloc> {
         })
         .collect()
 }
-
-/// GNU ld imports data automatically too (its `.idata` stubs, the `_nm_` names, the
-/// `.rdata_runtime_pseudo_reloc` list), which the simulation does not model: a note naming the
-/// symbols it would import, which are reported undefined here.
-pub fn gnu_note(w: &mut World) {
-    if w.cfg.flavor != Flavor::GnuLd {
-        return;
-    }
-    let undefined = undefined_names(w);
-    if undefined.is_empty() {
-        return;
-    }
-    let in_archives: std::collections::HashSet<&str> =
-        w.archives.iter().flat_map(|a| a.symbols.iter().map(|(s, _)| s.as_str())).collect();
-    let names: Vec<String> = undefined
-        .into_iter()
-        .filter(|(_, n)| {
-            let imp = format!("__imp_{n}");
-            in_archives.contains(imp.as_str())
-                || w.by_name.get(&imp).is_some_and(|&i| w.globals[i].def != Def::Undefined)
-        })
-        .map(|(_, n)| n)
-        .collect();
-    if let Some(first) = names.first() {
-        let more = if names.len() > 1 { format!(" and {} more", names.len() - 1) } else { String::new() };
-        w.note(format!(
-            "GNU ld would import {first}{more} automatically (its .idata stubs and runtime pseudo-relocation list), which is not simulated: reported undefined here"
-        ));
-    }
-}

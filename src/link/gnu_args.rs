@@ -134,7 +134,8 @@ pub(super) fn parse(flavor: Flavor, args: &[String]) -> Result<Config, ArgsError
                 if key.ends_with("insert-timestamp") && key.starts_with("--no") {
                     c.repro = flavor == Flavor::LldMingw;
                 }
-                if key.ends_with("auto-import") && flavor == Flavor::LldMingw {
+                // Both linkers import data automatically unless told not to.
+                if key.ends_with("auto-import") {
                     c.auto_import = key == "--enable-auto-import";
                     continue;
                 }

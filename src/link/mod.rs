@@ -23,6 +23,7 @@ pub mod drectve;
 pub mod exports;
 pub mod gnu;
 mod gnu_args;
+pub mod gnu_autoimport;
 pub mod gnu_layout;
 pub mod implib;
 pub mod inputs;
@@ -298,7 +299,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     if auto_import {
         autoimport::resolve(&mut w);
     }
-    autoimport::gnu_note(&mut w);
+    gnu_autoimport::run(&mut w, &mut queue);
     if w.fatal {
         return Ok(report::build(&w, &roots, None));
     }

@@ -175,10 +175,23 @@ impl World {
                 if self.loaded_members[ai].get(member).copied().unwrap_or(true) {
                     continue;
                 }
-                let undefined = self.by_name.get(&name).is_some_and(|&g| self.globals[g].def == Def::Undefined);
-                if undefined {
+                // A weak external is BFD's `undefweak`, which loads no member.
+                let undefined = |n: &str| {
+                    self.by_name
+                        .get(n)
+                        .is_some_and(|&g| self.globals[g].def == Def::Undefined && self.globals[g].weak_alias.is_none())
+                };
+                // With automatic import an armap `__imp_X` that names no symbol yet satisfies an
+                // undefined `X` (bfd's `_bfd_generic_link_add_archive_symbols`).
+                let wanted = match self.by_name.get(&name) {
+                    Some(_) => undefined(&name).then(|| name.clone()),
+                    None => {
+                        name.strip_prefix("__imp_").filter(|n| self.cfg.auto_import && undefined(n)).map(str::to_string)
+                    }
+                };
+                if let Some(wanted) = wanted {
                     self.loaded_members[ai][member] = true;
-                    self.load_member(ai, member, name, &mut none);
+                    self.load_member(ai, member, wanted, &mut none);
                     changed = true;
                 }
             }
