@@ -28,6 +28,14 @@ pub fn show(ctx: &egui::Context, p: &Picker, actions: &mut Vec<Action>) {
     }
 }
 
+/// `widget` left-aligned in a cell `w` wide and `h` high.
+fn cell(ui: &mut egui::Ui, w: f32, h: f32, widget: impl egui::Widget) {
+    ui.allocate_ui_with_layout(egui::vec2(w, h), egui::Layout::left_to_right(egui::Align::Center), |ui| {
+        ui.set_min_width(w);
+        ui.add(widget);
+    });
+}
+
 fn body(ui: &mut egui::Ui, p: &Picker, actions: &mut Vec<Action>) {
     ui.label(
         RichText::new(
@@ -43,7 +51,7 @@ fn body(ui: &mut egui::Ui, p: &Picker, actions: &mut Vec<Action>) {
                 egui::TextEdit::singleline(&mut filter)
                     .id(egui::Id::unique("process-filter"))
                     .hint_text("part of an id, a name or a path; Enter opens the only match")
-                    .desired_width(340.0),
+                    .desired_width(440.0),
             )
             .labelled_by(label.id);
         if resp.changed() {
@@ -96,9 +104,9 @@ fn body(ui: &mut egui::Ui, p: &Picker, actions: &mut Vec<Action>) {
     });
     // The column heads.
     ui.horizontal(|ui| {
-        let head = |ui: &mut egui::Ui, text: &str, w: f32| {
-            ui.add_sized([w, 18.0], egui::Label::new(RichText::new(text).strong()).halign(egui::Align::LEFT));
-        };
+        let head =
+            |ui: &mut egui::Ui, text: &str, w: f32| cell(ui, w, 18.0, egui::Label::new(RichText::new(text).strong()));
+        ui.add_space(4.0);
         head(ui, "PID", PID_WIDTH);
         head(ui, "Name", NAME_WIDTH);
         ui.label(RichText::new("Executable").strong());
@@ -125,20 +133,15 @@ fn body(ui: &mut egui::Ui, p: &Picker, actions: &mut Vec<Action>) {
                             };
                             ui.painter().rect_filled(rect, 2.0, fill);
                         }
+                        ui.add_space(4.0);
                         let pid = theme::mono(r.pid.to_string());
-                        ui.add_sized(
-                            [PID_WIDTH, row_h - 2.0],
-                            egui::Label::new(pid).halign(egui::Align::LEFT).selectable(false),
-                        );
+                        cell(ui, PID_WIDTH, row_h - 2.0, egui::Label::new(pid).selectable(false));
                         let name = if r.own {
                             RichText::new(format!("{} (this app)", r.name)).strong()
                         } else {
                             RichText::new(&r.name)
                         };
-                        ui.add_sized(
-                            [NAME_WIDTH, row_h - 2.0],
-                            egui::Label::new(name).halign(egui::Align::LEFT).truncate().selectable(false),
-                        );
+                        cell(ui, NAME_WIDTH, row_h - 2.0, egui::Label::new(name).truncate().selectable(false));
                         match &r.exe {
                             Some(e) => {
                                 ui.add(

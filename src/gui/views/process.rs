@@ -139,12 +139,13 @@ impl TableModel for RangeModel<'_> {
 
 /// Draw the Process view.
 pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
-    intro(
-        ui,
-        "Process",
-        "What a process left behind: its modules, each where it was loaded, and the memory the dump holds. Click a module's name (or double-click its row) to open it as an image linked to its memory: its Verify view compares the two and explains every byte that differs, all bases taken from here.",
-    );
     let Some(p) = data(&cx.doc.core) else { return };
+    let text = if p.source.live().is_some() {
+        "A running process: its modules, each where it is loaded, and its mappings, as /proc/PID/maps lists them. Click a module's name (or double-click its row) to open it as an image linked to the process's memory: its Verify view reads that memory, compares it with the file and explains every byte that differs, all bases taken from here."
+    } else {
+        "What a process left behind: its modules, each where it was loaded, and the memory the dump holds. Click a module's name (or double-click its row) to open it as an image linked to its memory: its Verify view compares the two and explains every byte that differs, all bases taken from here."
+    };
+    intro(ui, "Process", text);
     let held: u64 = p.ranges.iter().map(|r| r.1).sum();
     if let Some(live) = p.source.live() {
         live_header(ui, cx, p, live, held, actions);

@@ -140,7 +140,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     intro(
         ui,
         "Verify",
-        "This image against its memory in the process it was opened from, every base taken from the dump: the places loading writes, compared; then every byte in which the memory differs from the file, with what wrote it. Red is what nothing explains — in code or read-only data, what a hook or a patch looks like.",
+        "This image against its memory in the process it was opened from, every base taken from the dump (or the running process): the places loading writes, compared; then every byte in which the memory differs from the file, with what wrote it. Red is what nothing explains — in code or read-only data, what a hook or a patch looks like.",
     );
     let doc = cx.doc;
     let Some(link) = doc.core.memory.as_ref() else {
