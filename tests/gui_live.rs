@@ -218,6 +218,13 @@ fn a_process_that_does_not_exist_says_so() {
     assert!(status.error && status.text.contains("no such process"), "{status:?}");
     // Said on screen (the status line and the Welcome page).
     assert!(h.query_all_by_label_contains("no such process").count() >= 1);
+    // The picker (from the Welcome page's entry) closes with Esc.
+    h.get_by_label("Open a running process…").click();
+    h.run();
+    assert!(h.state().process_picker.is_some());
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(h.state().process_picker.is_none());
 }
 
 #[test]

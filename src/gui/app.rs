@@ -340,6 +340,7 @@ impl App {
                 actions.push(Action::ShowGoto(false));
                 actions.push(Action::Browser(super::action::BrowserAction::Close));
                 actions.push(Action::ShowExport(None));
+                actions.push(Action::Live(super::live::LiveAction::ShowPicker(false)));
             }
             if !text_focused {
                 let copy = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
@@ -865,7 +866,7 @@ pub const SHORTCUTS: [(&str, &str); 15] = [
     ("↑ / ↓", "move the selection"),
     ("F8 / Shift+F8", "next / previous change (Diff view)"),
     ("Enter", "Patch view: apply a typed base; prompts: go / open"),
-    ("Esc", "close the Go-to prompt, the file browser or the export prompt"),
+    ("Esc", "close the Go-to prompt, the file browser, the process picker or the export prompt"),
     ("Scroll / drag", "zoom / pan the layout map (Sections view)"),
     ("Double-click", "open a file or folder in the file browser"),
     ("Drop files", "open them (a memory dump on the Patch view verifies it)"),
