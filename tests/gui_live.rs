@@ -155,7 +155,18 @@ fn a_running_process_opens_from_the_menu_and_its_module_verifies_as_the_library_
         // Shown in the modules table (and as its first mapping's start).
         assert!(h.query_all_by_label(&format!("{:#x}", row.module.base)).count() >= 1, "{name}");
     }
-    h.get_by_label("Read again");
+    // "Read again" reads the mappings again into the same document.
+    let (id, first_read) = (doc.id, p.source.live().unwrap().read_at);
+    h.get_by_label("Read again").click();
+    after_job(&mut h);
+    assert_eq!(h.state().docs.len(), 1, "replaced in place");
+    let doc = active(&h);
+    assert_eq!(doc.id, id);
+    let p2 = doc.core.process.clone().unwrap();
+    assert!(!std::ptr::eq(p2.source.live().unwrap(), p.source.live().unwrap()), "a new reading");
+    assert!(p2.source.same(&p.source), "of the same process");
+    assert!(p2.source.live().unwrap().read_at >= first_read);
+    assert_eq!(p2.modules.len(), p.modules.len());
     // The module opens from its row and verifies against the process's memory.
     h.get_by(|n| n.role() == egui::accesskit::Role::Link && n.label().as_deref() == Some("main")).click();
     after_job(&mut h);

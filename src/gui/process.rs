@@ -56,11 +56,11 @@ impl Source {
         }
     }
 
-    /// Whether both are the same dump or the same reading of a process.
+    /// Whether both are the same dump, or the same running process (read at any time).
     pub fn same(&self, other: &Source) -> bool {
         match (self, other) {
             (Source::Dump(a), Source::Dump(b)) => Arc::ptr_eq(a, b),
-            (Source::Live(a), Source::Live(b)) => Arc::ptr_eq(a, b),
+            (Source::Live(a), Source::Live(b)) => a.pid == b.pid,
             _ => false,
         }
     }
