@@ -4,6 +4,7 @@
 #
 #   scripts/screenshots.sh            # builds the release binary first
 #   LINKSCOPE_BIN=target/debug/linkscope scripts/screenshots.sh
+#   ONLY="hex verify-live" scripts/screenshots.sh   # only these pictures
 #
 # Needs: xvfb-run (packages xvfb xauth libgl1-mesa-dri libegl-mesa0 libxkbcommon-x11-0 libxcursor1
 # libxrandr2 libxi6).
@@ -27,6 +28,10 @@ S=assets/samples
 shot() {
     name=$1
     shift
+    case " ${ONLY:-$name} " in
+        *" $name "*) ;;
+        *) return 0 ;;
+    esac
     xvfb-run -a -s "-screen 0 ${SIZE:-1280x800}x24" "$BIN" --screenshot "$OUT/$name.png" "$@" >/dev/null
     echo "$OUT/$name.png"
 }
@@ -93,6 +98,20 @@ MD=tests/fixtures/dumps/md-x64-collide/self.dmp.gz
 shot process --view process $MD
 LINKSCOPE_OPEN_MODULE=data2.dll shot verify --view process $MD
 LINKSCOPE_OPEN_MODULE=data2.dll LINKSCOPE_MODULE_VIEW=map shot layout-map-memory --view process $MD
+# A running process (File → Open process…): the core fixture's program, started here (it waits
+# until it is ended, below). The process picker (LINKSCOPE_MENU=process, filtered to this folder by
+# LINKSCOPE_PROCESS_FILTER: this app and the program), the program as a Process document
+# (LINKSCOPE_PID), and its libdata.so verified against its memory, at both sizes.
+LD_BIND_NOW=1 tests/fixtures/dumps/elf-core/main wait >/dev/null &
+LIVE=$!
+trap 'kill "$LIVE" 2>/dev/null || true' EXIT
+sleep 0.5
+LINKSCOPE_MENU=process LINKSCOPE_PROCESS_FILTER="$PWD" shot process-picker
+SIZE=1000x700 LINKSCOPE_MENU=process LINKSCOPE_PROCESS_FILTER="$PWD" shot process-picker-1000
+LINKSCOPE_PID=$LIVE shot process-live
+SIZE=1000x700 LINKSCOPE_PID=$LIVE shot process-live-1000
+LINKSCOPE_PID=$LIVE LINKSCOPE_OPEN_MODULE=libdata.so shot verify-live
+kill "$LIVE" 2>/dev/null || true
 # No file: the Welcome page (what the app is for, the tours, the samples, Open…), at both sizes.
 shot welcome
 SIZE=1000x700 shot welcome-1000

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use gui_support::{active, harness, loaded_paths};
 use linkscope::gui::views::{self, map};
 use linkscope::gui::{Action, App, TableId, View};
@@ -258,4 +258,48 @@ fn a_damaged_dump_opens_and_says_so_and_its_modules_are_not_verified() {
         None => assert!(!app.load_errors.is_empty()),
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compare_with_offers_no_process_document() {
+    // The minidump (a Process document) and a module's file: File → Compare with lists files only.
+    let dump = fixture("md-x64-collide/self.dmp.gz");
+    let dll = fixture("md-x64-collide/data2.dll");
+    let mut h = harness(loaded_paths(&[dump, dll.clone()]));
+    let dll_doc = h.state().docs.iter().find(|d| d.core.name == "data2.dll").unwrap().id;
+    let process = h.state().docs.iter().find(|d| d.core.process.is_some()).unwrap().id;
+    let process_name = h.state().doc(process).unwrap().core.name.clone();
+    h.state_mut().apply(Action::ActivateDoc(dll_doc));
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Compare with").click();
+    h.run();
+    assert!(h.query_by_label("A file…").is_some(), "the submenu is open");
+    // Its tab only; no entry in the menu.
+    assert_eq!(h.query_all_by_label(&process_name).count(), 1, "the Process document is not offered");
+    // From the Process document, nothing is offered, not even a file.
+    h.key_press(egui::Key::Escape);
+    h.state_mut().apply(Action::ActivateDoc(process));
+    h.run();
+    let before = h.query_all_by_label("data2.dll").count();
+    // The menu's File (the first; the modules table has a File column too); a click may first
+    // close the menu still open.
+    for _ in 0..2 {
+        if h.query_by_label("Compare with").is_none() {
+            h.query_all_by_label("File").next().unwrap().click();
+            h.run();
+        }
+    }
+    h.get_by_label("Compare with").click();
+    h.run();
+    assert!(h.query_by_label("A file…").is_some(), "the submenu is open");
+    assert_eq!(h.query_all_by_label("data2.dll").count(), before, "no entry for the module's file");
+    assert!(h.get_by_label("A file…").accesskit_node().is_disabled());
+    // Asked anyway, the diff says why and starts nothing.
+    let app = h.state_mut();
+    app.apply(Action::Diff(linkscope::gui::action::DiffAction::With(dll_doc)));
+    let doc = app.active_doc().unwrap();
+    assert!(doc.diff.job.is_none() && doc.view == View::Process);
+    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("is a process")), "{:?}", app.status);
 }

@@ -62,9 +62,7 @@ impl Source {
     pub fn files(&self) -> crate::session::dump::DumpFiles<'_> {
         match self {
             Source::Dump(d) => d.files(),
-            Source::Process(p) => {
-                crate::session::dump::DumpFiles { modules: p.dump.modules.clone(), beside: None, memory: Some(p) }
-            }
+            Source::Process(p) => p.files(),
         }
     }
 
@@ -102,7 +100,7 @@ impl crate::session::verify::ProcessMemory for Source {
     fn memory(&self, base: u64, size: u64) -> Result<ModuleMemory<'_>, String> {
         match self {
             Source::Dump(d) => crate::session::verify::ProcessMemory::memory(d, base, size),
-            Source::Process(p) => p.memory(base, size).map_err(|e| e.to_string()),
+            Source::Process(p) => crate::session::verify::ProcessMemory::memory(p, base, size),
         }
     }
     fn files(&self) -> crate::session::dump::DumpFiles<'_> {

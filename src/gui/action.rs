@@ -147,6 +147,8 @@ pub enum Action {
     Tour(super::tour::TourAction),
     /// Show (or leave) the Welcome page.
     ShowWelcome(bool),
+    /// Something asked of the process picker (File → Open process…) or a live Process document.
+    Live(super::live::LiveAction),
 }
 
 /// What is done in the built-in file browser.

@@ -115,6 +115,8 @@ pub struct App {
     pub tour: Option<super::tour::TourState>,
     /// Whether the Welcome page is shown over the open documents (Help → Welcome and tours).
     pub welcome_open: bool,
+    /// The process picker (File → Open process…), when it is shown.
+    pub process_picker: Option<super::live::Picker>,
     /// Screenshot mode: walk the tour to this step (from 0) by its "Show me" and Next, and the
     /// frames walked so far (the walk gives up after [`super::tour::WALK_LIMIT`]).
     pub(crate) tour_goal: Option<(usize, u32)>,
@@ -185,6 +187,7 @@ impl App {
             pending_compare: false,
             tour: None,
             welcome_open: false,
+            process_picker: None,
             tour_goal: None,
         };
         if !files.is_empty() {
@@ -342,6 +345,7 @@ impl App {
                 actions.push(Action::ShowGoto(false));
                 actions.push(Action::Browser(super::action::BrowserAction::Close));
                 actions.push(Action::ShowExport(None));
+                actions.push(Action::Live(super::live::LiveAction::ShowPicker(false)));
             }
             if !text_focused {
                 let copy = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
@@ -458,6 +462,9 @@ impl App {
                 if ui.button("Open path…").on_hover_text("The built-in file browser: type or pick a path").clicked() {
                     actions.push(Action::ShowOpenPath(true));
                 }
+                if ui.button("Open process…").on_hover_text(super::live::MENU_TIP).clicked() {
+                    actions.push(Action::Live(super::live::LiveAction::ShowPicker(true)));
+                }
                 let mut builtin = self.settings.builtin_browser;
                 if ui
                     .checkbox(&mut builtin, "Use the built-in file browser")
@@ -484,13 +491,19 @@ impl App {
                 });
                 ui.separator();
                 ui.menu_button("Compare with", |ui| {
-                    let others: Vec<&Document> = self.docs.iter().filter(|d| Some(d.id) != self.active).collect();
+                    // A Process document is no file to compare (nor to compare with).
+                    let comparable = self.active_doc().is_some_and(|a| a.core.process.is_none());
+                    let others: Vec<&Document> = self
+                        .docs
+                        .iter()
+                        .filter(|d| comparable && Some(d.id) != self.active && d.core.process.is_none())
+                        .collect();
                     for d in others {
                         if ui.button(&d.core.name).clicked() {
                             actions.push(Action::Diff(DiffAction::With(d.id)));
                         }
                     }
-                    if ui.add_enabled(self.active.is_some(), egui::Button::new("A file…")).clicked() {
+                    if ui.add_enabled(comparable, egui::Button::new("A file…")).clicked() {
                         actions.push(Action::CompareDialog);
                     }
                 });
@@ -725,6 +738,9 @@ impl App {
         if let Some(b) = &self.browser {
             browser::show(ctx, b, actions);
         }
+        if let Some(p) = &self.process_picker {
+            super::live_picker::show(ctx, p, actions);
+        }
         // While the browser picks its path, the export prompt waits behind it.
         let browsing = self.browser.as_ref().is_some_and(|b| b.purpose.saves());
         if let Some(p) = self.export_prompt.as_ref().filter(|_| !browsing) {
@@ -855,7 +871,7 @@ pub const SHORTCUTS: [(&str, &str); 15] = [
     ("↑ / ↓", "move the selection"),
     ("F8 / Shift+F8", "next / previous change (Diff view)"),
     ("Enter", "Patch view: apply a typed base; prompts: go / open"),
-    ("Esc", "close the Go-to prompt, the file browser or the export prompt"),
+    ("Esc", "close the Go-to prompt, the file browser, the process picker or the export prompt"),
     ("Scroll / drag", "zoom / pan the layout map (Sections view)"),
     ("Double-click", "open a file or folder in the file browser"),
     ("Drop files", "open them (a memory dump on the Patch view verifies it)"),

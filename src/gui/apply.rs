@@ -23,6 +23,7 @@ impl App {
     pub fn apply(&mut self, action: Action) {
         match action {
             Action::OpenFiles(paths) => self.open_files(paths),
+            Action::Live(a) => self.apply_live(a),
             Action::OpenDialog => self.pick(Purpose::Open),
             Action::ShowOpenPath(true) => self.show_browser(Purpose::Open, None),
             Action::ShowOpenPath(false) => self.close_browser(Purpose::Open),
@@ -448,6 +449,12 @@ impl App {
 
     pub(crate) fn finish_load(&mut self, job: LoadJob, result: Result<DocCore, String>) {
         match result {
+            // A live Process document read again: the new reading replaces it in place.
+            Ok(core) if self.doc(job.id).is_some() => {
+                if let Some(doc) = self.doc_mut(job.id) {
+                    doc.replace_core(core);
+                }
+            }
             Ok(mut core) => {
                 // A module opened from a Process document: linked to its memory, and verified.
                 let linked = job.link.is_some();

@@ -120,6 +120,16 @@ impl App {
         match action {
             DiffAction::With(other) => {
                 let Some(b) = self.doc(other).map(|d| d.core.clone()) else { return };
+                // A process (a dump or a running one) is no file: its modules are.
+                let a = self.active_doc().map(|d| d.core.clone());
+                if let Some(p) = [a.as_ref(), Some(&b)].into_iter().flatten().find(|c| c.process.is_some()) {
+                    let name = p.name.clone();
+                    self.set_status(
+                        format!("{name} is a process, not a file to compare: open one of its modules and compare that"),
+                        true,
+                    );
+                    return;
+                }
                 let waker = self.waker();
                 if let Some(doc) = self.active_mut() {
                     doc.diff.job = Some(crate::gui::diff::start_files(doc.core.clone(), b, waker));

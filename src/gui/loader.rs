@@ -57,6 +57,15 @@ impl LoadJob {
         Self::spawn(id, path, name, None, activate, wake)
     }
 
+    /// Start reading running process `pid` (its mappings, Linux) as a Process document
+    /// ([`super::live::load`]); `id` may be that of its document read again.
+    pub fn start_process(id: DocId, pid: u32, activate: bool, wake: Option<Waker>) -> Self {
+        let path = super::live::proc_path(pid);
+        let name = format!("process {pid}");
+        let job = Job::spawn(&format!("read {name}"), wake, move |cx| super::live::load(pid, cx));
+        LoadJob { id, path, name, activate, link: None, job }
+    }
+
     /// Start parsing bytes already in memory (an archive member) on a new thread.
     pub fn start_bytes(
         id: DocId,

@@ -11,6 +11,8 @@ pub mod browser;
 pub mod diff;
 pub mod document;
 pub mod link;
+pub mod live;
+pub mod live_picker;
 pub mod loader;
 pub mod lookup;
 pub mod nav;

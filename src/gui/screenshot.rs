@@ -60,7 +60,9 @@ impl App {
     /// (the layout map's zoom and left edge) and
     /// `LINKSCOPE_MENU=help` (the Help menu, open) and `LINKSCOPE_MENU=open` (File → Open…, to
     /// see what appears where no desktop portal runs), and `LINKSCOPE_OPEN_MODULE` (a module of
-    /// the Process document shown, opened and verified; see [`App::screenshot_module_view`]).
+    /// the Process document shown, opened and verified; see [`App::screenshot_module_view`]),
+    /// and `LINKSCOPE_MENU=process` (File → Open process…, its filter set to
+    /// `LINKSCOPE_PROCESS_FILTER` and the first process kept selected).
     fn screenshot_setup(&mut self) {
         if let Ok(name) = std::env::var("LINKSCOPE_OPEN_MODULE") {
             let row = self
@@ -73,6 +75,16 @@ impl App {
         }
         if std::env::var("LINKSCOPE_MENU").is_ok_and(|m| m.eq_ignore_ascii_case("open")) {
             self.apply(Action::OpenDialog);
+        }
+        if std::env::var("LINKSCOPE_MENU").is_ok_and(|m| m.eq_ignore_ascii_case("process")) {
+            use super::live::LiveAction;
+            self.apply(Action::Live(LiveAction::ShowPicker(true)));
+            if let Ok(f) = std::env::var("LINKSCOPE_PROCESS_FILTER") {
+                self.apply(Action::Live(LiveAction::Filter(f)));
+            }
+            if let Some(pid) = self.process_picker.as_ref().and_then(|p| p.shown().first().map(|r| r.pid)) {
+                self.apply(Action::Live(LiveAction::Select(pid)));
+            }
         }
         if let Ok(dir) = std::env::var("LINKSCOPE_BROWSER") {
             self.settings.last_dir = Some(PathBuf::from(dir));
@@ -107,9 +119,13 @@ impl App {
         }
     }
 
-    /// Put the app in screenshot mode.
+    /// Put the app in screenshot mode. `LINKSCOPE_PID=N` opens running process N as a Process
+    /// document first (as File → Open process… does).
     pub fn set_screenshot(&mut self, shot: Screenshot) {
         self.screenshot = Some(shot);
+        if let Some(pid) = std::env::var("LINKSCOPE_PID").ok().and_then(|p| p.trim().parse::<u32>().ok()) {
+            self.apply(Action::Live(super::live::LiveAction::Open(pid)));
+        }
     }
 
     /// One frame of screenshot mode: wait for loads, settle, request, then close.

@@ -26,6 +26,9 @@ pub struct VerifyData {
     pub size: u64,
     /// Bytes of it the dump holds.
     pub held: u64,
+    /// When a live process's memory was read (a snapshot: it may have changed since); None for
+    /// a dump.
+    pub read_at: Option<std::time::SystemTime>,
     /// The places compared.
     pub verification: Verification,
     /// ELF `JUMP_SLOT`s not yet bound (lazy binding), taken out of the mismatches.
@@ -86,7 +89,10 @@ pub fn start(file: Arc<Analyzed>, link: Arc<MemoryLink>, wake: Waker) -> Job<Ver
 }
 
 fn run(file: &Analyzed, link: &MemoryLink, cx: &JobCx) -> VerifyResult {
-    let src: &dyn session::verify::ProcessMemory = link.dump.as_ref();
+    let src = link.source.memory().ok_or_else(|| {
+        let why = link.source.live().and_then(|l| l.refused.clone());
+        why.unwrap_or_else(|| format!("{}: its mappings could not be read", link.source.name()))
+    })?;
     session::verify::usable(src).map_err(|notes| format!("the dump is damaged: {}", notes.join("; ")))?;
     // The image as the CLI reads it for `verify`: its sites streamed when the places are listed.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
@@ -94,6 +100,8 @@ fn run(file: &Analyzed, link: &MemoryLink, cx: &JobCx) -> VerifyResult {
     let opts = PatchOptions { image_path: Some(file.path.display().to_string()), ..Default::default() };
     cx.set_stage(0);
     cx.progress(0, 3);
+    // A live process's memory is read now, by `check_in`.
+    let read_at = link.source.live().map(|_| std::time::SystemTime::now());
     let c = session::verify::check_in(&image, src, &link.module, Vec::new(), opts)?;
     if cx.cancelled() {
         return Err("cancelled".into());
@@ -121,6 +129,7 @@ fn run(file: &Analyzed, link: &MemoryLink, cx: &JobCx) -> VerifyResult {
         base: c.base,
         size: c.memory.len() as u64,
         held: c.held(),
+        read_at,
         verification: c.verification,
         not_yet_bound: c.not_yet_bound,
         explanation,

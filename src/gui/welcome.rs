@@ -65,6 +65,12 @@ fn contents(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>) {
         if ui.button("Type a path…").clicked() {
             actions.push(Action::ShowOpenPath(true));
         }
+        // Running processes are read from /proc (Linux).
+        if std::path::Path::new("/proc/self/maps").exists()
+            && ui.button("Open a running process…").on_hover_text(super::live::MENU_TIP).clicked()
+        {
+            actions.push(Action::Live(super::live::LiveAction::ShowPicker(true)));
+        }
         let samples = super::app::sample_paths();
         if !samples.is_empty() && ui.button("Open every sample").clicked() {
             actions.push(Action::OpenFiles(samples));

@@ -9,6 +9,9 @@ use crate::formats::dump::core::{modules_of, Mapping};
 use crate::model::dump::{DumpFormat, DumpModule, MemoryError, ProcessDump, MAX_MODULE};
 use crate::model::memory::ModuleMemory;
 
+use super::dump::DumpFiles;
+use super::verify::ProcessMemory;
+
 /// Where the kernel's ptrace restriction is set.
 pub const PTRACE_SCOPE: &str = "/proc/sys/kernel/yama/ptrace_scope";
 
@@ -18,7 +21,13 @@ const MAX_MAPS: usize = 1 << 20;
 /// Why a process cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
-    /// `/proc/PID/maps` could not be read (no such process, or not ours).
+    /// There is no process of that id (it has ended, or never ran).
+    #[error("process {pid}: no such process (there is no /proc/{pid}: it has ended, or never ran)")]
+    NoSuchProcess {
+        /// The process.
+        pid: u32,
+    },
+    /// `/proc/PID/maps` could not be read.
     #[error("process {pid}: cannot read /proc/{pid}/maps: {source}")]
     Maps {
         /// The process.
@@ -26,11 +35,13 @@ pub enum ProcessError {
         /// Why.
         source: std::io::Error,
     },
-    /// The kernel refused to let this process read the other's memory.
-    #[error("process {pid}: reading /proc/{pid}/mem was refused ({source}). {why}")]
+    /// The kernel refused to let this process read the other's mappings or memory.
+    #[error("process {pid}: reading /proc/{pid}/{file} was refused ({source}). {why}")]
     Refused {
         /// The process.
         pid: u32,
+        /// What was refused: `maps` or `mem`.
+        file: &'static str,
         /// The error.
         source: std::io::Error,
         /// Why, and what to do.
@@ -76,8 +87,21 @@ pub fn refused_why() -> String {
 impl Process {
     /// Read `/proc/PID/maps` and check that `/proc/PID/mem` may be read.
     pub fn open(pid: u32) -> Result<Self, ProcessError> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/maps"))
-            .map_err(|source| ProcessError::Maps { pid, source })?;
+        let p = Self::read_maps(pid)?;
+        p.check()?;
+        Ok(p)
+    }
+
+    /// Read `/proc/PID/maps` only (its modules), whether or not its memory may be read: the app
+    /// lists a process's modules and says why its memory is refused ([`Process::check`]).
+    pub fn read_maps(pid: u32) -> Result<Self, ProcessError> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ProcessError::NoSuchProcess { pid },
+            std::io::ErrorKind::PermissionDenied => {
+                ProcessError::Refused { pid, file: "maps", source, why: refused_why() }
+            }
+            _ => ProcessError::Maps { pid, source },
+        })?;
         let mut mappings = Vec::new();
         let mut maps = Vec::new();
         for line in text.lines().take(MAX_MAPS) {
@@ -101,9 +125,6 @@ impl Process {
             }
         }
         maps.sort_unstable();
-        if let Err(source) = std::fs::File::open(format!("/proc/{pid}/mem")) {
-            return Err(ProcessError::Refused { pid, source, why: refused_why() });
-        }
         let dump = ProcessDump {
             format: DumpFormat::Process,
             arch: None,
@@ -112,6 +133,28 @@ impl Process {
             diagnostics: Vec::new(),
         };
         Ok(Process { pid, dump, maps })
+    }
+
+    /// Whether `/proc/PID/mem` may be read (opened: the kernel's ptrace access check).
+    pub fn check(&self) -> Result<(), ProcessError> {
+        let pid = self.pid;
+        std::fs::File::open(format!("/proc/{pid}/mem")).map(drop).map_err(|source| ProcessError::Refused {
+            pid,
+            file: "mem",
+            source,
+            why: refused_why(),
+        })
+    }
+
+    /// Its mappings `[start, end)` in address order (every one, not only the modules').
+    pub fn mappings(&self) -> &[(u64, u64)] {
+        &self.maps
+    }
+
+    /// Its modules' files (at the paths the process mapped them from), a module whose file is
+    /// gone read from its image in memory.
+    pub fn files(&self) -> DumpFiles<'_> {
+        DumpFiles { modules: self.dump.modules.clone(), beside: None, memory: Some(self) }
     }
 
     /// The executable's path (`/proc/PID/exe`), when it can be read.
@@ -130,6 +173,7 @@ impl Process {
             base.checked_add(size).ok_or(ProcessError::Memory { pid, source: MemoryError::Wraps { base, size } })?;
         let file = std::fs::File::open(format!("/proc/{pid}/mem")).map_err(|source| ProcessError::Refused {
             pid,
+            file: "mem",
             source,
             why: refused_why(),
         })?;
@@ -165,7 +209,7 @@ impl Process {
         }
         if held.is_empty() {
             if let Some(source) = refused {
-                return Err(ProcessError::Refused { pid, source, why: refused_why() });
+                return Err(ProcessError::Refused { pid, file: "mem", source, why: refused_why() });
             }
         }
         let mut m = ModuleMemory::from_pieces(Some(base), 0, std::iter::empty());
@@ -178,6 +222,21 @@ impl Process {
     pub fn first_page(&self, m: &DumpModule) -> Option<Vec<u8>> {
         let mem = self.memory(m.base, m.size.min(0x1000)).ok()?;
         mem.holds(0, mem.len() as u64).then(|| mem.bytes.into_owned())
+    }
+}
+
+impl ProcessMemory for Process {
+    fn dump(&self) -> &ProcessDump {
+        &self.dump
+    }
+    fn memory(&self, base: u64, size: u64) -> Result<ModuleMemory<'_>, String> {
+        Process::memory(self, base, size).map_err(|e| e.to_string())
+    }
+    fn files(&self) -> DumpFiles<'_> {
+        Process::files(self)
+    }
+    fn executable(&self) -> Option<PathBuf> {
+        self.exe()
     }
 }
 

@@ -1,6 +1,7 @@
-//! The Process view: a minidump's or an ELF core's modules (name, path, base, size, whether the
-//! file is at hand, whether the dump holds all of it) and its memory ranges, as tables. A
-//! module's row opens it as an image linked to its memory.
+//! The Process view: a minidump's, an ELF core's or a running process's modules (name, path,
+//! base, size, whether the file is at hand, whether the dump holds — or the process maps — all of
+//! it) and its memory ranges (a live process: its mappings), as tables. A module's row opens it
+//! as an image linked to its memory.
 
 use eframe::egui;
 
@@ -16,10 +17,10 @@ columns! {
     /// Columns of the modules table.
     enum ModuleCol {
         Name => Column::text("Name", 150.0, "The module's file name, as the dump records it."),
-        Base => Column::num("Base", 130.0, "Where the process had it loaded: every base of a verification comes from here."),
-        Size => Column::num("Size", 90.0, "Its size in memory (SizeOfImage; for a core the span of its mappings)."),
-        File => Column::text("File", 70.0, "Whether its file is at hand: at its recorded path, else of its name beside the dump. Without it, a PE module is read from its image in the dump."),
-        Memory => Column::text("Memory", 80.0, "Whether the dump holds every byte of it, else the share it holds (pages left out are not compared, never mismatches)."),
+        Base => Column::num("Base", 130.0, "Where the process had it loaded: every base of a verification comes from here (a running process: from /proc/PID/maps)."),
+        Size => Column::num("Size", 90.0, "Its size in memory (SizeOfImage; for a core or a running process the span of its mappings)."),
+        File => Column::text("File", 70.0, "Whether its file is at hand: at its recorded path, else of its name beside the dump. Without it, a PE module is read from its image in the dump (or the process's memory)."),
+        Memory => Column::text("Memory", 80.0, "Whether the dump holds (a running process: maps) every byte of it, else the share it holds (pages left out are not compared, never mismatches)."),
         Path => Column::text("Path", 420.0, "The path the process had it at."),
     }
 }
@@ -29,7 +30,7 @@ columns! {
     enum RangeCol {
         Start => Column::num("Start", 130.0, "The range's first address."),
         End => Column::num("End", 130.0, "One past its last address."),
-        Size => Column::num("Size", 100.0, "Bytes the dump holds there."),
+        Size => Column::num("Size", 100.0, "Bytes the dump holds there (a running process: the mapping's size)."),
         Module => Column::text("Module", 160.0, "The module the range lies in, if any."),
     }
 }
@@ -106,19 +107,19 @@ impl TableModel for RangeModel<'_> {
         RangeCol::COLUMNS
     }
     fn len(&self) -> usize {
-        data(self.core).map_or(0, |p| p.dump.dump.memory.len())
+        data(self.core).map_or(0, |p| p.ranges.len())
     }
     fn text(&self, row: usize, col: usize) -> String {
         let Some(p) = data(self.core) else { return String::new() };
-        let Some(r) = p.dump.dump.memory.get(row) else { return String::new() };
+        let Some(&(start, size)) = p.ranges.get(row) else { return String::new() };
         match RangeCol::from_index(col) {
-            Some(RangeCol::Start) => format!("{:#x}", r.start),
-            Some(RangeCol::End) => format!("{:#x}", r.start.saturating_add(r.size)),
-            Some(RangeCol::Size) => format!("{:#x}", r.size),
+            Some(RangeCol::Start) => format!("{start:#x}"),
+            Some(RangeCol::End) => format!("{:#x}", start.saturating_add(size)),
+            Some(RangeCol::Size) => format!("{size:#x}"),
             Some(RangeCol::Module) => p
                 .modules
                 .iter()
-                .find(|m| r.start >= m.module.base && r.start < m.module.base.saturating_add(m.module.size))
+                .find(|m| start >= m.module.base && start < m.module.base.saturating_add(m.module.size))
                 .map(|m| m.module.name.clone())
                 .unwrap_or_default(),
             None => String::new(),
@@ -138,27 +139,33 @@ impl TableModel for RangeModel<'_> {
 
 /// Draw the Process view.
 pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
-    intro(
-        ui,
-        "Process",
-        "What a process left behind: its modules, each where it was loaded, and the memory the dump holds. Click a module's name (or double-click its row) to open it as an image linked to its memory: its Verify view compares the two and explains every byte that differs, all bases taken from here.",
-    );
     let Some(p) = data(&cx.doc.core) else { return };
-    let d = &p.dump.dump;
-    let held: u64 = d.memory.iter().map(|r| r.size).sum();
-    ui.horizontal_wrapped(|ui| {
-        ui.label(egui::RichText::new(d.format.name()).strong());
-        if let Some(a) = &d.arch {
-            ui.label(format!("· {a}"));
-        }
-        ui.label(format!(
-            "· {} modules, {} of them with their file at hand · {} memory ranges, {} bytes",
-            p.modules.len(),
-            p.modules.iter().filter(|m| m.file.is_some()).count(),
-            d.memory.len(),
-            held
-        ));
-    });
+    let text = if p.source.live().is_some() {
+        "A running process: its modules, each where it is loaded, and its mappings, as /proc/PID/maps lists them. Click a module's name (or double-click its row) to open it as an image linked to the process's memory: its Verify view reads that memory, compares it with the file and explains every byte that differs, all bases taken from here."
+    } else {
+        "What a process left behind: its modules, each where it was loaded, and the memory the dump holds. Click a module's name (or double-click its row) to open it as an image linked to its memory: its Verify view compares the two and explains every byte that differs, all bases taken from here."
+    };
+    intro(ui, "Process", text);
+    let held: u64 = p.ranges.iter().map(|r| r.1).sum();
+    if let Some(live) = p.source.live() {
+        live_header(ui, cx, p, live, held, actions);
+    }
+    let Some(d) = p.source.dump() else { return };
+    if p.source.live().is_none() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(egui::RichText::new(d.format.name()).strong());
+            if let Some(a) = &d.arch {
+                ui.label(format!("· {a}"));
+            }
+            ui.label(format!(
+                "· {} modules, {} of them with their file at hand · {} memory ranges, {} bytes",
+                p.modules.len(),
+                p.modules.iter().filter(|m| m.file.is_some()).count(),
+                p.ranges.len(),
+                held
+            ));
+        });
+    }
     if !d.diagnostics.is_empty() {
         ui.colored_label(
             crate::gui::theme::severity_color(crate::model::Severity::Error, ui.visuals()),
@@ -175,6 +182,48 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         show_table(ui, cx, TableId::Modules, actions);
     });
     ui.separator();
-    ui.label(egui::RichText::new("Memory ranges").strong());
+    let ranges = if p.source.live().is_some() { "Mappings (/proc/PID/maps)" } else { "Memory ranges" };
+    ui.label(egui::RichText::new(ranges).strong());
     ui.push_id("memory-ranges", |ui| show_table(ui, cx, TableId::MemoryRanges, actions));
+}
+
+/// A running process: its id, name and executable, when its mappings were read ("Read again"),
+/// and the kernel's refusal in full when it refused.
+fn live_header(
+    ui: &mut egui::Ui,
+    cx: &ViewCtx<'_>,
+    p: &ProcessData,
+    live: &crate::gui::live::Live,
+    held: u64,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(egui::RichText::new(format!("running process {}", live.pid)).strong());
+        ui.label(format!("· {}", if live.comm.is_empty() { "?" } else { &live.comm }));
+        if let Some(exe) = &live.exe {
+            ui.label(crate::gui::theme::mono(exe.display().to_string()));
+        }
+        ui.label(format!(
+            "· {} modules, {} of them with their file at hand · {} mappings, {} bytes",
+            p.modules.len(),
+            p.modules.iter().filter(|m| m.file.is_some()).count(),
+            p.ranges.len(),
+            held
+        ));
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("Mappings read at {}.", crate::gui::live::clock(live.read_at)));
+        // Asked again while a reading runs, it is ignored.
+        if ui
+            .button("Read again")
+            .on_hover_text("Read /proc/PID/maps again: modules loaded or unloaded since show")
+            .clicked()
+        {
+            actions.push(Action::Live(crate::gui::live::LiveAction::Reread(cx.doc.id)));
+        }
+        ui.weak("Its memory is read when a module is verified (a snapshot, its time shown there); nothing is written to it.");
+    });
+    if let Some(why) = &live.refused {
+        ui.colored_label(crate::gui::theme::severity_color(crate::model::Severity::Error, ui.visuals()), why);
+    }
 }

@@ -140,13 +140,13 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     intro(
         ui,
         "Verify",
-        "This image against its memory in the process it was opened from, every base taken from the dump: the places loading writes, compared; then every byte in which the memory differs from the file, with what wrote it. Red is what nothing explains — in code or read-only data, what a hook or a patch looks like.",
+        "This image against its memory in the process it was opened from, every base taken from the dump (or the running process): the places loading writes, compared; then every byte in which the memory differs from the file, with what wrote it. Red is what nothing explains — in code or read-only data, what a hook or a patch looks like.",
     );
     let doc = cx.doc;
     let Some(link) = doc.core.memory.as_ref() else {
         crate::gui::table::empty_note(
             ui,
-            "Not linked to a process: open a minidump or a core file and open this module from its Process view.",
+            "Not linked to a process: open a minidump or a core file (or File → Open process…) and open this module from its Process view.",
         );
         return;
     };
@@ -162,7 +162,23 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
             actions.push(Action::ActivateDoc(link.process));
         }
         let running = doc.verify.job.is_some();
-        if ui.add_enabled(!running, egui::Button::new("Verify again")).clicked() {
+        let live = link.source.live().is_some();
+        // A live process's memory is a snapshot: say when, and read it again on demand.
+        let read_at = match &doc.verify.result {
+            Some(Ok(d)) => d.read_at,
+            _ => None,
+        };
+        if let Some(t) = read_at {
+            ui.label(RichText::new(format!("· memory read at {}", crate::gui::live::clock(t))).strong()).on_hover_text(
+                "A snapshot of the running process's memory, taken when this verification ran: it may have changed since",
+            );
+        }
+        let (label, tip) = if live {
+            ("Read again", "Read the process's memory again now and verify it")
+        } else {
+            ("Verify again", "Verify again against the dump")
+        };
+        if ui.add_enabled(!running, egui::Button::new(label)).on_hover_text(tip).clicked() {
             actions.push(Action::VerifyRun);
         }
     });
