@@ -338,7 +338,10 @@ impl App {
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
                 // The topmost thing closes: a dialog, else the tour.
-                let dialog = self.goto_open || self.browser.is_some() || self.export_prompt.is_some();
+                let dialog = self.goto_open
+                    || self.browser.is_some()
+                    || self.export_prompt.is_some()
+                    || self.process_picker.is_some();
                 if !dialog && self.tour.is_some() {
                     actions.push(Action::Tour(super::tour::TourAction::Skip));
                 }
@@ -871,7 +874,7 @@ pub const SHORTCUTS: [(&str, &str); 15] = [
     ("↑ / ↓", "move the selection"),
     ("F8 / Shift+F8", "next / previous change (Diff view)"),
     ("Enter", "Patch view: apply a typed base; prompts: go / open"),
-    ("Esc", "close the Go-to prompt, the file browser, the process picker or the export prompt"),
+    ("Esc", "close the Go-to prompt, the file browser, the process picker or the export prompt; else leave the tour"),
     ("Scroll / drag", "zoom / pan the layout map (Sections view)"),
     ("Double-click", "open a file or folder in the file browser"),
     ("Drop files", "open them (a memory dump on the Patch view verifies it)"),
