@@ -16,7 +16,8 @@ pub struct Mismatch {
     pub rva: u64,
     /// Its length in bytes.
     pub len: u64,
-    /// The predicted bytes (hex, memory order).
+    /// The predicted bytes (hex, memory order; empty for an `ifunc-slot`, which nothing
+    /// predicts: its `structure` says where its value lands instead).
     pub expected: String,
     /// The dump's bytes.
     pub actual: String,
@@ -43,6 +44,10 @@ pub struct Verification {
     /// core or a live process leaves out): unknown, never a mismatch.
     #[serde(skip_serializing_if = "is_zero")]
     pub not_in_dump: u64,
+    /// ELF slots ld.so filled from an IFUNC resolver whose value lies in a loaded module's code:
+    /// not predictable from files, so neither compared nor matched, but checked to be code
+    /// (one that is not is a mismatch: what a hooked slot looks like).
+    pub ifunc_resolved: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -71,6 +76,8 @@ enum PlaceKind {
     IatSlot,
     BaseRelocEntry,
     DataRefSite,
+    /// A slot written with an IFUNC resolver's value.
+    IfuncSlot,
 }
 
 impl PlaceKind {
@@ -82,6 +89,7 @@ impl PlaceKind {
             PlaceKind::IatSlot => "iat-slot",
             PlaceKind::BaseRelocEntry => "base-reloc-entry",
             PlaceKind::DataRefSite => "data-ref-site",
+            PlaceKind::IfuncSlot => "ifunc-slot",
         }
     }
 }
@@ -130,6 +138,7 @@ fn places<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Option<
             seq: 0,
             len: (s.width / 8) as u8,
             kind: match plan.scheme {
+                _ if s.ifunc.is_some() => PlaceKind::IfuncSlot,
                 super::SchemeKind::Mingw => PlaceKind::PseudoRelocItem,
                 super::SchemeKind::Elf => PlaceKind::DynamicReloc,
                 _ => PlaceKind::SchemeStep,
@@ -161,9 +170,13 @@ fn places<S: SiteSource + ?Sized>(plan: &PatchPlan, bin: &Binary, sites: Option<
         let mut unbound: Vec<u64> =
             plan.steps.iter().filter(|s| s.status == Status::Unresolved).map(|s| s.target_rva).collect();
         unbound.sort_unstable();
+        // IFUNC slots are checked as such (a resolver's value), not as a site's predicted value.
+        let mut resolved: Vec<u64> = plan.steps.iter().filter(|s| s.ifunc.is_some()).map(|s| s.target_rva).collect();
+        resolved.sort_unstable();
+        let kept = |s: &&crate::analysis::Site| s.width >= 8 && resolved.binary_search(&s.field_rva).is_err();
         let piece = |b: &[crate::analysis::Site]| -> Vec<Place> {
-            let mut mine = Vec::with_capacity(b.iter().filter(|s| s.width >= 8).count());
-            mine.extend(b.iter().filter(|s| s.width >= 8).map(|s| Place {
+            let mut mine = Vec::with_capacity(b.iter().filter(kept).count());
+            mine.extend(b.iter().filter(kept).map(|s| Place {
                 rva: s.field_rva,
                 seq: 0,
                 len: s.width / 8,
@@ -384,6 +397,7 @@ fn compare<S: SiteSource + ?Sized>(
         by_kind: Vec::new(),
         mismatches: Vec::new(),
         not_in_dump: 0,
+        ifunc_resolved: 0,
     };
     let mut covered_to = 0u64;
     // Places of equal (rva, len) are neighbours in the sorted list: the last one reported is
@@ -400,6 +414,16 @@ fn compare<S: SiteSource + ?Sized>(
         let Some(got) = dump.get(s, e) else {
             continue;
         };
+        if p.kind == PlaceKind::IfuncSlot {
+            match ifunc_mismatch(plan, bin, &p, got) {
+                None => out.ifunc_resolved += 1,
+                Some(m) => {
+                    out.checked += 1;
+                    out.mismatches.push(m);
+                }
+            }
+            continue;
+        }
         out.checked += 1;
         let start = p.rva.max(covered_to);
         if p.rva + len > start {
@@ -429,6 +453,39 @@ fn compare<S: SiteSource + ?Sized>(
         }
     }
     out
+}
+
+/// The slot of an IFUNC step holding `got`: None when the value lies in a loaded module's code
+/// (a resolver's choice), else the mismatch. A `JUMP_SLOT` still pointing into the image itself,
+/// for an IFUNC another module defines, is reported too: a lazily binding process has not bound
+/// it yet (`session::verify::lazy_slots` takes those out).
+fn ifunc_mismatch(plan: &PatchPlan, bin: &Binary, p: &Place, got: &[u8]) -> Option<Mismatch> {
+    let Origin::Step(i) = p.from else { return None };
+    let step = &plan.steps[i as usize];
+    let f = step.ifunc.as_ref()?;
+    let value = got.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x));
+    let target = value.wrapping_sub(f.addend as u64);
+    let l = super::ifunc::landing(&plan.modules, target);
+    let unbound = l.module == Some(0) && f.module_index != 0 && step.reason.contains("JUMP_SLOT");
+    if l.plausible() && !unbound {
+        return None;
+    }
+    let at = match l.module {
+        Some(m) if unbound => format!("still in {} (not bound yet)", plan.modules[m].name),
+        Some(m) => format!("in {} but not in its code", plan.modules[m].name),
+        None => "in no loaded module".to_string(),
+    };
+    Some(Mismatch {
+        rva: p.rva,
+        len: u64::from(p.len),
+        expected: String::new(),
+        actual: hex(got),
+        structure: format!(
+            "ifunc-slot {} {}: holds 0x{value:x}, {at}; a resolver returns code",
+            plan.scheme.name(),
+            p.name(plan, bin)
+        ),
+    })
 }
 
 fn hex(b: &[u8]) -> String {

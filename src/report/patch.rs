@@ -159,6 +159,7 @@ pub fn verify_json(plan: &PatchPlan, v: &Verification) -> Value {
         "matched": v.matched,
         "checked_bytes": v.checked_bytes,
         "unpredicted": v.unpredicted,
+        "ifunc_resolved": v.ifunc_resolved,
         "by_kind": v.by_kind.iter().map(|(k, c, m)| json!({"kind": k, "checked": c, "matched": m})).collect::<Vec<_>>(),
         "mismatches": v.mismatches,
         "failure": plan.failure,
@@ -214,6 +215,13 @@ pub fn write_verify_text(w: &mut dyn Write, v: &Verification) -> io::Result<()> 
     )?;
     for (k, c, m) in &v.by_kind {
         writeln!(w, "  {k:<18} {m}/{c}")?;
+    }
+    if v.ifunc_resolved > 0 {
+        writeln!(
+            w,
+            "{} IFUNC slots hold a resolver's choice in a loaded module's code (not predictable from files, not compared)",
+            v.ifunc_resolved
+        )?;
     }
     for m in &v.mismatches {
         writeln!(w, "0x{:08x} +{}  expected {}  actual {}  {}", m.rva, m.len, m.expected, m.actual, m.structure)?;
