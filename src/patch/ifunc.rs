@@ -70,10 +70,11 @@ pub fn explain(f: &Ifunc, value: u64, plan: &PatchPlan, image: &Binary, dlls: &[
     let l = landing(&plan.modules, target);
     let resolver = name_va(f.resolver, plan, image, dlls);
     let at = name_va(target, plan, image, dlls);
-    let mut s = format!(
-        "{}: ld.so called its resolver {resolver} and wrote what it returned, 0x{value:x} = {at}",
-        f.describe()
-    );
+    let mut s = if l.plausible() {
+        format!("{}: ld.so called its resolver {resolver} and wrote what it returned, 0x{value:x} = {at}", f.describe())
+    } else {
+        format!("the slot of {} (resolver {resolver}) holds 0x{value:x} = {at}", f.describe())
+    };
     if f.addend != 0 {
         s.push_str(&format!(" (+ addend {})", crate::analysis::namer::signed_hex(f.addend)));
     }

@@ -466,12 +466,12 @@ fn ifunc_mismatch(plan: &PatchPlan, bin: &Binary, p: &Place, got: &[u8]) -> Opti
     let value = got.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x));
     let target = value.wrapping_sub(f.addend as u64);
     let l = super::ifunc::landing(&plan.modules, target);
-    let unbound = l.module == Some(0) && f.module_index != 0 && step.reason.contains("JUMP_SLOT");
+    let unbound = l.module == Some(0) && l.in_code && f.module_index != 0 && step.reason.contains("JUMP_SLOT");
     if l.plausible() && !unbound {
         return None;
     }
     let at = match l.module {
-        Some(m) if unbound => format!("still in {} (not bound yet)", plan.modules[m].name),
+        Some(m) if unbound => format!("still in {}'s code, at its PLT (not bound yet)", plan.modules[m].name),
         Some(m) => format!("in {} but not in its code", plan.modules[m].name),
         None => "in no loaded module".to_string(),
     };
@@ -481,8 +481,7 @@ fn ifunc_mismatch(plan: &PatchPlan, bin: &Binary, p: &Place, got: &[u8]) -> Opti
         expected: String::new(),
         actual: hex(got),
         structure: format!(
-            "ifunc-slot {} {}: holds 0x{value:x}, {at}; a resolver returns code",
-            plan.scheme.name(),
+            "ifunc-slot {}: holds 0x{value:x}, {at}; a resolver returns code",
             p.name(plan, bin)
         ),
     })

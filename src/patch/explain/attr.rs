@@ -206,7 +206,7 @@ impl<'a> Attr<'a> {
         let Some(f) = step.ifunc.as_ref() else { return IfuncState::Bad };
         let Some(v) = self.value_at(c.rva, c.len) else { return IfuncState::Bad };
         let l = ifunc::landing(&self.plan.modules, v.wrapping_sub(f.addend as u64));
-        if l.module == Some(0) && f.module_index != 0 && step.reason.contains("JUMP_SLOT") {
+        if l.module == Some(0) && l.in_code && f.module_index != 0 && step.reason.contains("JUMP_SLOT") {
             IfuncState::NotYetBound
         } else if l.plausible() {
             IfuncState::Resolved
