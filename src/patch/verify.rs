@@ -480,10 +480,7 @@ fn ifunc_mismatch(plan: &PatchPlan, bin: &Binary, p: &Place, got: &[u8]) -> Opti
         len: u64::from(p.len),
         expected: String::new(),
         actual: hex(got),
-        structure: format!(
-            "ifunc-slot {}: holds 0x{value:x}, {at}; a resolver returns code",
-            p.name(plan, bin)
-        ),
+        structure: format!("ifunc-slot {}: holds 0x{value:x}, {at}; a resolver returns code", p.name(plan, bin)),
     })
 }
 
