@@ -127,3 +127,35 @@ fn a_byte_changed_in_a_held_range_is_unexplained() {
     assert_eq!(un[0]["writable"], false);
     assert_eq!(v["explain"]["unexplained_protected_bytes"], 1);
 }
+
+/// A `MemoryList` descriptor past the end of the file, one overlapping another, a count the
+/// stream cannot hold: a diagnostic and exit 2, never a panic.
+#[test]
+fn a_hostile_memory_list_fails_with_a_diagnostic() {
+    let md = linkscope::formats::dump::gunzip(&std::fs::read(p("self.dmp.gz")).unwrap(), 1 << 30).unwrap();
+    let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+    let (n, dir) = (u32_at(&md, 8), u32_at(&md, 12));
+    let list = (0..n).map(|i| dir + 12 * i).find(|&e| u32_at(&md, e) == 5).map(|e| u32_at(&md, e + 8)).unwrap();
+    assert!(u32_at(&md, list) >= 2);
+    // Descriptor k: start (8), size (4), rva (4), from list + 4.
+    let desc = |k: usize| list + 4 + 16 * k;
+    let mut past = md.clone();
+    past[desc(0) + 12..desc(0) + 16].copy_from_slice(&(md.len() as u32 - 2).to_le_bytes());
+    let mut overlap = md.clone();
+    let first_start = md[desc(0)..desc(0) + 8].to_vec();
+    overlap[desc(1)..desc(1) + 8].copy_from_slice(&first_start);
+    let mut count = md.clone();
+    count[list..list + 4].copy_from_slice(&0x0fff_ffffu32.to_le_bytes());
+    let dir_tmp = std::env::temp_dir().join(format!("linkscope-memlist-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir_tmp).unwrap();
+    for (name, bytes) in [("past-end", past), ("overlap", overlap), ("count", count)] {
+        let f = dir_tmp.join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let f = f.display().to_string();
+        let out = run(&["inspect", &f, "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!out.stderr.is_empty(), "{name}");
+        let out = run(&["verify", &p("data.dll"), "--dump", &f]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
