@@ -178,3 +178,34 @@ fn an_ifunc_slot_pointed_into_data_is_flagged() {
         assert!(v["explain"]["by_cause"]["ifunc"]["places"] == 6, "{}", v["explain"]);
     }
 }
+
+/// `patch --json`: each slot an IFUNC fills is a step carrying `ifunc`, which writes nothing.
+#[test]
+fn the_plan_marks_ifunc_slots_and_writes_nothing_there() {
+    let out = run(&["patch", &p("ifunc"), "--dll", &p("libifunc.so"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps: Vec<&Value> = v["steps"].as_array().unwrap().iter().filter(|s| s.get("ifunc").is_some()).collect();
+    let mut names: Vec<(String, String)> = steps
+        .iter()
+        .map(|s| {
+            (s["ifunc"]["symbol"].as_str().unwrap().to_string(), s["ifunc"]["module"].as_str().unwrap().to_string())
+        })
+        .collect();
+    names.sort();
+    // libc.so.6 was not given: strlen and memcpy stay unresolved, not IFUNC slots.
+    let want =
+        [("lib_pick", "libifunc.so"), ("lib_pick", "libifunc.so"), ("local_pick", "ifunc"), ("local_pick", "ifunc")];
+    assert_eq!(names, want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec());
+    let base = v["modules"][0]["base"].as_u64().unwrap();
+    for s in steps {
+        assert_eq!(s["written"], false, "{s}");
+        assert_eq!(s["before"], s["after"], "{s}");
+        let resolver = s["ifunc"]["resolver"].as_u64().unwrap();
+        if s["ifunc"]["module"] == "ifunc" {
+            // IRELATIVE: load bias + addend.
+            assert!(s["reason"].as_str().unwrap().starts_with("R_X86_64_IRELATIVE"), "{s}");
+            assert!(resolver > base && resolver < base + v["modules"][0]["size"].as_u64().unwrap(), "{s}");
+        }
+    }
+}

@@ -17,7 +17,7 @@ pub fn value_bytes(v: u64, width: u32) -> String {
 }
 
 fn step_json(s: &Step) -> Value {
-    json!({
+    let mut v = json!({
         "index": s.index,
         "target_rva": s.target_rva,
         "section": s.section,
@@ -37,7 +37,11 @@ fn step_json(s: &Step) -> Value {
         "insn_rva": s.insn_rva,
         "insn_before": s.insn_before,
         "insn_after": s.insn_after,
-    })
+    });
+    if let (Some(f), Some(o)) = (&s.ifunc, v.as_object_mut()) {
+        o.insert("ifunc".into(), json!(f));
+    }
+    v
 }
 
 /// The plan as one JSON document.
