@@ -209,3 +209,48 @@ fn the_plan_marks_ifunc_slots_and_writes_nothing_there() {
         }
     }
 }
+
+/// The fixture's program started again (this machine's libc, so glibc's slots are checked
+/// whatever libc the core saw), verified by `--pid`, then ended: bound now, every IFUNC slot
+/// holds a resolver's choice; binding lazily, the `IRELATIVE`s are resolved at load and the
+/// uncalled `JUMP_SLOT`s still point at the PLT (`not_yet_bound`), never a mismatch.
+#[test]
+fn a_live_process_resolves_its_ifunc_slots() {
+    for (bind_now, resolved) in [(true, 7), (false, 4)] {
+        let mut cmd = Command::new(fixture_path("dumps/elf-ifunc/ifunc"));
+        cmd.arg("wait").stdout(std::process::Stdio::piped());
+        if bind_now {
+            cmd.env("LD_BIND_NOW", "1");
+        } else {
+            cmd.env_remove("LD_BIND_NOW");
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut ready = [0u8; 6];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut ready).unwrap();
+        let pid = child.id().to_string();
+        let result = std::panic::catch_unwind(|| {
+            let out = run(&["verify", &p("ifunc"), "--pid", &pid, "--json"]);
+            if String::from_utf8_lossy(&out.stderr).contains("refused") {
+                eprintln!("skipped: /proc/{pid}/mem is unreadable here");
+                return;
+            }
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(0), "{v}");
+            assert!(v["mismatches"].as_array().unwrap().is_empty(), "{v}");
+            if bind_now {
+                assert_eq!(v["ifunc_resolved"], resolved, "{v}");
+            } else {
+                // Resolved at load: the pointers in .data (strlen's and lib_pick's `R_X86_64_64`,
+                // local_pick's IRELATIVE) and the IRELATIVE of the PLT's GOT; the JUMP_SLOTs of
+                // strlen, memcpy and lib_pick wait for a first call.
+                assert_eq!(v["ifunc_resolved"], resolved, "{v}");
+                assert!(v["not_yet_bound"].as_u64().unwrap() > 0, "{v}");
+            }
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if let Err(e) = result {
+            std::panic::resume_unwind(e);
+        }
+    }
+}
