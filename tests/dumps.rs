@@ -400,7 +400,7 @@ fn mutated_dumps_never_panic() {
         seed ^= seed << 17;
         seed
     };
-    for rel in ["md-x64-gnu/self.dmp.gz", "elf-core/core.gz"] {
+    for rel in ["md-x64-gnu/self.dmp.gz", "md-x64-datasegs/self.dmp.gz", "elf-core/core.gz", "elf-ifunc/core.gz"] {
         let orig = gunzip(rel);
         for i in 0..400 {
             let mut v = orig.clone();

@@ -119,7 +119,7 @@ pub fn cause_kind(cause: crate::patch::explain::Cause) -> RefKind {
     use crate::patch::explain::Cause;
     match cause {
         Cause::Header => RefKind::Header,
-        Cause::BaseReloc | Cause::DynamicReloc => RefKind::Reloc,
+        Cause::BaseReloc | Cause::DynamicReloc | Cause::Ifunc => RefKind::Reloc,
         Cause::Iat | Cause::DelayIat => RefKind::Import,
         Cause::PseudoReloc | Cause::SchemeStep => RefKind::PseudoReloc,
         Cause::LoadConfig | Cause::TlsIndex | Cause::DynamicSection => RefKind::DataDir,

@@ -5,7 +5,7 @@
 //! shared object. Shared objects are relocated first, as ld.so does, so a copy takes their
 //! relocated bytes.
 
-use super::{load, read_le, write_le, Cx, DllInput, Outcome, Scheme, SchemeKind, Status, Step, Unresolved};
+use super::{ifunc, load, read_le, write_le, Cx, DllInput, Outcome, Scheme, SchemeKind, Status, Step, Unresolved};
 use crate::analysis::namer::signed_hex;
 use crate::model::{Binary, Binding, RelocKind, Relocation};
 
@@ -24,18 +24,40 @@ struct Module<'a> {
     module: usize,
 }
 
-/// Where symbol `name` is defined in the scope: `(address, module name, size)`.
-fn lookup(scope: &[Module<'_>], name: &str) -> Option<(u64, String, Option<u64>)> {
+/// Where a symbol is defined in the scope.
+#[derive(Debug, Clone)]
+struct Found {
+    /// Its address (an IFUNC: its resolver's).
+    addr: u64,
+    /// The defining module's name.
+    module: String,
+    /// … and its position in the plan's modules.
+    index: usize,
+    /// The symbol's size.
+    size: Option<u64>,
+    /// Whether the definition is `STT_GNU_IFUNC` (ld.so then writes what its resolver returns).
+    ifunc: bool,
+}
+
+/// Where symbol `name` is defined in the scope.
+fn lookup(scope: &[Module<'_>], name: &str) -> Option<Found> {
     lookup_skipping(scope, name, usize::MAX)
 }
 
 /// [`lookup`] past module `skip` (a `COPY` looks for the definition it copies, not its own).
-fn lookup_skipping(scope: &[Module<'_>], name: &str, skip: usize) -> Option<(u64, String, Option<u64>)> {
+fn lookup_skipping(scope: &[Module<'_>], name: &str, skip: usize) -> Option<Found> {
     for m in scope.iter().filter(|m| m.module != skip) {
         if m.bin.elf.as_ref().is_some_and(|e| e.file_type.starts_with("EXEC") || e.file_type.starts_with("DYN")) {
+            let found = |addr: u64, size: Option<u64>| Found {
+                addr,
+                module: m.name.to_string(),
+                index: m.module,
+                size,
+                ifunc: ifunc::defines_ifunc(m.bin, name),
+            };
             if let Some(e) = m.bin.exports.iter().find(|e| e.name.as_deref() == Some(name)) {
                 let size = m.bin.symbols.iter().find(|s| s.name == name && s.section.is_some()).and_then(|s| s.size);
-                return Some((m.base.wrapping_add(e.rva), m.name.to_string(), size));
+                return Some(found(m.base.wrapping_add(e.rva), size));
             }
             // An executable exports nothing in the model; its defined dynamic symbols still
             // come first in the scope.
@@ -45,7 +67,7 @@ fn lookup_skipping(scope: &[Module<'_>], name: &str, skip: usize) -> Option<(u64
                     && matches!(s.binding, Binding::Global | Binding::Weak)
                     && s.value != 0
             }) {
-                return Some((m.bias.wrapping_add(s.value), m.name.to_string(), s.size));
+                return Some(found(m.bias.wrapping_add(s.value), s.size));
             }
         }
     }
@@ -114,10 +136,34 @@ impl Scheme for Elf {
             });
             let section = cx.section_name(rva);
             let import = sym.map(|s| match &found {
-                Some((_, m, _)) => format!("{m}!{s}"),
+                Some(f) => format!("{}!{s}", f.module),
                 None => s.to_string(),
             });
             let bias = cx.base.wrapping_sub(pref);
+            if let Some(f) = resolved_by_ifunc(r, found.as_ref(), cx.bin, bias, &main_name) {
+                let mut step = Step::new(
+                    i,
+                    rva,
+                    u32::from(r.width),
+                    Status::Applied,
+                    format!(
+                        "{}: {}: ld.so calls its resolver at 0x{:x} and writes what it returns{}; that depends on the CPU, so no file predicts it (a value in a loaded module's code is accepted)",
+                        r.kind,
+                        f.describe(),
+                        f.resolver,
+                        if f.addend == 0 { String::new() } else { format!(" + addend {}", signed_hex(f.addend)) }
+                    ),
+                );
+                step.section = section;
+                step.before = old;
+                step.after = old;
+                step.import = import;
+                step.offset = step.import.is_some().then_some(r.addend);
+                step.enabled = !cx.is_disabled(i);
+                step.ifunc = Some(f);
+                out.steps.push(step);
+                continue;
+            }
             let mut after = old;
             let mut copy_from: Option<(usize, u64, u64)> = None;
             let (status, reason) = match (r.normalized, &found) {
@@ -125,7 +171,7 @@ impl Scheme for Elf {
                     after = bias.wrapping_add(r.addend as u64);
                     (Status::Applied, format!("RELATIVE: load bias 0x{bias:x}, addend {}", signed_hex(r.addend)))
                 }
-                (RelocKind::GlobDat | RelocKind::JumpSlot, Some((a, m, _))) => {
+                (RelocKind::GlobDat | RelocKind::JumpSlot, Some(Found { addr: a, module: m, .. })) => {
                     after = *a;
                     let copied = m == &main_name
                         && cx
@@ -142,7 +188,7 @@ impl Scheme for Elf {
                         },
                     )
                 }
-                (RelocKind::Absolute, Some((a, m, _))) => {
+                (RelocKind::Absolute, Some(Found { addr: a, module: m, .. })) => {
                     after = a.wrapping_add(r.addend as u64);
                     (
                         Status::Applied,
@@ -158,7 +204,7 @@ impl Scheme for Elf {
                     after = bias.wrapping_add(r.addend as u64);
                     (Status::Applied, format!("{} without a symbol: bias + addend", r.kind))
                 }
-                (RelocKind::Copy, Some((a, m, size))) => {
+                (RelocKind::Copy, Some(Found { addr: a, module: m, size, .. })) => {
                     let size = size
                         .or_else(|| {
                             cx.bin.elf.as_ref().and_then(|e| {
@@ -237,6 +283,38 @@ impl Scheme for Elf {
     }
 }
 
+/// The IFUNC a relocation takes its value from, as glibc's `elf_machine_rela` decides: an
+/// `IRELATIVE` (its resolver at load bias + addend, in the image), or a `GLOB_DAT` / `JUMP_SLOT` /
+/// absolute relocation whose symbol's definition (`found`) is `STT_GNU_IFUNC`.
+fn resolved_by_ifunc(
+    r: &Relocation,
+    found: Option<&Found>,
+    image: &Binary,
+    bias: u64,
+    image_name: &str,
+) -> Option<ifunc::Ifunc> {
+    if r.kind.ends_with("_IRELATIVE") {
+        return Some(ifunc::Ifunc {
+            symbol: ifunc::ifunc_at(image, r.addend as u64),
+            module: image_name.to_string(),
+            module_index: 0,
+            resolver: bias.wrapping_add(r.addend as u64),
+            addend: 0,
+        });
+    }
+    let f = found.filter(|f| f.ifunc)?;
+    if !matches!(r.normalized, RelocKind::GlobDat | RelocKind::JumpSlot | RelocKind::Absolute) {
+        return None;
+    }
+    Some(ifunc::Ifunc {
+        symbol: r.symbol.clone(),
+        module: f.module.clone(),
+        module_index: f.index,
+        resolver: f.addr,
+        addend: r.addend,
+    })
+}
+
 /// Whether `bin` is a program (not a library): `ET_EXEC`, or `ET_DYN` with an interpreter (PIE).
 fn is_executable(bin: &Binary) -> bool {
     bin.elf.as_ref().is_some_and(|e| e.file_type.starts_with("EXEC") || e.interpreter.is_some())
@@ -248,9 +326,11 @@ fn relocate_dso(d: &DllInput<'_>, mem: &mut [u8], bias: u64, scope: &[Module<'_>
         let bytes = usize::from(r.width / 8).clamp(1, 8);
         let value = match r.normalized {
             RelocKind::Relative => Some(bias.wrapping_add(r.addend as u64)),
-            RelocKind::GlobDat | RelocKind::JumpSlot => r.symbol.as_deref().and_then(|s| lookup(scope, s)).map(|f| f.0),
+            RelocKind::GlobDat | RelocKind::JumpSlot => {
+                r.symbol.as_deref().and_then(|s| lookup(scope, s)).map(|f| f.addr)
+            }
             RelocKind::Absolute => match r.symbol.as_deref() {
-                Some(s) => lookup(scope, s).map(|f| f.0.wrapping_add(r.addend as u64)),
+                Some(s) => lookup(scope, s).map(|f| f.addr.wrapping_add(r.addend as u64)),
                 None => Some(bias.wrapping_add(r.addend as u64)),
             },
             _ => None,

@@ -29,6 +29,48 @@ pub struct LoadedModule {
     pub relocations_applied: u64,
     /// Why it is where it is (given, preferred, moved because …).
     pub placement: String,
+    /// Its code as loaded: the address ranges `[start, end)` of its executable `PT_LOAD`
+    /// segments (PE: executable sections); empty when its file is not at hand. Where an IFUNC
+    /// resolver's value may land.
+    #[serde(skip)]
+    pub code: Vec<(u64, u64)>,
+}
+
+impl LoadedModule {
+    /// Whether `va` lies in the module's code.
+    pub fn in_code(&self, va: u64) -> bool {
+        self.code.iter().any(|&(s, e)| s <= va && va < e)
+    }
+
+    /// Whether `va` lies in the module (its `size` bytes from its base).
+    pub fn contains(&self, va: u64) -> bool {
+        self.size > 0 && va >= self.base && va - self.base < self.size
+    }
+}
+
+/// The code of `bin` loaded at `base` (where its lowest `PT_LOAD` vaddr / its ImageBase lands):
+/// the address ranges of its executable `PT_LOAD` segments (ELF `PF_X`) or sections (PE).
+pub fn code_ranges(bin: &Binary, base: u64) -> Vec<(u64, u64)> {
+    use crate::model::SegmentKind;
+    if bin.format.is_elf() {
+        let loads = bin.segments.iter().filter(|s| s.kind == SegmentKind::Load);
+        let low = loads.clone().map(|s| s.vaddr).min().unwrap_or(0);
+        return loads
+            .filter(|s| s.flags & 1 != 0 && s.mem_size > 0)
+            .map(|s| {
+                let start = base.wrapping_add(s.vaddr - low);
+                (start, start.saturating_add(s.mem_size))
+            })
+            .collect();
+    }
+    bin.sections
+        .iter()
+        .filter(|s| s.is_exec && s.virtual_size > 0)
+        .map(|s| {
+            let start = base.wrapping_add(s.rva);
+            (start, start.saturating_add(s.virtual_size))
+        })
+        .collect()
 }
 
 /// The mapped modules, before binding.
@@ -212,6 +254,7 @@ pub fn load_all<'a>(
             (None, true) => "a position-independent executable: where Linux maps it without randomisation".into(),
             (None, false) => "preferred".into(),
         },
+        code: code_ranges(bin, base),
     }];
     let mut given: Vec<Option<DllInput<'a>>> = Vec::new();
     // DLLs in the order the image imports them, then the rest as given.
@@ -273,6 +316,7 @@ pub fn load_all<'a>(
             size,
             relocations_applied: fields,
             placement,
+            code: code_ranges(d.bin, at),
         });
         given.push(Some(d));
     }
@@ -290,6 +334,7 @@ pub fn load_all<'a>(
             size: 0,
             relocations_applied: 0,
             placement: "given (no file: its exports are unknown)".into(),
+            code: Vec::new(),
         });
         given.push(None);
     }

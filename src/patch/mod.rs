@@ -8,6 +8,7 @@ pub mod bind;
 pub mod dllra;
 pub mod elf;
 pub mod explain;
+pub mod ifunc;
 pub mod insn;
 pub mod load;
 pub mod mingw;
@@ -156,6 +157,11 @@ pub struct Step {
     pub reached: bool,
     /// Whether the step changed memory.
     pub written: bool,
+    /// An ELF slot ld.so fills with what an IFUNC resolver returns: the step writes nothing
+    /// predicted (the value depends on the CPU); the checks accept a value in a loaded module's
+    /// code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ifunc: Option<ifunc::Ifunc>,
 }
 
 impl Step {
@@ -179,6 +185,7 @@ impl Step {
             enabled: true,
             reached: true,
             written: false,
+            ifunc: None,
         }
     }
 }

@@ -16,7 +16,8 @@ pub struct Mismatch {
     pub rva: u64,
     /// Its length in bytes.
     pub len: u64,
-    /// The predicted bytes (hex, memory order).
+    /// The predicted bytes (hex, memory order; empty for an `ifunc-slot`, which nothing
+    /// predicts: its `structure` says where its value lands instead).
     pub expected: String,
     /// The dump's bytes.
     pub actual: String,
@@ -43,6 +44,10 @@ pub struct Verification {
     /// core or a live process leaves out): unknown, never a mismatch.
     #[serde(skip_serializing_if = "is_zero")]
     pub not_in_dump: u64,
+    /// ELF slots ld.so filled from an IFUNC resolver whose value lies in a loaded module's code:
+    /// not predictable from files, so neither compared nor matched, but checked to be code
+    /// (one that is not is a mismatch: what a hooked slot looks like).
+    pub ifunc_resolved: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -71,6 +76,8 @@ enum PlaceKind {
     IatSlot,
     BaseRelocEntry,
     DataRefSite,
+    /// A slot written with an IFUNC resolver's value.
+    IfuncSlot,
 }
 
 impl PlaceKind {
@@ -82,6 +89,7 @@ impl PlaceKind {
             PlaceKind::IatSlot => "iat-slot",
             PlaceKind::BaseRelocEntry => "base-reloc-entry",
             PlaceKind::DataRefSite => "data-ref-site",
+            PlaceKind::IfuncSlot => "ifunc-slot",
         }
     }
 }
@@ -131,6 +139,7 @@ fn fixed_places(plan: &PatchPlan, bin: &Binary) -> Vec<Place> {
             seq: 0,
             len: (s.width / 8) as u8,
             kind: match plan.scheme {
+                _ if s.ifunc.is_some() => PlaceKind::IfuncSlot,
                 super::SchemeKind::Mingw => PlaceKind::PseudoRelocItem,
                 super::SchemeKind::Elf => PlaceKind::DynamicReloc,
                 _ => PlaceKind::SchemeStep,
@@ -168,11 +177,13 @@ fn sorted(mut v: Vec<Place>) -> Vec<Place> {
     v
 }
 
-/// The places of one piece of data-reference sites (those of 8 bits and more), sorted, numbered
-/// from 0 in the piece.
-fn site_places(piece: &[crate::analysis::Site], unbound: &[u64]) -> Vec<Place> {
-    let mut mine = Vec::with_capacity(piece.iter().filter(|s| s.width >= 8).count());
-    mine.extend(piece.iter().filter(|s| s.width >= 8).map(|s| Place {
+/// The places of one piece of data-reference sites (those of 8 bits and more, not at an IFUNC
+/// slot, which is checked as such: a resolver's value, not a site's), sorted, numbered from 0
+/// in the piece. `unbound` and `resolved`: the sorted fields of unbound and IFUNC steps.
+fn site_places(piece: &[crate::analysis::Site], unbound: &[u64], resolved: &[u64]) -> Vec<Place> {
+    let kept = |s: &&crate::analysis::Site| s.width >= 8 && resolved.binary_search(&s.field_rva).is_err();
+    let mut mine = Vec::with_capacity(piece.iter().filter(kept).count());
+    mine.extend(piece.iter().filter(kept).map(|s| Place {
         rva: s.field_rva,
         seq: 0,
         len: s.width / 8,
@@ -412,6 +423,7 @@ fn compare<S: SiteSource + ?Sized>(
         by_kind: Vec::new(),
         mismatches: Vec::new(),
         not_in_dump: 0,
+        ifunc_resolved: 0,
     };
     let fixed = fixed_places(plan, bin);
     let seq = fixed.len() as u32;
@@ -426,13 +438,15 @@ fn compare<S: SiteSource + ?Sized>(
     let mut unbound: Vec<u64> =
         plan.steps.iter().filter(|s| s.status == Status::Unresolved).map(|s| s.target_rva).collect();
     unbound.sort_unstable();
+    let mut resolved: Vec<u64> = plan.steps.iter().filter(|s| s.ifunc.is_some()).map(|s| s.target_rva).collect();
+    resolved.sort_unstable();
     std::thread::scope(|sc| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(2);
-        let unbound = &unbound;
+        let (unbound, resolved) = (&unbound, &resolved);
         sc.spawn(move || {
             // Only the hand-over can fail: the comparison stopped reading.
             let _ = sites.each_piece_floored(
-                |b| site_places(b, unbound),
+                |b| site_places(b, unbound, resolved),
                 |p, floor| tx.send((p, floor)).map_err(|_| std::io::Error::other("the comparison stopped")),
             );
         });
@@ -466,6 +480,16 @@ fn compare_places(
         let Some(got) = dump.get(s, e) else {
             continue;
         };
+        if p.kind == PlaceKind::IfuncSlot {
+            match ifunc_mismatch(plan, bin, &p, got) {
+                None => out.ifunc_resolved += 1,
+                Some(m) => {
+                    out.checked += 1;
+                    out.mismatches.push(m);
+                }
+            }
+            continue;
+        }
         out.checked += 1;
         let start = p.rva.max(covered_to);
         if p.rva + len > start {
@@ -494,6 +518,35 @@ fn compare_places(
             });
         }
     }
+}
+
+/// The slot of an IFUNC step holding `got`: None when the value lies in a loaded module's code
+/// (a resolver's choice), else the mismatch. A `JUMP_SLOT` still pointing into the image itself,
+/// for an IFUNC another module defines, is reported too: a lazily binding process has not bound
+/// it yet (`session::verify::lazy_slots` takes those out).
+fn ifunc_mismatch(plan: &PatchPlan, bin: &Binary, p: &Place, got: &[u8]) -> Option<Mismatch> {
+    let Origin::Step(i) = p.from else { return None };
+    let step = &plan.steps[i as usize];
+    let f = step.ifunc.as_ref()?;
+    let value = got.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x));
+    let target = value.wrapping_sub(f.addend as u64);
+    let l = super::ifunc::landing(&plan.modules, target);
+    let unbound = l.module == Some(0) && l.in_code && f.module_index != 0 && step.reason.contains("JUMP_SLOT");
+    if l.plausible() && !unbound {
+        return None;
+    }
+    let at = match l.module {
+        Some(m) if unbound => format!("still in {}'s code, at its PLT (not bound yet)", plan.modules[m].name),
+        Some(m) => format!("in {} but not in its code", plan.modules[m].name),
+        None => "in no loaded module".to_string(),
+    };
+    Some(Mismatch {
+        rva: p.rva,
+        len: u64::from(p.len),
+        expected: String::new(),
+        actual: hex(got),
+        structure: format!("ifunc-slot {}: holds 0x{value:x}, {at}; a resolver returns code", p.name(plan, bin)),
+    })
 }
 
 fn hex(b: &[u8]) -> String {

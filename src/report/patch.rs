@@ -17,7 +17,7 @@ pub fn value_bytes(v: u64, width: u32) -> String {
 }
 
 fn step_json(s: &Step) -> Value {
-    json!({
+    let mut v = json!({
         "index": s.index,
         "target_rva": s.target_rva,
         "section": s.section,
@@ -37,7 +37,11 @@ fn step_json(s: &Step) -> Value {
         "insn_rva": s.insn_rva,
         "insn_before": s.insn_before,
         "insn_after": s.insn_after,
-    })
+    });
+    if let (Some(f), Some(o)) = (&s.ifunc, v.as_object_mut()) {
+        o.insert("ifunc".into(), json!(f));
+    }
+    v
 }
 
 /// The plan as one JSON document.
@@ -159,6 +163,7 @@ pub fn verify_json(plan: &PatchPlan, v: &Verification) -> Value {
         "matched": v.matched,
         "checked_bytes": v.checked_bytes,
         "unpredicted": v.unpredicted,
+        "ifunc_resolved": v.ifunc_resolved,
         "by_kind": v.by_kind.iter().map(|(k, c, m)| json!({"kind": k, "checked": c, "matched": m})).collect::<Vec<_>>(),
         "mismatches": v.mismatches,
         "failure": plan.failure,
@@ -214,6 +219,13 @@ pub fn write_verify_text(w: &mut dyn Write, v: &Verification) -> io::Result<()> 
     )?;
     for (k, c, m) in &v.by_kind {
         writeln!(w, "  {k:<18} {m}/{c}")?;
+    }
+    if v.ifunc_resolved > 0 {
+        writeln!(
+            w,
+            "{} IFUNC slots hold a resolver's choice in a loaded module's code (not predictable from files, not compared)",
+            v.ifunc_resolved
+        )?;
     }
     for m in &v.mismatches {
         writeln!(w, "0x{:08x} +{}  expected {}  actual {}  {}", m.rva, m.len, m.expected, m.actual, m.structure)?;

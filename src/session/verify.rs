@@ -211,7 +211,7 @@ pub fn explain_to(
 }
 
 /// ELF `JUMP_SLOT`s a lazily binding process has not bound yet (their value still points into
-/// the module itself, at its PLT): taken out of the mismatches and counted.
+/// the module's code, at its PLT): taken out of the mismatches and counted.
 pub fn lazy_slots(plan: &PatchPlan, v: &mut Verification, base: u64, size: u64) -> u64 {
     if plan.scheme != SchemeKind::Elf {
         return 0;
@@ -223,7 +223,9 @@ pub fn lazy_slots(plan: &PatchPlan, v: &mut Verification, base: u64, size: u64) 
             .filter_map(|i| u8::from_str_radix(m.actual.get(2 * i..2 * i + 2)?, 16).ok())
             .rev()
             .fold(0u64, |acc, b| (acc << 8) | u64::from(b));
-        !(jump_slot && value >= base && value < base.saturating_add(size))
+        // Its PLT: code of the module (a slot pointing at its data is no lazy slot).
+        let in_code = plan.image().code.is_empty() || plan.image().in_code(value);
+        !(jump_slot && value >= base && value < base.saturating_add(size) && in_code)
     });
     (before - v.mismatches.len()) as u64
 }

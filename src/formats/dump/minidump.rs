@@ -2,7 +2,10 @@
 //! TimeDateStamp, CheckSum, CodeView), `Memory64List` (full-memory dumps), `MemoryList`, and the
 //! system info's architecture.
 
-use minidump::{CodeView, Minidump, MinidumpMemory64List, MinidumpMemoryList, MinidumpModuleList, MinidumpSystemInfo};
+use minidump::{
+    CodeView, Minidump, MinidumpMemory64List, MinidumpMemoryList, MinidumpModuleList, MinidumpStream,
+    MinidumpSystemInfo,
+};
 
 use super::{file_name, DumpError};
 use crate::model::dump::{CodeViewId, DumpFormat, DumpModule, DumpRange, ProcessDump};
@@ -79,8 +82,22 @@ pub fn read(data: &[u8]) -> Result<ProcessDump, DumpError> {
     match dump.get_stream::<MinidumpMemoryList>() {
         Ok(list) => {
             any = true;
+            let mut n = 0u64;
             for r in list.iter() {
+                n += 1;
                 out.memory.push(DumpRange { start: r.base_address, size: r.bytes.len() as u64, offset: at(r.bytes) });
+            }
+            // The crate skips a descriptor whose bytes lie past the end of the file; say so.
+            let listed = dump
+                .get_raw_stream(MinidumpMemoryList::STREAM_TYPE)
+                .ok()
+                .and_then(|b| b.get(..4))
+                .map_or(n, |c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+            if listed > n {
+                out.diagnostics.push(format!(
+                    "{} MemoryList descriptor(s) point past the end of the dump (truncated?): left out, not in the dump",
+                    listed - n
+                ));
             }
         }
         Err(minidump::Error::StreamNotFound) => {}

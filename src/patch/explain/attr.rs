@@ -5,7 +5,7 @@ use super::claims::{self, Claim, From, Want};
 use super::{hook, Cause, FileImage, Inputs, Range, MAX_DECODED, MAX_SHOWN};
 use crate::model::index::base_reloc_width;
 use crate::model::memory::ModuleMemory;
-use crate::patch::PatchPlan;
+use crate::patch::{ifunc, PatchPlan};
 
 /// The attribution's state: the claims and where to look things up.
 pub(super) struct Attr<'a> {
@@ -17,6 +17,17 @@ pub(super) struct Attr<'a> {
     claims: Vec<Claim>,
     /// Base relocations (positions in the model's list) sorted by RVA, when the image moved.
     relocs: Vec<u32>,
+}
+
+/// What an IFUNC slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IfuncState {
+    /// An address in a loaded module's code: a resolver's choice.
+    Resolved,
+    /// A `JUMP_SLOT` still pointing into the image (lazy binding has not bound it yet).
+    NotYetBound,
+    /// Anything else: not what a resolver returns.
+    Bad,
 }
 
 /// One claim over a byte, checked.
@@ -69,6 +80,7 @@ impl<'a> Attr<'a> {
                 let want = claims::want(c, self.plan, self.inp.bin, self.file, self.inp.dlls, self.delta);
                 let holds = match want {
                     Want::Any => true,
+                    Want::Code => self.ifunc_state(c) == IfuncState::Resolved,
                     Want::Value(x) => (0..u64::from(c.len)).all(|k| {
                         let at = c.rva + k;
                         !self.mem.holds(at, 1) || self.mem.bytes.get(at as usize) == Some(&((x >> (8 * k)) as u8))
@@ -180,7 +192,27 @@ impl<'a> Attr<'a> {
             r.target_va = Some(v);
             r.target = Some(hook::name_va(v, self.plan, self.inp.dlls, self.inp.names));
         }
+        if let (From::Ifunc(_), Some(v)) = (c.claim.from, self.value_at(c.claim.rva, c.claim.len)) {
+            r.target_va = Some(v);
+            r.target = Some(ifunc::name_va(v, self.plan, self.inp.bin, self.inp.dlls));
+        }
         r
+    }
+
+    /// What the IFUNC slot of claim `c` holds.
+    fn ifunc_state(&self, c: Claim) -> IfuncState {
+        let From::Ifunc(i) = c.from else { return IfuncState::Bad };
+        let Some(step) = self.plan.steps.get(i as usize) else { return IfuncState::Bad };
+        let Some(f) = step.ifunc.as_ref() else { return IfuncState::Bad };
+        let Some(v) = self.value_at(c.rva, c.len) else { return IfuncState::Bad };
+        let l = ifunc::landing(&self.plan.modules, v.wrapping_sub(f.addend as u64));
+        if l.module == Some(0) && l.in_code && f.module_index != 0 && step.reason.contains("JUMP_SLOT") {
+            IfuncState::NotYetBound
+        } else if l.plausible() {
+            IfuncState::Resolved
+        } else {
+            IfuncState::Bad
+        }
     }
 
     /// The memory's little-endian value of `len` bytes at `rva`.
@@ -226,7 +258,7 @@ impl<'a> Attr<'a> {
                 let name = crate::model::index::import_name(&module.entries[e as usize]);
                 match c.want {
                     Want::Value(v) => format!("delay-load slot of {}!{name} bound to 0x{v:x}", module.dll),
-                    Want::Any => {
+                    Want::Any | Want::Code => {
                         format!(
                             "delay-load slot of {}!{name}, bound at run time (its DLL's exports are not at hand)",
                             module.dll
@@ -240,6 +272,11 @@ impl<'a> Attr<'a> {
             From::Dynamic(false) => {
                 format!(".dynamic entry: an address ld.so moves by the load bias 0x{:x} in place", self.delta)
             }
+            From::Ifunc(i) => {
+                let Some(f) = plan.steps.get(i as usize).and_then(|s| s.ifunc.as_ref()) else { return String::new() };
+                let v = self.value_at(c.claim.rva, c.claim.len).unwrap_or(0);
+                ifunc::explain(f, v, plan, bin, self.inp.dlls)
+            }
             From::Step(i) => {
                 let Some(s) = plan.steps.get(i as usize) else { return String::new() };
                 let what = match plan.scheme {
@@ -250,7 +287,9 @@ impl<'a> Attr<'a> {
                 let import = s.import.as_deref().map_or(String::new(), |i| format!(" {i}"));
                 match c.want {
                     Want::Value(v) => format!("{what} {}{import}: 0x{:x} → 0x{v:x} ({width}-bit)", s.index, s.before),
-                    Want::Any => format!("{what} {}{import}: not predicted ({}); taken as it is", s.index, s.reason),
+                    Want::Any | Want::Code => {
+                        format!("{what} {}{import}: not predicted ({}); taken as it is", s.index, s.reason)
+                    }
                 }
             }
         }
@@ -266,6 +305,19 @@ impl<'a> Attr<'a> {
         let mut iat_hook = None;
         for c in &covering {
             let held = self.value_at(c.claim.rva, c.claim.len).unwrap_or(0);
+            if let From::Ifunc(i) = c.claim.from {
+                let Some(f) = self.plan.steps.get(i as usize).and_then(|s| s.ifunc.as_ref()) else { continue };
+                if self.ifunc_state(c.claim) == IfuncState::NotYetBound {
+                    why.push(format!(
+                        "the JUMP_SLOT of {} still points into this module (lazy binding: not bound yet)",
+                        f.describe()
+                    ));
+                } else {
+                    iat_hook = Some(held);
+                    why.push(ifunc::explain(f, held, self.plan, self.inp.bin, self.inp.dlls));
+                }
+                continue;
+            }
             let Want::Value(want) = c.want else { continue };
             let what = match c.claim.from {
                 From::Binding(i) => {
@@ -286,7 +338,7 @@ impl<'a> Attr<'a> {
                 ),
                 From::Delay(..) => format!("the delay-load slot at 0x{:x} holds 0x{held:x}, not 0x{want:x}", c.claim.rva),
                 From::Header => format!("ImageBase holds 0x{held:x}, not the load base 0x{want:x}"),
-                From::LoadConfig(_) | From::TlsIndex => continue,
+                From::LoadConfig(_) | From::TlsIndex | From::Ifunc(_) => continue,
                 From::Dynamic(_) => format!(
                     "the .dynamic entry's value at 0x{:x} predicts 0x{want:x} (file value + load bias), the memory holds 0x{held:x}",
                     c.claim.rva

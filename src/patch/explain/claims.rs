@@ -14,6 +14,9 @@ pub(super) enum Want {
     /// Any value: the writer's value cannot be predicted (an import whose DLL was not given, the
     /// security cookie, a CFG pointer into the system's DLLs, the TLS index).
     Any,
+    /// An address in a loaded module's code: what an IFUNC resolver returns (checked, not
+    /// predicted).
+    Code,
 }
 
 /// Where a claim comes from (the index into its list).
@@ -36,6 +39,8 @@ pub(super) enum From {
     Dynamic(bool),
     /// `plan.steps[i]`.
     Step(u32),
+    /// `plan.steps[i]`, a slot ld.so fills with an IFUNC resolver's value.
+    Ifunc(u32),
 }
 
 /// One place a writer claims, not a base relocation (those are looked up in the model's list).
@@ -60,6 +65,7 @@ impl From {
             From::LoadConfig(_) => Cause::LoadConfig,
             From::TlsIndex => Cause::TlsIndex,
             From::Dynamic(_) => Cause::DynamicSection,
+            From::Ifunc(_) => Cause::Ifunc,
             From::Step(_) => match scheme {
                 SchemeKind::Mingw => Cause::PseudoReloc,
                 SchemeKind::Elf => Cause::DynamicReloc,
@@ -76,7 +82,7 @@ impl From {
             From::Reloc(_) => 1,
             From::Binding(_) | From::Delay(..) => 2,
             From::LoadConfig(_) | From::TlsIndex | From::Dynamic(_) => 3,
-            From::Step(_) => 4,
+            From::Step(_) | From::Ifunc(_) => 4,
         }
     }
 }
@@ -139,6 +145,10 @@ pub(super) fn claims(plan: &PatchPlan, bin: &Binary, file: &FileImage<'_>) -> Ve
     }
     for (i, s) in plan.steps.iter().enumerate() {
         let len = (s.width / 8).min(8) as u8;
+        if len > 0 && s.ifunc.is_some() && s.enabled {
+            v.push(Claim { rva: s.target_rva, len, from: From::Ifunc(i as u32) });
+            continue;
+        }
         if len == 0 || !(s.written || s.status == Status::Unresolved) {
             continue;
         }
@@ -223,6 +233,7 @@ pub(super) fn want(
             Some(s) if s.written => Want::Value(s.after),
             _ => Want::Any,
         },
+        From::Ifunc(_) => Want::Code,
     }
 }
 

@@ -61,6 +61,9 @@ pub enum Cause {
     TlsIndex,
     /// An ELF `.dynamic` entry ld.so rewrites (an address moved by the load bias, `DT_DEBUG`).
     DynamicSection,
+    /// An ELF slot ld.so filled with what an IFUNC resolver returned (`STT_GNU_IFUNC`,
+    /// `IRELATIVE`): a value in a loaded module's code.
+    Ifunc,
     /// A write at run time in a writable section.
     RuntimeWrite,
     /// Nothing explains it.
@@ -69,7 +72,7 @@ pub enum Cause {
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::Header,
         Cause::BaseReloc,
         Cause::Iat,
@@ -80,6 +83,7 @@ impl Cause {
         Cause::LoadConfig,
         Cause::TlsIndex,
         Cause::DynamicSection,
+        Cause::Ifunc,
         Cause::RuntimeWrite,
         Cause::Unexplained,
     ];
@@ -97,6 +101,7 @@ impl Cause {
             Cause::LoadConfig => "load-config",
             Cause::TlsIndex => "tls-index",
             Cause::DynamicSection => "dynamic-section",
+            Cause::Ifunc => "ifunc",
             Cause::RuntimeWrite => "runtime-write",
             Cause::Unexplained => "unexplained",
         }
