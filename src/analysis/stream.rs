@@ -189,6 +189,11 @@ pub trait SiteSource: Sync {
         self.each_piece(work, sink).map(|()| None)
     }
 
+    /// The threads the source's scan works on (an output's own work can use as many).
+    fn threads(&self) -> usize {
+        1
+    }
+
     /// [`SiteSource::each_piece`], each piece's result handed over with a floor: no site of a
     /// later piece has its field below it (`u64::MAX` after the last piece; `0` where nothing
     /// is known). A consumer that takes the sites in field order can let go of every field
@@ -288,7 +293,7 @@ struct Shared<T> {
 
 /// Run `job(0..n)` on `threads` workers and hand the results to `sink` in order, with at most
 /// `2 × threads` results waiting.
-fn run_ordered<T: Send>(
+pub(crate) fn run_ordered<T: Send>(
     n: usize,
     threads: usize,
     job: &(dyn Fn(usize) -> T + Sync),

@@ -359,8 +359,7 @@ pub fn write_refs_text(
                 let (mut mine, mut row, mut block) = (vec![0; columns], RowBuf::default(), Vec::new());
                 for s in b.iter().filter(|s| keep(s)) {
                     site_cells(n, s, ptr_bits, &mut row);
-                    measure_cells(&mut mine, row.cells());
-                    crate::report::spill::Spill::encode(&mut block, row.cells());
+                    crate::report::spill::Spill::encode(&mut block, &mut mine, row.cells());
                 }
                 (mine, block)
             },
@@ -375,7 +374,7 @@ pub fn write_refs_text(
         }
         writeln!(w, "\n== data references ==")?;
         t.write_head(w, &width)?;
-        return spill.write_rows(&t, &width, columns, w);
+        return spill.write_rows(&t, &width, columns, sites.threads(), w);
     }
     // No temporary file: rows are formatted twice (widths, then text) rather than kept, in
     // bounded memory.

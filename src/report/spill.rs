@@ -5,16 +5,21 @@
 //! when the spill is dropped.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 
 use super::table::{chars, Table};
 
 /// Rows written to a temporary file in blocks, read back in order.
 pub struct Spill {
-    file: BufWriter<File>,
+    /// The file (taken when the rows are read back).
+    file: Option<BufWriter<File>>,
     /// The file's path while it still has one (not Unix).
     path: Option<PathBuf>,
+    /// Each block's offset and length.
+    blocks: Vec<(u64, usize)>,
+    /// Bytes written.
+    len: u64,
 }
 
 impl Spill {
@@ -27,60 +32,84 @@ impl Spill {
         let file = File::options().read(true).write(true).create_new(true).open(&path)?;
         // Unix: nothing is left behind, whatever happens next.
         let path = if cfg!(unix) && std::fs::remove_file(&path).is_ok() { None } else { Some(path) };
-        Ok(Spill { file: BufWriter::with_capacity(1 << 20, file), path })
+        Ok(Spill { file: Some(BufWriter::with_capacity(1 << 20, file)), path, blocks: Vec::new(), len: 0 })
     }
 
     /// Add one row's cells to `block` (each cell: its length in bytes and in characters, then
-    /// its text). The block goes to the file with [`Spill::append`].
-    pub fn encode<'c>(block: &mut Vec<u8>, cells: impl Iterator<Item = &'c str>) {
-        for c in cells {
+    /// its text) and widen `width` to fit them. The block goes to the file with
+    /// [`Spill::append`].
+    pub fn encode<'c>(block: &mut Vec<u8>, width: &mut [usize], cells: impl Iterator<Item = &'c str>) {
+        for (w, c) in width.iter_mut().zip(cells) {
+            let k = chars(c);
+            *w = (*w).max(k);
             varint(block, c.len() as u64);
-            varint(block, chars(c) as u64);
+            varint(block, k as u64);
             block.extend_from_slice(c.as_bytes());
         }
     }
 
     /// Write a block of rows made by [`Spill::encode`].
     pub fn append(&mut self, block: &[u8]) -> io::Result<()> {
-        self.file.write_all(&(block.len() as u64).to_le_bytes())?;
-        self.file.write_all(block)
-    }
-
-    /// Read the rows back in order (`columns` cells each) and write each padded to `width` by `t`.
-    pub fn write_rows(self, t: &Table, width: &[usize], columns: usize, w: &mut impl Write) -> io::Result<()> {
-        let mut file = self.file.into_inner().map_err(io::IntoInnerError::into_error)?;
-        file.rewind()?;
-        let mut r = BufReader::with_capacity(1 << 20, file);
-        let (mut block, mut out) = (Vec::new(), Vec::new());
-        let mut len = [0u8; 8];
-        loop {
-            match r.read_exact(&mut len) {
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-                other => other?,
-            }
-            block.clear();
-            (&mut r).take(u64::from_le_bytes(len)).read_to_end(&mut block)?;
-            let mut at = 0;
-            let mut cells = Vec::with_capacity(columns);
-            while at < block.len() {
-                cells.clear();
-                for _ in 0..columns {
-                    let n = read_varint(&block, &mut at)? as usize;
-                    let k = read_varint(&block, &mut at)? as usize;
-                    let text = block.get(at..at + n).ok_or_else(corrupt)?;
-                    cells.push((std::str::from_utf8(text).map_err(|_| corrupt())?, k));
-                    at += n;
-                }
-                t.push_counted(&mut out, width, cells.iter().copied());
-            }
-            w.write_all(&out)?;
-            out.clear();
-        }
-        if let Some(p) = self.path {
-            let _ = std::fs::remove_file(p);
-        }
+        self.file.as_mut().ok_or_else(corrupt)?.write_all(block)?;
+        self.blocks.push((self.len, block.len()));
+        self.len += block.len() as u64;
         Ok(())
     }
+
+    /// Read the rows back in order (`columns` cells each) and write each padded to `width` by
+    /// `t`: the blocks read and padded on `threads` threads, written in order.
+    pub fn write_rows(
+        mut self,
+        t: &Table,
+        width: &[usize],
+        columns: usize,
+        threads: usize,
+        w: &mut impl Write,
+    ) -> io::Result<()> {
+        let file = self.file.take().ok_or_else(corrupt)?;
+        let file = std::sync::Mutex::new(file.into_inner().map_err(io::IntoInnerError::into_error)?);
+        let blocks = &self.blocks;
+        let job = |i: usize| -> io::Result<Vec<u8>> {
+            let (at, len) = blocks[i];
+            let mut block = vec![0; len];
+            {
+                let mut f = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                f.seek(io::SeekFrom::Start(at))?;
+                f.read_exact(&mut block)?;
+            }
+            pad_block(t, width, columns, &block)
+        };
+        crate::analysis::stream::run_ordered(blocks.len(), threads, &job, &mut |r| w.write_all(&r?))
+    }
+}
+
+impl Drop for Spill {
+    /// Where the file could not be removed when it was opened, it goes now.
+    fn drop(&mut self) {
+        drop(self.file.take());
+        if let Some(p) = &self.path {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A block's rows (`columns` cells each) padded to `width` by `t`.
+fn pad_block(t: &Table, width: &[usize], columns: usize, block: &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(block.len() * 2);
+    let mut cells = Vec::with_capacity(columns);
+    let mut at = 0;
+    while at < block.len() {
+        cells.clear();
+        for _ in 0..columns {
+            let n = read_varint(block, &mut at)? as usize;
+            let k = read_varint(block, &mut at)? as usize;
+            // The text as `encode` wrote it (whole UTF-8 cells): not checked again.
+            cells.push((block.get(at..at + n).ok_or_else(corrupt)?, k));
+            at += n;
+        }
+        t.push_counted(&mut out, width, cells.iter().copied());
+    }
+    Ok(out)
 }
 
 /// The spill read back is not what was written (another process changed the file).
@@ -125,12 +154,12 @@ mod tests {
             let mut block = Vec::new();
             for r in pair {
                 t.push_row(&mut want, &width, r.iter().copied());
-                Spill::encode(&mut block, r.iter().copied());
+                Spill::encode(&mut block, &mut [0; 3], r.iter().copied());
             }
             spill.append(&block).unwrap();
         }
         let mut got = Vec::new();
-        spill.write_rows(&t, &width, 3, &mut got).unwrap();
+        spill.write_rows(&t, &width, 3, 2, &mut got).unwrap();
         assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
     }
 }

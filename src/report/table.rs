@@ -79,11 +79,12 @@ impl Table {
 
     /// Append one row to `out`, its cells padded to `width`, trailing blanks trimmed.
     pub fn push_row<'c>(&self, out: &mut Vec<u8>, width: &[usize], cells: impl Iterator<Item = &'c str>) {
-        self.push_counted(out, width, cells.map(|c| (c, chars(c))));
+        self.push_counted(out, width, cells.map(|c| (c.as_bytes(), chars(c))));
     }
 
-    /// [`Table::push_row`] with each cell's width in characters already counted.
-    pub fn push_counted<'c>(&self, out: &mut Vec<u8>, width: &[usize], cells: impl Iterator<Item = (&'c str, usize)>) {
+    /// [`Table::push_row`] with each cell's text (UTF-8) and its width in characters already
+    /// counted.
+    pub fn push_counted<'c>(&self, out: &mut Vec<u8>, width: &[usize], cells: impl Iterator<Item = (&'c [u8], usize)>) {
         let n = self.headers.len();
         let start = out.len();
         let pad = |out: &mut Vec<u8>, k: usize| out.resize(out.len() + k, b' ');
@@ -94,9 +95,9 @@ impl Table {
             let last = i + 1 == n;
             if self.align[i] == Align::Right {
                 pad(out, room);
-                out.extend_from_slice(c.as_bytes());
+                out.extend_from_slice(c);
             } else {
-                out.extend_from_slice(c.as_bytes());
+                out.extend_from_slice(c);
             }
             if !c.is_empty() {
                 content = out.len();

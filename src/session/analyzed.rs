@@ -371,6 +371,10 @@ impl SiteSource for Analyzed {
         }
     }
 
+    fn threads(&self) -> usize {
+        self.options.threads.max(1)
+    }
+
     fn each_piece_floored<T: Send>(
         &self,
         work: impl Fn(&[Site]) -> T + Sync,
