@@ -8,20 +8,10 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::fixture_path;
+use common::{fixture_path, json_of, run, same_libc};
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).output().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    })
-}
 
 fn p(rel: &str) -> String {
     fixture_path(&format!("dumps/{rel}")).display().to_string()
@@ -55,23 +45,9 @@ const CASES: [(&str, &str, &[&str]); 3] = [
     ("md-x64-collide", "self.dmp.gz", &["collide.exe", "data.dll", "data2.dll"]),
 ];
 
-/// Whether this machine's libc is the one the core's process bound to (the core does not hold
-/// libc's pages: its symbols' addresses come from the file at the recorded path).
-fn same_libc() -> bool {
-    let maps = std::fs::read_to_string(p("elf-core/maps.txt")).unwrap();
-    let Some(path) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libc.so")) else {
-        return false;
-    };
-    let want = std::fs::read_to_string(p("elf-core/libc.sha256")).unwrap();
-    Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next() == Some(want.trim()))
-}
-
 #[test]
 fn every_module_of_every_dump_verifies() {
-    let same_libc = same_libc();
+    let same_libc = same_libc("dumps/elf-core");
     for (case, dump, modules) in CASES {
         for m in modules {
             let (v, code) = verify(&p(&format!("{case}/{m}")), &p(&format!("{case}/{dump}")), &[]);

@@ -10,14 +10,10 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::fixture_path;
+use common::{fixture_path, run, same_libc};
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).output().unwrap()
-}
 
 fn p(rel: &str) -> String {
     fixture_path(&format!("dumps/elf-ifunc/{rel}")).display().to_string()
@@ -34,23 +30,9 @@ fn verify(image: &str, dump: &str, extra: &[&str]) -> (Value, i32) {
     (v, out.status.code().unwrap())
 }
 
-/// Whether this machine's libc is the one the core's process bound to (the core does not hold
-/// libc's pages: its code ranges and symbols come from the file at the recorded path).
-fn same_libc() -> bool {
-    let maps = std::fs::read_to_string(p("maps.txt")).unwrap();
-    let Some(path) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libc.so")) else {
-        return false;
-    };
-    let want = std::fs::read_to_string(p("libc.sha256")).unwrap();
-    Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next() == Some(want.trim()))
-}
-
 #[test]
 fn every_module_verifies_and_the_ifunc_slots_are_counted() {
-    let same = same_libc();
+    let same = same_libc("dumps/elf-ifunc");
     // ifunc: strlen, memcpy, lib_pick, local_pick through the PLT's GOT; strlen, lib_pick,
     // local_pick taken as pointers in .data. libifunc.so: its own JUMP_SLOT of lib_pick.
     for (module, slots) in [("ifunc", 7), ("libifunc.so", 1)] {
@@ -118,7 +100,7 @@ fn explain_names_each_ifunc_and_where_its_value_lands() {
         assert!(detail.contains("the module that defines it"), "{detail}");
     }
     // glibc's: its implementation is not a symbol of libc's .dynsym, so the module and offset.
-    if same_libc() {
+    if same_libc("dumps/elf-ifunc") {
         for symbol in ["strlen", "memcpy"] {
             let (_, _, detail, target) = find(".got.plt", symbol);
             assert!(detail.contains("code of libc.so.6, the module that defines it"), "{detail}");

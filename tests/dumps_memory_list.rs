@@ -9,20 +9,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-use common::fixture_path;
-use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).output().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    })
-}
+use common::{fixture_path, json_of, run};
 
 fn p(rel: &str) -> String {
     fixture_path(&format!("dumps/md-x64-datasegs/{rel}")).display().to_string()

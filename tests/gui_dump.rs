@@ -9,7 +9,7 @@
 mod gui_support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -51,19 +51,6 @@ fn cli_explain_json(image: &Path, dump: &Path) -> Value {
     serde_json::from_slice(&out).unwrap()
 }
 
-/// Step the app until no document has a job running.
-fn settle(app: &mut App) {
-    let start = Instant::now();
-    loop {
-        app.poll();
-        if !app.busy() {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "the app's jobs did not finish");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// Open module `name` of the active Process document and wait until it is loaded and verified.
 fn open_module(app: &mut App, name: &str) {
     let row = app
@@ -74,7 +61,7 @@ fn open_module(app: &mut App, name: &str) {
     app.apply(Action::OpenModule(row));
     assert!(app.wait_for_loads(Duration::from_secs(60)), "loading {name} timed out");
     assert!(app.load_errors.is_empty(), "load errors: {:?}", app.load_errors);
-    settle(app);
+    gui_support::settle_jobs(app);
 }
 
 #[test]
@@ -159,7 +146,7 @@ fn the_moved_dll_is_explained_in_the_verify_view_and_its_rows_lead_to_its_bytes(
     h.run_steps(2);
     let app = h.state_mut();
     assert!(app.wait_for_loads(Duration::from_secs(60)));
-    settle(app);
+    gui_support::settle_jobs(app);
     h.run();
     let doc = active(&h);
     assert_eq!(doc.core.name, "data2.dll");

@@ -11,7 +11,7 @@ mod gui_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
@@ -65,26 +65,13 @@ fn readable(pid: u32) -> bool {
     Process::open(pid).is_ok()
 }
 
-/// Step the app until no document has a job running and nothing is loading.
-fn settle(app: &mut App) {
-    let start = Instant::now();
-    loop {
-        app.poll();
-        if !app.busy() {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "the app's jobs did not finish");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// After a click that starts a job (a progress bar repaints until it ends): a few frames, the
 /// job waited for, then a settled run.
 fn after_job(h: &mut Harness<'_, App>) {
     h.run_steps(2);
     let app = h.state_mut();
     assert!(app.wait_for_loads(Duration::from_secs(60)), "loading timed out");
-    settle(app);
+    gui_support::settle_jobs(app);
     h.run();
 }
 

@@ -101,19 +101,6 @@ fn the_runtime_relocator_reference_is_collected_by_gc_and_needed_otherwise() {
     }
 }
 
-/// The archive members GNU ld's map says it loaded, in order, named as the report names them.
-fn map_members(map: &str) -> Vec<String> {
-    map.lines()
-        .skip(1)
-        .take_while(|l| !l.starts_with("Discarded input sections") && !l.starts_with("Memory Configuration"))
-        .filter(|l| !l.is_empty() && !l.starts_with(' '))
-        .map(|l| {
-            let (archive, member) = l.split_once('(').unwrap();
-            format!("{}({member}", link::inputs::base_name(archive))
-        })
-        .collect()
-}
-
 #[test]
 fn members_load_for_their_imp_symbol_as_gnu_ld_loads_them() {
     // The armap's `__imp_pt` satisfies main.o's undefined `pt`: members in armap order.
@@ -121,7 +108,7 @@ fn members_load_for_their_imp_symbol_as_gnu_ld_loads_them() {
         let r = recorded(case, "gnu-auto");
         let loaded: Vec<String> = r.members_loaded.iter().map(|m| m.file.clone()).collect();
         let map_text = std::fs::read_to_string(common::fixture_path(&format!("link/{case}/gnu-auto.gnumap"))).unwrap();
-        assert_eq!(loaded, map_members(&map_text), "{case}");
+        assert_eq!(loaded, common::gnu_map_members(&map_text), "{case}");
     }
 }
 
@@ -161,7 +148,7 @@ fn a_gcc_driver_line_auto_importing_a_dlls_data_is_predicted_exactly() {
         assert!(r.succeeds, "{case}: {}", r.linker_output());
         let map_text = std::fs::read_to_string(dir.join("gnu-gcc.gnumap")).unwrap();
         let loaded: Vec<String> = r.members_loaded.iter().map(|m| m.file.clone()).collect();
-        assert_eq!(loaded, map_members(&map_text), "{case}");
+        assert_eq!(loaded, common::gnu_map_members(&map_text), "{case}");
         let image = std::fs::read(dir.join("gnu-gcc.exe")).unwrap();
         let m = map::parse(&map_text).unwrap();
         let cmp = compare::compare(&r, &image, Some(&m)).unwrap();

@@ -148,19 +148,6 @@ fn a_driver_line_names_its_plugin_without_it_being_read() {
     assert!(r.ignored_options.iter().any(|o| o == "-plugin /nonexistent/liblto_plugin.so"));
 }
 
-/// The archive members GNU ld's map says it loaded, in order, named as the report names them.
-fn map_members(map: &str) -> Vec<String> {
-    map.lines()
-        .skip(1)
-        .take_while(|l| !l.starts_with("Discarded input sections") && !l.starts_with("Allocating common"))
-        .filter(|l| !l.is_empty() && !l.starts_with(' '))
-        .map(|l| {
-            let (archive, member) = l.split_once('(').unwrap();
-            format!("{}({member}", link::inputs::base_name(archive))
-        })
-        .collect()
-}
-
 #[test]
 fn a_gcc_driver_line_links_debians_crt_and_libraries_as_gnu_ld_did() {
     let probe = "/usr/x86_64-w64-mingw32/lib/libkernel32.a";
@@ -181,7 +168,7 @@ fn a_gcc_driver_line_links_debians_crt_and_libraries_as_gnu_ld_did() {
     // Every archive member GNU ld loaded, in its order (the map's first list).
     let map_text = std::fs::read_to_string(dir.join("gnu-gcc.gnumap")).unwrap();
     let loaded: Vec<String> = r.members_loaded.iter().map(|m| m.file.clone()).collect();
-    assert_eq!(loaded, map_members(&map_text));
+    assert_eq!(loaded, common::gnu_map_members(&map_text));
     // The section table and every input section where the map puts it; the discarded list.
     let image = std::fs::read(dir.join("gnu-gcc.exe")).unwrap();
     let m = map::parse(&map_text).unwrap();

@@ -368,12 +368,7 @@ pub fn write_refs_text(
                 spill.append(&block)
             },
         )?;
-        match &totals {
-            Some(c) => write_refs_head(w, n, &c.summary, c.note.as_deref(), modules)?,
-            None => write_refs_head(w, n, &refs.summary, refs.note.as_deref(), modules)?,
-        }
-        writeln!(w, "\n== data references ==")?;
-        t.write_head(w, &width)?;
+        write_table_top(w, n, refs, totals.as_ref(), modules, &t, &width)?;
         return spill.write_rows(&t, &width, columns, sites.threads(), w);
     }
     // No temporary file: rows are formatted twice (widths, then text) rather than kept, in
@@ -392,12 +387,7 @@ pub fn write_refs_text(
             Ok(())
         },
     )?;
-    match &totals {
-        Some(c) => write_refs_head(w, n, &c.summary, c.note.as_deref(), modules)?,
-        None => write_refs_head(w, n, &refs.summary, refs.note.as_deref(), modules)?,
-    }
-    writeln!(w, "\n== data references ==")?;
-    t.write_head(w, &width)?;
+    write_table_top(w, n, refs, totals.as_ref(), modules, &t, &width)?;
     sites.each_piece(
         |b| {
             let (mut buf, mut row) = (Vec::new(), RowBuf::default());
@@ -409,6 +399,25 @@ pub fn write_refs_text(
         },
         |buf| w.write_all(&buf),
     )
+}
+
+/// What comes before the table's rows: the head with the counts a streamed scan gave (else
+/// `refs`'), the title and the column heads.
+fn write_table_top(
+    w: &mut impl Write,
+    n: &Namer<'_>,
+    refs: &Refs,
+    counted: Option<&crate::analysis::stream::Totals>,
+    modules: &[ModuleJson],
+    t: &crate::report::table::Table,
+    width: &[usize],
+) -> io::Result<()> {
+    match counted {
+        Some(c) => write_refs_head(w, n, &c.summary, c.note.as_deref(), modules)?,
+        None => write_refs_head(w, n, &refs.summary, refs.note.as_deref(), modules)?,
+    }
+    writeln!(w, "\n== data references ==")?;
+    t.write_head(w, width)
 }
 
 /// The lines before the `refs` table: the file, the DLLs' bases, the counts.

@@ -246,3 +246,45 @@ pub fn objdump_contents(text: &str) -> (u64, Vec<u8>) {
     }
     (start.unwrap_or(0), bytes)
 }
+
+/// Run the linkscope binary with `args`.
+pub fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_linkscope")).args(args).output().unwrap()
+}
+
+/// The JSON document a run printed (a panic showing its output when it is not JSON).
+pub fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// Whether this machine's libc is the one a core's process bound to (a core does not hold
+/// libc's pages: what is read of it comes from the file at the recorded path). `dir`: the core
+/// fixture's folder under tests/fixtures, with the process's `maps.txt` and `libc.sha256`.
+pub fn same_libc(dir: &str) -> bool {
+    let maps = std::fs::read_to_string(fixture_path(&format!("{dir}/maps.txt"))).unwrap();
+    let Some(path) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libc.so")) else {
+        return false;
+    };
+    let want = std::fs::read_to_string(fixture_path(&format!("{dir}/libc.sha256"))).unwrap();
+    std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next() == Some(want.trim()))
+}
+
+/// The archive members a GNU ld map says it loaded ("Archive member included to satisfy
+/// reference by file"), in order, named as the link report names them (`libx.a(member.o)`).
+pub fn gnu_map_members(map: &str) -> Vec<String> {
+    let ends = ["Allocating common symbols", "Discarded input sections", "Memory Configuration"];
+    map.lines()
+        .skip(1)
+        .take_while(|l| !ends.iter().any(|e| l.starts_with(e)))
+        .filter(|l| !l.is_empty() && !l.starts_with(' '))
+        .map(|l| {
+            let (archive, member) = l.split_once('(').unwrap();
+            format!("{}({member}", linkscope::link::inputs::base_name(archive))
+        })
+        .collect()
+}

@@ -85,3 +85,16 @@ impl egui::DroppedFile for Dropped {
         std::fs::read(&self.0).map_err(|e| e.to_string())
     }
 }
+
+/// Step `app` (no frame drawn) until no document has a job running and nothing is loading.
+pub fn settle_jobs(app: &mut App) {
+    let start = std::time::Instant::now();
+    loop {
+        app.poll();
+        if !app.busy() {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "the app's jobs did not finish");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
