@@ -306,6 +306,13 @@ pub fn dll_name(cfg: &super::args::Config) -> String {
     }
 }
 
+/// The DLL's name as GNU ld's `dll_symname` spells it in the names of the objects it makes
+/// (`pe_process_import_defs`: the `.def`'s name, else the output's): [`dll_name`] with every
+/// character but ASCII letters and digits made `_`.
+pub fn gnu_symname(cfg: &super::args::Config) -> String {
+    dll_name(cfg).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
 /// GNU ld's ordinals (`generate_edata`): the written ones kept; the table starts at the lowest
 /// written ordinal, lowered so every export fits below the highest (from 1 when none is written);
 /// the others, in name order, take the free ordinals from its start.

@@ -6,13 +6,14 @@
 //! * `pe_walk_relocs`: every input section in load order (COMDAT losers skipped), relocations in
 //!   order; each relocation against such a symbol gets `make_import_fixup_mark`'s `__fuN_X`
 //!   symbol at the patched field and one `make_runtime_pseudo_reloc` object,
-//!   `<out>_rtrNNNNNN.o`, whose `.rdata_runtime_pseudo_reloc` holds the entry `{__imp_X,
+//!   `<dll>_rtrNNNNNN.o`, whose `.rdata_runtime_pseudo_reloc` holds the entry `{__imp_X,
 //!   __fuN_X, bits}` (12 bytes; the first also carries the 12-byte header `0, 0, 1`);
-//! * after the first entry, `pe_create_runtime_relocator_reference`'s `<out>_ertrNNNNNN.o`: a
+//! * after the first entry, `pe_create_runtime_relocator_reference`'s `<dll>_ertrNNNNNN.o`: a
 //!   `.rdata` word (8 bytes on x64, 4 on i386) holding the RVA of `_pei386_runtime_relocator`
 //!   (`__pei386_runtime_relocator` on i386), which must then be defined.
 //!
-//! Those objects are made here as COFF bytes and added to the link as GNU ld adds them, so the
+//! (`<dll>`: GNU ld's `dll_symname`, [`super::exports::gnu_symname`].) Those objects are made
+//! here as COFF bytes and added to the link as GNU ld adds them, so the
 //! default script places them (`.rdata_runtime_pseudo_reloc` is `KEEP`: under `--gc-sections`
 //! it keeps every patched section alive, while the relocator reference can be collected), and
 //! the archive scan's rule that an armap `__imp_X` satisfies an undefined `X` is in
@@ -74,10 +75,7 @@ pub fn run(w: &mut World, queue: &mut LoadQueue) {
     }
     let found = walk_relocs(w);
     let x64 = w.machine == Machine::X64;
-    let stem: String = super::inputs::base_name(&super::debug::output_file(&w.cfg))
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let stem = super::exports::gnu_symname(&w.cfg);
     let mut seq = 0u32;
     let mut unplaced = Vec::new();
     for (n, (chunk, offset, bits, g)) in found.iter().copied().enumerate() {

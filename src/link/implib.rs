@@ -126,7 +126,7 @@ pub fn listing(cfg: &Config, exports: &[Export], x86: bool, made_before: usize) 
 /// GNU ld's `--out-implib` library (`pe_dll_generate_implib`).
 fn gnu_listing(cfg: &Config, path: String, exports: &[Export], x86: bool, first: usize) -> ImportLibrary {
     let dll = super::exports::dll_name(cfg);
-    let sym: String = dll.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let sym = super::exports::gnu_symname(cfg);
     let u = if x86 { "_" } else { "" };
     let object = |n: usize| Some(format!("{sym}_d{n:06}.o"));
     let long = |e: &Export, n: usize| {
