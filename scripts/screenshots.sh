@@ -82,6 +82,12 @@ L=$S/link
 shot link --view link $L/crt0.obj $L/a.obj $L/b.obj $L/odr1.obj $L/odr2.obj $L/cxx.exe
 N=tests/fixtures/link/asm64/nodup
 shot link-refused --view link $N/main.obj $N/a.obj $N/b.obj
+# A DLL's exports and the import library GNU ld's --out-implib writes (a command line pasted into
+# the Link view, its Image panel).
+E=tests/fixtures/link/exports64
+EXPORTS_CMD="x86_64-w64-mingw32-ld --shared -e start --out-implib gnu-dll.dll.a dllm.obj ../src/exports/dll.def"
+LINKSCOPE_LINK=$EXPORTS_CMD LINKSCOPE_LINK_TAB=2 shot link-exports --view link $E/dllm.obj
+SIZE=1000x700 LINKSCOPE_LINK=$EXPORTS_CMD LINKSCOPE_LINK_TAB=2 shot link-exports-1000 --view link $E/dllm.obj
 # The four views whose answers sit in wide columns, at 1000x700 too, each with a row selected (its
 # full text in the details pane): the table scrolls sideways instead of squeezing them.
 LINKSCOPE_SELECT_ROW=2 shot patch-row --view patch $S/autoimport-small.exe $S/data.dll

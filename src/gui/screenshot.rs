@@ -62,8 +62,12 @@ impl App {
     /// see what appears where no desktop portal runs), and `LINKSCOPE_OPEN_MODULE` (a module of
     /// the Process document shown, opened and verified; see [`App::screenshot_module_view`]),
     /// and `LINKSCOPE_MENU=process` (File → Open process…, its filter set to
-    /// `LINKSCOPE_PROCESS_FILTER` and the first process kept selected).
+    /// `LINKSCOPE_PROCESS_FILTER` and the first process kept selected), and `LINKSCOPE_LINK` (a
+    /// command line pasted into the Link view; `LINKSCOPE_LINK_TAB` picks its panel once linked).
     fn screenshot_setup(&mut self) {
+        if let Ok(cmd) = std::env::var("LINKSCOPE_LINK") {
+            self.apply(Action::Link(super::action::LinkAction::Paste(cmd)));
+        }
         if let Ok(name) = std::env::var("LINKSCOPE_OPEN_MODULE") {
             let row = self
                 .active_doc()
@@ -154,6 +158,9 @@ impl App {
         }
         if shot.frames == 2 {
             self.screenshot_module_view();
+            if let Some(tab) = std::env::var("LINKSCOPE_LINK_TAB").ok().and_then(|t| t.parse::<u8>().ok()) {
+                super::views::link::set_tab(ctx, tab);
+            }
         }
         let Some(shot) = self.screenshot.as_mut() else { return };
         if shot.frames >= SETTLE_FRAMES {

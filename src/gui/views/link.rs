@@ -134,7 +134,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
     };
     outcome(ui, &data);
     // One panel at a time: the input sections (the table), the COMDATs, or the image's layout.
-    let id = egui::Id::unique("link-tab");
+    let id = egui::Id::unique(TAB_ID);
     let mut tab = ui.data_mut(|d| d.get_temp::<u8>(id)).unwrap_or(0);
     ui.horizontal(|ui| {
         let r = &data.report;
@@ -155,6 +155,14 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         2 => side_panels(ui, &data),
         _ => show_table(ui, cx, TableId::Link, actions),
     }
+}
+
+/// Where the Link view keeps its panel (0 input sections, 1 COMDATs, 2 the image).
+const TAB_ID: &str = "link-tab";
+
+/// Show panel `tab` of the Link view (0 input sections, 1 COMDATs, 2 the image).
+pub fn set_tab(ctx: &egui::Context, tab: u8) {
+    ctx.data_mut(|d| d.insert_temp(egui::Id::unique(TAB_ID), tab.min(2)));
 }
 
 fn inputs_row(ui: &mut egui::Ui, cx: &ViewCtx<'_>, open: &[Arc<DocCore>], actions: &mut Vec<Action>) {
