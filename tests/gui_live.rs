@@ -166,6 +166,8 @@ fn a_running_process_opens_from_the_menu_and_its_module_verifies_as_the_library_
     assert!(data.read_at.is_some(), "a live process's memory is a snapshot with its time");
     // What the library's `verify --pid` path gives for the same process and module.
     let src = Process::open(pid).unwrap();
+    // The process's machine, from its executable's ELF header.
+    assert_eq!(src.dump.arch.as_ref().map(ToString::to_string).as_deref(), Some(std::env::consts::ARCH));
     let image_path = fixture("elf-core/main");
     let bytes = std::fs::read(&image_path).unwrap();
     let (found, _) = find_module(&src.dump, None, "main", &bytes, &|b, s| src.memory(b, s).ok()).unwrap();

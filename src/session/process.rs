@@ -68,6 +68,23 @@ pub struct Process {
     maps: Vec<(u64, u64)>,
 }
 
+/// The machine of the process's executable (`/proc/PID/exe`'s ELF header; under wine, wine's
+/// loader's), when it can be read.
+fn exe_arch(pid: u32) -> Option<crate::model::Arch> {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(format!("/proc/{pid}/exe")).ok()?.read_exact(&mut head).ok()?;
+    if &head[..4] != b"\x7fELF" {
+        return None;
+    }
+    let machine = match head[5] {
+        1 => u16::from_le_bytes([head[18], head[19]]),
+        2 => u16::from_be_bytes([head[18], head[19]]),
+        _ => return None,
+    };
+    Some(crate::model::Arch::from_elf_machine(machine))
+}
+
 /// Why reading another process's memory is refused, and what to do, in words.
 pub fn refused_why() -> String {
     let scope = std::fs::read_to_string(PTRACE_SCOPE).ok().map(|s| s.trim().to_string());
@@ -127,7 +144,7 @@ impl Process {
         maps.sort_unstable();
         let dump = ProcessDump {
             format: DumpFormat::Process,
-            arch: None,
+            arch: exe_arch(pid),
             modules: modules_of(&mappings),
             memory: Vec::new(),
             diagnostics: Vec::new(),
