@@ -131,21 +131,16 @@ fn gnu_listing(cfg: &Config, path: String, exports: &[Export], x86: bool, first:
     let object = |n: usize| Some(format!("{sym}_d{n:06}.o"));
     let long = |e: &Export, n: usize| {
         let name = &e.name;
+        // Fastcall: no prefix, and no auto-import symbol (functions only).
+        let fastcall = name.starts_with('@');
+        let p = if fastcall { "" } else { u };
         let mut symbols = Vec::new();
-        if name.starts_with('@') {
-            // Fastcall: no prefix, and no auto-import symbol (functions only).
-            if !e.data {
-                symbols.push(name.clone());
-            }
-            symbols.push(format!("__imp_{name}"));
-        } else {
-            if !e.data {
-                symbols.push(format!("{u}{name}"));
-            }
-            symbols.push(format!("__imp_{u}{name}"));
-            if e.data {
-                symbols.push(format!("__nm_{u}{name}"));
-            }
+        if !e.data {
+            symbols.push(format!("{p}{name}"));
+        }
+        symbols.push(format!("__imp_{p}{name}"));
+        if e.data && !fastcall {
+            symbols.push(format!("__nm_{p}{name}"));
         }
         ImportMember {
             kind: "long-import",

@@ -95,10 +95,8 @@ impl Table {
             let last = i + 1 == n;
             if self.align[i] == Align::Right {
                 pad(out, room);
-                out.extend_from_slice(c);
-            } else {
-                out.extend_from_slice(c);
             }
+            out.extend_from_slice(c);
             if !c.is_empty() {
                 content = out.len();
             }
