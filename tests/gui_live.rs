@@ -134,6 +134,9 @@ fn a_running_process_opens_from_the_menu_and_its_module_verifies_as_the_library_
     let p = doc.core.process.clone().expect("a Process document");
     assert_eq!(p.source.live().map(|l| l.pid), Some(pid));
     assert!(doc.core.bin.diagnostics.is_empty(), "{:?}", doc.core.bin.diagnostics);
+    // Named as what it is (the sidebar, the status bar), with its executable's machine.
+    assert_eq!(doc.core.kind_name(), "process");
+    assert_eq!(doc.core.bin.arch.to_string(), std::env::consts::ARCH);
     // Its modules, each at its base in /proc/PID/maps, with their files at hand.
     for name in ["main", "libdata.so"] {
         let row = p.modules.iter().find(|m| m.module.name == name).unwrap_or_else(|| panic!("{name} listed"));

@@ -638,7 +638,7 @@ impl App {
 
     fn sidebar(&self, ui: &mut egui::Ui, doc: &Document, actions: &mut Vec<Action>) {
         ui.add_space(4.0);
-        ui.label(RichText::new(doc.core.bin.format.name()).monospace().color(ui.visuals().weak_text_color()));
+        ui.label(RichText::new(doc.core.kind_name()).monospace().color(ui.visuals().weak_text_color()));
         ui.add_space(2.0);
         for v in View::ALL {
             if !views::applies(&doc.core, v) {
@@ -695,7 +695,7 @@ impl App {
             if let Some(doc) = self.active_doc() {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let b = &doc.core.bin;
-                    ui.label(theme::mono(format!("{} · {} · {} bytes", b.format.name(), b.arch, b.file_size)).small());
+                    ui.label(theme::mono(format!("{} · {} · {} bytes", doc.core.kind_name(), b.arch, b.file_size)).small());
                 });
             }
         });

@@ -332,6 +332,15 @@ impl std::ops::Deref for DocCore {
 }
 
 impl DocCore {
+    /// What the document is, in the words the sidebar and the status bar use: a Process
+    /// document's source (`minidump`, `elf-core`, `process`), else the file's format.
+    pub fn kind_name(&self) -> &'static str {
+        match self.process.as_ref().and_then(|p| p.source.dump()) {
+            Some(d) => d.format.name(),
+            None => self.bin.format.name(),
+        }
+    }
+
     /// The app's lookups for an analysed file.
     pub fn new(file: Arc<Analyzed>) -> Self {
         let lookup = Lookup::new(&file.bin, &file.index);

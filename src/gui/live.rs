@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::model::{Binary, Format, Location, Severity};
+use crate::model::{Location, Severity};
 use crate::session::process::{Process, ProcessError};
 use crate::session::{Analysis, Analyzed, JobCx, Scan};
 
@@ -228,7 +228,7 @@ pub fn load(pid: u32, cx: &JobCx) -> Result<DocCore, String> {
         }
         None => (Vec::new(), Vec::new()),
     };
-    let mut bin = Binary::new(Format::ProcessDump, 0);
+    let mut bin = super::process::process_binary(live.process.as_ref().map(|p| &p.dump), 0);
     if let Some(why) = &live.refused {
         bin.diag(Severity::Error, Location::both(None, None), why.clone());
     }

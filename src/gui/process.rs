@@ -149,6 +149,16 @@ impl MemoryLink {
     }
 }
 
+/// The model behind a Process document (it has no file of its own to read): `len` bytes, the
+/// process's architecture when its source says.
+pub(super) fn process_binary(d: Option<&ProcessDump>, len: u64) -> Binary {
+    let mut bin = Binary::new(Format::ProcessDump, len);
+    if let Some(a) = d.and_then(|d| d.arch.as_ref()) {
+        bin.arch = a.clone();
+    }
+    bin
+}
+
 /// Open the dump at `path` as a Process document (on the loader's thread).
 pub fn load(path: PathBuf, name: String, cx: &JobCx) -> Result<DocCore, String> {
     cx.set_stage(1);
@@ -169,10 +179,7 @@ pub fn load(path: PathBuf, name: String, cx: &JobCx) -> Result<DocCore, String> 
         })
         .collect();
     let len = std::fs::metadata(&path).map_or(0, |m| m.len());
-    let mut bin = Binary::new(Format::ProcessDump, len);
-    if let Some(a) = &d.arch {
-        bin.arch = a.clone();
-    }
+    let mut bin = process_binary(Some(d), len);
     for n in &d.diagnostics {
         bin.diag(
             crate::model::Severity::Error,
