@@ -32,8 +32,8 @@ fn main() {
             };
             cli::diff::run(&a, b.as_deref(), &d, json, max_changes)
         }
-        Some(Command::Link { flavor, json, compare, map, args }) => {
-            cli::link::run(flavor, &args, json, compare.as_deref(), map.as_deref())
+        Some(Command::Link { flavor, json, compare, map, write_image, args }) => {
+            cli::link::run(flavor, &args, json, compare.as_deref(), map.as_deref(), write_image.as_deref())
         }
         None => run_app(args),
     };

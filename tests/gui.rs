@@ -1347,6 +1347,39 @@ fn link_view_lists_the_runtime_pseudo_relocations_of_automatic_imports() {
     assert!(h.query_by_label("0x4000 ← data.dll!arr (64 bits)").is_some());
 }
 
+/// Objects → link → load → patch: the image the simulated link writes opens in the Patch view,
+/// which binds it to the open data.dll and applies the three pseudo-relocations as for the
+/// image ld.lld wrote (`patch lld-autoimport.exe --dll data.dll`: the same values).
+#[test]
+fn link_view_hands_the_simulated_image_to_the_patch_view() {
+    use linkscope::patch::Status;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/link/autoimport64");
+    let mut h = harness(gui_support::loaded_paths(&[dir.join("main.o"), sample("data.dll")]));
+    activate(&mut h, "main.o");
+    click_view(&mut h, View::Link);
+    wait_for_link(&mut h);
+    h.state_mut().apply(Action::Link(LinkAction::Paste("ld.lld -m i386pep -e start main.o libdata.a".into())));
+    let data = wait_for_link(&mut h);
+    assert!(data.image.is_some());
+    h.get_by_label("Load a.exe in the Patch view").click();
+    h.run_steps(2);
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(20)));
+    let doc = active(&h);
+    assert_eq!(doc.core.name, "a.exe (simulated)");
+    assert_eq!(doc.core.path, dir.join("a.exe"));
+    assert_eq!(doc.view, View::Patch);
+    let plan = wait_for_plan(&mut h);
+    let got: Vec<(u64, u64, Status)> = plan.steps.iter().map(|s| (s.target_rva, s.after, s.status)).collect();
+    assert_eq!(
+        got,
+        [
+            (0x4000, 0x1_fe10_304c, Status::Applied),
+            (0x4008, 0x1_fe10_3034, Status::Applied),
+            (0x4010, 0x1_fe10_3020, Status::Applied)
+        ]
+    );
+}
+
 #[test]
 fn link_view_lists_a_dlls_exports_and_its_import_library() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/link/exports64");

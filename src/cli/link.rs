@@ -9,8 +9,16 @@ use crate::link::{self, Flavor};
 use crate::{report, session};
 
 /// Run `link`; returns the exit code: 0 the link would succeed (and, with `--compare` /
-/// `--map`, no difference), 1 the linker would refuse it (or a difference), 2 unreadable input.
-pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&Path>, map: Option<&Path>) -> i32 {
+/// `--map`, no difference), 1 the linker would refuse it (or a difference), 2 unreadable input
+/// (or `--write-image` could not write).
+pub fn run(
+    flavor: Option<Flavor>,
+    args: &[String],
+    json: bool,
+    image: Option<&Path>,
+    map: Option<&Path>,
+    write_image: Option<&Path>,
+) -> i32 {
     let cmd = link::command::read(args);
     let flavor = match (flavor, cmd.flavor) {
         (Some(f), Some(g)) if f != g => {
@@ -37,13 +45,24 @@ pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&P
     let read = |p: &str| crate::input::Input::open(Path::new(p));
     // lld-link searches the directories of LIB too.
     let env = crate::session::link::environment(None);
-    let rep = match link::simulate_in(flavor, &cmd.args, &env, &read, link::par::default_threads()) {
+    let threads = link::par::default_threads();
+    let simulated = match write_image {
+        Some(_) => link::simulate_image(flavor, &cmd.args, &env, &read, threads),
+        None => link::simulate_in(flavor, &cmd.args, &env, &read, threads).map(|r| (r, None)),
+    };
+    let (rep, written) = match simulated {
         Ok(r) => r,
         Err(e) => {
             eprintln!("linkscope: link: {e}");
             return 2;
         }
     };
+    if let Some(path) = write_image {
+        if let Err(e) = write_simulated(path, written.as_ref()) {
+            eprintln!("linkscope: link --write-image {}: {e}", path.display());
+            return 2;
+        }
+    }
     let cmp = if image.is_some() || map.is_some() {
         match session::link::compare_files(&rep, image, map) {
             Ok(c) => Some(c),
@@ -66,4 +85,21 @@ pub fn run(flavor: Option<Flavor>, args: &[String], json: bool, image: Option<&P
         report::link::write_text(&mut out, &rep, cmp.as_ref())
     };
     super::finish(r.and_then(|()| out.flush()), code, 2)
+}
+
+/// Write the simulated image to `path` and list on stderr the bytes it does not know.
+fn write_simulated(path: &Path, image: Option<&link::image::Image>) -> Result<(), String> {
+    let img = image.ok_or("the link stops before it lays out an image: nothing written")?;
+    crate::input::write_atomically(path, &img.bytes).map_err(|e| e.to_string())?;
+    let unknown: u64 = img.unknown.iter().map(|u| u.size).sum();
+    eprintln!(
+        "linkscope: link: wrote {} ({} bytes; {unknown} bytes in {} runs not known)",
+        path.display(),
+        img.bytes.len(),
+        img.unknown.len()
+    );
+    for u in &img.unknown {
+        eprintln!("linkscope: link:   {} 0x{:x}..0x{:x}: {}", u.section, u.rva, u.rva + u.size, u.why);
+    }
+    Ok(())
 }

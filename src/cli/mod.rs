@@ -191,6 +191,10 @@ pub enum Command {
         /// or with --compare).
         #[arg(long, value_name = "FILE")]
         map: Option<PathBuf>,
+        /// Write the image the link would make here, atomically: every input section relocated,
+        /// the linker's own tables; the bytes it cannot know are listed on stderr.
+        #[arg(long, value_name = "FILE")]
+        write_image: Option<PathBuf>,
         /// The linker's command line: inputs and options, as the linker takes them, optionally
         /// after the linker's program name.
         #[arg(last = true, allow_hyphen_values = true, value_name = "LINKER-ARGS")]

@@ -237,6 +237,8 @@ pub enum LinkAction {
     CompareWith(Option<DocId>),
     /// A map file to compare the prediction with, alone.
     CompareMap(std::path::PathBuf),
+    /// Open the image the link would write, in the Patch view.
+    LoadImage,
 }
 
 /// What the Diff view asks for (of the active document).

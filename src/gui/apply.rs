@@ -474,7 +474,7 @@ impl App {
                     }
                     _ => remembered.unwrap_or(View::Overview),
                 };
-                let view = if linked { View::Verify } else { view };
+                let view = if linked { View::Verify } else { job.view.unwrap_or(view) };
                 let view = if views::applies(&core, view) { view } else { crate::gui::process::home(&core) };
                 let doc = Document::new(job.id, Arc::new(core), view);
                 // A new document may be a DLL another document's plan was missing, or an input (or

@@ -17,6 +17,8 @@ use crate::link::{self, Flavor, Report};
 use crate::model::{Arch, Binding, Format};
 use crate::session::{Job, Waker};
 
+use super::loader::LoadJob;
+
 /// A finished simulation.
 #[derive(Debug)]
 pub struct LinkData {
@@ -30,6 +32,10 @@ pub struct LinkData {
     pub compare: Option<(String, Result<Comparison, String>)>,
     /// What a pasted line's program does that is not modelled (a compiler driver's options).
     pub notes: Vec<String>,
+    /// The image the link would write (when it runs to the end), and its file name.
+    pub image: Option<(String, Arc<link::image::Image>)>,
+    /// The directory the inputs are read from (where the written image would go).
+    pub dir: Option<PathBuf>,
 }
 
 /// The result of a link job.
@@ -257,8 +263,10 @@ fn compute(
         }
     };
     let env = crate::session::link::environment(dir);
-    let report =
-        link::simulate_in(flavor, args, &env, &read, link::par::default_threads()).map_err(|e| e.to_string())?;
+    let (report, image) =
+        link::simulate_image(flavor, args, &env, &read, link::par::default_threads()).map_err(|e| e.to_string())?;
+    let output = link::args::parse(flavor, args).map_or_else(|_| "a.exe".into(), |c| output_name(&c));
+    let image = image.map(|i| (output, Arc::new(i)));
     let compare = with.map(|w| match w {
         CompareWith::Image(img) => {
             let map = crate::session::link::map_beside(&img.path);
@@ -278,7 +286,21 @@ fn compute(
         }
     });
     let rows = report.section_rows();
-    Ok(Arc::new(LinkData { report, command: args.join(" "), rows, compare, notes }))
+    let dir = dir.map(|d| d.to_path_buf());
+    Ok(Arc::new(LinkData { report, command: args.join(" "), rows, compare, notes, image, dir }))
+}
+
+/// The file name the link writes: `-o` (GNU ld, and lld's MinGW driver, whose default is
+/// `a.exe` / `a.dll`), else lld-link's rule.
+fn output_name(cfg: &link::args::Config) -> String {
+    let default = if cfg.dll { "a.dll" } else { "a.exe" };
+    let out = match cfg.flavor {
+        Flavor::GnuLd | Flavor::LldMingw => {
+            link::args::named_output(&cfg.outputs).map_or_else(|| default.to_string(), str::to_string)
+        }
+        Flavor::LldLink => link::debug::output_file(cfg),
+    };
+    crate::link::inputs::base_name(&out).to_string()
 }
 
 impl App {
@@ -303,7 +325,27 @@ impl App {
                 st.compare_map = None;
             }),
             LinkAction::CompareMap(path) => self.link_change(|st| st.compare_map = Some(path)),
+            LinkAction::LoadImage => self.link_load_image(),
         }
+    }
+
+    /// Open the image the active document's link would write as a document of its own (named
+    /// `<output> (simulated)`, placed in the inputs' directory so that the DLLs beside them are
+    /// found) in the Patch view: objects → link → load → patch.
+    fn link_load_image(&mut self) {
+        let Some(doc) = self.active_doc() else { return };
+        let Some(Ok(data)) = &doc.link.result else { return };
+        let Some((out, image)) = &data.image else {
+            return self.set_status("The link stops before it lays out an image: nothing to load", true);
+        };
+        let dir = data.dir.clone().or_else(|| doc.core.path.parent().map(|p| p.to_path_buf())).unwrap_or_default();
+        let (path, name, bytes) = (dir.join(out), format!("{out} (simulated)"), image.bytes.clone());
+        let unknown: u64 = image.unknown.iter().map(|u| u.size).sum();
+        let id = self.alloc_id();
+        let mut job = LoadJob::start_bytes(id, path, name.clone(), bytes, true, Some(self.waker()));
+        job.view = Some(crate::gui::View::Patch);
+        self.loads.push(job);
+        self.set_status(format!("Loading {name}: {unknown} bytes the simulation cannot know are left zero"), false);
     }
 
     /// Change the active document's Link inputs and simulate again.

@@ -45,6 +45,8 @@ pub struct LoadJob {
     pub activate: bool,
     /// The module's memory in a process, for a module opened from a Process document.
     pub link: Option<std::sync::Arc<super::process::MemoryLink>>,
+    /// The view the document opens in (None: the remembered or first one).
+    pub view: Option<super::View>,
     job: Job<Result<DocCore, String>>,
 }
 
@@ -63,7 +65,7 @@ impl LoadJob {
         let path = super::live::proc_path(pid);
         let name = format!("process {pid}");
         let job = Job::spawn(&format!("read {name}"), wake, move |cx| super::live::load(pid, cx));
-        LoadJob { id, path, name, activate, link: None, job }
+        LoadJob { id, path, name, activate, link: None, view: None, job }
     }
 
     /// Start parsing bytes already in memory (an archive member) on a new thread.
@@ -88,7 +90,7 @@ impl LoadJob {
     ) -> Self {
         let (path2, name2) = (path.clone(), name.clone());
         let job = Job::spawn(&format!("load {name}"), wake, move |cx| load(path2, name2, data, cx));
-        LoadJob { id, path, name, activate, link: None, job }
+        LoadJob { id, path, name, activate, link: None, view: None, job }
     }
 
     /// What the load is doing, and the fraction of the bytes read.

@@ -87,7 +87,7 @@ const W: u32 = 0x8000_0000;
 const X: u32 = 0x2000_0000;
 const DISCARD: u32 = 0x0200_0000;
 
-fn align_up(v: u64, a: u64) -> u64 {
+pub(crate) fn align_up(v: u64, a: u64) -> u64 {
     if a <= 1 {
         v
     } else {

@@ -25,6 +25,8 @@ pub mod gnu;
 mod gnu_args;
 pub mod gnu_autoimport;
 pub mod gnu_layout;
+pub mod image;
+pub mod image_headers;
 pub mod implib;
 pub mod inputs;
 pub mod layout;
@@ -161,6 +163,28 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     read: ReadFile<B>,
     threads: usize,
 ) -> Result<Report, Unreadable> {
+    run(flavor, command_line, env, read, threads, false).map(|(rep, _)| rep)
+}
+
+/// [`simulate_in`], and the image the link would write (see [`image`]) when it runs to the end.
+pub fn simulate_image<B: Into<inputs::FileBytes>>(
+    flavor: Flavor,
+    command_line: &[String],
+    env: &search::Environment,
+    read: ReadFile<B>,
+    threads: usize,
+) -> Result<(Report, Option<image::Image>), Unreadable> {
+    run(flavor, command_line, env, read, threads, true)
+}
+
+fn run<B: Into<inputs::FileBytes>>(
+    flavor: Flavor,
+    command_line: &[String],
+    env: &search::Environment,
+    read: ReadFile<B>,
+    threads: usize,
+    want_image: bool,
+) -> Result<(Report, Option<image::Image>), Unreadable> {
     let mut cfg = args::parse(flavor, command_line)?;
     if cfg.inputs.is_empty() && cfg.default_libs.is_empty() {
         return Err(Unreadable::NoInputs);
@@ -217,7 +241,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     if let Some(e) = def_error {
         w.error(e);
         w.fatal = true;
-        return Ok(report::build(&w, &[], None));
+        return Ok((report::build(&w, &[], None), None));
     }
     if let Some(n) = codeview_note {
         w.note(n);
@@ -237,7 +261,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         }
     }
     if refuse_missing(&mut w, &missing) {
-        return Ok(report::build(&w, &[], None));
+        return Ok((report::build(&w, &[], None), None));
     }
     let mut queue = VecDeque::new();
     w.define_linker_symbols(true);
@@ -301,7 +325,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     gnu_autoimport::run(&mut w, &mut queue);
     if w.fatal {
-        return Ok(report::build(&w, &roots, None));
+        return Ok((report::build(&w, &roots, None), None));
     }
     if flavor != Flavor::GnuLd {
         report::undefined_lld(&mut w, &roots);
@@ -321,6 +345,17 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     }
     let lay =
         if flavor == Flavor::GnuLd { gnu_layout::layout(&w, &live) } else { layout::lld(&w, &live, &folded, &merged) };
+    let image = want_image.then(|| {
+        let entry = roots.first().and_then(|&g| match w.globals[g.0].def {
+            resolve::Def::Regular { chunk, value, .. } => {
+                let into = folds.iter().find(|f| f.0 == chunk).map_or(chunk, |f| f.1);
+                lay.chunks.iter().find(|c| c.origin == layout::Origin::Input(into)).map(|c| c.rva + value)
+            }
+            _ => None,
+        });
+        let image_base = w.cfg.image_base.unwrap_or_else(|| report::default_base(&w));
+        image::write(&w, &lay, &image::Inputs { folds: &folds, image_base, entry })
+    });
     // The report needs no symbol or relocation any more: its strings take their place.
     w.release_symbols();
     let report = report::build(&w, &roots, Some((live, folds, lay)));
@@ -329,7 +364,7 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
         // printing of the report (if no thread can be made, the closure drops it here).
         let _ = std::thread::Builder::new().name("link-free".into()).spawn(move || drop(w));
     }
-    Ok(report)
+    Ok((report, image))
 }
 
 /// Read a `.def` file into the configuration: its exports, and its `LIBRARY` name as the output

@@ -309,7 +309,7 @@ fn selection_name(s: u8) -> &'static str {
     crate::formats::coff::symbols::selection_name(s)
 }
 
-fn default_base(w: &World) -> u64 {
+pub(crate) fn default_base(w: &World) -> u64 {
     match (w.machine, w.cfg.dll) {
         (super::args::Machine::X64, false) => 0x1_4000_0000,
         (super::args::Machine::X64, true) => 0x1_8000_0000,

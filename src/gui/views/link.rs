@@ -132,7 +132,7 @@ pub fn show(ui: &mut egui::Ui, cx: &ViewCtx<'_>, actions: &mut Vec<Action>) {
         }
         Some(Ok(d)) => d.clone(),
     };
-    outcome(ui, &data);
+    outcome(ui, &data, actions);
     // One panel at a time: the input sections (the table), the COMDATs, or the image's layout.
     let id = egui::Id::unique(TAB_ID);
     let mut tab = ui.data_mut(|d| d.get_temp::<u8>(id)).unwrap_or(0);
@@ -346,7 +346,7 @@ fn text_field(
     }
 }
 
-fn outcome(ui: &mut egui::Ui, data: &LinkData) {
+fn outcome(ui: &mut egui::Ui, data: &LinkData, actions: &mut Vec<Action>) {
     let r = &data.report;
     ui.horizontal_wrapped(|ui| {
         let (text, color) = if r.succeeds {
@@ -368,6 +368,17 @@ fn outcome(ui: &mut egui::Ui, data: &LinkData) {
         let counts =
             format!("{} placed, {} discarded, {} folded", r.placements.len(), r.discarded.len(), r.folds.len());
         ui.label(if r.succeeds { counts } else { format!("had it linked: {counts}") });
+        if let (true, Some((out, image))) = (r.succeeds, &data.image) {
+            ui.separator();
+            let unknown: u64 = image.unknown.iter().map(|u| u.size).sum();
+            let tip = format!(
+                "Write the image this link makes ({} bytes: every input section relocated, the import tables, the runtime pseudo-relocation list, the base relocations) and open it in the Patch view, with the DLLs beside the inputs: objects → link → load → patch, without a linker. {unknown} bytes the simulation cannot know (time stamps, hashes, tables not yet written) stay zero.",
+                image.bytes.len()
+            );
+            if ui.button(format!("Load {out} in the Patch view")).on_hover_text(tip).clicked() {
+                actions.push(Action::Link(LinkAction::LoadImage));
+            }
+        }
     });
     ui.label(RichText::new(&data.command).monospace().weak()).on_hover_text("The command line simulated");
     for d in r.diagnostics.iter().take(12) {
