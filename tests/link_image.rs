@@ -46,7 +46,7 @@ fn section_bytes<'a>(bin: &Binary, data: &'a [u8], name: &str) -> Option<&'a [u8
 
 #[test]
 fn every_section_the_writer_knows_equals_the_linkers() {
-    let (mut same, mut unknown, mut differ) = (0, 0, Vec::new());
+    let (mut same, mut unknown, mut directories, mut differ) = (0, 0, 0, Vec::new());
     let mut causes = std::collections::BTreeMap::<String, usize>::new();
     for cmd in common::link_cmd_files() {
         let (dir, name, flavor, args) = case(&cmd);
@@ -60,6 +60,27 @@ fn every_section_the_writer_knows_equals_the_linkers() {
             continue;
         }
         let sim = linkscope::formats::load(&img.bytes).unwrap_or_else(|e| panic!("{name}: {e} {:?}", img.unknown));
+        // The directories the loader and the patch engine read: exports, imports, exceptions,
+        // base relocations, debug, TLS, IAT, delay imports.
+        let dirs = |b: &Binary| {
+            let pe = b.pe.as_ref().unwrap();
+            let d = pe.data_directories.iter().filter(|d| [0, 1, 3, 5, 6, 9, 12, 13].contains(&d.index));
+            d.map(|d| (d.index, d.rva, d.size)).collect::<Vec<_>>()
+        };
+        // The section table (names cut to the 8 bytes written) and the entry point too.
+        let table = |b: &Binary| {
+            let t = b.sections.iter().map(|s| {
+                let name: String = s.name.chars().take(8).collect();
+                (name, s.rva, s.virtual_size, s.file_offset, s.file_size, s.flags)
+            });
+            (t.collect::<Vec<_>>(), b.entry_rva, b.image_base)
+        };
+        assert_eq!(table(&sim), table(&real_bin), "{name}");
+        if dirs(&sim) == dirs(&real_bin) {
+            directories += 1;
+        } else {
+            differ.push(format!("{name}: data directories {:x?} / {:x?}", dirs(&real_bin), dirs(&sim)));
+        }
         for s in &real_bin.sections {
             let rel = format!("{}/{name} {}", dir.file_name().unwrap().to_string_lossy(), s.name);
             let holes: Vec<_> = img.unknown.iter().filter(|u| u.section == s.name).collect();
@@ -94,7 +115,10 @@ fn every_section_the_writer_knows_equals_the_linkers() {
             }
         }
     }
-    println!("{same} sections equal, {unknown} not known in full, {} differ", differ.len());
+    println!(
+        "{same} sections equal, {unknown} not known in full, {directories} images' data directories equal, {} differ",
+        differ.len()
+    );
     for (c, n) in &causes {
         println!("  {n:4} {c}");
     }

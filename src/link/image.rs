@@ -17,6 +17,9 @@ use super::layout::{Chunk, Layout, Origin};
 use super::resolve::{ChunkId, Def, GlobalId, ObjId, Target, World};
 use crate::formats::coff::header::scn;
 
+mod tables;
+use tables::thunk;
+
 /// A simulated image.
 #[derive(Debug, Clone, Default)]
 pub struct Image {
@@ -147,7 +150,9 @@ impl<'a> Writer<'a> {
         for (oi, o) in w.objs.iter().enumerate() {
             let Some(imp) = &o.bin.import_object else { continue };
             let shown = super::layout::import_shown(imp);
-            if let Some(c) = addr.synthetic(lay, &format!("IAT {}!{shown}", imp.dll)) {
+            // A delay-loaded import's slot is in the delay IAT.
+            let slot = addr.synthetic(lay, &format!("IAT {}!{shown}", imp.dll));
+            if let Some(c) = slot.or_else(|| addr.synthetic(lay, &format!("delay IAT {}!{shown}", imp.dll))) {
                 iat.insert(oi, c.rva);
             }
             if let Some(c) = addr.synthetic(lay, &format!("import thunk {}", imp.symbol)) {
@@ -388,137 +393,21 @@ impl Writer<'_> {
             // Zeros, or written with the block list.
             "__CTOR_LIST__" | "__DTOR_LIST__" | "__CTOR_LIST__ end (LONG 0)" | "__DTOR_LIST__ end (LONG 0)" => return,
             "import directory terminator" | "base relocations" => return,
+            "export table" => match self.export_chunk(c) {
+                Ok(b) => b,
+                Err(why) => return self.unknown(c.out, c.rva, c.size, why),
+            },
+            "export directory" => self.gnu_edata(c),
+            "delay-load imports" => match self.delay_chunk(c) {
+                Ok(b) => b,
+                Err(why) => return self.unknown(c.out, c.rva, c.size, why),
+            },
             "debug directory" => self.debug_directory(c),
             "CodeView record" => self.codeview(c),
             _ => return self.unknown(c.out, c.rva, c.size, format!("{} ({what}) is laid out but not written", c.name)),
         };
         // Never past the chunk (an empty pseudo-relocation list has no header).
         self.put(c.out, c.rva, &bytes[..bytes.len().min(c.size as usize)]);
-    }
-
-    /// lld's debug directory: the CodeView entry (with `/debug`), then the repro entry (with
-    /// `/brepro`); each entry's time stamp is unknown (the link time, or a hash of the output).
-    fn debug_directory(&mut self, c: &Chunk) -> Vec<u8> {
-        let mut b = Vec::new();
-        let mut entry = |ty: u32, size: u64, rva: u64, file: u64| {
-            for v in [0u32, 0, 0, ty, size as u32, rva as u32, file as u32] {
-                b.extend(v.to_le_bytes());
-            }
-        };
-        if self.w.cfg.debug {
-            let cv = self.addr.synthetic(self.lay, "CodeView build id");
-            let file = |x: &Chunk| self.lay.sections.get(x.out).map_or(0, |s| s.file_offset + x.rva - s.rva);
-            entry(2, cv.map_or(0, |x| x.size), cv.map_or(0, |x| x.rva), cv.map_or(0, file));
-        }
-        if self.w.cfg.repro {
-            entry(16, 0, 0, 0);
-        }
-        for i in 0..b.len() as u64 / 28 {
-            let why = "the debug entry's time stamp: the link time, or with /brepro a hash of the output";
-            self.unknown(c.out, c.rva + 28 * i + 4, 4, why.into());
-        }
-        b
-    }
-
-    /// lld's CodeView record: `RSDS`, the GUID (unknown: lld hashes the output into it), age
-    /// 1, the PDB path and its NUL (zeros for lld-link's `/debug:dwarf`).
-    fn codeview(&mut self, c: &Chunk) -> Vec<u8> {
-        if !self.w.cfg.pdb && !self.w.cfg.mingw {
-            // lld-link's `/debug:dwarf` writes no PDB and leaves the record's bytes zero (its
-            // MinGW mode writes the build id all the same).
-            return vec![0; c.size as usize];
-        }
-        let mut b = b"RSDS".to_vec();
-        b.extend([0; 16]);
-        b.extend(1u32.to_le_bytes());
-        b.extend(self.w.cfg.codeview_path.as_bytes());
-        b.push(0);
-        self.unknown(c.out, c.rva + 4, 16, "the CodeView GUID: lld hashes the output into it".into());
-        b
-    }
-
-    /// The IAT slot a thunk at `rva` jumps through.
-    fn thunk_slot(&self, rva: u64) -> Option<u64> {
-        let (oi, _) = self.thunk.iter().find(|(_, &t)| t == rva)?;
-        self.iat.get(oi).copied()
-    }
-
-    /// One of lld's import-table chunks (`IdataContents`).
-    fn import_table(&self, c: &Chunk, ptr: u64) -> Result<Vec<u8>, String> {
-        let name = c.name.as_str();
-        let first = |prefix: &str| {
-            self.lay
-                .chunks
-                .iter()
-                .find(|x| x.origin == Origin::Synthetic("import tables") && x.name.starts_with(prefix))
-                .map(|x| x.rva as u32)
-                .ok_or_else(|| format!("{name}: no chunk {prefix}…"))
-        };
-        if let Some(dll) = name.strip_prefix("import directory ").filter(|d| *d != "end") {
-            let (ilt, iat) = (first(&format!("ILT {dll}!"))?, first(&format!("IAT {dll}!"))?);
-            let dll_name = first(&format!("DLL name {dll}"))?;
-            return Ok([ilt, 0, 0, dll_name, iat].iter().flat_map(|v| v.to_le_bytes()).collect());
-        }
-        if let Some(dll) = name.strip_prefix("DLL name ") {
-            let mut b = dll.as_bytes().to_vec();
-            b.push(0);
-            return Ok(b);
-        }
-        let entry = name.strip_prefix("ILT ").or_else(|| name.strip_prefix("IAT "));
-        if let Some((dll, shown)) = entry.and_then(|e| e.split_once('!')) {
-            let imp = self.import(dll, shown).ok_or_else(|| format!("{name}: no import member"))?;
-            let value = if imp.name_type == crate::model::ImportNameType::Ordinal || imp.import_name.is_none() {
-                (1u64 << (ptr * 8 - 1)) | u64::from(imp.ordinal_or_hint)
-            } else {
-                // The k-th entry named so takes the k-th hint/name chunk of that name.
-                let k = self.same_name_before(c, "ILT ", "IAT ", shown);
-                let hints = self.addr.synthetic.get(&format!("hint/name {shown}").to_ascii_lowercase());
-                let at = hints.and_then(|v| v.get(k)).and_then(|&i| self.lay.chunks.get(i));
-                at.ok_or_else(|| format!("{name}: no hint/name chunk"))?.rva
-            };
-            return Ok(value.to_le_bytes()[..ptr as usize].to_vec());
-        }
-        if let Some(shown) = name.strip_prefix("hint/name ") {
-            let k = self.same_name_before(c, "hint/name ", "hint/name ", shown);
-            // The k-th IAT entry named so is the import this hint/name belongs to.
-            let iat = self
-                .lay
-                .chunks
-                .iter()
-                .filter(|x| x.origin == Origin::Synthetic("import tables"))
-                .filter_map(|x| x.name.strip_prefix("IAT ")?.split_once('!').filter(|(_, s)| *s == shown))
-                .nth(k)
-                .and_then(|(dll, _)| self.import(dll, shown));
-            let imp = iat.ok_or_else(|| format!("{name}: no import member"))?;
-            let mut b = imp.ordinal_or_hint.to_le_bytes().to_vec();
-            b.extend(shown.as_bytes());
-            b.resize(c.size as usize, 0);
-            return Ok(b);
-        }
-        // The tables' terminators.
-        Ok(Vec::new())
-    }
-
-    /// How many import-table chunks before `c` (named `a…`/`b…`, per its kind) name `shown`.
-    fn same_name_before(&self, c: &Chunk, a: &str, b: &str, shown: &str) -> usize {
-        let kind = if c.name.starts_with(a) { a } else { b };
-        self.lay
-            .chunks
-            .iter()
-            .take_while(|x| x.rva != c.rva || x.name != c.name)
-            .filter(|x| x.origin == Origin::Synthetic("import tables"))
-            .filter_map(|x| x.name.strip_prefix(kind))
-            .filter(|rest| rest.split_once('!').map_or(*rest, |(_, s)| s) == shown)
-            .count()
-    }
-
-    /// The import member of `dll` shown as `shown`.
-    fn import(&self, dll: &str, shown: &str) -> Option<&crate::model::ImportObject> {
-        self.w
-            .objs
-            .iter()
-            .filter_map(|o| o.bin.import_object.as_ref())
-            .find(|imp| imp.dll.eq_ignore_ascii_case(dll) && super::layout::import_shown(imp) == shown)
     }
 
     /// Both linkers sort x64 `.pdata` by function start once it is written (lld's
@@ -583,13 +472,6 @@ impl Writer<'_> {
         }
         self.put(out, start, &b);
     }
-}
-
-/// `jmp [slot]`: `FF 25` and the displacement (x64) or address (x86).
-fn thunk(v: u32) -> Vec<u8> {
-    let mut b = vec![0xFF, 0x25];
-    b.extend(v.to_le_bytes());
-    b
 }
 
 /// bfd's `bfd_arch_i386_fill` for code: the longest nop that fits (10 bytes with long nops,

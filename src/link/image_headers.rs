@@ -1,6 +1,6 @@
 //! The simulated image's headers: lld's DOS header and stub, the COFF header, the optional
 //! header with the data directories found in the layout (exports, imports, exceptions, base
-//! relocations, debug, TLS, IAT), and the section table. The values the simulation does not
+//! relocations, debug, TLS, IAT, delay imports), and the section table. The values the simulation does not
 //! model (subsystem, stack sizes, versions) are lld's defaults: the headers are written so that
 //! the image can be read and loaded, not compared.
 
@@ -64,6 +64,22 @@ pub fn directories(w: &World, lay: &Layout, addr: &Addresses) -> [(u64, u64); 16
             || synthetic(c, "import directory terminator")
     })
     .unwrap_or_default();
+    if w.cfg.flavor == super::Flavor::GnuLd {
+        // bfd (`_bfd_XXi_final_link_postscript`): the import directory runs from the global
+        // symbol `.idata$2` to `.idata$4`, the IAT from `.idata$5` to `.idata$6`, when objects
+        // define them; else (`add_data_entry`) the import directory is the `.idata` section.
+        let sym = |n: &str| match w.by_name.get(n).map(|g| &w.globals[g.0].def) {
+            Some(Def::Regular { chunk, value, .. }) => addr.chunk_rva(*chunk).map(|r| r + value),
+            _ => None,
+        };
+        match (sym(".idata$2"), sym(".idata$4")) {
+            (Some(a), Some(b)) if b >= a => d[1] = (a, b - a),
+            _ => d[1] = section(".idata").unwrap_or_default(),
+        }
+        if let (Some(a), Some(b)) = (sym(".idata$5"), sym(".idata$6")) {
+            d[12] = (a, b.saturating_sub(a));
+        }
+    }
     d[3] = section(".pdata").unwrap_or_default();
     d[5] = span(&|c| synthetic(c, "base relocations")).unwrap_or_default();
     d[6] = span(&|c| synthetic(c, "debug directory")).unwrap_or_default();
@@ -74,8 +90,15 @@ pub fn directories(w: &World, lay: &Layout, addr: &Addresses) -> [(u64, u64); 16
             d[9] = (rva + value, if x64 { 0x28 } else { 0x18 });
         }
     }
+    d[13] = span(&|c| synthetic(c, "delay-load imports") && c.name.starts_with("delay directory")).unwrap_or_default();
     d[12] = span(&|c| input(c, ".idata$5") || (synthetic(c, "import tables") && c.name.starts_with("IAT ")))
         .unwrap_or_default();
+    // An empty directory is written as zeros.
+    for e in &mut d {
+        if e.1 == 0 {
+            *e = (0, 0);
+        }
+    }
     d
 }
 
