@@ -88,6 +88,13 @@ E=tests/fixtures/link/exports64
 EXPORTS_CMD="x86_64-w64-mingw32-ld --shared -e start --out-implib gnu-dll.dll.a dllm.obj ../src/exports/dll.def"
 LINKSCOPE_LINK=$EXPORTS_CMD LINKSCOPE_LINK_TAB=2 shot link-exports --view link $E/dllm.obj
 SIZE=1000x700 LINKSCOPE_LINK=$EXPORTS_CMD LINKSCOPE_LINK_TAB=2 shot link-exports-1000 --view link $E/dllm.obj
+# Objects -> link -> load -> patch: ld.lld's automatic import simulated, the written image (its
+# unknown bytes listed in the Image panel), then loaded in the Patch view with data.dll open.
+A=tests/fixtures/link/autoimport64
+AUTO_CMD="ld.lld -m i386pep -e start main.o libdata.a"
+LINKSCOPE_LINK=$AUTO_CMD LINKSCOPE_LINK_TAB=2 shot link-image --view link $A/main.o $S/data.dll
+LINKSCOPE_LINK=$AUTO_CMD LINKSCOPE_LINK_LOAD=1 shot link-patch --view link $A/main.o $S/data.dll
+SIZE=1000x700 LINKSCOPE_LINK=$AUTO_CMD LINKSCOPE_LINK_LOAD=1 shot link-patch-1000 --view link $A/main.o $S/data.dll
 # The four views whose answers sit in wide columns, at 1000x700 too, each with a row selected (its
 # full text in the details pane): the table scrolls sideways instead of squeezing them.
 LINKSCOPE_SELECT_ROW=2 shot patch-row --view patch $S/autoimport-small.exe $S/data.dll

@@ -1361,6 +1361,11 @@ fn link_view_hands_the_simulated_image_to_the_patch_view() {
     h.state_mut().apply(Action::Link(LinkAction::Paste("ld.lld -m i386pep -e start main.o libdata.a".into())));
     let data = wait_for_link(&mut h);
     assert!(data.image.is_some());
+    // The Image panel names what the simulation cannot know: lld's debug time stamp and GUID.
+    h.get_by_label_contains("Image: sections").click();
+    h.run();
+    assert!(h.query_by_label("a.exe, as written (3584 bytes)").is_some());
+    assert!(h.query_by_label_contains("the CodeView GUID").is_some());
     h.get_by_label("Load a.exe in the Patch view").click();
     h.run_steps(2);
     assert!(h.state_mut().wait_for_loads(Duration::from_secs(20)));

@@ -345,7 +345,10 @@ impl App {
         let mut job = LoadJob::start_bytes(id, path, name.clone(), bytes, true, Some(self.waker()));
         job.view = Some(crate::gui::View::Patch);
         self.loads.push(job);
-        self.set_status(format!("Loading {name}: {unknown} bytes the simulation cannot know are left zero"), false);
+        self.set_status(
+            format!("{name}: the image the link writes; {unknown} bytes it cannot know are zero (the Link view's Image panel lists them)"),
+            false,
+        );
     }
 
     /// Change the active document's Link inputs and simulate again.

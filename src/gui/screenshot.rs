@@ -63,7 +63,8 @@ impl App {
     /// the Process document shown, opened and verified; see [`App::screenshot_module_view`]),
     /// and `LINKSCOPE_MENU=process` (File → Open process…, its filter set to
     /// `LINKSCOPE_PROCESS_FILTER` and the first process kept selected), and `LINKSCOPE_LINK` (a
-    /// command line pasted into the Link view; `LINKSCOPE_LINK_TAB` picks its panel once linked).
+    /// command line pasted into the Link view; `LINKSCOPE_LINK_TAB` picks its panel once linked,
+    /// `LINKSCOPE_LINK_LOAD` then loads the written image in the Patch view).
     fn screenshot_setup(&mut self) {
         if let Ok(cmd) = std::env::var("LINKSCOPE_LINK") {
             self.apply(Action::Link(super::action::LinkAction::Paste(cmd)));
@@ -160,6 +161,9 @@ impl App {
             self.screenshot_module_view();
             if let Some(tab) = std::env::var("LINKSCOPE_LINK_TAB").ok().and_then(|t| t.parse::<u8>().ok()) {
                 super::views::link::set_tab(ctx, tab);
+            }
+            if std::env::var("LINKSCOPE_LINK_LOAD").is_ok() {
+                self.apply(Action::Link(super::action::LinkAction::LoadImage));
             }
         }
         let Some(shot) = self.screenshot.as_mut() else { return };

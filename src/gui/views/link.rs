@@ -472,6 +472,10 @@ fn comdats(ui: &mut egui::Ui, data: &LinkData) {
 
 fn side_panels(ui: &mut egui::Ui, data: &LinkData) {
     let r = &data.report;
+    if let Some((out, image)) = &data.image {
+        written_image(ui, out, image);
+        ui.separator();
+    }
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.label(RichText::new("Output sections").strong());
@@ -518,11 +522,28 @@ fn side_panels(ui: &mut egui::Ui, data: &LinkData) {
             ui.separator();
             ui.vertical(|ui| pseudo_relocs(ui, r));
         }
+
         if !r.exports.is_empty() || r.import_library.is_some() {
             ui.separator();
             ui.vertical(|ui| exports(ui, r));
         }
     });
+}
+
+/// The image the link writes: its size and the bytes the simulation cannot know.
+fn written_image(ui: &mut egui::Ui, out: &str, image: &crate::link::image::Image) {
+    ui.label(RichText::new(format!("{out}, as written ({} bytes)", image.bytes.len())).strong()).on_hover_text(
+        "The image the simulation writes (link --write-image; \"Load … in the Patch view\" above): every input section relocated and the linker's own tables. The bytes below cannot be known without the linker's output and are left zero.",
+    );
+    if image.unknown.is_empty() {
+        ui.label(RichText::new("every byte known").weak());
+    }
+    for u in image.unknown.iter().take(12) {
+        ui.label(RichText::new(format!("{} {:#x}+{}: {}", u.section, u.rva, u.size, u.why)).monospace());
+    }
+    if image.unknown.len() > 12 {
+        ui.label(RichText::new(format!("… {} more (link --write-image lists all)", image.unknown.len() - 12)).weak());
+    }
 }
 
 /// The export table the link writes, and the import library lld-link writes beside the DLL.
