@@ -26,6 +26,27 @@ fn case(cmd: &Path) -> (PathBuf, String, Flavor, Vec<String>) {
     (cmd.parent().unwrap().to_path_buf(), name, flavor, lines.map(str::to_string).collect())
 }
 
+/// The gcc driver's recorded `collect2` lines (Debian's CRT and libraries, found by `-L` / `-l`),
+/// when `gcc-mingw-w64` is installed (each skipped with a message otherwise).
+fn driver_lines() -> Vec<(PathBuf, String, Flavor, Vec<String>)> {
+    let mut out = Vec::new();
+    for (case, probe) in [
+        ("driver64", "/usr/x86_64-w64-mingw32/lib/libkernel32.a"),
+        ("gnuauto64", "/usr/x86_64-w64-mingw32/lib/libkernel32.a"),
+        ("gnuauto32", "/usr/i686-w64-mingw32/lib/libkernel32.a"),
+    ] {
+        if !Path::new(probe).exists() {
+            eprintln!("skipped {case}/gnu-gcc: {probe} is absent (apt-get install gcc-mingw-w64)");
+            continue;
+        }
+        let dir = common::fixture_path(&format!("link/{case}"));
+        let line = std::fs::read_to_string(dir.join("gnu-gcc.line")).unwrap();
+        let cmd = link::command::read(&link::args::split_command_line(&line));
+        out.push((dir, "gnu-gcc".to_string(), Flavor::GnuLd, cmd.args));
+    }
+    out
+}
+
 /// The image a recorded link wrote, when it wrote one.
 fn real_image(dir: &Path, name: &str) -> Option<PathBuf> {
     ["exe", "dll"].iter().map(|e| dir.join(format!("{name}.{e}"))).find(|p| p.exists())
@@ -48,8 +69,9 @@ fn section_bytes<'a>(bin: &Binary, data: &'a [u8], name: &str) -> Option<&'a [u8
 fn every_section_the_writer_knows_equals_the_linkers() {
     let (mut same, mut unknown, mut directories, mut differ) = (0, 0, 0, Vec::new());
     let mut causes = std::collections::BTreeMap::<String, usize>::new();
-    for cmd in common::link_cmd_files() {
-        let (dir, name, flavor, args) = case(&cmd);
+    let mut cases: Vec<_> = common::link_cmd_files().iter().map(|c| case(c)).collect();
+    cases.extend(driver_lines());
+    for (dir, name, flavor, args) in cases {
         let Some(real_path) = real_image(&dir, &name) else { continue };
         let real = std::fs::read(&real_path).unwrap();
         let Ok(real_bin) = linkscope::formats::load(&real) else { continue };

@@ -89,7 +89,8 @@ pub struct Addresses {
 }
 
 impl Addresses {
-    fn new(lay: &Layout, inp: &Inputs) -> Self {
+    /// Index the layout's chunks (and the ICF folds of `inp`).
+    pub fn new(lay: &Layout, inp: &Inputs) -> Self {
         let mut a = Addresses {
             base: inp.image_base,
             rva_of: HashMap::new(),
@@ -262,6 +263,11 @@ impl<'a> Writer<'a> {
         let rva = |v: Option<u64>, what: &str| {
             v.map(|r| self.addr.base + r).ok_or_else(|| format!("{} ({what}) has no place in the layout", gl.name))
         };
+        if self.w.cfg.flavor == super::Flavor::GnuLd && super::image_headers::gnu_script_assigns(&gl.name) {
+            if let Some(v) = super::image_headers::linker_symbol(self.w, self.lay, &self.addr, &gl.name) {
+                return Ok(v);
+            }
+        }
         match &gl.def {
             Def::Regular { chunk, value, .. } => self.chunk_va(*chunk, *value),
             Def::Common { obj, .. } => rva(self.addr.common_rva.get(&(g, obj.0)).copied(), "common"),

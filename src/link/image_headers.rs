@@ -18,20 +18,35 @@ const DOS_PROGRAM: [u8; 56] =
 pub fn linker_symbol(w: &World, lay: &Layout, addr: &Addresses, name: &str) -> Option<u64> {
     let at = |rva: u64| Some(addr.base + rva);
     let chunk_named = |n: &str| lay.chunks.iter().find(|c| matches!(c.origin, Origin::Synthetic(_)) && c.name == n);
-    let psr = || {
-        lay.chunks.iter().filter(|c| matches!(c.origin, Origin::Input(_)) && c.name == ".rdata_runtime_pseudo_reloc")
+    let list = lay.chunks.iter().find(|c| c.origin == Origin::Synthetic("runtime pseudo-relocation list"));
+    // GNU ld's script: `__rt_psrelocs_start` / `_end` around the `.rdata_runtime_pseudo_reloc`
+    // inputs (kept last in `.rdata`), `__RUNTIME_PSEUDO_RELOC_LIST_END__ = .` after `.rdata`,
+    // `__RUNTIME_PSEUDO_RELOC_LIST__` that minus the inputs' size.
+    let gnu_list = || {
+        let rdata = lay.sections.iter().find(|s| s.name == ".rdata")?;
+        let end = rdata.rva + rdata.virtual_size;
+        let mut inputs = lay
+            .chunks
+            .iter()
+            .filter(|c| matches!(c.origin, Origin::Input(_)) && c.name == ".rdata_runtime_pseudo_reloc");
+        let (lo, hi) = match inputs.next() {
+            Some(first) => inputs.fold((first.rva, first.rva + first.size), |(lo, hi), c| (lo, hi.max(c.rva + c.size))),
+            None => (end, end),
+        };
+        Some((lo, hi, end))
     };
-    let list = || lay.chunks.iter().find(|c| c.origin == Origin::Synthetic("runtime pseudo-relocation list"));
     match name.trim_start_matches('_') {
         "ImageBase" | "image_base__" => Some(addr.base),
-        "RUNTIME_PSEUDO_RELOC_LIST__" | "rt_psrelocs_start" => match list() {
+        "RUNTIME_PSEUDO_RELOC_LIST__" => match list {
             Some(c) => at(c.rva),
-            None => at(psr().next()?.rva),
+            None => gnu_list().and_then(|(lo, hi, end)| at(end - (hi - lo))),
         },
-        "RUNTIME_PSEUDO_RELOC_LIST_END__" | "rt_psrelocs_end" => match list() {
+        "RUNTIME_PSEUDO_RELOC_LIST_END__" => match list {
             Some(c) => at(c.rva + c.size),
-            None => psr().next_back().and_then(|c| at(c.rva + c.size)),
+            None => gnu_list().and_then(|(_, _, end)| at(end)),
         },
+        "rt_psrelocs_start" => gnu_list().and_then(|(lo, _, _)| at(lo)),
+        "rt_psrelocs_end" => gnu_list().and_then(|(_, hi, _)| at(hi)),
         "CTOR_LIST__" => at(chunk_named("__CTOR_LIST__ head (-1)").or(chunk_named("__CTOR_LIST__ (LONG -1)"))?.rva),
         "DTOR_LIST__" => at(chunk_named("__DTOR_LIST__ head (-1)").or(chunk_named("__DTOR_LIST__ (LONG -1)"))?.rva),
         "section_alignment__" => Some(w.cfg.align),
@@ -39,6 +54,26 @@ pub fn linker_symbol(w: &World, lay: &Layout, addr: &Addresses, name: &str) -> O
         "dll__" => Some(u64::from(w.cfg.dll)),
         _ => None,
     }
+}
+
+/// Whether GNU ld's default script assigns `name` outright (not `PROVIDE`): its value is the
+/// script's even when an object defines the symbol too (libgcc's `_ctors.o` defines
+/// `__CTOR_LIST__`, the runtime's objects the pseudo-relocation list's bounds).
+pub fn gnu_script_assigns(name: &str) -> bool {
+    // The script names each as `__X` and `___X` (binutils' `pep.sc` / `pe.sc`), for both machines.
+    let bare = name.strip_prefix("___").or_else(|| name.strip_prefix("__"));
+    bare.is_some_and(|b| {
+        !b.starts_with('_')
+            && matches!(
+                b,
+                "CTOR_LIST__"
+                    | "DTOR_LIST__"
+                    | "RUNTIME_PSEUDO_RELOC_LIST__"
+                    | "RUNTIME_PSEUDO_RELOC_LIST_END__"
+                    | "rt_psrelocs_start"
+                    | "rt_psrelocs_end"
+            )
+    })
 }
 
 /// The sixteen data directories, (RVA, size), from the layout.

@@ -537,7 +537,29 @@ fn finish(
         rep.folds.push(Fold { folded: sref(w, *f), into: sref(w, *into) });
     }
     rep.comdats = comdats();
+    // GNU ld's script assigns some symbols outright: their value is the script's even where an
+    // object defines them too.
+    let gnu = w.cfg.flavor == Flavor::GnuLd;
+    let script = gnu.then(|| {
+        let inputs = super::image::Inputs { folds: &folds, image_base: rep.image_base, entry: None };
+        super::image::Addresses::new(&lay, &inputs)
+    });
     for (gi, g) in w.globals.iter().enumerate() {
+        let assigned = script
+            .as_ref()
+            .filter(|_| super::image_headers::gnu_script_assigns(&g.name))
+            .and_then(|a| super::image_headers::linker_symbol(w, &lay, a, &g.name));
+        if let Some(va) = assigned {
+            let value = Some(va - rep.image_base);
+            rep.symbols.push(Resolved {
+                symbol: g.name.clone(),
+                kind: "linker",
+                file: None,
+                value,
+                weak_default: false,
+            });
+            continue;
+        }
         let (kind, file, value) = match &g.def {
             Def::Regular { chunk, value, .. } => {
                 let c = fold_of.get(chunk).copied().unwrap_or(*chunk);
