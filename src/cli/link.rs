@@ -88,8 +88,12 @@ pub fn run(
 }
 
 /// Write the simulated image to `path` and list on stderr the bytes it does not know.
-fn write_simulated(path: &Path, image: Option<&link::image::Image>) -> Result<(), String> {
+fn write_simulated(
+    path: &Path,
+    image: Option<&Result<link::image::Image, link::image::ImageError>>,
+) -> Result<(), String> {
     let img = image.ok_or("the link stops before it lays out an image: nothing written")?;
+    let img = img.as_ref().map_err(|e| e.to_string())?;
     crate::input::write_atomically(path, &img.bytes).map_err(|e| e.to_string())?;
     let unknown: u64 = img.unknown.iter().map(|u| u.size).sum();
     eprintln!(

@@ -32,8 +32,9 @@ pub struct LinkData {
     pub compare: Option<(String, Result<Comparison, String>)>,
     /// What a pasted line's program does that is not modelled (a compiler driver's options).
     pub notes: Vec<String>,
-    /// The image the link would write (when it runs to the end), and its file name.
-    pub image: Option<(String, Arc<link::image::Image>)>,
+    /// The image the link would write (when it runs to the end; or why none can be), and its
+    /// file name.
+    pub image: Option<(String, Result<Arc<link::image::Image>, String>)>,
     /// The directory the inputs are read from (where the written image would go).
     pub dir: Option<PathBuf>,
 }
@@ -266,7 +267,7 @@ fn compute(
     let (report, image) =
         link::simulate_image(flavor, args, &env, &read, link::par::default_threads()).map_err(|e| e.to_string())?;
     let output = link::args::parse(flavor, args).map_or_else(|_| "a.exe".into(), |c| output_name(&c));
-    let image = image.map(|i| (output, Arc::new(i)));
+    let image = image.map(|i| (output, i.map(Arc::new).map_err(|e| e.to_string())));
     let compare = with.map(|w| match w {
         CompareWith::Image(img) => {
             let map = crate::session::link::map_beside(&img.path);
@@ -335,9 +336,12 @@ impl App {
     fn link_load_image(&mut self) {
         let Some(doc) = self.active_doc() else { return };
         let Some(Ok(data)) = &doc.link.result else { return };
-        let Some((out, image)) = &data.image else {
-            return self.set_status("The link stops before it lays out an image: nothing to load", true);
+        let image = match &data.image {
+            Some((out, Ok(image))) => (out, image),
+            Some((_, Err(e))) => return self.set_status(e.clone(), true),
+            None => return self.set_status("The link stops before it lays out an image: nothing to load", true),
         };
+        let (out, image) = image;
         let dir = data.dir.clone().or_else(|| doc.core.path.parent().map(|p| p.to_path_buf())).unwrap_or_default();
         let (path, name, bytes) = (dir.join(out), format!("{out} (simulated)"), image.bytes.clone());
         let unknown: u64 = image.unknown.iter().map(|u| u.size).sum();

@@ -60,7 +60,8 @@ pub struct Inputs<'a> {
 }
 
 /// Write the simulated image of `lay` (call before the world's symbols are released).
-pub fn write(w: &World, lay: &Layout, inp: &Inputs) -> Image {
+pub fn write(w: &World, lay: &Layout, inp: &Inputs) -> Result<Image, ImageError> {
+    check(w, lay)?;
     let mut wr = Writer::new(w, lay, inp);
     wr.fill_code_gaps();
     for (ci, c) in lay.chunks.iter().enumerate() {
@@ -74,7 +75,48 @@ pub fn write(w: &World, lay: &Layout, inp: &Inputs) -> Image {
         wr.unknown.push(Unknown { section: "headers".into(), rva: 0, size: lay.size_of_headers, why });
     }
     wr.unknown.sort_by_key(|u| u.rva);
-    Image { bytes, unknown: wr.unknown }
+    Ok(Image { bytes, unknown: wr.unknown })
+}
+
+/// Why no image is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// An input section claims more data than its file holds (a damaged or hostile object).
+    #[error("{file}: section {section} ({name}) claims 0x{size:x} bytes of data, the file holds 0x{held:x}: no image is written")]
+    Truncated {
+        /// The object.
+        file: String,
+        /// Its section number.
+        section: u32,
+        /// The section's name.
+        name: String,
+        /// The size the section claims.
+        size: u64,
+        /// The bytes the file holds for it.
+        held: u64,
+    },
+    /// The file would pass the 4 GiB a PE image can address.
+    #[error("the image would be 0x{0:x} bytes, past the 4 GiB a PE file can hold: no image is written")]
+    TooBig(u64),
+}
+
+/// Refuse layouts whose file the inputs cannot fill: every input section with data must hold
+/// its bytes, and the file must fit PE's 32-bit offsets.
+fn check(w: &World, lay: &Layout) -> Result<(), ImageError> {
+    for c in lay.chunks.iter().filter(|c| c.has_data) {
+        let Origin::Input(id) = c.origin else { continue };
+        let o = &w.objs[id.oi()];
+        let held = o.section_bytes(id.section).len() as u64;
+        if c.size > held {
+            let name = o.section(id.section).map_or_else(String::new, |s| s.name.to_string());
+            return Err(ImageError::Truncated { file: o.name.clone(), section: id.section, name, size: c.size, held });
+        }
+    }
+    let end = lay.sections.iter().map(|s| s.file_offset + s.raw_size).max().unwrap_or(0);
+    if end > u64::from(u32::MAX) {
+        return Err(ImageError::TooBig(end));
+    }
+    Ok(())
 }
 
 /// Where things are: every placed input section, common symbol and linker-made chunk.

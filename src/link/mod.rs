@@ -166,14 +166,15 @@ pub fn simulate_in<B: Into<inputs::FileBytes>>(
     run(flavor, command_line, env, read, threads, false).map(|(rep, _)| rep)
 }
 
-/// [`simulate_in`], and the image the link would write (see [`image`]) when it runs to the end.
+/// [`simulate_in`], and the image the link would write (see [`image`]) when it runs to the end
+/// (or why none can be written).
 pub fn simulate_image<B: Into<inputs::FileBytes>>(
     flavor: Flavor,
     command_line: &[String],
     env: &search::Environment,
     read: ReadFile<B>,
     threads: usize,
-) -> Result<(Report, Option<image::Image>), Unreadable> {
+) -> Result<(Report, Option<Result<image::Image, image::ImageError>>), Unreadable> {
     run(flavor, command_line, env, read, threads, true)
 }
 
@@ -184,7 +185,7 @@ fn run<B: Into<inputs::FileBytes>>(
     read: ReadFile<B>,
     threads: usize,
     want_image: bool,
-) -> Result<(Report, Option<image::Image>), Unreadable> {
+) -> Result<(Report, Option<Result<image::Image, image::ImageError>>), Unreadable> {
     let mut cfg = args::parse(flavor, command_line)?;
     if cfg.inputs.is_empty() && cfg.default_libs.is_empty() {
         return Err(Unreadable::NoInputs);

@@ -368,7 +368,7 @@ fn outcome(ui: &mut egui::Ui, data: &LinkData, actions: &mut Vec<Action>) {
         let counts =
             format!("{} placed, {} discarded, {} folded", r.placements.len(), r.discarded.len(), r.folds.len());
         ui.label(if r.succeeds { counts } else { format!("had it linked: {counts}") });
-        if let (true, Some((out, image))) = (r.succeeds, &data.image) {
+        if let (true, Some((out, Ok(image)))) = (r.succeeds, &data.image) {
             ui.separator();
             let unknown: u64 = image.unknown.iter().map(|u| u.size).sum();
             let tip = format!(
@@ -472,8 +472,14 @@ fn comdats(ui: &mut egui::Ui, data: &LinkData) {
 
 fn side_panels(ui: &mut egui::Ui, data: &LinkData) {
     let r = &data.report;
-    if let Some((out, image)) = &data.image {
-        written_image(ui, out, image);
+    match &data.image {
+        Some((out, Ok(image))) => written_image(ui, out, image),
+        Some((_, Err(e))) => {
+            ui.colored_label(ui.visuals().warn_fg_color, e);
+        }
+        None => {}
+    }
+    if data.image.is_some() {
         ui.separator();
     }
     ui.horizontal_top(|ui| {
