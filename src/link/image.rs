@@ -95,9 +95,15 @@ pub enum ImageError {
         /// The bytes the file holds for it.
         held: u64,
     },
-    /// The file would pass the 4 GiB a PE image can address.
-    #[error("the image would be 0x{0:x} bytes, past the 4 GiB a PE file can hold: no image is written")]
-    TooBig(u64),
+    /// The file would pass the 4 GiB a PE image can address, or be far bigger than its inputs
+    /// (more than 4 × their bytes + 64 MiB: zeros a hostile size asks for).
+    #[error("the image would be 0x{size:x} bytes from 0x{inputs:x} bytes of objects (more than 4 GiB, or 4 × the inputs + 64 MiB): no image is written")]
+    TooBig {
+        /// The file's size.
+        size: u64,
+        /// The inputs' bytes.
+        inputs: u64,
+    },
 }
 
 /// Refuse layouts whose file the inputs cannot fill: every input section with data must hold
@@ -112,9 +118,12 @@ fn check(w: &World, lay: &Layout) -> Result<(), ImageError> {
             return Err(ImageError::Truncated { file: o.name.clone(), section: id.section, name, size: c.size, held });
         }
     }
+    // A file is about as big as the data its inputs hold; uninitialised data between chunks
+    // with bytes is written as zeros, which a hostile size could make huge.
     let end = lay.sections.iter().map(|s| s.file_offset + s.raw_size).max().unwrap_or(0);
-    if end > u64::from(u32::MAX) {
-        return Err(ImageError::TooBig(end));
+    let inputs: u64 = w.objs.iter().map(|o| o.data().len() as u64).sum();
+    if end > u64::from(u32::MAX) || end > 4 * inputs + (64 << 20) {
+        return Err(ImageError::TooBig { size: end, inputs });
     }
     Ok(())
 }
@@ -180,9 +189,12 @@ struct Writer<'a> {
     out: Vec<u8>,
     /// The bytes not known.
     unknown: Vec<Unknown>,
-    /// Each import member's IAT slot and thunk RVAs.
+    /// Each import member's IAT slot and thunk RVAs; the import member of each thunk.
     iat: HashMap<usize, u64>,
     thunk: HashMap<usize, u64>,
+    thunk_at: HashMap<u64, usize>,
+    /// The linker-made chunks by name.
+    names: tables::Names,
 }
 
 impl<'a> Writer<'a> {
@@ -203,7 +215,9 @@ impl<'a> Writer<'a> {
             }
         }
         let size = end.max(lay.size_of_headers);
-        Writer { w, lay, addr, out: vec![0; size as usize], unknown: Vec::new(), iat, thunk }
+        let thunk_at = thunk.iter().map(|(&oi, &rva)| (rva, oi)).collect();
+        let names = tables::Names::new(w, lay);
+        Writer { w, lay, addr, out: vec![0; size as usize], unknown: Vec::new(), iat, thunk, thunk_at, names }
     }
 
     fn unknown(&mut self, out: usize, rva: u64, size: u64, why: String) {
@@ -272,11 +286,11 @@ impl<'a> Writer<'a> {
         for r in o.relocs(id.section) {
             if let Err(why) = self.relocate(id.oi(), rva, &mut buf, r) {
                 let sec = o.section(id.section).map_or("?", |s| &s.name);
-                causes.push((rva + r.offset, format!("{}({sec}) +0x{:x}: {why}", o.name, r.offset)));
+                let width = field_width(self.w.machine, r.raw_type);
+                causes.push((rva + r.offset, width, format!("{}({sec}) +0x{:x}: {why}", o.name, r.offset)));
             }
         }
-        for (at, why) in causes {
-            let width = if self.w.machine == Machine::X64 && why.contains("ADDR64") { 8 } else { 4 };
+        for (at, width, why) in causes {
             self.unknown(out, at, width, why);
         }
         self.put(out, rva, &buf);
@@ -297,13 +311,14 @@ impl<'a> Writer<'a> {
             let o = &self.w.objs[c.oi()];
             format!("section {} of {} is not in the image", c.section, o.name)
         })?;
-        Ok(self.addr.base + rva + off)
+        Ok(self.addr.base.wrapping_add(rva).wrapping_add(off))
     }
 
     fn global_va(&self, g: GlobalId, depth: u8) -> Result<u64, String> {
         let gl = &self.w.globals[g.0];
         let rva = |v: Option<u64>, what: &str| {
-            v.map(|r| self.addr.base + r).ok_or_else(|| format!("{} ({what}) has no place in the layout", gl.name))
+            v.map(|r| self.addr.base.wrapping_add(r))
+                .ok_or_else(|| format!("{} ({what}) has no place in the layout", gl.name))
         };
         if self.w.cfg.flavor == super::Flavor::GnuLd && super::image_headers::gnu_script_assigns(&gl.name) {
             if let Some(v) = super::image_headers::linker_symbol(self.w, self.lay, &self.addr, &gl.name) {
@@ -344,7 +359,7 @@ impl<'a> Writer<'a> {
             None => return Err("a relocation without a symbol".into()),
         };
         let base = self.addr.base;
-        let p = base + rva + r.offset;
+        let p = base.wrapping_add(rva).wrapping_add(r.offset);
         let section_of = |va: u64| {
             let rva = va.wrapping_sub(base);
             self.lay.sections.iter().position(|s| rva >= s.rva && rva < s.rva + s.virtual_size.max(1))
@@ -367,7 +382,7 @@ impl<'a> Writer<'a> {
             }
             (true, 0xB) | (false, 0xB) => {
                 let i = section_of(s).ok_or("a SECREL relocation to a symbol in no section")?;
-                Add::W32(s - base - self.lay.sections[i].rva)
+                Add::W32(s.wrapping_sub(base).wrapping_sub(self.lay.sections[i].rva))
             }
             _ => {
                 let (name, ..) = crate::formats::coff::relocs::reloc_info(self.w.objs[oi].machine, ty as u16);
@@ -375,11 +390,7 @@ impl<'a> Writer<'a> {
             }
         };
         let at = r.offset as usize;
-        let width = match add {
-            Add::W64(_) => 8,
-            Add::W32(_) => 4,
-            Add::W16(_) => 2,
-        };
+        let width = field_width(self.w.machine, ty) as usize;
         let field = buf.get_mut(at..at + width).ok_or("a relocation past the end of its section")?;
         match add {
             Add::W64(v) => {
@@ -409,7 +420,7 @@ impl Writer<'_> {
                 Some(slot) => thunk((self.addr.base + slot) as u32),
                 None => return self.unknown(c.out, c.rva, c.size, format!("{}: no IAT slot found", c.name)),
             },
-            "import tables" => match self.import_table(c, ptr) {
+            "import tables" => match self.import_table(ci, c, ptr) {
                 Ok(b) => b,
                 Err(why) => return self.unknown(c.out, c.rva, c.size, why),
             },
@@ -446,7 +457,7 @@ impl Writer<'_> {
                 Err(why) => return self.unknown(c.out, c.rva, c.size, why),
             },
             "export directory" => self.gnu_edata(c),
-            "delay-load imports" => match self.delay_chunk(c) {
+            "delay-load imports" => match self.delay_chunk(ci, c) {
                 Ok(b) => b,
                 Err(why) => return self.unknown(c.out, c.rva, c.size, why),
             },
@@ -519,6 +530,15 @@ impl Writer<'_> {
             return self.unknown(out, start, room, why);
         }
         self.put(out, start, &b);
+    }
+}
+
+/// The width of the field relocation type `ty` patches (ADDR64: 8, SECTION: 2, else 4).
+fn field_width(machine: Machine, ty: u32) -> u64 {
+    match (machine, ty) {
+        (Machine::X64, 1) => 8,
+        (_, 0xA) => 2,
+        _ => 4,
     }
 }
 

@@ -3,8 +3,64 @@
 //! tail merges), the export directory as lld (`EdataContents`) and GNU ld (`fill_edata`) write
 //! it, and lld's debug directory and CodeView record.
 
-use super::{Chunk, Origin, Writer};
+use std::collections::HashMap;
+
+use super::{Chunk, Layout, Origin, Writer};
 use crate::link::args::Machine;
+use crate::link::resolve::World;
+
+/// The linker-made chunks by name, indexed once: the tables' chunks name one another (an import
+/// directory its DLL's first lookup entry, the k-th lookup entry for `f` the k-th hint/name
+/// `f`), so each lookup is a hash, not a walk of the layout.
+#[derive(Default)]
+pub(super) struct Names {
+    /// (origin, name) → chunk positions, in layout order.
+    exact: HashMap<(&'static str, String), Vec<usize>>,
+    /// (origin, name up to its `!`: `ILT a.dll!`) → the first such chunk.
+    first: HashMap<(&'static str, String), usize>,
+    /// (origin, name without its DLL: `ILT !f`) → chunk positions, in layout order.
+    same: HashMap<(&'static str, String), Vec<usize>>,
+    /// Each chunk's place among those of its `same` key.
+    nth: HashMap<usize, usize>,
+    /// Import members by (lower-cased DLL, name shown): object positions.
+    imports: HashMap<(String, String), usize>,
+}
+
+/// `ILT a.dll!f` → (`ILT a.dll!`, `ILT !f`): the name up to its `!`, and without its DLL.
+fn split_entry(name: &str) -> Option<(&str, String)> {
+    let bang = name.find('!')?;
+    let head = &name[..bang];
+    let kind = head.rfind(' ').map_or("", |i| &head[..=i]);
+    Some((&name[..=bang], format!("{kind}!{}", &name[bang + 1..])))
+}
+
+impl Names {
+    /// Index the layout's linker-made chunks and the world's import members.
+    pub(super) fn new(w: &World, lay: &Layout) -> Self {
+        let mut n = Names::default();
+        for (ci, c) in lay.chunks.iter().enumerate() {
+            let Origin::Synthetic(what) = c.origin else { continue };
+            n.exact.entry((what, c.name.clone())).or_default().push(ci);
+            let same = match split_entry(&c.name) {
+                Some((first, same)) => {
+                    n.first.entry((what, first.to_string())).or_insert(ci);
+                    same
+                }
+                None => c.name.clone(),
+            };
+            let list = n.same.entry((what, same)).or_default();
+            n.nth.insert(ci, list.len());
+            list.push(ci);
+        }
+        for (oi, o) in w.objs.iter().enumerate() {
+            if let Some(imp) = &o.bin.import_object {
+                let key = (imp.dll.to_ascii_lowercase(), crate::link::layout::import_shown(imp));
+                n.imports.entry(key).or_insert(oi);
+            }
+        }
+        n
+    }
+}
 
 impl Writer<'_> {
     /// The RVA export `e`'s address-table slot holds: its symbol's, or its forwarder string's
@@ -21,14 +77,7 @@ impl Writer<'_> {
     /// empty), the DLL name, the address table, the name pointers, the ordinals, each name, each
     /// forwarder.
     pub(super) fn export_chunk(&self, c: &Chunk) -> Result<Vec<u8>, String> {
-        let rva = |n: &str| {
-            self.lay
-                .chunks
-                .iter()
-                .find(|x| x.origin == Origin::Synthetic("export table") && x.name == n)
-                .map(|x| x.rva)
-                .ok_or_else(|| format!("{}: no chunk {n}", c.name))
-        };
+        let rva = |n: &str| self.named("export table", n, 0).ok_or_else(|| format!("{}: no chunk {n}", c.name));
         let exports = &self.w.exports;
         let named = || exports.iter().filter(|e| !e.noname);
         let u32s = |v: &[u64]| v.iter().flat_map(|&x| (x as u32).to_le_bytes()).collect::<Vec<u8>>();
@@ -174,25 +223,38 @@ impl Writer<'_> {
 
     /// The IAT slot a thunk at `rva` jumps through.
     pub(super) fn thunk_slot(&self, rva: u64) -> Option<u64> {
-        let (oi, _) = self.thunk.iter().find(|(_, &t)| t == rva)?;
-        self.iat.get(oi).copied()
+        self.thunk_at.get(&rva).and_then(|oi| self.iat.get(oi)).copied()
+    }
+
+    /// The RVA of the `k`-th linker-made chunk of origin `what` named `name`.
+    fn named(&self, what: &'static str, name: &str, k: usize) -> Option<u64> {
+        let ci = *self.names.exact.get(&(what, name.to_string()))?.get(k)?;
+        self.lay.chunks.get(ci).map(|c| c.rva)
+    }
+
+    /// The RVA of the first chunk of origin `what` whose name starts with `prefix` (up to `!`).
+    fn first_entry(&self, what: &'static str, prefix: &str) -> Option<u64> {
+        let ci = *self.names.first.get(&(what, prefix.to_string()))?;
+        self.lay.chunks.get(ci).map(|c| c.rva)
+    }
+
+    /// The DLL of the `k`-th chunk of origin `what` named `<kind> <dll>!<shown>`.
+    fn kth_dll(&self, what: &'static str, kind: &str, shown: &str, k: usize) -> Option<&str> {
+        let ci = *self.names.same.get(&(what, format!("{kind} !{shown}")))?.get(k)?;
+        let name = self.lay.chunks.get(ci)?.name.strip_prefix(kind)?.strip_prefix(' ')?;
+        name.split_once('!').map(|(dll, _)| dll)
     }
 
     /// One of lld's import-table chunks (`IdataContents`).
-    pub(super) fn import_table(&self, c: &Chunk, ptr: u64) -> Result<Vec<u8>, String> {
+    pub(super) fn import_table(&self, ci: usize, c: &Chunk, ptr: u64) -> Result<Vec<u8>, String> {
+        const WHAT: &str = "import tables";
         let name = c.name.as_str();
-        let first = |prefix: &str| {
-            self.lay
-                .chunks
-                .iter()
-                .find(|x| x.origin == Origin::Synthetic("import tables") && x.name.starts_with(prefix))
-                .map(|x| x.rva as u32)
-                .ok_or_else(|| format!("{name}: no chunk {prefix}…"))
-        };
+        let first = |prefix: &str| self.first_entry(WHAT, prefix).ok_or_else(|| format!("{name}: no chunk {prefix}…"));
         if let Some(dll) = name.strip_prefix("import directory ").filter(|d| *d != "end") {
             let (ilt, iat) = (first(&format!("ILT {dll}!"))?, first(&format!("IAT {dll}!"))?);
-            let dll_name = first(&format!("DLL name {dll}"))?;
-            return Ok([ilt, 0, 0, dll_name, iat].iter().flat_map(|v| v.to_le_bytes()).collect());
+            let dll_name =
+                self.named(WHAT, &format!("DLL name {dll}"), 0).ok_or_else(|| format!("{name}: no DLL name"))?;
+            return Ok([ilt, 0, 0, dll_name, iat].iter().flat_map(|&v| (v as u32).to_le_bytes()).collect());
         }
         if let Some(dll) = name.strip_prefix("DLL name ") {
             let mut b = dll.as_bytes().to_vec();
@@ -206,24 +268,16 @@ impl Writer<'_> {
                 (1u64 << (ptr * 8 - 1)) | u64::from(imp.ordinal_or_hint)
             } else {
                 // The k-th entry named so takes the k-th hint/name chunk of that name.
-                let k = self.same_name_before(c, "ILT ", "IAT ", shown);
-                let hints = self.addr.synthetic.get(&format!("hint/name {shown}").to_ascii_lowercase());
-                let at = hints.and_then(|v| v.get(k)).and_then(|&i| self.lay.chunks.get(i));
-                at.ok_or_else(|| format!("{name}: no hint/name chunk"))?.rva
+                let k = self.names.nth.get(&ci).copied().unwrap_or(0);
+                self.named(WHAT, &format!("hint/name {shown}"), k)
+                    .ok_or_else(|| format!("{name}: no hint/name chunk"))?
             };
             return Ok(value.to_le_bytes()[..ptr as usize].to_vec());
         }
         if let Some(shown) = name.strip_prefix("hint/name ") {
-            let k = self.same_name_before(c, "hint/name ", "hint/name ", shown);
             // The k-th IAT entry named so is the import this hint/name belongs to.
-            let iat = self
-                .lay
-                .chunks
-                .iter()
-                .filter(|x| x.origin == Origin::Synthetic("import tables"))
-                .filter_map(|x| x.name.strip_prefix("IAT ")?.split_once('!').filter(|(_, s)| *s == shown))
-                .nth(k)
-                .and_then(|(dll, _)| self.import(dll, shown));
+            let k = self.names.nth.get(&ci).copied().unwrap_or(0);
+            let iat = self.kth_dll(WHAT, "IAT", shown, k).and_then(|dll| self.import(dll, shown));
             let imp = iat.ok_or_else(|| format!("{name}: no import member"))?;
             let mut b = imp.ordinal_or_hint.to_le_bytes().to_vec();
             b.extend(shown.as_bytes());
@@ -234,29 +288,14 @@ impl Writer<'_> {
         Ok(Vec::new())
     }
 
-    /// How many chunks of `c`'s origin before `c` (named `a…`/`b…`, per its kind) name `shown`.
-    pub(super) fn same_name_before(&self, c: &Chunk, a: &str, b: &str, shown: &str) -> usize {
-        let kind = if c.name.starts_with(a) { a } else { b };
-        self.lay
-            .chunks
-            .iter()
-            .take_while(|x| x.rva != c.rva || x.name != c.name)
-            .filter(|x| x.origin == c.origin)
-            .filter_map(|x| x.name.strip_prefix(kind))
-            .filter(|rest| rest.split_once('!').map_or(*rest, |(_, s)| s) == shown)
-            .count()
-    }
-
     /// One of lld's delay-load chunks (`DelayLoadContents`).
-    pub(super) fn delay_chunk(&self, c: &Chunk) -> Result<Vec<u8>, String> {
+    pub(super) fn delay_chunk(&self, ci: usize, c: &Chunk) -> Result<Vec<u8>, String> {
+        const WHAT: &str = "delay-load imports";
         let x64 = self.w.machine == Machine::X64;
         let base = self.addr.base;
         let name = c.name.as_str();
-        let find = |pick: &dyn Fn(&str) -> bool| {
-            self.lay.chunks.iter().find(|x| x.origin == c.origin && pick(&x.name)).map(|x| x.rva)
-        };
-        let rva = |n: &str| find(&|x| x == n).ok_or_else(|| format!("{name}: no chunk {n}"));
-        let first = |p: &str| find(&|x| x.starts_with(p)).ok_or_else(|| format!("{name}: no chunk {p}…"));
+        let rva = |n: &str| self.named(WHAT, n, 0).ok_or_else(|| format!("{name}: no chunk {n}"));
+        let first = |p: &str| self.first_entry(WHAT, p).ok_or_else(|| format!("{name}: no chunk {p}…"));
         let u32s = |v: &[u64]| v.iter().flat_map(|&x| (x as u32).to_le_bytes()).collect::<Vec<u8>>();
         let ptr = |v: u64| if x64 { v.to_le_bytes().to_vec() } else { (v as u32).to_le_bytes().to_vec() };
         if let Some(dll) = name.strip_prefix("delay directory ") {
@@ -275,21 +314,13 @@ impl Writer<'_> {
             if imp.name_type == crate::model::ImportNameType::Ordinal || imp.import_name.is_none() {
                 return Ok(ptr((1u64 << if x64 { 63 } else { 31 }) | u64::from(imp.ordinal_or_hint)));
             }
-            let k = self.same_name_before(c, "delay name table ", "delay name table ", shown);
+            let k = self.names.nth.get(&ci).copied().unwrap_or(0);
             let hint = format!("delay hint/name {shown}");
-            let at = self.lay.chunks.iter().filter(|x| x.origin == c.origin && x.name == hint).nth(k);
-            return Ok(ptr(at.ok_or_else(|| format!("{name}: no {hint}"))?.rva));
+            return Ok(ptr(self.named(WHAT, &hint, k).ok_or_else(|| format!("{name}: no {hint}"))?));
         }
         if let Some(shown) = name.strip_prefix("delay hint/name ") {
-            let k = self.same_name_before(c, "delay hint/name ", "delay hint/name ", shown);
-            let dll = self
-                .lay
-                .chunks
-                .iter()
-                .filter(|x| x.origin == c.origin)
-                .filter_map(|x| x.name.strip_prefix("delay name table ")?.split_once('!').filter(|(_, s)| *s == shown))
-                .nth(k)
-                .map(|(d, _)| d);
+            let k = self.names.nth.get(&ci).copied().unwrap_or(0);
+            let dll = self.kth_dll(WHAT, "delay name table", shown, k);
             let imp = dll.and_then(|d| self.import(d, shown)).ok_or_else(|| format!("{name}: no import member"))?;
             let mut b = imp.ordinal_or_hint.to_le_bytes().to_vec();
             b.extend(shown.as_bytes());
@@ -335,11 +366,8 @@ impl Writer<'_> {
 
     /// The import member of `dll` shown as `shown`.
     pub(super) fn import(&self, dll: &str, shown: &str) -> Option<&crate::model::ImportObject> {
-        self.w
-            .objs
-            .iter()
-            .filter_map(|o| o.bin.import_object.as_ref())
-            .find(|imp| imp.dll.eq_ignore_ascii_case(dll) && crate::link::layout::import_shown(imp) == shown)
+        let oi = self.names.imports.get(&(dll.to_ascii_lowercase(), shown.to_string()))?;
+        self.w.objs.get(*oi)?.bin.import_object.as_ref()
     }
 }
 
