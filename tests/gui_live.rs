@@ -252,3 +252,21 @@ fn a_process_whose_mappings_are_refused_opens_with_the_reason() {
     let message = d.message.clone();
     h.get_by_label(&message);
 }
+
+/// The picker's filter takes the keyboard when the picker opens, even from a text field that
+/// had it (the Link view's command line here): typing goes to the filter.
+#[test]
+fn the_pickers_filter_takes_the_keyboard_when_it_opens() {
+    let obj = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/link/autoimport64/main.o");
+    let mut h = harness(App::new(vec![obj], Settings::default()));
+    assert!(h.state_mut().wait_for_loads(Duration::from_secs(20)));
+    h.state_mut().apply(Action::Navigate { doc: None, target: linkscope::gui::Target::View(View::Link) });
+    after_job(&mut h);
+    h.get_by_label("Command line:").focus();
+    h.run();
+    assert!(h.get_by_label("Command line:").is_focused());
+    h.state_mut().apply(Action::Live(LiveAction::ShowPicker(true)));
+    h.run();
+    assert!(h.get_by_label("Filter:").is_focused());
+    assert!(!h.get_by_label("Command line:").is_focused());
+}

@@ -62,8 +62,15 @@ fn body(ui: &mut egui::Ui, p: &Picker, actions: &mut Vec<Action>) {
                 actions.push(Action::Live(LiveAction::Open(pid)));
             }
         }
-        // The filter has the keyboard when nothing else does; ↑ / ↓ move the selection.
-        if ui.memory(|m| m.focused().is_none()) {
+        // The filter takes the keyboard when the picker opens (a field focused before it keeps
+        // it otherwise), and whenever nothing else has it; ↑ / ↓ move the selection.
+        let opened = egui::Id::unique("process-filter-opened");
+        let first = ui.data_mut(|d| {
+            let first = d.get_temp::<std::time::SystemTime>(opened) != Some(p.listed_at);
+            d.insert_temp(opened, p.listed_at);
+            first
+        });
+        if first || ui.memory(|m| m.focused().is_none()) {
             resp.request_focus();
         }
         if resp.has_focus() {
