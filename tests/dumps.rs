@@ -470,3 +470,25 @@ fn a_lazily_bound_process_has_slots_not_yet_bound() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// A live process's modules are its mapped images only: a data file mapped whole (as locale
+/// files are) is not listed, the test's own executable is.
+#[test]
+fn a_live_process_lists_only_images_as_modules() {
+    let dir = std::env::temp_dir().join(format!("linkscope-maps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("LC_CTYPE");
+    std::fs::write(&data, vec![b'x'; 8192]).unwrap();
+    let f = std::fs::File::open(&data).unwrap();
+    #[allow(unsafe_code)]
+    // SAFETY: the file is this test's own and is not changed while mapped.
+    let map = unsafe { memmap2::Mmap::map(&f) }.unwrap();
+    let p = linkscope::session::process::Process::read_maps(std::process::id()).unwrap();
+    let names: Vec<&str> = p.dump.modules.iter().map(|m| m.name.as_str()).collect();
+    let me = std::env::current_exe().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(names.contains(&me.as_str()), "{names:?}");
+    assert!(!names.contains(&"LC_CTYPE"), "{names:?}");
+    assert_eq!(map[0], b'x');
+    drop(map);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -101,6 +101,15 @@ pub fn refused_why() -> String {
     )
 }
 
+/// Whether the file at `path` is known not to be an executable image: its first bytes are
+/// neither ELF's `\x7fELF` nor `MZ` (a file that cannot be read is not known not to be one).
+fn is_not_image(path: &str) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+    read.is_ok() && &magic != b"\x7fELF" && &magic[..2] != b"MZ"
+}
+
 impl Process {
     /// Read `/proc/PID/maps` and check that `/proc/PID/mem` may be read.
     pub fn open(pid: u32) -> Result<Self, ProcessError> {
@@ -142,10 +151,19 @@ impl Process {
             }
         }
         maps.sort_unstable();
+        // Files mapped whole that are not images (locale data, fonts, caches) are no modules.
+        let mut not_images: Vec<&str> = Vec::new();
+        for m in mappings.iter().filter(|m| m.offset == 0) {
+            if !not_images.contains(&m.path.as_str()) && is_not_image(&m.path) {
+                not_images.push(&m.path);
+            }
+        }
+        let images: Vec<Mapping> =
+            mappings.iter().filter(|m| !not_images.contains(&m.path.as_str())).cloned().collect();
         let dump = ProcessDump {
             format: DumpFormat::Process,
             arch: exe_arch(pid),
-            modules: modules_of(&mappings),
+            modules: modules_of(&images),
             memory: Vec::new(),
             diagnostics: Vec::new(),
         };
