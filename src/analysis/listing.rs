@@ -526,7 +526,7 @@ impl<'a> PieceSweep<'a> {
                 let key = |s: &Site| (s.section == u32::MAX, s.section as usize);
                 let lo = refs.sites.partition_point(|s| key(s) < (false, reg.section));
                 let hi = refs.sites.partition_point(|s| key(s) <= (false, reg.section));
-                let sites = refs.sites.get(lo..hi).unwrap_or_default().to_vec();
+                let sites = refs.sites.slice(lo..hi);
                 Some(Piece { section: reg.section, region_rva: reg.rva, offsets, sites })
             }
         }

@@ -139,8 +139,17 @@ pub fn by_rva(bin: &Binary, strings: &[Found]) -> Vec<(u64, u64, u32)> {
 
 /// The sites among `sites` whose target lies in a string of `by_rva` ([`by_rva`]): `(string
 /// position, site RVA)` pairs, to be gathered by the caller.
-pub fn referenced(by_rva: &[(u64, u64, u32)], sites: &[Site]) -> Vec<(u32, u64)> {
-    sites.iter().filter_map(|s| Some((containing(by_rva, s.target_rva?)?, s.site_rva))).collect()
+pub fn referenced<S: std::borrow::Borrow<Site>>(
+    by_rva: &[(u64, u64, u32)],
+    sites: impl IntoIterator<Item = S>,
+) -> Vec<(u32, u64)> {
+    sites
+        .into_iter()
+        .filter_map(|s| {
+            let s = s.borrow();
+            Some((containing(by_rva, s.target_rva?)?, s.site_rva))
+        })
+        .collect()
 }
 
 /// The position of the string of `by_rva` ([`by_rva`]) that holds address `t`.
@@ -164,11 +173,19 @@ pub struct Table {
 impl Table {
     /// The strings of at least `min` characters of `bin`, each with the sites of `sites` (sorted
     /// as a scan keeps them) whose target lies in it.
-    pub fn new(bin: &Binary, data: &[u8], min: usize, sites: &[Site]) -> Self {
+    pub fn new<S: std::borrow::Borrow<Site>>(
+        bin: &Binary,
+        data: &[u8],
+        min: usize,
+        sites: impl IntoIterator<Item = S>,
+    ) -> Self {
         let found = find(bin, data, min);
         let by = by_rva(bin, &found);
-        let mut pairs: Vec<(u32, u32)> =
-            sites.iter().enumerate().filter_map(|(i, s)| Some((containing(&by, s.target_rva?)?, i as u32))).collect();
+        let mut pairs: Vec<(u32, u32)> = sites
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((containing(&by, s.borrow().target_rva?)?, i as u32)))
+            .collect();
         pairs.sort_unstable();
         let mut starts = Vec::with_capacity(found.len() + 1);
         let mut at = 0;
