@@ -7,6 +7,7 @@ pub mod labels;
 pub mod listing;
 pub mod namer;
 mod objects;
+pub mod offsets;
 pub mod omf;
 pub mod reach;
 mod scan;
@@ -197,7 +198,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
     let regions = code::code_regions(bin, data);
     refs.insns.bitness = code::bitness(bin).unwrap_or(0);
     // Room for all, so the pieces are moved in once and each freed after it.
-    refs.insns.offsets.reserve_exact(outs.iter().map(|o| o.insns.as_ref().map_or(0, Vec::len)).sum());
+    refs.insns.offsets.reserve(outs.iter().map(|o| o.insns.as_ref().map_or(0, Vec::len)).sum());
     refs.sites.reserve(outs.iter().map(|o| o.packed.len()).sum());
     for o in outs.iter_mut() {
         if let Some(v) = o.insns.take() {
