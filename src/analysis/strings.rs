@@ -187,8 +187,9 @@ fn containing(by_rva: &[(u64, u64, u32)], t: u64) -> Option<u32> {
 pub struct Table {
     /// The strings, as [`find`] returns them.
     pub found: Vec<Found>,
-    /// `sites[starts[k]..starts[k + 1]]` are string k's.
-    starts: Vec<u32>,
+    /// The referenced strings' positions, sorted, once per site that references each: `sites[i]`
+    /// references string `strings[i]` (the few strings with sites, not one entry per string).
+    strings: Vec<u32>,
     sites: Vec<u32>,
 }
 
@@ -209,25 +210,17 @@ impl Table {
             .filter_map(|(i, s)| Some((containing(&by, s.borrow().target_rva?)?, i as u32)))
             .collect();
         pairs.sort_unstable();
-        let mut starts = Vec::with_capacity(found.len() + 1);
-        let mut at = 0;
-        for k in 0..found.len() as u32 {
-            starts.push(at as u32);
-            while pairs.get(at).is_some_and(|p| p.0 == k) {
-                at += 1;
-            }
-        }
-        starts.push(at as u32);
-        Table { found, starts, sites: pairs.into_iter().map(|p| p.1).collect() }
+        let (strings, sites) = pairs.into_iter().unzip();
+        Table { found, strings, sites }
     }
 
     /// The positions (in the site list given to [`Table::new`]) of the sites that reference
     /// string `k`.
     pub fn sites_of(&self, k: usize) -> &[u32] {
-        match (self.starts.get(k), self.starts.get(k + 1)) {
-            (Some(&a), Some(&b)) => self.sites.get(a as usize..b as usize).unwrap_or_default(),
-            _ => &[],
-        }
+        let Ok(k) = u32::try_from(k) else { return &[] };
+        let a = self.strings.partition_point(|&s| s < k);
+        let b = a + self.strings[a..].partition_point(|&s| s == k);
+        self.sites.get(a..b).unwrap_or_default()
     }
 }
 

@@ -1,4 +1,4 @@
-//! The kept sites of a scan in compact form: [`SiteTable`] stores a [`Site`] in 40 bytes
+//! The kept sites of a scan in compact form: [`SiteTable`] stores a [`Site`] in 36 bytes
 //! (addresses as 32-bit offsets, the enums and flags packed in bits, indices as `u32`) instead of
 //! 144, and gives each back by value when it is read. A site that does not fit the compact row
 //! (an address past 4 GiB, a value wider than 32 bits, two relocations on one field, a naive
@@ -29,6 +29,7 @@ const WRAPS: (u32, u32) = (16, 1);
 const FIXUP: (u32, u32) = (17, 1);
 const REACHABLE: (u32, u32) = (18, 2);
 const OFFSET: (u32, u32) = (20, 2);
+/// 1: the distance is [`rip_distance`] of the row.
 const DISTANCE: (u32, u32) = (22, 2);
 const SPILLED: (u32, u32) = (24, 1);
 
@@ -40,7 +41,7 @@ fn set(flags: &mut u32, (at, bits): (u32, u32), v: u32) {
     *flags |= (v & ((1 << bits) - 1)) << at;
 }
 
-/// One site in 40 bytes. `site` is the site's RVA, or for a spilled row the position of the
+/// One site in 36 bytes. `site` is the site's RVA, or for a spilled row the position of the
 /// whole site in [`SiteTable::spill`] (the other fields are then unused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Row {
@@ -55,8 +56,6 @@ struct Row {
     reloc: u32,
     /// The offset's low 32 bits ([`OFFSET`]: none, sign- or zero-extended).
     offset: u32,
-    /// The distance's low 32 bits ([`DISTANCE`] as [`OFFSET`]).
-    distance: u32,
     section: u16,
     target_section: u16,
     /// `field_rva - site_rva`.
@@ -68,7 +67,7 @@ struct Row {
     flags: u32,
 }
 
-/// The sites of a scan, kept compact ([`super::Refs::sites`]): 40 bytes a site where the scan's
+/// The sites of a scan, kept compact ([`super::Refs::sites`]): 36 bytes a site where the scan's
 /// [`Site`] takes 144. Read a site by value with [`SiteTable::get`] or [`SiteTable::iter`].
 #[derive(Debug, Clone, Default)]
 pub struct SiteTable {
@@ -96,6 +95,11 @@ fn widen(low: u32, how: u32) -> Option<i64> {
         2 => Some(i64::from(low)),
         _ => None,
     }
+}
+
+/// The distance of a RIP-relative field: its target's RVA minus the next instruction's.
+fn rip_distance(target: u32, site: u32, instr_len: u8) -> i64 {
+    u64::from(target).wrapping_sub(u64::from(site) + u64::from(instr_len)) as i64
 }
 
 fn index16(v: Option<u32>, none: u16) -> Option<u16> {
@@ -147,7 +151,6 @@ impl SiteTable {
                 symbol: 0,
                 reloc: 0,
                 offset: 0,
-                distance: 0,
                 section: 0,
                 target_section: 0,
                 field: 0,
@@ -272,7 +275,13 @@ impl SiteTable {
             None => (s.target_va as u32, s.target_va & !u64::from(u32::MAX)),
         };
         let (offset, offset_how) = narrow(s.offset)?;
-        let (distance, distance_how) = narrow(s.distance)?;
+        // A distance is kept only as the RIP-relative one the row gives (the target RVA minus
+        // the next instruction's): any other is spilled.
+        let distance_how = match s.distance {
+            None => 0,
+            Some(d) if s.target_rva.is_some() && d == rip_distance(target, site, s.instr_len) => 1,
+            Some(_) => return None,
+        };
         let base = self.base_of(delta)?;
         let (itag, import) = match s.import {
             None => (0, NONE32),
@@ -306,7 +315,6 @@ impl SiteTable {
             symbol,
             reloc,
             offset,
-            distance,
             section,
             target_section,
             field,
@@ -359,7 +367,7 @@ impl SiteTable {
                 2 => Some(true),
                 _ => None,
             },
-            distance: widen(r.distance, get(f, DISTANCE)),
+            distance: (get(f, DISTANCE) == 1).then(|| rip_distance(r.target, r.site, r.instr_len)),
             wraps: get(f, WRAPS) == 1,
             needs_import_fixup: get(f, FIXUP) == 1,
         }
@@ -453,8 +461,8 @@ mod tests {
     }
 
     #[test]
-    fn a_row_is_40_bytes() {
-        assert_eq!(std::mem::size_of::<Row>(), 40);
+    fn a_row_is_36_bytes() {
+        assert_eq!(std::mem::size_of::<Row>(), 36);
     }
 
     #[test]
@@ -467,7 +475,7 @@ mod tests {
         a.import = Some(ImportRef::Row(3));
         a.symbol = Some(SymRef::Export(9));
         a.offset = Some(-8);
-        a.distance = Some(0xffff_0000);
+        a.distance = Some(0x2000 - 0x1007);
         a.reachable = Some(true);
         a.base_reloc = Some(12);
         a.wraps = true;
@@ -478,7 +486,8 @@ mod tests {
         b.pseudo_reloc = Some(2);
         b.needs_import_fixup = true;
         b.reachable = Some(false);
-        // Spilled: a naive reading, two relocations, a wide distance, a far site.
+        // Spilled: a naive reading, two relocations, a distance that is not RIP-relative, a far
+        // site, a far target.
         let mut c = site(0x1020);
         c.naive_import = Some(ImportRef::Got(1));
         c.ambiguous = true;
