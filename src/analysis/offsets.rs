@@ -56,13 +56,13 @@ impl PackedOffsets {
         let row = self.codes.len();
         let off = v & OFFSET_MASK;
         let flags = ((v & FLAGS) >> 24) as u8;
-        if row % BLOCK == 0 {
+        if row.is_multiple_of(BLOCK) {
             self.marks.push(off);
         }
         let delta = off.checked_sub(self.last).filter(|&d| d < u32::from(FAR));
         let code = match delta {
             // A block's first row is read from its mark.
-            _ if row % BLOCK == 0 => 0,
+            _ if row.is_multiple_of(BLOCK) => 0,
             Some(d) => d as u8,
             None => {
                 self.far.push((row as u32, off));
@@ -105,7 +105,7 @@ impl PackedOffsets {
         let mut off = first & OFFSET_MASK;
         for (k, &c) in self.codes[start + 1..end].iter().enumerate() {
             let row = start + 1 + k;
-            off = if row % BLOCK == 0 { self.marks[row / BLOCK] } else { self.step(row, c, off) };
+            off = if row.is_multiple_of(BLOCK) { self.marks[row / BLOCK] } else { self.step(row, c, off) };
             v.push(off | (u32::from(c & !DELTA) << 24));
         }
         v
