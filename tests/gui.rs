@@ -768,9 +768,11 @@ fn an_imports_site_count_lists_the_sites_that_reach_it() {
     let row = import_row(doc, "data.dll", "arr");
     // Every site whose true import is arr (&arr[3] lands on counter's slot, and counts here).
     let want: Vec<usize> = (0..doc.core.refs.sites.len())
-        .filter(|&i| doc.core.refs.sites[i].import == Some(linkscope::analysis::ImportRef::Row(row as u32)))
+        .filter(|&i| {
+            doc.core.refs.sites.get(i).unwrap().import == Some(linkscope::analysis::ImportRef::Row(row as u32))
+        })
         .collect();
-    assert!(want.len() >= 3 && want.iter().any(|&i| doc.core.refs.sites[i].ambiguous));
+    assert!(want.len() >= 3 && want.iter().any(|&i| doc.core.refs.sites.get(i).unwrap().ambiguous));
     assert_eq!(doc.core.import_uses()[row] as usize, want.len());
     // The Sites cell's link (the count is drawn as a link that does this).
     h.state_mut().apply(Action::RefsToImport(row));
@@ -798,7 +800,7 @@ fn the_strings_view_lists_a_format_string_and_the_instruction_that_loads_it() {
         .position(|f| f.text(&doc.core.data).starts_with("add=%d counter=%d"))
         .expect("autoimport.c's format");
     assert_eq!(t.sites_of(k).len(), 1);
-    let site = doc.core.refs.sites[t.sites_of(k)[0] as usize];
+    let site = doc.core.refs.sites.get(t.sites_of(k)[0] as usize).unwrap();
     assert_eq!(site.target_rva, t.found[k].rva(&doc.core.bin));
     let n = t.found.len();
     h.state_mut().apply(Action::Table(TableId::Strings, TableAction::Filter("add=%d counter".into())));
@@ -828,7 +830,7 @@ fn references_to_an_import_list_its_sites_in_a_panel_linked_to_the_code() {
     assert_eq!(panel.title, "data.dll!arr");
     assert_eq!(panel.sites.len(), doc.core.import_uses()[row] as usize);
     // &arr[3]: the RIP-relative site at 0x159a whose address lands on counter's slot.
-    assert!(panel.sites.iter().any(|&i| doc.core.refs.sites[i as usize].site_rva == 0x159a));
+    assert!(panel.sites.iter().any(|&i| doc.core.refs.sites.get(i as usize).unwrap().site_rva == 0x159a));
     assert!(h.query_by_label_contains("to data.dll!arr:").is_some());
     h.get_by_label("0x159a").click();
     h.run();
@@ -1243,7 +1245,7 @@ fn the_target_facet_keeps_every_site_whose_true_target_is_an_import() {
     let doc = active(&h);
     let shown: Vec<usize> =
         (0..doc.table(TableId::Refs).shown(n)).filter_map(|p| doc.table(TableId::Refs).row_at(p)).collect();
-    assert!(shown.iter().all(|&r| doc.core.refs.sites[r].import.is_none()), "no import site under data");
+    assert!(shown.iter().all(|&r| doc.core.refs.sites.get(r).unwrap().import.is_none()), "no import site under data");
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn exercise(data: &[u8], orig: &[u8]) {
                 &mut out,
                 &namer,
                 refs,
-                &refs.sites[..],
+                &refs.sites,
                 &[],
                 &|_| true,
                 &Default::default(),

@@ -107,7 +107,7 @@ fn rip_relative_operands_and_iat_calls_agree_with_llvm_objdump() {
         let s = &refs.summary;
         assert_eq!((s.iat_calls, s.iat_jumps), (calls, jumps), "{rel}: call/jmp [IAT]");
         let theirs: BTreeSet<u64> = lines.iter().filter(|l| l.1).map(|l| l.0).collect();
-        let ours: Vec<&Site> = refs.sites.iter().filter(|x| x.mode == Mode::RipRelative && x.instr_len > 0).collect();
+        let ours: Vec<Site> = refs.sites.iter().filter(|x| x.mode == Mode::RipRelative && x.instr_len > 0).collect();
         if linkscope::model::index::is_object(&bin) {
             // Objects: every RIP-relative operand is counted; sites are the relocated ones.
             // (section offsets repeat across sections: count lines, not addresses)
@@ -120,7 +120,7 @@ fn rip_relative_operands_and_iat_calls_agree_with_llvm_objdump() {
         // llvm-objdump restarts decoding at every symbol, GNU ld's `__fu*` labels included, which
         // name the displacement field inside an instruction: where it differs from us, we must
         // have a pseudo-relocated instruction that it split.
-        let split: Vec<&&Site> = ours.iter().filter(|x| x.pseudo_reloc.is_some()).collect();
+        let split: Vec<&Site> = ours.iter().filter(|x| x.pseudo_reloc.is_some()).collect();
         // The bytes after a split instruction are misdecoded by it until it falls back in step.
         let near_split = |a: u64| {
             split.iter().any(|x| {
@@ -335,7 +335,7 @@ fn reach_follows_the_runtime_rule_for_far_dlls() {
     // Far: GNU ld's hashed base of another DLL name, 7+ GiB above the EXE.
     let far = dll("mingw64/data.dll", "data.dll", Some(0x2_fdd0_0000));
     let (bin, index, refs) = scan(rel, vec![far.clone()]);
-    let narrow: Vec<&Site> = refs.sites.iter().filter(|s| s.pseudo_reloc.is_some() && s.width == 32).collect();
+    let narrow: Vec<Site> = refs.sites.iter().filter(|s| s.pseudo_reloc.is_some() && s.width == 32).collect();
     assert_eq!(narrow.len(), 5);
     assert!(narrow.iter().all(|s| s.reachable == Some(false)), "{narrow:?}");
     assert_eq!(refs.summary.unreachable, 5);
@@ -448,7 +448,8 @@ fn streamed_sites_equal_the_collected_scan() {
             let Ok(bin) = linkscope::load(&data) else { continue };
             let index = Index::new(&bin);
             let o = RefOptions { collect: true, min_chunk: 64, ..RefOptions::default() };
-            let want = scan_refs(&bin, &data, &index, &o).sites;
+            let table = scan_refs(&bin, &data, &index, &o).sites;
+            let want: Vec<Site> = table.iter().collect();
             // What the stream counts on the way is the summary scan's (the `refs` table's counts).
             let counted = RefOptions { collect: false, ..o.clone() };
             let summary = scan_refs(&bin, &data, &index, &counted);
@@ -474,15 +475,16 @@ fn streamed_sites_equal_the_collected_scan() {
                 assert_eq!(got, want, "{} with {threads} threads", path.display());
                 floors += check_floors(&got, &floored, &path);
                 let (mut listed, mut at) = (Vec::new(), 0);
-                want.each_piece_floored(
-                    |b| b.len(),
-                    |n, floor| {
-                        listed.push((at, floor));
-                        at += n;
-                        Ok(())
-                    },
-                )
-                .unwrap();
+                table
+                    .each_piece_floored(
+                        |b| b.len(),
+                        |n, floor| {
+                            listed.push((at, floor));
+                            at += n;
+                            Ok(())
+                        },
+                    )
+                    .unwrap();
                 floors += check_floors(&want, &listed, &path);
                 assert_eq!(totals.summary, summary.summary, "{} with {threads} threads", path.display());
                 assert_eq!(totals.note, summary.note, "{}", path.display());
@@ -527,6 +529,7 @@ fn hand_written_site_json_equals_serde_json() {
             let refs = scan_refs(&bin, &data, &index, &o);
             let n = Namer { bin: &bin, index: &index };
             for s in &refs.sites {
+                let s = &s;
                 let mut hand = Vec::new();
                 linkscope::report::refs::write_ref_json(&mut hand, &n, s).unwrap();
                 let serde = serde_json::to_vec(&linkscope::report::refs::ref_json(&n, s)).unwrap();
@@ -644,7 +647,7 @@ fn a_site_reaching_an_import_has_an_import_target_whatever_its_address_lands_on(
     use linkscope::report::refs::RefFilter;
     // x86: pt.y through a pseudo-relocation is data.dll!pt + 8, past its IAT slot, on data.
     let (bin, index, refs) = scan("patch/x86-collide/collide.exe", Vec::new());
-    let odd: Vec<&Site> =
+    let odd: Vec<Site> =
         refs.sites.iter().filter(|s| s.import.is_some() && s.target_kind == TargetKind::Data).collect();
     assert!(!odd.is_empty());
     for s in &odd {
@@ -653,6 +656,7 @@ fn a_site_reaching_an_import_has_an_import_target_whatever_its_address_lands_on(
     }
     // Every site refs --only iat keeps reaches an import by the same fact, and no other does.
     for s in &refs.sites {
+        let s = &s;
         let import_kind =
             matches!(s.reached_kind(), TargetKind::Iat | TargetKind::Thunk | TargetKind::Got | TargetKind::Copy);
         assert_eq!(RefFilter::Iat.keep(s), s.import.is_some());
@@ -674,6 +678,7 @@ fn reach_in_one_word_and_refs_only_unreachable_agree() {
         let narrow: Vec<Option<Reach>> =
             refs.sites.iter().filter(|s| s.pseudo_reloc.is_some() && s.width == 32).map(|s| s.reach(64)).collect();
         for s in &refs.sites {
+            let s = &s;
             assert_eq!(RefFilter::Unreachable.keep(s), s.reach(64) == Some(Reach::Out));
             let text = reach_text(s, 64);
             match s.reach(64) {

@@ -40,7 +40,7 @@ fn strings_agree_with_gnu_strings() {
         for (enc, suffix, unit) in [(Encoding::Ascii, "strings", 1), (Encoding::Utf16Le, "strings-el", 2)] {
             let gnu = capture(&format!("{rel}.{suffix}"));
             let ours: Vec<(u64, String)> =
-                found.iter().filter(|f| f.encoding == enc).map(|f| (f.offset, f.text(&data))).collect();
+                found.iter().filter(|f| f.encoding() == enc).map(|f| (f.offset, f.text(&data))).collect();
             let mut compared = 0;
             for (off, text) in &gnu {
                 let end = off + (text.len() * unit) as u64;
@@ -49,8 +49,8 @@ fn strings_agree_with_gnu_strings() {
                     compared += 1;
                 }
             }
-            for f in found.iter().filter(|f| f.encoding == enc) {
-                let sec = &bin.sections[f.section as usize];
+            for f in found.iter().filter(|f| f.encoding() == enc) {
+                let sec = &bin.sections[f.section() as usize];
                 let at = f.section_offset(&bin);
                 if at > 0 && at + u64::from(f.len) < sec.file_size {
                     assert!(

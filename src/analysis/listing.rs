@@ -14,6 +14,7 @@ use iced_x86::{
 use super::code::{self, Chunk, CodeRegion};
 use super::labels::Labels;
 use super::namer::{with_offset, OperandName};
+use super::offsets::PackedOffsets;
 use super::{reach, scan, Placement, RefOptions, Refs, Site};
 use crate::model::index::{import_name, is_object, Index};
 use crate::model::Binary;
@@ -46,8 +47,9 @@ pub struct IndexedRegion {
 pub struct InsnIndex {
     /// The decoded regions.
     pub regions: Vec<IndexedRegion>,
-    /// Instruction offsets into their region ([`DATA_ROW`] marks a pointer in code).
-    pub offsets: Vec<u32>,
+    /// Instruction offsets into their region ([`DATA_ROW`] marks a pointer in code), about a
+    /// byte a row.
+    pub offsets: PackedOffsets,
     /// Decoder bitness.
     pub bitness: u32,
     /// Rows that are pointers in code ([`DATA_ROW`]): the other rows are the scan's
@@ -94,7 +96,7 @@ impl InsnIndex {
 
     /// The region and RVA of row `row`.
     pub fn at(&self, row: usize) -> Option<(&IndexedRegion, u64)> {
-        let off = *self.offsets.get(row)? & OFFSET_MASK;
+        let off = self.offsets.get(row)? & OFFSET_MASK;
         let r = self.regions.partition_point(|r| r.first_row <= row);
         let reg = self.regions.get(r.checked_sub(1)?)?;
         Some((reg, reg.rva + u64::from(off)))
@@ -102,7 +104,7 @@ impl InsnIndex {
 
     /// For a row that is a pointer in code (not an instruction): its width in bytes.
     pub fn data_width(&self, row: usize) -> Option<u8> {
-        let v = *self.offsets.get(row)?;
+        let v = self.offsets.get(row)?;
         (v & DATA_ROW != 0).then_some(if v & DATA_QUAD != 0 { 8 } else { 4 })
     }
 
@@ -126,10 +128,9 @@ impl InsnIndex {
         };
         let (ri, reg) = hit?;
         let end = self.regions.get(ri + 1).map_or(self.offsets.len(), |n| n.first_row);
-        let rows = self.offsets.get(reg.first_row..end)?;
         let off = rva - reg.rva;
-        let i = rows.partition_point(|&o| u64::from(o & OFFSET_MASK) <= off);
-        Some(reg.first_row + i.checked_sub(1)?)
+        let i = self.offsets.partition_point(reg.first_row..end, |o| u64::from(o) <= off);
+        i.checked_sub(1).filter(|&r| r >= reg.first_row)
     }
 }
 
@@ -521,12 +522,12 @@ impl<'a> PieceSweep<'a> {
                 let ix = &refs.insns;
                 let reg = ix.regions.get(i)?;
                 let end = ix.regions.get(i + 1).map_or(ix.offsets.len(), |n| n.first_row);
-                let offsets = ix.offsets.get(reg.first_row..end).unwrap_or_default().to_vec();
+                let offsets = ix.offsets.range(reg.first_row..end);
                 // The scan sorts its sites by section first (those in no section last).
                 let key = |s: &Site| (s.section == u32::MAX, s.section as usize);
                 let lo = refs.sites.partition_point(|s| key(s) < (false, reg.section));
                 let hi = refs.sites.partition_point(|s| key(s) <= (false, reg.section));
-                let sites = refs.sites.get(lo..hi).unwrap_or_default().to_vec();
+                let sites = refs.sites.slice(lo..hi);
                 Some(Piece { section: reg.section, region_rva: reg.rva, offsets, sites })
             }
         }

@@ -7,6 +7,7 @@ pub mod labels;
 pub mod listing;
 pub mod namer;
 mod objects;
+pub mod offsets;
 pub mod omf;
 pub mod reach;
 mod scan;
@@ -15,10 +16,12 @@ pub mod site;
 pub mod stream;
 pub mod strings;
 mod sweeper;
+pub mod table;
 pub mod xref;
 
 pub use reach::{Placement, Resolved};
 pub use site::{ImportRef, Mode, Reach, Site, Summary, SymRef, TargetKind};
+pub use table::SiteTable;
 
 use crate::model::index::Index;
 use crate::model::Binary;
@@ -59,8 +62,8 @@ impl std::fmt::Debug for SiteFilter {
 /// The result of a scan.
 #[derive(Debug, Clone, Default)]
 pub struct Refs {
-    /// Every site, sorted by site then field address (empty unless collected).
-    pub sites: Vec<Site>,
+    /// Every site, sorted by section, site then field address (empty unless collected), compact.
+    pub sites: SiteTable,
     /// Counts.
     pub summary: Summary,
     /// Where each import row lands (`None`: its DLL is not placed).
@@ -77,14 +80,17 @@ pub struct Refs {
     pub calls: Vec<u32>,
 }
 
+/// Code bytes per piece of a collecting scan.
+const COLLECT_PIECE: usize = 1 << 20;
+
 /// Bit of a [`Refs::branches`] site RVA marking a `jmp` (else it is a `call`).
 pub const BRANCH_JMP: u32 = 1 << 31;
 
 impl Refs {
     /// The sites whose instruction (or field) starts at `rva` in section position `section`
     /// (the list is sorted by section, then site).
-    pub fn sites_at(&self, section: u32, rva: u64) -> &[Site] {
-        sites_at(&self.sites, section, rva)
+    pub fn sites_at(&self, section: u32, rva: u64) -> Vec<Site> {
+        self.sites.at(section, rva)
     }
 
     /// The RVAs direct calls go to, sorted, each once.
@@ -144,6 +150,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
     if !scan::is_image(bin) {
         let mut out = new_out();
         objects::scan(bin, data, index, &mut out);
+        out.pack();
         outs.push(out);
     } else if let Some(mut cx) = scan::Ctx::new(bin, data, index, resolved.clone()) {
         let iat_in_code =
@@ -151,15 +158,25 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         cx.need_fields = opts.collect || !cx.pseudo.is_empty() || iat_in_code;
         let threads = opts.threads.max(1);
         let min = if opts.min_chunk == 0 { 1 << 16 } else { opts.min_chunk };
-        let chunks = code::chunks(&cx.regions, &cx.starts, threads * 4, min);
+        // A collecting scan cuts the code finer, so each piece's whole sites are few before
+        // they are packed (the pieces do not change the result).
+        let pieces = if opts.collect {
+            let total: usize = cx.regions.iter().map(|r| r.bytes.len()).sum();
+            (total / COLLECT_PIECE).max(threads * 4)
+        } else {
+            threads * 4
+        };
+        let chunks = code::chunks(&cx.regions, &cx.starts, pieces, min);
         if threads == 1 || chunks.len() < 2 {
             let mut out = new_out();
             for &c in &chunks {
                 cx.sweep_chunk(c, &mut out);
+                out.pack();
             }
             outs.push(out);
             let mut out = new_out();
             cx.data_sites(&mut out);
+            out.pack();
             outs.push(out);
         } else {
             // The data pointers (outside the code) beside the code chunks.
@@ -167,6 +184,7 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
                 let h = s.spawn(|| {
                     let mut out = new_out();
                     cx.data_sites(&mut out);
+                    out.pack();
                     out
                 });
                 outs = run_parallel(&cx, &chunks, threads, &new_out);
@@ -179,6 +197,9 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
     let mut seen = vec![false; pseudo_n];
     let regions = code::code_regions(bin, data);
     refs.insns.bitness = code::bitness(bin).unwrap_or(0);
+    // Room for all, so the pieces are moved in once and each freed after it.
+    refs.insns.offsets.reserve(outs.iter().map(|o| o.insns.as_ref().map_or(0, Vec::len)).sum());
+    refs.sites.reserve(outs.iter().map(|o| o.packed.len()).sum());
     for o in outs.iter_mut() {
         if let Some(v) = o.insns.take() {
             refs.insns.append(bin, &regions, &o.insn_regions, v);
@@ -189,15 +210,14 @@ pub fn scan_refs(bin: &Binary, data: &[u8], index: &Index, opts: &RefOptions) ->
         for (a, b) in seen.iter_mut().zip(&o.pseudo_seen) {
             *a |= *b;
         }
-        if let Some(v) = o.sites {
-            refs.sites.extend(v);
-        }
+        refs.sites.append(o.packed);
         refs.branches.extend(o.branches.unwrap_or_default());
         refs.calls.extend(o.calls.unwrap_or_default());
     }
     refs.branches.sort_unstable_by_key(|&(t, s)| (u64::from(t) << 32) | u64::from(s));
     refs.summary.pseudo_relocs_without_site = seen.iter().filter(|s| !**s).count() as u64;
-    refs.sites.sort_by_key(|s| (s.section == u32::MAX, s.section_key(), s.site_rva, s.field_rva));
+    refs.sites.sort();
+    refs.sites.shrink_to_fit();
     refs
 }
 
@@ -220,6 +240,7 @@ fn run_parallel(
                         let Some(&c) = chunks.get(i) else { break };
                         let mut out = new_out();
                         cx.sweep_chunk(c, &mut out);
+                        out.pack();
                         mine.push((i, out));
                     }
                     mine
@@ -230,11 +251,4 @@ fn run_parallel(
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, o)| o).collect()
-}
-
-impl Site {
-    /// Sort key that keeps objects' sections apart (their offsets restart at 0 in every section).
-    fn section_key(&self) -> u32 {
-        self.section
-    }
 }

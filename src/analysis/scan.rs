@@ -69,6 +69,8 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Out {
     pub summary: Summary,
     pub sites: Option<Vec<Site>>,
+    /// The sites moved out of `sites` by [`Out::pack`], compact.
+    pub packed: super::SiteTable,
     /// Which pseudo-relocation items some site covered.
     pub pseudo_seen: Vec<bool>,
     /// Instruction starts (offsets into their region), when the index is wanted.
@@ -87,6 +89,15 @@ pub(crate) struct Out {
 }
 
 impl Out {
+    /// Move the sites kept so far into [`Out::packed`] (a collecting scan does so after each
+    /// piece, so the whole sites of only one piece are held at a time).
+    pub(crate) fn pack(&mut self) {
+        // Taken, not drained: the whole sites' memory goes with them.
+        if let Some(v) = self.sites.as_mut().map(std::mem::take) {
+            self.packed.extend(v);
+        }
+    }
+
     /// Record the start of a region's instructions.
     pub(crate) fn enter_region(&mut self, region: usize) {
         if let Some(v) = &self.insns {

@@ -208,7 +208,7 @@ pub trait SiteSource: Sync {
 }
 
 /// `floors[j]`: the least of `least[j + 1..]` (`u64::MAX` for the last).
-fn floors(least: &[u64]) -> Vec<u64> {
+pub(crate) fn floors(least: &[u64]) -> Vec<u64> {
     let mut v = vec![u64::MAX; least.len()];
     for j in (1..least.len()).rev() {
         v[j - 1] = v[j].min(least[j]);

@@ -29,7 +29,7 @@ impl Encoding {
     }
 }
 
-/// One string found: where, how long, how stored (24 bytes; the text is read from the file when
+/// One string found: where, how long, how stored (16 bytes; the text is read from the file when
 /// shown, as a large DLL has millions of strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Found {
@@ -37,21 +37,43 @@ pub struct Found {
     pub offset: u64,
     /// Its bytes' length in the file.
     pub len: u32,
-    /// Position of its section in `bin.sections`.
-    pub section: u32,
-    /// How it is stored.
-    pub encoding: Encoding,
+    /// Position of its section in `bin.sections`, and [`UTF16`] when it is UTF-16LE.
+    section_encoding: u32,
 }
 
+/// [`Found::section_encoding`]'s bit for UTF-16LE.
+const UTF16: u32 = 1 << 31;
+
 impl Found {
+    /// The string of `len` bytes at file offset `offset` in section position `section` (below
+    /// 2^31), stored as `encoding`.
+    pub fn new(offset: u64, len: u32, section: u32, encoding: Encoding) -> Self {
+        let bit = if encoding == Encoding::Utf16Le { UTF16 } else { 0 };
+        Found { offset, len, section_encoding: (section & !UTF16) | bit }
+    }
+
+    /// Position of its section in `bin.sections`.
+    pub fn section(&self) -> u32 {
+        self.section_encoding & !UTF16
+    }
+
+    /// How it is stored.
+    pub fn encoding(&self) -> Encoding {
+        if self.section_encoding & UTF16 != 0 {
+            Encoding::Utf16Le
+        } else {
+            Encoding::Ascii
+        }
+    }
+
     /// Offset in its section.
     pub fn section_offset(&self, bin: &Binary) -> u64 {
-        bin.sections.get(self.section as usize).map_or(0, |s| self.offset - s.file_offset)
+        bin.sections.get(self.section() as usize).map_or(0, |s| self.offset - s.file_offset)
     }
 
     /// RVA (images only).
     pub fn rva(&self, bin: &Binary) -> Option<u64> {
-        let s = bin.sections.get(self.section as usize)?;
+        let s = bin.sections.get(self.section() as usize)?;
         (!is_object(bin)).then(|| s.rva + (self.offset - s.file_offset))
     }
 
@@ -59,7 +81,7 @@ impl Found {
     pub fn text(&self, data: &[u8]) -> String {
         let bytes =
             usize::try_from(self.offset).ok().and_then(|o| data.get(o..o + self.len as usize)).unwrap_or_default();
-        match self.encoding {
+        match self.encoding() {
             Encoding::Ascii => bytes.iter().map(|&b| b as char).collect(),
             Encoding::Utf16Le => bytes.iter().step_by(2).map(|&b| b as char).collect(),
         }
@@ -82,7 +104,7 @@ pub fn find(bin: &Binary, data: &[u8], min: usize) -> Vec<Found> {
         let mut mine = Vec::new();
         let mut push = |start: usize, len: usize, encoding: Encoding| {
             let len = u32::try_from(len).unwrap_or(u32::MAX);
-            mine.push(Found { offset: file_off + start as u64, len, section: p as u32, encoding });
+            mine.push(Found::new(file_off + start as u64, len, p as u32, encoding));
         };
         // ASCII runs.
         let mut i = 0;
@@ -117,7 +139,7 @@ pub fn find(bin: &Binary, data: &[u8], min: usize) -> Vec<Found> {
                 }
             }
         }
-        mine.sort_by_key(|f| (f.offset, f.encoding));
+        mine.sort_by_key(|f| (f.offset, f.encoding()));
         out.extend(mine);
     }
     out
@@ -139,8 +161,17 @@ pub fn by_rva(bin: &Binary, strings: &[Found]) -> Vec<(u64, u64, u32)> {
 
 /// The sites among `sites` whose target lies in a string of `by_rva` ([`by_rva`]): `(string
 /// position, site RVA)` pairs, to be gathered by the caller.
-pub fn referenced(by_rva: &[(u64, u64, u32)], sites: &[Site]) -> Vec<(u32, u64)> {
-    sites.iter().filter_map(|s| Some((containing(by_rva, s.target_rva?)?, s.site_rva))).collect()
+pub fn referenced<S: std::borrow::Borrow<Site>>(
+    by_rva: &[(u64, u64, u32)],
+    sites: impl IntoIterator<Item = S>,
+) -> Vec<(u32, u64)> {
+    sites
+        .into_iter()
+        .filter_map(|s| {
+            let s = s.borrow();
+            Some((containing(by_rva, s.target_rva?)?, s.site_rva))
+        })
+        .collect()
 }
 
 /// The position of the string of `by_rva` ([`by_rva`]) that holds address `t`.
@@ -156,38 +187,53 @@ fn containing(by_rva: &[(u64, u64, u32)], t: u64) -> Option<u32> {
 pub struct Table {
     /// The strings, as [`find`] returns them.
     pub found: Vec<Found>,
-    /// `sites[starts[k]..starts[k + 1]]` are string k's.
-    starts: Vec<u32>,
+    /// The referenced strings' positions, sorted, once per site that references each: `sites[i]`
+    /// references string `strings[i]` (the few strings with sites, not one entry per string).
+    strings: Vec<u32>,
     sites: Vec<u32>,
 }
 
 impl Table {
     /// The strings of at least `min` characters of `bin`, each with the sites of `sites` (sorted
     /// as a scan keeps them) whose target lies in it.
-    pub fn new(bin: &Binary, data: &[u8], min: usize, sites: &[Site]) -> Self {
+    pub fn new<S: std::borrow::Borrow<Site>>(
+        bin: &Binary,
+        data: &[u8],
+        min: usize,
+        sites: impl IntoIterator<Item = S>,
+    ) -> Self {
         let found = find(bin, data, min);
         let by = by_rva(bin, &found);
-        let mut pairs: Vec<(u32, u32)> =
-            sites.iter().enumerate().filter_map(|(i, s)| Some((containing(&by, s.target_rva?)?, i as u32))).collect();
+        let mut pairs: Vec<(u32, u32)> = sites
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((containing(&by, s.borrow().target_rva?)?, i as u32)))
+            .collect();
         pairs.sort_unstable();
-        let mut starts = Vec::with_capacity(found.len() + 1);
-        let mut at = 0;
-        for k in 0..found.len() as u32 {
-            starts.push(at as u32);
-            while pairs.get(at).is_some_and(|p| p.0 == k) {
-                at += 1;
-            }
-        }
-        starts.push(at as u32);
-        Table { found, starts, sites: pairs.into_iter().map(|p| p.1).collect() }
+        let (strings, sites) = pairs.into_iter().unzip();
+        Table { found, strings, sites }
     }
 
     /// The positions (in the site list given to [`Table::new`]) of the sites that reference
     /// string `k`.
     pub fn sites_of(&self, k: usize) -> &[u32] {
-        match (self.starts.get(k), self.starts.get(k + 1)) {
-            (Some(&a), Some(&b)) => self.sites.get(a as usize..b as usize).unwrap_or_default(),
-            _ => &[],
+        let Ok(k) = u32::try_from(k) else { return &[] };
+        let a = self.strings.partition_point(|&s| s < k);
+        let b = a + self.strings[a..].partition_point(|&s| s == k);
+        self.sites.get(a..b).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_string_is_16_bytes_and_keeps_its_section_and_encoding() {
+        assert_eq!(std::mem::size_of::<Found>(), 16);
+        for (sec, enc) in [(0, Encoding::Ascii), (7, Encoding::Utf16Le), ((1 << 31) - 1, Encoding::Utf16Le)] {
+            let f = Found::new(0x1234, 9, sec, enc);
+            assert_eq!((f.offset, f.len, f.section(), f.encoding()), (0x1234, 9, sec, enc));
         }
     }
 }

@@ -257,7 +257,7 @@ impl<'a> Attributor<'a> {
                         let ptr = if bin.is_64 { 8 } else { 4 };
                         let slot_value = |rva: u64| read_ptr(b.data, rva, ptr);
                         Namer { bin, index }.loaded_operand_names(
-                            refs.sites_at(section, at),
+                            &refs.sites_at(section, at),
                             bin.image_base.unwrap_or(0),
                             &slot_value,
                         )
@@ -512,7 +512,7 @@ fn priority(kind: &str) -> u8 {
 /// The names the sites of the instruction at RVA `at` give its operands (none without a scan).
 fn operand_names(bin: &Binary, index: &Index, refs: Option<&crate::analysis::Refs>, at: u64) -> Vec<OperandName> {
     let (Some(refs), Some(p)) = (refs, index.section_pos_by_rva(at)) else { return Vec::new() };
-    Namer { bin, index }.operand_names(refs.sites_at(p as u32, at))
+    Namer { bin, index }.operand_names(&refs.sites_at(p as u32, at))
 }
 
 /// The little-endian pointer of `ptr` bytes at `at` in `data` (a memory image: offset = RVA).

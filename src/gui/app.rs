@@ -156,8 +156,10 @@ pub fn sample_paths() -> Vec<PathBuf> {
 }
 
 impl App {
-    /// An app that opens `files` (loading starts at once, off the UI thread) with `settings`.
+    /// An app that opens `files` (loading starts at once, off the UI thread) with `settings`; it
+    /// sets the allocator to return large freed blocks ([`super::memory::return_large_blocks`]).
     pub fn new(files: Vec<PathBuf>, settings: Settings) -> Self {
+        super::memory::return_large_blocks();
         let mut app = App {
             docs: Vec::new(),
             active: None,

@@ -15,6 +15,7 @@ pub mod live;
 pub mod live_picker;
 pub mod loader;
 pub mod lookup;
+pub mod memory;
 pub mod nav;
 pub mod omf;
 pub mod patch;

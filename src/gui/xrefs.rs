@@ -65,7 +65,7 @@ impl RefsPanel {
                 format!("{r:#x}")
             }
         };
-        let sites = (0..core.refs.sites.len() as u32).filter(|&i| t.reaches(&core.refs.sites[i as usize])).collect();
+        let sites = core.refs.sites.iter().enumerate().filter(|(_, s)| t.reaches(s)).map(|(i, _)| i as u32).collect();
         // The calls and jumps to its first byte (an import has none: its thunk is called).
         let branches = t.starts(&n).into_iter().flat_map(|r| core.refs.branches_to(r)).collect();
         RefsPanel { to, title, sites, branches }
@@ -131,7 +131,7 @@ pub fn show(ui: &mut egui::Ui, core: &DocCore, panel: &RefsPanel, actions: &mut 
                         actions.push(Action::Navigate { doc: None, target });
                     }
                     ui.label(egui::RichText::new(s.mode.name()).small().color(ui.visuals().weak_text_color()));
-                    ui.label(egui::RichText::new(n.site_label(s).unwrap_or_default()).monospace());
+                    ui.label(egui::RichText::new(n.site_label(&s).unwrap_or_default()).monospace());
                     if !crate::gui::lookup::is_object(&core.bin) && s.instr_len > 0 {
                         if let Some(from) = core.labels().function_of(s.site_rva) {
                             ui.label(egui::RichText::new(format!("in {from}")).small().monospace());

@@ -56,10 +56,10 @@ pub fn write_json(w: &mut impl Write, s: &Strings<'_>) -> io::Result<()> {
         let j = StringJson {
             rva: f.rva(s.bin),
             offset: f.offset,
-            section: s.bin.sections.get(f.section as usize).map(|x| x.name.as_str()),
+            section: s.bin.sections.get(f.section() as usize).map(|x| x.name.as_str()),
             section_offset: f.section_offset(s.bin),
             len: u64::from(f.len),
-            encoding: f.encoding,
+            encoding: f.encoding(),
             text: f.text(s.data),
             refs: s.refs.get(k).map_or(&[], Vec::as_slice),
         };
@@ -70,7 +70,7 @@ pub fn write_json(w: &mut impl Write, s: &Strings<'_>) -> io::Result<()> {
 
 /// Write the table: where, how, how many sites reference it, the text.
 pub fn write_text(w: &mut impl Write, s: &Strings<'_>) -> io::Result<()> {
-    let ascii = s.found.iter().filter(|f| f.encoding == Encoding::Ascii).count();
+    let ascii = s.found.iter().filter(|f| f.encoding() == Encoding::Ascii).count();
     writeln!(
         w,
         "format: {}   arch: {}\n{} strings of at least {} characters: {} ascii, {} utf-16le; {} referenced by a site\n",
@@ -87,8 +87,8 @@ pub fn write_text(w: &mut impl Write, s: &Strings<'_>) -> io::Result<()> {
         vec![
             f.rva(s.bin).map_or_else(String::new, |r| format!("{r:#x}")),
             format!("{:#x}", f.offset),
-            s.bin.sections.get(f.section as usize).map_or_else(String::new, |x| x.name.clone()),
-            f.encoding.name().to_string(),
+            s.bin.sections.get(f.section() as usize).map_or_else(String::new, |x| x.name.clone()),
+            f.encoding().name().to_string(),
             s.refs.get(k).map_or(0, Vec::len).to_string(),
             f.text(s.data).replace('\t', "\\t"),
         ]

@@ -310,7 +310,7 @@ impl Analyzed {
             for s in &self.refs.sites {
                 let named = match s.symbol {
                     Some(crate::analysis::SymRef::Export(i))
-                        if crate::analysis::xref::inside(s, extents.get(i as usize).copied().flatten()) =>
+                        if crate::analysis::xref::inside(&s, extents.get(i as usize).copied().flatten()) =>
                     {
                         Some(i as usize)
                     }

@@ -82,17 +82,18 @@ impl DisasmModel<'_> {
         match self.core.refs.insns.data_width(row) {
             Some(w) => Some((usize::from(w), data_text(b, w))),
             None => {
-                let operands = self.namer().operand_names(self.sites(row));
+                let operands = self.namer().operand_names(&self.sites(row));
                 let bits = code::section_bitness(&self.core.bin, sec).unwrap_or(self.core.refs.insns.bitness);
                 format(self.core.names(), (bits, sec), b, va, &operands)
             }
         }
     }
 
-    fn sites(&self, row: usize) -> &[Site] {
+    /// The sites of the row's instruction, built from the compact table for the row drawn.
+    fn sites(&self, row: usize) -> Vec<Site> {
         match self.at(row) {
             Some((sec, rva, _, _)) => self.core.refs.sites_at(sec as u32, rva),
-            None => &[],
+            None => Vec::new(),
         }
     }
 
@@ -157,7 +158,7 @@ impl TableModel for DisasmModel<'_> {
         let first = sites.first();
         match col {
             // OMF: the bytes a fixup patches link to its FIXUPP record.
-            DisasmCol::Bytes => match crate::gui::omf::fixup_record_link(&self.core.bin, sites) {
+            DisasmCol::Bytes => match crate::gui::omf::fixup_record_link(&self.core.bin, &sites) {
                 Some((action, tip)) => Cell::link(text, RefKind::Reloc, action).tip(tip),
                 None => Cell::mono(text).tone(Tone::Weak),
             },

@@ -41,7 +41,7 @@ pub struct RefsModel<'a> {
 }
 
 impl RefsModel<'_> {
-    fn site(&self, row: usize) -> Option<&Site> {
+    fn site(&self, row: usize) -> Option<Site> {
         self.core.refs.sites.get(row)
     }
     fn namer(&self) -> Namer<'_> {
@@ -72,7 +72,7 @@ impl TableModel for RefsModel<'_> {
         self.core.refs.sites.len()
     }
     fn text(&self, row: usize, col: usize) -> String {
-        let Some(s) = self.site(row) else { return String::new() };
+        let Some(s) = &self.site(row) else { return String::new() };
         let Some(col) = RefCol::from_index(col) else { return String::new() };
         let n = self.namer();
         match col {
@@ -105,7 +105,7 @@ impl TableModel for RefsModel<'_> {
         }
     }
     fn cell(&self, row: usize, col: usize) -> Cell {
-        let Some(s) = self.site(row) else { return Cell::plain("") };
+        let Some(s) = &self.site(row) else { return Cell::plain("") };
         let text = self.text(row, col);
         let Some(col) = RefCol::from_index(col) else { return Cell::plain(text) };
         let nav = |target| Action::Navigate { doc: None, target };
@@ -156,7 +156,7 @@ impl TableModel for RefsModel<'_> {
     /// reaches (its import, or its target).
     fn refs_to(&self, row: usize, col: usize) -> Option<crate::gui::xrefs::RefsTo> {
         use crate::gui::xrefs::RefsTo;
-        let s = self.site(row)?;
+        let s = &self.site(row)?;
         match (RefCol::from_index(col), s.import) {
             (Some(RefCol::Target), _) | (_, None) => s.target_rva.map(RefsTo::Rva),
             (_, Some(crate::analysis::ImportRef::Row(r))) => Some(RefsTo::Import(r as usize)),
@@ -165,10 +165,10 @@ impl TableModel for RefsModel<'_> {
         }
     }
     fn row_span(&self, row: usize) -> Option<Span> {
-        field_span(self.core, self.site(row)?)
+        field_span(self.core, &self.site(row)?)
     }
     fn activate(&self, row: usize) -> Option<Action> {
-        let s = self.site(row)?;
+        let s = &self.site(row)?;
         let r = self.core.refs.insns.row_of(s.site_rva, Some(s.section as usize)).filter(|_| s.instr_len > 0);
         Some(Action::Navigate {
             doc: None,
@@ -179,7 +179,7 @@ impl TableModel for RefsModel<'_> {
         })
     }
     fn row_tooltip(&self, row: usize) -> Option<String> {
-        Some(explain(&self.namer(), self.site(row)?, &self.core.modules))
+        Some(explain(&self.namer(), &self.site(row)?, &self.core.modules))
     }
     fn facets(&self) -> Vec<Facet> {
         const _: () = assert!(REACH_FACET == 3 && IMPORT_FACET == 2);
@@ -206,7 +206,7 @@ impl TableModel for RefsModel<'_> {
     /// The Target facet compares what the site really reaches ([`Site::reached_kind`]), the Reach
     /// facet its reach in one word ([`Site::reach`]).
     fn facet_text(&self, row: usize, col: usize) -> String {
-        let Some(s) = self.site(row) else { return String::new() };
+        let Some(s) = &self.site(row) else { return String::new() };
         match RefCol::from_index(col) {
             Some(RefCol::Kind) => s.reached_kind().name().to_string(),
             Some(RefCol::Reach) => s.reach(self.pointer_bits()).map_or("", Reach::name).to_string(),

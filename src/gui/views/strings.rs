@@ -45,9 +45,9 @@ impl TableModel for StringModel<'_> {
             StringCol::Rva => f.rva(&self.core.bin).map_or_else(String::new, |r| format!("{r:#x}")),
             StringCol::Offset => format!("{:#x}", f.offset),
             StringCol::Section => {
-                self.core.bin.sections.get(f.section as usize).map_or_else(String::new, |s| s.name.clone())
+                self.core.bin.sections.get(f.section() as usize).map_or_else(String::new, |s| s.name.clone())
             }
-            StringCol::Encoding => f.encoding.name().to_string(),
+            StringCol::Encoding => f.encoding().name().to_string(),
             StringCol::Refs => t.sites_of(row).len().to_string(),
             StringCol::Text => f.text(&self.core.data).replace('\t', "\\t"),
         }
