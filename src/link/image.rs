@@ -128,57 +128,57 @@ fn check(w: &World, lay: &Layout) -> Result<(), ImageError> {
     Ok(())
 }
 
-/// Where things are: every placed input section, common symbol and linker-made chunk.
+/// Where things are: every placed input section and common symbol.
 pub struct Addresses {
     /// The image base.
     pub base: u64,
     rva_of: HashMap<ChunkId, u64>,
     fold_of: HashMap<ChunkId, ChunkId>,
     common_rva: HashMap<(GlobalId, usize), u64>,
-    /// Linker-made chunks by lower-cased name: their positions in [`Layout::chunks`].
-    synthetic: HashMap<String, Vec<usize>>,
+}
+
+/// Each common symbol's storage, by (global, declaring object): its own chunk (lld), or its
+/// place in its object's COMMON input (GNU ld).
+pub fn common_rvas(lay: &Layout) -> HashMap<(GlobalId, usize), u64> {
+    let mut out = HashMap::new();
+    for c in &lay.chunks {
+        match c.origin {
+            Origin::Common(GlobalId(usize::MAX), oi) => out.extend(
+                lay.common_offsets.iter().filter(|&&(_, o, _)| o == oi).map(|&(g, o, off)| ((g, o), c.rva + off)),
+            ),
+            Origin::Common(g, oi) => {
+                out.insert((g, oi), c.rva);
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 impl Addresses {
     /// Index the layout's chunks (and the ICF folds of `inp`).
     pub fn new(lay: &Layout, inp: &Inputs) -> Self {
-        let mut a = Addresses {
-            base: inp.image_base,
-            rva_of: HashMap::new(),
-            fold_of: inp.folds.iter().copied().collect(),
-            common_rva: HashMap::new(),
-            synthetic: HashMap::new(),
-        };
-        for (ci, c) in lay.chunks.iter().enumerate() {
-            match c.origin {
-                Origin::Input(id) => {
-                    a.rva_of.insert(id, c.rva);
-                }
-                Origin::Common(GlobalId(usize::MAX), oi) => a.common_rva.extend(
-                    lay.common_offsets.iter().filter(|&&(_, o, _)| o == oi).map(|&(g, o, off)| ((g, o), c.rva + off)),
-                ),
-                Origin::Common(g, oi) => {
-                    a.common_rva.insert((g, oi), c.rva);
-                }
-                Origin::Synthetic(_) => a.synthetic.entry(c.name.to_ascii_lowercase()).or_default().push(ci),
-            }
-        }
+        let mut rva_of: HashMap<ChunkId, u64> = lay
+            .chunks
+            .iter()
+            .filter_map(|c| if let Origin::Input(id) = c.origin { Some((id, c.rva)) } else { None })
+            .collect();
         for (ci, m) in &lay.merged {
             if let Some(c) = lay.chunks.get(*ci) {
-                a.rva_of.extend(m.pieces.iter().map(|&(id, off)| (id, c.rva + off)));
+                rva_of.extend(m.pieces.iter().map(|&(id, off)| (id, c.rva + off)));
             }
         }
-        a
+        Addresses {
+            base: inp.image_base,
+            rva_of,
+            fold_of: inp.folds.iter().copied().collect(),
+            common_rva: common_rvas(lay),
+        }
     }
 
     /// The RVA of input section `c` (or of the section it was folded into).
     pub fn chunk_rva(&self, c: ChunkId) -> Option<u64> {
         self.rva_of.get(self.fold_of.get(&c).unwrap_or(&c)).copied()
-    }
-
-    /// The first linker-made chunk named `name` (case-insensitively).
-    pub fn synthetic<'l>(&self, lay: &'l Layout, name: &str) -> Option<&'l Chunk> {
-        self.synthetic.get(&name.to_ascii_lowercase()).and_then(|v| lay.chunks.get(*v.first()?))
     }
 }
 
@@ -201,22 +201,22 @@ impl<'a> Writer<'a> {
     fn new(w: &'a World, lay: &'a Layout, inp: &Inputs) -> Self {
         let end = lay.sections.iter().map(|s| s.file_offset + s.raw_size).max().unwrap_or(0);
         let addr = Addresses::new(lay, inp);
+        let names = tables::Names::new(w, lay);
         let (mut iat, mut thunk) = (HashMap::new(), HashMap::new());
         for (oi, o) in w.objs.iter().enumerate() {
             let Some(imp) = &o.bin.import_object else { continue };
             let shown = super::layout::import_shown(imp);
             // A delay-loaded import's slot is in the delay IAT.
-            let slot = addr.synthetic(lay, &format!("IAT {}!{shown}", imp.dll));
-            if let Some(c) = slot.or_else(|| addr.synthetic(lay, &format!("delay IAT {}!{shown}", imp.dll))) {
+            let slot = names.folded(lay, &format!("IAT {}!{shown}", imp.dll));
+            if let Some(c) = slot.or_else(|| names.folded(lay, &format!("delay IAT {}!{shown}", imp.dll))) {
                 iat.insert(oi, c.rva);
             }
-            if let Some(c) = addr.synthetic(lay, &format!("import thunk {}", imp.symbol)) {
+            if let Some(c) = names.folded(lay, &format!("import thunk {}", imp.symbol)) {
                 thunk.insert(oi, c.rva);
             }
         }
         let size = end.max(lay.size_of_headers);
         let thunk_at = thunk.iter().map(|(&oi, &rva)| (rva, oi)).collect();
-        let names = tables::Names::new(w, lay);
         Writer { w, lay, addr, out: vec![0; size as usize], unknown: Vec::new(), iat, thunk, thunk_at, names }
     }
 

@@ -390,20 +390,7 @@ fn finish(
         w.comdats.iter().flat_map(|g| g.copies.iter().map(move |c| (*c, g.key.as_str()))).collect();
     let in_order =
         lay.sections.iter().flat_map(|s| s.chunks.iter().filter_map(|&c| lay.chunks.get(c).map(|ch| (c, ch))));
-    // A common symbol's storage: its own chunk (lld), or its place in its object's COMMON input
-    // (GNU ld).
-    let mut common_rva: HashMap<(GlobalId, usize), u64> = HashMap::new();
-    for c in &lay.chunks {
-        match c.origin {
-            Origin::Common(GlobalId(usize::MAX), oi) => common_rva.extend(
-                lay.common_offsets.iter().filter(|&&(_, o, _)| o == oi).map(|&(g, o, off)| ((g, o), c.rva + off)),
-            ),
-            Origin::Common(g, oi) => {
-                common_rva.insert((g, oi), c.rva);
-            }
-            _ => {}
-        }
-    }
+    let common_rva = super::image::common_rvas(&lay);
     let merged_at: HashMap<usize, &super::merge::Merged> = lay.merged.iter().map(|(i, m)| (*i, m)).collect();
     for (ci, c) in in_order {
         let out = lay.sections.get(c.out).map(|s| s.name.clone()).unwrap_or_default();

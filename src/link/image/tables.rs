@@ -24,6 +24,9 @@ pub(super) struct Names {
     nth: HashMap<usize, usize>,
     /// Import members by (lower-cased DLL, name shown): object positions.
     imports: HashMap<(String, String), usize>,
+    /// Lower-cased name → the first chunk named so (the DLL names of import members may
+    /// differ in case from the one the tables use).
+    folded: HashMap<String, usize>,
 }
 
 /// `ILT a.dll!f` → (`ILT a.dll!`, `ILT !f`): the name up to its `!`, and without its DLL.
@@ -41,6 +44,7 @@ impl Names {
         for (ci, c) in lay.chunks.iter().enumerate() {
             let Origin::Synthetic(what) = c.origin else { continue };
             n.exact.entry((what, c.name.clone())).or_default().push(ci);
+            n.folded.entry(c.name.to_ascii_lowercase()).or_insert(ci);
             let same = match split_entry(&c.name) {
                 Some((first, same)) => {
                     n.first.entry((what, first.to_string())).or_insert(ci);
@@ -59,6 +63,11 @@ impl Names {
             }
         }
         n
+    }
+
+    /// The first linker-made chunk named `name`, case-insensitively.
+    pub(super) fn folded<'l>(&self, lay: &'l Layout, name: &str) -> Option<&'l Chunk> {
+        lay.chunks.get(*self.folded.get(&name.to_ascii_lowercase())?)
     }
 }
 
@@ -190,7 +199,7 @@ impl Writer<'_> {
             }
         };
         if self.w.cfg.debug {
-            let cv = self.addr.synthetic(self.lay, "CodeView build id");
+            let cv = self.names.folded(self.lay, "CodeView build id");
             let file = |x: &Chunk| self.lay.sections.get(x.out).map_or(0, |s| s.file_offset + x.rva - s.rva);
             entry(2, cv.map_or(0, |x| x.size), cv.map_or(0, |x| x.rva), cv.map_or(0, file));
         }
